@@ -1,0 +1,2 @@
+DROP TABLE batch_job_runs;
+DROP TABLE idempotency_keys;

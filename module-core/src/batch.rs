@@ -1,0 +1,104 @@
+//! The log of batch job runs: every run of every job, scheduled or one-off, with its outcome.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::Serialize;
+
+use crate::db::DbError;
+use crate::schema::batch_job_runs;
+
+/// What a job did, by name: `{"deleted": 12}`, `{"due": 40, "charged": 39, "failed": 1}`.
+pub type JobCounts = BTreeMap<String, i64>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Trigger {
+    Schedule,
+    Manual,
+}
+
+impl Trigger {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Schedule => "SCHEDULE",
+            Self::Manual => "MANUAL",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Queryable, Selectable)]
+#[diesel(table_name = batch_job_runs)]
+pub struct JobRun {
+    pub id: i64,
+    pub job: String,
+    pub business_date: NaiveDate,
+    pub trigger: String,
+    pub status: String,
+    pub counts: serde_json::Value,
+    pub error: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// Records the start of a run and returns its id.
+pub async fn start_run(
+    conn: &mut AsyncPgConnection,
+    job: &str,
+    business_date: NaiveDate,
+    trigger: Trigger,
+    now: DateTime<Utc>,
+) -> Result<i64, DbError> {
+    Ok(diesel::insert_into(batch_job_runs::table)
+        .values((
+            batch_job_runs::job.eq(job),
+            batch_job_runs::business_date.eq(business_date),
+            batch_job_runs::trigger.eq(trigger.as_str()),
+            batch_job_runs::started_at.eq(now),
+        ))
+        .returning(batch_job_runs::id)
+        .get_result(conn)
+        .await?)
+}
+
+/// Records how a run ended: its counts on success, its error otherwise.
+pub async fn finish_run(
+    conn: &mut AsyncPgConnection,
+    run_id: i64,
+    outcome: Result<&JobCounts, &str>,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let (status, counts, error) = match outcome {
+        Ok(counts) => ("SUCCEEDED", serde_json::to_value(counts).unwrap_or_default(), None),
+        Err(error) => ("FAILED", serde_json::json!({}), Some(error)),
+    };
+    diesel::update(batch_job_runs::table.find(run_id))
+        .set((
+            batch_job_runs::status.eq(status),
+            batch_job_runs::counts.eq(counts),
+            batch_job_runs::error.eq(error),
+            batch_job_runs::finished_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Runs newest first; `before` is the id of the last run of the previous page.
+pub async fn list_runs(
+    conn: &mut AsyncPgConnection,
+    job: Option<&str>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<JobRun>, DbError> {
+    let mut query = batch_job_runs::table.select(JobRun::as_select()).into_boxed();
+    if let Some(job) = job {
+        query = query.filter(batch_job_runs::job.eq(job.to_owned()));
+    }
+    if let Some(before) = before {
+        query = query.filter(batch_job_runs::id.lt(before));
+    }
+    Ok(query.order(batch_job_runs::id.desc()).limit(limit).load(conn).await?)
+}

@@ -1,0 +1,86 @@
+//! PostgreSQL access: the pool type every service takes, embedded migrations, and the
+//! error type that separates "database unavailable" from "query failed".
+
+use std::time::Duration;
+
+use diesel::Connection as _;
+use diesel_async::AsyncPgConnection;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::bb8::{Pool, PooledConnection, RunError};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub type DbPool = Pool<AsyncPgConnection>;
+pub type DbConn<'a> = PooledConnection<'a, AsyncPgConnection>;
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// Failure to reach the database or to run a statement. Domain errors wrap this; the API maps
+/// `Unavailable` to 503 and `Query` to a logged 500.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+}
+
+impl From<RunError> for DbError {
+    fn from(error: RunError) -> Self {
+        match error {
+            RunError::User(source) => Self::Unavailable(source.to_string()),
+            RunError::TimedOut => Self::Unavailable("timed out waiting for a connection".into()),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_size: u32,
+    pub connection_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self { max_size: 10, connection_timeout: Duration::from_secs(5) }
+    }
+}
+
+/// Builds the pool without connecting, so a process can start (and report "not ready") while
+/// the database is still coming up.
+pub fn pool(database_url: &str, settings: &PoolSettings) -> DbPool {
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(database_url);
+    Pool::builder()
+        .max_size(settings.max_size)
+        .connection_timeout(settings.connection_timeout)
+        .test_on_check_out(false)
+        .build_unchecked(manager)
+}
+
+/// Applies pending migrations and returns the versions it applied. Runs on a blocking thread:
+/// diesel's migration harness is synchronous.
+pub async fn run_migrations(database_url: &str) -> Result<Vec<String>, MigrationError> {
+    let url = database_url.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url)
+            .map_err(|error| MigrationError(error.to_string()))?;
+        let applied = conn
+            .run_pending_migrations(MIGRATIONS)
+            .map_err(|error| MigrationError(error.to_string()))?;
+        Ok(applied.iter().map(ToString::to_string).collect())
+    })
+    .await
+    .map_err(|error| MigrationError(error.to_string()))?
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("migration failed: {0}")]
+pub struct MigrationError(String);
+
+/// A cheap round trip used by readiness checks.
+pub async fn ping(pool: &DbPool) -> Result<(), DbError> {
+    use diesel_async::SimpleAsyncConnection as _;
+    let mut conn = pool.get().await?;
+    conn.batch_execute("SELECT 1").await?;
+    Ok(())
+}

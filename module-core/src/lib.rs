@@ -1,0 +1,13 @@
+//! Petory's domain: rules, services and persistence. Knows nothing of HTTP, Redis or any vendor;
+//! what it needs from outside it declares in [`ports`].
+
+pub mod batch;
+pub mod calendar;
+pub mod config;
+pub mod db;
+pub mod platform;
+pub mod ports;
+pub mod schema;
+
+#[cfg(feature = "test-support")]
+pub mod testing;

@@ -1,0 +1,3 @@
+//! Cross-cutting records the whole product relies on.
+
+pub mod idempotency;

@@ -1,0 +1,8 @@
+//! Ports: what the domain needs from the outside world. Adapters in the other crates implement
+//! them; each binary wires the real ones once at start-up.
+
+mod clock;
+mod object_store;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use object_store::{ObjectMeta, ObjectStore, ObjectStoreError, PresignedRequest};

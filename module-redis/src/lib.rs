@@ -1,0 +1,56 @@
+//! Redis adapters for the ports `petory-core` declares. Redis coordinates and caches; it never
+//! holds the only copy of data that matters.
+
+use std::time::Duration;
+
+use bb8_redis::RedisConnectionManager;
+use redis::RedisError;
+
+pub type RedisPool = bb8::Pool<RedisConnectionManager>;
+
+#[derive(Debug, Clone)]
+pub struct RedisSettings {
+    pub url: String,
+    pub max_size: u32,
+    pub connection_timeout: Duration,
+    /// Prefix of every key and channel, so that environments (and tests) can share a server.
+    pub key_prefix: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RedisAdapterError {
+    #[error("redis unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Command(#[from] RedisError),
+}
+
+impl From<bb8::RunError<RedisError>> for RedisAdapterError {
+    fn from(error: bb8::RunError<RedisError>) -> Self {
+        match error {
+            bb8::RunError::User(error) => Self::Unavailable(error.to_string()),
+            bb8::RunError::TimedOut => Self::Unavailable("timed out waiting for a connection".into()),
+        }
+    }
+}
+
+/// Builds the pool without connecting, so that a process starts (and reports "not ready")
+/// while Redis is down. Fails only for a malformed URL.
+pub fn pool(settings: &RedisSettings) -> Result<RedisPool, RedisError> {
+    let manager = RedisConnectionManager::new(settings.url.as_str())?;
+    Ok(bb8::Pool::builder()
+        .max_size(settings.max_size)
+        .connection_timeout(settings.connection_timeout)
+        .build_unchecked(manager))
+}
+
+/// A round trip used by readiness checks.
+pub async fn ping(pool: &RedisPool) -> Result<(), RedisAdapterError> {
+    let mut conn = pool.get().await?;
+    let reply: String = redis::cmd("PING").query_async(&mut *conn).await?;
+    if reply == "PONG" {
+        Ok(())
+    } else {
+        Err(RedisAdapterError::Unavailable(format!("unexpected PING reply {reply:?}")))
+    }
+}
