@@ -1,1 +1,13 @@
+//! `petory-api`: the REST API. Handlers are thin: extract, authorise, call one core service,
+//! map the result. Everything else is here as shared plumbing.
 
+pub mod app;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod middleware;
+pub mod openapi;
+pub mod router;
+pub mod routes;
+pub mod server;
+pub mod telemetry;

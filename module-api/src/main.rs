@@ -1,1 +1,63 @@
-fn main(){}
+//! `petory-api [serve]` runs the API; `petory-api migrate` applies migrations and exits;
+//! `petory-api openapi` prints the OpenAPI document.
+
+use clap::{Parser, Subcommand};
+use petory_api::app::AppState;
+use petory_api::config::{ApiConfig, log_format_from_env};
+use petory_api::{router, server, telemetry};
+
+#[derive(Debug, Parser)]
+#[command(name = "petory-api", version, about = "Petory REST API")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply pending migrations, then serve (the default).
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command.unwrap_or(Command::Serve)).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            // One clear line, e.g. `PETORY_BIND="x" is invalid: invalid socket address syntax`.
+            tracing::error!("{error:#}");
+            eprintln!("petory-api: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    if let Command::Openapi = command {
+        let document = router::openapi().to_pretty_json()?;
+        #[allow(clippy::print_stdout)]
+        {
+            println!("{document}");
+        }
+        return Ok(());
+    }
+    telemetry::init_logging(log_format_from_env()?);
+    let config = ApiConfig::from_env()?;
+    let applied = petory_core::db::run_migrations(&config.database.url).await?;
+    tracing::info!(count = applied.len(), ?applied, "migrations applied");
+    if let Command::Migrate = command {
+        return Ok(());
+    }
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|error| anyhow::anyhow!("PETORY_BIND={}: {error}", config.bind))?;
+    tracing::info!(address = %config.bind, "petory-api listening");
+    let state = AppState::from_config(config)?;
+    server::serve(listener, router::build(state), server::shutdown_signal()).await?;
+    Ok(())
+}

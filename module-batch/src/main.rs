@@ -1,1 +1,122 @@
-fn main(){}
+//! `petory-batch [scheduler]` runs jobs on their schedules;
+//! `petory-batch run JOB [--date YYYY-MM-DD]` runs one job once; `petory-batch jobs` lists them.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+use petory_batch::config::BatchConfig;
+use petory_batch::job::{JobContext, RunDate, all_jobs, find_job, run_recorded};
+use petory_core::batch::Trigger;
+use petory_core::calendar::BusinessCalendar;
+use petory_core::ports::SystemClock;
+
+#[derive(Debug, Parser)]
+#[command(name = "petory-batch", version, about = "Petory batch jobs")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run every job on its schedule until stopped (the default).
+    Scheduler,
+    /// Run one job once and exit (non-zero when it fails).
+    Run {
+        job: String,
+        /// The business day to run for (default: today in PETORY_TIMEZONE).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: Option<NaiveDate>,
+    },
+    /// List the jobs and their schedules.
+    Jobs,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command.unwrap_or(Command::Scheduler)).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            eprintln!("petory-batch: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if std::env::var("PETORY_LOG_FORMAT").is_ok_and(|format| format == "text") {
+        builder.init();
+    } else {
+        builder.json().flatten_event(true).init();
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    init_logging();
+    if let Command::Jobs = command {
+        for job in all_jobs() {
+            let schedule = petory_batch::config::schedule_for(job.name(), job.default_schedule())?;
+            #[allow(clippy::print_stdout)]
+            {
+                println!("{}\t{}", job.name(), schedule.as_deref().unwrap_or("off"));
+            }
+        }
+        return Ok(());
+    }
+    let config = BatchConfig::from_env()?;
+    let context = JobContext {
+        db: petory_core::db::pool(&config.database.url, &config.database.pool),
+        redis: petory_redis::pool(&config.redis)?,
+        clock: Arc::new(SystemClock),
+        calendar: BusinessCalendar::new(config.timezone),
+    };
+    match command {
+        Command::Run { job, date } => {
+            let Some(job) = find_job(&job) else {
+                let known: Vec<_> = all_jobs().iter().map(|job| job.name()).collect();
+                anyhow::bail!("unknown job {job:?}; known jobs: {}", known.join(", "));
+            };
+            let date = date.map_or_else(|| RunDate::today(&context), |date| RunDate::of(&context, date));
+            let outcome = run_recorded(&context, job.as_ref(), date, Trigger::Manual).await?;
+            #[allow(clippy::print_stdout)]
+            {
+                println!("{}", summary_line(job.name(), outcome.run_id, &outcome.counts));
+            }
+            Ok(())
+        }
+        Command::Scheduler => {
+            tracing::info!("petory-batch scheduler starting");
+            petory_batch::scheduler::run(context, shutdown_signal()).await
+        }
+        Command::Jobs => Ok(()),
+    }
+}
+
+fn summary_line(job: &str, run_id: i64, counts: &petory_core::batch::JobCounts) -> String {
+    let counts: Vec<String> = counts.iter().map(|(name, value)| format!("{name}={value}")).collect();
+    format!("{job} run {run_id} succeeded: {}", counts.join(" "))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
+}

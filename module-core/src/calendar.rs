@@ -2,7 +2,7 @@
 //! the daily album and question, billing dates and the midnight jobs all count days here.
 
 use chrono::{DateTime, NaiveDate, TimeZone as _, Utc};
-use chrono_tz::Tz;
+pub use chrono_tz::Tz;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BusinessCalendar {

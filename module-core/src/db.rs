@@ -10,6 +10,8 @@ use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::bb8::{Pool, PooledConnection, RunError};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+use crate::config::{self, ConfigError};
+
 pub type DbPool = Pool<AsyncPgConnection>;
 pub type DbConn<'a> = PooledConnection<'a, AsyncPgConnection>;
 
@@ -38,6 +40,25 @@ impl From<RunError> for DbError {
 pub struct PoolSettings {
     pub max_size: u32,
     pub connection_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub pool: PoolSettings,
+}
+
+impl DatabaseSettings {
+    pub const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/petory";
+
+    /// `DATABASE_URL` and `PETORY_DB_POOL_SIZE`.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let url = config::var_or("DATABASE_URL", Self::DEFAULT_URL)?;
+        config::ensure("DATABASE_URL", &url, url.starts_with("postgres://") || url.starts_with("postgresql://"), "must be a postgres:// URL")?;
+        let max_size = config::parsed_or("PETORY_DB_POOL_SIZE", 10_u32)?;
+        config::ensure("PETORY_DB_POOL_SIZE", max_size, max_size >= 1, "must be at least 1")?;
+        Ok(Self { url, pool: PoolSettings { max_size, ..PoolSettings::default() } })
+    }
 }
 
 impl Default for PoolSettings {

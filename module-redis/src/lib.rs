@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use bb8_redis::RedisConnectionManager;
+use petory_core::config::{self, ConfigError};
 use redis::RedisError;
 
 pub type RedisPool = bb8::Pool<RedisConnectionManager>;
@@ -15,6 +16,24 @@ pub struct RedisSettings {
     pub connection_timeout: Duration,
     /// Prefix of every key and channel, so that environments (and tests) can share a server.
     pub key_prefix: String,
+}
+
+impl RedisSettings {
+    pub const DEFAULT_URL: &str = "redis://127.0.0.1:6379";
+
+    /// `REDIS_URL`, `PETORY_REDIS_POOL_SIZE` and `PETORY_REDIS_PREFIX`.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let url = config::var_or("REDIS_URL", Self::DEFAULT_URL)?;
+        config::ensure("REDIS_URL", &url, redis::parse_redis_url(&url).is_some(), "must be a redis:// URL")?;
+        let max_size = config::parsed_or("PETORY_REDIS_POOL_SIZE", 10_u32)?;
+        config::ensure("PETORY_REDIS_POOL_SIZE", max_size, max_size >= 1, "must be at least 1")?;
+        Ok(Self {
+            url,
+            max_size,
+            connection_timeout: Duration::from_secs(2),
+            key_prefix: config::var_or("PETORY_REDIS_PREFIX", "petory:")?,
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

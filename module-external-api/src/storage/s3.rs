@@ -10,6 +10,7 @@ use aws_sdk_s3::config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, RequestChecksumCalculation};
 use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::presigning::PresigningConfig;
+use petory_core::config::{self, ConfigError};
 use petory_core::ports::{ObjectMeta, ObjectStore, ObjectStoreError, PresignedRequest};
 
 #[derive(Debug, Clone)]
@@ -23,6 +24,27 @@ pub struct S3Settings {
     /// Path-style addressing (`endpoint/bucket/key`), which S3-compatible servers expect.
     pub force_path_style: bool,
     pub operation_timeout: Duration,
+}
+
+impl S3Settings {
+    /// `S3_ENDPOINT` (unset or `aws` for AWS itself), `S3_BUCKET`, `S3_REGION`,
+    /// `S3_ACCESS_KEY_ID`, `S3_SECRET_ACCESS_KEY`. Defaults match `petory-local-s3`.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let endpoint = config::var_or("S3_ENDPOINT", "http://127.0.0.1:9000")?;
+        let endpoint = (endpoint != "aws").then_some(endpoint);
+        if let Some(url) = &endpoint {
+            config::ensure("S3_ENDPOINT", url, url.starts_with("http://") || url.starts_with("https://"), "must be an http(s) URL or `aws`")?;
+        }
+        Ok(Self {
+            force_path_style: endpoint.is_some(),
+            endpoint,
+            bucket: config::var_or("S3_BUCKET", "petory")?,
+            region: config::var_or("S3_REGION", "us-east-1")?,
+            access_key_id: config::var_or("S3_ACCESS_KEY_ID", "petory-dev")?,
+            secret_access_key: config::var_or("S3_SECRET_ACCESS_KEY", "petory-dev-secret")?,
+            operation_timeout: Duration::from_secs(config::parsed_or("S3_TIMEOUT_SECS", 10_u64)?),
+        })
+    }
 }
 
 #[derive(Debug, Clone)]

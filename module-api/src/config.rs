@@ -1,0 +1,74 @@
+//! `petory-api` settings, read once from the environment at start-up.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use petory_core::calendar::{BusinessCalendar, Tz};
+use petory_core::config::{self, ConfigError};
+use petory_core::db::DatabaseSettings;
+use petory_core::platform::idempotency::Lifetimes;
+use petory_external_api::storage::s3::S3Settings;
+use petory_redis::RedisSettings;
+
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    pub bind: SocketAddr,
+    pub database: DatabaseSettings,
+    pub redis: RedisSettings,
+    pub s3: S3Settings,
+    pub timezone: Tz,
+    pub request_timeout: Duration,
+    pub max_body_bytes: usize,
+    /// Origins allowed by CORS; `*` allows any.
+    pub cors_allowed_origins: Vec<String>,
+    pub idempotency: Lifetimes,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Text,
+}
+
+impl ApiConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let max_body_bytes = config::parsed_or("PETORY_MAX_BODY_BYTES", 1024 * 1024_usize)?;
+        config::ensure("PETORY_MAX_BODY_BYTES", max_body_bytes, max_body_bytes >= 1024, "must be at least 1024")?;
+        let timeout_secs = config::parsed_or("PETORY_REQUEST_TIMEOUT_SECS", 30_u64)?;
+        config::ensure("PETORY_REQUEST_TIMEOUT_SECS", timeout_secs, timeout_secs >= 1, "must be at least 1")?;
+        Ok(Self {
+            bind: config::parsed_or("PETORY_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
+            database: DatabaseSettings::from_env()?,
+            redis: RedisSettings::from_env()?,
+            s3: S3Settings::from_env()?,
+            timezone: timezone_from_env()?,
+            request_timeout: Duration::from_secs(timeout_secs),
+            max_body_bytes,
+            cors_allowed_origins: config::var_or("PETORY_CORS_ALLOWED_ORIGINS", "*")?
+                .split(',')
+                .map(|origin| origin.trim().to_owned())
+                .filter(|origin| !origin.is_empty())
+                .collect(),
+            idempotency: Lifetimes {
+                retention: Duration::from_secs(3600 * config::parsed_or("PETORY_IDEMPOTENCY_TTL_HOURS", 24_u64)?),
+                ..Lifetimes::default()
+            },
+            log_format: log_format_from_env()?,
+        })
+    }
+}
+
+/// `PETORY_TIMEZONE`, an IANA zone name such as `Asia/Seoul` (the default).
+pub fn timezone_from_env() -> Result<Tz, ConfigError> {
+    config::parsed_or("PETORY_TIMEZONE", BusinessCalendar::DEFAULT_ZONE)
+}
+
+/// `PETORY_LOG_FORMAT`: `json` (default) or `text`.
+pub fn log_format_from_env() -> Result<LogFormat, ConfigError> {
+    match config::var_or("PETORY_LOG_FORMAT", "json")?.as_str() {
+        "json" => Ok(LogFormat::Json),
+        "text" => Ok(LogFormat::Text),
+        other => config::ensure("PETORY_LOG_FORMAT", other, false, "must be `json` or `text`").map(|_| LogFormat::Json),
+    }
+}

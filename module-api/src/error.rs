@@ -1,0 +1,182 @@
+//! The one error type of the HTTP layer, rendered as an RFC 9457 problem
+//! (`application/problem+json`) with a stable machine `code`.
+//!
+//! Domain errors convert into it once, here. Internal causes are logged, never returned.
+
+use std::borrow::Cow;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use petory_core::db::DbError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "about:blank",
+    "title": "Conflict",
+    "status": 409,
+    "code": "IDEMPOTENCY_KEY_REUSED",
+    "detail": "this Idempotency-Key was already used for a different request"
+}))]
+pub struct Problem {
+    /// Always `about:blank`: `code` identifies the problem.
+    #[serde(rename = "type")]
+    pub problem_type: Cow<'static, str>,
+    /// The HTTP status phrase.
+    pub title: Cow<'static, str>,
+    pub status: u16,
+    /// Stable machine-readable code, e.g. `ORDER_NOT_PAYABLE`.
+    pub code: Cow<'static, str>,
+    /// Human-readable explanation of this occurrence.
+    pub detail: String,
+    /// Per-field validation failures (400/422 only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// Problem-specific details, such as the dependency checks of a readiness failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub context: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The field's JSON path, e.g. `items[0].quantity`.
+    pub field: String,
+    /// Stable code of the rule that failed, e.g. `length`, `range`, `email`.
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: Cow<'static, str>,
+    detail: String,
+    errors: Vec<FieldError>,
+    context: Option<serde_json::Value>,
+    retry_after_secs: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: impl Into<Cow<'static, str>>, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            code: code.into(),
+            detail: detail.into(),
+            errors: Vec::new(),
+            context: None,
+            retry_after_secs: None,
+        }
+    }
+
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, detail)
+    }
+
+    pub fn not_found(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, detail)
+    }
+
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, detail)
+    }
+
+    pub fn unavailable(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, code, detail)
+    }
+
+    /// A failure that is our fault. The cause is logged; the client gets a generic answer.
+    pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
+        tracing::error!(error = %cause, source = ?cause.source(), "internal error");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "an unexpected error occurred")
+    }
+
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    pub fn with_context(mut self, context: serde_json::Value) -> Self {
+        self.context = Some(context);
+        self
+    }
+
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after_secs = Some(seconds);
+        self
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
+    pub fn to_problem(&self) -> Problem {
+        Problem {
+            problem_type: Cow::Borrowed("about:blank"),
+            title: Cow::Borrowed(self.status.canonical_reason().unwrap_or("Error")),
+            status: self.status.as_u16(),
+            code: self.code.clone(),
+            detail: self.detail.clone(),
+            errors: self.errors.clone(),
+            context: self.context.clone(),
+        }
+    }
+
+    /// The problem that stands for a bare error status produced outside our handlers
+    /// (routing, body limits, timeouts, panics).
+    pub fn from_status(status: StatusCode) -> Self {
+        let (code, detail) = match status {
+            StatusCode::NOT_FOUND => ("ROUTE_NOT_FOUND", "no resource at this path"),
+            StatusCode::METHOD_NOT_ALLOWED => ("METHOD_NOT_ALLOWED", "this method is not allowed on this resource"),
+            StatusCode::REQUEST_TIMEOUT => ("REQUEST_TIMEOUT", "the request took too long and was abandoned"),
+            StatusCode::PAYLOAD_TOO_LARGE => ("PAYLOAD_TOO_LARGE", "the request body is larger than allowed"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ("UNSUPPORTED_MEDIA_TYPE", "the request body has an unsupported content type"),
+            StatusCode::TOO_MANY_REQUESTS => ("RATE_LIMITED", "too many requests; retry later"),
+            StatusCode::SERVICE_UNAVAILABLE => ("SERVICE_UNAVAILABLE", "the service is temporarily unavailable"),
+            status if status.is_server_error() => ("INTERNAL_ERROR", "an unexpected error occurred"),
+            _ => ("BAD_REQUEST", "the request could not be processed"),
+        };
+        Self::new(status, code, detail)
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_vec(&self.to_problem()).unwrap_or_default();
+        let mut response = (self.status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE));
+        if let Some(seconds) = self.retry_after_secs {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
+        match error {
+            DbError::Unavailable(cause) => {
+                tracing::warn!(%cause, "database unavailable");
+                Self::unavailable("DATABASE_UNAVAILABLE", "the database is temporarily unavailable").retry_after(5)
+            }
+            DbError::Query(error) => Self::internal(&error),
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

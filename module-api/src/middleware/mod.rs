@@ -1,0 +1,5 @@
+//! Cross-cutting request handling.
+
+pub mod idempotency;
+pub mod metrics;
+pub mod problem;

@@ -1,0 +1,110 @@
+//! The whole HTTP surface: routes, documentation and the middleware stack.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{from_fn, from_fn_with_state};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::middleware::idempotency::IDEMPOTENCY_KEY;
+use crate::middleware::{idempotency, metrics, problem};
+use crate::openapi::ApiDoc;
+use crate::routes;
+
+pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
+
+/// Routes under `/api/v1`, with their documentation.
+fn api_v1() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+}
+
+/// The routes and the OpenAPI document describing them.
+pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(routes::health::live))
+        .routes(routes!(routes::health::ready))
+        .routes(routes!(routes::metrics::render))
+        .nest("/api/v1", api_v1())
+        .split_for_parts()
+}
+
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().1
+}
+
+/// The application as served: every route, Swagger UI, and the middleware stack.
+pub fn build(state: AppState) -> Router {
+    let (router, openapi) = routes();
+    let router = router.merge(SwaggerUi::new("/swagger-ui").url(OPENAPI_PATH, openapi));
+    with_middleware(router, state)
+}
+
+/// Wraps routes in the production middleware stack.
+pub fn with_middleware(router: Router<AppState>, state: AppState) -> Router {
+    let config = &state.config;
+    router
+        .fallback(|| async { ApiError::from_status(StatusCode::NOT_FOUND) })
+        .layer(from_fn_with_state(state.clone(), idempotency::idempotent_post))
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
+        .layer(CatchPanicLayer::new())
+        // Per route, so the route template is known; sees timeouts and panics as statuses.
+        .layer(from_fn(metrics::track_requests))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|request: &axum::http::Request<_>| {
+                            let request_id = request
+                                .headers()
+                                .get("x-request-id")
+                                .and_then(|value| value.to_str().ok())
+                                .unwrap_or_default();
+                            tracing::info_span!("request", %request_id, method = %request.method(), path = %request.uri().path())
+                        })
+                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                )
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(from_fn(problem::render_bare_errors))
+                .layer(cors(&config.cors_allowed_origins))
+                .layer(CompressionLayer::new()),
+        )
+        .with_state(state)
+}
+
+fn cors(allowed_origins: &[String]) -> CorsLayer {
+    let origins = if allowed_origins.iter().any(|origin| origin == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(allowed_origins.iter().filter_map(|origin| HeaderValue::from_str(origin).ok()))
+    };
+    CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT, IDEMPOTENCY_KEY])
+        .expose_headers([
+            HeaderName::from_static("x-request-id"),
+            header::RETRY_AFTER,
+            header::LOCATION,
+            idempotency::IDEMPOTENT_REPLAYED,
+        ])
+        .max_age(Duration::from_secs(3600))
+}

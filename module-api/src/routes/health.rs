@@ -1,0 +1,67 @@
+//! Liveness and readiness probes.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use axum::extract::State;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::Json;
+
+/// How long one dependency may take to answer before it counts as down.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    #[schema(example = "ok")]
+    pub status: &'static str,
+    /// Each dependency checked, with `ok` or `down`.
+    #[schema(example = json!({"postgres": "ok", "redis": "ok"}))]
+    pub checks: BTreeMap<&'static str, &'static str>,
+}
+
+/// The process is up and serving.
+#[utoipa::path(get, path = "/health/live", tag = "health",
+    responses((status = 200, description = "Alive", body = Health)))]
+pub async fn live() -> Json<Health> {
+    Json(Health { status: "ok", checks: BTreeMap::new() })
+}
+
+/// Ready to serve traffic: PostgreSQL and Redis both answer.
+#[utoipa::path(get, path = "/health/ready", tag = "health",
+    responses(
+        (status = 200, description = "Every dependency answers", body = Health),
+        (status = 503, description = "A dependency is down (`DEPENDENCY_UNAVAILABLE`); `context.checks` names it",
+            body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn ready(State(state): State<AppState>) -> ApiResult<Json<Health>> {
+    let (postgres, redis) = tokio::join!(
+        tokio::time::timeout(CHECK_TIMEOUT, petory_core::db::ping(&state.db)),
+        tokio::time::timeout(CHECK_TIMEOUT, petory_redis::ping(&state.redis)),
+    );
+    let checks = BTreeMap::from([
+        ("postgres", verdict("postgres", postgres.map_err(|_| "timed out".to_owned()).and_then(|r| r.map_err(|e| e.to_string())))),
+        ("redis", verdict("redis", redis.map_err(|_| "timed out".to_owned()).and_then(|r| r.map_err(|e| e.to_string())))),
+    ]);
+    let down: Vec<&str> = checks.iter().filter(|(_, status)| **status != "ok").map(|(name, _)| *name).collect();
+    if down.is_empty() {
+        return Ok(Json(Health { status: "ok", checks }));
+    }
+    Err(ApiError::unavailable("DEPENDENCY_UNAVAILABLE", format!("unavailable: {}", down.join(", ")))
+        .with_context(serde_json::json!({ "checks": checks }))
+        .retry_after(5))
+}
+
+fn verdict(name: &str, outcome: Result<(), String>) -> &'static str {
+    match outcome {
+        Ok(()) => "ok",
+        Err(cause) => {
+            tracing::warn!(dependency = name, %cause, "readiness check failed");
+            "down"
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! `petory-batch` settings, read once from the environment at start-up.
+
+use petory_core::calendar::{BusinessCalendar, Tz};
+use petory_core::config::{self, ConfigError};
+use petory_core::db::DatabaseSettings;
+use petory_redis::RedisSettings;
+
+#[derive(Debug, Clone)]
+pub struct BatchConfig {
+    pub database: DatabaseSettings,
+    pub redis: RedisSettings,
+    pub timezone: Tz,
+}
+
+impl BatchConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            database: DatabaseSettings::from_env()?,
+            redis: RedisSettings::from_env()?,
+            timezone: config::parsed_or("PETORY_TIMEZONE", BusinessCalendar::DEFAULT_ZONE)?,
+        })
+    }
+}
+
+/// The cron schedule of a job: `PETORY_SCHEDULE_<JOB>` (e.g. `PETORY_SCHEDULE_PRUNE_IDEMPOTENCY_KEYS`)
+/// with seconds, in the business time zone; `off` disables the job in scheduler mode.
+pub fn schedule_for(job: &str, default: &str) -> Result<Option<String>, ConfigError> {
+    let name = format!("PETORY_SCHEDULE_{}", job.to_ascii_uppercase().replace('-', "_"));
+    // Leaked once per job at start-up so the error can name the variable statically.
+    let name: &'static str = Box::leak(name.into_boxed_str());
+    let schedule = config::var_or(name, default)?;
+    if schedule.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    let fields = schedule.split_whitespace().count();
+    config::ensure(name, schedule.as_str(), (6..=7).contains(&fields), "must be a cron expression with seconds, or `off`")?;
+    Ok(Some(schedule))
+}

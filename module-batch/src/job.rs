@@ -1,0 +1,96 @@
+//! What a job is, how a run is recorded, and the list of jobs this binary knows.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use petory_core::batch::{self, JobCounts, Trigger};
+use petory_core::calendar::BusinessCalendar;
+use petory_core::db::DbPool;
+use petory_core::ports::Clock;
+use petory_redis::RedisPool;
+
+use crate::jobs;
+
+/// What every job may use. Built once per process.
+#[derive(Clone)]
+pub struct JobContext {
+    pub db: DbPool,
+    pub redis: RedisPool,
+    pub clock: Arc<dyn Clock>,
+    pub calendar: BusinessCalendar,
+}
+
+/// The business day a run works on and the instant it treats as "now".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunDate {
+    pub business_date: NaiveDate,
+    pub as_of: DateTime<Utc>,
+}
+
+impl RunDate {
+    /// Today, as of now.
+    pub fn today(context: &JobContext) -> Self {
+        let now = context.clock.now();
+        Self { business_date: context.calendar.day_of(now), as_of: now }
+    }
+
+    /// A given day (`--date`): as of its end, or now if that is earlier.
+    pub fn of(context: &JobContext, business_date: NaiveDate) -> Self {
+        let end = context.calendar.start_of(business_date + TimeDelta::days(1));
+        Self { business_date, as_of: end.min(context.clock.now()) }
+    }
+}
+
+#[async_trait]
+pub trait Job: Send + Sync + 'static {
+    /// Stable name, used by `run JOB`, in `batch_job_runs` and in the schedule variable.
+    fn name(&self) -> &'static str;
+    /// Cron expression with seconds, in the business time zone.
+    fn default_schedule(&self) -> &'static str;
+    async fn run(&self, context: &JobContext, date: RunDate) -> anyhow::Result<JobCounts>;
+}
+
+/// Every job of this binary.
+pub fn all_jobs() -> Vec<Arc<dyn Job>> {
+    vec![Arc::new(jobs::platform::PruneIdempotencyKeys)]
+}
+
+pub fn find_job(name: &str) -> Option<Arc<dyn Job>> {
+    all_jobs().into_iter().find(|job| job.name() == name)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunOutcome {
+    pub run_id: i64,
+    pub counts: JobCounts,
+}
+
+/// Runs a job once and records the run (start, end, status, counts or error).
+pub async fn run_recorded(
+    context: &JobContext,
+    job: &dyn Job,
+    date: RunDate,
+    trigger: Trigger,
+) -> anyhow::Result<RunOutcome> {
+    let run_id = {
+        let mut conn = context.db.get().await.map_err(petory_core::db::DbError::from)?;
+        batch::start_run(&mut conn, job.name(), date.business_date, trigger, context.clock.now()).await?
+    };
+    tracing::info!(job = job.name(), run_id, business_date = %date.business_date, "job started");
+    let result = job.run(context, date).await;
+    let mut conn = context.db.get().await.map_err(petory_core::db::DbError::from)?;
+    match result {
+        Ok(counts) => {
+            batch::finish_run(&mut conn, run_id, Ok(&counts), context.clock.now()).await?;
+            tracing::info!(job = job.name(), run_id, ?counts, "job succeeded");
+            Ok(RunOutcome { run_id, counts })
+        }
+        Err(error) => {
+            let message = format!("{error:#}");
+            batch::finish_run(&mut conn, run_id, Err(&message), context.clock.now()).await?;
+            tracing::error!(job = job.name(), run_id, error = %message, "job failed");
+            Err(error)
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! The jobs, one module per domain (the same names as in `petory-core`).
+
+pub mod platform;

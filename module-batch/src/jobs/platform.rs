@@ -1,0 +1,28 @@
+//! Housekeeping of platform records.
+
+use async_trait::async_trait;
+use petory_core::batch::JobCounts;
+use petory_core::db::DbError;
+use petory_core::platform::idempotency;
+
+use crate::job::{Job, JobContext, RunDate};
+
+/// Deletes stored idempotent responses past their retention.
+pub struct PruneIdempotencyKeys;
+
+#[async_trait]
+impl Job for PruneIdempotencyKeys {
+    fn name(&self) -> &'static str {
+        "prune-idempotency-keys"
+    }
+
+    fn default_schedule(&self) -> &'static str {
+        "0 17 * * * *"
+    }
+
+    async fn run(&self, context: &JobContext, date: RunDate) -> anyhow::Result<JobCounts> {
+        let mut conn = context.db.get().await.map_err(DbError::from)?;
+        let deleted = idempotency::prune_expired(&mut conn, date.as_of).await?;
+        Ok(JobCounts::from([("deleted".to_owned(), i64::try_from(deleted).unwrap_or(i64::MAX))]))
+    }
+}
