@@ -91,18 +91,17 @@ async fn ensure_template(admin: &mut AsyncPgConnection, server: &str, template: 
         > 0;
     if !exists {
         let building = format!("{template}_building");
-        admin
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE); CREATE DATABASE {building}"))
-            .await
-            .expect("create template database");
+        // One statement per call: CREATE/DROP DATABASE refuse to run inside a transaction.
+        for statement in [format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"), format!("CREATE DATABASE {building}")] {
+            admin.batch_execute(&statement).await.expect("create template database");
+        }
         run_migrations(&with_database(server, &building)).await.expect("migrate template");
-        admin
-            .batch_execute(&format!(
-                "ALTER DATABASE {building} RENAME TO {template}; \
-                 ALTER DATABASE {template} WITH IS_TEMPLATE true"
-            ))
-            .await
-            .expect("publish template");
+        for statement in [
+            format!("ALTER DATABASE {building} RENAME TO {template}"),
+            format!("ALTER DATABASE {template} WITH IS_TEMPLATE true"),
+        ] {
+            admin.batch_execute(&statement).await.expect("publish template");
+        }
     }
     diesel::sql_query("SELECT pg_advisory_unlock($1)")
         .bind::<BigInt, _>(TEMPLATE_LOCK)

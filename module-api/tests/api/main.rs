@@ -1,0 +1,7 @@
+//! HTTP tests of `petory-api`: the real router, a real database and Redis per test.
+
+mod health;
+mod idempotency;
+mod openapi;
+mod problems;
+mod util;
