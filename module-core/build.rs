@@ -13,11 +13,16 @@ fn main() {
         path.to_string_lossy().hash(&mut hasher);
         std::fs::read(&path).unwrap_or_default().hash(&mut hasher);
     }
-    println!("cargo:rustc-env=PETORY_MIGRATIONS_FINGERPRINT={:016x}", hasher.finish());
+    println!(
+        "cargo:rustc-env=PETORY_MIGRATIONS_FINGERPRINT={:016x}",
+        hasher.finish()
+    );
 }
 
 fn collect(dir: &Path, files: &mut Vec<std::path::PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {

@@ -34,9 +34,19 @@ pub enum LogFormat {
 impl ApiConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         let max_body_bytes = config::parsed_or("PETORY_MAX_BODY_BYTES", 1024 * 1024_usize)?;
-        config::ensure("PETORY_MAX_BODY_BYTES", max_body_bytes, max_body_bytes >= 1024, "must be at least 1024")?;
+        config::ensure(
+            "PETORY_MAX_BODY_BYTES",
+            max_body_bytes,
+            max_body_bytes >= 1024,
+            "must be at least 1024",
+        )?;
         let timeout_secs = config::parsed_or("PETORY_REQUEST_TIMEOUT_SECS", 30_u64)?;
-        config::ensure("PETORY_REQUEST_TIMEOUT_SECS", timeout_secs, timeout_secs >= 1, "must be at least 1")?;
+        config::ensure(
+            "PETORY_REQUEST_TIMEOUT_SECS",
+            timeout_secs,
+            timeout_secs >= 1,
+            "must be at least 1",
+        )?;
         Ok(Self {
             bind: config::parsed_or("PETORY_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
             database: DatabaseSettings::from_env()?,
@@ -51,7 +61,9 @@ impl ApiConfig {
                 .filter(|origin| !origin.is_empty())
                 .collect(),
             idempotency: Lifetimes {
-                retention: Duration::from_secs(3600 * config::parsed_or("PETORY_IDEMPOTENCY_TTL_HOURS", 24_u64)?),
+                retention: Duration::from_secs(
+                    3600 * config::parsed_or("PETORY_IDEMPOTENCY_TTL_HOURS", 24_u64)?,
+                ),
                 ..Lifetimes::default()
             },
             log_format: log_format_from_env()?,
@@ -69,6 +81,12 @@ pub fn log_format_from_env() -> Result<LogFormat, ConfigError> {
     match config::var_or("PETORY_LOG_FORMAT", "json")?.as_str() {
         "json" => Ok(LogFormat::Json),
         "text" => Ok(LogFormat::Text),
-        other => config::ensure("PETORY_LOG_FORMAT", other, false, "must be `json` or `text`").map(|_| LogFormat::Json),
+        other => config::ensure(
+            "PETORY_LOG_FORMAT",
+            other,
+            false,
+            "must be `json` or `text`",
+        )
+        .map(|_| LogFormat::Json),
     }
 }

@@ -62,7 +62,11 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: impl Into<Cow<'static, str>>, detail: impl Into<String>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        code: impl Into<Cow<'static, str>>,
+        detail: impl Into<String>,
+    ) -> Self {
         Self {
             status,
             code: code.into(),
@@ -92,7 +96,11 @@ impl ApiError {
     /// A failure that is our fault. The cause is logged; the client gets a generic answer.
     pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
         tracing::error!(error = %cause, source = ?cause.source(), "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "an unexpected error occurred")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_ERROR",
+            "an unexpected error occurred",
+        )
     }
 
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
@@ -135,13 +143,30 @@ impl ApiError {
     pub fn from_status(status: StatusCode) -> Self {
         let (code, detail) = match status {
             StatusCode::NOT_FOUND => ("ROUTE_NOT_FOUND", "no resource at this path"),
-            StatusCode::METHOD_NOT_ALLOWED => ("METHOD_NOT_ALLOWED", "this method is not allowed on this resource"),
-            StatusCode::REQUEST_TIMEOUT => ("REQUEST_TIMEOUT", "the request took too long and was abandoned"),
-            StatusCode::PAYLOAD_TOO_LARGE => ("PAYLOAD_TOO_LARGE", "the request body is larger than allowed"),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => ("UNSUPPORTED_MEDIA_TYPE", "the request body has an unsupported content type"),
+            StatusCode::METHOD_NOT_ALLOWED => (
+                "METHOD_NOT_ALLOWED",
+                "this method is not allowed on this resource",
+            ),
+            StatusCode::REQUEST_TIMEOUT => (
+                "REQUEST_TIMEOUT",
+                "the request took too long and was abandoned",
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => (
+                "PAYLOAD_TOO_LARGE",
+                "the request body is larger than allowed",
+            ),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+                "UNSUPPORTED_MEDIA_TYPE",
+                "the request body has an unsupported content type",
+            ),
             StatusCode::TOO_MANY_REQUESTS => ("RATE_LIMITED", "too many requests; retry later"),
-            StatusCode::SERVICE_UNAVAILABLE => ("SERVICE_UNAVAILABLE", "the service is temporarily unavailable"),
-            status if status.is_server_error() => ("INTERNAL_ERROR", "an unexpected error occurred"),
+            StatusCode::SERVICE_UNAVAILABLE => (
+                "SERVICE_UNAVAILABLE",
+                "the service is temporarily unavailable",
+            ),
+            status if status.is_server_error() => {
+                ("INTERNAL_ERROR", "an unexpected error occurred")
+            }
             _ => ("BAD_REQUEST", "the request could not be processed"),
         };
         Self::new(status, code, detail)
@@ -159,7 +184,10 @@ impl IntoResponse for ApiError {
         let body = serde_json::to_vec(&self.to_problem()).unwrap_or_default();
         let mut response = (self.status, body).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
+        );
         if let Some(seconds) = self.retry_after_secs {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
@@ -172,7 +200,11 @@ impl From<DbError> for ApiError {
         match error {
             DbError::Unavailable(cause) => {
                 tracing::warn!(%cause, "database unavailable");
-                Self::unavailable("DATABASE_UNAVAILABLE", "the database is temporarily unavailable").retry_after(5)
+                Self::unavailable(
+                    "DATABASE_UNAVAILABLE",
+                    "the database is temporarily unavailable",
+                )
+                .retry_after(5)
             }
             DbError::Query(error) => Self::internal(&error),
         }

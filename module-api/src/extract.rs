@@ -33,9 +33,15 @@ impl From<JsonRejection> for ApiError {
             StatusCode::UNPROCESSABLE_ENTITY => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "INVALID_BODY",
-                format!("the JSON body does not match the expected shape: {}", rejection.body_text()),
+                format!(
+                    "the JSON body does not match the expected shape: {}",
+                    rejection.body_text()
+                ),
             ),
-            _ => ApiError::bad_request("MALFORMED_JSON", format!("the body is not valid JSON: {}", rejection.body_text())),
+            _ => ApiError::bad_request(
+                "MALFORMED_JSON",
+                format!("the body is not valid JSON: {}", rejection.body_text()),
+            ),
         }
     }
 }
@@ -64,18 +70,32 @@ impl From<ValidationErrors> for ApiError {
         let mut fields = Vec::new();
         flatten(&errors, "", &mut fields);
         fields.sort_by(|a, b| a.field.cmp(&b.field));
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", "some fields are invalid").with_errors(fields)
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VALIDATION_FAILED",
+            "some fields are invalid",
+        )
+        .with_errors(fields)
     }
 }
 
 fn flatten(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
     for (field, kind) in errors.errors() {
-        let path = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
+        let path = if prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{prefix}.{field}")
+        };
         match kind {
-            ValidationErrorsKind::Field(failures) => out.extend(failures.iter().map(|failure| FieldError {
-                field: path.clone(),
-                code: failure.code.to_string(),
-                message: failure.message.as_ref().map_or_else(|| format!("{path} is invalid"), ToString::to_string),
+            ValidationErrorsKind::Field(failures) => out.extend(failures.iter().map(|failure| {
+                FieldError {
+                    field: path.clone(),
+                    code: failure.code.to_string(),
+                    message: failure
+                        .message
+                        .as_ref()
+                        .map_or_else(|| format!("{path} is invalid"), ToString::to_string),
+                }
             })),
             ValidationErrorsKind::Struct(inner) => flatten(inner, &path, out),
             ValidationErrorsKind::List(items) => {
@@ -94,7 +114,10 @@ pub struct Query<T>(pub T);
 
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
-        ApiError::bad_request("INVALID_QUERY", format!("invalid query string: {}", rejection.body_text()))
+        ApiError::bad_request(
+            "INVALID_QUERY",
+            format!("invalid query string: {}", rejection.body_text()),
+        )
     }
 }
 
@@ -113,7 +136,10 @@ where
         let axum::extract::Path(value) = axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map_err(|rejection: PathRejection| {
-                ApiError::bad_request("INVALID_PATH", format!("invalid path parameter: {}", rejection.body_text()))
+                ApiError::bad_request(
+                    "INVALID_PATH",
+                    format!("invalid path parameter: {}", rejection.body_text()),
+                )
             })?;
         Ok(Self(value))
     }
@@ -133,7 +159,12 @@ mod tests {
 
     #[test]
     fn validation_failures_become_sorted_field_errors() {
-        let errors = Signup { email: "nope".into(), password: "short".into() }.validate().unwrap_err();
+        let errors = Signup {
+            email: "nope".into(),
+            password: "short".into(),
+        }
+        .validate()
+        .unwrap_err();
         let error = ApiError::from(errors);
         let problem = error.to_problem();
         assert_eq!(problem.status, 422);
@@ -141,7 +172,11 @@ mod tests {
         assert_eq!(
             problem.errors,
             vec![
-                FieldError { field: "email".into(), code: "email".into(), message: "must be an email address".into() },
+                FieldError {
+                    field: "email".into(),
+                    code: "email".into(),
+                    message: "must be an email address".into()
+                },
                 FieldError {
                     field: "password".into(),
                     code: "length".into(),

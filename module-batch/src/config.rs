@@ -25,7 +25,10 @@ impl BatchConfig {
 /// The cron schedule of a job: `PETORY_SCHEDULE_<JOB>` (e.g. `PETORY_SCHEDULE_PRUNE_IDEMPOTENCY_KEYS`)
 /// with seconds, in the business time zone; `off` disables the job in scheduler mode.
 pub fn schedule_for(job: &str, default: &str) -> Result<Option<String>, ConfigError> {
-    let name = format!("PETORY_SCHEDULE_{}", job.to_ascii_uppercase().replace('-', "_"));
+    let name = format!(
+        "PETORY_SCHEDULE_{}",
+        job.to_ascii_uppercase().replace('-', "_")
+    );
     // Leaked once per job at start-up so the error can name the variable statically.
     let name: &'static str = Box::leak(name.into_boxed_str());
     let schedule = config::var_or(name, default)?;
@@ -33,6 +36,11 @@ pub fn schedule_for(job: &str, default: &str) -> Result<Option<String>, ConfigEr
         return Ok(None);
     }
     let fields = schedule.split_whitespace().count();
-    config::ensure(name, schedule.as_str(), (6..=7).contains(&fields), "must be a cron expression with seconds, or `off`")?;
+    config::ensure(
+        name,
+        schedule.as_str(),
+        (6..=7).contains(&fields),
+        "must be a cron expression with seconds, or `off`",
+    )?;
     Ok(Some(schedule))
 }

@@ -32,13 +32,21 @@ impl RunDate {
     /// Today, as of now.
     pub fn today(context: &JobContext) -> Self {
         let now = context.clock.now();
-        Self { business_date: context.calendar.day_of(now), as_of: now }
+        Self {
+            business_date: context.calendar.day_of(now),
+            as_of: now,
+        }
     }
 
     /// A given day (`--date`): as of its end, or now if that is earlier.
     pub fn of(context: &JobContext, business_date: NaiveDate) -> Self {
-        let end = context.calendar.start_of(business_date + TimeDelta::days(1));
-        Self { business_date, as_of: end.min(context.clock.now()) }
+        let end = context
+            .calendar
+            .start_of(business_date + TimeDelta::days(1));
+        Self {
+            business_date,
+            as_of: end.min(context.clock.now()),
+        }
     }
 }
 
@@ -74,12 +82,27 @@ pub async fn run_recorded(
     trigger: Trigger,
 ) -> anyhow::Result<RunOutcome> {
     let run_id = {
-        let mut conn = context.db.get().await.map_err(petory_core::db::DbError::from)?;
-        batch::start_run(&mut conn, job.name(), date.business_date, trigger, context.clock.now()).await?
+        let mut conn = context
+            .db
+            .get()
+            .await
+            .map_err(petory_core::db::DbError::from)?;
+        batch::start_run(
+            &mut conn,
+            job.name(),
+            date.business_date,
+            trigger,
+            context.clock.now(),
+        )
+        .await?
     };
     tracing::info!(job = job.name(), run_id, business_date = %date.business_date, "job started");
     let result = job.run(context, date).await;
-    let mut conn = context.db.get().await.map_err(petory_core::db::DbError::from)?;
+    let mut conn = context
+        .db
+        .get()
+        .await
+        .map_err(petory_core::db::DbError::from)?;
     match result {
         Ok(counts) => {
             batch::finish_run(&mut conn, run_id, Ok(&counts), context.clock.now()).await?;

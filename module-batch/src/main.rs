@@ -47,7 +47,8 @@ async fn main() -> std::process::ExitCode {
 }
 
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     if std::env::var("PETORY_LOG_FORMAT").is_ok_and(|format| format == "text") {
         builder.init();
@@ -81,11 +82,17 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 let known: Vec<_> = all_jobs().iter().map(|job| job.name()).collect();
                 anyhow::bail!("unknown job {job:?}; known jobs: {}", known.join(", "));
             };
-            let date = date.map_or_else(|| RunDate::today(&context), |date| RunDate::of(&context, date));
+            let date = date.map_or_else(
+                || RunDate::today(&context),
+                |date| RunDate::of(&context, date),
+            );
             let outcome = run_recorded(&context, job.as_ref(), date, Trigger::Manual).await?;
             #[allow(clippy::print_stdout)]
             {
-                println!("{}", summary_line(job.name(), outcome.run_id, &outcome.counts));
+                println!(
+                    "{}",
+                    summary_line(job.name(), outcome.run_id, &outcome.counts)
+                );
             }
             Ok(())
         }
@@ -98,7 +105,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
 }
 
 fn summary_line(job: &str, run_id: i64, counts: &petory_core::batch::JobCounts) -> String {
-    let counts: Vec<String> = counts.iter().map(|(name, value)| format!("{name}={value}")).collect();
+    let counts: Vec<String> = counts
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect();
     format!("{job} run {run_id} succeeded: {}", counts.join(" "))
 }
 

@@ -71,7 +71,11 @@ pub async fn finish_run(
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
     let (status, counts, error) = match outcome {
-        Ok(counts) => ("SUCCEEDED", serde_json::to_value(counts).unwrap_or_default(), None),
+        Ok(counts) => (
+            "SUCCEEDED",
+            serde_json::to_value(counts).unwrap_or_default(),
+            None,
+        ),
         Err(error) => ("FAILED", serde_json::json!({}), Some(error)),
     };
     diesel::update(batch_job_runs::table.find(run_id))
@@ -93,12 +97,18 @@ pub async fn list_runs(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<JobRun>, DbError> {
-    let mut query = batch_job_runs::table.select(JobRun::as_select()).into_boxed();
+    let mut query = batch_job_runs::table
+        .select(JobRun::as_select())
+        .into_boxed();
     if let Some(job) = job {
         query = query.filter(batch_job_runs::job.eq(job.to_owned()));
     }
     if let Some(before) = before {
         query = query.filter(batch_job_runs::id.lt(before));
     }
-    Ok(query.order(batch_job_runs::id.desc()).limit(limit).load(conn).await?)
+    Ok(query
+        .order(batch_job_runs::id.desc())
+        .limit(limit)
+        .load(conn)
+        .await?)
 }

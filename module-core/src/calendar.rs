@@ -34,7 +34,9 @@ impl BusinessCalendar {
             .earliest()
             .or_else(|| {
                 // A gap: midnight does not exist; the day starts when clocks jump forward.
-                self.zone.from_local_datetime(&(midnight + chrono::TimeDelta::hours(1))).earliest()
+                self.zone
+                    .from_local_datetime(&(midnight + chrono::TimeDelta::hours(1)))
+                    .earliest()
             })
             .map_or_else(|| midnight.and_utc(), |start| start.with_timezone(&Utc))
     }
@@ -54,7 +56,10 @@ mod tests {
     fn seoul_day_starts_at_15_utc_the_day_before() {
         let calendar = BusinessCalendar::default();
         let day = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-        assert_eq!(calendar.start_of(day).to_rfc3339(), "2026-11-22T15:00:00+00:00");
+        assert_eq!(
+            calendar.start_of(day).to_rfc3339(),
+            "2026-11-22T15:00:00+00:00"
+        );
     }
 
     #[test]
@@ -62,14 +67,23 @@ mod tests {
         let calendar = BusinessCalendar::default();
         let late = "2026-11-22T14:59:59Z".parse::<DateTime<Utc>>().unwrap();
         let midnight = "2026-11-22T15:00:00Z".parse::<DateTime<Utc>>().unwrap();
-        assert_eq!(calendar.day_of(late), NaiveDate::from_ymd_opt(2026, 11, 22).unwrap());
-        assert_eq!(calendar.day_of(midnight), NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
+        assert_eq!(
+            calendar.day_of(late),
+            NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()
+        );
+        assert_eq!(
+            calendar.day_of(midnight),
+            NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+        );
     }
 
     #[test]
     fn other_zones_are_respected() {
         let calendar = BusinessCalendar::new(chrono_tz::America::New_York);
         let instant = "2026-07-01T03:00:00Z".parse::<DateTime<Utc>>().unwrap();
-        assert_eq!(calendar.day_of(instant), NaiveDate::from_ymd_opt(2026, 6, 30).unwrap());
+        assert_eq!(
+            calendar.day_of(instant),
+            NaiveDate::from_ymd_opt(2026, 6, 30).unwrap()
+        );
     }
 }

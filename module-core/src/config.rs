@@ -9,7 +9,11 @@ pub enum ConfigError {
     #[error("{name} is not valid unicode")]
     NotUnicode { name: &'static str },
     #[error("{name}={value:?} is invalid: {reason}")]
-    Invalid { name: &'static str, value: String, reason: String },
+    Invalid {
+        name: &'static str,
+        value: String,
+        reason: String,
+    },
 }
 
 /// The variable's value, or `None` when it is unset or empty.
@@ -43,19 +47,31 @@ where
     T: FromStr,
     T::Err: Display,
 {
-    value.trim().parse::<T>().map_err(|error| ConfigError::Invalid {
-        name,
-        value: value.to_owned(),
-        reason: error.to_string(),
-    })
+    value
+        .trim()
+        .parse::<T>()
+        .map_err(|error| ConfigError::Invalid {
+            name,
+            value: value.to_owned(),
+            reason: error.to_string(),
+        })
 }
 
 /// Fails with the variable's name unless `ok` holds for its value.
-pub fn ensure<T: Display>(name: &'static str, value: T, ok: bool, reason: &str) -> Result<T, ConfigError> {
+pub fn ensure<T: Display>(
+    name: &'static str,
+    value: T,
+    ok: bool,
+    reason: &str,
+) -> Result<T, ConfigError> {
     if ok {
         Ok(value)
     } else {
-        Err(ConfigError::Invalid { name, value: value.to_string(), reason: reason.to_owned() })
+        Err(ConfigError::Invalid {
+            name,
+            value: value.to_string(),
+            reason: reason.to_owned(),
+        })
     }
 }
 
@@ -75,6 +91,9 @@ mod tests {
     #[test]
     fn ensure_rejects_with_the_reason() {
         let error = ensure("PETORY_DB_POOL_SIZE", 0, false, "must be at least 1").unwrap_err();
-        assert_eq!(error.to_string(), "PETORY_DB_POOL_SIZE=\"0\" is invalid: must be at least 1");
+        assert_eq!(
+            error.to_string(),
+            "PETORY_DB_POOL_SIZE=\"0\" is invalid: must be at least 1"
+        );
     }
 }

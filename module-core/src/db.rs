@@ -49,21 +49,40 @@ pub struct DatabaseSettings {
 }
 
 impl DatabaseSettings {
-    pub const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/petory";
+    pub const DEFAULT_URL: &str = "postgres://postgres:postgres@127.0.0.1:5432/petory";
 
     /// `DATABASE_URL` and `PETORY_DB_POOL_SIZE`.
     pub fn from_env() -> Result<Self, ConfigError> {
         let url = config::var_or("DATABASE_URL", Self::DEFAULT_URL)?;
-        config::ensure("DATABASE_URL", &url, url.starts_with("postgres://") || url.starts_with("postgresql://"), "must be a postgres:// URL")?;
+        config::ensure(
+            "DATABASE_URL",
+            &url,
+            url.starts_with("postgres://") || url.starts_with("postgresql://"),
+            "must be a postgres:// URL",
+        )?;
         let max_size = config::parsed_or("PETORY_DB_POOL_SIZE", 10_u32)?;
-        config::ensure("PETORY_DB_POOL_SIZE", max_size, max_size >= 1, "must be at least 1")?;
-        Ok(Self { url, pool: PoolSettings { max_size, ..PoolSettings::default() } })
+        config::ensure(
+            "PETORY_DB_POOL_SIZE",
+            max_size,
+            max_size >= 1,
+            "must be at least 1",
+        )?;
+        Ok(Self {
+            url,
+            pool: PoolSettings {
+                max_size,
+                ..PoolSettings::default()
+            },
+        })
     }
 }
 
 impl Default for PoolSettings {
     fn default() -> Self {
-        Self { max_size: 10, connection_timeout: Duration::from_secs(5) }
+        Self {
+            max_size: 10,
+            connection_timeout: Duration::from_secs(5),
+        }
     }
 }
 

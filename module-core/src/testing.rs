@@ -20,12 +20,14 @@ const TEMPLATE_LOCK: i64 = 0x7065_746f_7279;
 pub fn server_url() -> String {
     std::env::var("TEST_DATABASE_URL")
         .or_else(|_| std::env::var("DATABASE_URL"))
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+        .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
 /// `url` with its database name replaced.
 pub fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let authority_end = base.find("://").map_or(0, |i| i + 3);
     let base = match base[authority_end..].find('/') {
         Some(slash) => &base[..authority_end + slash],
@@ -92,15 +94,26 @@ async fn ensure_template(admin: &mut AsyncPgConnection, server: &str, template: 
     if !exists {
         let building = format!("{template}_building");
         // One statement per call: CREATE/DROP DATABASE refuse to run inside a transaction.
-        for statement in [format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"), format!("CREATE DATABASE {building}")] {
-            admin.batch_execute(&statement).await.expect("create template database");
+        for statement in [
+            format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"),
+            format!("CREATE DATABASE {building}"),
+        ] {
+            admin
+                .batch_execute(&statement)
+                .await
+                .expect("create template database");
         }
-        run_migrations(&with_database(server, &building)).await.expect("migrate template");
+        run_migrations(&with_database(server, &building))
+            .await
+            .expect("migrate template");
         for statement in [
             format!("ALTER DATABASE {building} RENAME TO {template}"),
             format!("ALTER DATABASE {template} WITH IS_TEMPLATE true"),
         ] {
-            admin.batch_execute(&statement).await.expect("publish template");
+            admin
+                .batch_execute(&statement)
+                .await
+                .expect("publish template");
         }
     }
     diesel::sql_query("SELECT pg_advisory_unlock($1)")
@@ -116,10 +129,16 @@ impl Drop for TestDatabase {
         let maintenance = with_database(&server_url(), "postgres");
         // Drop runs outside any async context we may block, so use a small runtime of our own.
         let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             runtime.block_on(async move {
                 let mut admin = AsyncPgConnection::establish(&maintenance).await.ok()?;
-                admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok()
+                admin
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await
+                    .ok()
             })
         })
         .join();
@@ -135,8 +154,14 @@ mod tests {
 
     #[test]
     fn database_name_is_replaced() {
-        assert_eq!(with_database("postgres://u@h:5432/app", "t1"), "postgres://u@h:5432/t1");
-        assert_eq!(with_database("postgres://u@h:5432", "t1"), "postgres://u@h:5432/t1");
+        assert_eq!(
+            with_database("postgres://u@h:5432/app", "t1"),
+            "postgres://u@h:5432/t1"
+        );
+        assert_eq!(
+            with_database("postgres://u@h:5432", "t1"),
+            "postgres://u@h:5432/t1"
+        );
         assert_eq!(
             with_database("postgres://u@h/app?sslmode=disable", "t1"),
             "postgres://u@h/t1?sslmode=disable"

@@ -16,7 +16,9 @@ struct Fixture {
 
 async fn fixture() -> Fixture {
     let root = tempfile::tempdir().expect("temp dir");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let server = LocalS3::serve(
         listener,
         &LocalS3Settings {
@@ -36,10 +38,17 @@ async fn fixture() -> Fixture {
         force_path_style: true,
         operation_timeout: Duration::from_secs(5),
     });
-    Fixture { _root: root, _server: server, store }
+    Fixture {
+        _root: root,
+        _server: server,
+        store,
+    }
 }
 
-async fn upload(request: &petory_core::ports::PresignedRequest, body: &'static [u8]) -> reqwest::StatusCode {
+async fn upload(
+    request: &petory_core::ports::PresignedRequest,
+    body: &'static [u8],
+) -> reqwest::StatusCode {
     let client = reqwest::Client::new();
     let mut put = client.put(&request.url).body(body);
     for (name, value) in &request.headers {
@@ -56,21 +65,44 @@ async fn presigned_put_lands_an_object_that_head_sees() {
 
     let request = fixture
         .store
-        .presign_put(key, "image/png", PNG_HEADER.len() as u64, Duration::from_secs(300))
+        .presign_put(
+            key,
+            "image/png",
+            PNG_HEADER.len() as u64,
+            Duration::from_secs(300),
+        )
         .await
         .expect("presign put");
     assert_eq!(request.method, "PUT");
-    assert!(request.url.contains("X-Amz-Signature="), "url is signed: {}", request.url);
+    assert!(
+        request.url.contains("X-Amz-Signature="),
+        "url is signed: {}",
+        request.url
+    );
 
     let status = upload(&request, PNG_HEADER).await;
     assert!(status.is_success(), "upload answered {status}");
 
-    let meta = fixture.store.head(key).await.expect("head after").expect("object exists");
+    let meta = fixture
+        .store
+        .head(key)
+        .await
+        .expect("head after")
+        .expect("object exists");
     assert_eq!(meta.size, PNG_HEADER.len() as u64);
     assert_eq!(meta.content_type.as_deref(), Some("image/png"));
 
-    let get = fixture.store.presign_get(key, Duration::from_secs(60)).await.expect("presign get");
-    let body = reqwest::get(&get.url).await.expect("download").bytes().await.expect("body");
+    let get = fixture
+        .store
+        .presign_get(key, Duration::from_secs(60))
+        .await
+        .expect("presign get");
+    let body = reqwest::get(&get.url)
+        .await
+        .expect("download")
+        .bytes()
+        .await
+        .expect("body");
     assert_eq!(body.as_ref(), PNG_HEADER);
 }
 
@@ -79,7 +111,12 @@ async fn a_tampered_presigned_url_is_refused() {
     let fixture = fixture().await;
     let request = fixture
         .store
-        .presign_put("uploads/1/a.png", "image/png", PNG_HEADER.len() as u64, Duration::from_secs(300))
+        .presign_put(
+            "uploads/1/a.png",
+            "image/png",
+            PNG_HEADER.len() as u64,
+            Duration::from_secs(300),
+        )
         .await
         .expect("presign put");
     let tampered = petory_core::ports::PresignedRequest {
@@ -88,7 +125,10 @@ async fn a_tampered_presigned_url_is_refused() {
     };
     let status = upload(&tampered, PNG_HEADER).await;
     assert_eq!(status, reqwest::StatusCode::FORBIDDEN);
-    assert_eq!(fixture.store.head("uploads/2/a.png").await.expect("head"), None);
+    assert_eq!(
+        fixture.store.head("uploads/2/a.png").await.expect("head"),
+        None
+    );
 }
 
 #[tokio::test]
@@ -103,5 +143,8 @@ async fn an_unreachable_store_reports_unavailable() {
         operation_timeout: Duration::from_secs(2),
     });
     let error = store.head("missing").await.expect_err("no server");
-    assert!(matches!(error, petory_core::ports::ObjectStoreError::Unavailable(_)), "{error:?}");
+    assert!(
+        matches!(error, petory_core::ports::ObjectStoreError::Unavailable(_)),
+        "{error:?}"
+    );
 }

@@ -24,9 +24,19 @@ impl RedisSettings {
     /// `REDIS_URL`, `PETORY_REDIS_POOL_SIZE` and `PETORY_REDIS_PREFIX`.
     pub fn from_env() -> Result<Self, ConfigError> {
         let url = config::var_or("REDIS_URL", Self::DEFAULT_URL)?;
-        config::ensure("REDIS_URL", &url, redis::parse_redis_url(&url).is_some(), "must be a redis:// URL")?;
+        config::ensure(
+            "REDIS_URL",
+            &url,
+            redis::parse_redis_url(&url).is_some(),
+            "must be a redis:// URL",
+        )?;
         let max_size = config::parsed_or("PETORY_REDIS_POOL_SIZE", 10_u32)?;
-        config::ensure("PETORY_REDIS_POOL_SIZE", max_size, max_size >= 1, "must be at least 1")?;
+        config::ensure(
+            "PETORY_REDIS_POOL_SIZE",
+            max_size,
+            max_size >= 1,
+            "must be at least 1",
+        )?;
         Ok(Self {
             url,
             max_size,
@@ -48,7 +58,9 @@ impl From<bb8::RunError<RedisError>> for RedisAdapterError {
     fn from(error: bb8::RunError<RedisError>) -> Self {
         match error {
             bb8::RunError::User(error) => Self::Unavailable(error.to_string()),
-            bb8::RunError::TimedOut => Self::Unavailable("timed out waiting for a connection".into()),
+            bb8::RunError::TimedOut => {
+                Self::Unavailable("timed out waiting for a connection".into())
+            }
         }
     }
 }
@@ -70,6 +82,8 @@ pub async fn ping(pool: &RedisPool) -> Result<(), RedisAdapterError> {
     if reply == "PONG" {
         Ok(())
     } else {
-        Err(RedisAdapterError::Unavailable(format!("unexpected PING reply {reply:?}")))
+        Err(RedisAdapterError::Unavailable(format!(
+            "unexpected PING reply {reply:?}"
+        )))
     }
 }

@@ -17,14 +17,21 @@ pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key
 pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
 /// Response headers worth replaying; the rest (dates, request ids) belong to each delivery.
-const REPLAYED_HEADERS: [HeaderName; 2] = [axum::http::header::CONTENT_TYPE, axum::http::header::LOCATION];
+const REPLAYED_HEADERS: [HeaderName; 2] = [
+    axum::http::header::CONTENT_TYPE,
+    axum::http::header::LOCATION,
+];
 
 /// Who a key belongs to. Keys are scoped per caller, so one client cannot replay another's
 /// response; until a request is authenticated its owner is `anonymous`.
 #[derive(Debug, Clone)]
 pub struct IdempotencyOwner(pub String);
 
-pub async fn idempotent_post(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn idempotent_post(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     if request.method() != Method::POST {
         return next.run(request).await;
     }
@@ -46,7 +53,12 @@ pub async fn idempotent_post(State(state): State<AppState>, request: Request, ne
     }
 }
 
-async fn run_once(state: &AppState, key: String, request: Request, next: Next) -> Result<Response, Response> {
+async fn run_once(
+    state: &AppState,
+    key: String,
+    request: Request,
+    next: Next,
+) -> Result<Response, Response> {
     let owner = request
         .extensions()
         .get::<IdempotencyOwner>()
@@ -59,9 +71,16 @@ async fn run_once(state: &AppState, key: String, request: Request, next: Next) -
 
     let claim = {
         let mut conn = state.db().await.map_err(IntoResponse::into_response)?;
-        idempotency::claim(&mut conn, &owner, &key, &hash, state.clock.now(), state.config.idempotency)
-            .await
-            .map_err(|error| ApiError::from(error).into_response())?
+        idempotency::claim(
+            &mut conn,
+            &owner,
+            &key,
+            &hash,
+            state.clock.now(),
+            state.config.idempotency,
+        )
+        .await
+        .map_err(|error| ApiError::from(error).into_response())?
     };
     match claim {
         Claim::Acquired => {}
@@ -109,7 +128,9 @@ async fn run_once(state: &AppState, key: String, request: Request, next: Next) -
             body: body.to_vec(),
         };
         let completed = match state.db().await {
-            Ok(mut conn) => idempotency::complete(&mut conn, &owner, &key, &stored).await.map_err(ApiError::from),
+            Ok(mut conn) => idempotency::complete(&mut conn, &owner, &key, &stored)
+                .await
+                .map_err(ApiError::from),
             Err(error) => Err(error),
         };
         if let Err(error) = completed {
@@ -123,7 +144,9 @@ async fn run_once(state: &AppState, key: String, request: Request, next: Next) -
 
 async fn release(state: &AppState, owner: &str, key: &str) {
     let released = match state.db().await {
-        Ok(mut conn) => idempotency::release(&mut conn, owner, key).await.map_err(ApiError::from),
+        Ok(mut conn) => idempotency::release(&mut conn, owner, key)
+            .await
+            .map_err(ApiError::from),
         Err(error) => Err(error),
     };
     if let Err(error) = released {
@@ -139,18 +162,29 @@ fn replay(stored: StoredResponse) -> Response {
             response.headers_mut().insert(name, value);
         }
     }
-    response.headers_mut().insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+    response
+        .headers_mut()
+        .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
     response
 }
 
 /// What makes two requests "the same": method, path with query, content type and body.
-fn request_hash(method: &Method, uri: &axum::http::Uri, headers: &HeaderMap, body: &[u8]) -> [u8; 32] {
+fn request_hash(
+    method: &Method,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update(method.as_str());
     hasher.update([0]);
     hasher.update(uri.path_and_query().map_or("", |pq| pq.as_str()));
     hasher.update([0]);
-    hasher.update(headers.get(axum::http::header::CONTENT_TYPE).map_or(&b""[..], HeaderValue::as_bytes));
+    hasher.update(
+        headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .map_or(&b""[..], HeaderValue::as_bytes),
+    );
     hasher.update([0]);
     hasher.update(body);
     hasher.finalize().into()
@@ -165,10 +199,22 @@ mod tests {
         let headers = HeaderMap::new();
         let uri: axum::http::Uri = "/api/v1/orders".parse().unwrap();
         let base = request_hash(&Method::POST, &uri, &headers, b"{\"a\":1}");
-        assert_eq!(base, request_hash(&Method::POST, &uri, &headers, b"{\"a\":1}"));
-        assert_ne!(base, request_hash(&Method::POST, &uri, &headers, b"{\"a\":2}"));
-        assert_ne!(base, request_hash(&Method::PUT, &uri, &headers, b"{\"a\":1}"));
+        assert_eq!(
+            base,
+            request_hash(&Method::POST, &uri, &headers, b"{\"a\":1}")
+        );
+        assert_ne!(
+            base,
+            request_hash(&Method::POST, &uri, &headers, b"{\"a\":2}")
+        );
+        assert_ne!(
+            base,
+            request_hash(&Method::PUT, &uri, &headers, b"{\"a\":1}")
+        );
         let other: axum::http::Uri = "/api/v1/orders?x=1".parse().unwrap();
-        assert_ne!(base, request_hash(&Method::POST, &other, &headers, b"{\"a\":1}"));
+        assert_ne!(
+            base,
+            request_hash(&Method::POST, &other, &headers, b"{\"a\":1}")
+        );
     }
 }

@@ -28,7 +28,10 @@ pub struct Health {
 #[utoipa::path(get, path = "/health/live", tag = "health",
     responses((status = 200, description = "Alive", body = Health)))]
 pub async fn live() -> Json<Health> {
-    Json(Health { status: "ok", checks: BTreeMap::new() })
+    Json(Health {
+        status: "ok",
+        checks: BTreeMap::new(),
+    })
 }
 
 /// Ready to serve traffic: PostgreSQL and Redis both answer.
@@ -44,16 +47,42 @@ pub async fn ready(State(state): State<AppState>) -> ApiResult<Json<Health>> {
         tokio::time::timeout(CHECK_TIMEOUT, petory_redis::ping(&state.redis)),
     );
     let checks = BTreeMap::from([
-        ("postgres", verdict("postgres", postgres.map_err(|_| "timed out".to_owned()).and_then(|r| r.map_err(|e| e.to_string())))),
-        ("redis", verdict("redis", redis.map_err(|_| "timed out".to_owned()).and_then(|r| r.map_err(|e| e.to_string())))),
+        (
+            "postgres",
+            verdict(
+                "postgres",
+                postgres
+                    .map_err(|_| "timed out".to_owned())
+                    .and_then(|r| r.map_err(|e| e.to_string())),
+            ),
+        ),
+        (
+            "redis",
+            verdict(
+                "redis",
+                redis
+                    .map_err(|_| "timed out".to_owned())
+                    .and_then(|r| r.map_err(|e| e.to_string())),
+            ),
+        ),
     ]);
-    let down: Vec<&str> = checks.iter().filter(|(_, status)| **status != "ok").map(|(name, _)| *name).collect();
+    let down: Vec<&str> = checks
+        .iter()
+        .filter(|(_, status)| **status != "ok")
+        .map(|(name, _)| *name)
+        .collect();
     if down.is_empty() {
-        return Ok(Json(Health { status: "ok", checks }));
+        return Ok(Json(Health {
+            status: "ok",
+            checks,
+        }));
     }
-    Err(ApiError::unavailable("DEPENDENCY_UNAVAILABLE", format!("unavailable: {}", down.join(", ")))
-        .with_context(serde_json::json!({ "checks": checks }))
-        .retry_after(5))
+    Err(ApiError::unavailable(
+        "DEPENDENCY_UNAVAILABLE",
+        format!("unavailable: {}", down.join(", ")),
+    )
+    .with_context(serde_json::json!({ "checks": checks }))
+    .retry_after(5))
 }
 
 fn verdict(name: &str, outcome: Result<(), String>) -> &'static str {

@@ -16,5 +16,8 @@ pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
     let redis = state.redis.state();
     metrics::gauge!("redis_pool_connections").set(f64::from(redis.connections));
     metrics::gauge!("redis_pool_idle_connections").set(f64::from(redis.idle_connections));
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
 }

@@ -8,7 +8,10 @@ async fn live_answers_ok() {
     let response = app.get("/health/live").await;
     assert_eq!(response.status(), 200);
     assert!(response.headers().contains_key("x-request-id"));
-    assert_eq!(response.json::<serde_json::Value>().await.unwrap(), json!({"status": "ok", "checks": {}}));
+    assert_eq!(
+        response.json::<serde_json::Value>().await.unwrap(),
+        json!({"status": "ok", "checks": {}})
+    );
 }
 
 #[tokio::test]
@@ -25,11 +28,17 @@ async fn ready_checks_postgres_and_redis() {
 #[tokio::test]
 async fn ready_names_redis_when_it_is_down() {
     // Nothing listens on port 1: Redis is "down" while Postgres is fine.
-    let app = TestApp::builder().redis_url("redis://127.0.0.1:1").spawn().await;
+    let app = TestApp::builder()
+        .redis_url("redis://127.0.0.1:1")
+        .spawn()
+        .await;
     let response = app.get("/health/ready").await;
     assert_eq!(response.headers().get("retry-after").unwrap(), "5");
     let problem = assert_problem(response, 503, "DEPENDENCY_UNAVAILABLE").await;
-    assert_eq!(problem["context"]["checks"], json!({"postgres": "ok", "redis": "down"}));
+    assert_eq!(
+        problem["context"]["checks"],
+        json!({"postgres": "ok", "redis": "down"})
+    );
     assert!(problem["detail"].as_str().unwrap().contains("redis"));
     // Liveness does not depend on Redis.
     assert_eq!(app.get("/health/live").await.status(), 200);
@@ -39,18 +48,33 @@ async fn ready_names_redis_when_it_is_down() {
 async fn ready_names_postgres_when_it_is_down() {
     let app = TestApp::spawn().await;
     // Take the database away from under the running app.
-    let name = app.state.config.database.url.rsplit('/').next().unwrap().to_owned();
+    let name = app
+        .state
+        .config
+        .database
+        .url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
     drop_database(&name).await;
     let response = app.get("/health/ready").await;
     let problem = assert_problem(response, 503, "DEPENDENCY_UNAVAILABLE").await;
-    assert_eq!(problem["context"]["checks"], json!({"postgres": "down", "redis": "ok"}));
+    assert_eq!(
+        problem["context"]["checks"],
+        json!({"postgres": "down", "redis": "ok"})
+    );
 }
 
 async fn drop_database(name: &str) {
     use diesel_async::{AsyncConnection as _, AsyncPgConnection, SimpleAsyncConnection as _};
-    let maintenance = petory_core::testing::with_database(&petory_core::testing::server_url(), "postgres");
+    let maintenance =
+        petory_core::testing::with_database(&petory_core::testing::server_url(), "postgres");
     let mut admin = AsyncPgConnection::establish(&maintenance).await.unwrap();
-    admin.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)")).await.unwrap();
+    admin
+        .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -60,12 +84,19 @@ async fn metrics_expose_request_latency_by_route_and_status() {
     assert_eq!(app.get("/no/such/route").await.status(), 404);
     let response = app.get("/metrics").await;
     assert_eq!(response.status(), 200);
-    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
     let text = response.text().await.unwrap();
     assert!(
-        text.lines().any(|line| line.starts_with("http_request_duration_seconds_bucket{")
-            && line.contains(r#"route="/health/live""#)
-            && line.contains(r#"status="200""#)),
+        text.lines().any(
+            |line| line.starts_with("http_request_duration_seconds_bucket{")
+                && line.contains(r#"route="/health/live""#)
+                && line.contains(r#"status="200""#)
+        ),
         "{text}"
     );
     assert!(text.contains(r#"route="<unmatched>""#), "{text}");
@@ -80,10 +111,19 @@ async fn swagger_ui_is_served_offline() {
     assert!(page.text().await.unwrap().contains("swagger-ui"));
     let bundle = app.get("/swagger-ui/swagger-ui-bundle.js").await;
     assert_eq!(bundle.status(), 200);
-    assert!(bundle.bytes().await.unwrap().len() > 100_000, "the bundled script is served locally");
+    assert!(
+        bundle.bytes().await.unwrap().len() > 100_000,
+        "the bundled script is served locally"
+    );
     let config = app.get("/swagger-ui/swagger-initializer.js").await;
     assert_eq!(config.status(), 200);
-    assert!(config.text().await.unwrap().contains("/api-docs/openapi.json"));
+    assert!(
+        config
+            .text()
+            .await
+            .unwrap()
+            .contains("/api-docs/openapi.json")
+    );
 }
 
 #[tokio::test]
@@ -97,7 +137,10 @@ async fn cors_allows_the_configured_origin_only() {
         .send()
         .await
         .unwrap();
-    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://app.petory.test");
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://app.petory.test"
+    );
     let other = app
         .client
         .get(app.url("/health/live"))
@@ -124,6 +167,12 @@ async fn responses_are_compressed_when_asked() {
 #[tokio::test]
 async fn request_ids_are_kept_from_the_client() {
     let app = TestApp::spawn().await;
-    let response = app.client.get(app.url("/health/live")).header("x-request-id", "client-chosen-42").send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/health/live"))
+        .header("x-request-id", "client-chosen-42")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.headers()["x-request-id"], "client-chosen-42");
 }

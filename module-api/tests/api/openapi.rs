@@ -33,8 +33,16 @@ fn every_operation_documents_its_responses() {
     for (path, item) in document["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {
             let responses = operation["responses"].as_object().unwrap();
-            assert!(!responses.is_empty(), "{method} {path} documents no response");
-            assert!(operation["tags"].as_array().is_some_and(|tags| !tags.is_empty()), "{method} {path} has no tag");
+            assert!(
+                !responses.is_empty(),
+                "{method} {path} documents no response"
+            );
+            assert!(
+                operation["tags"]
+                    .as_array()
+                    .is_some_and(|tags| !tags.is_empty()),
+                "{method} {path} has no tag"
+            );
         }
     }
 }

@@ -8,39 +8,77 @@ use crate::util::{TestApp, assert_problem};
 #[tokio::test]
 async fn unknown_route_is_a_404_problem() {
     let app = TestApp::spawn().await;
-    let problem = assert_problem(app.get("/api/v1/no-such-thing").await, 404, "ROUTE_NOT_FOUND").await;
+    let problem = assert_problem(
+        app.get("/api/v1/no-such-thing").await,
+        404,
+        "ROUTE_NOT_FOUND",
+    )
+    .await;
     assert_eq!(problem["title"], "Not Found");
 }
 
 #[tokio::test]
 async fn wrong_method_is_a_405_problem_with_allow() {
     let app = TestApp::spawn().await;
-    let response = app.client.delete(app.url("/health/live")).send().await.unwrap();
-    let allow = response.headers().get("allow").map(|v| v.to_str().unwrap().to_owned());
+    let response = app
+        .client
+        .delete(app.url("/health/live"))
+        .send()
+        .await
+        .unwrap();
+    let allow = response
+        .headers()
+        .get("allow")
+        .map(|v| v.to_str().unwrap().to_owned());
     assert_problem(response, 405, "METHOD_NOT_ALLOWED").await;
     assert!(allow.is_some_and(|allow| allow.contains("GET")));
 }
 
 #[derive(Debug, Deserialize, validator::Validate)]
 struct Pet {
-    #[validate(length(min = 1, max = 20, code = "length", message = "must be 1 to 20 characters"))]
+    #[validate(length(
+        min = 1,
+        max = 20,
+        code = "length",
+        message = "must be 1 to 20 characters"
+    ))]
     name: String,
-    #[validate(range(min = 0, max = 100, code = "range", message = "must be between 0 and 100"))]
+    #[validate(range(
+        min = 0,
+        max = 100,
+        code = "range",
+        message = "must be between 0 and 100"
+    ))]
     weight_kg: i32,
 }
 
-async fn create_pet(petory_api::extract::ValidJson(pet): petory_api::extract::ValidJson<Pet>) -> String {
+async fn create_pet(
+    petory_api::extract::ValidJson(pet): petory_api::extract::ValidJson<Pet>,
+) -> String {
     format!("{} {}", pet.name, pet.weight_kg)
 }
 
 async fn app_with_body_route() -> TestApp {
     TestApp::builder()
-        .routes(|router| router.route("/pets", post(create_pet)).route("/slow", get(|| async {
-            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
-        })).route("/panic", get(|| async {
-            #[allow(clippy::panic)]
-            if true { panic!("boom: secret internals") }
-        })))
+        .routes(|router| {
+            router
+                .route("/pets", post(create_pet))
+                .route(
+                    "/slow",
+                    get(|| async {
+                        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                    }),
+                )
+                .route(
+                    "/panic",
+                    get(|| async {
+                        #[allow(clippy::panic)]
+                        if true {
+                            panic!("boom: secret internals")
+                        }
+                    }),
+                )
+        })
         .spawn()
         .await
 }
@@ -48,21 +86,40 @@ async fn app_with_body_route() -> TestApp {
 #[tokio::test]
 async fn malformed_json_is_a_400_problem() {
     let app = app_with_body_route().await;
-    let response = app.client.post(app.url("/pets")).header("content-type", "application/json").body("{\"name\": ").send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/pets"))
+        .header("content-type", "application/json")
+        .body("{\"name\": ")
+        .send()
+        .await
+        .unwrap();
     assert_problem(response, 400, "MALFORMED_JSON").await;
 }
 
 #[tokio::test]
 async fn mistyped_json_is_a_422_problem() {
     let app = app_with_body_route().await;
-    let response = app.client.post(app.url("/pets")).json(&serde_json::json!({"name": "Bori", "weight_kg": "heavy"})).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/pets"))
+        .json(&serde_json::json!({"name": "Bori", "weight_kg": "heavy"}))
+        .send()
+        .await
+        .unwrap();
     assert_problem(response, 422, "INVALID_BODY").await;
 }
 
 #[tokio::test]
 async fn invalid_fields_are_listed_one_by_one() {
     let app = app_with_body_route().await;
-    let response = app.client.post(app.url("/pets")).json(&serde_json::json!({"name": "", "weight_kg": 500})).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/pets"))
+        .json(&serde_json::json!({"name": "", "weight_kg": 500}))
+        .send()
+        .await
+        .unwrap();
     let problem = assert_problem(response, 422, "VALIDATION_FAILED").await;
     assert_eq!(
         problem["errors"],
@@ -76,7 +133,13 @@ async fn invalid_fields_are_listed_one_by_one() {
 #[tokio::test]
 async fn valid_body_reaches_the_handler() {
     let app = app_with_body_route().await;
-    let response = app.client.post(app.url("/pets")).json(&serde_json::json!({"name": "Bori", "weight_kg": 7})).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/pets"))
+        .json(&serde_json::json!({"name": "Bori", "weight_kg": 7}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.text().await.unwrap(), "Bori 7");
 }
@@ -84,15 +147,32 @@ async fn valid_body_reaches_the_handler() {
 #[tokio::test]
 async fn wrong_content_type_is_a_415_problem() {
     let app = app_with_body_route().await;
-    let response = app.client.post(app.url("/pets")).header("content-type", "text/plain").body("name=Bori").send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/pets"))
+        .header("content-type", "text/plain")
+        .body("name=Bori")
+        .send()
+        .await
+        .unwrap();
     assert_problem(response, 415, "UNSUPPORTED_MEDIA_TYPE").await;
 }
 
 #[tokio::test]
 async fn oversized_body_is_a_413_problem() {
     let app = app_with_body_route().await;
-    let huge = format!("{{\"name\": \"{}\", \"weight_kg\": 1}}", "x".repeat(200 * 1024));
-    let response = app.client.post(app.url("/pets")).header("content-type", "application/json").body(huge).send().await.unwrap();
+    let huge = format!(
+        "{{\"name\": \"{}\", \"weight_kg\": 1}}",
+        "x".repeat(200 * 1024)
+    );
+    let response = app
+        .client
+        .post(app.url("/pets"))
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
     assert_problem(response, 413, "PAYLOAD_TOO_LARGE").await;
 }
 

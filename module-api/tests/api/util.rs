@@ -29,10 +29,13 @@ pub struct TestApp {
     _db: TestDatabase,
 }
 
+/// Routes of a test's own in place of the production ones.
+type RouteOverride = Box<dyn FnOnce(Router<AppState>) -> Router<AppState>>;
+
 pub struct TestAppBuilder {
     redis_url: String,
     max_body_bytes: usize,
-    routes: Option<Box<dyn FnOnce(Router<AppState>) -> Router<AppState>>>,
+    routes: Option<RouteOverride>,
 }
 
 pub fn start_of_test_time() -> DateTime<Utc> {
@@ -46,7 +49,8 @@ impl TestApp {
 
     pub fn builder() -> TestAppBuilder {
         TestAppBuilder {
-            redis_url: std::env::var("REDIS_URL").unwrap_or_else(|_| RedisSettings::DEFAULT_URL.to_owned()),
+            redis_url: std::env::var("REDIS_URL")
+                .unwrap_or_else(|_| RedisSettings::DEFAULT_URL.to_owned()),
             max_body_bytes: 64 * 1024,
             routes: None,
         }
@@ -57,7 +61,11 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("request")
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
     }
 }
 
@@ -69,7 +77,10 @@ impl TestAppBuilder {
     }
 
     /// Replaces the production routes (for exercising middleware on a route of the test's own).
-    pub fn routes(mut self, routes: impl FnOnce(Router<AppState>) -> Router<AppState> + 'static) -> Self {
+    pub fn routes(
+        mut self,
+        routes: impl FnOnce(Router<AppState>) -> Router<AppState> + 'static,
+    ) -> Self {
         self.routes = Some(Box::new(routes));
         self
     }
@@ -78,7 +89,9 @@ impl TestAppBuilder {
         let db = TestDatabase::new().await;
         let s3_root = tempfile::tempdir().expect("s3 root");
         let s3 = LocalS3::serve(
-            tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind s3"),
+            tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind s3"),
             &LocalS3Settings {
                 root: s3_root.path().to_owned(),
                 bucket: "petory-test".into(),
@@ -89,7 +102,13 @@ impl TestAppBuilder {
         .expect("local s3");
         let config = ApiConfig {
             bind: "127.0.0.1:0".parse().expect("addr"),
-            database: DatabaseSettings { url: db.url().to_owned(), pool: PoolSettings { max_size: 5, ..PoolSettings::default() } },
+            database: DatabaseSettings {
+                url: db.url().to_owned(),
+                pool: PoolSettings {
+                    max_size: 5,
+                    ..PoolSettings::default()
+                },
+            },
             redis: RedisSettings {
                 url: self.redis_url,
                 max_size: 4,
@@ -115,17 +134,26 @@ impl TestAppBuilder {
         let clock = FixedClock::at(start_of_test_time());
         let state = AppState::with_clock(config, Arc::new(clock.clone())).expect("state");
         let router = match self.routes {
-            Some(routes) => petory_api::router::with_middleware(routes(Router::new()), state.clone()),
+            Some(routes) => {
+                petory_api::router::with_middleware(routes(Router::new()), state.clone())
+            }
             None => petory_api::router::build(state.clone()),
         };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind api");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind api");
         let base_url = format!("http://{}", listener.local_addr().expect("addr"));
         let server = tokio::spawn(async move {
-            petory_api::server::serve(listener, router, std::future::pending()).await.expect("serve");
+            petory_api::server::serve(listener, router, std::future::pending())
+                .await
+                .expect("serve");
         });
         TestApp {
             base_url,
-            client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
             state,
             clock,
             _server: server,
@@ -137,15 +165,37 @@ impl TestAppBuilder {
 }
 
 /// Asserts the response is a problem document with this status and code, and returns it.
-pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str) -> serde_json::Value {
-    assert_eq!(response.status().as_u16(), status, "status of {}", response.url());
-    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+pub async fn assert_problem(
+    response: reqwest::Response,
+    status: u16,
+    code: &str,
+) -> serde_json::Value {
+    assert_eq!(
+        response.status().as_u16(),
+        status,
+        "status of {}",
+        response.url()
+    );
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     assert_eq!(content_type, "application/problem+json");
     let body: serde_json::Value = response.json().await.expect("problem body");
     assert_eq!(body["status"], status);
     assert_eq!(body["code"], code, "problem: {body}");
     assert_eq!(body["type"], "about:blank");
-    assert!(body["title"].as_str().is_some_and(|title| !title.is_empty()));
-    assert!(body["detail"].as_str().is_some_and(|detail| !detail.is_empty()));
+    assert!(
+        body["title"]
+            .as_str()
+            .is_some_and(|title| !title.is_empty())
+    );
+    assert!(
+        body["detail"]
+            .as_str()
+            .is_some_and(|detail| !detail.is_empty())
+    );
     body
 }

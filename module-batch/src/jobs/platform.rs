@@ -23,6 +23,9 @@ impl Job for PruneIdempotencyKeys {
     async fn run(&self, context: &JobContext, date: RunDate) -> anyhow::Result<JobCounts> {
         let mut conn = context.db.get().await.map_err(DbError::from)?;
         let deleted = idempotency::prune_expired(&mut conn, date.as_of).await?;
-        Ok(JobCounts::from([("deleted".to_owned(), i64::try_from(deleted).unwrap_or(i64::MAX))]))
+        Ok(JobCounts::from([(
+            "deleted".to_owned(),
+            i64::try_from(deleted).unwrap_or(i64::MAX),
+        )]))
     }
 }

@@ -47,7 +47,10 @@ pub struct Lifetimes {
 
 impl Default for Lifetimes {
     fn default() -> Self {
-        Self { lease: Duration::from_secs(60), retention: Duration::from_secs(24 * 3600) }
+        Self {
+            lease: Duration::from_secs(60),
+            retention: Duration::from_secs(24 * 3600),
+        }
     }
 }
 
@@ -127,7 +130,11 @@ pub async fn claim(
     if existing.request_hash != request_hash {
         return Ok(Claim::KeyReused);
     }
-    match (existing.state.as_str(), existing.response_status, existing.response_body) {
+    match (
+        existing.state.as_str(),
+        existing.response_status,
+        existing.response_body,
+    ) {
         ("COMPLETED", Some(status), Some(body)) => Ok(Claim::Replay(StoredResponse {
             status: u16::try_from(status).unwrap_or(500),
             headers: existing
@@ -172,7 +179,10 @@ pub async fn release(conn: &mut AsyncPgConnection, owner: &str, key: &str) -> Re
 }
 
 /// Deletes expired records in bounded chunks, returning how many went.
-pub async fn prune_expired(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> Result<u64, DbError> {
+pub async fn prune_expired(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+) -> Result<u64, DbError> {
     const CHUNK: i64 = 10_000;
     let mut total = 0_u64;
     loop {

@@ -16,7 +16,11 @@ pub trait ObjectStore: Send + Sync + 'static {
     ) -> Result<PresignedRequest, ObjectStoreError>;
 
     /// A URL the client may `GET` the object from.
-    async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<PresignedRequest, ObjectStoreError>;
+    async fn presign_get(
+        &self,
+        key: &str,
+        expires_in: Duration,
+    ) -> Result<PresignedRequest, ObjectStoreError>;
 
     /// Metadata of a stored object, or `None` when there is no such object.
     async fn head(&self, key: &str) -> Result<Option<ObjectMeta>, ObjectStoreError>;

@@ -16,13 +16,19 @@ struct Args {
     bucket: String,
     #[arg(long, env = "S3_ACCESS_KEY_ID", default_value = "petory-dev")]
     access_key_id: String,
-    #[arg(long, env = "S3_SECRET_ACCESS_KEY", default_value = "petory-dev-secret")]
+    #[arg(
+        long,
+        env = "S3_SECRET_ACCESS_KEY",
+        default_value = "petory-dev-secret"
+    )]
     secret_access_key: String,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
     let args = Args::parse();
     let listener = tokio::net::TcpListener::bind(&args.bind).await?;
     let server = LocalS3::serve(

@@ -33,7 +33,12 @@ impl S3Settings {
         let endpoint = config::var_or("S3_ENDPOINT", "http://127.0.0.1:9000")?;
         let endpoint = (endpoint != "aws").then_some(endpoint);
         if let Some(url) = &endpoint {
-            config::ensure("S3_ENDPOINT", url, url.starts_with("http://") || url.starts_with("https://"), "must be an http(s) URL or `aws`")?;
+            config::ensure(
+                "S3_ENDPOINT",
+                url,
+                url.starts_with("http://") || url.starts_with("https://"),
+                "must be an http(s) URL or `aws`",
+            )?;
         }
         Ok(Self {
             force_path_style: endpoint.is_some(),
@@ -81,7 +86,10 @@ impl S3ObjectStore {
         if let Some(endpoint) = &settings.endpoint {
             config = config.endpoint_url(endpoint);
         }
-        Self { client: Client::from_conf(config.build()), bucket: settings.bucket.clone() }
+        Self {
+            client: Client::from_conf(config.build()),
+            bucket: settings.bucket.clone(),
+        }
     }
 
     pub fn client(&self) -> &Client {
@@ -94,14 +102,18 @@ impl S3ObjectStore {
 }
 
 fn presigning(expires_in: Duration) -> Result<PresigningConfig, ObjectStoreError> {
-    PresigningConfig::expires_in(expires_in).map_err(|error| ObjectStoreError::Rejected(error.to_string()))
+    PresigningConfig::expires_in(expires_in)
+        .map_err(|error| ObjectStoreError::Rejected(error.to_string()))
 }
 
 fn presigned(request: &aws_sdk_s3::presigning::PresignedRequest) -> PresignedRequest {
     PresignedRequest {
         method: request.method().to_owned(),
         url: request.uri().to_owned(),
-        headers: request.headers().map(|(name, value)| (name.to_owned(), value.to_owned())).collect(),
+        headers: request
+            .headers()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect(),
     }
 }
 
@@ -143,7 +155,11 @@ impl ObjectStore for S3ObjectStore {
         Ok(presigned(&request))
     }
 
-    async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<PresignedRequest, ObjectStoreError> {
+    async fn presign_get(
+        &self,
+        key: &str,
+        expires_in: Duration,
+    ) -> Result<PresignedRequest, ObjectStoreError> {
         let request = self
             .client
             .get_object()
@@ -156,9 +172,19 @@ impl ObjectStore for S3ObjectStore {
     }
 
     async fn head(&self, key: &str) -> Result<Option<ObjectMeta>, ObjectStoreError> {
-        match self.client.head_object().bucket(&self.bucket).key(key).send().await {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
             Ok(output) => Ok(Some(ObjectMeta {
-                size: output.content_length().and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
+                size: output
+                    .content_length()
+                    .and_then(|n| u64::try_from(n).ok())
+                    .unwrap_or(0),
                 content_type: output.content_type().map(ToOwned::to_owned),
             })),
             Err(SdkError::ServiceError(service)) if service.err().is_not_found() => Ok(None),

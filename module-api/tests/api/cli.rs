@@ -1,0 +1,88 @@
+//! The `petory-api` binary: configuration errors, migrations, the OpenAPI printout.
+
+use std::process::Command;
+
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, SimpleAsyncConnection as _};
+use petory_core::testing::{server_url, with_database};
+
+const API: &str = env!("CARGO_BIN_EXE_petory-api");
+
+fn api() -> Command {
+    let mut command = Command::new(API);
+    command
+        .env("PETORY_LOG_FORMAT", "text")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+#[test]
+fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
+    let output = api().env("PETORY_BIND", "not-an-address").output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr
+            .lines()
+            .any(|line| line.starts_with("petory-api: PETORY_BIND=\"not-an-address\" is invalid")),
+        "{stderr}"
+    );
+    let output = api()
+        .env("DATABASE_URL", "mysql://nope")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("DATABASE_URL=\"mysql://nope\" is invalid")
+    );
+}
+
+#[tokio::test]
+async fn migrate_builds_the_schema_in_an_empty_database_and_is_repeatable() {
+    let name = format!("petory_cli_{}", uuid::Uuid::new_v4().simple());
+    let maintenance = with_database(&server_url(), "postgres");
+    let mut admin = AsyncPgConnection::establish(&maintenance).await.unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let url = with_database(&server_url(), &name);
+
+    for _ in 0..2 {
+        let output = api()
+            .env("DATABASE_URL", &url)
+            .arg("migrate")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let mut conn = AsyncPgConnection::establish(&url).await.unwrap();
+    conn.batch_execute(
+        "SELECT id, job, status FROM batch_job_runs; SELECT owner, key FROM idempotency_keys",
+    )
+    .await
+    .expect("tables exist");
+    drop(conn);
+    admin
+        .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .await
+        .unwrap();
+}
+
+#[test]
+fn openapi_command_prints_the_committed_contract() {
+    let output = api().arg("openapi").output().unwrap();
+    assert!(output.status.success());
+    let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let committed: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(printed, committed);
+}

@@ -1,0 +1,350 @@
+//! The batch runner against a real database: runs are recorded, the CLI runs one job, and the
+//! scheduler fires jobs on their cron schedule.
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use petory_batch::job::{Job, JobContext, RunDate, run_recorded};
+use petory_core::batch::{self, JobCounts, Trigger};
+use petory_core::calendar::BusinessCalendar;
+use petory_core::db::{self, PoolSettings};
+use petory_core::platform::idempotency::{self, Claim, Lifetimes, StoredResponse};
+use petory_core::ports::FixedClock;
+use petory_core::testing::TestDatabase;
+
+const BATCH: &str = env!("CARGO_BIN_EXE_petory-batch");
+
+fn now() -> DateTime<Utc> {
+    "2026-11-23T03:00:00Z".parse().unwrap()
+}
+
+fn context(database: &TestDatabase) -> JobContext {
+    let redis = petory_redis::RedisSettings {
+        url: std::env::var("REDIS_URL")
+            .unwrap_or_else(|_| petory_redis::RedisSettings::DEFAULT_URL.into()),
+        max_size: 2,
+        connection_timeout: Duration::from_secs(1),
+        key_prefix: format!("test:{}:", database.name()),
+    };
+    JobContext {
+        db: db::pool(database.url(), &PoolSettings::default()),
+        redis: petory_redis::pool(&redis).unwrap(),
+        clock: Arc::new(FixedClock::at(now())),
+        calendar: BusinessCalendar::default(),
+    }
+}
+
+async fn store_key(context: &JobContext, key: &str, at: DateTime<Utc>) {
+    let mut conn = context.db.get().await.unwrap();
+    let claim = idempotency::claim(
+        &mut conn,
+        "anonymous",
+        key,
+        &[7; 32],
+        at,
+        Lifetimes::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(claim, Claim::Acquired);
+    idempotency::complete(&mut conn, "anonymous", key, &stored())
+        .await
+        .unwrap();
+}
+
+fn stored() -> StoredResponse {
+    StoredResponse {
+        status: 201,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: b"{}".to_vec(),
+    }
+}
+
+async fn runs(context: &JobContext) -> Vec<batch::JobRun> {
+    let mut conn = context.db.get().await.unwrap();
+    batch::list_runs(&mut conn, None, None, 100).await.unwrap()
+}
+
+#[tokio::test]
+async fn prune_job_deletes_expired_keys_and_records_its_run() {
+    let database = TestDatabase::new().await;
+    let context = context(&database);
+    store_key(&context, "two-days-old", now() - TimeDelta::days(2)).await;
+    store_key(&context, "fresh", now() - TimeDelta::hours(1)).await;
+
+    let job = petory_batch::job::find_job("prune-idempotency-keys").expect("job exists");
+    let outcome = run_recorded(
+        &context,
+        job.as_ref(),
+        RunDate::today(&context),
+        Trigger::Manual,
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome.counts, JobCounts::from([("deleted".to_owned(), 1)]));
+
+    let runs = runs(&context).await;
+    assert_eq!(runs.len(), 1);
+    let run = &runs[0];
+    assert_eq!(run.id, outcome.run_id);
+    assert_eq!(
+        (run.job.as_str(), run.status.as_str(), run.trigger.as_str()),
+        ("prune-idempotency-keys", "SUCCEEDED", "MANUAL")
+    );
+    assert_eq!(
+        run.business_date,
+        NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+    );
+    assert_eq!(run.counts, serde_json::json!({"deleted": 1}));
+    assert_eq!((run.started_at, run.finished_at), (now(), Some(now())));
+    assert_eq!(run.error, None);
+
+    // The fresh response still replays; the expired key is free again.
+    let mut conn = context.db.get().await.unwrap();
+    let fresh = idempotency::claim(
+        &mut conn,
+        "anonymous",
+        "fresh",
+        &[7; 32],
+        now(),
+        Lifetimes::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(fresh, Claim::Replay(stored()));
+    let old = idempotency::claim(
+        &mut conn,
+        "anonymous",
+        "two-days-old",
+        &[8; 32],
+        now(),
+        Lifetimes::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(old, Claim::Acquired);
+}
+
+struct Failing;
+
+#[async_trait]
+impl Job for Failing {
+    fn name(&self) -> &'static str {
+        "always-fails"
+    }
+
+    fn default_schedule(&self) -> &'static str {
+        "0 0 0 * * *"
+    }
+
+    async fn run(&self, _: &JobContext, _: RunDate) -> anyhow::Result<JobCounts> {
+        anyhow::bail!("gateway said no")
+    }
+}
+
+#[tokio::test]
+async fn a_failed_run_is_recorded_with_its_error() {
+    let database = TestDatabase::new().await;
+    let context = context(&database);
+    let error = run_recorded(
+        &context,
+        &Failing,
+        RunDate::today(&context),
+        Trigger::Schedule,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.to_string(), "gateway said no");
+    let runs = runs(&context).await;
+    assert_eq!(runs[0].status, "FAILED");
+    assert_eq!(runs[0].error.as_deref(), Some("gateway said no"));
+    assert_eq!(runs[0].trigger, "SCHEDULE");
+}
+
+#[tokio::test]
+async fn runs_are_listed_newest_first_with_a_cursor() {
+    let database = TestDatabase::new().await;
+    let context = context(&database);
+    let job = petory_batch::job::find_job("prune-idempotency-keys").unwrap();
+    for _ in 0..3 {
+        run_recorded(
+            &context,
+            job.as_ref(),
+            RunDate::today(&context),
+            Trigger::Manual,
+        )
+        .await
+        .unwrap();
+    }
+    let mut conn = context.db.get().await.unwrap();
+    let first_page = batch::list_runs(&mut conn, Some("prune-idempotency-keys"), None, 2)
+        .await
+        .unwrap();
+    assert_eq!(first_page.len(), 2);
+    assert!(first_page[0].id > first_page[1].id);
+    let second_page = batch::list_runs(&mut conn, None, Some(first_page[1].id), 2)
+        .await
+        .unwrap();
+    assert_eq!(second_page.len(), 1);
+    assert!(second_page[0].id < first_page[1].id);
+    assert!(
+        batch::list_runs(&mut conn, Some("other-job"), None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_given_date_runs_as_of_the_end_of_that_business_day() {
+    let database_less = JobContext {
+        db: db::pool(
+            "postgres://unused@127.0.0.1:1/none",
+            &PoolSettings::default(),
+        ),
+        redis: petory_redis::pool(&petory_redis::RedisSettings {
+            url: "redis://127.0.0.1:1".into(),
+            max_size: 1,
+            connection_timeout: Duration::from_secs(1),
+            key_prefix: String::new(),
+        })
+        .unwrap(),
+        clock: Arc::new(FixedClock::at(now())),
+        calendar: BusinessCalendar::default(),
+    };
+    let past = RunDate::of(
+        &database_less,
+        NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+    );
+    assert_eq!(
+        past.as_of,
+        "2026-11-01T15:00:00Z".parse::<DateTime<Utc>>().unwrap()
+    );
+    // Today is not over yet: as of now.
+    let today = RunDate::of(
+        &database_less,
+        NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+    );
+    assert_eq!(today.as_of, now());
+}
+
+fn batch_command(database: &TestDatabase) -> Command {
+    let mut command = Command::new(BATCH);
+    command
+        .env("DATABASE_URL", database.url())
+        .env("PETORY_LOG_FORMAT", "text")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+#[tokio::test]
+async fn cli_runs_one_job_for_a_date_and_records_it() {
+    let database = TestDatabase::new().await;
+    let output = batch_command(&database)
+        .args(["run", "prune-idempotency-keys", "--date", "2026-11-20"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .contains("prune-idempotency-keys run 1 succeeded: deleted=0")
+    );
+    let runs = runs(&context(&database)).await;
+    assert_eq!(runs.len(), 1);
+    assert_eq!(
+        runs[0].business_date,
+        NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()
+    );
+    assert_eq!(runs[0].status, "SUCCEEDED");
+}
+
+#[tokio::test]
+async fn cli_names_an_unknown_job_and_the_known_ones() {
+    let database = TestDatabase::new().await;
+    let output = batch_command(&database)
+        .args(["run", "no-such-job"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("unknown job \"no-such-job\"; known jobs: prune-idempotency-keys"),
+        "{stderr}"
+    );
+    assert!(runs(&context(&database)).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_bad_setting_stops_start_up_naming_the_variable() {
+    let database = TestDatabase::new().await;
+    let output = batch_command(&database)
+        .env("PETORY_TIMEZONE", "Mars/Olympus")
+        .args(["run", "prune-idempotency-keys"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr
+            .lines()
+            .any(|line| line
+                .starts_with("petory-batch: PETORY_TIMEZONE=\"Mars/Olympus\" is invalid")),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn scheduler_runs_jobs_on_their_schedule() {
+    let database = TestDatabase::new().await;
+    let mut scheduler = batch_command(&database)
+        .env("PETORY_SCHEDULE_PRUNE_IDEMPOTENCY_KEYS", "* * * * * *")
+        .arg("scheduler")
+        .spawn()
+        .unwrap();
+    let context = context(&database);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut scheduled = Vec::new();
+    while Instant::now() < deadline {
+        scheduled = runs(&context)
+            .await
+            .into_iter()
+            .filter(|run| run.trigger == "SCHEDULE" && run.status == "SUCCEEDED")
+            .collect();
+        if scheduled.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    scheduler.kill().unwrap();
+    scheduler.wait().unwrap();
+    assert!(
+        scheduled.len() >= 2,
+        "the every-second schedule fired at least twice, got {scheduled:?}"
+    );
+    assert!(
+        scheduled
+            .iter()
+            .all(|run| run.job == "prune-idempotency-keys")
+    );
+}
+
+#[test]
+fn cli_lists_jobs_with_their_schedules() {
+    let output = Command::new(BATCH)
+        .env("PETORY_SCHEDULE_PRUNE_IDEMPOTENCY_KEYS", "off")
+        .arg("jobs")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "prune-idempotency-keys\toff\n"
+    );
+}

@@ -1,0 +1,80 @@
+# Shared by scripts/dev, scripts/test and scripts/bench: settings, and making sure PostgreSQL
+# and Redis answer (installing them with apt-get on a fresh Debian machine when missing).
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/petory-target}"
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/petory}"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+
+log() { printf '\033[1m[petory]\033[0m %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_updated=""
+apt_install() {
+  command -v apt-get >/dev/null || die "apt-get not found: install $* yourself"
+  if [ -z "$apt_updated" ]; then as_root apt-get update -qq; apt_updated=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# host and port of a URL like scheme://user:pass@host:port/path
+url_host() { local rest="${1#*://}"; rest="${rest#*@}"; rest="${rest%%/*}"; echo "${rest%%:*}"; }
+url_port() { local rest="${1#*://}"; rest="${rest#*@}"; rest="${rest%%/*}"; [[ "$rest" == *:* ]] && echo "${rest##*:}" || echo "$2"; }
+
+tcp_open() { timeout 1 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }
+
+wait_for() { # wait_for NAME HOST PORT
+  for _ in $(seq 1 60); do tcp_open "$2" "$3" && return 0; sleep 0.5; done
+  die "$1 did not come up on $2:$3"
+}
+
+ensure_postgres() {
+  local host port; host="$(url_host "$DATABASE_URL")"; port="$(url_port "$DATABASE_URL" 5432)"
+  if ! tcp_open "$host" "$port"; then
+    [ "$host" = "127.0.0.1" ] || [ "$host" = "localhost" ] || die "PostgreSQL at $host:$port does not answer"
+    if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+      log "installing PostgreSQL (apt-get)"
+      apt_install postgresql postgresql-client
+    fi
+    local version; version="$(ls /etc/postgresql | sort -V | tail -n 1)"
+    log "starting PostgreSQL $version"
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>/dev/null \
+      || as_root pg_ctlcluster "$version" main start
+    wait_for PostgreSQL "$host" "$port"
+    # A fresh cluster refuses password-less TCP logins: give `postgres` the password in the URL.
+    local password; password="$(url_password "$DATABASE_URL")"
+    if [ -n "$password" ]; then
+      as_root su postgres -c "psql -q -c \"ALTER USER postgres PASSWORD '$password'\"" >/dev/null 2>&1 || true
+    fi
+  fi
+  command -v psql >/dev/null || apt_install postgresql-client
+}
+
+url_password() { local rest="${1#*://}"; [[ "$rest" == *@* ]] || return 0; rest="${rest%%@*}"; [[ "$rest" == *:* ]] && echo "${rest#*:}"; }
+
+# The URL of the maintenance database on the same server.
+admin_url() { local base="${DATABASE_URL%%\?*}"; echo "${base%/*}/postgres"; }
+
+ensure_database() {
+  local name="${DATABASE_URL%%\?*}"; name="${name##*/}"
+  if [ "$(psql "$(admin_url)" -tAc "SELECT 1 FROM pg_database WHERE datname = '$name'")" != "1" ]; then
+    log "creating database $name"
+    psql "$(admin_url)" -q -c "CREATE DATABASE \"$name\""
+  fi
+}
+
+ensure_redis() {
+  local host port; host="$(url_host "$REDIS_URL")"; port="$(url_port "$REDIS_URL" 6379)"
+  tcp_open "$host" "$port" && return 0
+  [ "$host" = "127.0.0.1" ] || [ "$host" = "localhost" ] || die "Redis at $host:$port does not answer"
+  command -v redis-server >/dev/null || { log "installing Redis (apt-get)"; apt_install redis-server; }
+  log "starting Redis"
+  as_root mkdir -p /var/lib/redis /var/log/redis
+  as_root redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$port" --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/petory.log
+  wait_for Redis "$host" "$port"
+}
