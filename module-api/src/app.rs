@@ -6,12 +6,17 @@ use std::sync::Arc;
 use metrics_exporter_prometheus::PrometheusHandle;
 use petory_core::calendar::BusinessCalendar;
 use petory_core::db::{self, DbConn, DbPool};
+use petory_core::identity::account::Sessions;
+use petory_core::identity::session::SessionStore;
+use petory_core::identity::token::TokenSettings;
 use petory_core::ports::{Clock, ObjectStore, SystemClock};
 use petory_external_api::storage::s3::S3ObjectStore;
 use petory_redis::RedisPool;
+use petory_redis::session::RedisSessionStore;
 
 use crate::config::ApiConfig;
 use crate::error::ApiError;
+use crate::middleware::rate_limit::RateLimits;
 use crate::telemetry;
 
 pub struct App {
@@ -22,6 +27,9 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub calendar: BusinessCalendar,
     pub metrics: PrometheusHandle,
+    pub sessions: Arc<dyn SessionStore>,
+    pub tokens: TokenSettings,
+    pub rate_limits: Arc<RateLimits>,
 }
 
 #[derive(Clone)]
@@ -47,15 +55,33 @@ impl AppState {
     }
 
     pub fn with_clock(config: ApiConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let redis = petory_redis::pool(&config.redis)?;
         Ok(Self::new(App {
             db: db::pool(&config.database.url, &config.database.pool),
-            redis: petory_redis::pool(&config.redis)?,
+            sessions: Arc::new(RedisSessionStore::new(
+                redis.clone(),
+                &config.redis.key_prefix,
+            )),
+            redis,
+            tokens: config.tokens.clone(),
+            rate_limits: RateLimits::new(
+                config.rate_limit_per_minute,
+                config.auth_rate_limit_per_minute,
+            ),
             object_store: Arc::new(S3ObjectStore::new(&config.s3)),
             calendar: BusinessCalendar::new(config.timezone),
             metrics: telemetry::metrics_handle(),
             clock,
             config,
         }))
+    }
+
+    /// What identity services need to issue and revoke tokens.
+    pub fn sessions(&self) -> Sessions<'_> {
+        Sessions {
+            store: self.sessions.as_ref(),
+            tokens: &self.tokens,
+        }
     }
 
     /// A pooled database connection, or 503 when none can be had.

@@ -1,11 +1,13 @@
 //! `petory-api` settings, read once from the environment at start-up.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::time::Duration;
 
 use petory_core::calendar::{BusinessCalendar, Tz};
 use petory_core::config::{self, ConfigError};
 use petory_core::db::DatabaseSettings;
+use petory_core::identity::token::TokenSettings;
 use petory_core::platform::idempotency::Lifetimes;
 use petory_external_api::storage::s3::S3Settings;
 use petory_redis::RedisSettings;
@@ -23,6 +25,11 @@ pub struct ApiConfig {
     pub cors_allowed_origins: Vec<String>,
     pub idempotency: Lifetimes,
     pub log_format: LogFormat,
+    pub tokens: TokenSettings,
+    /// Requests a minute per user (or per IP for guests) on every route.
+    pub rate_limit_per_minute: NonZeroU32,
+    /// Requests a minute per IP on `/api/v1/auth/*`.
+    pub auth_rate_limit_per_minute: NonZeroU32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +74,15 @@ impl ApiConfig {
                 ..Lifetimes::default()
             },
             log_format: log_format_from_env()?,
+            tokens: TokenSettings::from_env()?,
+            rate_limit_per_minute: config::parsed_or(
+                "PETORY_RATE_LIMIT_PER_MINUTE",
+                NonZeroU32::new(300).unwrap_or(NonZeroU32::MIN),
+            )?,
+            auth_rate_limit_per_minute: config::parsed_or(
+                "PETORY_AUTH_RATE_LIMIT_PER_MINUTE",
+                NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN),
+            )?,
         })
     }
 }

@@ -57,8 +57,10 @@ pub struct ApiError {
     code: Cow<'static, str>,
     detail: String,
     errors: Vec<FieldError>,
-    context: Option<serde_json::Value>,
+    // Boxed: it is rare, and keeps `Result<T, ApiError>` small.
+    context: Option<Box<serde_json::Value>>,
     retry_after_secs: Option<u64>,
+    bearer_challenge: bool,
 }
 
 impl ApiError {
@@ -74,6 +76,7 @@ impl ApiError {
             errors: Vec::new(),
             context: None,
             retry_after_secs: None,
+            bearer_challenge: false,
         }
     }
 
@@ -109,13 +112,38 @@ impl ApiError {
     }
 
     pub fn with_context(mut self, context: serde_json::Value) -> Self {
-        self.context = Some(context);
+        self.context = Some(Box::new(context));
         self
     }
 
     pub fn retry_after(mut self, seconds: u64) -> Self {
         self.retry_after_secs = Some(seconds);
         self
+    }
+
+    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            bearer_challenge: true,
+            ..Self::new(StatusCode::UNAUTHORIZED, code, detail)
+        }
+    }
+
+    pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, detail)
+    }
+
+    /// A 422 naming one field.
+    pub fn invalid_field(field: &str, code: &str, message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VALIDATION_FAILED",
+            "some fields are invalid",
+        )
+        .with_errors(vec![FieldError {
+            field: field.to_owned(),
+            code: code.to_owned(),
+            message: message.into(),
+        }])
     }
 
     pub fn status(&self) -> StatusCode {
@@ -134,7 +162,7 @@ impl ApiError {
             code: self.code.clone(),
             detail: self.detail.clone(),
             errors: self.errors.clone(),
-            context: self.context.clone(),
+            context: self.context.as_deref().cloned(),
         }
     }
 
@@ -191,6 +219,9 @@ impl IntoResponse for ApiError {
         if let Some(seconds) = self.retry_after_secs {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        if self.bearer_challenge {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
         response
     }
 }
@@ -212,3 +243,54 @@ impl From<DbError> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<petory_core::identity::IdentityError> for ApiError {
+    fn from(error: petory_core::identity::IdentityError) -> Self {
+        use petory_core::identity::IdentityError as E;
+        match error {
+            E::EmailTaken => {
+                Self::conflict("EMAIL_TAKEN", "an account with this email already exists")
+            }
+            E::InvalidCredentials => {
+                Self::unauthorized("INVALID_CREDENTIALS", "the email or password is wrong")
+            }
+            E::Suspended { until, reason } => Self::forbidden(
+                "ACCOUNT_SUSPENDED",
+                format!("the account is suspended until {}", until.to_rfc3339()),
+            )
+            .with_context(serde_json::json!({ "suspended_until": until, "reason": reason })),
+            E::AccountInactive => {
+                Self::unauthorized("ACCOUNT_INACTIVE", "this account can no longer sign in")
+            }
+            E::InvalidRefreshToken => Self::unauthorized(
+                "INVALID_REFRESH_TOKEN",
+                "the refresh token is invalid or expired",
+            ),
+            E::RefreshTokenReused => Self::unauthorized(
+                "REFRESH_TOKEN_REUSED",
+                "this refresh token was already used; every session of that login was ended",
+            ),
+            E::WrongPassword => Self::invalid_field(
+                "current_password",
+                "wrong_password",
+                "is not the current password",
+            ),
+            E::Invalid {
+                field,
+                code,
+                message,
+            } => Self::invalid_field(field, code, message),
+            E::UserNotFound => Self::not_found("USER_NOT_FOUND", "no such user"),
+            E::AddressNotFound => Self::not_found("ADDRESS_NOT_FOUND", "no such address"),
+            E::Sessions(cause) => {
+                tracing::warn!(%cause, "session store unavailable");
+                Self::unavailable(
+                    "AUTH_UNAVAILABLE",
+                    "authentication is temporarily unavailable",
+                )
+                .retry_after(5)
+            }
+            E::Database(error) => error.into(),
+        }
+    }
+}

@@ -2,11 +2,13 @@
 //! map the result. Everything else is here as shared plumbing.
 
 pub mod app;
+pub mod auth;
 pub mod config;
 pub mod error;
 pub mod extract;
 pub mod middleware;
 pub mod openapi;
+pub mod pagination;
 pub mod router;
 pub mod routes;
 pub mod server;

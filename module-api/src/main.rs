@@ -21,6 +21,17 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+    /// Create an administrator (or promote an existing account), reading the password from
+    /// standard input.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input (first line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        #[arg(long, default_value = "Administrator")]
+        name: String,
+    },
 }
 
 #[tokio::main]
@@ -50,8 +61,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
     let config = ApiConfig::from_env()?;
     let applied = petory_core::db::run_migrations(&config.database.url).await?;
     tracing::info!(count = applied.len(), ?applied, "migrations applied");
-    if let Command::Migrate = command {
-        return Ok(());
+    match command {
+        Command::Migrate => return Ok(()),
+        Command::CreateAdmin { email, name, .. } => {
+            return create_admin(&config, &email, &name).await;
+        }
+        Command::Serve | Command::Openapi => {}
     }
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
@@ -59,5 +74,27 @@ async fn run(command: Command) -> anyhow::Result<()> {
     tracing::info!(address = %config.bind, "petory-api listening");
     let state = AppState::from_config(config)?;
     server::serve(listener, router::build(state), server::shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn create_admin(config: &ApiConfig, email: &str, name: &str) -> anyhow::Result<()> {
+    use petory_core::identity::{account, rules};
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password)?;
+    let password = password.trim_end_matches(['\r', '\n']).to_owned();
+    rules::check_password(&password).map_err(|reason| anyhow::anyhow!("password {reason}"))?;
+    let pool = petory_core::db::pool(&config.database.url, &config.database.pool);
+    let mut conn = pool.get().await.map_err(petory_core::db::DbError::from)?;
+    let (admin, created) =
+        account::ensure_admin(&mut conn, email, password, name, chrono::Utc::now()).await?;
+    #[allow(clippy::print_stdout)]
+    {
+        println!(
+            "{} administrator {} (id {})",
+            if created { "created" } else { "promoted" },
+            admin.email,
+            admin.id
+        );
+    }
     Ok(())
 }

@@ -21,9 +21,10 @@ use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::app::AppState;
+use crate::auth;
 use crate::error::ApiError;
 use crate::middleware::idempotency::IDEMPOTENCY_KEY;
-use crate::middleware::{idempotency, metrics, problem};
+use crate::middleware::{idempotency, metrics, problem, rate_limit};
 use crate::openapi::ApiDoc;
 use crate::routes;
 
@@ -31,7 +32,25 @@ pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
 
 /// Routes under `/api/v1`, with their documentation.
 fn api_v1() -> OpenApiRouter<AppState> {
+    use routes::identity::{address, admin, auth, me};
     OpenApiRouter::new()
+        .routes(routes!(auth::signup))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::refresh))
+        .routes(routes!(auth::logout))
+        .routes(routes!(me::get_me, me::update_me, me::withdraw))
+        .routes(routes!(me::complete_profile))
+        .routes(routes!(me::change_password))
+        .routes(routes!(address::list_addresses, address::create_address))
+        .routes(routes!(
+            address::get_address,
+            address::update_address,
+            address::delete_address
+        ))
+        .routes(routes!(admin::list_users))
+        .routes(routes!(admin::suspend_user, admin::lift_suspension))
+        .routes(routes!(admin::set_role))
+        .routes(routes!(routes::batch::list_runs))
 }
 
 /// The routes and the OpenAPI document describing them.
@@ -61,6 +80,8 @@ pub fn with_middleware(router: Router<AppState>, state: AppState) -> Router {
     router
         .fallback(|| async { ApiError::from_status(StatusCode::NOT_FOUND) })
         .layer(from_fn_with_state(state.clone(), idempotency::idempotent_post))
+        .layer(from_fn_with_state(state.clone(), rate_limit::limit))
+        .layer(from_fn_with_state(state.clone(), auth::identify_caller))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
         .layer(CatchPanicLayer::new())

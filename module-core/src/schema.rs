@@ -28,3 +28,41 @@ diesel::table! {
         finished_at -> Nullable<Timestamptz>,
     }
 }
+
+diesel::table! {
+    users (id) {
+        id -> Int8,
+        email -> Text,
+        password_hash -> Nullable<Text>,
+        name -> Text,
+        phone -> Nullable<Text>,
+        role -> Text,
+        status -> Text,
+        google_sub -> Nullable<Text>,
+        suspended_until -> Nullable<Timestamptz>,
+        suspension_reason -> Nullable<Text>,
+        last_login_at -> Nullable<Timestamptz>,
+        status_changed_at -> Timestamptz,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    user_addresses (id) {
+        id -> Int8,
+        user_id -> Int8,
+        label -> Text,
+        recipient -> Text,
+        phone -> Text,
+        zip_code -> Text,
+        address1 -> Text,
+        address2 -> Text,
+        is_default -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(user_addresses -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(users, user_addresses);

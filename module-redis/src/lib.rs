@@ -1,6 +1,8 @@
 //! Redis adapters for the ports `petory-core` declares. Redis coordinates and caches; it never
 //! holds the only copy of data that matters.
 
+pub mod session;
+
 use std::time::Duration;
 
 use bb8_redis::RedisConnectionManager;

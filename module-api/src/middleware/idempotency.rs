@@ -11,6 +11,7 @@ use petory_core::platform::idempotency::{self, Claim, StoredResponse};
 use sha2::{Digest as _, Sha256};
 
 use crate::app::AppState;
+use crate::auth::Caller;
 use crate::error::ApiError;
 
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -21,11 +22,6 @@ const REPLAYED_HEADERS: [HeaderName; 2] = [
     axum::http::header::CONTENT_TYPE,
     axum::http::header::LOCATION,
 ];
-
-/// Who a key belongs to. Keys are scoped per caller, so one client cannot replay another's
-/// response; until a request is authenticated its owner is `anonymous`.
-#[derive(Debug, Clone)]
-pub struct IdempotencyOwner(pub String);
 
 pub async fn idempotent_post(
     State(state): State<AppState>,
@@ -59,10 +55,12 @@ async fn run_once(
     request: Request,
     next: Next,
 ) -> Result<Response, Response> {
+    // Keys are scoped per user, so one client cannot replay another's response.
     let owner = request
         .extensions()
-        .get::<IdempotencyOwner>()
-        .map_or_else(|| "anonymous".to_owned(), |owner| owner.0.clone());
+        .get::<Caller>()
+        .and_then(|caller| caller.user)
+        .map_or_else(|| "anonymous".to_owned(), |user| format!("user:{user}"));
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, state.config.max_body_bytes)
         .await

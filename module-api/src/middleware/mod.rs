@@ -3,3 +3,4 @@
 pub mod idempotency;
 pub mod metrics;
 pub mod problem;
+pub mod rate_limit;

@@ -1,4 +1,6 @@
 //! HTTP routes, one module per domain (the same names as in `petory-core`).
 
+pub mod batch;
 pub mod health;
+pub mod identity;
 pub mod metrics;

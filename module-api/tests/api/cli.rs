@@ -84,5 +84,8 @@ fn openapi_command_prints_the_committed_contract() {
             .unwrap(),
     )
     .unwrap();
-    assert_eq!(printed, committed);
+    assert!(
+        printed == committed,
+        "`petory-api openapi` differs from docs/openapi.json; regenerate it"
+    );
 }

@@ -3,6 +3,7 @@
 mod cli;
 mod health;
 mod idempotency;
+mod identity;
 mod openapi;
 mod problems;
 mod util;

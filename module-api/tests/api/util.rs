@@ -1,6 +1,7 @@
 //! A running API per test: its own database (cloned from the migrated template), its own Redis
 //! key prefix, a local S3 server, and the real router served on a loopback port.
 
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use petory_api::app::AppState;
 use petory_api::config::{ApiConfig, LogFormat};
 use petory_core::calendar::BusinessCalendar;
 use petory_core::db::{DatabaseSettings, PoolSettings};
+use petory_core::identity::token::TokenSettings;
 use petory_core::platform::idempotency::Lifetimes;
 use petory_core::ports::FixedClock;
 use petory_core::testing::TestDatabase;
@@ -35,6 +37,8 @@ type RouteOverride = Box<dyn FnOnce(Router<AppState>) -> Router<AppState>>;
 pub struct TestAppBuilder {
     redis_url: String,
     max_body_bytes: usize,
+    rate_limit_per_minute: NonZeroU32,
+    auth_rate_limit_per_minute: NonZeroU32,
     routes: Option<RouteOverride>,
 }
 
@@ -52,6 +56,8 @@ impl TestApp {
             redis_url: std::env::var("REDIS_URL")
                 .unwrap_or_else(|_| RedisSettings::DEFAULT_URL.to_owned()),
             max_body_bytes: 64 * 1024,
+            rate_limit_per_minute: NonZeroU32::new(10_000).unwrap(),
+            auth_rate_limit_per_minute: NonZeroU32::new(10_000).unwrap(),
             routes: None,
         }
     }
@@ -73,6 +79,12 @@ impl TestAppBuilder {
     /// Points Redis somewhere else, e.g. at a closed port to see it down.
     pub fn redis_url(mut self, url: &str) -> Self {
         self.redis_url = url.to_owned();
+        self
+    }
+
+    pub fn rate_limits(mut self, per_minute: u32, auth_per_minute: u32) -> Self {
+        self.rate_limit_per_minute = NonZeroU32::new(per_minute).unwrap();
+        self.auth_rate_limit_per_minute = NonZeroU32::new(auth_per_minute).unwrap();
         self
     }
 
@@ -130,6 +142,13 @@ impl TestAppBuilder {
             cors_allowed_origins: vec!["https://app.petory.test".into()],
             idempotency: Lifetimes::default(),
             log_format: LogFormat::Text,
+            tokens: TokenSettings::new(
+                b"test-secret-test-secret-test-secret!",
+                Duration::from_secs(900),
+                Duration::from_secs(14 * 86_400),
+            ),
+            rate_limit_per_minute: self.rate_limit_per_minute,
+            auth_rate_limit_per_minute: self.auth_rate_limit_per_minute,
         };
         let clock = FixedClock::at(start_of_test_time());
         let state = AppState::with_clock(config, Arc::new(clock.clone())).expect("state");
@@ -198,4 +217,97 @@ pub async fn assert_problem(
             .is_some_and(|detail| !detail.is_empty())
     );
     body
+}
+
+pub const PASSWORD: &str = "correct horse 1";
+
+impl TestApp {
+    pub async fn post_json(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        self.send(reqwest::Method::POST, path, token, Some(body))
+            .await
+    }
+
+    /// Any request, with an optional bearer token and JSON body.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("request")
+    }
+
+    pub async fn signup(&self, email: &str) -> serde_json::Value {
+        let response = self
+            .post_json(
+                "/api/v1/auth/signup",
+                None,
+                serde_json::json!({"email": email, "password": PASSWORD, "name": "Bori's human"}),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "signup of {email}");
+        response.json().await.expect("user")
+    }
+
+    /// Logs in and returns `(access_token, refresh_token)`.
+    pub async fn login(&self, email: &str, password: &str) -> (String, String) {
+        let response = self
+            .post_json(
+                "/api/v1/auth/login",
+                None,
+                serde_json::json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(response.status(), 200, "login of {email}");
+        let tokens: serde_json::Value = response.json().await.expect("tokens");
+        (
+            tokens["access_token"].as_str().unwrap().to_owned(),
+            tokens["refresh_token"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// A new user, logged in: `(user id, access token)`.
+    pub async fn user(&self, email: &str) -> (i64, String) {
+        let user = self.signup(email).await;
+        let (access, _) = self.login(email, PASSWORD).await;
+        (user["id"].as_i64().unwrap(), access)
+    }
+
+    /// A new administrator, logged in: its access token.
+    pub async fn admin(&self) -> String {
+        let mut conn = self.state.db.get().await.expect("connection");
+        petory_core::identity::account::ensure_admin(
+            &mut conn,
+            "admin@petory.test",
+            PASSWORD.to_owned(),
+            "Admin",
+            self.clock.now_utc(),
+        )
+        .await
+        .expect("admin");
+        self.login("admin@petory.test", PASSWORD).await.0
+    }
+}
+
+pub trait ClockExt {
+    fn now_utc(&self) -> DateTime<Utc>;
+}
+
+impl ClockExt for FixedClock {
+    fn now_utc(&self) -> DateTime<Utc> {
+        petory_core::ports::Clock::now(self)
+    }
 }

@@ -1,0 +1,149 @@
+//! Who is calling: the `AuthUser` and `AdminUser` extractors, and the `Caller` that middleware
+//! uses for rate limiting and idempotency scoping.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts, OptionalFromRequestParts, Request, State};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::Response;
+use petory_core::identity::token::{self, AccessClaims, TokenError};
+use petory_core::identity::{Role, UserId};
+
+use crate::app::AppState;
+use crate::error::ApiError;
+
+/// An authenticated user: a valid, unexpired, unrevoked access token.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: UserId,
+    pub role: Role,
+    pub claims: AccessClaims,
+}
+
+/// An authenticated administrator.
+#[derive(Debug, Clone)]
+pub struct AdminUser(pub AuthUser);
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+async fn authenticate(token: &str, state: &AppState) -> Result<AuthUser, ApiError> {
+    let claims = token::verify_access(&state.tokens, token, state.clock.now()).map_err(
+        |error| match error {
+            TokenError::Expired => {
+                ApiError::unauthorized("TOKEN_EXPIRED", "the access token has expired; refresh it")
+            }
+            TokenError::Invalid => {
+                ApiError::unauthorized("INVALID_TOKEN", "the access token is invalid")
+            }
+        },
+    )?;
+    let id = claims
+        .user_id()
+        .ok_or_else(|| ApiError::unauthorized("INVALID_TOKEN", "the access token is invalid"))?;
+    let revoked = state
+        .sessions
+        .is_access_revoked(&claims.jti, &claims.sid)
+        .await
+        .map_err(|error| {
+            tracing::warn!(%error, "cannot check token revocation");
+            ApiError::unavailable(
+                "AUTH_UNAVAILABLE",
+                "authentication is temporarily unavailable",
+            )
+            .retry_after(5)
+        })?;
+    if revoked {
+        return Err(ApiError::unauthorized(
+            "TOKEN_REVOKED",
+            "this access token was revoked; log in again",
+        ));
+    }
+    Ok(AuthUser {
+        id,
+        role: claims.role,
+        claims,
+    })
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or_else(|| {
+            ApiError::unauthorized(
+                "AUTHENTICATION_REQUIRED",
+                "send `Authorization: Bearer <access token>`",
+            )
+        })?;
+        authenticate(token, state).await
+    }
+}
+
+/// Public endpoints: no token is a guest; a bad token is still refused.
+impl OptionalFromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        match bearer(parts) {
+            None => Ok(None),
+            Some(token) => authenticate(token, state).await.map(Some),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for AdminUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let user =
+            <AuthUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await?;
+        if user.role != Role::Admin {
+            return Err(ApiError::forbidden(
+                "ADMIN_ONLY",
+                "this requires an administrator",
+            ));
+        }
+        Ok(Self(user))
+    }
+}
+
+/// Who sent a request, as far as can be told cheaply: the user of a well-signed token (not yet
+/// checked for revocation, which the extractors do) and the client address.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: Option<UserId>,
+    pub ip: Option<IpAddr>,
+}
+
+pub async fn identify_caller(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let user = bearer(&parts)
+        .and_then(|token| token::verify_access(&state.tokens, token, state.clock.now()).ok())
+        .and_then(|claims| claims.user_id());
+    let ip = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip());
+    parts.extensions.insert(Caller { user, ip });
+    request = Request::from_parts(parts, body);
+    next.run(request).await
+}

@@ -1,0 +1,85 @@
+//! The batch job run log.
+
+use axum::extract::State;
+use chrono::{DateTime, NaiveDate, Utc};
+use petory_core::batch::{self, JobRun};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::app::AppState;
+use crate::auth::AdminUser;
+use crate::error::{ApiResult, Problem};
+use crate::extract::{Json, Query};
+use crate::pagination::{Page, PageQuery};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobRunResponse {
+    pub id: i64,
+    #[schema(example = "prune-idempotency-keys")]
+    pub job: String,
+    pub business_date: NaiveDate,
+    /// `SCHEDULE` or `MANUAL`.
+    pub trigger: String,
+    /// `RUNNING`, `SUCCEEDED` or `FAILED`.
+    pub status: String,
+    /// What the run did, by name.
+    #[schema(value_type = Object, example = json!({"deleted": 3}))]
+    pub counts: serde_json::Value,
+    pub error: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<JobRun> for JobRunResponse {
+    fn from(run: JobRun) -> Self {
+        Self {
+            id: run.id,
+            job: run.job,
+            business_date: run.business_date,
+            trigger: run.trigger,
+            status: run.status,
+            counts: run.counts,
+            error: run.error,
+            started_at: run.started_at,
+            finished_at: run.finished_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RunListQuery {
+    /// Only this job's runs.
+    pub job: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// Batch job runs, newest first.
+#[utoipa::path(get, path = "/admin/batch/runs", tag = "admin", security(("bearer" = [])), params(RunListQuery),
+    responses(
+        (status = 200, description = "A page of runs", body = inline(Page<JobRunResponse>)),
+        (status = 400, description = "`INVALID_CURSOR`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_runs(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Query(query): Query<RunListQuery>,
+) -> ApiResult<Json<Page<JobRunResponse>>> {
+    let page = PageQuery {
+        cursor: query.cursor,
+        limit: query.limit,
+    };
+    let mut conn = state.db().await?;
+    let runs = batch::list_runs(
+        &mut conn,
+        query.job.as_deref(),
+        page.before_id()?,
+        page.fetch_limit(),
+    )
+    .await?;
+    let runs: Vec<JobRunResponse> = runs.into_iter().map(Into::into).collect();
+    Ok(Json(Page::by_id(runs, page.limit(), |run| run.id)))
+}

@@ -1,0 +1,231 @@
+//! My delivery addresses.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use petory_core::identity::address::{self, Address, AddressChanges, NewAddress};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::{valid_phone, valid_zip_code};
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::error::{ApiResult, Problem};
+use crate::extract::{Json, Path, ValidJson};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AddressResponse {
+    pub id: i64,
+    pub label: String,
+    pub recipient: String,
+    pub phone: String,
+    pub zip_code: String,
+    pub address1: String,
+    pub address2: String,
+    pub is_default: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Address> for AddressResponse {
+    fn from(a: Address) -> Self {
+        Self {
+            id: a.id,
+            label: a.label,
+            recipient: a.recipient,
+            phone: a.phone,
+            zip_code: a.zip_code,
+            address1: a.address1,
+            address2: a.address2,
+            is_default: a.is_default,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct AddressRequest {
+    /// e.g. "Home"
+    #[serde(default)]
+    #[validate(length(max = 30, code = "length", message = "must be at most 30 characters"))]
+    pub label: String,
+    #[validate(length(
+        min = 1,
+        max = 50,
+        code = "length",
+        message = "must be 1 to 50 characters"
+    ))]
+    pub recipient: String,
+    #[validate(custom(function = "valid_phone"))]
+    #[schema(example = "010-1234-5678")]
+    pub phone: String,
+    #[validate(custom(function = "valid_zip_code"))]
+    #[schema(example = "06236")]
+    pub zip_code: String,
+    #[validate(length(
+        min = 1,
+        max = 200,
+        code = "length",
+        message = "must be 1 to 200 characters"
+    ))]
+    #[schema(example = "서울특별시 강남구 테헤란로 123")]
+    pub address1: String,
+    #[serde(default)]
+    #[validate(length(max = 200, code = "length", message = "must be at most 200 characters"))]
+    pub address2: String,
+    /// Make this the default (the first address always is).
+    #[serde(default)]
+    pub is_default: bool,
+}
+
+impl From<AddressRequest> for NewAddress {
+    fn from(r: AddressRequest) -> Self {
+        Self {
+            label: r.label,
+            recipient: r.recipient,
+            phone: r.phone,
+            zip_code: r.zip_code,
+            address1: r.address1,
+            address2: r.address2,
+            is_default: r.is_default,
+        }
+    }
+}
+
+/// My addresses, the default first.
+#[utoipa::path(get, path = "/users/me/addresses", tag = "users", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Addresses", body = [AddressResponse]),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_addresses(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> ApiResult<Json<Vec<AddressResponse>>> {
+    let mut conn = state.db().await?;
+    Ok(Json(
+        address::list(&mut conn, user.id)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+/// Add an address.
+#[utoipa::path(post, path = "/users/me/addresses", tag = "users", security(("bearer" = [])), request_body = AddressRequest,
+    responses(
+        (status = 201, description = "Added", body = AddressResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_address(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ValidJson(body): ValidJson<AddressRequest>,
+) -> ApiResult<(StatusCode, Json<AddressResponse>)> {
+    let mut conn = state.db().await?;
+    let created = address::create(&mut conn, user.id, body.into(), state.clock.now()).await?;
+    Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+/// One of my addresses.
+#[utoipa::path(get, path = "/users/me/addresses/{id}", tag = "users", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "Address", body = AddressResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`ADDRESS_NOT_FOUND` (also for other users' addresses)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_address(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<AddressResponse>> {
+    let mut conn = state.db().await?;
+    Ok(Json(address::get(&mut conn, user.id, id).await?.into()))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct UpdateAddressRequest {
+    #[validate(length(max = 30, code = "length", message = "must be at most 30 characters"))]
+    pub label: Option<String>,
+    #[validate(length(
+        min = 1,
+        max = 50,
+        code = "length",
+        message = "must be 1 to 50 characters"
+    ))]
+    pub recipient: Option<String>,
+    #[validate(custom(function = "valid_phone"))]
+    pub phone: Option<String>,
+    #[validate(custom(function = "valid_zip_code"))]
+    pub zip_code: Option<String>,
+    #[validate(length(
+        min = 1,
+        max = 200,
+        code = "length",
+        message = "must be 1 to 200 characters"
+    ))]
+    pub address1: Option<String>,
+    #[validate(length(max = 200, code = "length", message = "must be at most 200 characters"))]
+    pub address2: Option<String>,
+    /// `true` makes this the default address.
+    #[serde(default)]
+    pub is_default: bool,
+}
+
+/// Change one of my addresses.
+#[utoipa::path(patch, path = "/users/me/addresses/{id}", tag = "users", security(("bearer" = [])), params(("id" = i64, Path)), request_body = UpdateAddressRequest,
+    responses(
+        (status = 200, description = "Updated", body = AddressResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`ADDRESS_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn update_address(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<i64>,
+    ValidJson(body): ValidJson<UpdateAddressRequest>,
+) -> ApiResult<Json<AddressResponse>> {
+    let changes = AddressChanges {
+        label: body.label,
+        recipient: body.recipient,
+        phone: body.phone,
+        zip_code: body.zip_code,
+        address1: body.address1,
+        address2: body.address2,
+    };
+    let mut conn = state.db().await?;
+    Ok(Json(
+        address::update(
+            &mut conn,
+            user.id,
+            id,
+            changes,
+            body.is_default,
+            state.clock.now(),
+        )
+        .await?
+        .into(),
+    ))
+}
+
+/// Delete one of my addresses; if it was the default, the newest other one becomes default.
+#[utoipa::path(delete, path = "/users/me/addresses/{id}", tag = "users", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`ADDRESS_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn delete_address(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    let mut conn = state.db().await?;
+    address::delete(&mut conn, user.id, id, state.clock.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,164 @@
+//! Administration of accounts.
+
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use petory_core::identity::admin::{self, UserFilter};
+use petory_core::identity::{AccountStatus, Role, UserId};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::UserResponse;
+use crate::app::AppState;
+use crate::auth::AdminUser;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{Json, Path, Query, ValidJson};
+use crate::pagination::{Page, PageQuery};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserListQuery {
+    /// `ACTIVE`, `DORMANT`, `SUSPENDED` or `WITHDRAWN`.
+    pub status: Option<String>,
+    /// Part of the email or name.
+    pub q: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// Users, newest first.
+#[utoipa::path(get, path = "/admin/users", tag = "admin", security(("bearer" = [])), params(UserListQuery),
+    responses(
+        (status = 200, description = "A page of users", body = inline(Page<UserResponse>)),
+        (status = 400, description = "`INVALID_QUERY`, `INVALID_CURSOR`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_users(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Query(query): Query<UserListQuery>,
+) -> ApiResult<Json<Page<UserResponse>>> {
+    let status = query
+        .status
+        .as_deref()
+        .map(|status| {
+            AccountStatus::parse(status).ok_or_else(|| {
+                ApiError::bad_request(
+                    "INVALID_QUERY",
+                    "status must be ACTIVE, DORMANT, SUSPENDED or WITHDRAWN",
+                )
+            })
+        })
+        .transpose()?;
+    let page = PageQuery {
+        cursor: query.cursor,
+        limit: query.limit,
+    };
+    let filter = UserFilter {
+        status,
+        query: query.q,
+        before: page.before_id()?,
+    };
+    let mut conn = state.db().await?;
+    let users = admin::list_users(&mut conn, filter, page.fetch_limit()).await?;
+    let users: Vec<UserResponse> = users.into_iter().map(Into::into).collect();
+    Ok(Json(Page::by_id(users, page.limit(), |user| user.id)))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct SuspensionRequest {
+    /// When the suspension ends (must be in the future).
+    pub until: DateTime<Utc>,
+    #[validate(length(
+        min = 1,
+        max = 500,
+        code = "length",
+        message = "must be 1 to 500 characters"
+    ))]
+    pub reason: String,
+}
+
+/// Suspend a user until a time, ending their sessions at once.
+#[utoipa::path(post, path = "/admin/users/{id}/suspension", tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)), request_body = SuspensionRequest,
+    responses(
+        (status = 200, description = "Suspended", body = UserResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`USER_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED` (e.g. `until` in the past)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn suspend_user(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Path(id): Path<i64>,
+    ValidJson(body): ValidJson<SuspensionRequest>,
+) -> ApiResult<Json<UserResponse>> {
+    let mut conn = state.db().await?;
+    let account = admin::suspend(
+        &mut conn,
+        state.sessions(),
+        UserId(id),
+        body.until,
+        &body.reason,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(Json(account.into()))
+}
+
+/// Lift a user's suspension now.
+#[utoipa::path(delete, path = "/admin/users/{id}/suspension", tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "Active again", body = UserResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`USER_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn lift_suspension(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<UserResponse>> {
+    let mut conn = state.db().await?;
+    Ok(Json(
+        admin::lift_suspension(&mut conn, UserId(id), state.clock.now())
+            .await?
+            .into(),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RoleRequest {
+    #[schema(value_type = String, example = "ADMIN")]
+    pub role: Role,
+}
+
+/// Change a user's role; their sessions end so no token keeps the old role.
+#[utoipa::path(patch, path = "/admin/users/{id}/role", tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)), request_body = RoleRequest,
+    responses(
+        (status = 200, description = "Changed", body = UserResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`USER_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`INVALID_BODY` (unknown role)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn set_role(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Path(id): Path<i64>,
+    Json(body): Json<RoleRequest>,
+) -> ApiResult<Json<UserResponse>> {
+    let mut conn = state.db().await?;
+    Ok(Json(
+        admin::set_role(
+            &mut conn,
+            state.sessions(),
+            UserId(id),
+            body.role,
+            state.clock.now(),
+        )
+        .await?
+        .into(),
+    ))
+}

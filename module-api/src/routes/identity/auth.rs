@@ -1,0 +1,136 @@
+//! Sign-up, login, token refresh and logout.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use petory_core::identity::Role;
+use petory_core::identity::account::{self, NewAccount};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::{TokenResponse, UserResponse, valid_password, valid_phone};
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::error::{ApiResult, Problem};
+use crate::extract::{Json, ValidJson};
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct SignupRequest {
+    #[validate(
+        email(code = "email", message = "must be an email address"),
+        length(max = 254, code = "length", message = "must be at most 254 characters")
+    )]
+    #[schema(example = "bori@example.com")]
+    pub email: String,
+    /// 8 to 128 characters, mixing letters with digits or symbols.
+    #[validate(custom(function = "valid_password"))]
+    #[schema(example = "correct horse 1")]
+    pub password: String,
+    #[validate(length(
+        min = 1,
+        max = 50,
+        code = "length",
+        message = "must be 1 to 50 characters"
+    ))]
+    #[schema(example = "Bori's human")]
+    pub name: String,
+    #[validate(custom(function = "valid_phone"))]
+    #[schema(example = "010-1234-5678")]
+    pub phone: Option<String>,
+}
+
+/// Create an account with email and password.
+#[utoipa::path(post, path = "/auth/signup", tag = "auth", request_body = SignupRequest,
+    responses(
+        (status = 201, description = "Created", body = UserResponse),
+        (status = 409, description = "`EMAIL_TAKEN`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`, `INVALID_BODY`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`RATE_LIMITED`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn signup(
+    State(state): State<AppState>,
+    ValidJson(body): ValidJson<SignupRequest>,
+) -> ApiResult<(StatusCode, Json<UserResponse>)> {
+    let mut conn = state.db().await?;
+    let new = NewAccount {
+        email: body.email,
+        password: body.password,
+        name: body.name,
+        phone: body.phone,
+    };
+    let account = account::signup(&mut conn, new, Role::User, state.clock.now()).await?;
+    Ok((StatusCode::CREATED, Json(account.into())))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct LoginRequest {
+    #[validate(length(min = 1, max = 254, code = "length", message = "is required"))]
+    pub email: String,
+    #[validate(length(min = 1, max = 1024, code = "length", message = "is required"))]
+    pub password: String,
+}
+
+/// Log in with email and password; a dormant account is reactivated.
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Tokens", body = TokenResponse),
+        (status = 401, description = "`INVALID_CREDENTIALS` (unknown email and wrong password alike)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`ACCOUNT_SUSPENDED`; `context.suspended_until` says until when", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`RATE_LIMITED`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn login(
+    State(state): State<AppState>,
+    ValidJson(body): ValidJson<LoginRequest>,
+) -> ApiResult<Json<TokenResponse>> {
+    let mut conn = state.db().await?;
+    let pair = account::login(
+        &mut conn,
+        state.sessions(),
+        &body.email,
+        body.password,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(Json(pair.into()))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct RefreshRequest {
+    #[validate(length(min = 1, max = 256, code = "length", message = "is required"))]
+    pub refresh_token: String,
+}
+
+/// Exchange a refresh token for a new pair. Each refresh token works once; presenting a spent
+/// one ends every session of that login (`REFRESH_TOKEN_REUSED`).
+#[utoipa::path(post, path = "/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "New tokens", body = TokenResponse),
+        (status = 401, description = "`INVALID_REFRESH_TOKEN`, `REFRESH_TOKEN_REUSED`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`RATE_LIMITED`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn refresh(
+    State(state): State<AppState>,
+    ValidJson(body): ValidJson<RefreshRequest>,
+) -> ApiResult<Json<TokenResponse>> {
+    let mut conn = state.db().await?;
+    let pair = account::refresh(
+        &mut conn,
+        state.sessions(),
+        &body.refresh_token,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(Json(pair.into()))
+}
+
+/// End this session: the access token is refused from now on and its refresh tokens stop working.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 401, description = "`AUTHENTICATION_REQUIRED`, `INVALID_TOKEN`, `TOKEN_EXPIRED`, `TOKEN_REVOKED`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn logout(State(state): State<AppState>, user: AuthUser) -> ApiResult<StatusCode> {
+    account::logout(state.sessions(), &user.claims, state.clock.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

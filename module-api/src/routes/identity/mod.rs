@@ -1,0 +1,99 @@
+//! Accounts, sessions, addresses and their administration.
+
+pub mod address;
+pub mod admin;
+pub mod auth;
+pub mod me;
+
+use chrono::{DateTime, Utc};
+use petory_core::identity::account::{Account, TokenPair};
+use petory_core::identity::{AccountStatus, Role};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserResponse {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub phone: Option<String>,
+    #[schema(value_type = String, example = "USER")]
+    pub role: Role,
+    #[schema(value_type = String, example = "ACTIVE")]
+    pub status: AccountStatus,
+    /// Phone and a delivery address are on file; ordering requires it.
+    pub profile_complete: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suspended_until: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suspension_reason: Option<String>,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Account> for UserResponse {
+    fn from(account: Account) -> Self {
+        Self {
+            id: account.id.0,
+            email: account.email,
+            name: account.name,
+            phone: account.phone,
+            role: account.role,
+            status: account.status,
+            profile_complete: account.profile_complete,
+            suspended_until: account.suspended_until,
+            suspension_reason: account.suspension_reason,
+            last_login_at: account.last_login_at,
+            created_at: account.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// JWT for `Authorization: Bearer …`.
+    pub access_token: String,
+    /// Opaque; exchange at `POST /auth/refresh`. Each one works once.
+    pub refresh_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+impl From<TokenPair> for TokenResponse {
+    fn from(pair: TokenPair) -> Self {
+        Self {
+            access_token: pair.access_token,
+            refresh_token: pair.refresh_token,
+            token_type: pair.token_type,
+            expires_in: pair.expires_in,
+        }
+    }
+}
+
+/// Adapts a core rule (`Result<(), &str>`) to a `validator` custom check.
+pub(crate) fn rule(
+    check: fn(&str) -> Result<(), &'static str>,
+    code: &'static str,
+) -> impl Fn(&str) -> Result<(), validator::ValidationError> {
+    move |value| {
+        check(value)
+            .map_err(|message| validator::ValidationError::new(code).with_message(message.into()))
+    }
+}
+
+pub(crate) fn valid_password(value: &str) -> Result<(), validator::ValidationError> {
+    rule(
+        petory_core::identity::rules::check_password,
+        "weak_password",
+    )(value)
+}
+
+pub(crate) fn valid_phone(value: &str) -> Result<(), validator::ValidationError> {
+    rule(petory_core::identity::rules::check_phone, "phone")(value)
+}
+
+pub(crate) fn valid_zip_code(value: &str) -> Result<(), validator::ValidationError> {
+    rule(petory_core::identity::rules::check_zip_code, "zip_code")(value)
+}

@@ -1,0 +1,2 @@
+DROP TABLE user_addresses;
+DROP TABLE users;

@@ -1,0 +1,147 @@
+//! Administration of accounts: listing, suspension and roles.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use super::account::{self, Account, Sessions, UserRow};
+use super::{AccountStatus, IdentityError, Role, UserId};
+use crate::schema::{user_addresses, users};
+
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    pub status: Option<AccountStatus>,
+    /// Part of the email or name, case-insensitive.
+    pub query: Option<String>,
+    /// Id of the last user of the previous page (newest first).
+    pub before: Option<i64>,
+}
+
+pub async fn list_users(
+    conn: &mut AsyncPgConnection,
+    filter: UserFilter,
+    limit: i64,
+) -> Result<Vec<Account>, IdentityError> {
+    let mut query = users::table
+        .select((
+            UserRow::as_select(),
+            diesel::dsl::exists(
+                user_addresses::table.filter(user_addresses::user_id.eq(users::id)),
+            ),
+        ))
+        .into_boxed();
+    if let Some(status) = filter.status {
+        query = query.filter(users::status.eq(status.as_str()));
+    }
+    if let Some(text) = filter.query.filter(|text| !text.trim().is_empty()) {
+        let pattern = format!("%{}%", escape_like(text.trim()));
+        query = query.filter(
+            users::email
+                .ilike(pattern.clone())
+                .or(users::name.ilike(pattern)),
+        );
+    }
+    if let Some(before) = filter.before {
+        query = query.filter(users::id.lt(before));
+    }
+    let rows: Vec<(UserRow, bool)> = query
+        .order(users::id.desc())
+        .limit(limit)
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(row, has_address)| account::account_from_row(row, has_address))
+        .collect())
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// Suspends an account until `until`, ending every session at once.
+pub async fn suspend(
+    conn: &mut AsyncPgConnection,
+    sessions: Sessions<'_>,
+    user: UserId,
+    until: DateTime<Utc>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Account, IdentityError> {
+    if until <= now {
+        return Err(IdentityError::Invalid {
+            field: "until",
+            code: "in_past",
+            message: "must be in the future".into(),
+        });
+    }
+    let updated = diesel::update(
+        users::table
+            .find(user.0)
+            .filter(users::status.ne(AccountStatus::Withdrawn.as_str())),
+    )
+    .set((
+        users::status.eq(AccountStatus::Suspended.as_str()),
+        users::suspended_until.eq(until),
+        users::suspension_reason.eq(reason.trim()),
+        users::status_changed_at.eq(now),
+        users::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .await?;
+    if updated == 0 {
+        return Err(IdentityError::UserNotFound);
+    }
+    sessions
+        .store
+        .revoke_user(user, None, sessions.tokens.access_ttl)
+        .await?;
+    account::find(conn, user).await
+}
+
+/// Lifts a suspension early (the lifecycle job lifts ended ones).
+pub async fn lift_suspension(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> Result<Account, IdentityError> {
+    diesel::update(
+        users::table
+            .find(user.0)
+            .filter(users::status.eq(AccountStatus::Suspended.as_str())),
+    )
+    .set((
+        users::status.eq(AccountStatus::Active.as_str()),
+        users::suspended_until.eq(None::<DateTime<Utc>>),
+        users::suspension_reason.eq(None::<String>),
+        users::status_changed_at.eq(now),
+        users::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .await?;
+    account::find(conn, user).await
+}
+
+/// Changes a role; the user's sessions end so that no token keeps the old role.
+pub async fn set_role(
+    conn: &mut AsyncPgConnection,
+    sessions: Sessions<'_>,
+    user: UserId,
+    role: Role,
+    now: DateTime<Utc>,
+) -> Result<Account, IdentityError> {
+    let updated = diesel::update(users::table.find(user.0))
+        .set((users::role.eq(role.as_str()), users::updated_at.eq(now)))
+        .execute(conn)
+        .await?;
+    if updated == 0 {
+        return Err(IdentityError::UserNotFound);
+    }
+    sessions
+        .store
+        .revoke_user(user, None, sessions.tokens.access_ttl)
+        .await?;
+    account::find(conn, user).await
+}

@@ -1,0 +1,127 @@
+//! Identity and access: accounts, passwords, tokens, roles and account status.
+
+pub mod account;
+pub mod address;
+pub mod admin;
+pub mod password;
+pub mod rules;
+pub mod session;
+pub mod token;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::db::DbError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UserId(pub i64);
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Role {
+    User,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "USER",
+            Self::Admin => "ADMIN",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "USER" => Some(Self::User),
+            "ADMIN" => Some(Self::Admin),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AccountStatus {
+    Active,
+    Dormant,
+    Suspended,
+    Withdrawn,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "ACTIVE",
+            Self::Dormant => "DORMANT",
+            Self::Suspended => "SUSPENDED",
+            Self::Withdrawn => "WITHDRAWN",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "ACTIVE" => Some(Self::Active),
+            "DORMANT" => Some(Self::Dormant),
+            "SUSPENDED" => Some(Self::Suspended),
+            "WITHDRAWN" => Some(Self::Withdrawn),
+            _ => None,
+        }
+    }
+}
+
+/// Everything that can go wrong in identity; the API maps each to a problem code.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    #[error("invalid email or password")]
+    InvalidCredentials,
+    #[error("the account is suspended until {until}")]
+    Suspended {
+        until: chrono::DateTime<chrono::Utc>,
+        reason: String,
+    },
+    #[error("the account is not active")]
+    AccountInactive,
+    #[error("the refresh token is invalid or expired")]
+    InvalidRefreshToken,
+    #[error("the refresh token was already used; every session of that login is revoked")]
+    RefreshTokenReused,
+    #[error("the current password is wrong")]
+    WrongPassword,
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        code: &'static str,
+        message: String,
+    },
+    #[error("no such user")]
+    UserNotFound,
+    #[error("no such address")]
+    AddressNotFound,
+    #[error(transparent)]
+    Sessions(#[from] session::SessionStoreError),
+    #[error(transparent)]
+    Database(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for IdentityError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Database(DbError::Query(error))
+    }
+}
+
+impl From<diesel_async::pooled_connection::bb8::RunError> for IdentityError {
+    fn from(error: diesel_async::pooled_connection::bb8::RunError) -> Self {
+        Self::Database(DbError::from(error))
+    }
+}

@@ -1,0 +1,69 @@
+//! The session store port: refresh-token families with rotation and reuse detection, and
+//! revocation of access tokens before they expire. Redis implements it.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::UserId;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshSession {
+    pub user: UserId,
+    /// Every token descended from one login shares a family.
+    pub family: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// The presented token was current; it is now spent and the new one is current.
+    Rotated(RefreshSession),
+    /// The presented token was already spent: someone replayed it.
+    Reused(RefreshSession),
+    /// Unknown, expired or revoked.
+    Invalid,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("session store unavailable: {0}")]
+pub struct SessionStoreError(pub String);
+
+#[async_trait]
+pub trait SessionStore: Send + Sync + 'static {
+    async fn create_refresh(
+        &self,
+        digest: &str,
+        session: &RefreshSession,
+        ttl: Duration,
+    ) -> Result<(), SessionStoreError>;
+
+    /// Spends `old_digest` and makes `new_digest` current in the same family, atomically.
+    async fn rotate_refresh(
+        &self,
+        old_digest: &str,
+        new_digest: &str,
+        ttl: Duration,
+    ) -> Result<Rotation, SessionStoreError>;
+
+    /// Ends one family: its refresh tokens stop working, and access tokens carrying it are
+    /// refused for `access_ttl` (after which they have expired anyway).
+    async fn revoke_family(
+        &self,
+        session: &RefreshSession,
+        access_ttl: Duration,
+    ) -> Result<(), SessionStoreError>;
+
+    /// Ends every family of a user, except `keep` if given.
+    async fn revoke_user(
+        &self,
+        user: UserId,
+        keep: Option<&str>,
+        access_ttl: Duration,
+    ) -> Result<(), SessionStoreError>;
+
+    /// Refuses one access token (`jti`) for `ttl`.
+    async fn revoke_access(&self, jti: &str, ttl: Duration) -> Result<(), SessionStoreError>;
+
+    /// Whether this access token, or its family, was revoked.
+    async fn is_access_revoked(&self, jti: &str, family: &str) -> Result<bool, SessionStoreError>;
+}

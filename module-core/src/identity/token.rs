@@ -1,0 +1,226 @@
+//! Access tokens (short-lived HS256 JWTs) and refresh tokens (opaque random strings whose digest
+//! is kept by the session store).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use super::{Role, UserId};
+use crate::config::{self, ConfigError};
+
+#[derive(Clone)]
+pub struct TokenSettings {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    pub issuer: String,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+}
+
+impl std::fmt::Debug for TokenSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenSettings")
+            .field("issuer", &self.issuer)
+            .field("access_ttl", &self.access_ttl)
+            .field("refresh_ttl", &self.refresh_ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+/// For local runs only; production sets `PETORY_JWT_SECRET`.
+pub const DEV_SECRET: &str = "petory-local-development-secret-do-not-use-in-production";
+
+impl TokenSettings {
+    pub fn new(secret: &[u8], access_ttl: Duration, refresh_ttl: Duration) -> Self {
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            issuer: "petory".to_owned(),
+            access_ttl,
+            refresh_ttl,
+        }
+    }
+
+    /// `PETORY_JWT_SECRET` (at least 32 bytes), `PETORY_ACCESS_TOKEN_TTL_SECS` (900),
+    /// `PETORY_REFRESH_TOKEN_TTL_DAYS` (14).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let secret = config::var_or("PETORY_JWT_SECRET", DEV_SECRET)?;
+        config::ensure(
+            "PETORY_JWT_SECRET",
+            "<hidden>",
+            secret.len() >= 32,
+            "must be at least 32 bytes",
+        )?;
+        let access = config::parsed_or("PETORY_ACCESS_TOKEN_TTL_SECS", 900_u64)?;
+        config::ensure(
+            "PETORY_ACCESS_TOKEN_TTL_SECS",
+            access,
+            (60..=86_400).contains(&access),
+            "must be 60 to 86400",
+        )?;
+        let refresh = config::parsed_or("PETORY_REFRESH_TOKEN_TTL_DAYS", 14_u64)?;
+        config::ensure(
+            "PETORY_REFRESH_TOKEN_TTL_DAYS",
+            refresh,
+            (1..=365).contains(&refresh),
+            "must be 1 to 365",
+        )?;
+        Ok(Self::new(
+            secret.as_bytes(),
+            Duration::from_secs(access),
+            Duration::from_secs(refresh * 86_400),
+        ))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    /// The user id.
+    pub sub: String,
+    pub role: Role,
+    /// This token's id, for the logout blacklist.
+    pub jti: String,
+    /// The session (refresh-token family) the token belongs to.
+    pub sid: String,
+    pub iss: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+impl AccessClaims {
+    pub fn user_id(&self) -> Option<UserId> {
+        self.sub.parse().ok().map(UserId)
+    }
+
+    /// How long the token remains valid after `now` (zero when expired).
+    pub fn remaining(&self, now: DateTime<Utc>) -> Duration {
+        Duration::from_secs(u64::try_from(self.exp - now.timestamp()).unwrap_or(0))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("the access token is malformed or its signature is wrong")]
+    Invalid,
+    #[error("the access token has expired")]
+    Expired,
+}
+
+pub fn issue_access(
+    settings: &TokenSettings,
+    user: UserId,
+    role: Role,
+    session: &str,
+    now: DateTime<Utc>,
+) -> (String, AccessClaims) {
+    let claims = AccessClaims {
+        sub: user.to_string(),
+        role,
+        jti: uuid::Uuid::new_v4().to_string(),
+        sid: session.to_owned(),
+        iss: settings.issuer.clone(),
+        iat: now.timestamp(),
+        exp: now.timestamp() + i64::try_from(settings.access_ttl.as_secs()).unwrap_or(900),
+    };
+    let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &settings.encoding)
+        .unwrap_or_default();
+    (token, claims)
+}
+
+/// Checks signature, algorithm (HS256 only, so `alg: none` and key confusion are refused),
+/// issuer and expiry against `now`.
+pub fn verify_access(
+    settings: &TokenSettings,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<AccessClaims, TokenError> {
+    let mut validation = Validation::new(Algorithm::HS256);
+    // Expiry is checked against our clock below, not the system's.
+    validation.validate_exp = false;
+    validation.set_required_spec_claims(&["exp", "sub", "iss"]);
+    validation.set_issuer(&[settings.issuer.as_str()]);
+    let claims = jsonwebtoken::decode::<AccessClaims>(token, &settings.decoding, &validation)
+        .map_err(|_| TokenError::Invalid)?
+        .claims;
+    if claims.exp <= now.timestamp() {
+        return Err(TokenError::Expired);
+    }
+    Ok(claims)
+}
+
+/// A new refresh token: 256 random bits, hex-encoded.
+pub fn new_refresh_token() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
+}
+
+/// What the session store keeps instead of the token itself.
+pub fn refresh_digest(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> TokenSettings {
+        TokenSettings::new(
+            DEV_SECRET.as_bytes(),
+            Duration::from_secs(900),
+            Duration::from_secs(86_400),
+        )
+    }
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-23T00:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn a_token_verifies_until_it_expires() {
+        let (token, claims) = issue_access(&settings(), UserId(7), Role::User, "family", now());
+        assert_eq!(
+            verify_access(&settings(), &token, now()),
+            Ok(claims.clone())
+        );
+        assert_eq!(claims.user_id(), Some(UserId(7)));
+        let later = now() + chrono::TimeDelta::seconds(900);
+        assert_eq!(
+            verify_access(&settings(), &token, later),
+            Err(TokenError::Expired)
+        );
+    }
+
+    #[test]
+    fn tampered_and_unsigned_tokens_are_refused() {
+        let (token, _) = issue_access(&settings(), UserId(7), Role::User, "family", now());
+        let other = TokenSettings::new(
+            b"another-secret-another-secret-another",
+            Duration::from_secs(900),
+            Duration::from_secs(60),
+        );
+        assert_eq!(
+            verify_access(&other, &token, now()),
+            Err(TokenError::Invalid)
+        );
+
+        let mut parts: Vec<&str> = token.split('.').collect();
+        // `{"alg":"none","typ":"JWT"}` with the original claims and no signature.
+        parts[0] = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0";
+        let unsigned = format!("{}.{}.", parts[0], parts[1]);
+        assert_eq!(
+            verify_access(&settings(), &unsigned, now()),
+            Err(TokenError::Invalid)
+        );
+    }
+
+    #[test]
+    fn refresh_tokens_are_random_and_stored_as_digests() {
+        let (a, b) = (new_refresh_token(), new_refresh_token());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 64);
+        assert_eq!(refresh_digest(&a).len(), 64);
+        assert_ne!(refresh_digest(&a), a);
+    }
+}
