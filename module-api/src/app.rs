@@ -7,9 +7,11 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use petory_core::calendar::BusinessCalendar;
 use petory_core::db::{self, DbConn, DbPool};
 use petory_core::identity::account::Sessions;
+use petory_core::identity::oauth::OpenIdProvider;
 use petory_core::identity::session::SessionStore;
 use petory_core::identity::token::TokenSettings;
 use petory_core::ports::{Clock, ObjectStore, SystemClock};
+use petory_external_api::oauth::google::GoogleOpenId;
 use petory_external_api::storage::s3::S3ObjectStore;
 use petory_redis::RedisPool;
 use petory_redis::session::RedisSessionStore;
@@ -29,6 +31,7 @@ pub struct App {
     pub metrics: PrometheusHandle,
     pub sessions: Arc<dyn SessionStore>,
     pub tokens: TokenSettings,
+    pub google: Arc<dyn OpenIdProvider>,
     pub rate_limits: Arc<RateLimits>,
 }
 
@@ -64,6 +67,7 @@ impl AppState {
             )),
             redis,
             tokens: config.tokens.clone(),
+            google: Arc::new(GoogleOpenId::new(config.google.clone())),
             rate_limits: RateLimits::new(
                 config.rate_limit_per_minute,
                 config.auth_rate_limit_per_minute,

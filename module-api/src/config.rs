@@ -9,6 +9,7 @@ use petory_core::config::{self, ConfigError};
 use petory_core::db::DatabaseSettings;
 use petory_core::identity::token::TokenSettings;
 use petory_core::platform::idempotency::Lifetimes;
+use petory_external_api::oauth::google::GoogleSettings;
 use petory_external_api::storage::s3::S3Settings;
 use petory_redis::RedisSettings;
 
@@ -26,6 +27,10 @@ pub struct ApiConfig {
     pub idempotency: Lifetimes,
     pub log_format: LogFormat,
     pub tokens: TokenSettings,
+    pub google: GoogleSettings,
+    /// Where a finished Google sign-in sends the browser, tokens in the URL fragment; unset
+    /// answers the tokens as JSON.
+    pub oauth_success_redirect: Option<String>,
     /// Requests a minute per user (or per IP for guests) on every route.
     pub rate_limit_per_minute: NonZeroU32,
     /// Requests a minute per IP on `/api/v1/auth/*`.
@@ -75,6 +80,8 @@ impl ApiConfig {
             },
             log_format: log_format_from_env()?,
             tokens: TokenSettings::from_env()?,
+            google: GoogleSettings::from_env()?,
+            oauth_success_redirect: config::var("PETORY_OAUTH_SUCCESS_REDIRECT")?,
             rate_limit_per_minute: config::parsed_or(
                 "PETORY_RATE_LIMIT_PER_MINUTE",
                 NonZeroU32::new(300).unwrap_or(NonZeroU32::MIN),

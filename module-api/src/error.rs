@@ -280,6 +280,40 @@ impl From<petory_core::identity::IdentityError> for ApiError {
                 code,
                 message,
             } => Self::invalid_field(field, code, message),
+            E::InvalidOAuthState => Self::bad_request(
+                "INVALID_OAUTH_STATE",
+                "this sign-in is unknown, expired or already finished; start again",
+            ),
+            E::OAuthNonceMismatch => Self::unauthorized(
+                "OAUTH_NONCE_MISMATCH",
+                "the identity token was not issued for this sign-in",
+            ),
+            E::OAuthEmailUnverified => Self::forbidden(
+                "OAUTH_EMAIL_UNVERIFIED",
+                "the provider has not verified this account's email address",
+            ),
+            E::OAuth(petory_core::identity::oauth::OAuthError::Unavailable(cause)) => {
+                tracing::warn!(%cause, "identity provider unavailable");
+                Self::unavailable(
+                    "OAUTH_PROVIDER_UNAVAILABLE",
+                    "the identity provider is unavailable; try again",
+                )
+                .retry_after(5)
+            }
+            E::OAuth(petory_core::identity::oauth::OAuthError::CodeRejected(cause)) => {
+                tracing::info!(%cause, "authorization code rejected");
+                Self::bad_request(
+                    "OAUTH_CODE_REJECTED",
+                    "the provider refused the authorization code; start again",
+                )
+            }
+            E::OAuth(petory_core::identity::oauth::OAuthError::InvalidIdToken(cause)) => {
+                tracing::warn!(%cause, "invalid ID token");
+                Self::unauthorized(
+                    "OAUTH_ID_TOKEN_INVALID",
+                    "the identity token could not be verified",
+                )
+            }
             E::UserNotFound => Self::not_found("USER_NOT_FOUND", "no such user"),
             E::AddressNotFound => Self::not_found("ADDRESS_NOT_FOUND", "no such address"),
             E::Sessions(cause) => {

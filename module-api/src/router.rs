@@ -32,12 +32,14 @@ pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
 
 /// Routes under `/api/v1`, with their documentation.
 fn api_v1() -> OpenApiRouter<AppState> {
-    use routes::identity::{address, admin, auth, me};
+    use routes::identity::{address, admin, auth, me, oauth};
     OpenApiRouter::new()
         .routes(routes!(auth::signup))
         .routes(routes!(auth::login))
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::logout))
+        .routes(routes!(oauth::google_authorize))
+        .routes(routes!(oauth::google_callback))
         .routes(routes!(me::get_me, me::update_me, me::withdraw))
         .routes(routes!(me::complete_profile))
         .routes(routes!(me::change_password))

@@ -1,4 +1,5 @@
 //! Adapters to systems outside Petory: object storage now; payments, OAuth and mail as their
 //! capabilities arrive. Each implements a port declared in `petory-core`.
 
+pub mod oauth;
 pub mod storage;

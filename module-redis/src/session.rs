@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use petory_core::identity::UserId;
+use petory_core::identity::oauth::PendingAuthorization;
 use petory_core::identity::session::{RefreshSession, Rotation, SessionStore, SessionStoreError};
 use redis::Script;
 
@@ -221,5 +222,37 @@ impl SessionStore for RedisSessionStore {
             .await
             .map_err(unavailable)?;
         Ok(found.iter().any(Option::is_some))
+    }
+
+    async fn save_pending_authorization(
+        &self,
+        state: &str,
+        pending: &PendingAuthorization,
+        ttl: Duration,
+    ) -> Result<(), SessionStoreError> {
+        let mut conn = self.conn().await?;
+        let value =
+            serde_json::to_string(pending).map_err(|error| SessionStoreError(error.to_string()))?;
+        redis::cmd("SET")
+            .arg(self.key("oauth", state))
+            .arg(value)
+            .arg("EX")
+            .arg(seconds(ttl))
+            .query_async::<()>(&mut *conn)
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn take_pending_authorization(
+        &self,
+        state: &str,
+    ) -> Result<Option<PendingAuthorization>, SessionStoreError> {
+        let mut conn = self.conn().await?;
+        let value: Option<String> = redis::cmd("GETDEL")
+            .arg(self.key("oauth", state))
+            .query_async(&mut *conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(value.and_then(|value| serde_json::from_str(&value).ok()))
     }
 }

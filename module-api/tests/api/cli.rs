@@ -89,3 +89,65 @@ fn openapi_command_prints_the_committed_contract() {
         "`petory-api openapi` differs from docs/openapi.json; regenerate it"
     );
 }
+
+#[tokio::test]
+async fn create_admin_reads_the_password_from_stdin_and_the_admin_can_log_in() {
+    use std::io::Write as _;
+    let app = crate::util::TestApp::spawn().await;
+    let run = |password: &str| {
+        let mut child = api()
+            .env("DATABASE_URL", &app.state.config.database.url)
+            .args([
+                "create-admin",
+                "--email",
+                "Root@Petory.test",
+                "--password-stdin",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{password}\n").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let weak = run("short");
+    assert!(!weak.status.success());
+    assert!(
+        String::from_utf8_lossy(&weak.stderr).contains("password must be at least 8 characters")
+    );
+
+    let created = run("admin password 1");
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&created.stdout)
+            .starts_with("created administrator root@petory.test")
+    );
+    let (token, _) = app.login("root@petory.test", "admin password 1").await;
+    let users = app
+        .send(
+            reqwest::Method::GET,
+            "/api/v1/admin/users",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(users.status(), 200);
+
+    // Running it again promotes (and re-keys) the same account rather than failing.
+    let again = run("admin password 2");
+    assert!(
+        String::from_utf8_lossy(&again.stdout)
+            .starts_with("promoted administrator root@petory.test")
+    );
+    app.login("root@petory.test", "admin password 2").await;
+}

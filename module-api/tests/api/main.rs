@@ -1,9 +1,11 @@
 //! HTTP tests of `petory-api`: the real router, a real database and Redis per test.
 
 mod cli;
+mod fake_google;
 mod health;
 mod idempotency;
 mod identity;
+mod oauth;
 mod openapi;
 mod problems;
 mod util;

@@ -15,6 +15,7 @@ use petory_core::identity::token::TokenSettings;
 use petory_core::platform::idempotency::Lifetimes;
 use petory_core::ports::FixedClock;
 use petory_core::testing::TestDatabase;
+use petory_external_api::oauth::google::GoogleSettings;
 use petory_external_api::storage::local::{LocalS3, LocalS3Settings};
 use petory_external_api::storage::s3::S3Settings;
 use petory_redis::RedisSettings;
@@ -40,6 +41,8 @@ pub struct TestAppBuilder {
     rate_limit_per_minute: NonZeroU32,
     auth_rate_limit_per_minute: NonZeroU32,
     routes: Option<RouteOverride>,
+    google: Option<GoogleSettings>,
+    oauth_success_redirect: Option<String>,
 }
 
 pub fn start_of_test_time() -> DateTime<Utc> {
@@ -59,6 +62,8 @@ impl TestApp {
             rate_limit_per_minute: NonZeroU32::new(10_000).unwrap(),
             auth_rate_limit_per_minute: NonZeroU32::new(10_000).unwrap(),
             routes: None,
+            google: None,
+            oauth_success_redirect: None,
         }
     }
 
@@ -85,6 +90,17 @@ impl TestAppBuilder {
     pub fn rate_limits(mut self, per_minute: u32, auth_per_minute: u32) -> Self {
         self.rate_limit_per_minute = NonZeroU32::new(per_minute).unwrap();
         self.auth_rate_limit_per_minute = NonZeroU32::new(auth_per_minute).unwrap();
+        self
+    }
+
+    /// Google's endpoints, e.g. those of a `FakeGoogle`.
+    pub fn google(mut self, settings: GoogleSettings) -> Self {
+        self.google = Some(settings);
+        self
+    }
+
+    pub fn oauth_success_redirect(mut self, url: &str) -> Self {
+        self.oauth_success_redirect = Some(url.to_owned());
         self
     }
 
@@ -147,6 +163,17 @@ impl TestAppBuilder {
                 Duration::from_secs(900),
                 Duration::from_secs(14 * 86_400),
             ),
+            google: self.google.unwrap_or_else(|| GoogleSettings {
+                client_id: "petory-test".into(),
+                client_secret: "secret".into(),
+                redirect_uri: "http://127.0.0.1/callback".into(),
+                authorization_endpoint: "http://127.0.0.1:1/auth".into(),
+                token_endpoint: "http://127.0.0.1:1/token".into(),
+                jwks_uri: "http://127.0.0.1:1/jwks".into(),
+                issuers: vec!["https://accounts.google.com".into()],
+                timeout: Duration::from_secs(2),
+            }),
+            oauth_success_redirect: self.oauth_success_redirect,
             rate_limit_per_minute: self.rate_limit_per_minute,
             auth_rate_limit_per_minute: self.auth_rate_limit_per_minute,
         };

@@ -178,6 +178,20 @@ pub async fn login(
     start_session(sessions, UserId(user.id), role, now).await
 }
 
+/// Lets a user in by id (after a sign-in that proved who they are), or says why not.
+pub async fn admit_by_id(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), IdentityError> {
+    let credentials = users::table
+        .find(user.0)
+        .select(Credentials::as_select())
+        .first(conn)
+        .await?;
+    admit(conn, &credentials, now).await
+}
+
 /// Lets a user in, or says why not: a running suspension refuses; an ended one is lifted;
 /// a dormant account is reactivated by logging in.
 async fn admit(

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod address;
 pub mod admin;
+pub mod oauth;
 pub mod password;
 pub mod rules;
 pub mod session;
@@ -104,6 +105,14 @@ pub enum IdentityError {
         code: &'static str,
         message: String,
     },
+    #[error("the sign-in state is unknown, expired or already used")]
+    InvalidOAuthState,
+    #[error("the ID token's nonce does not match this sign-in")]
+    OAuthNonceMismatch,
+    #[error("the provider did not vouch for the email address")]
+    OAuthEmailUnverified,
+    #[error(transparent)]
+    OAuth(oauth::OAuthError),
     #[error("no such user")]
     UserNotFound,
     #[error("no such address")]

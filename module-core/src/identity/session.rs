@@ -6,6 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::UserId;
+use super::oauth::PendingAuthorization;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefreshSession {
@@ -66,4 +67,18 @@ pub trait SessionStore: Send + Sync + 'static {
 
     /// Whether this access token, or its family, was revoked.
     async fn is_access_revoked(&self, jti: &str, family: &str) -> Result<bool, SessionStoreError>;
+
+    /// Remembers a sign-in in progress under its `state`.
+    async fn save_pending_authorization(
+        &self,
+        state: &str,
+        pending: &PendingAuthorization,
+        ttl: Duration,
+    ) -> Result<(), SessionStoreError>;
+
+    /// Takes a sign-in in progress back, at most once.
+    async fn take_pending_authorization(
+        &self,
+        state: &str,
+    ) -> Result<Option<PendingAuthorization>, SessionStoreError>;
 }

@@ -4,6 +4,7 @@ pub mod address;
 pub mod admin;
 pub mod auth;
 pub mod me;
+pub mod oauth;
 
 use chrono::{DateTime, Utc};
 use petory_core::identity::account::{Account, TokenPair};

@@ -1,0 +1,90 @@
+//! Sign-in with Google.
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use petory_core::identity::oauth;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::TokenResponse;
+use crate::app::AppState;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{Json, Query};
+
+/// Start signing in with Google: redirects to Google with `state`, `nonce` and a PKCE (S256)
+/// challenge.
+#[utoipa::path(get, path = "/auth/oauth/google/authorize", tag = "auth",
+    responses(
+        (status = 302, description = "Redirect to Google", headers(("location" = String, description = "Google's consent page"))),
+        (status = 429, description = "`RATE_LIMITED`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`AUTH_UNAVAILABLE`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn google_authorize(State(state): State<AppState>) -> ApiResult<Response> {
+    let url = oauth::begin(state.sessions(), state.google.as_ref()).await?;
+    Ok((StatusCode::FOUND, [(header::LOCATION, url)]).into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CallbackQuery {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    /// Set by Google when the user declined.
+    pub error: Option<String>,
+}
+
+/// Google sends the browser back here. Links the Google account to the user with the same
+/// verified email, or creates a user (with `profile_complete: false`), and issues tokens: as
+/// JSON, or by redirect to `PETORY_OAUTH_SUCCESS_REDIRECT` with the tokens in the fragment.
+#[utoipa::path(get, path = "/auth/oauth/google/callback", tag = "auth", params(CallbackQuery),
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 302, description = "Signed in; redirect to the app with the tokens in the URL fragment"),
+        (status = 400, description = "`OAUTH_DENIED`, `INVALID_OAUTH_STATE`, `OAUTH_CODE_REJECTED`, `INVALID_QUERY`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`OAUTH_NONCE_MISMATCH`, `OAUTH_ID_TOKEN_INVALID`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`OAUTH_EMAIL_UNVERIFIED`, `ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`OAUTH_PROVIDER_UNAVAILABLE`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn google_callback(
+    State(state): State<AppState>,
+    Query(query): Query<CallbackQuery>,
+) -> ApiResult<Response> {
+    if let Some(error) = query.error {
+        return Err(ApiError::bad_request(
+            "OAUTH_DENIED",
+            format!("Google sign-in did not complete: {error}"),
+        ));
+    }
+    let (Some(code), Some(oauth_state)) = (query.code, query.state) else {
+        return Err(ApiError::bad_request(
+            "INVALID_QUERY",
+            "code and state are required",
+        ));
+    };
+    let mut conn = state.db().await?;
+    let pair = oauth::complete(
+        &mut conn,
+        state.sessions(),
+        state.google.as_ref(),
+        &oauth_state,
+        &code,
+        state.clock.now(),
+    )
+    .await?;
+    let tokens = TokenResponse::from(pair);
+    Ok(match &state.config.oauth_success_redirect {
+        Some(target) => {
+            let fragment = format!(
+                "access_token={}&refresh_token={}&token_type=Bearer&expires_in={}",
+                tokens.access_token, tokens.refresh_token, tokens.expires_in
+            );
+            (
+                StatusCode::FOUND,
+                [(header::LOCATION, format!("{target}#{fragment}"))],
+            )
+                .into_response()
+        }
+        None => Json(tokens).into_response(),
+    })
+}

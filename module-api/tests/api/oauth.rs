@@ -1,0 +1,244 @@
+//! Google sign-in end to end against the fake provider: PKCE, state, nonce, ID token checks,
+//! linking and creating accounts.
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::fake_google::{FakeGoogle, GoogleUser};
+use crate::util::{ClockExt as _, TestApp, assert_problem};
+
+async fn app_with_google() -> (TestApp, FakeGoogle) {
+    let google = FakeGoogle::start(crate::util::start_of_test_time()).await;
+    let app = TestApp::builder().google(google.settings()).spawn().await;
+    (app, google)
+}
+
+async fn authorize(app: &TestApp) -> String {
+    let response = app.get("/api/v1/auth/oauth/google/authorize").await;
+    assert_eq!(response.status(), 302);
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+async fn callback(app: &TestApp, code: &str, state: &str) -> reqwest::Response {
+    app.get(&format!(
+        "/api/v1/auth/oauth/google/callback?code={code}&state={state}"
+    ))
+    .await
+}
+
+#[tokio::test]
+async fn a_new_google_user_gets_an_account_with_an_incomplete_profile() {
+    let (app, google) = app_with_google().await;
+    let location = authorize(&app).await;
+    assert!(location.starts_with(&google.settings().authorization_endpoint));
+    let (code, state) = google.consent(&location, GoogleUser::new("g-100", "Bori@Gmail.com"));
+
+    let response = callback(&app, &code, &state).await;
+    assert_eq!(response.status(), 200);
+    let tokens: Value = response.json().await.unwrap();
+    let access = tokens["access_token"].as_str().unwrap();
+    let me: Value = app
+        .send(Method::GET, "/api/v1/users/me", Some(access), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email"], "bori@gmail.com");
+    assert_eq!(me["name"], "Bori Kim");
+    assert_eq!(me["profile_complete"], false);
+
+    // Signing in again finds the same account.
+    let (code, state) = google.consent(
+        &authorize(&app).await,
+        GoogleUser::new("g-100", "bori@gmail.com"),
+    );
+    let again: Value = callback(&app, &code, &state).await.json().await.unwrap();
+    let me_again: Value = app
+        .send(
+            Method::GET,
+            "/api/v1/users/me",
+            again["access_token"].as_str(),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me_again["id"], me["id"]);
+}
+
+#[tokio::test]
+async fn a_verified_google_email_links_the_existing_account() {
+    let (app, google) = app_with_google().await;
+    let existing = app.signup("bori@gmail.com").await;
+    let (code, state) = google.consent(
+        &authorize(&app).await,
+        GoogleUser::new("g-200", "bori@gmail.com"),
+    );
+    let tokens: Value = callback(&app, &code, &state).await.json().await.unwrap();
+    let me: Value = app
+        .send(
+            Method::GET,
+            "/api/v1/users/me",
+            tokens["access_token"].as_str(),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["id"], existing["id"]);
+}
+
+#[tokio::test]
+async fn an_unverified_email_cannot_claim_an_account() {
+    let (app, google) = app_with_google().await;
+    app.signup("bori@gmail.com").await;
+    let user = GoogleUser {
+        email_verified: false,
+        ..GoogleUser::new("g-300", "bori@gmail.com")
+    };
+    let (code, state) = google.consent(&authorize(&app).await, user);
+    assert_problem(
+        callback(&app, &code, &state).await,
+        403,
+        "OAUTH_EMAIL_UNVERIFIED",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_unknown_or_replayed_state_is_refused() {
+    let (app, google) = app_with_google().await;
+    let (code, state) = google.consent(
+        &authorize(&app).await,
+        GoogleUser::new("g-400", "a@gmail.com"),
+    );
+    assert_problem(
+        callback(&app, &code, "forged-state").await,
+        400,
+        "INVALID_OAUTH_STATE",
+    )
+    .await;
+    assert_eq!(callback(&app, &code, &state).await.status(), 200);
+    assert_problem(
+        callback(&app, &code, &state).await,
+        400,
+        "INVALID_OAUTH_STATE",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_token_with_another_nonce_is_refused() {
+    let (app, google) = app_with_google().await;
+    let user = GoogleUser {
+        nonce_override: Some("someone-elses-nonce".into()),
+        ..GoogleUser::new("g-500", "a@gmail.com")
+    };
+    let (code, state) = google.consent(&authorize(&app).await, user);
+    assert_problem(
+        callback(&app, &code, &state).await,
+        401,
+        "OAUTH_NONCE_MISMATCH",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_token_for_another_audience_is_refused() {
+    let (app, google) = app_with_google().await;
+    let user = GoogleUser {
+        audience_override: Some("another-app".into()),
+        ..GoogleUser::new("g-600", "a@gmail.com")
+    };
+    let (code, state) = google.consent(&authorize(&app).await, user);
+    assert_problem(
+        callback(&app, &code, &state).await,
+        401,
+        "OAUTH_ID_TOKEN_INVALID",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_expired_id_token_is_refused() {
+    let (app, google) = app_with_google().await;
+    let (code, state) = google.consent(
+        &authorize(&app).await,
+        GoogleUser::new("g-700", "a@gmail.com"),
+    );
+    // The provider signed it an hour's validity ago, by our clock.
+    app.clock
+        .set(app.clock.now_utc() + chrono::TimeDelta::hours(2));
+    assert_problem(
+        callback(&app, &code, &state).await,
+        401,
+        "OAUTH_ID_TOKEN_INVALID",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_denied_consent_and_an_unreachable_provider_are_clear_problems() {
+    let (app, _google) = app_with_google().await;
+    assert_problem(
+        app.get("/api/v1/auth/oauth/google/callback?error=access_denied")
+            .await,
+        400,
+        "OAUTH_DENIED",
+    )
+    .await;
+    assert_problem(
+        app.get("/api/v1/auth/oauth/google/callback?code=x").await,
+        400,
+        "INVALID_QUERY",
+    )
+    .await;
+
+    let offline = TestApp::spawn().await; // its provider points at a closed port
+    let location = authorize(&offline).await;
+    let state = reqwest::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    assert_problem(
+        callback(&offline, "some-code", &state).await,
+        503,
+        "OAUTH_PROVIDER_UNAVAILABLE",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_configured_app_url_receives_the_tokens_in_the_fragment() {
+    let google = FakeGoogle::start(crate::util::start_of_test_time()).await;
+    let app = TestApp::builder()
+        .google(google.settings())
+        .oauth_success_redirect("https://app.petory.test/signed-in")
+        .spawn()
+        .await;
+    let (code, state) = google.consent(
+        &authorize(&app).await,
+        GoogleUser::new("g-800", "a@gmail.com"),
+    );
+    let response = callback(&app, &code, &state).await;
+    assert_eq!(response.status(), 302);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let (target, fragment) = location.split_once('#').unwrap();
+    assert_eq!(target, "https://app.petory.test/signed-in");
+    let access = fragment
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("access_token="))
+        .unwrap();
+    assert!(fragment.contains("refresh_token=") && fragment.contains("token_type=Bearer"));
+    assert_eq!(
+        app.send(Method::GET, "/api/v1/users/me", Some(access), None)
+            .await
+            .status(),
+        200
+    );
+}

@@ -1,0 +1,3 @@
+//! OpenID Connect providers.
+
+pub mod google;
