@@ -104,7 +104,7 @@ async fn token(
         "email": user.email,
         "email_verified": user.email_verified,
         "name": user.name,
-        "nonce": user.nonce_override.clone().unwrap_or(grant.nonce),
+        "nonce": user.nonce_override.unwrap_or(grant.nonce),
         "iat": provider.now.timestamp(),
         "exp": provider.now.timestamp() + 3600,
     });
