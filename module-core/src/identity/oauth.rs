@@ -193,8 +193,8 @@ mod tests {
     fn challenge_matches_rfc_7636_example() {
         // RFC 7636, appendix B.
         assert_eq!(
-            code_challenge("dBjftJeZ4CVP-mB92K85VvQ5ckZdfAj5zAy2yGcXpFg"),
-            "E9Melhoa2OwvFrEMTJguCQx9bUz5y_jZ6bJ4GcR5v_4"
+            code_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }
 }
