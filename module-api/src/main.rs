@@ -73,6 +73,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
         .map_err(|error| anyhow::anyhow!("PETORY_BIND={}: {error}", config.bind))?;
     tracing::info!(address = %config.bind, "petory-api listening");
     let state = AppState::from_config(config)?;
+    let limits = state.rate_limits.clone();
+    tokio::spawn(async move {
+        let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every_minute.tick().await;
+            limits.forget_idle();
+        }
+    });
     server::serve(listener, router::build(state), server::shutdown_signal()).await?;
     Ok(())
 }

@@ -28,7 +28,8 @@ pub async fn idempotent_post(
     request: Request,
     next: Next,
 ) -> Response {
-    if request.method() != Method::POST {
+    // Auth answers carry credentials, which must never be stored for replay.
+    if request.method() != Method::POST || request.uri().path().starts_with("/api/v1/auth/") {
         return next.run(request).await;
     }
     let Some(key) = request.headers().get(&IDEMPOTENCY_KEY) else {

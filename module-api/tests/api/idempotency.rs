@@ -196,3 +196,24 @@ async fn a_key_can_be_reused_after_its_retention() {
     assert!(response.headers().get("idempotent-replayed").is_none());
     assert_eq!(runs.load(Ordering::SeqCst), 2);
 }
+
+#[tokio::test]
+async fn auth_answers_are_never_stored_for_replay() {
+    let app = TestApp::spawn().await;
+    app.signup("bori@example.com").await;
+    let login = |key: &'static str| {
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            .header("idempotency-key", key)
+            .json(&json!({"email": "bori@example.com", "password": crate::util::PASSWORD}))
+            .send()
+    };
+    let first: Value = login("same").await.unwrap().json().await.unwrap();
+    let second = login("same").await.unwrap();
+    assert!(second.headers().get("idempotent-replayed").is_none());
+    let second: Value = second.json().await.unwrap();
+    assert_ne!(
+        first["refresh_token"], second["refresh_token"],
+        "each login is its own session"
+    );
+}
