@@ -328,3 +328,32 @@ impl From<petory_core::identity::IdentityError> for ApiError {
         }
     }
 }
+
+impl From<petory_core::shop::ShopError> for ApiError {
+    fn from(error: petory_core::shop::ShopError) -> Self {
+        use petory_core::shop::ShopError as E;
+        match error {
+            E::CategoryNotFound => Self::not_found("CATEGORY_NOT_FOUND", "no such category"),
+            E::CategoryNameTaken => {
+                Self::conflict("CATEGORY_NAME_TAKEN", "a category with this name exists")
+            }
+            E::CategoryNotEmpty => Self::conflict(
+                "CATEGORY_NOT_EMPTY",
+                "the category still has items; move or delete them first",
+            ),
+            E::ItemNotFound => Self::not_found("ITEM_NOT_FOUND", "no such item on sale"),
+            E::CartItemNotFound => {
+                Self::not_found("CART_ITEM_NOT_FOUND", "no such line in your cart")
+            }
+            E::InvalidCursor => {
+                Self::bad_request("INVALID_CURSOR", "the cursor is not one this API returned")
+            }
+            E::Invalid {
+                field,
+                code,
+                message,
+            } => Self::invalid_field(field, code, message),
+            E::Database(error) => error.into(),
+        }
+    }
+}

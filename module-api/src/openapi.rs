@@ -21,6 +21,7 @@ use crate::error::{FieldError, Problem};
         (name = "health", description = "Probes and metrics"),
         (name = "auth", description = "Sign-up, login and sessions"),
         (name = "users", description = "My account and addresses"),
+        (name = "shop", description = "Catalog and cart"),
         (name = "admin", description = "Administration (role `ADMIN`)"),
     ),
 )]

@@ -55,16 +55,25 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
-    /// A page from rows ordered by descending id, loaded with [`PageQuery::fetch_limit`].
-    pub fn by_id(mut items: Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> Self {
+    /// A page from rows loaded with [`PageQuery::fetch_limit`]: the extra row, if any, only
+    /// says that another page follows, whose cursor `cursor` makes from the last item kept.
+    pub fn new(mut items: Vec<T>, limit: i64, cursor: impl Fn(&T) -> String) -> Self {
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         let more = items.len() > limit;
         items.truncate(limit);
-        let next_cursor = if more {
-            items.last().map(|item| id(item).to_string())
-        } else {
-            None
-        };
+        let next_cursor = if more { items.last().map(cursor) } else { None };
         Self { items, next_cursor }
+    }
+
+    /// A page of rows ordered by descending id.
+    pub fn by_id(items: Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> Self {
+        Self::new(items, limit, |item| id(item).to_string())
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next_cursor: self.next_cursor,
+        }
     }
 }

@@ -33,6 +33,7 @@ pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
 /// Routes under `/api/v1`, with their documentation.
 fn api_v1() -> OpenApiRouter<AppState> {
     use routes::identity::{address, admin, auth, me, oauth};
+    use routes::shop::{cart, catalog};
     OpenApiRouter::new()
         .routes(routes!(auth::signup))
         .routes(routes!(auth::login))
@@ -53,6 +54,16 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::suspend_user, admin::lift_suspension))
         .routes(routes!(admin::set_role))
         .routes(routes!(routes::batch::list_runs))
+        .routes(routes!(catalog::list_categories))
+        .routes(routes!(catalog::create_category))
+        .routes(routes!(catalog::update_category, catalog::delete_category))
+        .routes(routes!(catalog::list_items))
+        .routes(routes!(catalog::get_item))
+        .routes(routes!(catalog::create_item))
+        .routes(routes!(catalog::update_item, catalog::retire_item))
+        .routes(routes!(cart::get_cart))
+        .routes(routes!(cart::add_cart_item))
+        .routes(routes!(cart::update_cart_item, cart::remove_cart_item))
 }
 
 /// The routes and the OpenAPI document describing them.

@@ -9,6 +9,7 @@ pub mod identity;
 pub mod platform;
 pub mod ports;
 pub mod schema;
+pub mod shop;
 
 #[cfg(feature = "test-support")]
 pub mod testing;

@@ -65,4 +65,51 @@ diesel::table! {
 }
 
 diesel::joinable!(user_addresses -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, user_addresses);
+
+diesel::table! {
+    categories (id) {
+        id -> Int8,
+        name -> Text,
+        sort_order -> Int4,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    items (id) {
+        id -> Int8,
+        category_id -> Int8,
+        name -> Text,
+        brand -> Text,
+        description -> Text,
+        price -> Int8,
+        discount_rate -> Int2,
+        sale_price -> Int8,
+        stock -> Int4,
+        image_keys -> Array<Text>,
+        rating_sum -> Int8,
+        review_count -> Int4,
+        rating_centi -> Int4,
+        sales_count -> Int8,
+        is_active -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    cart_items (id) {
+        id -> Int8,
+        user_id -> Int8,
+        item_id -> Int8,
+        quantity -> Int4,
+        subscription_period_days -> Nullable<Int2>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(items -> categories (category_id));
+diesel::joinable!(cart_items -> items (item_id));
+diesel::joinable!(cart_items -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(categories, items, cart_items, users, user_addresses);

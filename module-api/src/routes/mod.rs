@@ -4,3 +4,4 @@ pub mod batch;
 pub mod health;
 pub mod identity;
 pub mod metrics;
+pub mod shop;

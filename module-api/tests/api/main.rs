@@ -8,4 +8,5 @@ mod identity;
 mod oauth;
 mod openapi;
 mod problems;
+mod shop;
 mod util;

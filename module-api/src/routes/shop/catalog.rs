@@ -1,0 +1,421 @@
+//! Browsing the catalog, and its upkeep by admins.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use petory_core::shop::catalog::{
+    self, Category, CategoryChanges, Item, ItemChanges, ItemFilter, ItemSort, NewItem,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use crate::app::AppState;
+use crate::auth::AdminUser;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{Json, Path, Query, ValidJson};
+use crate::pagination::{Page, PageQuery};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryResponse {
+    pub id: i64,
+    pub name: String,
+    pub sort_order: i32,
+}
+
+impl From<Category> for CategoryResponse {
+    fn from(c: Category) -> Self {
+        Self {
+            id: c.id,
+            name: c.name,
+            sort_order: c.sort_order,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ItemResponse {
+    pub id: i64,
+    pub category_id: i64,
+    pub name: String,
+    pub brand: String,
+    pub description: String,
+    /// List price in KRW.
+    pub price: i64,
+    /// Percent off the list price.
+    pub discount_rate: i16,
+    /// What one costs now, in KRW.
+    pub sale_price: i64,
+    pub stock: i32,
+    /// Object keys of the images (see uploads).
+    pub image_keys: Vec<String>,
+    /// Average stars, 0 when unreviewed.
+    pub average_rating: f64,
+    pub review_count: i32,
+    pub sales_count: i64,
+    /// False once an admin retired the item.
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Item> for ItemResponse {
+    fn from(i: Item) -> Self {
+        Self {
+            id: i.id,
+            category_id: i.category_id,
+            name: i.name,
+            brand: i.brand,
+            description: i.description,
+            price: i.price,
+            discount_rate: i.discount_rate,
+            sale_price: i.sale_price,
+            stock: i.stock,
+            image_keys: i.image_keys,
+            average_rating: f64::from(i.rating_centi) / 100.0,
+            review_count: i.review_count,
+            sales_count: i.sales_count,
+            is_active: i.is_active,
+            created_at: i.created_at,
+        }
+    }
+}
+
+/// All categories, in display order.
+#[utoipa::path(get, path = "/categories", tag = "shop",
+    responses((status = 200, description = "Categories", body = [CategoryResponse])))]
+pub async fn list_categories(
+    State(state): State<AppState>,
+) -> ApiResult<Json<Vec<CategoryResponse>>> {
+    let mut conn = state.db().await?;
+    Ok(Json(
+        catalog::list_categories(&mut conn)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ItemListQuery {
+    /// Only this category.
+    pub category: Option<i64>,
+    /// Part of the name or brand.
+    pub q: Option<String>,
+    /// `sales`, `price_asc`, `price_desc`, `rating` or `newest` (default).
+    pub sort: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// Items on sale: filter by category, search by name or brand, sort, page.
+#[utoipa::path(get, path = "/items", tag = "shop", params(ItemListQuery),
+    responses(
+        (status = 200, description = "A page of items", body = inline(Page<ItemResponse>)),
+        (status = 400, description = "`INVALID_QUERY`, `INVALID_CURSOR`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_items(
+    State(state): State<AppState>,
+    Query(query): Query<ItemListQuery>,
+) -> ApiResult<Json<Page<ItemResponse>>> {
+    let sort = match query.sort.as_deref() {
+        None => ItemSort::default(),
+        Some(sort) => ItemSort::parse(sort).ok_or_else(|| {
+            ApiError::bad_request(
+                "INVALID_QUERY",
+                "sort must be sales, price_asc, price_desc, rating or newest",
+            )
+        })?,
+    };
+    let page = PageQuery {
+        cursor: None,
+        limit: query.limit,
+    };
+    let filter = ItemFilter {
+        category_id: query.category,
+        query: query.q,
+        sort,
+        cursor: query.cursor,
+    };
+    let mut conn = state.db().await?;
+    let items = catalog::list_items(&mut conn, &filter, page.fetch_limit()).await?;
+    Ok(Json(
+        Page::new(items, page.limit(), |item| catalog::cursor_of(sort, item)).map(Into::into),
+    ))
+}
+
+/// One item on sale.
+#[utoipa::path(get, path = "/items/{id}", tag = "shop", params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "The item", body = ItemResponse),
+        (status = 404, description = "`ITEM_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_item(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<ItemResponse>> {
+    let mut conn = state.db().await?;
+    Ok(Json(catalog::get_item(&mut conn, id, false).await?.into()))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct CategoryRequest {
+    #[validate(length(
+        min = 1,
+        max = 50,
+        code = "length",
+        message = "must be 1 to 50 characters"
+    ))]
+    pub name: String,
+    #[serde(default)]
+    pub sort_order: i32,
+}
+
+/// Add a category.
+#[utoipa::path(post, path = "/admin/categories", tag = "admin", security(("bearer" = [])), request_body = CategoryRequest,
+    responses(
+        (status = 201, description = "Created", body = CategoryResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`CATEGORY_NAME_TAKEN`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_category(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    ValidJson(body): ValidJson<CategoryRequest>,
+) -> ApiResult<(StatusCode, Json<CategoryResponse>)> {
+    let mut conn = state.db().await?;
+    let category =
+        catalog::create_category(&mut conn, &body.name, body.sort_order, state.clock.now()).await?;
+    Ok((StatusCode::CREATED, Json(category.into())))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct UpdateCategoryRequest {
+    #[validate(length(
+        min = 1,
+        max = 50,
+        code = "length",
+        message = "must be 1 to 50 characters"
+    ))]
+    pub name: Option<String>,
+    pub sort_order: Option<i32>,
+}
+
+/// Rename or reorder a category.
+#[utoipa::path(patch, path = "/admin/categories/{id}", tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)), request_body = UpdateCategoryRequest,
+    responses(
+        (status = 200, description = "Updated", body = CategoryResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`CATEGORY_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`CATEGORY_NAME_TAKEN`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn update_category(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Path(id): Path<i64>,
+    ValidJson(body): ValidJson<UpdateCategoryRequest>,
+) -> ApiResult<Json<CategoryResponse>> {
+    let mut conn = state.db().await?;
+    let changes = CategoryChanges {
+        name: body.name.map(|name| name.trim().to_owned()),
+        sort_order: body.sort_order,
+    };
+    Ok(Json(
+        catalog::update_category(&mut conn, id, changes)
+            .await?
+            .into(),
+    ))
+}
+
+/// Delete an empty category.
+#[utoipa::path(delete, path = "/admin/categories/{id}", tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`CATEGORY_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`CATEGORY_NOT_EMPTY`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn delete_category(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    let mut conn = state.db().await?;
+    catalog::delete_category(&mut conn, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct ItemRequest {
+    pub category_id: i64,
+    #[validate(length(
+        min = 1,
+        max = 100,
+        code = "length",
+        message = "must be 1 to 100 characters"
+    ))]
+    pub name: String,
+    #[serde(default)]
+    #[validate(length(max = 50, code = "length", message = "must be at most 50 characters"))]
+    pub brand: String,
+    #[serde(default)]
+    #[validate(length(
+        max = 5000,
+        code = "length",
+        message = "must be at most 5000 characters"
+    ))]
+    pub description: String,
+    /// KRW.
+    #[validate(range(
+        min = 1,
+        max = 100_000_000,
+        code = "range",
+        message = "must be 1 to 100,000,000 KRW"
+    ))]
+    pub price: i64,
+    #[serde(default)]
+    #[validate(range(min = 0, max = 90, code = "range", message = "must be 0 to 90 percent"))]
+    pub discount_rate: i16,
+    #[validate(range(
+        min = 0,
+        max = 1_000_000,
+        code = "range",
+        message = "must be 0 to 1,000,000"
+    ))]
+    pub stock: i32,
+    #[serde(default)]
+    #[validate(length(max = 10, code = "length", message = "at most 10 images"))]
+    pub image_keys: Vec<String>,
+}
+
+/// Put an item on sale.
+#[utoipa::path(post, path = "/admin/items", tag = "admin", security(("bearer" = [])), request_body = ItemRequest,
+    responses(
+        (status = 201, description = "Created", body = ItemResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`CATEGORY_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_item(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    ValidJson(body): ValidJson<ItemRequest>,
+) -> ApiResult<(StatusCode, Json<ItemResponse>)> {
+    let new = NewItem {
+        category_id: body.category_id,
+        name: body.name,
+        brand: body.brand,
+        description: body.description,
+        price: body.price,
+        discount_rate: body.discount_rate,
+        stock: body.stock,
+        image_keys: body.image_keys,
+    };
+    let mut conn = state.db().await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            catalog::create_item(&mut conn, new, state.clock.now())
+                .await?
+                .into(),
+        ),
+    ))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct UpdateItemRequest {
+    pub category_id: Option<i64>,
+    #[validate(length(
+        min = 1,
+        max = 100,
+        code = "length",
+        message = "must be 1 to 100 characters"
+    ))]
+    pub name: Option<String>,
+    #[validate(length(max = 50, code = "length", message = "must be at most 50 characters"))]
+    pub brand: Option<String>,
+    #[validate(length(
+        max = 5000,
+        code = "length",
+        message = "must be at most 5000 characters"
+    ))]
+    pub description: Option<String>,
+    #[validate(range(
+        min = 1,
+        max = 100_000_000,
+        code = "range",
+        message = "must be 1 to 100,000,000 KRW"
+    ))]
+    pub price: Option<i64>,
+    #[validate(range(min = 0, max = 90, code = "range", message = "must be 0 to 90 percent"))]
+    pub discount_rate: Option<i16>,
+    #[validate(range(
+        min = 0,
+        max = 1_000_000,
+        code = "range",
+        message = "must be 0 to 1,000,000"
+    ))]
+    pub stock: Option<i32>,
+    #[validate(length(max = 10, code = "length", message = "at most 10 images"))]
+    pub image_keys: Option<Vec<String>>,
+    /// `true` puts a retired item back on sale.
+    pub is_active: Option<bool>,
+}
+
+/// Change an item.
+#[utoipa::path(patch, path = "/admin/items/{id}", tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)), request_body = UpdateItemRequest,
+    responses(
+        (status = 200, description = "Updated", body = ItemResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`ITEM_NOT_FOUND`, `CATEGORY_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn update_item(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Path(id): Path<i64>,
+    ValidJson(body): ValidJson<UpdateItemRequest>,
+) -> ApiResult<Json<ItemResponse>> {
+    let changes = ItemChanges {
+        category_id: body.category_id,
+        name: body.name.map(|name| name.trim().to_owned()),
+        brand: body.brand.map(|brand| brand.trim().to_owned()),
+        description: body.description,
+        price: body.price,
+        discount_rate: body.discount_rate,
+        stock: body.stock,
+        image_keys: body.image_keys,
+        is_active: body.is_active,
+    };
+    let mut conn = state.db().await?;
+    Ok(Json(
+        catalog::update_item(&mut conn, id, changes, state.clock.now())
+            .await?
+            .into(),
+    ))
+}
+
+/// Retire an item: off sale, kept for past orders and reviews.
+#[utoipa::path(delete, path = "/admin/items/{id}", tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses(
+        (status = 204, description = "Retired"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`ITEM_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn retire_item(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    let mut conn = state.db().await?;
+    catalog::retire_item(&mut conn, id, state.clock.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

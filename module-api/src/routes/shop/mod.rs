@@ -1,0 +1,4 @@
+//! The supplement store.
+
+pub mod cart;
+pub mod catalog;
