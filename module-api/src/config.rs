@@ -27,6 +27,8 @@ pub struct ApiConfig {
     pub idempotency: Lifetimes,
     pub log_format: LogFormat,
     pub tokens: TokenSettings,
+    /// How long a new order waits for payment before its stock is released.
+    pub order_payment_window: Duration,
     pub google: GoogleSettings,
     /// Where a finished Google sign-in sends the browser, tokens in the URL fragment; unset
     /// answers the tokens as JSON.
@@ -80,6 +82,9 @@ impl ApiConfig {
             },
             log_format: log_format_from_env()?,
             tokens: TokenSettings::from_env()?,
+            order_payment_window: Duration::from_secs(
+                60 * config::parsed_or("PETORY_ORDER_PAYMENT_TIMEOUT_MINUTES", 30_u64)?,
+            ),
             google: GoogleSettings::from_env()?,
             oauth_success_redirect: config::var("PETORY_OAUTH_SUCCESS_REDIRECT")?,
             rate_limit_per_minute: config::parsed_or(

@@ -353,6 +353,29 @@ impl From<petory_core::shop::ShopError> for ApiError {
                 code,
                 message,
             } => Self::invalid_field(field, code, message),
+            E::OutOfStock { item_id } => Self::conflict(
+                "OUT_OF_STOCK",
+                format!("item {item_id} does not have enough stock"),
+            )
+            .with_context(serde_json::json!({ "item_id": item_id })),
+            E::OrderNotFound => Self::not_found("ORDER_NOT_FOUND", "no such order"),
+            E::OrderNotCancelable { status } => Self::conflict(
+                "ORDER_NOT_CANCELABLE",
+                format!("an order in {} cannot be cancelled", status.as_str()),
+            ),
+            E::InvalidTransition { from, to } => Self::conflict(
+                "INVALID_ORDER_TRANSITION",
+                format!(
+                    "an order cannot go from {} to {}",
+                    from.as_str(),
+                    to.as_str()
+                ),
+            ),
+            E::ProfileIncomplete => Self::conflict(
+                "PROFILE_INCOMPLETE",
+                "add a phone number and a delivery address first (PUT /users/me/profile)",
+            ),
+            E::AddressNotFound => Self::not_found("ADDRESS_NOT_FOUND", "no such delivery address"),
             E::Database(error) => error.into(),
         }
     }

@@ -33,7 +33,7 @@ pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
 /// Routes under `/api/v1`, with their documentation.
 fn api_v1() -> OpenApiRouter<AppState> {
     use routes::identity::{address, admin, auth, me, oauth};
-    use routes::shop::{cart, catalog};
+    use routes::shop::{cart, catalog, order};
     OpenApiRouter::new()
         .routes(routes!(auth::signup))
         .routes(routes!(auth::login))
@@ -64,6 +64,10 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(cart::get_cart))
         .routes(routes!(cart::add_cart_item))
         .routes(routes!(cart::update_cart_item, cart::remove_cart_item))
+        .routes(routes!(order::place_order, order::list_orders))
+        .routes(routes!(order::get_order))
+        .routes(routes!(order::cancel_order))
+        .routes(routes!(order::advance_order))
 }
 
 /// The routes and the OpenAPI document describing them.

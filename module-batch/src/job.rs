@@ -61,7 +61,10 @@ pub trait Job: Send + Sync + 'static {
 
 /// Every job of this binary.
 pub fn all_jobs() -> Vec<Arc<dyn Job>> {
-    vec![Arc::new(jobs::platform::PruneIdempotencyKeys)]
+    vec![
+        Arc::new(jobs::platform::PruneIdempotencyKeys),
+        Arc::new(jobs::shop::ExpireUnpaidOrders),
+    ]
 }
 
 pub fn find_job(name: &str) -> Option<Arc<dyn Job>> {

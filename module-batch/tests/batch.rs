@@ -275,7 +275,9 @@ async fn cli_names_an_unknown_job_and_the_known_ones() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("unknown job \"no-such-job\"; known jobs: prune-idempotency-keys"),
+        stderr.contains(
+            "unknown job \"no-such-job\"; known jobs: prune-idempotency-keys, expire-unpaid-orders"
+        ),
         "{stderr}"
     );
     assert!(runs(&context(&database)).await.is_empty());
@@ -305,6 +307,7 @@ async fn scheduler_runs_jobs_on_their_schedule() {
     let database = TestDatabase::new().await;
     let mut scheduler = batch_command(&database)
         .env("PETORY_SCHEDULE_PRUNE_IDEMPOTENCY_KEYS", "* * * * * *")
+        .env("PETORY_SCHEDULE_EXPIRE_UNPAID_ORDERS", "off")
         .arg("scheduler")
         .spawn()
         .unwrap();
@@ -345,6 +348,26 @@ fn cli_lists_jobs_with_their_schedules() {
     assert!(output.status.success());
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
-        "prune-idempotency-keys\toff\n"
+        "prune-idempotency-keys\toff\nexpire-unpaid-orders\t30 * * * * *\n"
     );
+}
+
+#[tokio::test]
+async fn expire_unpaid_orders_job_records_what_it_cancelled() {
+    let database = TestDatabase::new().await;
+    let output = batch_command(&database)
+        .args(["run", "expire-unpaid-orders"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .contains("expire-unpaid-orders run 1 succeeded: canceled=0")
+    );
+    let runs = runs(&context(&database)).await;
+    assert_eq!(runs[0].counts, serde_json::json!({"canceled": 0}));
 }

@@ -109,7 +109,50 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    orders (id) {
+        id -> Int8,
+        user_id -> Int8,
+        status -> Text,
+        total_price -> Int8,
+        recipient -> Text,
+        phone -> Text,
+        zip_code -> Text,
+        address1 -> Text,
+        address2 -> Text,
+        payment_expires_at -> Timestamptz,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        paid_at -> Nullable<Timestamptz>,
+        canceled_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    order_lines (id) {
+        id -> Int8,
+        order_id -> Int8,
+        item_id -> Int8,
+        item_name -> Text,
+        unit_price -> Int8,
+        quantity -> Int4,
+        subscription_period_days -> Nullable<Int2>,
+        line_total -> Int8,
+    }
+}
+
+diesel::joinable!(order_lines -> orders (order_id));
+diesel::joinable!(order_lines -> items (item_id));
+diesel::joinable!(orders -> users (user_id));
 diesel::joinable!(items -> categories (category_id));
 diesel::joinable!(cart_items -> items (item_id));
 diesel::joinable!(cart_items -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(categories, items, cart_items, users, user_addresses);
+diesel::allow_tables_to_appear_in_same_query!(
+    categories,
+    items,
+    cart_items,
+    orders,
+    order_lines,
+    users,
+    user_addresses
+);

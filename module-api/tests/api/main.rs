@@ -7,6 +7,7 @@ mod idempotency;
 mod identity;
 mod oauth;
 mod openapi;
+mod orders;
 mod problems;
 mod shop;
 mod util;

@@ -133,7 +133,7 @@ impl TestAppBuilder {
             database: DatabaseSettings {
                 url: db.url().to_owned(),
                 pool: PoolSettings {
-                    max_size: 5,
+                    max_size: 8,
                     ..PoolSettings::default()
                 },
             },
@@ -174,6 +174,7 @@ impl TestAppBuilder {
                 timeout: Duration::from_secs(2),
             }),
             oauth_success_redirect: self.oauth_success_redirect,
+            order_payment_window: Duration::from_secs(30 * 60),
             rate_limit_per_minute: self.rate_limit_per_minute,
             auth_rate_limit_per_minute: self.auth_rate_limit_per_minute,
         };

@@ -1,3 +1,4 @@
 //! The jobs, one module per domain (the same names as in `petory-core`).
 
 pub mod platform;
+pub mod shop;

@@ -1,7 +1,8 @@
-//! The supplement store: catalog and cart (orders, payments, subscriptions and reviews follow).
+//! The supplement store: catalog, cart and orders (payments, subscriptions and reviews follow).
 
 pub mod cart;
 pub mod catalog;
+pub mod order;
 
 use crate::db::DbError;
 
@@ -17,6 +18,21 @@ pub enum ShopError {
     ItemNotFound,
     #[error("no such cart line")]
     CartItemNotFound,
+    #[error("item {item_id} does not have enough stock")]
+    OutOfStock { item_id: i64 },
+    #[error("no such order")]
+    OrderNotFound,
+    #[error("an order in {status:?} cannot be cancelled here")]
+    OrderNotCancelable { status: order::OrderStatus },
+    #[error("an order cannot go from {from:?} to {to:?}")]
+    InvalidTransition {
+        from: order::OrderStatus,
+        to: order::OrderStatus,
+    },
+    #[error("ordering needs a phone number and a delivery address")]
+    ProfileIncomplete,
+    #[error("no such delivery address")]
+    AddressNotFound,
     #[error("the cursor is not one this API returned")]
     InvalidCursor,
     #[error("{field}: {message}")]

@@ -2,3 +2,4 @@
 
 pub mod cart;
 pub mod catalog;
+pub mod order;

@@ -1,0 +1,259 @@
+//! Orders.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, TimeDelta, Utc};
+use petory_core::identity::Role;
+use petory_core::shop::order::{self, Order, OrderLine, OrderSource, OrderStatus, RequestedLine};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use crate::app::AppState;
+use crate::auth::{AdminUser, AuthUser};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{Json, Path, Query, ValidJson};
+use crate::pagination::{Page, PageQuery};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderLineResponse {
+    pub id: i64,
+    pub item_id: i64,
+    /// The item's name when ordered.
+    pub item_name: String,
+    /// KRW for one, when ordered.
+    pub unit_price: i64,
+    pub quantity: i32,
+    pub subscription_period_days: Option<i16>,
+    pub line_total: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryResponse {
+    pub recipient: String,
+    pub phone: String,
+    pub zip_code: String,
+    pub address1: String,
+    pub address2: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderResponse {
+    pub id: i64,
+    /// `PENDING_PAYMENT`, `PAID`, `SHIPPING`, `DELIVERED`, `CANCELED` or `REFUNDED`.
+    #[schema(value_type = String, example = "PENDING_PAYMENT")]
+    pub status: OrderStatus,
+    pub lines: Vec<OrderLineResponse>,
+    /// KRW.
+    pub total: i64,
+    pub delivery: DeliveryResponse,
+    /// An unpaid order is cancelled, and its stock released, after this.
+    pub payment_expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub canceled_at: Option<DateTime<Utc>>,
+}
+
+impl From<OrderLine> for OrderLineResponse {
+    fn from(l: OrderLine) -> Self {
+        Self {
+            id: l.id,
+            item_id: l.item_id,
+            item_name: l.item_name,
+            unit_price: l.unit_price,
+            quantity: l.quantity,
+            subscription_period_days: l.subscription_period_days,
+            line_total: l.line_total,
+        }
+    }
+}
+
+impl From<Order> for OrderResponse {
+    fn from(o: Order) -> Self {
+        Self {
+            id: o.id,
+            status: o.status,
+            lines: o.lines.into_iter().map(Into::into).collect(),
+            total: o.total_price,
+            delivery: DeliveryResponse {
+                recipient: o.delivery.recipient,
+                phone: o.delivery.phone,
+                zip_code: o.delivery.zip_code,
+                address1: o.delivery.address1,
+                address2: o.delivery.address2,
+            },
+            payment_expires_at: o.payment_expires_at,
+            created_at: o.created_at,
+            paid_at: o.paid_at,
+            canceled_at: o.canceled_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct OrderLineRequest {
+    pub item_id: i64,
+    #[validate(range(min = 1, max = 99, code = "range", message = "must be 1 to 99"))]
+    pub quantity: i32,
+    /// 30, 60 or 90 to subscribe.
+    pub subscription_period_days: Option<i16>,
+}
+
+/// Either `items` (a direct buy) or `cart_item_ids` (lines of my cart, which leave the cart).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct PlaceOrderRequest {
+    #[validate(nested)]
+    pub items: Option<Vec<OrderLineRequest>>,
+    #[validate(length(min = 1, max = 50, code = "length", message = "1 to 50 lines"))]
+    pub cart_item_ids: Option<Vec<i64>>,
+    /// One of my delivery addresses.
+    pub address_id: i64,
+}
+
+/// Place an order: stock is reserved at once, and the order waits for payment. Send an
+/// `Idempotency-Key` so a retry cannot order twice.
+#[utoipa::path(post, path = "/orders", tag = "shop", security(("bearer" = [])), request_body = PlaceOrderRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer")),
+    responses(
+        (status = 201, description = "Placed, `PENDING_PAYMENT`", body = OrderResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`ITEM_NOT_FOUND`, `CART_ITEM_NOT_FOUND`, `ADDRESS_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`OUT_OF_STOCK` (`context.item_id`), `PROFILE_INCOMPLETE`, `IDEMPOTENCY_KEY_REUSED`, `IDEMPOTENCY_REQUEST_IN_PROGRESS`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn place_order(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ValidJson(body): ValidJson<PlaceOrderRequest>,
+) -> ApiResult<(StatusCode, Json<OrderResponse>)> {
+    let source = match (body.items, body.cart_item_ids) {
+        (Some(items), None) => OrderSource::Direct(
+            items
+                .into_iter()
+                .map(|line| RequestedLine {
+                    item_id: line.item_id,
+                    quantity: line.quantity,
+                    subscription_period_days: line.subscription_period_days,
+                })
+                .collect(),
+        ),
+        (None, Some(ids)) => OrderSource::Cart(ids),
+        _ => {
+            return Err(ApiError::invalid_field(
+                "items",
+                "one_of",
+                "send either items or cart_item_ids",
+            ));
+        }
+    };
+    let window =
+        TimeDelta::from_std(state.config.order_payment_window).unwrap_or(TimeDelta::minutes(30));
+    let mut conn = state.db().await?;
+    let order = order::place(
+        &mut conn,
+        user.id,
+        source,
+        body.address_id,
+        window,
+        state.clock.now(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(order.into())))
+}
+
+/// My orders, newest first.
+#[utoipa::path(get, path = "/orders", tag = "shop", security(("bearer" = [])), params(PageQuery),
+    responses(
+        (status = 200, description = "A page of orders", body = inline(Page<OrderResponse>)),
+        (status = 400, description = "`INVALID_CURSOR`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_orders(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(page): Query<PageQuery>,
+) -> ApiResult<Json<Page<OrderResponse>>> {
+    let mut conn = state.db().await?;
+    let orders = order::list(&mut conn, user.id, page.before_id()?, page.fetch_limit()).await?;
+    Ok(Json(
+        Page::by_id(orders, page.limit(), |order| order.id).map(Into::into),
+    ))
+}
+
+fn owner_scope(user: &AuthUser) -> Option<petory_core::identity::UserId> {
+    (user.role != Role::Admin).then_some(user.id)
+}
+
+/// One order: its buyer's, or any for an admin.
+#[utoipa::path(get, path = "/orders/{id}", tag = "shop", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "The order", body = OrderResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`ORDER_NOT_FOUND` (also for other users' orders)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_order(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<OrderResponse>> {
+    let mut conn = state.db().await?;
+    Ok(Json(
+        order::get(&mut conn, id, owner_scope(&user)).await?.into(),
+    ))
+}
+
+/// Cancel an order that is not paid yet; its stock goes back on sale.
+#[utoipa::path(post, path = "/orders/{id}/cancel", tag = "shop", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "Cancelled", body = OrderResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`ORDER_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`ORDER_NOT_CANCELABLE`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn cancel_order(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<OrderResponse>> {
+    let mut conn = state.db().await?;
+    Ok(Json(
+        order::cancel_unpaid(&mut conn, id, owner_scope(&user), state.clock.now())
+            .await?
+            .into(),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema, IntoParams)]
+pub struct AdvanceOrderRequest {
+    /// `SHIPPING` (from `PAID`) or `DELIVERED` (from `SHIPPING`).
+    pub status: String,
+}
+
+/// Move a paid order along its delivery.
+#[utoipa::path(patch, path = "/admin/orders/{id}/status", tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)), request_body = AdvanceOrderRequest,
+    responses(
+        (status = 200, description = "Moved", body = OrderResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`ORDER_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`INVALID_ORDER_TRANSITION`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn advance_order(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Path(id): Path<i64>,
+    Json(body): Json<AdvanceOrderRequest>,
+) -> ApiResult<Json<OrderResponse>> {
+    let to = OrderStatus::parse(&body.status)
+        .filter(|status| matches!(status, OrderStatus::Shipping | OrderStatus::Delivered))
+        .ok_or_else(|| {
+            ApiError::invalid_field("status", "one_of", "must be SHIPPING or DELIVERED")
+        })?;
+    let mut conn = state.db().await?;
+    Ok(Json(
+        order::advance_delivery(&mut conn, id, to, state.clock.now())
+            .await?
+            .into(),
+    ))
+}

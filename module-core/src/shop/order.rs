@@ -1,0 +1,568 @@
+//! Orders: placing one reserves stock atomically; an unpaid order gives it back when cancelled
+//! or when its payment window closes.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Timestamptz};
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
+use serde::Serialize;
+
+use super::ShopError;
+use super::cart::{MAX_QUANTITY, SUBSCRIPTION_PERIODS};
+use crate::identity::UserId;
+use crate::schema::{cart_items, items, order_lines, orders, user_addresses, users};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrderStatus {
+    PendingPayment,
+    Paid,
+    Shipping,
+    Delivered,
+    Canceled,
+    Refunded,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PendingPayment => "PENDING_PAYMENT",
+            Self::Paid => "PAID",
+            Self::Shipping => "SHIPPING",
+            Self::Delivered => "DELIVERED",
+            Self::Canceled => "CANCELED",
+            Self::Refunded => "REFUNDED",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        [
+            Self::PendingPayment,
+            Self::Paid,
+            Self::Shipping,
+            Self::Delivered,
+            Self::Canceled,
+            Self::Refunded,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == value)
+    }
+
+    /// The delivery steps an admin may take: a paid order ships, a shipped one is delivered.
+    pub fn delivery_step_allowed(self, to: Self) -> bool {
+        matches!(
+            (self, to),
+            (Self::Paid, Self::Shipping) | (Self::Shipping, Self::Delivered)
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable)]
+#[diesel(table_name = order_lines)]
+pub struct OrderLine {
+    pub id: i64,
+    pub item_id: i64,
+    pub item_name: String,
+    pub unit_price: i64,
+    pub quantity: i32,
+    pub subscription_period_days: Option<i16>,
+    pub line_total: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = orders)]
+struct OrderRow {
+    id: i64,
+    user_id: i64,
+    status: String,
+    total_price: i64,
+    recipient: String,
+    phone: String,
+    zip_code: String,
+    address1: String,
+    address2: String,
+    payment_expires_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+    paid_at: Option<DateTime<Utc>>,
+    canceled_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeliveryAddress {
+    pub recipient: String,
+    pub phone: String,
+    pub zip_code: String,
+    pub address1: String,
+    pub address2: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Order {
+    pub id: i64,
+    pub user_id: i64,
+    pub status: OrderStatus,
+    pub total_price: i64,
+    pub lines: Vec<OrderLine>,
+    pub delivery: DeliveryAddress,
+    pub payment_expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub canceled_at: Option<DateTime<Utc>>,
+}
+
+fn assemble(row: OrderRow, lines: Vec<OrderLine>) -> Order {
+    Order {
+        id: row.id,
+        user_id: row.user_id,
+        status: OrderStatus::parse(&row.status).unwrap_or(OrderStatus::PendingPayment),
+        total_price: row.total_price,
+        lines,
+        delivery: DeliveryAddress {
+            recipient: row.recipient,
+            phone: row.phone,
+            zip_code: row.zip_code,
+            address1: row.address1,
+            address2: row.address2,
+        },
+        payment_expires_at: row.payment_expires_at,
+        created_at: row.created_at,
+        paid_at: row.paid_at,
+        canceled_at: row.canceled_at,
+    }
+}
+
+/// What to buy: explicit lines, or lines of the buyer's cart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderSource {
+    Direct(Vec<RequestedLine>),
+    Cart(Vec<i64>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestedLine {
+    pub item_id: i64,
+    pub quantity: i32,
+    pub subscription_period_days: Option<i16>,
+}
+
+pub const MAX_LINES: usize = 50;
+
+/// Places an order in `PENDING_PAYMENT`, reserving stock for every line or none.
+pub async fn place(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+    source: OrderSource,
+    address_id: i64,
+    payment_window: TimeDelta,
+    now: DateTime<Utc>,
+) -> Result<Order, ShopError> {
+    conn.transaction(async move |conn| -> Result<Order, ShopError> {
+        let (requested, cart_lines) = resolve(conn, user, source).await?;
+        let phone: Option<String> = users::table
+            .find(user.0)
+            .select(users::phone)
+            .first(conn)
+            .await?;
+        if phone.is_none() {
+            return Err(ShopError::ProfileIncomplete);
+        }
+        let address = user_addresses::table
+            .filter(user_addresses::id.eq(address_id))
+            .filter(user_addresses::user_id.eq(user.0))
+            .select((
+                user_addresses::recipient,
+                user_addresses::phone,
+                user_addresses::zip_code,
+                user_addresses::address1,
+                user_addresses::address2,
+            ))
+            .first::<(String, String, String, String, String)>(conn)
+            .await
+            .optional()?
+            .ok_or(ShopError::AddressNotFound)?;
+
+        // Reserve item by item in id order, so concurrent orders lock rows in one order and
+        // cannot deadlock; the conditional update is what makes overselling impossible.
+        let mut priced = Vec::with_capacity(requested.len());
+        let mut needed: BTreeMap<i64, i32> = BTreeMap::new();
+        for line in &requested {
+            *needed.entry(line.item_id).or_default() += line.quantity;
+        }
+        let mut facts: BTreeMap<i64, (String, i64)> = BTreeMap::new();
+        for (item_id, quantity) in needed {
+            let reserved: Option<(String, i64)> = diesel::update(
+                items::table
+                    .filter(items::id.eq(item_id))
+                    .filter(items::is_active)
+                    .filter(items::stock.ge(quantity)),
+            )
+            .set((
+                items::stock.eq(items::stock - quantity),
+                items::updated_at.eq(now),
+            ))
+            .returning((items::name, items::sale_price))
+            .get_result(conn)
+            .await
+            .optional()?;
+            match reserved {
+                Some(found) => {
+                    facts.insert(item_id, found);
+                }
+                None => {
+                    let on_sale: bool = diesel::select(diesel::dsl::exists(
+                        items::table
+                            .filter(items::id.eq(item_id))
+                            .filter(items::is_active),
+                    ))
+                    .get_result(conn)
+                    .await?;
+                    return Err(if on_sale {
+                        ShopError::OutOfStock { item_id }
+                    } else {
+                        ShopError::ItemNotFound
+                    });
+                }
+            }
+        }
+        for line in requested {
+            let (name, unit_price) = facts[&line.item_id].clone();
+            priced.push((line, name, unit_price));
+        }
+        let total: i64 = priced
+            .iter()
+            .map(|(line, _, price)| price * i64::from(line.quantity))
+            .sum();
+        let (recipient, phone, zip_code, address1, address2) = address;
+        let order_id: i64 = diesel::insert_into(orders::table)
+            .values((
+                orders::user_id.eq(user.0),
+                orders::total_price.eq(total),
+                orders::recipient.eq(recipient),
+                orders::phone.eq(phone),
+                orders::zip_code.eq(zip_code),
+                orders::address1.eq(address1),
+                orders::address2.eq(address2),
+                orders::payment_expires_at.eq(now + payment_window),
+                orders::created_at.eq(now),
+                orders::updated_at.eq(now),
+            ))
+            .returning(orders::id)
+            .get_result(conn)
+            .await?;
+        let rows: Vec<_> = priced
+            .iter()
+            .map(|(line, name, price)| {
+                (
+                    order_lines::order_id.eq(order_id),
+                    order_lines::item_id.eq(line.item_id),
+                    order_lines::item_name.eq(name.clone()),
+                    order_lines::unit_price.eq(*price),
+                    order_lines::quantity.eq(line.quantity),
+                    order_lines::subscription_period_days.eq(line.subscription_period_days),
+                    order_lines::line_total.eq(price * i64::from(line.quantity)),
+                )
+            })
+            .collect();
+        diesel::insert_into(order_lines::table)
+            .values(rows)
+            .execute(conn)
+            .await?;
+        if !cart_lines.is_empty() {
+            diesel::delete(cart_items::table.filter(cart_items::id.eq_any(&cart_lines)))
+                .execute(conn)
+                .await?;
+        }
+        load(conn, order_id).await
+    })
+    .await
+}
+
+/// The requested lines, merged per item and purchase kind, and the cart lines they came from.
+async fn resolve(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+    source: OrderSource,
+) -> Result<(Vec<RequestedLine>, Vec<i64>), ShopError> {
+    let (lines, cart_lines) = match source {
+        OrderSource::Direct(lines) => (lines, Vec::new()),
+        OrderSource::Cart(ids) => {
+            let found: Vec<(i64, i64, i32, Option<i16>)> = cart_items::table
+                .filter(cart_items::user_id.eq(user.0))
+                .filter(cart_items::id.eq_any(&ids))
+                .select((
+                    cart_items::id,
+                    cart_items::item_id,
+                    cart_items::quantity,
+                    cart_items::subscription_period_days,
+                ))
+                .load(conn)
+                .await?;
+            let mut unique = ids.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            if found.len() != unique.len() {
+                return Err(ShopError::CartItemNotFound);
+            }
+            let lines = found
+                .iter()
+                .map(
+                    |&(_, item_id, quantity, subscription_period_days)| RequestedLine {
+                        item_id,
+                        quantity,
+                        subscription_period_days,
+                    },
+                )
+                .collect();
+            (lines, unique)
+        }
+    };
+    if lines.is_empty() || lines.len() > MAX_LINES {
+        return Err(ShopError::Invalid {
+            field: "items",
+            code: "length",
+            message: format!("an order has 1 to {MAX_LINES} lines"),
+        });
+    }
+    let mut merged: BTreeMap<(i64, Option<i16>), i32> = BTreeMap::new();
+    for line in lines {
+        if !(1..=MAX_QUANTITY).contains(&line.quantity) {
+            return Err(ShopError::Invalid {
+                field: "quantity",
+                code: "range",
+                message: format!("must be 1 to {MAX_QUANTITY}"),
+            });
+        }
+        if line
+            .subscription_period_days
+            .is_some_and(|p| !SUBSCRIPTION_PERIODS.contains(&p))
+        {
+            return Err(ShopError::Invalid {
+                field: "subscription_period_days",
+                code: "one_of",
+                message: "must be 30, 60 or 90".into(),
+            });
+        }
+        *merged
+            .entry((line.item_id, line.subscription_period_days))
+            .or_default() += line.quantity;
+    }
+    if merged.values().any(|quantity| *quantity > MAX_QUANTITY) {
+        return Err(ShopError::Invalid {
+            field: "quantity",
+            code: "range",
+            message: format!("at most {MAX_QUANTITY} of one item per line"),
+        });
+    }
+    let lines = merged
+        .into_iter()
+        .map(
+            |((item_id, subscription_period_days), quantity)| RequestedLine {
+                item_id,
+                quantity,
+                subscription_period_days,
+            },
+        )
+        .collect();
+    Ok((lines, cart_lines))
+}
+
+async fn load(conn: &mut AsyncPgConnection, id: i64) -> Result<Order, ShopError> {
+    let row = orders::table
+        .find(id)
+        .select(OrderRow::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or(ShopError::OrderNotFound)?;
+    let lines = order_lines::table
+        .filter(order_lines::order_id.eq(id))
+        .order(order_lines::id)
+        .select(OrderLine::as_select())
+        .load(conn)
+        .await?;
+    Ok(assemble(row, lines))
+}
+
+/// An order its owner (or an admin, with `owner: None`) may see; others get "not found".
+pub async fn get(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    owner: Option<UserId>,
+) -> Result<Order, ShopError> {
+    let order = load(conn, id).await?;
+    match owner {
+        Some(user) if user.0 != order.user_id => Err(ShopError::OrderNotFound),
+        _ => Ok(order),
+    }
+}
+
+/// The buyer's orders, newest first; `before` is the last id of the previous page.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Order>, ShopError> {
+    let mut query = orders::table
+        .filter(orders::user_id.eq(user.0))
+        .select(OrderRow::as_select())
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(orders::id.lt(before));
+    }
+    let rows: Vec<OrderRow> = query
+        .order(orders::id.desc())
+        .limit(limit)
+        .load(conn)
+        .await?;
+    let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+    let mut lines: BTreeMap<i64, Vec<OrderLine>> = BTreeMap::new();
+    let all: Vec<(i64, OrderLine)> = order_lines::table
+        .filter(order_lines::order_id.eq_any(&ids))
+        .order(order_lines::id)
+        .select((order_lines::order_id, OrderLine::as_select()))
+        .load(conn)
+        .await?;
+    for (order_id, line) in all {
+        lines.entry(order_id).or_default().push(line);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let id = row.id;
+            assemble(row, lines.remove(&id).unwrap_or_default())
+        })
+        .collect())
+}
+
+/// Cancels an unpaid order and gives its stock back. (Refunds of paid orders go through the
+/// payment gateway.)
+pub async fn cancel_unpaid(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    owner: Option<UserId>,
+    now: DateTime<Utc>,
+) -> Result<Order, ShopError> {
+    conn.transaction(async move |conn| -> Result<Order, ShopError> {
+        let order = get(conn, id, owner).await?;
+        if order.status != OrderStatus::PendingPayment {
+            return Err(ShopError::OrderNotCancelable {
+                status: order.status,
+            });
+        }
+        release(conn, &[id], now).await?;
+        load(conn, id).await
+    })
+    .await
+}
+
+/// Moves orders still unpaid to `CANCELED` and returns their stock, in one statement.
+/// Returns how many were cancelled.
+async fn release(
+    conn: &mut AsyncPgConnection,
+    ids: &[i64],
+    now: DateTime<Utc>,
+) -> Result<u64, ShopError> {
+    let canceled = diesel::sql_query(
+        "WITH canceled AS (
+            UPDATE orders SET status = 'CANCELED', canceled_at = $2, updated_at = $2
+             WHERE id = ANY($1) AND status = 'PENDING_PAYMENT'
+            RETURNING id),
+         returned AS (
+            SELECT l.item_id, sum(l.quantity)::int AS quantity
+              FROM order_lines l JOIN canceled c ON c.id = l.order_id
+             GROUP BY l.item_id)
+         UPDATE items SET stock = items.stock + returned.quantity, updated_at = $2
+           FROM returned WHERE items.id = returned.item_id",
+    )
+    .bind::<diesel::sql_types::Array<BigInt>, _>(ids)
+    .bind::<Timestamptz, _>(now)
+    .execute(conn)
+    .await?;
+    Ok(u64::try_from(canceled).unwrap_or(0))
+}
+
+/// Cancels unpaid orders whose payment window has closed, in chunks that concurrent batch
+/// instances share with `SKIP LOCKED`. Returns how many orders were cancelled.
+pub async fn expire_unpaid(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+    chunk: i64,
+) -> Result<u64, ShopError> {
+    let mut total = 0;
+    loop {
+        let expired = conn
+            .transaction(async move |conn| -> Result<u64, ShopError> {
+                let ids: Vec<i64> = orders::table
+                    .filter(orders::status.eq(OrderStatus::PendingPayment.as_str()))
+                    .filter(orders::payment_expires_at.le(now))
+                    .order(orders::id)
+                    .limit(chunk)
+                    .for_update()
+                    .skip_locked()
+                    .select(orders::id)
+                    .load(conn)
+                    .await?;
+                if ids.is_empty() {
+                    return Ok(0);
+                }
+                release(conn, &ids, now).await?;
+                Ok(ids.len() as u64)
+            })
+            .await?;
+        total += expired;
+        if expired < u64::try_from(chunk).unwrap_or(u64::MAX) {
+            return Ok(total);
+        }
+    }
+}
+
+/// An admin moves a paid order along its delivery.
+pub async fn advance_delivery(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    to: OrderStatus,
+    now: DateTime<Utc>,
+) -> Result<Order, ShopError> {
+    let order = load(conn, id).await?;
+    if !order.status.delivery_step_allowed(to) {
+        return Err(ShopError::InvalidTransition {
+            from: order.status,
+            to,
+        });
+    }
+    let moved = diesel::update(
+        orders::table
+            .find(id)
+            .filter(orders::status.eq(order.status.as_str())),
+    )
+    .set((orders::status.eq(to.as_str()), orders::updated_at.eq(now)))
+    .execute(conn)
+    .await?;
+    if moved == 0 {
+        // Someone else moved it first; report what it is now.
+        let now_status = load(conn, id).await?.status;
+        return Err(ShopError::InvalidTransition {
+            from: now_status,
+            to,
+        });
+    }
+    load(conn, id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OrderStatus::*;
+
+    #[test]
+    fn only_forward_delivery_steps_are_allowed() {
+        assert!(Paid.delivery_step_allowed(Shipping));
+        assert!(Shipping.delivery_step_allowed(Delivered));
+        assert!(!PendingPayment.delivery_step_allowed(Shipping));
+        assert!(!Delivered.delivery_step_allowed(Shipping));
+        assert!(!Canceled.delivery_step_allowed(Delivered));
+        assert!(!Paid.delivery_step_allowed(Delivered));
+    }
+}
