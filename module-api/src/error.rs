@@ -380,3 +380,14 @@ impl From<petory_core::shop::ShopError> for ApiError {
         }
     }
 }
+
+impl From<petory_core::event::EventError> for ApiError {
+    fn from(error: petory_core::event::EventError) -> Self {
+        match error {
+            petory_core::event::EventError::NotFound => {
+                Self::not_found("EVENT_NOT_FOUND", "no such failed event")
+            }
+            petory_core::event::EventError::Database(error) => error.into(),
+        }
+    }
+}

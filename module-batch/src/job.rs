@@ -64,6 +64,10 @@ pub fn all_jobs() -> Vec<Arc<dyn Job>> {
     vec![
         Arc::new(jobs::platform::PruneIdempotencyKeys),
         Arc::new(jobs::shop::ExpireUnpaidOrders),
+        // Handlers register here as their capabilities arrive (payment cancels, mails, notifications).
+        Arc::new(jobs::event::RelayEvents {
+            relay: petory_event::Relay::new(petory_event::RetryPolicy::default()),
+        }),
     ]
 }
 

@@ -276,7 +276,7 @@ async fn cli_names_an_unknown_job_and_the_known_ones() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains(
-            "unknown job \"no-such-job\"; known jobs: prune-idempotency-keys, expire-unpaid-orders"
+            "unknown job \"no-such-job\"; known jobs: prune-idempotency-keys, expire-unpaid-orders, relay-events"
         ),
         "{stderr}"
     );
@@ -308,6 +308,7 @@ async fn scheduler_runs_jobs_on_their_schedule() {
     let mut scheduler = batch_command(&database)
         .env("PETORY_SCHEDULE_PRUNE_IDEMPOTENCY_KEYS", "* * * * * *")
         .env("PETORY_SCHEDULE_EXPIRE_UNPAID_ORDERS", "off")
+        .env("PETORY_SCHEDULE_RELAY_EVENTS", "off")
         .arg("scheduler")
         .spawn()
         .unwrap();
@@ -348,7 +349,7 @@ fn cli_lists_jobs_with_their_schedules() {
     assert!(output.status.success());
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
-        "prune-idempotency-keys\toff\nexpire-unpaid-orders\t30 * * * * *\n"
+        "prune-idempotency-keys\toff\nexpire-unpaid-orders\t30 * * * * *\nrelay-events\t*/10 * * * * *\n"
     );
 }
 

@@ -5,6 +5,7 @@ pub mod batch;
 pub mod calendar;
 pub mod config;
 pub mod db;
+pub mod event;
 pub mod identity;
 pub mod platform;
 pub mod ports;

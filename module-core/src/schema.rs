@@ -141,6 +141,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox_events (id) {
+        id -> Int8,
+        kind -> Text,
+        payload -> Jsonb,
+        status -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        delivered_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(order_lines -> orders (order_id));
 diesel::joinable!(order_lines -> items (item_id));
 diesel::joinable!(orders -> users (user_id));

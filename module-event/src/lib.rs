@@ -1,3 +1,150 @@
-//! The transactional outbox: a domain change and the events it causes commit in one
-//! transaction; a relay then delivers each event at least once, retrying with backoff and
-//! parking what keeps failing. The outbox itself arrives with the shop (issue #4).
+//! The outbox relay: delivers recorded events to their handlers at least once, retrying with
+//! exponential backoff and parking events that keep failing as `FAILED` for an admin to retry.
+//! Handlers must be idempotent: a crash after handling but before the commit re-delivers.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, TimeDelta, Utc};
+use diesel_async::AsyncConnection as _;
+use petory_core::db::{DbError, DbPool};
+use petory_core::event::{self, OutboxEvent};
+
+#[async_trait]
+pub trait EventHandler: Send + Sync + 'static {
+    /// The event kind this handler takes, e.g. `PAYMENT_CANCEL_REQUESTED`.
+    fn kind(&self) -> &'static str;
+    async fn handle(&self, event: &OutboxEvent) -> anyhow::Result<()>;
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Attempts before an event is parked as `FAILED`.
+    pub max_attempts: i32,
+    pub first_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            first_backoff: Duration::from_secs(30),
+            max_backoff: Duration::from_secs(3600),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// When to try again after `attempts` failures, or `None` to give up.
+    pub fn next_attempt(&self, attempts: i32, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if attempts >= self.max_attempts {
+            return None;
+        }
+        let exponent = u32::try_from(attempts.saturating_sub(1).clamp(0, 20)).unwrap_or(20);
+        let backoff = self
+            .first_backoff
+            .saturating_mul(2_u32.saturating_pow(exponent))
+            .min(self.max_backoff);
+        Some(now + TimeDelta::from_std(backoff).unwrap_or(TimeDelta::hours(1)))
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RelayCounts {
+    pub delivered: i64,
+    pub retried: i64,
+    pub failed: i64,
+}
+
+#[derive(Clone, Default)]
+pub struct Relay {
+    handlers: HashMap<&'static str, Arc<dyn EventHandler>>,
+    policy: RetryPolicy,
+}
+
+impl Relay {
+    pub fn new(policy: RetryPolicy) -> Self {
+        Self {
+            handlers: HashMap::new(),
+            policy,
+        }
+    }
+
+    pub fn with_handler(mut self, handler: Arc<dyn EventHandler>) -> Self {
+        self.handlers.insert(handler.kind(), handler);
+        self
+    }
+
+    /// Delivers every event due at `now`, `chunk` at a time. Each chunk is claimed with
+    /// `SKIP LOCKED` inside one transaction, so relays on several instances never deliver the
+    /// same event concurrently.
+    pub async fn relay_due(
+        &self,
+        pool: &DbPool,
+        now: DateTime<Utc>,
+        chunk: i64,
+    ) -> Result<RelayCounts, DbError> {
+        let mut total = RelayCounts::default();
+        loop {
+            let mut conn = pool.get().await?;
+            let (counts, claimed) = conn
+                .transaction(async |conn| -> Result<(RelayCounts, usize), DbError> {
+                    let events = event::claim_due(conn, now, chunk).await?;
+                    let mut counts = RelayCounts::default();
+                    for due in &events {
+                        let outcome = match self.handlers.get(due.kind.as_str()) {
+                            Some(handler) => handler.handle(due).await,
+                            None => Err(anyhow::anyhow!("no handler for {}", due.kind)),
+                        };
+                        match outcome {
+                            Ok(()) => {
+                                event::mark_delivered(conn, due.id, now).await?;
+                                counts.delivered += 1;
+                            }
+                            Err(error) => {
+                                let retry_at = self.policy.next_attempt(due.attempts + 1, now);
+                                tracing::warn!(event = due.id, kind = %due.kind, error = %format!("{error:#}"), ?retry_at, "event delivery failed");
+                                event::mark_attempt_failed(conn, due.id, &format!("{error:#}"), retry_at).await?;
+                                if retry_at.is_some() { counts.retried += 1 } else { counts.failed += 1 }
+                            }
+                        }
+                    }
+                    Ok((counts, events.len()))
+                })
+                .await?;
+            total.delivered += counts.delivered;
+            total.retried += counts.retried;
+            total.failed += counts.failed;
+            if i64::try_from(claimed).unwrap_or(i64::MAX) < chunk {
+                return Ok(total);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_then_gives_up() {
+        let policy = RetryPolicy {
+            max_attempts: 4,
+            first_backoff: Duration::from_secs(30),
+            max_backoff: Duration::from_secs(90),
+        };
+        let now = DateTime::<Utc>::UNIX_EPOCH;
+        let after = |attempts| {
+            policy
+                .next_attempt(attempts, now)
+                .map(|at| (at - now).num_seconds())
+        };
+        assert_eq!(after(1), Some(30));
+        assert_eq!(after(2), Some(60));
+        assert_eq!(after(3), Some(90));
+        assert_eq!(after(4), None);
+    }
+}

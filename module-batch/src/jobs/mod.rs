@@ -1,4 +1,5 @@
 //! The jobs, one module per domain (the same names as in `petory-core`).
 
+pub mod event;
 pub mod platform;
 pub mod shop;

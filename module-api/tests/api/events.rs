@@ -1,0 +1,188 @@
+//! The outbox: events that keep failing are parked, listed for admins, retried on request; and
+//! concurrent relays deliver each event once.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::TimeDelta;
+use petory_core::event::{self, OutboxEvent};
+use petory_event::{EventHandler, Relay, RetryPolicy};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::util::{ClockExt as _, TestApp, assert_problem};
+
+struct Counting {
+    calls: Arc<AtomicUsize>,
+    fail: bool,
+}
+
+#[async_trait]
+impl EventHandler for Counting {
+    fn kind(&self) -> &'static str {
+        "MAIL_REQUESTED"
+    }
+
+    async fn handle(&self, _event: &OutboxEvent) -> anyhow::Result<()> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if self.fail {
+            anyhow::bail!("smtp said 451 try later")
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn relay(calls: &Arc<AtomicUsize>, fail: bool) -> Relay {
+    let policy = RetryPolicy {
+        max_attempts: 2,
+        first_backoff: Duration::from_secs(60),
+        max_backoff: Duration::from_secs(60),
+    };
+    Relay::new(policy).with_handler(Arc::new(Counting {
+        calls: calls.clone(),
+        fail,
+    }))
+}
+
+#[tokio::test]
+async fn a_failing_event_is_parked_listed_and_retried_from_the_admin_api() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let id = {
+        let mut conn = app.state.db.get().await.unwrap();
+        event::record(
+            &mut conn,
+            "MAIL_REQUESTED",
+            json!({"to": "bori@example.com"}),
+            app.clock.now_utc(),
+        )
+        .await
+        .unwrap()
+    };
+    let calls = Arc::new(AtomicUsize::new(0));
+    let failing = relay(&calls, true);
+    let first = failing
+        .relay_due(&app.state.db, app.clock.now_utc(), 10)
+        .await
+        .unwrap();
+    assert_eq!((first.retried, first.failed), (1, 0));
+    let too_early = failing
+        .relay_due(&app.state.db, app.clock.now_utc(), 10)
+        .await
+        .unwrap();
+    assert_eq!(too_early.retried + too_early.failed, 0, "backoff holds it");
+    app.clock.advance(TimeDelta::minutes(2));
+    let second = failing
+        .relay_due(&app.state.db, app.clock.now_utc(), 10)
+        .await
+        .unwrap();
+    assert_eq!(second.failed, 1);
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+
+    let failed: Value = app
+        .send(
+            Method::GET,
+            "/api/v1/admin/events/failed",
+            Some(&admin),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let parked = &failed["items"][0];
+    assert_eq!(
+        (
+            parked["id"].as_i64(),
+            parked["status"].as_str(),
+            parked["attempts"].as_i64()
+        ),
+        (Some(id), Some("FAILED"), Some(2))
+    );
+    assert_eq!(parked["last_error"], "smtp said 451 try later");
+    assert_eq!(parked["payload"], json!({"to": "bori@example.com"}));
+
+    let path = format!("/api/v1/admin/events/failed/{id}/retry");
+    let retried: Value = app
+        .send(Method::POST, &path, Some(&admin), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (retried["status"].as_str(), retried["attempts"].as_i64()),
+        (Some("PENDING"), Some(0))
+    );
+    assert_problem(
+        app.send(Method::POST, &path, Some(&admin), None).await,
+        404,
+        "EVENT_NOT_FOUND",
+    )
+    .await;
+
+    let working = relay(&calls, false);
+    assert_eq!(
+        working
+            .relay_due(&app.state.db, app.clock.now_utc(), 10)
+            .await
+            .unwrap()
+            .delivered,
+        1
+    );
+    let failed: Value = app
+        .send(
+            Method::GET,
+            "/api/v1/admin/events/failed",
+            Some(&admin),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(failed["items"], json!([]));
+    let (_, user) = app.user("bori@example.com").await;
+    assert_problem(
+        app.send(
+            Method::GET,
+            "/api/v1/admin/events/failed",
+            Some(&user),
+            None,
+        )
+        .await,
+        403,
+        "ADMIN_ONLY",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_relays_deliver_each_event_once() {
+    let app = TestApp::spawn().await;
+    {
+        let mut conn = app.state.db.get().await.unwrap();
+        for n in 0..60 {
+            event::record(
+                &mut conn,
+                "MAIL_REQUESTED",
+                json!({"n": n}),
+                app.clock.now_utc(),
+            )
+            .await
+            .unwrap();
+        }
+    }
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (a, b) = (relay(&calls, false), relay(&calls, false));
+    let now = app.clock.now_utc();
+    let (first, second) = tokio::join!(
+        a.relay_due(&app.state.db, now, 7),
+        b.relay_due(&app.state.db, now, 7)
+    );
+    let delivered = first.unwrap().delivered + second.unwrap().delivered;
+    assert_eq!(delivered, 60);
+    assert_eq!(calls.load(Ordering::SeqCst), 60, "no event handled twice");
+}

@@ -1,0 +1,32 @@
+//! Delivery of outbox events.
+
+use async_trait::async_trait;
+use petory_core::batch::JobCounts;
+use petory_event::Relay;
+
+use crate::job::{Job, JobContext, RunDate};
+
+/// Relays due outbox events to their handlers (retries with backoff are part of it).
+pub struct RelayEvents {
+    pub relay: Relay,
+}
+
+#[async_trait]
+impl Job for RelayEvents {
+    fn name(&self) -> &'static str {
+        "relay-events"
+    }
+
+    fn default_schedule(&self) -> &'static str {
+        "*/10 * * * * *"
+    }
+
+    async fn run(&self, context: &JobContext, date: RunDate) -> anyhow::Result<JobCounts> {
+        let counts = self.relay.relay_due(&context.db, date.as_of, 100).await?;
+        Ok(JobCounts::from([
+            ("delivered".to_owned(), counts.delivered),
+            ("retried".to_owned(), counts.retried),
+            ("failed".to_owned(), counts.failed),
+        ]))
+    }
+}

@@ -1,0 +1,175 @@
+//! Outbox records. Domain services call [`record`] inside their own transaction, so an event
+//! exists exactly when the change that caused it committed. `petory-event` relays them.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::Serialize;
+
+use crate::db::DbError;
+use crate::schema::outbox_events;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Queryable, Selectable)]
+#[diesel(table_name = outbox_events)]
+pub struct OutboxEvent {
+    pub id: i64,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    #[error("no such failed event")]
+    NotFound,
+    #[error(transparent)]
+    Database(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for EventError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Database(DbError::Query(error))
+    }
+}
+
+/// Records an event for delivery; call it on the connection of the transaction that makes the
+/// change.
+pub async fn record(
+    conn: &mut AsyncPgConnection,
+    kind: &str,
+    payload: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<i64, DbError> {
+    Ok(diesel::insert_into(outbox_events::table)
+        .values((
+            outbox_events::kind.eq(kind),
+            outbox_events::payload.eq(payload),
+            outbox_events::next_attempt_at.eq(now),
+            outbox_events::created_at.eq(now),
+        ))
+        .returning(outbox_events::id)
+        .get_result(conn)
+        .await?)
+}
+
+/// Due events, locked for this transaction; rows other relays hold are skipped.
+pub async fn claim_due(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<OutboxEvent>, DbError> {
+    Ok(outbox_events::table
+        .filter(outbox_events::status.eq("PENDING"))
+        .filter(outbox_events::next_attempt_at.le(now))
+        .order((outbox_events::next_attempt_at, outbox_events::id))
+        .limit(limit)
+        .for_update()
+        .skip_locked()
+        .select(OutboxEvent::as_select())
+        .load(conn)
+        .await?)
+}
+
+pub async fn mark_delivered(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    diesel::update(outbox_events::table.find(id))
+        .set((
+            outbox_events::status.eq("DELIVERED"),
+            outbox_events::attempts.eq(outbox_events::attempts + 1),
+            outbox_events::delivered_at.eq(now),
+            outbox_events::last_error.eq(None::<String>),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records a failed attempt: retried at `retry_at`, or parked as `FAILED` when `None`.
+pub async fn mark_attempt_failed(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+) -> Result<(), DbError> {
+    let status = if retry_at.is_some() {
+        "PENDING"
+    } else {
+        "FAILED"
+    };
+    let update = diesel::update(outbox_events::table.find(id));
+    match retry_at {
+        Some(at) => {
+            update
+                .set((
+                    outbox_events::status.eq(status),
+                    outbox_events::attempts.eq(outbox_events::attempts + 1),
+                    outbox_events::last_error.eq(error),
+                    outbox_events::next_attempt_at.eq(at),
+                ))
+                .execute(conn)
+                .await?
+        }
+        None => {
+            update
+                .set((
+                    outbox_events::status.eq(status),
+                    outbox_events::attempts.eq(outbox_events::attempts + 1),
+                    outbox_events::last_error.eq(error),
+                ))
+                .execute(conn)
+                .await?
+        }
+    };
+    Ok(())
+}
+
+/// Events that stopped retrying, newest first.
+pub async fn list_failed(
+    conn: &mut AsyncPgConnection,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<OutboxEvent>, EventError> {
+    let mut query = outbox_events::table
+        .filter(outbox_events::status.eq("FAILED"))
+        .select(OutboxEvent::as_select())
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(outbox_events::id.lt(before));
+    }
+    Ok(query
+        .order(outbox_events::id.desc())
+        .limit(limit)
+        .load(conn)
+        .await?)
+}
+
+/// Sends a failed event back for delivery now; its attempt count starts over.
+pub async fn retry_failed(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<OutboxEvent, EventError> {
+    diesel::update(
+        outbox_events::table
+            .find(id)
+            .filter(outbox_events::status.eq("FAILED")),
+    )
+    .set((
+        outbox_events::status.eq("PENDING"),
+        outbox_events::attempts.eq(0),
+        outbox_events::next_attempt_at.eq(now),
+    ))
+    .returning(OutboxEvent::as_returning())
+    .get_result(conn)
+    .await
+    .optional()?
+    .ok_or(EventError::NotFound)
+}
