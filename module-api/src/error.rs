@@ -376,6 +376,15 @@ impl From<petory_core::shop::ShopError> for ApiError {
                 "add a phone number and a delivery address first (PUT /users/me/profile)",
             ),
             E::AddressNotFound => Self::not_found("ADDRESS_NOT_FOUND", "no such delivery address"),
+            E::NotABuyer => Self::forbidden(
+                "NOT_A_BUYER",
+                "only buyers of a paid order of this item may review it",
+            ),
+            E::AlreadyReviewed => Self::conflict(
+                "ALREADY_REVIEWED",
+                "you reviewed every order of this item already",
+            ),
+            E::ReviewNotFound => Self::not_found("REVIEW_NOT_FOUND", "no such review of yours"),
             E::Database(error) => error.into(),
         }
     }

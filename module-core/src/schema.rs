@@ -155,6 +155,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    item_reviews (id) {
+        id -> Int8,
+        order_line_id -> Int8,
+        item_id -> Int8,
+        user_id -> Int8,
+        stars -> Int2,
+        content -> Text,
+        image_keys -> Array<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(item_reviews -> users (user_id));
 diesel::joinable!(order_lines -> orders (order_id));
 diesel::joinable!(order_lines -> items (item_id));
 diesel::joinable!(orders -> users (user_id));
@@ -167,6 +182,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     cart_items,
     orders,
     order_lines,
+    item_reviews,
     users,
     user_addresses
 );

@@ -10,5 +10,6 @@ mod oauth;
 mod openapi;
 mod orders;
 mod problems;
+mod reviews;
 mod shop;
 mod util;

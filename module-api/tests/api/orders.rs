@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::util::{ClockExt as _, TestApp, assert_problem};
 
 /// An item with `stock` on sale and a buyer with a complete profile: `(item id, token, address id)`.
-async fn shop(app: &TestApp, stock: i64) -> (i64, String, i64) {
+pub async fn shop(app: &TestApp, stock: i64) -> (i64, String, i64) {
     let admin = app.admin().await;
     let category: Value = app
         .post_json(
@@ -32,7 +32,7 @@ async fn shop(app: &TestApp, stock: i64) -> (i64, String, i64) {
     (item["id"].as_i64().unwrap(), token, address)
 }
 
-async fn complete_profile(app: &TestApp, token: &str) -> i64 {
+pub async fn complete_profile(app: &TestApp, token: &str) -> i64 {
     app.send(Method::PUT, "/api/v1/users/me/profile", Some(token), Some(json!({
         "phone": "010-1234-5678",
         "address": {"recipient": "Bori", "phone": "010-1234-5678", "zip_code": "06236", "address1": "Teheran-ro 1"}
@@ -47,7 +47,7 @@ async fn complete_profile(app: &TestApp, token: &str) -> i64 {
     addresses[0]["id"].as_i64().unwrap()
 }
 
-async fn stock(app: &TestApp, item: i64) -> i64 {
+pub async fn stock(app: &TestApp, item: i64) -> i64 {
     let item: Value = app
         .get(&format!("/api/v1/items/{item}"))
         .await
@@ -57,7 +57,7 @@ async fn stock(app: &TestApp, item: i64) -> i64 {
     item["stock"].as_i64().unwrap()
 }
 
-fn order_body(item: i64, quantity: i64, address: i64) -> Value {
+pub fn order_body(item: i64, quantity: i64, address: i64) -> Value {
     json!({"items": [{"item_id": item, "quantity": quantity}], "address_id": address})
 }
 

@@ -1,8 +1,9 @@
-//! The supplement store: catalog, cart and orders (payments, subscriptions and reviews follow).
+//! The supplement store: catalog, cart, orders and reviews (payments and subscriptions follow).
 
 pub mod cart;
 pub mod catalog;
 pub mod order;
+pub mod review;
 
 use crate::db::DbError;
 
@@ -29,6 +30,12 @@ pub enum ShopError {
         from: order::OrderStatus,
         to: order::OrderStatus,
     },
+    #[error("only buyers of a paid order of this item may review it")]
+    NotABuyer,
+    #[error("every paid order line of this item is reviewed already")]
+    AlreadyReviewed,
+    #[error("no such review of yours")]
+    ReviewNotFound,
     #[error("ordering needs a phone number and a delivery address")]
     ProfileIncomplete,
     #[error("no such delivery address")]

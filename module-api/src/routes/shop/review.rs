@@ -1,0 +1,164 @@
+//! Item reviews.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use petory_core::shop::review::{self, ReviewInput, ReviewWithAuthor};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::error::{ApiResult, Problem};
+use crate::extract::{Json, Path, Query, ValidJson};
+use crate::pagination::{Page, PageQuery};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewResponse {
+    pub id: i64,
+    pub item_id: i64,
+    pub author_id: i64,
+    pub author_name: String,
+    pub stars: i16,
+    pub content: String,
+    pub image_keys: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<ReviewWithAuthor> for ReviewResponse {
+    fn from(r: ReviewWithAuthor) -> Self {
+        let (review, author_name) = (r.review, r.author_name);
+        Self {
+            id: review.id,
+            item_id: review.item_id,
+            author_id: review.user_id,
+            author_name,
+            stars: review.stars,
+            content: review.content,
+            image_keys: review.image_keys,
+            created_at: review.created_at,
+            updated_at: review.updated_at,
+        }
+    }
+}
+
+/// An item's reviews, newest first.
+#[utoipa::path(get, path = "/items/{id}/reviews", tag = "shop", params(("id" = i64, Path), PageQuery),
+    responses(
+        (status = 200, description = "A page of reviews", body = inline(Page<ReviewResponse>)),
+        (status = 400, description = "`INVALID_CURSOR`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_reviews(
+    State(state): State<AppState>,
+    Path(item): Path<i64>,
+    Query(page): Query<PageQuery>,
+) -> ApiResult<Json<Page<ReviewResponse>>> {
+    let mut conn = state.db().await?;
+    let reviews = review::list(&mut conn, item, page.before_id()?, page.fetch_limit()).await?;
+    Ok(Json(
+        Page::by_id(reviews, page.limit(), |r| r.review.id).map(Into::into),
+    ))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct ReviewRequest {
+    #[validate(range(min = 1, max = 5, code = "range", message = "must be 1 to 5"))]
+    pub stars: i16,
+    #[validate(length(
+        min = 1,
+        max = 2000,
+        code = "length",
+        message = "must be 1 to 2000 characters"
+    ))]
+    pub content: String,
+    #[serde(default)]
+    #[validate(length(max = 5, code = "length", message = "at most 5 images"))]
+    pub image_keys: Vec<String>,
+}
+
+/// Review an item I bought (once per paid order line).
+#[utoipa::path(post, path = "/items/{id}/reviews", tag = "shop", security(("bearer" = [])), params(("id" = i64, Path)), request_body = ReviewRequest,
+    responses(
+        (status = 201, description = "Reviewed", body = ReviewResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`NOT_A_BUYER`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`ALREADY_REVIEWED`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_review(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(item): Path<i64>,
+    ValidJson(body): ValidJson<ReviewRequest>,
+) -> ApiResult<(StatusCode, Json<ReviewResponse>)> {
+    let mut conn = state.db().await?;
+    let input = ReviewInput {
+        stars: body.stars,
+        content: body.content,
+        image_keys: body.image_keys,
+    };
+    let created = review::create(&mut conn, user.id, item, input, state.clock.now()).await?;
+    Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct UpdateReviewRequest {
+    #[validate(range(min = 1, max = 5, code = "range", message = "must be 1 to 5"))]
+    pub stars: Option<i16>,
+    #[validate(length(
+        min = 1,
+        max = 2000,
+        code = "length",
+        message = "must be 1 to 2000 characters"
+    ))]
+    pub content: Option<String>,
+    #[validate(length(max = 5, code = "length", message = "at most 5 images"))]
+    pub image_keys: Option<Vec<String>>,
+}
+
+/// Edit my review.
+#[utoipa::path(patch, path = "/reviews/{id}", tag = "shop", security(("bearer" = [])), params(("id" = i64, Path)), request_body = UpdateReviewRequest,
+    responses(
+        (status = 200, description = "Updated", body = ReviewResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`REVIEW_NOT_FOUND` (also for others' reviews)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn update_review(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<i64>,
+    ValidJson(body): ValidJson<UpdateReviewRequest>,
+) -> ApiResult<Json<ReviewResponse>> {
+    let mut conn = state.db().await?;
+    let updated = review::update(
+        &mut conn,
+        user.id,
+        id,
+        body.stars,
+        body.content,
+        body.image_keys,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(Json(updated.into()))
+}
+
+/// Delete my review.
+#[utoipa::path(delete, path = "/reviews/{id}", tag = "shop", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`REVIEW_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn delete_review(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    let mut conn = state.db().await?;
+    review::delete(&mut conn, user.id, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
