@@ -2,4 +2,5 @@
 //! capabilities arrive. Each implements a port declared in `petory-core`.
 
 pub mod oauth;
+pub mod payment;
 pub mod storage;

@@ -3,6 +3,7 @@
 pub mod cart;
 pub mod catalog;
 pub mod order;
+pub mod payment;
 pub mod review;
 
 use crate::db::DbError;

@@ -1,0 +1,321 @@
+//! The `PaymentGateway` port on KakaoPay's online payment API
+//! (`POST {base}/online/v1/payment/...`, `Authorization: SECRET_KEY …`, JSON).
+//! Every answer is checked against the request: tid, partner order id and amount.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use petory_core::config::{self, ConfigError};
+use petory_core::shop::payment::{
+    Approval, ApproveRequest, GatewayError, PaymentGateway, PaymentState, Ready, ReadyRequest,
+};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone)]
+pub struct KakaoPaySettings {
+    pub base_url: String,
+    pub secret_key: String,
+    /// One-off payments' CID (`TC0ONETIME` for tests).
+    pub cid: String,
+    /// Subscription payments' CID (`TCSUBSCRIP` for tests).
+    pub subscription_cid: String,
+    pub timeout: Duration,
+}
+
+impl KakaoPaySettings {
+    /// `KAKAOPAY_BASE_URL`, `KAKAOPAY_SECRET_KEY`, `KAKAOPAY_CID`, `KAKAOPAY_SUBSCRIPTION_CID`,
+    /// `KAKAOPAY_TIMEOUT_SECS`. Defaults point at the local sandbox.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            base_url: config::var_or("KAKAOPAY_BASE_URL", "http://127.0.0.1:9100")?,
+            secret_key: config::var_or("KAKAOPAY_SECRET_KEY", "DEV-SANDBOX-SECRET")?,
+            cid: config::var_or("KAKAOPAY_CID", "TC0ONETIME")?,
+            subscription_cid: config::var_or("KAKAOPAY_SUBSCRIPTION_CID", "TCSUBSCRIP")?,
+            timeout: Duration::from_secs(config::parsed_or("KAKAOPAY_TIMEOUT_SECS", 10_u64)?),
+        })
+    }
+}
+
+pub struct KakaoPay {
+    settings: KakaoPaySettings,
+    http: reqwest::Client,
+}
+
+impl KakaoPay {
+    pub fn new(settings: KakaoPaySettings) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .connect_timeout(Duration::from_secs(3))
+            .pool_max_idle_per_host(16)
+            .build()
+            .unwrap_or_default();
+        Self { settings, http }
+    }
+
+    fn cid(&self, subscription: bool) -> &str {
+        if subscription {
+            &self.settings.subscription_cid
+        } else {
+            &self.settings.cid
+        }
+    }
+
+    async fn call<B: Serialize + Sync, R: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<R, GatewayError> {
+        let response = self
+            .http
+            .post(format!(
+                "{}/online/v1/payment/{path}",
+                self.settings.base_url.trim_end_matches('/')
+            ))
+            .header(
+                reqwest::header::AUTHORIZATION,
+                format!("SECRET_KEY {}", self.settings.secret_key),
+            )
+            .json(body)
+            .send()
+            .await
+            .map_err(|error| GatewayError::Unavailable(error.to_string()))?;
+        let status = response.status();
+        if status.is_server_error() {
+            return Err(GatewayError::Unavailable(format!(
+                "{path} answered {status}"
+            )));
+        }
+        if !status.is_success() {
+            let error: KakaoError = response.json().await.unwrap_or_default();
+            return Err(GatewayError::Refused(format!(
+                "{path}: {} {}",
+                error.error_code, error.error_message
+            )));
+        }
+        // A 200 whose body cannot be read leaves the outcome unknown.
+        response.json().await.map_err(|error| {
+            GatewayError::Unavailable(format!("{path}: unreadable answer: {error}"))
+        })
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct KakaoError {
+    #[serde(default)]
+    error_code: i64,
+    #[serde(default)]
+    error_message: String,
+}
+
+#[derive(Serialize)]
+struct ReadyBody<'a> {
+    cid: &'a str,
+    partner_order_id: &'a str,
+    partner_user_id: &'a str,
+    item_name: &'a str,
+    quantity: i64,
+    total_amount: i64,
+    tax_free_amount: i64,
+    approval_url: &'a str,
+    cancel_url: &'a str,
+    fail_url: &'a str,
+}
+
+#[derive(Deserialize)]
+struct ReadyAnswer {
+    tid: String,
+    next_redirect_pc_url: String,
+}
+
+#[derive(Serialize)]
+struct ApproveBody<'a> {
+    cid: &'a str,
+    tid: &'a str,
+    partner_order_id: &'a str,
+    partner_user_id: &'a str,
+    pg_token: &'a str,
+}
+
+#[derive(Deserialize)]
+struct Amount {
+    total: i64,
+}
+
+#[derive(Deserialize)]
+struct ApproveAnswer {
+    aid: String,
+    tid: String,
+    sid: Option<String>,
+    partner_order_id: String,
+    amount: Amount,
+    approved_at: Option<String>,
+}
+
+#[derive(Serialize)]
+struct CancelBody<'a> {
+    cid: &'a str,
+    tid: &'a str,
+    cancel_amount: i64,
+    cancel_tax_free_amount: i64,
+}
+
+#[derive(Serialize)]
+struct OrderBody<'a> {
+    cid: &'a str,
+    tid: &'a str,
+}
+
+#[derive(Deserialize)]
+struct OrderAnswer {
+    tid: String,
+    status: String,
+    amount: Option<Amount>,
+}
+
+/// KakaoPay's times are local (KST) without an offset, e.g. `2026-11-23T10:00:00`.
+fn kakao_time(value: &str) -> Option<DateTime<Utc>> {
+    let local = NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S").ok()?;
+    Some((local - chrono::TimeDelta::hours(9)).and_utc())
+}
+
+#[async_trait]
+impl PaymentGateway for KakaoPay {
+    async fn ready(&self, request: &ReadyRequest) -> Result<Ready, GatewayError> {
+        let answer: ReadyAnswer = self
+            .call(
+                "ready",
+                &ReadyBody {
+                    cid: self.cid(request.subscription),
+                    partner_order_id: &request.partner_order_id,
+                    partner_user_id: &request.partner_user_id,
+                    item_name: &request.item_name,
+                    quantity: request.quantity,
+                    total_amount: request.total_amount,
+                    tax_free_amount: 0,
+                    approval_url: &request.approval_url,
+                    cancel_url: &request.cancel_url,
+                    fail_url: &request.fail_url,
+                },
+            )
+            .await?;
+        Ok(Ready {
+            tid: answer.tid,
+            redirect_url: answer.next_redirect_pc_url,
+        })
+    }
+
+    async fn approve(&self, request: &ApproveRequest) -> Result<Approval, GatewayError> {
+        let answer: ApproveAnswer = self
+            .call(
+                "approve",
+                &ApproveBody {
+                    cid: self.cid(request.subscription),
+                    tid: &request.tid,
+                    partner_order_id: &request.partner_order_id,
+                    partner_user_id: &request.partner_user_id,
+                    pg_token: &request.pg_token,
+                },
+            )
+            .await?;
+        if answer.tid != request.tid || answer.partner_order_id != request.partner_order_id {
+            return Err(GatewayError::Mismatch(format!(
+                "approved tid {} for order {}, asked tid {} for order {}",
+                answer.tid, answer.partner_order_id, request.tid, request.partner_order_id
+            )));
+        }
+        Ok(Approval {
+            tid: answer.tid,
+            aid: answer.aid,
+            partner_order_id: answer.partner_order_id,
+            amount: answer.amount.total,
+            sid: answer.sid,
+            approved_at: answer.approved_at.as_deref().and_then(kakao_time),
+        })
+    }
+
+    async fn cancel(
+        &self,
+        tid: &str,
+        amount: i64,
+        subscription: bool,
+    ) -> Result<PaymentState, GatewayError> {
+        let answer: OrderAnswer = self
+            .call(
+                "cancel",
+                &CancelBody {
+                    cid: self.cid(subscription),
+                    tid,
+                    cancel_amount: amount,
+                    cancel_tax_free_amount: 0,
+                },
+            )
+            .await?;
+        if answer.tid != tid {
+            return Err(GatewayError::Mismatch(format!(
+                "cancelled tid {}, asked {tid}",
+                answer.tid
+            )));
+        }
+        Ok(PaymentState {
+            tid: answer.tid,
+            status: answer.status,
+            amount: answer.amount.map_or(amount, |a| a.total),
+        })
+    }
+
+    async fn lookup(&self, tid: &str, subscription: bool) -> Result<PaymentState, GatewayError> {
+        let answer: OrderAnswer = self
+            .call(
+                "order",
+                &OrderBody {
+                    cid: self.cid(subscription),
+                    tid,
+                },
+            )
+            .await?;
+        if answer.tid != tid {
+            return Err(GatewayError::Mismatch(format!(
+                "looked up tid {}, asked {tid}",
+                answer.tid
+            )));
+        }
+        Ok(PaymentState {
+            tid: answer.tid,
+            status: answer.status,
+            amount: answer.amount.map_or(0, |a| a.total),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kakao_times_are_korean_local_time() {
+        assert_eq!(
+            kakao_time("2026-11-23T10:00:00").unwrap().to_rfc3339(),
+            "2026-11-23T01:00:00+00:00"
+        );
+        assert_eq!(kakao_time("yesterday"), None);
+    }
+
+    #[test]
+    fn a_recorded_approve_answer_parses() {
+        // Shape of the real API's answer (documented example, trimmed of nothing).
+        let body = r#"{"aid":"A5678901234567890123","tid":"T1234567890123456789","cid":"TC0ONETIME",
+            "partner_order_id":"partner_order_id","partner_user_id":"partner_user_id","payment_method_type":"MONEY",
+            "item_name":"초코파이","quantity":1,"amount":{"total":2200,"tax_free":0,"vat":200,"point":0,"discount":0,"green_deposit":0},
+            "created_at":"2016-11-15T21:18:22","approved_at":"2016-11-15T21:20:47"}"#;
+        let answer: ApproveAnswer = serde_json::from_str(body).unwrap();
+        assert_eq!((answer.amount.total, answer.sid), (2200, None));
+        assert_eq!(
+            kakao_time(answer.approved_at.as_deref().unwrap())
+                .unwrap()
+                .to_rfc3339(),
+            "2016-11-15T12:20:47+00:00"
+        );
+    }
+}

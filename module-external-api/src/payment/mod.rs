@@ -1,0 +1,5 @@
+//! Payment gateways.
+
+pub mod kakaopay;
+#[cfg(feature = "kakaopay-sandbox")]
+pub mod sandbox;
