@@ -11,7 +11,9 @@ use petory_core::identity::oauth::OpenIdProvider;
 use petory_core::identity::session::SessionStore;
 use petory_core::identity::token::TokenSettings;
 use petory_core::ports::{Clock, ObjectStore, SystemClock};
+use petory_core::shop::payment::PaymentGateway;
 use petory_external_api::oauth::google::GoogleOpenId;
+use petory_external_api::payment::kakaopay::KakaoPay;
 use petory_external_api::storage::s3::S3ObjectStore;
 use petory_redis::RedisPool;
 use petory_redis::session::RedisSessionStore;
@@ -32,6 +34,7 @@ pub struct App {
     pub sessions: Arc<dyn SessionStore>,
     pub tokens: TokenSettings,
     pub google: Arc<dyn OpenIdProvider>,
+    pub payments: Arc<dyn PaymentGateway>,
     pub rate_limits: Arc<RateLimits>,
 }
 
@@ -68,6 +71,7 @@ impl AppState {
             redis,
             tokens: config.tokens.clone(),
             google: Arc::new(GoogleOpenId::new(config.google.clone())),
+            payments: Arc::new(KakaoPay::new(config.kakaopay.clone())),
             rate_limits: RateLimits::new(
                 config.rate_limit_per_minute,
                 config.auth_rate_limit_per_minute,

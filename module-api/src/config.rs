@@ -10,6 +10,7 @@ use petory_core::db::DatabaseSettings;
 use petory_core::identity::token::TokenSettings;
 use petory_core::platform::idempotency::Lifetimes;
 use petory_external_api::oauth::google::GoogleSettings;
+use petory_external_api::payment::kakaopay::KakaoPaySettings;
 use petory_external_api::storage::s3::S3Settings;
 use petory_redis::RedisSettings;
 
@@ -27,6 +28,9 @@ pub struct ApiConfig {
     pub idempotency: Lifetimes,
     pub log_format: LogFormat,
     pub tokens: TokenSettings,
+    pub kakaopay: KakaoPaySettings,
+    /// This API's address as browsers reach it, for gateway return URLs.
+    pub public_url: String,
     /// How long a new order waits for payment before its stock is released.
     pub order_payment_window: Duration,
     pub google: GoogleSettings,
@@ -82,6 +86,8 @@ impl ApiConfig {
             },
             log_format: log_format_from_env()?,
             tokens: TokenSettings::from_env()?,
+            kakaopay: KakaoPaySettings::from_env()?,
+            public_url: config::var_or("PETORY_PUBLIC_URL", "http://127.0.0.1:8080")?,
             order_payment_window: Duration::from_secs(
                 60 * config::parsed_or("PETORY_ORDER_PAYMENT_TIMEOUT_MINUTES", 30_u64)?,
             ),

@@ -385,6 +385,34 @@ impl From<petory_core::shop::ShopError> for ApiError {
                 "you reviewed every order of this item already",
             ),
             E::ReviewNotFound => Self::not_found("REVIEW_NOT_FOUND", "no such review of yours"),
+            E::OrderNotPayable { status } => Self::conflict(
+                "ORDER_NOT_PAYABLE",
+                format!("an order in {} cannot be paid", status.as_str()),
+            ),
+            E::Gateway(petory_core::shop::payment::GatewayError::Unavailable(cause)) => {
+                tracing::warn!(%cause, "payment gateway unavailable");
+                Self::unavailable(
+                    "PAYMENT_GATEWAY_UNAVAILABLE",
+                    "the payment gateway is unavailable; the order stays payable",
+                )
+                .retry_after(5)
+            }
+            E::Gateway(petory_core::shop::payment::GatewayError::Refused(cause)) => {
+                tracing::info!(%cause, "payment refused");
+                Self::new(
+                    StatusCode::PAYMENT_REQUIRED,
+                    "PAYMENT_REFUSED",
+                    "the payment was refused; the order stays payable",
+                )
+            }
+            E::Gateway(petory_core::shop::payment::GatewayError::Mismatch(cause)) => {
+                tracing::error!(%cause, "payment gateway answer mismatch");
+                Self::new(
+                    StatusCode::BAD_GATEWAY,
+                    "PAYMENT_GATEWAY_MISMATCH",
+                    "the payment gateway's answer did not match the order",
+                )
+            }
             E::Database(error) => error.into(),
         }
     }

@@ -33,7 +33,7 @@ pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
 /// Routes under `/api/v1`, with their documentation.
 fn api_v1() -> OpenApiRouter<AppState> {
     use routes::identity::{address, admin, auth, me, oauth};
-    use routes::shop::{cart, catalog, order, review};
+    use routes::shop::{cart, catalog, order, payment, review};
     OpenApiRouter::new()
         .routes(routes!(auth::signup))
         .routes(routes!(auth::login))
@@ -70,6 +70,10 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(order::get_order))
         .routes(routes!(order::cancel_order))
         .routes(routes!(order::advance_order))
+        .routes(routes!(payment::start_payment))
+        .routes(routes!(payment::kakaopay_approve))
+        .routes(routes!(payment::kakaopay_cancel))
+        .routes(routes!(payment::kakaopay_fail))
         .routes(routes!(review::list_reviews, review::create_review))
         .routes(routes!(review::update_review, review::delete_review))
 }

@@ -170,6 +170,24 @@ diesel::table! {
 }
 
 diesel::joinable!(item_reviews -> users (user_id));
+diesel::table! {
+    payments (id) {
+        id -> Int8,
+        order_id -> Int8,
+        provider -> Text,
+        tid -> Text,
+        status -> Text,
+        amount -> Int8,
+        is_subscription -> Bool,
+        aid -> Nullable<Text>,
+        sid -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        approved_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(payments -> orders (order_id));
 diesel::joinable!(order_lines -> orders (order_id));
 diesel::joinable!(order_lines -> items (item_id));
 diesel::joinable!(orders -> users (user_id));
@@ -183,6 +201,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     orders,
     order_lines,
     item_reviews,
+    payments,
     users,
     user_addresses
 );

@@ -9,6 +9,7 @@ mod identity;
 mod oauth;
 mod openapi;
 mod orders;
+mod payments;
 mod problems;
 mod reviews;
 mod shop;

@@ -16,6 +16,7 @@ use petory_core::platform::idempotency::Lifetimes;
 use petory_core::ports::FixedClock;
 use petory_core::testing::TestDatabase;
 use petory_external_api::oauth::google::GoogleSettings;
+use petory_external_api::payment::kakaopay::KakaoPaySettings;
 use petory_external_api::storage::local::{LocalS3, LocalS3Settings};
 use petory_external_api::storage::s3::S3Settings;
 use petory_redis::RedisSettings;
@@ -43,6 +44,7 @@ pub struct TestAppBuilder {
     routes: Option<RouteOverride>,
     google: Option<GoogleSettings>,
     oauth_success_redirect: Option<String>,
+    kakaopay: Option<KakaoPaySettings>,
 }
 
 pub fn start_of_test_time() -> DateTime<Utc> {
@@ -64,6 +66,7 @@ impl TestApp {
             routes: None,
             google: None,
             oauth_success_redirect: None,
+            kakaopay: None,
         }
     }
 
@@ -96,6 +99,11 @@ impl TestAppBuilder {
     /// Google's endpoints, e.g. those of a `FakeGoogle`.
     pub fn google(mut self, settings: GoogleSettings) -> Self {
         self.google = Some(settings);
+        self
+    }
+
+    pub fn kakaopay(mut self, settings: KakaoPaySettings) -> Self {
+        self.kakaopay = Some(settings);
         self
     }
 
@@ -175,6 +183,14 @@ impl TestAppBuilder {
             }),
             oauth_success_redirect: self.oauth_success_redirect,
             order_payment_window: Duration::from_secs(30 * 60),
+            kakaopay: self.kakaopay.unwrap_or_else(|| KakaoPaySettings {
+                base_url: "http://127.0.0.1:1".into(),
+                secret_key: "none".into(),
+                cid: "TC0ONETIME".into(),
+                subscription_cid: "TCSUBSCRIP".into(),
+                timeout: Duration::from_secs(2),
+            }),
+            public_url: "http://petory.test".into(),
             rate_limit_per_minute: self.rate_limit_per_minute,
             auth_rate_limit_per_minute: self.auth_rate_limit_per_minute,
         };

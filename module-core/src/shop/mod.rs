@@ -37,6 +37,10 @@ pub enum ShopError {
     AlreadyReviewed,
     #[error("no such review of yours")]
     ReviewNotFound,
+    #[error("an order in {status:?} cannot be paid")]
+    OrderNotPayable { status: order::OrderStatus },
+    #[error(transparent)]
+    Gateway(payment::GatewayError),
     #[error("ordering needs a phone number and a delivery address")]
     ProfileIncomplete,
     #[error("no such delivery address")]

@@ -82,3 +82,190 @@ pub trait PaymentGateway: Send + Sync + 'static {
     ) -> Result<PaymentState, GatewayError>;
     async fn lookup(&self, tid: &str, subscription: bool) -> Result<PaymentState, GatewayError>;
 }
+
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
+
+use super::ShopError;
+use super::order::{self, Order, OrderStatus};
+use crate::identity::UserId;
+use crate::schema::{items, order_lines, orders, payments};
+
+/// Where the gateway sends the buyer back, per order.
+#[derive(Debug, Clone)]
+pub struct ReturnUrls {
+    pub approval_url: String,
+    pub cancel_url: String,
+    pub fail_url: String,
+}
+
+/// Starts paying for an order: asks the gateway for a payment and remembers its `tid`.
+/// Asking again (the buyer closed the page) starts a fresh attempt.
+pub async fn start(
+    conn: &mut AsyncPgConnection,
+    gateway: &dyn PaymentGateway,
+    user: UserId,
+    order_id: i64,
+    urls: ReturnUrls,
+    now: DateTime<Utc>,
+) -> Result<Ready, ShopError> {
+    let order = order::get(conn, order_id, Some(user)).await?;
+    if order.status != OrderStatus::PendingPayment || order.payment_expires_at <= now {
+        return Err(ShopError::OrderNotPayable {
+            status: order.status,
+        });
+    }
+    let subscription = order
+        .lines
+        .iter()
+        .any(|line| line.subscription_period_days.is_some());
+    let quantity: i64 = order
+        .lines
+        .iter()
+        .map(|line| i64::from(line.quantity))
+        .sum();
+    let first = <[_]>::first(&order.lines)
+        .map(|line| line.item_name.clone())
+        .unwrap_or_default();
+    let item_name = if order.lines.len() > 1 {
+        format!("{first} 외 {}건", order.lines.len() - 1)
+    } else {
+        first
+    };
+    let ready = gateway
+        .ready(&ReadyRequest {
+            partner_order_id: order.id.to_string(),
+            partner_user_id: user.to_string(),
+            item_name,
+            quantity,
+            total_amount: order.total_price,
+            approval_url: urls.approval_url,
+            cancel_url: urls.cancel_url,
+            fail_url: urls.fail_url,
+            subscription,
+        })
+        .await
+        .map_err(ShopError::Gateway)?;
+    // A new attempt replaces the old one only while nothing was approved.
+    let stored = diesel::sql_query(
+        "INSERT INTO payments (order_id, tid, status, amount, is_subscription, created_at, updated_at)
+         VALUES ($1, $2, 'READY', $3, $4, $5, $5)
+         ON CONFLICT (order_id) DO UPDATE SET tid = EXCLUDED.tid, updated_at = EXCLUDED.updated_at
+          WHERE payments.status = 'READY'",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(order.id)
+    .bind::<diesel::sql_types::Text, _>(&ready.tid)
+    .bind::<diesel::sql_types::BigInt, _>(order.total_price)
+    .bind::<diesel::sql_types::Bool, _>(subscription)
+    .bind::<diesel::sql_types::Timestamptz, _>(now)
+    .execute(conn)
+    .await?;
+    if stored == 0 {
+        return Err(ShopError::OrderNotPayable {
+            status: order.status,
+        });
+    }
+    Ok(ready)
+}
+
+/// The buyer approved at the gateway: approve there, then mark the order paid. Approving an
+/// order that is already paid changes nothing. A gateway timeout is resolved by looking the
+/// payment up, never by approving twice.
+pub async fn approve(
+    conn: &mut AsyncPgConnection,
+    gateway: &dyn PaymentGateway,
+    order_id: i64,
+    pg_token: &str,
+    now: DateTime<Utc>,
+) -> Result<Order, ShopError> {
+    let (tid, status, amount, subscription, user_id): (String, String, i64, bool, i64) =
+        payments::table
+            .inner_join(orders::table)
+            .filter(payments::order_id.eq(order_id))
+            .select((
+                payments::tid,
+                payments::status,
+                payments::amount,
+                payments::is_subscription,
+                orders::user_id,
+            ))
+            .first(conn)
+            .await
+            .optional()?
+            .ok_or(ShopError::OrderNotFound)?;
+    if status != "READY" {
+        return order::get(conn, order_id, None).await;
+    }
+    let request = ApproveRequest {
+        tid: tid.clone(),
+        partner_order_id: order_id.to_string(),
+        partner_user_id: user_id.to_string(),
+        pg_token: pg_token.to_owned(),
+        subscription,
+    };
+    let (aid, sid, approved_amount) = match gateway.approve(&request).await {
+        Ok(approval) => (Some(approval.aid), approval.sid, approval.amount),
+        Err(GatewayError::Unavailable(cause)) => {
+            tracing::warn!(order_id, %tid, %cause, "approval outcome unknown; looking it up");
+            let state = gateway
+                .lookup(&tid, subscription)
+                .await
+                .map_err(ShopError::Gateway)?;
+            if state.status != "SUCCESS_PAYMENT" {
+                return Err(ShopError::Gateway(GatewayError::Unavailable(format!(
+                    "payment is {}",
+                    state.status
+                ))));
+            }
+            (None, None, state.amount)
+        }
+        Err(error) => return Err(ShopError::Gateway(error)),
+    };
+    if approved_amount != amount {
+        tracing::error!(order_id, %tid, approved_amount, amount, "approved amount differs from the order");
+        return Err(ShopError::Gateway(GatewayError::Mismatch(format!(
+            "approved {approved_amount}, expected {amount}"
+        ))));
+    }
+    conn.transaction(async move |conn| -> Result<(), ShopError> {
+        let marked = diesel::update(
+            payments::table
+                .filter(payments::order_id.eq(order_id))
+                .filter(payments::status.eq("READY")),
+        )
+        .set((
+            payments::status.eq("APPROVED"),
+            payments::aid.eq(aid),
+            payments::sid.eq(sid),
+            payments::approved_at.eq(now),
+            payments::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+        if marked == 0 {
+            return Ok(()); // a concurrent approval got here first
+        }
+        diesel::update(orders::table.find(order_id))
+            .set((
+                orders::status.eq(OrderStatus::Paid.as_str()),
+                orders::paid_at.eq(now),
+                orders::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .await?;
+        let lines: Vec<(i64, i32)> = order_lines::table
+            .filter(order_lines::order_id.eq(order_id))
+            .select((order_lines::item_id, order_lines::quantity))
+            .load(conn)
+            .await?;
+        for (item_id, quantity) in lines {
+            diesel::update(items::table.find(item_id))
+                .set(items::sales_count.eq(items::sales_count + i64::from(quantity)))
+                .execute(conn)
+                .await?;
+        }
+        Ok(())
+    })
+    .await?;
+    order::get(conn, order_id, None).await
+}

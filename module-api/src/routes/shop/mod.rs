@@ -3,4 +3,5 @@
 pub mod cart;
 pub mod catalog;
 pub mod order;
+pub mod payment;
 pub mod review;
