@@ -3,6 +3,7 @@
 use petory_core::calendar::{BusinessCalendar, Tz};
 use petory_core::config::{self, ConfigError};
 use petory_core::db::DatabaseSettings;
+use petory_external_api::payment::kakaopay::KakaoPaySettings;
 use petory_redis::RedisSettings;
 
 #[derive(Debug, Clone)]
@@ -10,6 +11,7 @@ pub struct BatchConfig {
     pub database: DatabaseSettings,
     pub redis: RedisSettings,
     pub timezone: Tz,
+    pub kakaopay: KakaoPaySettings,
 }
 
 impl BatchConfig {
@@ -18,6 +20,7 @@ impl BatchConfig {
             database: DatabaseSettings::from_env()?,
             redis: RedisSettings::from_env()?,
             timezone: config::parsed_or("PETORY_TIMEZONE", BusinessCalendar::DEFAULT_ZONE)?,
+            kakaopay: KakaoPaySettings::from_env()?,
         })
     }
 }

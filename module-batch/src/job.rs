@@ -8,6 +8,7 @@ use petory_core::batch::{self, JobCounts, Trigger};
 use petory_core::calendar::BusinessCalendar;
 use petory_core::db::DbPool;
 use petory_core::ports::Clock;
+use petory_core::shop::payment::PaymentGateway;
 use petory_redis::RedisPool;
 
 use crate::jobs;
@@ -19,6 +20,7 @@ pub struct JobContext {
     pub redis: RedisPool,
     pub clock: Arc<dyn Clock>,
     pub calendar: BusinessCalendar,
+    pub payments: Arc<dyn PaymentGateway>,
 }
 
 /// The business day a run works on and the instant it treats as "now".
@@ -64,10 +66,7 @@ pub fn all_jobs() -> Vec<Arc<dyn Job>> {
     vec![
         Arc::new(jobs::platform::PruneIdempotencyKeys),
         Arc::new(jobs::shop::ExpireUnpaidOrders),
-        // Handlers register here as their capabilities arrive (payment cancels, mails, notifications).
-        Arc::new(jobs::event::RelayEvents {
-            relay: petory_event::Relay::new(petory_event::RetryPolicy::default()),
-        }),
+        Arc::new(jobs::event::RelayEvents),
     ]
 }
 

@@ -10,6 +10,7 @@ use petory_batch::job::{JobContext, RunDate, all_jobs, find_job, run_recorded};
 use petory_core::batch::Trigger;
 use petory_core::calendar::BusinessCalendar;
 use petory_core::ports::SystemClock;
+use petory_external_api::payment::kakaopay::KakaoPay;
 
 #[derive(Debug, Parser)]
 #[command(name = "petory-batch", version, about = "Petory batch jobs")]
@@ -75,6 +76,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         redis: petory_redis::pool(&config.redis)?,
         clock: Arc::new(SystemClock),
         calendar: BusinessCalendar::new(config.timezone),
+        payments: Arc::new(KakaoPay::new(config.kakaopay.clone())),
     };
     match command {
         Command::Run { job, date } => {

@@ -14,6 +14,7 @@ use petory_core::db::{self, PoolSettings};
 use petory_core::platform::idempotency::{self, Claim, Lifetimes, StoredResponse};
 use petory_core::ports::FixedClock;
 use petory_core::testing::TestDatabase;
+use petory_external_api::payment::kakaopay::{KakaoPay, KakaoPaySettings};
 
 const BATCH: &str = env!("CARGO_BIN_EXE_petory-batch");
 
@@ -34,6 +35,13 @@ fn context(database: &TestDatabase) -> JobContext {
         redis: petory_redis::pool(&redis).unwrap(),
         clock: Arc::new(FixedClock::at(now())),
         calendar: BusinessCalendar::default(),
+        payments: Arc::new(KakaoPay::new(KakaoPaySettings {
+            base_url: "http://127.0.0.1:1".into(),
+            secret_key: "none".into(),
+            cid: "TC0ONETIME".into(),
+            subscription_cid: "TCSUBSCRIP".into(),
+            timeout: Duration::from_secs(1),
+        })),
     }
 }
 
@@ -214,6 +222,13 @@ async fn a_given_date_runs_as_of_the_end_of_that_business_day() {
         .unwrap(),
         clock: Arc::new(FixedClock::at(now())),
         calendar: BusinessCalendar::default(),
+        payments: Arc::new(KakaoPay::new(KakaoPaySettings {
+            base_url: "http://127.0.0.1:1".into(),
+            secret_key: "none".into(),
+            cid: "TC0ONETIME".into(),
+            subscription_cid: "TCSUBSCRIP".into(),
+            timeout: Duration::from_secs(1),
+        })),
     };
     let past = RunDate::of(
         &database_less,

@@ -16,7 +16,8 @@ use petory_core::event::{self, OutboxEvent};
 pub trait EventHandler: Send + Sync + 'static {
     /// The event kind this handler takes, e.g. `PAYMENT_CANCEL_REQUESTED`.
     fn kind(&self) -> &'static str;
-    async fn handle(&self, event: &OutboxEvent) -> anyhow::Result<()>;
+    /// `now` is the relay's clock reading, for anything the handler records.
+    async fn handle(&self, event: &OutboxEvent, now: DateTime<Utc>) -> anyhow::Result<()>;
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -96,7 +97,7 @@ impl Relay {
                     let mut counts = RelayCounts::default();
                     for due in &events {
                         let outcome = match self.handlers.get(due.kind.as_str()) {
-                            Some(handler) => handler.handle(due).await,
+                            Some(handler) => handler.handle(due, now).await,
                             None => Err(anyhow::anyhow!("no handler for {}", due.kind)),
                         };
                         match outcome {
@@ -146,5 +147,40 @@ mod tests {
         assert_eq!(after(2), Some(60));
         assert_eq!(after(3), Some(90));
         assert_eq!(after(4), None);
+    }
+}
+
+/// Refunds requested by order cancellations (`PAYMENT_CANCEL_REQUESTED`), through the gateway.
+pub struct CancelPayment {
+    pub gateway: Arc<dyn petory_core::shop::payment::PaymentGateway>,
+    pub db: DbPool,
+}
+
+#[derive(serde::Deserialize)]
+struct CancelRequested {
+    tid: String,
+    amount: i64,
+    subscription: bool,
+}
+
+#[async_trait]
+impl EventHandler for CancelPayment {
+    fn kind(&self) -> &'static str {
+        petory_core::shop::payment::CANCEL_REQUESTED
+    }
+
+    async fn handle(&self, event: &OutboxEvent, now: DateTime<Utc>) -> anyhow::Result<()> {
+        let request: CancelRequested = serde_json::from_value(event.payload.clone())?;
+        let mut conn = self.db.get().await.map_err(DbError::from)?;
+        petory_core::shop::payment::complete_cancel(
+            &mut conn,
+            self.gateway.as_ref(),
+            &request.tid,
+            request.amount,
+            request.subscription,
+            now,
+        )
+        .await?;
+        Ok(())
     }
 }

@@ -25,7 +25,11 @@ impl EventHandler for Counting {
         "MAIL_REQUESTED"
     }
 
-    async fn handle(&self, _event: &OutboxEvent) -> anyhow::Result<()> {
+    async fn handle(
+        &self,
+        _event: &OutboxEvent,
+        _now: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<()> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         if self.fail {
             anyhow::bail!("smtp said 451 try later")

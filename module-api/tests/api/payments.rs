@@ -248,3 +248,87 @@ async fn unpayable_orders_and_an_unreachable_gateway_are_clear_problems() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn cancelling_a_paid_order_refunds_it_through_the_outbox() {
+    use diesel_async::RunQueryDsl as _;
+    let (app, sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
+    let (item, token, address) = shop(&app, 10).await;
+    let order = place(&app, &token, item, address).await;
+    let approve = pay(&app, &token, order).await;
+    app.get(&approve).await;
+
+    let refunded: Value = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/orders/{order}/cancel"),
+            Some(&token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(refunded["status"], "REFUNDED");
+    assert_eq!(stock(&app, item).await, 10);
+    assert!(
+        ledger(&sandbox)
+            .await
+            .iter()
+            .all(|entry| entry["kind"] != "cancel"),
+        "the refund waits for the relay"
+    );
+
+    // The relay (the batch job `relay-events`) carries the refund out at the gateway.
+    let gateway: std::sync::Arc<dyn petory_core::shop::payment::PaymentGateway> =
+        app.state.payments.clone();
+    let relay = petory_event::Relay::new(petory_event::RetryPolicy::default()).with_handler(
+        std::sync::Arc::new(petory_event::CancelPayment {
+            gateway,
+            db: app.state.db.clone(),
+        }),
+    );
+    let now = crate::util::ClockExt::now_utc(&app.clock);
+    assert_eq!(
+        relay
+            .relay_due(&app.state.db, now, 10)
+            .await
+            .unwrap()
+            .delivered,
+        1
+    );
+    let cancels: Vec<Value> = ledger(&sandbox)
+        .await
+        .into_iter()
+        .filter(|entry| entry["kind"] == "cancel")
+        .collect();
+    assert_eq!(cancels.len(), 1);
+    assert_eq!(cancels[0]["amount"], 36000);
+
+    #[derive(diesel::QueryableByName)]
+    struct Status {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        status: String,
+    }
+    let mut conn = app.state.db.get().await.unwrap();
+    let payment: Status = diesel::sql_query(format!(
+        "SELECT status FROM payments WHERE order_id = {order}"
+    ))
+    .get_result(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(payment.status, "CANCELED");
+    drop(conn);
+    assert_problem(
+        app.send(
+            Method::POST,
+            &format!("/api/v1/orders/{order}/cancel"),
+            Some(&token),
+            None,
+        )
+        .await,
+        409,
+        "ORDER_NOT_CANCELABLE",
+    )
+    .await;
+}

@@ -437,25 +437,79 @@ pub async fn list(
         .collect())
 }
 
-/// Cancels an unpaid order and gives its stock back. (Refunds of paid orders go through the
-/// payment gateway.)
-pub async fn cancel_unpaid(
+/// Cancels an order. An unpaid one is `CANCELED`; a paid one (not yet shipped) is `REFUNDED`:
+/// its refund is requested through the outbox in the same transaction, so it is never lost.
+/// Either way the stock goes back on sale.
+pub async fn cancel(
     conn: &mut AsyncPgConnection,
     id: i64,
     owner: Option<UserId>,
     now: DateTime<Utc>,
 ) -> Result<Order, ShopError> {
     conn.transaction(async move |conn| -> Result<Order, ShopError> {
+        // Lock the order so a concurrent approval or cancel waits for us.
+        orders::table
+            .find(id)
+            .select(orders::id)
+            .for_update()
+            .first::<i64>(conn)
+            .await
+            .optional()?;
         let order = get(conn, id, owner).await?;
-        if order.status != OrderStatus::PendingPayment {
-            return Err(ShopError::OrderNotCancelable {
-                status: order.status,
-            });
+        match order.status {
+            OrderStatus::PendingPayment => {
+                release(conn, &[id], now).await?;
+            }
+            OrderStatus::Paid => refund(conn, &order, now).await?,
+            status => return Err(ShopError::OrderNotCancelable { status }),
         }
-        release(conn, &[id], now).await?;
         load(conn, id).await
     })
     .await
+}
+
+async fn refund(
+    conn: &mut AsyncPgConnection,
+    order: &Order,
+    now: DateTime<Utc>,
+) -> Result<(), ShopError> {
+    use crate::schema::payments;
+    let (tid, amount, subscription): (String, i64, bool) = diesel::update(
+        payments::table
+            .filter(payments::order_id.eq(order.id))
+            .filter(payments::status.eq("APPROVED")),
+    )
+    .set((
+        payments::status.eq("CANCEL_REQUESTED"),
+        payments::updated_at.eq(now),
+    ))
+    .returning((payments::tid, payments::amount, payments::is_subscription))
+    .get_result(conn)
+    .await?;
+    diesel::update(orders::table.find(order.id))
+        .set((
+            orders::status.eq(OrderStatus::Refunded.as_str()),
+            orders::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    for line in &order.lines {
+        diesel::update(items::table.find(line.item_id))
+            .set((
+                items::stock.eq(items::stock + line.quantity),
+                items::sales_count.eq(items::sales_count - i64::from(line.quantity)),
+            ))
+            .execute(conn)
+            .await?;
+    }
+    crate::event::record(
+        conn,
+        super::payment::CANCEL_REQUESTED,
+        serde_json::json!({"order_id": order.id, "tid": tid, "amount": amount, "subscription": subscription}),
+        now,
+    )
+    .await?;
+    Ok(())
 }
 
 /// Moves orders still unpaid to `CANCELED` and returns their stock, in one statement.

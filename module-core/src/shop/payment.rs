@@ -269,3 +269,40 @@ pub async fn approve(
     .await?;
     order::get(conn, order_id, None).await
 }
+
+/// Outbox event asking the gateway to cancel (refund) an approved payment.
+pub const CANCEL_REQUESTED: &str = "PAYMENT_CANCEL_REQUESTED";
+
+/// Carries out a requested refund at the gateway, idempotently: a payment the gateway already
+/// shows as cancelled is not cancelled again.
+pub async fn complete_cancel(
+    conn: &mut AsyncPgConnection,
+    gateway: &dyn PaymentGateway,
+    tid: &str,
+    amount: i64,
+    subscription: bool,
+    now: DateTime<Utc>,
+) -> Result<(), ShopError> {
+    let state = gateway
+        .lookup(tid, subscription)
+        .await
+        .map_err(ShopError::Gateway)?;
+    if state.status != "CANCEL_PAYMENT" {
+        gateway
+            .cancel(tid, amount, subscription)
+            .await
+            .map_err(ShopError::Gateway)?;
+    }
+    diesel::update(
+        payments::table
+            .filter(payments::tid.eq(tid))
+            .filter(payments::status.eq("CANCEL_REQUESTED")),
+    )
+    .set((
+        payments::status.eq("CANCELED"),
+        payments::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .await?;
+    Ok(())
+}

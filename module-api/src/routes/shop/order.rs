@@ -202,7 +202,8 @@ pub async fn get_order(
     ))
 }
 
-/// Cancel an order that is not paid yet; its stock goes back on sale.
+/// Cancel my order: an unpaid one is `CANCELED`; a paid, unshipped one is `REFUNDED` and its
+/// payment cancelled at the gateway (asynchronously, retried until done). Stock goes back on sale.
 #[utoipa::path(post, path = "/orders/{id}/cancel", tag = "shop", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, description = "Cancelled", body = OrderResponse),
@@ -217,7 +218,7 @@ pub async fn cancel_order(
 ) -> ApiResult<Json<OrderResponse>> {
     let mut conn = state.db().await?;
     Ok(Json(
-        order::cancel_unpaid(&mut conn, id, owner_scope(&user), state.clock.now())
+        order::cancel(&mut conn, id, owner_scope(&user), state.clock.now())
             .await?
             .into(),
     ))
