@@ -332,3 +332,55 @@ async fn cancelling_a_paid_order_refunds_it_through_the_outbox() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn an_order_that_expired_while_the_buyer_was_at_kakaopay_is_refunded_not_resurrected() {
+    let (app, _sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
+    let (item, token, address) = shop(&app, 10).await;
+    let order = place(&app, &token, item, address).await;
+    let approve = pay(&app, &token, order).await;
+    // The buyer dawdles; the expiry job releases the stock.
+    app.clock.advance(chrono::TimeDelta::minutes(31));
+    let mut conn = app.state.db.get().await.unwrap();
+    let now = crate::util::ClockExt::now_utc(&app.clock);
+    assert_eq!(
+        petory_core::shop::order::expire_unpaid(&mut conn, now, 10)
+            .await
+            .unwrap(),
+        1
+    );
+    drop(conn);
+
+    assert_problem(app.get(&approve).await, 409, "ORDER_NOT_PAYABLE").await;
+    let (token, _) = app.login("buyer@example.com", crate::util::PASSWORD).await;
+    let status: Value = app
+        .send(
+            Method::GET,
+            &format!("/api/v1/orders/{order}"),
+            Some(&token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["status"], "CANCELED");
+    assert_eq!(stock(&app, item).await, 10, "no stock was taken twice");
+    let gateway: std::sync::Arc<dyn petory_core::shop::payment::PaymentGateway> =
+        app.state.payments.clone();
+    let relay = petory_event::Relay::new(petory_event::RetryPolicy::default()).with_handler(
+        std::sync::Arc::new(petory_event::CancelPayment {
+            gateway,
+            db: app.state.db.clone(),
+        }),
+    );
+    assert_eq!(
+        relay
+            .relay_due(&app.state.db, now, 10)
+            .await
+            .unwrap()
+            .delivered,
+        1,
+        "the approved money goes back"
+    );
+}

@@ -227,7 +227,8 @@ pub async fn approve(
             "approved {approved_amount}, expected {amount}"
         ))));
     }
-    conn.transaction(async move |conn| -> Result<(), ShopError> {
+    let tid_for_refund = tid.clone();
+    let outcome = conn.transaction(async move |conn| -> Result<Option<OrderStatus>, ShopError> {
         let marked = diesel::update(
             payments::table
                 .filter(payments::order_id.eq(order_id))
@@ -243,16 +244,31 @@ pub async fn approve(
         .execute(conn)
         .await?;
         if marked == 0 {
-            return Ok(()); // a concurrent approval got here first
+            return Ok(None); // a concurrent approval got here first
         }
-        diesel::update(orders::table.find(order_id))
-            .set((
-                orders::status.eq(OrderStatus::Paid.as_str()),
-                orders::paid_at.eq(now),
-                orders::updated_at.eq(now),
-            ))
-            .execute(conn)
+        let paid = diesel::update(
+            orders::table.find(order_id).filter(orders::status.eq(OrderStatus::PendingPayment.as_str())),
+        )
+        .set((orders::status.eq(OrderStatus::Paid.as_str()), orders::paid_at.eq(now), orders::updated_at.eq(now)))
+        .execute(conn)
+        .await?;
+        if paid == 0 {
+            // The order was cancelled (or expired, its stock released) while the buyer was at
+            // the gateway: give the money back rather than resurrect the order.
+            let status: String = orders::table.find(order_id).select(orders::status).first(conn).await?;
+            diesel::update(payments::table.filter(payments::order_id.eq(order_id)))
+                .set(payments::status.eq("CANCEL_REQUESTED"))
+                .execute(conn)
+                .await?;
+            crate::event::record(
+                conn,
+                CANCEL_REQUESTED,
+                serde_json::json!({"order_id": order_id, "tid": tid_for_refund, "amount": amount, "subscription": subscription}),
+                now,
+            )
             .await?;
+            return Ok(Some(OrderStatus::parse(&status).unwrap_or(OrderStatus::Canceled)));
+        }
         let lines: Vec<(i64, i32)> = order_lines::table
             .filter(order_lines::order_id.eq(order_id))
             .select((order_lines::item_id, order_lines::quantity))
@@ -264,9 +280,12 @@ pub async fn approve(
                 .execute(conn)
                 .await?;
         }
-        Ok(())
+        Ok(None)
     })
     .await?;
+    if let Some(status) = outcome {
+        return Err(ShopError::OrderNotPayable { status });
+    }
     order::get(conn, order_id, None).await
 }
 
