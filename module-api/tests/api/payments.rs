@@ -70,6 +70,17 @@ async fn ledger(sandbox: &KakaoPaySandbox) -> Vec<Value> {
         .unwrap()
 }
 
+/// The relay as the batch job `relay-events` runs it, for refunds.
+fn refund_relay(app: &TestApp) -> petory_event::Relay {
+    let gateway = app.state.payments.clone();
+    petory_event::Relay::new(petory_event::RetryPolicy::default()).with_handler(
+        std::sync::Arc::new(petory_event::CancelPayment {
+            gateway,
+            db: app.state.db.clone(),
+        }),
+    )
+}
+
 async fn place(app: &TestApp, token: &str, item: i64, address: i64) -> i64 {
     let order: Value = app
         .post_json("/api/v1/orders", Some(token), order_body(item, 2, address))
@@ -280,14 +291,7 @@ async fn cancelling_a_paid_order_refunds_it_through_the_outbox() {
     );
 
     // The relay (the batch job `relay-events`) carries the refund out at the gateway.
-    let gateway: std::sync::Arc<dyn petory_core::shop::payment::PaymentGateway> =
-        app.state.payments.clone();
-    let relay = petory_event::Relay::new(petory_event::RetryPolicy::default()).with_handler(
-        std::sync::Arc::new(petory_event::CancelPayment {
-            gateway,
-            db: app.state.db.clone(),
-        }),
-    );
+    let relay = refund_relay(&app);
     let now = crate::util::ClockExt::now_utc(&app.clock);
     assert_eq!(
         relay
@@ -366,14 +370,7 @@ async fn an_order_that_expired_while_the_buyer_was_at_kakaopay_is_refunded_not_r
         .unwrap();
     assert_eq!(status["status"], "CANCELED");
     assert_eq!(stock(&app, item).await, 10, "no stock was taken twice");
-    let gateway: std::sync::Arc<dyn petory_core::shop::payment::PaymentGateway> =
-        app.state.payments.clone();
-    let relay = petory_event::Relay::new(petory_event::RetryPolicy::default()).with_handler(
-        std::sync::Arc::new(petory_event::CancelPayment {
-            gateway,
-            db: app.state.db.clone(),
-        }),
-    );
+    let relay = refund_relay(&app);
     assert_eq!(
         relay
             .relay_due(&app.state.db, now, 10)
