@@ -70,6 +70,24 @@ pub enum GatewayError {
     Mismatch(String),
 }
 
+/// A recurring charge on a subscription's `sid` (no buyer interaction).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChargeRequest {
+    pub sid: String,
+    pub partner_order_id: String,
+    pub partner_user_id: String,
+    pub item_name: String,
+    pub quantity: i64,
+    pub total_amount: i64,
+}
+
+/// What the gateway says about a subscription id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionState {
+    pub active: bool,
+    pub last_approved_at: Option<DateTime<Utc>>,
+}
+
 #[async_trait]
 pub trait PaymentGateway: Send + Sync + 'static {
     async fn ready(&self, request: &ReadyRequest) -> Result<Ready, GatewayError>;
@@ -81,6 +99,11 @@ pub trait PaymentGateway: Send + Sync + 'static {
         subscription: bool,
     ) -> Result<PaymentState, GatewayError>;
     async fn lookup(&self, tid: &str, subscription: bool) -> Result<PaymentState, GatewayError>;
+    /// Charges a subscription again with its `sid`.
+    async fn charge_subscription(&self, request: &ChargeRequest) -> Result<Approval, GatewayError>;
+    /// Stops a subscription at the gateway; later charges on its `sid` are refused.
+    async fn inactivate_subscription(&self, sid: &str) -> Result<(), GatewayError>;
+    async fn subscription_status(&self, sid: &str) -> Result<SubscriptionState, GatewayError>;
 }
 
 use diesel::prelude::*;

@@ -8,7 +8,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use petory_core::config::{self, ConfigError};
 use petory_core::shop::payment::{
-    Approval, ApproveRequest, GatewayError, PaymentGateway, PaymentState, Ready, ReadyRequest,
+    Approval, ApproveRequest, ChargeRequest, GatewayError, PaymentGateway, PaymentState, Ready,
+    ReadyRequest, SubscriptionState,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -174,6 +175,36 @@ struct OrderAnswer {
     amount: Option<Amount>,
 }
 
+#[derive(Serialize)]
+struct ChargeBody<'a> {
+    cid: &'a str,
+    sid: &'a str,
+    partner_order_id: &'a str,
+    partner_user_id: &'a str,
+    item_name: &'a str,
+    quantity: i64,
+    total_amount: i64,
+    tax_free_amount: i64,
+}
+
+#[derive(Serialize)]
+struct SidBody<'a> {
+    cid: &'a str,
+    sid: &'a str,
+}
+
+#[derive(Deserialize)]
+struct InactiveAnswer {
+    sid: String,
+    status: String,
+}
+
+#[derive(Deserialize)]
+struct StatusAnswer {
+    available: bool,
+    last_approved_at: Option<String>,
+}
+
 /// KakaoPay's times are local (KST) without an offset, e.g. `2026-11-23T10:00:00`.
 fn kakao_time(value: &str) -> Option<DateTime<Utc>> {
     let local = NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S").ok()?;
@@ -219,20 +250,7 @@ impl PaymentGateway for KakaoPay {
                 },
             )
             .await?;
-        if answer.tid != request.tid || answer.partner_order_id != request.partner_order_id {
-            return Err(GatewayError::Mismatch(format!(
-                "approved tid {} for order {}, asked tid {} for order {}",
-                answer.tid, answer.partner_order_id, request.tid, request.partner_order_id
-            )));
-        }
-        Ok(Approval {
-            tid: answer.tid,
-            aid: answer.aid,
-            partner_order_id: answer.partner_order_id,
-            amount: answer.amount.total,
-            sid: answer.sid,
-            approved_at: answer.approved_at.as_deref().and_then(kakao_time),
-        })
+        Self::checked(answer, &request.partner_order_id, Some(&request.tid))
     }
 
     async fn cancel(
@@ -265,6 +283,66 @@ impl PaymentGateway for KakaoPay {
         })
     }
 
+    async fn charge_subscription(&self, request: &ChargeRequest) -> Result<Approval, GatewayError> {
+        let answer: ApproveAnswer = self
+            .call(
+                "subscription",
+                &ChargeBody {
+                    cid: &self.settings.subscription_cid,
+                    sid: &request.sid,
+                    partner_order_id: &request.partner_order_id,
+                    partner_user_id: &request.partner_user_id,
+                    item_name: &request.item_name,
+                    quantity: request.quantity,
+                    total_amount: request.total_amount,
+                    tax_free_amount: 0,
+                },
+            )
+            .await?;
+        if answer.amount.total != request.total_amount {
+            return Err(GatewayError::Mismatch(format!(
+                "charged {}, asked {}",
+                answer.amount.total, request.total_amount
+            )));
+        }
+        Self::checked(answer, &request.partner_order_id, None)
+    }
+
+    async fn inactivate_subscription(&self, sid: &str) -> Result<(), GatewayError> {
+        let answer: InactiveAnswer = self
+            .call(
+                "manage/subscription/inactive",
+                &SidBody {
+                    cid: &self.settings.subscription_cid,
+                    sid,
+                },
+            )
+            .await?;
+        if answer.sid != sid || answer.status != "INACTIVE" {
+            return Err(GatewayError::Mismatch(format!(
+                "sid {} is {}",
+                answer.sid, answer.status
+            )));
+        }
+        Ok(())
+    }
+
+    async fn subscription_status(&self, sid: &str) -> Result<SubscriptionState, GatewayError> {
+        let answer: StatusAnswer = self
+            .call(
+                "manage/subscription/status",
+                &SidBody {
+                    cid: &self.settings.subscription_cid,
+                    sid,
+                },
+            )
+            .await?;
+        Ok(SubscriptionState {
+            active: answer.available,
+            last_approved_at: answer.last_approved_at.as_deref().and_then(kakao_time),
+        })
+    }
+
     async fn lookup(&self, tid: &str, subscription: bool) -> Result<PaymentState, GatewayError> {
         let answer: OrderAnswer = self
             .call(
@@ -285,6 +363,31 @@ impl PaymentGateway for KakaoPay {
             tid: answer.tid,
             status: answer.status,
             amount: answer.amount.map_or(0, |a| a.total),
+        })
+    }
+}
+
+impl KakaoPay {
+    fn checked(
+        answer: ApproveAnswer,
+        partner_order_id: &str,
+        expected_tid: Option<&str>,
+    ) -> Result<Approval, GatewayError> {
+        if answer.partner_order_id != partner_order_id
+            || expected_tid.is_some_and(|tid| tid != answer.tid)
+        {
+            return Err(GatewayError::Mismatch(format!(
+                "answer for tid {} / order {}, asked order {partner_order_id}",
+                answer.tid, answer.partner_order_id
+            )));
+        }
+        Ok(Approval {
+            tid: answer.tid,
+            aid: answer.aid,
+            partner_order_id: answer.partner_order_id,
+            amount: answer.amount.total,
+            sid: answer.sid,
+            approved_at: answer.approved_at.as_deref().and_then(kakao_time),
         })
     }
 }

@@ -74,9 +74,19 @@ struct Payment {
     created_at: chrono::DateTime<Utc>,
 }
 
+#[derive(Debug, Clone)]
+struct Subscription {
+    partner_user_id: String,
+    active: bool,
+    item_name: String,
+    created_at: chrono::DateTime<Utc>,
+    last_approved_at: chrono::DateTime<Utc>,
+}
+
 #[derive(Default)]
 struct Books {
     payments: HashMap<String, Payment>,
+    subscriptions: HashMap<String, Subscription>,
     ledger: Vec<LedgerEntry>,
     misbehaviours: VecDeque<Misbehaviour>,
 }
@@ -260,6 +270,18 @@ async fn approve(
             payment.sid = Some(format!("S{}", uuid::Uuid::new_v4().simple()));
         }
         let payment = payment.clone();
+        if let Some(sid) = &payment.sid {
+            books.subscriptions.insert(
+                sid.clone(),
+                Subscription {
+                    partner_user_id: payment.partner_user_id.clone(),
+                    active: true,
+                    item_name: payment.item_name.clone(),
+                    created_at: Utc::now(),
+                    last_approved_at: Utc::now(),
+                },
+            );
+        }
         books.ledger.push(LedgerEntry {
             kind: "approve".into(),
             tid: body.tid.clone(),
@@ -335,6 +357,124 @@ async fn order(
     .await
 }
 
+#[derive(Deserialize)]
+struct ChargeBody {
+    cid: String,
+    sid: String,
+    partner_order_id: String,
+    partner_user_id: String,
+    item_name: String,
+    total_amount: i64,
+}
+
+/// A recurring charge with a subscription's `sid`.
+async fn subscription(
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+    Json(body): Json<ChargeBody>,
+) -> Response {
+    answer(&sandbox, &headers, |books| {
+        let Some(subscription) = books.subscriptions.get_mut(&body.sid) else {
+            return kakao_error(StatusCode::BAD_REQUEST, -797, "invalid sid");
+        };
+        if !subscription.active {
+            return kakao_error(StatusCode::BAD_REQUEST, -798, "inactive sid");
+        }
+        if subscription.partner_user_id != body.partner_user_id {
+            return kakao_error(StatusCode::BAD_REQUEST, -701, "partner information mismatch");
+        }
+        subscription.last_approved_at = Utc::now();
+        let tid = format!("T{}", uuid::Uuid::new_v4().simple());
+        books.ledger.push(LedgerEntry {
+            kind: "subscription".into(),
+            tid: tid.clone(),
+            sid: Some(body.sid.clone()),
+            partner_order_id: body.partner_order_id.clone(),
+            amount: body.total_amount,
+            at: Utc::now(),
+        });
+        books.payments.insert(
+            tid.clone(),
+            Payment {
+                cid: body.cid.clone(),
+                partner_order_id: body.partner_order_id.clone(),
+                partner_user_id: body.partner_user_id.clone(),
+                item_name: body.item_name.clone(),
+                amount: body.total_amount,
+                approval_url: String::new(),
+                status: "SUCCESS_PAYMENT",
+                pg_token: String::new(),
+                aid: Some(format!("A{}", uuid::Uuid::new_v4().simple())),
+                sid: Some(body.sid.clone()),
+                created_at: Utc::now(),
+            },
+        );
+        Json(json!({
+            "aid": format!("A{}", uuid::Uuid::new_v4().simple()), "tid": tid, "cid": body.cid, "sid": body.sid,
+            "partner_order_id": body.partner_order_id, "partner_user_id": body.partner_user_id,
+            "payment_method_type": "CARD", "item_name": body.item_name, "quantity": 1,
+            "amount": {"total": body.total_amount, "tax_free": 0, "vat": body.total_amount / 11, "point": 0, "discount": 0},
+            "created_at": kakao_now(), "approved_at": kakao_now(),
+        }))
+        .into_response()
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct SidBody {
+    cid: String,
+    sid: String,
+}
+
+async fn inactive(
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+    Json(body): Json<SidBody>,
+) -> Response {
+    answer(&sandbox, &headers, |books| {
+        let Some(subscription) = books.subscriptions.get_mut(&body.sid) else {
+            return kakao_error(StatusCode::BAD_REQUEST, -797, "invalid sid");
+        };
+        subscription.active = false;
+        let created_at = subscription.created_at;
+        books.ledger.push(LedgerEntry {
+            kind: "inactive".into(),
+            tid: String::new(),
+            sid: Some(body.sid.clone()),
+            partner_order_id: String::new(),
+            amount: 0,
+            at: Utc::now(),
+        });
+        Json(json!({
+            "cid": body.cid, "sid": body.sid, "status": "INACTIVE",
+            "created_at": (created_at + TimeDelta::hours(9)).format("%Y-%m-%dT%H:%M:%S").to_string(),
+            "inactivated_at": kakao_now(),
+        }))
+        .into_response()
+    })
+    .await
+}
+
+async fn subscription_status(
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+    Json(body): Json<SidBody>,
+) -> Response {
+    answer(&sandbox, &headers, |books| match books.subscriptions.get(&body.sid) {
+        None => kakao_error(StatusCode::BAD_REQUEST, -797, "invalid sid"),
+        Some(subscription) => Json(json!({
+            "available": subscription.active, "cid": body.cid, "sid": body.sid,
+            "status": if subscription.active { "ACTIVE" } else { "INACTIVE" },
+            "payment_method_type": "CARD", "item_name": subscription.item_name,
+            "created_at": (subscription.created_at + TimeDelta::hours(9)).format("%Y-%m-%dT%H:%M:%S").to_string(),
+            "last_approved_at": (subscription.last_approved_at + TimeDelta::hours(9)).format("%Y-%m-%dT%H:%M:%S").to_string(),
+        }))
+        .into_response(),
+    })
+    .await
+}
+
 async fn ledger(State(sandbox): State<Sandbox>) -> Json<Vec<LedgerEntry>> {
     Json(sandbox.books().ledger.clone())
 }
@@ -377,6 +517,15 @@ impl KakaoPaySandbox {
             .route("/online/v1/payment/approve", post(approve))
             .route("/online/v1/payment/cancel", post(cancel))
             .route("/online/v1/payment/order", post(order))
+            .route("/online/v1/payment/subscription", post(subscription))
+            .route(
+                "/online/v1/payment/manage/subscription/inactive",
+                post(inactive),
+            )
+            .route(
+                "/online/v1/payment/manage/subscription/status",
+                post(subscription_status),
+            )
             .route("/__sandbox/approve/{tid}", get(approval_page))
             .route("/__sandbox/ledger", get(ledger))
             .route("/__sandbox/misbehave", post(misbehave))
