@@ -413,6 +413,9 @@ impl From<petory_core::shop::ShopError> for ApiError {
                     "the payment gateway's answer did not match the order",
                 )
             }
+            E::SubscriptionNotFound => {
+                Self::not_found("SUBSCRIPTION_NOT_FOUND", "no such subscription")
+            }
             E::Database(error) => error.into(),
         }
     }

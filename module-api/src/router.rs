@@ -33,7 +33,7 @@ pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
 /// Routes under `/api/v1`, with their documentation.
 fn api_v1() -> OpenApiRouter<AppState> {
     use routes::identity::{address, admin, auth, me, oauth};
-    use routes::shop::{cart, catalog, order, payment, review};
+    use routes::shop::{cart, catalog, order, payment, review, subscription};
     OpenApiRouter::new()
         .routes(routes!(auth::signup))
         .routes(routes!(auth::login))
@@ -74,6 +74,8 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(payment::kakaopay_approve))
         .routes(routes!(payment::kakaopay_cancel))
         .routes(routes!(payment::kakaopay_fail))
+        .routes(routes!(subscription::list_subscriptions))
+        .routes(routes!(subscription::get_subscription))
         .routes(routes!(review::list_reviews, review::create_review))
         .routes(routes!(review::update_review, review::delete_review))
 }

@@ -187,6 +187,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    subscriptions (id) {
+        id -> Int8,
+        user_id -> Int8,
+        item_id -> Int8,
+        first_order_id -> Int8,
+        quantity -> Int4,
+        period_days -> Int2,
+        status -> Text,
+        sid -> Text,
+        anchor_date -> Date,
+        next_billing_date -> Date,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        canceled_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(subscriptions -> items (item_id));
 diesel::joinable!(payments -> orders (order_id));
 diesel::joinable!(order_lines -> orders (order_id));
 diesel::joinable!(order_lines -> items (item_id));
@@ -202,6 +221,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     order_lines,
     item_reviews,
     payments,
+    subscriptions,
     users,
     user_addresses
 );

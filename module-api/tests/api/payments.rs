@@ -381,3 +381,66 @@ async fn an_order_that_expired_while_the_buyer_was_at_kakaopay_is_refunded_not_r
         "the approved money goes back"
     );
 }
+
+#[tokio::test]
+async fn a_subscription_orders_first_approval_creates_its_subscription() {
+    let (app, sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
+    let (item, token, address) = shop(&app, 10).await;
+    let body = json!({"items": [{"item_id": item, "quantity": 1, "subscription_period_days": 30}], "address_id": address});
+    let order: Value = app
+        .post_json("/api/v1/orders", Some(&token), body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let approve = pay(&app, &token, order["id"].as_i64().unwrap()).await;
+    assert_eq!(
+        app.get(&approve).await.json::<Value>().await.unwrap()["status"],
+        "PAID"
+    );
+
+    let subscriptions: Value = app
+        .send(Method::GET, "/api/v1/subscriptions", Some(&token), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let subscription = &subscriptions[0];
+    assert_eq!(
+        (
+            subscription["status"].as_str(),
+            subscription["period_days"].as_i64()
+        ),
+        (Some("ACTIVE"), Some(30))
+    );
+    // Paid at 10:00 in Seoul on 2026-11-23: the next cycle is 30 days later.
+    assert_eq!(
+        (
+            subscription["anchor_date"].as_str(),
+            subscription["next_billing_date"].as_str()
+        ),
+        (Some("2026-11-23"), Some("2026-12-23"))
+    );
+    assert_eq!(subscription["first_order_id"], order["id"]);
+    assert!(
+        ledger(&sandbox)
+            .await
+            .iter()
+            .any(|entry| entry["kind"] == "approve" && entry["sid"].is_string())
+    );
+
+    let path = format!("/api/v1/subscriptions/{}", subscription["id"]);
+    assert_eq!(
+        app.send(Method::GET, &path, Some(&token), None)
+            .await
+            .status(),
+        200
+    );
+    let (_, stranger) = app.user("stranger@example.com").await;
+    assert_problem(
+        app.send(Method::GET, &path, Some(&stranger), None).await,
+        404,
+        "SUBSCRIPTION_NOT_FOUND",
+    )
+    .await;
+}

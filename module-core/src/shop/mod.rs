@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod order;
 pub mod payment;
 pub mod review;
+pub mod subscription;
 
 use crate::db::DbError;
 
@@ -41,6 +42,8 @@ pub enum ShopError {
     OrderNotPayable { status: order::OrderStatus },
     #[error(transparent)]
     Gateway(payment::GatewayError),
+    #[error("no such subscription")]
+    SubscriptionNotFound,
     #[error("ordering needs a phone number and a delivery address")]
     ProfileIncomplete,
     #[error("no such delivery address")]

@@ -52,6 +52,8 @@ pub struct Approval {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentState {
     pub tid: String,
+    /// A subscription payment's subscription id.
+    pub sid: Option<String>,
     /// The gateway's own status, e.g. `READY`, `SUCCESS_PAYMENT`, `CANCEL_PAYMENT`, `FAIL_PAYMENT`.
     pub status: String,
     pub amount: i64,
@@ -197,6 +199,7 @@ pub async fn start(
 pub async fn approve(
     conn: &mut AsyncPgConnection,
     gateway: &dyn PaymentGateway,
+    calendar: &crate::calendar::BusinessCalendar,
     order_id: i64,
     pg_token: &str,
     now: DateTime<Utc>,
@@ -240,7 +243,7 @@ pub async fn approve(
                     state.status
                 ))));
             }
-            (None, None, state.amount)
+            (None, state.sid, state.amount)
         }
         Err(error) => return Err(ShopError::Gateway(error)),
     };
@@ -251,6 +254,7 @@ pub async fn approve(
         ))));
     }
     let tid_for_refund = tid.clone();
+    let paid_on = calendar.day_of(now);
     let outcome = conn.transaction(async move |conn| -> Result<Option<OrderStatus>, ShopError> {
         let marked = diesel::update(
             payments::table
@@ -260,7 +264,7 @@ pub async fn approve(
         .set((
             payments::status.eq("APPROVED"),
             payments::aid.eq(aid),
-            payments::sid.eq(sid),
+            payments::sid.eq(sid.as_deref()),
             payments::approved_at.eq(now),
             payments::updated_at.eq(now),
         ))
@@ -291,6 +295,9 @@ pub async fn approve(
             )
             .await?;
             return Ok(Some(OrderStatus::parse(&status).unwrap_or(OrderStatus::Canceled)));
+        }
+        if let Some(sid) = &sid {
+            super::subscription::create_for_order(conn, order_id, user_id, sid, paid_on, now).await?;
         }
         let lines: Vec<(i64, i32)> = order_lines::table
             .filter(order_lines::order_id.eq(order_id))

@@ -172,6 +172,8 @@ struct OrderBody<'a> {
 struct OrderAnswer {
     tid: String,
     status: String,
+    #[serde(default)]
+    sid: Option<String>,
     amount: Option<Amount>,
 }
 
@@ -278,6 +280,7 @@ impl PaymentGateway for KakaoPay {
         }
         Ok(PaymentState {
             tid: answer.tid,
+            sid: answer.sid,
             status: answer.status,
             amount: answer.amount.map_or(amount, |a| a.total),
         })
@@ -361,6 +364,7 @@ impl PaymentGateway for KakaoPay {
         }
         Ok(PaymentState {
             tid: answer.tid,
+            sid: answer.sid,
             status: answer.status,
             amount: answer.amount.map_or(0, |a| a.total),
         })

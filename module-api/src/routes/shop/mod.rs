@@ -5,3 +5,4 @@ pub mod catalog;
 pub mod order;
 pub mod payment;
 pub mod review;
+pub mod subscription;

@@ -88,6 +88,7 @@ pub async fn kakaopay_approve(
     let order = payment::approve(
         &mut conn,
         state.payments.as_ref(),
+        &state.calendar,
         query.order_id,
         &query.pg_token,
         state.clock.now(),
