@@ -425,4 +425,79 @@ mod tests {
             "2016-11-15T12:20:47+00:00"
         );
     }
+
+    // Answers in the real API's documented shape, with fields the adapter does not read kept in.
+    #[test]
+    fn recorded_answers_of_every_endpoint_parse() {
+        let ready: ReadyAnswer = serde_json::from_str(r#"{"tid":"T1234567890123456789",
+            "next_redirect_app_url":"https://online-pay.kakao.com/mockup/v1/abc/aInfo",
+            "next_redirect_mobile_url":"https://online-pay.kakao.com/mockup/v1/abc/mInfo",
+            "next_redirect_pc_url":"https://online-pay.kakao.com/mockup/v1/abc/info",
+            "android_app_scheme":"kakaotalk://kakaopay/pg?url=x","ios_app_scheme":"kakaotalk://kakaopay/pg?url=x",
+            "created_at":"2016-11-15T21:18:22"}"#).unwrap();
+        assert_eq!(
+            ready.next_redirect_pc_url,
+            "https://online-pay.kakao.com/mockup/v1/abc/info"
+        );
+
+        let cancel: OrderAnswer = serde_json::from_str(r#"{"aid":"A1","tid":"T1","cid":"TC0ONETIME","status":"CANCEL_PAYMENT",
+            "partner_order_id":"1","partner_user_id":"7","payment_method_type":"MONEY",
+            "amount":{"total":2200,"tax_free":0,"vat":200,"point":0,"discount":0,"green_deposit":0},
+            "approved_cancel_amount":{"total":2200,"tax_free":0,"vat":200,"point":0,"discount":0,"green_deposit":0},
+            "canceled_amount":{"total":2200,"tax_free":0,"vat":200,"point":0,"discount":0,"green_deposit":0},
+            "cancel_available_amount":{"total":0,"tax_free":0,"vat":0,"point":0,"discount":0,"green_deposit":0},
+            "item_name":"초코파이","quantity":1,"created_at":"2016-11-15T21:18:22","approved_at":"2016-11-15T21:20:47",
+            "canceled_at":"2016-11-15T21:30:00"}"#).unwrap();
+        assert_eq!(
+            (cancel.status.as_str(), cancel.amount.map(|a| a.total)),
+            ("CANCEL_PAYMENT", Some(2200))
+        );
+
+        let order: OrderAnswer = serde_json::from_str(r#"{"tid":"T1","cid":"TCSUBSCRIP","status":"SUCCESS_PAYMENT",
+            "partner_order_id":"1","partner_user_id":"7","payment_method_type":"CARD","sid":"S1",
+            "amount":{"total":2200,"tax_free":0,"vat":200,"point":0,"discount":0,"green_deposit":0},
+            "canceled_amount":{"total":0},"cancel_available_amount":{"total":2200},"item_name":"초코파이","item_code":"",
+            "quantity":1,"created_at":"2016-11-15T21:18:22","approved_at":"2016-11-15T21:20:47",
+            "selected_card_info":{"card_bin":"123456","install_month":0,"card_corp_name":"신한카드","interest_free_install":"N"},
+            "payment_action_details":[{"aid":"A1","payment_action_type":"PAYMENT","payment_method_type":"CARD","amount":2200,
+              "point_amount":0,"discount_amount":0,"green_deposit":0,"approved_at":"2016-11-15T21:20:47"}]}"#).unwrap();
+        assert_eq!(
+            (order.status.as_str(), order.sid.as_deref()),
+            ("SUCCESS_PAYMENT", Some("S1"))
+        );
+
+        let charge: ApproveAnswer = serde_json::from_str(r#"{"aid":"A2","tid":"T2","cid":"TCSUBSCRIP","sid":"S1",
+            "partner_order_id":"2","partner_user_id":"7","payment_method_type":"CARD","item_name":"초코파이","quantity":1,
+            "amount":{"total":2200,"tax_free":0,"vat":200,"point":0,"discount":0,"green_deposit":0},
+            "card_info":{"interest_free_install":"N","bin":"123456","card_type":"신용","card_mid":"123","approved_id":"1",
+              "install_month":"00","installment_type":"","kakaopay_purchase_corp":"신한카드","kakaopay_purchase_corp_code":"104",
+              "kakaopay_issuer_corp":"신한카드","kakaopay_issuer_corp_code":"104"},
+            "created_at":"2016-11-15T21:18:22","approved_at":"2016-11-15T21:20:47"}"#).unwrap();
+        assert_eq!(
+            (charge.amount.total, charge.sid.as_deref()),
+            (2200, Some("S1"))
+        );
+
+        let status: StatusAnswer = serde_json::from_str(
+            r#"{"available":true,"cid":"TCSUBSCRIP","sid":"S1","status":"ACTIVE",
+            "payment_method_type":"CARD","item_name":"초코파이","created_at":"2016-11-15T21:18:22",
+            "last_approved_at":"2016-12-15T21:18:22"}"#,
+        )
+        .unwrap();
+        assert!(status.available && status.last_approved_at.is_some());
+
+        let inactive: InactiveAnswer = serde_json::from_str(r#"{"cid":"TCSUBSCRIP","sid":"S1","status":"INACTIVE",
+            "created_at":"2016-11-15T21:18:22","last_approved_at":"2016-12-15T21:18:22","inactivated_at":"2016-12-20T10:00:00"}"#).unwrap();
+        assert_eq!(
+            (inactive.sid.as_str(), inactive.status.as_str()),
+            ("S1", "INACTIVE")
+        );
+
+        let error: KakaoError = serde_json::from_str(r#"{"error_code":-780,"error_message":"approval failure!",
+            "extras":{"method_result_code":"USER_LOCKED","method_result_message":"진행중인 거래가 있습니다."}}"#).unwrap();
+        assert_eq!(
+            (error.error_code, error.error_message.as_str()),
+            (-780, "approval failure!")
+        );
+    }
 }
