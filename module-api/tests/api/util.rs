@@ -140,9 +140,10 @@ impl TestAppBuilder {
             bind: "127.0.0.1:0".parse().expect("addr"),
             database: DatabaseSettings {
                 url: db.url().to_owned(),
+                // A generous wait: the race tests queue many requests on a busy CI machine.
                 pool: PoolSettings {
                     max_size: 8,
-                    ..PoolSettings::default()
+                    connection_timeout: Duration::from_secs(30),
                 },
             },
             redis: RedisSettings {
