@@ -124,3 +124,34 @@ pub async fn ping(pool: &DbPool) -> Result<(), DbError> {
     conn.batch_execute("SELECT 1").await?;
     Ok(())
 }
+
+/// Whether `error` is a violation of the named constraint, e.g. a unique index turned into a
+/// domain error ("email taken") instead of a 500.
+pub fn violates(
+    error: &diesel::result::Error,
+    kind: diesel::result::DatabaseErrorKind,
+    constraint: &str,
+) -> bool {
+    matches!(error, diesel::result::Error::DatabaseError(found, info)
+        if std::mem::discriminant(found) == std::mem::discriminant(&kind) && info.constraint_name() == Some(constraint))
+}
+
+/// An `ILIKE` pattern matching `text` anywhere, with the user's `%`, `_` and `\` taken literally.
+pub fn contains_pattern(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_pattern;
+
+    #[test]
+    fn like_patterns_take_wildcards_literally() {
+        assert_eq!(contains_pattern("bori"), "%bori%");
+        assert_eq!(contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+}

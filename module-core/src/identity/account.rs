@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::result::DatabaseErrorKind;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
@@ -10,6 +10,7 @@ use super::address::{self, NewAddress};
 use super::session::{RefreshSession, Rotation, SessionStore};
 use super::token::{self, AccessClaims, TokenSettings};
 use super::{AccountStatus, IdentityError, Role, UserId, password, rules};
+use crate::db::violates;
 use crate::schema::{user_addresses, users};
 
 /// What identity services need besides a connection.
@@ -102,11 +103,6 @@ pub async fn find(conn: &mut AsyncPgConnection, user: UserId) -> Result<Account,
     Ok(account_from_row(row, has_address))
 }
 
-pub(crate) fn is_unique_violation(error: &DieselError, constraint: &str) -> bool {
-    matches!(error, DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)
-        if info.constraint_name() == Some(constraint))
-}
-
 pub async fn signup(
     conn: &mut AsyncPgConnection,
     new: NewAccount,
@@ -130,7 +126,11 @@ pub async fn signup(
         .get_result(conn)
         .await
         .map_err(|error| {
-            if is_unique_violation(&error, "users_email_unique") {
+            if violates(
+                &error,
+                DatabaseErrorKind::UniqueViolation,
+                "users_email_unique",
+            ) {
                 IdentityError::EmailTaken
             } else {
                 error.into()

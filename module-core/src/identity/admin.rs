@@ -6,6 +6,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::account::{self, Account, Sessions, UserRow};
 use super::{AccountStatus, IdentityError, Role, UserId};
+use crate::db::contains_pattern;
 use crate::schema::{user_addresses, users};
 
 #[derive(Debug, Clone, Default)]
@@ -34,7 +35,7 @@ pub async fn list_users(
         query = query.filter(users::status.eq(status.as_str()));
     }
     if let Some(text) = filter.query.filter(|text| !text.trim().is_empty()) {
-        let pattern = format!("%{}%", escape_like(text.trim()));
+        let pattern = contains_pattern(text.trim());
         query = query.filter(
             users::email
                 .ilike(pattern.clone())
@@ -53,12 +54,6 @@ pub async fn list_users(
         .into_iter()
         .map(|(row, has_address)| account::account_from_row(row, has_address))
         .collect())
-}
-
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 /// Suspends an account until `until`, ending every session at once.

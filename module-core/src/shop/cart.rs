@@ -7,7 +7,8 @@ use diesel::sql_types::{BigInt, Int4, Nullable, SmallInt, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
-use super::{ShopError, violates};
+use super::ShopError;
+use crate::db::violates;
 use crate::identity::UserId;
 use crate::schema::{cart_items, items};
 

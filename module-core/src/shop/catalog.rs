@@ -6,7 +6,8 @@ use diesel::result::DatabaseErrorKind;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
-use super::{ShopError, violates};
+use super::ShopError;
+use crate::db::{contains_pattern, violates};
 use crate::schema::{categories, items};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable)]
@@ -305,12 +306,6 @@ fn parse_cursor(cursor: &str) -> Result<(i64, i64), ShopError> {
     ))
 }
 
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
-
 /// Items on sale, in the requested order, `limit` at most.
 pub async fn list_items(
     conn: &mut AsyncPgConnection,
@@ -330,7 +325,7 @@ pub async fn list_items(
         .map(str::trim)
         .filter(|text| !text.is_empty())
     {
-        let pattern = format!("%{}%", escape_like(text));
+        let pattern = contains_pattern(text);
         query = query.filter(
             items::name
                 .ilike(pattern.clone())

@@ -65,12 +65,3 @@ impl From<diesel::result::Error> for ShopError {
         Self::Database(DbError::Query(error))
     }
 }
-
-pub(crate) fn violates(
-    error: &diesel::result::Error,
-    kind: diesel::result::DatabaseErrorKind,
-    constraint: &str,
-) -> bool {
-    matches!(error, diesel::result::Error::DatabaseError(found, info)
-        if std::mem::discriminant(found) == std::mem::discriminant(&kind) && info.constraint_name() == Some(constraint))
-}

@@ -7,7 +7,8 @@ use diesel::result::DatabaseErrorKind;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
-use super::{ShopError, violates};
+use super::ShopError;
+use crate::db::violates;
 use crate::identity::UserId;
 use crate::schema::{item_reviews, items, order_lines, orders, users};
 
