@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use petory_core::identity::account;
 use petory_core::identity::address::NewAddress;
 use petory_core::identity::rules;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
 
@@ -30,11 +30,6 @@ pub async fn get_me(
     Ok(Json(account::find(&mut conn, user.id).await?.into()))
 }
 
-/// Distinguishes a missing field (leave alone) from `null` (clear).
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(deserializer).map(Some)
-}
-
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct UpdateMeRequest {
     #[validate(length(
@@ -45,7 +40,7 @@ pub struct UpdateMeRequest {
     ))]
     pub name: Option<String>,
     /// A phone number, or `null` to remove it.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::extract::nullable_field")]
     #[schema(value_type = Option<String>)]
     pub phone: Option<Option<String>>,
 }

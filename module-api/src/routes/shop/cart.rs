@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use petory_core::shop::cart::{self, Cart, CartLine};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
@@ -112,17 +112,12 @@ pub async fn add_cart_item(
     Ok(Json(cart.into()))
 }
 
-/// Distinguishes a missing field (leave alone) from `null` (one-off purchase).
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<i16>>, D::Error> {
-    Option::<i16>::deserialize(deserializer).map(Some)
-}
-
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct UpdateCartItemRequest {
     #[validate(range(min = 1, max = 99, code = "range", message = "must be 1 to 99"))]
     pub quantity: Option<i32>,
     /// 30, 60 or 90, or `null` for a one-off purchase.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::extract::nullable_field")]
     #[schema(value_type = Option<i16>)]
     pub subscription_period_days: Option<Option<i16>>,
 }
