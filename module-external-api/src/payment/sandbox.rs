@@ -126,10 +126,14 @@ fn kakao_error(status: StatusCode, code: i64, message: &str) -> Response {
 }
 
 /// KakaoPay's wire times: Korean local time without an offset.
-fn kakao_now() -> String {
-    (Utc::now() + TimeDelta::hours(9))
+fn kakao_time(instant: chrono::DateTime<Utc>) -> String {
+    (instant + TimeDelta::hours(9))
         .format("%Y-%m-%dT%H:%M:%S")
         .to_string()
+}
+
+fn kakao_now() -> String {
+    kakao_time(Utc::now())
 }
 
 /// Runs `work`, then answers as the misbehaviour (if any) says.
@@ -295,7 +299,7 @@ async fn approve(
             "partner_order_id": payment.partner_order_id, "partner_user_id": payment.partner_user_id,
             "payment_method_type": "MONEY", "item_name": payment.item_name, "quantity": 1,
             "amount": {"total": payment.amount, "tax_free": 0, "vat": payment.amount / 11, "point": 0, "discount": 0, "green_deposit": 0},
-            "created_at": (payment.created_at + TimeDelta::hours(9)).format("%Y-%m-%dT%H:%M:%S").to_string(),
+            "created_at": kakao_time(payment.created_at),
             "approved_at": kakao_now(),
         });
         if let Some(sid) = payment.sid {
@@ -385,6 +389,7 @@ async fn subscription(
         }
         subscription.last_approved_at = Utc::now();
         let tid = format!("T{}", uuid::Uuid::new_v4().simple());
+        let aid = format!("A{}", uuid::Uuid::new_v4().simple());
         books.ledger.push(LedgerEntry {
             kind: "subscription".into(),
             tid: tid.clone(),
@@ -404,13 +409,13 @@ async fn subscription(
                 approval_url: String::new(),
                 status: "SUCCESS_PAYMENT",
                 pg_token: String::new(),
-                aid: Some(format!("A{}", uuid::Uuid::new_v4().simple())),
+                aid: Some(aid.clone()),
                 sid: Some(body.sid.clone()),
                 created_at: Utc::now(),
             },
         );
         Json(json!({
-            "aid": format!("A{}", uuid::Uuid::new_v4().simple()), "tid": tid, "cid": body.cid, "sid": body.sid,
+            "aid": aid, "tid": tid, "cid": body.cid, "sid": body.sid,
             "partner_order_id": body.partner_order_id, "partner_user_id": body.partner_user_id,
             "payment_method_type": "CARD", "item_name": body.item_name, "quantity": 1,
             "amount": {"total": body.total_amount, "tax_free": 0, "vat": body.total_amount / 11, "point": 0, "discount": 0},
@@ -448,7 +453,7 @@ async fn inactive(
         });
         Json(json!({
             "cid": body.cid, "sid": body.sid, "status": "INACTIVE",
-            "created_at": (created_at + TimeDelta::hours(9)).format("%Y-%m-%dT%H:%M:%S").to_string(),
+            "created_at": kakao_time(created_at),
             "inactivated_at": kakao_now(),
         }))
         .into_response()
@@ -461,16 +466,18 @@ async fn subscription_status(
     headers: HeaderMap,
     Json(body): Json<SidBody>,
 ) -> Response {
-    answer(&sandbox, &headers, |books| match books.subscriptions.get(&body.sid) {
-        None => kakao_error(StatusCode::BAD_REQUEST, -797, "invalid sid"),
-        Some(subscription) => Json(json!({
-            "available": subscription.active, "cid": body.cid, "sid": body.sid,
-            "status": if subscription.active { "ACTIVE" } else { "INACTIVE" },
-            "payment_method_type": "CARD", "item_name": subscription.item_name,
-            "created_at": (subscription.created_at + TimeDelta::hours(9)).format("%Y-%m-%dT%H:%M:%S").to_string(),
-            "last_approved_at": (subscription.last_approved_at + TimeDelta::hours(9)).format("%Y-%m-%dT%H:%M:%S").to_string(),
-        }))
-        .into_response(),
+    answer(&sandbox, &headers, |books| {
+        match books.subscriptions.get(&body.sid) {
+            None => kakao_error(StatusCode::BAD_REQUEST, -797, "invalid sid"),
+            Some(subscription) => Json(json!({
+                "available": subscription.active, "cid": body.cid, "sid": body.sid,
+                "status": if subscription.active { "ACTIVE" } else { "INACTIVE" },
+                "payment_method_type": "CARD", "item_name": subscription.item_name,
+                "created_at": kakao_time(subscription.created_at),
+                "last_approved_at": kakao_time(subscription.last_approved_at),
+            }))
+            .into_response(),
+        }
     })
     .await
 }
