@@ -217,3 +217,59 @@ async fn auth_answers_are_never_stored_for_replay() {
         "each login is its own session"
     );
 }
+
+#[tokio::test]
+async fn keys_are_scoped_per_user() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let category: Value = app
+        .post_json(
+            "/api/v1/admin/categories",
+            Some(&admin),
+            json!({"name": "Dogs"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let item: Value = app
+        .post_json(
+            "/api/v1/admin/items",
+            Some(&admin),
+            json!({"category_id": category["id"], "name": "Omega-3", "price": 1000, "stock": 5}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let add = |token: String| {
+        app.client
+            .post(app.url("/api/v1/cart/items"))
+            .bearer_auth(token)
+            .header("idempotency-key", "add-omega")
+            .json(&json!({"item_id": item["id"], "quantity": 1}))
+            .send()
+    };
+    let (_, alice) = app.user("alice@example.com").await;
+    let (_, bob) = app.user("bob@example.com").await;
+    assert_eq!(add(alice.clone()).await.unwrap().status(), 200);
+    let bobs = add(bob.clone()).await.unwrap();
+    assert!(
+        bobs.headers().get("idempotent-replayed").is_none(),
+        "bob's request is his own, not alice's replay"
+    );
+    let bobs: Value = bobs.json().await.unwrap();
+    assert_eq!(bobs["total_quantity"], 1);
+    // Alice's retry replays her answer; her cart holds one, not two.
+    assert_eq!(
+        add(alice.clone()).await.unwrap().headers()["idempotent-replayed"],
+        "true"
+    );
+    let cart: Value = app
+        .send(reqwest::Method::GET, "/api/v1/cart", Some(&alice), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(cart["total_quantity"], 1);
+}
