@@ -81,7 +81,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
             limits.forget_idle();
         }
     });
-    server::serve(listener, router::build(state), server::shutdown_signal()).await?;
+    server::serve(
+        listener,
+        router::build(state),
+        petory_core::process::shutdown_signal(),
+    )
+    .await?;
     Ok(())
 }
 

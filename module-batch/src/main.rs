@@ -100,7 +100,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Scheduler => {
             tracing::info!("petory-batch scheduler starting");
-            petory_batch::scheduler::run(context, shutdown_signal()).await
+            petory_batch::scheduler::run(context, petory_core::process::shutdown_signal()).await
         }
         Command::Jobs => Ok(()),
     }
@@ -112,23 +112,4 @@ fn summary_line(job: &str, run_id: i64, counts: &petory_core::batch::JobCounts) 
         .map(|(name, value)| format!("{name}={value}"))
         .collect();
     format!("{job} run {run_id} succeeded: {}", counts.join(" "))
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
-    tracing::info!("shutting down");
 }

@@ -9,6 +9,7 @@ pub mod event;
 pub mod identity;
 pub mod platform;
 pub mod ports;
+pub mod process;
 pub mod schema;
 pub mod shop;
 
