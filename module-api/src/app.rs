@@ -10,12 +10,13 @@ use petory_core::identity::account::Sessions;
 use petory_core::identity::oauth::OpenIdProvider;
 use petory_core::identity::session::SessionStore;
 use petory_core::identity::token::TokenSettings;
-use petory_core::ports::{Clock, ObjectStore, SystemClock};
+use petory_core::ports::{Clock, NotificationSignal, ObjectStore, SystemClock};
 use petory_core::shop::payment::PaymentGateway;
 use petory_external_api::oauth::google::GoogleOpenId;
 use petory_external_api::payment::kakaopay::KakaoPay;
 use petory_external_api::storage::s3::S3ObjectStore;
 use petory_redis::RedisPool;
+use petory_redis::notification::{NotificationHub, RedisNotificationSignal};
 use petory_redis::session::RedisSessionStore;
 
 use crate::config::ApiConfig;
@@ -36,6 +37,10 @@ pub struct App {
     pub google: Arc<dyn OpenIdProvider>,
     pub payments: Arc<dyn PaymentGateway>,
     pub rate_limits: Arc<RateLimits>,
+    /// Wakes live notification streams on every instance.
+    pub notifications: Arc<dyn NotificationSignal>,
+    /// This instance's live notification streams listen here.
+    pub notification_hub: NotificationHub,
 }
 
 #[derive(Clone)]
@@ -68,6 +73,11 @@ impl AppState {
                 redis.clone(),
                 &config.redis.key_prefix,
             )),
+            notifications: Arc::new(RedisNotificationSignal::new(
+                redis.clone(),
+                &config.redis.key_prefix,
+            )),
+            notification_hub: NotificationHub::new(&config.redis.url, &config.redis.key_prefix)?,
             redis,
             tokens: config.tokens.clone(),
             google: Arc::new(GoogleOpenId::new(config.google.clone())),

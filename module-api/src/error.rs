@@ -431,3 +431,13 @@ impl From<petory_core::event::EventError> for ApiError {
         }
     }
 }
+
+impl From<petory_core::notification::NotificationError> for ApiError {
+    fn from(error: petory_core::notification::NotificationError) -> Self {
+        use petory_core::notification::NotificationError as E;
+        match error {
+            E::NotFound => Self::not_found("NOTIFICATION_NOT_FOUND", "no such notification"),
+            E::Database(error) => error.into(),
+        }
+    }
+}

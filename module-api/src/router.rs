@@ -33,6 +33,7 @@ pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
 /// Routes under `/api/v1`, with their documentation.
 fn api_v1() -> OpenApiRouter<AppState> {
     use routes::identity::{address, admin, auth, me, oauth};
+    use routes::notification;
     use routes::shop::{cart, catalog, order, payment, review, subscription};
     OpenApiRouter::new()
         .routes(routes!(auth::signup))
@@ -76,6 +77,12 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(payment::kakaopay_fail))
         .routes(routes!(subscription::list_subscriptions))
         .routes(routes!(subscription::get_subscription))
+        .routes(routes!(notification::list_notifications))
+        .routes(routes!(notification::unread_count))
+        .routes(routes!(notification::mark_read))
+        .routes(routes!(notification::mark_all_read))
+        .routes(routes!(notification::delete_notification))
+        .routes(routes!(notification::stream_notifications))
         .routes(routes!(review::list_reviews, review::create_review))
         .routes(routes!(review::update_review, review::delete_review))
 }

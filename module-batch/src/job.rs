@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use petory_core::batch::{self, JobCounts, Trigger};
 use petory_core::calendar::BusinessCalendar;
 use petory_core::db::DbPool;
-use petory_core::ports::Clock;
+use petory_core::ports::{Clock, NotificationSignal};
 use petory_core::shop::payment::PaymentGateway;
 use petory_redis::RedisPool;
 
@@ -21,6 +21,7 @@ pub struct JobContext {
     pub clock: Arc<dyn Clock>,
     pub calendar: BusinessCalendar,
     pub payments: Arc<dyn PaymentGateway>,
+    pub notifications: Arc<dyn NotificationSignal>,
 }
 
 /// The business day a run works on and the instant it treats as "now".

@@ -11,6 +11,7 @@ use petory_core::batch::Trigger;
 use petory_core::calendar::BusinessCalendar;
 use petory_core::ports::SystemClock;
 use petory_external_api::payment::kakaopay::KakaoPay;
+use petory_redis::notification::RedisNotificationSignal;
 
 #[derive(Debug, Parser)]
 #[command(name = "petory-batch", version, about = "Petory batch jobs")]
@@ -71,9 +72,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
         return Ok(());
     }
     let config = BatchConfig::from_env()?;
+    let redis = petory_redis::pool(&config.redis)?;
     let context = JobContext {
         db: petory_core::db::pool(&config.database.url, &config.database.pool),
-        redis: petory_redis::pool(&config.redis)?,
+        notifications: Arc::new(RedisNotificationSignal::new(
+            redis.clone(),
+            &config.redis.key_prefix,
+        )),
+        redis,
         clock: Arc::new(SystemClock),
         calendar: BusinessCalendar::new(config.timezone),
         payments: Arc::new(KakaoPay::new(config.kakaopay.clone())),

@@ -32,6 +32,10 @@ fn context(database: &TestDatabase) -> JobContext {
     };
     JobContext {
         db: db::pool(database.url(), &PoolSettings::default()),
+        notifications: Arc::new(petory_redis::notification::RedisNotificationSignal::new(
+            petory_redis::pool(&redis).unwrap(),
+            &redis.key_prefix,
+        )),
         redis: petory_redis::pool(&redis).unwrap(),
         clock: Arc::new(FixedClock::at(now())),
         calendar: BusinessCalendar::default(),
@@ -220,6 +224,7 @@ async fn a_given_date_runs_as_of_the_end_of_that_business_day() {
             key_prefix: String::new(),
         })
         .unwrap(),
+        notifications: Arc::new(petory_core::ports::NoSignal),
         clock: Arc::new(FixedClock::at(now())),
         calendar: BusinessCalendar::default(),
         payments: Arc::new(KakaoPay::new(KakaoPaySettings {

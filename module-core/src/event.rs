@@ -57,6 +57,33 @@ pub async fn record(
         .await?)
 }
 
+/// Records several events of one kind in one statement.
+pub async fn record_many(
+    conn: &mut AsyncPgConnection,
+    kind: &str,
+    payloads: Vec<serde_json::Value>,
+    now: DateTime<Utc>,
+) -> Result<usize, DbError> {
+    if payloads.is_empty() {
+        return Ok(0);
+    }
+    let rows: Vec<_> = payloads
+        .into_iter()
+        .map(|payload| {
+            (
+                outbox_events::kind.eq(kind),
+                outbox_events::payload.eq(payload),
+                outbox_events::next_attempt_at.eq(now),
+                outbox_events::created_at.eq(now),
+            )
+        })
+        .collect();
+    Ok(diesel::insert_into(outbox_events::table)
+        .values(rows)
+        .execute(conn)
+        .await?)
+}
+
 /// Due events, locked for this transaction; rows other relays hold are skipped.
 pub async fn claim_due(
     conn: &mut AsyncPgConnection,

@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod event;
 pub mod identity;
+pub mod notification;
 pub mod platform;
 pub mod ports;
 pub mod process;

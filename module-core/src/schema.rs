@@ -45,6 +45,7 @@ diesel::table! {
         status_changed_at -> Timestamptz,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        notify_daily_question -> Bool,
     }
 }
 
@@ -205,6 +206,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notifications (id) {
+        id -> Int8,
+        user_id -> Int8,
+        kind -> Text,
+        title -> Text,
+        body -> Text,
+        data -> Jsonb,
+        dedupe_key -> Text,
+        read_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(notifications -> users (user_id));
 diesel::joinable!(subscriptions -> items (item_id));
 diesel::joinable!(payments -> orders (order_id));
 diesel::joinable!(order_lines -> orders (order_id));
@@ -222,6 +238,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     item_reviews,
     payments,
     subscriptions,
+    notifications,
     users,
     user_addresses
 );

@@ -126,6 +126,21 @@ impl Relay {
     }
 }
 
+/// The relay with every handler of the product; new event kinds register here.
+pub fn product_relay(
+    policy: RetryPolicy,
+    db: DbPool,
+    gateway: Arc<dyn petory_core::shop::payment::PaymentGateway>,
+    signal: Arc<dyn petory_core::ports::NotificationSignal>,
+) -> Relay {
+    Relay::new(policy)
+        .with_handler(Arc::new(CancelPayment {
+            gateway,
+            db: db.clone(),
+        }))
+        .with_handler(Arc::new(DeliverNotification { db, signal }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,6 +196,41 @@ impl EventHandler for CancelPayment {
             now,
         )
         .await?;
+        Ok(())
+    }
+}
+
+/// Notifications that domain changes asked for (`NOTIFICATION_REQUESTED`): stored once per
+/// event, then the user's live streams are woken.
+pub struct DeliverNotification {
+    pub db: DbPool,
+    pub signal: Arc<dyn petory_core::ports::NotificationSignal>,
+}
+
+#[async_trait]
+impl EventHandler for DeliverNotification {
+    fn kind(&self) -> &'static str {
+        petory_core::notification::REQUESTED
+    }
+
+    async fn handle(&self, event: &OutboxEvent, now: DateTime<Utc>) -> anyhow::Result<()> {
+        use petory_core::notification::{self, NewNotification};
+        let request: NewNotification = serde_json::from_value(event.payload.clone())?;
+        let mut conn = self.db.get().await.map_err(DbError::from)?;
+        let dedupe_key = format!("outbox:{}", event.id);
+        if notification::deliver(&mut conn, &request, &dedupe_key, now)
+            .await?
+            .is_some()
+        {
+            // The row is stored; a lost wake-up only delays it until the stream next looks.
+            if let Err(error) = self
+                .signal
+                .wake(petory_core::ports::Audience::User(request.user_id))
+                .await
+            {
+                tracing::warn!(%error, user = request.user_id, "notification wake-up not sent");
+            }
+        }
         Ok(())
     }
 }

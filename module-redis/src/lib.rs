@@ -1,6 +1,7 @@
 //! Redis adapters for the ports `petory-core` declares. Redis coordinates and caches; it never
 //! holds the only copy of data that matters.
 
+pub mod notification;
 pub mod session;
 
 use std::time::Duration;

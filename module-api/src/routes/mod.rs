@@ -5,4 +5,5 @@ pub mod event;
 pub mod health;
 pub mod identity;
 pub mod metrics;
+pub mod notification;
 pub mod shop;

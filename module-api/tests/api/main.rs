@@ -6,6 +6,7 @@ mod fake_google;
 mod health;
 mod idempotency;
 mod identity;
+mod notifications;
 mod oauth;
 mod openapi;
 mod orders;

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::orders::{order_body, shop, stock};
 use crate::util::{TestApp, assert_problem};
 
-async fn app_with_kakaopay(timeout: Duration) -> (TestApp, KakaoPaySandbox) {
+pub async fn app_with_kakaopay(timeout: Duration) -> (TestApp, KakaoPaySandbox) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sandbox = KakaoPaySandbox::serve(
         listener,
@@ -32,7 +32,7 @@ async fn app_with_kakaopay(timeout: Duration) -> (TestApp, KakaoPaySandbox) {
 
 /// Starts payment and approves at the sandbox like a browser: returns the approve path on our
 /// API (with `order_id` and `pg_token`) that the sandbox redirected to.
-async fn pay(app: &TestApp, token: &str, order: i64) -> String {
+pub async fn pay(app: &TestApp, token: &str, order: i64) -> String {
     let started = app
         .post_json(
             &format!("/api/v1/orders/{order}/payment"),
@@ -81,7 +81,7 @@ fn refund_relay(app: &TestApp) -> petory_event::Relay {
     )
 }
 
-async fn place(app: &TestApp, token: &str, item: i64, address: i64) -> i64 {
+pub async fn place(app: &TestApp, token: &str, item: i64, address: i64) -> i64 {
     let order: Value = app
         .post_json("/api/v1/orders", Some(token), order_body(item, 2, address))
         .await

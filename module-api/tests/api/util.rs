@@ -33,6 +33,11 @@ pub struct TestApp {
     _db: TestDatabase,
 }
 
+pub struct Instance {
+    pub base_url: String,
+    _server: JoinHandle<()>,
+}
+
 /// Routes of a test's own in place of the production ones.
 type RouteOverride = Box<dyn FnOnce(Router<AppState>) -> Router<AppState>>;
 
@@ -72,6 +77,44 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
+    }
+
+    /// The outbox relay as the batch job `relay-events` runs it.
+    pub fn relay(&self) -> petory_event::Relay {
+        petory_event::product_relay(
+            petory_event::RetryPolicy::default(),
+            self.state.db.clone(),
+            self.state.payments.clone(),
+            self.state.notifications.clone(),
+        )
+    }
+
+    /// Delivers every due outbox event, as the batch job does.
+    pub async fn relay_events(&self) -> petory_event::RelayCounts {
+        self.relay()
+            .relay_due(&self.state.db, self.clock.now_utc(), 100)
+            .await
+            .expect("relay")
+    }
+
+    /// Another API instance on the same database, Redis and clock, as a second process would be.
+    pub async fn sibling(&self) -> Instance {
+        let state = AppState::with_clock(self.state.config.clone(), Arc::new(self.clock.clone()))
+            .expect("state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind api");
+        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+        let router = petory_api::router::build(state);
+        let server = tokio::spawn(async move {
+            petory_api::server::serve(listener, router, std::future::pending())
+                .await
+                .expect("serve");
+        });
+        Instance {
+            base_url,
+            _server: server,
+        }
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

@@ -2,24 +2,13 @@
 
 use async_trait::async_trait;
 use petory_core::batch::JobCounts;
-use std::sync::Arc;
 
-use petory_event::{CancelPayment, Relay, RetryPolicy};
+use petory_event::{RetryPolicy, product_relay};
 
 use crate::job::{Job, JobContext, RunDate};
 
 /// Relays due outbox events to their handlers (retries with backoff are part of it).
 pub struct RelayEvents;
-
-impl RelayEvents {
-    /// Every event handler of the product; new kinds register here.
-    fn relay(context: &JobContext) -> Relay {
-        Relay::new(RetryPolicy::default()).with_handler(Arc::new(CancelPayment {
-            gateway: context.payments.clone(),
-            db: context.db.clone(),
-        }))
-    }
-}
 
 #[async_trait]
 impl Job for RelayEvents {
@@ -32,9 +21,14 @@ impl Job for RelayEvents {
     }
 
     async fn run(&self, context: &JobContext, date: RunDate) -> anyhow::Result<JobCounts> {
-        let counts = Self::relay(context)
-            .relay_due(&context.db, date.as_of, 100)
-            .await?;
+        let counts = product_relay(
+            RetryPolicy::default(),
+            context.db.clone(),
+            context.payments.clone(),
+            context.notifications.clone(),
+        )
+        .relay_due(&context.db, date.as_of, 100)
+        .await?;
         Ok(JobCounts::from([
             ("delivered".to_owned(), counts.delivered),
             ("retried".to_owned(), counts.retried),

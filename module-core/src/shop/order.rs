@@ -11,7 +11,9 @@ use serde::Serialize;
 
 use super::ShopError;
 use super::cart::{MAX_QUANTITY, SUBSCRIPTION_PERIODS};
+use crate::db::DbError;
 use crate::identity::UserId;
+use crate::notification::{self, NewNotification, NotificationKind};
 use crate::schema::{cart_items, items, order_lines, orders, user_addresses, users};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -456,13 +458,18 @@ pub async fn cancel(
             .await
             .optional()?;
         let order = get(conn, id, owner).await?;
-        match order.status {
+        let outcome = match order.status {
             OrderStatus::PendingPayment => {
                 release(conn, &[id], now).await?;
+                OrderStatus::Canceled
             }
-            OrderStatus::Paid => refund(conn, &order, now).await?,
+            OrderStatus::Paid => {
+                refund(conn, &order, now).await?;
+                OrderStatus::Refunded
+            }
             status => return Err(ShopError::OrderNotCancelable { status }),
-        }
+        };
+        notify_status(conn, &[(id, order.user_id)], outcome, now).await?;
         load(conn, id).await
     })
     .await
@@ -549,20 +556,22 @@ pub async fn expire_unpaid(
     loop {
         let expired = conn
             .transaction(async move |conn| -> Result<u64, ShopError> {
-                let ids: Vec<i64> = orders::table
+                let expired: Vec<(i64, i64)> = orders::table
                     .filter(orders::status.eq(OrderStatus::PendingPayment.as_str()))
                     .filter(orders::payment_expires_at.le(now))
                     .order(orders::id)
                     .limit(chunk)
                     .for_update()
                     .skip_locked()
-                    .select(orders::id)
+                    .select((orders::id, orders::user_id))
                     .load(conn)
                     .await?;
-                if ids.is_empty() {
+                if expired.is_empty() {
                     return Ok(0);
                 }
+                let ids: Vec<i64> = expired.iter().map(|(id, _)| *id).collect();
                 release(conn, &ids, now).await?;
+                notify_status(conn, &expired, OrderStatus::Canceled, now).await?;
                 Ok(ids.len() as u64)
             })
             .await?;
@@ -580,30 +589,74 @@ pub async fn advance_delivery(
     to: OrderStatus,
     now: DateTime<Utc>,
 ) -> Result<Order, ShopError> {
-    let order = load(conn, id).await?;
-    if !order.status.delivery_step_allowed(to) {
-        return Err(ShopError::InvalidTransition {
-            from: order.status,
-            to,
-        });
+    conn.transaction(async move |conn| -> Result<Order, ShopError> {
+        let order = load(conn, id).await?;
+        if !order.status.delivery_step_allowed(to) {
+            return Err(ShopError::InvalidTransition {
+                from: order.status,
+                to,
+            });
+        }
+        let moved = diesel::update(
+            orders::table
+                .find(id)
+                .filter(orders::status.eq(order.status.as_str())),
+        )
+        .set((orders::status.eq(to.as_str()), orders::updated_at.eq(now)))
+        .execute(conn)
+        .await?;
+        if moved == 0 {
+            // Someone else moved it first; report what it is now.
+            let now_status = load(conn, id).await?.status;
+            return Err(ShopError::InvalidTransition {
+                from: now_status,
+                to,
+            });
+        }
+        notify_status(conn, &[(id, order.user_id)], to, now).await?;
+        load(conn, id).await
+    })
+    .await
+}
+
+/// Tells buyers (`(order id, user id)` pairs) that their orders reached `status`, through the
+/// outbox of the caller's transaction.
+pub(crate) async fn notify_status(
+    conn: &mut AsyncPgConnection,
+    orders: &[(i64, i64)],
+    status: OrderStatus,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let notifications: Vec<_> = orders
+        .iter()
+        .map(|&(order_id, user_id)| status_notification(order_id, user_id, status))
+        .collect();
+    notification::request_many(conn, &notifications, now).await
+}
+
+/// What a buyer reads when their order reaches `status`.
+fn status_notification(order_id: i64, user_id: i64, status: OrderStatus) -> NewNotification {
+    let (title, body) = match status {
+        OrderStatus::PendingPayment => ("주문이 접수되었어요", "결제를 마치면 주문이 확정됩니다."),
+        OrderStatus::Paid => ("결제가 완료되었어요", "상품을 준비해서 곧 보내 드릴게요."),
+        OrderStatus::Shipping => ("배송이 시작되었어요", "주문하신 상품이 출발했습니다."),
+        OrderStatus::Delivered => (
+            "배송이 완료되었어요",
+            "상품은 잘 받으셨나요? 리뷰를 남겨 주세요.",
+        ),
+        OrderStatus::Canceled => (
+            "주문이 취소되었어요",
+            "결제되지 않은 주문이 취소되었습니다.",
+        ),
+        OrderStatus::Refunded => ("주문이 환불되었어요", "결제가 취소되고 환불이 진행됩니다."),
+    };
+    NewNotification {
+        user_id,
+        kind: NotificationKind::OrderStatus,
+        title: title.to_owned(),
+        body: format!("주문 #{order_id}: {body}"),
+        data: serde_json::json!({"order_id": order_id, "status": status.as_str()}),
     }
-    let moved = diesel::update(
-        orders::table
-            .find(id)
-            .filter(orders::status.eq(order.status.as_str())),
-    )
-    .set((orders::status.eq(to.as_str()), orders::updated_at.eq(now)))
-    .execute(conn)
-    .await?;
-    if moved == 0 {
-        // Someone else moved it first; report what it is now.
-        let now_status = load(conn, id).await?.status;
-        return Err(ShopError::InvalidTransition {
-            from: now_status,
-            to,
-        });
-    }
-    load(conn, id).await
 }
 
 #[cfg(test)]

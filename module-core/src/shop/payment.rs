@@ -299,6 +299,7 @@ pub async fn approve(
         if let Some(sid) = &sid {
             super::subscription::create_for_order(conn, order_id, user_id, sid, paid_on, now).await?;
         }
+        order::notify_status(conn, &[(order_id, user_id)], OrderStatus::Paid, now).await?;
         let lines: Vec<(i64, i32)> = order_lines::table
             .filter(order_lines::order_id.eq(order_id))
             .select((order_lines::item_id, order_lines::quantity))

@@ -1,0 +1,294 @@
+//! My notifications, and their live stream (Server-Sent Events).
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use chrono::{DateTime, Utc};
+use futures_util::Stream;
+use petory_core::identity::UserId;
+use petory_core::notification::{self, Notification};
+use petory_core::ports::Audience;
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{Json, Path, Query};
+use crate::pagination::Page;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationResponse {
+    pub id: i64,
+    /// `DAILY_QUESTION`, `ORDER_STATUS`, `SUBSCRIPTION_PAYMENT_FAILED` or `SUBSCRIPTION_CANCELED`.
+    #[schema(example = "ORDER_STATUS")]
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    /// What the notification is about, e.g. `{"order_id": 7}`.
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+    pub read: bool,
+    pub read_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Notification> for NotificationResponse {
+    fn from(n: Notification) -> Self {
+        Self {
+            id: n.id,
+            kind: n.kind,
+            title: n.title,
+            body: n.body,
+            data: n.data,
+            read: n.read_at.is_some(),
+            read_at: n.read_at,
+            created_at: n.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NotificationQuery {
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    pub limit: Option<u32>,
+    /// Only notifications not read yet.
+    #[serde(default)]
+    pub unread_only: bool,
+}
+
+/// My notifications, newest first.
+#[utoipa::path(get, path = "/notifications", tag = "notifications", security(("bearer" = [])), params(NotificationQuery),
+    responses(
+        (status = 200, description = "A page of notifications", body = inline(Page<NotificationResponse>)),
+        (status = 400, description = "`INVALID_CURSOR`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_notifications(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(query): Query<NotificationQuery>,
+) -> ApiResult<Json<Page<NotificationResponse>>> {
+    let page = crate::pagination::PageQuery {
+        cursor: query.cursor,
+        limit: query.limit,
+    };
+    let mut conn = state.db().await?;
+    let rows = notification::list(
+        &mut conn,
+        user.id,
+        page.before_id()?,
+        query.unread_only,
+        page.fetch_limit(),
+    )
+    .await?;
+    Ok(Json(
+        Page::by_id(rows, page.limit(), |n| n.id).map(Into::into),
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnreadCount {
+    pub count: i64,
+}
+
+/// How many of my notifications are unread.
+#[utoipa::path(get, path = "/notifications/unread-count", tag = "notifications", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The unread count", body = UnreadCount),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn unread_count(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> ApiResult<Json<UnreadCount>> {
+    let mut conn = state.db().await?;
+    Ok(Json(UnreadCount {
+        count: notification::unread_count(&mut conn, user.id).await?,
+    }))
+}
+
+/// Mark one of my notifications read (again is harmless).
+#[utoipa::path(patch, path = "/notifications/{id}/read", tag = "notifications", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "Read", body = NotificationResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`NOTIFICATION_NOT_FOUND` (also for other users' notifications)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn mark_read(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<NotificationResponse>> {
+    let mut conn = state.db().await?;
+    Ok(Json(
+        notification::mark_read(&mut conn, user.id, id, state.clock.now())
+            .await?
+            .into(),
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadAllResponse {
+    /// How many notifications were unread until now.
+    pub updated: usize,
+}
+
+/// Mark all my notifications read.
+#[utoipa::path(post, path = "/notifications/read-all", tag = "notifications", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "All read", body = ReadAllResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn mark_all_read(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> ApiResult<Json<ReadAllResponse>> {
+    let mut conn = state.db().await?;
+    Ok(Json(ReadAllResponse {
+        updated: notification::mark_all_read(&mut conn, user.id, state.clock.now()).await?,
+    }))
+}
+
+/// Delete one of my notifications.
+#[utoipa::path(delete, path = "/notifications/{id}", tag = "notifications", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`NOTIFICATION_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn delete_notification(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    let mut conn = state.db().await?;
+    notification::delete(&mut conn, user.id, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StreamQuery {
+    /// Resume after this notification id (the `Last-Event-ID` header takes precedence).
+    /// Without either, the stream starts with notifications created from now on.
+    pub after: Option<i64>,
+}
+
+/// Keep-alive comments stop proxies from closing an idle stream.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// Streams also look on their own this often, in case a wake-up was lost with Redis.
+const POLL: Duration = Duration::from_secs(30);
+const BATCH: i64 = 50;
+
+/// My notifications as they arrive (Server-Sent Events). Each event is `event: notification`
+/// with `id:` the notification id and the notification as JSON data; a reconnecting client sends
+/// `Last-Event-ID` and receives everything it missed. Comments (`:`) keep the connection alive.
+#[utoipa::path(get, path = "/notifications/stream", tag = "notifications", security(("bearer" = [])),
+    params(StreamQuery, ("Last-Event-ID" = Option<i64>, Header, description = "The last notification id received")),
+    responses(
+        (status = 200, description = "An event stream of `NotificationResponse` objects", content_type = "text/event-stream", body = String),
+        (status = 400, description = "`INVALID_CURSOR`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn stream_notifications(
+    State(state): State<AppState>,
+    user: AuthUser,
+    headers: HeaderMap,
+    Query(query): Query<StreamQuery>,
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let resume = match headers.get("last-event-id") {
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(|id| id.trim().parse::<i64>().ok())
+                .filter(|id| *id >= 0)
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "INVALID_CURSOR",
+                        "Last-Event-ID is not a notification id",
+                    )
+                })?,
+        ),
+        None => query.after,
+    };
+    // Listen before reading, so nothing created in between is missed.
+    let wakes = state.notification_hub.subscribe().await;
+    let cursor = match resume {
+        Some(cursor) => cursor,
+        None => notification::latest_id(&mut *state.db().await?, user.id).await?,
+    };
+    let live = LiveStream {
+        state,
+        user: user.id,
+        cursor,
+        wakes,
+        pending: VecDeque::new(),
+    };
+    let events = futures_util::stream::unfold(live, |mut live| async move {
+        let event = live.next_event().await;
+        Some((Ok(event), live))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
+}
+
+struct LiveStream {
+    state: AppState,
+    user: UserId,
+    cursor: i64,
+    wakes: broadcast::Receiver<Audience>,
+    pending: VecDeque<Notification>,
+}
+
+impl LiveStream {
+    async fn next_event(&mut self) -> Event {
+        loop {
+            if let Some(next) = self.pending.pop_front() {
+                self.cursor = next.id;
+                let id = next.id.to_string();
+                let data = serde_json::to_string(&NotificationResponse::from(next))
+                    .unwrap_or_else(|_| "{}".to_owned());
+                return Event::default().id(id).event("notification").data(data);
+            }
+            match self.load().await {
+                Ok(rows) if !rows.is_empty() => self.pending.extend(rows),
+                Ok(_) => self.wait().await,
+                Err(error) => {
+                    tracing::warn!(%error, "notification stream cannot read; trying again");
+                    self.wait().await;
+                }
+            }
+        }
+    }
+
+    async fn load(&self) -> Result<Vec<Notification>, ApiError> {
+        let mut conn = self.state.db().await?;
+        Ok(notification::after(&mut conn, self.user, self.cursor, BATCH).await?)
+    }
+
+    /// Until a wake-up for this user (or everyone), or the poll interval passes.
+    async fn wait(&mut self) {
+        let deadline = tokio::time::Instant::now() + POLL;
+        loop {
+            match tokio::time::timeout_at(deadline, self.wakes.recv()).await {
+                Err(_) | Ok(Err(broadcast::error::RecvError::Lagged(_))) => return,
+                Ok(Ok(Audience::Everyone)) => return,
+                Ok(Ok(Audience::User(id))) if id == self.user.0 => return,
+                Ok(Ok(Audience::User(_))) => {}
+                Ok(Err(broadcast::error::RecvError::Closed)) => {
+                    tokio::time::sleep_until(deadline).await;
+                    return;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,314 @@
+//! Notifications: order status changes reach the buyer through the outbox, the list and its
+//! read state, and the live stream fanned out across instances.
+
+use std::time::Duration;
+
+use petory_core::notification::{self, NewNotification, NotificationKind};
+use petory_core::ports::Audience;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::orders::shop;
+use crate::payments::{app_with_kakaopay, pay, place};
+use crate::util::{ClockExt as _, TestApp, assert_problem};
+
+async fn notifications(app: &TestApp, token: &str, query: &str) -> Value {
+    let response = app
+        .send(
+            Method::GET,
+            &format!("/api/v1/notifications{query}"),
+            Some(token),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+async fn unread(app: &TestApp, token: &str) -> i64 {
+    let count: Value = app
+        .send(
+            Method::GET,
+            "/api/v1/notifications/unread-count",
+            Some(token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    count["count"].as_i64().unwrap()
+}
+
+/// Stores a notification for `user` as the relay would, and wakes the user's streams.
+async fn notify(app: &TestApp, user: i64, cause: &str) -> i64 {
+    let mut conn = app.state.db.get().await.unwrap();
+    let id = notification::deliver(
+        &mut conn,
+        &NewNotification {
+            user_id: user,
+            kind: NotificationKind::DailyQuestion,
+            title: format!("question {cause}"),
+            body: "What made your pet happy today?".into(),
+            data: json!({}),
+        },
+        cause,
+        app.clock.now_utc(),
+    )
+    .await
+    .unwrap()
+    .expect("a new notification");
+    app.state
+        .notifications
+        .wake(Audience::User(user))
+        .await
+        .unwrap();
+    id
+}
+
+#[tokio::test]
+async fn order_status_changes_notify_the_buyer_once_each() {
+    let (app, _sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
+    let (item, token, address) = shop(&app, 10).await;
+    let admin = app.admin().await;
+    let order = place(&app, &token, item, address).await;
+    let approve = pay(&app, &token, order).await;
+    assert_eq!(app.get(&approve).await.status(), 200);
+    let shipped = app
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/admin/orders/{order}/status"),
+            Some(&admin),
+            Some(json!({"status": "SHIPPING"})),
+        )
+        .await;
+    assert_eq!(shipped.status(), 200);
+
+    // Nothing shows before the relay delivers; delivering twice adds nothing.
+    assert_eq!(unread(&app, &token).await, 0);
+    assert_eq!(app.relay_events().await.delivered, 2);
+    assert_eq!(app.relay_events().await.delivered, 0);
+
+    let page = notifications(&app, &token, "").await;
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{page}");
+    assert_eq!(items[0]["kind"], "ORDER_STATUS");
+    assert_eq!(
+        items[0]["data"],
+        json!({"order_id": order, "status": "SHIPPING"})
+    );
+    assert_eq!(
+        items[1]["data"],
+        json!({"order_id": order, "status": "PAID"})
+    );
+    assert_eq!(items[0]["read"], false);
+    assert!(items[0]["title"].as_str().is_some_and(|t| !t.is_empty()));
+    assert_eq!(unread(&app, &token).await, 2);
+}
+
+#[tokio::test]
+async fn notifications_are_read_paged_and_deleted_by_their_owner_only() {
+    let app = TestApp::spawn().await;
+    let (me, token) = app.user("me@example.com").await;
+    let (_, other) = app.user("other@example.com").await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        ids.push(notify(&app, me, &format!("test:{n}")).await);
+    }
+
+    let first = notifications(&app, &token, "?limit=2").await;
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    assert_eq!(first["items"][0]["id"], ids[2]);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = notifications(&app, &token, &format!("?limit=2&cursor={cursor}")).await;
+    assert_eq!(second["items"][0]["id"], ids[0]);
+    assert!(second["next_cursor"].is_null());
+
+    // Another user sees none of mine and cannot touch them.
+    assert_eq!(notifications(&app, &other, "").await["items"], json!([]));
+    let path = format!("/api/v1/notifications/{}/read", ids[0]);
+    assert_problem(
+        app.send(Method::PATCH, &path, Some(&other), None).await,
+        404,
+        "NOTIFICATION_NOT_FOUND",
+    )
+    .await;
+
+    let read: Value = app
+        .send(Method::PATCH, &path, Some(&token), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(read["read"], true);
+    assert_eq!(unread(&app, &token).await, 2);
+    let unread_only = notifications(&app, &token, "?unread_only=true").await;
+    assert_eq!(unread_only["items"].as_array().unwrap().len(), 2);
+
+    let all: Value = app
+        .send(
+            Method::POST,
+            "/api/v1/notifications/read-all",
+            Some(&token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all["updated"], 2);
+    assert_eq!(unread(&app, &token).await, 0);
+
+    let delete = format!("/api/v1/notifications/{}", ids[1]);
+    assert_problem(
+        app.send(Method::DELETE, &delete, Some(&other), None).await,
+        404,
+        "NOTIFICATION_NOT_FOUND",
+    )
+    .await;
+    assert_eq!(
+        app.send(Method::DELETE, &delete, Some(&token), None)
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(
+        notifications(&app, &token, "").await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_problem(
+        app.send(
+            Method::GET,
+            "/api/v1/notifications?cursor=x",
+            Some(&token),
+            None,
+        )
+        .await,
+        400,
+        "INVALID_CURSOR",
+    )
+    .await;
+}
+
+/// Reads a server-sent event stream until `count` notification events arrived; returns their ids.
+async fn next_events(response: &mut reqwest::Response, count: usize) -> Vec<i64> {
+    let mut buffer = String::new();
+    let mut ids = Vec::new();
+    while ids.len() < count {
+        let chunk = tokio::time::timeout(Duration::from_secs(10), response.chunk())
+            .await
+            .expect("an event within 10 s")
+            .unwrap()
+            .expect("the stream stays open");
+        buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+        while let Some(end) = buffer.find("\n\n") {
+            let event: String = buffer.drain(..end + 2).collect();
+            if event.contains("event: notification") {
+                let id = event
+                    .lines()
+                    .find_map(|line| line.strip_prefix("id: "))
+                    .expect("an id line");
+                let data = event
+                    .lines()
+                    .find_map(|line| line.strip_prefix("data: "))
+                    .expect("a data line");
+                let data: Value = serde_json::from_str(data).unwrap();
+                assert_eq!(data["id"].to_string(), id);
+                ids.push(id.parse().unwrap());
+            }
+        }
+    }
+    ids
+}
+
+async fn open_stream(base_url: &str, token: &str, last_event_id: Option<i64>) -> reqwest::Response {
+    let mut request = reqwest::Client::new()
+        .get(format!("{base_url}/api/v1/notifications/stream"))
+        .bearer_auth(token);
+    if let Some(id) = last_event_id {
+        request = request.header("Last-Event-ID", id.to_string());
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    response
+}
+
+#[tokio::test]
+async fn the_live_stream_delivers_across_instances_and_resumes_after_a_reconnect() {
+    let app = TestApp::spawn().await;
+    let other_instance = app.sibling().await;
+    let (me, token) = app.user("me@example.com").await;
+    let (someone_else, _) = app.user("other@example.com").await;
+    let before = notify(&app, me, "test:before").await;
+
+    // A new stream starts with what comes next, on whichever instance it is served.
+    let mut stream = open_stream(&other_instance.base_url, &token, None).await;
+    notify(&app, someone_else, "test:not-mine").await;
+    let first = notify(&app, me, "test:first").await;
+    assert_eq!(next_events(&mut stream, 1).await, vec![first]);
+    drop(stream);
+
+    // Missed while disconnected: sent on reconnect with Last-Event-ID.
+    let missed = notify(&app, me, "test:missed").await;
+    let mut resumed = open_stream(&app.base_url, &token, Some(first)).await;
+    assert_eq!(next_events(&mut resumed, 1).await, vec![missed]);
+    let mut from_start = open_stream(&app.base_url, &token, Some(0)).await;
+    assert_eq!(
+        next_events(&mut from_start, 3).await,
+        vec![before, first, missed]
+    );
+}
+
+#[tokio::test]
+async fn the_stream_needs_a_valid_resume_point_and_a_session() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user("me@example.com").await;
+    let response = app
+        .client
+        .get(app.url("/api/v1/notifications/stream"))
+        .bearer_auth(&token)
+        .header("Last-Event-ID", "yesterday")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 400, "INVALID_CURSOR").await;
+    assert_problem(
+        app.get("/api/v1/notifications/stream").await,
+        401,
+        "AUTHENTICATION_REQUIRED",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn cancelling_an_unpaid_order_notifies_the_buyer() {
+    let app = TestApp::spawn().await;
+    let (item, token, address) = shop(&app, 10).await;
+    let order: Value = app
+        .post_json(
+            "/api/v1/orders",
+            Some(&token),
+            crate::orders::order_body(item, 1, address),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let cancel = format!("/api/v1/orders/{}/cancel", order["id"]);
+    assert_eq!(
+        app.send(Method::POST, &cancel, Some(&token), None)
+            .await
+            .status(),
+        200
+    );
+    app.relay_events().await;
+    let page = notifications(&app, &token, "").await;
+    assert_eq!(
+        page["items"][0]["data"],
+        json!({"order_id": order["id"], "status": "CANCELED"})
+    );
+}

@@ -1,0 +1,276 @@
+//! In-app notifications. Domain services ask for one with [`request`] inside their own
+//! transaction (an outbox event); the relay then [`deliver`]s it exactly once per cause and wakes
+//! the user's live streams. Bulk senders (the midnight job) insert rows directly in sets.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+
+use crate::db::DbError;
+use crate::event;
+use crate::identity::UserId;
+use crate::schema::notifications;
+
+/// Outbox event kind that asks for a notification.
+pub const REQUESTED: &str = "NOTIFICATION_REQUESTED";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum NotificationKind {
+    DailyQuestion,
+    OrderStatus,
+    SubscriptionPaymentFailed,
+    SubscriptionCanceled,
+}
+
+impl NotificationKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::DailyQuestion => "DAILY_QUESTION",
+            Self::OrderStatus => "ORDER_STATUS",
+            Self::SubscriptionPaymentFailed => "SUBSCRIPTION_PAYMENT_FAILED",
+            Self::SubscriptionCanceled => "SUBSCRIPTION_CANCELED",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewNotification {
+    pub user_id: i64,
+    pub kind: NotificationKind,
+    pub title: String,
+    pub body: String,
+    /// What the client links to, e.g. `{"order_id": 7}`.
+    pub data: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Queryable, Selectable)]
+#[diesel(table_name = notifications)]
+pub struct Notification {
+    pub id: i64,
+    pub user_id: i64,
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub data: serde_json::Value,
+    pub read_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NotificationError {
+    #[error("no such notification")]
+    NotFound,
+    #[error(transparent)]
+    Database(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for NotificationError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Database(DbError::Query(error))
+    }
+}
+
+/// Asks for a notification once the caller's transaction commits (call it on that
+/// transaction's connection).
+pub async fn request(
+    conn: &mut AsyncPgConnection,
+    notification: &NewNotification,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    request_many(conn, std::slice::from_ref(notification), now).await
+}
+
+/// [`request`] for several notifications, in one statement.
+pub async fn request_many(
+    conn: &mut AsyncPgConnection,
+    notifications: &[NewNotification],
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let payloads = notifications
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| {
+            DbError::Query(diesel::result::Error::SerializationError(Box::new(error)))
+        })?;
+    event::record_many(conn, REQUESTED, payloads, now).await?;
+    Ok(())
+}
+
+/// Stores a notification unless one with the same cause (`dedupe_key`) exists; returns the new
+/// row's id, or `None` for a repeat.
+pub async fn deliver(
+    conn: &mut AsyncPgConnection,
+    notification: &NewNotification,
+    dedupe_key: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, DbError> {
+    Ok(diesel::insert_into(notifications::table)
+        .values((
+            notifications::user_id.eq(notification.user_id),
+            notifications::kind.eq(notification.kind.as_str()),
+            notifications::title.eq(&notification.title),
+            notifications::body.eq(&notification.body),
+            notifications::data.eq(&notification.data),
+            notifications::dedupe_key.eq(dedupe_key),
+            notifications::created_at.eq(now),
+        ))
+        .on_conflict_do_nothing()
+        .returning(notifications::id)
+        .get_result(conn)
+        .await
+        .optional()?)
+}
+
+/// A user's notifications, newest first, before the id `before`.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+    before: Option<i64>,
+    unread_only: bool,
+    limit: i64,
+) -> Result<Vec<Notification>, NotificationError> {
+    let mut query = notifications::table
+        .filter(notifications::user_id.eq(user.0))
+        .select(Notification::as_select())
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(notifications::id.lt(before));
+    }
+    if unread_only {
+        query = query.filter(notifications::read_at.is_null());
+    }
+    Ok(query
+        .order(notifications::id.desc())
+        .limit(limit)
+        .load(conn)
+        .await?)
+}
+
+/// A user's notifications after the id `after`, oldest first: what a live stream sends next.
+pub async fn after(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<Notification>, NotificationError> {
+    Ok(notifications::table
+        .filter(notifications::user_id.eq(user.0))
+        .filter(notifications::id.gt(after))
+        .order(notifications::id.asc())
+        .limit(limit)
+        .select(Notification::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// The id of a user's newest notification (0 when there is none): where a new stream starts.
+pub async fn latest_id(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+) -> Result<i64, NotificationError> {
+    Ok(notifications::table
+        .filter(notifications::user_id.eq(user.0))
+        .select(diesel::dsl::max(notifications::id))
+        .first::<Option<i64>>(conn)
+        .await?
+        .unwrap_or(0))
+}
+
+pub async fn unread_count(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+) -> Result<i64, NotificationError> {
+    Ok(notifications::table
+        .filter(notifications::user_id.eq(user.0))
+        .filter(notifications::read_at.is_null())
+        .count()
+        .get_result(conn)
+        .await?)
+}
+
+/// Marks one of the user's notifications read (keeping the first read time).
+pub async fn mark_read(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<Notification, NotificationError> {
+    diesel::update(
+        notifications::table
+            .filter(notifications::id.eq(id))
+            .filter(notifications::user_id.eq(user.0))
+            .filter(notifications::read_at.is_null()),
+    )
+    .set(notifications::read_at.eq(now))
+    .execute(conn)
+    .await?;
+    notifications::table
+        .filter(notifications::id.eq(id))
+        .filter(notifications::user_id.eq(user.0))
+        .select(Notification::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or(NotificationError::NotFound)
+}
+
+/// Marks every unread notification of the user read; returns how many changed.
+pub async fn mark_all_read(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> Result<usize, NotificationError> {
+    Ok(diesel::update(
+        notifications::table
+            .filter(notifications::user_id.eq(user.0))
+            .filter(notifications::read_at.is_null()),
+    )
+    .set(notifications::read_at.eq(now))
+    .execute(conn)
+    .await?)
+}
+
+pub async fn delete(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+    id: i64,
+) -> Result<(), NotificationError> {
+    let deleted = diesel::delete(
+        notifications::table
+            .filter(notifications::id.eq(id))
+            .filter(notifications::user_id.eq(user.0)),
+    )
+    .execute(conn)
+    .await?;
+    if deleted == 0 {
+        return Err(NotificationError::NotFound);
+    }
+    Ok(())
+}
+
+/// Deletes notifications created before `cutoff`, `chunk` rows per statement so that no
+/// statement holds locks for long; returns how many went.
+pub async fn purge_older_than(
+    conn: &mut AsyncPgConnection,
+    cutoff: DateTime<Utc>,
+    chunk: i64,
+) -> Result<usize, DbError> {
+    let mut total = 0;
+    loop {
+        let deleted = diesel::sql_query(
+            "DELETE FROM notifications WHERE id IN \
+             (SELECT id FROM notifications WHERE created_at < $1 LIMIT $2)",
+        )
+        .bind::<diesel::sql_types::Timestamptz, _>(cutoff)
+        .bind::<diesel::sql_types::BigInt, _>(chunk)
+        .execute(conn)
+        .await?;
+        total += deleted;
+        if i64::try_from(deleted).unwrap_or(i64::MAX) < chunk {
+            return Ok(total);
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Cross-instance wake-ups for live notification streams, over one Redis pub/sub channel
+//! (`{prefix}notifications`). Messages carry only who to wake (`user:ID` or `*`); streams then
+//! read the rows from Postgres, so a message lost while Redis is away delays, never loses.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures_util::StreamExt as _;
+use petory_core::ports::{Audience, NotificationSignal, SignalError};
+use tokio::sync::{broadcast, watch};
+
+use crate::{RedisAdapterError, RedisPool};
+
+fn channel(key_prefix: &str) -> String {
+    format!("{key_prefix}notifications")
+}
+
+fn encode(audience: Audience) -> String {
+    match audience {
+        Audience::User(id) => format!("user:{id}"),
+        Audience::Everyone => "*".to_owned(),
+    }
+}
+
+fn decode(message: &str) -> Option<Audience> {
+    match message {
+        "*" => Some(Audience::Everyone),
+        _ => message
+            .strip_prefix("user:")
+            .and_then(|id| id.parse().ok())
+            .map(Audience::User),
+    }
+}
+
+/// Publishes wake-ups; used by whatever creates notifications (the relay, batch jobs).
+pub struct RedisNotificationSignal {
+    pool: RedisPool,
+    channel: String,
+}
+
+impl RedisNotificationSignal {
+    pub fn new(pool: RedisPool, key_prefix: &str) -> Self {
+        Self {
+            pool,
+            channel: channel(key_prefix),
+        }
+    }
+}
+
+#[async_trait]
+impl NotificationSignal for RedisNotificationSignal {
+    async fn wake(&self, audience: Audience) -> Result<(), SignalError> {
+        let publish = async {
+            let mut conn = self.pool.get().await?;
+            redis::cmd("PUBLISH")
+                .arg(&self.channel)
+                .arg(encode(audience))
+                .query_async::<i64>(&mut *conn)
+                .await?;
+            Ok::<_, RedisAdapterError>(())
+        };
+        publish
+            .await
+            .map_err(|error| SignalError(error.to_string()))
+    }
+}
+
+/// This instance's end of the channel: one Redis subscription, fanned out in process to every
+/// live stream. The subscription starts with the first stream and reconnects on its own.
+#[derive(Clone)]
+pub struct NotificationHub {
+    inner: Arc<HubInner>,
+}
+
+struct HubInner {
+    client: redis::Client,
+    channel: String,
+    wakes: broadcast::Sender<Audience>,
+    subscribed: watch::Sender<bool>,
+    started: OnceLock<()>,
+}
+
+impl NotificationHub {
+    pub fn new(redis_url: &str, key_prefix: &str) -> Result<Self, redis::RedisError> {
+        let (wakes, _) = broadcast::channel(1024);
+        Ok(Self {
+            inner: Arc::new(HubInner {
+                client: redis::Client::open(redis_url)?,
+                channel: channel(key_prefix),
+                wakes,
+                subscribed: watch::channel(false).0,
+                started: OnceLock::new(),
+            }),
+        })
+    }
+
+    /// Wake-ups from now on. Waits (briefly) until the Redis subscription is live, so that no
+    /// wake published after this returns is missed while Redis is up.
+    pub async fn subscribe(&self) -> broadcast::Receiver<Audience> {
+        let receiver = self.inner.wakes.subscribe();
+        self.inner.started.get_or_init(|| {
+            tokio::spawn(listen(self.inner.clone()));
+        });
+        let mut subscribed = self.inner.subscribed.subscribe();
+        let live = tokio::time::timeout(Duration::from_secs(2), subscribed.wait_for(|live| *live));
+        if live.await.is_err() {
+            tracing::warn!("notification channel not subscribed yet; streams fall back to polling");
+        }
+        receiver
+    }
+}
+
+async fn listen(hub: Arc<HubInner>) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match hub.client.get_async_pubsub().await {
+            Ok(mut pubsub) => match pubsub.subscribe(&hub.channel).await {
+                Ok(()) => {
+                    backoff = Duration::from_millis(100);
+                    hub.subscribed.send_replace(true);
+                    // Anything published while we were away is unknown: everyone re-reads.
+                    let _ = hub.wakes.send(Audience::Everyone);
+                    let mut messages = pubsub.into_on_message();
+                    while let Some(message) = messages.next().await {
+                        let payload: String = message.get_payload().unwrap_or_default();
+                        if let Some(audience) = decode(&payload) {
+                            // No receivers is fine: no stream is open on this instance.
+                            let _ = hub.wakes.send(audience);
+                        }
+                    }
+                    hub.subscribed.send_replace(false);
+                    tracing::warn!("notification channel closed; resubscribing");
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot subscribe to the notification channel")
+                }
+            },
+            Err(error) => tracing::warn!(%error, "cannot connect to Redis for notifications"),
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audiences_round_trip_through_messages() {
+        for audience in [Audience::User(42), Audience::Everyone] {
+            assert_eq!(decode(&encode(audience)), Some(audience));
+        }
+        assert_eq!(decode("user:x"), None);
+        assert_eq!(decode("hello"), None);
+    }
+}
