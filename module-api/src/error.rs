@@ -397,7 +397,10 @@ impl From<petory_core::shop::ShopError> for ApiError {
                 )
                 .retry_after(5)
             }
-            E::Gateway(petory_core::shop::payment::GatewayError::Refused(cause)) => {
+            E::Gateway(
+                petory_core::shop::payment::GatewayError::Refused(cause)
+                | petory_core::shop::payment::GatewayError::SubscriptionInvalid(cause),
+            ) => {
                 tracing::info!(%cause, "payment refused");
                 Self::new(
                     StatusCode::PAYMENT_REQUIRED,
@@ -416,6 +419,10 @@ impl From<petory_core::shop::ShopError> for ApiError {
             E::SubscriptionNotFound => {
                 Self::not_found("SUBSCRIPTION_NOT_FOUND", "no such subscription")
             }
+            E::SubscriptionCanceled => Self::conflict(
+                "SUBSCRIPTION_CANCELED",
+                "the subscription is cancelled; start a new one with an order",
+            ),
             E::Database(error) => error.into(),
         }
     }

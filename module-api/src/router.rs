@@ -76,7 +76,14 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(payment::kakaopay_cancel))
         .routes(routes!(payment::kakaopay_fail))
         .routes(routes!(subscription::list_subscriptions))
-        .routes(routes!(subscription::get_subscription))
+        .routes(routes!(
+            subscription::get_subscription,
+            subscription::update_subscription,
+            subscription::cancel_subscription
+        ))
+        .routes(routes!(subscription::skip_subscription))
+        .routes(routes!(subscription::pause_subscription))
+        .routes(routes!(subscription::resume_subscription))
         .routes(routes!(notification::list_notifications))
         .routes(routes!(notification::unread_count))
         .routes(routes!(notification::mark_read))

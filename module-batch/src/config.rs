@@ -3,6 +3,7 @@
 use petory_core::calendar::{BusinessCalendar, Tz};
 use petory_core::config::{self, ConfigError};
 use petory_core::db::DatabaseSettings;
+use petory_core::shop::billing::BillingSettings;
 use petory_external_api::payment::kakaopay::KakaoPaySettings;
 use petory_redis::RedisSettings;
 
@@ -12,6 +13,9 @@ pub struct BatchConfig {
     pub redis: RedisSettings,
     pub timezone: Tz,
     pub kakaopay: KakaoPaySettings,
+    pub billing: BillingSettings,
+    /// Where the scheduler serves Prometheus metrics (`PETORY_BATCH_METRICS_BIND`).
+    pub metrics_bind: std::net::SocketAddr,
 }
 
 impl BatchConfig {
@@ -21,8 +25,44 @@ impl BatchConfig {
             redis: RedisSettings::from_env()?,
             timezone: config::parsed_or("PETORY_TIMEZONE", BusinessCalendar::DEFAULT_ZONE)?,
             kakaopay: KakaoPaySettings::from_env()?,
+            billing: billing_from_env()?,
+            metrics_bind: config::parsed_or(
+                "PETORY_BATCH_METRICS_BIND",
+                std::net::SocketAddr::from(([127, 0, 0, 1], 9464)),
+            )?,
         })
     }
+}
+
+/// `PETORY_BILLING_CHUNK`, `PETORY_BILLING_CONCURRENCY` and `PETORY_BILLING_LEASE_SECS`.
+fn billing_from_env() -> Result<BillingSettings, ConfigError> {
+    let defaults = BillingSettings::default();
+    let chunk = config::parsed_or("PETORY_BILLING_CHUNK", defaults.chunk)?;
+    config::ensure(
+        "PETORY_BILLING_CHUNK",
+        chunk,
+        (1..=10_000).contains(&chunk),
+        "must be 1 to 10000",
+    )?;
+    let concurrency = config::parsed_or("PETORY_BILLING_CONCURRENCY", defaults.concurrency)?;
+    config::ensure(
+        "PETORY_BILLING_CONCURRENCY",
+        concurrency,
+        (1..=1024).contains(&concurrency),
+        "must be 1 to 1024",
+    )?;
+    let lease = config::parsed_or("PETORY_BILLING_LEASE_SECS", defaults.lease.num_seconds())?;
+    config::ensure(
+        "PETORY_BILLING_LEASE_SECS",
+        lease,
+        lease >= 1,
+        "must be at least 1 second",
+    )?;
+    Ok(BillingSettings {
+        chunk,
+        concurrency,
+        lease: chrono::TimeDelta::seconds(lease),
+    })
 }
 
 /// The cron schedule of a job: `PETORY_SCHEDULE_<JOB>` (e.g. `PETORY_SCHEDULE_PRUNE_IDEMPOTENCY_KEYS`)

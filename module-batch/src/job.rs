@@ -8,6 +8,7 @@ use petory_core::batch::{self, JobCounts, Trigger};
 use petory_core::calendar::BusinessCalendar;
 use petory_core::db::DbPool;
 use petory_core::ports::{Clock, NotificationSignal};
+use petory_core::shop::billing::BillingSettings;
 use petory_core::shop::payment::PaymentGateway;
 use petory_redis::RedisPool;
 
@@ -22,6 +23,7 @@ pub struct JobContext {
     pub calendar: BusinessCalendar,
     pub payments: Arc<dyn PaymentGateway>,
     pub notifications: Arc<dyn NotificationSignal>,
+    pub billing: BillingSettings,
 }
 
 /// The business day a run works on and the instant it treats as "now".
@@ -67,6 +69,7 @@ pub fn all_jobs() -> Vec<Arc<dyn Job>> {
     vec![
         Arc::new(jobs::platform::PruneIdempotencyKeys),
         Arc::new(jobs::shop::ExpireUnpaidOrders),
+        Arc::new(jobs::shop::BillSubscriptions),
         Arc::new(jobs::event::RelayEvents),
     ]
 }

@@ -80,6 +80,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             &config.redis.key_prefix,
         )),
         redis,
+        billing: config.billing,
         clock: Arc::new(SystemClock),
         calendar: BusinessCalendar::new(config.timezone),
         payments: Arc::new(KakaoPay::new(config.kakaopay.clone())),
@@ -105,7 +106,15 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Scheduler => {
-            tracing::info!("petory-batch scheduler starting");
+            // Counters of the jobs (charges, failures, ...) for Prometheus to scrape.
+            // A second instance on the same host keeps running without its own endpoint.
+            if let Err(error) = metrics_exporter_prometheus::PrometheusBuilder::new()
+                .with_http_listener(config.metrics_bind)
+                .install()
+            {
+                tracing::warn!(%error, bind = %config.metrics_bind, "metrics endpoint not started");
+            }
+            tracing::info!(metrics = %config.metrics_bind, "petory-batch scheduler starting");
             petory_batch::scheduler::run(context, petory_core::process::shutdown_signal()).await
         }
         Command::Jobs => Ok(()),

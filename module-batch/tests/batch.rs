@@ -38,6 +38,7 @@ fn context(database: &TestDatabase) -> JobContext {
         )),
         redis: petory_redis::pool(&redis).unwrap(),
         clock: Arc::new(FixedClock::at(now())),
+        billing: petory_core::shop::billing::BillingSettings::default(),
         calendar: BusinessCalendar::default(),
         payments: Arc::new(KakaoPay::new(KakaoPaySettings {
             base_url: "http://127.0.0.1:1".into(),
@@ -226,6 +227,7 @@ async fn a_given_date_runs_as_of_the_end_of_that_business_day() {
         .unwrap(),
         notifications: Arc::new(petory_core::ports::NoSignal),
         clock: Arc::new(FixedClock::at(now())),
+        billing: petory_core::shop::billing::BillingSettings::default(),
         calendar: BusinessCalendar::default(),
         payments: Arc::new(KakaoPay::new(KakaoPaySettings {
             base_url: "http://127.0.0.1:1".into(),
@@ -296,7 +298,7 @@ async fn cli_names_an_unknown_job_and_the_known_ones() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains(
-            "unknown job \"no-such-job\"; known jobs: prune-idempotency-keys, expire-unpaid-orders, relay-events"
+            "unknown job \"no-such-job\"; known jobs: prune-idempotency-keys, expire-unpaid-orders, billing, relay-events"
         ),
         "{stderr}"
     );
@@ -369,7 +371,7 @@ fn cli_lists_jobs_with_their_schedules() {
     assert!(output.status.success());
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
-        "prune-idempotency-keys\toff\nexpire-unpaid-orders\t30 * * * * *\nrelay-events\t*/10 * * * * *\n"
+        "prune-idempotency-keys\toff\nexpire-unpaid-orders\t30 * * * * *\nbilling\t0 */10 * * * *\nrelay-events\t*/10 * * * * *\n"
     );
 }
 

@@ -126,6 +126,8 @@ diesel::table! {
         updated_at -> Timestamptz,
         paid_at -> Nullable<Timestamptz>,
         canceled_at -> Nullable<Timestamptz>,
+        subscription_id -> Nullable<Int8>,
+        billing_cycle -> Nullable<Date>,
     }
 }
 
@@ -203,8 +205,38 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         canceled_at -> Nullable<Timestamptz>,
+        last_cycle_date -> Date,
+        failed_attempts -> Int2,
+        retry_at -> Nullable<Timestamptz>,
+        last_failure -> Nullable<Text>,
+        last_charged_at -> Nullable<Timestamptz>,
+        sid_approved_at -> Nullable<Timestamptz>,
+        paused_at -> Nullable<Timestamptz>,
+        cancel_reason -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    subscription_charges (id) {
+        id -> Int8,
+        subscription_id -> Int8,
+        cycle_date -> Date,
+        sid -> Text,
+        amount -> Int8,
+        status -> Text,
+        attempts -> Int2,
+        lease_until -> Nullable<Timestamptz>,
+        tid -> Nullable<Text>,
+        order_id -> Nullable<Int8>,
+        last_error -> Nullable<Text>,
+        resolved_by -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        approved_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(subscription_charges -> subscriptions (subscription_id));
 
 diesel::table! {
     notifications (id) {
@@ -238,6 +270,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     item_reviews,
     payments,
     subscriptions,
+    subscription_charges,
     notifications,
     users,
     user_addresses

@@ -148,6 +148,71 @@ impl Drop for TestDatabase {
     }
 }
 
+/// Subscriptions made in bulk for billing tests and benchmarks: `count` buyers, each with a paid
+/// first order and one active subscription due on `due`, whose `sid`s (`SID-<n>`) were last
+/// approved at `approved_at` (seed the payment gateway with the same). Returns
+/// `(sid, partner_user_id)` pairs.
+pub async fn seed_due_subscriptions(
+    conn: &mut diesel_async::AsyncPgConnection,
+    count: i64,
+    due: chrono::NaiveDate,
+    approved_at: chrono::DateTime<chrono::Utc>,
+) -> Vec<(String, String)> {
+    use diesel::sql_types::{BigInt, Date, Text, Timestamptz};
+    use diesel_async::RunQueryDsl;
+
+    #[derive(diesel::QueryableByName)]
+    struct Seeded {
+        #[diesel(sql_type = Text)]
+        sid: String,
+        #[diesel(sql_type = Text)]
+        user_id: String,
+    }
+
+    let statements = [
+        "INSERT INTO categories (name, sort_order, created_at) VALUES ('Bench', 0, $3)
+         ON CONFLICT DO NOTHING",
+        "INSERT INTO items (category_id, name, brand, description, price, discount_rate, stock,
+                            image_keys, created_at, updated_at)
+         SELECT c.id, 'Omega-3 ' || g, 'Petory', '', 20000, 10, 1000000, '{}', $3, $3
+           FROM categories c, generate_series(1, 100) g WHERE c.name = 'Bench'",
+        "INSERT INTO users (email, password_hash, name, phone, status_changed_at, created_at,
+                            updated_at)
+         SELECT 'billing-' || g || '@bench.petory', 'unused', 'Buyer ' || g, '010-0000-0000',
+                $3, $3, $3
+           FROM generate_series(1, $1) g",
+        "INSERT INTO orders (user_id, status, total_price, recipient, phone, zip_code, address1,
+                             address2, payment_expires_at, created_at, updated_at, paid_at)
+         SELECT u.id, 'PAID', 18000, u.name, '010-0000-0000', '06236', 'Teheran-ro 1', '',
+                $3, $3, $3, $3
+           FROM users u WHERE u.email LIKE 'billing-%@bench.petory'",
+        "INSERT INTO subscriptions (user_id, item_id, first_order_id, quantity, period_days, sid,
+                                    anchor_date, last_cycle_date, next_billing_date,
+                                    sid_approved_at, created_at, updated_at)
+         SELECT o.user_id, i.id, o.id, 1, 30, 'SID-' || o.user_id, $2 - 30, $2 - 30, $2, $3, $3, $3
+           FROM orders o
+           JOIN LATERAL (SELECT id FROM items WHERE name = 'Omega-3 ' || (1 + o.user_id % 100)
+                          LIMIT 1) i ON true
+          WHERE o.recipient LIKE 'Buyer %'",
+    ];
+    for statement in statements {
+        diesel::sql_query(statement)
+            .bind::<BigInt, _>(count)
+            .bind::<Date, _>(due)
+            .bind::<Timestamptz, _>(approved_at)
+            .execute(conn)
+            .await
+            .expect("seed subscriptions");
+    }
+    diesel::sql_query("SELECT sid, user_id::text AS user_id FROM subscriptions ORDER BY id")
+        .load::<Seeded>(conn)
+        .await
+        .expect("seeded subscriptions")
+        .into_iter()
+        .map(|row| (row.sid, row.user_id))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_database;

@@ -126,6 +126,34 @@ impl Relay {
     }
 }
 
+/// Stops charging a cancelled subscription's `sid` at the gateway
+/// (`SUBSCRIPTION_INACTIVATE_REQUESTED`). An `sid` the gateway already treats as inactive or
+/// unknown counts as done.
+pub struct InactivateSubscription {
+    pub gateway: Arc<dyn petory_core::shop::payment::PaymentGateway>,
+}
+
+#[derive(serde::Deserialize)]
+struct InactivateRequested {
+    sid: String,
+}
+
+#[async_trait]
+impl EventHandler for InactivateSubscription {
+    fn kind(&self) -> &'static str {
+        petory_core::shop::subscription::INACTIVATE_REQUESTED
+    }
+
+    async fn handle(&self, event: &OutboxEvent, _now: DateTime<Utc>) -> anyhow::Result<()> {
+        use petory_core::shop::payment::GatewayError;
+        let request: InactivateRequested = serde_json::from_value(event.payload.clone())?;
+        match self.gateway.inactivate_subscription(&request.sid).await {
+            Ok(()) | Err(GatewayError::SubscriptionInvalid(_)) => Ok(()),
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
 /// The relay with every handler of the product; new event kinds register here.
 pub fn product_relay(
     policy: RetryPolicy,
@@ -135,9 +163,10 @@ pub fn product_relay(
 ) -> Relay {
     Relay::new(policy)
         .with_handler(Arc::new(CancelPayment {
-            gateway,
+            gateway: gateway.clone(),
             db: db.clone(),
         }))
+        .with_handler(Arc::new(InactivateSubscription { gateway }))
         .with_handler(Arc::new(DeliverNotification { db, signal }))
 }
 

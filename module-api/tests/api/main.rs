@@ -14,4 +14,5 @@ mod payments;
 mod problems;
 mod reviews;
 mod shop;
+mod subscriptions;
 mod util;

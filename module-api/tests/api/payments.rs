@@ -61,7 +61,7 @@ pub async fn pay(app: &TestApp, token: &str, order: i64) -> String {
         .to_owned()
 }
 
-async fn ledger(sandbox: &KakaoPaySandbox) -> Vec<Value> {
+pub async fn ledger(sandbox: &KakaoPaySandbox) -> Vec<Value> {
     reqwest::get(format!("{}/__sandbox/ledger", sandbox.base_url()))
         .await
         .unwrap()

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use petory_core::batch::JobCounts;
 use petory_core::db::DbError;
-use petory_core::shop::order;
+use petory_core::shop::{billing, order};
 
 use crate::job::{Job, JobContext, RunDate};
 
@@ -28,5 +28,46 @@ impl Job for ExpireUnpaidOrders {
             "canceled".to_owned(),
             i64::try_from(canceled).unwrap_or(i64::MAX),
         )]))
+    }
+}
+
+/// Charges every due subscription cycle exactly once (see `petory_core::shop::billing`).
+pub struct BillSubscriptions;
+
+#[async_trait]
+impl Job for BillSubscriptions {
+    fn name(&self) -> &'static str {
+        "billing"
+    }
+
+    fn default_schedule(&self) -> &'static str {
+        "0 */10 * * * *"
+    }
+
+    async fn run(&self, context: &JobContext, date: RunDate) -> anyhow::Result<JobCounts> {
+        let counts = billing::run(
+            &context.db,
+            context.payments.as_ref(),
+            date.business_date,
+            date.as_of,
+            context.billing,
+        )
+        .await?;
+        metrics::counter!("petory_billing_charges_total", "outcome" => "approved")
+            .increment(u64::try_from(counts.charged).unwrap_or(0));
+        metrics::counter!("petory_billing_charges_total", "outcome" => "failed")
+            .increment(u64::try_from(counts.failed).unwrap_or(0));
+        metrics::counter!("petory_billing_charges_total", "outcome" => "unknown")
+            .increment(u64::try_from(counts.unknown).unwrap_or(0));
+        metrics::counter!("petory_billing_subscriptions_canceled_total")
+            .increment(u64::try_from(counts.canceled).unwrap_or(0));
+        Ok(JobCounts::from([
+            ("due".to_owned(), counts.due),
+            ("charged".to_owned(), counts.charged),
+            ("failed".to_owned(), counts.failed),
+            ("retried".to_owned(), counts.retried),
+            ("canceled".to_owned(), counts.canceled),
+            ("unknown".to_owned(), counts.unknown),
+        ]))
     }
 }

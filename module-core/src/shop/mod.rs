@@ -1,5 +1,6 @@
 //! The supplement store: catalog, cart, orders and reviews (payments and subscriptions follow).
 
+pub mod billing;
 pub mod cart;
 pub mod catalog;
 pub mod order;
@@ -44,6 +45,8 @@ pub enum ShopError {
     Gateway(payment::GatewayError),
     #[error("no such subscription")]
     SubscriptionNotFound,
+    #[error("the subscription is cancelled")]
+    SubscriptionCanceled,
     #[error("ordering needs a phone number and a delivery address")]
     ProfileIncomplete,
     #[error("no such delivery address")]

@@ -481,6 +481,7 @@ async fn refund(
     now: DateTime<Utc>,
 ) -> Result<(), ShopError> {
     use crate::schema::payments;
+    // A renewal whose charge was confirmed through the sid status has no known tid to refund.
     let (tid, amount, subscription): (String, i64, bool) = diesel::update(
         payments::table
             .filter(payments::order_id.eq(order.id))
@@ -492,7 +493,11 @@ async fn refund(
     ))
     .returning((payments::tid, payments::amount, payments::is_subscription))
     .get_result(conn)
-    .await?;
+    .await
+    .optional()?
+    .ok_or(ShopError::OrderNotCancelable {
+        status: order.status,
+    })?;
     diesel::update(orders::table.find(order.id))
         .set((
             orders::status.eq(OrderStatus::Refunded.as_str()),

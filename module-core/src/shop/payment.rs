@@ -67,6 +67,9 @@ pub enum GatewayError {
     /// The gateway refused (bad token, declined card, invalid request).
     #[error("payment refused by the gateway: {0}")]
     Refused(String),
+    /// The subscription id is unknown or inactive: charging it can never succeed.
+    #[error("the subscription cannot be charged: {0}")]
+    SubscriptionInvalid(String),
     /// The answer does not match the request (tid, order or amount differ).
     #[error("payment gateway answer does not match: {0}")]
     Mismatch(String),
@@ -229,8 +232,13 @@ pub async fn approve(
         pg_token: pg_token.to_owned(),
         subscription,
     };
-    let (aid, sid, approved_amount) = match gateway.approve(&request).await {
-        Ok(approval) => (Some(approval.aid), approval.sid, approval.amount),
+    let (aid, sid, approved_amount, mut sid_approved_at) = match gateway.approve(&request).await {
+        Ok(approval) => (
+            Some(approval.aid),
+            approval.sid,
+            approval.amount,
+            approval.approved_at,
+        ),
         Err(GatewayError::Unavailable(cause)) => {
             tracing::warn!(order_id, %tid, %cause, "approval outcome unknown; looking it up");
             let state = gateway
@@ -243,7 +251,7 @@ pub async fn approve(
                     state.status
                 ))));
             }
-            (None, state.sid, state.amount)
+            (None, state.sid, state.amount, None)
         }
         Err(error) => return Err(ShopError::Gateway(error)),
     };
@@ -252,6 +260,14 @@ pub async fn approve(
         return Err(ShopError::Gateway(GatewayError::Mismatch(format!(
             "approved {approved_amount}, expected {amount}"
         ))));
+    }
+    if let (Some(sid), None) = (&sid, sid_approved_at) {
+        // Billing resolves lost answers against the gateway's own clock: learn it now.
+        sid_approved_at = gateway
+            .subscription_status(sid)
+            .await
+            .ok()
+            .and_then(|state| state.last_approved_at);
     }
     let tid_for_refund = tid.clone();
     let paid_on = calendar.day_of(now);
@@ -297,7 +313,7 @@ pub async fn approve(
             return Ok(Some(OrderStatus::parse(&status).unwrap_or(OrderStatus::Canceled)));
         }
         if let Some(sid) = &sid {
-            super::subscription::create_for_order(conn, order_id, user_id, sid, paid_on, now).await?;
+            super::subscription::create_for_order(conn, order_id, user_id, sid, sid_approved_at, paid_on, now).await?;
         }
         order::notify_status(conn, &[(order_id, user_id)], OrderStatus::Paid, now).await?;
         let lines: Vec<(i64, i32)> = order_lines::table

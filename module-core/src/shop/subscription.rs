@@ -1,13 +1,25 @@
 //! Subscriptions: recurring deliveries of an item, charged with the gateway's `sid`.
+//!
+//! Cycles are anchored on the first payment's business date: billing dates are
+//! `anchor + k·period`. A user may move the next date or skip a cycle; after that charge the
+//! schedule falls back onto the anchored dates.
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
 use super::ShopError;
+use crate::db::DbError;
 use crate::identity::UserId;
-use crate::schema::{items, order_lines, subscriptions};
+use crate::schema::{items, order_lines, subscription_charges, subscriptions};
+
+/// Outbox event kind: stop charging an `sid` at the gateway.
+pub const INACTIVATE_REQUESTED: &str = "SUBSCRIPTION_INACTIVATE_REQUESTED";
+
+pub const PERIODS: [i16; 3] = [30, 60, 90];
+/// How far ahead a user may move the next billing date.
+pub const MAX_POSTPONE_DAYS: i64 = 180;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable)]
 #[diesel(table_name = subscriptions)]
@@ -19,25 +31,57 @@ pub struct Subscription {
     pub quantity: i32,
     pub period_days: i16,
     pub status: String,
+    pub sid: String,
     pub anchor_date: NaiveDate,
     pub next_billing_date: NaiveDate,
+    pub last_cycle_date: NaiveDate,
+    pub failed_attempts: i16,
+    pub retry_at: Option<DateTime<Utc>>,
+    pub last_failure: Option<String>,
+    pub last_charged_at: Option<DateTime<Utc>>,
+    pub paused_at: Option<DateTime<Utc>>,
+    pub cancel_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub canceled_at: Option<DateTime<Utc>>,
+}
+
+/// The latest charge of a subscription's renewals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable)]
+#[diesel(table_name = subscription_charges)]
+pub struct Charge {
+    pub id: i64,
+    pub cycle_date: NaiveDate,
+    pub amount: i64,
+    pub status: String,
+    pub attempts: i16,
+    pub order_id: Option<i64>,
+    pub last_error: Option<String>,
+    pub approved_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SubscriptionView {
     pub subscription: Subscription,
     pub item_name: String,
+    pub last_charge: Option<Charge>,
+}
+
+/// The first anchored billing date (`anchor + k·period`, k ≥ 1) after `after`.
+pub fn next_cycle_after(anchor: NaiveDate, period_days: i16, after: NaiveDate) -> NaiveDate {
+    let period = i64::from(period_days.max(1));
+    let elapsed = (after - anchor).num_days().max(0);
+    anchor + TimeDelta::days(period * (elapsed / period + 1))
 }
 
 /// Creates one subscription per subscription line of a just-paid order (call it inside the
 /// approval's transaction). The first cycle is the order itself; the next is one period later.
+/// `sid_approved_at` is the gateway's time of that approval.
 pub async fn create_for_order(
     conn: &mut AsyncPgConnection,
     order_id: i64,
     user_id: i64,
     sid: &str,
+    sid_approved_at: Option<DateTime<Utc>>,
     paid_on: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<usize, ShopError> {
@@ -63,7 +107,9 @@ pub async fn create_for_order(
                 subscriptions::period_days.eq(period),
                 subscriptions::sid.eq(sid.to_owned()),
                 subscriptions::anchor_date.eq(paid_on),
-                subscriptions::next_billing_date.eq(paid_on + TimeDelta::days(i64::from(period))),
+                subscriptions::last_cycle_date.eq(paid_on),
+                subscriptions::next_billing_date.eq(next_cycle_after(paid_on, period, paid_on)),
+                subscriptions::sid_approved_at.eq(sid_approved_at),
                 subscriptions::created_at.eq(now),
                 subscriptions::updated_at.eq(now),
             )
@@ -79,6 +125,22 @@ pub async fn create_for_order(
         .await?)
 }
 
+async fn last_charges(
+    conn: &mut AsyncPgConnection,
+    ids: &[i64],
+) -> Result<Vec<(i64, Charge)>, ShopError> {
+    Ok(subscription_charges::table
+        .filter(subscription_charges::subscription_id.eq_any(ids))
+        .distinct_on(subscription_charges::subscription_id)
+        .order((
+            subscription_charges::subscription_id,
+            subscription_charges::cycle_date.desc(),
+        ))
+        .select((subscription_charges::subscription_id, Charge::as_select()))
+        .load(conn)
+        .await?)
+}
+
 /// A user's subscriptions, newest first.
 pub async fn list(
     conn: &mut AsyncPgConnection,
@@ -91,9 +153,13 @@ pub async fn list(
         .select((Subscription::as_select(), items::name))
         .load(conn)
         .await?;
+    let ids: Vec<i64> = rows.iter().map(|(s, _)| s.id).collect();
+    let mut charges: std::collections::HashMap<i64, Charge> =
+        last_charges(conn, &ids).await?.into_iter().collect();
     Ok(rows
         .into_iter()
         .map(|(subscription, item_name)| SubscriptionView {
+            last_charge: charges.remove(&subscription.id),
             subscription,
             item_name,
         })
@@ -117,8 +183,306 @@ pub async fn get(
     if owner.is_some_and(|user| user.0 != subscription.user_id) {
         return Err(ShopError::SubscriptionNotFound);
     }
+    let last_charge = last_charges(conn, &[id])
+        .await?
+        .into_iter()
+        .next()
+        .map(|(_, charge)| charge);
     Ok(SubscriptionView {
         subscription,
         item_name,
+        last_charge,
     })
+}
+
+/// What a subscriber may change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Change {
+    pub period_days: Option<i16>,
+    pub next_billing_date: Option<NaiveDate>,
+}
+
+/// Locks the subscription for a change by its owner (or an admin) and checks it is not cancelled.
+async fn lock_live(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    owner: Option<UserId>,
+) -> Result<Subscription, ShopError> {
+    let subscription: Subscription = subscriptions::table
+        .find(id)
+        .for_update()
+        .select(Subscription::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or(ShopError::SubscriptionNotFound)?;
+    if owner.is_some_and(|user| user.0 != subscription.user_id) {
+        return Err(ShopError::SubscriptionNotFound);
+    }
+    if subscription.status == "CANCELED" {
+        return Err(ShopError::SubscriptionCanceled);
+    }
+    Ok(subscription)
+}
+
+/// A new billing date ends the current retry ladder: the next charge starts afresh.
+async fn reschedule(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    period_days: i16,
+    next_billing_date: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<(), ShopError> {
+    diesel::update(subscriptions::table.find(id))
+        .set((
+            subscriptions::period_days.eq(period_days),
+            subscriptions::next_billing_date.eq(next_billing_date),
+            subscriptions::failed_attempts.eq(0),
+            subscriptions::retry_at.eq(None::<DateTime<Utc>>),
+            subscriptions::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Changes the period (the next date moves to the first anchored date of the new period) and/or
+/// the next billing date (after today, at most [`MAX_POSTPONE_DAYS`] ahead).
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    owner: Option<UserId>,
+    change: Change,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<SubscriptionView, ShopError> {
+    if let Some(period) = change.period_days
+        && !PERIODS.contains(&period)
+    {
+        return Err(ShopError::Invalid {
+            field: "period_days",
+            code: "period",
+            message: "must be 30, 60 or 90".into(),
+        });
+    }
+    conn.transaction(async move |conn| -> Result<(), ShopError> {
+        let subscription = lock_live(conn, id, owner).await?;
+        let period = change.period_days.unwrap_or(subscription.period_days);
+        let mut next = subscription.next_billing_date;
+        if period != subscription.period_days {
+            let from = today.max(subscription.last_cycle_date);
+            next = next_cycle_after(subscription.anchor_date, period, from);
+        }
+        if let Some(date) = change.next_billing_date {
+            if date <= today.max(subscription.last_cycle_date)
+                || date > today + TimeDelta::days(MAX_POSTPONE_DAYS)
+            {
+                return Err(ShopError::Invalid {
+                    field: "next_billing_date",
+                    code: "date_range",
+                    message: format!(
+                        "must be after {} and at most {MAX_POSTPONE_DAYS} days ahead",
+                        today.max(subscription.last_cycle_date)
+                    ),
+                });
+            }
+            next = date;
+        }
+        reschedule(conn, id, period, next, now).await
+    })
+    .await?;
+    get(conn, id, owner).await
+}
+
+/// Skips the next cycle: the next billing date moves to the anchored date after it.
+pub async fn skip(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    owner: Option<UserId>,
+    now: DateTime<Utc>,
+) -> Result<SubscriptionView, ShopError> {
+    conn.transaction(async move |conn| -> Result<(), ShopError> {
+        let s = lock_live(conn, id, owner).await?;
+        let next = next_cycle_after(s.anchor_date, s.period_days, s.next_billing_date);
+        reschedule(conn, id, s.period_days, next, now).await
+    })
+    .await?;
+    get(conn, id, owner).await
+}
+
+/// Stops billing until resumed (pausing a paused subscription changes nothing).
+pub async fn pause(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    owner: Option<UserId>,
+    now: DateTime<Utc>,
+) -> Result<SubscriptionView, ShopError> {
+    conn.transaction(async move |conn| -> Result<(), ShopError> {
+        let s = lock_live(conn, id, owner).await?;
+        if s.status == "ACTIVE" {
+            diesel::update(subscriptions::table.find(id))
+                .set((
+                    subscriptions::status.eq("PAUSED"),
+                    subscriptions::paused_at.eq(now),
+                    subscriptions::updated_at.eq(now),
+                ))
+                .execute(conn)
+                .await?;
+        }
+        Ok(())
+    })
+    .await?;
+    get(conn, id, owner).await
+}
+
+/// Billing again; a billing date that passed while paused moves to the next anchored date.
+pub async fn resume(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    owner: Option<UserId>,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<SubscriptionView, ShopError> {
+    conn.transaction(async move |conn| -> Result<(), ShopError> {
+        let s = lock_live(conn, id, owner).await?;
+        if s.status == "PAUSED" {
+            let next = if s.next_billing_date <= today {
+                next_cycle_after(s.anchor_date, s.period_days, today.max(s.last_cycle_date))
+            } else {
+                s.next_billing_date
+            };
+            diesel::update(subscriptions::table.find(id))
+                .set((
+                    subscriptions::status.eq("ACTIVE"),
+                    subscriptions::paused_at.eq(None::<DateTime<Utc>>),
+                    subscriptions::updated_at.eq(now),
+                ))
+                .execute(conn)
+                .await?;
+            reschedule(conn, id, s.period_days, next, now).await?;
+        }
+        Ok(())
+    })
+    .await?;
+    get(conn, id, owner).await
+}
+
+/// Why a subscription ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelReason {
+    User,
+    PaymentFailed,
+    SubscriptionInvalid,
+}
+
+impl CancelReason {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "USER",
+            Self::PaymentFailed => "PAYMENT_FAILED",
+            Self::SubscriptionInvalid => "SUBSCRIPTION_INVALID",
+        }
+    }
+}
+
+/// Cancels a subscription (cancelling a cancelled one changes nothing). Its `sid` is
+/// inactivated at the gateway through the outbox once no other live subscription shares it.
+pub async fn cancel(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    owner: Option<UserId>,
+    now: DateTime<Utc>,
+) -> Result<SubscriptionView, ShopError> {
+    conn.transaction(async move |conn| -> Result<(), ShopError> {
+        match lock_live(conn, id, owner).await {
+            Ok(s) => end(conn, &s, CancelReason::User, now).await,
+            Err(ShopError::SubscriptionCanceled) => Ok(()),
+            Err(error) => Err(error),
+        }
+    })
+    .await?;
+    get(conn, id, owner).await
+}
+
+/// Ends a subscription inside the caller's transaction.
+pub(crate) async fn end(
+    conn: &mut AsyncPgConnection,
+    subscription: &Subscription,
+    reason: CancelReason,
+    now: DateTime<Utc>,
+) -> Result<(), ShopError> {
+    diesel::update(subscriptions::table.find(subscription.id))
+        .set((
+            subscriptions::status.eq("CANCELED"),
+            subscriptions::canceled_at.eq(now),
+            subscriptions::cancel_reason.eq(reason.as_str()),
+            subscriptions::paused_at.eq(None::<DateTime<Utc>>),
+            subscriptions::retry_at.eq(None::<DateTime<Utc>>),
+            subscriptions::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    let siblings_live: i64 = subscriptions::table
+        .filter(subscriptions::sid.eq(&subscription.sid))
+        .filter(subscriptions::status.ne("CANCELED"))
+        .count()
+        .get_result(conn)
+        .await?;
+    // An invalid sid cannot be charged anyway; the gateway would refuse its inactivation too.
+    if siblings_live == 0 && reason != CancelReason::SubscriptionInvalid {
+        request_inactivation(conn, &subscription.sid, now).await?;
+    }
+    Ok(())
+}
+
+async fn request_inactivation(
+    conn: &mut AsyncPgConnection,
+    sid: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    crate::event::record(
+        conn,
+        INACTIVATE_REQUESTED,
+        serde_json::json!({ "sid": sid }),
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn cycles_stay_on_the_anchor() {
+        let anchor = date("2026-01-10");
+        assert_eq!(next_cycle_after(anchor, 30, anchor), date("2026-02-09"));
+        assert_eq!(
+            next_cycle_after(anchor, 30, date("2026-02-08")),
+            date("2026-02-09")
+        );
+        // On a billing date, the next one is a full period later.
+        assert_eq!(
+            next_cycle_after(anchor, 30, date("2026-02-09")),
+            date("2026-03-11")
+        );
+        // A moved date (say the 20th) falls back onto the anchored schedule.
+        assert_eq!(
+            next_cycle_after(anchor, 30, date("2026-02-20")),
+            date("2026-03-11")
+        );
+        assert_eq!(
+            next_cycle_after(anchor, 60, date("2026-02-20")),
+            date("2026-03-11")
+        );
+        assert_eq!(
+            next_cycle_after(anchor, 90, anchor - TimeDelta::days(5)),
+            date("2026-04-10")
+        );
+    }
 }

@@ -1,4 +1,4 @@
-//! `kakaopay-sandbox --bind ADDR [--auto-approve]`: a local KakaoPay-compatible server.
+//! `kakaopay-sandbox --bind ADDR [--auto-approve] [--latency-ms N]`: a local KakaoPay-compatible server.
 
 use clap::Parser;
 use petory_external_api::payment::sandbox::{KakaoPaySandbox, SandboxSettings};
@@ -17,6 +17,9 @@ struct Args {
         default_value = "DEV-SANDBOX-SECRET"
     )]
     secret_key: String,
+    /// Milliseconds added to every gateway call (benchmarks use 20).
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
 }
 
 #[tokio::main]
@@ -31,6 +34,7 @@ async fn main() -> anyhow::Result<()> {
         SandboxSettings {
             secret_key: args.secret_key,
             auto_approve: args.auto_approve,
+            latency: std::time::Duration::from_millis(args.latency_ms),
             ..SandboxSettings::default()
         },
     )?;

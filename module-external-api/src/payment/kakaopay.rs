@@ -90,10 +90,11 @@ impl KakaoPay {
         }
         if !status.is_success() {
             let error: KakaoError = response.json().await.unwrap_or_default();
-            return Err(GatewayError::Refused(format!(
-                "{path}: {} {}",
-                error.error_code, error.error_message
-            )));
+            let message = format!("{path}: {} {}", error.error_code, error.error_message);
+            return Err(match error.error_code {
+                INVALID_SID | INACTIVE_SID => GatewayError::SubscriptionInvalid(message),
+                _ => GatewayError::Refused(message),
+            });
         }
         // A 200 whose body cannot be read leaves the outcome unknown.
         response.json().await.map_err(|error| {
@@ -101,6 +102,10 @@ impl KakaoPay {
         })
     }
 }
+
+/// KakaoPay's error codes for a subscription id that can never be charged again.
+const INVALID_SID: i64 = -797;
+const INACTIVE_SID: i64 = -798;
 
 #[derive(Debug, Default, Deserialize)]
 struct KakaoError {

@@ -24,6 +24,8 @@ pub struct SandboxSettings {
     /// A plain GET of the redirect URL approves at once (scripts walk the flow without a browser).
     pub auto_approve: bool,
     pub subscription_cid: String,
+    /// Added to every gateway call, like the network and the real gateway would.
+    pub latency: Duration,
 }
 
 impl Default for SandboxSettings {
@@ -32,6 +34,7 @@ impl Default for SandboxSettings {
             secret_key: "DEV-SANDBOX-SECRET".into(),
             auto_approve: false,
             subscription_cid: "TCSUBSCRIP".into(),
+            latency: Duration::ZERO,
         }
     }
 }
@@ -144,6 +147,9 @@ async fn answer(
 ) -> Response {
     if !sandbox.authorised(headers) {
         return kakao_error(StatusCode::UNAUTHORIZED, -401, "invalid secret key");
+    }
+    if !sandbox.settings.latency.is_zero() {
+        tokio::time::sleep(sandbox.settings.latency).await;
     }
     match sandbox.next_misbehaviour() {
         Some(Misbehaviour::Fail) => kakao_error(
@@ -506,6 +512,42 @@ async fn misbehave(State(sandbox): State<Sandbox>, Json(body): Json<MisbehaveBod
     StatusCode::NO_CONTENT
 }
 
+#[derive(Deserialize)]
+struct SeedBody {
+    subscriptions: Vec<SeedSubscription>,
+}
+
+#[derive(Deserialize)]
+struct SeedSubscription {
+    sid: String,
+    partner_user_id: String,
+    item_name: String,
+    /// When the first payment was approved (the status lookup answers it until the next charge).
+    approved_at: chrono::DateTime<Utc>,
+}
+
+/// `POST /__sandbox/subscriptions`: active `sid`s as if their first payments had been approved,
+/// so that tests and benchmarks can bill many subscriptions without walking each first payment.
+async fn seed_subscriptions(
+    State(sandbox): State<Sandbox>,
+    Json(body): Json<SeedBody>,
+) -> StatusCode {
+    let mut books = sandbox.books();
+    for seed in body.subscriptions {
+        books.subscriptions.insert(
+            seed.sid,
+            Subscription {
+                partner_user_id: seed.partner_user_id,
+                active: true,
+                item_name: seed.item_name,
+                created_at: seed.approved_at,
+                last_approved_at: seed.approved_at,
+            },
+        );
+    }
+    StatusCode::NO_CONTENT
+}
+
 pub struct KakaoPaySandbox {
     addr: SocketAddr,
     task: JoinHandle<()>,
@@ -536,6 +578,7 @@ impl KakaoPaySandbox {
             .route("/__sandbox/approve/{tid}", get(approval_page))
             .route("/__sandbox/ledger", get(ledger))
             .route("/__sandbox/misbehave", post(misbehave))
+            .route("/__sandbox/subscriptions", post(seed_subscriptions))
             .with_state(sandbox);
         let task = tokio::spawn(async move {
             if let Err(error) = axum::serve(listener, app).await {

@@ -1,16 +1,55 @@
-//! My subscriptions. (Changing, skipping, pausing and cancelling arrive with billing.)
+//! My subscriptions: their schedule, billing state and changes.
 
 use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
-use petory_core::identity::Role;
-use petory_core::shop::subscription::{self, SubscriptionView};
-use serde::Serialize;
+use petory_core::identity::{Role, UserId};
+use petory_core::shop::subscription::{self, Charge, SubscriptionView};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use validator::Validate;
 
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiResult, Problem};
-use crate::extract::{Json, Path};
+use crate::extract::{Json, Path, ValidJson};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChargeResponse {
+    /// The billing date this charge pays for.
+    pub cycle_date: NaiveDate,
+    pub amount: i64,
+    /// `IN_FLIGHT` (being charged), `RETRY` (failed, will be retried), `APPROVED` or `GAVE_UP`.
+    pub status: String,
+    pub attempts: i16,
+    /// The cycle's order, once charged.
+    pub order_id: Option<i64>,
+    pub last_error: Option<String>,
+    pub approved_at: Option<DateTime<Utc>>,
+}
+
+impl From<Charge> for ChargeResponse {
+    fn from(c: Charge) -> Self {
+        Self {
+            cycle_date: c.cycle_date,
+            amount: c.amount,
+            status: c.status,
+            attempts: c.attempts,
+            order_id: c.order_id,
+            last_error: c.last_error,
+            approved_at: c.approved_at,
+        }
+    }
+}
+
+/// Where the retry ladder stands for the current cycle.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RetryState {
+    /// Failed charges of the current cycle (the fifth cancels the subscription).
+    pub failed_attempts: i16,
+    /// When the next attempt is due, while retrying.
+    pub next_retry_at: Option<DateTime<Utc>>,
+    pub last_failure: Option<String>,
+}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SubscriptionResponse {
@@ -25,8 +64,16 @@ pub struct SubscriptionResponse {
     /// The business date of the first payment; cycles stay anchored on it.
     pub anchor_date: NaiveDate,
     pub next_billing_date: NaiveDate,
+    /// The last cycle paid for (the first order's date until the first renewal).
+    pub last_cycle_date: NaiveDate,
     /// The order that started it.
     pub first_order_id: i64,
+    /// The latest renewal charge, if any.
+    pub last_charge: Option<ChargeResponse>,
+    pub retry: RetryState,
+    pub paused_at: Option<DateTime<Utc>>,
+    /// `USER`, `PAYMENT_FAILED` or `SUBSCRIPTION_INVALID`, once cancelled.
+    pub cancel_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub canceled_at: Option<DateTime<Utc>>,
 }
@@ -43,7 +90,16 @@ impl From<SubscriptionView> for SubscriptionResponse {
             status: s.status,
             anchor_date: s.anchor_date,
             next_billing_date: s.next_billing_date,
+            last_cycle_date: s.last_cycle_date,
             first_order_id: s.first_order_id,
+            last_charge: view.last_charge.map(Into::into),
+            retry: RetryState {
+                failed_attempts: s.failed_attempts,
+                next_retry_at: s.retry_at,
+                last_failure: s.last_failure,
+            },
+            paused_at: s.paused_at,
+            cancel_reason: s.cancel_reason,
             created_at: s.created_at,
             canceled_at: s.canceled_at,
         }
@@ -83,6 +139,137 @@ pub async fn get_subscription(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<SubscriptionResponse>> {
     let mut conn = state.db().await?;
-    let owner = (user.role != Role::Admin).then_some(user.id);
-    Ok(Json(subscription::get(&mut conn, id, owner).await?.into()))
+    Ok(Json(
+        subscription::get(&mut conn, id, owner_scope(&user))
+            .await?
+            .into(),
+    ))
+}
+
+fn owner_scope(user: &AuthUser) -> Option<UserId> {
+    (user.role != Role::Admin).then_some(user.id)
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct UpdateSubscriptionRequest {
+    /// 30, 60 or 90; the next billing date moves to the first date of the new period's
+    /// schedule (still anchored on the first payment).
+    #[schema(example = 60)]
+    pub period_days: Option<i16>,
+    /// Move the next charge (after today, at most 180 days ahead); later cycles fall back onto
+    /// the anchored schedule.
+    pub next_billing_date: Option<NaiveDate>,
+}
+
+/// Change the period or the next billing date.
+#[utoipa::path(patch, path = "/subscriptions/{id}", tag = "shop", security(("bearer" = [])), params(("id" = i64, Path)), request_body = UpdateSubscriptionRequest,
+    responses(
+        (status = 200, description = "Changed", body = SubscriptionResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`SUBSCRIPTION_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`SUBSCRIPTION_CANCELED`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED` (period or date out of range)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn update_subscription(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<i64>,
+    ValidJson(body): ValidJson<UpdateSubscriptionRequest>,
+) -> ApiResult<Json<SubscriptionResponse>> {
+    let now = state.clock.now();
+    let mut conn = state.db().await?;
+    let change = subscription::Change {
+        period_days: body.period_days,
+        next_billing_date: body.next_billing_date,
+    };
+    let view = subscription::update(
+        &mut conn,
+        id,
+        owner_scope(&user),
+        change,
+        state.calendar.day_of(now),
+        now,
+    )
+    .await?;
+    Ok(Json(view.into()))
+}
+
+/// Skip the next cycle: the next billing date moves one period on.
+#[utoipa::path(post, path = "/subscriptions/{id}/skip", tag = "shop", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "Skipped", body = SubscriptionResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`SUBSCRIPTION_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`SUBSCRIPTION_CANCELED`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn skip_subscription(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<SubscriptionResponse>> {
+    let mut conn = state.db().await?;
+    let view = subscription::skip(&mut conn, id, owner_scope(&user), state.clock.now()).await?;
+    Ok(Json(view.into()))
+}
+
+/// Pause billing (pausing again changes nothing).
+#[utoipa::path(post, path = "/subscriptions/{id}/pause", tag = "shop", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "Paused", body = SubscriptionResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`SUBSCRIPTION_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`SUBSCRIPTION_CANCELED`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn pause_subscription(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<SubscriptionResponse>> {
+    let mut conn = state.db().await?;
+    let view = subscription::pause(&mut conn, id, owner_scope(&user), state.clock.now()).await?;
+    Ok(Json(view.into()))
+}
+
+/// Resume billing; a billing date that passed while paused moves to the next anchored date.
+#[utoipa::path(post, path = "/subscriptions/{id}/resume", tag = "shop", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "Active again", body = SubscriptionResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`SUBSCRIPTION_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`SUBSCRIPTION_CANCELED`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn resume_subscription(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<SubscriptionResponse>> {
+    let now = state.clock.now();
+    let mut conn = state.db().await?;
+    let view = subscription::resume(
+        &mut conn,
+        id,
+        owner_scope(&user),
+        state.calendar.day_of(now),
+        now,
+    )
+    .await?;
+    Ok(Json(view.into()))
+}
+
+/// Cancel: no further charges; the payment key (`sid`) is inactivated at KakaoPay.
+/// Cancelling again changes nothing.
+#[utoipa::path(delete, path = "/subscriptions/{id}", tag = "shop", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "Cancelled", body = SubscriptionResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`SUBSCRIPTION_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn cancel_subscription(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<SubscriptionResponse>> {
+    let mut conn = state.db().await?;
+    let view = subscription::cancel(&mut conn, id, owner_scope(&user), state.clock.now()).await?;
+    Ok(Json(view.into()))
 }

@@ -1,0 +1,702 @@
+//! Subscription billing: exactly one charge per (subscription, cycle), whatever fails.
+//!
+//! A run works in chunks. Each chunk is claimed with `FOR UPDATE SKIP LOCKED` and recorded as
+//! `IN_FLIGHT` charges (unique per subscription and cycle) in a committed transaction *before*
+//! the gateway is called, so a crash leaves evidence. Charges go out with bounded concurrency;
+//! their outcomes are written back in one transaction per chunk with set-based SQL.
+//!
+//! An outcome that is unknown (timeout, 5xx, a crash between call and write-back) is resolved
+//! with the gateway's `sid` status before anything is retried: a `last_approved_at` later than
+//! the last approval we know of on that `sid` is the lost charge. Only one charge per `sid` is
+//! ever in flight (a partial unique index), so that comparison is never ambiguous.
+//!
+//! Retry ladder (Pillivery's): the first failure is retried at once, the next ones every 24 h;
+//! the fifth failure, or a hard decline (the `sid` is invalid or inactive), cancels the
+//! subscription and tells the user.
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Date, Nullable, SmallInt, Text, Timestamptz};
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
+use futures_util::StreamExt as _;
+
+use super::ShopError;
+use super::order::{self, OrderStatus};
+use super::payment::{ChargeRequest, GatewayError, PaymentGateway};
+use super::subscription::{self, CancelReason, Subscription};
+use crate::db::{self, DbError, DbPool};
+use crate::notification::{self, NewNotification, NotificationKind};
+use crate::schema::{subscription_charges, subscriptions};
+
+#[derive(Debug, Clone, Copy)]
+pub struct BillingSettings {
+    /// Subscriptions claimed per transaction.
+    pub chunk: i64,
+    /// Gateway calls in flight at once.
+    pub concurrency: usize,
+    /// How long other runs leave a claimed charge alone before treating its run as dead.
+    pub lease: TimeDelta,
+}
+
+impl Default for BillingSettings {
+    fn default() -> Self {
+        Self {
+            chunk: 500,
+            concurrency: 64,
+            lease: TimeDelta::minutes(5),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BillingCounts {
+    /// Charge attempts made (each due cycle, and each retry).
+    pub due: i64,
+    pub charged: i64,
+    pub failed: i64,
+    /// Attempts that were retries of an earlier failure or of a lost answer.
+    pub retried: i64,
+    /// Subscriptions cancelled by the retry ladder or a hard decline.
+    pub canceled: i64,
+    /// Outcomes still unknown (the gateway could not be asked); a later run resolves them.
+    pub unknown: i64,
+}
+
+/// The fifth failure of a cycle ends the subscription.
+pub const MAX_FAILURES: i16 = 5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterFailure {
+    RetryAt(DateTime<Utc>),
+    GiveUp(CancelReason),
+}
+
+/// The retry ladder: what follows the `failures`-th failure of a cycle.
+pub fn after_failure(failures: i16, hard: bool, now: DateTime<Utc>) -> AfterFailure {
+    if hard {
+        AfterFailure::GiveUp(CancelReason::SubscriptionInvalid)
+    } else if failures >= MAX_FAILURES {
+        AfterFailure::GiveUp(CancelReason::PaymentFailed)
+    } else if failures <= 1 {
+        AfterFailure::RetryAt(now)
+    } else {
+        AfterFailure::RetryAt(now + TimeDelta::hours(24))
+    }
+}
+
+/// A charge this run is responsible for.
+#[derive(Debug, Clone, QueryableByName)]
+struct Claimed {
+    #[diesel(sql_type = BigInt)]
+    charge_id: i64,
+    #[diesel(sql_type = BigInt)]
+    subscription_id: i64,
+    #[diesel(sql_type = Date)]
+    cycle_date: NaiveDate,
+    #[diesel(sql_type = Text)]
+    sid: String,
+    #[diesel(sql_type = BigInt)]
+    amount: i64,
+    #[diesel(sql_type = SmallInt)]
+    attempts: i16,
+    #[diesel(sql_type = BigInt)]
+    user_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    quantity: i32,
+    #[diesel(sql_type = SmallInt)]
+    failed_attempts: i16,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    sid_approved_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Text)]
+    item_name: String,
+}
+
+#[derive(Debug, Clone)]
+enum Outcome {
+    Approved {
+        tid: Option<String>,
+        aid: Option<String>,
+        /// The gateway's approval time (the new baseline for the `sid`).
+        gateway_at: Option<DateTime<Utc>>,
+        resolved_by: &'static str,
+    },
+    Failed {
+        error: String,
+        hard: bool,
+    },
+    /// A lost answer of a dead run turned out never to have charged: try again, no failure.
+    NotCharged,
+    Unknown(String),
+}
+
+/// Bills every subscription due on or before `business_date`, as of `now`.
+pub async fn run(
+    pool: &DbPool,
+    gateway: &dyn PaymentGateway,
+    business_date: NaiveDate,
+    now: DateTime<Utc>,
+    settings: BillingSettings,
+) -> Result<BillingCounts, ShopError> {
+    let mut counts = BillingCounts::default();
+    // First the lost answers of runs that died, so their cycles are never charged twice.
+    loop {
+        let claimed = claim_stale(pool, now, settings).await?;
+        if claimed.is_empty() {
+            break;
+        }
+        let full = claimed.len() as i64 >= settings.chunk;
+        let outcomes = for_each(claimed, settings.concurrency, |charge| async move {
+            let outcome = match charged_since_baseline(gateway, &charge).await {
+                Ok(Some(gateway_at)) => approved_by_status(gateway_at),
+                Ok(None) => Outcome::NotCharged,
+                Err(error) => Outcome::Unknown(error.to_string()),
+            };
+            (charge, outcome)
+        })
+        .await;
+        finalize(pool, outcomes, business_date, now, settings, &mut counts).await?;
+        if !full {
+            break;
+        }
+    }
+    let mut races = 0;
+    loop {
+        let claimed = match claim_due(pool, business_date, now, settings).await {
+            Ok(claimed) => claimed,
+            // Another instance put a charge on one of these sids in flight first: look again.
+            Err(ShopError::Database(DbError::Query(error)))
+                if races < 10
+                    && db::violates(
+                        &error,
+                        diesel::result::DatabaseErrorKind::UniqueViolation,
+                        "subscription_charges_one_in_flight_per_sid",
+                    ) =>
+            {
+                races += 1;
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
+        if claimed.is_empty() {
+            break;
+        }
+        counts.due += claimed.len() as i64;
+        counts.retried += claimed.iter().filter(|c| c.attempts > 1).count() as i64;
+        let outcomes = for_each(claimed, settings.concurrency, |charge| async move {
+            let outcome = charge_once(gateway, &charge).await;
+            (charge, outcome)
+        })
+        .await;
+        finalize(pool, outcomes, business_date, now, settings, &mut counts).await?;
+    }
+    Ok(counts)
+}
+
+async fn for_each<F, Fut>(
+    charges: Vec<Claimed>,
+    concurrency: usize,
+    work: F,
+) -> Vec<(Claimed, Outcome)>
+where
+    F: Fn(Claimed) -> Fut,
+    Fut: Future<Output = (Claimed, Outcome)>,
+{
+    futures_util::stream::iter(charges)
+        .map(work)
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await
+}
+
+/// Records an `IN_FLIGHT` charge for each due subscription of the next chunk (one per `sid`).
+async fn claim_due(
+    pool: &DbPool,
+    business_date: NaiveDate,
+    now: DateTime<Utc>,
+    settings: BillingSettings,
+) -> Result<Vec<Claimed>, ShopError> {
+    let mut conn = pool.get().await.map_err(DbError::from)?;
+    Ok(diesel::sql_query(
+        "WITH due AS (
+            SELECT s.id, s.sid FROM subscriptions s
+             WHERE s.status = 'ACTIVE' AND s.next_billing_date <= $1
+               AND (s.retry_at IS NULL OR s.retry_at <= $2)
+               AND NOT EXISTS (SELECT 1 FROM subscription_charges c
+                                WHERE c.sid = s.sid AND c.status = 'IN_FLIGHT')
+             ORDER BY s.next_billing_date, s.id
+             LIMIT $3
+             FOR UPDATE OF s SKIP LOCKED),
+         one_per_sid AS (SELECT DISTINCT ON (sid) id FROM due ORDER BY sid, id),
+         claimed AS (
+            INSERT INTO subscription_charges AS c
+                   (subscription_id, cycle_date, sid, amount, status, attempts, lease_until,
+                    created_at, updated_at)
+            SELECT s.id, s.next_billing_date, s.sid, i.sale_price * s.quantity, 'IN_FLIGHT', 1,
+                   $4, $2, $2
+              FROM one_per_sid d JOIN subscriptions s ON s.id = d.id
+              JOIN items i ON i.id = s.item_id
+            ON CONFLICT (subscription_id, cycle_date) DO UPDATE
+               SET status = 'IN_FLIGHT', attempts = c.attempts + 1,
+                   lease_until = EXCLUDED.lease_until, amount = EXCLUDED.amount,
+                   last_error = NULL, updated_at = EXCLUDED.updated_at
+             WHERE c.status = 'RETRY'
+            RETURNING c.id, c.subscription_id, c.cycle_date, c.sid, c.amount, c.attempts)
+         SELECT c.id AS charge_id, c.subscription_id, c.cycle_date, c.sid, c.amount, c.attempts,
+                s.user_id, s.quantity, s.failed_attempts, s.sid_approved_at, i.name AS item_name
+           FROM claimed c JOIN subscriptions s ON s.id = c.subscription_id
+           JOIN items i ON i.id = s.item_id",
+    )
+    .bind::<Date, _>(business_date)
+    .bind::<Timestamptz, _>(now)
+    .bind::<BigInt, _>(settings.chunk)
+    .bind::<Timestamptz, _>(now + settings.lease)
+    .load(&mut conn)
+    .await?)
+}
+
+/// Takes over `IN_FLIGHT` charges whose run's lease passed (it died or hung).
+async fn claim_stale(
+    pool: &DbPool,
+    now: DateTime<Utc>,
+    settings: BillingSettings,
+) -> Result<Vec<Claimed>, ShopError> {
+    let mut conn = pool.get().await.map_err(DbError::from)?;
+    Ok(diesel::sql_query(
+        "WITH stale AS (
+            SELECT c.id FROM subscription_charges c
+             WHERE c.status = 'IN_FLIGHT' AND c.lease_until <= $1
+             ORDER BY c.id LIMIT $2
+             FOR UPDATE SKIP LOCKED),
+         taken AS (
+            UPDATE subscription_charges c SET lease_until = $3, updated_at = $1
+              FROM stale WHERE c.id = stale.id
+            RETURNING c.id, c.subscription_id, c.cycle_date, c.sid, c.amount, c.attempts)
+         SELECT c.id AS charge_id, c.subscription_id, c.cycle_date, c.sid, c.amount, c.attempts,
+                s.user_id, s.quantity, s.failed_attempts, s.sid_approved_at, i.name AS item_name
+           FROM taken c JOIN subscriptions s ON s.id = c.subscription_id
+           JOIN items i ON i.id = s.item_id",
+    )
+    .bind::<Timestamptz, _>(now)
+    .bind::<BigInt, _>(settings.chunk)
+    .bind::<Timestamptz, _>(now + settings.lease)
+    .load(&mut conn)
+    .await?)
+}
+
+/// The gateway reports `last_approved_at` to the second, on its own clock: a charge sent within
+/// the same second as the previous approval on its `sid` could not be told apart from it. So no
+/// `sid` is charged until this long after its last known approval, in real time (it is the
+/// gateway's clock that matters, not the business clock).
+const SAME_SID_GAP: TimeDelta = TimeDelta::seconds(2);
+
+async fn charge_once(gateway: &dyn PaymentGateway, charge: &Claimed) -> Outcome {
+    if let Some(wait) = charge
+        .sid_approved_at
+        .and_then(|at| (at + SAME_SID_GAP - Utc::now()).to_std().ok())
+    {
+        tokio::time::sleep(wait).await;
+    }
+    let request = ChargeRequest {
+        sid: charge.sid.clone(),
+        partner_order_id: format!("S{}-{}", charge.subscription_id, charge.cycle_date),
+        partner_user_id: charge.user_id.to_string(),
+        item_name: charge.item_name.clone(),
+        quantity: i64::from(charge.quantity),
+        total_amount: charge.amount,
+    };
+    match gateway.charge_subscription(&request).await {
+        Ok(approval) => Outcome::Approved {
+            tid: Some(approval.tid),
+            aid: Some(approval.aid),
+            gateway_at: approval.approved_at,
+            resolved_by: "ANSWER",
+        },
+        Err(GatewayError::SubscriptionInvalid(error)) => Outcome::Failed { error, hard: true },
+        Err(GatewayError::Refused(error)) => Outcome::Failed { error, hard: false },
+        Err(GatewayError::Unavailable(error) | GatewayError::Mismatch(error)) => {
+            tracing::warn!(charge = charge.charge_id, %error, "charge outcome unknown; asking the gateway");
+            match charged_since_baseline(gateway, charge).await {
+                Ok(Some(gateway_at)) => approved_by_status(gateway_at),
+                Ok(None) => Outcome::Failed { error, hard: false },
+                Err(lookup) => Outcome::Unknown(format!("{error}; lookup: {lookup}")),
+            }
+        }
+    }
+}
+
+fn approved_by_status(gateway_at: Option<DateTime<Utc>>) -> Outcome {
+    Outcome::Approved {
+        tid: None,
+        aid: None,
+        gateway_at,
+        resolved_by: "SID_STATUS",
+    }
+}
+
+/// Whether the `sid` was charged after the last approval we know of: `Some(its time)` if so.
+async fn charged_since_baseline(
+    gateway: &dyn PaymentGateway,
+    charge: &Claimed,
+) -> Result<Option<Option<DateTime<Utc>>>, GatewayError> {
+    let state = gateway.subscription_status(&charge.sid).await?;
+    Ok(match (state.last_approved_at, charge.sid_approved_at) {
+        (Some(last), Some(known)) if last > known => Some(Some(last)),
+        (Some(_), Some(_)) | (None, _) => None,
+        // No baseline recorded: assume charged rather than risk charging twice.
+        (Some(last), None) => Some(Some(last)),
+    })
+}
+
+/// Writes a chunk's outcomes back in one transaction.
+async fn finalize(
+    pool: &DbPool,
+    outcomes: Vec<(Claimed, Outcome)>,
+    business_date: NaiveDate,
+    now: DateTime<Utc>,
+    settings: BillingSettings,
+    counts: &mut BillingCounts,
+) -> Result<(), ShopError> {
+    let mut conn = pool.get().await.map_err(DbError::from)?;
+    let chunk = conn
+        .transaction(async move |conn| -> Result<BillingCounts, ShopError> {
+            let mut chunk = BillingCounts::default();
+            let mut approved = Vec::new();
+            for (charge, outcome) in outcomes {
+                match outcome {
+                    Outcome::Approved {
+                        tid,
+                        aid,
+                        gateway_at,
+                        resolved_by,
+                    } => approved.push(Approved {
+                        charge,
+                        tid,
+                        aid,
+                        gateway_at,
+                        resolved_by,
+                    }),
+                    Outcome::Failed { error, hard } => {
+                        record_failure(conn, &charge, &error, hard, now, &mut chunk).await?;
+                    }
+                    Outcome::NotCharged => {
+                        set_charge_status(conn, charge.charge_id, "RETRY", None, now).await?;
+                    }
+                    Outcome::Unknown(error) => {
+                        // Still in flight: a later run asks the gateway again.
+                        diesel::update(subscription_charges::table.find(charge.charge_id))
+                            .set((
+                                subscription_charges::lease_until.eq(now + settings.lease),
+                                subscription_charges::last_error.eq(error),
+                                subscription_charges::updated_at.eq(now),
+                            ))
+                            .execute(conn)
+                            .await?;
+                        chunk.unknown += 1;
+                    }
+                }
+            }
+            chunk.charged = record_approvals(conn, approved, business_date, now).await?;
+            Ok(chunk)
+        })
+        .await?;
+    counts.charged += chunk.charged;
+    counts.failed += chunk.failed;
+    counts.canceled += chunk.canceled;
+    counts.unknown += chunk.unknown;
+    Ok(())
+}
+
+/// Moves an in-flight charge on; `false` if it was not in flight any more (another run took it).
+async fn set_charge_status(
+    conn: &mut AsyncPgConnection,
+    charge_id: i64,
+    status: &str,
+    error: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let moved = diesel::update(
+        subscription_charges::table
+            .find(charge_id)
+            .filter(subscription_charges::status.eq("IN_FLIGHT")),
+    )
+    .set((
+        subscription_charges::status.eq(status),
+        subscription_charges::lease_until.eq(None::<DateTime<Utc>>),
+        subscription_charges::last_error.eq(error),
+        subscription_charges::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .await?;
+    Ok(moved == 1)
+}
+
+async fn record_failure(
+    conn: &mut AsyncPgConnection,
+    charge: &Claimed,
+    error: &str,
+    hard: bool,
+    now: DateTime<Utc>,
+    counts: &mut BillingCounts,
+) -> Result<(), ShopError> {
+    let failures = charge.failed_attempts.saturating_add(1);
+    let next = after_failure(failures, hard, now);
+    let status = match next {
+        AfterFailure::RetryAt(_) => "RETRY",
+        AfterFailure::GiveUp(_) => "GAVE_UP",
+    };
+    if !set_charge_status(conn, charge.charge_id, status, Some(error), now).await? {
+        return Ok(());
+    }
+    counts.failed += 1;
+    diesel::update(subscriptions::table.find(charge.subscription_id))
+        .set((
+            subscriptions::failed_attempts.eq(failures),
+            subscriptions::last_failure.eq(error),
+            subscriptions::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    match next {
+        AfterFailure::RetryAt(at) => {
+            diesel::update(subscriptions::table.find(charge.subscription_id))
+                .set(subscriptions::retry_at.eq(at))
+                .execute(conn)
+                .await?;
+            tracing::info!(subscription = charge.subscription_id, failures, %error, retry_at = %at, "subscription charge failed");
+            if failures > 1 {
+                notification::request(
+                    conn,
+                    &billing_notification(charge, NotificationKind::SubscriptionPaymentFailed),
+                    now,
+                )
+                .await?;
+            }
+        }
+        AfterFailure::GiveUp(reason) => {
+            let subscription: Subscription = subscriptions::table
+                .find(charge.subscription_id)
+                .select(Subscription::as_select())
+                .first(conn)
+                .await?;
+            subscription::end(conn, &subscription, reason, now).await?;
+            counts.canceled += 1;
+            tracing::warn!(subscription = charge.subscription_id, failures, reason = reason.as_str(), %error, "subscription cancelled after failed charges");
+            notification::request(
+                conn,
+                &billing_notification(charge, NotificationKind::SubscriptionCanceled),
+                now,
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+fn billing_notification(charge: &Claimed, kind: NotificationKind) -> NewNotification {
+    let (title, body) = match kind {
+        NotificationKind::SubscriptionCanceled => (
+            "정기구독이 해지되었어요",
+            format!(
+                "{} 정기결제가 계속 실패해서 구독을 해지했습니다. 결제 수단을 확인한 뒤 다시 구독해 주세요.",
+                charge.item_name
+            ),
+        ),
+        _ => (
+            "정기결제에 실패했어요",
+            format!(
+                "{} 정기결제에 실패했습니다. 내일 다시 시도할게요.",
+                charge.item_name
+            ),
+        ),
+    };
+    NewNotification {
+        user_id: charge.user_id,
+        kind,
+        title: title.to_owned(),
+        body,
+        data: serde_json::json!({
+            "subscription_id": charge.subscription_id,
+            "cycle_date": charge.cycle_date,
+        }),
+    }
+}
+
+struct Approved {
+    charge: Claimed,
+    tid: Option<String>,
+    aid: Option<String>,
+    gateway_at: Option<DateTime<Utc>>,
+    resolved_by: &'static str,
+}
+
+/// Approved charges: the cycle's order (with its payment when the tid is known), the next
+/// billing date, the `sid`'s new baseline and the item's sales, all set-based.
+async fn record_approvals(
+    conn: &mut AsyncPgConnection,
+    approved: Vec<Approved>,
+    business_date: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<i64, ShopError> {
+    if approved.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<i64> = approved.iter().map(|a| a.charge.charge_id).collect();
+    let tids: Vec<Option<String>> = approved.iter().map(|a| a.tid.clone()).collect();
+    let aids: Vec<Option<String>> = approved.iter().map(|a| a.aid.clone()).collect();
+    let resolved_by: Vec<&str> = approved.iter().map(|a| a.resolved_by).collect();
+    let sids: Vec<&str> = approved.iter().map(|a| a.charge.sid.as_str()).collect();
+    let gateway_at: Vec<Option<DateTime<Utc>>> = approved.iter().map(|a| a.gateway_at).collect();
+
+    // Only charges still in flight: one another run already settled are left alone.
+    let settled: Vec<i64> = diesel::sql_query(
+        "UPDATE subscription_charges c
+            SET status = 'APPROVED', tid = u.tid, resolved_by = u.resolved_by, approved_at = $4,
+                lease_until = NULL, last_error = NULL, updated_at = $4
+           FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, tid, resolved_by)
+          WHERE c.id = u.id AND c.status = 'IN_FLIGHT'
+         RETURNING c.id",
+    )
+    .bind::<Array<BigInt>, _>(&ids)
+    .bind::<Array<Nullable<Text>>, _>(&tids)
+    .bind::<Array<Text>, _>(&resolved_by)
+    .bind::<Timestamptz, _>(now)
+    .load::<SettledId>(conn)
+    .await?
+    .into_iter()
+    .map(|row| row.id)
+    .collect();
+    if settled.is_empty() {
+        return Ok(0);
+    }
+
+    let orders: Vec<NewOrder> = diesel::sql_query(
+        "WITH new_orders AS (
+            INSERT INTO orders (user_id, status, total_price, recipient, phone, zip_code, address1,
+                                address2, payment_expires_at, created_at, updated_at, paid_at,
+                                subscription_id, billing_cycle)
+            SELECT s.user_id, 'PAID', c.amount, o.recipient, o.phone, o.zip_code, o.address1,
+                   o.address2, $2, $2, $2, $2, s.id, c.cycle_date
+              FROM subscription_charges c JOIN subscriptions s ON s.id = c.subscription_id
+              JOIN orders o ON o.id = s.first_order_id
+             WHERE c.id = ANY($1)
+            RETURNING id, user_id, subscription_id, billing_cycle),
+         lines AS (
+            INSERT INTO order_lines (order_id, item_id, item_name, unit_price, quantity,
+                                     subscription_period_days, line_total)
+            SELECT n.id, s.item_id, i.name, c.amount / s.quantity, s.quantity, s.period_days, c.amount
+              FROM new_orders n JOIN subscriptions s ON s.id = n.subscription_id
+              JOIN items i ON i.id = s.item_id
+              JOIN subscription_charges c
+                ON c.subscription_id = n.subscription_id AND c.cycle_date = n.billing_cycle)
+         UPDATE subscription_charges c SET order_id = n.id
+           FROM new_orders n
+          WHERE c.subscription_id = n.subscription_id AND c.cycle_date = n.billing_cycle
+         RETURNING n.id AS order_id, n.user_id",
+    )
+    .bind::<Array<BigInt>, _>(&settled)
+    .bind::<Timestamptz, _>(now)
+    .load(conn)
+    .await?;
+
+    diesel::sql_query(
+        "INSERT INTO payments (order_id, tid, status, amount, is_subscription, aid, sid,
+                               created_at, updated_at, approved_at)
+         SELECT c.order_id, c.tid, 'APPROVED', c.amount, true, u.aid, c.sid, $3, $3, $3
+           FROM subscription_charges c
+           JOIN unnest($1::bigint[], $2::text[]) AS u(id, aid) ON u.id = c.id
+          WHERE c.id = ANY($4) AND c.tid IS NOT NULL",
+    )
+    .bind::<Array<BigInt>, _>(&ids)
+    .bind::<Array<Nullable<Text>>, _>(&aids)
+    .bind::<Timestamptz, _>(now)
+    .bind::<Array<BigInt>, _>(&settled)
+    .execute(conn)
+    .await?;
+
+    // The next date falls back onto the anchor, past today (no catching up on missed cycles);
+    // a date the user moved beyond this cycle stays as it is.
+    diesel::sql_query(
+        "UPDATE subscriptions s
+            SET last_cycle_date = c.cycle_date,
+                next_billing_date = CASE WHEN s.next_billing_date <= c.cycle_date
+                    THEN s.anchor_date + s.period_days
+                         * ((GREATEST(c.cycle_date, $2) - s.anchor_date) / s.period_days + 1)
+                    ELSE s.next_billing_date END,
+                failed_attempts = 0, retry_at = NULL, last_failure = NULL,
+                last_charged_at = $3, updated_at = $3
+           FROM subscription_charges c
+          WHERE c.id = ANY($1) AND s.id = c.subscription_id",
+    )
+    .bind::<Array<BigInt>, _>(&settled)
+    .bind::<Date, _>(business_date)
+    .bind::<Timestamptz, _>(now)
+    .execute(conn)
+    .await?;
+
+    // Every subscription on the sid learns the new approval time (siblings share an sid).
+    diesel::sql_query(
+        "UPDATE subscriptions s SET sid_approved_at = GREATEST(s.sid_approved_at, u.at)
+           FROM unnest($1::text[], $2::timestamptz[]) AS u(sid, at)
+          WHERE s.sid = u.sid AND u.at IS NOT NULL",
+    )
+    .bind::<Array<Text>, _>(&sids)
+    .bind::<Array<Nullable<Timestamptz>>, _>(&gateway_at)
+    .execute(conn)
+    .await?;
+
+    diesel::sql_query(
+        "UPDATE items i SET sales_count = i.sales_count + q.quantity,
+                            stock = GREATEST(i.stock - q.quantity, 0), updated_at = $2
+           FROM (SELECT s.item_id, sum(s.quantity)::int AS quantity
+                   FROM subscription_charges c JOIN subscriptions s ON s.id = c.subscription_id
+                  WHERE c.id = ANY($1) GROUP BY s.item_id) q
+          WHERE i.id = q.item_id",
+    )
+    .bind::<Array<BigInt>, _>(&settled)
+    .bind::<Timestamptz, _>(now)
+    .execute(conn)
+    .await?;
+
+    let paid: Vec<(i64, i64)> = orders.iter().map(|o| (o.order_id, o.user_id)).collect();
+    order::notify_status(conn, &paid, OrderStatus::Paid, now).await?;
+    Ok(settled.len() as i64)
+}
+
+#[derive(QueryableByName)]
+struct SettledId {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+#[derive(QueryableByName)]
+struct NewOrder {
+    #[diesel(sql_type = BigInt)]
+    order_id: i64,
+    #[diesel(sql_type = BigInt)]
+    user_id: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_retry_ladder_retries_at_once_then_daily_then_gives_up() {
+        let now = DateTime::<Utc>::UNIX_EPOCH;
+        assert_eq!(after_failure(1, false, now), AfterFailure::RetryAt(now));
+        for failures in 2..MAX_FAILURES {
+            assert_eq!(
+                after_failure(failures, false, now),
+                AfterFailure::RetryAt(now + TimeDelta::hours(24))
+            );
+        }
+        assert_eq!(
+            after_failure(MAX_FAILURES, false, now),
+            AfterFailure::GiveUp(CancelReason::PaymentFailed)
+        );
+        assert_eq!(
+            after_failure(1, true, now),
+            AfterFailure::GiveUp(CancelReason::SubscriptionInvalid)
+        );
+    }
+}
