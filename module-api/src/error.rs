@@ -448,3 +448,30 @@ impl From<petory_core::notification::NotificationError> for ApiError {
         }
     }
 }
+
+impl From<petory_core::daily::qna::QnaError> for ApiError {
+    fn from(error: petory_core::daily::qna::QnaError) -> Self {
+        use petory_core::daily::qna::QnaError as E;
+        match error {
+            E::QuestionNotFound => Self::not_found("QUESTION_NOT_FOUND", "no such question"),
+            E::AnswerNotFound => Self::not_found("ANSWER_NOT_FOUND", "no such answer of yours"),
+            E::DayTaken { .. } => Self::conflict("QUESTION_DAY_TAKEN", error.to_string()),
+            E::NotACalendarDay { .. } => {
+                Self::invalid_field("day", "calendar_day", error.to_string())
+            }
+            E::QuestionAnswered => Self::conflict(
+                "QUESTION_ANSWERED",
+                "the question has answers; edit it instead",
+            ),
+            E::NotTodaysQuestion => Self::conflict(
+                "NOT_TODAYS_QUESTION",
+                "only today's question can be answered",
+            ),
+            E::AlreadyAnswered => Self::conflict(
+                "ALREADY_ANSWERED",
+                "you have answered today's question already; edit that answer instead",
+            ),
+            E::Database(error) => error.into(),
+        }
+    }
+}

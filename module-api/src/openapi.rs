@@ -22,6 +22,7 @@ use crate::error::{FieldError, Problem};
         (name = "auth", description = "Sign-up, login and sessions"),
         (name = "users", description = "My account and addresses"),
         (name = "shop", description = "Catalog and cart"),
+        (name = "daily", description = "The daily Q&A"),
         (name = "notifications", description = "My notifications and their live stream"),
         (name = "admin", description = "Administration (role `ADMIN`)"),
     ),

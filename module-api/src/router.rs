@@ -32,6 +32,7 @@ pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
 
 /// Routes under `/api/v1`, with their documentation.
 fn api_v1() -> OpenApiRouter<AppState> {
+    use routes::daily::qna;
     use routes::identity::{address, admin, auth, me, oauth};
     use routes::notification;
     use routes::shop::{cart, catalog, order, payment, review, subscription};
@@ -84,6 +85,13 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(subscription::skip_subscription))
         .routes(routes!(subscription::pause_subscription))
         .routes(routes!(subscription::resume_subscription))
+        .routes(routes!(qna::today))
+        .routes(routes!(qna::create_answer))
+        .routes(routes!(qna::update_answer, qna::delete_answer))
+        .routes(routes!(qna::my_answers_to_question))
+        .routes(routes!(qna::my_answers))
+        .routes(routes!(qna::list_questions, qna::create_question))
+        .routes(routes!(qna::update_question, qna::delete_question))
         .routes(routes!(notification::list_notifications))
         .routes(routes!(notification::unread_count))
         .routes(routes!(notification::mark_read))

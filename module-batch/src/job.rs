@@ -70,6 +70,7 @@ pub fn all_jobs() -> Vec<Arc<dyn Job>> {
         Arc::new(jobs::platform::PruneIdempotencyKeys),
         Arc::new(jobs::shop::ExpireUnpaidOrders),
         Arc::new(jobs::shop::BillSubscriptions),
+        Arc::new(jobs::daily::DailyQuestionNotification),
         Arc::new(jobs::event::RelayEvents),
     ]
 }

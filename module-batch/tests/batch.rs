@@ -298,7 +298,7 @@ async fn cli_names_an_unknown_job_and_the_known_ones() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains(
-            "unknown job \"no-such-job\"; known jobs: prune-idempotency-keys, expire-unpaid-orders, billing, relay-events"
+            "unknown job \"no-such-job\"; known jobs: prune-idempotency-keys, expire-unpaid-orders, billing, daily-question-notification, relay-events"
         ),
         "{stderr}"
     );
@@ -371,7 +371,7 @@ fn cli_lists_jobs_with_their_schedules() {
     assert!(output.status.success());
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
-        "prune-idempotency-keys\toff\nexpire-unpaid-orders\t30 * * * * *\nbilling\t0 */10 * * * *\nrelay-events\t*/10 * * * * *\n"
+        "prune-idempotency-keys\toff\nexpire-unpaid-orders\t30 * * * * *\nbilling\t0 */10 * * * *\ndaily-question-notification\t0 0 0 * * *\nrelay-events\t*/10 * * * * *\n"
     );
 }
 

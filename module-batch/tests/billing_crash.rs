@@ -63,11 +63,18 @@ async fn killing_billing_at_random_points_never_loses_or_doubles_a_charge() {
     )
     .unwrap();
     let today = BusinessCalendar::default().day_of(Utc::now());
-    let approved_at = (Utc::now() - TimeDelta::days(30)).with_nanosecond(0).unwrap();
+    let approved_at = (Utc::now() - TimeDelta::days(30))
+        .with_nanosecond(0)
+        .unwrap();
     let seeded = {
         let mut conn = AsyncPgConnection::establish(database.url()).await.unwrap();
-        seed_due_subscriptions(&mut conn, SUBSCRIPTIONS, today - TimeDelta::days(1), approved_at)
-            .await
+        seed_due_subscriptions(
+            &mut conn,
+            SUBSCRIPTIONS,
+            today - TimeDelta::days(1),
+            approved_at,
+        )
+        .await
     };
     assert_eq!(seeded.len() as i64, SUBSCRIPTIONS);
     let seed: Vec<Value> = seeded
@@ -102,7 +109,10 @@ async fn killing_billing_at_random_points_never_loses_or_doubles_a_charge() {
     let status = billing(&database, &sandbox).status().unwrap();
     assert!(status.success());
 
-    assert!(killed_mid_run >= 3, "only {killed_mid_run} runs were killed mid-run: {progress:?}");
+    assert!(
+        killed_mid_run >= 3,
+        "only {killed_mid_run} runs were killed mid-run: {progress:?}"
+    );
     assert!(
         progress.iter().any(|&n| n > 0 && n < SUBSCRIPTIONS),
         "no kill landed mid-run: {progress:?}"
@@ -118,15 +128,25 @@ async fn killing_billing_at_random_points_never_loses_or_doubles_a_charge() {
         .unwrap();
     let mut charges_per_sid: HashMap<&str, usize> = HashMap::new();
     for entry in ledger.iter().filter(|e| e["kind"] == "subscription") {
-        *charges_per_sid.entry(entry["sid"].as_str().unwrap()).or_default() += 1;
+        *charges_per_sid
+            .entry(entry["sid"].as_str().unwrap())
+            .or_default() += 1;
     }
     let doubled: Vec<_> = charges_per_sid.iter().filter(|(_, n)| **n > 1).collect();
     assert!(doubled.is_empty(), "charged twice: {doubled:?}");
-    assert_eq!(charges_per_sid.len() as i64, SUBSCRIPTIONS, "every sid charged");
+    assert_eq!(
+        charges_per_sid.len() as i64,
+        SUBSCRIPTIONS,
+        "every sid charged"
+    );
 
     assert_eq!(count(&database, approved).await, SUBSCRIPTIONS);
     assert_eq!(
-        count(&database, "SELECT count(*) AS n FROM subscription_charges WHERE status <> 'APPROVED'").await,
+        count(
+            &database,
+            "SELECT count(*) AS n FROM subscription_charges WHERE status <> 'APPROVED'"
+        )
+        .await,
         0
     );
     assert_eq!(
@@ -134,7 +154,11 @@ async fn killing_billing_at_random_points_never_loses_or_doubles_a_charge() {
         SUBSCRIPTIONS
     );
     assert_eq!(
-        count(&database, "SELECT count(*) AS n FROM orders WHERE subscription_id IS NOT NULL").await,
+        count(
+            &database,
+            "SELECT count(*) AS n FROM orders WHERE subscription_id IS NOT NULL"
+        )
+        .await,
         SUBSCRIPTIONS
     );
     assert_eq!(

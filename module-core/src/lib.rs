@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod calendar;
 pub mod config;
+pub mod daily;
 pub mod db;
 pub mod event;
 pub mod identity;

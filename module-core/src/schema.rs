@@ -253,6 +253,32 @@ diesel::table! {
 }
 
 diesel::joinable!(notifications -> users (user_id));
+
+diesel::table! {
+    daily_questions (id) {
+        id -> Int8,
+        month -> Int2,
+        day -> Int2,
+        content -> Text,
+        content_en -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    daily_answers (id) {
+        id -> Int8,
+        question_id -> Int8,
+        user_id -> Int8,
+        answered_on -> Date,
+        content -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(daily_answers -> daily_questions (question_id));
 diesel::joinable!(subscriptions -> items (item_id));
 diesel::joinable!(payments -> orders (order_id));
 diesel::joinable!(order_lines -> orders (order_id));
@@ -272,6 +298,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     subscriptions,
     subscription_charges,
     notifications,
+    daily_questions,
+    daily_answers,
     users,
     user_addresses
 );

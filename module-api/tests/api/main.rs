@@ -1,6 +1,7 @@
 //! HTTP tests of `petory-api`: the real router, a real database and Redis per test.
 
 mod cli;
+mod daily;
 mod events;
 mod fake_google;
 mod health;

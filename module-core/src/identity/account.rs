@@ -33,6 +33,7 @@ pub struct UserRow {
     pub suspension_reason: Option<String>,
     pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    pub notify_daily_question: bool,
 }
 
 /// A user as the account owner (and admins) see it.
@@ -50,6 +51,8 @@ pub struct Account {
     pub suspension_reason: Option<String>,
     pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// Receives the question of the day at midnight.
+    pub notify_daily_question: bool,
 }
 
 /// The account view of a user row, given whether it has a delivery address.
@@ -66,6 +69,7 @@ pub(crate) fn account_from_row(row: UserRow, has_address: bool) -> Account {
         suspension_reason: row.suspension_reason,
         last_login_at: row.last_login_at,
         created_at: row.created_at,
+        notify_daily_question: row.notify_daily_question,
     }
 }
 
@@ -342,14 +346,34 @@ pub async fn logout(
     Ok(())
 }
 
-/// `PATCH /users/me`: `None` leaves a field alone; `Some(None)` clears the phone.
+/// What `PATCH /users/me` may change: `None` leaves a field alone; `Some(None)` clears the phone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountChange {
+    pub name: Option<String>,
+    pub phone: Option<Option<String>>,
+    pub notify_daily_question: Option<bool>,
+}
+
 pub async fn update(
     conn: &mut AsyncPgConnection,
     user: UserId,
-    name: Option<String>,
-    phone: Option<Option<String>>,
+    change: AccountChange,
     now: DateTime<Utc>,
 ) -> Result<Account, IdentityError> {
+    let AccountChange {
+        name,
+        phone,
+        notify_daily_question,
+    } = change;
+    if let Some(notify) = notify_daily_question {
+        diesel::update(users::table.find(user.0))
+            .set((
+                users::notify_daily_question.eq(notify),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .await?;
+    }
     if let Some(name) = name {
         diesel::update(users::table.find(user.0))
             .set((users::name.eq(name.trim()), users::updated_at.eq(now)))

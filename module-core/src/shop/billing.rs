@@ -41,8 +41,8 @@ pub struct BillingSettings {
 impl Default for BillingSettings {
     fn default() -> Self {
         Self {
-            chunk: 500,
-            concurrency: 64,
+            chunk: 1000,
+            concurrency: 128,
             lease: TimeDelta::minutes(5),
         }
     }
@@ -159,9 +159,16 @@ pub async fn run(
             break;
         }
     }
+    // Passes over the due subscriptions in (date, id) order; each chunk starts after the last
+    // one, so no chunk rescans what earlier ones billed. A pass that claimed anything is followed
+    // by another from the start, for the failures retried at once. A chunk's outcomes are
+    // written back while the next chunk is being charged.
     let mut races = 0;
+    let mut after = PASS_START;
+    let mut pass_claimed = false;
+    let mut unwritten: Option<Vec<(Claimed, Outcome)>> = None;
     loop {
-        let claimed = match claim_due(pool, business_date, now, settings).await {
+        let claimed = match claim_due(pool, business_date, now, settings, after).await {
             Ok(claimed) => claimed,
             // Another instance put a charge on one of these sids in flight first: look again.
             Err(ShopError::Database(DbError::Query(error)))
@@ -178,16 +185,44 @@ pub async fn run(
             Err(error) => return Err(error),
         };
         if claimed.is_empty() {
-            break;
+            if let Some(outcomes) = unwritten.take() {
+                finalize(pool, outcomes, business_date, now, settings, &mut counts).await?;
+            }
+            if !pass_claimed {
+                break;
+            }
+            (after, pass_claimed) = (PASS_START, false);
+            continue;
         }
+        pass_claimed = true;
+        after = claimed
+            .iter()
+            .map(|c| (c.cycle_date, c.subscription_id))
+            .max()
+            .unwrap_or(after);
         counts.due += claimed.len() as i64;
         counts.retried += claimed.iter().filter(|c| c.attempts > 1).count() as i64;
-        let outcomes = for_each(claimed, settings.concurrency, |charge| async move {
+        let mut written = BillingCounts::default();
+        let previous = unwritten.take();
+        let write_back = async {
+            match previous {
+                Some(outcomes) => {
+                    finalize(pool, outcomes, business_date, now, settings, &mut written).await
+                }
+                None => Ok(()),
+            }
+        };
+        let charge = for_each(claimed, settings.concurrency, |charge| async move {
             let outcome = charge_once(gateway, &charge).await;
             (charge, outcome)
-        })
-        .await;
-        finalize(pool, outcomes, business_date, now, settings, &mut counts).await?;
+        });
+        let (write_back, outcomes) = tokio::join!(write_back, charge);
+        write_back?;
+        counts.charged += written.charged;
+        counts.failed += written.failed;
+        counts.canceled += written.canceled;
+        counts.unknown += written.unknown;
+        unwritten = Some(outcomes);
     }
     Ok(counts)
 }
@@ -208,18 +243,24 @@ where
         .await
 }
 
-/// Records an `IN_FLIGHT` charge for each due subscription of the next chunk (one per `sid`).
+/// Where a pass over the due subscriptions starts: before every (billing date, id).
+const PASS_START: (NaiveDate, i64) = (NaiveDate::from_ymd_opt(1, 1, 1).expect("a date"), 0);
+
+/// Records an `IN_FLIGHT` charge for each due subscription of the next chunk after `after`
+/// (in (billing date, id) order), one per `sid`.
 async fn claim_due(
     pool: &DbPool,
     business_date: NaiveDate,
     now: DateTime<Utc>,
     settings: BillingSettings,
+    after: (NaiveDate, i64),
 ) -> Result<Vec<Claimed>, ShopError> {
     let mut conn = pool.get().await.map_err(DbError::from)?;
     Ok(diesel::sql_query(
         "WITH due AS (
             SELECT s.id, s.sid FROM subscriptions s
              WHERE s.status = 'ACTIVE' AND s.next_billing_date <= $1
+               AND (s.next_billing_date, s.id) > ($5, $6)
                AND (s.retry_at IS NULL OR s.retry_at <= $2)
                AND NOT EXISTS (SELECT 1 FROM subscription_charges c
                                 WHERE c.sid = s.sid AND c.status = 'IN_FLIGHT')
@@ -250,6 +291,8 @@ async fn claim_due(
     .bind::<Timestamptz, _>(now)
     .bind::<BigInt, _>(settings.chunk)
     .bind::<Timestamptz, _>(now + settings.lease)
+    .bind::<Date, _>(after.0)
+    .bind::<BigInt, _>(after.1)
     .load(&mut conn)
     .await?)
 }

@@ -43,9 +43,11 @@ pub struct UpdateMeRequest {
     #[serde(default, deserialize_with = "crate::extract::nullable_field")]
     #[schema(value_type = Option<String>)]
     pub phone: Option<Option<String>>,
+    /// Receive the question of the day as a notification at midnight.
+    pub notify_daily_question: Option<bool>,
 }
 
-/// Change my name or phone.
+/// Change my name, phone or notification settings.
 #[utoipa::path(patch, path = "/users/me", tag = "users", security(("bearer" = [])), request_body = UpdateMeRequest,
     responses(
         (status = 200, description = "Updated", body = UserResponse),
@@ -63,9 +65,18 @@ pub async fn update_me(
     }
     let mut conn = state.db().await?;
     Ok(Json(
-        account::update(&mut conn, user.id, body.name, body.phone, state.clock.now())
-            .await?
-            .into(),
+        account::update(
+            &mut conn,
+            user.id,
+            account::AccountChange {
+                name: body.name,
+                phone: body.phone,
+                notify_daily_question: body.notify_daily_question,
+            },
+            state.clock.now(),
+        )
+        .await?
+        .into(),
     ))
 }
 

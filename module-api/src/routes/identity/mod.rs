@@ -30,6 +30,8 @@ pub struct UserResponse {
     pub suspension_reason: Option<String>,
     pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// Receives the question of the day at midnight.
+    pub notify_daily_question: bool,
 }
 
 impl From<Account> for UserResponse {
@@ -44,6 +46,7 @@ impl From<Account> for UserResponse {
             profile_complete: account.profile_complete,
             suspended_until: account.suspended_until,
             suspension_reason: account.suspension_reason,
+            notify_daily_question: account.notify_daily_question,
             last_login_at: account.last_login_at,
             created_at: account.created_at,
         }

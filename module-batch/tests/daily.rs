@@ -1,0 +1,126 @@
+//! The midnight daily-question notification job: one notification per active, opted-in user,
+//! idempotent per date, recorded in `batch_job_runs`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use diesel::sql_types::{BigInt, Text};
+use diesel_async::RunQueryDsl;
+use petory_batch::job::{JobContext, RunDate, find_job, run_recorded};
+use petory_core::batch::Trigger;
+use petory_core::calendar::BusinessCalendar;
+use petory_core::db::{self, PoolSettings};
+use petory_core::ports::{FixedClock, NoSignal};
+use petory_core::testing::TestDatabase;
+use petory_external_api::payment::kakaopay::{KakaoPay, KakaoPaySettings};
+
+fn context(database: &TestDatabase, now: DateTime<Utc>) -> JobContext {
+    let redis = petory_redis::RedisSettings {
+        url: std::env::var("REDIS_URL")
+            .unwrap_or_else(|_| petory_redis::RedisSettings::DEFAULT_URL.into()),
+        max_size: 2,
+        connection_timeout: Duration::from_secs(1),
+        key_prefix: format!("test:{}:", database.name()),
+    };
+    JobContext {
+        db: db::pool(database.url(), &PoolSettings::default()),
+        redis: petory_redis::pool(&redis).unwrap(),
+        notifications: Arc::new(NoSignal),
+        clock: Arc::new(FixedClock::at(now)),
+        calendar: BusinessCalendar::default(),
+        billing: petory_core::shop::billing::BillingSettings::default(),
+        payments: Arc::new(KakaoPay::new(KakaoPaySettings {
+            base_url: "http://127.0.0.1:1".into(),
+            secret_key: "none".into(),
+            cid: "TC0ONETIME".into(),
+            subscription_cid: "TCSUBSCRIP".into(),
+            timeout: Duration::from_secs(1),
+        })),
+    }
+}
+
+#[derive(diesel::QueryableByName, Debug, PartialEq, Eq)]
+struct Row {
+    #[diesel(sql_type = Text)]
+    email: String,
+    #[diesel(sql_type = Text)]
+    body: String,
+    #[diesel(sql_type = BigInt)]
+    question_id: i64,
+}
+
+#[tokio::test]
+async fn every_active_opted_in_user_gets_one_notification_per_day() {
+    let database = TestDatabase::new().await;
+    // 00:00:05 on 2026-11-24 in Seoul.
+    let context = context(&database, "2026-11-23T15:00:05Z".parse().unwrap());
+    let mut conn = context.db.get().await.unwrap();
+    diesel::sql_query(
+        "INSERT INTO users (email, password_hash, name, status, suspended_until, suspension_reason,
+                            notify_daily_question, status_changed_at, created_at, updated_at)
+         VALUES ('a@x.test', 'h', 'A', 'ACTIVE', NULL, NULL, true, now(), now(), now()),
+                ('b@x.test', 'h', 'B', 'ACTIVE', NULL, NULL, true, now(), now(), now()),
+                ('quiet@x.test', 'h', 'Q', 'ACTIVE', NULL, NULL, false, now(), now(), now()),
+                ('asleep@x.test', 'h', 'D', 'DORMANT', NULL, NULL, true, now(), now(), now()),
+                ('banned@x.test', 'h', 'S', 'SUSPENDED', now() + interval '1 day', 'spam', true, now(), now(), now())",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+
+    let job = find_job("daily-question-notification").unwrap();
+    assert_eq!(job.default_schedule(), "0 0 0 * * *");
+    let date = RunDate::today(&context);
+    assert_eq!(date.business_date.to_string(), "2026-11-24");
+    let first = run_recorded(&context, job.as_ref(), date, Trigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(first.counts["notified"], 2);
+    // The same date again (a retry, or a run resumed after a crash) adds nothing.
+    let again = run_recorded(&context, job.as_ref(), date, Trigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(again.counts["notified"], 0);
+
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT u.email, n.body, (n.data->>'question_id')::bigint AS question_id
+           FROM notifications n JOIN users u ON u.id = n.user_id
+          WHERE n.kind = 'DAILY_QUESTION' ORDER BY u.email",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap();
+    let question: (i64, String) = {
+        #[derive(diesel::QueryableByName)]
+        struct Q {
+            #[diesel(sql_type = BigInt)]
+            id: i64,
+            #[diesel(sql_type = Text)]
+            content: String,
+        }
+        let q: Q = diesel::sql_query(
+            "SELECT id, content FROM daily_questions WHERE month = 11 AND day = 24",
+        )
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+        (q.id, q.content)
+    };
+    let expected: Vec<Row> = ["a@x.test", "b@x.test"]
+        .into_iter()
+        .map(|email| Row {
+            email: email.into(),
+            body: question.1.clone(),
+            question_id: question.0,
+        })
+        .collect();
+    assert_eq!(rows, expected);
+
+    // The next day is a new notification for each of them.
+    let next = RunDate::of(&context, "2026-11-25".parse().unwrap());
+    let next_day = run_recorded(&context, job.as_ref(), next, Trigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(next_day.counts["notified"], 2);
+}
