@@ -3,7 +3,9 @@
 use petory_core::calendar::{BusinessCalendar, Tz};
 use petory_core::config::{self, ConfigError};
 use petory_core::db::DatabaseSettings;
+use petory_core::identity::lifecycle::LifecycleSettings;
 use petory_core::shop::billing::BillingSettings;
+use petory_external_api::mail::MailSettings;
 use petory_external_api::payment::kakaopay::KakaoPaySettings;
 use petory_redis::RedisSettings;
 
@@ -14,6 +16,8 @@ pub struct BatchConfig {
     pub timezone: Tz,
     pub kakaopay: KakaoPaySettings,
     pub billing: BillingSettings,
+    pub lifecycle: LifecycleSettings,
+    pub mail: MailSettings,
     /// Where the scheduler serves Prometheus metrics (`PETORY_BATCH_METRICS_BIND`).
     pub metrics_bind: std::net::SocketAddr,
 }
@@ -26,6 +30,8 @@ impl BatchConfig {
             timezone: config::parsed_or("PETORY_TIMEZONE", BusinessCalendar::DEFAULT_ZONE)?,
             kakaopay: KakaoPaySettings::from_env()?,
             billing: billing_from_env()?,
+            lifecycle: lifecycle_from_env()?,
+            mail: MailSettings::from_env()?,
             metrics_bind: config::parsed_or(
                 "PETORY_BATCH_METRICS_BIND",
                 std::net::SocketAddr::from(([127, 0, 0, 1], 9464)),
@@ -62,6 +68,30 @@ fn billing_from_env() -> Result<BillingSettings, ConfigError> {
         chunk,
         concurrency,
         lease: chrono::TimeDelta::seconds(lease),
+    })
+}
+
+/// `PETORY_DORMANT_AFTER_DAYS`, `PETORY_DELETE_AFTER_DAYS` and `PETORY_LIFECYCLE_WARNING_DAYS`.
+fn lifecycle_from_env() -> Result<LifecycleSettings, ConfigError> {
+    let defaults = LifecycleSettings::default();
+    let days = |name: &'static str, default: chrono::TimeDelta| -> Result<i64, ConfigError> {
+        let value = config::parsed_or(name, default.num_days())?;
+        config::ensure(name, value, value >= 1, "must be at least 1 day")
+    };
+    let dormant_after = days("PETORY_DORMANT_AFTER_DAYS", defaults.dormant_after)?;
+    let delete_after = days("PETORY_DELETE_AFTER_DAYS", defaults.delete_after)?;
+    let warning = days("PETORY_LIFECYCLE_WARNING_DAYS", defaults.warning)?;
+    config::ensure(
+        "PETORY_LIFECYCLE_WARNING_DAYS",
+        warning,
+        warning < dormant_after.min(delete_after),
+        "must be shorter than the dormancy and deletion periods",
+    )?;
+    Ok(LifecycleSettings {
+        dormant_after: chrono::TimeDelta::days(dormant_after),
+        delete_after: chrono::TimeDelta::days(delete_after),
+        warning: chrono::TimeDelta::days(warning),
+        ..defaults
     })
 }
 

@@ -7,7 +7,8 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use petory_core::batch::{self, JobCounts, Trigger};
 use petory_core::calendar::BusinessCalendar;
 use petory_core::db::DbPool;
-use petory_core::ports::{Clock, NotificationSignal};
+use petory_core::identity::lifecycle::LifecycleSettings;
+use petory_core::ports::{Clock, Mailer, NotificationSignal};
 use petory_core::shop::billing::BillingSettings;
 use petory_core::shop::payment::PaymentGateway;
 use petory_redis::RedisPool;
@@ -24,6 +25,8 @@ pub struct JobContext {
     pub payments: Arc<dyn PaymentGateway>,
     pub notifications: Arc<dyn NotificationSignal>,
     pub billing: BillingSettings,
+    pub lifecycle: LifecycleSettings,
+    pub mailer: Arc<dyn Mailer>,
 }
 
 /// The business day a run works on and the instant it treats as "now".
@@ -71,6 +74,10 @@ pub fn all_jobs() -> Vec<Arc<dyn Job>> {
         Arc::new(jobs::shop::ExpireUnpaidOrders),
         Arc::new(jobs::shop::BillSubscriptions),
         Arc::new(jobs::daily::DailyQuestionNotification),
+        Arc::new(jobs::identity::AccountDormancy),
+        Arc::new(jobs::identity::AccountDeletion),
+        Arc::new(jobs::identity::LiftSuspensions),
+        Arc::new(jobs::notification::PurgeNotifications),
         Arc::new(jobs::event::RelayEvents),
     ]
 }

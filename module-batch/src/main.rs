@@ -10,6 +10,7 @@ use petory_batch::job::{JobContext, RunDate, all_jobs, find_job, run_recorded};
 use petory_core::batch::Trigger;
 use petory_core::calendar::BusinessCalendar;
 use petory_core::ports::SystemClock;
+use petory_external_api::mail::LettreMailer;
 use petory_external_api::payment::kakaopay::KakaoPay;
 use petory_redis::notification::RedisNotificationSignal;
 
@@ -81,6 +82,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
         )),
         redis,
         billing: config.billing,
+        lifecycle: config.lifecycle,
+        mailer: Arc::new(LettreMailer::new(&config.mail)?),
         clock: Arc::new(SystemClock),
         calendar: BusinessCalendar::new(config.timezone),
         payments: Arc::new(KakaoPay::new(config.kakaopay.clone())),

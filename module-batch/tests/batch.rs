@@ -39,6 +39,8 @@ fn context(database: &TestDatabase) -> JobContext {
         redis: petory_redis::pool(&redis).unwrap(),
         clock: Arc::new(FixedClock::at(now())),
         billing: petory_core::shop::billing::BillingSettings::default(),
+        lifecycle: petory_core::identity::lifecycle::LifecycleSettings::default(),
+        mailer: test_mailer(),
         calendar: BusinessCalendar::default(),
         payments: Arc::new(KakaoPay::new(KakaoPaySettings {
             base_url: "http://127.0.0.1:1".into(),
@@ -228,6 +230,8 @@ async fn a_given_date_runs_as_of_the_end_of_that_business_day() {
         notifications: Arc::new(petory_core::ports::NoSignal),
         clock: Arc::new(FixedClock::at(now())),
         billing: petory_core::shop::billing::BillingSettings::default(),
+        lifecycle: petory_core::identity::lifecycle::LifecycleSettings::default(),
+        mailer: test_mailer(),
         calendar: BusinessCalendar::default(),
         payments: Arc::new(KakaoPay::new(KakaoPaySettings {
             base_url: "http://127.0.0.1:1".into(),
@@ -298,7 +302,7 @@ async fn cli_names_an_unknown_job_and_the_known_ones() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains(
-            "unknown job \"no-such-job\"; known jobs: prune-idempotency-keys, expire-unpaid-orders, billing, daily-question-notification, relay-events"
+            "unknown job \"no-such-job\"; known jobs: prune-idempotency-keys, expire-unpaid-orders, billing, daily-question-notification, account-dormancy, account-deletion, lift-suspensions, purge-notifications, relay-events"
         ),
         "{stderr}"
     );
@@ -371,7 +375,7 @@ fn cli_lists_jobs_with_their_schedules() {
     assert!(output.status.success());
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
-        "prune-idempotency-keys\toff\nexpire-unpaid-orders\t30 * * * * *\nbilling\t0 */10 * * * *\ndaily-question-notification\t0 0 0 * * *\nrelay-events\t*/10 * * * * *\n"
+        "prune-idempotency-keys\toff\nexpire-unpaid-orders\t30 * * * * *\nbilling\t0 */10 * * * *\ndaily-question-notification\t0 0 0 * * *\naccount-dormancy\t0 0 3 * * *\naccount-deletion\t0 30 3 * * *\nlift-suspensions\t0 */5 * * * *\npurge-notifications\t0 0 4 * * *\nrelay-events\t*/10 * * * * *\n"
     );
 }
 
@@ -393,4 +397,16 @@ async fn expire_unpaid_orders_job_records_what_it_cancelled() {
     );
     let runs = runs(&context(&database)).await;
     assert_eq!(runs[0].counts, serde_json::json!({"canceled": 0}));
+}
+
+/// Mail as `.eml` files in a temporary directory.
+fn test_mailer() -> Arc<dyn petory_core::ports::Mailer> {
+    let dir = std::env::temp_dir().join("petory-test-mail");
+    Arc::new(
+        petory_external_api::mail::LettreMailer::new(&petory_external_api::mail::MailSettings {
+            url: format!("file://{}", dir.display()),
+            from: "Petory <no-reply@petory.test>".into(),
+        })
+        .unwrap(),
+    )
 }

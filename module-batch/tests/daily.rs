@@ -30,6 +30,8 @@ fn context(database: &TestDatabase, now: DateTime<Utc>) -> JobContext {
         clock: Arc::new(FixedClock::at(now)),
         calendar: BusinessCalendar::default(),
         billing: petory_core::shop::billing::BillingSettings::default(),
+        lifecycle: petory_core::identity::lifecycle::LifecycleSettings::default(),
+        mailer: test_mailer(),
         payments: Arc::new(KakaoPay::new(KakaoPaySettings {
             base_url: "http://127.0.0.1:1".into(),
             secret_key: "none".into(),
@@ -123,4 +125,55 @@ async fn every_active_opted_in_user_gets_one_notification_per_day() {
         .await
         .unwrap();
     assert_eq!(next_day.counts["notified"], 2);
+}
+
+/// Mail as `.eml` files in a temporary directory.
+fn test_mailer() -> Arc<dyn petory_core::ports::Mailer> {
+    let dir = std::env::temp_dir().join("petory-test-mail");
+    Arc::new(
+        petory_external_api::mail::LettreMailer::new(&petory_external_api::mail::MailSettings {
+            url: format!("file://{}", dir.display()),
+            from: "Petory <no-reply@petory.test>".into(),
+        })
+        .unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn lifecycle_jobs_run_and_record_their_counts() {
+    let database = TestDatabase::new().await;
+    let context = context(&database, "2026-11-23T18:00:00Z".parse().unwrap());
+    let date = RunDate::today(&context);
+    for (job, counts) in [
+        ("account-dormancy", vec!["dormant", "warned"]),
+        ("account-deletion", vec!["anonymised", "removed", "warned"]),
+        ("lift-suspensions", vec!["lifted"]),
+        ("purge-notifications", vec!["purged"]),
+    ] {
+        let job = find_job(job).unwrap();
+        let outcome = run_recorded(&context, job.as_ref(), date, Trigger::Manual)
+            .await
+            .unwrap();
+        assert_eq!(
+            outcome
+                .counts
+                .keys()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+            counts
+        );
+        assert!(outcome.counts.values().all(|n| *n == 0));
+    }
+    let mut conn = context.db.get().await.unwrap();
+    #[derive(diesel::QueryableByName)]
+    struct Runs {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let runs: Runs =
+        diesel::sql_query("SELECT count(*) AS n FROM batch_job_runs WHERE status = 'SUCCEEDED'")
+            .get_result(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(runs.n, 4);
 }

@@ -8,6 +8,7 @@ pub mod daily;
 pub mod db;
 pub mod event;
 pub mod identity;
+pub mod mail;
 pub mod notification;
 pub mod platform;
 pub mod ports;

@@ -46,6 +46,17 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         notify_daily_question -> Bool,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    dormant_accounts (user_id) {
+        user_id -> Int8,
+        email -> Text,
+        name -> Text,
+        phone -> Nullable<Text>,
+        moved_at -> Timestamptz,
     }
 }
 

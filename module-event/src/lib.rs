@@ -154,12 +154,32 @@ impl EventHandler for InactivateSubscription {
     }
 }
 
+/// Mails asked for by domain changes (`MAIL_REQUESTED`), through the `Mailer` port. Sending is
+/// at least once: a crash after sending and before the commit sends again.
+pub struct SendMail {
+    pub mailer: Arc<dyn petory_core::ports::Mailer>,
+}
+
+#[async_trait]
+impl EventHandler for SendMail {
+    fn kind(&self) -> &'static str {
+        petory_core::mail::REQUESTED
+    }
+
+    async fn handle(&self, event: &OutboxEvent, _now: DateTime<Utc>) -> anyhow::Result<()> {
+        let mail: petory_core::ports::Mail = serde_json::from_value(event.payload.clone())?;
+        self.mailer.send(&mail).await?;
+        Ok(())
+    }
+}
+
 /// The relay with every handler of the product; new event kinds register here.
 pub fn product_relay(
     policy: RetryPolicy,
     db: DbPool,
     gateway: Arc<dyn petory_core::shop::payment::PaymentGateway>,
     signal: Arc<dyn petory_core::ports::NotificationSignal>,
+    mailer: Arc<dyn petory_core::ports::Mailer>,
 ) -> Relay {
     Relay::new(policy)
         .with_handler(Arc::new(CancelPayment {
@@ -167,6 +187,7 @@ pub fn product_relay(
             db: db.clone(),
         }))
         .with_handler(Arc::new(InactivateSubscription { gateway }))
+        .with_handler(Arc::new(SendMail { mailer }))
         .with_handler(Arc::new(DeliverNotification { db, signal }))
 }
 

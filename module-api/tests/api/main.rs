@@ -7,6 +7,7 @@ mod fake_google;
 mod health;
 mod idempotency;
 mod identity;
+mod lifecycle;
 mod notifications;
 mod oauth;
 mod openapi;

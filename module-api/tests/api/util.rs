@@ -86,6 +86,18 @@ impl TestApp {
             self.state.db.clone(),
             self.state.payments.clone(),
             self.state.notifications.clone(),
+            std::sync::Arc::new(
+                petory_external_api::mail::LettreMailer::new(
+                    &petory_external_api::mail::MailSettings {
+                        url: format!(
+                            "file://{}",
+                            std::env::temp_dir().join("petory-test-mail").display()
+                        ),
+                        from: "Petory <no-reply@petory.test>".into(),
+                    },
+                )
+                .expect("mailer"),
+            ),
         )
     }
 

@@ -26,6 +26,7 @@ impl Job for RelayEvents {
             context.db.clone(),
             context.payments.clone(),
             context.notifications.clone(),
+            context.mailer.clone(),
         )
         .relay_due(&context.db, date.as_of, 100)
         .await?;

@@ -2,5 +2,7 @@
 
 pub mod daily;
 pub mod event;
+pub mod identity;
+pub mod notification;
 pub mod platform;
 pub mod shop;

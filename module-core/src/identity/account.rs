@@ -163,13 +163,24 @@ pub async fn login(
     now: DateTime<Utc>,
 ) -> Result<TokenPair, IdentityError> {
     let email = rules::normalize_email(email);
-    let found = users::table
+    let mut found = users::table
         .filter(users::email.eq(&email))
         .filter(users::status.ne(AccountStatus::Withdrawn.as_str()))
         .select(Credentials::as_select())
         .first(conn)
         .await
         .optional()?;
+    if found.is_none()
+        && let Some(dormant) = super::lifecycle::dormant_by_email(conn, &email).await?
+    {
+        // A dormant account's email lives apart; logging in brings the account back.
+        found = users::table
+            .find(dormant)
+            .select(Credentials::as_select())
+            .first(conn)
+            .await
+            .optional()?;
+    }
     let stored = found.as_ref().and_then(|user| user.password_hash.clone());
     if !password::verify(password_attempt, stored).await {
         return Err(IdentityError::InvalidCredentials);
@@ -214,7 +225,10 @@ async fn admit(
             _ => {}
         },
         Some(AccountStatus::Withdrawn) | None => return Err(IdentityError::AccountInactive),
-        Some(AccountStatus::Active | AccountStatus::Dormant) => {}
+        Some(AccountStatus::Dormant) => {
+            super::lifecycle::restore(conn, UserId(user.id), now).await?;
+        }
+        Some(AccountStatus::Active) => {}
     }
     diesel::update(users::table.find(user.id))
         .set((

@@ -2,9 +2,11 @@
 //! them; each binary wires the real ones once at start-up.
 
 mod clock;
+mod mailer;
 mod notification;
 mod object_store;
 
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use mailer::{Mail, MailError, Mailer};
 pub use notification::{Audience, NoSignal, NotificationSignal, SignalError};
 pub use object_store::{ObjectMeta, ObjectStore, ObjectStoreError, PresignedRequest};

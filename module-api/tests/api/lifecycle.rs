@@ -1,0 +1,287 @@
+//! Account lifecycle rules, run as the batch jobs run them, seen through the API: warning mails,
+//! dormancy and its undoing at login, deletion that keeps orders, suspensions ending, and the
+//! notification purge.
+
+use chrono::TimeDelta;
+use petory_core::identity::lifecycle::{self, LifecycleSettings};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::orders::{order_body, shop};
+use crate::util::{ClockExt as _, PASSWORD, TestApp, assert_problem};
+
+fn settings() -> LifecycleSettings {
+    LifecycleSettings::default()
+}
+
+/// Mails in the file transport's directory that were sent to `to`.
+fn mails_to(to: &str) -> Vec<String> {
+    let dir = std::env::temp_dir().join("petory-test-mail");
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path()).ok())
+                .filter(|mail| mail.contains(&format!("To: {to}")))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn admin_view(app: &TestApp, id: i64) -> Value {
+    let admin = app.admin().await;
+    let users: Value = app
+        .send(
+            Method::GET,
+            "/api/v1/admin/users?limit=100",
+            Some(&admin),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == id)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn inactive_users_are_warned_then_made_dormant_and_a_login_brings_them_back() {
+    let app = TestApp::spawn().await;
+    let email = format!("sleepy-{}@example.com", uuid::Uuid::new_v4().simple());
+    let (id, _) = app.user(&email).await;
+    let mut conn = app.state.db.get().await.unwrap();
+
+    // 85 days without a login: a warning, once, and nothing else yet.
+    app.clock.advance(TimeDelta::days(85));
+    let now = app.clock.now_utc();
+    assert_eq!(
+        lifecycle::warn_inactive(&mut conn, now, settings())
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        lifecycle::warn_inactive(&mut conn, now, settings())
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        lifecycle::make_dormant(&mut conn, now, settings())
+            .await
+            .unwrap(),
+        0
+    );
+    app.relay_events().await;
+    let mails = mails_to(&email);
+    assert_eq!(mails.len(), 1, "one warning mail");
+
+    // Day 90: dormant, the personal data moved out of the users table.
+    app.clock.advance(TimeDelta::days(5));
+    let now = app.clock.now_utc();
+    assert_eq!(
+        lifecycle::make_dormant(&mut conn, now, settings())
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        lifecycle::make_dormant(&mut conn, now, settings())
+            .await
+            .unwrap(),
+        0
+    );
+    let view = admin_view(&app, id).await;
+    assert_eq!(view["status"], "DORMANT");
+    assert_ne!(view["email"], email.as_str());
+    assert!(view["phone"].is_null());
+
+    // A login with the original email restores everything.
+    let (token, _) = app.login(&email, PASSWORD).await;
+    let me: Value = app
+        .send(Method::GET, "/api/v1/users/me", Some(&token), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (me["status"].as_str(), me["email"].as_str()),
+        (Some("ACTIVE"), Some(email.as_str()))
+    );
+    assert_eq!(me["name"], "Bori's human");
+}
+
+#[tokio::test]
+async fn withdrawn_accounts_are_deleted_after_a_warning_keeping_orders_anonymously() {
+    let app = TestApp::spawn().await;
+    let (item, buyer_token, address) = shop(&app, 10).await;
+    let order: Value = app
+        .post_json(
+            "/api/v1/orders",
+            Some(&buyer_token),
+            order_body(item, 1, address),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let buyer = app
+        .send(Method::GET, "/api/v1/users/me", Some(&buyer_token), None)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let leaver_email = format!("leaver-{}@example.com", uuid::Uuid::new_v4().simple());
+    let (leaver, leaver_token) = app.user(&leaver_email).await;
+    for token in [&buyer_token, &leaver_token] {
+        assert_eq!(
+            app.send(Method::DELETE, "/api/v1/users/me", Some(token), None)
+                .await
+                .status(),
+            204
+        );
+    }
+
+    let mut conn = app.state.db.get().await.unwrap();
+    app.clock.advance(TimeDelta::days(85));
+    let now = app.clock.now_utc();
+    assert_eq!(
+        lifecycle::warn_deletion(&mut conn, now, settings())
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        lifecycle::delete_expired(&mut conn, now, settings())
+            .await
+            .unwrap()
+            .removed,
+        0
+    );
+    app.relay_events().await;
+    assert_eq!(mails_to(&leaver_email).len(), 1);
+
+    app.clock.advance(TimeDelta::days(5));
+    let now = app.clock.now_utc();
+    let deleted = lifecycle::delete_expired(&mut conn, now, settings())
+        .await
+        .unwrap();
+    assert_eq!((deleted.removed, deleted.anonymised), (1, 1));
+    let again = lifecycle::delete_expired(&mut conn, now, settings())
+        .await
+        .unwrap();
+    assert_eq!((again.removed, again.anonymised), (0, 0));
+
+    assert!(admin_view(&app, leaver).await.is_null(), "removed entirely");
+    let kept = admin_view(&app, buyer).await;
+    assert_eq!(kept["status"], "WITHDRAWN");
+    assert!(kept["email"].as_str().unwrap().ends_with("@petory.invalid"));
+    assert_eq!(kept["name"], "탈퇴 회원");
+    let admin = app.admin().await;
+    let kept_order: Value = app
+        .send(
+            Method::GET,
+            &format!("/api/v1/orders/{}", order["id"]),
+            Some(&admin),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(kept_order["id"], order["id"]);
+    // The old credentials are gone.
+    assert_problem(
+        app.post_json(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": leaver_email, "password": PASSWORD}),
+        )
+        .await,
+        401,
+        "INVALID_CREDENTIALS",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn suspensions_end_at_their_end_time() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let (id, _) = app.user("naughty@example.com").await;
+    let until = app.clock.now_utc() + TimeDelta::days(30);
+    let suspended = app
+        .post_json(
+            &format!("/api/v1/admin/users/{id}/suspension"),
+            Some(&admin),
+            json!({"until": until, "reason": "spam"}),
+        )
+        .await;
+    assert_eq!(suspended.status(), 200);
+    let mut conn = app.state.db.get().await.unwrap();
+    app.clock.advance(TimeDelta::days(29));
+    assert_eq!(
+        lifecycle::lift_suspensions(&mut conn, app.clock.now_utc())
+            .await
+            .unwrap(),
+        0
+    );
+    app.clock.advance(TimeDelta::days(1));
+    assert_eq!(
+        lifecycle::lift_suspensions(&mut conn, app.clock.now_utc())
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(admin_view(&app, id).await["status"], "ACTIVE");
+}
+
+#[tokio::test]
+async fn notifications_older_than_thirty_days_are_purged() {
+    let app = TestApp::spawn().await;
+    let (id, _) = app.user("me@example.com").await;
+    let mut conn = app.state.db.get().await.unwrap();
+    let notify = async |conn: &mut petory_core::db::DbConn<'_>, cause: &str, now| {
+        petory_core::notification::deliver(
+            conn,
+            &petory_core::notification::NewNotification {
+                user_id: id,
+                kind: petory_core::notification::NotificationKind::DailyQuestion,
+                title: "q".into(),
+                body: "b".into(),
+                data: json!({}),
+            },
+            cause,
+            now,
+        )
+        .await
+        .unwrap()
+    };
+    notify(&mut conn, "old", app.clock.now_utc()).await;
+    app.clock.advance(TimeDelta::days(20));
+    notify(&mut conn, "recent", app.clock.now_utc()).await;
+    app.clock.advance(TimeDelta::days(11));
+    let cutoff = app.clock.now_utc() - TimeDelta::days(30);
+    assert_eq!(
+        petory_core::notification::purge_older_than(&mut conn, cutoff, 1)
+            .await
+            .unwrap(),
+        1
+    );
+    let token = app.login("me@example.com", PASSWORD).await.0;
+    let left: Value = app
+        .send(Method::GET, "/api/v1/notifications", Some(&token), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(left["items"].as_array().unwrap().len(), 1);
+    assert_eq!(left["items"][0]["title"], "q");
+}

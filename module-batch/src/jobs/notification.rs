@@ -1,0 +1,33 @@
+//! Notification upkeep.
+
+use async_trait::async_trait;
+use chrono::TimeDelta;
+use petory_core::batch::JobCounts;
+use petory_core::db::DbError;
+use petory_core::notification;
+
+use crate::job::{Job, JobContext, RunDate};
+
+/// How long notifications are kept.
+pub const RETENTION: TimeDelta = TimeDelta::days(30);
+
+/// Deletes notifications older than 30 days, in chunks.
+pub struct PurgeNotifications;
+
+#[async_trait]
+impl Job for PurgeNotifications {
+    fn name(&self) -> &'static str {
+        "purge-notifications"
+    }
+
+    fn default_schedule(&self) -> &'static str {
+        "0 0 4 * * *"
+    }
+
+    async fn run(&self, context: &JobContext, date: RunDate) -> anyhow::Result<JobCounts> {
+        let mut conn = context.db.get().await.map_err(DbError::from)?;
+        let purged =
+            notification::purge_older_than(&mut conn, date.as_of - RETENTION, 10_000).await?;
+        Ok(JobCounts::from([("purged".to_owned(), purged as i64)]))
+    }
+}

@@ -1,0 +1,362 @@
+//! Account lifecycle (the Petory seed's rules; every period is configuration):
+//! - no login for `dormant_after` → `DORMANT`, personal data moved to `dormant_accounts`
+//!   (a warning mail goes out `warning` earlier; logging in restores the account);
+//! - `DORMANT` or `WITHDRAWN` for `delete_after` → deleted (warned `warning` earlier): accounts
+//!   with orders or subscriptions stay as anonymous rows, the rest are removed;
+//! - suspensions end at their end time.
+//!
+//! Each step is set-based over chunks claimed with `SKIP LOCKED`, and idempotent: a warning is
+//! one `account_notices` row per (user, kind, the moment it is about).
+
+use chrono::{DateTime, TimeDelta, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Text, Timestamptz};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use super::UserId;
+use crate::db::DbError;
+use crate::mail;
+use crate::ports::Mail;
+use crate::schema::{dormant_accounts, users};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LifecycleSettings {
+    pub dormant_after: TimeDelta,
+    pub delete_after: TimeDelta,
+    /// How long before dormancy or deletion the warning mail goes out.
+    pub warning: TimeDelta,
+    pub chunk: i64,
+}
+
+impl Default for LifecycleSettings {
+    fn default() -> Self {
+        Self {
+            dormant_after: TimeDelta::days(90),
+            delete_after: TimeDelta::days(90),
+            warning: TimeDelta::days(5),
+            chunk: 1000,
+        }
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Recipient {
+    #[diesel(sql_type = Text)]
+    email: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Id {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+/// Warning mails to active users who will turn dormant within `warning`.
+pub async fn warn_inactive(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+    settings: LifecycleSettings,
+) -> Result<i64, DbError> {
+    let cutoff = now - (settings.dormant_after - settings.warning);
+    let days = settings.dormant_after.num_days();
+    let mut total = 0;
+    loop {
+        let done: i64 = {
+            let recipients: Vec<Recipient> = diesel::sql_query(
+                "WITH due AS (
+                SELECT u.id, u.email, u.name, coalesce(u.last_login_at, u.created_at) AS since
+                  FROM users u
+                 WHERE u.status = 'ACTIVE' AND u.role = 'USER'
+                   AND coalesce(u.last_login_at, u.created_at) <= $1
+                   AND NOT EXISTS (SELECT 1 FROM account_notices n
+                                    WHERE n.user_id = u.id AND n.kind = 'DORMANCY_WARNING'
+                                      AND n.about = coalesce(u.last_login_at, u.created_at))
+                 ORDER BY u.id LIMIT $2 FOR UPDATE OF u SKIP LOCKED),
+             noted AS (
+                INSERT INTO account_notices (user_id, kind, about, sent_at)
+                SELECT id, 'DORMANCY_WARNING', since, $3 FROM due
+                ON CONFLICT DO NOTHING RETURNING user_id)
+             SELECT d.email, d.name FROM due d JOIN noted n ON n.user_id = d.id",
+            )
+            .bind::<Timestamptz, _>(cutoff)
+            .bind::<BigInt, _>(settings.chunk)
+            .bind::<Timestamptz, _>(now)
+            .load(conn)
+            .await?;
+            let mails: Vec<Mail> = recipients
+            .iter()
+            .map(|r| Mail {
+                to: r.email.clone(),
+                subject: "[Petory] 휴면 계정 전환 안내".into(),
+                body: format!(
+                    "{}님, {days}일 동안 로그인하지 않으면 {}일 뒤 계정이 휴면 상태로 바뀌고 개인정보는 따로 보관됩니다. \
+                     그 전에 로그인하면 그대로 이용할 수 있어요.",
+                    r.name,
+                    settings.warning.num_days()
+                ),
+            })
+            .collect();
+            mail::request_many(conn, &mails, now).await?;
+            mails.len() as i64
+        };
+        total += done;
+        if done < settings.chunk {
+            return Ok(total);
+        }
+    }
+}
+
+/// Makes users who were warned and still did not log in `DORMANT`, moving their personal data
+/// to `dormant_accounts`.
+pub async fn make_dormant(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+    settings: LifecycleSettings,
+) -> Result<i64, DbError> {
+    let mut total = 0;
+    loop {
+        let done: i64 = {
+            let moved = diesel::sql_query(
+                "WITH due AS (
+                SELECT u.id FROM users u
+                 WHERE u.status = 'ACTIVE' AND u.role = 'USER'
+                   AND coalesce(u.last_login_at, u.created_at) <= $1
+                   AND EXISTS (SELECT 1 FROM account_notices n
+                                WHERE n.user_id = u.id AND n.kind = 'DORMANCY_WARNING'
+                                  AND n.about = coalesce(u.last_login_at, u.created_at)
+                                  AND n.sent_at <= $2)
+                 ORDER BY u.id LIMIT $3 FOR UPDATE OF u SKIP LOCKED),
+             moved AS (
+                INSERT INTO dormant_accounts (user_id, email, name, phone, moved_at)
+                SELECT u.id, u.email, u.name, u.phone, $4 FROM users u JOIN due ON due.id = u.id
+                RETURNING user_id)
+             UPDATE users u
+                SET status = 'DORMANT', email = 'dormant-' || u.id || '@petory.invalid',
+                    name = '휴면 회원', phone = NULL, status_changed_at = $4, updated_at = $4
+               FROM moved WHERE u.id = moved.user_id",
+            )
+            .bind::<Timestamptz, _>(now - settings.dormant_after)
+            .bind::<Timestamptz, _>(now - settings.warning)
+            .bind::<BigInt, _>(settings.chunk)
+            .bind::<Timestamptz, _>(now)
+            .execute(conn)
+            .await?;
+            moved as i64
+        };
+        total += done;
+        if done < settings.chunk {
+            return Ok(total);
+        }
+    }
+}
+
+/// Brings a dormant account's personal data back (on login).
+pub async fn restore(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let Some((email, name, phone)) = diesel::delete(dormant_accounts::table.find(user.0))
+        .returning((
+            dormant_accounts::email,
+            dormant_accounts::name,
+            dormant_accounts::phone,
+        ))
+        .get_result::<(String, String, Option<String>)>(conn)
+        .await
+        .optional()?
+    else {
+        return Ok(());
+    };
+    diesel::update(users::table.find(user.0))
+        .set((
+            users::email.eq(email),
+            users::name.eq(name),
+            users::phone.eq(phone),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The account a dormant user's (original) email belongs to.
+pub async fn dormant_by_email(
+    conn: &mut AsyncPgConnection,
+    email: &str,
+) -> Result<Option<i64>, DbError> {
+    Ok(dormant_accounts::table
+        .filter(dormant_accounts::email.eq(email))
+        .select(dormant_accounts::user_id)
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// Warning mails to dormant and withdrawn accounts that will be deleted within `warning`.
+pub async fn warn_deletion(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+    settings: LifecycleSettings,
+) -> Result<i64, DbError> {
+    let cutoff = now - (settings.delete_after - settings.warning);
+    let mut total = 0;
+    loop {
+        let done: i64 = {
+            let recipients: Vec<Recipient> = diesel::sql_query(
+                "WITH due AS (
+                SELECT u.id, coalesce(d.email, u.email) AS email, coalesce(d.name, u.name) AS name,
+                       u.status_changed_at AS since
+                  FROM users u LEFT JOIN dormant_accounts d ON d.user_id = u.id
+                 WHERE u.status IN ('DORMANT', 'WITHDRAWN') AND u.deleted_at IS NULL
+                   AND u.status_changed_at <= $1
+                   AND NOT EXISTS (SELECT 1 FROM account_notices n
+                                    WHERE n.user_id = u.id AND n.kind = 'DELETION_WARNING'
+                                      AND n.about = u.status_changed_at)
+                 ORDER BY u.id LIMIT $2 FOR UPDATE OF u SKIP LOCKED),
+             noted AS (
+                INSERT INTO account_notices (user_id, kind, about, sent_at)
+                SELECT id, 'DELETION_WARNING', since, $3 FROM due
+                ON CONFLICT DO NOTHING RETURNING user_id)
+             SELECT d.email, d.name FROM due d JOIN noted n ON n.user_id = d.id",
+            )
+            .bind::<Timestamptz, _>(cutoff)
+            .bind::<BigInt, _>(settings.chunk)
+            .bind::<Timestamptz, _>(now)
+            .load(conn)
+            .await?;
+            let mails: Vec<Mail> = recipients
+            .iter()
+            .map(|r| Mail {
+                to: r.email.clone(),
+                subject: "[Petory] 계정 삭제 예정 안내".into(),
+                body: format!(
+                    "{}님의 계정과 개인정보가 {}일 뒤 삭제됩니다. 주문과 결제 기록은 법령에 따라 \
+                     개인을 알아볼 수 없는 형태로 보관됩니다.",
+                    r.name,
+                    settings.warning.num_days()
+                ),
+            })
+            .collect();
+            mail::request_many(conn, &mails, now).await?;
+            mails.len() as i64
+        };
+        total += done;
+        if done < settings.chunk {
+            return Ok(total);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Deleted {
+    /// Accounts removed entirely.
+    pub removed: i64,
+    /// Accounts kept as anonymous rows for their orders.
+    pub anonymised: i64,
+}
+
+/// Deletes warned accounts that have been dormant or withdrawn for `delete_after`.
+pub async fn delete_expired(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+    settings: LifecycleSettings,
+) -> Result<Deleted, DbError> {
+    use diesel_async::AsyncConnection as _;
+    let mut total = Deleted::default();
+    loop {
+        let chunk = conn
+            .transaction(async |conn| -> Result<(Deleted, usize), DbError> {
+                let due: Vec<i64> = diesel::sql_query(
+                    "SELECT u.id FROM users u
+                      WHERE u.status IN ('DORMANT', 'WITHDRAWN') AND u.deleted_at IS NULL
+                        AND u.status_changed_at <= $1
+                        AND EXISTS (SELECT 1 FROM account_notices n
+                                     WHERE n.user_id = u.id AND n.kind = 'DELETION_WARNING'
+                                       AND n.about = u.status_changed_at AND n.sent_at <= $2)
+                      ORDER BY u.id LIMIT $3 FOR UPDATE SKIP LOCKED",
+                )
+                .bind::<Timestamptz, _>(now - settings.delete_after)
+                .bind::<Timestamptz, _>(now - settings.warning)
+                .bind::<BigInt, _>(settings.chunk)
+                .load::<Id>(conn)
+                .await?
+                .into_iter()
+                .map(|row| row.id)
+                .collect();
+                if due.is_empty() {
+                    return Ok((Deleted::default(), 0));
+                }
+                // Notifications have no foreign key (see their migration): remove them here.
+                for statement in [
+                    "DELETE FROM notifications WHERE user_id = ANY($1)",
+                    "DELETE FROM dormant_accounts WHERE user_id = ANY($1)",
+                    "DELETE FROM user_addresses WHERE user_id = ANY($1)",
+                    "DELETE FROM cart_items WHERE user_id = ANY($1)",
+                    "DELETE FROM daily_answers WHERE user_id = ANY($1)",
+                ] {
+                    diesel::sql_query(statement)
+                        .bind::<Array<BigInt>, _>(&due)
+                        .execute(conn)
+                        .await?;
+                }
+                let removed = diesel::sql_query(
+                    "DELETE FROM users u WHERE u.id = ANY($1)
+                        AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id)
+                        AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.user_id = u.id)",
+                )
+                .bind::<Array<BigInt>, _>(&due)
+                .execute(conn)
+                .await? as i64;
+                let anonymised = diesel::sql_query(
+                    "UPDATE users
+                        SET status = 'WITHDRAWN', deleted_at = $2,
+                            email = 'deleted-' || id || '@petory.invalid', name = '탈퇴 회원',
+                            phone = NULL, password_hash = NULL, google_sub = NULL,
+                            suspended_until = NULL, suspension_reason = NULL,
+                            notify_daily_question = false, updated_at = $2
+                      WHERE id = ANY($1)",
+                )
+                .bind::<Array<BigInt>, _>(&due)
+                .bind::<Timestamptz, _>(now)
+                .execute(conn)
+                .await? as i64;
+                Ok((
+                    Deleted {
+                        removed,
+                        anonymised,
+                    },
+                    due.len(),
+                ))
+            })
+            .await?;
+        total.removed += chunk.0.removed;
+        total.anonymised += chunk.0.anonymised;
+        if (chunk.1 as i64) < settings.chunk {
+            return Ok(total);
+        }
+    }
+}
+
+/// Ends suspensions whose end time has come.
+pub async fn lift_suspensions(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+) -> Result<i64, DbError> {
+    Ok(diesel::update(
+        users::table
+            .filter(users::status.eq("SUSPENDED"))
+            .filter(users::suspended_until.le(now)),
+    )
+    .set((
+        users::status.eq("ACTIVE"),
+        users::suspended_until.eq(None::<DateTime<Utc>>),
+        users::suspension_reason.eq(None::<String>),
+        users::status_changed_at.eq(now),
+        users::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .await? as i64)
+}

@@ -1,0 +1,28 @@
+//! Mails are sent through the outbox: asked for in the transaction that decides them, sent by
+//! the relay through the `Mailer` port (and retried when sending fails).
+
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncPgConnection;
+
+use crate::db::DbError;
+use crate::event;
+use crate::ports::Mail;
+
+/// Outbox event kind that asks for a mail.
+pub const REQUESTED: &str = "MAIL_REQUESTED";
+
+pub async fn request_many(
+    conn: &mut AsyncPgConnection,
+    mails: &[Mail],
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let payloads = mails
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| {
+            DbError::Query(diesel::result::Error::SerializationError(Box::new(error)))
+        })?;
+    event::record_many(conn, REQUESTED, payloads, now).await?;
+    Ok(())
+}
