@@ -57,7 +57,7 @@ async fn notifications(conn: &mut AsyncPgConnection) -> anyhow::Result<i64> {
 
 const BARE: &str =
     "INSERT INTO notifications (user_id, kind, title, body, data, dedupe_key, created_at)
-     SELECT u.id, 'DAILY_QUESTION', '오늘의 질문', $1, '{}', $2, $3
+     SELECT u.id, 'DAILY_QUESTION', $1, '', '{\"question_id\": 1}', $2, $3
        FROM users u WHERE u.status = 'ACTIVE' AND u.notify_daily_question";
 
 #[tokio::main]
@@ -67,7 +67,7 @@ async fn main() -> anyhow::Result<()> {
         None => vec![100_000, 1_000_000],
     };
     let date: NaiveDate = "2026-11-24".parse()?;
-    let key = format!("daily-question:{date}");
+    let key = format!("dq:{date}");
     for users in sizes {
         let database = TestDatabase::new().await;
         let pool = db::pool(database.url(), &PoolSettings::default());
@@ -130,7 +130,7 @@ async fn main() -> anyhow::Result<()> {
             for Id { id } in ids {
                 diesel::sql_query(
                     "INSERT INTO notifications (user_id, kind, title, body, data, dedupe_key, created_at)
-                     VALUES ($1, 'DAILY_QUESTION', '오늘의 질문', $2, '{}', $3, $4)",
+                     VALUES ($1, 'DAILY_QUESTION', $2, '', '{\"question_id\": 1}', $3, $4)",
                 )
                 .bind::<BigInt, _>(id)
                 .bind::<Text, _>(&question.content)

@@ -403,10 +403,9 @@ async fn expire_unpaid_orders_job_records_what_it_cancelled() {
 fn test_mailer() -> Arc<dyn petory_core::ports::Mailer> {
     let dir = std::env::temp_dir().join("petory-test-mail");
     Arc::new(
-        petory_external_api::mail::LettreMailer::new(&petory_external_api::mail::MailSettings {
-            url: format!("file://{}", dir.display()),
-            from: "Petory <no-reply@petory.test>".into(),
-        })
+        petory_external_api::mail::LettreMailer::new(
+            &petory_external_api::mail::MailSettings::directory(&dir),
+        )
         .unwrap(),
     )
 }

@@ -86,7 +86,7 @@ async fn every_active_opted_in_user_gets_one_notification_per_day() {
     assert_eq!(again.counts["notified"], 0);
 
     let rows: Vec<Row> = diesel::sql_query(
-        "SELECT u.email, n.body, (n.data->>'question_id')::bigint AS question_id
+        "SELECT u.email, n.title AS body, (n.data->>'question_id')::bigint AS question_id
            FROM notifications n JOIN users u ON u.id = n.user_id
           WHERE n.kind = 'DAILY_QUESTION' ORDER BY u.email",
     )
@@ -131,10 +131,9 @@ async fn every_active_opted_in_user_gets_one_notification_per_day() {
 fn test_mailer() -> Arc<dyn petory_core::ports::Mailer> {
     let dir = std::env::temp_dir().join("petory-test-mail");
     Arc::new(
-        petory_external_api::mail::LettreMailer::new(&petory_external_api::mail::MailSettings {
-            url: format!("file://{}", dir.display()),
-            from: "Petory <no-reply@petory.test>".into(),
-        })
+        petory_external_api::mail::LettreMailer::new(
+            &petory_external_api::mail::MailSettings::directory(&dir),
+        )
         .unwrap(),
     )
 }

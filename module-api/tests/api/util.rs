@@ -88,13 +88,9 @@ impl TestApp {
             self.state.notifications.clone(),
             std::sync::Arc::new(
                 petory_external_api::mail::LettreMailer::new(
-                    &petory_external_api::mail::MailSettings {
-                        url: format!(
-                            "file://{}",
-                            std::env::temp_dir().join("petory-test-mail").display()
-                        ),
-                        from: "Petory <no-reply@petory.test>".into(),
-                    },
+                    &petory_external_api::mail::MailSettings::directory(
+                        &std::env::temp_dir().join("petory-test-mail"),
+                    ),
                 )
                 .expect("mailer"),
             ),

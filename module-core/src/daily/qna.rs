@@ -394,8 +394,9 @@ pub async fn notify_question_of_the_day(
     let starts: Vec<i64> = (0..=(high - low) / range)
         .map(|i| low + i * range)
         .collect();
-    let dedupe_key = format!("daily-question:{date}");
-    let data = serde_json::json!({"question_id": question.id, "date": date});
+    // Kept small: this row is written once per user every night. The question is the title.
+    let dedupe_key = format!("dq:{date}");
+    let data = serde_json::json!({ "question_id": question.id });
     let results: Vec<Result<usize, QnaError>> = futures_util::stream::iter(starts.iter().copied())
         .map(|start| {
             let (dedupe_key, data, question) = (&dedupe_key, &data, &question);
@@ -403,7 +404,7 @@ pub async fn notify_question_of_the_day(
                 let mut conn = pool.get().await.map_err(DbError::from)?;
                 Ok(diesel::sql_query(
                     "INSERT INTO notifications (user_id, kind, title, body, data, dedupe_key, created_at)
-                     SELECT u.id, $3, '오늘의 질문', $4, $5, $6, $7
+                     SELECT u.id, $3, $4, '', $5, $6, $7
                        FROM users u
                       WHERE u.id >= $1 AND u.id < $2
                         AND u.status = 'ACTIVE' AND u.notify_daily_question

@@ -62,6 +62,16 @@ pub struct BillingCounts {
     pub unknown: i64,
 }
 
+impl BillingCounts {
+    /// Adds what a write-back learned (attempts are counted when claimed).
+    fn add_outcomes(&mut self, written: Self) {
+        self.charged += written.charged;
+        self.failed += written.failed;
+        self.canceled += written.canceled;
+        self.unknown += written.unknown;
+    }
+}
+
 /// The fifth failure of a cycle ends the subscription.
 pub const MAX_FAILURES: i16 = 5;
 
@@ -218,10 +228,7 @@ pub async fn run(
         });
         let (write_back, outcomes) = tokio::join!(write_back, charge);
         write_back?;
-        counts.charged += written.charged;
-        counts.failed += written.failed;
-        counts.canceled += written.canceled;
-        counts.unknown += written.unknown;
+        counts.add_outcomes(written);
         unwritten = Some(outcomes);
     }
     Ok(counts)
@@ -442,10 +449,7 @@ async fn finalize(
             Ok(chunk)
         })
         .await?;
-    counts.charged += chunk.charged;
-    counts.failed += chunk.failed;
-    counts.canceled += chunk.canceled;
-    counts.unknown += chunk.unknown;
+    counts.add_outcomes(chunk);
     Ok(())
 }
 

@@ -22,6 +22,14 @@ pub struct MailSettings {
 impl MailSettings {
     pub const DEFAULT_URL: &str = "file:///var/tmp/petory-mail";
 
+    /// Mail as `.eml` files in `dir` (development and tests).
+    pub fn directory(dir: &std::path::Path) -> Self {
+        Self {
+            url: format!("file://{}", dir.display()),
+            from: "Petory <no-reply@petory.local>".into(),
+        }
+    }
+
     /// `PETORY_MAIL_URL` and `PETORY_MAIL_FROM`.
     pub fn from_env() -> Result<Self, ConfigError> {
         let settings = Self {
