@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use chrono::{DateTime, Utc};
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt as _};
 use petory_core::identity::UserId;
 use petory_core::notification::{self, Notification};
 use petory_core::ports::Audience;
@@ -192,6 +192,7 @@ const BATCH: i64 = 50;
 /// My notifications as they arrive (Server-Sent Events). Each event is `event: notification`
 /// with `id:` the notification id and the notification as JSON data; a reconnecting client sends
 /// `Last-Event-ID` and receives everything it missed. Comments (`:`) keep the connection alive.
+/// The stream ends when the access token that opened it expires: reconnect with a fresh one.
 #[utoipa::path(get, path = "/notifications/stream", tag = "notifications", security(("bearer" = [])),
     params(StreamQuery, ("Last-Event-ID" = Option<i64>, Header, description = "The last notification id received")),
     responses(
@@ -221,6 +222,7 @@ pub async fn stream_notifications(
         ),
         None => query.after,
     };
+    let state_now_seconds = state.clock.now().timestamp();
     // Listen before reading, so nothing created in between is missed.
     let wakes = state.notification_hub.subscribe().await;
     let cursor = match resume {
@@ -234,10 +236,14 @@ pub async fn stream_notifications(
         wakes,
         pending: VecDeque::new(),
     };
+    // The stream ends when the access token that opened it expires; the client reconnects with
+    // a fresh token and `Last-Event-ID`, missing nothing.
+    let token_left = u64::try_from(user.claims.exp - state_now_seconds).unwrap_or(0);
     let events = futures_util::stream::unfold(live, |mut live| async move {
         let event = live.next_event().await;
         Some((Ok(event), live))
-    });
+    })
+    .take_until(tokio::time::sleep(Duration::from_secs(token_left)));
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }
 

@@ -312,3 +312,24 @@ async fn cancelling_an_unpaid_order_notifies_the_buyer() {
         json!({"order_id": order["id"], "status": "CANCELED"})
     );
 }
+
+#[tokio::test]
+async fn the_stream_ends_when_its_access_token_expires() {
+    let app = TestApp::spawn().await;
+    let (me, token) = app.user("me@example.com").await;
+    // Two seconds of the token's 15 minutes are left when the stream opens.
+    app.clock.advance(chrono::TimeDelta::seconds(15 * 60 - 2));
+    let mut stream = open_stream(&app.base_url, &token, None).await;
+    let first = notify(&app, me, "test:in-time").await;
+    assert_eq!(next_events(&mut stream, 1).await, vec![first]);
+    let end = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match stream.chunk().await {
+                Ok(Some(_)) => continue,
+                Ok(None) | Err(_) => break,
+            }
+        }
+    })
+    .await;
+    assert!(end.is_ok(), "the stream closed once the token expired");
+}
