@@ -323,12 +323,7 @@ async fn the_stream_ends_when_its_access_token_expires() {
     let first = notify(&app, me, "test:in-time").await;
     assert_eq!(next_events(&mut stream, 1).await, vec![first]);
     let end = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            match stream.chunk().await {
-                Ok(Some(_)) => continue,
-                Ok(None) | Err(_) => break,
-            }
-        }
+        while let Ok(Some(_)) = stream.chunk().await {}
     })
     .await;
     assert!(end.is_ok(), "the stream closed once the token expired");
