@@ -84,6 +84,48 @@ async fn runs(context: &JobContext) -> Vec<batch::JobRun> {
 }
 
 #[tokio::test]
+async fn a_run_whose_process_died_is_recorded_as_failed_when_the_job_next_starts() {
+    let database = TestDatabase::new().await;
+    let context = context(&database);
+    let job = petory_batch::job::find_job("prune-idempotency-keys").expect("job exists");
+    let mut conn = context.db.get().await.unwrap();
+    let business_date = context.calendar.day_of(now());
+    let killed = batch::start_run(
+        &mut conn,
+        job.name(),
+        business_date,
+        Trigger::Schedule,
+        now() - TimeDelta::hours(13),
+    )
+    .await
+    .unwrap();
+    let still_going = batch::start_run(
+        &mut conn,
+        job.name(),
+        business_date,
+        Trigger::Schedule,
+        now() - TimeDelta::hours(1),
+    )
+    .await
+    .unwrap();
+    run_recorded(
+        &context,
+        job.as_ref(),
+        RunDate::today(&context),
+        Trigger::Manual,
+    )
+    .await
+    .unwrap();
+    let runs = runs(&context).await;
+    let status = |id: i64| {
+        let run = runs.iter().find(|run| run.id == id).unwrap();
+        (run.status.clone(), run.error.is_some())
+    };
+    assert_eq!(status(killed), ("FAILED".to_owned(), true));
+    assert_eq!(status(still_going), ("RUNNING".to_owned(), false));
+}
+
+#[tokio::test]
 async fn prune_job_deletes_expired_keys_and_records_its_run() {
     let database = TestDatabase::new().await;
     let context = context(&database);

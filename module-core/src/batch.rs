@@ -43,7 +43,12 @@ pub struct JobRun {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-/// Records the start of a run and returns its id.
+/// A run still `RUNNING` this long after it started was cut off (its process died): the job's
+/// next start records it as failed.
+pub const ABANDONED_AFTER: chrono::TimeDelta = chrono::TimeDelta::hours(12);
+
+/// Records the start of a run and returns its id; closes runs of the same job that were
+/// abandoned.
 pub async fn start_run(
     conn: &mut AsyncPgConnection,
     job: &str,
@@ -51,6 +56,21 @@ pub async fn start_run(
     trigger: Trigger,
     now: DateTime<Utc>,
 ) -> Result<i64, DbError> {
+    diesel::update(
+        batch_job_runs::table
+            .filter(batch_job_runs::job.eq(job))
+            .filter(batch_job_runs::status.eq("RUNNING"))
+            .filter(batch_job_runs::started_at.lt(now - ABANDONED_AFTER)),
+    )
+    .set((
+        batch_job_runs::status.eq("FAILED"),
+        batch_job_runs::finished_at.eq(now),
+        batch_job_runs::error.eq(
+            "abandoned: still running 12 hours after it started; its process must have stopped",
+        ),
+    ))
+    .execute(conn)
+    .await?;
     Ok(diesel::insert_into(batch_job_runs::table)
         .values((
             batch_job_runs::job.eq(job),
