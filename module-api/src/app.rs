@@ -16,7 +16,7 @@ use petory_external_api::oauth::google::GoogleOpenId;
 use petory_external_api::payment::kakaopay::KakaoPay;
 use petory_external_api::storage::s3::S3ObjectStore;
 use petory_redis::RedisPool;
-use petory_redis::notification::{NotificationHub, RedisNotificationSignal};
+use petory_redis::notification::{NotificationHub, RedisNotificationSignal, StreamTickets};
 use petory_redis::session::RedisSessionStore;
 
 use crate::config::ApiConfig;
@@ -41,6 +41,7 @@ pub struct App {
     pub notifications: Arc<dyn NotificationSignal>,
     /// This instance's live notification streams listen here.
     pub notification_hub: NotificationHub,
+    pub stream_tickets: StreamTickets,
 }
 
 #[derive(Clone)]
@@ -78,6 +79,7 @@ impl AppState {
                 &config.redis.key_prefix,
             )),
             notification_hub: NotificationHub::new(&config.redis.url, &config.redis.key_prefix)?,
+            stream_tickets: StreamTickets::new(redis.clone(), &config.redis.key_prefix),
             redis,
             tokens: config.tokens.clone(),
             google: Arc::new(GoogleOpenId::new(config.google.clone())),

@@ -98,6 +98,7 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(notification::mark_all_read))
         .routes(routes!(notification::delete_notification))
         .routes(routes!(notification::stream_notifications))
+        .routes(routes!(notification::create_stream_ticket))
         .routes(routes!(review::list_reviews, review::create_review))
         .routes(routes!(review::update_review, review::delete_review))
 }

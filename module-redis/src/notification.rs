@@ -66,6 +66,54 @@ impl NotificationSignal for RedisNotificationSignal {
     }
 }
 
+/// Single-use tickets that open a live stream without an `Authorization` header (browsers'
+/// `EventSource` cannot send one). Stored as `{prefix}stream-ticket:{ticket}` → user id.
+pub struct StreamTickets {
+    pool: RedisPool,
+    key_prefix: String,
+}
+
+impl StreamTickets {
+    pub fn new(pool: RedisPool, key_prefix: &str) -> Self {
+        Self {
+            pool,
+            key_prefix: key_prefix.to_owned(),
+        }
+    }
+
+    fn key(&self, ticket: &str) -> String {
+        format!("{}stream-ticket:{ticket}", self.key_prefix)
+    }
+
+    /// A new ticket for `user`, valid for `ttl` and one use.
+    pub async fn issue(&self, user: i64, ttl: Duration) -> Result<String, RedisAdapterError> {
+        let ticket = hex::encode(rand::random::<[u8; 24]>());
+        let mut conn = self.pool.get().await?;
+        redis::cmd("SET")
+            .arg(self.key(&ticket))
+            .arg(user)
+            .arg("EX")
+            .arg(ttl.as_secs().max(1))
+            .query_async::<()>(&mut *conn)
+            .await?;
+        Ok(ticket)
+    }
+
+    /// The user a ticket was issued to, once; `None` for an unknown, used or expired ticket.
+    pub async fn redeem(&self, ticket: &str) -> Result<Option<i64>, RedisAdapterError> {
+        if ticket.is_empty() || ticket.len() > 64 || !ticket.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Ok(None);
+        }
+        let mut conn = self.pool.get().await?;
+        let user: Option<i64> = redis::cmd("GETDEL")
+            .arg(self.key(ticket))
+            .query_async(&mut *conn)
+            .await?;
+        Ok(user)
+    }
+}
+
 /// This instance's end of the channel: one Redis subscription, fanned out in process to every
 /// live stream. The subscription starts with the first stream and reconnects on its own.
 #[derive(Clone)]

@@ -181,6 +181,53 @@ pub struct StreamQuery {
     /// Resume after this notification id (the `Last-Event-ID` header takes precedence).
     /// Without either, the stream starts with notifications created from now on.
     pub after: Option<i64>,
+    /// A ticket from `POST /notifications/stream-tickets`, for clients that cannot send an
+    /// `Authorization` header (a browser's `EventSource`).
+    pub ticket: Option<String>,
+}
+
+/// How long a stream ticket may wait to be used.
+const TICKET_TTL: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StreamTicket {
+    /// Pass as `?ticket=` to `GET /notifications/stream`; it works once.
+    pub ticket: String,
+    pub expires_in_seconds: u64,
+}
+
+fn tickets_unavailable(error: petory_redis::RedisAdapterError) -> ApiError {
+    tracing::warn!(%error, "stream tickets unavailable");
+    ApiError::unavailable(
+        "AUTH_UNAVAILABLE",
+        "authentication is temporarily unavailable",
+    )
+    .retry_after(5)
+}
+
+/// A single-use ticket (valid 60 s) that opens my live stream without an `Authorization`
+/// header: `new EventSource("/api/v1/notifications/stream?ticket=…")`.
+#[utoipa::path(post, path = "/notifications/stream-tickets", tag = "notifications", security(("bearer" = [])),
+    responses(
+        (status = 201, description = "A ticket", body = StreamTicket),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_stream_ticket(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> ApiResult<(StatusCode, Json<StreamTicket>)> {
+    let ticket = state
+        .stream_tickets
+        .issue(user.id.0, TICKET_TTL)
+        .await
+        .map_err(tickets_unavailable)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(StreamTicket {
+            ticket,
+            expires_in_seconds: TICKET_TTL.as_secs(),
+        }),
+    ))
 }
 
 /// Keep-alive comments stop proxies from closing an idle stream.
@@ -198,14 +245,40 @@ const BATCH: i64 = 50;
     responses(
         (status = 200, description = "An event stream of `NotificationResponse` objects", content_type = "text/event-stream", body = String),
         (status = 400, description = "`INVALID_CURSOR`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated, or `INVALID_TICKET` (unknown, used or expired)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn stream_notifications(
     State(state): State<AppState>,
-    user: AuthUser,
+    user: Option<AuthUser>,
     headers: HeaderMap,
     Query(query): Query<StreamQuery>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let now_seconds = state.clock.now().timestamp();
+    // Who, and until when: the bearer token's expiry, or an access token's lifetime from now.
+    let (user_id, ends_at) = match (user, query.ticket.as_deref()) {
+        (Some(user), _) => (user.id, user.claims.exp),
+        (None, Some(ticket)) => {
+            let user = state
+                .stream_tickets
+                .redeem(ticket)
+                .await
+                .map_err(tickets_unavailable)?
+                .ok_or_else(|| {
+                    ApiError::unauthorized(
+                        "INVALID_TICKET",
+                        "the stream ticket is unknown, used or expired",
+                    )
+                })?;
+            let lifetime = i64::try_from(state.tokens.access_ttl.as_secs()).unwrap_or(900);
+            (UserId(user), now_seconds + lifetime)
+        }
+        (None, None) => {
+            return Err(ApiError::unauthorized(
+                "AUTHENTICATION_REQUIRED",
+                "this needs a bearer token or a stream ticket",
+            ));
+        }
+    };
     let resume = match headers.get("last-event-id") {
         Some(value) => Some(
             value
@@ -222,23 +295,22 @@ pub async fn stream_notifications(
         ),
         None => query.after,
     };
-    let state_now_seconds = state.clock.now().timestamp();
     // Listen before reading, so nothing created in between is missed.
     let wakes = state.notification_hub.subscribe().await;
     let cursor = match resume {
         Some(cursor) => cursor,
-        None => notification::latest_id(&mut *state.db().await?, user.id).await?,
+        None => notification::latest_id(&mut *state.db().await?, user_id).await?,
     };
     let live = LiveStream {
         state,
-        user: user.id,
+        user: user_id,
         cursor,
         wakes,
         pending: VecDeque::new(),
     };
     // The stream ends when the access token that opened it expires; the client reconnects with
     // a fresh token and `Last-Event-ID`, missing nothing.
-    let token_left = u64::try_from(user.claims.exp - state_now_seconds).unwrap_or(0);
+    let token_left = u64::try_from(ends_at - now_seconds).unwrap_or(0);
     let events = futures_util::stream::unfold(live, |mut live| async move {
         let event = live.next_event().await;
         Some((Ok(event), live))

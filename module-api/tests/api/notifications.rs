@@ -328,3 +328,44 @@ async fn the_stream_ends_when_its_access_token_expires() {
     .await;
     assert!(end.is_ok(), "the stream closed once the token expired");
 }
+
+#[tokio::test]
+async fn a_browser_opens_the_stream_with_a_single_use_ticket() {
+    let app = TestApp::spawn().await;
+    let (me, token) = app.user("me@example.com").await;
+    let issued = app
+        .send(
+            Method::POST,
+            "/api/v1/notifications/stream-tickets",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(issued.status(), 201);
+    let issued: Value = issued.json().await.unwrap();
+    assert_eq!(issued["expires_in_seconds"], 60);
+    let ticket = issued["ticket"].as_str().unwrap();
+    let path = format!("/api/v1/notifications/stream?ticket={ticket}");
+
+    // No Authorization header, as EventSource sends it.
+    let mut stream = app.client.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(stream.status(), 200);
+    let id = notify(&app, me, "test:ticket").await;
+    assert_eq!(next_events(&mut stream, 1).await, vec![id]);
+
+    // A ticket works once; a made-up one never.
+    assert_problem(app.get(&path).await, 401, "INVALID_TICKET").await;
+    assert_problem(
+        app.get("/api/v1/notifications/stream?ticket=abc123").await,
+        401,
+        "INVALID_TICKET",
+    )
+    .await;
+    assert_problem(
+        app.post_json("/api/v1/notifications/stream-tickets", None, json!({}))
+            .await,
+        401,
+        "AUTHENTICATION_REQUIRED",
+    )
+    .await;
+}
