@@ -130,6 +130,33 @@ pub struct Caller {
     pub ip: Option<IpAddr>,
 }
 
+/// The client's address: the peer's, or — when the peer is a trusted proxy — the nearest
+/// untrusted address in `X-Forwarded-For` (read right to left, as each proxy appends).
+pub fn client_ip(
+    peer: IpAddr,
+    headers: &axum::http::HeaderMap,
+    trusted: &[ipnet::IpNet],
+) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|entry| entry.trim().parse().ok())
+        .collect();
+    forwarded
+        .iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .or_else(|| forwarded.first())
+        .copied()
+        .unwrap_or(peer)
+}
+
 pub async fn identify_caller(
     State(state): State<AppState>,
     mut request: Request,
@@ -142,8 +169,59 @@ pub async fn identify_caller(
     let ip = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip());
+        .map(|info| client_ip(info.0.ip(), &parts.headers, &state.config.trusted_proxies));
     parts.extensions.insert(Caller { user, ip });
     request = Request::from_parts(parts, body);
     next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(forwarded: &[&str]) -> axum::http::HeaderMap {
+        let mut headers = axum::http::HeaderMap::new();
+        for value in forwarded {
+            headers.append("x-forwarded-for", value.parse().unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_trusted_proxies() {
+        let proxies: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        // A client that is not a proxy cannot claim another address.
+        assert_eq!(
+            client_ip(ip("203.0.113.9"), &headers(&["1.2.3.4"]), &proxies),
+            ip("203.0.113.9")
+        );
+        // Behind our proxies, the nearest untrusted hop is the client (spoofed left parts ignored).
+        assert_eq!(
+            client_ip(
+                ip("10.0.0.2"),
+                &headers(&["1.2.3.4, 198.51.100.7, 10.0.0.5"]),
+                &proxies
+            ),
+            ip("198.51.100.7")
+        );
+        assert_eq!(
+            client_ip(
+                ip("10.0.0.2"),
+                &headers(&["1.2.3.4", "198.51.100.7"]),
+                &proxies
+            ),
+            ip("198.51.100.7")
+        );
+        // Nothing usable forwarded: the proxy itself.
+        assert_eq!(
+            client_ip(ip("10.0.0.2"), &headers(&["garbage"]), &proxies),
+            ip("10.0.0.2")
+        );
+        // No trusted proxies configured: the header is ignored.
+        assert_eq!(
+            client_ip(ip("10.0.0.2"), &headers(&["1.2.3.4"]), &[]),
+            ip("10.0.0.2")
+        );
+    }
 }

@@ -41,6 +41,8 @@ pub struct ApiConfig {
     pub rate_limit_per_minute: NonZeroU32,
     /// Requests a minute per IP on `/api/v1/auth/*`.
     pub auth_rate_limit_per_minute: NonZeroU32,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`PETORY_TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,8 +103,35 @@ impl ApiConfig {
                 "PETORY_AUTH_RATE_LIMIT_PER_MINUTE",
                 NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN),
             )?,
+            trusted_proxies: trusted_proxies_from_env()?,
         })
     }
+}
+
+/// `PETORY_TRUSTED_PROXIES`: comma-separated addresses or CIDR ranges, e.g.
+/// `10.0.0.0/8,127.0.0.1`; empty (the default) trusts no proxy.
+fn trusted_proxies_from_env() -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    let value = config::var_or("PETORY_TRUSTED_PROXIES", "")?;
+    let parsed: Option<Vec<ipnet::IpNet>> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry.parse::<ipnet::IpNet>().ok().or_else(|| {
+                entry
+                    .parse::<std::net::IpAddr>()
+                    .ok()
+                    .map(ipnet::IpNet::from)
+            })
+        })
+        .collect();
+    config::ensure(
+        "PETORY_TRUSTED_PROXIES",
+        value.as_str(),
+        parsed.is_some(),
+        "must be comma-separated IP addresses or CIDR ranges",
+    )?;
+    Ok(parsed.unwrap_or_default())
 }
 
 /// `PETORY_TIMEZONE`, an IANA zone name such as `Asia/Seoul` (the default).

@@ -813,3 +813,36 @@ async fn the_general_quota_is_per_user_when_authenticated() {
         "probes are never limited"
     );
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_guests_are_limited_per_forwarded_address() {
+    async fn login_from(app: &TestApp, forwarded: &str) -> u16 {
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", forwarded)
+            .json(&json!({"email": "x@example.com", "password": "wrong horse 1"}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+    // The tests' client is the proxy, on loopback.
+    let app = TestApp::builder()
+        .rate_limits(1_000, 2)
+        .trusted_proxies(&["127.0.0.1/32"])
+        .spawn()
+        .await;
+    assert_eq!(login_from(&app, "198.51.100.1").await, 401);
+    assert_eq!(login_from(&app, "198.51.100.1").await, 401);
+    assert_eq!(login_from(&app, "198.51.100.1").await, 429);
+    // Another client behind the same proxy has its own quota; a spoofed left part changes nothing.
+    assert_eq!(login_from(&app, "198.51.100.2").await, 401);
+    assert_eq!(login_from(&app, "203.0.113.5, 198.51.100.1").await, 429);
+
+    // Without trusted proxies the header is ignored: everyone shares the peer's quota.
+    let untrusting = TestApp::builder().rate_limits(1_000, 2).spawn().await;
+    assert_eq!(login_from(&untrusting, "198.51.100.1").await, 401);
+    assert_eq!(login_from(&untrusting, "198.51.100.2").await, 401);
+    assert_eq!(login_from(&untrusting, "198.51.100.3").await, 429);
+}

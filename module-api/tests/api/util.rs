@@ -50,6 +50,7 @@ pub struct TestAppBuilder {
     google: Option<GoogleSettings>,
     oauth_success_redirect: Option<String>,
     kakaopay: Option<KakaoPaySettings>,
+    trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 pub fn start_of_test_time() -> DateTime<Utc> {
@@ -72,6 +73,7 @@ impl TestApp {
             google: None,
             oauth_success_redirect: None,
             kakaopay: None,
+            trusted_proxies: Vec::new(),
         }
     }
 
@@ -150,6 +152,12 @@ impl TestAppBuilder {
     /// Google's endpoints, e.g. those of a `FakeGoogle`.
     pub fn google(mut self, settings: GoogleSettings) -> Self {
         self.google = Some(settings);
+        self
+    }
+
+    /// Proxies whose `X-Forwarded-For` the API believes.
+    pub fn trusted_proxies(mut self, proxies: &[&str]) -> Self {
+        self.trusted_proxies = proxies.iter().map(|p| p.parse().expect("CIDR")).collect();
         self
     }
 
@@ -245,6 +253,7 @@ impl TestAppBuilder {
             public_url: "http://petory.test".into(),
             rate_limit_per_minute: self.rate_limit_per_minute,
             auth_rate_limit_per_minute: self.auth_rate_limit_per_minute,
+            trusted_proxies: self.trusted_proxies,
         };
         let clock = FixedClock::at(start_of_test_time());
         let state = AppState::with_clock(config, Arc::new(clock.clone())).expect("state");
