@@ -56,6 +56,7 @@ diesel::table! {
         email -> Text,
         name -> Text,
         phone -> Nullable<Text>,
+        addresses -> Jsonb,
         moved_at -> Timestamptz,
     }
 }

@@ -53,7 +53,8 @@ async fn admin_view(app: &TestApp, id: i64) -> Value {
 async fn inactive_users_are_warned_then_made_dormant_and_a_login_brings_them_back() {
     let app = TestApp::spawn().await;
     let email = format!("sleepy-{}@example.com", uuid::Uuid::new_v4().simple());
-    let (id, _) = app.user(&email).await;
+    let (id, token) = app.user(&email).await;
+    let address = crate::orders::complete_profile(&app, &token).await;
     let mut conn = app.state.db.get().await.unwrap();
 
     // 85 days without a login: a warning, once, and nothing else yet.
@@ -100,6 +101,17 @@ async fn inactive_users_are_warned_then_made_dormant_and_a_login_brings_them_bac
     assert_eq!(view["status"], "DORMANT");
     assert_ne!(view["email"], email.as_str());
     assert!(view["phone"].is_null());
+    let addresses_left: i64 = {
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        petory_core::schema::user_addresses::table
+            .filter(petory_core::schema::user_addresses::user_id.eq(id))
+            .count()
+            .get_result(&mut conn)
+            .await
+            .unwrap()
+    };
+    assert_eq!(addresses_left, 0, "addresses are kept apart too");
 
     // A login with the original email restores everything.
     let (token, _) = app.login(&email, PASSWORD).await;
@@ -114,6 +126,20 @@ async fn inactive_users_are_warned_then_made_dormant_and_a_login_brings_them_bac
         (Some("ACTIVE"), Some(email.as_str()))
     );
     assert_eq!(me["name"], "Bori's human");
+    assert_eq!(me["phone"], "010-1234-5678");
+    let addresses: Value = app
+        .send(
+            Method::GET,
+            "/api/v1/users/me/addresses",
+            Some(&token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(addresses[0]["id"], address);
+    assert_eq!(addresses[0]["address1"], "Teheran-ro 1");
 }
 
 #[tokio::test]

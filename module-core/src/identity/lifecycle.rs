@@ -1,6 +1,7 @@
 //! Account lifecycle (the Petory seed's rules; every period is configuration):
 //! - no login for `dormant_after` → `DORMANT`, personal data moved to `dormant_accounts`
-//!   (a warning mail goes out `warning` earlier; logging in restores the account);
+//!   with the delivery addresses (a warning mail goes out `warning` earlier; logging in
+//!   restores the account);
 //! - `DORMANT` or `WITHDRAWN` for `delete_after` → deleted (warned `warning` earlier): accounts
 //!   with orders or subscriptions stay as anonymous rows, the rest are removed;
 //! - suspensions end at their end time.
@@ -129,9 +130,15 @@ pub async fn make_dormant(
                                   AND n.sent_at <= $2)
                  ORDER BY u.id LIMIT $3 FOR UPDATE OF u SKIP LOCKED),
              moved AS (
-                INSERT INTO dormant_accounts (user_id, email, name, phone, moved_at)
-                SELECT u.id, u.email, u.name, u.phone, $4 FROM users u JOIN due ON due.id = u.id
-                RETURNING user_id)
+                INSERT INTO dormant_accounts (user_id, email, name, phone, addresses, moved_at)
+                SELECT u.id, u.email, u.name, u.phone,
+                       (SELECT coalesce(jsonb_agg(to_jsonb(a)), '[]'::jsonb)
+                          FROM user_addresses a WHERE a.user_id = u.id),
+                       $4
+                  FROM users u JOIN due ON due.id = u.id
+                RETURNING user_id),
+             addresses_gone AS (
+                DELETE FROM user_addresses a USING moved WHERE a.user_id = moved.user_id)
              UPDATE users u
                 SET status = 'DORMANT', email = 'dormant-' || u.id || '@petory.invalid',
                     name = '휴면 회원', phone = NULL, status_changed_at = $4, updated_at = $4
@@ -158,6 +165,16 @@ pub async fn restore(
     user: UserId,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
+    // Addresses first, with their ids, while the dormant row still holds them.
+    diesel::sql_query(
+        "INSERT INTO user_addresses OVERRIDING SYSTEM VALUE
+         SELECT r.* FROM dormant_accounts d,
+                jsonb_populate_recordset(NULL::user_addresses, d.addresses) r
+          WHERE d.user_id = $1",
+    )
+    .bind::<BigInt, _>(user.0)
+    .execute(conn)
+    .await?;
     let Some((email, name, phone)) = diesel::delete(dormant_accounts::table.find(user.0))
         .returning((
             dormant_accounts::email,

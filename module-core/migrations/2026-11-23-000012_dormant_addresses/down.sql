@@ -1,0 +1,1 @@
+ALTER TABLE dormant_accounts DROP COLUMN addresses;
