@@ -50,14 +50,7 @@ async fn authenticate(token: &str, state: &AppState) -> Result<AuthUser, ApiErro
         .sessions
         .is_access_revoked(&claims.jti, &claims.sid)
         .await
-        .map_err(|error| {
-            tracing::warn!(%error, "cannot check token revocation");
-            ApiError::unavailable(
-                "AUTH_UNAVAILABLE",
-                "authentication is temporarily unavailable",
-            )
-            .retry_after(5)
-        })?;
+        .map_err(|error| ApiError::auth_unavailable(&error))?;
     if revoked {
         return Err(ApiError::unauthorized(
             "TOKEN_REVOKED",

@@ -96,6 +96,16 @@ impl ApiError {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, code, detail)
     }
 
+    /// The session store (Redis) cannot answer: the cause is logged, the client may retry.
+    pub fn auth_unavailable(cause: &dyn std::fmt::Display) -> Self {
+        tracing::warn!(%cause, "authentication store unavailable");
+        Self::unavailable(
+            "AUTH_UNAVAILABLE",
+            "authentication is temporarily unavailable",
+        )
+        .retry_after(5)
+    }
+
     /// A failure that is our fault. The cause is logged; the client gets a generic answer.
     pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
         tracing::error!(error = %cause, source = ?cause.source(), "internal error");
@@ -316,14 +326,7 @@ impl From<petory_core::identity::IdentityError> for ApiError {
             }
             E::UserNotFound => Self::not_found("USER_NOT_FOUND", "no such user"),
             E::AddressNotFound => Self::not_found("ADDRESS_NOT_FOUND", "no such address"),
-            E::Sessions(cause) => {
-                tracing::warn!(%cause, "session store unavailable");
-                Self::unavailable(
-                    "AUTH_UNAVAILABLE",
-                    "authentication is temporarily unavailable",
-                )
-                .retry_after(5)
-            }
+            E::Sessions(cause) => Self::auth_unavailable(&cause),
             E::Database(error) => error.into(),
         }
     }

@@ -196,15 +196,6 @@ pub struct StreamTicket {
     pub expires_in_seconds: u64,
 }
 
-fn tickets_unavailable(error: petory_redis::RedisAdapterError) -> ApiError {
-    tracing::warn!(%error, "stream tickets unavailable");
-    ApiError::unavailable(
-        "AUTH_UNAVAILABLE",
-        "authentication is temporarily unavailable",
-    )
-    .retry_after(5)
-}
-
 /// A single-use ticket (valid 60 s) that opens my live stream without an `Authorization`
 /// header: `new EventSource("/api/v1/notifications/stream?ticket=…")`.
 #[utoipa::path(post, path = "/notifications/stream-tickets", tag = "notifications", security(("bearer" = [])),
@@ -220,7 +211,7 @@ pub async fn create_stream_ticket(
         .stream_tickets
         .issue(user.id.0, TICKET_TTL)
         .await
-        .map_err(tickets_unavailable)?;
+        .map_err(|error| ApiError::auth_unavailable(&error))?;
     Ok((
         StatusCode::CREATED,
         Json(StreamTicket {
@@ -262,7 +253,7 @@ pub async fn stream_notifications(
                 .stream_tickets
                 .redeem(ticket)
                 .await
-                .map_err(tickets_unavailable)?
+                .map_err(|error| ApiError::auth_unavailable(&error))?
                 .ok_or_else(|| {
                     ApiError::unauthorized(
                         "INVALID_TICKET",
