@@ -57,27 +57,30 @@ pub async fn record(
         .await?)
 }
 
-/// Records several events of one kind in one statement.
-pub async fn record_many(
+/// Records one event per item, of one kind, in one statement (each item is the payload).
+pub async fn record_many<T: Serialize>(
     conn: &mut AsyncPgConnection,
     kind: &str,
-    payloads: Vec<serde_json::Value>,
+    payloads: &[T],
     now: DateTime<Utc>,
 ) -> Result<usize, DbError> {
     if payloads.is_empty() {
         return Ok(0);
     }
-    let rows: Vec<_> = payloads
-        .into_iter()
+    let rows = payloads
+        .iter()
         .map(|payload| {
-            (
+            Ok((
                 outbox_events::kind.eq(kind),
-                outbox_events::payload.eq(payload),
+                outbox_events::payload.eq(serde_json::to_value(payload)?),
                 outbox_events::next_attempt_at.eq(now),
                 outbox_events::created_at.eq(now),
-            )
+            ))
         })
-        .collect();
+        .collect::<Result<Vec<_>, serde_json::Error>>()
+        .map_err(|error| {
+            DbError::Query(diesel::result::Error::SerializationError(Box::new(error)))
+        })?;
     Ok(diesel::insert_into(outbox_events::table)
         .values(rows)
         .execute(conn)

@@ -16,13 +16,6 @@ pub async fn request_many(
     mails: &[Mail],
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
-    let payloads = mails
-        .iter()
-        .map(serde_json::to_value)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|error| {
-            DbError::Query(diesel::result::Error::SerializationError(Box::new(error)))
-        })?;
-    event::record_many(conn, REQUESTED, payloads, now).await?;
+    event::record_many(conn, REQUESTED, mails, now).await?;
     Ok(())
 }

@@ -88,14 +88,7 @@ pub async fn request_many(
     notifications: &[NewNotification],
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
-    let payloads = notifications
-        .iter()
-        .map(serde_json::to_value)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|error| {
-            DbError::Query(diesel::result::Error::SerializationError(Box::new(error)))
-        })?;
-    event::record_many(conn, REQUESTED, payloads, now).await?;
+    event::record_many(conn, REQUESTED, notifications, now).await?;
     Ok(())
 }
 
