@@ -54,59 +54,73 @@ struct Id {
     id: i64,
 }
 
+/// Warning mails, chunk by chunk: `claim` (binds: cutoff, chunk, now) picks due users with
+/// `SKIP LOCKED`, records their `account_notices` and returns whom to mail; `mail` words it.
+async fn send_warnings(
+    conn: &mut AsyncPgConnection,
+    claim: &str,
+    cutoff: DateTime<Utc>,
+    now: DateTime<Utc>,
+    chunk: i64,
+    mail: impl Fn(&Recipient) -> Mail,
+) -> Result<i64, DbError> {
+    let mut total = 0;
+    loop {
+        let recipients: Vec<Recipient> = diesel::sql_query(claim)
+            .bind::<Timestamptz, _>(cutoff)
+            .bind::<BigInt, _>(chunk)
+            .bind::<Timestamptz, _>(now)
+            .load(conn)
+            .await?;
+        let mails: Vec<Mail> = recipients.iter().map(&mail).collect();
+        mail::request_many(conn, &mails, now).await?;
+        total += mails.len() as i64;
+        if (mails.len() as i64) < chunk {
+            return Ok(total);
+        }
+    }
+}
+
 /// Warning mails to active users who will turn dormant within `warning`.
 pub async fn warn_inactive(
     conn: &mut AsyncPgConnection,
     now: DateTime<Utc>,
     settings: LifecycleSettings,
 ) -> Result<i64, DbError> {
-    let cutoff = now - (settings.dormant_after - settings.warning);
-    let days = settings.dormant_after.num_days();
-    let mut total = 0;
-    loop {
-        let done: i64 = {
-            let recipients: Vec<Recipient> = diesel::sql_query(
-                "WITH due AS (
-                SELECT u.id, u.email, u.name, coalesce(u.last_login_at, u.created_at) AS since
-                  FROM users u
-                 WHERE u.status = 'ACTIVE' AND u.role = 'USER'
-                   AND coalesce(u.last_login_at, u.created_at) <= $1
-                   AND NOT EXISTS (SELECT 1 FROM account_notices n
-                                    WHERE n.user_id = u.id AND n.kind = 'DORMANCY_WARNING'
-                                      AND n.about = coalesce(u.last_login_at, u.created_at))
-                 ORDER BY u.id LIMIT $2 FOR UPDATE OF u SKIP LOCKED),
-             noted AS (
-                INSERT INTO account_notices (user_id, kind, about, sent_at)
-                SELECT id, 'DORMANCY_WARNING', since, $3 FROM due
-                ON CONFLICT DO NOTHING RETURNING user_id)
-             SELECT d.email, d.name FROM due d JOIN noted n ON n.user_id = d.id",
-            )
-            .bind::<Timestamptz, _>(cutoff)
-            .bind::<BigInt, _>(settings.chunk)
-            .bind::<Timestamptz, _>(now)
-            .load(conn)
-            .await?;
-            let mails: Vec<Mail> = recipients
-            .iter()
-            .map(|r| Mail {
-                to: r.email.clone(),
-                subject: "[Petory] 휴면 계정 전환 안내".into(),
-                body: format!(
-                    "{}님, {days}일 동안 로그인하지 않으면 {}일 뒤 계정이 휴면 상태로 바뀌고 개인정보는 따로 보관됩니다. \
-                     그 전에 로그인하면 그대로 이용할 수 있어요.",
-                    r.name,
-                    settings.warning.num_days()
-                ),
-            })
-            .collect();
-            mail::request_many(conn, &mails, now).await?;
-            mails.len() as i64
-        };
-        total += done;
-        if done < settings.chunk {
-            return Ok(total);
-        }
-    }
+    let (days, warning) = (
+        settings.dormant_after.num_days(),
+        settings.warning.num_days(),
+    );
+    send_warnings(
+        conn,
+        "WITH due AS (
+            SELECT u.id, u.email, u.name, coalesce(u.last_login_at, u.created_at) AS since
+              FROM users u
+             WHERE u.status = 'ACTIVE' AND u.role = 'USER'
+               AND coalesce(u.last_login_at, u.created_at) <= $1
+               AND NOT EXISTS (SELECT 1 FROM account_notices n
+                                WHERE n.user_id = u.id AND n.kind = 'DORMANCY_WARNING'
+                                  AND n.about = coalesce(u.last_login_at, u.created_at))
+             ORDER BY u.id LIMIT $2 FOR UPDATE OF u SKIP LOCKED),
+         noted AS (
+            INSERT INTO account_notices (user_id, kind, about, sent_at)
+            SELECT id, 'DORMANCY_WARNING', since, $3 FROM due
+            ON CONFLICT DO NOTHING RETURNING user_id)
+         SELECT d.email, d.name FROM due d JOIN noted n ON n.user_id = d.id",
+        now - (settings.dormant_after - settings.warning),
+        now,
+        settings.chunk,
+        |r| Mail {
+            to: r.email.clone(),
+            subject: "[Petory] 휴면 계정 전환 안내".into(),
+            body: format!(
+                "{}님, {days}일 동안 로그인하지 않으면 {warning}일 뒤 계정이 휴면 상태로 바뀌고 \
+                 개인정보는 따로 보관됩니다. 그 전에 로그인하면 그대로 이용할 수 있어요.",
+                r.name
+            ),
+        },
+    )
+    .await
 }
 
 /// Makes users who were warned and still did not log in `DORMANT`, moving their personal data
@@ -218,53 +232,38 @@ pub async fn warn_deletion(
     now: DateTime<Utc>,
     settings: LifecycleSettings,
 ) -> Result<i64, DbError> {
-    let cutoff = now - (settings.delete_after - settings.warning);
-    let mut total = 0;
-    loop {
-        let done: i64 = {
-            let recipients: Vec<Recipient> = diesel::sql_query(
-                "WITH due AS (
-                SELECT u.id, coalesce(d.email, u.email) AS email, coalesce(d.name, u.name) AS name,
-                       u.status_changed_at AS since
-                  FROM users u LEFT JOIN dormant_accounts d ON d.user_id = u.id
-                 WHERE u.status IN ('DORMANT', 'WITHDRAWN') AND u.deleted_at IS NULL
-                   AND u.status_changed_at <= $1
-                   AND NOT EXISTS (SELECT 1 FROM account_notices n
-                                    WHERE n.user_id = u.id AND n.kind = 'DELETION_WARNING'
-                                      AND n.about = u.status_changed_at)
-                 ORDER BY u.id LIMIT $2 FOR UPDATE OF u SKIP LOCKED),
-             noted AS (
-                INSERT INTO account_notices (user_id, kind, about, sent_at)
-                SELECT id, 'DELETION_WARNING', since, $3 FROM due
-                ON CONFLICT DO NOTHING RETURNING user_id)
-             SELECT d.email, d.name FROM due d JOIN noted n ON n.user_id = d.id",
-            )
-            .bind::<Timestamptz, _>(cutoff)
-            .bind::<BigInt, _>(settings.chunk)
-            .bind::<Timestamptz, _>(now)
-            .load(conn)
-            .await?;
-            let mails: Vec<Mail> = recipients
-            .iter()
-            .map(|r| Mail {
-                to: r.email.clone(),
-                subject: "[Petory] 계정 삭제 예정 안내".into(),
-                body: format!(
-                    "{}님의 계정과 개인정보가 {}일 뒤 삭제됩니다. 주문과 결제 기록은 법령에 따라 \
-                     개인을 알아볼 수 없는 형태로 보관됩니다.",
-                    r.name,
-                    settings.warning.num_days()
-                ),
-            })
-            .collect();
-            mail::request_many(conn, &mails, now).await?;
-            mails.len() as i64
-        };
-        total += done;
-        if done < settings.chunk {
-            return Ok(total);
-        }
-    }
+    let warning = settings.warning.num_days();
+    send_warnings(
+        conn,
+        "WITH due AS (
+            SELECT u.id, coalesce(d.email, u.email) AS email, coalesce(d.name, u.name) AS name,
+                   u.status_changed_at AS since
+              FROM users u LEFT JOIN dormant_accounts d ON d.user_id = u.id
+             WHERE u.status IN ('DORMANT', 'WITHDRAWN') AND u.deleted_at IS NULL
+               AND u.status_changed_at <= $1
+               AND NOT EXISTS (SELECT 1 FROM account_notices n
+                                WHERE n.user_id = u.id AND n.kind = 'DELETION_WARNING'
+                                  AND n.about = u.status_changed_at)
+             ORDER BY u.id LIMIT $2 FOR UPDATE OF u SKIP LOCKED),
+         noted AS (
+            INSERT INTO account_notices (user_id, kind, about, sent_at)
+            SELECT id, 'DELETION_WARNING', since, $3 FROM due
+            ON CONFLICT DO NOTHING RETURNING user_id)
+         SELECT d.email, d.name FROM due d JOIN noted n ON n.user_id = d.id",
+        now - (settings.delete_after - settings.warning),
+        now,
+        settings.chunk,
+        |r| Mail {
+            to: r.email.clone(),
+            subject: "[Petory] 계정 삭제 예정 안내".into(),
+            body: format!(
+                "{}님의 계정과 개인정보가 {warning}일 뒤 삭제됩니다. 주문과 결제 기록은 법령에 \
+                 따라 개인을 알아볼 수 없는 형태로 보관됩니다.",
+                r.name
+            ),
+        },
+    )
+    .await
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
