@@ -11,7 +11,6 @@ use petory_core::identity::lifecycle::LifecycleSettings;
 use petory_core::ports::{Clock, Mailer, NotificationSignal};
 use petory_core::shop::billing::BillingSettings;
 use petory_core::shop::payment::PaymentGateway;
-use petory_redis::RedisPool;
 
 use crate::jobs;
 
@@ -19,7 +18,6 @@ use crate::jobs;
 #[derive(Clone)]
 pub struct JobContext {
     pub db: DbPool,
-    pub redis: RedisPool,
     pub clock: Arc<dyn Clock>,
     pub calendar: BusinessCalendar,
     pub payments: Arc<dyn PaymentGateway>,

@@ -80,7 +80,6 @@ async fn run(command: Command) -> anyhow::Result<()> {
             redis.clone(),
             &config.redis.key_prefix,
         )),
-        redis,
         billing: config.billing,
         lifecycle: config.lifecycle,
         mailer: Arc::new(LettreMailer::new(&config.mail)?),

@@ -2,19 +2,16 @@
 //! scheduler fires jobs on their cron schedule.
 
 use std::process::Command;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use petory_batch::job::{Job, JobContext, RunDate, run_recorded};
 use petory_core::batch::{self, JobCounts, Trigger};
-use petory_core::calendar::BusinessCalendar;
-use petory_core::db::{self, PoolSettings};
 use petory_core::platform::idempotency::{self, Claim, Lifetimes, StoredResponse};
-use petory_core::ports::FixedClock;
 use petory_core::testing::TestDatabase;
-use petory_external_api::payment::kakaopay::{KakaoPay, KakaoPaySettings};
+
+mod common;
 
 const BATCH: &str = env!("CARGO_BIN_EXE_petory-batch");
 
@@ -23,33 +20,7 @@ fn now() -> DateTime<Utc> {
 }
 
 fn context(database: &TestDatabase) -> JobContext {
-    let redis = petory_redis::RedisSettings {
-        url: std::env::var("REDIS_URL")
-            .unwrap_or_else(|_| petory_redis::RedisSettings::DEFAULT_URL.into()),
-        max_size: 2,
-        connection_timeout: Duration::from_secs(1),
-        key_prefix: format!("test:{}:", database.name()),
-    };
-    JobContext {
-        db: db::pool(database.url(), &PoolSettings::default()),
-        notifications: Arc::new(petory_redis::notification::RedisNotificationSignal::new(
-            petory_redis::pool(&redis).unwrap(),
-            &redis.key_prefix,
-        )),
-        redis: petory_redis::pool(&redis).unwrap(),
-        clock: Arc::new(FixedClock::at(now())),
-        billing: petory_core::shop::billing::BillingSettings::default(),
-        lifecycle: petory_core::identity::lifecycle::LifecycleSettings::default(),
-        mailer: test_mailer(),
-        calendar: BusinessCalendar::default(),
-        payments: Arc::new(KakaoPay::new(KakaoPaySettings {
-            base_url: "http://127.0.0.1:1".into(),
-            secret_key: "none".into(),
-            cid: "TC0ONETIME".into(),
-            subscription_cid: "TCSUBSCRIP".into(),
-            timeout: Duration::from_secs(1),
-        })),
-    }
+    common::context_at(database.url(), &format!("test:{}:", database.name()), now())
 }
 
 async fn store_key(context: &JobContext, key: &str, at: DateTime<Utc>) {
@@ -257,32 +228,7 @@ async fn runs_are_listed_newest_first_with_a_cursor() {
 
 #[tokio::test]
 async fn a_given_date_runs_as_of_the_end_of_that_business_day() {
-    let database_less = JobContext {
-        db: db::pool(
-            "postgres://unused@127.0.0.1:1/none",
-            &PoolSettings::default(),
-        ),
-        redis: petory_redis::pool(&petory_redis::RedisSettings {
-            url: "redis://127.0.0.1:1".into(),
-            max_size: 1,
-            connection_timeout: Duration::from_secs(1),
-            key_prefix: String::new(),
-        })
-        .unwrap(),
-        notifications: Arc::new(petory_core::ports::NoSignal),
-        clock: Arc::new(FixedClock::at(now())),
-        billing: petory_core::shop::billing::BillingSettings::default(),
-        lifecycle: petory_core::identity::lifecycle::LifecycleSettings::default(),
-        mailer: test_mailer(),
-        calendar: BusinessCalendar::default(),
-        payments: Arc::new(KakaoPay::new(KakaoPaySettings {
-            base_url: "http://127.0.0.1:1".into(),
-            secret_key: "none".into(),
-            cid: "TC0ONETIME".into(),
-            subscription_cid: "TCSUBSCRIP".into(),
-            timeout: Duration::from_secs(1),
-        })),
-    };
+    let database_less = common::context_at("postgres://unused@127.0.0.1:1/none", "", now());
     let past = RunDate::of(
         &database_less,
         NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
@@ -439,15 +385,4 @@ async fn expire_unpaid_orders_job_records_what_it_cancelled() {
     );
     let runs = runs(&context(&database)).await;
     assert_eq!(runs[0].counts, serde_json::json!({"canceled": 0}));
-}
-
-/// Mail as `.eml` files in a temporary directory.
-fn test_mailer() -> Arc<dyn petory_core::ports::Mailer> {
-    let dir = std::env::temp_dir().join("petory-test-mail");
-    Arc::new(
-        petory_external_api::mail::LettreMailer::new(
-            &petory_external_api::mail::MailSettings::directory(&dir),
-        )
-        .unwrap(),
-    )
 }

@@ -1,45 +1,17 @@
 //! The midnight daily-question notification job: one notification per active, opted-in user,
 //! idempotent per date, recorded in `batch_job_runs`.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::RunQueryDsl;
 use petory_batch::job::{JobContext, RunDate, find_job, run_recorded};
 use petory_core::batch::Trigger;
-use petory_core::calendar::BusinessCalendar;
-use petory_core::db::{self, PoolSettings};
-use petory_core::ports::{FixedClock, NoSignal};
 use petory_core::testing::TestDatabase;
-use petory_external_api::payment::kakaopay::{KakaoPay, KakaoPaySettings};
+
+mod common;
 
 fn context(database: &TestDatabase, now: DateTime<Utc>) -> JobContext {
-    let redis = petory_redis::RedisSettings {
-        url: std::env::var("REDIS_URL")
-            .unwrap_or_else(|_| petory_redis::RedisSettings::DEFAULT_URL.into()),
-        max_size: 2,
-        connection_timeout: Duration::from_secs(1),
-        key_prefix: format!("test:{}:", database.name()),
-    };
-    JobContext {
-        db: db::pool(database.url(), &PoolSettings::default()),
-        redis: petory_redis::pool(&redis).unwrap(),
-        notifications: Arc::new(NoSignal),
-        clock: Arc::new(FixedClock::at(now)),
-        calendar: BusinessCalendar::default(),
-        billing: petory_core::shop::billing::BillingSettings::default(),
-        lifecycle: petory_core::identity::lifecycle::LifecycleSettings::default(),
-        mailer: test_mailer(),
-        payments: Arc::new(KakaoPay::new(KakaoPaySettings {
-            base_url: "http://127.0.0.1:1".into(),
-            secret_key: "none".into(),
-            cid: "TC0ONETIME".into(),
-            subscription_cid: "TCSUBSCRIP".into(),
-            timeout: Duration::from_secs(1),
-        })),
-    }
+    common::context_at(database.url(), &format!("test:{}:", database.name()), now)
 }
 
 #[derive(diesel::QueryableByName, Debug, PartialEq, Eq)]
@@ -125,17 +97,6 @@ async fn every_active_opted_in_user_gets_one_notification_per_day() {
         .await
         .unwrap();
     assert_eq!(next_day.counts["notified"], 2);
-}
-
-/// Mail as `.eml` files in a temporary directory.
-fn test_mailer() -> Arc<dyn petory_core::ports::Mailer> {
-    let dir = std::env::temp_dir().join("petory-test-mail");
-    Arc::new(
-        petory_external_api::mail::LettreMailer::new(
-            &petory_external_api::mail::MailSettings::directory(&dir),
-        )
-        .unwrap(),
-    )
 }
 
 #[tokio::test]

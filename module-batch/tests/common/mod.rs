@@ -1,0 +1,51 @@
+//! What the batch tests share: a job context as `petory-batch` wires it, over a test database,
+//! with a fixed clock, an unreachable payment gateway and mail written to files.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use petory_batch::job::JobContext;
+use petory_core::calendar::BusinessCalendar;
+use petory_core::db::{self, PoolSettings};
+use petory_core::identity::lifecycle::LifecycleSettings;
+use petory_core::ports::FixedClock;
+use petory_core::shop::billing::BillingSettings;
+use petory_external_api::mail::{LettreMailer, MailSettings};
+use petory_external_api::payment::kakaopay::{KakaoPay, KakaoPaySettings};
+use petory_redis::RedisSettings;
+use petory_redis::notification::RedisNotificationSignal;
+
+/// A context on `database_url` as of `now`; Redis keys and channels under `redis_prefix`.
+pub fn context_at(database_url: &str, redis_prefix: &str, now: DateTime<Utc>) -> JobContext {
+    let redis = RedisSettings {
+        url: std::env::var("REDIS_URL").unwrap_or_else(|_| RedisSettings::DEFAULT_URL.into()),
+        max_size: 2,
+        connection_timeout: Duration::from_secs(1),
+        key_prefix: redis_prefix.to_owned(),
+    };
+    JobContext {
+        db: db::pool(database_url, &PoolSettings::default()),
+        notifications: Arc::new(RedisNotificationSignal::new(
+            petory_redis::pool(&redis).unwrap(),
+            &redis.key_prefix,
+        )),
+        clock: Arc::new(FixedClock::at(now)),
+        calendar: BusinessCalendar::default(),
+        billing: BillingSettings::default(),
+        lifecycle: LifecycleSettings::default(),
+        mailer: Arc::new(
+            LettreMailer::new(&MailSettings::directory(
+                &std::env::temp_dir().join("petory-test-mail"),
+            ))
+            .unwrap(),
+        ),
+        payments: Arc::new(KakaoPay::new(KakaoPaySettings {
+            base_url: "http://127.0.0.1:1".into(),
+            secret_key: "none".into(),
+            cid: "TC0ONETIME".into(),
+            subscription_cid: "TCSUBSCRIP".into(),
+            timeout: Duration::from_secs(1),
+        })),
+    }
+}
