@@ -31,6 +31,9 @@ pub struct ApiConfig {
     pub kakaopay: KakaoPaySettings,
     /// This API's address as browsers reach it, for gateway return URLs.
     pub public_url: String,
+    /// The web app: browsers coming back from the payment gateway are sent on to its order
+    /// page (`PETORY_APP_URL`); unset answers them JSON like any client.
+    pub app_url: Option<String>,
     /// How long a new order waits for payment before its stock is released.
     pub order_payment_window: Duration,
     pub google: GoogleSettings,
@@ -90,6 +93,7 @@ impl ApiConfig {
             tokens: TokenSettings::from_env()?,
             kakaopay: KakaoPaySettings::from_env()?,
             public_url: config::var_or("PETORY_PUBLIC_URL", "http://127.0.0.1:8080")?,
+            app_url: config::var("PETORY_APP_URL")?,
             order_payment_window: Duration::from_secs(
                 60 * config::parsed_or("PETORY_ORDER_PAYMENT_TIMEOUT_MINUTES", 30_u64)?,
             ),

@@ -138,6 +138,15 @@ impl ApiError {
         }
     }
 
+    /// The gateway refused the payment, or a return URL's token does not match its order.
+    pub fn payment_refused() -> Self {
+        Self::new(
+            StatusCode::PAYMENT_REQUIRED,
+            "PAYMENT_REFUSED",
+            "the payment was not approved; an unpaid order stays payable",
+        )
+    }
+
     pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, code, detail)
     }
@@ -405,10 +414,21 @@ impl From<petory_core::shop::ShopError> for ApiError {
                 | petory_core::shop::payment::GatewayError::SubscriptionInvalid(cause),
             ) => {
                 tracing::info!(%cause, "payment refused");
+                Self::payment_refused()
+            }
+            // Told apart from a refusal only in the log: the return URL answers a stranger
+            // exactly what it answers a wrong token.
+            E::PaymentLinkInvalid => {
+                tracing::info!("payment return URL with an order and token that do not match");
+                Self::payment_refused()
+            }
+            E::Gateway(petory_core::shop::payment::GatewayError::Rejected(cause)) => {
+                tracing::error!(%cause, "payment gateway rejected our request");
                 Self::new(
-                    StatusCode::PAYMENT_REQUIRED,
-                    "PAYMENT_REFUSED",
-                    "the payment was refused; the order stays payable",
+                    StatusCode::BAD_GATEWAY,
+                    "PAYMENT_GATEWAY_ERROR",
+                    "the payment could not be processed because of an error on our side; \
+                     nothing was charged",
                 )
             }
             E::Gateway(petory_core::shop::payment::GatewayError::Mismatch(cause)) => {

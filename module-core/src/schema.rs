@@ -199,6 +199,10 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         approved_at -> Nullable<Timestamptz>,
+        pg_token_digest -> Nullable<Text>,
+        refund_requested_at -> Nullable<Timestamptz>,
+        refunded_at -> Nullable<Timestamptz>,
+        refund_error -> Nullable<Text>,
     }
 }
 

@@ -16,9 +16,26 @@ use petory_core::event::{self, OutboxEvent};
 pub trait EventHandler: Send + Sync + 'static {
     /// The event kind this handler takes, e.g. `PAYMENT_CANCEL_REQUESTED`.
     fn kind(&self) -> &'static str;
-    /// `now` is the relay's clock reading, for anything the handler records.
+    /// `now` is the relay's clock reading, for anything the handler records. An error that is
+    /// (or wraps) [`GiveUp`] parks the event at once instead of retrying it.
     async fn handle(&self, event: &OutboxEvent, now: DateTime<Utc>) -> anyhow::Result<()>;
+
+    /// Called once when the relay parks the event as `FAILED` (retries exhausted, or [`GiveUp`]),
+    /// for what the domain must record about it. Its own errors are logged, not retried.
+    async fn gave_up(
+        &self,
+        _event: &OutboxEvent,
+        _error: &str,
+        _now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
 }
+
+/// A handler's error that retrying cannot fix (the other side refused for good).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct GiveUp(pub String);
 
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
@@ -106,10 +123,24 @@ impl Relay {
                                 counts.delivered += 1;
                             }
                             Err(error) => {
-                                let retry_at = self.policy.next_attempt(due.attempts + 1, now);
-                                tracing::warn!(event = due.id, kind = %due.kind, error = %format!("{error:#}"), ?retry_at, "event delivery failed");
-                                event::mark_attempt_failed(conn, due.id, &format!("{error:#}"), retry_at).await?;
-                                if retry_at.is_some() { counts.retried += 1 } else { counts.failed += 1 }
+                                let message = format!("{error:#}");
+                                let retry_at = if error.is::<GiveUp>() {
+                                    None
+                                } else {
+                                    self.policy.next_attempt(due.attempts + 1, now)
+                                };
+                                tracing::warn!(event = due.id, kind = %due.kind, error = %message, ?retry_at, "event delivery failed");
+                                event::mark_attempt_failed(conn, due.id, &message, retry_at).await?;
+                                if retry_at.is_some() {
+                                    counts.retried += 1;
+                                } else {
+                                    counts.failed += 1;
+                                    if let Some(handler) = self.handlers.get(due.kind.as_str())
+                                        && let Err(error) = handler.gave_up(due, &message, now).await
+                                    {
+                                        tracing::error!(event = due.id, kind = %due.kind, error = %format!("{error:#}"), "recording a failed event's outcome failed");
+                                    }
+                                }
                             }
                         }
                     }
@@ -235,9 +266,10 @@ impl EventHandler for CancelPayment {
     }
 
     async fn handle(&self, event: &OutboxEvent, now: DateTime<Utc>) -> anyhow::Result<()> {
+        use petory_core::shop::payment::{self, RefundError};
         let request: CancelRequested = serde_json::from_value(event.payload.clone())?;
         let mut conn = self.db.get().await.map_err(DbError::from)?;
-        petory_core::shop::payment::complete_cancel(
+        match payment::complete_cancel(
             &mut conn,
             self.gateway.as_ref(),
             &request.tid,
@@ -245,7 +277,25 @@ impl EventHandler for CancelPayment {
             request.subscription,
             now,
         )
-        .await?;
+        .await
+        {
+            Ok(()) => Ok(()),
+            Err(RefundError::Refused(cause)) => Err(GiveUp(cause).into()),
+            Err(error @ RefundError::Transient(_)) => Err(error.into()),
+        }
+    }
+
+    /// Retries ran out while the gateway kept failing: the refund is `REFUND_FAILED` for
+    /// support, and the buyer is told.
+    async fn gave_up(
+        &self,
+        event: &OutboxEvent,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let request: CancelRequested = serde_json::from_value(event.payload.clone())?;
+        let mut conn = self.db.get().await.map_err(DbError::from)?;
+        petory_core::shop::payment::refund_failed(&mut conn, &request.tid, error, now).await?;
         Ok(())
     }
 }

@@ -154,10 +154,13 @@ async fn a_subscription_approval_yields_an_sid() {
 async fn refusals_and_outages_are_told_apart() {
     let sandbox = sandbox().await;
     let wrong_key = gateway(&sandbox, "WRONG", Duration::from_secs(5));
-    assert!(matches!(
-        wrong_key.ready(&ready_request("1", false)).await,
-        Err(GatewayError::Refused(_))
-    ));
+    assert!(
+        matches!(
+            wrong_key.ready(&ready_request("1", false)).await,
+            Err(GatewayError::Rejected(_))
+        ),
+        "a wrong secret key is our fault, not the buyer's"
+    );
 
     let kakao = gateway(&sandbox, "DEV-SANDBOX-SECRET", Duration::from_secs(5));
     misbehave(&sandbox, "fail").await;

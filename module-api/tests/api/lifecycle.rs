@@ -7,7 +7,7 @@ use petory_core::identity::lifecycle::{self, LifecycleSettings};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::orders::{order_body, shop};
+use crate::fixtures::{complete_profile, order_body, shop};
 use crate::util::{ClockExt as _, PASSWORD, TestApp, assert_problem};
 
 fn settings() -> LifecycleSettings {
@@ -54,7 +54,7 @@ async fn inactive_users_are_warned_then_made_dormant_and_a_login_brings_them_bac
     let app = TestApp::spawn().await;
     let email = format!("sleepy-{}@example.com", uuid::Uuid::new_v4().simple());
     let (id, token) = app.user(&email).await;
-    let address = crate::orders::complete_profile(&app, &token).await;
+    let address = complete_profile(&app, &token).await;
     let mut conn = app.state.db.get().await.unwrap();
 
     // 85 days without a login: a warning, once, and nothing else yet.

@@ -4,6 +4,7 @@ mod cli;
 mod daily;
 mod events;
 mod fake_google;
+mod fixtures;
 mod health;
 mod idempotency;
 mod identity;

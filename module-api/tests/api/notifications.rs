@@ -8,8 +8,7 @@ use petory_core::ports::Audience;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::orders::shop;
-use crate::payments::{app_with_kakaopay, pay, place};
+use crate::fixtures::{app_with_kakaopay, order_body, pay, place, shop};
 use crate::util::{ClockExt as _, TestApp, assert_problem};
 
 async fn notifications(app: &TestApp, token: &str, query: &str) -> Value {
@@ -289,11 +288,7 @@ async fn cancelling_an_unpaid_order_notifies_the_buyer() {
     let app = TestApp::spawn().await;
     let (item, token, address) = shop(&app, 10).await;
     let order: Value = app
-        .post_json(
-            "/api/v1/orders",
-            Some(&token),
-            crate::orders::order_body(item, 1, address),
-        )
+        .post_json("/api/v1/orders", Some(&token), order_body(item, 1, address))
         .await
         .json()
         .await

@@ -6,60 +6,8 @@ use chrono::TimeDelta;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::fixtures::{complete_profile, order_body, shop, stock};
 use crate::util::{ClockExt as _, TestApp, assert_problem};
-
-/// An item with `stock` on sale and a buyer with a complete profile: `(item id, token, address id)`.
-pub async fn shop(app: &TestApp, stock: i64) -> (i64, String, i64) {
-    let admin = app.admin().await;
-    let category: Value = app
-        .post_json(
-            "/api/v1/admin/categories",
-            Some(&admin),
-            json!({"name": "Dogs"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let item: Value = app
-        .post_json("/api/v1/admin/items", Some(&admin), json!({"category_id": category["id"], "name": "Omega-3", "price": 20000, "discount_rate": 10, "stock": stock}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let (_, token) = app.user("buyer@example.com").await;
-    let address = complete_profile(app, &token).await;
-    (item["id"].as_i64().unwrap(), token, address)
-}
-
-pub async fn complete_profile(app: &TestApp, token: &str) -> i64 {
-    app.send(Method::PUT, "/api/v1/users/me/profile", Some(token), Some(json!({
-        "phone": "010-1234-5678",
-        "address": {"recipient": "Bori", "phone": "010-1234-5678", "zip_code": "06236", "address1": "Teheran-ro 1"}
-    })))
-    .await;
-    let addresses: Value = app
-        .send(Method::GET, "/api/v1/users/me/addresses", Some(token), None)
-        .await
-        .json()
-        .await
-        .unwrap();
-    addresses[0]["id"].as_i64().unwrap()
-}
-
-pub async fn stock(app: &TestApp, item: i64) -> i64 {
-    let item: Value = app
-        .get(&format!("/api/v1/items/{item}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    item["stock"].as_i64().unwrap()
-}
-
-pub fn order_body(item: i64, quantity: i64, address: i64) -> Value {
-    json!({"items": [{"item_id": item, "quantity": quantity}], "address_id": address})
-}
 
 #[tokio::test]
 async fn an_order_reserves_stock_and_waits_for_payment() {

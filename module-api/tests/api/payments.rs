@@ -2,94 +2,14 @@
 
 use std::time::Duration;
 
-use petory_external_api::payment::kakaopay::KakaoPaySettings;
-use petory_external_api::payment::sandbox::{KakaoPaySandbox, SandboxSettings};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::orders::{order_body, shop, stock};
-use crate::util::{TestApp, assert_problem};
-
-pub async fn app_with_kakaopay(timeout: Duration) -> (TestApp, KakaoPaySandbox) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sandbox = KakaoPaySandbox::serve(
-        listener,
-        SandboxSettings {
-            auto_approve: true,
-            ..SandboxSettings::default()
-        },
-    )
-    .unwrap();
-    let settings = KakaoPaySettings {
-        base_url: sandbox.base_url(),
-        secret_key: "DEV-SANDBOX-SECRET".into(),
-        cid: "TC0ONETIME".into(),
-        subscription_cid: "TCSUBSCRIP".into(),
-        timeout,
-    };
-    (TestApp::builder().kakaopay(settings).spawn().await, sandbox)
-}
-
-/// Starts payment and approves at the sandbox like a browser: returns the approve path on our
-/// API (with `order_id` and `pg_token`) that the sandbox redirected to.
-pub async fn pay(app: &TestApp, token: &str, order: i64) -> String {
-    let started = app
-        .post_json(
-            &format!("/api/v1/orders/{order}/payment"),
-            Some(token),
-            json!({}),
-        )
-        .await;
-    assert_eq!(started.status(), 200);
-    let started: Value = started.json().await.unwrap();
-    assert!(
-        started["tid"]
-            .as_str()
-            .is_some_and(|tid| tid.starts_with('T'))
-    );
-    let redirect = app
-        .client
-        .get(started["redirect_url"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(redirect.status(), 302);
-    let location = redirect.headers()["location"].to_str().unwrap().to_owned();
-    location
-        .strip_prefix("http://petory.test")
-        .expect("our public URL")
-        .to_owned()
-}
-
-pub async fn ledger(sandbox: &KakaoPaySandbox) -> Vec<Value> {
-    reqwest::get(format!("{}/__sandbox/ledger", sandbox.base_url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-/// The relay as the batch job `relay-events` runs it, for refunds.
-fn refund_relay(app: &TestApp) -> petory_event::Relay {
-    let gateway = app.state.payments.clone();
-    petory_event::Relay::new(petory_event::RetryPolicy::default()).with_handler(
-        std::sync::Arc::new(petory_event::CancelPayment {
-            gateway,
-            db: app.state.db.clone(),
-        }),
-    )
-}
-
-pub async fn place(app: &TestApp, token: &str, item: i64, address: i64) -> i64 {
-    let order: Value = app
-        .post_json("/api/v1/orders", Some(token), order_body(item, 2, address))
-        .await
-        .json()
-        .await
-        .unwrap();
-    order["id"].as_i64().unwrap()
-}
+use crate::fixtures::{
+    app_with_kakaopay, ledger, misbehave, notification_titles, order_of, pay, place, refund_relay,
+    shop, stock,
+};
+use crate::util::{ClockExt as _, TestApp, assert_problem};
 
 #[tokio::test]
 async fn an_order_is_paid_through_kakaopay_and_a_second_approve_changes_nothing() {
@@ -104,8 +24,20 @@ async fn an_order_is_paid_through_kakaopay_and_a_second_approve_changes_nothing(
     let paid = app.get(&approve).await;
     assert_eq!(paid.status(), 200);
     let paid: Value = paid.json().await.unwrap();
-    assert_eq!(paid["status"], "PAID");
+    assert_eq!(
+        (paid["id"].as_i64(), paid["status"].as_str()),
+        (Some(order), Some("PAID"))
+    );
     assert!(paid["paid_at"].is_string());
+    assert!(paid.get("delivery").is_none(), "the outcome only: {paid}");
+    let mine = order_of(&app, &token, order).await;
+    assert_eq!(
+        (
+            mine["payment"]["status"].as_str(),
+            mine["payment"]["amount"].as_i64()
+        ),
+        (Some("PAID"), Some(36000))
+    );
 
     let again: Value = app.get(&approve).await.json().await.unwrap();
     assert_eq!(again["status"], "PAID");
@@ -262,14 +194,13 @@ async fn unpayable_orders_and_an_unreachable_gateway_are_clear_problems() {
 
 #[tokio::test]
 async fn cancelling_a_paid_order_refunds_it_through_the_outbox() {
-    use diesel_async::RunQueryDsl as _;
     let (app, sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
     let (item, token, address) = shop(&app, 10).await;
     let order = place(&app, &token, item, address).await;
     let approve = pay(&app, &token, order).await;
     app.get(&approve).await;
 
-    let refunded: Value = app
+    let canceled: Value = app
         .send(
             Method::POST,
             &format!("/api/v1/orders/{order}/cancel"),
@@ -280,7 +211,15 @@ async fn cancelling_a_paid_order_refunds_it_through_the_outbox() {
         .json()
         .await
         .unwrap();
-    assert_eq!(refunded["status"], "REFUNDED");
+    assert_eq!(
+        (
+            canceled["status"].as_str(),
+            canceled["payment"]["status"].as_str()
+        ),
+        (Some("CANCELED"), Some("REFUND_PENDING")),
+        "not refunded before the gateway says so"
+    );
+    assert!(canceled["canceled_at"].is_string());
     assert_eq!(stock(&app, item).await, 10);
     assert!(
         ledger(&sandbox)
@@ -291,16 +230,7 @@ async fn cancelling_a_paid_order_refunds_it_through_the_outbox() {
     );
 
     // The relay (the batch job `relay-events`) carries the refund out at the gateway.
-    let relay = refund_relay(&app);
-    let now = crate::util::ClockExt::now_utc(&app.clock);
-    assert_eq!(
-        relay
-            .relay_due(&app.state.db, now, 10)
-            .await
-            .unwrap()
-            .delivered,
-        1
-    );
+    assert!(app.relay_events().await.delivered >= 1);
     let cancels: Vec<Value> = ledger(&sandbox)
         .await
         .into_iter()
@@ -309,20 +239,21 @@ async fn cancelling_a_paid_order_refunds_it_through_the_outbox() {
     assert_eq!(cancels.len(), 1);
     assert_eq!(cancels[0]["amount"], 36000);
 
-    #[derive(diesel::QueryableByName)]
-    struct Status {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        status: String,
-    }
-    let mut conn = app.state.db.get().await.unwrap();
-    let payment: Status = diesel::sql_query(format!(
-        "SELECT status FROM payments WHERE order_id = {order}"
-    ))
-    .get_result(&mut conn)
-    .await
-    .unwrap();
-    assert_eq!(payment.status, "CANCELED");
-    drop(conn);
+    let refunded = order_of(&app, &token, order).await;
+    assert_eq!(
+        (
+            refunded["status"].as_str(),
+            refunded["payment"]["status"].as_str()
+        ),
+        (Some("REFUNDED"), Some("REFUNDED"))
+    );
+    assert!(refunded["payment"]["refunded_at"].is_string());
+    app.relay_events().await;
+    let titles = notification_titles(&app, &token).await;
+    assert!(
+        titles.contains(&"환불이 완료되었어요".to_owned()),
+        "the buyer hears of the confirmed refund: {titles:?}"
+    );
     assert_problem(
         app.send(
             Method::POST,
@@ -335,6 +266,251 @@ async fn cancelling_a_paid_order_refunds_it_through_the_outbox() {
         "ORDER_NOT_CANCELABLE",
     )
     .await;
+}
+
+#[tokio::test]
+async fn a_refund_the_gateway_refuses_reads_refund_failed_until_an_admin_retries_it() {
+    let (app, sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
+    let (item, token, address) = shop(&app, 10).await;
+    let order = place(&app, &token, item, address).await;
+    app.get(&pay(&app, &token, order).await).await;
+    app.send(
+        Method::POST,
+        &format!("/api/v1/orders/{order}/cancel"),
+        Some(&token),
+        None,
+    )
+    .await;
+
+    misbehave(&sandbox, "decline", 1).await;
+    let counts = refund_relay(&app)
+        .relay_due(&app.state.db, app.clock.now_utc(), 10)
+        .await
+        .unwrap();
+    assert_eq!(counts.failed, 1, "a refusal is final: parked at once");
+    let failed = order_of(&app, &token, order).await;
+    assert_eq!(
+        (
+            failed["status"].as_str(),
+            failed["payment"]["status"].as_str()
+        ),
+        (Some("CANCELED"), Some("REFUND_FAILED"))
+    );
+    app.relay_events().await;
+    let titles = notification_titles(&app, &token).await;
+    assert!(
+        titles.contains(&"환불이 지연되고 있어요".to_owned()),
+        "the buyer is told: {titles:?}"
+    );
+
+    // Admins see it among the failed events and retry it once the gateway is fixed.
+    let admin = app.admin().await;
+    let parked: Value = app
+        .send(
+            Method::GET,
+            "/api/v1/admin/events/failed",
+            Some(&admin),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let event = parked["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|event| event["kind"] == "PAYMENT_CANCEL_REQUESTED")
+        .expect("the refund is a failed event");
+    assert!(event["last_error"].as_str().unwrap().contains("-780"));
+    let retry = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/admin/events/failed/{}/retry", event["id"]),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(retry.status(), 200);
+    app.relay_events().await;
+    let refunded = order_of(&app, &token, order).await;
+    assert_eq!(
+        (
+            refunded["status"].as_str(),
+            refunded["payment"]["status"].as_str()
+        ),
+        (Some("REFUNDED"), Some("REFUNDED"))
+    );
+}
+
+#[tokio::test]
+async fn a_refund_that_keeps_failing_is_parked_as_refund_failed() {
+    let (app, sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
+    let (item, token, address) = shop(&app, 10).await;
+    let order = place(&app, &token, item, address).await;
+    app.get(&pay(&app, &token, order).await).await;
+    app.send(
+        Method::POST,
+        &format!("/api/v1/orders/{order}/cancel"),
+        Some(&token),
+        None,
+    )
+    .await;
+    misbehave(&sandbox, "fail", 10).await;
+    let relay = app.relay();
+    let first = relay
+        .relay_due(&app.state.db, app.clock.now_utc(), 10)
+        .await
+        .unwrap();
+    assert_eq!(first.retried, 1, "an outage is retried");
+    assert_eq!(
+        order_of(&app, &token, order).await["payment"]["status"],
+        "REFUND_PENDING"
+    );
+    let mut failed = 0;
+    for _ in 0..6 {
+        app.clock.advance(chrono::TimeDelta::hours(2));
+        failed += relay
+            .relay_due(&app.state.db, app.clock.now_utc(), 10)
+            .await
+            .unwrap()
+            .failed;
+    }
+    assert_eq!(failed, 1);
+    let token = app
+        .login("buyer@example.com", crate::util::PASSWORD)
+        .await
+        .0;
+    assert_eq!(
+        order_of(&app, &token, order).await["payment"]["status"],
+        "REFUND_FAILED"
+    );
+}
+
+#[tokio::test]
+async fn the_return_urls_tell_a_guest_or_another_user_nothing_about_an_order() {
+    let (app, _sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
+    let (item, token, address) = shop(&app, 10).await;
+    let order = place(&app, &token, item, address).await;
+    let approve = pay(&app, &token, order).await;
+    let (_, stranger) = app.user("stranger@example.com").await;
+    let forged = format!("/api/v1/payments/kakaopay/approve?order_id={order}&pg_token=anything");
+    let unknown = "/api/v1/payments/kakaopay/approve?order_id=999999&pg_token=anything";
+
+    // Before and after the buyer approved, with or without somebody else's token, a stranger
+    // gets the same refusal and nothing of the order.
+    for paid in [false, true] {
+        if paid {
+            assert_eq!(app.get(&approve).await.status(), 200);
+        }
+        for path in [forged.as_str(), unknown] {
+            for caller in [None, Some(stranger.as_str())] {
+                let body = assert_problem(
+                    app.send(Method::GET, path, caller, None).await,
+                    402,
+                    "PAYMENT_REFUSED",
+                )
+                .await;
+                let text = body.to_string();
+                for secret in ["Bori", "010-1234-5678", "06236", "Teheran", "36000", "PAID"] {
+                    assert!(!text.contains(secret), "{path} leaked {secret}: {text}");
+                }
+            }
+        }
+    }
+    // The buyer's own browser, with the token KakaoPay gave it, sees the outcome again.
+    let again: Value = app.get(&approve).await.json().await.unwrap();
+    assert_eq!(again["status"], "PAID");
+    assert!(again.get("delivery").is_none() && again.get("lines").is_none());
+
+    for path in ["cancel", "fail"] {
+        let response = app
+            .get(&format!(
+                "/api/v1/payments/kakaopay/{path}?order_id={order}"
+            ))
+            .await;
+        let text = response.text().await.unwrap();
+        for secret in ["Bori", "010-1234-5678", "Teheran", "PAID", "36000"] {
+            assert!(!text.contains(secret), "{path} leaked {secret}: {text}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn browsers_coming_back_from_kakaopay_are_sent_on_to_the_app() {
+    let (app, _sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
+    let (item, token, address) = shop(&app, 10).await;
+    let order = place(&app, &token, item, address).await;
+    let approve = pay(&app, &token, order).await;
+    let browser = |path: String| {
+        app.client
+            .get(app.url(&path))
+            .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+            .send()
+    };
+    let location = |response: reqwest::Response| {
+        assert_eq!(response.status(), 303);
+        response.headers()["location"].to_str().unwrap().to_owned()
+    };
+    let app_page = format!("https://app.petory.test/orders/{order}");
+    assert_eq!(
+        location(
+            browser(format!("/api/v1/payments/kakaopay/cancel?order_id={order}"))
+                .await
+                .unwrap()
+        ),
+        format!("{app_page}?payment=canceled&code=PAYMENT_CANCELED_BY_BUYER")
+    );
+    assert_eq!(
+        location(
+            browser(format!("/api/v1/payments/kakaopay/fail?order_id={order}"))
+                .await
+                .unwrap()
+        ),
+        format!("{app_page}?payment=failed&code=PAYMENT_FAILED")
+    );
+    assert_eq!(
+        location(browser(approve.clone()).await.unwrap()),
+        format!("{app_page}?payment=approved")
+    );
+    assert_eq!(
+        location(
+            browser(format!(
+                "/api/v1/payments/kakaopay/approve?order_id={order}&pg_token=forged"
+            ))
+            .await
+            .unwrap()
+        ),
+        format!("{app_page}?payment=failed&code=PAYMENT_REFUSED")
+    );
+    assert_eq!(order_of(&app, &token, order).await["status"], "PAID");
+}
+
+#[tokio::test]
+async fn a_gateway_error_that_is_ours_is_a_502_never_blamed_on_the_buyer() {
+    let (app, sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
+    let (item, token, address) = shop(&app, 10).await;
+    let order = place(&app, &token, item, address).await;
+    misbehave(&sandbox, "reject", 1).await;
+    assert_problem(
+        app.post_json(
+            &format!("/api/v1/orders/{order}/payment"),
+            Some(&token),
+            json!({}),
+        )
+        .await,
+        502,
+        "PAYMENT_GATEWAY_ERROR",
+    )
+    .await;
+    assert_eq!(
+        order_of(&app, &token, order).await["status"],
+        "PENDING_PAYMENT"
+    );
+    let approve = pay(&app, &token, order).await;
+    misbehave(&sandbox, "reject", 1).await;
+    assert_problem(app.get(&approve).await, 502, "PAYMENT_GATEWAY_ERROR").await;
+    assert_eq!(app.get(&approve).await.status(), 200, "payable once fixed");
 }
 
 #[tokio::test]

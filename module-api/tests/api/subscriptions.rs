@@ -9,8 +9,7 @@ use petory_external_api::payment::sandbox::KakaoPaySandbox;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::orders::shop;
-use crate::payments::{app_with_kakaopay, ledger, pay};
+use crate::fixtures::{app_with_kakaopay, ledger, misbehave, pay, shop};
 use crate::util::{ClockExt as _, PASSWORD, TestApp, assert_problem};
 
 const BUYER: &str = "buyer@example.com";
@@ -101,16 +100,6 @@ async fn charges(sandbox: &KakaoPaySandbox) -> usize {
         .iter()
         .filter(|entry| entry["kind"] == "subscription")
         .count()
-}
-
-async fn misbehave(sandbox: &KakaoPaySandbox, next: &str, times: usize) {
-    let response = reqwest::Client::new()
-        .post(format!("{}/__sandbox/misbehave", sandbox.base_url()))
-        .json(&json!({"next": next, "times": times}))
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success());
 }
 
 #[tokio::test]

@@ -251,6 +251,7 @@ impl TestAppBuilder {
                 timeout: Duration::from_secs(2),
             }),
             public_url: "http://petory.test".into(),
+            app_url: Some("https://app.petory.test".into()),
             rate_limit_per_minute: self.rate_limit_per_minute,
             auth_rate_limit_per_minute: self.auth_rate_limit_per_minute,
             trusted_proxies: self.trusted_proxies,

@@ -59,6 +59,8 @@ impl Job for BillSubscriptions {
             .increment(u64::try_from(counts.failed).unwrap_or(0));
         metrics::counter!("petory_billing_charges_total", "outcome" => "unknown")
             .increment(u64::try_from(counts.unknown).unwrap_or(0));
+        metrics::counter!("petory_billing_charges_total", "outcome" => "deferred")
+            .increment(u64::try_from(counts.deferred).unwrap_or(0));
         metrics::counter!("petory_billing_subscriptions_canceled_total")
             .increment(u64::try_from(counts.canceled).unwrap_or(0));
         Ok(JobCounts::from([
@@ -68,6 +70,7 @@ impl Job for BillSubscriptions {
             ("retried".to_owned(), counts.retried),
             ("canceled".to_owned(), counts.canceled),
             ("unknown".to_owned(), counts.unknown),
+            ("deferred".to_owned(), counts.deferred),
         ]))
     }
 }

@@ -1,5 +1,12 @@
 //! Rules for what users type in: emails, passwords, phone numbers.
 
+/// How a user's name shows on public content (reviews): the first character, then `**`, so
+/// neither the name nor its length is given away to strangers.
+pub fn public_name(name: &str) -> String {
+    let first: String = name.chars().take(1).collect();
+    format!("{first}**")
+}
+
 /// Lower-cased and trimmed, so `Bori@Example.com` and `bori@example.com` are one account.
 pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
@@ -49,6 +56,13 @@ pub fn check_zip_code(zip: &str) -> Result<(), &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn public_names_keep_only_the_first_character() {
+        assert_eq!(public_name("김보리"), "김**");
+        assert_eq!(public_name("Bori's human"), "B**");
+        assert_eq!(public_name(""), "**");
+    }
 
     #[test]
     fn passwords_need_length_and_variety() {

@@ -60,6 +60,8 @@ pub struct BillingCounts {
     pub canceled: i64,
     /// Outcomes still unknown (the gateway could not be asked); a later run resolves them.
     pub unknown: i64,
+    /// Charges the gateway rejected as our fault (see [`DEFERRAL`]).
+    pub deferred: i64,
 }
 
 impl BillingCounts {
@@ -69,8 +71,12 @@ impl BillingCounts {
         self.failed += written.failed;
         self.canceled += written.canceled;
         self.unknown += written.unknown;
+        self.deferred += written.deferred;
     }
 }
+
+/// How long a charge the gateway rejected as our fault waits before it is tried again.
+pub const DEFERRAL: TimeDelta = TimeDelta::hours(1);
 
 /// The fifth failure of a cycle ends the subscription.
 pub const MAX_FAILURES: i16 = 5;
@@ -136,6 +142,9 @@ enum Outcome {
     },
     /// A lost answer of a dead run turned out never to have charged: try again, no failure.
     NotCharged,
+    /// The gateway rejected our request (our fault, e.g. a bad key): nothing was charged and
+    /// the subscriber is not to blame; try again after [`DEFERRAL`] without climbing the ladder.
+    Deferred(String),
     Unknown(String),
 }
 
@@ -363,6 +372,10 @@ async fn charge_once(gateway: &dyn PaymentGateway, charge: &Claimed) -> Outcome 
         },
         Err(GatewayError::SubscriptionInvalid(error)) => Outcome::Failed { error, hard: true },
         Err(GatewayError::Refused(error)) => Outcome::Failed { error, hard: false },
+        Err(GatewayError::Rejected(error)) => {
+            tracing::error!(charge = charge.charge_id, %error, "the gateway rejected our charge request (merchant configuration?)");
+            Outcome::Deferred(error)
+        }
         Err(GatewayError::Unavailable(error) | GatewayError::Mismatch(error)) => {
             tracing::warn!(charge = charge.charge_id, %error, "charge outcome unknown; asking the gateway");
             match charged_since_baseline(gateway, charge).await {
@@ -430,6 +443,21 @@ async fn finalize(
                     }
                     Outcome::NotCharged => {
                         set_charge_status(conn, charge.charge_id, "RETRY", None, now).await?;
+                    }
+                    Outcome::Deferred(error) => {
+                        if set_charge_status(conn, charge.charge_id, "RETRY", Some(&error), now)
+                            .await?
+                        {
+                            diesel::update(subscriptions::table.find(charge.subscription_id))
+                                .set((
+                                    subscriptions::retry_at.eq(now + DEFERRAL),
+                                    subscriptions::last_failure.eq(&error),
+                                    subscriptions::updated_at.eq(now),
+                                ))
+                                .execute(conn)
+                                .await?;
+                        }
+                        chunk.deferred += 1;
                     }
                     Outcome::Unknown(error) => {
                         // Still in flight: a later run asks the gateway again.
@@ -648,7 +676,7 @@ async fn record_approvals(
     diesel::sql_query(
         "INSERT INTO payments (order_id, tid, status, amount, is_subscription, aid, sid,
                                created_at, updated_at, approved_at)
-         SELECT c.order_id, c.tid, 'APPROVED', c.amount, true, u.aid, c.sid, $3, $3, $3
+         SELECT c.order_id, c.tid, 'PAID', c.amount, true, u.aid, c.sid, $3, $3, $3
            FROM subscription_charges c
            JOIN unnest($1::bigint[], $2::text[]) AS u(id, aid) ON u.id = c.id
           WHERE c.id = ANY($4) AND c.tid IS NOT NULL",

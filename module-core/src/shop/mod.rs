@@ -43,6 +43,9 @@ pub enum ShopError {
     OrderNotPayable { status: order::OrderStatus },
     #[error(transparent)]
     Gateway(payment::GatewayError),
+    /// A payment return URL whose order and token do not belong together (or no payment).
+    #[error("this payment link is not valid")]
+    PaymentLinkInvalid,
     #[error("no such subscription")]
     SubscriptionNotFound,
     #[error("the subscription is cancelled")]

@@ -11,10 +11,11 @@ use serde::Serialize;
 
 use super::ShopError;
 use super::cart::{MAX_QUANTITY, SUBSCRIPTION_PERIODS};
+use super::payment::{self, PaymentStatus};
 use crate::db::DbError;
 use crate::identity::UserId;
 use crate::notification::{self, NewNotification, NotificationKind};
-use crate::schema::{cart_items, items, order_lines, orders, user_addresses, users};
+use crate::schema::{cart_items, items, order_lines, orders, payments, user_addresses, users};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -100,6 +101,39 @@ pub struct DeliveryAddress {
     pub address2: String,
 }
 
+/// The order's payment as the gateway last confirmed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PaymentSummary {
+    pub status: PaymentStatus,
+    pub amount: i64,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub refund_requested_at: Option<DateTime<Utc>>,
+    pub refunded_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = payments)]
+struct PaymentRow {
+    order_id: i64,
+    status: String,
+    amount: i64,
+    approved_at: Option<DateTime<Utc>>,
+    refund_requested_at: Option<DateTime<Utc>>,
+    refunded_at: Option<DateTime<Utc>>,
+}
+
+impl From<PaymentRow> for PaymentSummary {
+    fn from(row: PaymentRow) -> Self {
+        Self {
+            status: PaymentStatus::parse(&row.status).unwrap_or(PaymentStatus::Ready),
+            amount: row.amount,
+            approved_at: row.approved_at,
+            refund_requested_at: row.refund_requested_at,
+            refunded_at: row.refunded_at,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Order {
     pub id: i64,
@@ -108,13 +142,15 @@ pub struct Order {
     pub total_price: i64,
     pub lines: Vec<OrderLine>,
     pub delivery: DeliveryAddress,
+    /// `None` until payment was started.
+    pub payment: Option<PaymentSummary>,
     pub payment_expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub paid_at: Option<DateTime<Utc>>,
     pub canceled_at: Option<DateTime<Utc>>,
 }
 
-fn assemble(row: OrderRow, lines: Vec<OrderLine>) -> Order {
+fn assemble(row: OrderRow, lines: Vec<OrderLine>, payment: Option<PaymentSummary>) -> Order {
     Order {
         id: row.id,
         user_id: row.user_id,
@@ -128,6 +164,7 @@ fn assemble(row: OrderRow, lines: Vec<OrderLine>) -> Order {
             address1: row.address1,
             address2: row.address2,
         },
+        payment,
         payment_expires_at: row.payment_expires_at,
         created_at: row.created_at,
         paid_at: row.paid_at,
@@ -384,7 +421,22 @@ async fn load(conn: &mut AsyncPgConnection, id: i64) -> Result<Order, ShopError>
         .select(OrderLine::as_select())
         .load(conn)
         .await?;
-    Ok(assemble(row, lines))
+    let payment = payments_of(conn, &[id]).await?.into_values().next();
+    Ok(assemble(row, lines, payment))
+}
+
+async fn payments_of(
+    conn: &mut AsyncPgConnection,
+    order_ids: &[i64],
+) -> Result<BTreeMap<i64, PaymentSummary>, ShopError> {
+    Ok(payments::table
+        .filter(payments::order_id.eq_any(order_ids))
+        .select(PaymentRow::as_select())
+        .load::<PaymentRow>(conn)
+        .await?
+        .into_iter()
+        .map(|row| (row.order_id, row.into()))
+        .collect())
 }
 
 /// An order its owner (or an admin, with `owner: None`) may see; others get "not found".
@@ -430,18 +482,23 @@ pub async fn list(
     for (order_id, line) in all {
         lines.entry(order_id).or_default().push(line);
     }
+    let mut payments = payments_of(conn, &ids).await?;
     Ok(rows
         .into_iter()
         .map(|row| {
             let id = row.id;
-            assemble(row, lines.remove(&id).unwrap_or_default())
+            assemble(
+                row,
+                lines.remove(&id).unwrap_or_default(),
+                payments.remove(&id),
+            )
         })
         .collect())
 }
 
-/// Cancels an order. An unpaid one is `CANCELED`; a paid one (not yet shipped) is `REFUNDED`:
-/// its refund is requested through the outbox in the same transaction, so it is never lost.
-/// Either way the stock goes back on sale.
+/// Cancels an order: it is `CANCELED` and its stock goes back on sale. A paid one (not yet
+/// shipped) also has its refund requested through the outbox in the same transaction, so it is
+/// never lost; the order reads `REFUNDED` only once the gateway confirmed the refund.
 pub async fn cancel(
     conn: &mut AsyncPgConnection,
     id: i64,
@@ -458,18 +515,18 @@ pub async fn cancel(
             .await
             .optional()?;
         let order = get(conn, id, owner).await?;
-        let outcome = match order.status {
+        match order.status {
             OrderStatus::PendingPayment => {
                 release(conn, &[id], now).await?;
-                OrderStatus::Canceled
+                notify_status(conn, &[(id, order.user_id)], OrderStatus::Canceled, now).await?;
             }
             OrderStatus::Paid => {
                 refund(conn, &order, now).await?;
-                OrderStatus::Refunded
+                notification::request_many(conn, &[refund_requested_notification(&order)], now)
+                    .await?;
             }
             status => return Err(ShopError::OrderNotCancelable { status }),
-        };
-        notify_status(conn, &[(id, order.user_id)], outcome, now).await?;
+        }
         load(conn, id).await
     })
     .await
@@ -480,27 +537,26 @@ async fn refund(
     order: &Order,
     now: DateTime<Utc>,
 ) -> Result<(), ShopError> {
-    use crate::schema::payments;
     // A renewal whose charge was confirmed through the sid status has no known tid to refund.
-    let (tid, amount, subscription): (String, i64, bool) = diesel::update(
-        payments::table
-            .filter(payments::order_id.eq(order.id))
-            .filter(payments::status.eq("APPROVED")),
-    )
-    .set((
-        payments::status.eq("CANCEL_REQUESTED"),
-        payments::updated_at.eq(now),
-    ))
-    .returning((payments::tid, payments::amount, payments::is_subscription))
-    .get_result(conn)
-    .await
-    .optional()?
-    .ok_or(ShopError::OrderNotCancelable {
-        status: order.status,
-    })?;
+    let (tid, amount, subscription): (String, i64, bool) = payments::table
+        .filter(payments::order_id.eq(order.id))
+        .filter(payments::status.eq(PaymentStatus::Paid.as_str()))
+        .select((payments::tid, payments::amount, payments::is_subscription))
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or(ShopError::OrderNotCancelable {
+            status: order.status,
+        })?;
+    if !payment::request_refund(conn, order.id, &tid, amount, subscription, now).await? {
+        return Err(ShopError::OrderNotCancelable {
+            status: order.status,
+        });
+    }
     diesel::update(orders::table.find(order.id))
         .set((
-            orders::status.eq(OrderStatus::Refunded.as_str()),
+            orders::status.eq(OrderStatus::Canceled.as_str()),
+            orders::canceled_at.eq(now),
             orders::updated_at.eq(now),
         ))
         .execute(conn)
@@ -514,13 +570,6 @@ async fn refund(
             .execute(conn)
             .await?;
     }
-    crate::event::record(
-        conn,
-        super::payment::CANCEL_REQUESTED,
-        serde_json::json!({"order_id": order.id, "tid": tid, "amount": amount, "subscription": subscription}),
-        now,
-    )
-    .await?;
     Ok(())
 }
 
@@ -639,6 +688,24 @@ pub(crate) async fn notify_status(
     notification::request_many(conn, &notifications, now).await
 }
 
+/// What a buyer reads when they cancelled a paid order (the refund is on its way).
+fn refund_requested_notification(order: &Order) -> NewNotification {
+    NewNotification {
+        user_id: order.user_id,
+        kind: NotificationKind::OrderStatus,
+        title: "주문이 취소되었어요".to_owned(),
+        body: format!(
+            "주문 #{}: 결제 취소를 요청했어요. 환불이 끝나면 다시 알려 드릴게요.",
+            order.id
+        ),
+        data: serde_json::json!({
+            "order_id": order.id,
+            "status": OrderStatus::Canceled.as_str(),
+            "payment_status": PaymentStatus::RefundPending.as_str(),
+        }),
+    }
+}
+
 /// What a buyer reads when their order reaches `status`.
 fn status_notification(order_id: i64, user_id: i64, status: OrderStatus) -> NewNotification {
     let (title, body) = match status {
@@ -653,7 +720,7 @@ fn status_notification(order_id: i64, user_id: i64, status: OrderStatus) -> NewN
             "주문이 취소되었어요",
             "결제되지 않은 주문이 취소되었습니다.",
         ),
-        OrderStatus::Refunded => ("주문이 환불되었어요", "결제가 취소되고 환불이 진행됩니다."),
+        OrderStatus::Refunded => ("환불이 완료되었어요", "결제가 취소되어 환불되었습니다."),
     };
     NewNotification {
         user_id,

@@ -5,6 +5,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadyRequest {
@@ -64,9 +65,13 @@ pub enum GatewayError {
     /// Timeout, connection failure or a 5xx: the outcome is unknown.
     #[error("payment gateway unavailable: {0}")]
     Unavailable(String),
-    /// The gateway refused (bad token, declined card, invalid request).
+    /// The gateway refused the payment itself (bad token, declined card): the buyer's side.
     #[error("payment refused by the gateway: {0}")]
     Refused(String),
+    /// The gateway refused our request (bad credentials or parameters): the merchant's fault,
+    /// never the buyer's.
+    #[error("payment gateway rejected the request: {0}")]
+    Rejected(String),
     /// The subscription id is unknown or inactive: charging it can never succeed.
     #[error("the subscription cannot be charged: {0}")]
     SubscriptionInvalid(String),
@@ -115,7 +120,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 
 use super::ShopError;
-use super::order::{self, Order, OrderStatus};
+use super::order::{self, OrderStatus};
+use crate::db::DbError;
 use crate::identity::UserId;
 use crate::schema::{items, order_lines, orders, payments};
 
@@ -196,9 +202,68 @@ pub async fn start(
     Ok(ready)
 }
 
-/// The buyer approved at the gateway: approve there, then mark the order paid. Approving an
-/// order that is already paid changes nothing. A gateway timeout is resolved by looking the
-/// payment up, never by approving twice.
+/// A payment's state as the buyer sees it on the order; each says what the gateway said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PaymentStatus {
+    /// Started at the gateway, waiting for the buyer's approval.
+    Ready,
+    Paid,
+    /// The order was cancelled; the gateway has not confirmed the refund yet.
+    RefundPending,
+    /// The gateway confirmed the refund.
+    Refunded,
+    /// The gateway refused the refund for good; support takes it from here.
+    RefundFailed,
+}
+
+impl PaymentStatus {
+    pub const ALL: [Self; 5] = [
+        Self::Ready,
+        Self::Paid,
+        Self::RefundPending,
+        Self::Refunded,
+        Self::RefundFailed,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Ready => "READY",
+            Self::Paid => "PAID",
+            Self::RefundPending => "REFUND_PENDING",
+            Self::Refunded => "REFUNDED",
+            Self::RefundFailed => "REFUND_FAILED",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == value)
+    }
+}
+
+/// What a payment return URL tells its caller: the outcome, never the buyer's details.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApprovalOutcome {
+    pub order_id: i64,
+    pub status: OrderStatus,
+    pub paid_at: Option<DateTime<Utc>>,
+}
+
+/// The digest of a `pg_token` kept with an approval: the token itself is a credential.
+pub fn pg_token_digest(pg_token: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(pg_token.as_bytes()))
+}
+
+/// The buyer approved at the gateway: approve there, then mark the order paid.
+///
+/// The return URL is public and order ids are sequential, so only the `pg_token` the gateway
+/// gave the buyer's browser proves who is asking. Approving a payment that is no longer `READY`
+/// changes nothing and answers the outcome again only to the token that approved it; anything
+/// else is [`ShopError::PaymentLinkInvalid`], whatever the order. A gateway timeout is resolved
+/// by looking the payment up, never by approving twice.
 pub async fn approve(
     conn: &mut AsyncPgConnection,
     gateway: &dyn PaymentGateway,
@@ -206,24 +271,36 @@ pub async fn approve(
     order_id: i64,
     pg_token: &str,
     now: DateTime<Utc>,
-) -> Result<Order, ShopError> {
-    let (tid, status, amount, subscription, user_id): (String, String, i64, bool, i64) =
-        payments::table
-            .inner_join(orders::table)
-            .filter(payments::order_id.eq(order_id))
-            .select((
-                payments::tid,
-                payments::status,
-                payments::amount,
-                payments::is_subscription,
-                orders::user_id,
-            ))
-            .first(conn)
-            .await
-            .optional()?
-            .ok_or(ShopError::OrderNotFound)?;
-    if status != "READY" {
-        return order::get(conn, order_id, None).await;
+) -> Result<ApprovalOutcome, ShopError> {
+    let digest = pg_token_digest(pg_token);
+    let (tid, status, amount, subscription, user_id, approved_digest): (
+        String,
+        String,
+        i64,
+        bool,
+        i64,
+        Option<String>,
+    ) = payments::table
+        .inner_join(orders::table)
+        .filter(payments::order_id.eq(order_id))
+        .select((
+            payments::tid,
+            payments::status,
+            payments::amount,
+            payments::is_subscription,
+            orders::user_id,
+            payments::pg_token_digest,
+        ))
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or(ShopError::PaymentLinkInvalid)?;
+    if status != PaymentStatus::Ready.as_str() {
+        return if approved_digest.as_deref() == Some(digest.as_str()) {
+            outcome(conn, order_id).await
+        } else {
+            Err(ShopError::PaymentLinkInvalid)
+        };
     }
     let request = ApproveRequest {
         tid: tid.clone(),
@@ -271,76 +348,168 @@ pub async fn approve(
     }
     let tid_for_refund = tid.clone();
     let paid_on = calendar.day_of(now);
-    let outcome = conn.transaction(async move |conn| -> Result<Option<OrderStatus>, ShopError> {
-        let marked = diesel::update(
-            payments::table
-                .filter(payments::order_id.eq(order_id))
-                .filter(payments::status.eq("READY")),
-        )
-        .set((
-            payments::status.eq("APPROVED"),
-            payments::aid.eq(aid),
-            payments::sid.eq(sid.as_deref()),
-            payments::approved_at.eq(now),
-            payments::updated_at.eq(now),
-        ))
-        .execute(conn)
-        .await?;
-        if marked == 0 {
-            return Ok(None); // a concurrent approval got here first
-        }
-        let paid = diesel::update(
-            orders::table.find(order_id).filter(orders::status.eq(OrderStatus::PendingPayment.as_str())),
-        )
-        .set((orders::status.eq(OrderStatus::Paid.as_str()), orders::paid_at.eq(now), orders::updated_at.eq(now)))
-        .execute(conn)
-        .await?;
-        if paid == 0 {
-            // The order was cancelled (or expired, its stock released) while the buyer was at
-            // the gateway: give the money back rather than resurrect the order.
-            let status: String = orders::table.find(order_id).select(orders::status).first(conn).await?;
-            diesel::update(payments::table.filter(payments::order_id.eq(order_id)))
-                .set(payments::status.eq("CANCEL_REQUESTED"))
+    let refused = conn
+        .transaction(
+            async move |conn| -> Result<Option<OrderStatus>, ShopError> {
+                let marked = diesel::update(
+                    payments::table
+                        .filter(payments::order_id.eq(order_id))
+                        .filter(payments::status.eq(PaymentStatus::Ready.as_str())),
+                )
+                .set((
+                    payments::status.eq(PaymentStatus::Paid.as_str()),
+                    payments::aid.eq(aid),
+                    payments::sid.eq(sid.as_deref()),
+                    payments::pg_token_digest.eq(&digest),
+                    payments::approved_at.eq(now),
+                    payments::updated_at.eq(now),
+                ))
                 .execute(conn)
                 .await?;
-            crate::event::record(
-                conn,
-                CANCEL_REQUESTED,
-                serde_json::json!({"order_id": order_id, "tid": tid_for_refund, "amount": amount, "subscription": subscription}),
-                now,
-            )
-            .await?;
-            return Ok(Some(OrderStatus::parse(&status).unwrap_or(OrderStatus::Canceled)));
-        }
-        if let Some(sid) = &sid {
-            super::subscription::create_for_order(conn, order_id, user_id, sid, sid_approved_at, paid_on, now).await?;
-        }
-        order::notify_status(conn, &[(order_id, user_id)], OrderStatus::Paid, now).await?;
-        let lines: Vec<(i64, i32)> = order_lines::table
-            .filter(order_lines::order_id.eq(order_id))
-            .select((order_lines::item_id, order_lines::quantity))
-            .load(conn)
-            .await?;
-        for (item_id, quantity) in lines {
-            diesel::update(items::table.find(item_id))
-                .set(items::sales_count.eq(items::sales_count + i64::from(quantity)))
+                if marked == 0 {
+                    return Ok(None); // a concurrent approval (the same browser, twice) got here first
+                }
+                let paid = diesel::update(
+                    orders::table
+                        .find(order_id)
+                        .filter(orders::status.eq(OrderStatus::PendingPayment.as_str())),
+                )
+                .set((
+                    orders::status.eq(OrderStatus::Paid.as_str()),
+                    orders::paid_at.eq(now),
+                    orders::updated_at.eq(now),
+                ))
                 .execute(conn)
                 .await?;
-        }
-        Ok(None)
-    })
-    .await?;
-    if let Some(status) = outcome {
+                if paid == 0 {
+                    // The order was cancelled (or expired, its stock released) while the buyer was at
+                    // the gateway: give the money back rather than resurrect the order.
+                    let status: String = orders::table
+                        .find(order_id)
+                        .select(orders::status)
+                        .first(conn)
+                        .await?;
+                    request_refund(conn, order_id, &tid_for_refund, amount, subscription, now)
+                        .await?;
+                    return Ok(Some(
+                        OrderStatus::parse(&status).unwrap_or(OrderStatus::Canceled),
+                    ));
+                }
+                if let Some(sid) = &sid {
+                    super::subscription::create_for_order(
+                        conn,
+                        order_id,
+                        user_id,
+                        sid,
+                        sid_approved_at,
+                        paid_on,
+                        now,
+                    )
+                    .await?;
+                }
+                order::notify_status(conn, &[(order_id, user_id)], OrderStatus::Paid, now).await?;
+                let lines: Vec<(i64, i32)> = order_lines::table
+                    .filter(order_lines::order_id.eq(order_id))
+                    .select((order_lines::item_id, order_lines::quantity))
+                    .load(conn)
+                    .await?;
+                for (item_id, quantity) in lines {
+                    diesel::update(items::table.find(item_id))
+                        .set(items::sales_count.eq(items::sales_count + i64::from(quantity)))
+                        .execute(conn)
+                        .await?;
+                }
+                Ok(None)
+            },
+        )
+        .await?;
+    if let Some(status) = refused {
         return Err(ShopError::OrderNotPayable { status });
     }
-    order::get(conn, order_id, None).await
+    outcome(conn, order_id).await
+}
+
+async fn outcome(
+    conn: &mut AsyncPgConnection,
+    order_id: i64,
+) -> Result<ApprovalOutcome, ShopError> {
+    let (status, paid_at): (String, Option<DateTime<Utc>>) = orders::table
+        .find(order_id)
+        .select((orders::status, orders::paid_at))
+        .first(conn)
+        .await?;
+    Ok(ApprovalOutcome {
+        order_id,
+        status: OrderStatus::parse(&status).unwrap_or(OrderStatus::Paid),
+        paid_at,
+    })
 }
 
 /// Outbox event asking the gateway to cancel (refund) an approved payment.
 pub const CANCEL_REQUESTED: &str = "PAYMENT_CANCEL_REQUESTED";
 
+/// Marks a paid payment `REFUND_PENDING` and asks for the refund through the outbox, in the
+/// caller's transaction. Returns `false` when the payment was not `PAID`.
+pub(crate) async fn request_refund(
+    conn: &mut AsyncPgConnection,
+    order_id: i64,
+    tid: &str,
+    amount: i64,
+    subscription: bool,
+    now: DateTime<Utc>,
+) -> Result<bool, ShopError> {
+    let marked = diesel::update(
+        payments::table
+            .filter(payments::order_id.eq(order_id))
+            .filter(payments::status.eq(PaymentStatus::Paid.as_str())),
+    )
+    .set((
+        payments::status.eq(PaymentStatus::RefundPending.as_str()),
+        payments::refund_requested_at.eq(now),
+        payments::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .await?;
+    if marked == 0 {
+        return Ok(false);
+    }
+    crate::event::record(
+        conn,
+        CANCEL_REQUESTED,
+        serde_json::json!({"order_id": order_id, "tid": tid, "amount": amount, "subscription": subscription}),
+        now,
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Why a refund did not go through at the gateway.
+#[derive(Debug, thiserror::Error)]
+pub enum RefundError {
+    /// Worth trying again later (the gateway was unavailable, or the database).
+    #[error("refund not completed yet: {0}")]
+    Transient(String),
+    /// The gateway refused for good: record it with [`refund_failed`].
+    #[error("the gateway refused the refund: {0}")]
+    Refused(String),
+}
+
+impl From<DbError> for RefundError {
+    fn from(error: DbError) -> Self {
+        Self::Transient(error.to_string())
+    }
+}
+
+impl From<diesel::result::Error> for RefundError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Transient(error.to_string())
+    }
+}
+
 /// Carries out a requested refund at the gateway, idempotently: a payment the gateway already
-/// shows as cancelled is not cancelled again.
+/// shows as cancelled is not cancelled again. `REFUNDED` is written only after the gateway
+/// confirmed it; the order becomes `REFUNDED` with it and the buyer is told. A refusal for good
+/// is the caller's to record with [`refund_failed`] (the relay does when it parks the event).
 pub async fn complete_cancel(
     conn: &mut AsyncPgConnection,
     gateway: &dyn PaymentGateway,
@@ -348,27 +517,118 @@ pub async fn complete_cancel(
     amount: i64,
     subscription: bool,
     now: DateTime<Utc>,
-) -> Result<(), ShopError> {
-    let state = gateway
-        .lookup(tid, subscription)
-        .await
-        .map_err(ShopError::Gateway)?;
-    if state.status != "CANCEL_PAYMENT" {
-        gateway
-            .cancel(tid, amount, subscription)
-            .await
-            .map_err(ShopError::Gateway)?;
+) -> Result<(), RefundError> {
+    let confirmed = async {
+        let state = gateway.lookup(tid, subscription).await?;
+        if state.status == "CANCEL_PAYMENT" {
+            return Ok(());
+        }
+        let state = gateway.cancel(tid, amount, subscription).await?;
+        if state.status == "CANCEL_PAYMENT" {
+            Ok(())
+        } else {
+            Err(GatewayError::Unavailable(format!(
+                "the refund is {} at the gateway",
+                state.status
+            )))
+        }
     }
-    diesel::update(
-        payments::table
-            .filter(payments::tid.eq(tid))
-            .filter(payments::status.eq("CANCEL_REQUESTED")),
-    )
-    .set((
-        payments::status.eq("CANCELED"),
-        payments::updated_at.eq(now),
-    ))
-    .execute(conn)
-    .await?;
-    Ok(())
+    .await;
+    match confirmed {
+        Ok(()) => {}
+        Err(GatewayError::Unavailable(cause)) => return Err(RefundError::Transient(cause)),
+        Err(error) => return Err(RefundError::Refused(error.to_string())),
+    }
+    conn.transaction(async move |conn| -> Result<(), RefundError> {
+        let refunded: Option<i64> =
+            diesel::update(payments::table.filter(payments::tid.eq(tid)).filter(
+                payments::status.eq_any([
+                    PaymentStatus::RefundPending.as_str(),
+                    PaymentStatus::RefundFailed.as_str(),
+                ]),
+            ))
+            .set((
+                payments::status.eq(PaymentStatus::Refunded.as_str()),
+                payments::refunded_at.eq(now),
+                payments::refund_error.eq(None::<String>),
+                payments::updated_at.eq(now),
+            ))
+            .returning(payments::order_id)
+            .get_result(conn)
+            .await
+            .optional()?;
+        let Some(order_id) = refunded else {
+            return Ok(()); // confirmed before: nothing changes
+        };
+        let buyer: Option<i64> = diesel::update(
+            orders::table
+                .find(order_id)
+                .filter(orders::status.eq(OrderStatus::Canceled.as_str())),
+        )
+        .set((
+            orders::status.eq(OrderStatus::Refunded.as_str()),
+            orders::updated_at.eq(now),
+        ))
+        .returning(orders::user_id)
+        .get_result(conn)
+        .await
+        .optional()?;
+        if let Some(user_id) = buyer {
+            order::notify_status(conn, &[(order_id, user_id)], OrderStatus::Refunded, now).await?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Records that a refund will not happen by itself (the gateway refused, or the relay gave up):
+/// the payment reads `REFUND_FAILED` and the buyer is told once. The failed outbox event is
+/// what admins see and retry.
+pub async fn refund_failed(
+    conn: &mut AsyncPgConnection,
+    tid: &str,
+    cause: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    conn.transaction(async move |conn| -> Result<(), DbError> {
+        let failed: Option<i64> = diesel::update(
+            payments::table
+                .filter(payments::tid.eq(tid))
+                .filter(payments::status.eq(PaymentStatus::RefundPending.as_str())),
+        )
+        .set((
+            payments::status.eq(PaymentStatus::RefundFailed.as_str()),
+            payments::refund_error.eq(cause),
+            payments::updated_at.eq(now),
+        ))
+        .returning(payments::order_id)
+        .get_result(conn)
+        .await
+        .optional()?;
+        let Some(order_id) = failed else {
+            return Ok(());
+        };
+        let user_id: i64 = orders::table
+            .find(order_id)
+            .select(orders::user_id)
+            .first(conn)
+            .await?;
+        tracing::error!(order_id, %tid, %cause, "refund failed for good");
+        crate::notification::request_many(
+            conn,
+            &[crate::notification::NewNotification {
+                user_id,
+                kind: crate::notification::NotificationKind::OrderStatus,
+                title: "환불이 지연되고 있어요".to_owned(),
+                body: format!(
+                    "주문 #{order_id}: 결제 취소가 처리되지 않았습니다. 고객센터에서 확인 후 \
+                     환불해 드릴게요."
+                ),
+                data: serde_json::json!({"order_id": order_id, "payment_status": PaymentStatus::RefundFailed.as_str()}),
+            }],
+            now,
+        )
+        .await
+    })
+    .await
 }

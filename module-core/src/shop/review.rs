@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::ShopError;
 use crate::db::violates;
 use crate::identity::UserId;
+use crate::identity::rules::public_name;
 use crate::schema::{item_reviews, items, order_lines, orders, users};
 
 /// Orders in these states were paid for, so their lines may be reviewed.
@@ -31,6 +32,7 @@ pub struct Review {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReviewWithAuthor {
     pub review: Review,
+    /// Masked (see [`public_name`]): reviews are public.
     pub author_name: String,
 }
 
@@ -117,14 +119,14 @@ async fn with_author(
     conn: &mut AsyncPgConnection,
     review: Review,
 ) -> Result<ReviewWithAuthor, ShopError> {
-    let author_name = users::table
+    let author_name: String = users::table
         .find(review.user_id)
         .select(users::name)
         .first(conn)
         .await?;
     Ok(ReviewWithAuthor {
         review,
-        author_name,
+        author_name: public_name(&author_name),
     })
 }
 
@@ -231,7 +233,7 @@ pub async fn list(
         .into_iter()
         .map(|(review, author_name)| ReviewWithAuthor {
             review,
-            author_name,
+            author_name: public_name(&author_name),
         })
         .collect())
 }

@@ -90,11 +90,13 @@ impl KakaoPay {
         }
         if !status.is_success() {
             let error: KakaoError = response.json().await.unwrap_or_default();
-            let message = format!("{path}: {} {}", error.error_code, error.error_message);
-            return Err(match error.error_code {
-                INVALID_SID | INACTIVE_SID => GatewayError::SubscriptionInvalid(message),
-                _ => GatewayError::Refused(message),
-            });
+            let message = format!(
+                "{path}: HTTP {} {} {}",
+                status.as_u16(),
+                error.error_code,
+                error.error_message
+            );
+            return Err(classify(status, error.error_code, message));
         }
         // A 200 whose body cannot be read leaves the outcome unknown.
         response.json().await.map_err(|error| {
@@ -106,6 +108,24 @@ impl KakaoPay {
 /// KakaoPay's error codes for a subscription id that can never be charged again.
 const INVALID_SID: i64 = -797;
 const INACTIVE_SID: i64 = -798;
+/// KakaoPay's payment-process errors (`-7xx`: approval failed, declined, already done, …) are
+/// about the payment; anything else (`-1`..`-99` bad parameters, `-401` bad key, HTTP 401/403)
+/// is about our request.
+const PAYMENT_ERRORS: std::ops::RangeInclusive<i64> = -799..=-700;
+
+/// Whose fault a 4xx answer is: the buyer's payment, a dead `sid`, or our own request.
+fn classify(status: reqwest::StatusCode, error_code: i64, message: String) -> GatewayError {
+    match error_code {
+        INVALID_SID | INACTIVE_SID => GatewayError::SubscriptionInvalid(message),
+        code if PAYMENT_ERRORS.contains(&code)
+            && status != reqwest::StatusCode::UNAUTHORIZED
+            && status != reqwest::StatusCode::FORBIDDEN =>
+        {
+            GatewayError::Refused(message)
+        }
+        _ => GatewayError::Rejected(message),
+    }
+}
 
 #[derive(Debug, Default, Deserialize)]
 struct KakaoError {

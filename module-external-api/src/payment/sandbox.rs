@@ -58,6 +58,9 @@ pub enum Misbehaviour {
     Fail,
     /// Refuse like a declined payment (400, KakaoPay error body).
     Decline,
+    /// Refuse the request itself, as for bad parameters (400, error code -2): the merchant's
+    /// fault.
+    Reject,
     /// Do the work, then answer only after a long delay (the client times out).
     Timeout,
 }
@@ -160,6 +163,7 @@ async fn answer(
         Some(Misbehaviour::Decline) => {
             kakao_error(StatusCode::BAD_REQUEST, -780, "approval failure!")
         }
+        Some(Misbehaviour::Reject) => kakao_error(StatusCode::BAD_REQUEST, -2, "invalid parameter"),
         Some(Misbehaviour::Timeout) => {
             let response = work(&mut sandbox.books());
             tokio::time::sleep(Duration::from_secs(30)).await;
@@ -503,7 +507,7 @@ fn one() -> usize {
     1
 }
 
-/// `POST /__sandbox/misbehave {"next": "fail"|"decline"|"timeout", "times": n}`.
+/// `POST /__sandbox/misbehave {"next": "fail"|"decline"|"reject"|"timeout", "times": n}`.
 async fn misbehave(State(sandbox): State<Sandbox>, Json(body): Json<MisbehaveBody>) -> StatusCode {
     sandbox
         .books()

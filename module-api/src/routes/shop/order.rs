@@ -4,7 +4,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, TimeDelta, Utc};
 use petory_core::identity::Role;
-use petory_core::shop::order::{self, Order, OrderLine, OrderSource, OrderStatus, RequestedLine};
+use petory_core::shop::order::{
+    self, Order, OrderLine, OrderSource, OrderStatus, PaymentSummary, RequestedLine,
+};
+use petory_core::shop::payment::PaymentStatus;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -37,6 +40,33 @@ pub struct DeliveryResponse {
     pub address2: String,
 }
 
+/// The order's payment, as the gateway last confirmed it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentResponse {
+    /// `READY` (waiting for the buyer), `PAID`, `REFUND_PENDING` (cancelled, the gateway has
+    /// not confirmed the refund yet), `REFUNDED` (confirmed) or `REFUND_FAILED` (refused for
+    /// good; support refunds it).
+    #[schema(value_type = String, example = "PAID")]
+    pub status: PaymentStatus,
+    /// KRW.
+    pub amount: i64,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub refund_requested_at: Option<DateTime<Utc>>,
+    pub refunded_at: Option<DateTime<Utc>>,
+}
+
+impl From<PaymentSummary> for PaymentResponse {
+    fn from(p: PaymentSummary) -> Self {
+        Self {
+            status: p.status,
+            amount: p.amount,
+            approved_at: p.approved_at,
+            refund_requested_at: p.refund_requested_at,
+            refunded_at: p.refunded_at,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrderResponse {
     pub id: i64,
@@ -47,6 +77,8 @@ pub struct OrderResponse {
     /// KRW.
     pub total: i64,
     pub delivery: DeliveryResponse,
+    /// `null` until payment was started.
+    pub payment: Option<PaymentResponse>,
     /// An unpaid order is cancelled, and its stock released, after this.
     pub payment_expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
@@ -82,6 +114,7 @@ impl From<Order> for OrderResponse {
                 address1: o.delivery.address1,
                 address2: o.delivery.address2,
             },
+            payment: o.payment.map(Into::into),
             payment_expires_at: o.payment_expires_at,
             created_at: o.created_at,
             paid_at: o.paid_at,
@@ -202,8 +235,9 @@ pub async fn get_order(
     ))
 }
 
-/// Cancel my order: an unpaid one is `CANCELED`; a paid, unshipped one is `REFUNDED` and its
-/// payment cancelled at the gateway (asynchronously, retried until done). Stock goes back on sale.
+/// Cancel my order: it is `CANCELED` and its stock goes back on sale. A paid, unshipped one is
+/// refunded at the gateway (asynchronously, retried): its `payment.status` is `REFUND_PENDING`
+/// until the gateway confirms, then the order reads `REFUNDED`.
 #[utoipa::path(post, path = "/orders/{id}/cancel", tag = "shop", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, description = "Cancelled", body = OrderResponse),

@@ -1,11 +1,14 @@
 //! Paying for orders with KakaoPay.
 
 use axum::extract::State;
-use petory_core::shop::payment::{self, ReturnUrls};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
+use petory_core::shop::order::OrderStatus;
+use petory_core::shop::payment::{self, ApprovalOutcome, ReturnUrls};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::order::OrderResponse;
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -27,6 +30,7 @@ pub struct PaymentStartResponse {
         (status = 200, description = "Payment started", body = PaymentStartResponse),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 402, description = "`PAYMENT_REFUSED`", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "`PAYMENT_GATEWAY_ERROR` (our side; nothing was charged)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`ORDER_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`ORDER_NOT_PAYABLE`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`PAYMENT_GATEWAY_UNAVAILABLE`", body = Problem, content_type = "application/problem+json"),
@@ -69,32 +73,97 @@ pub struct ApproveQuery {
     pub pg_token: String,
 }
 
+/// What the approve return URL answers: the outcome only. The order's details (delivery
+/// address, lines) are read with `GET /orders/{id}` by its buyer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentOutcomeResponse {
+    /// The order.
+    pub id: i64,
+    /// The order's status, `PAID` once approved.
+    #[schema(value_type = String, example = "PAID")]
+    pub status: OrderStatus,
+    pub paid_at: Option<DateTime<Utc>>,
+}
+
+impl From<ApprovalOutcome> for PaymentOutcomeResponse {
+    fn from(outcome: ApprovalOutcome) -> Self {
+        Self {
+            id: outcome.order_id,
+            status: outcome.status,
+            paid_at: outcome.paid_at,
+        }
+    }
+}
+
+/// Where a browser coming back from KakaoPay goes: the app's order page, when `PETORY_APP_URL`
+/// is set and the request accepts HTML.
+struct AppReturn<'a> {
+    app_url: &'a str,
+}
+
+impl<'a> AppReturn<'a> {
+    fn for_request(state: &'a AppState, headers: &HeaderMap) -> Option<Self> {
+        let accepts_html = headers
+            .get_all(header::ACCEPT)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .any(|value| value.contains("text/html"));
+        let app_url = state.config.app_url.as_deref()?;
+        accepts_html.then_some(Self { app_url })
+    }
+
+    /// `303 See Other` to `{app}/orders/{id}?payment={outcome}[&code={code}]`.
+    fn redirect(&self, order_id: i64, outcome: &str, code: Option<&str>) -> Response {
+        let code = code.map(|code| format!("&code={code}")).unwrap_or_default();
+        Redirect::to(&format!(
+            "{}/orders/{order_id}?payment={outcome}{code}",
+            self.app_url.trim_end_matches('/')
+        ))
+        .into_response()
+    }
+}
+
 /// KakaoPay sends the buyer back here after approval: the payment is approved and the order
-/// becomes `PAID`. Repeating it changes nothing.
+/// becomes `PAID`. Only the outcome is answered, and a repeat answers it again only to the
+/// `pg_token` that approved; any other token or order is `PAYMENT_REFUSED`. A browser
+/// (`Accept: text/html`) is sent on to the app (`PETORY_APP_URL`).
 #[utoipa::path(get, path = "/payments/kakaopay/approve", tag = "shop", params(ApproveQuery),
     responses(
-        (status = 200, description = "Paid", body = OrderResponse),
+        (status = 200, description = "Paid", body = PaymentOutcomeResponse),
+        (status = 303, description = "A browser, sent on to `{PETORY_APP_URL}/orders/{id}?payment=approved` (or `=failed&code=…`)",
+            headers(("Location" = String, description = "The app's order page"))),
         (status = 400, description = "`INVALID_QUERY`", body = Problem, content_type = "application/problem+json"),
-        (status = 402, description = "`PAYMENT_REFUSED` (e.g. a wrong pg_token)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`ORDER_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "`PAYMENT_GATEWAY_MISMATCH`", body = Problem, content_type = "application/problem+json"),
+        (status = 402, description = "`PAYMENT_REFUSED` (a wrong `pg_token`, or not this order's)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`ORDER_NOT_PAYABLE` (cancelled while at KakaoPay: refunded)", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "`PAYMENT_GATEWAY_ERROR`, `PAYMENT_GATEWAY_MISMATCH`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`PAYMENT_GATEWAY_UNAVAILABLE`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn kakaopay_approve(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(query): Query<ApproveQuery>,
-) -> ApiResult<Json<OrderResponse>> {
-    let mut conn = state.db().await?;
-    let order = payment::approve(
-        &mut conn,
-        state.payments.as_ref(),
-        &state.calendar,
-        query.order_id,
-        &query.pg_token,
-        state.clock.now(),
-    )
-    .await?;
-    Ok(Json(order.into()))
+) -> Response {
+    let approved = async {
+        let mut conn = state.db().await?;
+        Ok::<_, ApiError>(
+            payment::approve(
+                &mut conn,
+                state.payments.as_ref(),
+                &state.calendar,
+                query.order_id,
+                &query.pg_token,
+                state.clock.now(),
+            )
+            .await?,
+        )
+    }
+    .await;
+    match (AppReturn::for_request(&state, &headers), approved) {
+        (Some(app), Ok(_)) => app.redirect(query.order_id, "approved", None),
+        (Some(app), Err(error)) => app.redirect(query.order_id, "failed", Some(error.code())),
+        (None, Ok(outcome)) => Json(PaymentOutcomeResponse::from(outcome)).into_response(),
+        (None, Err(error)) => error.into_response(),
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -103,28 +172,50 @@ pub struct ReturnQuery {
     pub order_id: i64,
 }
 
-/// KakaoPay sends the buyer here when they cancel at its page; the order stays payable.
+/// KakaoPay sends the buyer here when they cancel at its page; the order stays payable. A
+/// browser is sent on to the app (`?payment=canceled`).
 #[utoipa::path(get, path = "/payments/kakaopay/cancel", tag = "shop", params(ReturnQuery),
-    responses((status = 400, description = "`PAYMENT_CANCELED_BY_BUYER`", body = Problem, content_type = "application/problem+json")))]
-pub async fn kakaopay_cancel(Query(query): Query<ReturnQuery>) -> ApiError {
-    ApiError::bad_request(
-        "PAYMENT_CANCELED_BY_BUYER",
-        format!(
-            "payment of order {} was cancelled; it can be paid again",
-            query.order_id
-        ),
-    )
+    responses(
+        (status = 303, description = "A browser, sent on to `{PETORY_APP_URL}/orders/{id}?payment=canceled&code=PAYMENT_CANCELED_BY_BUYER`",
+            headers(("Location" = String, description = "The app's order page"))),
+        (status = 400, description = "`PAYMENT_CANCELED_BY_BUYER`, `INVALID_QUERY`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn kakaopay_cancel(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<ReturnQuery>,
+) -> Response {
+    const CODE: &str = "PAYMENT_CANCELED_BY_BUYER";
+    match AppReturn::for_request(&state, &headers) {
+        Some(app) => app.redirect(query.order_id, "canceled", Some(CODE)),
+        None => ApiError::bad_request(
+            CODE,
+            "the payment was cancelled at KakaoPay; the order can be paid again",
+        )
+        .into_response(),
+    }
 }
 
-/// KakaoPay sends the buyer here when the payment failed; the order stays payable.
+/// KakaoPay sends the buyer here when the payment failed; the order stays payable. A browser
+/// is sent on to the app (`?payment=failed`).
 #[utoipa::path(get, path = "/payments/kakaopay/fail", tag = "shop", params(ReturnQuery),
-    responses((status = 400, description = "`PAYMENT_FAILED`", body = Problem, content_type = "application/problem+json")))]
-pub async fn kakaopay_fail(Query(query): Query<ReturnQuery>) -> ApiError {
-    ApiError::bad_request(
-        "PAYMENT_FAILED",
-        format!(
-            "payment of order {} failed; it can be paid again",
-            query.order_id
-        ),
-    )
+    responses(
+        (status = 303, description = "A browser, sent on to `{PETORY_APP_URL}/orders/{id}?payment=failed&code=PAYMENT_FAILED`",
+            headers(("Location" = String, description = "The app's order page"))),
+        (status = 400, description = "`PAYMENT_FAILED`, `INVALID_QUERY`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn kakaopay_fail(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<ReturnQuery>,
+) -> Response {
+    const CODE: &str = "PAYMENT_FAILED";
+    match AppReturn::for_request(&state, &headers) {
+        Some(app) => app.redirect(query.order_id, "failed", Some(CODE)),
+        None => ApiError::bad_request(
+            CODE,
+            "the payment failed at KakaoPay; the order can be paid again",
+        )
+        .into_response(),
+    }
 }

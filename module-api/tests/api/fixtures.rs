@@ -1,0 +1,185 @@
+//! What tests build again and again: a shop with an item and a buyer, KakaoPay's sandbox,
+//! paying, the relay. Each test then reads as what it proves.
+
+use std::time::Duration;
+
+use petory_external_api::payment::kakaopay::KakaoPaySettings;
+use petory_external_api::payment::sandbox::{KakaoPaySandbox, SandboxSettings};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::util::TestApp;
+
+/// An item with `stock` on sale and a buyer with a complete profile: `(item id, token, address id)`.
+pub async fn shop(app: &TestApp, stock: i64) -> (i64, String, i64) {
+    let admin = app.admin().await;
+    let category: Value = app
+        .post_json(
+            "/api/v1/admin/categories",
+            Some(&admin),
+            json!({"name": "Dogs"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let item: Value = app
+        .post_json("/api/v1/admin/items", Some(&admin), json!({"category_id": category["id"], "name": "Omega-3", "price": 20000, "discount_rate": 10, "stock": stock}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (_, token) = app.user("buyer@example.com").await;
+    let address = complete_profile(app, &token).await;
+    (item["id"].as_i64().unwrap(), token, address)
+}
+
+pub async fn complete_profile(app: &TestApp, token: &str) -> i64 {
+    app.send(Method::PUT, "/api/v1/users/me/profile", Some(token), Some(json!({
+        "phone": "010-1234-5678",
+        "address": {"recipient": "Bori", "phone": "010-1234-5678", "zip_code": "06236", "address1": "Teheran-ro 1"}
+    })))
+    .await;
+    let addresses: Value = app
+        .send(Method::GET, "/api/v1/users/me/addresses", Some(token), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    addresses[0]["id"].as_i64().unwrap()
+}
+
+pub async fn stock(app: &TestApp, item: i64) -> i64 {
+    let item: Value = app
+        .get(&format!("/api/v1/items/{item}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    item["stock"].as_i64().unwrap()
+}
+
+pub fn order_body(item: i64, quantity: i64, address: i64) -> Value {
+    json!({"items": [{"item_id": item, "quantity": quantity}], "address_id": address})
+}
+
+pub async fn app_with_kakaopay(timeout: Duration) -> (TestApp, KakaoPaySandbox) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sandbox = KakaoPaySandbox::serve(
+        listener,
+        SandboxSettings {
+            auto_approve: true,
+            ..SandboxSettings::default()
+        },
+    )
+    .unwrap();
+    let settings = KakaoPaySettings {
+        base_url: sandbox.base_url(),
+        secret_key: "DEV-SANDBOX-SECRET".into(),
+        cid: "TC0ONETIME".into(),
+        subscription_cid: "TCSUBSCRIP".into(),
+        timeout,
+    };
+    (TestApp::builder().kakaopay(settings).spawn().await, sandbox)
+}
+
+/// Starts payment and approves at the sandbox like a browser: returns the approve path on our
+/// API (with `order_id` and `pg_token`) that the sandbox redirected to.
+pub async fn pay(app: &TestApp, token: &str, order: i64) -> String {
+    let started = app
+        .post_json(
+            &format!("/api/v1/orders/{order}/payment"),
+            Some(token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(started.status(), 200);
+    let started: Value = started.json().await.unwrap();
+    assert!(
+        started["tid"]
+            .as_str()
+            .is_some_and(|tid| tid.starts_with('T'))
+    );
+    let redirect = app
+        .client
+        .get(started["redirect_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redirect.status(), 302);
+    let location = redirect.headers()["location"].to_str().unwrap().to_owned();
+    location
+        .strip_prefix("http://petory.test")
+        .expect("our public URL")
+        .to_owned()
+}
+
+pub async fn ledger(sandbox: &KakaoPaySandbox) -> Vec<Value> {
+    reqwest::get(format!("{}/__sandbox/ledger", sandbox.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The relay as the batch job `relay-events` runs it, for refunds.
+pub fn refund_relay(app: &TestApp) -> petory_event::Relay {
+    let gateway = app.state.payments.clone();
+    petory_event::Relay::new(petory_event::RetryPolicy::default()).with_handler(
+        std::sync::Arc::new(petory_event::CancelPayment {
+            gateway,
+            db: app.state.db.clone(),
+        }),
+    )
+}
+
+pub async fn place(app: &TestApp, token: &str, item: i64, address: i64) -> i64 {
+    let order: Value = app
+        .post_json("/api/v1/orders", Some(token), order_body(item, 2, address))
+        .await
+        .json()
+        .await
+        .unwrap();
+    order["id"].as_i64().unwrap()
+}
+
+pub async fn misbehave(sandbox: &KakaoPaySandbox, next: &str, times: usize) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/__sandbox/misbehave", sandbox.base_url()))
+        .json(&json!({"next": next, "times": times}))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+}
+
+/// An order as its owner reads it.
+pub async fn order_of(app: &TestApp, token: &str, order: i64) -> Value {
+    let response = app
+        .send(
+            Method::GET,
+            &format!("/api/v1/orders/{order}"),
+            Some(token),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+/// The titles of a user's notifications, newest first.
+pub async fn notification_titles(app: &TestApp, token: &str) -> Vec<String> {
+    let page: Value = app
+        .send(Method::GET, "/api/v1/notifications", Some(token), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["title"].as_str().unwrap().to_owned())
+        .collect()
+}
