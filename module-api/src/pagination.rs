@@ -1,6 +1,10 @@
 //! Keyset pagination: `?cursor=&limit=` in, `{items, next_cursor}` out.
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::{RefOr, Schema};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
@@ -8,18 +12,75 @@ use crate::error::ApiError;
 pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 100;
 
+/// A page size, 1 to [`MAX_LIMIT`]: anything else (0, 101, -1, text) is refused while the
+/// query string is read, as a 400 `INVALID_QUERY`, never silently capped. Its schema carries
+/// the same bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit(u32);
+
+impl Limit {
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Limit {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Limit;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "a page size from 1 to {MAX_LIMIT}")
+            }
+            fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<Limit, E> {
+                u32::try_from(value)
+                    .ok()
+                    .filter(|value| (1..=MAX_LIMIT).contains(value))
+                    .map(Limit)
+                    .ok_or_else(|| E::custom(format!("limit must be 1 to {MAX_LIMIT}")))
+            }
+            fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<Limit, E> {
+                self.visit_u64(u64::try_from(value).unwrap_or(0))
+            }
+            // Query strings give text.
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Limit, E> {
+                match value.parse::<i64>() {
+                    Ok(number) => self.visit_i64(number),
+                    Err(_) => Err(E::custom(format!("limit must be 1 to {MAX_LIMIT}"))),
+                }
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+impl utoipa::PartialSchema for Limit {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+            .minimum(Some(1))
+            .maximum(Some(MAX_LIMIT))
+            .default(Some(DEFAULT_LIMIT.into()))
+            .description(Some("Page size, 1 to 100 (default 20)."))
+            .into()
+    }
+}
+
+impl ToSchema for Limit {}
+
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page; empty or absent for the first page.
     pub cursor: Option<String>,
-    /// Page size, 1 to 100 (default 20; larger values are capped).
-    pub limit: Option<u32>,
+    #[param(inline)]
+    pub limit: Option<Limit>,
 }
 
 impl PageQuery {
     pub fn limit(&self) -> i64 {
-        i64::from(self.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT))
+        i64::from(self.limit.map_or(DEFAULT_LIMIT, Limit::get))
     }
 
     /// How many rows to load: one more than a page, to learn whether another page follows.
@@ -27,10 +88,14 @@ impl PageQuery {
         self.limit() + 1
     }
 
+    /// The cursor, `None` for the first page (`cursor=` counts as none).
+    pub fn cursor(&self) -> Option<&str> {
+        self.cursor.as_deref().filter(|cursor| !cursor.is_empty())
+    }
+
     /// The id-based cursor, or 400 `INVALID_CURSOR`.
     pub fn before_id(&self) -> Result<Option<i64>, ApiError> {
-        self.cursor
-            .as_deref()
+        self.cursor()
             .map(|cursor| {
                 cursor
                     .parse::<i64>()
@@ -75,5 +140,51 @@ impl<T> Page<T> {
             items: self.items.into_iter().map(f).collect(),
             next_cursor: self.next_cursor,
         }
+    }
+}
+
+impl<T> Page<T> {
+    /// Every item at once, for lists that are short by nature (a user's addresses, the
+    /// categories): the same shape as the paged lists, with no next page.
+    pub fn all(items: Vec<T>) -> Self {
+        Self {
+            items,
+            next_cursor: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limit(query: &str) -> Result<Option<Limit>, String> {
+        serde_urlencoded::from_str::<PageQuery>(query)
+            .map(|page| page.limit)
+            .map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn limits_outside_1_to_100_are_refused_not_capped() {
+        assert_eq!(limit("limit=1"), Ok(Some(Limit(1))));
+        assert_eq!(limit("limit=100"), Ok(Some(Limit(100))));
+        assert_eq!(limit(""), Ok(None));
+        for bad in [
+            "limit=0",
+            "limit=101",
+            "limit=-1",
+            "limit=abc",
+            "limit=99999999999999999999",
+        ] {
+            assert!(limit(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_empty_cursor_is_the_first_page() {
+        let page: PageQuery = serde_urlencoded::from_str("cursor=").unwrap();
+        assert_eq!(page.before_id().unwrap(), None);
+        let page: PageQuery = serde_urlencoded::from_str("cursor=x").unwrap();
+        assert!(page.before_id().is_err());
     }
 }

@@ -63,7 +63,7 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(catalog::update_category, catalog::delete_category))
         .routes(routes!(catalog::list_items))
         .routes(routes!(catalog::get_item))
-        .routes(routes!(catalog::create_item))
+        .routes(routes!(catalog::create_item, catalog::list_all_items))
         .routes(routes!(catalog::update_item, catalog::retire_item))
         .routes(routes!(cart::get_cart))
         .routes(routes!(cart::add_cart_item))
@@ -72,11 +72,15 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(order::get_order))
         .routes(routes!(order::cancel_order))
         .routes(routes!(order::advance_order))
+        .routes(routes!(order::list_all_orders))
+        .routes(routes!(order::get_any_order))
         .routes(routes!(payment::start_payment))
         .routes(routes!(payment::kakaopay_approve))
         .routes(routes!(payment::kakaopay_cancel))
         .routes(routes!(payment::kakaopay_fail))
         .routes(routes!(subscription::list_subscriptions))
+        .routes(routes!(subscription::list_all_subscriptions))
+        .routes(routes!(subscription::get_any_subscription))
         .routes(routes!(
             subscription::get_subscription,
             subscription::update_subscription,

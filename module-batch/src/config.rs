@@ -17,6 +17,8 @@ pub struct BatchConfig {
     pub kakaopay: KakaoPaySettings,
     pub billing: BillingSettings,
     pub lifecycle: LifecycleSettings,
+    /// How long notifications are kept before `purge-notifications` deletes them.
+    pub notification_retention: chrono::TimeDelta,
     pub mail: MailSettings,
     /// Where the scheduler serves Prometheus metrics (`PETORY_BATCH_METRICS_BIND`).
     pub metrics_bind: std::net::SocketAddr,
@@ -31,6 +33,7 @@ impl BatchConfig {
             kakaopay: KakaoPaySettings::from_env()?,
             billing: billing_from_env()?,
             lifecycle: lifecycle_from_env()?,
+            notification_retention: notification_retention_from_env()?,
             mail: MailSettings::from_env()?,
             metrics_bind: config::parsed_or(
                 "PETORY_BATCH_METRICS_BIND",
@@ -93,6 +96,22 @@ fn lifecycle_from_env() -> Result<LifecycleSettings, ConfigError> {
         warning: chrono::TimeDelta::days(warning),
         ..defaults
     })
+}
+
+/// `PETORY_NOTIFICATION_RETENTION_DAYS` (default 30).
+fn notification_retention_from_env() -> Result<chrono::TimeDelta, ConfigError> {
+    use crate::jobs::notification::DEFAULT_RETENTION;
+    let days = config::parsed_or(
+        "PETORY_NOTIFICATION_RETENTION_DAYS",
+        DEFAULT_RETENTION.num_days(),
+    )?;
+    config::ensure(
+        "PETORY_NOTIFICATION_RETENTION_DAYS",
+        days,
+        (1..=3650).contains(&days),
+        "must be 1 to 3650 days",
+    )?;
+    Ok(chrono::TimeDelta::days(days))
 }
 
 /// The cron schedule of a job: `PETORY_SCHEDULE_<JOB>` (e.g. `PETORY_SCHEDULE_PRUNE_IDEMPOTENCY_KEYS`)

@@ -24,6 +24,8 @@ pub struct JobContext {
     pub notifications: Arc<dyn NotificationSignal>,
     pub billing: BillingSettings,
     pub lifecycle: LifecycleSettings,
+    /// How long notifications are kept (`PETORY_NOTIFICATION_RETENTION_DAYS`).
+    pub notification_retention: chrono::TimeDelta,
     pub mailer: Arc<dyn Mailer>,
 }
 

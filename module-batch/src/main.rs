@@ -82,6 +82,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         )),
         billing: config.billing,
         lifecycle: config.lifecycle,
+        notification_retention: config.notification_retention,
         mailer: Arc::new(LettreMailer::new(&config.mail)?),
         clock: Arc::new(SystemClock),
         calendar: BusinessCalendar::new(config.timezone),

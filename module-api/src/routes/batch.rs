@@ -52,7 +52,8 @@ pub struct RunListQuery {
     /// Only this job's runs.
     pub job: Option<String>,
     pub cursor: Option<String>,
-    pub limit: Option<u32>,
+    #[param(inline)]
+    pub limit: Option<crate::pagination::Limit>,
 }
 
 /// Batch job runs, newest first.

@@ -59,7 +59,8 @@ pub struct NotificationQuery {
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1 to 100 (default 20).
-    pub limit: Option<u32>,
+    #[param(inline)]
+    pub limit: Option<crate::pagination::Limit>,
     /// Only notifications not read yet.
     #[serde(default)]
     pub unread_only: bool,

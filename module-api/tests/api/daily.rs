@@ -148,7 +148,7 @@ async fn todays_question_is_answered_once_a_day_and_remembered_across_years() {
         200,
     )
     .await;
-    let years: Vec<&str> = memories
+    let years: Vec<&str> = memories["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -163,7 +163,7 @@ async fn todays_question_is_answered_once_a_day_and_remembered_across_years() {
             200
         )
         .await,
-        json!([])
+        json!({"items": [], "next_cursor": null})
     );
 
     let of_2026 = body(
@@ -177,6 +177,7 @@ async fn todays_question_is_answered_once_a_day_and_remembered_across_years() {
         200,
     )
     .await;
+    let of_2026 = &of_2026["items"];
     assert_eq!(of_2026.as_array().unwrap().len(), 1);
     assert_eq!(of_2026[0]["question"]["id"], question);
     assert_eq!(
@@ -189,7 +190,7 @@ async fn todays_question_is_answered_once_a_day_and_remembered_across_years() {
         200,
     )
     .await;
-    assert_eq!(this_year[0]["answer"]["answered_on"], "2027-11-23");
+    assert_eq!(this_year["items"][0]["answer"]["answered_on"], "2027-11-23");
 
     assert_eq!(
         app.send(Method::DELETE, &one, Some(&token), None)
@@ -203,7 +204,7 @@ async fn todays_question_is_answered_once_a_day_and_remembered_across_years() {
         200,
     )
     .await;
-    assert_eq!(memories.as_array().unwrap().len(), 1);
+    assert_eq!(memories["items"].as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -222,7 +223,7 @@ async fn admins_manage_the_366_questions() {
         200,
     )
     .await;
-    assert_eq!(all.as_array().unwrap().len(), 366);
+    assert_eq!(all["items"].as_array().unwrap().len(), 366);
     let february = body(
         app.send(
             Method::GET,
@@ -234,7 +235,7 @@ async fn admins_manage_the_366_questions() {
         200,
     )
     .await;
-    assert_eq!(february.as_array().unwrap().len(), 29);
+    assert_eq!(february["items"].as_array().unwrap().len(), 29);
     assert_problem(
         app.send(
             Method::GET,
@@ -311,7 +312,7 @@ async fn admins_manage_the_366_questions() {
     assert_eq!(edited["content_en"], "How was your pet today?");
 
     // An unanswered day's question can be replaced by a new one.
-    let new_year = all
+    let new_year = all["items"]
         .as_array()
         .unwrap()
         .iter()

@@ -3,12 +3,15 @@
 
 use std::time::Duration;
 
+use chrono::TimeDelta;
+use petory_core::shop::billing::{self, BillingCounts, BillingSettings};
+
 use petory_external_api::payment::kakaopay::KakaoPaySettings;
 use petory_external_api::payment::sandbox::{KakaoPaySandbox, SandboxSettings};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::util::TestApp;
+use crate::util::{ClockExt as _, TestApp};
 
 /// An item with `stock` on sale and a buyer with a complete profile: `(item id, token, address id)`.
 pub async fn shop(app: &TestApp, stock: i64) -> (i64, String, i64) {
@@ -46,7 +49,7 @@ pub async fn complete_profile(app: &TestApp, token: &str) -> i64 {
         .json()
         .await
         .unwrap();
-    addresses[0]["id"].as_i64().unwrap()
+    addresses["items"][0]["id"].as_i64().unwrap()
 }
 
 pub async fn stock(app: &TestApp, item: i64) -> i64 {
@@ -182,4 +185,67 @@ pub async fn notification_titles(app: &TestApp, token: &str) -> Vec<String> {
         .iter()
         .map(|n| n["title"].as_str().unwrap().to_owned())
         .collect()
+}
+
+/// A paid subscription order (30 days, paid on 2026-11-23): `(subscription id, token)`.
+pub async fn subscribe(app: &TestApp) -> (i64, String) {
+    let (item, token, address) = shop(app, 100).await;
+    subscribe_to(app, &token, item, address).await
+}
+
+pub async fn subscribe_to(app: &TestApp, token: &str, item: i64, address: i64) -> (i64, String) {
+    let body = json!({"items": [{"item_id": item, "quantity": 2, "subscription_period_days": 30}], "address_id": address});
+    let order: Value = app
+        .post_json("/api/v1/orders", Some(token), body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let approve = pay(app, token, order["id"].as_i64().unwrap()).await;
+    assert_eq!(app.get(&approve).await.status(), 200);
+    let mine: Value = app
+        .send(Method::GET, "/api/v1/subscriptions", Some(token), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["first_order_id"] == order["id"])
+        .expect("the new subscription")["id"]
+        .as_i64()
+        .unwrap();
+    (id, token.to_owned())
+}
+
+pub fn billing_settings() -> BillingSettings {
+    BillingSettings {
+        chunk: 4,
+        concurrency: 4,
+        lease: TimeDelta::minutes(5),
+    }
+}
+
+/// One billing run as of the test clock.
+pub async fn bill(app: &TestApp) -> BillingCounts {
+    let now = app.clock.now_utc();
+    billing::run(
+        &app.state.db,
+        app.state.payments.as_ref(),
+        app.state.calendar.day_of(now),
+        now,
+        billing_settings(),
+    )
+    .await
+    .expect("billing run")
+}
+
+pub async fn charges(sandbox: &KakaoPaySandbox) -> usize {
+    ledger(sandbox)
+        .await
+        .iter()
+        .filter(|entry| entry["kind"] == "subscription")
+        .count()
 }

@@ -138,8 +138,8 @@ async fn inactive_users_are_warned_then_made_dormant_and_a_login_brings_them_bac
         .json()
         .await
         .unwrap();
-    assert_eq!(addresses[0]["id"], address);
-    assert_eq!(addresses[0]["address1"], "Teheran-ro 1");
+    assert_eq!(addresses["items"][0]["id"], address);
+    assert_eq!(addresses["items"][0]["address1"], "Teheran-ro 1");
 }
 
 #[tokio::test]
@@ -223,6 +223,19 @@ async fn withdrawn_accounts_are_deleted_after_a_warning_keeping_orders_anonymous
         .await
         .unwrap();
     assert_eq!(kept_order["id"], order["id"]);
+    assert_eq!(
+        kept_order["delivery"],
+        json!({"recipient": "탈퇴 회원", "phone": "", "zip_code": "", "address1": "", "address2": ""}),
+        "the delivery snapshot holds no personal data"
+    );
+    assert_eq!(
+        (
+            kept_order["total"].as_i64(),
+            kept_order["lines"].as_array().map(Vec::len)
+        ),
+        (order["total"].as_i64(), Some(1)),
+        "amounts and items are kept"
+    );
     // The old credentials are gone.
     assert_problem(
         app.post_json(

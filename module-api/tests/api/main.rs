@@ -1,5 +1,6 @@
 //! HTTP tests of `petory-api`: the real router, a real database and Redis per test.
 
+mod admin_views;
 mod cli;
 mod daily;
 mod events;
@@ -9,6 +10,7 @@ mod health;
 mod idempotency;
 mod identity;
 mod lifecycle;
+mod money;
 mod notifications;
 mod oauth;
 mod openapi;

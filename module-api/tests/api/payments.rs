@@ -581,7 +581,7 @@ async fn a_subscription_orders_first_approval_creates_its_subscription() {
         .json()
         .await
         .unwrap();
-    let subscription = &subscriptions[0];
+    let subscription = &subscriptions["items"][0];
     assert_eq!(
         (
             subscription["status"].as_str(),

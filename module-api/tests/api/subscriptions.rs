@@ -4,70 +4,16 @@
 use std::time::Duration;
 
 use chrono::TimeDelta;
-use petory_core::shop::billing::{self, BillingCounts, BillingSettings};
 use petory_external_api::payment::sandbox::KakaoPaySandbox;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::fixtures::{app_with_kakaopay, ledger, misbehave, pay, shop};
-use crate::util::{ClockExt as _, PASSWORD, TestApp, assert_problem};
+use crate::fixtures::{
+    app_with_kakaopay, bill, charges, ledger, misbehave, shop, subscribe, subscribe_to,
+};
+use crate::util::{PASSWORD, TestApp, assert_problem};
 
 const BUYER: &str = "buyer@example.com";
-
-/// A paid subscription order (30 days, paid on 2026-11-23): `(subscription id, token)`.
-async fn subscribe(app: &TestApp) -> (i64, String) {
-    let (item, token, address) = shop(app, 100).await;
-    subscribe_to(app, &token, item, address).await
-}
-
-async fn subscribe_to(app: &TestApp, token: &str, item: i64, address: i64) -> (i64, String) {
-    let body = json!({"items": [{"item_id": item, "quantity": 2, "subscription_period_days": 30}], "address_id": address});
-    let order: Value = app
-        .post_json("/api/v1/orders", Some(token), body)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let approve = pay(app, token, order["id"].as_i64().unwrap()).await;
-    assert_eq!(app.get(&approve).await.status(), 200);
-    let mine: Value = app
-        .send(Method::GET, "/api/v1/subscriptions", Some(token), None)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = mine
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["first_order_id"] == order["id"])
-        .expect("the new subscription")["id"]
-        .as_i64()
-        .unwrap();
-    (id, token.to_owned())
-}
-
-fn settings() -> BillingSettings {
-    BillingSettings {
-        chunk: 4,
-        concurrency: 4,
-        lease: TimeDelta::minutes(5),
-    }
-}
-
-/// One billing run as of the test clock.
-async fn bill(app: &TestApp) -> BillingCounts {
-    let now = app.clock.now_utc();
-    billing::run(
-        &app.state.db,
-        app.state.payments.as_ref(),
-        app.state.calendar.day_of(now),
-        now,
-        settings(),
-    )
-    .await
-    .expect("billing run")
-}
 
 /// Moves the clock and signs in again (access tokens last 15 minutes).
 async fn later(app: &TestApp, by: TimeDelta) -> String {
@@ -92,14 +38,6 @@ async fn act(app: &TestApp, token: &str, method: Method, path: &str, body: Optio
     let response = app.send(method, path, Some(token), body).await;
     assert_eq!(response.status(), 200, "{path}");
     response.json().await.unwrap()
-}
-
-async fn charges(sandbox: &KakaoPaySandbox) -> usize {
-    ledger(sandbox)
-        .await
-        .iter()
-        .filter(|entry| entry["kind"] == "subscription")
-        .count()
 }
 
 #[tokio::test]

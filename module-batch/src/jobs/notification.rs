@@ -8,10 +8,10 @@ use petory_core::notification;
 
 use crate::job::{Job, JobContext, RunDate};
 
-/// How long notifications are kept.
-pub const RETENTION: TimeDelta = TimeDelta::days(30);
+/// How long notifications are kept unless `PETORY_NOTIFICATION_RETENTION_DAYS` says otherwise.
+pub const DEFAULT_RETENTION: TimeDelta = TimeDelta::days(30);
 
-/// Deletes notifications older than 30 days, in chunks.
+/// Deletes notifications older than the retention period, in chunks.
 pub struct PurgeNotifications;
 
 #[async_trait]
@@ -26,8 +26,12 @@ impl Job for PurgeNotifications {
 
     async fn run(&self, context: &JobContext, date: RunDate) -> anyhow::Result<JobCounts> {
         let mut conn = context.db.get().await.map_err(DbError::from)?;
-        let purged =
-            notification::purge_older_than(&mut conn, date.as_of - RETENTION, 10_000).await?;
+        let purged = notification::purge_older_than(
+            &mut conn,
+            date.as_of - context.notification_retention,
+            10_000,
+        )
+        .await?;
         Ok(JobCounts::from([("purged".to_owned(), purged as i64)]))
     }
 }

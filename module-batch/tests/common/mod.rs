@@ -34,6 +34,7 @@ pub fn context_at(database_url: &str, redis_prefix: &str, now: DateTime<Utc>) ->
         calendar: BusinessCalendar::default(),
         billing: BillingSettings::default(),
         lifecycle: LifecycleSettings::default(),
+        notification_retention: petory_batch::jobs::notification::DEFAULT_RETENTION,
         mailer: Arc::new(
             LettreMailer::new(&MailSettings::directory(
                 &std::env::temp_dir().join("petory-test-mail"),

@@ -465,24 +465,31 @@ pub async fn change_password(
     Ok(())
 }
 
-/// Withdraws the account: it can no longer log in and every session ends. Personal data is
-/// removed later by the account lifecycle job.
+/// Withdraws the account: it can no longer log in, every session ends and every subscription
+/// is cancelled (its `sid` inactivated through the outbox), in one transaction. Personal data
+/// is removed later by the account lifecycle job.
 pub async fn withdraw(
     conn: &mut AsyncPgConnection,
     sessions: Sessions<'_>,
     user: UserId,
     now: DateTime<Utc>,
 ) -> Result<(), IdentityError> {
-    diesel::update(users::table.find(user.0))
-        .set((
-            users::status.eq(AccountStatus::Withdrawn.as_str()),
-            users::suspended_until.eq(None::<DateTime<Utc>>),
-            users::suspension_reason.eq(None::<String>),
-            users::status_changed_at.eq(now),
-            users::updated_at.eq(now),
-        ))
-        .execute(conn)
-        .await?;
+    use crate::shop::subscription::{self, CancelReason, Scope};
+    conn.transaction(async move |conn| -> Result<(), IdentityError> {
+        diesel::update(users::table.find(user.0))
+            .set((
+                users::status.eq(AccountStatus::Withdrawn.as_str()),
+                users::suspended_until.eq(None::<DateTime<Utc>>),
+                users::suspension_reason.eq(None::<String>),
+                users::status_changed_at.eq(now),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .await?;
+        subscription::end_all(conn, Scope::User(user), CancelReason::AccountClosed, now).await?;
+        Ok(())
+    })
+    .await?;
     sessions
         .store
         .revoke_user(user, None, sessions.tokens.access_ttl)

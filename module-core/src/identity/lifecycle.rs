@@ -19,6 +19,7 @@ use crate::db::DbError;
 use crate::mail;
 use crate::ports::Mail;
 use crate::schema::{dormant_accounts, users};
+use crate::shop::subscription::{self, CancelReason, Scope};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LifecycleSettings {
@@ -39,6 +40,16 @@ impl Default for LifecycleSettings {
         }
     }
 }
+
+/// An account still doing business with us is not inactive, however long since its last login:
+/// a live subscription (renewals need its delivery address), an order on its way, or a refund
+/// not yet settled. `u` is the user row.
+const STILL_A_CUSTOMER: &str = "(EXISTS (SELECT 1 FROM subscriptions s
+                       WHERE s.user_id = u.id AND s.status <> 'CANCELED')
+         OR EXISTS (SELECT 1 FROM orders o LEFT JOIN payments p ON p.order_id = o.id
+                     WHERE o.user_id = u.id
+                       AND (o.status IN ('PENDING_PAYMENT', 'PAID', 'SHIPPING')
+                            OR p.status IN ('REFUND_PENDING', 'REFUND_FAILED'))))";
 
 #[derive(diesel::QueryableByName)]
 struct Recipient {
@@ -93,11 +104,13 @@ pub async fn warn_inactive(
     );
     send_warnings(
         conn,
-        "WITH due AS (
+        &format!(
+            "WITH due AS (
             SELECT u.id, u.email, u.name, coalesce(u.last_login_at, u.created_at) AS since
               FROM users u
              WHERE u.status = 'ACTIVE' AND u.role = 'USER'
                AND coalesce(u.last_login_at, u.created_at) <= $1
+               AND NOT {STILL_A_CUSTOMER}
                AND NOT EXISTS (SELECT 1 FROM account_notices n
                                 WHERE n.user_id = u.id AND n.kind = 'DORMANCY_WARNING'
                                   AND n.about = coalesce(u.last_login_at, u.created_at))
@@ -106,7 +119,8 @@ pub async fn warn_inactive(
             INSERT INTO account_notices (user_id, kind, about, sent_at)
             SELECT id, 'DORMANCY_WARNING', since, $3 FROM due
             ON CONFLICT DO NOTHING RETURNING user_id)
-         SELECT d.email, d.name FROM due d JOIN noted n ON n.user_id = d.id",
+         SELECT d.email, d.name FROM due d JOIN noted n ON n.user_id = d.id"
+        ),
         now - (settings.dormant_after - settings.warning),
         now,
         settings.chunk,
@@ -133,11 +147,12 @@ pub async fn make_dormant(
     let mut total = 0;
     loop {
         let done: i64 = {
-            let moved = diesel::sql_query(
+            let moved = diesel::sql_query(format!(
                 "WITH due AS (
                 SELECT u.id FROM users u
                  WHERE u.status = 'ACTIVE' AND u.role = 'USER'
                    AND coalesce(u.last_login_at, u.created_at) <= $1
+                   AND NOT {STILL_A_CUSTOMER}
                    AND EXISTS (SELECT 1 FROM account_notices n
                                 WHERE n.user_id = u.id AND n.kind = 'DORMANCY_WARNING'
                                   AND n.about = coalesce(u.last_login_at, u.created_at)
@@ -157,7 +172,7 @@ pub async fn make_dormant(
                 SET status = 'DORMANT', email = 'dormant-' || u.id || '@petory.invalid',
                     name = '휴면 회원', phone = NULL, status_changed_at = $4, updated_at = $4
                FROM moved WHERE u.id = moved.user_id",
-            )
+            ))
             .bind::<Timestamptz, _>(now - settings.dormant_after)
             .bind::<Timestamptz, _>(now - settings.warning)
             .bind::<BigInt, _>(settings.chunk)
@@ -305,6 +320,16 @@ pub async fn delete_expired(
                 if due.is_empty() {
                     return Ok((Deleted::default(), 0));
                 }
+                // Withdrawal ended their subscriptions already; dormant accounts' are ended here.
+                for &user in &due {
+                    subscription::end_all(
+                        conn,
+                        Scope::User(UserId(user)),
+                        CancelReason::AccountClosed,
+                        now,
+                    )
+                    .await?;
+                }
                 // Notifications have no foreign key (see their migration): remove them here.
                 for statement in [
                     "DELETE FROM notifications WHERE user_id = ANY($1)",
@@ -318,6 +343,17 @@ pub async fn delete_expired(
                         .execute(conn)
                         .await?;
                 }
+                // Orders stay for the records (amounts, items, dates, payment ids); who received
+                // them, and where, goes.
+                diesel::sql_query(
+                    "UPDATE orders SET recipient = '탈퇴 회원', phone = '', zip_code = '',
+                                      address1 = '', address2 = '', updated_at = $2
+                      WHERE user_id = ANY($1)",
+                )
+                .bind::<Array<BigInt>, _>(&due)
+                .bind::<Timestamptz, _>(now)
+                .execute(conn)
+                .await?;
                 let removed = diesel::sql_query(
                     "DELETE FROM users u WHERE u.id = ANY($1)
                         AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id)

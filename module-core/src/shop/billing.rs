@@ -274,8 +274,11 @@ async fn claim_due(
     let mut conn = pool.get().await.map_err(DbError::from)?;
     Ok(diesel::sql_query(
         "WITH due AS (
-            SELECT s.id, s.sid FROM subscriptions s
+            SELECT s.id, s.sid FROM subscriptions s JOIN users u ON u.id = s.user_id
              WHERE s.status = 'ACTIVE' AND s.next_billing_date <= $1
+               -- Never charge anyone whose account is not active, whatever the subscription
+               -- says (withdrawal and deletion cancel them too; this is the second lock).
+               AND u.status = 'ACTIVE' AND u.deleted_at IS NULL
                AND (s.next_billing_date, s.id) > ($5, $6)
                AND (s.retry_at IS NULL OR s.retry_at <= $2)
                AND NOT EXISTS (SELECT 1 FROM subscription_charges c

@@ -286,6 +286,9 @@ impl ItemSort {
 
 #[derive(Debug, Clone, Default)]
 pub struct ItemFilter {
+    /// `Some(true)`: on sale only (the public catalog); `Some(false)`: retired only; `None`:
+    /// both (an admin's view).
+    pub on_sale: Option<bool>,
     pub category_id: Option<i64>,
     /// Part of the name or brand, case-insensitive.
     pub query: Option<String>,
@@ -306,16 +309,16 @@ fn parse_cursor(cursor: &str) -> Result<(i64, i64), ShopError> {
     ))
 }
 
-/// Items on sale, in the requested order, `limit` at most.
+/// Items, in the requested order, `limit` at most.
 pub async fn list_items(
     conn: &mut AsyncPgConnection,
     filter: &ItemFilter,
     limit: i64,
 ) -> Result<Vec<Item>, ShopError> {
-    let mut query = items::table
-        .filter(items::is_active)
-        .select(Item::as_select())
-        .into_boxed();
+    let mut query = items::table.select(Item::as_select()).into_boxed();
+    if let Some(on_sale) = filter.on_sale {
+        query = query.filter(items::is_active.eq(on_sale));
+    }
     if let Some(category) = filter.category_id {
         query = query.filter(items::category_id.eq(category));
     }

@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::ShopError;
 use super::cart::{MAX_QUANTITY, SUBSCRIPTION_PERIODS};
 use super::payment::{self, PaymentStatus};
+use super::subscription;
 use crate::db::DbError;
 use crate::identity::UserId;
 use crate::notification::{self, NewNotification, NotificationKind};
@@ -90,6 +91,7 @@ struct OrderRow {
     created_at: DateTime<Utc>,
     paid_at: Option<DateTime<Utc>>,
     canceled_at: Option<DateTime<Utc>>,
+    subscription_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -148,6 +150,8 @@ pub struct Order {
     pub created_at: DateTime<Utc>,
     pub paid_at: Option<DateTime<Utc>>,
     pub canceled_at: Option<DateTime<Utc>>,
+    /// The subscription a renewal order belongs to.
+    pub subscription_id: Option<i64>,
 }
 
 fn assemble(row: OrderRow, lines: Vec<OrderLine>, payment: Option<PaymentSummary>) -> Order {
@@ -169,6 +173,7 @@ fn assemble(row: OrderRow, lines: Vec<OrderLine>, payment: Option<PaymentSummary
         created_at: row.created_at,
         paid_at: row.paid_at,
         canceled_at: row.canceled_at,
+        subscription_id: row.subscription_id,
     }
 }
 
@@ -452,18 +457,39 @@ pub async fn get(
     }
 }
 
-/// The buyer's orders, newest first; `before` is the last id of the previous page.
+/// Which orders a list shows: a buyer's own list sets `user`; an admin's may set any part.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OrderFilter {
+    pub user: Option<UserId>,
+    pub status: Option<OrderStatus>,
+    /// Placed at or after this instant.
+    pub placed_from: Option<DateTime<Utc>>,
+    /// Placed before this instant.
+    pub placed_until: Option<DateTime<Utc>>,
+    /// Ids below this one: the last id of the previous page.
+    pub before: Option<i64>,
+}
+
+/// Orders, newest first, `limit` at most.
 pub async fn list(
     conn: &mut AsyncPgConnection,
-    user: UserId,
-    before: Option<i64>,
+    filter: OrderFilter,
     limit: i64,
 ) -> Result<Vec<Order>, ShopError> {
-    let mut query = orders::table
-        .filter(orders::user_id.eq(user.0))
-        .select(OrderRow::as_select())
-        .into_boxed();
-    if let Some(before) = before {
+    let mut query = orders::table.select(OrderRow::as_select()).into_boxed();
+    if let Some(user) = filter.user {
+        query = query.filter(orders::user_id.eq(user.0));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(orders::status.eq(status.as_str()));
+    }
+    if let Some(from) = filter.placed_from {
+        query = query.filter(orders::created_at.ge(from));
+    }
+    if let Some(until) = filter.placed_until {
+        query = query.filter(orders::created_at.lt(until));
+    }
+    if let Some(before) = filter.before {
         query = query.filter(orders::id.lt(before));
     }
     let rows: Vec<OrderRow> = query
@@ -561,6 +587,14 @@ async fn refund(
         ))
         .execute(conn)
         .await?;
+    // The money goes back, so what the order started must not charge again.
+    subscription::end_all(
+        conn,
+        subscription::Scope::FirstOrder(order.id),
+        subscription::CancelReason::OrderRefunded,
+        now,
+    )
+    .await?;
     for line in &order.lines {
         diesel::update(items::table.find(line.item_id))
             .set((

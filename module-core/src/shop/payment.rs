@@ -445,6 +445,28 @@ async fn outcome(
     })
 }
 
+/// KakaoPay's ids of an order's payment and why its refund failed, for an admin's detail view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable)]
+#[diesel(table_name = payments)]
+pub struct GatewayRefs {
+    pub tid: String,
+    pub aid: Option<String>,
+    pub sid: Option<String>,
+    pub refund_error: Option<String>,
+}
+
+pub async fn gateway_refs(
+    conn: &mut AsyncPgConnection,
+    order_id: i64,
+) -> Result<Option<GatewayRefs>, ShopError> {
+    Ok(payments::table
+        .filter(payments::order_id.eq(order_id))
+        .select(GatewayRefs::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
 /// Outbox event asking the gateway to cancel (refund) an approved payment.
 pub const CANCEL_REQUESTED: &str = "PAYMENT_CANCEL_REQUESTED";
 

@@ -18,6 +18,7 @@ use crate::schema::{items, order_lines, subscription_charges, subscriptions};
 pub const INACTIVATE_REQUESTED: &str = "SUBSCRIPTION_INACTIVATE_REQUESTED";
 
 pub const PERIODS: [i16; 3] = [30, 60, 90];
+pub const STATUSES: [&str; 3] = ["ACTIVE", "PAUSED", "CANCELED"];
 /// How far ahead a user may move the next billing date.
 pub const MAX_POSTPONE_DAYS: i64 = 180;
 
@@ -141,16 +142,49 @@ async fn last_charges(
         .await?)
 }
 
-/// A user's subscriptions, newest first.
+/// Which subscriptions a list shows; every part is optional (an admin's view), a user's own
+/// list sets `user`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SubscriptionFilter {
+    pub user: Option<UserId>,
+    /// `ACTIVE`, `PAUSED` or `CANCELED`.
+    pub status: Option<&'static str>,
+    /// Next billing date on or after this day.
+    pub billing_from: Option<NaiveDate>,
+    /// Next billing date on or before this day.
+    pub billing_to: Option<NaiveDate>,
+    /// Ids below this one (the cursor).
+    pub before: Option<i64>,
+}
+
+/// Subscriptions, newest first, `limit` at most.
 pub async fn list(
     conn: &mut AsyncPgConnection,
-    user: UserId,
+    filter: SubscriptionFilter,
+    limit: i64,
 ) -> Result<Vec<SubscriptionView>, ShopError> {
-    let rows: Vec<(Subscription, String)> = subscriptions::table
+    let mut query = subscriptions::table
         .inner_join(items::table)
-        .filter(subscriptions::user_id.eq(user.0))
-        .order(subscriptions::id.desc())
         .select((Subscription::as_select(), items::name))
+        .into_boxed();
+    if let Some(user) = filter.user {
+        query = query.filter(subscriptions::user_id.eq(user.0));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(subscriptions::status.eq(status));
+    }
+    if let Some(from) = filter.billing_from {
+        query = query.filter(subscriptions::next_billing_date.ge(from));
+    }
+    if let Some(to) = filter.billing_to {
+        query = query.filter(subscriptions::next_billing_date.le(to));
+    }
+    if let Some(before) = filter.before {
+        query = query.filter(subscriptions::id.lt(before));
+    }
+    let rows: Vec<(Subscription, String)> = query
+        .order(subscriptions::id.desc())
+        .limit(limit)
         .load(conn)
         .await?;
     let ids: Vec<i64> = rows.iter().map(|(s, _)| s.id).collect();
@@ -164,6 +198,16 @@ pub async fn list(
             item_name,
         })
         .collect())
+}
+
+/// Every charge of a subscription's renewals, newest cycle first (an admin's detail view).
+pub async fn charges(conn: &mut AsyncPgConnection, id: i64) -> Result<Vec<Charge>, ShopError> {
+    Ok(subscription_charges::table
+        .filter(subscription_charges::subscription_id.eq(id))
+        .order(subscription_charges::cycle_date.desc())
+        .select(Charge::as_select())
+        .load(conn)
+        .await?)
 }
 
 /// One subscription: its owner's, or any for an admin (`owner: None`).
@@ -373,6 +417,10 @@ pub enum CancelReason {
     User,
     PaymentFailed,
     SubscriptionInvalid,
+    /// The subscriber withdrew, or the account was deleted.
+    AccountClosed,
+    /// The order that started it was cancelled and refunded.
+    OrderRefunded,
 }
 
 impl CancelReason {
@@ -381,8 +429,59 @@ impl CancelReason {
             Self::User => "USER",
             Self::PaymentFailed => "PAYMENT_FAILED",
             Self::SubscriptionInvalid => "SUBSCRIPTION_INVALID",
+            Self::AccountClosed => "ACCOUNT_CLOSED",
+            Self::OrderRefunded => "ORDER_REFUNDED",
         }
     }
+}
+
+/// Which live subscriptions to end together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every one of a user's (their account closes).
+    User(UserId),
+    /// Those a paid order started (it is refunded).
+    FirstOrder(i64),
+}
+
+/// Ends every live subscription in `scope` inside the caller's transaction, inactivating their
+/// `sid`s through the outbox as [`cancel`] does. Returns how many ended.
+pub async fn end_all(
+    conn: &mut AsyncPgConnection,
+    scope: Scope,
+    reason: CancelReason,
+    now: DateTime<Utc>,
+) -> Result<usize, DbError> {
+    // A locking query cannot be boxed: the scope picks one column, the other compares to NULL.
+    let (user_id, first_order_id) = match scope {
+        Scope::User(user) => (Some(user.0), None),
+        Scope::FirstOrder(order_id) => (None, Some(order_id)),
+    };
+    let live: Vec<Subscription> = subscriptions::table
+        .filter(subscriptions::status.ne("CANCELED"))
+        .filter(
+            subscriptions::user_id
+                .nullable()
+                .eq(user_id)
+                .or(subscriptions::first_order_id.nullable().eq(first_order_id)),
+        )
+        .order(subscriptions::id)
+        .for_update()
+        .select(Subscription::as_select())
+        .load(conn)
+        .await?;
+    for subscription in &live {
+        end(conn, subscription, reason, now).await?;
+    }
+    if !live.is_empty() {
+        tracing::info!(
+            ?scope,
+            reason = reason.as_str(),
+            ended = live.len(),
+            "subscriptions ended"
+        );
+    }
+    Ok(live.len())
 }
 
 /// Cancels a subscription (cancelling a cancelled one changes nothing). Its `sid` is
@@ -395,7 +494,7 @@ pub async fn cancel(
 ) -> Result<SubscriptionView, ShopError> {
     conn.transaction(async move |conn| -> Result<(), ShopError> {
         match lock_live(conn, id, owner).await {
-            Ok(s) => end(conn, &s, CancelReason::User, now).await,
+            Ok(s) => Ok(end(conn, &s, CancelReason::User, now).await?),
             Err(ShopError::SubscriptionCanceled) => Ok(()),
             Err(error) => Err(error),
         }
@@ -410,7 +509,7 @@ pub(crate) async fn end(
     subscription: &Subscription,
     reason: CancelReason,
     now: DateTime<Utc>,
-) -> Result<(), ShopError> {
+) -> Result<(), DbError> {
     diesel::update(subscriptions::table.find(subscription.id))
         .set((
             subscriptions::status.eq("CANCELED"),

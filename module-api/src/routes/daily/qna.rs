@@ -12,6 +12,7 @@ use crate::app::AppState;
 use crate::auth::{AdminUser, AuthUser};
 use crate::error::{ApiResult, Problem};
 use crate::extract::{Json, Path, Query, ValidJson};
+use crate::pagination::Page;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QuestionResponse {
@@ -183,7 +184,7 @@ pub async fn delete_answer(
 /// Memories: my answers to this question over the years, newest first.
 #[utoipa::path(get, path = "/daily-questions/{id}/answers/mine", tag = "daily", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
-        (status = 200, description = "My answers to it", body = [AnswerResponse]),
+        (status = 200, description = "My answers to it (one page: one a year)", body = inline(Page<AnswerResponse>)),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`QUESTION_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -191,10 +192,10 @@ pub async fn my_answers_to_question(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Vec<AnswerResponse>>> {
+) -> ApiResult<Json<Page<AnswerResponse>>> {
     let mut conn = state.db().await?;
     let answers = qna::my_answers_to(&mut conn, user.id, id).await?;
-    Ok(Json(answers.into_iter().map(Into::into).collect()))
+    Ok(Json(Page::all(answers).map(Into::into)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -213,28 +214,25 @@ pub struct AnsweredQuestion {
 /// My answers of a year, in date order, with their questions.
 #[utoipa::path(get, path = "/users/me/answers", tag = "daily", security(("bearer" = [])), params(YearQuery),
     responses(
-        (status = 200, description = "My answers", body = [AnsweredQuestion]),
+        (status = 200, description = "My answers (one page: a year at most)", body = inline(Page<AnsweredQuestion>)),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn my_answers(
     State(state): State<AppState>,
     user: AuthUser,
     Query(query): Query<YearQuery>,
-) -> ApiResult<Json<Vec<AnsweredQuestion>>> {
+) -> ApiResult<Json<Page<AnsweredQuestion>>> {
     let year = query
         .year
         .unwrap_or_else(|| state.calendar.day_of(state.clock.now()).year());
     let mut conn = state.db().await?;
     let answers = qna::my_answers_in(&mut conn, user.id, year).await?;
-    Ok(Json(
-        answers
-            .into_iter()
-            .map(|(answer, question)| AnsweredQuestion {
-                question: question.into(),
-                answer: answer.into(),
-            })
-            .collect(),
-    ))
+    Ok(Json(Page::all(answers).map(|(answer, question)| {
+        AnsweredQuestion {
+            question: question.into(),
+            answer: answer.into(),
+        }
+    })))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -247,7 +245,7 @@ pub struct MonthQuery {
 /// Every question in calendar order (admin).
 #[utoipa::path(get, path = "/admin/daily-questions", tag = "admin", security(("bearer" = [])), params(MonthQuery),
     responses(
-        (status = 200, description = "Questions", body = [QuestionResponse]),
+        (status = 200, description = "Questions (one page: 366 at most)", body = inline(Page<QuestionResponse>)),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -255,10 +253,10 @@ pub async fn list_questions(
     State(state): State<AppState>,
     _admin: AdminUser,
     Query(query): Query<MonthQuery>,
-) -> ApiResult<Json<Vec<QuestionResponse>>> {
+) -> ApiResult<Json<Page<QuestionResponse>>> {
     let mut conn = state.db().await?;
     let questions = qna::list(&mut conn, query.month).await?;
-    Ok(Json(questions.into_iter().map(Into::into).collect()))
+    Ok(Json(Page::all(questions).map(Into::into)))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

@@ -13,6 +13,7 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{Json, Path, ValidJson};
+use crate::pagination::Page;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AddressResponse {
@@ -97,21 +98,16 @@ impl From<AddressRequest> for NewAddress {
 /// My addresses, the default first.
 #[utoipa::path(get, path = "/users/me/addresses", tag = "users", security(("bearer" = [])),
     responses(
-        (status = 200, description = "Addresses", body = [AddressResponse]),
+        (status = 200, description = "Addresses (one page: there are at most a few)", body = inline(Page<AddressResponse>)),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_addresses(
     State(state): State<AppState>,
     user: AuthUser,
-) -> ApiResult<Json<Vec<AddressResponse>>> {
+) -> ApiResult<Json<Page<AddressResponse>>> {
     let mut conn = state.db().await?;
-    Ok(Json(
-        address::list(&mut conn, user.id)
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect(),
-    ))
+    let addresses = address::list(&mut conn, user.id).await?;
+    Ok(Json(Page::all(addresses).map(Into::into)))
 }
 
 /// Add an address.

@@ -23,7 +23,8 @@ pub struct UserListQuery {
     /// Part of the email or name.
     pub q: Option<String>,
     pub cursor: Option<String>,
-    pub limit: Option<u32>,
+    #[param(inline)]
+    pub limit: Option<crate::pagination::Limit>,
 }
 
 /// Users, newest first.

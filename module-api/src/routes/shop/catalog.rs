@@ -82,18 +82,13 @@ impl From<Item> for ItemResponse {
 
 /// All categories, in display order.
 #[utoipa::path(get, path = "/categories", tag = "shop",
-    responses((status = 200, description = "Categories", body = [CategoryResponse])))]
+    responses((status = 200, description = "Categories (one page)", body = inline(Page<CategoryResponse>))))]
 pub async fn list_categories(
     State(state): State<AppState>,
-) -> ApiResult<Json<Vec<CategoryResponse>>> {
+) -> ApiResult<Json<Page<CategoryResponse>>> {
     let mut conn = state.db().await?;
-    Ok(Json(
-        catalog::list_categories(&mut conn)
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect(),
-    ))
+    let categories = catalog::list_categories(&mut conn).await?;
+    Ok(Json(Page::all(categories).map(Into::into)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -106,7 +101,8 @@ pub struct ItemListQuery {
     /// `sales`, `price_asc`, `price_desc`, `rating` or `newest` (default).
     pub sort: Option<String>,
     pub cursor: Option<String>,
-    pub limit: Option<u32>,
+    #[param(inline)]
+    pub limit: Option<crate::pagination::Limit>,
 }
 
 /// Items on sale: filter by category, search by name or brand, sort, page.
@@ -119,6 +115,54 @@ pub async fn list_items(
     State(state): State<AppState>,
     Query(query): Query<ItemListQuery>,
 ) -> ApiResult<Json<Page<ItemResponse>>> {
+    item_page(&state, query, Some(true)).await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AdminItemListQuery {
+    /// `true`: retired items only; `false`: items on sale only; absent: both.
+    pub retired: Option<bool>,
+    /// Only this category.
+    pub category: Option<i64>,
+    /// Part of the name or brand.
+    pub q: Option<String>,
+    /// `sales`, `price_asc`, `price_desc`, `rating` or `newest` (default).
+    pub sort: Option<String>,
+    pub cursor: Option<String>,
+    #[param(inline)]
+    pub limit: Option<crate::pagination::Limit>,
+}
+
+/// Every item, retired ones too: filter, search, sort and page as on the public catalog.
+#[utoipa::path(get, path = "/admin/items", tag = "admin", security(("bearer" = [])), params(AdminItemListQuery),
+    responses(
+        (status = 200, description = "A page of items", body = inline(Page<ItemResponse>)),
+        (status = 400, description = "`INVALID_QUERY`, `INVALID_CURSOR`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_all_items(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Query(query): Query<AdminItemListQuery>,
+) -> ApiResult<Json<Page<ItemResponse>>> {
+    let on_sale = query.retired.map(|retired| !retired);
+    let query = ItemListQuery {
+        category: query.category,
+        q: query.q,
+        sort: query.sort,
+        cursor: query.cursor,
+        limit: query.limit,
+    };
+    item_page(&state, query, on_sale).await
+}
+
+async fn item_page(
+    state: &AppState,
+    query: ItemListQuery,
+    on_sale: Option<bool>,
+) -> ApiResult<Json<Page<ItemResponse>>> {
     let sort = match query.sort.as_deref() {
         None => ItemSort::default(),
         Some(sort) => ItemSort::parse(sort).ok_or_else(|| {
@@ -129,14 +173,15 @@ pub async fn list_items(
         })?,
     };
     let page = PageQuery {
-        cursor: None,
+        cursor: query.cursor,
         limit: query.limit,
     };
     let filter = ItemFilter {
+        on_sale,
         category_id: query.category,
         query: query.q,
         sort,
-        cursor: query.cursor,
+        cursor: page.cursor().map(str::to_owned),
     };
     let mut conn = state.db().await?;
     let items = catalog::list_items(&mut conn, &filter, page.fetch_limit()).await?;

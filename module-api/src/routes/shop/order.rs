@@ -5,9 +5,9 @@ use axum::http::StatusCode;
 use chrono::{DateTime, TimeDelta, Utc};
 use petory_core::identity::Role;
 use petory_core::shop::order::{
-    self, Order, OrderLine, OrderSource, OrderStatus, PaymentSummary, RequestedLine,
+    self, Order, OrderFilter, OrderLine, OrderSource, OrderStatus, PaymentSummary, RequestedLine,
 };
-use petory_core::shop::payment::PaymentStatus;
+use petory_core::shop::payment::{self, PaymentStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -206,11 +206,141 @@ pub async fn list_orders(
     user: AuthUser,
     Query(page): Query<PageQuery>,
 ) -> ApiResult<Json<Page<OrderResponse>>> {
+    let filter = OrderFilter {
+        user: Some(user.id),
+        before: page.before_id()?,
+        ..OrderFilter::default()
+    };
     let mut conn = state.db().await?;
-    let orders = order::list(&mut conn, user.id, page.before_id()?, page.fetch_limit()).await?;
+    let orders = order::list(&mut conn, filter, page.fetch_limit()).await?;
     Ok(Json(
         Page::by_id(orders, page.limit(), |order| order.id).map(Into::into),
     ))
+}
+
+/// An order as an admin sees it in lists: the order and its buyer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminOrderResponse {
+    #[serde(flatten)]
+    pub order: OrderResponse,
+    /// The buyer.
+    pub user_id: i64,
+    /// The subscription this renewal order belongs to.
+    pub subscription_id: Option<i64>,
+}
+
+impl From<Order> for AdminOrderResponse {
+    fn from(o: Order) -> Self {
+        Self {
+            user_id: o.user_id,
+            subscription_id: o.subscription_id,
+            order: o.into(),
+        }
+    }
+}
+
+/// KakaoPay's ids of the payment, for support.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GatewayRefsResponse {
+    pub tid: String,
+    pub aid: Option<String>,
+    pub sid: Option<String>,
+    /// Why KakaoPay refused the refund, when `payment.status` is `REFUND_FAILED`.
+    pub refund_error: Option<String>,
+}
+
+/// An order as an admin sees it alone: with KakaoPay's ids of its payment.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminOrderDetailResponse {
+    #[serde(flatten)]
+    pub order: AdminOrderResponse,
+    pub gateway: Option<GatewayRefsResponse>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AdminOrderQuery {
+    /// `PENDING_PAYMENT`, `PAID`, `SHIPPING`, `DELIVERED`, `CANCELED` or `REFUNDED`.
+    pub status: Option<String>,
+    /// Only this buyer's.
+    pub user_id: Option<i64>,
+    /// Placed at or after this instant (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Placed before this instant (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    pub cursor: Option<String>,
+    #[param(inline)]
+    pub limit: Option<crate::pagination::Limit>,
+}
+
+/// Every order, newest first: filter by status, buyer and when it was placed.
+#[utoipa::path(get, path = "/admin/orders", tag = "admin", security(("bearer" = [])), params(AdminOrderQuery),
+    responses(
+        (status = 200, description = "A page of orders", body = inline(Page<AdminOrderResponse>)),
+        (status = 400, description = "`INVALID_QUERY`, `INVALID_CURSOR`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_all_orders(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Query(query): Query<AdminOrderQuery>,
+) -> ApiResult<Json<Page<AdminOrderResponse>>> {
+    let page = PageQuery {
+        cursor: query.cursor,
+        limit: query.limit,
+    };
+    let status = query
+        .status
+        .as_deref()
+        .map(|status| {
+            OrderStatus::parse(status).ok_or_else(|| {
+                ApiError::bad_request(
+                    "INVALID_QUERY",
+                    "status must be PENDING_PAYMENT, PAID, SHIPPING, DELIVERED, CANCELED or REFUNDED",
+                )
+            })
+        })
+        .transpose()?;
+    let filter = OrderFilter {
+        user: query.user_id.map(petory_core::identity::UserId),
+        status,
+        placed_from: query.from,
+        placed_until: query.to,
+        before: page.before_id()?,
+    };
+    let mut conn = state.db().await?;
+    let orders = order::list(&mut conn, filter, page.fetch_limit()).await?;
+    Ok(Json(
+        Page::by_id(orders, page.limit(), |order| order.id).map(Into::into),
+    ))
+}
+
+/// Any order, with its buyer and KakaoPay's ids of its payment.
+#[utoipa::path(get, path = "/admin/orders/{id}", tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "The order", body = AdminOrderDetailResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`ORDER_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_any_order(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<AdminOrderDetailResponse>> {
+    let mut conn = state.db().await?;
+    let order = order::get(&mut conn, id, None).await?;
+    let gateway = payment::gateway_refs(&mut conn, id).await?;
+    Ok(Json(AdminOrderDetailResponse {
+        order: order.into(),
+        gateway: gateway.map(|refs| GatewayRefsResponse {
+            tid: refs.tid,
+            aid: refs.aid,
+            sid: refs.sid,
+            refund_error: refs.refund_error,
+        }),
+    }))
 }
 
 fn owner_scope(user: &AuthUser) -> Option<petory_core::identity::UserId> {

@@ -3,15 +3,16 @@
 use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
 use petory_core::identity::{Role, UserId};
-use petory_core::shop::subscription::{self, Charge, SubscriptionView};
+use petory_core::shop::subscription::{self, Charge, SubscriptionFilter, SubscriptionView};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::app::AppState;
-use crate::auth::AuthUser;
-use crate::error::{ApiResult, Problem};
-use crate::extract::{Json, Path, ValidJson};
+use crate::auth::{AdminUser, AuthUser};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{Json, Path, Query, ValidJson};
+use crate::pagination::{Page, PageQuery};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChargeResponse {
@@ -54,6 +55,8 @@ pub struct RetryState {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SubscriptionResponse {
     pub id: i64,
+    /// The subscriber.
+    pub user_id: i64,
     pub item_id: i64,
     pub item_name: String,
     pub quantity: i32,
@@ -72,7 +75,8 @@ pub struct SubscriptionResponse {
     pub last_charge: Option<ChargeResponse>,
     pub retry: RetryState,
     pub paused_at: Option<DateTime<Utc>>,
-    /// `USER`, `PAYMENT_FAILED` or `SUBSCRIPTION_INVALID`, once cancelled.
+    /// Once cancelled: `USER`, `PAYMENT_FAILED`, `SUBSCRIPTION_INVALID`, `ACCOUNT_CLOSED`
+    /// (withdrawn or deleted) or `ORDER_REFUNDED` (its first order was refunded).
     pub cancel_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub canceled_at: Option<DateTime<Utc>>,
@@ -83,6 +87,7 @@ impl From<SubscriptionView> for SubscriptionResponse {
         let s = view.subscription;
         Self {
             id: s.id,
+            user_id: s.user_id,
             item_id: s.item_id,
             item_name: view.item_name,
             quantity: s.quantity,
@@ -107,23 +112,120 @@ impl From<SubscriptionView> for SubscriptionResponse {
 }
 
 /// My subscriptions, newest first.
-#[utoipa::path(get, path = "/subscriptions", tag = "shop", security(("bearer" = [])),
+#[utoipa::path(get, path = "/subscriptions", tag = "shop", security(("bearer" = [])), params(PageQuery),
     responses(
-        (status = 200, description = "Subscriptions", body = [SubscriptionResponse]),
+        (status = 200, description = "A page of subscriptions", body = inline(Page<SubscriptionResponse>)),
+        (status = 400, description = "`INVALID_QUERY`, `INVALID_CURSOR`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_subscriptions(
     State(state): State<AppState>,
     user: AuthUser,
-) -> ApiResult<Json<Vec<SubscriptionResponse>>> {
+    Query(page): Query<PageQuery>,
+) -> ApiResult<Json<Page<SubscriptionResponse>>> {
+    let filter = SubscriptionFilter {
+        user: Some(user.id),
+        before: page.before_id()?,
+        ..SubscriptionFilter::default()
+    };
     let mut conn = state.db().await?;
+    let subscriptions = subscription::list(&mut conn, filter, page.fetch_limit()).await?;
     Ok(Json(
-        subscription::list(&mut conn, user.id)
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect(),
+        Page::by_id(subscriptions, page.limit(), |s| s.subscription.id).map(Into::into),
     ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AdminSubscriptionQuery {
+    /// `ACTIVE`, `PAUSED` or `CANCELED`.
+    pub status: Option<String>,
+    /// Only this subscriber's.
+    pub user_id: Option<i64>,
+    /// Next billing date on or after this day.
+    pub billing_from: Option<NaiveDate>,
+    /// Next billing date on or before this day.
+    pub billing_to: Option<NaiveDate>,
+    pub cursor: Option<String>,
+    #[param(inline)]
+    pub limit: Option<crate::pagination::Limit>,
+}
+
+/// Every subscription, newest first: filter by status, subscriber and next billing date.
+#[utoipa::path(get, path = "/admin/subscriptions", tag = "admin", security(("bearer" = [])), params(AdminSubscriptionQuery),
+    responses(
+        (status = 200, description = "A page of subscriptions", body = inline(Page<SubscriptionResponse>)),
+        (status = 400, description = "`INVALID_QUERY`, `INVALID_CURSOR`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_all_subscriptions(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Query(query): Query<AdminSubscriptionQuery>,
+) -> ApiResult<Json<Page<SubscriptionResponse>>> {
+    let page = PageQuery {
+        cursor: query.cursor,
+        limit: query.limit,
+    };
+    let status = query
+        .status
+        .as_deref()
+        .map(|status| {
+            subscription::STATUSES
+                .into_iter()
+                .find(|known| *known == status)
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "INVALID_QUERY",
+                        "status must be ACTIVE, PAUSED or CANCELED",
+                    )
+                })
+        })
+        .transpose()?;
+    let filter = SubscriptionFilter {
+        user: query.user_id.map(UserId),
+        status,
+        billing_from: query.billing_from,
+        billing_to: query.billing_to,
+        before: page.before_id()?,
+    };
+    let mut conn = state.db().await?;
+    let subscriptions = subscription::list(&mut conn, filter, page.fetch_limit()).await?;
+    Ok(Json(
+        Page::by_id(subscriptions, page.limit(), |s| s.subscription.id).map(Into::into),
+    ))
+}
+
+/// A subscription as an admin sees it alone: with every charge of its renewals.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminSubscriptionResponse {
+    #[serde(flatten)]
+    pub subscription: SubscriptionResponse,
+    /// Every renewal charge, newest cycle first.
+    pub charges: Vec<ChargeResponse>,
+}
+
+/// Any subscription, with its charge history.
+#[utoipa::path(get, path = "/admin/subscriptions/{id}", tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "The subscription", body = AdminSubscriptionResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`SUBSCRIPTION_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_any_subscription(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<AdminSubscriptionResponse>> {
+    let mut conn = state.db().await?;
+    let view = subscription::get(&mut conn, id, None).await?;
+    let charges = subscription::charges(&mut conn, id).await?;
+    Ok(Json(AdminSubscriptionResponse {
+        subscription: view.into(),
+        charges: charges.into_iter().map(Into::into).collect(),
+    }))
 }
 
 /// One subscription: mine, or any for an admin.
