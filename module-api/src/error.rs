@@ -247,17 +247,111 @@ impl IntoResponse for ApiError {
 
 impl From<DbError> for ApiError {
     fn from(error: DbError) -> Self {
+        use diesel::result::{DatabaseErrorKind as Kind, Error};
         match error {
-            DbError::Unavailable(cause) => {
-                tracing::warn!(%cause, "database unavailable");
-                Self::unavailable(
-                    "DATABASE_UNAVAILABLE",
-                    "the database is temporarily unavailable",
-                )
-                .retry_after(5)
-            }
+            DbError::Unavailable(cause) => Self::database_unavailable(&cause),
+            DbError::Query(Error::DatabaseError(kind, info)) => match kind {
+                Kind::UnableToSendCommand | Kind::ClosedConnection => {
+                    Self::database_unavailable(&info.message())
+                }
+                Kind::Unknown if server_going_away(info.message()) => {
+                    Self::database_unavailable(&info.message())
+                }
+                Kind::SerializationFailure => {
+                    Self::conflict("CONCURRENT_UPDATE", "the data changed meanwhile; try again")
+                        .retry_after(1)
+                }
+                Kind::UniqueViolation => {
+                    let field = constraint_field(info.as_ref());
+                    tracing::warn!(constraint = ?info.constraint_name(), "unique violation reached the database");
+                    Self::conflict("CONFLICT", format!("{field} is already taken")).with_errors(
+                        vec![FieldError {
+                            field,
+                            code: "unique".into(),
+                            message: "is already taken".into(),
+                        }],
+                    )
+                }
+                Kind::ForeignKeyViolation | Kind::RestrictViolation
+                    if info
+                        .details()
+                        .is_some_and(|d| d.contains("still referenced")) =>
+                {
+                    Self::conflict("STILL_REFERENCED", "other records still refer to this one")
+                }
+                Kind::ForeignKeyViolation => Self::invalid_field(
+                    &constraint_field(info.as_ref()),
+                    "reference",
+                    "refers to something that does not exist",
+                ),
+                Kind::CheckViolation | Kind::NotNullViolation | Kind::ExclusionViolation => {
+                    // A rule the validators do not mirror yet: still the client's input, but
+                    // worth a validator (hence the warning).
+                    tracing::warn!(constraint = ?info.constraint_name(), column = ?info.column_name(), "constraint violation reached the database");
+                    Self::invalid_field(
+                        &constraint_field(info.as_ref()),
+                        "constraint",
+                        "is not an acceptable value",
+                    )
+                }
+                _ => Self::internal(&Error::DatabaseError(kind, info)),
+            },
             DbError::Query(error) => Self::internal(&error),
         }
+    }
+}
+
+impl ApiError {
+    /// PostgreSQL cannot be reached or is restarting: the client may retry shortly.
+    pub fn database_unavailable(cause: &dyn std::fmt::Display) -> Self {
+        tracing::warn!(%cause, "database unavailable");
+        Self::unavailable(
+            "DATABASE_UNAVAILABLE",
+            "the database is temporarily unavailable",
+        )
+        .retry_after(5)
+    }
+}
+
+/// PostgreSQL's words when it ends a session for shutdown, restart or recovery (SQLSTATE class
+/// 57, which diesel-async does not hand on).
+fn server_going_away(message: &str) -> bool {
+    [
+        "terminating connection",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "the database system is in recovery mode",
+    ]
+    .iter()
+    .any(|phrase| message.contains(phrase))
+}
+
+/// The request field a violated constraint is about: its column, or the constraint's name
+/// without the table prefix and PostgreSQL's suffix (`categories_name_check` → `name`).
+fn constraint_field(info: &dyn diesel::result::DatabaseErrorInformation) -> String {
+    if let Some(column) = info.column_name() {
+        return column.to_owned();
+    }
+    let Some(constraint) = info.constraint_name() else {
+        return "body".to_owned();
+    };
+    let mut name = constraint;
+    if let Some(table) = info.table_name() {
+        name = name
+            .strip_prefix(table)
+            .and_then(|rest| rest.strip_prefix('_'))
+            .unwrap_or(name);
+    }
+    for suffix in ["_check", "_key", "_fkey", "_not_null", "_excl"] {
+        if let Some(stripped) = name.strip_suffix(suffix) {
+            name = stripped;
+            break;
+        }
+    }
+    if name.is_empty() || name == "check" {
+        "body".to_owned()
+    } else {
+        name.to_owned()
     }
 }
 

@@ -5,16 +5,67 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use serde::Deserialize as _;
 use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
 use crate::error::{ApiError, FieldError};
 
-/// `axum::Json`, with malformed, mistyped, unsupported or oversized bodies answered as problems.
-#[derive(Debug, Clone, Copy, Default, FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// `axum::Json`, with malformed, mistyped, unsupported or oversized bodies answered as problems,
+/// and a NUL character in any string (PostgreSQL cannot store it) refused as a 422 naming its
+/// field.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
+
+impl<S, T> FromRequest<S> for Json<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(request.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "expected a body with `Content-Type: application/json`",
+            ));
+        }
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| ApiError::from_status(rejection.status()))?;
+        if let Some(field) = crate::middleware::input::nul_in_json(&body) {
+            return Err(ApiError::invalid_field(
+                &field,
+                "nul_character",
+                "must not contain a NUL character",
+            ));
+        }
+        let axum::Json(value) = axum::Json::<T>::from_bytes(&body)?;
+        Ok(Self(value))
+    }
+}
+
+/// `application/json`, or any `application/*+json`, with or without parameters.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .map(|value| {
+            value
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .is_some_and(|essence| {
+            essence == "application/json"
+                || (essence.starts_with("application/") && essence.ends_with("+json"))
+        })
+}
 
 impl<T: serde::Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
@@ -47,22 +98,47 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
-/// A JSON body that must also pass its `validator` rules; failures are a 422 with one entry
-/// per field.
+/// A JSON body that must also keep to the limits its schema documents (see
+/// [`crate::validation`]) and pass its `validator` rules; failures are a 422 with one entry per
+/// field.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ValidJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for ValidJson<T>
 where
     S: Send + Sync,
-    T: DeserializeOwned + Validate,
+    T: DeserializeOwned + Validate + utoipa::ToSchema + 'static,
 {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let Json(value) = Json::<T>::from_request(request, state).await?;
-        value.validate()?;
-        Ok(Self(value))
+        let Json(raw) = Json::<serde_json::Value>::from_request(request, state).await?;
+        let mut errors = crate::validation::BodySchema::of::<T>().check(&raw);
+        let value: T = serde_path_to_error::deserialize(raw).map_err(|error| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "INVALID_BODY",
+                format!("the JSON body does not match the expected shape: {error}"),
+            )
+        })?;
+        if let Err(failures) = value.validate() {
+            // One complaint per field: a documented limit it breaks comes first.
+            let mut rules = Vec::new();
+            flatten(&failures, "", &mut rules);
+            rules.retain(|rule| errors.iter().all(|error| error.field != rule.field));
+            errors.extend(rules);
+        }
+        if errors.is_empty() {
+            return Ok(Self(value));
+        }
+        errors.sort_by(|a, b| a.field.cmp(&b.field));
+        errors.dedup_by(|a, b| a.field == b.field && a.code == b.code);
+        Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VALIDATION_FAILED",
+            "some fields are invalid",
+        )
+        .with_errors(errors))
     }
 }
 
@@ -118,10 +194,114 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-/// `axum::extract::Query` with a problem rejection.
-#[derive(Debug, Clone, Copy, Default, FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ApiError))]
+/// The years a date sent by a client may fall in: what people mean and PostgreSQL stores.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
+/// A calendar day from a client (`YYYY-MM-DD`, years 1 to 9999); anything else is refused
+/// while the request is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Day(pub chrono::NaiveDate);
+
+impl<'de> serde::Deserialize<'de> for Day {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use chrono::Datelike as _;
+        let day = chrono::NaiveDate::deserialize(deserializer)?;
+        if YEARS.contains(&day.year()) {
+            Ok(Self(day))
+        } else {
+            Err(serde::de::Error::custom("the year must be 1 to 9999"))
+        }
+    }
+}
+
+impl utoipa::PartialSchema for Day {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Date,
+            )))
+            .description(Some("A calendar day, years 1 to 9999."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Day {}
+
+/// An instant from a client (RFC 3339, years 1 to 9999).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Instant(pub chrono::DateTime<chrono::Utc>);
+
+impl<'de> serde::Deserialize<'de> for Instant {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use chrono::Datelike as _;
+        let at = chrono::DateTime::<chrono::Utc>::deserialize(deserializer)?;
+        if YEARS.contains(&at.year()) {
+            Ok(Self(at))
+        } else {
+            Err(serde::de::Error::custom("the year must be 1 to 9999"))
+        }
+    }
+}
+
+impl utoipa::PartialSchema for Instant {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::DateTime,
+            )))
+            .description(Some("An RFC 3339 instant, years 1 to 9999."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Instant {}
+
+/// How request schemas describe the key of an uploaded object (the field itself is a `String`).
+pub struct ObjectKey;
+
+impl utoipa::PartialSchema for ObjectKey {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .min_length(Some(1))
+            .max_length(Some(300))
+            .description(Some("The key of an uploaded object."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ObjectKey {}
+
+/// `axum::extract::Query` with a problem rejection, whose parameters also keep to the limits
+/// their documentation gives (`maxLength`, `minimum`, …; see [`crate::validation`]).
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Query<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Query<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + utoipa::IntoParams + 'static,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Query(value) =
+            axum::extract::Query::<T>::from_request_parts(parts, state).await?;
+        let errors = crate::validation::BodySchema::of_query::<T>()
+            .check_query(parts.uri.query().unwrap_or_default());
+        if errors.is_empty() {
+            Ok(Self(value))
+        } else {
+            Err(ApiError::bad_request(
+                "INVALID_QUERY",
+                "some query parameters are out of their documented range",
+            )
+            .with_errors(errors))
+        }
+    }
+}
 
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {

@@ -73,6 +73,7 @@ impl ToSchema for Limit {}
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// `next_cursor` of the previous page; empty or absent for the first page.
+    #[param(max_length = 200)]
     pub cursor: Option<String>,
     #[param(inline)]
     pub limit: Option<Limit>,

@@ -24,7 +24,7 @@ use crate::app::AppState;
 use crate::auth;
 use crate::error::ApiError;
 use crate::middleware::idempotency::IDEMPOTENCY_KEY;
-use crate::middleware::{idempotency, metrics, problem, rate_limit};
+use crate::middleware::{idempotency, input, metrics, problem, rate_limit};
 use crate::openapi::ApiDoc;
 use crate::routes;
 
@@ -109,12 +109,14 @@ fn api_v1() -> OpenApiRouter<AppState> {
 
 /// The routes and the OpenAPI document describing them.
 pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(routes::health::live))
         .routes(routes!(routes::health::ready))
         .routes(routes!(routes::metrics::render))
         .nest("/api/v1", api_v1())
-        .split_for_parts()
+        .split_for_parts();
+    crate::openapi::declare_common_responses(&mut openapi);
+    (router, openapi)
 }
 
 pub fn openapi() -> utoipa::openapi::OpenApi {
@@ -159,6 +161,7 @@ pub fn with_middleware(router: Router<AppState>, state: AppState) -> Router {
                 )
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(from_fn(problem::render_bare_errors))
+                .layer(from_fn(input::reject_nul))
                 .layer(cors(&config.cors_allowed_origins))
                 .layer(CompressionLayer::new()),
         )

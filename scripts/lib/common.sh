@@ -78,3 +78,27 @@ ensure_redis() {
     --dir /var/lib/redis --logfile /var/log/redis/petory.log
   wait_for Redis "$host" "$port"
 }
+
+# Node.js and npm, for the OpenAPI linter (Debian's packages on a fresh machine).
+ensure_node() {
+  command -v node >/dev/null && command -v npm >/dev/null && return 0
+  log "installing Node.js and npm (apt-get)"
+  apt_install nodejs npm
+}
+
+TOOLS_DIR="${PETORY_TOOLS_DIR:-/var/tmp/petory-tools}"
+
+# Redocly's OpenAPI linter, installed once from scripts/openapi-lint's lock file into TOOLS_DIR
+# (outside the clone) and again only when the lock file changes.
+openapi_lint() {
+  ensure_node
+  local dir="$TOOLS_DIR/openapi-lint"
+  if ! cmp -s "$ROOT/scripts/openapi-lint/package-lock.json" "$dir/package-lock.json" \
+     || [ ! -x "$dir/node_modules/.bin/redocly" ]; then
+    log "installing the OpenAPI linter (npm ci)"
+    mkdir -p "$dir"
+    cp "$ROOT/scripts/openapi-lint/package.json" "$ROOT/scripts/openapi-lint/package-lock.json" "$dir/"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  "$dir/node_modules/.bin/redocly" lint "$ROOT/docs/openapi.json" --config "$ROOT/redocly.yaml" --format=summary
+}

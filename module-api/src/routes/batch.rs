@@ -50,7 +50,9 @@ impl From<JobRun> for JobRunResponse {
 #[into_params(parameter_in = Query)]
 pub struct RunListQuery {
     /// Only this job's runs.
+    #[param(max_length = 100)]
     pub job: Option<String>,
+    #[param(max_length = 200)]
     pub cursor: Option<String>,
     #[param(inline)]
     pub limit: Option<crate::pagination::Limit>,
@@ -61,7 +63,6 @@ pub struct RunListQuery {
     responses(
         (status = 200, description = "A page of runs", body = inline(Page<JobRunResponse>)),
         (status = 400, description = "`INVALID_CURSOR`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_runs(

@@ -47,7 +47,6 @@ impl From<OutboxEvent> for EventResponse {
     responses(
         (status = 200, description = "A page of failed events", body = inline(Page<EventResponse>)),
         (status = 400, description = "`INVALID_CURSOR`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_failed_events(
@@ -66,7 +65,6 @@ pub async fn list_failed_events(
 #[utoipa::path(post, path = "/admin/events/failed/{id}/retry", tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, description = "Pending again", body = EventResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`EVENT_NOT_FOUND` (also when it is not failed)", body = Problem, content_type = "application/problem+json"),
     ))]

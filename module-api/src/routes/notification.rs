@@ -57,6 +57,7 @@ impl From<Notification> for NotificationResponse {
 #[into_params(parameter_in = Query)]
 pub struct NotificationQuery {
     /// `next_cursor` of the previous page.
+    #[param(max_length = 200)]
     pub cursor: Option<String>,
     /// Page size, 1 to 100 (default 20).
     #[param(inline)]
@@ -71,7 +72,6 @@ pub struct NotificationQuery {
     responses(
         (status = 200, description = "A page of notifications", body = inline(Page<NotificationResponse>)),
         (status = 400, description = "`INVALID_CURSOR`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_notifications(
     State(state): State<AppState>,
@@ -105,7 +105,6 @@ pub struct UnreadCount {
 #[utoipa::path(get, path = "/notifications/unread-count", tag = "notifications", security(("bearer" = [])),
     responses(
         (status = 200, description = "The unread count", body = UnreadCount),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn unread_count(
     State(state): State<AppState>,
@@ -121,7 +120,6 @@ pub async fn unread_count(
 #[utoipa::path(patch, path = "/notifications/{id}/read", tag = "notifications", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, description = "Read", body = NotificationResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`NOTIFICATION_NOT_FOUND` (also for other users' notifications)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn mark_read(
@@ -147,7 +145,6 @@ pub struct ReadAllResponse {
 #[utoipa::path(post, path = "/notifications/read-all", tag = "notifications", security(("bearer" = [])),
     responses(
         (status = 200, description = "All read", body = ReadAllResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn mark_all_read(
     State(state): State<AppState>,
@@ -163,7 +160,6 @@ pub async fn mark_all_read(
 #[utoipa::path(delete, path = "/notifications/{id}", tag = "notifications", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`NOTIFICATION_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete_notification(
@@ -184,6 +180,7 @@ pub struct StreamQuery {
     pub after: Option<i64>,
     /// A ticket from `POST /notifications/stream-tickets`, for clients that cannot send an
     /// `Authorization` header (a browser's `EventSource`).
+    #[param(max_length = 100)]
     pub ticket: Option<String>,
 }
 
@@ -202,7 +199,6 @@ pub struct StreamTicket {
 #[utoipa::path(post, path = "/notifications/stream-tickets", tag = "notifications", security(("bearer" = [])),
     responses(
         (status = 201, description = "A ticket", body = StreamTicket),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_stream_ticket(
     State(state): State<AppState>,

@@ -51,7 +51,7 @@ async fn weak_passwords_and_bad_emails_are_listed_per_field() {
         .post_json(
             "/api/v1/auth/signup",
             None,
-            json!({"email": "not-an-email", "password": "short", "name": ""}),
+            json!({"email": "not-an-email", "password": "onlyletters", "name": ""}),
         )
         .await;
     let problem = assert_problem(response, 422, "VALIDATION_FAILED").await;

@@ -2,10 +2,12 @@
 
 mod admin_views;
 mod cli;
+mod contract;
 mod daily;
 mod events;
 mod fake_google;
 mod fixtures;
+mod hardening;
 mod health;
 mod idempotency;
 mod identity;

@@ -46,3 +46,86 @@ fn every_operation_documents_its_responses() {
         }
     }
 }
+
+/// A rule that lives in both the request schema and the table: the schema's pattern is the
+/// one the SQL `CHECK` uses.
+#[test]
+fn the_phone_pattern_is_the_tables() {
+    let document = serde_json::to_value(petory_api::router::openapi()).unwrap();
+    let pattern =
+        document["components"]["schemas"]["AddressRequest"]["properties"]["phone"]["pattern"]
+            .as_str()
+            .expect("a documented pattern");
+    let migration =
+        include_str!("../../../module-core/migrations/2026-11-23-000001_identity/up.sql");
+    assert!(
+        migration.contains(&format!("phone ~ '{pattern}'")),
+        "users.phone CHECK differs from {pattern}"
+    );
+}
+
+/// Every text a client sends has a documented bound (a length, a pattern, a format or a list of
+/// values): unbounded strings are how a client learns the limits by breaking them.
+#[test]
+fn every_request_string_is_bounded() {
+    fn walk(
+        doc: &serde_json::Value,
+        schema: &serde_json::Value,
+        path: &str,
+        out: &mut Vec<String>,
+    ) {
+        let schema = match schema["$ref"].as_str() {
+            Some(reference) => &doc["components"]["schemas"][reference.rsplit('/').next().unwrap()],
+            None => schema,
+        };
+        for key in ["oneOf", "anyOf", "allOf"] {
+            for variant in schema[key].as_array().into_iter().flatten() {
+                walk(doc, variant, path, out);
+            }
+        }
+        let kinds: Vec<&str> = match &schema["type"] {
+            serde_json::Value::String(kind) => vec![kind.as_str()],
+            serde_json::Value::Array(kinds) => kinds.iter().filter_map(|k| k.as_str()).collect(),
+            _ => vec![],
+        };
+        if kinds.contains(&"string")
+            && ["maxLength", "pattern", "format", "enum"]
+                .iter()
+                .all(|bound| schema.get(*bound).is_none())
+        {
+            out.push(path.to_owned());
+        }
+        if kinds.contains(&"array") {
+            walk(doc, &schema["items"], &format!("{path}[]"), out);
+        }
+        for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+            walk(doc, property, &format!("{path}.{name}"), out);
+        }
+    }
+    let document = serde_json::to_value(petory_api::router::openapi()).unwrap();
+    let mut unbounded = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let body = &operation["requestBody"]["content"]["application/json"]["schema"];
+            if !body.is_null() {
+                walk(
+                    &document,
+                    body,
+                    &format!("{method} {path} body"),
+                    &mut unbounded,
+                );
+            }
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                if parameter["in"] == "query" {
+                    let name = format!("{method} {path} ?{}", parameter["name"].as_str().unwrap());
+                    walk(&document, &parameter["schema"], &name, &mut unbounded);
+                }
+            }
+        }
+    }
+    assert!(
+        unbounded.is_empty(),
+        "unbounded strings:\n{}",
+        unbounded.join("\n")
+    );
+}

@@ -51,6 +51,56 @@ pub struct TestAppBuilder {
     oauth_success_redirect: Option<String>,
     kakaopay: Option<KakaoPaySettings>,
     trusted_proxies: Vec<ipnet::IpNet>,
+    database_proxy: Option<TcpProxy>,
+}
+
+/// A TCP relay between the API and a server that a test can cut, as a restart or a network
+/// failure would: open connections drop and new ones are refused until it is restored.
+#[derive(Clone)]
+pub struct TcpProxy {
+    pub addr: std::net::SocketAddr,
+    up: Arc<std::sync::atomic::AtomicBool>,
+    connections: Arc<std::sync::Mutex<Vec<JoinHandle<()>>>>,
+}
+
+impl TcpProxy {
+    pub async fn to(target: std::net::SocketAddr) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind proxy");
+        let proxy = Self {
+            addr: listener.local_addr().expect("addr"),
+            up: Arc::new(std::sync::atomic::AtomicBool::new(true)),
+            connections: Arc::default(),
+        };
+        let accepting = proxy.clone();
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if !accepting.up.load(std::sync::atomic::Ordering::SeqCst) {
+                    continue; // dropped: refused
+                }
+                let relay = tokio::spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                accepting.connections.lock().expect("lock").push(relay);
+            }
+        });
+        proxy
+    }
+
+    /// Drops every open connection and refuses new ones.
+    pub fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        for connection in self.connections.lock().expect("lock").drain(..) {
+            connection.abort();
+        }
+    }
+
+    pub fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 pub fn start_of_test_time() -> DateTime<Utc> {
@@ -67,13 +117,14 @@ impl TestApp {
             redis_url: std::env::var("REDIS_URL")
                 .unwrap_or_else(|_| RedisSettings::DEFAULT_URL.to_owned()),
             max_body_bytes: 64 * 1024,
-            rate_limit_per_minute: NonZeroU32::new(10_000).unwrap(),
-            auth_rate_limit_per_minute: NonZeroU32::new(10_000).unwrap(),
+            rate_limit_per_minute: NonZeroU32::new(1_000_000).unwrap(),
+            auth_rate_limit_per_minute: NonZeroU32::new(1_000_000).unwrap(),
             routes: None,
             google: None,
             oauth_success_redirect: None,
             kakaopay: None,
             trusted_proxies: Vec::new(),
+            database_proxy: None,
         }
     }
 
@@ -166,6 +217,13 @@ impl TestAppBuilder {
         self
     }
 
+    /// Reaches PostgreSQL through `proxy` (which `TcpProxy::to` the server's address), with a
+    /// short pool wait, so that a test can take the database away.
+    pub fn database_proxy(mut self, proxy: TcpProxy) -> Self {
+        self.database_proxy = Some(proxy);
+        self
+    }
+
     pub fn oauth_success_redirect(mut self, url: &str) -> Self {
         self.oauth_success_redirect = Some(url.to_owned());
         self
@@ -197,12 +255,21 @@ impl TestAppBuilder {
         .expect("local s3");
         let config = ApiConfig {
             bind: "127.0.0.1:0".parse().expect("addr"),
-            database: DatabaseSettings {
-                url: db.url().to_owned(),
-                // A generous wait: the race tests queue many requests on a busy CI machine.
-                pool: PoolSettings {
-                    max_size: 8,
-                    connection_timeout: Duration::from_secs(30),
+            database: match &self.database_proxy {
+                Some(proxy) => DatabaseSettings {
+                    url: through(db.url(), proxy.addr),
+                    pool: PoolSettings {
+                        max_size: 4,
+                        connection_timeout: Duration::from_secs(2),
+                    },
+                },
+                None => DatabaseSettings {
+                    url: db.url().to_owned(),
+                    // A generous wait: the race tests queue many requests on a busy CI machine.
+                    pool: PoolSettings {
+                        max_size: 8,
+                        connection_timeout: Duration::from_secs(30),
+                    },
                 },
             },
             redis: RedisSettings {
@@ -287,6 +354,32 @@ impl TestAppBuilder {
             _db: db,
         }
     }
+}
+
+/// `url` with its host and port replaced by `addr`.
+fn through(url: &str, addr: std::net::SocketAddr) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL");
+    let (credentials, rest) = rest.rsplit_once('@').map_or(("", rest), |(c, r)| (c, r));
+    let path = rest.find('/').map_or("", |at| &rest[at..]);
+    let at = if credentials.is_empty() { "" } else { "@" };
+    format!("{scheme}://{credentials}{at}{addr}{path}")
+}
+
+/// The address of the PostgreSQL server the tests use.
+pub fn database_addr() -> std::net::SocketAddr {
+    let url = std::env::var("TEST_DATABASE_URL")
+        .or_else(|_| std::env::var("DATABASE_URL"))
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let rest = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, rest)| rest);
+    let host_port = rest.split('/').next().unwrap_or("127.0.0.1:5432");
+    let host_port = if host_port.contains(':') {
+        host_port.to_owned()
+    } else {
+        format!("{host_port}:5432")
+    };
+    let host_port = host_port.replace("localhost", "127.0.0.1");
+    host_port.parse().expect("a host:port address")
 }
 
 /// Asserts the response is a problem document with this status and code, and returns it.

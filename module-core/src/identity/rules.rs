@@ -1,4 +1,5 @@
-//! Rules for what users type in: emails, passwords, phone numbers.
+//! Rules for what users type in that no schema can say: emails, passwords, public names.
+//! (Phone numbers and zip codes are patterns in the request schemas and the SQL `CHECK`s.)
 
 /// How a user's name shows on public content (reviews): the first character, then `**`, so
 /// neither the name nor its length is given away to strangers.
@@ -32,27 +33,6 @@ pub fn check_password(password: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// Digits with optional dashes and a leading `+`, 8 to 20 characters (e.g. `010-1234-5678`).
-pub fn check_phone(phone: &str) -> Result<(), &'static str> {
-    let mut chars = phone.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_ascii_digit() || c == '+');
-    let rest_ok = chars.all(|c| c.is_ascii_digit() || c == '-');
-    if first_ok && rest_ok && (8..=20).contains(&phone.len()) {
-        Ok(())
-    } else {
-        Err("must be a phone number such as 010-1234-5678")
-    }
-}
-
-/// Korean postal codes have five digits.
-pub fn check_zip_code(zip: &str) -> Result<(), &'static str> {
-    if zip.len() == 5 && zip.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(())
-    } else {
-        Err("must be five digits")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,16 +60,6 @@ mod tests {
             Err("must mix letters with digits or symbols")
         );
         assert!(check_password(&"a1".repeat(65)).is_err());
-    }
-
-    #[test]
-    fn phones_and_zip_codes() {
-        assert!(check_phone("010-1234-5678").is_ok());
-        assert!(check_phone("+821012345678").is_ok());
-        assert!(check_phone("call me").is_err());
-        assert!(check_phone("12").is_err());
-        assert!(check_zip_code("06236").is_ok());
-        assert!(check_zip_code("6236").is_err());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use validator::Validate;
 
 use crate::app::AppState;
 use crate::auth::{AdminUser, AuthUser};
-use crate::error::{ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Json, Path, Query, ValidJson};
 use crate::pagination::Page;
 
@@ -72,7 +72,7 @@ pub struct TodayResponse {
 
 /// Today's question (business time zone). Guests may read it; signed-in users also get their
 /// answer of today.
-#[utoipa::path(get, path = "/daily-questions/today", tag = "daily",
+#[utoipa::path(get, path = "/daily-questions/today", tag = "daily", security((), ("bearer" = [])),
     responses(
         (status = 200, description = "Today's question", body = TodayResponse),
         (status = 404, description = "`QUESTION_NOT_FOUND` (none for today)", body = Problem, content_type = "application/problem+json"),
@@ -97,12 +97,7 @@ pub async fn today(
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct AnswerRequest {
-    #[validate(length(
-        min = 1,
-        max = 2000,
-        code = "length",
-        message = "must be 1 to 2000 characters"
-    ))]
+    #[schema(min_length = 1, max_length = 2000)]
     pub content: String,
 }
 
@@ -110,7 +105,6 @@ pub struct AnswerRequest {
 #[utoipa::path(post, path = "/daily-questions/{id}/answers", tag = "daily", security(("bearer" = [])), params(("id" = i64, Path)), request_body = AnswerRequest,
     responses(
         (status = 201, description = "Answered", body = AnswerResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`QUESTION_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`ALREADY_ANSWERED` (one answer a day), `NOT_TODAYS_QUESTION`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
@@ -140,7 +134,6 @@ pub async fn create_answer(
     params(("id" = i64, Path), ("answer_id" = i64, Path)), request_body = AnswerRequest,
     responses(
         (status = 200, description = "Edited", body = AnswerResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`ANSWER_NOT_FOUND` (also for others' answers)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -168,7 +161,6 @@ pub async fn update_answer(
     params(("id" = i64, Path), ("answer_id" = i64, Path)),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`ANSWER_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete_answer(
@@ -185,7 +177,6 @@ pub async fn delete_answer(
 #[utoipa::path(get, path = "/daily-questions/{id}/answers/mine", tag = "daily", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, description = "My answers to it (one page: one a year)", body = inline(Page<AnswerResponse>)),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`QUESTION_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn my_answers_to_question(
@@ -201,7 +192,8 @@ pub async fn my_answers_to_question(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct YearQuery {
-    /// Calendar year (default: this business year).
+    /// Calendar year, 1 to 9999 (default: this business year).
+    #[param(minimum = 1, maximum = 9999)]
     pub year: Option<i32>,
 }
 
@@ -215,7 +207,6 @@ pub struct AnsweredQuestion {
 #[utoipa::path(get, path = "/users/me/answers", tag = "daily", security(("bearer" = [])), params(YearQuery),
     responses(
         (status = 200, description = "My answers (one page: a year at most)", body = inline(Page<AnsweredQuestion>)),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn my_answers(
     State(state): State<AppState>,
@@ -225,6 +216,12 @@ pub async fn my_answers(
     let year = query
         .year
         .unwrap_or_else(|| state.calendar.day_of(state.clock.now()).year());
+    if !crate::extract::YEARS.contains(&year) {
+        return Err(ApiError::bad_request(
+            "INVALID_QUERY",
+            "year must be 1 to 9999",
+        ));
+    }
     let mut conn = state.db().await?;
     let answers = qna::my_answers_in(&mut conn, user.id, year).await?;
     Ok(Json(Page::all(answers).map(|(answer, question)| {
@@ -239,6 +236,7 @@ pub async fn my_answers(
 #[into_params(parameter_in = Query)]
 pub struct MonthQuery {
     /// Only this month's questions (1–12).
+    #[param(minimum = 1, maximum = 12)]
     pub month: Option<i16>,
 }
 
@@ -246,7 +244,6 @@ pub struct MonthQuery {
 #[utoipa::path(get, path = "/admin/daily-questions", tag = "admin", security(("bearer" = [])), params(MonthQuery),
     responses(
         (status = 200, description = "Questions (one page: 366 at most)", body = inline(Page<QuestionResponse>)),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_questions(
@@ -254,6 +251,12 @@ pub async fn list_questions(
     _admin: AdminUser,
     Query(query): Query<MonthQuery>,
 ) -> ApiResult<Json<Page<QuestionResponse>>> {
+    if query.month.is_some_and(|month| !(1..=12).contains(&month)) {
+        return Err(ApiError::bad_request(
+            "INVALID_QUERY",
+            "month must be 1 to 12",
+        ));
+    }
     let mut conn = state.db().await?;
     let questions = qna::list(&mut conn, query.month).await?;
     Ok(Json(Page::all(questions).map(Into::into)))
@@ -261,23 +264,13 @@ pub async fn list_questions(
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct QuestionRequest {
-    #[validate(range(min = 1, max = 12, code = "range", message = "must be 1 to 12"))]
+    #[schema(minimum = 1, maximum = 12)]
     pub month: i16,
-    #[validate(range(min = 1, max = 31, code = "range", message = "must be 1 to 31"))]
+    #[schema(minimum = 1, maximum = 31)]
     pub day: i16,
-    #[validate(length(
-        min = 1,
-        max = 200,
-        code = "length",
-        message = "must be 1 to 200 characters"
-    ))]
+    #[schema(min_length = 1, max_length = 200)]
     pub content: String,
-    #[validate(length(
-        min = 1,
-        max = 200,
-        code = "length",
-        message = "must be 1 to 200 characters"
-    ))]
+    #[schema(min_length = 1, max_length = 200)]
     pub content_en: Option<String>,
 }
 
@@ -296,7 +289,6 @@ impl From<QuestionRequest> for QuestionFields {
 #[utoipa::path(post, path = "/admin/daily-questions", tag = "admin", security(("bearer" = [])), request_body = QuestionRequest,
     responses(
         (status = 201, description = "Created", body = QuestionResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`QUESTION_DAY_TAKEN`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED` (e.g. February 30)", body = Problem, content_type = "application/problem+json"),
@@ -315,7 +307,6 @@ pub async fn create_question(
 #[utoipa::path(put, path = "/admin/daily-questions/{id}", tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)), request_body = QuestionRequest,
     responses(
         (status = 200, description = "Replaced", body = QuestionResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`QUESTION_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`QUESTION_DAY_TAKEN`", body = Problem, content_type = "application/problem+json"),
@@ -336,7 +327,6 @@ pub async fn update_question(
 #[utoipa::path(delete, path = "/admin/daily-questions/{id}", tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`QUESTION_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`QUESTION_ANSWERED`", body = Problem, content_type = "application/problem+json"),

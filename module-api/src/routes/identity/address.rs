@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::{valid_phone, valid_zip_code};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiResult, Problem};
@@ -50,31 +49,19 @@ impl From<Address> for AddressResponse {
 pub struct AddressRequest {
     /// e.g. "Home"
     #[serde(default)]
-    #[validate(length(max = 30, code = "length", message = "must be at most 30 characters"))]
+    #[schema(max_length = 30)]
     pub label: String,
-    #[validate(length(
-        min = 1,
-        max = 50,
-        code = "length",
-        message = "must be 1 to 50 characters"
-    ))]
+    #[schema(min_length = 1, max_length = 50)]
     pub recipient: String,
-    #[validate(custom(function = "valid_phone"))]
-    #[schema(example = "010-1234-5678")]
+    #[schema(pattern = r"^[0-9+][0-9-]{7,19}$", example = "010-1234-5678")]
     pub phone: String,
-    #[validate(custom(function = "valid_zip_code"))]
-    #[schema(example = "06236")]
+    #[schema(pattern = r"^[0-9]{5}$", example = "06236")]
     pub zip_code: String,
-    #[validate(length(
-        min = 1,
-        max = 200,
-        code = "length",
-        message = "must be 1 to 200 characters"
-    ))]
     #[schema(example = "서울특별시 강남구 테헤란로 123")]
+    #[schema(min_length = 1, max_length = 200)]
     pub address1: String,
     #[serde(default)]
-    #[validate(length(max = 200, code = "length", message = "must be at most 200 characters"))]
+    #[schema(max_length = 200)]
     pub address2: String,
     /// Make this the default (the first address always is).
     #[serde(default)]
@@ -99,7 +86,6 @@ impl From<AddressRequest> for NewAddress {
 #[utoipa::path(get, path = "/users/me/addresses", tag = "users", security(("bearer" = [])),
     responses(
         (status = 200, description = "Addresses (one page: there are at most a few)", body = inline(Page<AddressResponse>)),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_addresses(
     State(state): State<AppState>,
@@ -114,7 +100,6 @@ pub async fn list_addresses(
 #[utoipa::path(post, path = "/users/me/addresses", tag = "users", security(("bearer" = [])), request_body = AddressRequest,
     responses(
         (status = 201, description = "Added", body = AddressResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_address(
@@ -131,7 +116,6 @@ pub async fn create_address(
 #[utoipa::path(get, path = "/users/me/addresses/{id}", tag = "users", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, description = "Address", body = AddressResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`ADDRESS_NOT_FOUND` (also for other users' addresses)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_address(
@@ -145,27 +129,17 @@ pub async fn get_address(
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct UpdateAddressRequest {
-    #[validate(length(max = 30, code = "length", message = "must be at most 30 characters"))]
+    #[schema(max_length = 30)]
     pub label: Option<String>,
-    #[validate(length(
-        min = 1,
-        max = 50,
-        code = "length",
-        message = "must be 1 to 50 characters"
-    ))]
+    #[schema(min_length = 1, max_length = 50)]
     pub recipient: Option<String>,
-    #[validate(custom(function = "valid_phone"))]
+    #[schema(pattern = r"^[0-9+][0-9-]{7,19}$", example = "010-1234-5678")]
     pub phone: Option<String>,
-    #[validate(custom(function = "valid_zip_code"))]
+    #[schema(pattern = r"^[0-9]{5}$", example = "06236")]
     pub zip_code: Option<String>,
-    #[validate(length(
-        min = 1,
-        max = 200,
-        code = "length",
-        message = "must be 1 to 200 characters"
-    ))]
+    #[schema(min_length = 1, max_length = 200)]
     pub address1: Option<String>,
-    #[validate(length(max = 200, code = "length", message = "must be at most 200 characters"))]
+    #[schema(max_length = 200)]
     pub address2: Option<String>,
     /// `true` makes this the default address.
     #[serde(default)]
@@ -176,7 +150,6 @@ pub struct UpdateAddressRequest {
 #[utoipa::path(patch, path = "/users/me/addresses/{id}", tag = "users", security(("bearer" = [])), params(("id" = i64, Path)), request_body = UpdateAddressRequest,
     responses(
         (status = 200, description = "Updated", body = AddressResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`ADDRESS_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -213,7 +186,6 @@ pub async fn update_address(
 #[utoipa::path(delete, path = "/users/me/addresses/{id}", tag = "users", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`ADDRESS_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete_address(

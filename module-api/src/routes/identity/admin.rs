@@ -1,7 +1,6 @@
 //! Administration of accounts.
 
 use axum::extract::State;
-use chrono::{DateTime, Utc};
 use petory_core::identity::admin::{self, UserFilter};
 use petory_core::identity::{AccountStatus, Role, UserId};
 use serde::Deserialize;
@@ -19,9 +18,12 @@ use crate::pagination::{Page, PageQuery};
 #[into_params(parameter_in = Query)]
 pub struct UserListQuery {
     /// `ACTIVE`, `DORMANT`, `SUSPENDED` or `WITHDRAWN`.
+    #[param(max_length = 20)]
     pub status: Option<String>,
     /// Part of the email or name.
+    #[param(max_length = 100)]
     pub q: Option<String>,
+    #[param(max_length = 200)]
     pub cursor: Option<String>,
     #[param(inline)]
     pub limit: Option<crate::pagination::Limit>,
@@ -32,7 +34,6 @@ pub struct UserListQuery {
     responses(
         (status = 200, description = "A page of users", body = inline(Page<UserResponse>)),
         (status = 400, description = "`INVALID_QUERY`, `INVALID_CURSOR`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_users(
@@ -70,13 +71,8 @@ pub async fn list_users(
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct SuspensionRequest {
     /// When the suspension ends (must be in the future).
-    pub until: DateTime<Utc>,
-    #[validate(length(
-        min = 1,
-        max = 500,
-        code = "length",
-        message = "must be 1 to 500 characters"
-    ))]
+    pub until: crate::extract::Instant,
+    #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
 }
 
@@ -84,7 +80,6 @@ pub struct SuspensionRequest {
 #[utoipa::path(post, path = "/admin/users/{id}/suspension", tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)), request_body = SuspensionRequest,
     responses(
         (status = 200, description = "Suspended", body = UserResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`USER_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED` (e.g. `until` in the past)", body = Problem, content_type = "application/problem+json"),
@@ -100,7 +95,7 @@ pub async fn suspend_user(
         &mut conn,
         state.sessions(),
         UserId(id),
-        body.until,
+        body.until.0,
         &body.reason,
         state.clock.now(),
     )
@@ -112,7 +107,6 @@ pub async fn suspend_user(
 #[utoipa::path(delete, path = "/admin/users/{id}/suspension", tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, description = "Active again", body = UserResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`USER_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -129,9 +123,10 @@ pub async fn lift_suspension(
     ))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct RoleRequest {
-    #[schema(value_type = String, example = "ADMIN")]
+    /// `USER` or `ADMIN`.
+    #[schema(value_type = String, max_length = 5, example = "ADMIN")]
     pub role: Role,
 }
 
@@ -139,7 +134,6 @@ pub struct RoleRequest {
 #[utoipa::path(patch, path = "/admin/users/{id}/role", tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)), request_body = RoleRequest,
     responses(
         (status = 200, description = "Changed", body = UserResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`USER_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`INVALID_BODY` (unknown role)", body = Problem, content_type = "application/problem+json"),
@@ -148,7 +142,7 @@ pub async fn set_role(
     State(state): State<AppState>,
     _admin: AdminUser,
     Path(id): Path<i64>,
-    Json(body): Json<RoleRequest>,
+    ValidJson(body): ValidJson<RoleRequest>,
 ) -> ApiResult<Json<UserResponse>> {
     let mut conn = state.db().await?;
     Ok(Json(

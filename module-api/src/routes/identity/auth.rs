@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::{TokenResponse, UserResponse, valid_password, valid_phone};
+use super::{TokenResponse, UserResponse, valid_password};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiResult, Problem};
@@ -16,26 +16,17 @@ use crate::extract::{Json, ValidJson};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct SignupRequest {
-    #[validate(
-        email(code = "email", message = "must be an email address"),
-        length(max = 254, code = "length", message = "must be at most 254 characters")
-    )]
-    #[schema(example = "bori@example.com")]
+    #[validate(email(code = "email", message = "must be an email address"))]
+    #[schema(max_length = 254, format = Email, example = "bori@example.com")]
     pub email: String,
-    /// 8 to 128 characters, mixing letters with digits or symbols.
+    /// Mixing letters with digits or symbols.
     #[validate(custom(function = "valid_password"))]
-    #[schema(example = "correct horse 1")]
+    #[schema(min_length = 8, max_length = 128, example = "correct horse 1")]
     pub password: String,
-    #[validate(length(
-        min = 1,
-        max = 50,
-        code = "length",
-        message = "must be 1 to 50 characters"
-    ))]
     #[schema(example = "Bori's human")]
+    #[schema(min_length = 1, max_length = 50)]
     pub name: String,
-    #[validate(custom(function = "valid_phone"))]
-    #[schema(example = "010-1234-5678")]
+    #[schema(pattern = r"^[0-9+][0-9-]{7,19}$", example = "010-1234-5678")]
     pub phone: Option<String>,
 }
 
@@ -64,9 +55,9 @@ pub async fn signup(
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct LoginRequest {
-    #[validate(length(min = 1, max = 254, code = "length", message = "is required"))]
+    #[schema(min_length = 1, max_length = 254)]
     pub email: String,
-    #[validate(length(min = 1, max = 1024, code = "length", message = "is required"))]
+    #[schema(min_length = 1, max_length = 1024)]
     pub password: String,
 }
 
@@ -97,7 +88,7 @@ pub async fn login(
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct RefreshRequest {
-    #[validate(length(min = 1, max = 256, code = "length", message = "is required"))]
+    #[schema(min_length = 1, max_length = 256)]
     pub refresh_token: String,
 }
 

@@ -4,16 +4,15 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use petory_core::identity::account;
 use petory_core::identity::address::NewAddress;
-use petory_core::identity::rules;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
 
 use super::address::AddressRequest;
-use super::{UserResponse, valid_password, valid_phone};
+use super::{UserResponse, valid_password};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::extract::{Json, ValidJson};
 
 /// My account.
@@ -32,16 +31,11 @@ pub async fn get_me(
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct UpdateMeRequest {
-    #[validate(length(
-        min = 1,
-        max = 50,
-        code = "length",
-        message = "must be 1 to 50 characters"
-    ))]
+    #[schema(min_length = 1, max_length = 50)]
     pub name: Option<String>,
     /// A phone number, or `null` to remove it.
     #[serde(default, deserialize_with = "crate::extract::nullable_field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^[0-9+][0-9-]{7,19}$", example = "010-1234-5678")]
     pub phone: Option<Option<String>>,
     /// Receive the question of the day as a notification at midnight.
     pub notify_daily_question: Option<bool>,
@@ -51,7 +45,6 @@ pub struct UpdateMeRequest {
 #[utoipa::path(patch, path = "/users/me", tag = "users", security(("bearer" = [])), request_body = UpdateMeRequest,
     responses(
         (status = 200, description = "Updated", body = UserResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_me(
@@ -59,10 +52,6 @@ pub async fn update_me(
     user: AuthUser,
     ValidJson(body): ValidJson<UpdateMeRequest>,
 ) -> ApiResult<Json<UserResponse>> {
-    if let Some(Some(phone)) = &body.phone {
-        rules::check_phone(phone)
-            .map_err(|message| ApiError::invalid_field("phone", "phone", message))?;
-    }
     let mut conn = state.db().await?;
     Ok(Json(
         account::update(
@@ -82,8 +71,7 @@ pub async fn update_me(
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct ProfileRequest {
-    #[validate(custom(function = "valid_phone"))]
-    #[schema(example = "010-1234-5678")]
+    #[schema(pattern = r"^[0-9+][0-9-]{7,19}$", example = "010-1234-5678")]
     pub phone: String,
     /// Becomes the default delivery address.
     #[validate(nested)]
@@ -95,7 +83,6 @@ pub struct ProfileRequest {
 #[utoipa::path(put, path = "/users/me/profile", tag = "users", security(("bearer" = [])), request_body = ProfileRequest,
     responses(
         (status = 200, description = "Profile complete", body = UserResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn complete_profile(
@@ -114,9 +101,11 @@ pub async fn complete_profile(
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct ChangePasswordRequest {
-    #[validate(length(min = 1, max = 1024, code = "length", message = "is required"))]
+    #[schema(min_length = 1, max_length = 1024)]
     pub current_password: String,
+    /// Mixing letters with digits or symbols.
     #[validate(custom(function = "valid_password"))]
+    #[schema(min_length = 8, max_length = 128)]
     pub new_password: String,
 }
 
@@ -124,7 +113,6 @@ pub struct ChangePasswordRequest {
 #[utoipa::path(put, path = "/users/me/password", tag = "users", security(("bearer" = [])), request_body = ChangePasswordRequest,
     responses(
         (status = 204, description = "Changed"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED` (a weak new password, or `current_password` wrong)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn change_password(
@@ -149,7 +137,6 @@ pub async fn change_password(
 #[utoipa::path(delete, path = "/users/me", tag = "users", security(("bearer" = [])),
     responses(
         (status = 204, description = "Withdrawn"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn withdraw(State(state): State<AppState>, user: AuthUser) -> ApiResult<StatusCode> {
     let mut conn = state.db().await?;

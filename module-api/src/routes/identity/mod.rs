@@ -93,11 +93,3 @@ pub(crate) fn valid_password(value: &str) -> Result<(), validator::ValidationErr
         "weak_password",
     )(value)
 }
-
-pub(crate) fn valid_phone(value: &str) -> Result<(), validator::ValidationError> {
-    rule(petory_core::identity::rules::check_phone, "phone")(value)
-}
-
-pub(crate) fn valid_zip_code(value: &str) -> Result<(), validator::ValidationError> {
-    rule(petory_core::identity::rules::check_zip_code, "zip_code")(value)
-}

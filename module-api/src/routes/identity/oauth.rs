@@ -28,9 +28,12 @@ pub async fn google_authorize(State(state): State<AppState>) -> ApiResult<Respon
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CallbackQuery {
+    #[param(max_length = 2048)]
     pub code: Option<String>,
+    #[param(max_length = 2048)]
     pub state: Option<String>,
     /// Set by Google when the user declined.
+    #[param(max_length = 2048)]
     pub error: Option<String>,
 }
 

@@ -67,7 +67,6 @@ impl From<Cart> for CartResponse {
 #[utoipa::path(get, path = "/cart", tag = "shop", security(("bearer" = [])),
     responses(
         (status = 200, description = "The cart", body = CartResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_cart(
     State(state): State<AppState>,
@@ -80,7 +79,7 @@ pub async fn get_cart(
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct AddCartItemRequest {
     pub item_id: i64,
-    #[validate(range(min = 1, max = 99, code = "range", message = "must be 1 to 99"))]
+    #[schema(minimum = 1, maximum = 99)]
     pub quantity: i32,
     /// 30, 60 or 90 to subscribe; omit for a one-off purchase.
     pub subscription_period_days: Option<i16>,
@@ -90,7 +89,6 @@ pub struct AddCartItemRequest {
 #[utoipa::path(post, path = "/cart/items", tag = "shop", security(("bearer" = [])), request_body = AddCartItemRequest,
     responses(
         (status = 200, description = "The cart", body = CartResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`ITEM_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -114,7 +112,7 @@ pub async fn add_cart_item(
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct UpdateCartItemRequest {
-    #[validate(range(min = 1, max = 99, code = "range", message = "must be 1 to 99"))]
+    #[schema(minimum = 1, maximum = 99)]
     pub quantity: Option<i32>,
     /// 30, 60 or 90, or `null` for a one-off purchase.
     #[serde(default, deserialize_with = "crate::extract::nullable_field")]
@@ -126,7 +124,6 @@ pub struct UpdateCartItemRequest {
 #[utoipa::path(patch, path = "/cart/items/{id}", tag = "shop", security(("bearer" = [])), params(("id" = i64, Path)), request_body = UpdateCartItemRequest,
     responses(
         (status = 200, description = "The cart", body = CartResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`CART_ITEM_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -153,7 +150,6 @@ pub async fn update_cart_item(
 #[utoipa::path(delete, path = "/cart/items/{id}", tag = "shop", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, description = "The cart", body = CartResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`CART_ITEM_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn remove_cart_item(

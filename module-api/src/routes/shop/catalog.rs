@@ -97,9 +97,12 @@ pub struct ItemListQuery {
     /// Only this category.
     pub category: Option<i64>,
     /// Part of the name or brand.
+    #[param(max_length = 100)]
     pub q: Option<String>,
     /// `sales`, `price_asc`, `price_desc`, `rating` or `newest` (default).
+    #[param(max_length = 20)]
     pub sort: Option<String>,
+    #[param(max_length = 200)]
     pub cursor: Option<String>,
     #[param(inline)]
     pub limit: Option<crate::pagination::Limit>,
@@ -126,9 +129,12 @@ pub struct AdminItemListQuery {
     /// Only this category.
     pub category: Option<i64>,
     /// Part of the name or brand.
+    #[param(max_length = 100)]
     pub q: Option<String>,
     /// `sales`, `price_asc`, `price_desc`, `rating` or `newest` (default).
+    #[param(max_length = 20)]
     pub sort: Option<String>,
+    #[param(max_length = 200)]
     pub cursor: Option<String>,
     #[param(inline)]
     pub limit: Option<crate::pagination::Limit>,
@@ -139,7 +145,6 @@ pub struct AdminItemListQuery {
     responses(
         (status = 200, description = "A page of items", body = inline(Page<ItemResponse>)),
         (status = 400, description = "`INVALID_QUERY`, `INVALID_CURSOR`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_all_items(
@@ -206,12 +211,7 @@ pub async fn get_item(
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct CategoryRequest {
-    #[validate(length(
-        min = 1,
-        max = 50,
-        code = "length",
-        message = "must be 1 to 50 characters"
-    ))]
+    #[schema(min_length = 1, max_length = 50)]
     pub name: String,
     #[serde(default)]
     pub sort_order: i32,
@@ -221,7 +221,6 @@ pub struct CategoryRequest {
 #[utoipa::path(post, path = "/admin/categories", tag = "admin", security(("bearer" = [])), request_body = CategoryRequest,
     responses(
         (status = 201, description = "Created", body = CategoryResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`CATEGORY_NAME_TAKEN`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
@@ -239,12 +238,7 @@ pub async fn create_category(
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct UpdateCategoryRequest {
-    #[validate(length(
-        min = 1,
-        max = 50,
-        code = "length",
-        message = "must be 1 to 50 characters"
-    ))]
+    #[schema(min_length = 1, max_length = 50)]
     pub name: Option<String>,
     pub sort_order: Option<i32>,
 }
@@ -253,7 +247,6 @@ pub struct UpdateCategoryRequest {
 #[utoipa::path(patch, path = "/admin/categories/{id}", tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)), request_body = UpdateCategoryRequest,
     responses(
         (status = 200, description = "Updated", body = CategoryResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`CATEGORY_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`CATEGORY_NAME_TAKEN`", body = Problem, content_type = "application/problem+json"),
@@ -280,7 +273,6 @@ pub async fn update_category(
 #[utoipa::path(delete, path = "/admin/categories/{id}", tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`CATEGORY_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`CATEGORY_NOT_EMPTY`", body = Problem, content_type = "application/problem+json"),
@@ -298,43 +290,24 @@ pub async fn delete_category(
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct ItemRequest {
     pub category_id: i64,
-    #[validate(length(
-        min = 1,
-        max = 100,
-        code = "length",
-        message = "must be 1 to 100 characters"
-    ))]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     #[serde(default)]
-    #[validate(length(max = 50, code = "length", message = "must be at most 50 characters"))]
+    #[schema(max_length = 50)]
     pub brand: String,
     #[serde(default)]
-    #[validate(length(
-        max = 5000,
-        code = "length",
-        message = "must be at most 5000 characters"
-    ))]
+    #[schema(max_length = 5000)]
     pub description: String,
     /// KRW.
-    #[validate(range(
-        min = 1,
-        max = 100_000_000,
-        code = "range",
-        message = "must be 1 to 100,000,000 KRW"
-    ))]
+    #[schema(minimum = 1, maximum = 100_000_000)]
     pub price: i64,
     #[serde(default)]
-    #[validate(range(min = 0, max = 90, code = "range", message = "must be 0 to 90 percent"))]
+    #[schema(minimum = 0, maximum = 90)]
     pub discount_rate: i16,
-    #[validate(range(
-        min = 0,
-        max = 1_000_000,
-        code = "range",
-        message = "must be 0 to 1,000,000"
-    ))]
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub stock: i32,
     #[serde(default)]
-    #[validate(length(max = 10, code = "length", message = "at most 10 images"))]
+    #[schema(value_type = Vec<crate::extract::ObjectKey>, max_items = 10)]
     pub image_keys: Vec<String>,
 }
 
@@ -342,7 +315,6 @@ pub struct ItemRequest {
 #[utoipa::path(post, path = "/admin/items", tag = "admin", security(("bearer" = [])), request_body = ItemRequest,
     responses(
         (status = 201, description = "Created", body = ItemResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`CATEGORY_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
@@ -376,38 +348,19 @@ pub async fn create_item(
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct UpdateItemRequest {
     pub category_id: Option<i64>,
-    #[validate(length(
-        min = 1,
-        max = 100,
-        code = "length",
-        message = "must be 1 to 100 characters"
-    ))]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
-    #[validate(length(max = 50, code = "length", message = "must be at most 50 characters"))]
+    #[schema(max_length = 50)]
     pub brand: Option<String>,
-    #[validate(length(
-        max = 5000,
-        code = "length",
-        message = "must be at most 5000 characters"
-    ))]
+    #[schema(max_length = 5000)]
     pub description: Option<String>,
-    #[validate(range(
-        min = 1,
-        max = 100_000_000,
-        code = "range",
-        message = "must be 1 to 100,000,000 KRW"
-    ))]
+    #[schema(minimum = 1, maximum = 100_000_000)]
     pub price: Option<i64>,
-    #[validate(range(min = 0, max = 90, code = "range", message = "must be 0 to 90 percent"))]
+    #[schema(minimum = 0, maximum = 90)]
     pub discount_rate: Option<i16>,
-    #[validate(range(
-        min = 0,
-        max = 1_000_000,
-        code = "range",
-        message = "must be 0 to 1,000,000"
-    ))]
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub stock: Option<i32>,
-    #[validate(length(max = 10, code = "length", message = "at most 10 images"))]
+    #[schema(value_type = Option<Vec<crate::extract::ObjectKey>>, max_items = 10)]
     pub image_keys: Option<Vec<String>>,
     /// `true` puts a retired item back on sale.
     pub is_active: Option<bool>,
@@ -417,7 +370,6 @@ pub struct UpdateItemRequest {
 #[utoipa::path(patch, path = "/admin/items/{id}", tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)), request_body = UpdateItemRequest,
     responses(
         (status = 200, description = "Updated", body = ItemResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`ITEM_NOT_FOUND`, `CATEGORY_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
@@ -451,7 +403,6 @@ pub async fn update_item(
 #[utoipa::path(delete, path = "/admin/items/{id}", tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 204, description = "Retired"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`ITEM_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
     ))]

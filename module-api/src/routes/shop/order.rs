@@ -126,7 +126,7 @@ impl From<Order> for OrderResponse {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct OrderLineRequest {
     pub item_id: i64,
-    #[validate(range(min = 1, max = 99, code = "range", message = "must be 1 to 99"))]
+    #[schema(minimum = 1, maximum = 99)]
     pub quantity: i32,
     /// 30, 60 or 90 to subscribe.
     pub subscription_period_days: Option<i16>,
@@ -137,7 +137,7 @@ pub struct OrderLineRequest {
 pub struct PlaceOrderRequest {
     #[validate(nested)]
     pub items: Option<Vec<OrderLineRequest>>,
-    #[validate(length(min = 1, max = 50, code = "length", message = "1 to 50 lines"))]
+    #[schema(min_items = 1, max_items = 50)]
     pub cart_item_ids: Option<Vec<i64>>,
     /// One of my delivery addresses.
     pub address_id: i64,
@@ -149,7 +149,6 @@ pub struct PlaceOrderRequest {
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer")),
     responses(
         (status = 201, description = "Placed, `PENDING_PAYMENT`", body = OrderResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`ITEM_NOT_FOUND`, `CART_ITEM_NOT_FOUND`, `ADDRESS_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`OUT_OF_STOCK` (`context.item_id`), `PROFILE_INCOMPLETE`, `IDEMPOTENCY_KEY_REUSED`, `IDEMPOTENCY_REQUEST_IN_PROGRESS`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
@@ -199,7 +198,6 @@ pub async fn place_order(
     responses(
         (status = 200, description = "A page of orders", body = inline(Page<OrderResponse>)),
         (status = 400, description = "`INVALID_CURSOR`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_orders(
     State(state): State<AppState>,
@@ -261,13 +259,17 @@ pub struct AdminOrderDetailResponse {
 #[into_params(parameter_in = Query)]
 pub struct AdminOrderQuery {
     /// `PENDING_PAYMENT`, `PAID`, `SHIPPING`, `DELIVERED`, `CANCELED` or `REFUNDED`.
+    #[param(max_length = 20)]
     pub status: Option<String>,
     /// Only this buyer's.
     pub user_id: Option<i64>,
     /// Placed at or after this instant (RFC 3339).
-    pub from: Option<DateTime<Utc>>,
+    #[param(inline)]
+    pub from: Option<crate::extract::Instant>,
     /// Placed before this instant (RFC 3339).
-    pub to: Option<DateTime<Utc>>,
+    #[param(inline)]
+    pub to: Option<crate::extract::Instant>,
+    #[param(max_length = 200)]
     pub cursor: Option<String>,
     #[param(inline)]
     pub limit: Option<crate::pagination::Limit>,
@@ -278,7 +280,6 @@ pub struct AdminOrderQuery {
     responses(
         (status = 200, description = "A page of orders", body = inline(Page<AdminOrderResponse>)),
         (status = 400, description = "`INVALID_QUERY`, `INVALID_CURSOR`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_all_orders(
@@ -305,8 +306,8 @@ pub async fn list_all_orders(
     let filter = OrderFilter {
         user: query.user_id.map(petory_core::identity::UserId),
         status,
-        placed_from: query.from,
-        placed_until: query.to,
+        placed_from: query.from.map(|at| at.0),
+        placed_until: query.to.map(|at| at.0),
         before: page.before_id()?,
     };
     let mut conn = state.db().await?;
@@ -320,7 +321,6 @@ pub async fn list_all_orders(
 #[utoipa::path(get, path = "/admin/orders/{id}", tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, description = "The order", body = AdminOrderDetailResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`ORDER_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -351,7 +351,6 @@ fn owner_scope(user: &AuthUser) -> Option<petory_core::identity::UserId> {
 #[utoipa::path(get, path = "/orders/{id}", tag = "shop", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, description = "The order", body = OrderResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`ORDER_NOT_FOUND` (also for other users' orders)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_order(
@@ -371,7 +370,6 @@ pub async fn get_order(
 #[utoipa::path(post, path = "/orders/{id}/cancel", tag = "shop", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, description = "Cancelled", body = OrderResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`ORDER_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`ORDER_NOT_CANCELABLE`", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -388,9 +386,10 @@ pub async fn cancel_order(
     ))
 }
 
-#[derive(Debug, Deserialize, ToSchema, IntoParams)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct AdvanceOrderRequest {
     /// `SHIPPING` (from `PAID`) or `DELIVERED` (from `SHIPPING`).
+    #[schema(max_length = 20, example = "SHIPPING")]
     pub status: String,
 }
 
@@ -398,7 +397,6 @@ pub struct AdvanceOrderRequest {
 #[utoipa::path(patch, path = "/admin/orders/{id}/status", tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)), request_body = AdvanceOrderRequest,
     responses(
         (status = 200, description = "Moved", body = OrderResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`ORDER_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`INVALID_ORDER_TRANSITION`", body = Problem, content_type = "application/problem+json"),
@@ -408,7 +406,7 @@ pub async fn advance_order(
     State(state): State<AppState>,
     _admin: AdminUser,
     Path(id): Path<i64>,
-    Json(body): Json<AdvanceOrderRequest>,
+    ValidJson(body): ValidJson<AdvanceOrderRequest>,
 ) -> ApiResult<Json<OrderResponse>> {
     let to = OrderStatus::parse(&body.status)
         .filter(|status| matches!(status, OrderStatus::Shipping | OrderStatus::Delivered))

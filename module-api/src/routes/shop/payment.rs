@@ -28,7 +28,6 @@ pub struct PaymentStartResponse {
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses(
         (status = 200, description = "Payment started", body = PaymentStartResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 402, description = "`PAYMENT_REFUSED`", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "`PAYMENT_GATEWAY_ERROR` (our side; nothing was charged)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`ORDER_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
@@ -70,6 +69,7 @@ pub async fn start_payment(
 pub struct ApproveQuery {
     pub order_id: i64,
     /// Given by KakaoPay when the buyer approved.
+    #[param(max_length = 100)]
     pub pg_token: String,
 }
 

@@ -65,17 +65,12 @@ pub async fn list_reviews(
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct ReviewRequest {
-    #[validate(range(min = 1, max = 5, code = "range", message = "must be 1 to 5"))]
+    #[schema(minimum = 1, maximum = 5)]
     pub stars: i16,
-    #[validate(length(
-        min = 1,
-        max = 2000,
-        code = "length",
-        message = "must be 1 to 2000 characters"
-    ))]
+    #[schema(min_length = 1, max_length = 2000)]
     pub content: String,
     #[serde(default)]
-    #[validate(length(max = 5, code = "length", message = "at most 5 images"))]
+    #[schema(value_type = Vec<crate::extract::ObjectKey>, max_items = 5)]
     pub image_keys: Vec<String>,
 }
 
@@ -83,7 +78,6 @@ pub struct ReviewRequest {
 #[utoipa::path(post, path = "/items/{id}/reviews", tag = "shop", security(("bearer" = [])), params(("id" = i64, Path)), request_body = ReviewRequest,
     responses(
         (status = 201, description = "Reviewed", body = ReviewResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`NOT_A_BUYER`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`ALREADY_REVIEWED`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
@@ -106,16 +100,11 @@ pub async fn create_review(
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct UpdateReviewRequest {
-    #[validate(range(min = 1, max = 5, code = "range", message = "must be 1 to 5"))]
+    #[schema(minimum = 1, maximum = 5)]
     pub stars: Option<i16>,
-    #[validate(length(
-        min = 1,
-        max = 2000,
-        code = "length",
-        message = "must be 1 to 2000 characters"
-    ))]
+    #[schema(min_length = 1, max_length = 2000)]
     pub content: Option<String>,
-    #[validate(length(max = 5, code = "length", message = "at most 5 images"))]
+    #[schema(value_type = Option<Vec<crate::extract::ObjectKey>>, max_items = 5)]
     pub image_keys: Option<Vec<String>>,
 }
 
@@ -123,7 +112,6 @@ pub struct UpdateReviewRequest {
 #[utoipa::path(patch, path = "/reviews/{id}", tag = "shop", security(("bearer" = [])), params(("id" = i64, Path)), request_body = UpdateReviewRequest,
     responses(
         (status = 200, description = "Updated", body = ReviewResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`REVIEW_NOT_FOUND` (also for others' reviews)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -151,7 +139,6 @@ pub async fn update_review(
 #[utoipa::path(delete, path = "/reviews/{id}", tag = "shop", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`REVIEW_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete_review(

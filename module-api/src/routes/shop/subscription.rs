@@ -116,7 +116,6 @@ impl From<SubscriptionView> for SubscriptionResponse {
     responses(
         (status = 200, description = "A page of subscriptions", body = inline(Page<SubscriptionResponse>)),
         (status = 400, description = "`INVALID_QUERY`, `INVALID_CURSOR`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_subscriptions(
     State(state): State<AppState>,
@@ -139,13 +138,17 @@ pub async fn list_subscriptions(
 #[into_params(parameter_in = Query)]
 pub struct AdminSubscriptionQuery {
     /// `ACTIVE`, `PAUSED` or `CANCELED`.
+    #[param(max_length = 20)]
     pub status: Option<String>,
     /// Only this subscriber's.
     pub user_id: Option<i64>,
     /// Next billing date on or after this day.
-    pub billing_from: Option<NaiveDate>,
+    #[param(inline)]
+    pub billing_from: Option<crate::extract::Day>,
     /// Next billing date on or before this day.
-    pub billing_to: Option<NaiveDate>,
+    #[param(inline)]
+    pub billing_to: Option<crate::extract::Day>,
+    #[param(max_length = 200)]
     pub cursor: Option<String>,
     #[param(inline)]
     pub limit: Option<crate::pagination::Limit>,
@@ -156,7 +159,6 @@ pub struct AdminSubscriptionQuery {
     responses(
         (status = 200, description = "A page of subscriptions", body = inline(Page<SubscriptionResponse>)),
         (status = 400, description = "`INVALID_QUERY`, `INVALID_CURSOR`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_all_subscriptions(
@@ -186,8 +188,8 @@ pub async fn list_all_subscriptions(
     let filter = SubscriptionFilter {
         user: query.user_id.map(UserId),
         status,
-        billing_from: query.billing_from,
-        billing_to: query.billing_to,
+        billing_from: query.billing_from.map(|day| day.0),
+        billing_to: query.billing_to.map(|day| day.0),
         before: page.before_id()?,
     };
     let mut conn = state.db().await?;
@@ -210,7 +212,6 @@ pub struct AdminSubscriptionResponse {
 #[utoipa::path(get, path = "/admin/subscriptions/{id}", tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, description = "The subscription", body = AdminSubscriptionResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`SUBSCRIPTION_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -232,7 +233,6 @@ pub async fn get_any_subscription(
 #[utoipa::path(get, path = "/subscriptions/{id}", tag = "shop", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, description = "The subscription", body = SubscriptionResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`SUBSCRIPTION_NOT_FOUND` (also for others')", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_subscription(
@@ -260,14 +260,13 @@ pub struct UpdateSubscriptionRequest {
     pub period_days: Option<i16>,
     /// Move the next charge (after today, at most 180 days ahead); later cycles fall back onto
     /// the anchored schedule.
-    pub next_billing_date: Option<NaiveDate>,
+    pub next_billing_date: Option<crate::extract::Day>,
 }
 
 /// Change the period or the next billing date.
 #[utoipa::path(patch, path = "/subscriptions/{id}", tag = "shop", security(("bearer" = [])), params(("id" = i64, Path)), request_body = UpdateSubscriptionRequest,
     responses(
         (status = 200, description = "Changed", body = SubscriptionResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`SUBSCRIPTION_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`SUBSCRIPTION_CANCELED`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED` (period or date out of range)", body = Problem, content_type = "application/problem+json"),
@@ -282,7 +281,7 @@ pub async fn update_subscription(
     let mut conn = state.db().await?;
     let change = subscription::Change {
         period_days: body.period_days,
-        next_billing_date: body.next_billing_date,
+        next_billing_date: body.next_billing_date.map(|day| day.0),
     };
     let view = subscription::update(
         &mut conn,
@@ -300,7 +299,6 @@ pub async fn update_subscription(
 #[utoipa::path(post, path = "/subscriptions/{id}/skip", tag = "shop", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, description = "Skipped", body = SubscriptionResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`SUBSCRIPTION_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`SUBSCRIPTION_CANCELED`", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -318,7 +316,6 @@ pub async fn skip_subscription(
 #[utoipa::path(post, path = "/subscriptions/{id}/pause", tag = "shop", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, description = "Paused", body = SubscriptionResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`SUBSCRIPTION_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`SUBSCRIPTION_CANCELED`", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -336,7 +333,6 @@ pub async fn pause_subscription(
 #[utoipa::path(post, path = "/subscriptions/{id}/resume", tag = "shop", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, description = "Active again", body = SubscriptionResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`SUBSCRIPTION_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`SUBSCRIPTION_CANCELED`", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -363,7 +359,6 @@ pub async fn resume_subscription(
 #[utoipa::path(delete, path = "/subscriptions/{id}", tag = "shop", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, description = "Cancelled", body = SubscriptionResponse),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`SUBSCRIPTION_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn cancel_subscription(
