@@ -20,6 +20,8 @@ pub struct BatchConfig {
     /// How long notifications are kept before `purge-notifications` deletes them.
     pub notification_retention: chrono::TimeDelta,
     pub mail: MailSettings,
+    /// How long access tokens live, so revocations are kept that long.
+    pub access_ttl: std::time::Duration,
     /// Where the scheduler serves Prometheus metrics (`PETORY_BATCH_METRICS_BIND`).
     pub metrics_bind: std::net::SocketAddr,
 }
@@ -35,6 +37,7 @@ impl BatchConfig {
             lifecycle: lifecycle_from_env()?,
             notification_retention: notification_retention_from_env()?,
             mail: MailSettings::from_env()?,
+            access_ttl: petory_core::identity::token::access_ttl_from_env()?,
             metrics_bind: config::parsed_or(
                 "PETORY_BATCH_METRICS_BIND",
                 std::net::SocketAddr::from(([127, 0, 0, 1], 9464)),

@@ -8,6 +8,7 @@ use petory_core::batch::{self, JobCounts, Trigger};
 use petory_core::calendar::BusinessCalendar;
 use petory_core::db::DbPool;
 use petory_core::identity::lifecycle::LifecycleSettings;
+use petory_core::identity::session::SessionStore;
 use petory_core::ports::{Clock, Mailer, NotificationSignal};
 use petory_core::shop::billing::BillingSettings;
 use petory_core::shop::payment::PaymentGateway;
@@ -27,6 +28,23 @@ pub struct JobContext {
     /// How long notifications are kept (`PETORY_NOTIFICATION_RETENTION_DAYS`).
     pub notification_retention: chrono::TimeDelta,
     pub mailer: Arc<dyn Mailer>,
+    pub sessions: Arc<dyn SessionStore>,
+    /// How long access tokens live (`PETORY_ACCESS_TOKEN_TTL_SECS`).
+    pub access_ttl: std::time::Duration,
+}
+
+impl JobContext {
+    /// What the outbox relay's handlers reach.
+    pub fn relay_ports(&self) -> petory_event::RelayPorts {
+        petory_event::RelayPorts {
+            db: self.db.clone(),
+            gateway: self.payments.clone(),
+            signal: self.notifications.clone(),
+            mailer: self.mailer.clone(),
+            sessions: self.sessions.clone(),
+            access_ttl: self.access_ttl,
+        }
+    }
 }
 
 /// The business day a run works on and the instant it treats as "now".

@@ -84,6 +84,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
         lifecycle: config.lifecycle,
         notification_retention: config.notification_retention,
         mailer: Arc::new(LettreMailer::new(&config.mail)?),
+        sessions: Arc::new(petory_redis::session::RedisSessionStore::new(
+            redis.clone(),
+            &config.redis.key_prefix,
+        )),
+        access_ttl: config.access_ttl,
         clock: Arc::new(SystemClock),
         calendar: BusinessCalendar::new(config.timezone),
         payments: Arc::new(KakaoPay::new(config.kakaopay.clone())),

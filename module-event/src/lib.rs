@@ -204,22 +204,66 @@ impl EventHandler for SendMail {
     }
 }
 
+/// What the product's handlers reach: each binary wires it once.
+#[derive(Clone)]
+pub struct RelayPorts {
+    pub db: DbPool,
+    pub gateway: Arc<dyn petory_core::shop::payment::PaymentGateway>,
+    pub signal: Arc<dyn petory_core::ports::NotificationSignal>,
+    pub mailer: Arc<dyn petory_core::ports::Mailer>,
+    pub sessions: Arc<dyn petory_core::identity::session::SessionStore>,
+    /// How long access tokens live: how long a revocation must be remembered.
+    pub access_ttl: Duration,
+}
+
 /// The relay with every handler of the product; new event kinds register here.
-pub fn product_relay(
-    policy: RetryPolicy,
-    db: DbPool,
-    gateway: Arc<dyn petory_core::shop::payment::PaymentGateway>,
-    signal: Arc<dyn petory_core::ports::NotificationSignal>,
-    mailer: Arc<dyn petory_core::ports::Mailer>,
-) -> Relay {
+pub fn product_relay(policy: RetryPolicy, ports: RelayPorts) -> Relay {
     Relay::new(policy)
         .with_handler(Arc::new(CancelPayment {
-            gateway: gateway.clone(),
-            db: db.clone(),
+            gateway: ports.gateway.clone(),
+            db: ports.db.clone(),
         }))
-        .with_handler(Arc::new(InactivateSubscription { gateway }))
-        .with_handler(Arc::new(SendMail { mailer }))
-        .with_handler(Arc::new(DeliverNotification { db, signal }))
+        .with_handler(Arc::new(InactivateSubscription {
+            gateway: ports.gateway,
+        }))
+        .with_handler(Arc::new(SendMail {
+            mailer: ports.mailer,
+        }))
+        .with_handler(Arc::new(DeliverNotification {
+            db: ports.db,
+            signal: ports.signal,
+        }))
+        .with_handler(Arc::new(RevokeSessions {
+            sessions: ports.sessions,
+            access_ttl: ports.access_ttl,
+        }))
+}
+
+/// Ends every session of an account a batch job closed or set aside
+/// (`SESSIONS_REVOKE_REQUESTED`): its access tokens are refused from then on.
+pub struct RevokeSessions {
+    pub sessions: Arc<dyn petory_core::identity::session::SessionStore>,
+    pub access_ttl: Duration,
+}
+
+#[async_trait]
+impl EventHandler for RevokeSessions {
+    fn kind(&self) -> &'static str {
+        petory_core::identity::session::REVOKE_REQUESTED
+    }
+
+    async fn handle(&self, event: &OutboxEvent, _now: DateTime<Utc>) -> anyhow::Result<()> {
+        let request: petory_core::identity::session::RevokeRequested =
+            serde_json::from_value(event.payload.clone())?;
+        self.sessions
+            .revoke_user(
+                petory_core::identity::UserId(request.user_id),
+                None,
+                self.access_ttl,
+            )
+            .await?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

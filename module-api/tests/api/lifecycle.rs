@@ -324,3 +324,78 @@ async fn notifications_older_than_thirty_days_are_purged() {
     assert_eq!(left["items"].as_array().unwrap().len(), 1);
     assert_eq!(left["items"][0]["title"], "q");
 }
+
+#[tokio::test]
+async fn a_dormant_accounts_tokens_are_refused_at_once() {
+    use petory_core::identity::token;
+    let app = TestApp::spawn().await;
+    let email = format!("sleepy-{}@example.com", uuid::Uuid::new_v4().simple());
+    let (id, login_token) = app.user(&email).await;
+    let session = token::verify_access(&app.state.tokens, &login_token, app.clock.now_utc())
+        .unwrap()
+        .sid;
+
+    let mut conn = app.state.db.get().await.unwrap();
+    app.clock.advance(TimeDelta::days(85));
+    lifecycle::warn_inactive(&mut conn, app.clock.now_utc(), settings())
+        .await
+        .unwrap();
+    app.clock.advance(TimeDelta::days(5));
+    // An access token of that session, issued just before the job runs.
+    let (fresh, _) = token::issue_access(
+        &app.state.tokens,
+        petory_core::identity::UserId(id),
+        petory_core::identity::Role::User,
+        &session,
+        app.clock.now_utc(),
+    );
+    let me = || app.send(Method::GET, "/api/v1/users/me", Some(&fresh), None);
+    assert_eq!(me().await.status(), 200);
+
+    assert_eq!(
+        lifecycle::make_dormant(&mut conn, app.clock.now_utc(), settings())
+            .await
+            .unwrap(),
+        1
+    );
+    drop(conn);
+    app.relay_events().await;
+    assert_problem(me().await, 401, "TOKEN_REVOKED").await;
+}
+
+#[tokio::test]
+async fn a_user_who_stays_signed_in_by_refreshing_is_not_inactive() {
+    let app = TestApp::spawn().await;
+    let email = format!("steady-{}@example.com", uuid::Uuid::new_v4().simple());
+    app.signup(&email).await;
+    let (_, mut refresh) = app.login(&email, PASSWORD).await;
+    let mut conn = app.state.db.get().await.unwrap();
+    // Refreshing every ten days for three months, never typing the password again.
+    for _ in 0..9 {
+        app.clock.advance(TimeDelta::days(10));
+        let tokens: Value = app
+            .post_json(
+                "/api/v1/auth/refresh",
+                None,
+                json!({"refresh_token": refresh}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+        let now = app.clock.now_utc();
+        assert_eq!(
+            lifecycle::warn_inactive(&mut conn, now, settings())
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            lifecycle::make_dormant(&mut conn, now, settings())
+                .await
+                .unwrap(),
+            0
+        );
+    }
+}

@@ -136,17 +136,21 @@ impl TestApp {
     pub fn relay(&self) -> petory_event::Relay {
         petory_event::product_relay(
             petory_event::RetryPolicy::default(),
-            self.state.db.clone(),
-            self.state.payments.clone(),
-            self.state.notifications.clone(),
-            std::sync::Arc::new(
-                petory_external_api::mail::LettreMailer::new(
-                    &petory_external_api::mail::MailSettings::directory(
-                        &std::env::temp_dir().join("petory-test-mail"),
-                    ),
-                )
-                .expect("mailer"),
-            ),
+            petory_event::RelayPorts {
+                db: self.state.db.clone(),
+                gateway: self.state.payments.clone(),
+                signal: self.state.notifications.clone(),
+                mailer: std::sync::Arc::new(
+                    petory_external_api::mail::LettreMailer::new(
+                        &petory_external_api::mail::MailSettings::directory(
+                            &std::env::temp_dir().join("petory-test-mail"),
+                        ),
+                    )
+                    .expect("mailer"),
+                ),
+                sessions: self.state.sessions.clone(),
+                access_ttl: self.state.tokens.access_ttl,
+            },
         )
     }
 

@@ -21,15 +21,9 @@ impl Job for RelayEvents {
     }
 
     async fn run(&self, context: &JobContext, date: RunDate) -> anyhow::Result<JobCounts> {
-        let counts = product_relay(
-            RetryPolicy::default(),
-            context.db.clone(),
-            context.payments.clone(),
-            context.notifications.clone(),
-            context.mailer.clone(),
-        )
-        .relay_due(&context.db, date.as_of, 100)
-        .await?;
+        let counts = product_relay(RetryPolicy::default(), context.relay_ports())
+            .relay_due(&context.db, date.as_of, 100)
+            .await?;
         Ok(JobCounts::from([
             ("delivered".to_owned(), counts.delivered),
             ("retried".to_owned(), counts.retried),

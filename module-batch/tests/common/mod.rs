@@ -24,12 +24,18 @@ pub fn context_at(database_url: &str, redis_prefix: &str, now: DateTime<Utc>) ->
         connection_timeout: Duration::from_secs(1),
         key_prefix: redis_prefix.to_owned(),
     };
+    let pool = petory_redis::pool(&redis).unwrap();
     JobContext {
         db: db::pool(database_url, &PoolSettings::default()),
         notifications: Arc::new(RedisNotificationSignal::new(
-            petory_redis::pool(&redis).unwrap(),
+            pool.clone(),
             &redis.key_prefix,
         )),
+        sessions: Arc::new(petory_redis::session::RedisSessionStore::new(
+            pool,
+            &redis.key_prefix,
+        )),
+        access_ttl: Duration::from_secs(900),
         clock: Arc::new(FixedClock::at(now)),
         calendar: BusinessCalendar::default(),
         billing: BillingSettings::default(),

@@ -326,6 +326,16 @@ pub async fn refresh(
             .await?;
         return Err(IdentityError::InvalidRefreshToken);
     }
+    // Staying signed in is being active: the dormancy clock counts from the last use, which a
+    // refresh is. Written at most once a day.
+    diesel::update(
+        users::table
+            .find(session.user.0)
+            .filter(users::last_login_at.lt(now - chrono::TimeDelta::days(1))),
+    )
+    .set(users::last_login_at.eq(now))
+    .execute(conn)
+    .await?;
     Ok(pair(
         sessions.tokens,
         session.user,

@@ -15,6 +15,7 @@ use diesel::sql_types::{Array, BigInt, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::UserId;
+use super::session::RevokeRequested;
 use crate::db::DbError;
 use crate::mail;
 use crate::ports::Mail;
@@ -144,11 +145,14 @@ pub async fn make_dormant(
     now: DateTime<Utc>,
     settings: LifecycleSettings,
 ) -> Result<i64, DbError> {
+    use diesel_async::AsyncConnection as _;
     let mut total = 0;
     loop {
-        let done: i64 = {
-            let moved = diesel::sql_query(format!(
-                "WITH due AS (
+        // The move and the request to end its sessions commit together.
+        let done: i64 = conn
+            .transaction(async |conn| -> Result<i64, DbError> {
+                let moved = diesel::sql_query(format!(
+                    "WITH due AS (
                 SELECT u.id FROM users u
                  WHERE u.status = 'ACTIVE' AND u.role = 'USER'
                    AND coalesce(u.last_login_at, u.created_at) <= $1
@@ -171,16 +175,19 @@ pub async fn make_dormant(
              UPDATE users u
                 SET status = 'DORMANT', email = 'dormant-' || u.id || '@petory.invalid',
                     name = '휴면 회원', phone = NULL, status_changed_at = $4, updated_at = $4
-               FROM moved WHERE u.id = moved.user_id",
-            ))
-            .bind::<Timestamptz, _>(now - settings.dormant_after)
-            .bind::<Timestamptz, _>(now - settings.warning)
-            .bind::<BigInt, _>(settings.chunk)
-            .bind::<Timestamptz, _>(now)
-            .execute(conn)
+               FROM moved WHERE u.id = moved.user_id
+             RETURNING u.id",
+                ))
+                .bind::<Timestamptz, _>(now - settings.dormant_after)
+                .bind::<Timestamptz, _>(now - settings.warning)
+                .bind::<BigInt, _>(settings.chunk)
+                .bind::<Timestamptz, _>(now)
+                .load::<Id>(conn)
+                .await?;
+                end_sessions(conn, moved.iter().map(|row| row.id), now).await?;
+                Ok(moved.len() as i64)
+            })
             .await?;
-            moved as i64
-        };
         total += done;
         if done < settings.chunk {
             return Ok(total);
@@ -354,6 +361,7 @@ pub async fn delete_expired(
                 .bind::<Timestamptz, _>(now)
                 .execute(conn)
                 .await?;
+                end_sessions(conn, due.iter().copied(), now).await?;
                 let removed = diesel::sql_query(
                     "DELETE FROM users u WHERE u.id = ANY($1)
                         AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id)
@@ -390,6 +398,18 @@ pub async fn delete_expired(
             return Ok(total);
         }
     }
+}
+
+/// Asks (through the outbox of the caller's transaction) for every session of these accounts
+/// to end, so that access tokens they still hold are refused at once.
+async fn end_sessions(
+    conn: &mut AsyncPgConnection,
+    users: impl Iterator<Item = i64>,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let requests: Vec<RevokeRequested> = users.map(|user_id| RevokeRequested { user_id }).collect();
+    crate::event::record_many(conn, super::session::REVOKE_REQUESTED, &requests, now).await?;
+    Ok(())
 }
 
 /// Ends suspensions whose end time has come.

@@ -25,6 +25,16 @@ pub enum Rotation {
     Invalid,
 }
 
+/// Outbox event kind: end every session of an account that was closed or set aside by a batch
+/// job (dormancy, deletion), so its access tokens are refused at once, not when they expire.
+/// The payload is [`RevokeRequested`].
+pub const REVOKE_REQUESTED: &str = "SESSIONS_REVOKE_REQUESTED";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RevokeRequested {
+    pub user_id: i64,
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("session store unavailable: {0}")]
 pub struct SessionStoreError(pub String);

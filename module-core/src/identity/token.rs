@@ -54,13 +54,7 @@ impl TokenSettings {
             secret.len() >= 32,
             "must be at least 32 bytes",
         )?;
-        let access = config::parsed_or("PETORY_ACCESS_TOKEN_TTL_SECS", 900_u64)?;
-        config::ensure(
-            "PETORY_ACCESS_TOKEN_TTL_SECS",
-            access,
-            (60..=86_400).contains(&access),
-            "must be 60 to 86400",
-        )?;
+        let access = access_ttl_from_env()?;
         let refresh = config::parsed_or("PETORY_REFRESH_TOKEN_TTL_DAYS", 14_u64)?;
         config::ensure(
             "PETORY_REFRESH_TOKEN_TTL_DAYS",
@@ -70,10 +64,22 @@ impl TokenSettings {
         )?;
         Ok(Self::new(
             secret.as_bytes(),
-            Duration::from_secs(access),
+            access,
             Duration::from_secs(refresh * 86_400),
         ))
     }
+}
+
+/// `PETORY_ACCESS_TOKEN_TTL_SECS` (900): also how long a revocation must be remembered.
+pub fn access_ttl_from_env() -> Result<Duration, ConfigError> {
+    let access = config::parsed_or("PETORY_ACCESS_TOKEN_TTL_SECS", 900_u64)?;
+    config::ensure(
+        "PETORY_ACCESS_TOKEN_TTL_SECS",
+        access,
+        (60..=86_400).contains(&access),
+        "must be 60 to 86400",
+    )?;
+    Ok(Duration::from_secs(access))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
