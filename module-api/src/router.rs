@@ -56,6 +56,7 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::suspend_user, admin::lift_suspension))
         .routes(routes!(admin::set_role))
         .routes(routes!(routes::batch::list_runs))
+        .routes(routes!(routes::batch::list_idle_runs))
         .routes(routes!(routes::event::list_failed_events))
         .routes(routes!(routes::event::retry_failed_event))
         .routes(routes!(catalog::list_categories))

@@ -19,6 +19,8 @@ pub struct BatchConfig {
     pub lifecycle: LifecycleSettings,
     /// How long notifications are kept before `purge-notifications` deletes them.
     pub notification_retention: chrono::TimeDelta,
+    /// How long the run log keeps runs (`prune-batch-runs`).
+    pub run_retention: chrono::TimeDelta,
     pub mail: MailSettings,
     /// How long access tokens live, so revocations are kept that long.
     pub access_ttl: std::time::Duration,
@@ -35,7 +37,14 @@ impl BatchConfig {
             kakaopay: KakaoPaySettings::from_env()?,
             billing: billing_from_env()?,
             lifecycle: lifecycle_from_env()?,
-            notification_retention: notification_retention_from_env()?,
+            notification_retention: days_from_env(
+                "PETORY_NOTIFICATION_RETENTION_DAYS",
+                crate::jobs::notification::DEFAULT_RETENTION,
+            )?,
+            run_retention: days_from_env(
+                "PETORY_BATCH_RUN_RETENTION_DAYS",
+                crate::jobs::platform::DEFAULT_RUN_RETENTION,
+            )?,
             mail: MailSettings::from_env()?,
             access_ttl: petory_core::identity::token::access_ttl_from_env()?,
             metrics_bind: config::parsed_or(
@@ -101,15 +110,14 @@ fn lifecycle_from_env() -> Result<LifecycleSettings, ConfigError> {
     })
 }
 
-/// `PETORY_NOTIFICATION_RETENTION_DAYS` (default 30).
-fn notification_retention_from_env() -> Result<chrono::TimeDelta, ConfigError> {
-    use crate::jobs::notification::DEFAULT_RETENTION;
-    let days = config::parsed_or(
-        "PETORY_NOTIFICATION_RETENTION_DAYS",
-        DEFAULT_RETENTION.num_days(),
-    )?;
+/// A retention period in days, 1 to 3650.
+fn days_from_env(
+    name: &'static str,
+    default: chrono::TimeDelta,
+) -> Result<chrono::TimeDelta, ConfigError> {
+    let days = config::parsed_or(name, default.num_days())?;
     config::ensure(
-        "PETORY_NOTIFICATION_RETENTION_DAYS",
+        name,
         days,
         (1..=3650).contains(&days),
         "must be 1 to 3650 days",

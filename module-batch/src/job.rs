@@ -19,6 +19,10 @@ use crate::jobs;
 #[derive(Clone)]
 pub struct JobContext {
     pub db: DbPool,
+    /// Where `db` connects, for connections of their own (the outbox listener).
+    pub database_url: String,
+    /// Runs and idle counters older than this are forgotten (`PETORY_BATCH_RUN_RETENTION_DAYS`).
+    pub run_retention: chrono::TimeDelta,
     pub clock: Arc<dyn Clock>,
     pub calendar: BusinessCalendar,
     pub payments: Arc<dyn PaymentGateway>,
@@ -89,6 +93,7 @@ pub trait Job: Send + Sync + 'static {
 pub fn all_jobs() -> Vec<Arc<dyn Job>> {
     vec![
         Arc::new(jobs::platform::PruneIdempotencyKeys),
+        Arc::new(jobs::platform::PruneBatchRuns),
         Arc::new(jobs::shop::ExpireUnpaidOrders),
         Arc::new(jobs::shop::BillSubscriptions),
         Arc::new(jobs::daily::DailyQuestionNotification),

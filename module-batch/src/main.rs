@@ -76,6 +76,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
     let redis = petory_redis::pool(&config.redis)?;
     let context = JobContext {
         db: petory_core::db::pool(&config.database.url, &config.database.pool),
+        database_url: config.database.url.clone(),
+        run_retention: config.run_retention,
         notifications: Arc::new(RedisNotificationSignal::new(
             redis.clone(),
             &config.redis.key_prefix,

@@ -31,7 +31,20 @@ pub async fn run(context: JobContext, shutdown: impl Future<Output = ()>) -> any
         tracing::info!(job = job.name(), %schedule, "scheduled");
     }
     scheduler.start().await?;
+    // Between polls, the relay also runs the moment an event is committed.
+    let (stop_listener, stopped) = tokio::sync::oneshot::channel::<()>();
+    let listener = tokio::spawn(petory_event::wakeup::relay_on_commit(
+        context.database_url.clone(),
+        petory_event::product_relay(petory_event::RetryPolicy::default(), context.relay_ports()),
+        context.db.clone(),
+        context.clock.clone(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
     shutdown.await;
+    let _ = stop_listener.send(());
+    let _ = listener.await;
     scheduler.shutdown().await?;
     Ok(())
 }

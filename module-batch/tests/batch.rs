@@ -290,7 +290,7 @@ async fn cli_names_an_unknown_job_and_the_known_ones() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains(
-            "unknown job \"no-such-job\"; known jobs: prune-idempotency-keys, expire-unpaid-orders, billing, daily-question-notification, account-dormancy, account-deletion, lift-suspensions, purge-notifications, relay-events"
+            "unknown job \"no-such-job\"; known jobs: prune-idempotency-keys, prune-batch-runs, expire-unpaid-orders, billing, daily-question-notification, account-dormancy, account-deletion, lift-suspensions, purge-notifications, relay-events"
         ),
         "{stderr}"
     );
@@ -328,14 +328,13 @@ async fn scheduler_runs_jobs_on_their_schedule() {
         .unwrap();
     let context = context(&database);
     let deadline = Instant::now() + Duration::from_secs(20);
-    let mut scheduled = Vec::new();
+    let mut idle = Vec::new();
     while Instant::now() < deadline {
-        scheduled = runs(&context)
+        let mut conn = context.db.get().await.unwrap();
+        idle = batch::list_idle_runs(&mut conn, None, None, 10)
             .await
-            .into_iter()
-            .filter(|run| run.trigger == "SCHEDULE" && run.status == "SUCCEEDED")
-            .collect();
-        if scheduled.len() >= 2 {
+            .unwrap();
+        if idle.iter().map(|day| day.runs).sum::<i32>() >= 2 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -343,13 +342,133 @@ async fn scheduler_runs_jobs_on_their_schedule() {
     scheduler.kill().unwrap();
     scheduler.wait().unwrap();
     assert!(
-        scheduled.len() >= 2,
-        "the every-second schedule fired at least twice, got {scheduled:?}"
+        idle.iter().map(|day| day.runs).sum::<i32>() >= 2,
+        "the every-second schedule fired at least twice, got {idle:?}"
     );
+    assert!(idle.iter().all(|day| day.job == "prune-idempotency-keys"));
     assert!(
-        scheduled
-            .iter()
-            .all(|run| run.job == "prune-idempotency-keys")
+        runs(&context).await.is_empty(),
+        "runs that found nothing to do are counted, not kept"
+    );
+}
+
+/// Every job's schedule off: nothing runs but what a test starts.
+fn all_schedules_off(command: &mut Command) -> &mut Command {
+    for job in petory_batch::job::all_jobs() {
+        command.env(
+            format!(
+                "PETORY_SCHEDULE_{}",
+                job.name().to_ascii_uppercase().replace('-', "_")
+            ),
+            "off",
+        );
+    }
+    command
+}
+
+#[tokio::test]
+async fn the_scheduler_relays_an_event_the_moment_it_is_committed_not_at_its_poll() {
+    use diesel_async::RunQueryDsl as _;
+    let database = TestDatabase::new().await;
+    let mut command = batch_command(&database);
+    command.env("PETORY_REDIS_PREFIX", format!("test:{}:", database.name()));
+    let mut scheduler = all_schedules_off(&mut command)
+        .arg("scheduler")
+        .spawn()
+        .unwrap();
+    let context = context(&database);
+    let mut conn = context.db.get().await.unwrap();
+
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let count = async |conn: &mut petory_core::db::DbConn<'_>, sql: &str| -> i64 {
+        diesel::sql_query(sql)
+            .get_result::<Count>(conn)
+            .await
+            .unwrap()
+            .n
+    };
+    // Wait until its listener is in place, so the event below can only arrive by wake-up.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while count(
+        &mut conn,
+        "SELECT count(*) AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+    )
+    .await
+        == 0
+    {
+        assert!(Instant::now() < deadline, "the listener never started");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    petory_core::notification::request(
+        &mut conn,
+        &petory_core::notification::NewNotification {
+            user_id: 7,
+            kind: petory_core::notification::NotificationKind::OrderStatus,
+            title: "배송이 시작되었어요".into(),
+            body: String::new(),
+            data: serde_json::json!({}),
+        },
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut delivered = 0;
+    while Instant::now() < deadline {
+        delivered = count(&mut conn, "SELECT count(*) AS n FROM notifications").await;
+        if delivered == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    scheduler.kill().unwrap();
+    scheduler.wait().unwrap();
+    assert_eq!(delivered, 1, "delivered with every poll off");
+}
+
+#[tokio::test]
+async fn empty_scheduled_runs_are_counted_and_old_runs_pruned() {
+    let database = TestDatabase::new().await;
+    let context = context(&database);
+    let job = petory_batch::job::find_job("lift-suspensions").unwrap();
+    let date = RunDate::today(&context);
+    for _ in 0..3 {
+        run_recorded(&context, job.as_ref(), date, Trigger::Schedule)
+            .await
+            .unwrap();
+    }
+    run_recorded(&context, job.as_ref(), date, Trigger::Manual)
+        .await
+        .unwrap();
+    let kept = runs(&context).await;
+    assert_eq!(kept.len(), 1, "only the manual run is a row");
+    assert_eq!(kept[0].trigger, "MANUAL");
+    let mut conn = context.db.get().await.unwrap();
+    let idle = batch::list_idle_runs(&mut conn, Some("lift-suspensions"), None, 10)
+        .await
+        .unwrap();
+    assert_eq!((idle.len(), idle[0].runs), (1, 3));
+
+    // 91 days later the retention (90 days) has passed for all of it.
+    let later = now() + TimeDelta::days(91);
+    assert_eq!(
+        batch::prune(&mut conn, later - TimeDelta::days(90), 2)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(runs(&context).await.is_empty());
+    assert!(
+        batch::list_idle_runs(&mut conn, None, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
     );
 }
 
@@ -363,7 +482,7 @@ fn cli_lists_jobs_with_their_schedules() {
     assert!(output.status.success());
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
-        "prune-idempotency-keys\toff\nexpire-unpaid-orders\t30 * * * * *\nbilling\t0 */10 * * * *\ndaily-question-notification\t0 0 0 * * *\naccount-dormancy\t0 0 3 * * *\naccount-deletion\t0 30 3 * * *\nlift-suspensions\t0 */5 * * * *\npurge-notifications\t0 0 4 * * *\nrelay-events\t*/10 * * * * *\n"
+        "prune-idempotency-keys\toff\nprune-batch-runs\t0 45 4 * * *\nexpire-unpaid-orders\t30 * * * * *\nbilling\t0 */10 * * * *\ndaily-question-notification\t0 0 0 * * *\naccount-dormancy\t0 0 3 * * *\naccount-deletion\t0 30 3 * * *\nlift-suspensions\t0 */5 * * * *\npurge-notifications\t0 0 4 * * *\nrelay-events\t*/10 * * * * *\n"
     );
 }
 

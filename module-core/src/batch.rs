@@ -8,7 +8,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
 use crate::db::DbError;
-use crate::schema::batch_job_runs;
+use crate::schema::{batch_job_idle_runs, batch_job_runs};
 
 /// What a job did, by name: `{"deleted": 12}`, `{"due": 40, "charged": 39, "failed": 1}`.
 pub type JobCounts = BTreeMap<String, i64>;
@@ -83,13 +83,36 @@ pub async fn start_run(
         .await?)
 }
 
-/// Records how a run ended: its counts on success, its error otherwise.
+/// Records how a run ended: its counts on success, its error otherwise. A scheduled run that
+/// succeeded with nothing to show (every count zero) is folded into its job's idle counter for
+/// the day instead of kept as a row.
 pub async fn finish_run(
     conn: &mut AsyncPgConnection,
     run_id: i64,
     outcome: Result<&JobCounts, &str>,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
+    if let Ok(counts) = outcome
+        && counts.values().all(|count| *count == 0)
+    {
+        let folded = diesel::sql_query(
+            "WITH gone AS (
+                DELETE FROM batch_job_runs WHERE id = $1 AND trigger = 'SCHEDULE'
+                RETURNING job, business_date)
+             INSERT INTO batch_job_idle_runs (job, business_date, runs, last_finished_at)
+             SELECT job, business_date, 1, $2 FROM gone
+             ON CONFLICT (job, business_date) DO UPDATE
+                SET runs = batch_job_idle_runs.runs + 1,
+                    last_finished_at = EXCLUDED.last_finished_at",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(run_id)
+        .bind::<diesel::sql_types::Timestamptz, _>(now)
+        .execute(conn)
+        .await?;
+        if folded == 1 {
+            return Ok(());
+        }
+    }
     let (status, counts, error) = match outcome {
         Ok(counts) => (
             "SUCCEEDED",
@@ -108,6 +131,80 @@ pub async fn finish_run(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Scheduled runs that found nothing to do, per job and business day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable)]
+#[diesel(table_name = batch_job_idle_runs)]
+pub struct IdleRuns {
+    pub job: String,
+    pub business_date: NaiveDate,
+    pub runs: i32,
+    pub last_finished_at: DateTime<Utc>,
+}
+
+/// Idle-run counters, newest day first, `limit` at most; `before` is the (day, job) of the last
+/// entry of the previous page.
+pub async fn list_idle_runs(
+    conn: &mut AsyncPgConnection,
+    job: Option<&str>,
+    before: Option<(NaiveDate, String)>,
+    limit: i64,
+) -> Result<Vec<IdleRuns>, DbError> {
+    let mut query = batch_job_idle_runs::table
+        .select(IdleRuns::as_select())
+        .into_boxed();
+    if let Some(job) = job {
+        query = query.filter(batch_job_idle_runs::job.eq(job.to_owned()));
+    }
+    if let Some((day, job)) = before {
+        query = query.filter(
+            batch_job_idle_runs::business_date
+                .lt(day)
+                .or(batch_job_idle_runs::business_date
+                    .eq(day)
+                    .and(batch_job_idle_runs::job.gt(job))),
+        );
+    }
+    Ok(query
+        .order((
+            batch_job_idle_runs::business_date.desc(),
+            batch_job_idle_runs::job.asc(),
+        ))
+        .limit(limit)
+        .load(conn)
+        .await?)
+}
+
+/// Forgets finished runs and idle counters older than `cutoff`, in chunks. Returns how many
+/// runs were deleted.
+pub async fn prune(
+    conn: &mut AsyncPgConnection,
+    cutoff: DateTime<Utc>,
+    chunk: i64,
+) -> Result<i64, DbError> {
+    let mut total = 0;
+    loop {
+        let deleted = diesel::sql_query(
+            "DELETE FROM batch_job_runs WHERE id IN (
+                SELECT id FROM batch_job_runs
+                 WHERE started_at < $1 AND status <> 'RUNNING' LIMIT $2)",
+        )
+        .bind::<diesel::sql_types::Timestamptz, _>(cutoff)
+        .bind::<diesel::sql_types::BigInt, _>(chunk)
+        .execute(conn)
+        .await? as i64;
+        total += deleted;
+        if deleted < chunk {
+            break;
+        }
+    }
+    diesel::delete(
+        batch_job_idle_runs::table.filter(batch_job_idle_runs::last_finished_at.lt(cutoff)),
+    )
+    .execute(conn)
+    .await?;
+    Ok(total)
 }
 
 /// Runs newest first; `before` is the id of the last run of the previous page.

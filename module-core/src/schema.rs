@@ -30,6 +30,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    batch_job_idle_runs (job, business_date) {
+        job -> Text,
+        business_date -> Date,
+        runs -> Int4,
+        last_finished_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Int8,
         email -> Text,

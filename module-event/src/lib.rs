@@ -12,6 +12,8 @@ use diesel_async::AsyncConnection as _;
 use petory_core::db::{DbError, DbPool};
 use petory_core::event::{self, OutboxEvent};
 
+pub mod wakeup;
+
 #[async_trait]
 pub trait EventHandler: Send + Sync + 'static {
     /// The event kind this handler takes, e.g. `PAYMENT_CANCEL_REQUESTED`.

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
 use crate::auth::AdminUser;
-use crate::error::{ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Json, Query};
 use crate::pagination::{Page, PageQuery};
 
@@ -84,4 +84,62 @@ pub async fn list_runs(
     .await?;
     let runs: Vec<JobRunResponse> = runs.into_iter().map(Into::into).collect();
     Ok(Json(Page::by_id(runs, page.limit(), |run| run.id)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IdleRunsResponse {
+    #[schema(example = "relay-events")]
+    pub job: String,
+    pub business_date: NaiveDate,
+    /// Scheduled runs that day that found nothing to do (they are not kept one row each).
+    pub runs: i32,
+    pub last_finished_at: DateTime<Utc>,
+}
+
+/// Scheduled runs that found nothing to do, counted per job and day, newest day first.
+#[utoipa::path(get, path = "/admin/batch/idle-runs", tag = "admin", security(("bearer" = [])), params(RunListQuery),
+    responses(
+        (status = 200, description = "A page of counters", body = inline(Page<IdleRunsResponse>)),
+        (status = 400, description = "`INVALID_CURSOR`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_idle_runs(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Query(query): Query<RunListQuery>,
+) -> ApiResult<Json<Page<IdleRunsResponse>>> {
+    let page = PageQuery {
+        cursor: query.cursor,
+        limit: query.limit,
+    };
+    // The cursor is `<business date>|<job>` of the last entry.
+    let before = page
+        .cursor()
+        .map(|cursor| {
+            cursor
+                .split_once('|')
+                .and_then(|(day, job)| Some((day.parse().ok()?, job.to_owned())))
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "INVALID_CURSOR",
+                        "the cursor is not one this API returned",
+                    )
+                })
+        })
+        .transpose()?;
+    let mut conn = state.db().await?;
+    let idle =
+        batch::list_idle_runs(&mut conn, query.job.as_deref(), before, page.fetch_limit()).await?;
+    let idle: Vec<IdleRunsResponse> = idle
+        .into_iter()
+        .map(|day| IdleRunsResponse {
+            job: day.job,
+            business_date: day.business_date,
+            runs: day.runs,
+            last_finished_at: day.last_finished_at,
+        })
+        .collect();
+    Ok(Json(Page::new(idle, page.limit(), |day| {
+        format!("{}|{}", day.business_date, day.job)
+    })))
 }

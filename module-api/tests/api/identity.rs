@@ -767,6 +767,65 @@ async fn admins_see_batch_runs() {
 }
 
 #[tokio::test]
+async fn scheduled_runs_with_nothing_to_do_are_counted_not_listed() {
+    use petory_core::batch::{self, JobCounts, Trigger};
+    let app = TestApp::spawn().await;
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    {
+        let mut conn = app.state.db.get().await.unwrap();
+        for job in ["relay-events", "relay-events", "expire-unpaid-orders"] {
+            let id = batch::start_run(&mut conn, job, date, Trigger::Schedule, app.clock.now_utc())
+                .await
+                .unwrap();
+            let nothing = JobCounts::from([("delivered".to_owned(), 0)]);
+            batch::finish_run(&mut conn, id, Ok(&nothing), app.clock.now_utc())
+                .await
+                .unwrap();
+        }
+    }
+    let admin = app.admin().await;
+    let get = |path: &'static str| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            app.send(Method::GET, path, Some(admin), None)
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(get("/api/v1/admin/batch/runs").await["items"], json!([]));
+    let idle = get("/api/v1/admin/batch/idle-runs?limit=1").await;
+    assert_eq!(
+        (
+            idle["items"][0]["job"].as_str(),
+            idle["items"][0]["runs"].as_i64()
+        ),
+        (Some("expire-unpaid-orders"), Some(1))
+    );
+    let cursor = idle["next_cursor"].as_str().unwrap();
+    let next = app
+        .send(
+            Method::GET,
+            &format!("/api/v1/admin/batch/idle-runs?limit=1&cursor={cursor}"),
+            Some(&admin),
+            None,
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            next["items"][0]["job"].as_str(),
+            next["items"][0]["runs"].as_i64()
+        ),
+        (Some("relay-events"), Some(2))
+    );
+    assert!(next["next_cursor"].is_null());
+}
+
+#[tokio::test]
 async fn the_auth_quota_holds_across_requests_per_ip() {
     let app = TestApp::builder().rate_limits(1_000, 3).spawn().await;
     for _ in 0..3 {

@@ -1,7 +1,8 @@
 //! Housekeeping of platform records.
 
 use async_trait::async_trait;
-use petory_core::batch::JobCounts;
+use chrono::TimeDelta;
+use petory_core::batch::{self, JobCounts};
 use petory_core::db::DbError;
 use petory_core::platform::idempotency;
 
@@ -27,5 +28,28 @@ impl Job for PruneIdempotencyKeys {
             "deleted".to_owned(),
             i64::try_from(deleted).unwrap_or(i64::MAX),
         )]))
+    }
+}
+
+/// How long the run log keeps runs unless `PETORY_BATCH_RUN_RETENTION_DAYS` says otherwise.
+pub const DEFAULT_RUN_RETENTION: TimeDelta = TimeDelta::days(90);
+
+/// Forgets runs (and idle counters) older than the retention period.
+pub struct PruneBatchRuns;
+
+#[async_trait]
+impl Job for PruneBatchRuns {
+    fn name(&self) -> &'static str {
+        "prune-batch-runs"
+    }
+
+    fn default_schedule(&self) -> &'static str {
+        "0 45 4 * * *"
+    }
+
+    async fn run(&self, context: &JobContext, date: RunDate) -> anyhow::Result<JobCounts> {
+        let mut conn = context.db.get().await.map_err(DbError::from)?;
+        let deleted = batch::prune(&mut conn, date.as_of - context.run_retention, 10_000).await?;
+        Ok(JobCounts::from([("deleted".to_owned(), deleted)]))
     }
 }

@@ -1,0 +1,188 @@
+//! `scripts/bench events [N]`: how long a notification takes from the commit that records it to
+//! the Server-Sent Events frame a signed-in browser receives, through the real processes:
+//! `petory-api serve` (the stream) and `petory-batch scheduler` (the relay, woken by the commit's
+//! `NOTIFY`; its 10-second poll left on as in production). N notifications (default 500) are
+//! committed one at a time, each waited for on the stream; prints the percentiles as a Markdown
+//! table row.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt as _;
+use petory_core::notification::{self, NewNotification, NotificationKind};
+use petory_core::testing::TestDatabase;
+use serde_json::{Value, json};
+
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let n: usize = std::env::args()
+        .nth(1)
+        .map(|arg| arg.parse())
+        .transpose()?
+        .unwrap_or(500);
+    let database = TestDatabase::new().await;
+    let binaries = std::env::current_exe()?
+        .parent()
+        .and_then(|examples| examples.parent())
+        .ok_or_else(|| anyhow::anyhow!("cannot find the release directory"))?
+        .to_owned();
+    let port = free_port()?;
+    let prefix = format!("bench:{}:", database.name());
+    let common = |command: &mut Command| {
+        command
+            .env("DATABASE_URL", database.url())
+            .env("PETORY_REDIS_PREFIX", &prefix)
+            .env("PETORY_JWT_SECRET", "bench-secret-bench-secret-bench-secret")
+            .env("PETORY_DEV_MODE", "1")
+            .env("PETORY_LOG_FORMAT", "text")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null());
+    };
+    let mut api = Command::new(binaries.join("petory-api"));
+    common(&mut api);
+    api.arg("serve")
+        .env("PETORY_BIND", format!("127.0.0.1:{port}"))
+        .env("PETORY_RATE_LIMIT_PER_MINUTE", "1000000")
+        .env("PETORY_AUTH_RATE_LIMIT_PER_MINUTE", "1000000");
+    let _api = Process(api.spawn()?);
+    let mut batch = Command::new(binaries.join("petory-batch"));
+    common(&mut batch);
+    batch
+        .arg("scheduler")
+        .env("PETORY_BATCH_METRICS_BIND", format!("127.0.0.1:{}", free_port()?));
+    let _batch = Process(batch.spawn()?);
+
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !http
+        .get(format!("{base}/health/ready"))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        anyhow::ensure!(Instant::now() < deadline, "the API did not become ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let account = json!({"email": "bench@example.com", "password": "bench horse 1", "name": "Bench"});
+    let user: Value = http
+        .post(format!("{base}/api/v1/auth/signup"))
+        .json(&account)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let user_id = user["id"].as_i64().ok_or_else(|| anyhow::anyhow!("signup: {user}"))?;
+    let tokens: Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&account)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = tokens["access_token"].as_str().unwrap_or_default().to_owned();
+    let stream = http
+        .get(format!("{base}/api/v1/notifications/stream"))
+        .bearer_auth(&token)
+        .send()
+        .await?;
+    anyhow::ensure!(stream.status().is_success(), "stream: {}", stream.status());
+    let mut frames = stream.bytes_stream();
+    let mut buffer = String::new();
+
+    // The relay's listener must be in place before measuring.
+    let mut conn = {
+        use diesel_async::AsyncConnection as _;
+        diesel_async::AsyncPgConnection::establish(database.url()).await?
+    };
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    loop {
+        use diesel_async::RunQueryDsl as _;
+        let listening: Count = diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_stat_activity
+              WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+        )
+        .get_result(&mut conn)
+        .await?;
+        if listening.n > 0 {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the relay listener never started");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let mut delays = Vec::with_capacity(n);
+    for seq in 0..n {
+        notification::request(
+            &mut conn,
+            &NewNotification {
+                user_id,
+                kind: NotificationKind::OrderStatus,
+                title: "bench".into(),
+                body: String::new(),
+                data: json!({"seq": seq}),
+            },
+            chrono::Utc::now(),
+        )
+        .await?;
+        let committed = Instant::now();
+        let marker = format!("\"seq\":{seq}}}");
+        loop {
+            if let Some(end) = buffer.find("\n\n") {
+                let frame: String = buffer.drain(..end + 2).collect();
+                if frame.contains(&marker) {
+                    break;
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout(Duration::from_secs(30), frames.next())
+                .await
+                .map_err(|_| anyhow::anyhow!("no frame for notification {seq} in 30 s"))?
+                .ok_or_else(|| anyhow::anyhow!("the stream ended"))??;
+            buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        delays.push(committed.elapsed());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    delays.sort();
+    let row = format!(
+        "| commit → SSE frame | {n} | {} | {} | {} | {} |",
+        ms(percentile(&delays, 0.5)),
+        ms(percentile(&delays, 0.9)),
+        ms(percentile(&delays, 0.99)),
+        ms(delays[delays.len() - 1]),
+    );
+    #[allow(clippy::print_stdout)]
+    {
+        println!("| path | notifications | p50 | p90 | p99 | max |");
+        println!("|---|---|---|---|---|---|");
+        println!("{row}");
+    }
+    Ok(())
+}
