@@ -23,7 +23,9 @@ impl Drop for Process {
 }
 
 fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -54,7 +56,10 @@ async fn main() -> anyhow::Result<()> {
         command
             .env("DATABASE_URL", database.url())
             .env("PETORY_REDIS_PREFIX", &prefix)
-            .env("PETORY_JWT_SECRET", "bench-secret-bench-secret-bench-secret")
+            .env(
+                "PETORY_JWT_SECRET",
+                "bench-secret-bench-secret-bench-secret",
+            )
             .env("PETORY_DEV_MODE", "1")
             .env("PETORY_LOG_FORMAT", "text")
             .env("RUST_LOG", "warn")
@@ -69,9 +74,10 @@ async fn main() -> anyhow::Result<()> {
     let _api = Process(api.spawn()?);
     let mut batch = Command::new(binaries.join("petory-batch"));
     common(&mut batch);
-    batch
-        .arg("scheduler")
-        .env("PETORY_BATCH_METRICS_BIND", format!("127.0.0.1:{}", free_port()?));
+    batch.arg("scheduler").env(
+        "PETORY_BATCH_METRICS_BIND",
+        format!("127.0.0.1:{}", free_port()?),
+    );
     let _batch = Process(batch.spawn()?);
 
     let base = format!("http://127.0.0.1:{port}");
@@ -86,7 +92,8 @@ async fn main() -> anyhow::Result<()> {
         anyhow::ensure!(Instant::now() < deadline, "the API did not become ready");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let account = json!({"email": "bench@example.com", "password": "bench horse 1", "name": "Bench"});
+    let account =
+        json!({"email": "bench@example.com", "password": "bench horse 1", "name": "Bench"});
     let user: Value = http
         .post(format!("{base}/api/v1/auth/signup"))
         .json(&account)
@@ -94,7 +101,9 @@ async fn main() -> anyhow::Result<()> {
         .await?
         .json()
         .await?;
-    let user_id = user["id"].as_i64().ok_or_else(|| anyhow::anyhow!("signup: {user}"))?;
+    let user_id = user["id"]
+        .as_i64()
+        .ok_or_else(|| anyhow::anyhow!("signup: {user}"))?;
     let tokens: Value = http
         .post(format!("{base}/api/v1/auth/login"))
         .json(&account)
@@ -102,7 +111,10 @@ async fn main() -> anyhow::Result<()> {
         .await?
         .json()
         .await?;
-    let token = tokens["access_token"].as_str().unwrap_or_default().to_owned();
+    let token = tokens["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let stream = http
         .get(format!("{base}/api/v1/notifications/stream"))
         .bearer_auth(&token)
@@ -133,7 +145,10 @@ async fn main() -> anyhow::Result<()> {
         if listening.n > 0 {
             break;
         }
-        anyhow::ensure!(Instant::now() < deadline, "the relay listener never started");
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the relay listener never started"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 

@@ -68,6 +68,11 @@ impl AppState {
 
     pub fn with_clock(config: ApiConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let redis = petory_redis::pool(&config.redis)?;
+        let rate_limits = RateLimits::new(
+            config.rate_limit_per_minute,
+            config.auth_rate_limit_per_minute,
+            petory_redis::rate_limit::RateLimiter::new(redis.clone(), &config.redis.key_prefix),
+        );
         Ok(Self::new(App {
             db: db::pool(&config.database.url, &config.database.pool),
             sessions: Arc::new(RedisSessionStore::new(
@@ -84,10 +89,7 @@ impl AppState {
             tokens: config.tokens.clone(),
             google: Arc::new(GoogleOpenId::new(config.google.clone())),
             payments: Arc::new(KakaoPay::new(config.kakaopay.clone())),
-            rate_limits: RateLimits::new(
-                config.rate_limit_per_minute,
-                config.auth_rate_limit_per_minute,
-            ),
+            rate_limits,
             object_store: Arc::new(S3ObjectStore::new(&config.s3)),
             calendar: BusinessCalendar::new(config.timezone),
             metrics: telemetry::metrics_handle(),

@@ -46,6 +46,8 @@ pub struct ApiConfig {
     pub auth_rate_limit_per_minute: NonZeroU32,
     /// Reverse proxies whose `X-Forwarded-For` is believed (`PETORY_TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How many password hashes run at once and how long one may wait for its turn.
+    pub password_hashing: petory_core::identity::password::HashingLimits,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,8 +110,34 @@ impl ApiConfig {
                 NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN),
             )?,
             trusted_proxies: trusted_proxies_from_env()?,
+            password_hashing: password_hashing_from_env()?,
         })
     }
+}
+
+/// `PETORY_PASSWORD_HASH_CONCURRENCY` (default: the cores available; `0` for unbounded, for
+/// benchmarks) and `PETORY_PASSWORD_HASH_MAX_WAIT_MS` (3000).
+fn password_hashing_from_env() -> Result<petory_core::identity::password::HashingLimits, ConfigError>
+{
+    let defaults = petory_core::identity::password::HashingLimits::default();
+    let concurrency = config::parsed_or("PETORY_PASSWORD_HASH_CONCURRENCY", defaults.concurrency)?;
+    config::ensure(
+        "PETORY_PASSWORD_HASH_CONCURRENCY",
+        concurrency,
+        concurrency <= 256,
+        "must be 0 (unbounded) to 256",
+    )?;
+    let max_wait = config::parsed_or("PETORY_PASSWORD_HASH_MAX_WAIT_MS", 3000_u64)?;
+    config::ensure(
+        "PETORY_PASSWORD_HASH_MAX_WAIT_MS",
+        max_wait,
+        (1..=60_000).contains(&max_wait),
+        "must be 1 to 60000",
+    )?;
+    Ok(petory_core::identity::password::HashingLimits {
+        concurrency,
+        max_wait: Duration::from_millis(max_wait),
+    })
 }
 
 /// `PETORY_TRUSTED_PROXIES`: comma-separated addresses or CIDR ranges, e.g.

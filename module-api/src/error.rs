@@ -430,6 +430,11 @@ impl From<petory_core::identity::IdentityError> for ApiError {
             E::UserNotFound => Self::not_found("USER_NOT_FOUND", "no such user"),
             E::AddressNotFound => Self::not_found("ADDRESS_NOT_FOUND", "no such address"),
             E::Sessions(cause) => Self::auth_unavailable(&cause),
+            E::HashingBusy(_) => Self::unavailable(
+                "AUTH_BUSY",
+                "too many sign-ins at once; try again in a moment",
+            )
+            .retry_after(1),
             E::Database(error) => error.into(),
         }
     }

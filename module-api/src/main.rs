@@ -59,6 +59,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
     }
     telemetry::init_logging(log_format_from_env()?);
     let config = ApiConfig::from_env()?;
+    petory_core::identity::password::configure(config.password_hashing);
     let applied = petory_core::db::run_migrations(&config.database.url).await?;
     tracing::info!(count = applied.len(), ?applied, "migrations applied");
     match command {

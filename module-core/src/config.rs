@@ -14,6 +14,20 @@ pub enum ConfigError {
         value: String,
         reason: String,
     },
+    #[error("{name} is required: {reason}")]
+    Missing {
+        name: &'static str,
+        reason: &'static str,
+    },
+}
+
+/// `PETORY_DEV_MODE=1`: a developer's machine, where safe defaults for secrets are acceptable
+/// (`scripts/dev` sets it). Never set it in production.
+pub fn dev_mode() -> Result<bool, ConfigError> {
+    Ok(matches!(
+        var("PETORY_DEV_MODE")?.as_deref().map(str::trim),
+        Some("1" | "true" | "yes")
+    ))
 }
 
 /// The variable's value, or `None` when it is unset or empty.

@@ -2,6 +2,7 @@
 //! holds the only copy of data that matters.
 
 pub mod notification;
+pub mod rate_limit;
 pub mod session;
 
 use std::time::Duration;

@@ -1,15 +1,21 @@
-//! Request quotas (governor): per user when authenticated, per client IP otherwise, and a
-//! stricter per-IP quota on `/api/v1/auth/*`. The limiters live in `AppState`, built once at
+//! Request quotas: per user when authenticated, per client source otherwise (an IPv4 address,
+//! an IPv6 /64), and a stricter per-source quota on `/api/v1/auth/*`. Each is one budget across
+//! every API instance, kept in Redis, behind an in-process governor tier that answers the
+//! obvious cases without a round trip and limits alone while Redis is down. Built once at
 //! start-up, so buckets persist across requests.
 
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock as _, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter as GovernorLimiter};
+use petory_redis::rate_limit::{RateLimiter, Verdict};
 
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -18,15 +24,35 @@ use crate::error::ApiError;
 pub struct RateLimits {
     all: DefaultKeyedRateLimiter<String>,
     auth: DefaultKeyedRateLimiter<String>,
+    per_minute: NonZeroU32,
+    auth_per_minute: NonZeroU32,
+    /// The budget shared by every instance (Redis).
+    shared: RateLimiter,
+    /// While Redis fails, the shared tier is skipped until this instant (ms since the epoch)
+    /// rather than wait on it for every request: the in-process tier alone limits meanwhile.
+    shared_down_until_ms: AtomicU64,
 }
+
+/// How long the shared tier is left alone after Redis failed.
+const SHARED_TIER_PAUSE: Duration = Duration::from_secs(5);
 
 impl RateLimits {
     /// `per_minute` requests a minute on every route, bursts up to the same number;
-    /// `auth_per_minute` on `/api/v1/auth/*` per IP.
-    pub fn new(per_minute: NonZeroU32, auth_per_minute: NonZeroU32) -> Arc<Self> {
+    /// `auth_per_minute` on `/api/v1/auth/*` per IP. Each quota is kept twice: in this
+    /// process (the first, cheap tier, and the fallback while Redis is down) and in Redis (one
+    /// budget across every instance).
+    pub fn new(
+        per_minute: NonZeroU32,
+        auth_per_minute: NonZeroU32,
+        shared: RateLimiter,
+    ) -> Arc<Self> {
         Arc::new(Self {
-            all: RateLimiter::keyed(Quota::per_minute(per_minute)),
-            auth: RateLimiter::keyed(Quota::per_minute(auth_per_minute)),
+            all: GovernorLimiter::keyed(Quota::per_minute(per_minute)),
+            auth: GovernorLimiter::keyed(Quota::per_minute(auth_per_minute)),
+            per_minute,
+            auth_per_minute,
+            shared,
+            shared_down_until_ms: AtomicU64::new(0),
         })
     }
 
@@ -36,11 +62,61 @@ impl RateLimits {
         self.auth.retain_recent();
     }
 
-    fn check(limiter: &DefaultKeyedRateLimiter<String>, key: &String) -> Result<(), u64> {
-        limiter.check_key(key).map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
-        })
+    /// Spends one request of `key`'s budget: `Err(seconds to wait)` when over it.
+    async fn spend(&self, auth: bool, key: &str) -> Result<(), u64> {
+        let (local, per_minute) = if auth {
+            (&self.auth, self.auth_per_minute)
+        } else {
+            (&self.all, self.per_minute)
+        };
+        let key = if auth {
+            format!("auth:{key}")
+        } else {
+            key.to_owned()
+        };
+        local.check_key(&key).map_err(|not_until| {
+            seconds(not_until.wait_time_from(DefaultClock::default().now()))
+        })?;
+        let now_ms = unix_ms();
+        if self.shared_down_until_ms.load(Ordering::Relaxed) > now_ms {
+            return Ok(());
+        }
+        match self.shared.check(&key, per_minute.get()).await {
+            Ok(Verdict::Admit) => Ok(()),
+            Ok(Verdict::Wait(wait)) => Err(seconds(wait)),
+            Err(error) => {
+                let until = now_ms + SHARED_TIER_PAUSE.as_millis() as u64;
+                if self.shared_down_until_ms.swap(until, Ordering::Relaxed) < now_ms {
+                    tracing::warn!(%error, "shared rate limit unavailable; limiting per instance meanwhile");
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn seconds(wait: Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis() as u64)
+}
+
+/// Whose budget a request spends for an address: an IPv6 client controls a whole /64, so the
+/// /64 is one source.
+pub fn source_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
     }
 }
 
@@ -51,18 +127,18 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
         return next.run(request).await;
     }
     let caller = request.extensions().get::<Caller>().cloned();
-    let ip = caller
+    let source = caller
         .as_ref()
         .and_then(|caller| caller.ip)
-        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+        .map_or_else(|| "unknown".to_owned(), source_key);
     let key = match caller.as_ref().and_then(|caller| caller.user) {
         Some(user) => format!("user:{user}"),
-        None => format!("ip:{ip}"),
+        None => format!("ip:{source}"),
     };
     let limits = &state.rate_limits;
-    let mut verdict = RateLimits::check(&limits.all, &key);
+    let mut verdict = limits.spend(false, &key).await;
     if verdict.is_ok() && request.uri().path().starts_with("/api/v1/auth/") {
-        verdict = RateLimits::check(&limits.auth, &format!("ip:{ip}"));
+        verdict = limits.spend(true, &format!("ip:{source}")).await;
     }
     match verdict {
         Ok(()) => next.run(request).await,
@@ -73,5 +149,24 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
         )
         .retry_after(retry_after.max(1))
         .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ipv6_64_is_one_source() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(source_key(a), source_key(b));
+        assert_ne!(source_key(a), source_key(c));
+        assert_eq!(source_key("203.0.113.9".parse().unwrap()), "203.0.113.9");
+        assert_eq!(
+            source_key("::ffff:203.0.113.9".parse().unwrap()),
+            "203.0.113.9"
+        );
     }
 }

@@ -11,8 +11,36 @@ fn api() -> Command {
     let mut command = Command::new(API);
     command
         .env("PETORY_LOG_FORMAT", "text")
+        .env("PETORY_JWT_SECRET", "cli-test-secret-cli-test-secret-cli!")
         .env("RUST_LOG", "warn");
     command
+}
+
+#[test]
+fn without_a_jwt_secret_it_refuses_to_start_outside_development() {
+    let output = Command::new(API)
+        .env_remove("PETORY_JWT_SECRET")
+        .env_remove("PETORY_DEV_MODE")
+        .env("PETORY_LOG_FORMAT", "text")
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr
+            .lines()
+            .any(|line| line.starts_with("petory-api: PETORY_JWT_SECRET is required")),
+        "{stderr}"
+    );
+    // A short secret is refused too, development mode or not.
+    let output = api()
+        .env("PETORY_JWT_SECRET", "short")
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("PETORY_JWT_SECRET"));
 }
 
 #[test]

@@ -826,6 +826,70 @@ async fn scheduled_runs_with_nothing_to_do_are_counted_not_listed() {
 }
 
 #[tokio::test]
+async fn a_quota_is_one_budget_across_instances() {
+    let app = TestApp::builder().rate_limits(6, 1_000).spawn().await;
+    let other = app.sibling().await;
+    // A signed-in user whose sign-up did not spend the address's budget.
+    let token = {
+        use petory_core::identity::{Role, account, token};
+        let mut conn = app.state.db.get().await.unwrap();
+        let new = account::NewAccount {
+            email: "busy@example.com".into(),
+            password: PASSWORD.into(),
+            name: "Busy".into(),
+            phone: None,
+        };
+        let user = account::signup(&mut conn, new, Role::User, app.clock.now_utc())
+            .await
+            .unwrap();
+        token::issue_access(
+            &app.state.tokens,
+            user.id,
+            Role::User,
+            "session",
+            app.clock.now_utc(),
+        )
+        .0
+    };
+    let client = reqwest::Client::new();
+    let get = |base: &str, token: Option<&str>| {
+        let mut request = client.get(format!("{base}/api/v1/categories"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    // A guest (by address) and a user (by id), each spread over both instances: the seventh
+    // request is refused whichever instance gets it.
+    for token in [None, Some(token.as_str())] {
+        for n in 0..6 {
+            let base = if n % 2 == 0 {
+                &app.base_url
+            } else {
+                &other.base_url
+            };
+            assert_eq!(get(base, token).await.unwrap().status(), 200, "request {n}");
+        }
+        for base in [&app.base_url, &other.base_url] {
+            assert_problem(get(base, token).await.unwrap(), 429, "RATE_LIMITED").await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn while_redis_is_down_each_instance_still_limits() {
+    let app = TestApp::builder()
+        .redis_url("redis://127.0.0.1:1")
+        .rate_limits(3, 1_000)
+        .spawn()
+        .await;
+    for _ in 0..3 {
+        assert_eq!(app.get("/api/v1/categories").await.status(), 200);
+    }
+    assert_problem(app.get("/api/v1/categories").await, 429, "RATE_LIMITED").await;
+}
+
+#[tokio::test]
 async fn the_auth_quota_holds_across_requests_per_ip() {
     let app = TestApp::builder().rate_limits(1_000, 3).spawn().await;
     for _ in 0..3 {

@@ -326,6 +326,7 @@ impl TestAppBuilder {
             rate_limit_per_minute: self.rate_limit_per_minute,
             auth_rate_limit_per_minute: self.auth_rate_limit_per_minute,
             trusted_proxies: self.trusted_proxies,
+            password_hashing: Default::default(),
         };
         let clock = FixedClock::at(start_of_test_time());
         let state = AppState::with_clock(config, Arc::new(clock.clone())).expect("state");

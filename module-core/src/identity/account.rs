@@ -114,7 +114,7 @@ pub async fn signup(
     now: DateTime<Utc>,
 ) -> Result<Account, IdentityError> {
     let email = rules::normalize_email(&new.email);
-    let hash = password::hash(new.password).await;
+    let hash = password::hash(new.password).await?;
     let id: i64 = diesel::insert_into(users::table)
         .values((
             users::email.eq(&email),
@@ -182,7 +182,7 @@ pub async fn login(
             .optional()?;
     }
     let stored = found.as_ref().and_then(|user| user.password_hash.clone());
-    if !password::verify(password_attempt, stored).await {
+    if !password::verify(password_attempt, stored).await? {
         return Err(IdentityError::InvalidCredentials);
     }
     let Some(user) = found else {
@@ -460,10 +460,10 @@ pub async fn change_password(
         .await
         .optional()?
         .flatten();
-    if !password::verify(current, stored).await {
+    if !password::verify(current, stored).await? {
         return Err(IdentityError::WrongPassword);
     }
-    let hash = password::hash(new).await;
+    let hash = password::hash(new).await?;
     diesel::update(users::table.find(user.0))
         .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
         .execute(conn)
@@ -526,7 +526,7 @@ pub async fn ensure_admin(
         .optional()?;
     match existing {
         Some(id) => {
-            let hash = password::hash(password_plain).await;
+            let hash = password::hash(password_plain).await?;
             diesel::update(users::table.find(id))
                 .set((
                     users::role.eq(Role::Admin.as_str()),

@@ -120,6 +120,9 @@ pub enum IdentityError {
     AddressNotFound,
     #[error(transparent)]
     Sessions(#[from] session::SessionStoreError),
+    /// Too many password checks were waiting; try again shortly.
+    #[error(transparent)]
+    HashingBusy(#[from] password::Busy),
     #[error(transparent)]
     Database(#[from] DbError),
 }

@@ -30,7 +30,8 @@ impl std::fmt::Debug for TokenSettings {
     }
 }
 
-/// For local runs only; production sets `PETORY_JWT_SECRET`.
+/// For development machines only (`PETORY_DEV_MODE=1`); anywhere else the API refuses to start
+/// without `PETORY_JWT_SECRET`.
 pub const DEV_SECRET: &str = "petory-local-development-secret-do-not-use-in-production";
 
 impl TokenSettings {
@@ -47,7 +48,23 @@ impl TokenSettings {
     /// `PETORY_JWT_SECRET` (at least 32 bytes), `PETORY_ACCESS_TOKEN_TTL_SECS` (900),
     /// `PETORY_REFRESH_TOKEN_TTL_DAYS` (14).
     pub fn from_env() -> Result<Self, ConfigError> {
-        let secret = config::var_or("PETORY_JWT_SECRET", DEV_SECRET)?;
+        // Without a secret of its own, anyone who read the source could mint an ADMIN token.
+        let secret = match config::var("PETORY_JWT_SECRET")? {
+            Some(secret) => secret,
+            None if config::dev_mode()? => {
+                tracing::warn!(
+                    "PETORY_JWT_SECRET is unset: signing with the development secret (PETORY_DEV_MODE)"
+                );
+                DEV_SECRET.to_owned()
+            }
+            None => {
+                return Err(ConfigError::Missing {
+                    name: "PETORY_JWT_SECRET",
+                    reason: "tokens cannot be signed with a secret everyone knows; set at least 32 random bytes \
+                             (or PETORY_DEV_MODE=1 on a development machine)",
+                });
+            }
+        };
         config::ensure(
             "PETORY_JWT_SECRET",
             "<hidden>",
