@@ -103,6 +103,7 @@ impl AppState {
         Sessions {
             store: self.sessions.as_ref(),
             tokens: &self.tokens,
+            streams: self.notifications.as_ref(),
         }
     }
 

@@ -388,6 +388,38 @@ impl From<petory_core::identity::IdentityError> for ApiError {
                 "wrong_password",
                 "is not the current password",
             ),
+            E::LoginThrottled { retry_after } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "LOGIN_THROTTLED",
+                "too many failed logins for this account; wait before trying again",
+            )
+            .retry_after(retry_after),
+            E::ReauthenticationRequired => Self::forbidden(
+                "REAUTHENTICATION_REQUIRED",
+                "confirm with your password (or sign in again with Google) first",
+            ),
+            E::InvalidVerificationToken => Self::bad_request(
+                "INVALID_VERIFICATION_TOKEN",
+                "this verification link is unknown, used or expired; ask for a new one",
+            ),
+            E::EmailAlreadyVerified => Self::conflict(
+                "EMAIL_ALREADY_VERIFIED",
+                "the email address is verified already",
+            ),
+            E::VerificationRecentlySent { retry_after } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "VERIFICATION_RECENTLY_SENT",
+                "a verification link went out moments ago; check your inbox",
+            )
+            .retry_after(retry_after),
+            E::TooManyAddresses => Self::conflict(
+                "TOO_MANY_ADDRESSES",
+                "an account keeps at most 10 delivery addresses; delete one first",
+            ),
+            E::LastAdmin => Self::conflict(
+                "LAST_ADMIN",
+                "the last administrator cannot stop being one; promote another first",
+            ),
             E::Invalid {
                 field,
                 code,
@@ -459,6 +491,10 @@ impl From<petory_core::shop::ShopError> for ApiError {
             E::InvalidCursor => {
                 Self::bad_request("INVALID_CURSOR", "the cursor is not one this API returned")
             }
+            E::TooManyUnpaidOrders => Self::conflict(
+                "TOO_MANY_UNPAID_ORDERS",
+                "pay or cancel your unpaid orders first (at most 5 orders and 200 units wait for payment)",
+            ),
             E::Invalid {
                 field,
                 code,

@@ -142,6 +142,31 @@ where
     }
 }
 
+/// A [`ValidJson`] body that may be left out entirely (no bytes): `None` then.
+#[derive(Debug, Clone, Default)]
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<S, T> FromRequest<S> for OptionalJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Validate + utoipa::ToSchema + 'static,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+            .await
+            .map_err(|rejection| ApiError::from_status(rejection.status()))?;
+        if bytes.is_empty() {
+            return Ok(Self(None));
+        }
+        let request = Request::from_parts(parts, axum::body::Body::from(bytes));
+        let ValidJson(value) = ValidJson::<T>::from_request(request, state).await?;
+        Ok(Self(Some(value)))
+    }
+}
+
 impl From<ValidationErrors> for ApiError {
     fn from(errors: ValidationErrors) -> Self {
         let mut fields = Vec::new();

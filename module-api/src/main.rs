@@ -98,9 +98,8 @@ async fn create_admin(config: &ApiConfig, email: &str, name: &str) -> anyhow::Re
     let password = password.trim_end_matches(['\r', '\n']).to_owned();
     rules::check_password(&password).map_err(|reason| anyhow::anyhow!("password {reason}"))?;
     let pool = petory_core::db::pool(&config.database.url, &config.database.pool);
-    let mut conn = pool.get().await.map_err(petory_core::db::DbError::from)?;
     let (admin, created) =
-        account::ensure_admin(&mut conn, email, password, name, chrono::Utc::now()).await?;
+        account::ensure_admin(&pool, email, password, name, chrono::Utc::now()).await?;
     #[allow(clippy::print_stdout)]
     {
         println!(

@@ -24,7 +24,7 @@ use crate::app::AppState;
 use crate::auth;
 use crate::error::ApiError;
 use crate::middleware::idempotency::IDEMPOTENCY_KEY;
-use crate::middleware::{idempotency, input, metrics, problem, rate_limit};
+use crate::middleware::{idempotency, input, metrics, problem, rate_limit, security};
 use crate::openapi::ApiDoc;
 use crate::routes;
 
@@ -46,6 +46,8 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(me::get_me, me::update_me, me::withdraw))
         .routes(routes!(me::complete_profile))
         .routes(routes!(me::change_password))
+        .routes(routes!(me::resend_verification))
+        .routes(routes!(auth::verify_email))
         .routes(routes!(address::list_addresses, address::create_address))
         .routes(routes!(
             address::get_address,
@@ -161,6 +163,7 @@ pub fn with_middleware(router: Router<AppState>, state: AppState) -> Router {
                         .on_response(DefaultOnResponse::new().level(Level::INFO)),
                 )
                 .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(from_fn(security::headers))
                 .layer(from_fn(problem::render_bare_errors))
                 .layer(from_fn(input::reject_nul))
                 .layer(cors(&config.cors_allowed_origins))

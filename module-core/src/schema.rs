@@ -39,6 +39,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    email_verifications (token_digest) {
+        token_digest -> Text,
+        user_id -> Int8,
+        email -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Int8,
         email -> Text,
@@ -56,6 +66,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         notify_daily_question -> Bool,
         deleted_at -> Nullable<Timestamptz>,
+        email_verified_at -> Nullable<Timestamptz>,
     }
 }
 

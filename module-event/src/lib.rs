@@ -233,11 +233,12 @@ pub fn product_relay(policy: RetryPolicy, ports: RelayPorts) -> Relay {
         }))
         .with_handler(Arc::new(DeliverNotification {
             db: ports.db,
-            signal: ports.signal,
+            signal: ports.signal.clone(),
         }))
         .with_handler(Arc::new(RevokeSessions {
             sessions: ports.sessions,
             access_ttl: ports.access_ttl,
+            signal: ports.signal,
         }))
 }
 
@@ -246,6 +247,8 @@ pub fn product_relay(policy: RetryPolicy, ports: RelayPorts) -> Relay {
 pub struct RevokeSessions {
     pub sessions: Arc<dyn petory_core::identity::session::SessionStore>,
     pub access_ttl: Duration,
+    /// Wakes the user's live streams, which then close.
+    pub signal: Arc<dyn petory_core::ports::NotificationSignal>,
 }
 
 #[async_trait]
@@ -264,6 +267,13 @@ impl EventHandler for RevokeSessions {
                 self.access_ttl,
             )
             .await?;
+        if let Err(error) = self
+            .signal
+            .wake(petory_core::ports::Audience::User(request.user_id))
+            .await
+        {
+            tracing::warn!(%error, user = request.user_id, "streams of ended sessions not woken");
+        }
         Ok(())
     }
 }

@@ -85,13 +85,17 @@ impl StreamTickets {
         format!("{}stream-ticket:{ticket}", self.key_prefix)
     }
 
-    /// A new ticket for `user`, valid for `ttl` and one use.
-    pub async fn issue(&self, user: i64, ttl: Duration) -> Result<String, RedisAdapterError> {
+    /// A new ticket for the session that asks for it, valid for `ttl` and one use.
+    pub async fn issue(
+        &self,
+        holder: &TicketHolder,
+        ttl: Duration,
+    ) -> Result<String, RedisAdapterError> {
         let ticket = hex::encode(rand::random::<[u8; 24]>());
         let mut conn = self.pool.get().await?;
         redis::cmd("SET")
             .arg(self.key(&ticket))
-            .arg(user)
+            .arg(serde_json::to_string(holder).unwrap_or_default())
             .arg("EX")
             .arg(ttl.as_secs().max(1))
             .query_async::<()>(&mut *conn)
@@ -99,19 +103,28 @@ impl StreamTickets {
         Ok(ticket)
     }
 
-    /// The user a ticket was issued to, once; `None` for an unknown, used or expired ticket.
-    pub async fn redeem(&self, ticket: &str) -> Result<Option<i64>, RedisAdapterError> {
+    /// The session a ticket was issued to, once; `None` for an unknown, used or expired ticket.
+    pub async fn redeem(&self, ticket: &str) -> Result<Option<TicketHolder>, RedisAdapterError> {
         if ticket.is_empty() || ticket.len() > 64 || !ticket.bytes().all(|b| b.is_ascii_hexdigit())
         {
             return Ok(None);
         }
         let mut conn = self.pool.get().await?;
-        let user: Option<i64> = redis::cmd("GETDEL")
+        let holder: Option<String> = redis::cmd("GETDEL")
             .arg(self.key(ticket))
             .query_async(&mut *conn)
             .await?;
-        Ok(user)
+        Ok(holder.and_then(|holder| serde_json::from_str(&holder).ok()))
     }
+}
+
+/// Who a stream ticket opens the stream for: the user, and the access token (`jti`) and session
+/// (`sid`) that asked for it, so that the stream ends when they are revoked.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TicketHolder {
+    pub user: i64,
+    pub jti: String,
+    pub sid: String,
 }
 
 /// This instance's end of the channel: one Redis subscription, fanned out in process to every

@@ -255,4 +255,48 @@ impl SessionStore for RedisSessionStore {
             .map_err(unavailable)?;
         Ok(value.and_then(|value| serde_json::from_str(&value).ok()))
     }
+
+    async fn failed_logins(&self, account: &str, window: i64) -> Result<u32, SessionStoreError> {
+        let mut conn = self.conn().await?;
+        let count: Option<u32> = redis::cmd("GET")
+            .arg(self.key("lf", &format!("{account}:{window}")))
+            .query_async(&mut *conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(count.unwrap_or(0))
+    }
+
+    async fn record_failed_login(
+        &self,
+        account: &str,
+        window: i64,
+        ttl: Duration,
+    ) -> Result<u32, SessionStoreError> {
+        let mut conn = self.conn().await?;
+        let key = self.key("lf", &format!("{account}:{window}"));
+        let (count, _): (u32, bool) = redis::pipe()
+            .atomic()
+            .cmd("INCR")
+            .arg(&key)
+            .cmd("EXPIRE")
+            .arg(&key)
+            .arg(seconds(ttl))
+            .query_async(&mut *conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(count)
+    }
+
+    async fn clear_failed_logins(
+        &self,
+        account: &str,
+        window: i64,
+    ) -> Result<(), SessionStoreError> {
+        let mut conn = self.conn().await?;
+        redis::cmd("DEL")
+            .arg(self.key("lf", &format!("{account}:{window}")))
+            .query_async::<()>(&mut *conn)
+            .await
+            .map_err(unavailable)
+    }
 }

@@ -45,23 +45,29 @@ pub async fn idempotent_post(
             .into_response();
         }
     };
-    match run_once(&state, key, request, next).await {
+    // Keys are scoped per user. A guest has no scope of its own: storing its answers would let
+    // any other guest replay them, so a guest's key is ignored (its requests just run).
+    let Some(user) = request
+        .extensions()
+        .get::<Caller>()
+        .and_then(|caller| caller.user)
+    else {
+        return next.run(request).await;
+    };
+    match run_once(&state, user, key, request, next).await {
         Ok(response) | Err(response) => response,
     }
 }
 
 async fn run_once(
     state: &AppState,
+    user: petory_core::identity::UserId,
     key: String,
     request: Request,
     next: Next,
 ) -> Result<Response, Response> {
     // Keys are scoped per user, so one client cannot replay another's response.
-    let owner = request
-        .extensions()
-        .get::<Caller>()
-        .and_then(|caller| caller.user)
-        .map_or_else(|| "anonymous".to_owned(), |user| format!("user:{user}"));
+    let owner = format!("user:{user}");
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, state.config.max_body_bytes)
         .await

@@ -5,3 +5,4 @@ pub mod input;
 pub mod metrics;
 pub mod problem;
 pub mod rate_limit;
+pub mod security;

@@ -204,9 +204,14 @@ pub async fn create_stream_ticket(
     State(state): State<AppState>,
     user: AuthUser,
 ) -> ApiResult<(StatusCode, Json<StreamTicket>)> {
+    let holder = petory_redis::notification::TicketHolder {
+        user: user.id.0,
+        jti: user.claims.jti.clone(),
+        sid: user.claims.sid.clone(),
+    };
     let ticket = state
         .stream_tickets
-        .issue(user.id.0, TICKET_TTL)
+        .issue(&holder, TICKET_TTL)
         .await
         .map_err(|error| ApiError::auth_unavailable(&error))?;
     Ok((
@@ -243,10 +248,14 @@ pub async fn stream_notifications(
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let now_seconds = state.clock.now().timestamp();
     // Who, and until when: the bearer token's expiry, or an access token's lifetime from now.
-    let (user_id, ends_at) = match (user, query.ticket.as_deref()) {
-        (Some(user), _) => (user.id, user.claims.exp),
+    let (user_id, session, ends_at) = match (user, query.ticket.as_deref()) {
+        (Some(user), _) => (
+            user.id,
+            (user.claims.jti.clone(), user.claims.sid.clone()),
+            user.claims.exp,
+        ),
         (None, Some(ticket)) => {
-            let user = state
+            let holder = state
                 .stream_tickets
                 .redeem(ticket)
                 .await
@@ -258,7 +267,11 @@ pub async fn stream_notifications(
                     )
                 })?;
             let lifetime = i64::try_from(state.tokens.access_ttl.as_secs()).unwrap_or(900);
-            (UserId(user), now_seconds + lifetime)
+            (
+                UserId(holder.user),
+                (holder.jti, holder.sid),
+                now_seconds + lifetime,
+            )
         }
         (None, None) => {
             return Err(ApiError::unauthorized(
@@ -292,6 +305,7 @@ pub async fn stream_notifications(
     let live = LiveStream {
         state,
         user: user_id,
+        session,
         cursor,
         wakes,
         pending: VecDeque::new(),
@@ -300,7 +314,7 @@ pub async fn stream_notifications(
     // a fresh token and `Last-Event-ID`, missing nothing.
     let token_left = u64::try_from(ends_at - now_seconds).unwrap_or(0);
     let events = futures_util::stream::unfold(live, |mut live| async move {
-        let event = live.next_event().await;
+        let event = live.next_event().await?;
         Some((Ok(event), live))
     })
     .take_until(tokio::time::sleep(Duration::from_secs(token_left)));
@@ -310,20 +324,27 @@ pub async fn stream_notifications(
 struct LiveStream {
     state: AppState,
     user: UserId,
+    /// The access token (`jti`) and session (`sid`) that opened it: the stream ends when either
+    /// is revoked (logout, suspension, a password change, withdrawal, …).
+    session: (String, String),
     cursor: i64,
     wakes: broadcast::Receiver<Audience>,
     pending: VecDeque<Notification>,
 }
 
 impl LiveStream {
-    async fn next_event(&mut self) -> Event {
+    /// The next notification, or `None` once the session that opened the stream is revoked.
+    async fn next_event(&mut self) -> Option<Event> {
         loop {
             if let Some(next) = self.pending.pop_front() {
                 self.cursor = next.id;
                 let id = next.id.to_string();
                 let data = serde_json::to_string(&NotificationResponse::from(next))
                     .unwrap_or_else(|_| "{}".to_owned());
-                return Event::default().id(id).event("notification").data(data);
+                return Some(Event::default().id(id).event("notification").data(data));
+            }
+            if self.revoked().await {
+                return None;
             }
             match self.load().await {
                 Ok(rows) if !rows.is_empty() => self.pending.extend(rows),
@@ -334,6 +355,17 @@ impl LiveStream {
                 }
             }
         }
+    }
+
+    /// Whether the session is gone; an unreachable store keeps the stream (the token check on
+    /// reconnection will decide).
+    async fn revoked(&self) -> bool {
+        let (jti, sid) = &self.session;
+        self.state
+            .sessions
+            .is_access_revoked(jti, sid)
+            .await
+            .unwrap_or(false)
     }
 
     async fn load(&self) -> Result<Vec<Notification>, ApiError> {

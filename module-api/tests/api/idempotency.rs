@@ -49,8 +49,25 @@ async fn counting_app() -> (TestApp, Arc<AtomicUsize>) {
     (app, runs)
 }
 
+/// A signed-in caller (keys are scoped per user; a guest's are ignored).
+fn caller(app: &TestApp, user: i64) -> String {
+    use crate::util::ClockExt as _;
+    petory_core::identity::token::issue_access(
+        &app.state.tokens,
+        petory_core::identity::UserId(user),
+        petory_core::identity::Role::User,
+        "session",
+        app.clock.now_utc(),
+    )
+    .0
+}
+
 async fn post_thing(app: &TestApp, key: Option<&str>, body: Value) -> reqwest::Response {
-    let mut request = app.client.post(app.url("/things")).json(&body);
+    let mut request = app
+        .client
+        .post(app.url("/things"))
+        .bearer_auth(caller(app, 1))
+        .json(&body);
     if let Some(key) = key {
         request = request.header("idempotency-key", key);
     }

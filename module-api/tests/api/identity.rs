@@ -270,9 +270,14 @@ async fn withdrawal_closes_the_account_and_frees_the_email() {
     let app = TestApp::spawn().await;
     let (_, token) = app.user("bori@example.com").await;
     assert_eq!(
-        app.send(Method::DELETE, "/api/v1/users/me", Some(&token), None)
-            .await
-            .status(),
+        app.send(
+            Method::DELETE,
+            "/api/v1/users/me",
+            Some(&token),
+            Some(json!({"password": PASSWORD}))
+        )
+        .await
+        .status(),
         204
     );
     assert_problem(me(&app, &token).await, 401, "TOKEN_REVOKED").await;
@@ -832,14 +837,14 @@ async fn a_quota_is_one_budget_across_instances() {
     // A signed-in user whose sign-up did not spend the address's budget.
     let token = {
         use petory_core::identity::{Role, account, token};
-        let mut conn = app.state.db.get().await.unwrap();
         let new = account::NewAccount {
             email: "busy@example.com".into(),
             password: PASSWORD.into(),
             name: "Busy".into(),
             phone: None,
         };
-        let user = account::signup(&mut conn, new, Role::User, app.clock.now_utc())
+        let proof = account::Proof::Vouched;
+        let user = account::signup(&app.state.db, new, Role::User, proof, app.clock.now_utc())
             .await
             .unwrap();
         token::issue_access(

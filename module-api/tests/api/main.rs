@@ -20,6 +20,7 @@ mod orders;
 mod payments;
 mod problems;
 mod reviews;
+mod security;
 mod shop;
 mod subscriptions;
 mod util;

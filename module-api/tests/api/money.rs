@@ -41,7 +41,12 @@ async fn a_withdrawn_subscriber_is_never_charged_again() {
     let (app, sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
     let (id, token) = subscribe(&app).await;
     let withdrawn = app
-        .send(Method::DELETE, "/api/v1/users/me", Some(&token), None)
+        .send(
+            Method::DELETE,
+            "/api/v1/users/me",
+            Some(&token),
+            Some(serde_json::json!({"password": crate::util::PASSWORD})),
+        )
         .await;
     assert_eq!(withdrawn.status(), 204);
 

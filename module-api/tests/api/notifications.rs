@@ -70,6 +70,7 @@ async fn order_status_changes_notify_the_buyer_once_each() {
     let (app, _sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
     let (item, token, address) = shop(&app, 10).await;
     let admin = app.admin().await;
+    app.relay_events().await; // the sign-up mails
     let order = place(&app, &token, item, address).await;
     let approve = pay(&app, &token, order).await;
     assert_eq!(app.get(&approve).await.status(), 200);

@@ -19,11 +19,79 @@ async fn authorize(app: &TestApp) -> String {
     response.headers()["location"].to_str().unwrap().to_owned()
 }
 
+/// The callback as the browser that started the sign-in sends it (with its state cookie).
 async fn callback(app: &TestApp, code: &str, state: &str) -> reqwest::Response {
-    app.get(&format!(
-        "/api/v1/auth/oauth/google/callback?code={code}&state={state}"
-    ))
+    callback_with(
+        app,
+        code,
+        state,
+        Some(&format!("petory_oauth_state={state}")),
+    )
     .await
+}
+
+pub async fn callback_with(
+    app: &TestApp,
+    code: &str,
+    state: &str,
+    cookie: Option<&str>,
+) -> reqwest::Response {
+    let mut request = app.client.get(app.url(&format!(
+        "/api/v1/auth/oauth/google/callback?code={code}&state={state}"
+    )));
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    request.send().await.unwrap()
+}
+
+/// The `name=value` of the state cookie `authorize` set.
+pub fn state_cookie(authorize: &reqwest::Response) -> String {
+    let set_cookie = authorize.headers()["set-cookie"].to_str().unwrap();
+    set_cookie.split(';').next().unwrap().trim().to_owned()
+}
+
+#[tokio::test]
+async fn the_sign_in_state_is_bound_to_the_browser_that_started_it() {
+    let (app, google) = app_with_google().await;
+    let authorize = app.get("/api/v1/auth/oauth/google/authorize").await;
+    let set_cookie = authorize.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for attribute in [
+        "HttpOnly",
+        "SameSite=Lax",
+        "Path=/api/v1/auth/oauth",
+        "Max-Age=600",
+    ] {
+        assert!(set_cookie.contains(attribute), "{set_cookie}");
+    }
+    let cookie = state_cookie(&authorize);
+    let location = authorize.headers()["location"].to_str().unwrap().to_owned();
+    let (code, state) = google.consent(&location, GoogleUser::new("g-csrf", "csrf@gmail.com"));
+    // Another browser (an attacker's link opened by a victim) has no such cookie.
+    assert_problem(
+        callback_with(&app, &code, &state, None).await,
+        400,
+        "INVALID_OAUTH_STATE",
+    )
+    .await;
+    assert_problem(
+        callback_with(&app, &code, &state, Some("petory_oauth_state=someone-else")).await,
+        400,
+        "INVALID_OAUTH_STATE",
+    )
+    .await;
+    let signed_in = callback_with(&app, &code, &state, Some(&cookie)).await;
+    assert_eq!(signed_in.status(), 200);
+    assert!(
+        signed_in.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0"),
+        "the cookie is spent"
+    );
 }
 
 #[tokio::test]

@@ -161,12 +161,19 @@ async fn ordering_from_the_cart_empties_those_lines() {
 }
 
 #[tokio::test]
-async fn a_hundred_buyers_racing_for_ten_units_never_oversell() {
+async fn a_hundred_orders_racing_for_ten_units_never_oversell() {
     let app = Arc::new(TestApp::spawn().await);
     let (item, token, address) = shop(&app, 10).await;
-    let attempts = (0..100).map(|_| {
+    // Twenty buyers, five orders each (as many unpaid orders as one buyer may hold).
+    let mut buyers = vec![(token, address)];
+    for n in 1..20 {
+        let (_, token) = app.user(&format!("racer{n}@example.com")).await;
+        let address = complete_profile(&app, &token).await;
+        buyers.push((token, address));
+    }
+    let attempts = (0..100).map(|n| {
         let app = app.clone();
-        let token = token.clone();
+        let (token, address) = buyers[n % 20].clone();
         tokio::spawn(async move {
             app.post_json("/api/v1/orders", Some(&token), order_body(item, 1, address))
                 .await

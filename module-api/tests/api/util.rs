@@ -492,9 +492,8 @@ impl TestApp {
 
     /// A new administrator, logged in: its access token.
     pub async fn admin(&self) -> String {
-        let mut conn = self.state.db.get().await.expect("connection");
         petory_core::identity::account::ensure_admin(
-            &mut conn,
+            &self.state.db,
             "admin@petory.test",
             PASSWORD.to_owned(),
             "Admin",

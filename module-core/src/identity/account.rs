@@ -1,6 +1,6 @@
 //! Accounts: sign-up, login, token refresh, logout, profile, password and withdrawal.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use diesel::prelude::*;
 use diesel::result::DatabaseErrorKind;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
@@ -10,7 +10,7 @@ use super::address::{self, NewAddress};
 use super::session::{RefreshSession, Rotation, SessionStore};
 use super::token::{self, AccessClaims, TokenSettings};
 use super::{AccountStatus, IdentityError, Role, UserId, password, rules};
-use crate::db::violates;
+use crate::db::{DbError, DbPool, violates};
 use crate::schema::{user_addresses, users};
 
 /// What identity services need besides a connection.
@@ -18,6 +18,30 @@ use crate::schema::{user_addresses, users};
 pub struct Sessions<'a> {
     pub store: &'a dyn SessionStore,
     pub tokens: &'a TokenSettings,
+    /// Live notification streams, woken when a user's sessions end so that theirs close.
+    pub streams: &'a dyn crate::ports::NotificationSignal,
+}
+
+impl Sessions<'_> {
+    /// Ends every session of `user` (but `keep`), and the live streams they opened.
+    pub async fn end_all(&self, user: UserId, keep: Option<&str>) -> Result<(), IdentityError> {
+        self.store
+            .revoke_user(user, keep, self.tokens.access_ttl)
+            .await?;
+        self.wake_streams(user).await;
+        Ok(())
+    }
+
+    /// Tells the user's live streams to look again: those whose session ended close.
+    pub async fn wake_streams(&self, user: UserId) {
+        if let Err(error) = self
+            .streams
+            .wake(crate::ports::Audience::User(user.0))
+            .await
+        {
+            tracing::warn!(%error, %user, "streams of ended sessions not woken; they close at their next look");
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
@@ -34,6 +58,7 @@ pub struct UserRow {
     pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub notify_daily_question: bool,
+    pub email_verified_at: Option<DateTime<Utc>>,
 }
 
 /// A user as the account owner (and admins) see it.
@@ -53,6 +78,8 @@ pub struct Account {
     pub created_at: DateTime<Utc>,
     /// Receives the question of the day at midnight.
     pub notify_daily_question: bool,
+    /// The account proved it owns its address (a mailed link, or Google's word).
+    pub email_verified: bool,
 }
 
 /// The account view of a user row, given whether it has a delivery address.
@@ -70,6 +97,7 @@ pub(crate) fn account_from_row(row: UserRow, has_address: bool) -> Account {
         last_login_at: row.last_login_at,
         created_at: row.created_at,
         notify_daily_question: row.notify_daily_question,
+        email_verified: row.email_verified_at.is_some(),
     }
 }
 
@@ -107,40 +135,67 @@ pub async fn find(conn: &mut AsyncPgConnection, user: UserId) -> Result<Account,
     Ok(account_from_row(row, has_address))
 }
 
+/// How a new account proves its address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proof<'a> {
+    /// Mail a verification link based at this URL (`PETORY_PUBLIC_URL`).
+    MailLink(&'a str),
+    /// Someone trusted vouches for it (an operator creating an administrator).
+    Vouched,
+}
+
+/// Creates an account. The password is hashed before a connection is taken, so a burst of
+/// sign-ups does not hold the pool. An email kept apart by a dormant account stays its owner's.
 pub async fn signup(
-    conn: &mut AsyncPgConnection,
+    db: &DbPool,
     new: NewAccount,
     role: Role,
+    proof: Proof<'_>,
     now: DateTime<Utc>,
 ) -> Result<Account, IdentityError> {
     let email = rules::normalize_email(&new.email);
     let hash = password::hash(new.password).await?;
-    let id: i64 = diesel::insert_into(users::table)
-        .values((
-            users::email.eq(&email),
-            users::password_hash.eq(hash),
-            users::name.eq(new.name.trim()),
-            users::phone.eq(new.phone),
-            users::role.eq(role.as_str()),
-            users::status_changed_at.eq(now),
-            users::created_at.eq(now),
-            users::updated_at.eq(now),
-        ))
-        .returning(users::id)
-        .get_result(conn)
-        .await
-        .map_err(|error| {
-            if violates(
-                &error,
-                DatabaseErrorKind::UniqueViolation,
-                "users_email_unique",
-            ) {
-                IdentityError::EmailTaken
-            } else {
-                error.into()
-            }
-        })?;
-    find(conn, UserId(id)).await
+    let mut conn = db.get().await.map_err(DbError::from)?;
+    conn.transaction(async move |conn| -> Result<Account, IdentityError> {
+        if super::lifecycle::dormant_by_email(conn, &email)
+            .await?
+            .is_some()
+        {
+            return Err(IdentityError::EmailTaken);
+        }
+        let verified_at = (proof == Proof::Vouched).then_some(now);
+        let id: i64 = diesel::insert_into(users::table)
+            .values((
+                users::email.eq(&email),
+                users::password_hash.eq(hash),
+                users::name.eq(new.name.trim()),
+                users::phone.eq(new.phone),
+                users::role.eq(role.as_str()),
+                users::email_verified_at.eq(verified_at),
+                users::status_changed_at.eq(now),
+                users::created_at.eq(now),
+                users::updated_at.eq(now),
+            ))
+            .returning(users::id)
+            .get_result(conn)
+            .await
+            .map_err(|error| {
+                if violates(
+                    &error,
+                    DatabaseErrorKind::UniqueViolation,
+                    "users_email_unique",
+                ) {
+                    IdentityError::EmailTaken
+                } else {
+                    error.into()
+                }
+            })?;
+        if let Proof::MailLink(link_base) = proof {
+            super::verification::send(conn, UserId(id), link_base, now).await?;
+        }
+        find(conn, UserId(id)).await
+    })
+    .await
 }
 
 #[derive(Queryable, Selectable)]
@@ -154,41 +209,77 @@ struct Credentials {
     suspension_reason: Option<String>,
 }
 
-/// Password login. Unknown email and wrong password get the same answer in the same time.
+/// Failed logins one account may have in a window before it is throttled, whatever the
+/// addresses they come from.
+pub const LOGIN_FAILURE_LIMIT: u32 = 10;
+/// The fixed window failed logins are counted in.
+pub const LOGIN_FAILURE_WINDOW: TimeDelta = TimeDelta::minutes(15);
+
+/// The throttling key of an email (its digest: the store never sees addresses) and the
+/// window `now` falls in, with the seconds left in it.
+fn login_window(email: &str, now: DateTime<Utc>) -> (String, i64, u64) {
+    use sha2::Digest as _;
+    let window = LOGIN_FAILURE_WINDOW.num_seconds();
+    let id = now.timestamp().div_euclid(window);
+    let left = (id + 1) * window - now.timestamp();
+    (
+        hex::encode(sha2::Sha256::digest(email.as_bytes())),
+        id,
+        u64::try_from(left).unwrap_or(1).max(1),
+    )
+}
+
+/// Password login. Unknown email and wrong password get the same answer in the same time; an
+/// account guessed at too often is throttled for the rest of its window. No connection is held
+/// while the password is checked.
 pub async fn login(
-    conn: &mut AsyncPgConnection,
+    db: &DbPool,
     sessions: Sessions<'_>,
     email: &str,
     password_attempt: String,
     now: DateTime<Utc>,
 ) -> Result<TokenPair, IdentityError> {
     let email = rules::normalize_email(email);
-    let mut found = users::table
-        .filter(users::email.eq(&email))
-        .filter(users::status.ne(AccountStatus::Withdrawn.as_str()))
-        .select(Credentials::as_select())
-        .first(conn)
-        .await
-        .optional()?;
-    if found.is_none()
-        && let Some(dormant) = super::lifecycle::dormant_by_email(conn, &email).await?
-    {
-        // A dormant account's email lives apart; logging in brings the account back.
-        found = users::table
-            .find(dormant)
+    let (key, window, retry_after) = login_window(&email, now);
+    if sessions.store.failed_logins(&key, window).await? >= LOGIN_FAILURE_LIMIT {
+        return Err(IdentityError::LoginThrottled { retry_after });
+    }
+    let found = {
+        let mut conn = db.get().await.map_err(DbError::from)?;
+        let mut found = users::table
+            .filter(users::email.eq(&email))
+            .filter(users::status.ne(AccountStatus::Withdrawn.as_str()))
             .select(Credentials::as_select())
-            .first(conn)
+            .first(&mut conn)
             .await
             .optional()?;
-    }
+        if found.is_none()
+            && let Some(dormant) = super::lifecycle::dormant_by_email(&mut conn, &email).await?
+        {
+            // A dormant account's email lives apart; logging in brings the account back.
+            found = users::table
+                .find(dormant)
+                .select(Credentials::as_select())
+                .first(&mut conn)
+                .await
+                .optional()?;
+        }
+        found
+    };
     let stored = found.as_ref().and_then(|user| user.password_hash.clone());
-    if !password::verify(password_attempt, stored).await? {
-        return Err(IdentityError::InvalidCredentials);
-    }
-    let Some(user) = found else {
+    let valid = password::verify(password_attempt, stored).await?;
+    let Some(user) = found.filter(|_| valid) else {
+        let ttl = LOGIN_FAILURE_WINDOW.to_std().unwrap_or_default();
+        sessions
+            .store
+            .record_failed_login(&key, window, ttl)
+            .await?;
         return Err(IdentityError::InvalidCredentials);
     };
-    admit(conn, &user, now).await?;
+    let mut conn = db.get().await.map_err(DbError::from)?;
+    admit(&mut conn, &user, now).await?;
+    drop(conn);
+    sessions.store.clear_failed_logins(&key, window).await?;
     let role = Role::parse(&user.role).unwrap_or(Role::User);
     start_session(sessions, UserId(user.id), role, now).await
 }
@@ -210,6 +301,16 @@ pub async fn admit_by_id(
 /// Lets a user in, or says why not: a running suspension refuses; an ended one is lifted;
 /// a dormant account is reactivated by logging in.
 async fn admit(
+    conn: &mut AsyncPgConnection,
+    user: &Credentials,
+    now: DateTime<Utc>,
+) -> Result<(), IdentityError> {
+    // Restoring a dormant account moves data back: all of it, or none.
+    conn.transaction(async move |conn| admit_in(conn, user, now).await)
+        .await
+}
+
+async fn admit_in(
     conn: &mut AsyncPgConnection,
     user: &Credentials,
     now: DateTime<Utc>,
@@ -367,6 +468,7 @@ pub async fn logout(
             sessions.tokens.access_ttl,
         )
         .await?;
+    sessions.wake_streams(user).await;
     Ok(())
 }
 
@@ -443,9 +545,10 @@ pub async fn complete_profile(
     find(conn, user).await
 }
 
-/// Changes the password after checking the current one; every other session ends.
+/// Changes the password after checking the current one; every other session ends. No
+/// connection is held while hashing.
 pub async fn change_password(
-    conn: &mut AsyncPgConnection,
+    db: &DbPool,
     sessions: Sessions<'_>,
     claims: &AccessClaims,
     current: String,
@@ -453,38 +556,73 @@ pub async fn change_password(
     now: DateTime<Utc>,
 ) -> Result<(), IdentityError> {
     let user = claims.user_id().ok_or(IdentityError::UserNotFound)?;
-    let stored: Option<String> = users::table
-        .find(user.0)
-        .select(users::password_hash)
-        .first(conn)
-        .await
-        .optional()?
-        .flatten();
+    let stored = stored_password(db, user).await?;
     if !password::verify(current, stored).await? {
         return Err(IdentityError::WrongPassword);
     }
     let hash = password::hash(new).await?;
+    let mut conn = db.get().await.map_err(DbError::from)?;
     diesel::update(users::table.find(user.0))
         .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
-        .execute(conn)
+        .execute(&mut conn)
         .await?;
-    sessions
-        .store
-        .revoke_user(user, Some(&claims.sid), sessions.tokens.access_ttl)
-        .await?;
+    drop(conn);
+    sessions.end_all(user, Some(&claims.sid)).await?;
     Ok(())
 }
 
-/// Withdraws the account: it can no longer log in, every session ends and every subscription
-/// is cancelled (its `sid` inactivated through the outbox), in one transaction. Personal data
-/// is removed later by the account lifecycle job.
+async fn stored_password(db: &DbPool, user: UserId) -> Result<Option<String>, IdentityError> {
+    let mut conn = db.get().await.map_err(DbError::from)?;
+    Ok(users::table
+        .find(user.0)
+        .select(users::password_hash)
+        .first(&mut conn)
+        .await
+        .optional()?
+        .flatten())
+}
+
+/// How recent a sign-in must be to withdraw an account that has no password (Google only).
+pub const FRESH_SIGN_IN: TimeDelta = TimeDelta::minutes(5);
+
+/// A stolen session alone cannot close the account: withdrawing takes the password, or, for an
+/// account without one, a sign-in within [`FRESH_SIGN_IN`].
+async fn reauthenticate(
+    db: &DbPool,
+    claims: &AccessClaims,
+    password_attempt: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), IdentityError> {
+    let user = claims.user_id().ok_or(IdentityError::UserNotFound)?;
+    let confirmed = match stored_password(db, user).await? {
+        Some(stored) => match password_attempt {
+            Some(attempt) => password::verify(attempt, Some(stored)).await?,
+            None => false,
+        },
+        None => claims.iat >= (now - FRESH_SIGN_IN).timestamp(),
+    };
+    if confirmed {
+        Ok(())
+    } else {
+        Err(IdentityError::ReauthenticationRequired)
+    }
+}
+
+/// Withdraws the account, once its owner confirmed it (see [`reauthenticate`]): it can no
+/// longer log in, every session ends and every subscription is cancelled (its `sid`
+/// inactivated through the outbox), in one transaction. Personal data is removed later by the
+/// account lifecycle job.
 pub async fn withdraw(
-    conn: &mut AsyncPgConnection,
+    db: &DbPool,
     sessions: Sessions<'_>,
-    user: UserId,
+    claims: &AccessClaims,
+    password_attempt: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<(), IdentityError> {
     use crate::shop::subscription::{self, CancelReason, Scope};
+    reauthenticate(db, claims, password_attempt, now).await?;
+    let user = claims.user_id().ok_or(IdentityError::UserNotFound)?;
+    let mut conn = db.get().await.map_err(DbError::from)?;
     conn.transaction(async move |conn| -> Result<(), IdentityError> {
         diesel::update(users::table.find(user.0))
             .set((
@@ -500,56 +638,55 @@ pub async fn withdraw(
         Ok(())
     })
     .await?;
-    sessions
-        .store
-        .revoke_user(user, None, sessions.tokens.access_ttl)
-        .await?;
+    drop(conn);
+    sessions.end_all(user, None).await?;
     Ok(())
 }
 
 /// Creates an administrator, or promotes the existing account with that email and sets its
 /// password (for `petory-api create-admin`). Returns the account and whether it was created.
 pub async fn ensure_admin(
-    conn: &mut AsyncPgConnection,
+    db: &DbPool,
     email: &str,
     password_plain: String,
     name: &str,
     now: DateTime<Utc>,
 ) -> Result<(Account, bool), IdentityError> {
     let email = rules::normalize_email(email);
-    let existing: Option<i64> = users::table
-        .filter(users::email.eq(&email))
-        .filter(users::status.ne(AccountStatus::Withdrawn.as_str()))
-        .select(users::id)
-        .first(conn)
-        .await
-        .optional()?;
+    let existing: Option<i64> = {
+        let mut conn = db.get().await.map_err(DbError::from)?;
+        users::table
+            .filter(users::email.eq(&email))
+            .filter(users::status.ne(AccountStatus::Withdrawn.as_str()))
+            .select(users::id)
+            .first(&mut conn)
+            .await
+            .optional()?
+    };
     match existing {
         Some(id) => {
             let hash = password::hash(password_plain).await?;
+            let mut conn = db.get().await.map_err(DbError::from)?;
             diesel::update(users::table.find(id))
                 .set((
                     users::role.eq(Role::Admin.as_str()),
                     users::password_hash.eq(hash),
+                    // The operator vouches for the address.
+                    users::email_verified_at.eq(Some(now)),
                     users::updated_at.eq(now),
                 ))
-                .execute(conn)
+                .execute(&mut conn)
                 .await?;
-            Ok((find(conn, UserId(id)).await?, false))
+            Ok((find(&mut conn, UserId(id)).await?, false))
         }
         None => {
-            let account = signup(
-                conn,
-                NewAccount {
-                    email,
-                    password: password_plain,
-                    name: name.to_owned(),
-                    phone: None,
-                },
-                Role::Admin,
-                now,
-            )
-            .await?;
+            let new = NewAccount {
+                email,
+                password: password_plain,
+                name: name.to_owned(),
+                phone: None,
+            };
+            let account = signup(db, new, Role::Admin, Proof::Vouched, now).await?;
             Ok((account, true))
         }
     }

@@ -81,7 +81,11 @@ pub async fn get(
     owned(conn, user, id).await
 }
 
-/// Adds an address. The first one, or one marked default, becomes the default.
+/// Delivery addresses one account may keep.
+pub const MAX_PER_USER: i64 = 10;
+
+/// Adds an address (at most [`MAX_PER_USER`]). The first one, or one marked default, becomes
+/// the default.
 pub async fn create(
     conn: &mut AsyncPgConnection,
     user: UserId,
@@ -90,6 +94,14 @@ pub async fn create(
 ) -> Result<Address, IdentityError> {
     conn.transaction(async move |conn| -> Result<_, IdentityError> {
         lock_owner(conn, user).await?;
+        let count: i64 = user_addresses::table
+            .filter(user_addresses::user_id.eq(user.0))
+            .count()
+            .get_result(conn)
+            .await?;
+        if count >= MAX_PER_USER {
+            return Err(IdentityError::TooManyAddresses);
+        }
         let has_default: bool = diesel::select(diesel::dsl::exists(
             user_addresses::table
                 .filter(user_addresses::user_id.eq(user.0))

@@ -89,10 +89,7 @@ pub async fn suspend(
     if updated == 0 {
         return Err(IdentityError::UserNotFound);
     }
-    sessions
-        .store
-        .revoke_user(user, None, sessions.tokens.access_ttl)
-        .await?;
+    sessions.end_all(user, None).await?;
     account::find(conn, user).await
 }
 
@@ -119,7 +116,8 @@ pub async fn lift_suspension(
     account::find(conn, user).await
 }
 
-/// Changes a role; the user's sessions end so that no token keeps the old role.
+/// Changes a role; the user's sessions end so that no token keeps the old role. The last
+/// active administrator cannot stop being one: nobody could manage the service any more.
 pub async fn set_role(
     conn: &mut AsyncPgConnection,
     sessions: Sessions<'_>,
@@ -127,16 +125,30 @@ pub async fn set_role(
     role: Role,
     now: DateTime<Utc>,
 ) -> Result<Account, IdentityError> {
-    let updated = diesel::update(users::table.find(user.0))
-        .set((users::role.eq(role.as_str()), users::updated_at.eq(now)))
-        .execute(conn)
-        .await?;
-    if updated == 0 {
-        return Err(IdentityError::UserNotFound);
-    }
-    sessions
-        .store
-        .revoke_user(user, None, sessions.tokens.access_ttl)
-        .await?;
+    use diesel_async::AsyncConnection as _;
+    conn.transaction(async move |conn| -> Result<(), IdentityError> {
+        // Every administrator row locked, in id order: two demotions cannot both pass.
+        let admins: Vec<i64> = users::table
+            .filter(users::role.eq(Role::Admin.as_str()))
+            .filter(users::status.eq(super::AccountStatus::Active.as_str()))
+            .order(users::id)
+            .for_update()
+            .select(users::id)
+            .load(conn)
+            .await?;
+        if role != Role::Admin && admins == [user.0] {
+            return Err(IdentityError::LastAdmin);
+        }
+        let updated = diesel::update(users::table.find(user.0))
+            .set((users::role.eq(role.as_str()), users::updated_at.eq(now)))
+            .execute(conn)
+            .await?;
+        if updated == 0 {
+            return Err(IdentityError::UserNotFound);
+        }
+        Ok(())
+    })
+    .await?;
+    sessions.end_all(user, None).await?;
     account::find(conn, user).await
 }

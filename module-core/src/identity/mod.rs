@@ -9,6 +9,7 @@ pub mod password;
 pub mod rules;
 pub mod session;
 pub mod token;
+pub mod verification;
 
 use std::fmt;
 
@@ -100,6 +101,20 @@ pub enum IdentityError {
     RefreshTokenReused,
     #[error("the current password is wrong")]
     WrongPassword,
+    #[error("too many failed logins for this account; retry in {retry_after} s")]
+    LoginThrottled { retry_after: u64 },
+    #[error("confirm with the password (or a fresh sign-in) first")]
+    ReauthenticationRequired,
+    #[error("the verification link is unknown, used or expired")]
+    InvalidVerificationToken,
+    #[error("the email address is verified already")]
+    EmailAlreadyVerified,
+    #[error("a verification link went out moments ago; retry in {retry_after} s")]
+    VerificationRecentlySent { retry_after: u64 },
+    #[error("the account has as many delivery addresses as it may")]
+    TooManyAddresses,
+    #[error("the last administrator cannot stop being one")]
+    LastAdmin,
     #[error("{field}: {message}")]
     Invalid {
         field: &'static str,

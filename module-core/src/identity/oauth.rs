@@ -73,11 +73,12 @@ pub fn code_challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
-/// Starts a sign-in and returns the URL to send the browser to.
+/// Starts a sign-in: returns the URL to send the browser to, and the `state` (which the
+/// browser must bring back with the callback).
 pub async fn begin(
     sessions: Sessions<'_>,
     provider: &dyn OpenIdProvider,
-) -> Result<String, IdentityError> {
+) -> Result<(String, String), IdentityError> {
     let state = random_token();
     let pending = PendingAuthorization {
         nonce: random_token(),
@@ -87,11 +88,12 @@ pub async fn begin(
         .store
         .save_pending_authorization(&state, &pending, PENDING_TTL)
         .await?;
-    Ok(provider.authorization_url(
+    let url = provider.authorization_url(
         &state,
         &pending.nonce,
         &code_challenge(&pending.code_verifier),
-    ))
+    );
+    Ok((url, state))
 }
 
 /// Finishes a sign-in: links the Google account to a user (creating one if needed) and issues
@@ -116,17 +118,23 @@ pub async fn complete(
     if identity.nonce.as_deref() != Some(pending.nonce.as_str()) {
         return Err(IdentityError::OAuthNonceMismatch);
     }
-    let user = link_or_create(conn, &identity, now).await?;
+    let (user, taken_over) = link_or_create(conn, &identity, now).await?;
+    if taken_over {
+        // Whoever signed up with this address without proving it loses every session.
+        sessions.end_all(user, None).await?;
+    }
     account::admit_by_id(conn, user, now).await?;
     let role = account::find(conn, user).await?.role;
     account::start_session(sessions, user, role, now).await
 }
 
+/// The user this Google identity signs in as, and whether an unverified account was taken
+/// over (its password dropped; its sessions are the caller's to end).
 async fn link_or_create(
     conn: &mut AsyncPgConnection,
     identity: &VerifiedIdentity,
     now: DateTime<Utc>,
-) -> Result<UserId, IdentityError> {
+) -> Result<(UserId, bool), IdentityError> {
     let linked: Option<i64> = users::table
         .filter(users::google_sub.eq(&identity.subject))
         .filter(users::status.ne(AccountStatus::Withdrawn.as_str()))
@@ -135,7 +143,7 @@ async fn link_or_create(
         .await
         .optional()?;
     if let Some(id) = linked {
-        return Ok(UserId(id));
+        return Ok((UserId(id), false));
     }
     // Only an address Google has verified may claim an existing account.
     let email = identity
@@ -144,14 +152,15 @@ async fn link_or_create(
         .filter(|_| identity.email_verified)
         .map(rules::normalize_email)
         .ok_or(IdentityError::OAuthEmailUnverified)?;
-    let existing: Option<i64> = users::table
+    let existing: Option<(i64, Option<DateTime<Utc>>)> = users::table
         .filter(users::email.eq(&email))
         .filter(users::status.ne(AccountStatus::Withdrawn.as_str()))
-        .select(users::id)
+        .select((users::id, users::email_verified_at))
         .first(conn)
         .await
         .optional()?;
-    if let Some(id) = existing {
+    if let Some((id, verified_at)) = existing {
+        let taken_over = verified_at.is_none();
         diesel::update(users::table.find(id))
             .set((
                 users::google_sub.eq(&identity.subject),
@@ -159,7 +168,29 @@ async fn link_or_create(
             ))
             .execute(conn)
             .await?;
-        return Ok(UserId(id));
+        if taken_over {
+            // Somebody signed up with this address without proving it; Google proves it now.
+            // A password set by whoever that was must not open the owner's account.
+            diesel::update(users::table.find(id))
+                .set((
+                    users::password_hash.eq(None::<String>),
+                    users::email_verified_at.eq(Some(now)),
+                ))
+                .execute(conn)
+                .await?;
+        }
+        return Ok((UserId(id), taken_over));
+    }
+    // A dormant account keeps its address apart: signing in brings it back.
+    if let Some(id) = super::lifecycle::dormant_by_email(conn, &email).await? {
+        diesel::update(users::table.find(id))
+            .set((
+                users::google_sub.eq(&identity.subject),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .await?;
+        return Ok((UserId(id), false));
     }
     let name: String = identity
         .name
@@ -175,6 +206,7 @@ async fn link_or_create(
             users::name.eq(name.trim()),
             users::google_sub.eq(&identity.subject),
             users::role.eq(Role::User.as_str()),
+            users::email_verified_at.eq(Some(now)),
             users::status_changed_at.eq(now),
             users::created_at.eq(now),
             users::updated_at.eq(now),
@@ -182,7 +214,7 @@ async fn link_or_create(
         .returning(users::id)
         .get_result(conn)
         .await?;
-    Ok(UserId(id))
+    Ok((UserId(id), false))
 }
 
 #[cfg(test)]

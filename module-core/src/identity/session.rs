@@ -91,4 +91,22 @@ pub trait SessionStore: Send + Sync + 'static {
         &self,
         state: &str,
     ) -> Result<Option<PendingAuthorization>, SessionStoreError>;
+
+    /// Failed logins of `account` (a digest) counted in the fixed window `window`.
+    async fn failed_logins(&self, account: &str, window: i64) -> Result<u32, SessionStoreError>;
+
+    /// Counts one more failed login of `account` in `window`, kept `ttl`.
+    async fn record_failed_login(
+        &self,
+        account: &str,
+        window: i64,
+        ttl: Duration,
+    ) -> Result<u32, SessionStoreError>;
+
+    /// Forgets the failed logins of `account` in `window` (it signed in).
+    async fn clear_failed_logins(
+        &self,
+        account: &str,
+        window: i64,
+    ) -> Result<(), SessionStoreError>;
 }

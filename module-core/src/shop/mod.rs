@@ -56,6 +56,8 @@ pub enum ShopError {
     AddressNotFound,
     #[error("the cursor is not one this API returned")]
     InvalidCursor,
+    #[error("too many unpaid orders or units held; pay or cancel some first")]
+    TooManyUnpaidOrders,
     #[error("{field}: {message}")]
     Invalid {
         field: &'static str,

@@ -192,8 +192,14 @@ pub struct RequestedLine {
 }
 
 pub const MAX_LINES: usize = 50;
+/// Orders one buyer may leave unpaid at once: unpaid orders hold stock.
+pub const MAX_UNPAID_ORDERS: i64 = 5;
+/// Units one buyer may hold in unpaid orders at once.
+pub const MAX_UNPAID_UNITS: i64 = 200;
 
-/// Places an order in `PENDING_PAYMENT`, reserving stock for every line or none.
+/// Places an order in `PENDING_PAYMENT`, reserving stock for every line or none. A buyer may
+/// hold at most [`MAX_UNPAID_ORDERS`] unpaid orders and [`MAX_UNPAID_UNITS`] units in them, so
+/// that nobody keeps stock from others by never paying.
 pub async fn place(
     conn: &mut AsyncPgConnection,
     user: UserId,
@@ -204,11 +210,28 @@ pub async fn place(
 ) -> Result<Order, ShopError> {
     conn.transaction(async move |conn| -> Result<Order, ShopError> {
         let (requested, cart_lines) = resolve(conn, user, source).await?;
+        // The buyer's row is locked so that concurrent orders of one buyer count one by one.
         let phone: Option<String> = users::table
             .find(user.0)
             .select(users::phone)
+            .for_update()
             .first(conn)
             .await?;
+        let unpaid = orders::table
+            .filter(orders::user_id.eq(user.0))
+            .filter(orders::status.eq(OrderStatus::PendingPayment.as_str()));
+        let unpaid_orders: i64 = unpaid.count().get_result(conn).await?;
+        let unpaid_units: Option<i64> = order_lines::table
+            .filter(order_lines::order_id.eq_any(unpaid.select(orders::id)))
+            .select(diesel::dsl::sum(order_lines::quantity))
+            .first(conn)
+            .await?;
+        let wanted: i64 = requested.iter().map(|line| i64::from(line.quantity)).sum();
+        if unpaid_orders >= MAX_UNPAID_ORDERS
+            || unpaid_units.unwrap_or(0) + wanted > MAX_UNPAID_UNITS
+        {
+            return Err(ShopError::TooManyUnpaidOrders);
+        }
         if phone.is_none() {
             return Err(ShopError::ProfileIncomplete);
         }
@@ -587,6 +610,7 @@ async fn refund(
         ))
         .execute(conn)
         .await?;
+    super::review::remove_for_order(conn, order.id).await?;
     // The money goes back, so what the order started must not charge again.
     subscription::end_all(
         conn,

@@ -130,6 +130,30 @@ async fn with_author(
     })
 }
 
+/// Takes down the reviews of a refunded order's lines (inside the refund's transaction) and
+/// takes their stars off the items' ratings: a refunded purchase no longer speaks for the item.
+pub(crate) async fn remove_for_order(
+    conn: &mut AsyncPgConnection,
+    order_id: i64,
+) -> Result<usize, ShopError> {
+    let removed: Vec<(i64, i16)> = diesel::delete(
+        item_reviews::table.filter(
+            item_reviews::order_line_id.eq_any(
+                order_lines::table
+                    .filter(order_lines::order_id.eq(order_id))
+                    .select(order_lines::id),
+            ),
+        ),
+    )
+    .returning((item_reviews::item_id, item_reviews::stars))
+    .get_results(conn)
+    .await?;
+    for (item_id, stars) in &removed {
+        adjust_rating(conn, *item_id, -i64::from(*stars), -1).await?;
+    }
+    Ok(removed.len())
+}
+
 async fn adjust_rating(
     conn: &mut AsyncPgConnection,
     item_id: i64,

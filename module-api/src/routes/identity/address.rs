@@ -100,6 +100,7 @@ pub async fn list_addresses(
 #[utoipa::path(post, path = "/users/me/addresses", tag = "users", security(("bearer" = [])), request_body = AddressRequest,
     responses(
         (status = 201, description = "Added", body = AddressResponse),
+        (status = 409, description = "`TOO_MANY_ADDRESSES` (10 kept already)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_address(

@@ -136,6 +136,7 @@ pub struct RoleRequest {
         (status = 200, description = "Changed", body = UserResponse),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`USER_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`LAST_ADMIN` (promote another administrator first)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`INVALID_BODY` (unknown role)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn set_role(

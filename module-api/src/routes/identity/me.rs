@@ -13,7 +13,7 @@ use super::{UserResponse, valid_password};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiResult, Problem};
-use crate::extract::{Json, ValidJson};
+use crate::extract::{Json, OptionalJson, ValidJson};
 
 /// My account.
 #[utoipa::path(get, path = "/users/me", tag = "users", security(("bearer" = [])),
@@ -83,6 +83,7 @@ pub struct ProfileRequest {
 #[utoipa::path(put, path = "/users/me/profile", tag = "users", security(("bearer" = [])), request_body = ProfileRequest,
     responses(
         (status = 200, description = "Profile complete", body = UserResponse),
+        (status = 409, description = "`TOO_MANY_ADDRESSES` (10 kept already)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn complete_profile(
@@ -120,9 +121,8 @@ pub async fn change_password(
     user: AuthUser,
     ValidJson(body): ValidJson<ChangePasswordRequest>,
 ) -> ApiResult<StatusCode> {
-    let mut conn = state.db().await?;
     account::change_password(
-        &mut conn,
+        &state.db,
         state.sessions(),
         &user.claims,
         body.current_password,
@@ -133,13 +133,57 @@ pub async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Withdraw: the account is closed and every session ends. Orders are kept for the records.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct WithdrawRequest {
+    /// The account's password (an account without one, signed in with Google, needs a
+    /// sign-in within the last 5 minutes instead).
+    #[schema(min_length = 1, max_length = 1024)]
+    pub password: Option<String>,
+}
+
+/// Withdraw: the account is closed and every session ends; subscriptions are cancelled. Orders
+/// are kept for the records. A stolen session alone cannot do it: it takes the password.
 #[utoipa::path(delete, path = "/users/me", tag = "users", security(("bearer" = [])),
+    request_body(content = WithdrawRequest, description = "The password (optional for accounts without one)"),
     responses(
         (status = 204, description = "Withdrawn"),
+        (status = 403, description = "`REAUTHENTICATION_REQUIRED` (no or a wrong password; a Google-only account signed in too long ago)", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn withdraw(State(state): State<AppState>, user: AuthUser) -> ApiResult<StatusCode> {
-    let mut conn = state.db().await?;
-    account::withdraw(&mut conn, state.sessions(), user.id, state.clock.now()).await?;
+pub async fn withdraw(
+    State(state): State<AppState>,
+    user: AuthUser,
+    OptionalJson(body): OptionalJson<WithdrawRequest>,
+) -> ApiResult<StatusCode> {
+    let password = body.and_then(|body| body.password);
+    account::withdraw(
+        &state.db,
+        state.sessions(),
+        &user.claims,
+        password,
+        state.clock.now(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Mail a fresh link to verify my email address (at most one a minute).
+#[utoipa::path(post, path = "/users/me/email-verification", tag = "users", security(("bearer" = [])),
+    responses(
+        (status = 202, description = "A link is on its way"),
+        (status = 409, description = "`EMAIL_ALREADY_VERIFIED`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`VERIFICATION_RECENTLY_SENT` (with `Retry-After`)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn resend_verification(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> ApiResult<StatusCode> {
+    let mut conn = state.db().await?;
+    petory_core::identity::verification::resend(
+        &mut conn,
+        user.id,
+        &state.config.public_url,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(StatusCode::ACCEPTED)
 }

@@ -32,6 +32,8 @@ pub struct UserResponse {
     pub created_at: DateTime<Utc>,
     /// Receives the question of the day at midnight.
     pub notify_daily_question: bool,
+    /// The account proved it owns its address (the mailed link, or Google's word).
+    pub email_verified: bool,
 }
 
 impl From<Account> for UserResponse {
@@ -47,6 +49,7 @@ impl From<Account> for UserResponse {
             suspended_until: account.suspended_until,
             suspension_reason: account.suspension_reason,
             notify_daily_question: account.notify_daily_question,
+            email_verified: account.email_verified,
             last_login_at: account.last_login_at,
             created_at: account.created_at,
         }

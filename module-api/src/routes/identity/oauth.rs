@@ -1,8 +1,9 @@
 //! Sign-in with Google.
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use petory_core::identity::IdentityError;
 use petory_core::identity::oauth;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -12,17 +13,51 @@ use crate::app::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Json, Query};
 
+/// The cookie that binds a sign-in's `state` to the browser that started it: the callback is
+/// refused without it, so an attacker cannot have a victim's browser finish the attacker's
+/// sign-in (login CSRF).
+const STATE_COOKIE: &str = "petory_oauth_state";
+const STATE_COOKIE_PATH: &str = "/api/v1/auth/oauth";
+
+fn state_cookie(state: &AppState, value: &str, max_age: u64) -> String {
+    let secure = if state.config.public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{STATE_COOKIE}={value}; Path={STATE_COOKIE_PATH}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
+    )
+}
+
+/// The state the browser's cookie holds.
+fn cookie_state(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == STATE_COOKIE)
+        .map(|(_, value)| value)
+}
+
 /// Start signing in with Google: redirects to Google with `state`, `nonce` and a PKCE (S256)
-/// challenge.
+/// challenge, and sets the `state` in an `HttpOnly` cookie for the callback to match.
 #[utoipa::path(get, path = "/auth/oauth/google/authorize", tag = "auth",
     responses(
-        (status = 302, description = "Redirect to Google", headers(("location" = String, description = "Google's consent page"))),
+        (status = 302, description = "Redirect to Google", headers(("location" = String, description = "Google's consent page"), ("set-cookie" = String, description = "`petory_oauth_state`, for the callback"))),
         (status = 429, description = "`RATE_LIMITED`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`AUTH_UNAVAILABLE`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn google_authorize(State(state): State<AppState>) -> ApiResult<Response> {
-    let url = oauth::begin(state.sessions(), state.google.as_ref()).await?;
-    Ok((StatusCode::FOUND, [(header::LOCATION, url)]).into_response())
+    let (url, oauth_state) = oauth::begin(state.sessions(), state.google.as_ref()).await?;
+    let cookie = state_cookie(&state, &oauth_state, oauth::PENDING_TTL.as_secs());
+    Ok((
+        StatusCode::FOUND,
+        [(header::LOCATION, url), (header::SET_COOKIE, cookie)],
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -44,13 +79,14 @@ pub struct CallbackQuery {
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 302, description = "Signed in; redirect to the app with the tokens in the URL fragment"),
-        (status = 400, description = "`OAUTH_DENIED`, `INVALID_OAUTH_STATE`, `OAUTH_CODE_REJECTED`, `INVALID_QUERY`", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`OAUTH_DENIED`, `INVALID_OAUTH_STATE` (also without the browser's state cookie), `OAUTH_CODE_REJECTED`, `INVALID_QUERY`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`OAUTH_NONCE_MISMATCH`, `OAUTH_ID_TOKEN_INVALID`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`OAUTH_EMAIL_UNVERIFIED`, `ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`OAUTH_PROVIDER_UNAVAILABLE`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn google_callback(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(query): Query<CallbackQuery>,
 ) -> ApiResult<Response> {
     if let Some(error) = query.error {
@@ -65,6 +101,10 @@ pub async fn google_callback(
             "code and state are required",
         ));
     };
+    // Checked before the state is spent, so a forged callback cannot burn a real sign-in.
+    if cookie_state(&headers) != Some(oauth_state.as_str()) {
+        return Err(IdentityError::InvalidOAuthState.into());
+    }
     let mut conn = state.db().await?;
     let pair = oauth::complete(
         &mut conn,
@@ -76,7 +116,8 @@ pub async fn google_callback(
     )
     .await?;
     let tokens = TokenResponse::from(pair);
-    Ok(match &state.config.oauth_success_redirect {
+    let spent = state_cookie(&state, "", 0);
+    let mut response = match &state.config.oauth_success_redirect {
         Some(target) => {
             let fragment = format!(
                 "access_token={}&refresh_token={}&token_type=Bearer&expires_in={}",
@@ -89,5 +130,9 @@ pub async fn google_callback(
                 .into_response()
         }
         None => Json(tokens).into_response(),
-    })
+    };
+    if let Ok(spent) = HeaderValue::from_str(&spent) {
+        response.headers_mut().append(header::SET_COOKIE, spent);
+    }
+    Ok(response)
 }

@@ -150,7 +150,7 @@ pub struct PlaceOrderRequest {
     responses(
         (status = 201, description = "Placed, `PENDING_PAYMENT`", body = OrderResponse),
         (status = 404, description = "`ITEM_NOT_FOUND`, `CART_ITEM_NOT_FOUND`, `ADDRESS_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`OUT_OF_STOCK` (`context.item_id`), `PROFILE_INCOMPLETE`, `IDEMPOTENCY_KEY_REUSED`, `IDEMPOTENCY_REQUEST_IN_PROGRESS`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`OUT_OF_STOCK` (`context.item_id`), `PROFILE_INCOMPLETE`, `TOO_MANY_UNPAID_ORDERS` (5 unpaid orders or 200 units held), `IDEMPOTENCY_KEY_REUSED`, `IDEMPOTENCY_REQUEST_IN_PROGRESS`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn place_order(
