@@ -491,6 +491,10 @@ impl From<petory_core::shop::ShopError> for ApiError {
             E::InvalidCursor => {
                 Self::bad_request("INVALID_CURSOR", "the cursor is not one this API returned")
             }
+            E::CartFull => Self::conflict(
+                "CART_FULL",
+                "a cart holds at most 50 lines; order or remove some first",
+            ),
             E::TooManyUnpaidOrders => Self::conflict(
                 "TOO_MANY_UNPAID_ORDERS",
                 "pay or cancel your unpaid orders first (at most 5 orders and 200 units wait for payment)",

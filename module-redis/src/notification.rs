@@ -140,6 +140,27 @@ struct HubInner {
     wakes: broadcast::Sender<Audience>,
     subscribed: watch::Sender<bool>,
     started: OnceLock<()>,
+    /// Live streams open on this instance, per user.
+    open: std::sync::Mutex<std::collections::HashMap<i64, usize>>,
+}
+
+/// One of a user's live streams on this instance; the slot frees when it is dropped.
+pub struct StreamSlot {
+    hub: Arc<HubInner>,
+    user: i64,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        if let Ok(mut open) = self.hub.open.lock()
+            && let Some(count) = open.get_mut(&self.user)
+        {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.user);
+            }
+        }
+    }
 }
 
 impl NotificationHub {
@@ -152,7 +173,22 @@ impl NotificationHub {
                 wakes,
                 subscribed: watch::channel(false).0,
                 started: OnceLock::new(),
+                open: std::sync::Mutex::default(),
             }),
+        })
+    }
+
+    /// A slot for one more live stream of `user` on this instance, unless it has `max` open.
+    pub fn claim_stream(&self, user: i64, max: usize) -> Option<StreamSlot> {
+        let mut open = self.inner.open.lock().ok()?;
+        let count = open.entry(user).or_default();
+        if *count >= max {
+            return None;
+        }
+        *count += 1;
+        Some(StreamSlot {
+            hub: self.inner.clone(),
+            user,
         })
     }
 

@@ -228,6 +228,8 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// Streams also look on their own this often, in case a wake-up was lost with Redis.
 const POLL: Duration = Duration::from_secs(30);
 const BATCH: i64 = 50;
+/// Live streams one account may keep open on one API instance (tabs, devices).
+pub const MAX_STREAMS_PER_USER: usize = 5;
 
 /// My notifications as they arrive (Server-Sent Events). Each event is `event: notification`
 /// with `id:` the notification id and the notification as JSON data; a reconnecting client sends
@@ -239,6 +241,7 @@ const BATCH: i64 = 50;
         (status = 200, description = "An event stream of `NotificationResponse` objects", content_type = "text/event-stream", body = String),
         (status = 400, description = "`INVALID_CURSOR`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not authenticated, or `INVALID_TICKET` (unknown, used or expired)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`TOO_MANY_STREAMS` (5 open on this instance)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn stream_notifications(
     State(state): State<AppState>,
@@ -296,6 +299,17 @@ pub async fn stream_notifications(
         ),
         None => query.after,
     };
+    let slot = state
+        .notification_hub
+        .claim_stream(user_id.0, MAX_STREAMS_PER_USER)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TOO_MANY_STREAMS",
+                "this account has as many live streams open as it may; close one",
+            )
+            .retry_after(KEEP_ALIVE.as_secs())
+        })?;
     // Listen before reading, so nothing created in between is missed.
     let wakes = state.notification_hub.subscribe().await;
     let cursor = match resume {
@@ -305,6 +319,7 @@ pub async fn stream_notifications(
     let live = LiveStream {
         state,
         user: user_id,
+        _slot: slot,
         session,
         cursor,
         wakes,
@@ -324,6 +339,8 @@ pub async fn stream_notifications(
 struct LiveStream {
     state: AppState,
     user: UserId,
+    /// Frees the user's stream slot when the stream ends.
+    _slot: petory_redis::notification::StreamSlot,
     /// The access token (`jti`) and session (`sid`) that opened it: the stream ends when either
     /// is revoked (logout, suspension, a password change, withdrawal, …).
     session: (String, String),

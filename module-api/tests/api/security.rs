@@ -533,3 +533,87 @@ async fn the_last_administrator_cannot_be_demoted() {
         200
     );
 }
+
+#[tokio::test]
+async fn a_cart_holds_at_most_fifty_lines() {
+    use diesel_async::RunQueryDsl as _;
+    let app = TestApp::spawn().await;
+    let (item, token, _) = shop(&app, 10).await;
+    // Fifty more items on sale, made in one statement.
+    let mut conn = app.state.db.get().await.unwrap();
+    diesel::sql_query(format!(
+        "INSERT INTO items (category_id, name, price, stock, created_at, updated_at)
+         SELECT category_id, name || ' ' || n, price, 10, created_at, updated_at
+           FROM items, generate_series(1, 50) n WHERE id = {item}"
+    ))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    drop(conn);
+    let add = |item: i64| {
+        app.post_json(
+            "/api/v1/cart/items",
+            Some(&token),
+            json!({"item_id": item, "quantity": 1}),
+        )
+    };
+    for n in 0..50 {
+        assert_eq!(add(item + n).await.status(), 200, "line {n}");
+    }
+    assert_problem(add(item + 50).await, 409, "CART_FULL").await;
+    assert_eq!(
+        add(item).await.status(),
+        200,
+        "an existing line still grows"
+    );
+}
+
+#[tokio::test]
+async fn an_account_keeps_at_most_five_live_streams_per_instance() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user("tabs@example.com").await;
+    let mut open = Vec::new();
+    for _ in 0..5 {
+        let stream = app
+            .send(
+                Method::GET,
+                "/api/v1/notifications/stream",
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(stream.status(), 200);
+        open.push(stream);
+    }
+    assert_problem(
+        app.send(
+            Method::GET,
+            "/api/v1/notifications/stream",
+            Some(&token),
+            None,
+        )
+        .await,
+        429,
+        "TOO_MANY_STREAMS",
+    )
+    .await;
+    // Closing one frees its slot (the server notices at its next keep-alive, within 15 s).
+    drop(open.pop());
+    let mut reopened = false;
+    for _ in 0..60 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let again = app
+            .send(
+                Method::GET,
+                "/api/v1/notifications/stream",
+                Some(&token),
+                None,
+            )
+            .await;
+        if again.status() == 200 {
+            reopened = true;
+            break;
+        }
+    }
+    assert!(reopened, "a closed stream's slot is free again");
+}

@@ -13,6 +13,8 @@ use crate::identity::UserId;
 use crate::schema::{cart_items, items};
 
 pub const MAX_QUANTITY: i32 = 99;
+/// Lines one cart may hold (an order takes at most as many).
+pub const MAX_LINES: i64 = 50;
 pub const SUBSCRIPTION_PERIODS: [i16; 3] = [30, 60, 90];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -134,9 +136,13 @@ pub async fn add(
     if !on_sale {
         return Err(ShopError::ItemNotFound);
     }
-    diesel::sql_query(
+    // A new line only while the cart has room; an existing line just grows.
+    let added = diesel::sql_query(
         "INSERT INTO cart_items (user_id, item_id, quantity, subscription_period_days, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $5)
+         SELECT $1, $2, $3, $4, $5, $5
+          WHERE (SELECT count(*) FROM cart_items WHERE user_id = $1) < $7
+             OR EXISTS (SELECT 1 FROM cart_items WHERE user_id = $1 AND item_id = $2
+                           AND coalesce(subscription_period_days, 0) = coalesce($4, 0))
          ON CONFLICT (user_id, item_id, coalesce(subscription_period_days, 0)) DO UPDATE
             SET quantity = least($6, cart_items.quantity + EXCLUDED.quantity), updated_at = EXCLUDED.updated_at",
     )
@@ -146,8 +152,12 @@ pub async fn add(
     .bind::<Nullable<SmallInt>, _>(period)
     .bind::<Timestamptz, _>(now)
     .bind::<Int4, _>(MAX_QUANTITY)
+    .bind::<BigInt, _>(MAX_LINES)
     .execute(conn)
     .await?;
+    if added == 0 {
+        return Err(ShopError::CartFull);
+    }
     get(conn, user).await
 }
 

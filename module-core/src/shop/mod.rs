@@ -58,6 +58,8 @@ pub enum ShopError {
     InvalidCursor,
     #[error("too many unpaid orders or units held; pay or cancel some first")]
     TooManyUnpaidOrders,
+    #[error("the cart holds as many lines as it may")]
+    CartFull,
     #[error("{field}: {message}")]
     Invalid {
         field: &'static str,

@@ -90,6 +90,7 @@ pub struct AddCartItemRequest {
     responses(
         (status = 200, description = "The cart", body = CartResponse),
         (status = 404, description = "`ITEM_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`CART_FULL` (50 lines)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn add_cart_item(
