@@ -90,10 +90,10 @@ async fn a_run_whose_process_died_is_recorded_as_failed_when_the_job_next_starts
     let runs = runs(&context).await;
     let status = |id: i64| {
         let run = runs.iter().find(|run| run.id == id).unwrap();
-        (run.status.clone(), run.error.is_some())
+        (run.status, run.error.is_some())
     };
-    assert_eq!(status(killed), ("FAILED".to_owned(), true));
-    assert_eq!(status(still_going), ("RUNNING".to_owned(), false));
+    assert_eq!(status(killed), (batch::RunStatus::Failed, true));
+    assert_eq!(status(still_going), (batch::RunStatus::Running, false));
 }
 
 #[tokio::test]
@@ -187,9 +187,9 @@ async fn a_failed_run_is_recorded_with_its_error() {
     .unwrap_err();
     assert_eq!(error.to_string(), "gateway said no");
     let runs = runs(&context).await;
-    assert_eq!(runs[0].status, "FAILED");
+    assert_eq!(runs[0].status, batch::RunStatus::Failed);
     assert_eq!(runs[0].error.as_deref(), Some("gateway said no"));
-    assert_eq!(runs[0].trigger, "SCHEDULE");
+    assert_eq!(runs[0].trigger, Trigger::Schedule);
 }
 
 #[tokio::test]
@@ -276,7 +276,7 @@ async fn cli_runs_one_job_for_a_date_and_records_it() {
         runs[0].business_date,
         NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()
     );
-    assert_eq!(runs[0].status, "SUCCEEDED");
+    assert_eq!(runs[0].status, batch::RunStatus::Succeeded);
 }
 
 #[tokio::test]
@@ -448,7 +448,7 @@ async fn empty_scheduled_runs_are_counted_and_old_runs_pruned() {
         .unwrap();
     let kept = runs(&context).await;
     assert_eq!(kept.len(), 1, "only the manual run is a row");
-    assert_eq!(kept[0].trigger, "MANUAL");
+    assert_eq!(kept[0].trigger, Trigger::Manual);
     let mut conn = context.db.get().await.unwrap();
     let idle = batch::list_idle_runs(&mut conn, Some("lift-suspensions"), None, 10)
         .await

@@ -13,19 +13,20 @@ use crate::schema::{batch_job_idle_runs, batch_job_runs};
 /// What a job did, by name: `{"deleted": 12}`, `{"due": 40, "charged": 39, "failed": 1}`.
 pub type JobCounts = BTreeMap<String, i64>;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Trigger {
-    Schedule,
-    Manual,
+crate::text_enum! {
+    /// What started a run (`batch_job_runs.trigger`).
+    pub enum Trigger {
+        Schedule = "SCHEDULE",
+        Manual = "MANUAL",
+    }
 }
 
-impl Trigger {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Schedule => "SCHEDULE",
-            Self::Manual => "MANUAL",
-        }
+crate::text_enum! {
+    /// How a run stands (`batch_job_runs.status`).
+    pub enum RunStatus {
+        Running = "RUNNING",
+        Succeeded = "SUCCEEDED",
+        Failed = "FAILED",
     }
 }
 
@@ -35,8 +36,8 @@ pub struct JobRun {
     pub id: i64,
     pub job: String,
     pub business_date: NaiveDate,
-    pub trigger: String,
-    pub status: String,
+    pub trigger: Trigger,
+    pub status: RunStatus,
     pub counts: serde_json::Value,
     pub error: Option<String>,
     pub started_at: DateTime<Utc>,
@@ -59,11 +60,11 @@ pub async fn start_run(
     diesel::update(
         batch_job_runs::table
             .filter(batch_job_runs::job.eq(job))
-            .filter(batch_job_runs::status.eq("RUNNING"))
+            .filter(batch_job_runs::status.eq(RunStatus::Running))
             .filter(batch_job_runs::started_at.lt(now - ABANDONED_AFTER)),
     )
     .set((
-        batch_job_runs::status.eq("FAILED"),
+        batch_job_runs::status.eq(RunStatus::Failed),
         batch_job_runs::finished_at.eq(now),
         batch_job_runs::error.eq(
             "abandoned: still running 12 hours after it started; its process must have stopped",

@@ -9,13 +9,23 @@ use serde::Serialize;
 use crate::db::DbError;
 use crate::schema::outbox_events;
 
+crate::text_enum! {
+    /// Where an event stands (`outbox_events.status`): `FAILED` ones stopped retrying, and an
+    /// admin may send them back to `PENDING`.
+    pub enum EventStatus {
+        Pending = "PENDING",
+        Delivered = "DELIVERED",
+        Failed = "FAILED",
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Queryable, Selectable)]
 #[diesel(table_name = outbox_events)]
 pub struct OutboxEvent {
     pub id: i64,
     pub kind: String,
     pub payload: serde_json::Value,
-    pub status: String,
+    pub status: EventStatus,
     pub attempts: i32,
     pub next_attempt_at: DateTime<Utc>,
     pub last_error: Option<String>,
@@ -94,7 +104,7 @@ pub async fn claim_due(
     limit: i64,
 ) -> Result<Vec<OutboxEvent>, DbError> {
     Ok(outbox_events::table
-        .filter(outbox_events::status.eq("PENDING"))
+        .filter(outbox_events::status.eq(EventStatus::Pending))
         .filter(outbox_events::next_attempt_at.le(now))
         .order((outbox_events::next_attempt_at, outbox_events::id))
         .limit(limit)
@@ -112,7 +122,7 @@ pub async fn mark_delivered(
 ) -> Result<(), DbError> {
     diesel::update(outbox_events::table.find(id))
         .set((
-            outbox_events::status.eq("DELIVERED"),
+            outbox_events::status.eq(EventStatus::Delivered),
             outbox_events::attempts.eq(outbox_events::attempts + 1),
             outbox_events::delivered_at.eq(now),
             outbox_events::last_error.eq(None::<String>),
@@ -130,9 +140,9 @@ pub async fn mark_attempt_failed(
     retry_at: Option<DateTime<Utc>>,
 ) -> Result<(), DbError> {
     let status = if retry_at.is_some() {
-        "PENDING"
+        EventStatus::Pending
     } else {
-        "FAILED"
+        EventStatus::Failed
     };
     let update = diesel::update(outbox_events::table.find(id));
     match retry_at {
@@ -168,7 +178,7 @@ pub async fn list_failed(
     limit: i64,
 ) -> Result<Vec<OutboxEvent>, EventError> {
     let mut query = outbox_events::table
-        .filter(outbox_events::status.eq("FAILED"))
+        .filter(outbox_events::status.eq(EventStatus::Failed))
         .select(OutboxEvent::as_select())
         .into_boxed();
     if let Some(before) = before {
@@ -190,10 +200,10 @@ pub async fn retry_failed(
     diesel::update(
         outbox_events::table
             .find(id)
-            .filter(outbox_events::status.eq("FAILED")),
+            .filter(outbox_events::status.eq(EventStatus::Failed)),
     )
     .set((
-        outbox_events::status.eq("PENDING"),
+        outbox_events::status.eq(EventStatus::Pending),
         outbox_events::attempts.eq(0),
         outbox_events::next_attempt_at.eq(now),
     ))

@@ -15,6 +15,7 @@ pub mod ports;
 pub mod process;
 pub mod schema;
 pub mod shop;
+pub mod types;
 
 #[cfg(feature = "test-support")]
 pub mod testing;

@@ -1,4 +1,5 @@
-// Diesel table definitions, kept in step with `migrations/` (the schema tests compare them).
+// Diesel table definitions, kept in step with `migrations/` by hand: the test
+// `schema_rs_matches_the_migrated_database` (tests/schema.rs) compares them column by column.
 
 diesel::table! {
     idempotency_keys (owner, key) {
@@ -26,6 +27,16 @@ diesel::table! {
         error -> Nullable<Text>,
         started_at -> Timestamptz,
         finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    account_notices (id) {
+        id -> Int8,
+        user_id -> Int8,
+        kind -> Text,
+        about -> Timestamptz,
+        sent_at -> Timestamptz,
     }
 }
 
@@ -76,8 +87,8 @@ diesel::table! {
         email -> Text,
         name -> Text,
         phone -> Nullable<Text>,
-        addresses -> Jsonb,
         moved_at -> Timestamptz,
+        addresses -> Jsonb,
     }
 }
 

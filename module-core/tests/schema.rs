@@ -108,3 +108,200 @@ async fn a_user_has_at_most_one_default_address() {
         .unwrap();
     assert_eq!(left.count, 0, "addresses go with their user");
 }
+
+#[derive(QueryableByName)]
+struct Check {
+    #[diesel(sql_type = Text)]
+    definition: String,
+}
+
+/// The values a column's `CHECK (column IN (...))` allows, as PostgreSQL states it.
+async fn allowed_values(conn: &mut AsyncPgConnection, table: &str, column: &str) -> Vec<String> {
+    let checks: Vec<Check> = sql_query(
+        "SELECT pg_get_constraintdef(c.oid) AS definition
+           FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid
+          WHERE c.contype = 'c' AND c.conrelid = $1::regclass AND a.attname = $2
+            AND array_length(c.conkey, 1) = 1 AND a.attnum = c.conkey[1]",
+    )
+    .bind::<Text, _>(table)
+    .bind::<Text, _>(column)
+    .load(conn)
+    .await
+    .unwrap();
+    // `IN ('A', 'B')` reads back as `= ANY (ARRAY['A', 'B'])`; a single value as `= 'A'`.
+    let with_list: Vec<&Check> = checks
+        .iter()
+        .filter(|check| {
+            check.definition.contains("ANY (ARRAY[")
+                || check.definition.contains(&format!("({column} = '"))
+        })
+        .collect();
+    assert_eq!(
+        with_list.len(),
+        1,
+        "{table}.{column}: one CHECK listing its values"
+    );
+    let definition = &with_list[0].definition;
+    let mut values: Vec<String> = definition
+        .split('\'')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect();
+    values.sort();
+    values
+}
+
+fn names(all: &[impl std::fmt::Display]) -> Vec<String> {
+    let mut names: Vec<String> = all.iter().map(ToString::to_string).collect();
+    names.sort();
+    names
+}
+
+/// Every status or kind enum and its column's `CHECK` list the same values: neither can grow a
+/// value the other does not know.
+#[tokio::test]
+async fn every_text_enum_matches_its_columns_check() {
+    use petory_core::batch::{RunStatus, Trigger};
+    use petory_core::event::EventStatus;
+    use petory_core::identity::lifecycle::NoticeKind;
+    use petory_core::identity::{AccountStatus, Role};
+    use petory_core::notification::NotificationKind;
+    use petory_core::platform::idempotency::KeyState;
+    use petory_core::shop::order::OrderStatus;
+    use petory_core::shop::payment::{PaymentProvider, PaymentStatus};
+    use petory_core::shop::subscription::{
+        CancelReason, ChargeResolution, ChargeStatus, SubscriptionStatus,
+    };
+    let database = TestDatabase::new().await;
+    let mut conn = connect(&database).await;
+    let pairs: Vec<(&str, &str, Vec<String>)> = vec![
+        ("users", "role", names(Role::ALL)),
+        ("users", "status", names(AccountStatus::ALL)),
+        ("batch_job_runs", "trigger", names(Trigger::ALL)),
+        ("batch_job_runs", "status", names(RunStatus::ALL)),
+        ("idempotency_keys", "state", names(KeyState::ALL)),
+        ("outbox_events", "status", names(EventStatus::ALL)),
+        ("orders", "status", names(OrderStatus::ALL)),
+        ("payments", "status", names(PaymentStatus::ALL)),
+        ("payments", "provider", names(PaymentProvider::ALL)),
+        ("subscriptions", "status", names(SubscriptionStatus::ALL)),
+        ("subscriptions", "cancel_reason", names(CancelReason::ALL)),
+        ("subscription_charges", "status", names(ChargeStatus::ALL)),
+        (
+            "subscription_charges",
+            "resolved_by",
+            names(ChargeResolution::ALL),
+        ),
+        ("notifications", "kind", names(NotificationKind::ALL)),
+        ("account_notices", "kind", names(NoticeKind::ALL)),
+    ];
+    for (table, column, enum_values) in pairs {
+        assert_eq!(
+            allowed_values(&mut conn, table, column).await,
+            enum_values,
+            "{table}.{column}"
+        );
+    }
+}
+
+#[derive(QueryableByName)]
+struct ColumnInfo {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    column_name: String,
+    #[diesel(sql_type = Text)]
+    udt_name: String,
+    #[diesel(sql_type = Text)]
+    is_nullable: String,
+    #[diesel(sql_type = Text)]
+    is_generated: String,
+}
+
+/// `src/schema.rs` is written by hand: this compares it, table by table and column by column
+/// (names, types, nullability), with the migrated database.
+#[tokio::test]
+async fn schema_rs_matches_the_migrated_database() {
+    let database = TestDatabase::new().await;
+    let mut conn = connect(&database).await;
+    let columns: Vec<ColumnInfo> = sql_query(
+        "SELECT table_name::text, column_name::text, udt_name::text, is_nullable::text,
+                is_generated::text
+           FROM information_schema.columns
+          WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'
+          ORDER BY table_name, ordinal_position",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap();
+    let mut database_tables: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for column in columns {
+        let base = match column.udt_name.as_str() {
+            "int8" => "Int8",
+            "int4" => "Int4",
+            "int2" => "Int2",
+            "text" => "Text",
+            "bool" => "Bool",
+            "timestamptz" => "Timestamptz",
+            "date" => "Date",
+            "jsonb" => "Jsonb",
+            "bytea" => "Bytea",
+            "_text" => "Array<Text>",
+            other => panic!(
+                "{}.{} has a type the check does not know: {other}",
+                column.table_name, column.column_name
+            ),
+        };
+        // Generated columns read as nullable but are never NULL (their expressions are not).
+        let sql_type = if column.is_nullable == "YES" && column.is_generated != "ALWAYS" {
+            format!("Nullable<{base}>")
+        } else {
+            base.to_owned()
+        };
+        database_tables
+            .entry(column.table_name)
+            .or_default()
+            .push(format!("{} -> {sql_type}", column.column_name));
+    }
+    let declared = parse_schema_rs(include_str!("../src/schema.rs"));
+    let missing: Vec<&String> = database_tables
+        .keys()
+        .filter(|table| !declared.contains_key(*table))
+        .collect();
+    let stale: Vec<&String> = declared
+        .keys()
+        .filter(|table| !database_tables.contains_key(*table))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "tables the database has and schema.rs does not: {missing:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "tables schema.rs declares and the database has not: {stale:?}"
+    );
+    for (table, columns) in &database_tables {
+        assert_eq!(&declared[table], columns, "columns of {table}");
+    }
+}
+
+/// `table_name -> ["column -> Type", ...]` of every `diesel::table!` in schema.rs, in order.
+fn parse_schema_rs(source: &str) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut tables = std::collections::BTreeMap::new();
+    let mut current: Option<(String, Vec<String>)> = None;
+    for line in source.lines().map(str::trim) {
+        if let Some((name, _)) = line.split_once(" (").filter(|_| line.ends_with('{')) {
+            current = Some((name.to_owned(), Vec::new()));
+        } else if let Some((_, columns)) = current.as_mut()
+            && let Some((column, sql_type)) = line.split_once(" -> ")
+        {
+            columns.push(format!("{column} -> {}", sql_type.trim_end_matches(',')));
+        } else if line == "}"
+            && let Some((name, columns)) = current.take()
+        {
+            tables.insert(name, columns);
+        }
+    }
+    tables
+}

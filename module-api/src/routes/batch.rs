@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
-use petory_core::batch::{self, JobRun};
+use petory_core::batch::{self, JobRun, RunStatus, Trigger};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -18,10 +18,8 @@ pub struct JobRunResponse {
     #[schema(example = "prune-idempotency-keys")]
     pub job: String,
     pub business_date: NaiveDate,
-    /// `SCHEDULE` or `MANUAL`.
-    pub trigger: String,
-    /// `RUNNING`, `SUCCEEDED` or `FAILED`.
-    pub status: String,
+    pub trigger: Trigger,
+    pub status: RunStatus,
     /// What the run did, by name.
     #[schema(value_type = Object, example = json!({"deleted": 3}))]
     pub counts: serde_json::Value,

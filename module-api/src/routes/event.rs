@@ -19,8 +19,7 @@ pub struct EventResponse {
     pub kind: String,
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
-    /// `PENDING`, `DELIVERED` or `FAILED`.
-    pub status: String,
+    pub status: petory_core::event::EventStatus,
     pub attempts: i32,
     pub next_attempt_at: DateTime<Utc>,
     pub last_error: Option<String>,

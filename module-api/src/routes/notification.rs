@@ -25,9 +25,7 @@ use crate::pagination::Page;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotificationResponse {
     pub id: i64,
-    /// `DAILY_QUESTION`, `ORDER_STATUS`, `SUBSCRIPTION_PAYMENT_FAILED` or `SUBSCRIPTION_CANCELED`.
-    #[schema(example = "ORDER_STATUS")]
-    pub kind: String,
+    pub kind: petory_core::notification::NotificationKind,
     pub title: String,
     pub body: String,
     /// What the notification is about, e.g. `{"order_id": 7}`.

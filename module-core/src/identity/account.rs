@@ -51,8 +51,8 @@ pub struct UserRow {
     pub email: String,
     pub name: String,
     pub phone: Option<String>,
-    pub role: String,
-    pub status: String,
+    pub role: Role,
+    pub status: AccountStatus,
     pub suspended_until: Option<DateTime<Utc>>,
     pub suspension_reason: Option<String>,
     pub last_login_at: Option<DateTime<Utc>>,
@@ -90,8 +90,8 @@ pub(crate) fn account_from_row(row: UserRow, has_address: bool) -> Account {
         email: row.email,
         name: row.name,
         phone: row.phone,
-        role: Role::parse(&row.role).unwrap_or(Role::User),
-        status: AccountStatus::parse(&row.status).unwrap_or(AccountStatus::Active),
+        role: row.role,
+        status: row.status,
         suspended_until: row.suspended_until,
         suspension_reason: row.suspension_reason,
         last_login_at: row.last_login_at,
@@ -203,8 +203,8 @@ pub async fn signup(
 struct Credentials {
     id: i64,
     password_hash: Option<String>,
-    role: String,
-    status: String,
+    role: Role,
+    status: AccountStatus,
     suspended_until: Option<DateTime<Utc>>,
     suspension_reason: Option<String>,
 }
@@ -248,7 +248,7 @@ pub async fn login(
         let mut conn = db.get().await.map_err(DbError::from)?;
         let mut found = users::table
             .filter(users::email.eq(&email))
-            .filter(users::status.ne(AccountStatus::Withdrawn.as_str()))
+            .filter(users::status.ne(AccountStatus::Withdrawn))
             .select(Credentials::as_select())
             .first(&mut conn)
             .await
@@ -280,7 +280,7 @@ pub async fn login(
     admit(&mut conn, &user, now).await?;
     drop(conn);
     sessions.store.clear_failed_logins(&key, window).await?;
-    let role = Role::parse(&user.role).unwrap_or(Role::User);
+    let role = user.role;
     start_session(sessions, UserId(user.id), role, now).await
 }
 
@@ -315,8 +315,8 @@ async fn admit_in(
     user: &Credentials,
     now: DateTime<Utc>,
 ) -> Result<(), IdentityError> {
-    match AccountStatus::parse(&user.status) {
-        Some(AccountStatus::Suspended) => match user.suspended_until {
+    match user.status {
+        AccountStatus::Suspended => match user.suspended_until {
             Some(until) if until > now => {
                 return Err(IdentityError::Suspended {
                     until,
@@ -325,15 +325,15 @@ async fn admit_in(
             }
             _ => {}
         },
-        Some(AccountStatus::Withdrawn) | None => return Err(IdentityError::AccountInactive),
-        Some(AccountStatus::Dormant) => {
+        AccountStatus::Withdrawn => return Err(IdentityError::AccountInactive),
+        AccountStatus::Dormant => {
             super::lifecycle::restore(conn, UserId(user.id), now).await?;
         }
-        Some(AccountStatus::Active) => {}
+        AccountStatus::Active => {}
     }
     diesel::update(users::table.find(user.id))
         .set((
-            users::status.eq(AccountStatus::Active.as_str()),
+            users::status.eq(AccountStatus::Active),
             users::suspended_until.eq(None::<DateTime<Utc>>),
             users::suspension_reason.eq(None::<String>),
             users::last_login_at.eq(now),
@@ -341,7 +341,7 @@ async fn admit_in(
         ))
         .execute(conn)
         .await?;
-    if user.status != AccountStatus::Active.as_str() {
+    if user.status != AccountStatus::Active {
         diesel::update(users::table.find(user.id))
             .set(users::status_changed_at.eq(now))
             .execute(conn)
@@ -626,7 +626,7 @@ pub async fn withdraw(
     conn.transaction(async move |conn| -> Result<(), IdentityError> {
         diesel::update(users::table.find(user.0))
             .set((
-                users::status.eq(AccountStatus::Withdrawn.as_str()),
+                users::status.eq(AccountStatus::Withdrawn),
                 users::suspended_until.eq(None::<DateTime<Utc>>),
                 users::suspension_reason.eq(None::<String>),
                 users::status_changed_at.eq(now),
@@ -657,7 +657,7 @@ pub async fn ensure_admin(
         let mut conn = db.get().await.map_err(DbError::from)?;
         users::table
             .filter(users::email.eq(&email))
-            .filter(users::status.ne(AccountStatus::Withdrawn.as_str()))
+            .filter(users::status.ne(AccountStatus::Withdrawn))
             .select(users::id)
             .first(&mut conn)
             .await
@@ -669,7 +669,7 @@ pub async fn ensure_admin(
             let mut conn = db.get().await.map_err(DbError::from)?;
             diesel::update(users::table.find(id))
                 .set((
-                    users::role.eq(Role::Admin.as_str()),
+                    users::role.eq(Role::Admin),
                     users::password_hash.eq(hash),
                     // The operator vouches for the address.
                     users::email_verified_at.eq(Some(now)),

@@ -75,10 +75,10 @@ pub async fn suspend(
     let updated = diesel::update(
         users::table
             .find(user.0)
-            .filter(users::status.ne(AccountStatus::Withdrawn.as_str())),
+            .filter(users::status.ne(AccountStatus::Withdrawn)),
     )
     .set((
-        users::status.eq(AccountStatus::Suspended.as_str()),
+        users::status.eq(AccountStatus::Suspended),
         users::suspended_until.eq(until),
         users::suspension_reason.eq(reason.trim()),
         users::status_changed_at.eq(now),
@@ -102,10 +102,10 @@ pub async fn lift_suspension(
     diesel::update(
         users::table
             .find(user.0)
-            .filter(users::status.eq(AccountStatus::Suspended.as_str())),
+            .filter(users::status.eq(AccountStatus::Suspended)),
     )
     .set((
-        users::status.eq(AccountStatus::Active.as_str()),
+        users::status.eq(AccountStatus::Active),
         users::suspended_until.eq(None::<DateTime<Utc>>),
         users::suspension_reason.eq(None::<String>),
         users::status_changed_at.eq(now),
@@ -129,7 +129,7 @@ pub async fn set_role(
     conn.transaction(async move |conn| -> Result<(), IdentityError> {
         // Every administrator row locked, in id order: two demotions cannot both pass.
         let admins: Vec<i64> = users::table
-            .filter(users::role.eq(Role::Admin.as_str()))
+            .filter(users::role.eq(Role::Admin))
             .filter(users::status.eq(super::AccountStatus::Active.as_str()))
             .order(users::id)
             .for_update()

@@ -52,6 +52,14 @@ const STILL_A_CUSTOMER: &str = "(EXISTS (SELECT 1 FROM subscriptions s
                        AND (o.status IN ('PENDING_PAYMENT', 'PAID', 'SHIPPING')
                             OR p.status IN ('REFUND_PENDING', 'REFUND_FAILED'))))";
 
+crate::text_enum! {
+    /// Which warning mail went out (`account_notices.kind`); written by the lifecycle's SQL.
+    pub enum NoticeKind {
+        DormancyWarning = "DORMANCY_WARNING",
+        DeletionWarning = "DELETION_WARNING",
+    }
+}
+
 #[derive(diesel::QueryableByName)]
 struct Recipient {
     #[diesel(sql_type = Text)]
@@ -419,11 +427,11 @@ pub async fn lift_suspensions(
 ) -> Result<i64, DbError> {
     Ok(diesel::update(
         users::table
-            .filter(users::status.eq("SUSPENDED"))
+            .filter(users::status.eq(super::AccountStatus::Suspended))
             .filter(users::suspended_until.le(now)),
     )
     .set((
-        users::status.eq("ACTIVE"),
+        users::status.eq(super::AccountStatus::Active),
         users::suspended_until.eq(None::<DateTime<Utc>>),
         users::suspension_reason.eq(None::<String>),
         users::status_changed_at.eq(now),

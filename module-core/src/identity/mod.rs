@@ -11,73 +11,28 @@ pub mod session;
 pub mod token;
 pub mod verification;
 
-use std::fmt;
-
-use serde::{Deserialize, Serialize};
-
 use crate::db::DbError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct UserId(pub i64);
+crate::id_type! {
+    /// A user (`users.id`).
+    pub struct UserId;
+}
 
-impl fmt::Display for UserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+crate::text_enum! {
+    /// What a user may do (`users.role`).
+    pub enum Role {
+        User = "USER",
+        Admin = "ADMIN",
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Role {
-    User,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::User => "USER",
-            Self::Admin => "ADMIN",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "USER" => Some(Self::User),
-            "ADMIN" => Some(Self::Admin),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum AccountStatus {
-    Active,
-    Dormant,
-    Suspended,
-    Withdrawn,
-}
-
-impl AccountStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "ACTIVE",
-            Self::Dormant => "DORMANT",
-            Self::Suspended => "SUSPENDED",
-            Self::Withdrawn => "WITHDRAWN",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "ACTIVE" => Some(Self::Active),
-            "DORMANT" => Some(Self::Dormant),
-            "SUSPENDED" => Some(Self::Suspended),
-            "WITHDRAWN" => Some(Self::Withdrawn),
-            _ => None,
-        }
+crate::text_enum! {
+    /// Where an account stands (`users.status`).
+    pub enum AccountStatus {
+        Active = "ACTIVE",
+        Dormant = "DORMANT",
+        Suspended = "SUSPENDED",
+        Withdrawn = "WITHDRAWN",
     }
 }
 

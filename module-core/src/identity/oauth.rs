@@ -137,7 +137,7 @@ async fn link_or_create(
 ) -> Result<(UserId, bool), IdentityError> {
     let linked: Option<i64> = users::table
         .filter(users::google_sub.eq(&identity.subject))
-        .filter(users::status.ne(AccountStatus::Withdrawn.as_str()))
+        .filter(users::status.ne(AccountStatus::Withdrawn))
         .select(users::id)
         .first(conn)
         .await
@@ -154,7 +154,7 @@ async fn link_or_create(
         .ok_or(IdentityError::OAuthEmailUnverified)?;
     let existing: Option<(i64, Option<DateTime<Utc>>)> = users::table
         .filter(users::email.eq(&email))
-        .filter(users::status.ne(AccountStatus::Withdrawn.as_str()))
+        .filter(users::status.ne(AccountStatus::Withdrawn))
         .select((users::id, users::email_verified_at))
         .first(conn)
         .await
@@ -205,7 +205,7 @@ async fn link_or_create(
             users::email.eq(&email),
             users::name.eq(name.trim()),
             users::google_sub.eq(&identity.subject),
-            users::role.eq(Role::User.as_str()),
+            users::role.eq(Role::User),
             users::email_verified_at.eq(Some(now)),
             users::status_changed_at.eq(now),
             users::created_at.eq(now),

@@ -15,23 +15,13 @@ use crate::schema::notifications;
 /// Outbox event kind that asks for a notification.
 pub const REQUESTED: &str = "NOTIFICATION_REQUESTED";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum NotificationKind {
-    DailyQuestion,
-    OrderStatus,
-    SubscriptionPaymentFailed,
-    SubscriptionCanceled,
-}
-
-impl NotificationKind {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::DailyQuestion => "DAILY_QUESTION",
-            Self::OrderStatus => "ORDER_STATUS",
-            Self::SubscriptionPaymentFailed => "SUBSCRIPTION_PAYMENT_FAILED",
-            Self::SubscriptionCanceled => "SUBSCRIPTION_CANCELED",
-        }
+crate::text_enum! {
+    /// What a notification is about (`notifications.kind`).
+    pub enum NotificationKind {
+        DailyQuestion = "DAILY_QUESTION",
+        OrderStatus = "ORDER_STATUS",
+        SubscriptionPaymentFailed = "SUBSCRIPTION_PAYMENT_FAILED",
+        SubscriptionCanceled = "SUBSCRIPTION_CANCELED",
     }
 }
 
@@ -50,7 +40,7 @@ pub struct NewNotification {
 pub struct Notification {
     pub id: i64,
     pub user_id: i64,
-    pub kind: String,
+    pub kind: NotificationKind,
     pub title: String,
     pub body: String,
     pub data: serde_json::Value,

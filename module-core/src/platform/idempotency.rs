@@ -18,6 +18,14 @@ use crate::schema::idempotency_keys;
 /// Keys are opaque to the server, but bounded so they cannot be used to store data.
 pub const MAX_KEY_LENGTH: usize = 255;
 
+crate::text_enum! {
+    /// Where a keyed request stands (`idempotency_keys.state`).
+    pub enum KeyState {
+        InProgress = "IN_PROGRESS",
+        Completed = "COMPLETED",
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredResponse {
     pub status: u16,
@@ -74,7 +82,7 @@ struct Claimed {
 #[diesel(table_name = idempotency_keys)]
 struct ExistingKey {
     request_hash: Vec<u8>,
-    state: String,
+    state: KeyState,
     response_status: Option<i16>,
     response_headers: Option<serde_json::Value>,
     response_body: Option<Vec<u8>>,
@@ -131,11 +139,11 @@ pub async fn claim(
         return Ok(Claim::KeyReused);
     }
     match (
-        existing.state.as_str(),
+        existing.state,
         existing.response_status,
         existing.response_body,
     ) {
-        ("COMPLETED", Some(status), Some(body)) => Ok(Claim::Replay(StoredResponse {
+        (KeyState::Completed, Some(status), Some(body)) => Ok(Claim::Replay(StoredResponse {
             status: u16::try_from(status).unwrap_or(500),
             headers: existing
                 .response_headers
@@ -156,9 +164,9 @@ pub async fn complete(
 ) -> Result<(), DbError> {
     let headers = serde_json::to_value(&response.headers).unwrap_or_default();
     diesel::update(idempotency_keys::table.find((owner, key)))
-        .filter(idempotency_keys::state.eq("IN_PROGRESS"))
+        .filter(idempotency_keys::state.eq(KeyState::InProgress))
         .set((
-            idempotency_keys::state.eq("COMPLETED"),
+            idempotency_keys::state.eq(KeyState::Completed),
             idempotency_keys::response_status.eq(i16::try_from(response.status).unwrap_or(500)),
             idempotency_keys::response_headers.eq(headers),
             idempotency_keys::response_body.eq(&response.body),
@@ -172,7 +180,7 @@ pub async fn complete(
 /// retry runs the request again.
 pub async fn release(conn: &mut AsyncPgConnection, owner: &str, key: &str) -> Result<(), DbError> {
     diesel::delete(idempotency_keys::table.find((owner, key)))
-        .filter(idempotency_keys::state.eq("IN_PROGRESS"))
+        .filter(idempotency_keys::state.eq(KeyState::InProgress))
         .execute(conn)
         .await?;
     Ok(())

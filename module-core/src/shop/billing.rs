@@ -23,7 +23,7 @@ use futures_util::StreamExt as _;
 use super::ShopError;
 use super::order::{self, OrderStatus};
 use super::payment::{ChargeRequest, GatewayError, PaymentGateway};
-use super::subscription::{self, CancelReason, Subscription};
+use super::subscription::{self, CancelReason, ChargeResolution, ChargeStatus, Subscription};
 use crate::db::{self, DbError, DbPool};
 use crate::notification::{self, NewNotification, NotificationKind};
 use crate::schema::{subscription_charges, subscriptions};
@@ -134,7 +134,7 @@ enum Outcome {
         aid: Option<String>,
         /// The gateway's approval time (the new baseline for the `sid`).
         gateway_at: Option<DateTime<Utc>>,
-        resolved_by: &'static str,
+        resolved_by: ChargeResolution,
     },
     Failed {
         error: String,
@@ -371,7 +371,7 @@ async fn charge_once(gateway: &dyn PaymentGateway, charge: &Claimed) -> Outcome 
             tid: Some(approval.tid),
             aid: Some(approval.aid),
             gateway_at: approval.approved_at,
-            resolved_by: "ANSWER",
+            resolved_by: ChargeResolution::Answer,
         },
         Err(GatewayError::SubscriptionInvalid(error)) => Outcome::Failed { error, hard: true },
         Err(GatewayError::Refused(error)) => Outcome::Failed { error, hard: false },
@@ -395,7 +395,7 @@ fn approved_by_status(gateway_at: Option<DateTime<Utc>>) -> Outcome {
         tid: None,
         aid: None,
         gateway_at,
-        resolved_by: "SID_STATUS",
+        resolved_by: ChargeResolution::SidStatus,
     }
 }
 
@@ -445,11 +445,18 @@ async fn finalize(
                         record_failure(conn, &charge, &error, hard, now, &mut chunk).await?;
                     }
                     Outcome::NotCharged => {
-                        set_charge_status(conn, charge.charge_id, "RETRY", None, now).await?;
+                        set_charge_status(conn, charge.charge_id, ChargeStatus::Retry, None, now)
+                            .await?;
                     }
                     Outcome::Deferred(error) => {
-                        if set_charge_status(conn, charge.charge_id, "RETRY", Some(&error), now)
-                            .await?
+                        if set_charge_status(
+                            conn,
+                            charge.charge_id,
+                            ChargeStatus::Retry,
+                            Some(&error),
+                            now,
+                        )
+                        .await?
                         {
                             diesel::update(subscriptions::table.find(charge.subscription_id))
                                 .set((
@@ -488,14 +495,14 @@ async fn finalize(
 async fn set_charge_status(
     conn: &mut AsyncPgConnection,
     charge_id: i64,
-    status: &str,
+    status: ChargeStatus,
     error: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<bool, DbError> {
     let moved = diesel::update(
         subscription_charges::table
             .find(charge_id)
-            .filter(subscription_charges::status.eq("IN_FLIGHT")),
+            .filter(subscription_charges::status.eq(ChargeStatus::InFlight)),
     )
     .set((
         subscription_charges::status.eq(status),
@@ -519,8 +526,8 @@ async fn record_failure(
     let failures = charge.failed_attempts.saturating_add(1);
     let next = after_failure(failures, hard, now);
     let status = match next {
-        AfterFailure::RetryAt(_) => "RETRY",
-        AfterFailure::GiveUp(_) => "GAVE_UP",
+        AfterFailure::RetryAt(_) => ChargeStatus::Retry,
+        AfterFailure::GiveUp(_) => ChargeStatus::GaveUp,
     };
     if !set_charge_status(conn, charge.charge_id, status, Some(error), now).await? {
         return Ok(());
@@ -604,7 +611,7 @@ struct Approved {
     tid: Option<String>,
     aid: Option<String>,
     gateway_at: Option<DateTime<Utc>>,
-    resolved_by: &'static str,
+    resolved_by: ChargeResolution,
 }
 
 /// Approved charges: the cycle's order (with its payment when the tid is known), the next
@@ -621,7 +628,7 @@ async fn record_approvals(
     let ids: Vec<i64> = approved.iter().map(|a| a.charge.charge_id).collect();
     let tids: Vec<Option<String>> = approved.iter().map(|a| a.tid.clone()).collect();
     let aids: Vec<Option<String>> = approved.iter().map(|a| a.aid.clone()).collect();
-    let resolved_by: Vec<&str> = approved.iter().map(|a| a.resolved_by).collect();
+    let resolved_by: Vec<&str> = approved.iter().map(|a| a.resolved_by.as_str()).collect();
     let sids: Vec<&str> = approved.iter().map(|a| a.charge.sid.as_str()).collect();
     let gateway_at: Vec<Option<DateTime<Utc>>> = approved.iter().map(|a| a.gateway_at).collect();
 

@@ -18,42 +18,19 @@ use crate::identity::UserId;
 use crate::notification::{self, NewNotification, NotificationKind};
 use crate::schema::{cart_items, items, order_lines, orders, payments, user_addresses, users};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum OrderStatus {
-    PendingPayment,
-    Paid,
-    Shipping,
-    Delivered,
-    Canceled,
-    Refunded,
+crate::text_enum! {
+    /// An order's progress (`orders.status`).
+    pub enum OrderStatus {
+        PendingPayment = "PENDING_PAYMENT",
+        Paid = "PAID",
+        Shipping = "SHIPPING",
+        Delivered = "DELIVERED",
+        Canceled = "CANCELED",
+        Refunded = "REFUNDED",
+    }
 }
 
 impl OrderStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::PendingPayment => "PENDING_PAYMENT",
-            Self::Paid => "PAID",
-            Self::Shipping => "SHIPPING",
-            Self::Delivered => "DELIVERED",
-            Self::Canceled => "CANCELED",
-            Self::Refunded => "REFUNDED",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        [
-            Self::PendingPayment,
-            Self::Paid,
-            Self::Shipping,
-            Self::Delivered,
-            Self::Canceled,
-            Self::Refunded,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == value)
-    }
-
     /// The delivery steps an admin may take: a paid order ships, a shipped one is delivered.
     pub fn delivery_step_allowed(self, to: Self) -> bool {
         matches!(
@@ -80,7 +57,7 @@ pub struct OrderLine {
 struct OrderRow {
     id: i64,
     user_id: i64,
-    status: String,
+    status: OrderStatus,
     total_price: i64,
     recipient: String,
     phone: String,
@@ -117,7 +94,7 @@ pub struct PaymentSummary {
 #[diesel(table_name = payments)]
 struct PaymentRow {
     order_id: i64,
-    status: String,
+    status: PaymentStatus,
     amount: i64,
     approved_at: Option<DateTime<Utc>>,
     refund_requested_at: Option<DateTime<Utc>>,
@@ -127,7 +104,7 @@ struct PaymentRow {
 impl From<PaymentRow> for PaymentSummary {
     fn from(row: PaymentRow) -> Self {
         Self {
-            status: PaymentStatus::parse(&row.status).unwrap_or(PaymentStatus::Ready),
+            status: row.status,
             amount: row.amount,
             approved_at: row.approved_at,
             refund_requested_at: row.refund_requested_at,
@@ -158,7 +135,7 @@ fn assemble(row: OrderRow, lines: Vec<OrderLine>, payment: Option<PaymentSummary
     Order {
         id: row.id,
         user_id: row.user_id,
-        status: OrderStatus::parse(&row.status).unwrap_or(OrderStatus::PendingPayment),
+        status: row.status,
         total_price: row.total_price,
         lines,
         delivery: DeliveryAddress {
@@ -219,7 +196,7 @@ pub async fn place(
             .await?;
         let unpaid = orders::table
             .filter(orders::user_id.eq(user.0))
-            .filter(orders::status.eq(OrderStatus::PendingPayment.as_str()));
+            .filter(orders::status.eq(OrderStatus::PendingPayment));
         let unpaid_orders: i64 = unpaid.count().get_result(conn).await?;
         let unpaid_units: Option<i64> = order_lines::table
             .filter(order_lines::order_id.eq_any(unpaid.select(orders::id)))
@@ -589,7 +566,7 @@ async fn refund(
     // A renewal whose charge was confirmed through the sid status has no known tid to refund.
     let (tid, amount, subscription): (String, i64, bool) = payments::table
         .filter(payments::order_id.eq(order.id))
-        .filter(payments::status.eq(PaymentStatus::Paid.as_str()))
+        .filter(payments::status.eq(PaymentStatus::Paid))
         .select((payments::tid, payments::amount, payments::is_subscription))
         .first(conn)
         .await
@@ -604,7 +581,7 @@ async fn refund(
     }
     diesel::update(orders::table.find(order.id))
         .set((
-            orders::status.eq(OrderStatus::Canceled.as_str()),
+            orders::status.eq(OrderStatus::Canceled),
             orders::canceled_at.eq(now),
             orders::updated_at.eq(now),
         ))
@@ -669,7 +646,7 @@ pub async fn expire_unpaid(
         let expired = conn
             .transaction(async move |conn| -> Result<u64, ShopError> {
                 let expired: Vec<(i64, i64)> = orders::table
-                    .filter(orders::status.eq(OrderStatus::PendingPayment.as_str()))
+                    .filter(orders::status.eq(OrderStatus::PendingPayment))
                     .filter(orders::payment_expires_at.le(now))
                     .order(orders::id)
                     .limit(chunk)

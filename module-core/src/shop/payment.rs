@@ -202,44 +202,26 @@ pub async fn start(
     Ok(ready)
 }
 
-/// A payment's state as the buyer sees it on the order; each says what the gateway said.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum PaymentStatus {
-    /// Started at the gateway, waiting for the buyer's approval.
-    Ready,
-    Paid,
-    /// The order was cancelled; the gateway has not confirmed the refund yet.
-    RefundPending,
-    /// The gateway confirmed the refund.
-    Refunded,
-    /// The gateway refused the refund for good; support takes it from here.
-    RefundFailed,
+crate::text_enum! {
+    /// A payment's state as the buyer sees it on the order; each says what the gateway said
+    /// (`payments.status`).
+    pub enum PaymentStatus {
+        /// Started at the gateway, waiting for the buyer's approval.
+        Ready = "READY",
+        Paid = "PAID",
+        /// The order was cancelled; the gateway has not confirmed the refund yet.
+        RefundPending = "REFUND_PENDING",
+        /// The gateway confirmed the refund.
+        Refunded = "REFUNDED",
+        /// The gateway refused the refund for good; support takes it from here.
+        RefundFailed = "REFUND_FAILED",
+    }
 }
 
-impl PaymentStatus {
-    pub const ALL: [Self; 5] = [
-        Self::Ready,
-        Self::Paid,
-        Self::RefundPending,
-        Self::Refunded,
-        Self::RefundFailed,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Ready => "READY",
-            Self::Paid => "PAID",
-            Self::RefundPending => "REFUND_PENDING",
-            Self::Refunded => "REFUNDED",
-            Self::RefundFailed => "REFUND_FAILED",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|status| status.as_str() == value)
+crate::text_enum! {
+    /// Which gateway took a payment (`payments.provider`).
+    pub enum PaymentProvider {
+        KakaoPay = "KAKAOPAY",
     }
 }
 
@@ -354,10 +336,10 @@ pub async fn approve(
                 let marked = diesel::update(
                     payments::table
                         .filter(payments::order_id.eq(order_id))
-                        .filter(payments::status.eq(PaymentStatus::Ready.as_str())),
+                        .filter(payments::status.eq(PaymentStatus::Ready)),
                 )
                 .set((
-                    payments::status.eq(PaymentStatus::Paid.as_str()),
+                    payments::status.eq(PaymentStatus::Paid),
                     payments::aid.eq(aid),
                     payments::sid.eq(sid.as_deref()),
                     payments::pg_token_digest.eq(&digest),
@@ -372,10 +354,10 @@ pub async fn approve(
                 let paid = diesel::update(
                     orders::table
                         .find(order_id)
-                        .filter(orders::status.eq(OrderStatus::PendingPayment.as_str())),
+                        .filter(orders::status.eq(OrderStatus::PendingPayment)),
                 )
                 .set((
-                    orders::status.eq(OrderStatus::Paid.as_str()),
+                    orders::status.eq(OrderStatus::Paid),
                     orders::paid_at.eq(now),
                     orders::updated_at.eq(now),
                 ))
@@ -483,10 +465,10 @@ pub(crate) async fn request_refund(
     let marked = diesel::update(
         payments::table
             .filter(payments::order_id.eq(order_id))
-            .filter(payments::status.eq(PaymentStatus::Paid.as_str())),
+            .filter(payments::status.eq(PaymentStatus::Paid)),
     )
     .set((
-        payments::status.eq(PaymentStatus::RefundPending.as_str()),
+        payments::status.eq(PaymentStatus::RefundPending),
         payments::refund_requested_at.eq(now),
         payments::updated_at.eq(now),
     ))
@@ -562,33 +544,32 @@ pub async fn complete_cancel(
         Err(error) => return Err(RefundError::Refused(error.to_string())),
     }
     conn.transaction(async move |conn| -> Result<(), RefundError> {
-        let refunded: Option<i64> =
-            diesel::update(payments::table.filter(payments::tid.eq(tid)).filter(
-                payments::status.eq_any([
-                    PaymentStatus::RefundPending.as_str(),
-                    PaymentStatus::RefundFailed.as_str(),
-                ]),
-            ))
-            .set((
-                payments::status.eq(PaymentStatus::Refunded.as_str()),
-                payments::refunded_at.eq(now),
-                payments::refund_error.eq(None::<String>),
-                payments::updated_at.eq(now),
-            ))
-            .returning(payments::order_id)
-            .get_result(conn)
-            .await
-            .optional()?;
+        let refunded: Option<i64> = diesel::update(
+            payments::table.filter(payments::tid.eq(tid)).filter(
+                payments::status
+                    .eq_any([PaymentStatus::RefundPending, PaymentStatus::RefundFailed]),
+            ),
+        )
+        .set((
+            payments::status.eq(PaymentStatus::Refunded),
+            payments::refunded_at.eq(now),
+            payments::refund_error.eq(None::<String>),
+            payments::updated_at.eq(now),
+        ))
+        .returning(payments::order_id)
+        .get_result(conn)
+        .await
+        .optional()?;
         let Some(order_id) = refunded else {
             return Ok(()); // confirmed before: nothing changes
         };
         let buyer: Option<i64> = diesel::update(
             orders::table
                 .find(order_id)
-                .filter(orders::status.eq(OrderStatus::Canceled.as_str())),
+                .filter(orders::status.eq(OrderStatus::Canceled)),
         )
         .set((
-            orders::status.eq(OrderStatus::Refunded.as_str()),
+            orders::status.eq(OrderStatus::Refunded),
             orders::updated_at.eq(now),
         ))
         .returning(orders::user_id)
@@ -616,10 +597,10 @@ pub async fn refund_failed(
         let failed: Option<i64> = diesel::update(
             payments::table
                 .filter(payments::tid.eq(tid))
-                .filter(payments::status.eq(PaymentStatus::RefundPending.as_str())),
+                .filter(payments::status.eq(PaymentStatus::RefundPending)),
         )
         .set((
-            payments::status.eq(PaymentStatus::RefundFailed.as_str()),
+            payments::status.eq(PaymentStatus::RefundFailed),
             payments::refund_error.eq(cause),
             payments::updated_at.eq(now),
         ))

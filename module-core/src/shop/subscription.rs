@@ -18,7 +18,6 @@ use crate::schema::{items, order_lines, subscription_charges, subscriptions};
 pub const INACTIVATE_REQUESTED: &str = "SUBSCRIPTION_INACTIVATE_REQUESTED";
 
 pub const PERIODS: [i16; 3] = [30, 60, 90];
-pub const STATUSES: [&str; 3] = ["ACTIVE", "PAUSED", "CANCELED"];
 /// How far ahead a user may move the next billing date.
 pub const MAX_POSTPONE_DAYS: i64 = 180;
 
@@ -31,7 +30,7 @@ pub struct Subscription {
     pub first_order_id: i64,
     pub quantity: i32,
     pub period_days: i16,
-    pub status: String,
+    pub status: SubscriptionStatus,
     pub sid: String,
     pub anchor_date: NaiveDate,
     pub next_billing_date: NaiveDate,
@@ -41,7 +40,7 @@ pub struct Subscription {
     pub last_failure: Option<String>,
     pub last_charged_at: Option<DateTime<Utc>>,
     pub paused_at: Option<DateTime<Utc>>,
-    pub cancel_reason: Option<String>,
+    pub cancel_reason: Option<CancelReason>,
     pub created_at: DateTime<Utc>,
     pub canceled_at: Option<DateTime<Utc>>,
 }
@@ -53,7 +52,7 @@ pub struct Charge {
     pub id: i64,
     pub cycle_date: NaiveDate,
     pub amount: i64,
-    pub status: String,
+    pub status: ChargeStatus,
     pub attempts: i16,
     pub order_id: Option<i64>,
     pub last_error: Option<String>,
@@ -147,8 +146,7 @@ async fn last_charges(
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SubscriptionFilter {
     pub user: Option<UserId>,
-    /// `ACTIVE`, `PAUSED` or `CANCELED`.
-    pub status: Option<&'static str>,
+    pub status: Option<SubscriptionStatus>,
     /// Next billing date on or after this day.
     pub billing_from: Option<NaiveDate>,
     /// Next billing date on or before this day.
@@ -263,7 +261,7 @@ async fn lock_live(
     if owner.is_some_and(|user| user.0 != subscription.user_id) {
         return Err(ShopError::SubscriptionNotFound);
     }
-    if subscription.status == "CANCELED" {
+    if subscription.status == SubscriptionStatus::Canceled {
         return Err(ShopError::SubscriptionCanceled);
     }
     Ok(subscription)
@@ -363,10 +361,10 @@ pub async fn pause(
 ) -> Result<SubscriptionView, ShopError> {
     conn.transaction(async move |conn| -> Result<(), ShopError> {
         let s = lock_live(conn, id, owner).await?;
-        if s.status == "ACTIVE" {
+        if s.status == SubscriptionStatus::Active {
             diesel::update(subscriptions::table.find(id))
                 .set((
-                    subscriptions::status.eq("PAUSED"),
+                    subscriptions::status.eq(SubscriptionStatus::Paused),
                     subscriptions::paused_at.eq(now),
                     subscriptions::updated_at.eq(now),
                 ))
@@ -389,7 +387,7 @@ pub async fn resume(
 ) -> Result<SubscriptionView, ShopError> {
     conn.transaction(async move |conn| -> Result<(), ShopError> {
         let s = lock_live(conn, id, owner).await?;
-        if s.status == "PAUSED" {
+        if s.status == SubscriptionStatus::Paused {
             let next = if s.next_billing_date <= today {
                 next_cycle_after(s.anchor_date, s.period_days, today.max(s.last_cycle_date))
             } else {
@@ -397,7 +395,7 @@ pub async fn resume(
             };
             diesel::update(subscriptions::table.find(id))
                 .set((
-                    subscriptions::status.eq("ACTIVE"),
+                    subscriptions::status.eq(SubscriptionStatus::Active),
                     subscriptions::paused_at.eq(None::<DateTime<Utc>>),
                     subscriptions::updated_at.eq(now),
                 ))
@@ -411,27 +409,48 @@ pub async fn resume(
     get(conn, id, owner).await
 }
 
-/// Why a subscription ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CancelReason {
-    User,
-    PaymentFailed,
-    SubscriptionInvalid,
-    /// The subscriber withdrew, or the account was deleted.
-    AccountClosed,
-    /// The order that started it was cancelled and refunded.
-    OrderRefunded,
+crate::text_enum! {
+    /// Why a subscription ended (`subscriptions.cancel_reason`).
+    pub enum CancelReason {
+        User = "USER",
+        PaymentFailed = "PAYMENT_FAILED",
+        SubscriptionInvalid = "SUBSCRIPTION_INVALID",
+        /// The subscriber withdrew, or the account was deleted.
+        AccountClosed = "ACCOUNT_CLOSED",
+        /// The order that started it was cancelled and refunded.
+        OrderRefunded = "ORDER_REFUNDED",
+    }
 }
 
-impl CancelReason {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::User => "USER",
-            Self::PaymentFailed => "PAYMENT_FAILED",
-            Self::SubscriptionInvalid => "SUBSCRIPTION_INVALID",
-            Self::AccountClosed => "ACCOUNT_CLOSED",
-            Self::OrderRefunded => "ORDER_REFUNDED",
-        }
+crate::text_enum! {
+    /// Where one cycle's charge stands (`subscription_charges.status`).
+    pub enum ChargeStatus {
+        /// Sent or about to be; its outcome is unknown until resolved.
+        InFlight = "IN_FLIGHT",
+        /// Failed; tried again at the subscription's `retry_at`.
+        Retry = "RETRY",
+        Approved = "APPROVED",
+        /// The retry ladder ended: the subscription was cancelled.
+        GaveUp = "GAVE_UP",
+    }
+}
+
+crate::text_enum! {
+    /// How an approved charge's outcome became known (`subscription_charges.resolved_by`).
+    pub enum ChargeResolution {
+        /// The gateway's answer.
+        Answer = "ANSWER",
+        /// A lookup of the `sid` after the answer was lost.
+        SidStatus = "SID_STATUS",
+    }
+}
+
+crate::text_enum! {
+    /// Whether a subscription bills (`subscriptions.status`).
+    pub enum SubscriptionStatus {
+        Active = "ACTIVE",
+        Paused = "PAUSED",
+        Canceled = "CANCELED",
     }
 }
 
@@ -458,7 +477,7 @@ pub async fn end_all(
         Scope::FirstOrder(order_id) => (None, Some(order_id)),
     };
     let live: Vec<Subscription> = subscriptions::table
-        .filter(subscriptions::status.ne("CANCELED"))
+        .filter(subscriptions::status.ne(SubscriptionStatus::Canceled))
         .filter(
             subscriptions::user_id
                 .nullable()
@@ -512,7 +531,7 @@ pub(crate) async fn end(
 ) -> Result<(), DbError> {
     diesel::update(subscriptions::table.find(subscription.id))
         .set((
-            subscriptions::status.eq("CANCELED"),
+            subscriptions::status.eq(SubscriptionStatus::Canceled),
             subscriptions::canceled_at.eq(now),
             subscriptions::cancel_reason.eq(reason.as_str()),
             subscriptions::paused_at.eq(None::<DateTime<Utc>>),
@@ -523,7 +542,7 @@ pub(crate) async fn end(
         .await?;
     let siblings_live: i64 = subscriptions::table
         .filter(subscriptions::sid.eq(&subscription.sid))
-        .filter(subscriptions::status.ne("CANCELED"))
+        .filter(subscriptions::status.ne(SubscriptionStatus::Canceled))
         .count()
         .get_result(conn)
         .await?;

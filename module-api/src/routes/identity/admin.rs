@@ -10,16 +10,15 @@ use validator::Validate;
 use super::UserResponse;
 use crate::app::AppState;
 use crate::auth::AdminUser;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::extract::{Json, Path, Query, ValidJson};
 use crate::pagination::{Page, PageQuery};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UserListQuery {
-    /// `ACTIVE`, `DORMANT`, `SUSPENDED` or `WITHDRAWN`.
-    #[param(max_length = 20)]
-    pub status: Option<String>,
+    #[param(inline)]
+    pub status: Option<AccountStatus>,
     /// Part of the email or name.
     #[param(max_length = 100)]
     pub q: Option<String>,
@@ -41,18 +40,7 @@ pub async fn list_users(
     _admin: AdminUser,
     Query(query): Query<UserListQuery>,
 ) -> ApiResult<Json<Page<UserResponse>>> {
-    let status = query
-        .status
-        .as_deref()
-        .map(|status| {
-            AccountStatus::parse(status).ok_or_else(|| {
-                ApiError::bad_request(
-                    "INVALID_QUERY",
-                    "status must be ACTIVE, DORMANT, SUSPENDED or WITHDRAWN",
-                )
-            })
-        })
-        .transpose()?;
+    let status = query.status;
     let page = PageQuery {
         cursor: query.cursor,
         limit: query.limit,
@@ -125,8 +113,6 @@ pub async fn lift_suspension(
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct RoleRequest {
-    /// `USER` or `ADMIN`.
-    #[schema(value_type = String, max_length = 5, example = "ADMIN")]
     pub role: Role,
 }
 

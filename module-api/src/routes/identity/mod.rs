@@ -18,9 +18,7 @@ pub struct UserResponse {
     pub email: String,
     pub name: String,
     pub phone: Option<String>,
-    #[schema(value_type = String, example = "USER")]
     pub role: Role,
-    #[schema(value_type = String, example = "ACTIVE")]
     pub status: AccountStatus,
     /// Phone and a delivery address are on file; ordering requires it.
     pub profile_complete: bool,

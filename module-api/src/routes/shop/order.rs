@@ -46,7 +46,6 @@ pub struct PaymentResponse {
     /// `READY` (waiting for the buyer), `PAID`, `REFUND_PENDING` (cancelled, the gateway has
     /// not confirmed the refund yet), `REFUNDED` (confirmed) or `REFUND_FAILED` (refused for
     /// good; support refunds it).
-    #[schema(value_type = String, example = "PAID")]
     pub status: PaymentStatus,
     /// KRW.
     pub amount: i64,
@@ -71,7 +70,6 @@ impl From<PaymentSummary> for PaymentResponse {
 pub struct OrderResponse {
     pub id: i64,
     /// `PENDING_PAYMENT`, `PAID`, `SHIPPING`, `DELIVERED`, `CANCELED` or `REFUNDED`.
-    #[schema(value_type = String, example = "PENDING_PAYMENT")]
     pub status: OrderStatus,
     pub lines: Vec<OrderLineResponse>,
     /// KRW.
@@ -258,9 +256,8 @@ pub struct AdminOrderDetailResponse {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AdminOrderQuery {
-    /// `PENDING_PAYMENT`, `PAID`, `SHIPPING`, `DELIVERED`, `CANCELED` or `REFUNDED`.
-    #[param(max_length = 20)]
-    pub status: Option<String>,
+    #[param(inline)]
+    pub status: Option<OrderStatus>,
     /// Only this buyer's.
     pub user_id: Option<i64>,
     /// Placed at or after this instant (RFC 3339).
@@ -291,21 +288,9 @@ pub async fn list_all_orders(
         cursor: query.cursor,
         limit: query.limit,
     };
-    let status = query
-        .status
-        .as_deref()
-        .map(|status| {
-            OrderStatus::parse(status).ok_or_else(|| {
-                ApiError::bad_request(
-                    "INVALID_QUERY",
-                    "status must be PENDING_PAYMENT, PAID, SHIPPING, DELIVERED, CANCELED or REFUNDED",
-                )
-            })
-        })
-        .transpose()?;
     let filter = OrderFilter {
         user: query.user_id.map(petory_core::identity::UserId),
-        status,
+        status: query.status,
         placed_from: query.from.map(|at| at.0),
         placed_until: query.to.map(|at| at.0),
         before: page.before_id()?,

@@ -80,7 +80,6 @@ pub struct PaymentOutcomeResponse {
     /// The order.
     pub id: i64,
     /// The order's status, `PAID` once approved.
-    #[schema(value_type = String, example = "PAID")]
     pub status: OrderStatus,
     pub paid_at: Option<DateTime<Utc>>,
 }

@@ -3,14 +3,17 @@
 use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
 use petory_core::identity::{Role, UserId};
-use petory_core::shop::subscription::{self, Charge, SubscriptionFilter, SubscriptionView};
+use petory_core::shop::subscription::{
+    self, CancelReason, Charge, ChargeStatus, SubscriptionFilter, SubscriptionStatus,
+    SubscriptionView,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::app::AppState;
 use crate::auth::{AdminUser, AuthUser};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::extract::{Json, Path, Query, ValidJson};
 use crate::pagination::{Page, PageQuery};
 
@@ -19,8 +22,7 @@ pub struct ChargeResponse {
     /// The billing date this charge pays for.
     pub cycle_date: NaiveDate,
     pub amount: i64,
-    /// `IN_FLIGHT` (being charged), `RETRY` (failed, will be retried), `APPROVED` or `GAVE_UP`.
-    pub status: String,
+    pub status: ChargeStatus,
     pub attempts: i16,
     /// The cycle's order, once charged.
     pub order_id: Option<i64>,
@@ -62,8 +64,7 @@ pub struct SubscriptionResponse {
     pub quantity: i32,
     /// 30, 60 or 90.
     pub period_days: i16,
-    /// `ACTIVE`, `PAUSED` or `CANCELED`.
-    pub status: String,
+    pub status: SubscriptionStatus,
     /// The business date of the first payment; cycles stay anchored on it.
     pub anchor_date: NaiveDate,
     pub next_billing_date: NaiveDate,
@@ -75,9 +76,9 @@ pub struct SubscriptionResponse {
     pub last_charge: Option<ChargeResponse>,
     pub retry: RetryState,
     pub paused_at: Option<DateTime<Utc>>,
-    /// Once cancelled: `USER`, `PAYMENT_FAILED`, `SUBSCRIPTION_INVALID`, `ACCOUNT_CLOSED`
-    /// (withdrawn or deleted) or `ORDER_REFUNDED` (its first order was refunded).
-    pub cancel_reason: Option<String>,
+    /// Why it ended, once cancelled: `ACCOUNT_CLOSED` (withdrawn or deleted), `ORDER_REFUNDED`
+    /// (its first order was refunded), …
+    pub cancel_reason: Option<CancelReason>,
     pub created_at: DateTime<Utc>,
     pub canceled_at: Option<DateTime<Utc>>,
 }
@@ -137,9 +138,8 @@ pub async fn list_subscriptions(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AdminSubscriptionQuery {
-    /// `ACTIVE`, `PAUSED` or `CANCELED`.
-    #[param(max_length = 20)]
-    pub status: Option<String>,
+    #[param(inline)]
+    pub status: Option<SubscriptionStatus>,
     /// Only this subscriber's.
     pub user_id: Option<i64>,
     /// Next billing date on or after this day.
@@ -170,24 +170,9 @@ pub async fn list_all_subscriptions(
         cursor: query.cursor,
         limit: query.limit,
     };
-    let status = query
-        .status
-        .as_deref()
-        .map(|status| {
-            subscription::STATUSES
-                .into_iter()
-                .find(|known| *known == status)
-                .ok_or_else(|| {
-                    ApiError::bad_request(
-                        "INVALID_QUERY",
-                        "status must be ACTIVE, PAUSED or CANCELED",
-                    )
-                })
-        })
-        .transpose()?;
     let filter = SubscriptionFilter {
         user: query.user_id.map(UserId),
-        status,
+        status: query.status,
         billing_from: query.billing_from.map(|day| day.0),
         billing_to: query.billing_to.map(|day| day.0),
         before: page.before_id()?,
