@@ -505,3 +505,14 @@ async fn expire_unpaid_orders_job_records_what_it_cancelled() {
     let runs = runs(&context(&database)).await;
     assert_eq!(runs[0].counts, serde_json::json!({"canceled": 0}));
 }
+
+/// Every event kind the product records has a handler in the relay the batch binary runs.
+#[tokio::test]
+async fn every_event_kind_has_a_handler() {
+    let context = common::context_at("postgres://unused/petory", "test:kinds:", now());
+    let relay =
+        petory_event::product_relay(petory_event::RetryPolicy::default(), context.relay_ports());
+    let mut recorded = petory_core::event::KINDS.to_vec();
+    recorded.sort_unstable();
+    assert_eq!(relay.kinds(), recorded);
+}

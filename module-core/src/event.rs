@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::db::DbError;
 use crate::schema::outbox_events;
@@ -47,17 +48,40 @@ impl From<diesel::result::Error> for EventError {
     }
 }
 
+/// An outbox event type: the kind it is stored under and its payload (the type itself). Each
+/// kind has one payload type and one handler in `petory-event` (a test there checks that every
+/// kind in [`KINDS`] has one).
+pub trait Payload: Serialize + DeserializeOwned + Send + Sync + 'static {
+    const KIND: &'static str;
+
+    /// The payload of a stored event of this kind.
+    fn decode(event: &OutboxEvent) -> Result<Self, serde_json::Error> {
+        serde_json::from_value(event.payload.clone())
+    }
+}
+
+/// Every event kind the product records.
+pub const KINDS: [&str; 5] = [
+    crate::shop::payment::RefundRequested::KIND,
+    crate::shop::subscription::InactivationRequested::KIND,
+    crate::ports::Mail::KIND,
+    crate::notification::NewNotification::KIND,
+    crate::identity::session::RevokeRequested::KIND,
+];
+
 /// Records an event for delivery; call it on the connection of the transaction that makes the
 /// change.
-pub async fn record(
+pub async fn record<P: Payload>(
     conn: &mut AsyncPgConnection,
-    kind: &str,
-    payload: serde_json::Value,
+    payload: &P,
     now: DateTime<Utc>,
 ) -> Result<i64, DbError> {
+    let payload = serde_json::to_value(payload).map_err(|error| {
+        DbError::Query(diesel::result::Error::SerializationError(Box::new(error)))
+    })?;
     Ok(diesel::insert_into(outbox_events::table)
         .values((
-            outbox_events::kind.eq(kind),
+            outbox_events::kind.eq(P::KIND),
             outbox_events::payload.eq(payload),
             outbox_events::next_attempt_at.eq(now),
             outbox_events::created_at.eq(now),
@@ -67,11 +91,10 @@ pub async fn record(
         .await?)
 }
 
-/// Records one event per item, of one kind, in one statement (each item is the payload).
-pub async fn record_many<T: Serialize>(
+/// Records one event per payload, in one statement.
+pub async fn record_many<P: Payload>(
     conn: &mut AsyncPgConnection,
-    kind: &str,
-    payloads: &[T],
+    payloads: &[P],
     now: DateTime<Utc>,
 ) -> Result<usize, DbError> {
     if payloads.is_empty() {
@@ -81,7 +104,7 @@ pub async fn record_many<T: Serialize>(
         .iter()
         .map(|payload| {
             Ok((
-                outbox_events::kind.eq(kind),
+                outbox_events::kind.eq(P::KIND),
                 outbox_events::payload.eq(serde_json::to_value(payload)?),
                 outbox_events::next_attempt_at.eq(now),
                 outbox_events::created_at.eq(now),

@@ -8,14 +8,16 @@ use crate::db::DbError;
 use crate::event;
 use crate::ports::Mail;
 
-/// Outbox event kind that asks for a mail.
-pub const REQUESTED: &str = "MAIL_REQUESTED";
+/// A mail asked for is an outbox event of its own.
+impl event::Payload for Mail {
+    const KIND: &'static str = "MAIL_REQUESTED";
+}
 
 pub async fn request_many(
     conn: &mut AsyncPgConnection,
     mails: &[Mail],
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
-    event::record_many(conn, REQUESTED, mails, now).await?;
+    event::record_many(conn, mails, now).await?;
     Ok(())
 }

@@ -10,7 +10,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use diesel_async::AsyncConnection as _;
 use petory_core::db::{DbError, DbPool};
-use petory_core::event::{self, OutboxEvent};
+use petory_core::event::{self, OutboxEvent, Payload};
+use petory_core::identity::session::RevokeRequested;
+use petory_core::shop::payment::RefundRequested;
+use petory_core::shop::subscription::InactivationRequested;
 
 pub mod wakeup;
 
@@ -98,6 +101,13 @@ impl Relay {
         self
     }
 
+    /// The kinds this relay delivers.
+    pub fn kinds(&self) -> Vec<&'static str> {
+        let mut kinds: Vec<&'static str> = self.handlers.keys().copied().collect();
+        kinds.sort_unstable();
+        kinds
+    }
+
     /// Delivers every event due at `now`, `chunk` at a time. Each chunk is claimed with
     /// `SKIP LOCKED` inside one transaction, so relays on several instances never deliver the
     /// same event concurrently.
@@ -166,20 +176,15 @@ pub struct InactivateSubscription {
     pub gateway: Arc<dyn petory_core::shop::payment::PaymentGateway>,
 }
 
-#[derive(serde::Deserialize)]
-struct InactivateRequested {
-    sid: String,
-}
-
 #[async_trait]
 impl EventHandler for InactivateSubscription {
     fn kind(&self) -> &'static str {
-        petory_core::shop::subscription::INACTIVATE_REQUESTED
+        <InactivationRequested as Payload>::KIND
     }
 
     async fn handle(&self, event: &OutboxEvent, _now: DateTime<Utc>) -> anyhow::Result<()> {
         use petory_core::shop::payment::GatewayError;
-        let request: InactivateRequested = serde_json::from_value(event.payload.clone())?;
+        let request = InactivationRequested::decode(event)?;
         match self.gateway.inactivate_subscription(&request.sid).await {
             Ok(()) | Err(GatewayError::SubscriptionInvalid(_)) => Ok(()),
             Err(error) => Err(error.into()),
@@ -196,11 +201,11 @@ pub struct SendMail {
 #[async_trait]
 impl EventHandler for SendMail {
     fn kind(&self) -> &'static str {
-        petory_core::mail::REQUESTED
+        <petory_core::ports::Mail as Payload>::KIND
     }
 
     async fn handle(&self, event: &OutboxEvent, _now: DateTime<Utc>) -> anyhow::Result<()> {
-        let mail: petory_core::ports::Mail = serde_json::from_value(event.payload.clone())?;
+        let mail = petory_core::ports::Mail::decode(event)?;
         self.mailer.send(&mail).await?;
         Ok(())
     }
@@ -254,12 +259,11 @@ pub struct RevokeSessions {
 #[async_trait]
 impl EventHandler for RevokeSessions {
     fn kind(&self) -> &'static str {
-        petory_core::identity::session::REVOKE_REQUESTED
+        <RevokeRequested as Payload>::KIND
     }
 
     async fn handle(&self, event: &OutboxEvent, _now: DateTime<Utc>) -> anyhow::Result<()> {
-        let request: petory_core::identity::session::RevokeRequested =
-            serde_json::from_value(event.payload.clone())?;
+        let request = RevokeRequested::decode(event)?;
         self.sessions
             .revoke_user(
                 petory_core::identity::UserId(request.user_id),
@@ -273,6 +277,88 @@ impl EventHandler for RevokeSessions {
             .await
         {
             tracing::warn!(%error, user = request.user_id, "streams of ended sessions not woken");
+        }
+        Ok(())
+    }
+}
+
+/// Refunds requested by order cancellations (`PAYMENT_CANCEL_REQUESTED`), through the gateway.
+pub struct CancelPayment {
+    pub gateway: Arc<dyn petory_core::shop::payment::PaymentGateway>,
+    pub db: DbPool,
+}
+
+#[async_trait]
+impl EventHandler for CancelPayment {
+    fn kind(&self) -> &'static str {
+        <RefundRequested as Payload>::KIND
+    }
+
+    async fn handle(&self, event: &OutboxEvent, now: DateTime<Utc>) -> anyhow::Result<()> {
+        use petory_core::shop::payment::{self, RefundError};
+        let request = RefundRequested::decode(event)?;
+        let mut conn = self.db.get().await.map_err(DbError::from)?;
+        match payment::complete_cancel(
+            &mut conn,
+            self.gateway.as_ref(),
+            &request.tid,
+            request.amount,
+            request.subscription,
+            now,
+        )
+        .await
+        {
+            Ok(()) => Ok(()),
+            Err(RefundError::Refused(cause)) => Err(GiveUp(cause).into()),
+            Err(error @ RefundError::Transient(_)) => Err(error.into()),
+        }
+    }
+
+    /// Retries ran out while the gateway kept failing: the refund is `REFUND_FAILED` for
+    /// support, and the buyer is told.
+    async fn gave_up(
+        &self,
+        event: &OutboxEvent,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let request = RefundRequested::decode(event)?;
+        let mut conn = self.db.get().await.map_err(DbError::from)?;
+        petory_core::shop::payment::refund_failed(&mut conn, &request.tid, error, now).await?;
+        Ok(())
+    }
+}
+
+/// Notifications that domain changes asked for (`NOTIFICATION_REQUESTED`): stored once per
+/// event, then the user's live streams are woken.
+pub struct DeliverNotification {
+    pub db: DbPool,
+    pub signal: Arc<dyn petory_core::ports::NotificationSignal>,
+}
+
+#[async_trait]
+impl EventHandler for DeliverNotification {
+    fn kind(&self) -> &'static str {
+        <petory_core::notification::NewNotification as Payload>::KIND
+    }
+
+    async fn handle(&self, event: &OutboxEvent, now: DateTime<Utc>) -> anyhow::Result<()> {
+        use petory_core::notification::{self, NewNotification};
+        let request = NewNotification::decode(event)?;
+        let mut conn = self.db.get().await.map_err(DbError::from)?;
+        let dedupe_key = format!("outbox:{}", event.id);
+        if notification::deliver(&mut conn, &request, &dedupe_key, now)
+            .await?
+            .is_some()
+        {
+            // The row is stored; a lost wake-up only delays it until the stream next looks.
+            if let Err(error) = self
+                .signal
+                .wake(petory_core::ports::Audience::User(request.user_id))
+                .await
+            {
+                tracing::warn!(%error, user = request.user_id, "notification wake-up not sent");
+            }
         }
         Ok(())
     }
@@ -299,94 +385,5 @@ mod tests {
         assert_eq!(after(2), Some(60));
         assert_eq!(after(3), Some(90));
         assert_eq!(after(4), None);
-    }
-}
-
-/// Refunds requested by order cancellations (`PAYMENT_CANCEL_REQUESTED`), through the gateway.
-pub struct CancelPayment {
-    pub gateway: Arc<dyn petory_core::shop::payment::PaymentGateway>,
-    pub db: DbPool,
-}
-
-#[derive(serde::Deserialize)]
-struct CancelRequested {
-    tid: String,
-    amount: i64,
-    subscription: bool,
-}
-
-#[async_trait]
-impl EventHandler for CancelPayment {
-    fn kind(&self) -> &'static str {
-        petory_core::shop::payment::CANCEL_REQUESTED
-    }
-
-    async fn handle(&self, event: &OutboxEvent, now: DateTime<Utc>) -> anyhow::Result<()> {
-        use petory_core::shop::payment::{self, RefundError};
-        let request: CancelRequested = serde_json::from_value(event.payload.clone())?;
-        let mut conn = self.db.get().await.map_err(DbError::from)?;
-        match payment::complete_cancel(
-            &mut conn,
-            self.gateway.as_ref(),
-            &request.tid,
-            request.amount,
-            request.subscription,
-            now,
-        )
-        .await
-        {
-            Ok(()) => Ok(()),
-            Err(RefundError::Refused(cause)) => Err(GiveUp(cause).into()),
-            Err(error @ RefundError::Transient(_)) => Err(error.into()),
-        }
-    }
-
-    /// Retries ran out while the gateway kept failing: the refund is `REFUND_FAILED` for
-    /// support, and the buyer is told.
-    async fn gave_up(
-        &self,
-        event: &OutboxEvent,
-        error: &str,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<()> {
-        let request: CancelRequested = serde_json::from_value(event.payload.clone())?;
-        let mut conn = self.db.get().await.map_err(DbError::from)?;
-        petory_core::shop::payment::refund_failed(&mut conn, &request.tid, error, now).await?;
-        Ok(())
-    }
-}
-
-/// Notifications that domain changes asked for (`NOTIFICATION_REQUESTED`): stored once per
-/// event, then the user's live streams are woken.
-pub struct DeliverNotification {
-    pub db: DbPool,
-    pub signal: Arc<dyn petory_core::ports::NotificationSignal>,
-}
-
-#[async_trait]
-impl EventHandler for DeliverNotification {
-    fn kind(&self) -> &'static str {
-        petory_core::notification::REQUESTED
-    }
-
-    async fn handle(&self, event: &OutboxEvent, now: DateTime<Utc>) -> anyhow::Result<()> {
-        use petory_core::notification::{self, NewNotification};
-        let request: NewNotification = serde_json::from_value(event.payload.clone())?;
-        let mut conn = self.db.get().await.map_err(DbError::from)?;
-        let dedupe_key = format!("outbox:{}", event.id);
-        if notification::deliver(&mut conn, &request, &dedupe_key, now)
-            .await?
-            .is_some()
-        {
-            // The row is stored; a lost wake-up only delays it until the stream next looks.
-            if let Err(error) = self
-                .signal
-                .wake(petory_core::ports::Audience::User(request.user_id))
-                .await
-            {
-                tracing::warn!(%error, user = request.user_id, "notification wake-up not sent");
-            }
-        }
-        Ok(())
     }
 }

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use petory_core::shop::payment::{ApproveRequest, GatewayError, PaymentGateway, ReadyRequest};
+use petory_core::shop::payment::{
+    ApproveRequest, GatewayError, GatewayStatus, PaymentGateway, ReadyRequest,
+};
 use petory_external_api::payment::kakaopay::{KakaoPay, KakaoPaySettings};
 use petory_external_api::payment::sandbox::{KakaoPaySandbox, SandboxSettings};
 use serde_json::Value;
@@ -112,7 +114,7 @@ async fn ready_approve_lookup_and_cancel_round_trip() {
 
     assert_eq!(
         kakao.lookup(&ready.tid, false).await.unwrap().status,
-        "SUCCESS_PAYMENT"
+        GatewayStatus::Approved
     );
     let again = kakao
         .approve(&approve_request(&ready.tid, "42", &pg_token, false))
@@ -125,8 +127,8 @@ async fn ready_approve_lookup_and_cancel_round_trip() {
 
     let canceled = kakao.cancel(&ready.tid, 18000, false).await.unwrap();
     assert_eq!(
-        (canceled.status.as_str(), canceled.amount),
-        ("CANCEL_PAYMENT", 18000)
+        (canceled.status, canceled.amount),
+        (GatewayStatus::Canceled, 18000)
     );
     let kinds: Vec<String> = ledger(&sandbox)
         .await
@@ -180,7 +182,7 @@ async fn refusals_and_outages_are_told_apart() {
     assert!(matches!(wrong_token, Err(GatewayError::Refused(_))));
     assert_eq!(
         kakao.lookup(&ready.tid, false).await.unwrap().status,
-        "READY"
+        GatewayStatus::Pending
     );
 }
 
@@ -201,8 +203,8 @@ async fn a_timed_out_approval_is_resolved_by_lookup_not_by_charging_again() {
     // The gateway did approve; the lookup says so.
     let state = kakao.lookup(&ready.tid, false).await.unwrap();
     assert_eq!(
-        (state.status.as_str(), state.amount),
-        ("SUCCESS_PAYMENT", 18000)
+        (state.status, state.amount),
+        (GatewayStatus::Approved, 18000)
     );
     let approvals = ledger(&sandbox)
         .await

@@ -416,7 +416,7 @@ async fn end_sessions(
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
     let requests: Vec<RevokeRequested> = users.map(|user_id| RevokeRequested { user_id }).collect();
-    crate::event::record_many(conn, super::session::REVOKE_REQUESTED, &requests, now).await?;
+    crate::event::record_many(conn, &requests, now).await?;
     Ok(())
 }
 

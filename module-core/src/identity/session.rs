@@ -25,14 +25,15 @@ pub enum Rotation {
     Invalid,
 }
 
-/// Outbox event kind: end every session of an account that was closed or set aside by a batch
-/// job (dormancy, deletion), so its access tokens are refused at once, not when they expire.
-/// The payload is [`RevokeRequested`].
-pub const REVOKE_REQUESTED: &str = "SESSIONS_REVOKE_REQUESTED";
-
+/// Outbox event: end every session of an account that was closed or set aside by a batch job
+/// (dormancy, deletion), so its access tokens are refused at once, not when they expire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RevokeRequested {
     pub user_id: i64,
+}
+
+impl crate::event::Payload for RevokeRequested {
+    const KIND: &'static str = "SESSIONS_REVOKE_REQUESTED";
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -12,9 +12,6 @@ use crate::event;
 use crate::identity::UserId;
 use crate::schema::notifications;
 
-/// Outbox event kind that asks for a notification.
-pub const REQUESTED: &str = "NOTIFICATION_REQUESTED";
-
 crate::text_enum! {
     /// What a notification is about (`notifications.kind`).
     pub enum NotificationKind {
@@ -23,6 +20,11 @@ crate::text_enum! {
         SubscriptionPaymentFailed = "SUBSCRIPTION_PAYMENT_FAILED",
         SubscriptionCanceled = "SUBSCRIPTION_CANCELED",
     }
+}
+
+/// A notification asked for is an outbox event: stored once, then the user's streams woken.
+impl event::Payload for NewNotification {
+    const KIND: &'static str = "NOTIFICATION_REQUESTED";
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,7 +80,7 @@ pub async fn request_many(
     notifications: &[NewNotification],
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
-    event::record_many(conn, REQUESTED, notifications, now).await?;
+    event::record_many(conn, notifications, now).await?;
     Ok(())
 }
 

@@ -55,9 +55,36 @@ pub struct PaymentState {
     pub tid: String,
     /// A subscription payment's subscription id.
     pub sid: Option<String>,
-    /// The gateway's own status, e.g. `READY`, `SUCCESS_PAYMENT`, `CANCEL_PAYMENT`, `FAIL_PAYMENT`.
-    pub status: String,
+    pub status: GatewayStatus,
     pub amount: i64,
+}
+
+/// A payment's state at the gateway, in core's words: each adapter maps its vendor's statuses
+/// (KakaoPay's `SUCCESS_PAYMENT`, `CANCEL_PAYMENT`, …) to these, so no vendor string reaches
+/// the domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GatewayStatus {
+    /// Started; the buyer has not approved (yet).
+    Pending,
+    /// Approved and charged.
+    Approved,
+    /// Cancelled: the money went back.
+    Canceled,
+    /// Partly cancelled: some of the money went back.
+    PartlyCanceled,
+    /// Failed or abandoned by the buyer: nothing was charged.
+    Failed,
+    /// A status this adapter does not know (kept for the log).
+    Unknown(String),
+}
+
+impl std::fmt::Display for GatewayStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unknown(vendor) => write!(f, "unknown ({vendor})"),
+            known => write!(f, "{known:?}"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -304,7 +331,7 @@ pub async fn approve(
                 .lookup(&tid, subscription)
                 .await
                 .map_err(ShopError::Gateway)?;
-            if state.status != "SUCCESS_PAYMENT" {
+            if state.status != GatewayStatus::Approved {
                 return Err(ShopError::Gateway(GatewayError::Unavailable(format!(
                     "payment is {}",
                     state.status
@@ -449,8 +476,18 @@ pub async fn gateway_refs(
         .optional()?)
 }
 
-/// Outbox event asking the gateway to cancel (refund) an approved payment.
-pub const CANCEL_REQUESTED: &str = "PAYMENT_CANCEL_REQUESTED";
+/// Outbox event: cancel (refund) an approved payment at the gateway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct RefundRequested {
+    pub order_id: i64,
+    pub tid: String,
+    pub amount: i64,
+    pub subscription: bool,
+}
+
+impl crate::event::Payload for RefundRequested {
+    const KIND: &'static str = "PAYMENT_CANCEL_REQUESTED";
+}
 
 /// Marks a paid payment `REFUND_PENDING` and asks for the refund through the outbox, in the
 /// caller's transaction. Returns `false` when the payment was not `PAID`.
@@ -479,8 +516,12 @@ pub(crate) async fn request_refund(
     }
     crate::event::record(
         conn,
-        CANCEL_REQUESTED,
-        serde_json::json!({"order_id": order_id, "tid": tid, "amount": amount, "subscription": subscription}),
+        &RefundRequested {
+            order_id,
+            tid: tid.to_owned(),
+            amount,
+            subscription,
+        },
         now,
     )
     .await?;
@@ -524,11 +565,11 @@ pub async fn complete_cancel(
 ) -> Result<(), RefundError> {
     let confirmed = async {
         let state = gateway.lookup(tid, subscription).await?;
-        if state.status == "CANCEL_PAYMENT" {
+        if state.status == GatewayStatus::Canceled {
             return Ok(());
         }
         let state = gateway.cancel(tid, amount, subscription).await?;
-        if state.status == "CANCEL_PAYMENT" {
+        if state.status == GatewayStatus::Canceled {
             Ok(())
         } else {
             Err(GatewayError::Unavailable(format!(

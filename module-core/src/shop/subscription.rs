@@ -14,8 +14,15 @@ use crate::db::DbError;
 use crate::identity::UserId;
 use crate::schema::{items, order_lines, subscription_charges, subscriptions};
 
-/// Outbox event kind: stop charging an `sid` at the gateway.
-pub const INACTIVATE_REQUESTED: &str = "SUBSCRIPTION_INACTIVATE_REQUESTED";
+/// Outbox event: stop charging an `sid` at the gateway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct InactivationRequested {
+    pub sid: String,
+}
+
+impl crate::event::Payload for InactivationRequested {
+    const KIND: &'static str = "SUBSCRIPTION_INACTIVATE_REQUESTED";
+}
 
 pub const PERIODS: [i16; 3] = [30, 60, 90];
 /// How far ahead a user may move the next billing date.
@@ -560,8 +567,9 @@ async fn request_inactivation(
 ) -> Result<(), DbError> {
     crate::event::record(
         conn,
-        INACTIVATE_REQUESTED,
-        serde_json::json!({ "sid": sid }),
+        &InactivationRequested {
+            sid: sid.to_owned(),
+        },
         now,
     )
     .await?;

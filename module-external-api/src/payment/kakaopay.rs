@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use petory_core::config::{self, ConfigError};
 use petory_core::shop::payment::{
-    Approval, ApproveRequest, ChargeRequest, GatewayError, PaymentGateway, PaymentState, Ready,
-    ReadyRequest, SubscriptionState,
+    Approval, ApproveRequest, ChargeRequest, GatewayError, GatewayStatus, PaymentGateway,
+    PaymentState, Ready, ReadyRequest, SubscriptionState,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -112,6 +112,19 @@ const INACTIVE_SID: i64 = -798;
 /// about the payment; anything else (`-1`..`-99` bad parameters, `-401` bad key, HTTP 401/403)
 /// is about our request.
 const PAYMENT_ERRORS: std::ops::RangeInclusive<i64> = -799..=-700;
+
+/// KakaoPay's payment statuses in core's words.
+fn gateway_status(kakao: &str) -> GatewayStatus {
+    match kakao {
+        "SUCCESS_PAYMENT" => GatewayStatus::Approved,
+        "CANCEL_PAYMENT" => GatewayStatus::Canceled,
+        "PART_CANCEL_PAYMENT" => GatewayStatus::PartlyCanceled,
+        "FAIL_AUTH_PASSWORD" | "FAIL_PAYMENT" | "QUIT_PAYMENT" => GatewayStatus::Failed,
+        "READY" | "SEND_TMS" | "OPEN_PAYMENT" | "SELECT_METHOD" | "ARS_WAITING"
+        | "AUTH_PASSWORD" | "ISSUED_SID" => GatewayStatus::Pending,
+        other => GatewayStatus::Unknown(other.to_owned()),
+    }
+}
 
 /// Whose fault a 4xx answer is: the buyer's payment, a dead `sid`, or our own request.
 fn classify(status: reqwest::StatusCode, error_code: i64, message: String) -> GatewayError {
@@ -306,7 +319,7 @@ impl PaymentGateway for KakaoPay {
         Ok(PaymentState {
             tid: answer.tid,
             sid: answer.sid,
-            status: answer.status,
+            status: gateway_status(&answer.status),
             amount: answer.amount.map_or(amount, |a| a.total),
         })
     }
@@ -390,7 +403,7 @@ impl PaymentGateway for KakaoPay {
         Ok(PaymentState {
             tid: answer.tid,
             sid: answer.sid,
-            status: answer.status,
+            status: gateway_status(&answer.status),
             amount: answer.amount.map_or(0, |a| a.total),
         })
     }
@@ -448,6 +461,22 @@ mod tests {
                 .unwrap()
                 .to_rfc3339(),
             "2016-11-15T12:20:47+00:00"
+        );
+    }
+
+    #[test]
+    fn kakaopay_statuses_become_core_statuses() {
+        assert_eq!(gateway_status("SUCCESS_PAYMENT"), GatewayStatus::Approved);
+        assert_eq!(gateway_status("CANCEL_PAYMENT"), GatewayStatus::Canceled);
+        assert_eq!(
+            gateway_status("PART_CANCEL_PAYMENT"),
+            GatewayStatus::PartlyCanceled
+        );
+        assert_eq!(gateway_status("QUIT_PAYMENT"), GatewayStatus::Failed);
+        assert_eq!(gateway_status("AUTH_PASSWORD"), GatewayStatus::Pending);
+        assert_eq!(
+            gateway_status("NEW_THING"),
+            GatewayStatus::Unknown("NEW_THING".into())
         );
     }
 
