@@ -129,3 +129,122 @@ fn every_request_string_is_bounded() {
         unbounded.join("\n")
     );
 }
+
+/// A limit that both the request schema and the table state is the same number in both (and in
+/// the core constant where there is one): `(schema, property, table, column)`.
+const SHARED_LIMITS: [(&str, &str, &str, &str); 26] = [
+    ("SignupRequest", "name", "users", "name"),
+    ("UpdateMeRequest", "name", "users", "name"),
+    ("SuspensionRequest", "reason", "users", "suspension_reason"),
+    ("AddressRequest", "label", "user_addresses", "label"),
+    ("AddressRequest", "recipient", "user_addresses", "recipient"),
+    ("AddressRequest", "address1", "user_addresses", "address1"),
+    ("AddressRequest", "address2", "user_addresses", "address2"),
+    ("UpdateAddressRequest", "recipient", "user_addresses", "recipient"),
+    ("CategoryRequest", "name", "categories", "name"),
+    ("UpdateCategoryRequest", "name", "categories", "name"),
+    ("ItemRequest", "name", "items", "name"),
+    ("ItemRequest", "brand", "items", "brand"),
+    ("ItemRequest", "description", "items", "description"),
+    ("ItemRequest", "discount_rate", "items", "discount_rate"),
+    ("ItemRequest", "image_keys", "items", "image_keys"),
+    ("UpdateItemRequest", "name", "items", "name"),
+    ("ReviewRequest", "stars", "item_reviews", "stars"),
+    ("ReviewRequest", "content", "item_reviews", "content"),
+    ("ReviewRequest", "image_keys", "item_reviews", "image_keys"),
+    ("UpdateReviewRequest", "stars", "item_reviews", "stars"),
+    ("OrderLineRequest", "quantity", "order_lines", "quantity"),
+    ("AddCartItemRequest", "quantity", "cart_items", "quantity"),
+    ("AnswerRequest", "content", "daily_answers", "content"),
+    ("QuestionRequest", "content", "daily_questions", "content"),
+    ("QuestionRequest", "month", "daily_questions", "month"),
+    ("QuestionRequest", "day", "daily_questions", "day"),
+];
+
+/// `(min, max)` a column's own `CHECK` states, read back from PostgreSQL: `length(c)`,
+/// `cardinality(c)` or `c` itself compared with numbers.
+async fn check_bounds(
+    conn: &mut diesel_async::AsyncPgConnection,
+    table: &str,
+    column: &str,
+) -> (Option<i64>, Option<i64>) {
+    use diesel_async::RunQueryDsl as _;
+    #[derive(diesel::QueryableByName)]
+    struct Definition {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        definition: String,
+    }
+    let checks: Vec<Definition> = diesel::sql_query(
+        "SELECT pg_get_constraintdef(c.oid) AS definition
+           FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid
+          WHERE c.contype = 'c' AND c.conrelid = $1::regclass AND a.attname = $2
+            AND array_length(c.conkey, 1) = 1 AND a.attnum = c.conkey[1]",
+    )
+    .bind::<diesel::sql_types::Text, _>(table)
+    .bind::<diesel::sql_types::Text, _>(column)
+    .load(conn)
+    .await
+    .unwrap();
+    let mut bounds = (None, None);
+    for check in checks {
+        for operator in [">=", "<="] {
+            for part in check.definition.split(&format!(" {operator} ")).skip(1) {
+                let number: String = part.chars().take_while(char::is_ascii_digit).collect();
+                if let Ok(number) = number.parse::<i64>() {
+                    if operator == ">=" {
+                        bounds.0 = Some(number);
+                    } else {
+                        bounds.1 = Some(number);
+                    }
+                }
+            }
+        }
+    }
+    bounds
+}
+
+#[tokio::test]
+async fn documented_limits_are_the_databases_and_the_cores() {
+    use diesel_async::AsyncConnection as _;
+    let database = petory_core::testing::TestDatabase::new().await;
+    let mut conn = diesel_async::AsyncPgConnection::establish(database.url())
+        .await
+        .unwrap();
+    let document = serde_json::to_value(petory_api::router::openapi()).unwrap();
+    let schemas = &document["components"]["schemas"];
+    let mut differences = Vec::new();
+    for (schema, property, table, column) in SHARED_LIMITS {
+        let mut field = schemas[schema]["properties"][property].clone();
+        if let Some(variant) = field["oneOf"]
+            .as_array()
+            .and_then(|variants| variants.iter().find(|v| v["type"] != "null"))
+        {
+            field = variant.clone();
+        }
+        let documented = (
+            ["minLength", "minimum", "minItems"]
+                .iter()
+                .find_map(|key| field[*key].as_i64()),
+            ["maxLength", "maximum", "maxItems"]
+                .iter()
+                .find_map(|key| field[*key].as_i64()),
+        );
+        let enforced = check_bounds(&mut conn, table, column).await;
+        // Where the table states a bound, the schema states the same one.
+        let same = enforced.0.is_none_or(|min| documented.0 == Some(min))
+            && enforced.1.is_none_or(|max| documented.1 == Some(max))
+            && (enforced.0.is_some() || enforced.1.is_some());
+        if !same {
+            differences.push(format!(
+                "{schema}.{property} documents {documented:?}, {table}.{column} enforces {enforced:?}"
+            ));
+        }
+    }
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+    let quantity = &schemas["OrderLineRequest"]["properties"]["quantity"]["maximum"];
+    assert_eq!(
+        quantity.as_i64(),
+        Some(i64::from(petory_core::shop::cart::MAX_QUANTITY)),
+        "the core's quantity limit is the documented one"
+    );
+}
