@@ -103,6 +103,7 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     let user_id = user["id"]
         .as_i64()
+        .map(petory_core::identity::UserId)
         .ok_or_else(|| anyhow::anyhow!("signup: {user}"))?;
     let tokens: Value = http
         .post(format!("{base}/api/v1/auth/login"))

@@ -95,13 +95,14 @@ impl PageQuery {
     }
 
     /// The id-based cursor, or 400 `INVALID_CURSOR`.
-    pub fn before_id(&self) -> Result<Option<i64>, ApiError> {
+    pub fn before_id<Id: From<i64>>(&self) -> Result<Option<Id>, ApiError> {
         self.cursor()
             .map(|cursor| {
                 cursor
                     .parse::<i64>()
                     .ok()
                     .filter(|id| *id > 0)
+                    .map(Id::from)
                     .ok_or_else(|| {
                         ApiError::bad_request(
                             "INVALID_CURSOR",
@@ -132,8 +133,8 @@ impl<T> Page<T> {
     }
 
     /// A page of rows ordered by descending id.
-    pub fn by_id(items: Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> Self {
-        Self::new(items, limit, |item| id(item).to_string())
+    pub fn by_id<Id: Into<i64>>(items: Vec<T>, limit: i64, id: impl Fn(&T) -> Id) -> Self {
+        Self::new(items, limit, |item| id(item).into().to_string())
     }
 
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
@@ -184,8 +185,8 @@ mod tests {
     #[test]
     fn an_empty_cursor_is_the_first_page() {
         let page: PageQuery = serde_urlencoded::from_str("cursor=").unwrap();
-        assert_eq!(page.before_id().unwrap(), None);
+        assert_eq!(page.before_id::<i64>().unwrap(), None);
         let page: PageQuery = serde_urlencoded::from_str("cursor=x").unwrap();
-        assert!(page.before_id().is_err());
+        assert!(page.before_id::<i64>().is_err());
     }
 }

@@ -408,7 +408,7 @@ async fn the_scheduler_relays_an_event_the_moment_it_is_committed_not_at_its_pol
     petory_core::notification::request(
         &mut conn,
         &petory_core::notification::NewNotification {
-            user_id: 7,
+            user_id: petory_core::identity::UserId(7),
             kind: petory_core::notification::NotificationKind::OrderStatus,
             title: "배송이 시작되었어요".into(),
             body: String::new(),

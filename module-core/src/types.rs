@@ -78,7 +78,19 @@ macro_rules! text_enum {
 }
 
 /// Declares an id newtype of a `BIGINT` column: a diesel type (queries take and return it) and
-/// serde-transparent (JSON sees the number).
+/// serde-transparent (JSON sees the number). One entity's id is not another's:
+///
+/// ```
+/// use petory_core::shop::OrderId;
+/// fn cancel(_order: OrderId) {}
+/// cancel(OrderId(1));
+/// ```
+///
+/// ```compile_fail
+/// use petory_core::{identity::UserId, shop::OrderId};
+/// fn cancel(_order: OrderId) {}
+/// cancel(UserId(1)); // a user's id where an order's belongs
+/// ```
 #[macro_export]
 macro_rules! id_type {
     ($(#[$meta:meta])* $vis:vis struct $name:ident;) => {
@@ -103,6 +115,12 @@ macro_rules! id_type {
 
             fn from_str(value: &str) -> Result<Self, Self::Err> {
                 value.parse().map(Self)
+            }
+        }
+
+        impl From<i64> for $name {
+            fn from(id: i64) -> Self {
+                Self(id)
             }
         }
 

@@ -265,18 +265,14 @@ impl EventHandler for RevokeSessions {
     async fn handle(&self, event: &OutboxEvent, _now: DateTime<Utc>) -> anyhow::Result<()> {
         let request = RevokeRequested::decode(event)?;
         self.sessions
-            .revoke_user(
-                petory_core::identity::UserId(request.user_id),
-                None,
-                self.access_ttl,
-            )
+            .revoke_user(request.user_id, None, self.access_ttl)
             .await?;
         if let Err(error) = self
             .signal
             .wake(petory_core::ports::Audience::User(request.user_id))
             .await
         {
-            tracing::warn!(%error, user = request.user_id, "streams of ended sessions not woken");
+            tracing::warn!(%error, user = %request.user_id, "streams of ended sessions not woken");
         }
         Ok(())
     }
@@ -357,7 +353,7 @@ impl EventHandler for DeliverNotification {
                 .wake(petory_core::ports::Audience::User(request.user_id))
                 .await
             {
-                tracing::warn!(%error, user = request.user_id, "notification wake-up not sent");
+                tracing::warn!(%error, user = %request.user_id, "notification wake-up not sent");
             }
         }
         Ok(())

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::StreamExt as _;
+use petory_core::identity::UserId;
 use petory_core::ports::{Audience, NotificationSignal, SignalError};
 use tokio::sync::{broadcast, watch};
 
@@ -141,13 +142,13 @@ struct HubInner {
     subscribed: watch::Sender<bool>,
     started: OnceLock<()>,
     /// Live streams open on this instance, per user.
-    open: std::sync::Mutex<std::collections::HashMap<i64, usize>>,
+    open: std::sync::Mutex<std::collections::HashMap<UserId, usize>>,
 }
 
 /// One of a user's live streams on this instance; the slot frees when it is dropped.
 pub struct StreamSlot {
     hub: Arc<HubInner>,
-    user: i64,
+    user: UserId,
 }
 
 impl Drop for StreamSlot {
@@ -179,7 +180,7 @@ impl NotificationHub {
     }
 
     /// A slot for one more live stream of `user` on this instance, unless it has `max` open.
-    pub fn claim_stream(&self, user: i64, max: usize) -> Option<StreamSlot> {
+    pub fn claim_stream(&self, user: UserId, max: usize) -> Option<StreamSlot> {
         let mut open = self.inner.open.lock().ok()?;
         let count = open.entry(user).or_default();
         if *count >= max {
@@ -246,7 +247,7 @@ mod tests {
 
     #[test]
     fn audiences_round_trip_through_messages() {
-        for audience in [Audience::User(42), Audience::Everyone] {
+        for audience in [Audience::User(UserId(42)), Audience::Everyone] {
             assert_eq!(decode(&encode(audience)), Some(audience));
         }
         assert_eq!(decode("user:x"), None);

@@ -299,7 +299,7 @@ pub async fn stream_notifications(
     };
     let slot = state
         .notification_hub
-        .claim_stream(user_id.0, MAX_STREAMS_PER_USER)
+        .claim_stream(user_id, MAX_STREAMS_PER_USER)
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -395,7 +395,7 @@ impl LiveStream {
             match tokio::time::timeout_at(deadline, self.wakes.recv()).await {
                 Err(_) | Ok(Err(broadcast::error::RecvError::Lagged(_))) => return,
                 Ok(Ok(Audience::Everyone)) => return,
-                Ok(Ok(Audience::User(id))) if id == self.user.0 => return,
+                Ok(Ok(Audience::User(id))) if id == self.user => return,
                 Ok(Ok(Audience::User(_))) => {}
                 Ok(Err(broadcast::error::RecvError::Closed)) => {
                     tokio::time::sleep_until(deadline).await;

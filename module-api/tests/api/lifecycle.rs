@@ -298,7 +298,7 @@ async fn notifications_older_than_thirty_days_are_purged() {
         petory_core::notification::deliver(
             conn,
             &petory_core::notification::NewNotification {
-                user_id: id,
+                user_id: petory_core::identity::UserId(id),
                 kind: petory_core::notification::NotificationKind::DailyQuestion,
                 title: "q".into(),
                 body: "b".into(),

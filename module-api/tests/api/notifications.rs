@@ -41,6 +41,7 @@ async fn unread(app: &TestApp, token: &str) -> i64 {
 
 /// Stores a notification for `user` as the relay would, and wakes the user's streams.
 async fn notify(app: &TestApp, user: i64, cause: &str) -> i64 {
+    let user = petory_core::identity::UserId(user);
     let mut conn = app.state.db.get().await.unwrap();
     let id = notification::deliver(
         &mut conn,

@@ -140,7 +140,12 @@ const SHARED_LIMITS: [(&str, &str, &str, &str); 26] = [
     ("AddressRequest", "recipient", "user_addresses", "recipient"),
     ("AddressRequest", "address1", "user_addresses", "address1"),
     ("AddressRequest", "address2", "user_addresses", "address2"),
-    ("UpdateAddressRequest", "recipient", "user_addresses", "recipient"),
+    (
+        "UpdateAddressRequest",
+        "recipient",
+        "user_addresses",
+        "recipient",
+    ),
     ("CategoryRequest", "name", "categories", "name"),
     ("UpdateCategoryRequest", "name", "categories", "name"),
     ("ItemRequest", "name", "items", "name"),

@@ -27,7 +27,7 @@ pub struct Question {
 pub struct Answer {
     pub id: i64,
     pub question_id: i64,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub answered_on: NaiveDate,
     pub content: String,
     pub created_at: DateTime<Utc>,
@@ -229,7 +229,7 @@ pub async fn answer(
     diesel::insert_into(daily_answers::table)
         .values((
             daily_answers::question_id.eq(question_id),
-            daily_answers::user_id.eq(user.0),
+            daily_answers::user_id.eq(user),
             daily_answers::answered_on.eq(today),
             daily_answers::content.eq(content),
             daily_answers::created_at.eq(now),
@@ -263,7 +263,7 @@ pub async fn edit_answer(
         daily_answers::table
             .find(answer_id)
             .filter(daily_answers::question_id.eq(question_id))
-            .filter(daily_answers::user_id.eq(user.0)),
+            .filter(daily_answers::user_id.eq(user)),
     )
     .set((
         daily_answers::content.eq(content),
@@ -286,7 +286,7 @@ pub async fn delete_answer(
         daily_answers::table
             .find(answer_id)
             .filter(daily_answers::question_id.eq(question_id))
-            .filter(daily_answers::user_id.eq(user.0)),
+            .filter(daily_answers::user_id.eq(user)),
     )
     .execute(conn)
     .await?;
@@ -304,7 +304,7 @@ pub async fn my_answers_to(
 ) -> Result<Vec<Answer>, QnaError> {
     get(conn, question_id).await?;
     Ok(daily_answers::table
-        .filter(daily_answers::user_id.eq(user.0))
+        .filter(daily_answers::user_id.eq(user))
         .filter(daily_answers::question_id.eq(question_id))
         .order(daily_answers::answered_on.desc())
         .select(Answer::as_select())
@@ -319,7 +319,7 @@ pub async fn my_answer_on(
     date: NaiveDate,
 ) -> Result<Option<Answer>, QnaError> {
     Ok(daily_answers::table
-        .filter(daily_answers::user_id.eq(user.0))
+        .filter(daily_answers::user_id.eq(user))
         .filter(daily_answers::answered_on.eq(date))
         .select(Answer::as_select())
         .first(conn)
@@ -341,7 +341,7 @@ pub async fn my_answers_in(
     };
     Ok(daily_answers::table
         .inner_join(daily_questions::table)
-        .filter(daily_answers::user_id.eq(user.0))
+        .filter(daily_answers::user_id.eq(user))
         .filter(daily_answers::answered_on.ge(start))
         .filter(daily_answers::answered_on.lt(end))
         .order(daily_answers::answered_on)

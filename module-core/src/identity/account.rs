@@ -34,11 +34,7 @@ impl Sessions<'_> {
 
     /// Tells the user's live streams to look again: those whose session ended close.
     pub async fn wake_streams(&self, user: UserId) {
-        if let Err(error) = self
-            .streams
-            .wake(crate::ports::Audience::User(user.0))
-            .await
-        {
+        if let Err(error) = self.streams.wake(crate::ports::Audience::User(user)).await {
             tracing::warn!(%error, %user, "streams of ended sessions not woken; they close at their next look");
         }
     }
@@ -47,7 +43,7 @@ impl Sessions<'_> {
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct UserRow {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub name: String,
     pub phone: Option<String>,
@@ -85,7 +81,7 @@ pub struct Account {
 /// The account view of a user row, given whether it has a delivery address.
 pub(crate) fn account_from_row(row: UserRow, has_address: bool) -> Account {
     Account {
-        id: UserId(row.id),
+        id: row.id,
         profile_complete: row.phone.is_some() && has_address,
         email: row.email,
         name: row.name,
@@ -121,7 +117,7 @@ pub struct NewAccount {
 /// Loads the account as its owner sees it.
 pub async fn find(conn: &mut AsyncPgConnection, user: UserId) -> Result<Account, IdentityError> {
     let (row, has_address) = users::table
-        .find(user.0)
+        .find(user)
         .select((
             UserRow::as_select(),
             diesel::dsl::exists(
@@ -291,7 +287,7 @@ pub async fn admit_by_id(
     now: DateTime<Utc>,
 ) -> Result<(), IdentityError> {
     let credentials = users::table
-        .find(user.0)
+        .find(user)
         .select(Credentials::as_select())
         .first(conn)
         .await?;
@@ -492,7 +488,7 @@ pub async fn update(
         notify_daily_question,
     } = change;
     if let Some(notify) = notify_daily_question {
-        diesel::update(users::table.find(user.0))
+        diesel::update(users::table.find(user))
             .set((
                 users::notify_daily_question.eq(notify),
                 users::updated_at.eq(now),
@@ -501,13 +497,13 @@ pub async fn update(
             .await?;
     }
     if let Some(name) = name {
-        diesel::update(users::table.find(user.0))
+        diesel::update(users::table.find(user))
             .set((users::name.eq(name.trim()), users::updated_at.eq(now)))
             .execute(conn)
             .await?;
     }
     if let Some(phone) = phone {
-        diesel::update(users::table.find(user.0))
+        diesel::update(users::table.find(user))
             .set((users::phone.eq(phone), users::updated_at.eq(now)))
             .execute(conn)
             .await?;
@@ -525,7 +521,7 @@ pub async fn complete_profile(
     now: DateTime<Utc>,
 ) -> Result<Account, IdentityError> {
     conn.transaction(async move |conn| -> Result<_, IdentityError> {
-        diesel::update(users::table.find(user.0))
+        diesel::update(users::table.find(user))
             .set((users::phone.eq(phone), users::updated_at.eq(now)))
             .execute(conn)
             .await?;
@@ -562,7 +558,7 @@ pub async fn change_password(
     }
     let hash = password::hash(new).await?;
     let mut conn = db.get().await.map_err(DbError::from)?;
-    diesel::update(users::table.find(user.0))
+    diesel::update(users::table.find(user))
         .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
         .execute(&mut conn)
         .await?;
@@ -574,7 +570,7 @@ pub async fn change_password(
 async fn stored_password(db: &DbPool, user: UserId) -> Result<Option<String>, IdentityError> {
     let mut conn = db.get().await.map_err(DbError::from)?;
     Ok(users::table
-        .find(user.0)
+        .find(user)
         .select(users::password_hash)
         .first(&mut conn)
         .await
@@ -624,7 +620,7 @@ pub async fn withdraw(
     let user = claims.user_id().ok_or(IdentityError::UserNotFound)?;
     let mut conn = db.get().await.map_err(DbError::from)?;
     conn.transaction(async move |conn| -> Result<(), IdentityError> {
-        diesel::update(users::table.find(user.0))
+        diesel::update(users::table.find(user))
             .set((
                 users::status.eq(AccountStatus::Withdrawn),
                 users::suspended_until.eq(None::<DateTime<Utc>>),

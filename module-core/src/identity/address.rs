@@ -51,7 +51,7 @@ pub async fn list(
     user: UserId,
 ) -> Result<Vec<Address>, IdentityError> {
     Ok(user_addresses::table
-        .filter(user_addresses::user_id.eq(user.0))
+        .filter(user_addresses::user_id.eq(user))
         .order((user_addresses::is_default.desc(), user_addresses::id.desc()))
         .select(Address::as_select())
         .load(conn)
@@ -65,7 +65,7 @@ async fn owned(
 ) -> Result<Address, IdentityError> {
     user_addresses::table
         .filter(user_addresses::id.eq(id))
-        .filter(user_addresses::user_id.eq(user.0))
+        .filter(user_addresses::user_id.eq(user))
         .select(Address::as_select())
         .first(conn)
         .await
@@ -95,7 +95,7 @@ pub async fn create(
     conn.transaction(async move |conn| -> Result<_, IdentityError> {
         lock_owner(conn, user).await?;
         let count: i64 = user_addresses::table
-            .filter(user_addresses::user_id.eq(user.0))
+            .filter(user_addresses::user_id.eq(user))
             .count()
             .get_result(conn)
             .await?;
@@ -104,7 +104,7 @@ pub async fn create(
         }
         let has_default: bool = diesel::select(diesel::dsl::exists(
             user_addresses::table
-                .filter(user_addresses::user_id.eq(user.0))
+                .filter(user_addresses::user_id.eq(user))
                 .filter(user_addresses::is_default),
         ))
         .get_result(conn)
@@ -115,7 +115,7 @@ pub async fn create(
         }
         Ok(diesel::insert_into(user_addresses::table)
             .values((
-                user_addresses::user_id.eq(user.0),
+                user_addresses::user_id.eq(user),
                 user_addresses::label.eq(new.label),
                 user_addresses::recipient.eq(new.recipient),
                 user_addresses::phone.eq(new.phone),
@@ -182,7 +182,7 @@ pub async fn delete(
             .await?;
         if address.is_default {
             let next: Option<i64> = user_addresses::table
-                .filter(user_addresses::user_id.eq(user.0))
+                .filter(user_addresses::user_id.eq(user))
                 .order(user_addresses::id.desc())
                 .select(user_addresses::id)
                 .first(conn)
@@ -207,7 +207,7 @@ pub async fn delete(
 async fn lock_owner(conn: &mut AsyncPgConnection, user: UserId) -> Result<(), IdentityError> {
     use crate::schema::users;
     users::table
-        .find(user.0)
+        .find(user)
         .select(users::id)
         .for_update()
         .first::<i64>(conn)
@@ -224,7 +224,7 @@ async fn clear_default(
 ) -> Result<(), IdentityError> {
     diesel::update(
         user_addresses::table
-            .filter(user_addresses::user_id.eq(user.0))
+            .filter(user_addresses::user_id.eq(user))
             .filter(user_addresses::is_default),
     )
     .set((

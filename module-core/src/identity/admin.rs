@@ -74,7 +74,7 @@ pub async fn suspend(
     }
     let updated = diesel::update(
         users::table
-            .find(user.0)
+            .find(user)
             .filter(users::status.ne(AccountStatus::Withdrawn)),
     )
     .set((
@@ -101,7 +101,7 @@ pub async fn lift_suspension(
 ) -> Result<Account, IdentityError> {
     diesel::update(
         users::table
-            .find(user.0)
+            .find(user)
             .filter(users::status.eq(AccountStatus::Suspended)),
     )
     .set((
@@ -139,7 +139,7 @@ pub async fn set_role(
         if role != Role::Admin && admins == [user.0] {
             return Err(IdentityError::LastAdmin);
         }
-        let updated = diesel::update(users::table.find(user.0))
+        let updated = diesel::update(users::table.find(user))
             .set((users::role.eq(role.as_str()), users::updated_at.eq(now)))
             .execute(conn)
             .await?;

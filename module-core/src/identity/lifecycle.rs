@@ -71,7 +71,7 @@ struct Recipient {
 #[derive(diesel::QueryableByName)]
 struct Id {
     #[diesel(sql_type = BigInt)]
-    id: i64,
+    id: UserId,
 }
 
 /// Warning mails, chunk by chunk: `claim` (binds: cutoff, chunk, now) picks due users with
@@ -219,7 +219,7 @@ pub async fn restore(
     .bind::<BigInt, _>(user.0)
     .execute(conn)
     .await?;
-    let Some((email, name, phone)) = diesel::delete(dormant_accounts::table.find(user.0))
+    let Some((email, name, phone)) = diesel::delete(dormant_accounts::table.find(user))
         .returning((
             dormant_accounts::email,
             dormant_accounts::name,
@@ -231,7 +231,7 @@ pub async fn restore(
     else {
         return Ok(());
     };
-    diesel::update(users::table.find(user.0))
+    diesel::update(users::table.find(user))
         .set((
             users::email.eq(email),
             users::name.eq(name),
@@ -315,7 +315,7 @@ pub async fn delete_expired(
     loop {
         let chunk = conn
             .transaction(async |conn| -> Result<(Deleted, usize), DbError> {
-                let due: Vec<i64> = diesel::sql_query(
+                let due: Vec<UserId> = diesel::sql_query(
                     "SELECT u.id FROM users u
                       WHERE u.status IN ('DORMANT', 'WITHDRAWN') AND u.deleted_at IS NULL
                         AND u.status_changed_at <= $1
@@ -339,7 +339,7 @@ pub async fn delete_expired(
                 for &user in &due {
                     subscription::end_all(
                         conn,
-                        Scope::User(UserId(user)),
+                        Scope::User(user),
                         CancelReason::AccountClosed,
                         now,
                     )
@@ -412,7 +412,7 @@ pub async fn delete_expired(
 /// to end, so that access tokens they still hold are refused at once.
 async fn end_sessions(
     conn: &mut AsyncPgConnection,
-    users: impl Iterator<Item = i64>,
+    users: impl Iterator<Item = UserId>,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
     let requests: Vec<RevokeRequested> = users.map(|user_id| RevokeRequested { user_id }).collect();

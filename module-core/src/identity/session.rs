@@ -29,7 +29,7 @@ pub enum Rotation {
 /// (dormancy, deletion), so its access tokens are refused at once, not when they expire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RevokeRequested {
-    pub user_id: i64,
+    pub user_id: super::UserId,
 }
 
 impl crate::event::Payload for RevokeRequested {

@@ -33,7 +33,7 @@ pub async fn send(
     now: DateTime<Utc>,
 ) -> Result<(), IdentityError> {
     let (email, name): (String, String) = users::table
-        .find(user.0)
+        .find(user)
         .select((users::email, users::name))
         .first(conn)
         .await?;
@@ -41,7 +41,7 @@ pub async fn send(
     diesel::insert_into(email_verifications::table)
         .values((
             email_verifications::token_digest.eq(digest(&token)),
-            email_verifications::user_id.eq(user.0),
+            email_verifications::user_id.eq(user),
             email_verifications::email.eq(&email),
             email_verifications::created_at.eq(now),
             email_verifications::expires_at.eq(now + LINK_LIFETIME),
@@ -78,7 +78,7 @@ pub async fn resend(
     conn.transaction(async move |conn| -> Result<(), IdentityError> {
         // One request at a time per account.
         let verified: Option<DateTime<Utc>> = users::table
-            .find(user.0)
+            .find(user)
             .select(users::email_verified_at)
             .for_update()
             .first(conn)
@@ -87,7 +87,7 @@ pub async fn resend(
             return Err(IdentityError::EmailAlreadyVerified);
         }
         let last: Option<DateTime<Utc>> = email_verifications::table
-            .filter(email_verifications::user_id.eq(user.0))
+            .filter(email_verifications::user_id.eq(user))
             .select(diesel::dsl::max(email_verifications::created_at))
             .first(conn)
             .await?;

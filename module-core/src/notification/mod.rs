@@ -29,7 +29,7 @@ impl event::Payload for NewNotification {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewNotification {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub kind: NotificationKind,
     pub title: String,
     pub body: String,
@@ -41,7 +41,7 @@ pub struct NewNotification {
 #[diesel(table_name = notifications)]
 pub struct Notification {
     pub id: i64,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub kind: NotificationKind,
     pub title: String,
     pub body: String,
@@ -118,7 +118,7 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<Notification>, NotificationError> {
     let mut query = notifications::table
-        .filter(notifications::user_id.eq(user.0))
+        .filter(notifications::user_id.eq(user))
         .select(Notification::as_select())
         .into_boxed();
     if let Some(before) = before {
@@ -142,7 +142,7 @@ pub async fn after(
     limit: i64,
 ) -> Result<Vec<Notification>, NotificationError> {
     Ok(notifications::table
-        .filter(notifications::user_id.eq(user.0))
+        .filter(notifications::user_id.eq(user))
         .filter(notifications::id.gt(after))
         .order(notifications::id.asc())
         .limit(limit)
@@ -157,7 +157,7 @@ pub async fn latest_id(
     user: UserId,
 ) -> Result<i64, NotificationError> {
     Ok(notifications::table
-        .filter(notifications::user_id.eq(user.0))
+        .filter(notifications::user_id.eq(user))
         .select(diesel::dsl::max(notifications::id))
         .first::<Option<i64>>(conn)
         .await?
@@ -169,7 +169,7 @@ pub async fn unread_count(
     user: UserId,
 ) -> Result<i64, NotificationError> {
     Ok(notifications::table
-        .filter(notifications::user_id.eq(user.0))
+        .filter(notifications::user_id.eq(user))
         .filter(notifications::read_at.is_null())
         .count()
         .get_result(conn)
@@ -186,7 +186,7 @@ pub async fn mark_read(
     diesel::update(
         notifications::table
             .filter(notifications::id.eq(id))
-            .filter(notifications::user_id.eq(user.0))
+            .filter(notifications::user_id.eq(user))
             .filter(notifications::read_at.is_null()),
     )
     .set(notifications::read_at.eq(now))
@@ -194,7 +194,7 @@ pub async fn mark_read(
     .await?;
     notifications::table
         .filter(notifications::id.eq(id))
-        .filter(notifications::user_id.eq(user.0))
+        .filter(notifications::user_id.eq(user))
         .select(Notification::as_select())
         .first(conn)
         .await
@@ -210,7 +210,7 @@ pub async fn mark_all_read(
 ) -> Result<usize, NotificationError> {
     Ok(diesel::update(
         notifications::table
-            .filter(notifications::user_id.eq(user.0))
+            .filter(notifications::user_id.eq(user))
             .filter(notifications::read_at.is_null()),
     )
     .set(notifications::read_at.eq(now))
@@ -226,7 +226,7 @@ pub async fn delete(
     let deleted = diesel::delete(
         notifications::table
             .filter(notifications::id.eq(id))
-            .filter(notifications::user_id.eq(user.0)),
+            .filter(notifications::user_id.eq(user)),
     )
     .execute(conn)
     .await?;

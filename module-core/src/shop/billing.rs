@@ -20,11 +20,12 @@ use diesel::sql_types::{Array, BigInt, Date, Nullable, SmallInt, Text, Timestamp
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use futures_util::StreamExt as _;
 
-use super::ShopError;
 use super::order::{self, OrderStatus};
 use super::payment::{ChargeRequest, GatewayError, PaymentGateway};
 use super::subscription::{self, CancelReason, ChargeResolution, ChargeStatus, Subscription};
+use super::{OrderId, ShopError, SubscriptionId};
 use crate::db::{self, DbError, DbPool};
+use crate::identity::UserId;
 use crate::notification::{self, NewNotification, NotificationKind};
 use crate::schema::{subscription_charges, subscriptions};
 
@@ -106,7 +107,7 @@ struct Claimed {
     #[diesel(sql_type = BigInt)]
     charge_id: i64,
     #[diesel(sql_type = BigInt)]
-    subscription_id: i64,
+    subscription_id: SubscriptionId,
     #[diesel(sql_type = Date)]
     cycle_date: NaiveDate,
     #[diesel(sql_type = Text)]
@@ -116,7 +117,7 @@ struct Claimed {
     #[diesel(sql_type = SmallInt)]
     attempts: i16,
     #[diesel(sql_type = BigInt)]
-    user_id: i64,
+    user_id: UserId,
     #[diesel(sql_type = diesel::sql_types::Integer)]
     quantity: i32,
     #[diesel(sql_type = SmallInt)]
@@ -260,7 +261,10 @@ where
 }
 
 /// Where a pass over the due subscriptions starts: before every (billing date, id).
-const PASS_START: (NaiveDate, i64) = (NaiveDate::from_ymd_opt(1, 1, 1).expect("a date"), 0);
+const PASS_START: (NaiveDate, SubscriptionId) = (
+    NaiveDate::from_ymd_opt(1, 1, 1).expect("a date"),
+    SubscriptionId(0),
+);
 
 /// Records an `IN_FLIGHT` charge for each due subscription of the next chunk after `after`
 /// (in (billing date, id) order), one per `sid`.
@@ -269,7 +273,7 @@ async fn claim_due(
     business_date: NaiveDate,
     now: DateTime<Utc>,
     settings: BillingSettings,
-    after: (NaiveDate, i64),
+    after: (NaiveDate, SubscriptionId),
 ) -> Result<Vec<Claimed>, ShopError> {
     let mut conn = pool.get().await.map_err(DbError::from)?;
     Ok(diesel::sql_query(
@@ -547,7 +551,7 @@ async fn record_failure(
                 .set(subscriptions::retry_at.eq(at))
                 .execute(conn)
                 .await?;
-            tracing::info!(subscription = charge.subscription_id, failures, %error, retry_at = %at, "subscription charge failed");
+            tracing::info!(subscription = %charge.subscription_id, failures, %error, retry_at = %at, "subscription charge failed");
             if failures > 1 {
                 notification::request(
                     conn,
@@ -565,7 +569,7 @@ async fn record_failure(
                 .await?;
             subscription::end(conn, &subscription, reason, now).await?;
             counts.canceled += 1;
-            tracing::warn!(subscription = charge.subscription_id, failures, reason = reason.as_str(), %error, "subscription cancelled after failed charges");
+            tracing::warn!(subscription = %charge.subscription_id, failures, reason = reason.as_str(), %error, "subscription cancelled after failed charges");
             notification::request(
                 conn,
                 &billing_notification(charge, NotificationKind::SubscriptionCanceled),
@@ -742,7 +746,7 @@ async fn record_approvals(
     .execute(conn)
     .await?;
 
-    let paid: Vec<(i64, i64)> = orders.iter().map(|o| (o.order_id, o.user_id)).collect();
+    let paid: Vec<(OrderId, UserId)> = orders.iter().map(|o| (o.order_id, o.user_id)).collect();
     order::notify_status(conn, &paid, OrderStatus::Paid, now).await?;
     Ok(settled.len() as i64)
 }
@@ -756,9 +760,9 @@ struct SettledId {
 #[derive(QueryableByName)]
 struct NewOrder {
     #[diesel(sql_type = BigInt)]
-    order_id: i64,
+    order_id: OrderId,
     #[diesel(sql_type = BigInt)]
-    user_id: i64,
+    user_id: UserId,
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use diesel::sql_types::{BigInt, Int4, Nullable, SmallInt, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
-use super::ShopError;
+use super::{ItemId, ShopError};
 use crate::db::violates;
 use crate::identity::UserId;
 use crate::schema::{cart_items, items};
@@ -20,7 +20,7 @@ pub const SUBSCRIPTION_PERIODS: [i16; 3] = [30, 60, 90];
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CartLine {
     pub id: i64,
-    pub item_id: i64,
+    pub item_id: ItemId,
     pub name: String,
     pub brand: String,
     pub image_key: Option<String>,
@@ -42,7 +42,7 @@ pub struct Cart {
 
 type LineRow = (
     i64,
-    i64,
+    ItemId,
     i32,
     Option<i16>,
     String,
@@ -56,7 +56,7 @@ type LineRow = (
 pub async fn get(conn: &mut AsyncPgConnection, user: UserId) -> Result<Cart, ShopError> {
     let rows: Vec<LineRow> = cart_items::table
         .inner_join(items::table)
-        .filter(cart_items::user_id.eq(user.0))
+        .filter(cart_items::user_id.eq(user))
         .order(cart_items::id)
         .select((
             cart_items::id,
@@ -120,7 +120,7 @@ fn check(quantity: Option<i32>, period: Option<i16>) -> Result<(), ShopError> {
 pub async fn add(
     conn: &mut AsyncPgConnection,
     user: UserId,
-    item_id: i64,
+    item_id: ItemId,
     quantity: i32,
     period: Option<i16>,
     now: DateTime<Utc>,
@@ -173,7 +173,7 @@ pub async fn update(
     check(quantity, period.flatten())?;
     let target = cart_items::table
         .filter(cart_items::id.eq(line))
-        .filter(cart_items::user_id.eq(user.0));
+        .filter(cart_items::user_id.eq(user));
     let updated = diesel::update(target)
         .set((
             quantity.map(|quantity| cart_items::quantity.eq(quantity)),
@@ -211,7 +211,7 @@ pub async fn remove(
     let deleted = diesel::delete(
         cart_items::table
             .filter(cart_items::id.eq(line))
-            .filter(cart_items::user_id.eq(user.0)),
+            .filter(cart_items::user_id.eq(user)),
     )
     .execute(conn)
     .await?;

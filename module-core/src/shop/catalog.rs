@@ -6,6 +6,7 @@ use diesel::result::DatabaseErrorKind;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
+use super::ItemId;
 use super::ShopError;
 use crate::db::{contains_pattern, violates};
 use crate::schema::{categories, items};
@@ -22,7 +23,7 @@ pub struct Category {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable)]
 #[diesel(table_name = items)]
 pub struct Item {
-    pub id: i64,
+    pub id: ItemId,
     pub category_id: i64,
     pub name: String,
     pub brand: String,
@@ -196,7 +197,7 @@ pub async fn create_item(
 
 pub async fn update_item(
     conn: &mut AsyncPgConnection,
-    id: i64,
+    id: ItemId,
     changes: ItemChanges,
     now: DateTime<Utc>,
 ) -> Result<Item, ShopError> {
@@ -213,7 +214,7 @@ pub async fn update_item(
 /// Takes an item off sale; it stays for the orders and reviews that refer to it.
 pub async fn retire_item(
     conn: &mut AsyncPgConnection,
-    id: i64,
+    id: ItemId,
     now: DateTime<Utc>,
 ) -> Result<(), ShopError> {
     update_item(
@@ -232,7 +233,7 @@ pub async fn retire_item(
 /// An item on sale (retired ones only when `include_retired`, for admins).
 pub async fn get_item(
     conn: &mut AsyncPgConnection,
-    id: i64,
+    id: ItemId,
     include_retired: bool,
 ) -> Result<Item, ShopError> {
     let mut query = items::table
@@ -279,7 +280,7 @@ impl ItemSort {
             Self::Sales => item.sales_count,
             Self::PriceAsc | Self::PriceDesc => item.sale_price,
             Self::Rating => i64::from(item.rating_centi),
-            Self::Newest => item.id,
+            Self::Newest => item.id.0,
         }
     }
 }

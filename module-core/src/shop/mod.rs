@@ -10,6 +10,21 @@ pub mod subscription;
 
 use crate::db::DbError;
 
+crate::id_type! {
+    /// An item of the catalog (`items.id`).
+    pub struct ItemId;
+}
+
+crate::id_type! {
+    /// An order (`orders.id`).
+    pub struct OrderId;
+}
+
+crate::id_type! {
+    /// A subscription (`subscriptions.id`).
+    pub struct SubscriptionId;
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ShopError {
     #[error("no such category")]
@@ -23,7 +38,7 @@ pub enum ShopError {
     #[error("no such cart line")]
     CartItemNotFound,
     #[error("item {item_id} does not have enough stock")]
-    OutOfStock { item_id: i64 },
+    OutOfStock { item_id: ItemId },
     #[error("no such order")]
     OrderNotFound,
     #[error("an order in {status:?} cannot be cancelled here")]

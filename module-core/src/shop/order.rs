@@ -9,10 +9,10 @@ use diesel::sql_types::{BigInt, Timestamptz};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
-use super::ShopError;
 use super::cart::{MAX_QUANTITY, SUBSCRIPTION_PERIODS};
 use super::payment::{self, PaymentStatus};
 use super::subscription;
+use super::{ItemId, OrderId, ShopError, SubscriptionId};
 use crate::db::DbError;
 use crate::identity::UserId;
 use crate::notification::{self, NewNotification, NotificationKind};
@@ -44,7 +44,7 @@ impl OrderStatus {
 #[diesel(table_name = order_lines)]
 pub struct OrderLine {
     pub id: i64,
-    pub item_id: i64,
+    pub item_id: ItemId,
     pub item_name: String,
     pub unit_price: i64,
     pub quantity: i32,
@@ -55,8 +55,8 @@ pub struct OrderLine {
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = orders)]
 struct OrderRow {
-    id: i64,
-    user_id: i64,
+    id: OrderId,
+    user_id: UserId,
     status: OrderStatus,
     total_price: i64,
     recipient: String,
@@ -68,7 +68,7 @@ struct OrderRow {
     created_at: DateTime<Utc>,
     paid_at: Option<DateTime<Utc>>,
     canceled_at: Option<DateTime<Utc>>,
-    subscription_id: Option<i64>,
+    subscription_id: Option<SubscriptionId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -93,7 +93,7 @@ pub struct PaymentSummary {
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = payments)]
 struct PaymentRow {
-    order_id: i64,
+    order_id: OrderId,
     status: PaymentStatus,
     amount: i64,
     approved_at: Option<DateTime<Utc>>,
@@ -115,8 +115,8 @@ impl From<PaymentRow> for PaymentSummary {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Order {
-    pub id: i64,
-    pub user_id: i64,
+    pub id: OrderId,
+    pub user_id: UserId,
     pub status: OrderStatus,
     pub total_price: i64,
     pub lines: Vec<OrderLine>,
@@ -128,7 +128,7 @@ pub struct Order {
     pub paid_at: Option<DateTime<Utc>>,
     pub canceled_at: Option<DateTime<Utc>>,
     /// The subscription a renewal order belongs to.
-    pub subscription_id: Option<i64>,
+    pub subscription_id: Option<SubscriptionId>,
 }
 
 fn assemble(row: OrderRow, lines: Vec<OrderLine>, payment: Option<PaymentSummary>) -> Order {
@@ -163,7 +163,7 @@ pub enum OrderSource {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RequestedLine {
-    pub item_id: i64,
+    pub item_id: ItemId,
     pub quantity: i32,
     pub subscription_period_days: Option<i16>,
 }
@@ -189,13 +189,13 @@ pub async fn place(
         let (requested, cart_lines) = resolve(conn, user, source).await?;
         // The buyer's row is locked so that concurrent orders of one buyer count one by one.
         let phone: Option<String> = users::table
-            .find(user.0)
+            .find(user)
             .select(users::phone)
             .for_update()
             .first(conn)
             .await?;
         let unpaid = orders::table
-            .filter(orders::user_id.eq(user.0))
+            .filter(orders::user_id.eq(user))
             .filter(orders::status.eq(OrderStatus::PendingPayment));
         let unpaid_orders: i64 = unpaid.count().get_result(conn).await?;
         let unpaid_units: Option<i64> = order_lines::table
@@ -214,7 +214,7 @@ pub async fn place(
         }
         let address = user_addresses::table
             .filter(user_addresses::id.eq(address_id))
-            .filter(user_addresses::user_id.eq(user.0))
+            .filter(user_addresses::user_id.eq(user))
             .select((
                 user_addresses::recipient,
                 user_addresses::phone,
@@ -230,11 +230,11 @@ pub async fn place(
         // Reserve item by item in id order, so concurrent orders lock rows in one order and
         // cannot deadlock; the conditional update is what makes overselling impossible.
         let mut priced = Vec::with_capacity(requested.len());
-        let mut needed: BTreeMap<i64, i32> = BTreeMap::new();
+        let mut needed: BTreeMap<ItemId, i32> = BTreeMap::new();
         for line in &requested {
             *needed.entry(line.item_id).or_default() += line.quantity;
         }
-        let mut facts: BTreeMap<i64, (String, i64)> = BTreeMap::new();
+        let mut facts: BTreeMap<ItemId, (String, i64)> = BTreeMap::new();
         for (item_id, quantity) in needed {
             let reserved: Option<(String, i64)> = diesel::update(
                 items::table
@@ -279,9 +279,9 @@ pub async fn place(
             .map(|(line, _, price)| price * i64::from(line.quantity))
             .sum();
         let (recipient, phone, zip_code, address1, address2) = address;
-        let order_id: i64 = diesel::insert_into(orders::table)
+        let order_id: OrderId = diesel::insert_into(orders::table)
             .values((
-                orders::user_id.eq(user.0),
+                orders::user_id.eq(user),
                 orders::total_price.eq(total),
                 orders::recipient.eq(recipient),
                 orders::phone.eq(phone),
@@ -332,8 +332,8 @@ async fn resolve(
     let (lines, cart_lines) = match source {
         OrderSource::Direct(lines) => (lines, Vec::new()),
         OrderSource::Cart(ids) => {
-            let found: Vec<(i64, i64, i32, Option<i16>)> = cart_items::table
-                .filter(cart_items::user_id.eq(user.0))
+            let found: Vec<(i64, ItemId, i32, Option<i16>)> = cart_items::table
+                .filter(cart_items::user_id.eq(user))
                 .filter(cart_items::id.eq_any(&ids))
                 .select((
                     cart_items::id,
@@ -369,7 +369,7 @@ async fn resolve(
             message: format!("an order has 1 to {MAX_LINES} lines"),
         });
     }
-    let mut merged: BTreeMap<(i64, Option<i16>), i32> = BTreeMap::new();
+    let mut merged: BTreeMap<(ItemId, Option<i16>), i32> = BTreeMap::new();
     for line in lines {
         if !(1..=MAX_QUANTITY).contains(&line.quantity) {
             return Err(ShopError::Invalid {
@@ -412,7 +412,7 @@ async fn resolve(
     Ok((lines, cart_lines))
 }
 
-async fn load(conn: &mut AsyncPgConnection, id: i64) -> Result<Order, ShopError> {
+async fn load(conn: &mut AsyncPgConnection, id: OrderId) -> Result<Order, ShopError> {
     let row = orders::table
         .find(id)
         .select(OrderRow::as_select())
@@ -432,8 +432,8 @@ async fn load(conn: &mut AsyncPgConnection, id: i64) -> Result<Order, ShopError>
 
 async fn payments_of(
     conn: &mut AsyncPgConnection,
-    order_ids: &[i64],
-) -> Result<BTreeMap<i64, PaymentSummary>, ShopError> {
+    order_ids: &[OrderId],
+) -> Result<BTreeMap<OrderId, PaymentSummary>, ShopError> {
     Ok(payments::table
         .filter(payments::order_id.eq_any(order_ids))
         .select(PaymentRow::as_select())
@@ -447,12 +447,12 @@ async fn payments_of(
 /// An order its owner (or an admin, with `owner: None`) may see; others get "not found".
 pub async fn get(
     conn: &mut AsyncPgConnection,
-    id: i64,
+    id: OrderId,
     owner: Option<UserId>,
 ) -> Result<Order, ShopError> {
     let order = load(conn, id).await?;
     match owner {
-        Some(user) if user.0 != order.user_id => Err(ShopError::OrderNotFound),
+        Some(user) if user != order.user_id => Err(ShopError::OrderNotFound),
         _ => Ok(order),
     }
 }
@@ -467,7 +467,7 @@ pub struct OrderFilter {
     /// Placed before this instant.
     pub placed_until: Option<DateTime<Utc>>,
     /// Ids below this one: the last id of the previous page.
-    pub before: Option<i64>,
+    pub before: Option<OrderId>,
 }
 
 /// Orders, newest first, `limit` at most.
@@ -478,7 +478,7 @@ pub async fn list(
 ) -> Result<Vec<Order>, ShopError> {
     let mut query = orders::table.select(OrderRow::as_select()).into_boxed();
     if let Some(user) = filter.user {
-        query = query.filter(orders::user_id.eq(user.0));
+        query = query.filter(orders::user_id.eq(user));
     }
     if let Some(status) = filter.status {
         query = query.filter(orders::status.eq(status.as_str()));
@@ -497,9 +497,9 @@ pub async fn list(
         .limit(limit)
         .load(conn)
         .await?;
-    let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
-    let mut lines: BTreeMap<i64, Vec<OrderLine>> = BTreeMap::new();
-    let all: Vec<(i64, OrderLine)> = order_lines::table
+    let ids: Vec<OrderId> = rows.iter().map(|row| row.id).collect();
+    let mut lines: BTreeMap<OrderId, Vec<OrderLine>> = BTreeMap::new();
+    let all: Vec<(OrderId, OrderLine)> = order_lines::table
         .filter(order_lines::order_id.eq_any(&ids))
         .order(order_lines::id)
         .select((order_lines::order_id, OrderLine::as_select()))
@@ -527,7 +527,7 @@ pub async fn list(
 /// never lost; the order reads `REFUNDED` only once the gateway confirmed the refund.
 pub async fn cancel(
     conn: &mut AsyncPgConnection,
-    id: i64,
+    id: OrderId,
     owner: Option<UserId>,
     now: DateTime<Utc>,
 ) -> Result<Order, ShopError> {
@@ -537,7 +537,7 @@ pub async fn cancel(
             .find(id)
             .select(orders::id)
             .for_update()
-            .first::<i64>(conn)
+            .first::<OrderId>(conn)
             .await
             .optional()?;
         let order = get(conn, id, owner).await?;
@@ -612,7 +612,7 @@ async fn refund(
 /// Returns how many were cancelled.
 async fn release(
     conn: &mut AsyncPgConnection,
-    ids: &[i64],
+    ids: &[OrderId],
     now: DateTime<Utc>,
 ) -> Result<u64, ShopError> {
     let canceled = diesel::sql_query(
@@ -645,7 +645,7 @@ pub async fn expire_unpaid(
     loop {
         let expired = conn
             .transaction(async move |conn| -> Result<u64, ShopError> {
-                let expired: Vec<(i64, i64)> = orders::table
+                let expired: Vec<(OrderId, UserId)> = orders::table
                     .filter(orders::status.eq(OrderStatus::PendingPayment))
                     .filter(orders::payment_expires_at.le(now))
                     .order(orders::id)
@@ -658,7 +658,7 @@ pub async fn expire_unpaid(
                 if expired.is_empty() {
                     return Ok(0);
                 }
-                let ids: Vec<i64> = expired.iter().map(|(id, _)| *id).collect();
+                let ids: Vec<OrderId> = expired.iter().map(|(id, _)| *id).collect();
                 release(conn, &ids, now).await?;
                 notify_status(conn, &expired, OrderStatus::Canceled, now).await?;
                 Ok(ids.len() as u64)
@@ -674,7 +674,7 @@ pub async fn expire_unpaid(
 /// An admin moves a paid order along its delivery.
 pub async fn advance_delivery(
     conn: &mut AsyncPgConnection,
-    id: i64,
+    id: OrderId,
     to: OrderStatus,
     now: DateTime<Utc>,
 ) -> Result<Order, ShopError> {
@@ -712,7 +712,7 @@ pub async fn advance_delivery(
 /// outbox of the caller's transaction.
 pub(crate) async fn notify_status(
     conn: &mut AsyncPgConnection,
-    orders: &[(i64, i64)],
+    orders: &[(OrderId, UserId)],
     status: OrderStatus,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
@@ -742,7 +742,7 @@ fn refund_requested_notification(order: &Order) -> NewNotification {
 }
 
 /// What a buyer reads when their order reaches `status`.
-fn status_notification(order_id: i64, user_id: i64, status: OrderStatus) -> NewNotification {
+fn status_notification(order_id: OrderId, user_id: UserId, status: OrderStatus) -> NewNotification {
     let (title, body) = match status {
         OrderStatus::PendingPayment => ("주문이 접수되었어요", "결제를 마치면 주문이 확정됩니다."),
         OrderStatus::Paid => ("결제가 완료되었어요", "상품을 준비해서 곧 보내 드릴게요."),

@@ -146,8 +146,8 @@ pub trait PaymentGateway: Send + Sync + 'static {
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 
-use super::ShopError;
 use super::order::{self, OrderStatus};
+use super::{OrderId, ShopError};
 use crate::db::DbError;
 use crate::identity::UserId;
 use crate::schema::{items, order_lines, orders, payments};
@@ -166,7 +166,7 @@ pub async fn start(
     conn: &mut AsyncPgConnection,
     gateway: &dyn PaymentGateway,
     user: UserId,
-    order_id: i64,
+    order_id: OrderId,
     urls: ReturnUrls,
     now: DateTime<Utc>,
 ) -> Result<Ready, ShopError> {
@@ -255,7 +255,7 @@ crate::text_enum! {
 /// What a payment return URL tells its caller: the outcome, never the buyer's details.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ApprovalOutcome {
-    pub order_id: i64,
+    pub order_id: OrderId,
     pub status: OrderStatus,
     pub paid_at: Option<DateTime<Utc>>,
 }
@@ -277,7 +277,7 @@ pub async fn approve(
     conn: &mut AsyncPgConnection,
     gateway: &dyn PaymentGateway,
     calendar: &crate::calendar::BusinessCalendar,
-    order_id: i64,
+    order_id: OrderId,
     pg_token: &str,
     now: DateTime<Utc>,
 ) -> Result<ApprovalOutcome, ShopError> {
@@ -287,7 +287,7 @@ pub async fn approve(
         String,
         i64,
         bool,
-        i64,
+        UserId,
         Option<String>,
     ) = payments::table
         .inner_join(orders::table)
@@ -326,7 +326,7 @@ pub async fn approve(
             approval.approved_at,
         ),
         Err(GatewayError::Unavailable(cause)) => {
-            tracing::warn!(order_id, %tid, %cause, "approval outcome unknown; looking it up");
+            tracing::warn!(%order_id, %tid, %cause, "approval outcome unknown; looking it up");
             let state = gateway
                 .lookup(&tid, subscription)
                 .await
@@ -342,7 +342,7 @@ pub async fn approve(
         Err(error) => return Err(ShopError::Gateway(error)),
     };
     if approved_amount != amount {
-        tracing::error!(order_id, %tid, approved_amount, amount, "approved amount differs from the order");
+        tracing::error!(%order_id, %tid, approved_amount, amount, "approved amount differs from the order");
         return Err(ShopError::Gateway(GatewayError::Mismatch(format!(
             "approved {approved_amount}, expected {amount}"
         ))));
@@ -440,7 +440,7 @@ pub async fn approve(
 
 async fn outcome(
     conn: &mut AsyncPgConnection,
-    order_id: i64,
+    order_id: OrderId,
 ) -> Result<ApprovalOutcome, ShopError> {
     let (status, paid_at): (String, Option<DateTime<Utc>>) = orders::table
         .find(order_id)
@@ -466,7 +466,7 @@ pub struct GatewayRefs {
 
 pub async fn gateway_refs(
     conn: &mut AsyncPgConnection,
-    order_id: i64,
+    order_id: OrderId,
 ) -> Result<Option<GatewayRefs>, ShopError> {
     Ok(payments::table
         .filter(payments::order_id.eq(order_id))
@@ -479,7 +479,7 @@ pub async fn gateway_refs(
 /// Outbox event: cancel (refund) an approved payment at the gateway.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct RefundRequested {
-    pub order_id: i64,
+    pub order_id: OrderId,
     pub tid: String,
     pub amount: i64,
     pub subscription: bool,
@@ -493,7 +493,7 @@ impl crate::event::Payload for RefundRequested {
 /// caller's transaction. Returns `false` when the payment was not `PAID`.
 pub(crate) async fn request_refund(
     conn: &mut AsyncPgConnection,
-    order_id: i64,
+    order_id: OrderId,
     tid: &str,
     amount: i64,
     subscription: bool,
@@ -585,7 +585,7 @@ pub async fn complete_cancel(
         Err(error) => return Err(RefundError::Refused(error.to_string())),
     }
     conn.transaction(async move |conn| -> Result<(), RefundError> {
-        let refunded: Option<i64> = diesel::update(
+        let refunded: Option<OrderId> = diesel::update(
             payments::table.filter(payments::tid.eq(tid)).filter(
                 payments::status
                     .eq_any([PaymentStatus::RefundPending, PaymentStatus::RefundFailed]),
@@ -604,7 +604,7 @@ pub async fn complete_cancel(
         let Some(order_id) = refunded else {
             return Ok(()); // confirmed before: nothing changes
         };
-        let buyer: Option<i64> = diesel::update(
+        let buyer: Option<UserId> = diesel::update(
             orders::table
                 .find(order_id)
                 .filter(orders::status.eq(OrderStatus::Canceled)),
@@ -635,7 +635,7 @@ pub async fn refund_failed(
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
     conn.transaction(async move |conn| -> Result<(), DbError> {
-        let failed: Option<i64> = diesel::update(
+        let failed: Option<OrderId> = diesel::update(
             payments::table
                 .filter(payments::tid.eq(tid))
                 .filter(payments::status.eq(PaymentStatus::RefundPending)),
@@ -652,12 +652,12 @@ pub async fn refund_failed(
         let Some(order_id) = failed else {
             return Ok(());
         };
-        let user_id: i64 = orders::table
+        let user_id: UserId = orders::table
             .find(order_id)
             .select(orders::user_id)
             .first(conn)
             .await?;
-        tracing::error!(order_id, %tid, %cause, "refund failed for good");
+        tracing::error!(%order_id, %tid, %cause, "refund failed for good");
         crate::notification::request_many(
             conn,
             &[crate::notification::NewNotification {

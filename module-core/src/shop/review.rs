@@ -7,7 +7,7 @@ use diesel::result::DatabaseErrorKind;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
-use super::ShopError;
+use super::{ItemId, OrderId, ShopError};
 use crate::db::violates;
 use crate::identity::UserId;
 use crate::identity::rules::public_name;
@@ -20,8 +20,8 @@ const PAID_STATES: [&str; 3] = ["PAID", "SHIPPING", "DELIVERED"];
 #[diesel(table_name = item_reviews)]
 pub struct Review {
     pub id: i64,
-    pub item_id: i64,
-    pub user_id: i64,
+    pub item_id: ItemId,
+    pub user_id: UserId,
     pub stars: i16,
     pub content: String,
     pub image_keys: Vec<String>,
@@ -59,7 +59,7 @@ fn check_stars(stars: i16) -> Result<(), ShopError> {
 pub async fn create(
     conn: &mut AsyncPgConnection,
     user: UserId,
-    item_id: i64,
+    item_id: ItemId,
     input: ReviewInput,
     now: DateTime<Utc>,
 ) -> Result<ReviewWithAuthor, ShopError> {
@@ -68,7 +68,7 @@ pub async fn create(
         let bought: Vec<(i64, bool)> = order_lines::table
             .inner_join(orders::table)
             .left_join(item_reviews::table.on(item_reviews::order_line_id.eq(order_lines::id)))
-            .filter(orders::user_id.eq(user.0))
+            .filter(orders::user_id.eq(user))
             .filter(orders::status.eq_any(PAID_STATES))
             .filter(order_lines::item_id.eq(item_id))
             .order(order_lines::id)
@@ -87,7 +87,7 @@ pub async fn create(
             .values((
                 item_reviews::order_line_id.eq(line),
                 item_reviews::item_id.eq(item_id),
-                item_reviews::user_id.eq(user.0),
+                item_reviews::user_id.eq(user),
                 item_reviews::stars.eq(input.stars),
                 item_reviews::content.eq(input.content.trim()),
                 item_reviews::image_keys.eq(input.image_keys),
@@ -134,9 +134,9 @@ async fn with_author(
 /// takes their stars off the items' ratings: a refunded purchase no longer speaks for the item.
 pub(crate) async fn remove_for_order(
     conn: &mut AsyncPgConnection,
-    order_id: i64,
+    order_id: OrderId,
 ) -> Result<usize, ShopError> {
-    let removed: Vec<(i64, i16)> = diesel::delete(
+    let removed: Vec<(ItemId, i16)> = diesel::delete(
         item_reviews::table.filter(
             item_reviews::order_line_id.eq_any(
                 order_lines::table
@@ -156,7 +156,7 @@ pub(crate) async fn remove_for_order(
 
 async fn adjust_rating(
     conn: &mut AsyncPgConnection,
-    item_id: i64,
+    item_id: ItemId,
     stars: i64,
     count: i32,
 ) -> Result<(), ShopError> {
@@ -173,7 +173,7 @@ async fn adjust_rating(
 async fn owned(conn: &mut AsyncPgConnection, user: UserId, id: i64) -> Result<Review, ShopError> {
     item_reviews::table
         .filter(item_reviews::id.eq(id))
-        .filter(item_reviews::user_id.eq(user.0))
+        .filter(item_reviews::user_id.eq(user))
         .for_update()
         .select(Review::as_select())
         .first(conn)
@@ -236,7 +236,7 @@ pub async fn delete(conn: &mut AsyncPgConnection, user: UserId, id: i64) -> Resu
 /// An item's reviews, newest first, with their authors' names.
 pub async fn list(
     conn: &mut AsyncPgConnection,
-    item_id: i64,
+    item_id: ItemId,
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<ReviewWithAuthor>, ShopError> {

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
-use super::ShopError;
+use super::{ItemId, OrderId, ShopError, SubscriptionId};
 use crate::db::DbError;
 use crate::identity::UserId;
 use crate::schema::{items, order_lines, subscription_charges, subscriptions};
@@ -31,10 +31,10 @@ pub const MAX_POSTPONE_DAYS: i64 = 180;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable)]
 #[diesel(table_name = subscriptions)]
 pub struct Subscription {
-    pub id: i64,
-    pub user_id: i64,
-    pub item_id: i64,
-    pub first_order_id: i64,
+    pub id: SubscriptionId,
+    pub user_id: UserId,
+    pub item_id: ItemId,
+    pub first_order_id: OrderId,
     pub quantity: i32,
     pub period_days: i16,
     pub status: SubscriptionStatus,
@@ -61,7 +61,7 @@ pub struct Charge {
     pub amount: i64,
     pub status: ChargeStatus,
     pub attempts: i16,
-    pub order_id: Option<i64>,
+    pub order_id: Option<OrderId>,
     pub last_error: Option<String>,
     pub approved_at: Option<DateTime<Utc>>,
 }
@@ -85,8 +85,8 @@ pub fn next_cycle_after(anchor: NaiveDate, period_days: i16, after: NaiveDate) -
 /// `sid_approved_at` is the gateway's time of that approval.
 pub async fn create_for_order(
     conn: &mut AsyncPgConnection,
-    order_id: i64,
-    user_id: i64,
+    order_id: OrderId,
+    user_id: UserId,
     sid: &str,
     sid_approved_at: Option<DateTime<Utc>>,
     paid_on: NaiveDate,
@@ -134,8 +134,8 @@ pub async fn create_for_order(
 
 async fn last_charges(
     conn: &mut AsyncPgConnection,
-    ids: &[i64],
-) -> Result<Vec<(i64, Charge)>, ShopError> {
+    ids: &[SubscriptionId],
+) -> Result<Vec<(SubscriptionId, Charge)>, ShopError> {
     Ok(subscription_charges::table
         .filter(subscription_charges::subscription_id.eq_any(ids))
         .distinct_on(subscription_charges::subscription_id)
@@ -159,7 +159,7 @@ pub struct SubscriptionFilter {
     /// Next billing date on or before this day.
     pub billing_to: Option<NaiveDate>,
     /// Ids below this one (the cursor).
-    pub before: Option<i64>,
+    pub before: Option<SubscriptionId>,
 }
 
 /// Subscriptions, newest first, `limit` at most.
@@ -173,7 +173,7 @@ pub async fn list(
         .select((Subscription::as_select(), items::name))
         .into_boxed();
     if let Some(user) = filter.user {
-        query = query.filter(subscriptions::user_id.eq(user.0));
+        query = query.filter(subscriptions::user_id.eq(user));
     }
     if let Some(status) = filter.status {
         query = query.filter(subscriptions::status.eq(status));
@@ -192,8 +192,8 @@ pub async fn list(
         .limit(limit)
         .load(conn)
         .await?;
-    let ids: Vec<i64> = rows.iter().map(|(s, _)| s.id).collect();
-    let mut charges: std::collections::HashMap<i64, Charge> =
+    let ids: Vec<SubscriptionId> = rows.iter().map(|(s, _)| s.id).collect();
+    let mut charges: std::collections::HashMap<SubscriptionId, Charge> =
         last_charges(conn, &ids).await?.into_iter().collect();
     Ok(rows
         .into_iter()
@@ -206,7 +206,10 @@ pub async fn list(
 }
 
 /// Every charge of a subscription's renewals, newest cycle first (an admin's detail view).
-pub async fn charges(conn: &mut AsyncPgConnection, id: i64) -> Result<Vec<Charge>, ShopError> {
+pub async fn charges(
+    conn: &mut AsyncPgConnection,
+    id: SubscriptionId,
+) -> Result<Vec<Charge>, ShopError> {
     Ok(subscription_charges::table
         .filter(subscription_charges::subscription_id.eq(id))
         .order(subscription_charges::cycle_date.desc())
@@ -218,7 +221,7 @@ pub async fn charges(conn: &mut AsyncPgConnection, id: i64) -> Result<Vec<Charge
 /// One subscription: its owner's, or any for an admin (`owner: None`).
 pub async fn get(
     conn: &mut AsyncPgConnection,
-    id: i64,
+    id: SubscriptionId,
     owner: Option<UserId>,
 ) -> Result<SubscriptionView, ShopError> {
     let (subscription, item_name): (Subscription, String) = subscriptions::table
@@ -229,7 +232,7 @@ pub async fn get(
         .await
         .optional()?
         .ok_or(ShopError::SubscriptionNotFound)?;
-    if owner.is_some_and(|user| user.0 != subscription.user_id) {
+    if owner.is_some_and(|user| user != subscription.user_id) {
         return Err(ShopError::SubscriptionNotFound);
     }
     let last_charge = last_charges(conn, &[id])
@@ -254,7 +257,7 @@ pub struct Change {
 /// Locks the subscription for a change by its owner (or an admin) and checks it is not cancelled.
 async fn lock_live(
     conn: &mut AsyncPgConnection,
-    id: i64,
+    id: SubscriptionId,
     owner: Option<UserId>,
 ) -> Result<Subscription, ShopError> {
     let subscription: Subscription = subscriptions::table
@@ -265,7 +268,7 @@ async fn lock_live(
         .await
         .optional()?
         .ok_or(ShopError::SubscriptionNotFound)?;
-    if owner.is_some_and(|user| user.0 != subscription.user_id) {
+    if owner.is_some_and(|user| user != subscription.user_id) {
         return Err(ShopError::SubscriptionNotFound);
     }
     if subscription.status == SubscriptionStatus::Canceled {
@@ -277,7 +280,7 @@ async fn lock_live(
 /// A new billing date ends the current retry ladder: the next charge starts afresh.
 async fn reschedule(
     conn: &mut AsyncPgConnection,
-    id: i64,
+    id: SubscriptionId,
     period_days: i16,
     next_billing_date: NaiveDate,
     now: DateTime<Utc>,
@@ -299,7 +302,7 @@ async fn reschedule(
 /// the next billing date (after today, at most [`MAX_POSTPONE_DAYS`] ahead).
 pub async fn update(
     conn: &mut AsyncPgConnection,
-    id: i64,
+    id: SubscriptionId,
     owner: Option<UserId>,
     change: Change,
     today: NaiveDate,
@@ -346,7 +349,7 @@ pub async fn update(
 /// Skips the next cycle: the next billing date moves to the anchored date after it.
 pub async fn skip(
     conn: &mut AsyncPgConnection,
-    id: i64,
+    id: SubscriptionId,
     owner: Option<UserId>,
     now: DateTime<Utc>,
 ) -> Result<SubscriptionView, ShopError> {
@@ -362,7 +365,7 @@ pub async fn skip(
 /// Stops billing until resumed (pausing a paused subscription changes nothing).
 pub async fn pause(
     conn: &mut AsyncPgConnection,
-    id: i64,
+    id: SubscriptionId,
     owner: Option<UserId>,
     now: DateTime<Utc>,
 ) -> Result<SubscriptionView, ShopError> {
@@ -387,7 +390,7 @@ pub async fn pause(
 /// Billing again; a billing date that passed while paused moves to the next anchored date.
 pub async fn resume(
     conn: &mut AsyncPgConnection,
-    id: i64,
+    id: SubscriptionId,
     owner: Option<UserId>,
     today: NaiveDate,
     now: DateTime<Utc>,
@@ -467,7 +470,7 @@ pub enum Scope {
     /// Every one of a user's (their account closes).
     User(UserId),
     /// Those a paid order started (it is refunded).
-    FirstOrder(i64),
+    FirstOrder(OrderId),
 }
 
 /// Ends every live subscription in `scope` inside the caller's transaction, inactivating their
@@ -480,17 +483,15 @@ pub async fn end_all(
 ) -> Result<usize, DbError> {
     // A locking query cannot be boxed: the scope picks one column, the other compares to NULL.
     let (user_id, first_order_id) = match scope {
-        Scope::User(user) => (Some(user.0), None),
+        Scope::User(user) => (Some(user), None),
         Scope::FirstOrder(order_id) => (None, Some(order_id)),
     };
     let live: Vec<Subscription> = subscriptions::table
         .filter(subscriptions::status.ne(SubscriptionStatus::Canceled))
-        .filter(
-            subscriptions::user_id
-                .nullable()
-                .eq(user_id)
-                .or(subscriptions::first_order_id.nullable().eq(first_order_id)),
-        )
+        .filter(BoolExpressionMethods::or(
+            subscriptions::user_id.nullable().eq(user_id),
+            subscriptions::first_order_id.nullable().eq(first_order_id),
+        ))
         .order(subscriptions::id)
         .for_update()
         .select(Subscription::as_select())
@@ -514,7 +515,7 @@ pub async fn end_all(
 /// inactivated at the gateway through the outbox once no other live subscription shares it.
 pub async fn cancel(
     conn: &mut AsyncPgConnection,
-    id: i64,
+    id: SubscriptionId,
     owner: Option<UserId>,
     now: DateTime<Utc>,
 ) -> Result<SubscriptionView, ShopError> {

@@ -75,14 +75,14 @@ pub struct SuspensionRequest {
 pub async fn suspend_user(
     State(state): State<AppState>,
     _admin: AdminUser,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     ValidJson(body): ValidJson<SuspensionRequest>,
 ) -> ApiResult<Json<UserResponse>> {
     let mut conn = state.db().await?;
     let account = admin::suspend(
         &mut conn,
         state.sessions(),
-        UserId(id),
+        id,
         body.until.0,
         &body.reason,
         state.clock.now(),
@@ -101,11 +101,11 @@ pub async fn suspend_user(
 pub async fn lift_suspension(
     State(state): State<AppState>,
     _admin: AdminUser,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
 ) -> ApiResult<Json<UserResponse>> {
     let mut conn = state.db().await?;
     Ok(Json(
-        admin::lift_suspension(&mut conn, UserId(id), state.clock.now())
+        admin::lift_suspension(&mut conn, id, state.clock.now())
             .await?
             .into(),
     ))
@@ -128,7 +128,7 @@ pub struct RoleRequest {
 pub async fn set_role(
     State(state): State<AppState>,
     _admin: AdminUser,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     ValidJson(body): ValidJson<RoleRequest>,
 ) -> ApiResult<Json<UserResponse>> {
     let mut conn = state.db().await?;
@@ -136,7 +136,7 @@ pub async fn set_role(
         admin::set_role(
             &mut conn,
             state.sessions(),
-            UserId(id),
+            id,
             body.role,
             state.clock.now(),
         )

@@ -40,7 +40,7 @@ impl From<CartLine> for CartLineResponse {
     fn from(l: CartLine) -> Self {
         Self {
             id: l.id,
-            item_id: l.item_id,
+            item_id: l.item_id.into(),
             name: l.name,
             brand: l.brand,
             image_key: l.image_key,
@@ -102,7 +102,7 @@ pub async fn add_cart_item(
     let cart = cart::add(
         &mut conn,
         user.id,
-        body.item_id,
+        body.item_id.into(),
         body.quantity,
         body.subscription_period_days,
         state.clock.now(),

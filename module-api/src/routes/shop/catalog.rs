@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use petory_core::shop::ItemId;
 use petory_core::shop::catalog::{
     self, Category, CategoryChanges, Item, ItemChanges, ItemFilter, ItemSort, NewItem,
 };
@@ -61,7 +62,7 @@ pub struct ItemResponse {
 impl From<Item> for ItemResponse {
     fn from(i: Item) -> Self {
         Self {
-            id: i.id,
+            id: i.id.into(),
             category_id: i.category_id,
             name: i.name,
             brand: i.brand,
@@ -203,7 +204,7 @@ async fn item_page(
     ))]
 pub async fn get_item(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Path(id): Path<ItemId>,
 ) -> ApiResult<Json<ItemResponse>> {
     let mut conn = state.db().await?;
     Ok(Json(catalog::get_item(&mut conn, id, false).await?.into()))
@@ -377,7 +378,7 @@ pub struct UpdateItemRequest {
 pub async fn update_item(
     State(state): State<AppState>,
     _admin: AdminUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ItemId>,
     ValidJson(body): ValidJson<UpdateItemRequest>,
 ) -> ApiResult<Json<ItemResponse>> {
     let changes = ItemChanges {
@@ -409,7 +410,7 @@ pub async fn update_item(
 pub async fn retire_item(
     State(state): State<AppState>,
     _admin: AdminUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ItemId>,
 ) -> ApiResult<StatusCode> {
     let mut conn = state.db().await?;
     catalog::retire_item(&mut conn, id, state.clock.now()).await?;

@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, TimeDelta, Utc};
 use petory_core::identity::Role;
+use petory_core::shop::OrderId;
 use petory_core::shop::order::{
     self, Order, OrderFilter, OrderLine, OrderSource, OrderStatus, PaymentSummary, RequestedLine,
 };
@@ -88,7 +89,7 @@ impl From<OrderLine> for OrderLineResponse {
     fn from(l: OrderLine) -> Self {
         Self {
             id: l.id,
-            item_id: l.item_id,
+            item_id: l.item_id.into(),
             item_name: l.item_name,
             unit_price: l.unit_price,
             quantity: l.quantity,
@@ -101,7 +102,7 @@ impl From<OrderLine> for OrderLineResponse {
 impl From<Order> for OrderResponse {
     fn from(o: Order) -> Self {
         Self {
-            id: o.id,
+            id: o.id.into(),
             status: o.status,
             lines: o.lines.into_iter().map(Into::into).collect(),
             total: o.total_price,
@@ -161,7 +162,7 @@ pub async fn place_order(
             items
                 .into_iter()
                 .map(|line| RequestedLine {
-                    item_id: line.item_id,
+                    item_id: line.item_id.into(),
                     quantity: line.quantity,
                     subscription_period_days: line.subscription_period_days,
                 })
@@ -228,8 +229,8 @@ pub struct AdminOrderResponse {
 impl From<Order> for AdminOrderResponse {
     fn from(o: Order) -> Self {
         Self {
-            user_id: o.user_id,
-            subscription_id: o.subscription_id,
+            user_id: o.user_id.into(),
+            subscription_id: o.subscription_id.map(Into::into),
             order: o.into(),
         }
     }
@@ -312,7 +313,7 @@ pub async fn list_all_orders(
 pub async fn get_any_order(
     State(state): State<AppState>,
     _admin: AdminUser,
-    Path(id): Path<i64>,
+    Path(id): Path<OrderId>,
 ) -> ApiResult<Json<AdminOrderDetailResponse>> {
     let mut conn = state.db().await?;
     let order = order::get(&mut conn, id, None).await?;
@@ -341,7 +342,7 @@ fn owner_scope(user: &AuthUser) -> Option<petory_core::identity::UserId> {
 pub async fn get_order(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    Path(id): Path<OrderId>,
 ) -> ApiResult<Json<OrderResponse>> {
     let mut conn = state.db().await?;
     Ok(Json(
@@ -361,7 +362,7 @@ pub async fn get_order(
 pub async fn cancel_order(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    Path(id): Path<OrderId>,
 ) -> ApiResult<Json<OrderResponse>> {
     let mut conn = state.db().await?;
     Ok(Json(
@@ -390,7 +391,7 @@ pub struct AdvanceOrderRequest {
 pub async fn advance_order(
     State(state): State<AppState>,
     _admin: AdminUser,
-    Path(id): Path<i64>,
+    Path(id): Path<OrderId>,
     ValidJson(body): ValidJson<AdvanceOrderRequest>,
 ) -> ApiResult<Json<OrderResponse>> {
     let to = OrderStatus::parse(&body.status)

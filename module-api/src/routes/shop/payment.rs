@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
+use petory_core::shop::OrderId;
 use petory_core::shop::order::OrderStatus;
 use petory_core::shop::payment::{self, ApprovalOutcome, ReturnUrls};
 use serde::{Deserialize, Serialize};
@@ -37,7 +38,7 @@ pub struct PaymentStartResponse {
 pub async fn start_payment(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    Path(id): Path<OrderId>,
 ) -> ApiResult<Json<PaymentStartResponse>> {
     let base = format!(
         "{}/api/v1/payments/kakaopay",
@@ -87,7 +88,7 @@ pub struct PaymentOutcomeResponse {
 impl From<ApprovalOutcome> for PaymentOutcomeResponse {
     fn from(outcome: ApprovalOutcome) -> Self {
         Self {
-            id: outcome.order_id,
+            id: outcome.order_id.into(),
             status: outcome.status,
             paid_at: outcome.paid_at,
         }
@@ -149,7 +150,7 @@ pub async fn kakaopay_approve(
                 &mut conn,
                 state.payments.as_ref(),
                 &state.calendar,
-                query.order_id,
+                query.order_id.into(),
                 &query.pg_token,
                 state.clock.now(),
             )

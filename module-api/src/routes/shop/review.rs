@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use petory_core::shop::ItemId;
 use petory_core::shop::review::{self, ReviewInput, ReviewWithAuthor};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -33,8 +34,8 @@ impl From<ReviewWithAuthor> for ReviewResponse {
         let (review, author_name) = (r.review, r.author_name);
         Self {
             id: review.id,
-            item_id: review.item_id,
-            author_id: review.user_id,
+            item_id: review.item_id.into(),
+            author_id: review.user_id.into(),
             author_name,
             stars: review.stars,
             content: review.content,
@@ -53,7 +54,7 @@ impl From<ReviewWithAuthor> for ReviewResponse {
     ))]
 pub async fn list_reviews(
     State(state): State<AppState>,
-    Path(item): Path<i64>,
+    Path(item): Path<ItemId>,
     Query(page): Query<PageQuery>,
 ) -> ApiResult<Json<Page<ReviewResponse>>> {
     let mut conn = state.db().await?;
@@ -85,7 +86,7 @@ pub struct ReviewRequest {
 pub async fn create_review(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(item): Path<i64>,
+    Path(item): Path<ItemId>,
     ValidJson(body): ValidJson<ReviewRequest>,
 ) -> ApiResult<(StatusCode, Json<ReviewResponse>)> {
     let mut conn = state.db().await?;

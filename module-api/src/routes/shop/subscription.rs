@@ -3,6 +3,7 @@
 use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
 use petory_core::identity::{Role, UserId};
+use petory_core::shop::SubscriptionId;
 use petory_core::shop::subscription::{
     self, CancelReason, Charge, ChargeStatus, SubscriptionFilter, SubscriptionStatus,
     SubscriptionView,
@@ -37,7 +38,7 @@ impl From<Charge> for ChargeResponse {
             amount: c.amount,
             status: c.status,
             attempts: c.attempts,
-            order_id: c.order_id,
+            order_id: c.order_id.map(Into::into),
             last_error: c.last_error,
             approved_at: c.approved_at,
         }
@@ -87,9 +88,9 @@ impl From<SubscriptionView> for SubscriptionResponse {
     fn from(view: SubscriptionView) -> Self {
         let s = view.subscription;
         Self {
-            id: s.id,
-            user_id: s.user_id,
-            item_id: s.item_id,
+            id: s.id.into(),
+            user_id: s.user_id.into(),
+            item_id: s.item_id.into(),
             item_name: view.item_name,
             quantity: s.quantity,
             period_days: s.period_days,
@@ -97,7 +98,7 @@ impl From<SubscriptionView> for SubscriptionResponse {
             anchor_date: s.anchor_date,
             next_billing_date: s.next_billing_date,
             last_cycle_date: s.last_cycle_date,
-            first_order_id: s.first_order_id,
+            first_order_id: s.first_order_id.into(),
             last_charge: view.last_charge.map(Into::into),
             retry: RetryState {
                 failed_attempts: s.failed_attempts,
@@ -203,7 +204,7 @@ pub struct AdminSubscriptionResponse {
 pub async fn get_any_subscription(
     State(state): State<AppState>,
     _admin: AdminUser,
-    Path(id): Path<i64>,
+    Path(id): Path<SubscriptionId>,
 ) -> ApiResult<Json<AdminSubscriptionResponse>> {
     let mut conn = state.db().await?;
     let view = subscription::get(&mut conn, id, None).await?;
@@ -223,7 +224,7 @@ pub async fn get_any_subscription(
 pub async fn get_subscription(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    Path(id): Path<SubscriptionId>,
 ) -> ApiResult<Json<SubscriptionResponse>> {
     let mut conn = state.db().await?;
     Ok(Json(
@@ -259,7 +260,7 @@ pub struct UpdateSubscriptionRequest {
 pub async fn update_subscription(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    Path(id): Path<SubscriptionId>,
     ValidJson(body): ValidJson<UpdateSubscriptionRequest>,
 ) -> ApiResult<Json<SubscriptionResponse>> {
     let now = state.clock.now();
@@ -290,7 +291,7 @@ pub async fn update_subscription(
 pub async fn skip_subscription(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    Path(id): Path<SubscriptionId>,
 ) -> ApiResult<Json<SubscriptionResponse>> {
     let mut conn = state.db().await?;
     let view = subscription::skip(&mut conn, id, owner_scope(&user), state.clock.now()).await?;
@@ -307,7 +308,7 @@ pub async fn skip_subscription(
 pub async fn pause_subscription(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    Path(id): Path<SubscriptionId>,
 ) -> ApiResult<Json<SubscriptionResponse>> {
     let mut conn = state.db().await?;
     let view = subscription::pause(&mut conn, id, owner_scope(&user), state.clock.now()).await?;
@@ -324,7 +325,7 @@ pub async fn pause_subscription(
 pub async fn resume_subscription(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    Path(id): Path<SubscriptionId>,
 ) -> ApiResult<Json<SubscriptionResponse>> {
     let now = state.clock.now();
     let mut conn = state.db().await?;
@@ -349,7 +350,7 @@ pub async fn resume_subscription(
 pub async fn cancel_subscription(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    Path(id): Path<SubscriptionId>,
 ) -> ApiResult<Json<SubscriptionResponse>> {
     let mut conn = state.db().await?;
     let view = subscription::cancel(&mut conn, id, owner_scope(&user), state.clock.now()).await?;
