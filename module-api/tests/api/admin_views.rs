@@ -31,15 +31,12 @@ async fn admins_list_items_including_retired_ones() {
     let admin = app.admin().await;
     let category = get(&app, &admin, &format!("/api/v1/items/{item}")).await["category_id"].clone();
     let retired: Value = app
-        .post_json(
+        .post_ok(
             "/api/v1/admin/items",
             Some(&admin),
             json!({"category_id": category, "name": "Old fish oil", "price": 5000, "stock": 1}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let retired = retired["id"].as_i64().unwrap();
     let gone = app
         .send(
@@ -51,10 +48,7 @@ async fn admins_list_items_including_retired_ones() {
         .await;
     assert_eq!(gone.status(), 204);
 
-    assert_eq!(
-        ids(&app.get("/api/v1/items").await.json().await.unwrap()),
-        [item]
-    );
+    assert_eq!(ids(&app.get_ok("/api/v1/items").await), [item]);
     assert_eq!(
         ids(&get(&app, &admin, "/api/v1/admin/items").await),
         [retired, item]
@@ -90,11 +84,8 @@ async fn admins_list_every_order_by_status_buyer_and_date_and_see_its_payment() 
         let app = &app;
         async move {
             let order: Value = app
-                .post_json("/api/v1/orders", Some(&token), order_body(item, 1, address))
-                .await
-                .json()
-                .await
-                .unwrap();
+                .post_ok("/api/v1/orders", Some(&token), order_body(item, 1, address))
+                .await;
             order["id"].as_i64().unwrap()
         }
     };
@@ -274,11 +265,8 @@ async fn every_list_pages_the_same_way() {
     let mut placed = Vec::new();
     for _ in 0..3 {
         let order: Value = app
-            .post_json("/api/v1/orders", Some(&token), order_body(item, 1, address))
-            .await
-            .json()
-            .await
-            .unwrap();
+            .post_ok("/api/v1/orders", Some(&token), order_body(item, 1, address))
+            .await;
         placed.push(order["id"].as_i64().unwrap());
     }
     placed.reverse();

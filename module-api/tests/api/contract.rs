@@ -82,11 +82,8 @@ impl Fuzz {
         }
         let (item, user, address) = shop(&app, 1000).await;
         let order: Value = app
-            .post_json("/api/v1/orders", Some(&user), order_body(item, 1, address))
-            .await
-            .json()
-            .await
-            .unwrap();
+            .post_ok("/api/v1/orders", Some(&user), order_body(item, 1, address))
+            .await;
         let order = order["id"].as_i64().unwrap();
         app.get(&pay(&app, &user, order).await).await;
         subscribe_to(&app, &user, item, address).await;
@@ -97,11 +94,8 @@ impl Fuzz {
         )
         .await;
         let today: Value = app
-            .send(Method::GET, "/api/v1/daily-questions/today", None, None)
-            .await
-            .json()
-            .await
-            .unwrap();
+            .send_ok(Method::GET, "/api/v1/daily-questions/today", None, None)
+            .await;
         app.post_json(
             &format!(
                 "/api/v1/daily-questions/{}/answers",

@@ -90,16 +90,13 @@ async fn a_failing_event_is_parked_listed_and_retried_from_the_admin_api() {
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 
     let failed: Value = app
-        .send(
+        .send_ok(
             Method::GET,
             "/api/v1/admin/events/failed",
             Some(&admin),
             None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let parked = &failed["items"][0];
     assert_eq!(
         (
@@ -113,12 +110,7 @@ async fn a_failing_event_is_parked_listed_and_retried_from_the_admin_api() {
     assert_eq!(parked["payload"]["to"], "bori@example.com");
 
     let path = format!("/api/v1/admin/events/failed/{id}/retry");
-    let retried: Value = app
-        .send(Method::POST, &path, Some(&admin), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let retried: Value = app.send_ok(Method::POST, &path, Some(&admin), None).await;
     assert_eq!(
         (retried["status"].as_str(), retried["attempts"].as_i64()),
         (Some("PENDING"), Some(0))
@@ -140,16 +132,13 @@ async fn a_failing_event_is_parked_listed_and_retried_from_the_admin_api() {
         1
     );
     let failed: Value = app
-        .send(
+        .send_ok(
             Method::GET,
             "/api/v1/admin/events/failed",
             Some(&admin),
             None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(failed["items"], json!([]));
     let (_, user) = app.user("bori@example.com").await;
     assert_problem(

@@ -17,21 +17,14 @@ use crate::util::{ClockExt as _, TestApp};
 pub async fn shop(app: &TestApp, stock: i64) -> (i64, String, i64) {
     let admin = app.admin().await;
     let category: Value = app
-        .post_json(
+        .post_ok(
             "/api/v1/admin/categories",
             Some(&admin),
             json!({"name": "Dogs"}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let item: Value = app
-        .post_json("/api/v1/admin/items", Some(&admin), json!({"category_id": category["id"], "name": "Omega-3", "price": 20000, "discount_rate": 10, "stock": stock}))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .post_ok("/api/v1/admin/items", Some(&admin), json!({"category_id": category["id"], "name": "Omega-3", "price": 20000, "discount_rate": 10, "stock": stock})).await;
     let (_, token) = app.user("buyer@example.com").await;
     let address = complete_profile(app, &token).await;
     (item["id"].as_i64().unwrap(), token, address)
@@ -44,21 +37,13 @@ pub async fn complete_profile(app: &TestApp, token: &str) -> i64 {
     })))
     .await;
     let addresses: Value = app
-        .send(Method::GET, "/api/v1/users/me/addresses", Some(token), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .send_ok(Method::GET, "/api/v1/users/me/addresses", Some(token), None)
+        .await;
     addresses["items"][0]["id"].as_i64().unwrap()
 }
 
 pub async fn stock(app: &TestApp, item: i64) -> i64 {
-    let item: Value = app
-        .get(&format!("/api/v1/items/{item}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let item: Value = app.get_ok(&format!("/api/v1/items/{item}")).await;
     item["stock"].as_i64().unwrap()
 }
 
@@ -139,11 +124,8 @@ pub fn refund_relay(app: &TestApp) -> petory_event::Relay {
 
 pub async fn place(app: &TestApp, token: &str, item: i64, address: i64) -> i64 {
     let order: Value = app
-        .post_json("/api/v1/orders", Some(token), order_body(item, 2, address))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .post_ok("/api/v1/orders", Some(token), order_body(item, 2, address))
+        .await;
     order["id"].as_i64().unwrap()
 }
 
@@ -174,11 +156,8 @@ pub async fn order_of(app: &TestApp, token: &str, order: i64) -> Value {
 /// The titles of a user's notifications, newest first.
 pub async fn notification_titles(app: &TestApp, token: &str) -> Vec<String> {
     let page: Value = app
-        .send(Method::GET, "/api/v1/notifications", Some(token), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .send_ok(Method::GET, "/api/v1/notifications", Some(token), None)
+        .await;
     page["items"]
         .as_array()
         .unwrap()
@@ -195,20 +174,12 @@ pub async fn subscribe(app: &TestApp) -> (i64, String) {
 
 pub async fn subscribe_to(app: &TestApp, token: &str, item: i64, address: i64) -> (i64, String) {
     let body = json!({"items": [{"item_id": item, "quantity": 2, "subscription_period_days": 30}], "address_id": address});
-    let order: Value = app
-        .post_json("/api/v1/orders", Some(token), body)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let order: Value = app.post_ok("/api/v1/orders", Some(token), body).await;
     let approve = pay(app, token, order["id"].as_i64().unwrap()).await;
     assert_eq!(app.get(&approve).await.status(), 200);
     let mine: Value = app
-        .send(Method::GET, "/api/v1/subscriptions", Some(token), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .send_ok(Method::GET, "/api/v1/subscriptions", Some(token), None)
+        .await;
     let id = mine["items"]
         .as_array()
         .unwrap()

@@ -240,25 +240,19 @@ async fn keys_are_scoped_per_user() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let category: Value = app
-        .post_json(
+        .post_ok(
             "/api/v1/admin/categories",
             Some(&admin),
             json!({"name": "Dogs"}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let item: Value = app
-        .post_json(
+        .post_ok(
             "/api/v1/admin/items",
             Some(&admin),
             json!({"category_id": category["id"], "name": "Omega-3", "price": 1000, "stock": 5}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let add = |token: String| {
         app.client
             .post(app.url("/api/v1/cart/items"))
@@ -283,10 +277,7 @@ async fn keys_are_scoped_per_user() {
         "true"
     );
     let cart: Value = app
-        .send(reqwest::Method::GET, "/api/v1/cart", Some(&alice), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .send_ok(reqwest::Method::GET, "/api/v1/cart", Some(&alice), None)
+        .await;
     assert_eq!(cart["total_quantity"], 1);
 }

@@ -366,16 +366,13 @@ async fn profile_fields_and_completion() {
         true
     );
     let addresses: Value = app
-        .send(
+        .send_ok(
             Method::GET,
             "/api/v1/users/me/addresses",
             Some(&token),
             None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(addresses["items"].as_array().unwrap().len(), 1);
     assert_eq!(addresses["items"][0]["is_default"], true);
 }
@@ -389,11 +386,8 @@ async fn addresses_keep_exactly_one_default() {
     let app = TestApp::spawn().await;
     let (_, token) = app.user("bori@example.com").await;
     let home: Value = app
-        .post_json("/api/v1/users/me/addresses", Some(&token), address("Home"))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .post_ok("/api/v1/users/me/addresses", Some(&token), address("Home"))
+        .await;
     assert_eq!(home["is_default"], true, "the first address is the default");
     let work = app
         .post_json("/api/v1/users/me/addresses", Some(&token), address("Work"))
@@ -419,16 +413,13 @@ async fn addresses_keep_exactly_one_default() {
     );
 
     let list: Value = app
-        .send(
+        .send_ok(
             Method::GET,
             "/api/v1/users/me/addresses",
             Some(&token),
             None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let defaults: Vec<&Value> = list["items"]
         .as_array()
         .unwrap()
@@ -445,16 +436,13 @@ async fn addresses_keep_exactly_one_default() {
         204
     );
     let list: Value = app
-        .send(
+        .send_ok(
             Method::GET,
             "/api/v1/users/me/addresses",
             Some(&token),
             None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let list = &list["items"];
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["label"], "Home");
@@ -480,11 +468,8 @@ async fn nobody_reads_or_changes_another_users_addresses() {
     let (_, alice) = app.user("alice@example.com").await;
     let (_, bob) = app.user("bob@example.com").await;
     let home: Value = app
-        .post_json("/api/v1/users/me/addresses", Some(&alice), address("Home"))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .post_ok("/api/v1/users/me/addresses", Some(&alice), address("Home"))
+        .await;
     let path = format!("/api/v1/users/me/addresses/{}", home["id"]);
 
     assert_problem(
@@ -512,18 +497,10 @@ async fn nobody_reads_or_changes_another_users_addresses() {
     )
     .await;
     let bobs: Value = app
-        .send(Method::GET, "/api/v1/users/me/addresses", Some(&bob), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .send_ok(Method::GET, "/api/v1/users/me/addresses", Some(&bob), None)
+        .await;
     assert_eq!(bobs, json!({"items": [], "next_cursor": null}));
-    let alices: Value = app
-        .send(Method::GET, &path, Some(&alice), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let alices: Value = app.send_ok(Method::GET, &path, Some(&alice), None).await;
     assert_eq!(alices["label"], "Home");
 }
 
@@ -562,38 +539,29 @@ async fn admins_list_and_search_users_page_by_page() {
     }
     let admin = app.admin().await;
     let page: Value = app
-        .send(
+        .send_ok(
             Method::GET,
             "/api/v1/admin/users?limit=2",
             Some(&admin),
             None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(page["items"].as_array().unwrap().len(), 2);
     let cursor = page["next_cursor"].as_str().unwrap();
     let rest: Value = app
-        .send(
+        .send_ok(
             Method::GET,
             &format!("/api/v1/admin/users?limit=2&cursor={cursor}"),
             Some(&admin),
             None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(rest["items"].as_array().unwrap().len(), 2);
     assert_eq!(rest["next_cursor"], Value::Null);
 
     let found: Value = app
-        .send(Method::GET, "/api/v1/admin/users?q=BOB", Some(&admin), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .send_ok(Method::GET, "/api/v1/admin/users?q=BOB", Some(&admin), None)
+        .await;
     assert_eq!(found["items"].as_array().unwrap().len(), 1);
     assert_eq!(found["items"][0]["email"], "bob@example.com");
     assert_problem(
@@ -751,16 +719,13 @@ async fn admins_see_batch_runs() {
     }
     let admin = app.admin().await;
     let runs: Value = app
-        .send(
+        .send_ok(
             Method::GET,
             "/api/v1/admin/batch/runs?job=prune-idempotency-keys",
             Some(&admin),
             None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(runs["items"].as_array().unwrap().len(), 1);
     let run = &runs["items"][0];
     assert_eq!(
@@ -791,13 +756,7 @@ async fn scheduled_runs_with_nothing_to_do_are_counted_not_listed() {
     let admin = app.admin().await;
     let get = |path: &'static str| {
         let (app, admin) = (&app, &admin);
-        async move {
-            app.send(Method::GET, path, Some(admin), None)
-                .await
-                .json::<Value>()
-                .await
-                .unwrap()
-        }
+        async move { app.send_ok(Method::GET, path, Some(admin), None).await }
     };
     assert_eq!(get("/api/v1/admin/batch/runs").await["items"], json!([]));
     let idle = get("/api/v1/admin/batch/idle-runs?limit=1").await;
@@ -810,16 +769,13 @@ async fn scheduled_runs_with_nothing_to_do_are_counted_not_listed() {
     );
     let cursor = idle["next_cursor"].as_str().unwrap();
     let next = app
-        .send(
+        .send_ok(
             Method::GET,
             &format!("/api/v1/admin/batch/idle-runs?limit=1&cursor={cursor}"),
             Some(&admin),
             None,
         )
-        .await
-        .json::<Value>()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(
         (
             next["items"][0]["job"].as_str(),

@@ -32,16 +32,13 @@ fn mails_to(to: &str) -> Vec<String> {
 async fn admin_view(app: &TestApp, id: i64) -> Value {
     let admin = app.admin().await;
     let users: Value = app
-        .send(
+        .send_ok(
             Method::GET,
             "/api/v1/admin/users?limit=100",
             Some(&admin),
             None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     users["items"]
         .as_array()
         .unwrap()
@@ -118,11 +115,8 @@ async fn inactive_users_are_warned_then_made_dormant_and_a_login_brings_them_bac
     // A login with the original email restores everything.
     let (token, _) = app.login(&email, PASSWORD).await;
     let me: Value = app
-        .send(Method::GET, "/api/v1/users/me", Some(&token), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .send_ok(Method::GET, "/api/v1/users/me", Some(&token), None)
+        .await;
     assert_eq!(
         (me["status"].as_str(), me["email"].as_str()),
         (Some("ACTIVE"), Some(email.as_str()))
@@ -130,16 +124,13 @@ async fn inactive_users_are_warned_then_made_dormant_and_a_login_brings_them_bac
     assert_eq!(me["name"], "Bori's human");
     assert_eq!(me["phone"], "010-1234-5678");
     let addresses: Value = app
-        .send(
+        .send_ok(
             Method::GET,
             "/api/v1/users/me/addresses",
             Some(&token),
             None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(addresses["items"][0]["id"], address);
     assert_eq!(addresses["items"][0]["address1"], "Teheran-ro 1");
 }
@@ -149,21 +140,15 @@ async fn withdrawn_accounts_are_deleted_after_a_warning_keeping_orders_anonymous
     let app = TestApp::spawn().await;
     let (item, buyer_token, address) = shop(&app, 10).await;
     let order: Value = app
-        .post_json(
+        .post_ok(
             "/api/v1/orders",
             Some(&buyer_token),
             order_body(item, 1, address),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let buyer = app
-        .send(Method::GET, "/api/v1/users/me", Some(&buyer_token), None)
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["id"]
+        .send_ok(Method::GET, "/api/v1/users/me", Some(&buyer_token), None)
+        .await["id"]
         .as_i64()
         .unwrap();
     let leaver_email = format!("leaver-{}@example.com", uuid::Uuid::new_v4().simple());
@@ -219,16 +204,13 @@ async fn withdrawn_accounts_are_deleted_after_a_warning_keeping_orders_anonymous
     assert_eq!(kept["name"], "탈퇴 회원");
     let admin = app.admin().await;
     let kept_order: Value = app
-        .send(
+        .send_ok(
             Method::GET,
             &format!("/api/v1/orders/{}", order["id"]),
             Some(&admin),
             None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(kept_order["id"], order["id"]);
     assert_eq!(
         kept_order["delivery"],
@@ -323,11 +305,8 @@ async fn notifications_older_than_thirty_days_are_purged() {
     );
     let token = app.login("me@example.com", PASSWORD).await.0;
     let left: Value = app
-        .send(Method::GET, "/api/v1/notifications", Some(&token), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .send_ok(Method::GET, "/api/v1/notifications", Some(&token), None)
+        .await;
     assert_eq!(left["items"].as_array().unwrap().len(), 1);
     assert_eq!(left["items"][0]["title"], "q");
 }
@@ -381,15 +360,12 @@ async fn a_user_who_stays_signed_in_by_refreshing_is_not_inactive() {
     for _ in 0..9 {
         app.clock.advance(TimeDelta::days(10));
         let tokens: Value = app
-            .post_json(
+            .post_ok(
                 "/api/v1/auth/refresh",
                 None,
                 json!({"refresh_token": refresh}),
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
         let now = app.clock.now_utc();
         assert_eq!(

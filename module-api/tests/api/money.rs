@@ -166,16 +166,13 @@ async fn a_paying_subscriber_is_not_made_dormant_but_an_idle_account_is() {
     drop(conn);
     let admin = app.admin().await;
     let users: Value = app
-        .send(
+        .send_ok(
             Method::GET,
             "/api/v1/admin/users?limit=100",
             Some(&admin),
             None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let status_of = |email_or_id: i64| {
         users["items"]
             .as_array()

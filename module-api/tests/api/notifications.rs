@@ -26,16 +26,13 @@ async fn notifications(app: &TestApp, token: &str, query: &str) -> Value {
 
 async fn unread(app: &TestApp, token: &str) -> i64 {
     let count: Value = app
-        .send(
+        .send_ok(
             Method::GET,
             "/api/v1/notifications/unread-count",
             Some(token),
             None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     count["count"].as_i64().unwrap()
 }
 
@@ -135,28 +132,20 @@ async fn notifications_are_read_paged_and_deleted_by_their_owner_only() {
     )
     .await;
 
-    let read: Value = app
-        .send(Method::PATCH, &path, Some(&token), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let read: Value = app.send_ok(Method::PATCH, &path, Some(&token), None).await;
     assert_eq!(read["read"], true);
     assert_eq!(unread(&app, &token).await, 2);
     let unread_only = notifications(&app, &token, "?unread_only=true").await;
     assert_eq!(unread_only["items"].as_array().unwrap().len(), 2);
 
     let all: Value = app
-        .send(
+        .send_ok(
             Method::POST,
             "/api/v1/notifications/read-all",
             Some(&token),
             None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(all["updated"], 2);
     assert_eq!(unread(&app, &token).await, 0);
 
@@ -290,11 +279,8 @@ async fn cancelling_an_unpaid_order_notifies_the_buyer() {
     let app = TestApp::spawn().await;
     let (item, token, address) = shop(&app, 10).await;
     let order: Value = app
-        .post_json("/api/v1/orders", Some(&token), order_body(item, 1, address))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .post_ok("/api/v1/orders", Some(&token), order_body(item, 1, address))
+        .await;
     let cancel = format!("/api/v1/orders/{}/cancel", order["id"]);
     assert_eq!(
         app.send(Method::POST, &cancel, Some(&token), None)

@@ -106,11 +106,8 @@ async fn a_new_google_user_gets_an_account_with_an_incomplete_profile() {
     let tokens: Value = response.json().await.unwrap();
     let access = tokens["access_token"].as_str().unwrap();
     let me: Value = app
-        .send(Method::GET, "/api/v1/users/me", Some(access), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .send_ok(Method::GET, "/api/v1/users/me", Some(access), None)
+        .await;
     assert_eq!(me["email"], "bori@gmail.com");
     assert_eq!(me["name"], "Bori Kim");
     assert_eq!(me["profile_complete"], false);
@@ -122,16 +119,13 @@ async fn a_new_google_user_gets_an_account_with_an_incomplete_profile() {
     );
     let again: Value = callback(&app, &code, &state).await.json().await.unwrap();
     let me_again: Value = app
-        .send(
+        .send_ok(
             Method::GET,
             "/api/v1/users/me",
             again["access_token"].as_str(),
             None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(me_again["id"], me["id"]);
 }
 
@@ -145,16 +139,13 @@ async fn a_verified_google_email_links_the_existing_account() {
     );
     let tokens: Value = callback(&app, &code, &state).await.json().await.unwrap();
     let me: Value = app
-        .send(
+        .send_ok(
             Method::GET,
             "/api/v1/users/me",
             tokens["access_token"].as_str(),
             None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(me["id"], existing["id"]);
 }
 

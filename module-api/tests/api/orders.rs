@@ -26,23 +26,17 @@ async fn an_order_reserves_stock_and_waits_for_payment() {
     assert_eq!(stock(&app, item).await, 7);
 
     let mine: Value = app
-        .send(Method::GET, "/api/v1/orders", Some(&token), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .send_ok(Method::GET, "/api/v1/orders", Some(&token), None)
+        .await;
     assert_eq!(mine["items"][0]["id"], order["id"]);
     let one: Value = app
-        .send(
+        .send_ok(
             Method::GET,
             &format!("/api/v1/orders/{}", order["id"]),
             Some(&token),
             None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(one["total"], 54000);
 }
 
@@ -129,34 +123,25 @@ async fn ordering_from_the_cart_empties_those_lines() {
     let app = TestApp::spawn().await;
     let (item, token, address) = shop(&app, 10).await;
     let cart: Value = app
-        .post_json(
+        .post_ok(
             "/api/v1/cart/items",
             Some(&token),
             json!({"item_id": item, "quantity": 2, "subscription_period_days": 30}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let line = cart["lines"][0]["id"].as_i64().unwrap();
     let order: Value = app
-        .post_json(
+        .post_ok(
             "/api/v1/orders",
             Some(&token),
             json!({"cart_item_ids": [line], "address_id": address}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(order["lines"][0]["subscription_period_days"], 30);
     assert_eq!(order["lines"][0]["quantity"], 2);
     let cart: Value = app
-        .send(Method::GET, "/api/v1/cart", Some(&token), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .send_ok(Method::GET, "/api/v1/cart", Some(&token), None)
+        .await;
     assert_eq!(cart["lines"], json!([]));
 }
 
@@ -223,11 +208,8 @@ async fn cancelling_an_unpaid_order_returns_its_stock() {
     let app = TestApp::spawn().await;
     let (item, token, address) = shop(&app, 10).await;
     let order: Value = app
-        .post_json("/api/v1/orders", Some(&token), order_body(item, 4, address))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .post_ok("/api/v1/orders", Some(&token), order_body(item, 4, address))
+        .await;
     let path = format!("/api/v1/orders/{}/cancel", order["id"]);
 
     let (_, stranger) = app.user("stranger@example.com").await;
@@ -250,12 +232,7 @@ async fn cancelling_an_unpaid_order_returns_its_stock() {
     )
     .await;
 
-    let canceled: Value = app
-        .send(Method::POST, &path, Some(&token), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let canceled: Value = app.send_ok(Method::POST, &path, Some(&token), None).await;
     assert_eq!(canceled["status"], "CANCELED");
     assert_eq!(stock(&app, item).await, 10);
     assert_problem(
@@ -272,11 +249,8 @@ async fn unpaid_orders_release_their_stock_when_the_window_closes() {
     let app = TestApp::spawn().await;
     let (item, token, address) = shop(&app, 10).await;
     let old: Value = app
-        .post_json("/api/v1/orders", Some(&token), order_body(item, 2, address))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .post_ok("/api/v1/orders", Some(&token), order_body(item, 2, address))
+        .await;
     app.clock.advance(TimeDelta::minutes(20));
     // Access tokens last 15 minutes: log in again.
     let (token, _) = app.login("buyer@example.com", crate::util::PASSWORD).await;
@@ -297,27 +271,21 @@ async fn unpaid_orders_release_their_stock_when_the_window_closes() {
     drop(conn);
     assert_eq!(stock(&app, item).await, 7);
     let old: Value = app
-        .send(
+        .send_ok(
             Method::GET,
             &format!("/api/v1/orders/{}", old["id"]),
             Some(&token),
             None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let recent: Value = app
-        .send(
+        .send_ok(
             Method::GET,
             &format!("/api/v1/orders/{}", recent["id"]),
             Some(&token),
             None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(
         (old["status"].as_str(), recent["status"].as_str()),
         (Some("CANCELED"), Some("PENDING_PAYMENT"))
@@ -334,11 +302,8 @@ async fn admins_move_paid_orders_along_their_delivery() {
         .await
         .0;
     let order: Value = app
-        .post_json("/api/v1/orders", Some(&token), order_body(item, 1, address))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .post_ok("/api/v1/orders", Some(&token), order_body(item, 1, address))
+        .await;
     let path = format!("/api/v1/admin/orders/{}/status", order["id"]);
     assert_problem(
         app.send(
@@ -399,40 +364,31 @@ async fn admins_move_paid_orders_along_their_delivery() {
     )
     .await;
     let shipped: Value = app
-        .send(
+        .send_ok(
             Method::PATCH,
             &path,
             Some(&admin),
             Some(json!({"status": "SHIPPING"})),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(shipped["status"], "SHIPPING");
     let delivered: Value = app
-        .send(
+        .send_ok(
             Method::PATCH,
             &path,
             Some(&admin),
             Some(json!({"status": "DELIVERED"})),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(delivered["status"], "DELIVERED");
     // The buyer sees it; an admin sees any order.
     let seen: Value = app
-        .send(
+        .send_ok(
             Method::GET,
             &format!("/api/v1/orders/{}", order["id"]),
             Some(&admin),
             None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(seen["status"], "DELIVERED");
 }

@@ -39,7 +39,7 @@ async fn an_order_is_paid_through_kakaopay_and_a_second_approve_changes_nothing(
         (Some("PAID"), Some(36000))
     );
 
-    let again: Value = app.get(&approve).await.json().await.unwrap();
+    let again: Value = app.get_ok(&approve).await;
     assert_eq!(again["status"], "PAID");
     let entries = ledger(&sandbox).await;
     let approvals = entries
@@ -49,12 +49,7 @@ async fn an_order_is_paid_through_kakaopay_and_a_second_approve_changes_nothing(
     assert_eq!(approvals, 1, "approved once at the gateway");
     assert_eq!(entries[0]["amount"], 36000);
 
-    let item: Value = app
-        .get(&format!("/api/v1/items/{item}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let item: Value = app.get_ok(&format!("/api/v1/items/{item}")).await;
     assert_eq!(item["sales_count"], 2);
     assert_problem(
         app.post_json(
@@ -95,25 +90,19 @@ async fn a_cancelled_or_failed_payment_leaves_the_order_payable() {
     let forged = format!("/api/v1/payments/kakaopay/approve?order_id={order}&pg_token=forged");
     assert_problem(app.get(&forged).await, 402, "PAYMENT_REFUSED").await;
     let status: Value = app
-        .send(
+        .send_ok(
             Method::GET,
             &format!("/api/v1/orders/{order}"),
             Some(&token),
             None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(status["status"], "PENDING_PAYMENT");
 
     // A fresh attempt works.
     let approve_again = pay(&app, &token, order).await;
     assert_ne!(approve_again, approve);
-    assert_eq!(
-        app.get(&approve_again).await.json::<Value>().await.unwrap()["status"],
-        "PAID"
-    );
+    assert_eq!(app.get_ok(&approve_again).await["status"], "PAID");
 }
 
 #[tokio::test]
@@ -128,7 +117,7 @@ async fn a_gateway_timeout_on_approval_is_resolved_by_lookup() {
         .send()
         .await
         .unwrap();
-    let paid: Value = app.get(&approve).await.json().await.unwrap();
+    let paid: Value = app.get_ok(&approve).await;
     assert_eq!(
         paid["status"], "PAID",
         "the lookup found the approval the timeout hid"
@@ -201,16 +190,13 @@ async fn cancelling_a_paid_order_refunds_it_through_the_outbox() {
     app.get(&approve).await;
 
     let canceled: Value = app
-        .send(
+        .send_ok(
             Method::POST,
             &format!("/api/v1/orders/{order}/cancel"),
             Some(&token),
             None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(
         (
             canceled["status"].as_str(),
@@ -306,16 +292,13 @@ async fn a_refund_the_gateway_refuses_reads_refund_failed_until_an_admin_retries
     // Admins see it among the failed events and retry it once the gateway is fixed.
     let admin = app.admin().await;
     let parked: Value = app
-        .send(
+        .send_ok(
             Method::GET,
             "/api/v1/admin/events/failed",
             Some(&admin),
             None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let event = parked["items"]
         .as_array()
         .unwrap()
@@ -419,7 +402,7 @@ async fn the_return_urls_tell_a_guest_or_another_user_nothing_about_an_order() {
         }
     }
     // The buyer's own browser, with the token KakaoPay gave it, sees the outcome again.
-    let again: Value = app.get(&approve).await.json().await.unwrap();
+    let again: Value = app.get_ok(&approve).await;
     assert_eq!(again["status"], "PAID");
     assert!(again.get("delivery").is_none() && again.get("lines").is_none());
 
@@ -534,16 +517,13 @@ async fn an_order_that_expired_while_the_buyer_was_at_kakaopay_is_refunded_not_r
     assert_problem(app.get(&approve).await, 409, "ORDER_NOT_PAYABLE").await;
     let (token, _) = app.login("buyer@example.com", crate::util::PASSWORD).await;
     let status: Value = app
-        .send(
+        .send_ok(
             Method::GET,
             &format!("/api/v1/orders/{order}"),
             Some(&token),
             None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(status["status"], "CANCELED");
     assert_eq!(stock(&app, item).await, 10, "no stock was taken twice");
     let relay = refund_relay(&app);
@@ -563,24 +543,13 @@ async fn a_subscription_orders_first_approval_creates_its_subscription() {
     let (app, sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
     let (item, token, address) = shop(&app, 10).await;
     let body = json!({"items": [{"item_id": item, "quantity": 1, "subscription_period_days": 30}], "address_id": address});
-    let order: Value = app
-        .post_json("/api/v1/orders", Some(&token), body)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let order: Value = app.post_ok("/api/v1/orders", Some(&token), body).await;
     let approve = pay(&app, &token, order["id"].as_i64().unwrap()).await;
-    assert_eq!(
-        app.get(&approve).await.json::<Value>().await.unwrap()["status"],
-        "PAID"
-    );
+    assert_eq!(app.get_ok(&approve).await["status"], "PAID");
 
     let subscriptions: Value = app
-        .send(Method::GET, "/api/v1/subscriptions", Some(&token), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .send_ok(Method::GET, "/api/v1/subscriptions", Some(&token), None)
+        .await;
     let subscription = &subscriptions["items"][0];
     assert_eq!(
         (

@@ -11,11 +11,8 @@ use crate::util::{TestApp, assert_problem};
 
 async fn paid_order(app: &TestApp, token: &str, item: i64, address: i64) -> i64 {
     let order: Value = app
-        .post_json("/api/v1/orders", Some(token), order_body(item, 1, address))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .post_ok("/api/v1/orders", Some(token), order_body(item, 1, address))
+        .await;
     let id = order["id"].as_i64().unwrap();
     // Payment arrives with the payments capability; mark it paid directly here.
     let mut conn = app.state.db.get().await.unwrap();
@@ -28,12 +25,7 @@ async fn paid_order(app: &TestApp, token: &str, item: i64, address: i64) -> i64 
 }
 
 async fn item_rating(app: &TestApp, item: i64) -> (f64, i64) {
-    let item: Value = app
-        .get(&format!("/api/v1/items/{item}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let item: Value = app.get_ok(&format!("/api/v1/items/{item}")).await;
     (
         item["average_rating"].as_f64().unwrap(),
         item["review_count"].as_i64().unwrap(),
@@ -94,7 +86,7 @@ async fn only_buyers_of_a_paid_order_review_once_per_line() {
     );
     assert_eq!(item_rating(&app, item).await, (3.5, 2));
 
-    let page: Value = app.get(&path).await.json().await.unwrap();
+    let page: Value = app.get_ok(&path).await;
     assert_eq!(page["items"].as_array().unwrap().len(), 2);
     assert_eq!(page["items"][0]["stars"], 2, "newest first");
 }
@@ -105,15 +97,12 @@ async fn editing_and_deleting_keep_the_rating_exact() {
     let (item, token, address) = shop(&app, 10).await;
     paid_order(&app, &token, item, address).await;
     let created: Value = app
-        .post_json(
+        .post_ok(
             &format!("/api/v1/items/{item}/reviews"),
             Some(&token),
             review(2),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let path = format!("/api/v1/reviews/{}", created["id"]);
 
     let (_, stranger) = app.user("stranger@example.com").await;
@@ -137,16 +126,13 @@ async fn editing_and_deleting_keep_the_rating_exact() {
     .await;
 
     let edited: Value = app
-        .send(
+        .send_ok(
             Method::PATCH,
             &path,
             Some(&token),
             Some(json!({"stars": 4, "content": "better now"})),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(
         (edited["stars"].as_i64(), edited["content"].as_str()),
         (Some(4), Some("better now"))

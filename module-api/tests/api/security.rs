@@ -129,16 +129,13 @@ async fn an_account_squatted_before_a_google_sign_in_loses_the_squatters_passwor
     )
     .await;
     let me: Value = app
-        .send(
+        .send_ok(
             Method::GET,
             "/api/v1/users/me",
             tokens["access_token"].as_str(),
             None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(me["email_verified"], true);
 }
 
@@ -193,11 +190,8 @@ async fn a_dormant_accounts_email_stays_reserved_for_its_owner() {
     // The owner comes back with the password and finds everything.
     let (token, _) = app.login(&email, PASSWORD).await;
     let me: Value = app
-        .send(Method::GET, "/api/v1/users/me", Some(&token), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .send_ok(Method::GET, "/api/v1/users/me", Some(&token), None)
+        .await;
     assert_eq!(
         (me["id"].as_i64(), me["email"].as_str()),
         (Some(id), Some(email.as_str()))
@@ -288,12 +282,7 @@ async fn refunding_an_order_takes_its_review_down() {
         )
         .await;
     assert_eq!(review.status(), 201);
-    let rated: Value = app
-        .get(&format!("/api/v1/items/{item}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let rated: Value = app.get_ok(&format!("/api/v1/items/{item}")).await;
     assert_eq!(rated["review_count"], 1);
 
     app.send(
@@ -303,22 +292,12 @@ async fn refunding_an_order_takes_its_review_down() {
         None,
     )
     .await;
-    let after: Value = app
-        .get(&format!("/api/v1/items/{item}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let after: Value = app.get_ok(&format!("/api/v1/items/{item}")).await;
     assert_eq!(
         after["review_count"], 0,
         "a refunded purchase no longer reviews the item"
     );
-    let reviews: Value = app
-        .get(&format!("/api/v1/items/{item}/reviews"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let reviews: Value = app.get_ok(&format!("/api/v1/items/{item}/reviews")).await;
     assert_eq!(reviews["items"], json!([]));
 }
 
@@ -492,11 +471,8 @@ async fn the_last_administrator_cannot_be_demoted() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let me: Value = app
-        .send(Method::GET, "/api/v1/users/me", Some(&admin), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .send_ok(Method::GET, "/api/v1/users/me", Some(&admin), None)
+        .await;
     let path = format!("/api/v1/admin/users/{}/role", me["id"]);
     assert_problem(
         app.send(

@@ -28,12 +28,7 @@ async fn item(app: &TestApp, admin: &str, body: Value) -> Value {
 }
 
 async fn names(app: &TestApp, query: &str) -> Vec<String> {
-    let page: Value = app
-        .get(&format!("/api/v1/items{query}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page: Value = app.get_ok(&format!("/api/v1/items{query}")).await;
     page["items"]
         .as_array()
         .unwrap()
@@ -59,7 +54,7 @@ async fn admins_stock_the_catalog_and_guests_browse_it() {
     item(&app, &admin, json!({"category_id": dogs, "name": "Omega-3 for dogs", "brand": "Nordic", "price": 18000, "stock": 10})).await;
     item(&app, &admin, json!({"category_id": people, "name": "Vitamin D", "brand": "Petory Lab", "price": 9000, "stock": 0})).await;
 
-    let categories: Value = app.get("/api/v1/categories").await.json().await.unwrap();
+    let categories: Value = app.get_ok("/api/v1/categories").await;
     assert_eq!(categories["items"].as_array().unwrap().len(), 2);
     assert_eq!(
         names(&app, "").await,
@@ -98,12 +93,7 @@ async fn admins_stock_the_catalog_and_guests_browse_it() {
     )
     .await;
 
-    let one: Value = app
-        .get(&format!("/api/v1/items/{}", joint["id"]))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let one: Value = app.get_ok(&format!("/api/v1/items/{}", joint["id"])).await;
     assert_eq!(one["name"], "관절 튼튼 글루코사민");
     assert_problem(app.get("/api/v1/items/999999").await, 404, "ITEM_NOT_FOUND").await;
 }
@@ -125,12 +115,7 @@ async fn every_sort_pages_through_all_items_exactly_once() {
                 Some(cursor) => format!("?sort={sort}&limit=3&cursor={cursor}"),
                 None => format!("?sort={sort}&limit=3"),
             };
-            let page: Value = app
-                .get(&format!("/api/v1/items{query}"))
-                .await
-                .json()
-                .await
-                .unwrap();
+            let page: Value = app.get_ok(&format!("/api/v1/items{query}")).await;
             seen.extend(
                 page["items"]
                     .as_array()
@@ -204,16 +189,13 @@ async fn catalog_upkeep_rules() {
     .await;
     let path = format!("/api/v1/admin/items/{}", omega["id"]);
     let changed: Value = app
-        .send(
+        .send_ok(
             Method::PATCH,
             &path,
             Some(&admin),
             Some(json!({"discount_rate": 50})),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(changed["sale_price"], 9000);
 
     let category_path = format!("/api/v1/admin/categories/{dogs}");
@@ -241,16 +223,13 @@ async fn catalog_upkeep_rules() {
         "retired items are off the list"
     );
     let renamed: Value = app
-        .send(
+        .send_ok(
             Method::PATCH,
             &category_path,
             Some(&admin),
             Some(json!({"name": "Dog care"})),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(renamed["name"], "Dog care");
 }
 
@@ -270,15 +249,12 @@ async fn the_cart_merges_lines_and_totals_on_the_server() {
     )
     .await;
     let cart: Value = app
-        .post_json(
+        .post_ok(
             "/api/v1/cart/items",
             Some(&user),
             json!({"item_id": omega_id, "quantity": 2}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(
         cart["lines"].as_array().unwrap().len(),
         1,
@@ -293,15 +269,12 @@ async fn the_cart_merges_lines_and_totals_on_the_server() {
     );
 
     let cart: Value = app
-        .post_json(
+        .post_ok(
             "/api/v1/cart/items",
             Some(&user),
             json!({"item_id": omega_id, "quantity": 1, "subscription_period_days": 30}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(
         cart["lines"].as_array().unwrap().len(),
         2,
@@ -318,16 +291,13 @@ async fn the_cart_merges_lines_and_totals_on_the_server() {
 
     let line = cart["lines"][0]["id"].as_i64().unwrap();
     let cart: Value = app
-        .send(
+        .send_ok(
             Method::PATCH,
             &format!("/api/v1/cart/items/{line}"),
             Some(&user),
             Some(json!({"quantity": 5})),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(
         cart["lines"][0]["available"], false,
         "more than the stock of 3"
@@ -371,22 +341,14 @@ async fn the_cart_merges_lines_and_totals_on_the_server() {
     )
     .await;
     let theirs: Value = app
-        .send(Method::GET, "/api/v1/cart", Some(&other), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .send_ok(Method::GET, "/api/v1/cart", Some(&other), None)
+        .await;
     assert_eq!(
         theirs,
         json!({"lines": [], "total_quantity": 0, "total_price": 0})
     );
 
-    let cart: Value = app
-        .send(Method::DELETE, &path, Some(&user), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let cart: Value = app.send_ok(Method::DELETE, &path, Some(&user), None).await;
     assert_eq!(cart["lines"].as_array().unwrap().len(), 1);
     assert_problem(
         app.send(Method::GET, "/api/v1/cart", None, None).await,

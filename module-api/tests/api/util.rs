@@ -454,6 +454,38 @@ impl TestApp {
         request.send().await.expect("request")
     }
 
+    /// Any request that must succeed: its JSON body.
+    pub async fn send_ok(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> serde_json::Value {
+        let response = self.send(method.clone(), path, token, body).await;
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        assert!(status.is_success(), "{method} {path}: {status} {text}");
+        serde_json::from_str(&text)
+            .unwrap_or_else(|error| panic!("{method} {path}: {error}: {text}"))
+    }
+
+    /// A POST that must succeed: its JSON body.
+    pub async fn post_ok(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: serde_json::Value,
+    ) -> serde_json::Value {
+        self.send_ok(reqwest::Method::POST, path, token, Some(body))
+            .await
+    }
+
+    /// A public GET that must succeed: its JSON body.
+    pub async fn get_ok(&self, path: &str) -> serde_json::Value {
+        self.send_ok(reqwest::Method::GET, path, None, None).await
+    }
+
     pub async fn signup(&self, email: &str) -> serde_json::Value {
         let response = self
             .post_json(
