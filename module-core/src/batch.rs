@@ -96,20 +96,11 @@ pub async fn finish_run(
     if let Ok(counts) = outcome
         && counts.values().all(|count| *count == 0)
     {
-        let folded = diesel::sql_query(
-            "WITH gone AS (
-                DELETE FROM batch_job_runs WHERE id = $1 AND trigger = 'SCHEDULE'
-                RETURNING job, business_date)
-             INSERT INTO batch_job_idle_runs (job, business_date, runs, last_finished_at)
-             SELECT job, business_date, 1, $2 FROM gone
-             ON CONFLICT (job, business_date) DO UPDATE
-                SET runs = batch_job_idle_runs.runs + 1,
-                    last_finished_at = EXCLUDED.last_finished_at",
-        )
-        .bind::<diesel::sql_types::BigInt, _>(run_id)
-        .bind::<diesel::sql_types::Timestamptz, _>(now)
-        .execute(conn)
-        .await?;
+        let folded = diesel::sql_query(include_str!("batch/fold_idle_run.sql"))
+            .bind::<diesel::sql_types::BigInt, _>(run_id)
+            .bind::<diesel::sql_types::Timestamptz, _>(now)
+            .execute(conn)
+            .await?;
         if folded == 1 {
             return Ok(());
         }

@@ -9,6 +9,7 @@ pub mod db;
 pub mod event;
 pub mod identity;
 pub mod mail;
+pub mod messages;
 pub mod notification;
 pub mod platform;
 pub mod ports;

@@ -17,10 +17,10 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use super::UserId;
 use super::session::RevokeRequested;
 use crate::db::DbError;
-use crate::mail;
 use crate::ports::Mail;
 use crate::schema::{dormant_accounts, users};
 use crate::shop::subscription::{self, CancelReason, Scope};
+use crate::{mail, messages};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LifecycleSettings {
@@ -133,14 +133,13 @@ pub async fn warn_inactive(
         now - (settings.dormant_after - settings.warning),
         now,
         settings.chunk,
-        |r| Mail {
-            to: r.email.clone(),
-            subject: "[Petory] 휴면 계정 전환 안내".into(),
-            body: format!(
-                "{}님, {days}일 동안 로그인하지 않으면 {warning}일 뒤 계정이 휴면 상태로 바뀌고 \
-                 개인정보는 따로 보관됩니다. 그 전에 로그인하면 그대로 이용할 수 있어요.",
-                r.name
-            ),
+        |r| {
+            let message = messages::dormancy_warning(&r.name, days, warning);
+            Mail {
+                to: r.email.clone(),
+                subject: message.title,
+                body: message.body,
+            }
         },
     )
     .await
@@ -283,14 +282,13 @@ pub async fn warn_deletion(
         now - (settings.delete_after - settings.warning),
         now,
         settings.chunk,
-        |r| Mail {
-            to: r.email.clone(),
-            subject: "[Petory] 계정 삭제 예정 안내".into(),
-            body: format!(
-                "{}님의 계정과 개인정보가 {warning}일 뒤 삭제됩니다. 주문과 결제 기록은 법령에 \
-                 따라 개인을 알아볼 수 없는 형태로 보관됩니다.",
-                r.name
-            ),
+        |r| {
+            let message = messages::deletion_warning(&r.name, warning);
+            Mail {
+                to: r.email.clone(),
+                subject: message.title,
+                body: message.body,
+            }
         },
     )
     .await
@@ -315,23 +313,16 @@ pub async fn delete_expired(
     loop {
         let chunk = conn
             .transaction(async |conn| -> Result<(Deleted, usize), DbError> {
-                let due: Vec<UserId> = diesel::sql_query(
-                    "SELECT u.id FROM users u
-                      WHERE u.status IN ('DORMANT', 'WITHDRAWN') AND u.deleted_at IS NULL
-                        AND u.status_changed_at <= $1
-                        AND EXISTS (SELECT 1 FROM account_notices n
-                                     WHERE n.user_id = u.id AND n.kind = 'DELETION_WARNING'
-                                       AND n.about = u.status_changed_at AND n.sent_at <= $2)
-                      ORDER BY u.id LIMIT $3 FOR UPDATE SKIP LOCKED",
-                )
-                .bind::<Timestamptz, _>(now - settings.delete_after)
-                .bind::<Timestamptz, _>(now - settings.warning)
-                .bind::<BigInt, _>(settings.chunk)
-                .load::<Id>(conn)
-                .await?
-                .into_iter()
-                .map(|row| row.id)
-                .collect();
+                let due: Vec<UserId> =
+                    diesel::sql_query(include_str!("lifecycle/claim_deletions.sql"))
+                        .bind::<Timestamptz, _>(now - settings.delete_after)
+                        .bind::<Timestamptz, _>(now - settings.warning)
+                        .bind::<BigInt, _>(settings.chunk)
+                        .load::<Id>(conn)
+                        .await?
+                        .into_iter()
+                        .map(|row| row.id)
+                        .collect();
                 if due.is_empty() {
                     return Ok((Deleted::default(), 0));
                 }
@@ -378,19 +369,11 @@ pub async fn delete_expired(
                 .bind::<Array<BigInt>, _>(&due)
                 .execute(conn)
                 .await? as i64;
-                let anonymised = diesel::sql_query(
-                    "UPDATE users
-                        SET status = 'WITHDRAWN', deleted_at = $2,
-                            email = 'deleted-' || id || '@petory.invalid', name = '탈퇴 회원',
-                            phone = NULL, password_hash = NULL, google_sub = NULL,
-                            suspended_until = NULL, suspension_reason = NULL,
-                            notify_daily_question = false, updated_at = $2
-                      WHERE id = ANY($1)",
-                )
-                .bind::<Array<BigInt>, _>(&due)
-                .bind::<Timestamptz, _>(now)
-                .execute(conn)
-                .await? as i64;
+                let anonymised = diesel::sql_query(include_str!("lifecycle/anonymise_users.sql"))
+                    .bind::<Array<BigInt>, _>(&due)
+                    .bind::<Timestamptz, _>(now)
+                    .execute(conn)
+                    .await? as i64;
                 Ok((
                     Deleted {
                         removed,

@@ -52,15 +52,13 @@ pub async fn send(
         "{}/api/v1/auth/verify-email?token={token}",
         link_base.trim_end_matches('/')
     );
+    let message = crate::messages::verify_email(&name, &link);
     mail::request_many(
         conn,
         &[Mail {
             to: email,
-            subject: "[Petory] 이메일 주소를 확인해 주세요 (Confirm your email address)".into(),
-            body: format!(
-                "{name}님, 아래 링크를 열어 이메일 주소를 확인해 주세요. 48시간 동안 유효합니다.\n\
-                 Open this link to confirm your email address (valid for 48 hours):\n\n{link}\n"
-            ),
+            subject: message.title,
+            body: message.body,
         }],
         now,
     )

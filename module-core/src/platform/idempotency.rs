@@ -99,28 +99,15 @@ pub async fn claim(
 ) -> Result<Claim, DbError> {
     // A key may be taken when it is new, when its record expired, or when the same request's
     // earlier attempt crashed and its lease ran out.
-    let claimed: Vec<Claimed> = diesel::sql_query(
-        "INSERT INTO idempotency_keys (owner, key, request_hash, locked_until, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (owner, key) DO UPDATE
-            SET request_hash = EXCLUDED.request_hash, state = 'IN_PROGRESS',
-                response_status = NULL, response_headers = NULL, response_body = NULL,
-                locked_until = EXCLUDED.locked_until, created_at = EXCLUDED.created_at,
-                expires_at = EXCLUDED.expires_at
-          WHERE idempotency_keys.expires_at <= EXCLUDED.created_at
-             OR (idempotency_keys.state = 'IN_PROGRESS'
-                 AND idempotency_keys.locked_until <= EXCLUDED.created_at
-                 AND idempotency_keys.request_hash = EXCLUDED.request_hash)
-         RETURNING key",
-    )
-    .bind::<Text, _>(owner)
-    .bind::<Text, _>(key)
-    .bind::<Bytea, _>(request_hash.as_slice())
-    .bind::<Timestamptz, _>(now + delta(lifetimes.lease))
-    .bind::<Timestamptz, _>(now)
-    .bind::<Timestamptz, _>(now + delta(lifetimes.retention))
-    .load(conn)
-    .await?;
+    let claimed: Vec<Claimed> = diesel::sql_query(include_str!("idempotency/claim_key.sql"))
+        .bind::<Text, _>(owner)
+        .bind::<Text, _>(key)
+        .bind::<Bytea, _>(request_hash.as_slice())
+        .bind::<Timestamptz, _>(now + delta(lifetimes.lease))
+        .bind::<Timestamptz, _>(now)
+        .bind::<Timestamptz, _>(now + delta(lifetimes.retention))
+        .load(conn)
+        .await?;
     if !claimed.is_empty() {
         return Ok(Claim::Acquired);
     }

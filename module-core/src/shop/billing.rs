@@ -26,6 +26,7 @@ use super::subscription::{self, CancelReason, ChargeResolution, ChargeStatus, Su
 use super::{OrderId, ShopError, SubscriptionId};
 use crate::db::{self, DbError, DbPool};
 use crate::identity::UserId;
+use crate::messages;
 use crate::notification::{self, NewNotification, NotificationKind};
 use crate::schema::{subscription_charges, subscriptions};
 
@@ -276,48 +277,15 @@ async fn claim_due(
     after: (NaiveDate, SubscriptionId),
 ) -> Result<Vec<Claimed>, ShopError> {
     let mut conn = pool.get().await.map_err(DbError::from)?;
-    Ok(diesel::sql_query(
-        "WITH due AS (
-            SELECT s.id, s.sid FROM subscriptions s JOIN users u ON u.id = s.user_id
-             WHERE s.status = 'ACTIVE' AND s.next_billing_date <= $1
-               -- Never charge anyone whose account is not active, whatever the subscription
-               -- says (withdrawal and deletion cancel them too; this is the second lock).
-               AND u.status = 'ACTIVE' AND u.deleted_at IS NULL
-               AND (s.next_billing_date, s.id) > ($5, $6)
-               AND (s.retry_at IS NULL OR s.retry_at <= $2)
-               AND NOT EXISTS (SELECT 1 FROM subscription_charges c
-                                WHERE c.sid = s.sid AND c.status = 'IN_FLIGHT')
-             ORDER BY s.next_billing_date, s.id
-             LIMIT $3
-             FOR UPDATE OF s SKIP LOCKED),
-         one_per_sid AS (SELECT DISTINCT ON (sid) id FROM due ORDER BY sid, id),
-         claimed AS (
-            INSERT INTO subscription_charges AS c
-                   (subscription_id, cycle_date, sid, amount, status, attempts, lease_until,
-                    created_at, updated_at)
-            SELECT s.id, s.next_billing_date, s.sid, i.sale_price * s.quantity, 'IN_FLIGHT', 1,
-                   $4, $2, $2
-              FROM one_per_sid d JOIN subscriptions s ON s.id = d.id
-              JOIN items i ON i.id = s.item_id
-            ON CONFLICT (subscription_id, cycle_date) DO UPDATE
-               SET status = 'IN_FLIGHT', attempts = c.attempts + 1,
-                   lease_until = EXCLUDED.lease_until, amount = EXCLUDED.amount,
-                   last_error = NULL, updated_at = EXCLUDED.updated_at
-             WHERE c.status = 'RETRY'
-            RETURNING c.id, c.subscription_id, c.cycle_date, c.sid, c.amount, c.attempts)
-         SELECT c.id AS charge_id, c.subscription_id, c.cycle_date, c.sid, c.amount, c.attempts,
-                s.user_id, s.quantity, s.failed_attempts, s.sid_approved_at, i.name AS item_name
-           FROM claimed c JOIN subscriptions s ON s.id = c.subscription_id
-           JOIN items i ON i.id = s.item_id",
-    )
-    .bind::<Date, _>(business_date)
-    .bind::<Timestamptz, _>(now)
-    .bind::<BigInt, _>(settings.chunk)
-    .bind::<Timestamptz, _>(now + settings.lease)
-    .bind::<Date, _>(after.0)
-    .bind::<BigInt, _>(after.1)
-    .load(&mut conn)
-    .await?)
+    Ok(diesel::sql_query(include_str!("billing/claim_due.sql"))
+        .bind::<Date, _>(business_date)
+        .bind::<Timestamptz, _>(now)
+        .bind::<BigInt, _>(settings.chunk)
+        .bind::<Timestamptz, _>(now + settings.lease)
+        .bind::<Date, _>(after.0)
+        .bind::<BigInt, _>(after.1)
+        .load(&mut conn)
+        .await?)
 }
 
 /// Takes over `IN_FLIGHT` charges whose run's lease passed (it died or hung).
@@ -327,26 +295,12 @@ async fn claim_stale(
     settings: BillingSettings,
 ) -> Result<Vec<Claimed>, ShopError> {
     let mut conn = pool.get().await.map_err(DbError::from)?;
-    Ok(diesel::sql_query(
-        "WITH stale AS (
-            SELECT c.id FROM subscription_charges c
-             WHERE c.status = 'IN_FLIGHT' AND c.lease_until <= $1
-             ORDER BY c.id LIMIT $2
-             FOR UPDATE SKIP LOCKED),
-         taken AS (
-            UPDATE subscription_charges c SET lease_until = $3, updated_at = $1
-              FROM stale WHERE c.id = stale.id
-            RETURNING c.id, c.subscription_id, c.cycle_date, c.sid, c.amount, c.attempts)
-         SELECT c.id AS charge_id, c.subscription_id, c.cycle_date, c.sid, c.amount, c.attempts,
-                s.user_id, s.quantity, s.failed_attempts, s.sid_approved_at, i.name AS item_name
-           FROM taken c JOIN subscriptions s ON s.id = c.subscription_id
-           JOIN items i ON i.id = s.item_id",
-    )
-    .bind::<Timestamptz, _>(now)
-    .bind::<BigInt, _>(settings.chunk)
-    .bind::<Timestamptz, _>(now + settings.lease)
-    .load(&mut conn)
-    .await?)
+    Ok(diesel::sql_query(include_str!("billing/claim_stale.sql"))
+        .bind::<Timestamptz, _>(now)
+        .bind::<BigInt, _>(settings.chunk)
+        .bind::<Timestamptz, _>(now + settings.lease)
+        .load(&mut conn)
+        .await?)
 }
 
 /// The gateway reports `last_approved_at` to the second, on its own clock: a charge sent within
@@ -582,27 +536,17 @@ async fn record_failure(
 }
 
 fn billing_notification(charge: &Claimed, kind: NotificationKind) -> NewNotification {
-    let (title, body) = match kind {
-        NotificationKind::SubscriptionCanceled => (
-            "정기구독이 해지되었어요",
-            format!(
-                "{} 정기결제가 계속 실패해서 구독을 해지했습니다. 결제 수단을 확인한 뒤 다시 구독해 주세요.",
-                charge.item_name
-            ),
-        ),
-        _ => (
-            "정기결제에 실패했어요",
-            format!(
-                "{} 정기결제에 실패했습니다. 내일 다시 시도할게요.",
-                charge.item_name
-            ),
-        ),
+    let message = match kind {
+        NotificationKind::SubscriptionCanceled => {
+            messages::subscription_ended_after_failures(&charge.item_name)
+        }
+        _ => messages::renewal_failed(&charge.item_name),
     };
     NewNotification {
         user_id: charge.user_id,
         kind,
-        title: title.to_owned(),
-        body,
+        title: message.title,
+        body: message.body,
         data: serde_json::json!({
             "subscription_id": charge.subscription_id,
             "cycle_date": charge.cycle_date,
@@ -637,114 +581,56 @@ async fn record_approvals(
     let gateway_at: Vec<Option<DateTime<Utc>>> = approved.iter().map(|a| a.gateway_at).collect();
 
     // Only charges still in flight: one another run already settled are left alone.
-    let settled: Vec<i64> = diesel::sql_query(
-        "UPDATE subscription_charges c
-            SET status = 'APPROVED', tid = u.tid, resolved_by = u.resolved_by, approved_at = $4,
-                lease_until = NULL, last_error = NULL, updated_at = $4
-           FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, tid, resolved_by)
-          WHERE c.id = u.id AND c.status = 'IN_FLIGHT'
-         RETURNING c.id",
-    )
-    .bind::<Array<BigInt>, _>(&ids)
-    .bind::<Array<Nullable<Text>>, _>(&tids)
-    .bind::<Array<Text>, _>(&resolved_by)
-    .bind::<Timestamptz, _>(now)
-    .load::<SettledId>(conn)
-    .await?
-    .into_iter()
-    .map(|row| row.id)
-    .collect();
+    let settled: Vec<i64> = diesel::sql_query(include_str!("billing/settle_charges.sql"))
+        .bind::<Array<BigInt>, _>(&ids)
+        .bind::<Array<Nullable<Text>>, _>(&tids)
+        .bind::<Array<Text>, _>(&resolved_by)
+        .bind::<Timestamptz, _>(now)
+        .load::<SettledId>(conn)
+        .await?
+        .into_iter()
+        .map(|row| row.id)
+        .collect();
     if settled.is_empty() {
         return Ok(0);
     }
 
-    let orders: Vec<NewOrder> = diesel::sql_query(
-        "WITH new_orders AS (
-            INSERT INTO orders (user_id, status, total_price, recipient, phone, zip_code, address1,
-                                address2, payment_expires_at, created_at, updated_at, paid_at,
-                                subscription_id, billing_cycle)
-            SELECT s.user_id, 'PAID', c.amount, o.recipient, o.phone, o.zip_code, o.address1,
-                   o.address2, $2, $2, $2, $2, s.id, c.cycle_date
-              FROM subscription_charges c JOIN subscriptions s ON s.id = c.subscription_id
-              JOIN orders o ON o.id = s.first_order_id
-             WHERE c.id = ANY($1)
-            RETURNING id, user_id, subscription_id, billing_cycle),
-         lines AS (
-            INSERT INTO order_lines (order_id, item_id, item_name, unit_price, quantity,
-                                     subscription_period_days, line_total)
-            SELECT n.id, s.item_id, i.name, c.amount / s.quantity, s.quantity, s.period_days, c.amount
-              FROM new_orders n JOIN subscriptions s ON s.id = n.subscription_id
-              JOIN items i ON i.id = s.item_id
-              JOIN subscription_charges c
-                ON c.subscription_id = n.subscription_id AND c.cycle_date = n.billing_cycle)
-         UPDATE subscription_charges c SET order_id = n.id
-           FROM new_orders n
-          WHERE c.subscription_id = n.subscription_id AND c.cycle_date = n.billing_cycle
-         RETURNING n.id AS order_id, n.user_id",
-    )
-    .bind::<Array<BigInt>, _>(&settled)
-    .bind::<Timestamptz, _>(now)
-    .load(conn)
-    .await?;
+    let orders: Vec<NewOrder> =
+        diesel::sql_query(include_str!("billing/create_renewal_orders.sql"))
+            .bind::<Array<BigInt>, _>(&settled)
+            .bind::<Timestamptz, _>(now)
+            .load(conn)
+            .await?;
 
-    diesel::sql_query(
-        "INSERT INTO payments (order_id, tid, status, amount, is_subscription, aid, sid,
-                               created_at, updated_at, approved_at)
-         SELECT c.order_id, c.tid, 'PAID', c.amount, true, u.aid, c.sid, $3, $3, $3
-           FROM subscription_charges c
-           JOIN unnest($1::bigint[], $2::text[]) AS u(id, aid) ON u.id = c.id
-          WHERE c.id = ANY($4) AND c.tid IS NOT NULL",
-    )
-    .bind::<Array<BigInt>, _>(&ids)
-    .bind::<Array<Nullable<Text>>, _>(&aids)
-    .bind::<Timestamptz, _>(now)
-    .bind::<Array<BigInt>, _>(&settled)
-    .execute(conn)
-    .await?;
+    diesel::sql_query(include_str!("billing/record_renewal_payments.sql"))
+        .bind::<Array<BigInt>, _>(&ids)
+        .bind::<Array<Nullable<Text>>, _>(&aids)
+        .bind::<Timestamptz, _>(now)
+        .bind::<Array<BigInt>, _>(&settled)
+        .execute(conn)
+        .await?;
 
     // The next date falls back onto the anchor, past today (no catching up on missed cycles);
     // a date the user moved beyond this cycle stays as it is.
-    diesel::sql_query(
-        "UPDATE subscriptions s
-            SET last_cycle_date = c.cycle_date,
-                next_billing_date = CASE WHEN s.next_billing_date <= c.cycle_date
-                    THEN s.anchor_date + s.period_days
-                         * ((GREATEST(c.cycle_date, $2) - s.anchor_date) / s.period_days + 1)
-                    ELSE s.next_billing_date END,
-                failed_attempts = 0, retry_at = NULL, last_failure = NULL,
-                last_charged_at = $3, updated_at = $3
-           FROM subscription_charges c
-          WHERE c.id = ANY($1) AND s.id = c.subscription_id",
-    )
-    .bind::<Array<BigInt>, _>(&settled)
-    .bind::<Date, _>(business_date)
-    .bind::<Timestamptz, _>(now)
-    .execute(conn)
-    .await?;
+    diesel::sql_query(include_str!("billing/advance_schedules.sql"))
+        .bind::<Array<BigInt>, _>(&settled)
+        .bind::<Date, _>(business_date)
+        .bind::<Timestamptz, _>(now)
+        .execute(conn)
+        .await?;
 
     // Every subscription on the sid learns the new approval time (siblings share an sid).
-    diesel::sql_query(
-        "UPDATE subscriptions s SET sid_approved_at = GREATEST(s.sid_approved_at, u.at)
-           FROM unnest($1::text[], $2::timestamptz[]) AS u(sid, at)
-          WHERE s.sid = u.sid AND u.at IS NOT NULL",
-    )
-    .bind::<Array<Text>, _>(&sids)
-    .bind::<Array<Nullable<Timestamptz>>, _>(&gateway_at)
-    .execute(conn)
-    .await?;
+    diesel::sql_query(include_str!("billing/share_sid_approval.sql"))
+        .bind::<Array<Text>, _>(&sids)
+        .bind::<Array<Nullable<Timestamptz>>, _>(&gateway_at)
+        .execute(conn)
+        .await?;
 
-    diesel::sql_query(
-        "UPDATE items i SET sales_count = i.sales_count + q.quantity,
-                            stock = GREATEST(i.stock - q.quantity, 0), updated_at = $2
-           FROM (SELECT s.item_id, sum(s.quantity)::int AS quantity
-                   FROM subscription_charges c JOIN subscriptions s ON s.id = c.subscription_id
-                  WHERE c.id = ANY($1) GROUP BY s.item_id) q
-          WHERE i.id = q.item_id",
-    )
-    .bind::<Array<BigInt>, _>(&settled)
-    .bind::<Timestamptz, _>(now)
-    .execute(conn)
-    .await?;
+    diesel::sql_query(include_str!("billing/count_sales.sql"))
+        .bind::<Array<BigInt>, _>(&settled)
+        .bind::<Timestamptz, _>(now)
+        .execute(conn)
+        .await?;
 
     let paid: Vec<(OrderId, UserId)> = orders.iter().map(|o| (o.order_id, o.user_id)).collect();
     order::notify_status(conn, &paid, OrderStatus::Paid, now).await?;

@@ -137,24 +137,16 @@ pub async fn add(
         return Err(ShopError::ItemNotFound);
     }
     // A new line only while the cart has room; an existing line just grows.
-    let added = diesel::sql_query(
-        "INSERT INTO cart_items (user_id, item_id, quantity, subscription_period_days, created_at, updated_at)
-         SELECT $1, $2, $3, $4, $5, $5
-          WHERE (SELECT count(*) FROM cart_items WHERE user_id = $1) < $7
-             OR EXISTS (SELECT 1 FROM cart_items WHERE user_id = $1 AND item_id = $2
-                           AND coalesce(subscription_period_days, 0) = coalesce($4, 0))
-         ON CONFLICT (user_id, item_id, coalesce(subscription_period_days, 0)) DO UPDATE
-            SET quantity = least($6, cart_items.quantity + EXCLUDED.quantity), updated_at = EXCLUDED.updated_at",
-    )
-    .bind::<BigInt, _>(user.0)
-    .bind::<BigInt, _>(item_id)
-    .bind::<Int4, _>(quantity)
-    .bind::<Nullable<SmallInt>, _>(period)
-    .bind::<Timestamptz, _>(now)
-    .bind::<Int4, _>(MAX_QUANTITY)
-    .bind::<BigInt, _>(MAX_LINES)
-    .execute(conn)
-    .await?;
+    let added = diesel::sql_query(include_str!("cart/add_line.sql"))
+        .bind::<BigInt, _>(user.0)
+        .bind::<BigInt, _>(item_id)
+        .bind::<Int4, _>(quantity)
+        .bind::<Nullable<SmallInt>, _>(period)
+        .bind::<Timestamptz, _>(now)
+        .bind::<Int4, _>(MAX_QUANTITY)
+        .bind::<BigInt, _>(MAX_LINES)
+        .execute(conn)
+        .await?;
     if added == 0 {
         return Err(ShopError::CartFull);
     }

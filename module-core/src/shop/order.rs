@@ -615,22 +615,11 @@ async fn release(
     ids: &[OrderId],
     now: DateTime<Utc>,
 ) -> Result<u64, ShopError> {
-    let canceled = diesel::sql_query(
-        "WITH canceled AS (
-            UPDATE orders SET status = 'CANCELED', canceled_at = $2, updated_at = $2
-             WHERE id = ANY($1) AND status = 'PENDING_PAYMENT'
-            RETURNING id),
-         returned AS (
-            SELECT l.item_id, sum(l.quantity)::int AS quantity
-              FROM order_lines l JOIN canceled c ON c.id = l.order_id
-             GROUP BY l.item_id)
-         UPDATE items SET stock = items.stock + returned.quantity, updated_at = $2
-           FROM returned WHERE items.id = returned.item_id",
-    )
-    .bind::<diesel::sql_types::Array<BigInt>, _>(ids)
-    .bind::<Timestamptz, _>(now)
-    .execute(conn)
-    .await?;
+    let canceled = diesel::sql_query(include_str!("order/release_unpaid.sql"))
+        .bind::<diesel::sql_types::Array<BigInt>, _>(ids)
+        .bind::<Timestamptz, _>(now)
+        .execute(conn)
+        .await?;
     Ok(u64::try_from(canceled).unwrap_or(0))
 }
 
@@ -725,14 +714,12 @@ pub(crate) async fn notify_status(
 
 /// What a buyer reads when they cancelled a paid order (the refund is on its way).
 fn refund_requested_notification(order: &Order) -> NewNotification {
+    let message = crate::messages::refund_requested(order.id);
     NewNotification {
         user_id: order.user_id,
         kind: NotificationKind::OrderStatus,
-        title: "주문이 취소되었어요".to_owned(),
-        body: format!(
-            "주문 #{}: 결제 취소를 요청했어요. 환불이 끝나면 다시 알려 드릴게요.",
-            order.id
-        ),
+        title: message.title,
+        body: message.body,
         data: serde_json::json!({
             "order_id": order.id,
             "status": OrderStatus::Canceled.as_str(),
@@ -743,25 +730,12 @@ fn refund_requested_notification(order: &Order) -> NewNotification {
 
 /// What a buyer reads when their order reaches `status`.
 fn status_notification(order_id: OrderId, user_id: UserId, status: OrderStatus) -> NewNotification {
-    let (title, body) = match status {
-        OrderStatus::PendingPayment => ("주문이 접수되었어요", "결제를 마치면 주문이 확정됩니다."),
-        OrderStatus::Paid => ("결제가 완료되었어요", "상품을 준비해서 곧 보내 드릴게요."),
-        OrderStatus::Shipping => ("배송이 시작되었어요", "주문하신 상품이 출발했습니다."),
-        OrderStatus::Delivered => (
-            "배송이 완료되었어요",
-            "상품은 잘 받으셨나요? 리뷰를 남겨 주세요.",
-        ),
-        OrderStatus::Canceled => (
-            "주문이 취소되었어요",
-            "결제되지 않은 주문이 취소되었습니다.",
-        ),
-        OrderStatus::Refunded => ("환불이 완료되었어요", "결제가 취소되어 환불되었습니다."),
-    };
+    let message = crate::messages::order_status(order_id, status);
     NewNotification {
         user_id,
         kind: NotificationKind::OrderStatus,
-        title: title.to_owned(),
-        body: format!("주문 #{order_id}: {body}"),
+        title: message.title,
+        body: message.body,
         data: serde_json::json!({"order_id": order_id, "status": status.as_str()}),
     }
 }

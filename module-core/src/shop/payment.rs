@@ -188,11 +188,7 @@ pub async fn start(
     let first = <[_]>::first(&order.lines)
         .map(|line| line.item_name.clone())
         .unwrap_or_default();
-    let item_name = if order.lines.len() > 1 {
-        format!("{first} 외 {}건", order.lines.len() - 1)
-    } else {
-        first
-    };
+    let item_name = crate::messages::order_item_name(&first, order.lines.len().saturating_sub(1));
     let ready = gateway
         .ready(&ReadyRequest {
             partner_order_id: order.id.to_string(),
@@ -658,16 +654,14 @@ pub async fn refund_failed(
             .first(conn)
             .await?;
         tracing::error!(%order_id, %tid, %cause, "refund failed for good");
+        let message = crate::messages::refund_failed(order_id);
         crate::notification::request_many(
             conn,
             &[crate::notification::NewNotification {
                 user_id,
                 kind: crate::notification::NotificationKind::OrderStatus,
-                title: "환불이 지연되고 있어요".to_owned(),
-                body: format!(
-                    "주문 #{order_id}: 결제 취소가 처리되지 않았습니다. 고객센터에서 확인 후 \
-                     환불해 드릴게요."
-                ),
+                title: message.title,
+                body: message.body,
                 data: serde_json::json!({"order_id": order_id, "payment_status": PaymentStatus::RefundFailed.as_str()}),
             }],
             now,

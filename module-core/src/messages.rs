@@ -1,0 +1,142 @@
+//! Every text a user reads from us (notifications and mails), in one place, so that wording is
+//! reviewed and translated together and services only say which message and with what.
+//!
+//! Korean is the product's language; mails that start an account also carry English.
+
+use crate::shop::OrderId;
+use crate::shop::order::OrderStatus;
+
+/// A notification's title and body, or a mail's subject and body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub title: String,
+    pub body: String,
+}
+
+impl Message {
+    fn new(title: &str, body: String) -> Self {
+        Self {
+            title: title.to_owned(),
+            body,
+        }
+    }
+}
+
+/// The mail that confirms an email address; `link` is valid for 48 hours.
+pub fn verify_email(name: &str, link: &str) -> Message {
+    Message::new(
+        "[Petory] 이메일 주소를 확인해 주세요 (Confirm your email address)",
+        format!(
+            "{name}님, 아래 링크를 열어 이메일 주소를 확인해 주세요. 48시간 동안 유효합니다.\n\
+             Open this link to confirm your email address (valid for 48 hours):\n\n{link}\n"
+        ),
+    )
+}
+
+/// The mail sent `warning_days` before an account that has not signed in for `idle_days`
+/// turns dormant.
+pub fn dormancy_warning(name: &str, idle_days: i64, warning_days: i64) -> Message {
+    Message::new(
+        "[Petory] 휴면 계정 전환 안내",
+        format!(
+            "{name}님, {idle_days}일 동안 로그인하지 않으면 {warning_days}일 뒤 계정이 휴면 상태로 \
+             바뀌고 개인정보는 따로 보관됩니다. 그 전에 로그인하면 그대로 이용할 수 있어요."
+        ),
+    )
+}
+
+/// The mail sent `warning_days` before a dormant or withdrawn account is deleted.
+pub fn deletion_warning(name: &str, warning_days: i64) -> Message {
+    Message::new(
+        "[Petory] 계정 삭제 예정 안내",
+        format!(
+            "{name}님의 계정과 개인정보가 {warning_days}일 뒤 삭제됩니다. 주문과 결제 기록은 법령에 \
+             따라 개인을 알아볼 수 없는 형태로 보관됩니다."
+        ),
+    )
+}
+
+/// An order reached `status`.
+pub fn order_status(order_id: OrderId, status: OrderStatus) -> Message {
+    let (title, body) = match status {
+        OrderStatus::PendingPayment => ("주문이 접수되었어요", "결제를 마치면 주문이 확정됩니다."),
+        OrderStatus::Paid => ("결제가 완료되었어요", "상품을 준비해서 곧 보내 드릴게요."),
+        OrderStatus::Shipping => ("배송이 시작되었어요", "주문하신 상품이 출발했습니다."),
+        OrderStatus::Delivered => (
+            "배송이 완료되었어요",
+            "상품은 잘 받으셨나요? 리뷰를 남겨 주세요.",
+        ),
+        OrderStatus::Canceled => (
+            "주문이 취소되었어요",
+            "결제되지 않은 주문이 취소되었습니다.",
+        ),
+        OrderStatus::Refunded => ("환불이 완료되었어요", "결제가 취소되어 환불되었습니다."),
+    };
+    Message::new(title, format!("주문 #{order_id}: {body}"))
+}
+
+/// A buyer cancelled a paid order; the refund is on its way.
+pub fn refund_requested(order_id: OrderId) -> Message {
+    Message::new(
+        "주문이 취소되었어요",
+        format!("주문 #{order_id}: 결제 취소를 요청했어요. 환불이 끝나면 다시 알려 드릴게요."),
+    )
+}
+
+/// The gateway would not refund; people take over.
+pub fn refund_failed(order_id: OrderId) -> Message {
+    Message::new(
+        "환불이 지연되고 있어요",
+        format!(
+            "주문 #{order_id}: 결제 취소가 처리되지 않았습니다. 고객센터에서 확인 후 환불해 드릴게요."
+        ),
+    )
+}
+
+/// A renewal charge failed and will be retried.
+pub fn renewal_failed(item_name: &str) -> Message {
+    Message::new(
+        "정기결제에 실패했어요",
+        format!("{item_name} 정기결제에 실패했습니다. 내일 다시 시도할게요."),
+    )
+}
+
+/// Renewal charges kept failing, so the subscription ended.
+pub fn subscription_ended_after_failures(item_name: &str) -> Message {
+    Message::new(
+        "정기구독이 해지되었어요",
+        format!(
+            "{item_name} 정기결제가 계속 실패해서 구독을 해지했습니다. 결제 수단을 확인한 뒤 다시 \
+             구독해 주세요."
+        ),
+    )
+}
+
+/// How the payment page names an order: its first item, and how many more.
+pub fn order_item_name(first: &str, more: usize) -> String {
+    if more == 0 {
+        first.to_owned()
+    } else {
+        format!("{first} 외 {more}건")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_order_of_several_items_is_named_by_its_first() {
+        assert_eq!(order_item_name("Omega-3", 0), "Omega-3");
+        assert_eq!(order_item_name("Omega-3", 2), "Omega-3 외 2건");
+    }
+
+    #[test]
+    fn every_order_status_has_its_own_words() {
+        let titles: std::collections::HashSet<String> = OrderStatus::ALL
+            .iter()
+            .map(|status| order_status(OrderId(1), *status).title)
+            .collect();
+        assert_eq!(titles.len(), OrderStatus::ALL.len());
+    }
+}
