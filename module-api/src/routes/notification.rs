@@ -10,6 +10,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt as _};
 use petory_core::identity::UserId;
+use petory_core::notification::NotificationId;
 use petory_core::notification::{self, Notification};
 use petory_core::ports::Audience;
 use serde::{Deserialize, Serialize};
@@ -39,7 +40,7 @@ pub struct NotificationResponse {
 impl From<Notification> for NotificationResponse {
     fn from(n: Notification) -> Self {
         Self {
-            id: n.id,
+            id: n.id.into(),
             kind: n.kind,
             title: n.title,
             body: n.body,
@@ -123,7 +124,7 @@ pub async fn unread_count(
 pub async fn mark_read(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    Path(id): Path<NotificationId>,
 ) -> ApiResult<Json<NotificationResponse>> {
     let mut conn = state.db().await?;
     Ok(Json(
@@ -163,7 +164,7 @@ pub async fn mark_all_read(
 pub async fn delete_notification(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    Path(id): Path<NotificationId>,
 ) -> ApiResult<StatusCode> {
     let mut conn = state.db().await?;
     notification::delete(&mut conn, user.id, id).await?;
@@ -352,7 +353,7 @@ impl LiveStream {
     async fn next_event(&mut self) -> Option<Event> {
         loop {
             if let Some(next) = self.pending.pop_front() {
-                self.cursor = next.id;
+                self.cursor = next.id.into();
                 let id = next.id.to_string();
                 let data = serde_json::to_string(&NotificationResponse::from(next))
                     .unwrap_or_else(|_| "{}".to_owned());

@@ -60,7 +60,7 @@ async fn notify(app: &TestApp, user: i64, cause: &str) -> i64 {
         .wake(Audience::User(user))
         .await
         .unwrap();
-    id
+    id.into()
 }
 
 #[tokio::test]

@@ -12,10 +12,20 @@ use crate::identity::UserId;
 use crate::notification::NotificationKind;
 use crate::schema::{daily_answers, daily_questions};
 
+crate::id_type! {
+    /// A question of the day (`daily_questions.id`).
+    pub struct QuestionId;
+}
+
+crate::id_type! {
+    /// A user's answer (`daily_answers.id`).
+    pub struct AnswerId;
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable)]
 #[diesel(table_name = daily_questions)]
 pub struct Question {
-    pub id: i64,
+    pub id: QuestionId,
     pub month: i16,
     pub day: i16,
     pub content: String,
@@ -25,8 +35,8 @@ pub struct Question {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable)]
 #[diesel(table_name = daily_answers)]
 pub struct Answer {
-    pub id: i64,
-    pub question_id: i64,
+    pub id: AnswerId,
+    pub question_id: QuestionId,
     pub user_id: UserId,
     pub answered_on: NaiveDate,
     pub content: String,
@@ -87,7 +97,7 @@ pub async fn for_date(conn: &mut AsyncPgConnection, date: NaiveDate) -> Result<Q
         .ok_or(QnaError::QuestionNotFound)
 }
 
-pub async fn get(conn: &mut AsyncPgConnection, id: i64) -> Result<Question, QnaError> {
+pub async fn get(conn: &mut AsyncPgConnection, id: QuestionId) -> Result<Question, QnaError> {
     daily_questions::table
         .find(id)
         .select(Question::as_select())
@@ -162,7 +172,7 @@ pub async fn create(
 
 pub async fn update(
     conn: &mut AsyncPgConnection,
-    id: i64,
+    id: QuestionId,
     fields: QuestionFields,
     now: DateTime<Utc>,
 ) -> Result<Question, QnaError> {
@@ -192,7 +202,7 @@ pub async fn update(
 }
 
 /// Deletes a question nobody answered (answered ones are kept for their memories).
-pub async fn delete(conn: &mut AsyncPgConnection, id: i64) -> Result<(), QnaError> {
+pub async fn delete(conn: &mut AsyncPgConnection, id: QuestionId) -> Result<(), QnaError> {
     let deleted = diesel::delete(daily_questions::table.find(id))
         .execute(conn)
         .await
@@ -217,7 +227,7 @@ pub async fn delete(conn: &mut AsyncPgConnection, id: i64) -> Result<(), QnaErro
 pub async fn answer(
     conn: &mut AsyncPgConnection,
     user: UserId,
-    question_id: i64,
+    question_id: QuestionId,
     content: &str,
     today: NaiveDate,
     now: DateTime<Utc>,
@@ -254,8 +264,8 @@ pub async fn answer(
 pub async fn edit_answer(
     conn: &mut AsyncPgConnection,
     user: UserId,
-    question_id: i64,
-    answer_id: i64,
+    question_id: QuestionId,
+    answer_id: AnswerId,
     content: &str,
     now: DateTime<Utc>,
 ) -> Result<Answer, QnaError> {
@@ -279,8 +289,8 @@ pub async fn edit_answer(
 pub async fn delete_answer(
     conn: &mut AsyncPgConnection,
     user: UserId,
-    question_id: i64,
-    answer_id: i64,
+    question_id: QuestionId,
+    answer_id: AnswerId,
 ) -> Result<(), QnaError> {
     let deleted = diesel::delete(
         daily_answers::table
@@ -300,7 +310,7 @@ pub async fn delete_answer(
 pub async fn my_answers_to(
     conn: &mut AsyncPgConnection,
     user: UserId,
-    question_id: i64,
+    question_id: QuestionId,
 ) -> Result<Vec<Answer>, QnaError> {
     get(conn, question_id).await?;
     Ok(daily_answers::table

@@ -5,13 +5,14 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
+use super::AddressId;
 use super::{IdentityError, UserId};
 use crate::schema::user_addresses;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable)]
 #[diesel(table_name = user_addresses)]
 pub struct Address {
-    pub id: i64,
+    pub id: AddressId,
     pub label: String,
     pub recipient: String,
     pub phone: String,
@@ -61,7 +62,7 @@ pub async fn list(
 async fn owned(
     conn: &mut AsyncPgConnection,
     user: UserId,
-    id: i64,
+    id: AddressId,
 ) -> Result<Address, IdentityError> {
     user_addresses::table
         .filter(user_addresses::id.eq(id))
@@ -76,7 +77,7 @@ async fn owned(
 pub async fn get(
     conn: &mut AsyncPgConnection,
     user: UserId,
-    id: i64,
+    id: AddressId,
 ) -> Result<Address, IdentityError> {
     owned(conn, user, id).await
 }
@@ -137,7 +138,7 @@ pub async fn create(
 pub async fn update(
     conn: &mut AsyncPgConnection,
     user: UserId,
-    id: i64,
+    id: AddressId,
     changes: AddressChanges,
     make_default: bool,
     now: DateTime<Utc>,
@@ -171,7 +172,7 @@ pub async fn update(
 pub async fn delete(
     conn: &mut AsyncPgConnection,
     user: UserId,
-    id: i64,
+    id: AddressId,
     now: DateTime<Utc>,
 ) -> Result<(), IdentityError> {
     conn.transaction(async move |conn| -> Result<_, IdentityError> {
@@ -181,7 +182,7 @@ pub async fn delete(
             .execute(conn)
             .await?;
         if address.is_default {
-            let next: Option<i64> = user_addresses::table
+            let next: Option<AddressId> = user_addresses::table
                 .filter(user_addresses::user_id.eq(user))
                 .order(user_addresses::id.desc())
                 .select(user_addresses::id)

@@ -18,6 +18,11 @@ crate::id_type! {
     pub struct UserId;
 }
 
+crate::id_type! {
+    /// One of a user's delivery addresses (`user_addresses.id`).
+    pub struct AddressId;
+}
+
 crate::text_enum! {
     /// What a user may do (`users.role`).
     pub enum Role {

@@ -12,6 +12,11 @@ use crate::event;
 use crate::identity::UserId;
 use crate::schema::notifications;
 
+crate::id_type! {
+    /// A notification (`notifications.id`); ids only grow, so they order a user's stream.
+    pub struct NotificationId;
+}
+
 crate::text_enum! {
     /// What a notification is about (`notifications.kind`).
     pub enum NotificationKind {
@@ -40,7 +45,7 @@ pub struct NewNotification {
 #[derive(Debug, Clone, PartialEq, Serialize, Queryable, Selectable)]
 #[diesel(table_name = notifications)]
 pub struct Notification {
-    pub id: i64,
+    pub id: NotificationId,
     pub user_id: UserId,
     pub kind: NotificationKind,
     pub title: String,
@@ -91,7 +96,7 @@ pub async fn deliver(
     notification: &NewNotification,
     dedupe_key: &str,
     now: DateTime<Utc>,
-) -> Result<Option<i64>, DbError> {
+) -> Result<Option<NotificationId>, DbError> {
     Ok(diesel::insert_into(notifications::table)
         .values((
             notifications::user_id.eq(notification.user_id),
@@ -113,7 +118,7 @@ pub async fn deliver(
 pub async fn list(
     conn: &mut AsyncPgConnection,
     user: UserId,
-    before: Option<i64>,
+    before: Option<NotificationId>,
     unread_only: bool,
     limit: i64,
 ) -> Result<Vec<Notification>, NotificationError> {
@@ -180,7 +185,7 @@ pub async fn unread_count(
 pub async fn mark_read(
     conn: &mut AsyncPgConnection,
     user: UserId,
-    id: i64,
+    id: NotificationId,
     now: DateTime<Utc>,
 ) -> Result<Notification, NotificationError> {
     diesel::update(
@@ -221,7 +226,7 @@ pub async fn mark_all_read(
 pub async fn delete(
     conn: &mut AsyncPgConnection,
     user: UserId,
-    id: i64,
+    id: NotificationId,
 ) -> Result<(), NotificationError> {
     let deleted = diesel::delete(
         notifications::table

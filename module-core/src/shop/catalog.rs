@@ -6,15 +6,15 @@ use diesel::result::DatabaseErrorKind;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
-use super::ItemId;
 use super::ShopError;
+use super::{CategoryId, ItemId};
 use crate::db::{contains_pattern, violates};
 use crate::schema::{categories, items};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable)]
 #[diesel(table_name = categories)]
 pub struct Category {
-    pub id: i64,
+    pub id: CategoryId,
     pub name: String,
     pub sort_order: i32,
     pub created_at: DateTime<Utc>,
@@ -24,7 +24,7 @@ pub struct Category {
 #[diesel(table_name = items)]
 pub struct Item {
     pub id: ItemId,
-    pub category_id: i64,
+    pub category_id: CategoryId,
     pub name: String,
     pub brand: String,
     pub description: String,
@@ -88,7 +88,7 @@ pub struct CategoryChanges {
 
 pub async fn update_category(
     conn: &mut AsyncPgConnection,
-    id: i64,
+    id: CategoryId,
     changes: CategoryChanges,
 ) -> Result<Category, ShopError> {
     if changes.name.is_none() && changes.sort_order.is_none() {
@@ -111,7 +111,10 @@ pub async fn update_category(
 }
 
 /// Deletes an empty category; one that still holds items (even retired ones) is refused.
-pub async fn delete_category(conn: &mut AsyncPgConnection, id: i64) -> Result<(), ShopError> {
+pub async fn delete_category(
+    conn: &mut AsyncPgConnection,
+    id: CategoryId,
+) -> Result<(), ShopError> {
     let deleted = diesel::delete(categories::table.find(id))
         .execute(conn)
         .await
@@ -135,7 +138,7 @@ pub async fn delete_category(conn: &mut AsyncPgConnection, id: i64) -> Result<()
 
 #[derive(Debug, Clone)]
 pub struct NewItem {
-    pub category_id: i64,
+    pub category_id: CategoryId,
     pub name: String,
     pub brand: String,
     pub description: String,
@@ -148,7 +151,7 @@ pub struct NewItem {
 #[derive(Debug, Clone, Default, AsChangeset)]
 #[diesel(table_name = items)]
 pub struct ItemChanges {
-    pub category_id: Option<i64>,
+    pub category_id: Option<CategoryId>,
     pub name: Option<String>,
     pub brand: Option<String>,
     pub description: Option<String>,
@@ -290,7 +293,7 @@ pub struct ItemFilter {
     /// `Some(true)`: on sale only (the public catalog); `Some(false)`: retired only; `None`:
     /// both (an admin's view).
     pub on_sale: Option<bool>,
-    pub category_id: Option<i64>,
+    pub category_id: Option<CategoryId>,
     /// Part of the name or brand, case-insensitive.
     pub query: Option<String>,
     pub sort: ItemSort,

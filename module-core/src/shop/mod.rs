@@ -11,6 +11,16 @@ pub mod subscription;
 use crate::db::DbError;
 
 crate::id_type! {
+    /// A catalog category (`categories.id`).
+    pub struct CategoryId;
+}
+
+crate::id_type! {
+    /// A review of an item (`item_reviews.id`).
+    pub struct ReviewId;
+}
+
+crate::id_type! {
     /// An item of the catalog (`items.id`).
     pub struct ItemId;
 }

@@ -14,7 +14,7 @@ use super::payment::{self, PaymentStatus};
 use super::subscription;
 use super::{ItemId, OrderId, ShopError, SubscriptionId};
 use crate::db::DbError;
-use crate::identity::UserId;
+use crate::identity::{AddressId, UserId};
 use crate::notification::{self, NewNotification, NotificationKind};
 use crate::schema::{cart_items, items, order_lines, orders, payments, user_addresses, users};
 
@@ -181,7 +181,7 @@ pub async fn place(
     conn: &mut AsyncPgConnection,
     user: UserId,
     source: OrderSource,
-    address_id: i64,
+    address_id: AddressId,
     payment_window: TimeDelta,
     now: DateTime<Utc>,
 ) -> Result<Order, ShopError> {

@@ -7,7 +7,7 @@ use diesel::result::DatabaseErrorKind;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
-use super::{ItemId, OrderId, ShopError};
+use super::{ItemId, OrderId, ReviewId, ShopError};
 use crate::db::violates;
 use crate::identity::UserId;
 use crate::identity::rules::public_name;
@@ -19,7 +19,7 @@ const PAID_STATES: [&str; 3] = ["PAID", "SHIPPING", "DELIVERED"];
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable)]
 #[diesel(table_name = item_reviews)]
 pub struct Review {
-    pub id: i64,
+    pub id: ReviewId,
     pub item_id: ItemId,
     pub user_id: UserId,
     pub stars: i16,
@@ -170,7 +170,11 @@ async fn adjust_rating(
     Ok(())
 }
 
-async fn owned(conn: &mut AsyncPgConnection, user: UserId, id: i64) -> Result<Review, ShopError> {
+async fn owned(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+    id: ReviewId,
+) -> Result<Review, ShopError> {
     item_reviews::table
         .filter(item_reviews::id.eq(id))
         .filter(item_reviews::user_id.eq(user))
@@ -186,7 +190,7 @@ async fn owned(conn: &mut AsyncPgConnection, user: UserId, id: i64) -> Result<Re
 pub async fn update(
     conn: &mut AsyncPgConnection,
     user: UserId,
-    id: i64,
+    id: ReviewId,
     stars: Option<i16>,
     content: Option<String>,
     image_keys: Option<Vec<String>>,
@@ -222,7 +226,11 @@ pub async fn update(
 }
 
 /// Deletes one's own review; the order line may be reviewed again.
-pub async fn delete(conn: &mut AsyncPgConnection, user: UserId, id: i64) -> Result<(), ShopError> {
+pub async fn delete(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+    id: ReviewId,
+) -> Result<(), ShopError> {
     conn.transaction(async move |conn| -> Result<(), ShopError> {
         let review = owned(conn, user, id).await?;
         diesel::delete(item_reviews::table.find(id))
@@ -237,7 +245,7 @@ pub async fn delete(conn: &mut AsyncPgConnection, user: UserId, id: i64) -> Resu
 pub async fn list(
     conn: &mut AsyncPgConnection,
     item_id: ItemId,
-    before: Option<i64>,
+    before: Option<ReviewId>,
     limit: i64,
 ) -> Result<Vec<ReviewWithAuthor>, ShopError> {
     let mut query = item_reviews::table

@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Datelike as _, NaiveDate, Utc};
 use petory_core::daily::qna::{self, Answer, Question, QuestionFields};
+use petory_core::daily::qna::{AnswerId, QuestionId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -28,7 +29,7 @@ pub struct QuestionResponse {
 impl From<Question> for QuestionResponse {
     fn from(q: Question) -> Self {
         Self {
-            id: q.id,
+            id: q.id.into(),
             month: q.month,
             day: q.day,
             content: q.content,
@@ -51,8 +52,8 @@ pub struct AnswerResponse {
 impl From<Answer> for AnswerResponse {
     fn from(a: Answer) -> Self {
         Self {
-            id: a.id,
-            question_id: a.question_id,
+            id: a.id.into(),
+            question_id: a.question_id.into(),
             answered_on: a.answered_on,
             content: a.content,
             created_at: a.created_at,
@@ -112,7 +113,7 @@ pub struct AnswerRequest {
 pub async fn create_answer(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    Path(id): Path<QuestionId>,
     ValidJson(body): ValidJson<AnswerRequest>,
 ) -> ApiResult<(StatusCode, Json<AnswerResponse>)> {
     let now = state.clock.now();
@@ -140,7 +141,7 @@ pub async fn create_answer(
 pub async fn update_answer(
     State(state): State<AppState>,
     user: AuthUser,
-    Path((id, answer_id)): Path<(i64, i64)>,
+    Path((id, answer_id)): Path<(QuestionId, AnswerId)>,
     ValidJson(body): ValidJson<AnswerRequest>,
 ) -> ApiResult<Json<AnswerResponse>> {
     let mut conn = state.db().await?;
@@ -166,7 +167,7 @@ pub async fn update_answer(
 pub async fn delete_answer(
     State(state): State<AppState>,
     user: AuthUser,
-    Path((id, answer_id)): Path<(i64, i64)>,
+    Path((id, answer_id)): Path<(QuestionId, AnswerId)>,
 ) -> ApiResult<StatusCode> {
     let mut conn = state.db().await?;
     qna::delete_answer(&mut conn, user.id, id, answer_id).await?;
@@ -182,7 +183,7 @@ pub async fn delete_answer(
 pub async fn my_answers_to_question(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    Path(id): Path<QuestionId>,
 ) -> ApiResult<Json<Page<AnswerResponse>>> {
     let mut conn = state.db().await?;
     let answers = qna::my_answers_to(&mut conn, user.id, id).await?;
@@ -315,7 +316,7 @@ pub async fn create_question(
 pub async fn update_question(
     State(state): State<AppState>,
     _admin: AdminUser,
-    Path(id): Path<i64>,
+    Path(id): Path<QuestionId>,
     ValidJson(body): ValidJson<QuestionRequest>,
 ) -> ApiResult<Json<QuestionResponse>> {
     let mut conn = state.db().await?;
@@ -334,7 +335,7 @@ pub async fn update_question(
 pub async fn delete_question(
     State(state): State<AppState>,
     _admin: AdminUser,
-    Path(id): Path<i64>,
+    Path(id): Path<QuestionId>,
 ) -> ApiResult<StatusCode> {
     let mut conn = state.db().await?;
     qna::delete(&mut conn, id).await?;

@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use petory_core::identity::AddressId;
 use petory_core::identity::address::{self, Address, AddressChanges, NewAddress};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -31,7 +32,7 @@ pub struct AddressResponse {
 impl From<Address> for AddressResponse {
     fn from(a: Address) -> Self {
         Self {
-            id: a.id,
+            id: a.id.into(),
             label: a.label,
             recipient: a.recipient,
             phone: a.phone,
@@ -122,7 +123,7 @@ pub async fn create_address(
 pub async fn get_address(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    Path(id): Path<AddressId>,
 ) -> ApiResult<Json<AddressResponse>> {
     let mut conn = state.db().await?;
     Ok(Json(address::get(&mut conn, user.id, id).await?.into()))
@@ -157,7 +158,7 @@ pub struct UpdateAddressRequest {
 pub async fn update_address(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    Path(id): Path<AddressId>,
     ValidJson(body): ValidJson<UpdateAddressRequest>,
 ) -> ApiResult<Json<AddressResponse>> {
     let changes = AddressChanges {
@@ -192,7 +193,7 @@ pub async fn update_address(
 pub async fn delete_address(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    Path(id): Path<AddressId>,
 ) -> ApiResult<StatusCode> {
     let mut conn = state.db().await?;
     address::delete(&mut conn, user.id, id, state.clock.now()).await?;

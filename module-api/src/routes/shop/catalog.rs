@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use petory_core::shop::CategoryId;
 use petory_core::shop::ItemId;
 use petory_core::shop::catalog::{
     self, Category, CategoryChanges, Item, ItemChanges, ItemFilter, ItemSort, NewItem,
@@ -27,7 +28,7 @@ pub struct CategoryResponse {
 impl From<Category> for CategoryResponse {
     fn from(c: Category) -> Self {
         Self {
-            id: c.id,
+            id: c.id.into(),
             name: c.name,
             sort_order: c.sort_order,
         }
@@ -63,7 +64,7 @@ impl From<Item> for ItemResponse {
     fn from(i: Item) -> Self {
         Self {
             id: i.id.into(),
-            category_id: i.category_id,
+            category_id: i.category_id.into(),
             name: i.name,
             brand: i.brand,
             description: i.description,
@@ -184,7 +185,7 @@ async fn item_page(
     };
     let filter = ItemFilter {
         on_sale,
-        category_id: query.category,
+        category_id: query.category.map(Into::into),
         query: query.q,
         sort,
         cursor: page.cursor().map(str::to_owned),
@@ -255,7 +256,7 @@ pub struct UpdateCategoryRequest {
 pub async fn update_category(
     State(state): State<AppState>,
     _admin: AdminUser,
-    Path(id): Path<i64>,
+    Path(id): Path<CategoryId>,
     ValidJson(body): ValidJson<UpdateCategoryRequest>,
 ) -> ApiResult<Json<CategoryResponse>> {
     let mut conn = state.db().await?;
@@ -281,7 +282,7 @@ pub async fn update_category(
 pub async fn delete_category(
     State(state): State<AppState>,
     _admin: AdminUser,
-    Path(id): Path<i64>,
+    Path(id): Path<CategoryId>,
 ) -> ApiResult<StatusCode> {
     let mut conn = state.db().await?;
     catalog::delete_category(&mut conn, id).await?;
@@ -326,7 +327,7 @@ pub async fn create_item(
     ValidJson(body): ValidJson<ItemRequest>,
 ) -> ApiResult<(StatusCode, Json<ItemResponse>)> {
     let new = NewItem {
-        category_id: body.category_id,
+        category_id: body.category_id.into(),
         name: body.name,
         brand: body.brand,
         description: body.description,
@@ -382,7 +383,7 @@ pub async fn update_item(
     ValidJson(body): ValidJson<UpdateItemRequest>,
 ) -> ApiResult<Json<ItemResponse>> {
     let changes = ItemChanges {
-        category_id: body.category_id,
+        category_id: body.category_id.map(Into::into),
         name: body.name.map(|name| name.trim().to_owned()),
         brand: body.brand.map(|brand| brand.trim().to_owned()),
         description: body.description,

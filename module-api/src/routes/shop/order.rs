@@ -184,7 +184,7 @@ pub async fn place_order(
         &mut conn,
         user.id,
         source,
-        body.address_id,
+        body.address_id.into(),
         window,
         state.clock.now(),
     )

@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use petory_core::shop::ItemId;
+use petory_core::shop::ReviewId;
 use petory_core::shop::review::{self, ReviewInput, ReviewWithAuthor};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -33,7 +34,7 @@ impl From<ReviewWithAuthor> for ReviewResponse {
     fn from(r: ReviewWithAuthor) -> Self {
         let (review, author_name) = (r.review, r.author_name);
         Self {
-            id: review.id,
+            id: review.id.into(),
             item_id: review.item_id.into(),
             author_id: review.user_id.into(),
             author_name,
@@ -119,7 +120,7 @@ pub struct UpdateReviewRequest {
 pub async fn update_review(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ReviewId>,
     ValidJson(body): ValidJson<UpdateReviewRequest>,
 ) -> ApiResult<Json<ReviewResponse>> {
     let mut conn = state.db().await?;
@@ -145,7 +146,7 @@ pub async fn update_review(
 pub async fn delete_review(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ReviewId>,
 ) -> ApiResult<StatusCode> {
     let mut conn = state.db().await?;
     review::delete(&mut conn, user.id, id).await?;
