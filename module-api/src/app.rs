@@ -47,6 +47,11 @@ pub struct App {
 #[derive(Clone)]
 pub struct AppState(Arc<App>);
 
+/// A response that shows images: its keys, and the URLs to fill in for them.
+pub trait HasImages {
+    fn images(&mut self) -> (&[String], &mut Vec<String>);
+}
+
 impl Deref for AppState {
     type Target = App;
 
@@ -105,6 +110,27 @@ impl AppState {
             tokens: &self.tokens,
             streams: self.notifications.as_ref(),
         }
+    }
+
+    /// Where clients read these images from (a CDN base or presigned `GET`s), in order.
+    pub async fn image_urls(&self, keys: &[String]) -> Result<Vec<String>, ApiError> {
+        Ok(self
+            .config
+            .image_links
+            .urls(self.object_store.as_ref(), keys)
+            .await?)
+    }
+
+    /// Fills in every response's image URLs from its image keys.
+    pub async fn link_images<'a, T: HasImages + 'a>(
+        &self,
+        responses: impl IntoIterator<Item = &'a mut T>,
+    ) -> Result<(), ApiError> {
+        for response in responses {
+            let (keys, urls) = response.images();
+            *urls = self.image_urls(keys).await?;
+        }
+        Ok(())
     }
 
     /// A pooled database connection, or 503 when none can be had.

@@ -48,6 +48,9 @@ pub struct ApiConfig {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// How many password hashes run at once and how long one may wait for its turn.
     pub password_hashing: petory_core::identity::password::HashingLimits,
+    pub uploads: petory_core::upload::UploadSettings,
+    /// How responses link images: a CDN base or presigned `GET`s.
+    pub image_links: petory_core::upload::ImageLinks,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +75,7 @@ impl ApiConfig {
             timeout_secs >= 1,
             "must be at least 1",
         )?;
+        let uploads = petory_core::upload::UploadSettings::from_env()?;
         Ok(Self {
             bind: config::parsed_or("PETORY_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
             database: DatabaseSettings::from_env()?,
@@ -111,6 +115,8 @@ impl ApiConfig {
             )?,
             trusted_proxies: trusted_proxies_from_env()?,
             password_hashing: password_hashing_from_env()?,
+            uploads,
+            image_links: petory_core::upload::ImageLinks::from_env(&uploads)?,
         })
     }
 }

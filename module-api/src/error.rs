@@ -476,6 +476,7 @@ impl From<petory_core::shop::ShopError> for ApiError {
     fn from(error: petory_core::shop::ShopError) -> Self {
         use petory_core::shop::ShopError as E;
         match error {
+            E::Upload(error) => error.into(),
             E::CategoryNotFound => Self::not_found("CATEGORY_NOT_FOUND", "no such category"),
             E::CategoryNameTaken => {
                 Self::conflict("CATEGORY_NAME_TAKEN", "a category with this name exists")
@@ -597,6 +598,63 @@ impl From<petory_core::event::EventError> for ApiError {
                 Self::not_found("EVENT_NOT_FOUND", "no such failed event")
             }
             petory_core::event::EventError::Database(error) => error.into(),
+        }
+    }
+}
+
+impl From<petory_core::ports::ObjectStoreError> for ApiError {
+    fn from(error: petory_core::ports::ObjectStoreError) -> Self {
+        use petory_core::ports::ObjectStoreError as E;
+        match error {
+            E::Unavailable(cause) => {
+                tracing::warn!(%cause, "object store unavailable");
+                Self::unavailable(
+                    "STORAGE_UNAVAILABLE",
+                    "image storage is temporarily unavailable",
+                )
+                .retry_after(5)
+            }
+            // Our credentials or bucket are wrong: nothing the client did; logged loudly.
+            E::Rejected(cause) => {
+                tracing::error!(%cause, "object store refused a request");
+                Self::unavailable(
+                    "STORAGE_UNAVAILABLE",
+                    "image storage is temporarily unavailable",
+                )
+            }
+        }
+    }
+}
+
+impl From<petory_core::upload::UploadError> for ApiError {
+    fn from(error: petory_core::upload::UploadError) -> Self {
+        use petory_core::upload::UploadError as E;
+        let unprocessable = |code: &'static str, key: &str, detail: String| {
+            Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
+                .with_context(serde_json::json!({ "key": key }))
+        };
+        match error {
+            E::TooLarge { .. } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "UPLOAD_TOO_LARGE",
+                error.to_string(),
+            ),
+            E::AdminOnly => Self::forbidden("ADMIN_ONLY", error.to_string()),
+            E::TooManyPending { .. } => {
+                Self::conflict("TOO_MANY_PENDING_UPLOADS", error.to_string())
+            }
+            E::NotFound { ref key } => unprocessable("UPLOAD_NOT_FOUND", key, error.to_string()),
+            E::NotUploaded { ref key } => {
+                unprocessable("UPLOAD_NOT_UPLOADED", key, error.to_string())
+            }
+            E::SizeMismatch { ref key, .. } => {
+                unprocessable("UPLOAD_SIZE_MISMATCH", key, error.to_string())
+            }
+            E::NotAnImage { ref key, .. } => {
+                unprocessable("UPLOAD_NOT_AN_IMAGE", key, error.to_string())
+            }
+            E::Store(error) => error.into(),
+            E::Db(error) => error.into(),
         }
     }
 }

@@ -93,7 +93,7 @@ const COMMON: [(&str, &str, &str); 8] = [
     (
         "503",
         "ServiceUnavailable",
-        "`DATABASE_UNAVAILABLE`, `AUTH_UNAVAILABLE` or another dependency down, with `Retry-After`",
+        "`DATABASE_UNAVAILABLE`, `AUTH_UNAVAILABLE`, `STORAGE_UNAVAILABLE` or another dependency down, with `Retry-After`",
     ),
 ];
 

@@ -108,6 +108,7 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(notification::create_stream_ticket))
         .routes(routes!(review::list_reviews, review::create_review))
         .routes(routes!(review::update_review, review::delete_review))
+        .routes(routes!(routes::upload::create_upload))
 }
 
 /// The routes and the OpenAPI document describing them.

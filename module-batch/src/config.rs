@@ -26,6 +26,8 @@ pub struct BatchConfig {
     pub access_ttl: std::time::Duration,
     /// Where the scheduler serves Prometheus metrics (`PETORY_BATCH_METRICS_BIND`).
     pub metrics_bind: std::net::SocketAddr,
+    pub s3: petory_external_api::storage::s3::S3Settings,
+    pub uploads: petory_core::upload::UploadSettings,
 }
 
 impl BatchConfig {
@@ -33,6 +35,8 @@ impl BatchConfig {
         Ok(Self {
             database: DatabaseSettings::from_env()?,
             redis: RedisSettings::from_env()?,
+            s3: petory_external_api::storage::s3::S3Settings::from_env()?,
+            uploads: petory_core::upload::UploadSettings::from_env()?,
             timezone: config::parsed_or("PETORY_TIMEZONE", BusinessCalendar::DEFAULT_ZONE)?,
             kakaopay: KakaoPaySettings::from_env()?,
             billing: billing_from_env()?,

@@ -35,6 +35,8 @@ pub struct JobContext {
     pub sessions: Arc<dyn SessionStore>,
     /// How long access tokens live (`PETORY_ACCESS_TOKEN_TTL_SECS`).
     pub access_ttl: std::time::Duration,
+    pub object_store: Arc<dyn petory_core::ports::ObjectStore>,
+    pub uploads: petory_core::upload::UploadSettings,
 }
 
 impl JobContext {
@@ -94,6 +96,7 @@ pub fn all_jobs() -> Vec<Arc<dyn Job>> {
     vec![
         Arc::new(jobs::platform::PruneIdempotencyKeys),
         Arc::new(jobs::platform::PruneBatchRuns),
+        Arc::new(jobs::upload::PruneUnattachedUploads),
         Arc::new(jobs::shop::ExpireUnpaidOrders),
         Arc::new(jobs::shop::BillSubscriptions),
         Arc::new(jobs::daily::DailyQuestionNotification),

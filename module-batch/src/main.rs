@@ -91,6 +91,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
             &config.redis.key_prefix,
         )),
         access_ttl: config.access_ttl,
+        object_store: Arc::new(petory_external_api::storage::s3::S3ObjectStore::new(
+            &config.s3,
+        )),
+        uploads: config.uploads,
         clock: Arc::new(SystemClock),
         calendar: BusinessCalendar::new(config.timezone),
         payments: Arc::new(KakaoPay::new(config.kakaopay.clone())),

@@ -17,6 +17,7 @@ pub mod process;
 pub mod schema;
 pub mod shop;
 pub mod types;
+pub mod upload;
 
 #[cfg(feature = "test-support")]
 pub mod testing;

@@ -334,7 +334,22 @@ diesel::joinable!(orders -> users (user_id));
 diesel::joinable!(items -> categories (category_id));
 diesel::joinable!(cart_items -> items (item_id));
 diesel::joinable!(cart_items -> users (user_id));
+diesel::table! {
+    uploads (key) {
+        key -> Text,
+        owner_id -> Int8,
+        purpose -> Text,
+        content_type -> Text,
+        content_length -> Int8,
+        created_at -> Timestamptz,
+        attached_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(uploads -> users (owner_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    uploads,
     categories,
     items,
     cart_items,

@@ -173,9 +173,12 @@ async fn every_text_enum_matches_its_columns_check() {
     use petory_core::shop::subscription::{
         CancelReason, ChargeResolution, ChargeStatus, SubscriptionStatus,
     };
+    use petory_core::upload::{ImageType, Purpose};
     let database = TestDatabase::new().await;
     let mut conn = connect(&database).await;
     let pairs: Vec<(&str, &str, Vec<String>)> = vec![
+        ("uploads", "purpose", names(Purpose::ALL)),
+        ("uploads", "content_type", names(ImageType::ALL)),
         ("users", "role", names(Role::ALL)),
         ("users", "status", names(AccountStatus::ALL)),
         ("batch_job_runs", "trigger", names(Trigger::ALL)),

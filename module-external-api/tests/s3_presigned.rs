@@ -148,3 +148,34 @@ async fn an_unreachable_store_reports_unavailable() {
         "{error:?}"
     );
 }
+
+#[tokio::test]
+async fn a_prefix_is_read_by_range_and_deleted_objects_are_gone() {
+    let fixture = fixture().await;
+    let key = "uploads/1/prefix.png";
+    assert_eq!(fixture.store.read_prefix(key, 8).await.expect("read"), None);
+    let request = fixture
+        .store
+        .presign_put(
+            key,
+            "image/png",
+            PNG_HEADER.len() as u64,
+            Duration::from_secs(300),
+        )
+        .await
+        .expect("presign put");
+    assert!(upload(&request, PNG_HEADER).await.is_success());
+
+    let prefix = fixture.store.read_prefix(key, 8).await.expect("read");
+    assert_eq!(prefix.as_deref(), Some(&PNG_HEADER[..8]));
+    let whole = fixture.store.read_prefix(key, 1024).await.expect("read");
+    assert_eq!(whole.as_deref(), Some(PNG_HEADER));
+
+    fixture.store.delete(key).await.expect("delete");
+    assert_eq!(fixture.store.head(key).await.expect("head"), None);
+    fixture
+        .store
+        .delete(key)
+        .await
+        .expect("deleting twice is fine");
+}

@@ -8,3 +8,4 @@ pub mod identity;
 pub mod metrics;
 pub mod notification;
 pub mod shop;
+pub mod upload;

@@ -220,3 +220,68 @@ pub async fn charges(sandbox: &KakaoPaySandbox) -> usize {
         .filter(|entry| entry["kind"] == "subscription")
         .count()
 }
+
+/// A real 1×1 PNG.
+pub const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
+    0x89, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE,
+    0x42, 0x60, 0x82,
+];
+
+/// Asks for an upload of `bytes` declared as `content_type` and sends them to the presigned
+/// URL, as a client would: the key.
+pub async fn upload(
+    app: &TestApp,
+    token: &str,
+    purpose: &str,
+    content_type: &str,
+    bytes: &'static [u8],
+) -> String {
+    let ticket = app
+        .post_ok(
+            "/api/v1/uploads",
+            Some(token),
+            json!({"purpose": purpose, "content_type": content_type, "content_length": bytes.len()}),
+        )
+        .await;
+    assert_eq!(ticket["method"], "PUT");
+    let mut put = reqwest::Client::new()
+        .put(ticket["url"].as_str().unwrap())
+        .body(bytes);
+    for (name, value) in ticket["headers"].as_object().unwrap() {
+        put = put.header(name, value.as_str().unwrap());
+    }
+    let status = put.send().await.unwrap().status();
+    assert!(status.is_success(), "upload to S3: {status}");
+    ticket["key"].as_str().unwrap().to_owned()
+}
+
+/// A real PNG uploaded for `purpose`: its key.
+pub async fn image(app: &TestApp, token: &str, purpose: &str) -> String {
+    upload(app, token, purpose, "image/png", PNG).await
+}
+
+/// A new category and an item in it with these images, made by the admin: the answer.
+pub async fn item_with_images(
+    app: &TestApp,
+    admin: &str,
+    image_keys: &[String],
+) -> reqwest::Response {
+    static CATEGORIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CATEGORIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let category = app
+        .post_ok(
+            "/api/v1/admin/categories",
+            Some(admin),
+            json!({"name": format!("Cats {n}")}),
+        )
+        .await;
+    app.post_json(
+        "/api/v1/admin/items",
+        Some(admin),
+        json!({"category_id": category["id"], "name": "Brush", "price": 9000, "stock": 3, "image_keys": image_keys}),
+    )
+    .await
+}

@@ -23,4 +23,5 @@ mod reviews;
 mod security;
 mod shop;
 mod subscriptions;
+mod uploads;
 mod util;

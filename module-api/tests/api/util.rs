@@ -327,6 +327,10 @@ impl TestAppBuilder {
             auth_rate_limit_per_minute: self.auth_rate_limit_per_minute,
             trusted_proxies: self.trusted_proxies,
             password_hashing: Default::default(),
+            uploads: Default::default(),
+            image_links: petory_core::upload::ImageLinks::Presigned {
+                ttl: Duration::from_secs(3600),
+            },
         };
         let clock = FixedClock::at(start_of_test_time());
         let state = AppState::with_clock(config, Arc::new(clock.clone())).expect("state");

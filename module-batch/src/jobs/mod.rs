@@ -6,3 +6,4 @@ pub mod identity;
 pub mod notification;
 pub mod platform;
 pub mod shop;
+pub mod upload;

@@ -38,6 +38,19 @@ pub fn context_at(database_url: &str, redis_prefix: &str, now: DateTime<Utc>) ->
             &redis.key_prefix,
         )),
         access_ttl: Duration::from_secs(900),
+        // No job these tests run reaches object storage.
+        object_store: Arc::new(petory_external_api::storage::s3::S3ObjectStore::new(
+            &petory_external_api::storage::s3::S3Settings {
+                endpoint: Some("http://127.0.0.1:1".into()),
+                bucket: "none".into(),
+                region: "us-east-1".into(),
+                access_key_id: "none".into(),
+                secret_access_key: "none".into(),
+                force_path_style: true,
+                operation_timeout: Duration::from_secs(1),
+            },
+        )),
+        uploads: petory_core::upload::UploadSettings::default(),
         clock: Arc::new(FixedClock::at(now)),
         calendar: BusinessCalendar::default(),
         billing: BillingSettings::default(),

@@ -24,6 +24,13 @@ pub trait ObjectStore: Send + Sync + 'static {
 
     /// Metadata of a stored object, or `None` when there is no such object.
     async fn head(&self, key: &str) -> Result<Option<ObjectMeta>, ObjectStoreError>;
+
+    /// The object's first `len` bytes (fewer when it is shorter), or `None` when there is no
+    /// such object: enough to tell what a file really is without downloading it.
+    async fn read_prefix(&self, key: &str, len: u64) -> Result<Option<Vec<u8>>, ObjectStoreError>;
+
+    /// Removes an object; removing one that is not there succeeds.
+    async fn delete(&self, key: &str) -> Result<(), ObjectStoreError>;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,13 +3,16 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::DatabaseErrorKind;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
 use super::ShopError;
 use super::{CategoryId, ItemId};
 use crate::db::{contains_pattern, violates};
+use crate::identity::UserId;
+use crate::ports::ObjectStore;
 use crate::schema::{categories, items};
+use crate::upload::{self, Purpose};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable)]
 #[diesel(table_name = categories)]
@@ -174,7 +177,24 @@ fn unknown_category(error: diesel::result::Error) -> ShopError {
     }
 }
 
+/// Puts an item on sale; its images must be `admin`'s item uploads.
 pub async fn create_item(
+    conn: &mut AsyncPgConnection,
+    store: &dyn ObjectStore,
+    admin: UserId,
+    new: NewItem,
+    now: DateTime<Utc>,
+) -> Result<Item, ShopError> {
+    let images = upload::verify(conn, store, admin, Purpose::Item, &new.image_keys, &[]).await?;
+    conn.transaction(async |conn| {
+        let item = insert_item(conn, new, now).await?;
+        images.attach(conn, now).await?;
+        Ok(item)
+    })
+    .await
+}
+
+async fn insert_item(
     conn: &mut AsyncPgConnection,
     new: NewItem,
     now: DateTime<Utc>,
@@ -198,7 +218,35 @@ pub async fn create_item(
         .map_err(unknown_category)
 }
 
+/// Changes an item; new images must be `admin`'s item uploads (those it has stay).
 pub async fn update_item(
+    conn: &mut AsyncPgConnection,
+    store: &dyn ObjectStore,
+    admin: UserId,
+    id: ItemId,
+    changes: ItemChanges,
+    now: DateTime<Utc>,
+) -> Result<Item, ShopError> {
+    let Some(keys) = &changes.image_keys else {
+        return apply_changes(conn, id, changes, now).await;
+    };
+    let current: Vec<String> = items::table
+        .find(id)
+        .select(items::image_keys)
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or(ShopError::ItemNotFound)?;
+    let images = upload::verify(conn, store, admin, Purpose::Item, keys, &current).await?;
+    conn.transaction(async |conn| {
+        let item = apply_changes(conn, id, changes, now).await?;
+        images.attach(conn, now).await?;
+        Ok(item)
+    })
+    .await
+}
+
+async fn apply_changes(
     conn: &mut AsyncPgConnection,
     id: ItemId,
     changes: ItemChanges,
@@ -220,7 +268,7 @@ pub async fn retire_item(
     id: ItemId,
     now: DateTime<Utc>,
 ) -> Result<(), ShopError> {
-    update_item(
+    apply_changes(
         conn,
         id,
         ItemChanges {

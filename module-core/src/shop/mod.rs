@@ -37,6 +37,8 @@ crate::id_type! {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ShopError {
+    #[error(transparent)]
+    Upload(#[from] crate::upload::UploadError),
     #[error("no such category")]
     CategoryNotFound,
     #[error("a category with this name exists")]

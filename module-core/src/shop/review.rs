@@ -11,7 +11,9 @@ use super::{ItemId, OrderId, ReviewId, ShopError};
 use crate::db::violates;
 use crate::identity::UserId;
 use crate::identity::rules::public_name;
+use crate::ports::ObjectStore;
 use crate::schema::{item_reviews, items, order_lines, orders, users};
+use crate::upload::{self, Purpose};
 
 /// Orders in these states were paid for, so their lines may be reviewed.
 const PAID_STATES: [&str; 3] = ["PAID", "SHIPPING", "DELIVERED"];
@@ -58,12 +60,22 @@ fn check_stars(stars: i16) -> Result<(), ShopError> {
 /// Reviews an item on the buyer's oldest paid, unreviewed order line for it.
 pub async fn create(
     conn: &mut AsyncPgConnection,
+    store: &dyn ObjectStore,
     user: UserId,
     item_id: ItemId,
     input: ReviewInput,
     now: DateTime<Utc>,
 ) -> Result<ReviewWithAuthor, ShopError> {
     check_stars(input.stars)?;
+    let images = upload::verify(
+        conn,
+        store,
+        user,
+        Purpose::ItemReview,
+        &input.image_keys,
+        &[],
+    )
+    .await?;
     conn.transaction(async move |conn| -> Result<ReviewWithAuthor, ShopError> {
         let bought: Vec<(i64, bool)> = order_lines::table
             .inner_join(orders::table)
@@ -110,6 +122,7 @@ pub async fn create(
                 }
             })?;
         adjust_rating(conn, item_id, i64::from(input.stars), 1).await?;
+        images.attach(conn, now).await?;
         with_author(conn, review).await
     })
     .await
@@ -187,8 +200,10 @@ async fn owned(
 }
 
 /// Edits one's own review; a change of stars moves the item's rating by the difference.
+#[allow(clippy::too_many_arguments)]
 pub async fn update(
     conn: &mut AsyncPgConnection,
+    store: &dyn ObjectStore,
     user: UserId,
     id: ReviewId,
     stars: Option<i16>,
@@ -199,8 +214,18 @@ pub async fn update(
     if let Some(stars) = stars {
         check_stars(stars)?;
     }
+    let images = match &image_keys {
+        Some(keys) => {
+            let current = owned(conn, user, id).await?.image_keys;
+            Some(upload::verify(conn, store, user, Purpose::ItemReview, keys, &current).await?)
+        }
+        None => None,
+    };
     conn.transaction(async move |conn| -> Result<ReviewWithAuthor, ShopError> {
         let before = owned(conn, user, id).await?;
+        if let Some(images) = images {
+            images.attach(conn, now).await?;
+        }
         let review = diesel::update(item_reviews::table.find(id))
             .set((
                 stars.map(|stars| item_reviews::stars.eq(stars)),

@@ -191,4 +191,43 @@ impl ObjectStore for S3ObjectStore {
             Err(error) => Err(classify(&error)),
         }
     }
+
+    async fn read_prefix(&self, key: &str, len: u64) -> Result<Option<Vec<u8>>, ObjectStoreError> {
+        let last = len.saturating_sub(1);
+        let output = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .range(format!("bytes=0-{last}"))
+            .send()
+            .await
+        {
+            Ok(output) => output,
+            Err(SdkError::ServiceError(service)) if service.err().is_no_such_key() => {
+                return Ok(None);
+            }
+            Err(error) => return Err(classify(&error)),
+        };
+        let bytes = output
+            .body
+            .collect()
+            .await
+            .map_err(|error| ObjectStoreError::Unavailable(error.to_string()))?
+            .into_bytes();
+        // A server that ignores the range still sends the whole object: keep the prefix only.
+        let keep = usize::try_from(len).unwrap_or(usize::MAX).min(bytes.len());
+        Ok(Some(bytes[..keep].to_vec()))
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), ObjectStoreError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|error| classify(&error))?;
+        Ok(())
+    }
 }

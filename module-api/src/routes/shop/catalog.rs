@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use crate::app::AppState;
+use crate::app::{AppState, HasImages};
 use crate::auth::AdminUser;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Json, Path, Query, ValidJson};
@@ -51,6 +51,8 @@ pub struct ItemResponse {
     pub stock: i32,
     /// Object keys of the images (see uploads).
     pub image_keys: Vec<String>,
+    /// Where to read each image, in the order of `image_keys`.
+    pub image_urls: Vec<String>,
     /// Average stars, 0 when unreviewed.
     pub average_rating: f64,
     pub review_count: i32,
@@ -73,6 +75,7 @@ impl From<Item> for ItemResponse {
             sale_price: i.sale_price,
             stock: i.stock,
             image_keys: i.image_keys,
+            image_urls: Vec::new(),
             average_rating: f64::from(i.rating_centi) / 100.0,
             review_count: i.review_count,
             sales_count: i.sales_count,
@@ -192,9 +195,26 @@ async fn item_page(
     };
     let mut conn = state.db().await?;
     let items = catalog::list_items(&mut conn, &filter, page.fetch_limit()).await?;
-    Ok(Json(
-        Page::new(items, page.limit(), |item| catalog::cursor_of(sort, item)).map(Into::into),
-    ))
+    drop(conn);
+    let mut page: Page<ItemResponse> =
+        Page::new(items, page.limit(), |item| catalog::cursor_of(sort, item)).map(Into::into);
+    state.link_images(&mut page.items).await?;
+    Ok(Json(page))
+}
+
+impl HasImages for ItemResponse {
+    fn images(&mut self) -> (&[String], &mut Vec<String>) {
+        (&self.image_keys, &mut self.image_urls)
+    }
+}
+
+impl ItemResponse {
+    /// The response for one item, with its image URLs.
+    async fn of(state: &AppState, item: Item) -> ApiResult<Self> {
+        let mut response = Self::from(item);
+        state.link_images([&mut response]).await?;
+        Ok(response)
+    }
 }
 
 /// One item on sale.
@@ -208,7 +228,8 @@ pub async fn get_item(
     Path(id): Path<ItemId>,
 ) -> ApiResult<Json<ItemResponse>> {
     let mut conn = state.db().await?;
-    Ok(Json(catalog::get_item(&mut conn, id, false).await?.into()))
+    let item = catalog::get_item(&mut conn, id, false).await?;
+    Ok(Json(ItemResponse::of(&state, item).await?))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -319,11 +340,11 @@ pub struct ItemRequest {
         (status = 201, description = "Created", body = ItemResponse),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`CATEGORY_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_item(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    AdminUser(admin): AdminUser,
     ValidJson(body): ValidJson<ItemRequest>,
 ) -> ApiResult<(StatusCode, Json<ItemResponse>)> {
     let new = NewItem {
@@ -337,13 +358,17 @@ pub async fn create_item(
         image_keys: body.image_keys,
     };
     let mut conn = state.db().await?;
+    let item = catalog::create_item(
+        &mut conn,
+        state.object_store.as_ref(),
+        admin.id,
+        new,
+        state.clock.now(),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
-        Json(
-            catalog::create_item(&mut conn, new, state.clock.now())
-                .await?
-                .into(),
-        ),
+        Json(ItemResponse::of(&state, item).await?),
     ))
 }
 
@@ -374,11 +399,11 @@ pub struct UpdateItemRequest {
         (status = 200, description = "Updated", body = ItemResponse),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`ITEM_NOT_FOUND`, `CATEGORY_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_item(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    AdminUser(admin): AdminUser,
     Path(id): Path<ItemId>,
     ValidJson(body): ValidJson<UpdateItemRequest>,
 ) -> ApiResult<Json<ItemResponse>> {
@@ -394,11 +419,16 @@ pub async fn update_item(
         is_active: body.is_active,
     };
     let mut conn = state.db().await?;
-    Ok(Json(
-        catalog::update_item(&mut conn, id, changes, state.clock.now())
-            .await?
-            .into(),
-    ))
+    let item = catalog::update_item(
+        &mut conn,
+        state.object_store.as_ref(),
+        admin.id,
+        id,
+        changes,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(Json(ItemResponse::of(&state, item).await?))
 }
 
 /// Retire an item: off sale, kept for past orders and reviews.

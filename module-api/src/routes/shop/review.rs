@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::app::AppState;
+use crate::app::{AppState, HasImages};
 use crate::auth::AuthUser;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{Json, Path, Query, ValidJson};
@@ -26,8 +26,16 @@ pub struct ReviewResponse {
     pub stars: i16,
     pub content: String,
     pub image_keys: Vec<String>,
+    /// Where to read each image, in the order of `image_keys`.
+    pub image_urls: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl HasImages for ReviewResponse {
+    fn images(&mut self) -> (&[String], &mut Vec<String>) {
+        (&self.image_keys, &mut self.image_urls)
+    }
 }
 
 impl From<ReviewWithAuthor> for ReviewResponse {
@@ -41,6 +49,7 @@ impl From<ReviewWithAuthor> for ReviewResponse {
             stars: review.stars,
             content: review.content,
             image_keys: review.image_keys,
+            image_urls: Vec::new(),
             created_at: review.created_at,
             updated_at: review.updated_at,
         }
@@ -60,9 +69,11 @@ pub async fn list_reviews(
 ) -> ApiResult<Json<Page<ReviewResponse>>> {
     let mut conn = state.db().await?;
     let reviews = review::list(&mut conn, item, page.before_id()?, page.fetch_limit()).await?;
-    Ok(Json(
-        Page::by_id(reviews, page.limit(), |r| r.review.id).map(Into::into),
-    ))
+    drop(conn);
+    let mut page: Page<ReviewResponse> =
+        Page::by_id(reviews, page.limit(), |r| r.review.id).map(Into::into);
+    state.link_images(&mut page.items).await?;
+    Ok(Json(page))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -82,7 +93,7 @@ pub struct ReviewRequest {
         (status = 201, description = "Reviewed", body = ReviewResponse),
         (status = 403, description = "`NOT_A_BUYER`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`ALREADY_REVIEWED`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_review(
     State(state): State<AppState>,
@@ -96,8 +107,18 @@ pub async fn create_review(
         content: body.content,
         image_keys: body.image_keys,
     };
-    let created = review::create(&mut conn, user.id, item, input, state.clock.now()).await?;
-    Ok((StatusCode::CREATED, Json(created.into())))
+    let created = review::create(
+        &mut conn,
+        state.object_store.as_ref(),
+        user.id,
+        item,
+        input,
+        state.clock.now(),
+    )
+    .await?;
+    let mut response = ReviewResponse::from(created);
+    state.link_images([&mut response]).await?;
+    Ok((StatusCode::CREATED, Json(response)))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -115,7 +136,7 @@ pub struct UpdateReviewRequest {
     responses(
         (status = 200, description = "Updated", body = ReviewResponse),
         (status = 404, description = "`REVIEW_NOT_FOUND` (also for others' reviews)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_review(
     State(state): State<AppState>,
@@ -126,6 +147,7 @@ pub async fn update_review(
     let mut conn = state.db().await?;
     let updated = review::update(
         &mut conn,
+        state.object_store.as_ref(),
         user.id,
         id,
         body.stars,
@@ -134,7 +156,9 @@ pub async fn update_review(
         state.clock.now(),
     )
     .await?;
-    Ok(Json(updated.into()))
+    let mut response = ReviewResponse::from(updated);
+    state.link_images([&mut response]).await?;
+    Ok(Json(response))
 }
 
 /// Delete my review.

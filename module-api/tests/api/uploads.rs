@@ -1,0 +1,175 @@
+//! Uploads: presigned PUTs to the local S3 server, and keys accepted only after the server has
+//! looked at the object.
+
+use chrono::TimeDelta;
+use petory_core::upload::{self, UploadSettings};
+use serde_json::json;
+
+use crate::fixtures::{PNG, image, item_with_images, upload};
+use crate::util::{ClockExt as _, TestApp, assert_problem};
+
+#[tokio::test]
+async fn a_real_png_round_trips_from_upload_to_the_items_image_url() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let key = image(&app, &admin, "ITEM").await;
+    assert!(key.starts_with("item/"), "server-made key: {key}");
+
+    let response = item_with_images(&app, &admin, std::slice::from_ref(&key)).await;
+    assert_eq!(response.status(), 201);
+    let item: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(item["image_keys"], json!([key]));
+    let url = item["image_urls"][0].as_str().unwrap();
+    let fetched = reqwest::get(url).await.unwrap();
+    assert!(fetched.status().is_success());
+    assert_eq!(fetched.bytes().await.unwrap().as_ref(), PNG);
+
+    // The public item page links it too.
+    let public = app.get_ok(&format!("/api/v1/items/{}", item["id"])).await;
+    assert_eq!(public["image_keys"], json!([key]));
+    assert_eq!(public["image_urls"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn text_declared_as_png_is_refused_and_nothing_is_created() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let fake = upload(
+        &app,
+        &admin,
+        "ITEM",
+        "image/png",
+        b"this is not a picture at all",
+    )
+    .await;
+    let problem = assert_problem(
+        item_with_images(&app, &admin, std::slice::from_ref(&fake)).await,
+        422,
+        "UPLOAD_NOT_AN_IMAGE",
+    )
+    .await;
+    assert_eq!(problem["context"]["key"], fake.as_str());
+    let items = app.get_ok("/api/v1/items").await;
+    assert_eq!(items["items"], json!([]));
+}
+
+#[tokio::test]
+async fn keys_are_accepted_only_from_their_owner_for_their_purpose_once_uploaded() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let (_, user) = app.user("someone@example.com").await;
+
+    // Someone else's key, as good as unknown.
+    let theirs = image(&app, &user, "ITEM_REVIEW").await;
+    assert_problem(
+        item_with_images(&app, &admin, std::slice::from_ref(&theirs)).await,
+        422,
+        "UPLOAD_NOT_FOUND",
+    )
+    .await;
+    // A key made by the client.
+    assert_problem(
+        item_with_images(&app, &admin, &["item/1/made-up.png".to_owned()]).await,
+        422,
+        "UPLOAD_NOT_FOUND",
+    )
+    .await;
+    // My key, for another purpose.
+    let for_a_post = image(&app, &admin, "POST").await;
+    assert_problem(
+        item_with_images(&app, &admin, std::slice::from_ref(&for_a_post)).await,
+        422,
+        "UPLOAD_NOT_FOUND",
+    )
+    .await;
+    // Asked for, never sent.
+    let ticket = app
+        .post_ok(
+            "/api/v1/uploads",
+            Some(&admin),
+            json!({"purpose": "ITEM", "content_type": "image/png", "content_length": 67}),
+        )
+        .await;
+    let never_sent = ticket["key"].as_str().unwrap().to_owned();
+    assert_problem(
+        item_with_images(&app, &admin, std::slice::from_ref(&never_sent)).await,
+        422,
+        "UPLOAD_NOT_UPLOADED",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn only_images_within_the_limit_and_item_images_only_for_admins() {
+    let app = TestApp::spawn().await;
+    let (_, user) = app.user("someone@example.com").await;
+    let ask = |body: serde_json::Value| app.post_json("/api/v1/uploads", Some(&user), body);
+    assert_problem(
+        ask(json!({"purpose": "ITEM", "content_type": "image/png", "content_length": 10})).await,
+        403,
+        "ADMIN_ONLY",
+    )
+    .await;
+    assert_problem(
+        ask(json!({"purpose": "POST", "content_type": "image/png", "content_length": 10 * 1024 * 1024 + 1})).await,
+        422,
+        "VALIDATION_FAILED",
+    )
+    .await;
+    assert_problem(
+        ask(json!({"purpose": "POST", "content_type": "image/png", "content_length": 0})).await,
+        422,
+        "VALIDATION_FAILED",
+    )
+    .await;
+    assert_problem(
+        ask(json!({"purpose": "POST", "content_type": "application/pdf", "content_length": 10}))
+            .await,
+        422,
+        "INVALID_BODY",
+    )
+    .await;
+    assert_problem(
+        app.post_json(
+            "/api/v1/uploads",
+            None,
+            json!({"purpose": "POST", "content_type": "image/png", "content_length": 10}),
+        )
+        .await,
+        401,
+        "AUTHENTICATION_REQUIRED",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn uploads_nothing_used_are_removed_after_a_day_and_used_ones_stay() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let used = image(&app, &admin, "ITEM").await;
+    let unused = image(&app, &admin, "ITEM").await;
+    assert_eq!(
+        item_with_images(&app, &admin, std::slice::from_ref(&used))
+            .await
+            .status(),
+        201
+    );
+    let store = app.state.object_store.clone();
+    let settings = UploadSettings::default();
+    let mut conn = app.state.db.get().await.unwrap();
+
+    let now = app.clock.now_utc();
+    let removed = upload::prune_unattached(&mut conn, store.as_ref(), &settings, 100, now)
+        .await
+        .unwrap();
+    assert_eq!(removed, 0, "nothing is a day old yet");
+
+    app.clock.advance(TimeDelta::hours(25));
+    let now = app.clock.now_utc();
+    let removed = upload::prune_unattached(&mut conn, store.as_ref(), &settings, 1, now)
+        .await
+        .unwrap();
+    assert_eq!(removed, 1);
+    assert!(store.head(&unused).await.unwrap().is_none());
+    assert!(store.head(&used).await.unwrap().is_some());
+}
