@@ -659,6 +659,31 @@ impl From<petory_core::upload::UploadError> for ApiError {
     }
 }
 
+impl From<petory_core::community::CommunityError> for ApiError {
+    fn from(error: petory_core::community::CommunityError) -> Self {
+        use petory_core::community::CommunityError as E;
+        match error {
+            E::Suspended { until } => Self::forbidden(
+                "ACCOUNT_SUSPENDED",
+                "a suspended account cannot write; it may still read",
+            )
+            .with_context(serde_json::json!({ "suspended_until": until })),
+            E::PetNotFound => Self::not_found("PET_NOT_FOUND", "no such pet of yours"),
+            E::TooManyPets { .. } => Self::conflict("TOO_MANY_PETS", error.to_string()),
+            E::WeightNotFound => {
+                Self::not_found("WEIGHT_NOT_FOUND", "no weight of this pet on that day")
+            }
+            E::Invalid {
+                field,
+                code,
+                message,
+            } => Self::invalid_field(field, code, message),
+            E::Upload(error) => error.into(),
+            E::Database(error) => error.into(),
+        }
+    }
+}
+
 impl From<petory_core::notification::NotificationError> for ApiError {
     fn from(error: petory_core::notification::NotificationError) -> Self {
         use petory_core::notification::NotificationError as E;

@@ -253,6 +253,16 @@ impl utoipa::PartialSchema for Day {
 
 impl utoipa::ToSchema for Day {}
 
+/// For `Option<Option<T>>` fields of a `PATCH`: absent is `None` (keep), `null` is
+/// `Some(None)` (clear), a value is `Some(Some(value))`. Use with `#[serde(default)]`.
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
 /// An instant from a client (RFC 3339, years 1 to 9999).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Instant(pub chrono::DateTime<chrono::Utc>);

@@ -26,6 +26,8 @@ use crate::error::{FieldError, Problem};
         (name = "users", description = "My account and addresses"),
         (name = "shop", description = "Catalog and cart"),
         (name = "daily", description = "The daily Q&A"),
+        (name = "community", description = "Pets, the owner and trade boards, reports"),
+        (name = "uploads", description = "Presigned image uploads"),
         (name = "notifications", description = "My notifications and their live stream"),
         (name = "admin", description = "Administration (role `ADMIN`)"),
     ),

@@ -32,6 +32,7 @@ pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
 
 /// Routes under `/api/v1`, with their documentation.
 fn api_v1() -> OpenApiRouter<AppState> {
+    use routes::community::pet;
     use routes::daily::qna;
     use routes::identity::{address, admin, auth, me, oauth};
     use routes::notification;
@@ -109,6 +110,10 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(review::list_reviews, review::create_review))
         .routes(routes!(review::update_review, review::delete_review))
         .routes(routes!(routes::upload::create_upload))
+        .routes(routes!(pet::list_pets, pet::create_pet))
+        .routes(routes!(pet::get_pet, pet::update_pet, pet::delete_pet))
+        .routes(routes!(pet::record_weight, pet::list_weights))
+        .routes(routes!(pet::delete_weight))
 }
 
 /// The routes and the OpenAPI document describing them.

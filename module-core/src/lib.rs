@@ -3,6 +3,7 @@
 
 pub mod batch;
 pub mod calendar;
+pub mod community;
 pub mod config;
 pub mod daily;
 pub mod db;

@@ -348,8 +348,41 @@ diesel::table! {
 
 diesel::joinable!(uploads -> users (owner_id));
 
+diesel::table! {
+    pets (id) {
+        id -> Int8,
+        owner_id -> Int8,
+        name -> Text,
+        species -> Text,
+        breed -> Text,
+        birthday -> Nullable<Date>,
+        adopted_on -> Nullable<Date>,
+        sex -> Text,
+        neutered -> Bool,
+        weight_grams -> Nullable<Int4>,
+        photo_key -> Nullable<Text>,
+        memo -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    pet_weights (pet_id, measured_on) {
+        pet_id -> Int8,
+        measured_on -> Date,
+        grams -> Int4,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(pets -> users (owner_id));
+diesel::joinable!(pet_weights -> pets (pet_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     uploads,
+    pets,
+    pet_weights,
     categories,
     items,
     cart_items,

@@ -1,6 +1,7 @@
 //! HTTP routes, one module per domain (the same names as in `petory-core`).
 
 pub mod batch;
+pub mod community;
 pub mod daily;
 pub mod event;
 pub mod health;

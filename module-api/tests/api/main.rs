@@ -18,6 +18,7 @@ mod oauth;
 mod openapi;
 mod orders;
 mod payments;
+mod pets;
 mod problems;
 mod reviews;
 mod security;

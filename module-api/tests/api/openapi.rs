@@ -132,7 +132,7 @@ fn every_request_string_is_bounded() {
 
 /// A limit that both the request schema and the table state is the same number in both (and in
 /// the core constant where there is one): `(schema, property, table, column)`.
-const SHARED_LIMITS: [(&str, &str, &str, &str); 26] = [
+const SHARED_LIMITS: &[(&str, &str, &str, &str)] = &[
     ("SignupRequest", "name", "users", "name"),
     ("UpdateMeRequest", "name", "users", "name"),
     ("SuspensionRequest", "reason", "users", "suspension_reason"),
@@ -161,6 +161,17 @@ const SHARED_LIMITS: [(&str, &str, &str, &str); 26] = [
     ("OrderLineRequest", "quantity", "order_lines", "quantity"),
     ("AddCartItemRequest", "quantity", "cart_items", "quantity"),
     ("AnswerRequest", "content", "daily_answers", "content"),
+    ("PetRequest", "name", "pets", "name"),
+    ("PetRequest", "breed", "pets", "breed"),
+    ("PetRequest", "weight_grams", "pets", "weight_grams"),
+    ("PetRequest", "memo", "pets", "memo"),
+    ("WeightRequest", "grams", "pet_weights", "grams"),
+    (
+        "UploadRequest",
+        "content_length",
+        "uploads",
+        "content_length",
+    ),
     ("QuestionRequest", "content", "daily_questions", "content"),
     ("QuestionRequest", "month", "daily_questions", "month"),
     ("QuestionRequest", "day", "daily_questions", "day"),

@@ -7,7 +7,7 @@ CREATE TABLE uploads (
                                                            'PLACE_REVIEW', 'ITEM', 'ITEM_REVIEW')),
     content_type   TEXT        NOT NULL CHECK (content_type IN ('image/jpeg', 'image/png',
                                                                 'image/webp', 'image/gif')),
-    content_length BIGINT      NOT NULL CHECK (content_length BETWEEN 1 AND 104857600),
+    content_length BIGINT      NOT NULL CHECK (content_length BETWEEN 1 AND 10485760),
     created_at     TIMESTAMPTZ NOT NULL,
     -- Set the first time content accepted the key; unattached uploads are removed after a day.
     attached_at    TIMESTAMPTZ

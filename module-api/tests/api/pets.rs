@@ -1,0 +1,288 @@
+//! My pets and their growth log.
+
+use diesel_async::SimpleAsyncConnection as _;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::fixtures::{PNG, image};
+use crate::util::{TestApp, assert_problem};
+
+fn bori() -> Value {
+    json!({"name": "Bori", "species": "DOG", "breed": "Jindo", "birthday": "2021-04-02",
+           "adopted_on": "2021-06-01", "sex": "FEMALE", "neutered": true, "memo": "likes walks"})
+}
+
+#[tokio::test]
+async fn an_owner_keeps_pets_with_a_photo_and_others_cannot_see_them() {
+    let app = TestApp::spawn().await;
+    let (_, owner) = app.user("owner@example.com").await;
+    let photo = image(&app, &owner, "PET").await;
+    let mut body = bori();
+    body["photo_key"] = json!(photo);
+    let pet = app.post_ok("/api/v1/pets", Some(&owner), body).await;
+    assert_eq!(pet["name"], "Bori");
+    assert_eq!(pet["species"], "DOG");
+    assert_eq!(pet["birthday"], "2021-04-02");
+    assert_eq!(pet["photo_key"], photo.as_str());
+    let photo_url = pet["photo_url"].as_str().unwrap();
+    assert_eq!(
+        reqwest::get(photo_url)
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+            .as_ref(),
+        PNG
+    );
+    let path = format!("/api/v1/pets/{}", pet["id"]);
+
+    let mine = app
+        .send_ok(Method::GET, "/api/v1/pets", Some(&owner), None)
+        .await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+
+    // Someone else: not found, whatever they try; a guest must sign in.
+    let (_, other) = app.user("other@example.com").await;
+    for (method, body) in [
+        (Method::GET, None),
+        (Method::PATCH, Some(json!({"name": "Mine now"}))),
+        (Method::DELETE, None),
+    ] {
+        assert_problem(
+            app.send(method, &path, Some(&other), body).await,
+            404,
+            "PET_NOT_FOUND",
+        )
+        .await;
+    }
+    let theirs = app
+        .send_ok(Method::GET, "/api/v1/pets", Some(&other), None)
+        .await;
+    assert_eq!(theirs["items"], json!([]));
+    assert_problem(app.get(&path).await, 401, "AUTHENTICATION_REQUIRED").await;
+
+    // The owner edits: null clears, absent keeps.
+    let edited = app
+        .send_ok(
+            Method::PATCH,
+            &path,
+            Some(&owner),
+            Some(json!({"birthday": null, "memo": "likes long walks"})),
+        )
+        .await;
+    assert_eq!(edited["birthday"], Value::Null);
+    assert_eq!(edited["adopted_on"], "2021-06-01");
+    assert_eq!(edited["memo"], "likes long walks");
+    assert_eq!(edited["photo_key"], photo.as_str());
+
+    let deleted = app.send(Method::DELETE, &path, Some(&owner), None).await;
+    assert_eq!(deleted.status(), 204);
+    assert_problem(
+        app.send(Method::GET, &path, Some(&owner), None).await,
+        404,
+        "PET_NOT_FOUND",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn impossible_pets_are_refused_and_nothing_is_stored() {
+    let app = TestApp::spawn().await;
+    let (_, owner) = app.user("owner@example.com").await;
+    let with = |change: Value| {
+        let mut body = bori();
+        for (field, value) in change.as_object().unwrap() {
+            body[field] = value.clone();
+        }
+        body
+    };
+    let (_, other) = app.user("other@example.com").await;
+    let not_mine = image(&app, &other, "PET").await;
+    let for_a_post = image(&app, &owner, "POST").await;
+    for (change, status, code) in [
+        (
+            json!({"adopted_on": "2021-01-01"}),
+            422,
+            "VALIDATION_FAILED",
+        ),
+        (
+            json!({"birthday": "2999-01-01", "adopted_on": null}),
+            422,
+            "VALIDATION_FAILED",
+        ),
+        (json!({"species": "DRAGON"}), 422, "INVALID_BODY"),
+        (json!({"name": ""}), 422, "VALIDATION_FAILED"),
+        (json!({"name": "x".repeat(31)}), 422, "VALIDATION_FAILED"),
+        (json!({"weight_grams": 0}), 422, "VALIDATION_FAILED"),
+        (
+            json!({"weight_grams": 99_999_999_999_i64}),
+            422,
+            "INVALID_BODY",
+        ),
+        (json!({"photo_key": not_mine}), 422, "UPLOAD_NOT_FOUND"),
+        (json!({"photo_key": for_a_post}), 422, "UPLOAD_NOT_FOUND"),
+    ] {
+        assert_problem(
+            app.post_json("/api/v1/pets", Some(&owner), with(change.clone()))
+                .await,
+            status,
+            code,
+        )
+        .await;
+    }
+    let mine = app
+        .send_ok(Method::GET, "/api/v1/pets", Some(&owner), None)
+        .await;
+    assert_eq!(mine["items"], json!([]));
+}
+
+#[tokio::test]
+async fn twenty_pets_at_most_even_when_added_at_once() {
+    let app = TestApp::spawn().await;
+    let (_, owner) = app.user("owner@example.com").await;
+    let attempts = (0..25).map(|n| {
+        let mut body = bori();
+        body["name"] = json!(format!("Pet {n}"));
+        app.post_json("/api/v1/pets", Some(&owner), body)
+    });
+    let statuses: Vec<u16> = futures_util::future::join_all(attempts)
+        .await
+        .iter()
+        .map(|response| response.status().as_u16())
+        .collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 20);
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 5);
+    let mine = app
+        .send_ok(Method::GET, "/api/v1/pets", Some(&owner), None)
+        .await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 20);
+}
+
+#[tokio::test]
+async fn the_growth_log_keeps_one_weight_a_day_in_date_order() {
+    let app = TestApp::spawn().await;
+    let (_, owner) = app.user("owner@example.com").await;
+    let pet = app.post_ok("/api/v1/pets", Some(&owner), bori()).await;
+    let weights = format!("/api/v1/pets/{}/weights", pet["id"]);
+    let record = |day: &str, grams: i32| {
+        app.post_json(
+            &weights,
+            Some(&owner),
+            json!({"measured_on": day, "grams": grams}),
+        )
+    };
+    assert_eq!(record("2026-10-01", 9000).await.status(), 201);
+    assert_eq!(record("2026-08-01", 8000).await.status(), 201);
+    assert_eq!(
+        record("2026-10-01", 9100).await.status(),
+        200,
+        "same day replaces"
+    );
+    assert_problem(record("2999-01-01", 9000).await, 422, "VALIDATION_FAILED").await;
+    assert_problem(record("2026-10-02", 0).await, 422, "VALIDATION_FAILED").await;
+
+    let log = app.send_ok(Method::GET, &weights, Some(&owner), None).await;
+    assert_eq!(
+        log["items"],
+        json!([{"measured_on": "2026-08-01", "grams": 8000}, {"measured_on": "2026-10-01", "grams": 9100}])
+    );
+    let since = app
+        .send_ok(
+            Method::GET,
+            &format!("{weights}?from=2026-09-01"),
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(since["items"].as_array().unwrap().len(), 1);
+    let pet_now = app
+        .send_ok(
+            Method::GET,
+            &format!("/api/v1/pets/{}", pet["id"]),
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(
+        pet_now["weight_grams"], 9100,
+        "the latest weight is the pet's"
+    );
+
+    let removed = app
+        .send(
+            Method::DELETE,
+            &format!("{weights}/2026-10-01"),
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status(), 204);
+    let pet_now = app
+        .send_ok(
+            Method::GET,
+            &format!("/api/v1/pets/{}", pet["id"]),
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(pet_now["weight_grams"], 8000);
+    assert_problem(
+        app.send(
+            Method::DELETE,
+            &format!("{weights}/2026-10-01"),
+            Some(&owner),
+            None,
+        )
+        .await,
+        404,
+        "WEIGHT_NOT_FOUND",
+    )
+    .await;
+
+    let (_, other) = app.user("other@example.com").await;
+    assert_problem(
+        app.send(Method::GET, &weights, Some(&other), None).await,
+        404,
+        "PET_NOT_FOUND",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_suspended_account_reads_but_does_not_write() {
+    let app = TestApp::spawn().await;
+    let (id, owner) = app.user("owner@example.com").await;
+    let pet = app.post_ok("/api/v1/pets", Some(&owner), bori()).await;
+    // The moment between a suspension and the end of its sessions.
+    let mut conn = app.state.db.get().await.unwrap();
+    conn.batch_execute(&format!(
+        "UPDATE users SET status = 'SUSPENDED', suspended_until = now() + interval '1 day',
+                          suspension_reason = 'spam' WHERE id = {id}"
+    ))
+    .await
+    .unwrap();
+    drop(conn);
+    assert_problem(
+        app.post_json("/api/v1/pets", Some(&owner), bori()).await,
+        403,
+        "ACCOUNT_SUSPENDED",
+    )
+    .await;
+    assert_problem(
+        app.send(
+            Method::PATCH,
+            &format!("/api/v1/pets/{}", pet["id"]),
+            Some(&owner),
+            Some(json!({"name": "Changed"})),
+        )
+        .await,
+        403,
+        "ACCOUNT_SUSPENDED",
+    )
+    .await;
+    let mine = app
+        .send_ok(Method::GET, "/api/v1/pets", Some(&owner), None)
+        .await;
+    assert_eq!(mine["items"][0]["name"], "Bori");
+}

@@ -1,0 +1,2 @@
+DROP TABLE pet_weights;
+DROP TABLE pets;

@@ -1,0 +1,58 @@
+//! Community: pets, the owner board, the trade board, and the one moderation model for all of
+//! their content.
+
+pub mod pet;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use crate::db::DbError;
+use crate::identity::{AccountStatus, UserId};
+use crate::schema::users;
+use crate::upload::UploadError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommunityError {
+    #[error("the account is suspended")]
+    Suspended { until: Option<DateTime<Utc>> },
+    #[error("no such pet of yours")]
+    PetNotFound,
+    #[error("a user keeps at most {max} pets")]
+    TooManyPets { max: i64 },
+    #[error("no weight of this pet on that day")]
+    WeightNotFound,
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        code: &'static str,
+        message: String,
+    },
+    #[error(transparent)]
+    Upload(#[from] UploadError),
+    #[error(transparent)]
+    Database(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for CommunityError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Database(error.into())
+    }
+}
+
+/// Suspended accounts read but do not write. Sessions end at suspension too; this holds for a
+/// token issued just before it.
+pub async fn ensure_can_write(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+) -> Result<(), CommunityError> {
+    let (status, until): (AccountStatus, Option<DateTime<Utc>>) = users::table
+        .find(user)
+        .select((users::status, users::suspended_until))
+        .first(conn)
+        .await?;
+    if status == AccountStatus::Suspended {
+        return Err(CommunityError::Suspended { until });
+    }
+    Ok(())
+}
