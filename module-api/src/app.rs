@@ -42,6 +42,8 @@ pub struct App {
     /// This instance's live notification streams listen here.
     pub notification_hub: NotificationHub,
     pub stream_tickets: StreamTickets,
+    /// Counts views without a write per view.
+    pub views: Arc<dyn petory_core::ports::ViewCounter>,
 }
 
 #[derive(Clone)]
@@ -90,6 +92,10 @@ impl AppState {
             )),
             notification_hub: NotificationHub::new(&config.redis.url, &config.redis.key_prefix)?,
             stream_tickets: StreamTickets::new(redis.clone(), &config.redis.key_prefix),
+            views: Arc::new(petory_redis::views::RedisViewCounter::new(
+                redis.clone(),
+                &config.redis.key_prefix,
+            )),
             redis,
             tokens: config.tokens.clone(),
             google: Arc::new(GoogleOpenId::new(config.google.clone())),

@@ -22,6 +22,16 @@ pub struct AuthUser {
     pub claims: AccessClaims,
 }
 
+impl AuthUser {
+    /// Who reads community content: admins also see what moderation hid.
+    pub fn viewer(&self) -> petory_core::community::Viewer {
+        petory_core::community::Viewer {
+            user: Some(self.id),
+            admin: self.role == Role::Admin,
+        }
+    }
+}
+
 /// An authenticated administrator.
 #[derive(Debug, Clone)]
 pub struct AdminUser(pub AuthUser);

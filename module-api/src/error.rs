@@ -669,6 +669,16 @@ impl From<petory_core::community::CommunityError> for ApiError {
             )
             .with_context(serde_json::json!({ "suspended_until": until })),
             E::PetNotFound => Self::not_found("PET_NOT_FOUND", "no such pet of yours"),
+            E::PostNotFound => Self::not_found("POST_NOT_FOUND", "no such post"),
+            E::CommentNotFound => Self::not_found("COMMENT_NOT_FOUND", "no such comment"),
+            E::Views(cause) => {
+                tracing::warn!(%cause, "view counter unavailable");
+                Self::unavailable(
+                    "VIEWS_UNAVAILABLE",
+                    "view counts are temporarily unavailable",
+                )
+                .retry_after(5)
+            }
             E::TooManyPets { .. } => Self::conflict("TOO_MANY_PETS", error.to_string()),
             E::WeightNotFound => {
                 Self::not_found("WEIGHT_NOT_FOUND", "no weight of this pet on that day")

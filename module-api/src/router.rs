@@ -32,7 +32,7 @@ pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
 
 /// Routes under `/api/v1`, with their documentation.
 fn api_v1() -> OpenApiRouter<AppState> {
-    use routes::community::pet;
+    use routes::community::{board, pet};
     use routes::daily::qna;
     use routes::identity::{address, admin, auth, me, oauth};
     use routes::notification;
@@ -114,6 +114,15 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(pet::get_pet, pet::update_pet, pet::delete_pet))
         .routes(routes!(pet::record_weight, pet::list_weights))
         .routes(routes!(pet::delete_weight))
+        .routes(routes!(board::list_posts, board::create_post))
+        .routes(routes!(
+            board::get_post,
+            board::update_post,
+            board::delete_post
+        ))
+        .routes(routes!(board::like_post, board::unlike_post))
+        .routes(routes!(board::list_comments, board::create_comment))
+        .routes(routes!(board::update_comment, board::delete_comment))
 }
 
 /// The routes and the OpenAPI document describing them.

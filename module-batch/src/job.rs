@@ -37,6 +37,7 @@ pub struct JobContext {
     pub access_ttl: std::time::Duration,
     pub object_store: Arc<dyn petory_core::ports::ObjectStore>,
     pub uploads: petory_core::upload::UploadSettings,
+    pub views: Arc<dyn petory_core::ports::ViewCounter>,
 }
 
 impl JobContext {
@@ -97,6 +98,7 @@ pub fn all_jobs() -> Vec<Arc<dyn Job>> {
         Arc::new(jobs::platform::PruneIdempotencyKeys),
         Arc::new(jobs::platform::PruneBatchRuns),
         Arc::new(jobs::upload::PruneUnattachedUploads),
+        Arc::new(jobs::community::FlushViews),
         Arc::new(jobs::shop::ExpireUnpaidOrders),
         Arc::new(jobs::shop::BillSubscriptions),
         Arc::new(jobs::daily::DailyQuestionNotification),

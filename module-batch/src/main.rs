@@ -95,6 +95,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
             &config.s3,
         )),
         uploads: config.uploads,
+        views: Arc::new(petory_redis::views::RedisViewCounter::new(
+            redis.clone(),
+            &config.redis.key_prefix,
+        )),
         clock: Arc::new(SystemClock),
         calendar: BusinessCalendar::new(config.timezone),
         payments: Arc::new(KakaoPay::new(config.kakaopay.clone())),

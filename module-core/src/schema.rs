@@ -376,6 +376,58 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    posts (id) {
+        id -> Int8,
+        author_id -> Int8,
+        category -> Text,
+        title -> Text,
+        content -> Text,
+        image_keys -> Array<Text>,
+        like_count -> Int4,
+        comment_count -> Int4,
+        view_count -> Int8,
+        hidden_at -> Nullable<Timestamptz>,
+        deleted_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    post_comments (id) {
+        id -> Int8,
+        post_id -> Int8,
+        author_id -> Int8,
+        parent_id -> Nullable<Int8>,
+        content -> Text,
+        hidden_at -> Nullable<Timestamptz>,
+        deleted_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    post_likes (post_id, user_id) {
+        post_id -> Int8,
+        user_id -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    view_flushes (batch) {
+        batch -> Text,
+        flushed_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(posts -> users (author_id));
+diesel::joinable!(post_comments -> posts (post_id));
+diesel::joinable!(post_comments -> users (author_id));
+diesel::joinable!(post_likes -> posts (post_id));
+diesel::joinable!(post_likes -> users (user_id));
 diesel::joinable!(pets -> users (owner_id));
 diesel::joinable!(pet_weights -> pets (pet_id));
 
@@ -383,6 +435,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     uploads,
     pets,
     pet_weights,
+    posts,
+    post_comments,
+    post_likes,
+    view_flushes,
     categories,
     items,
     cart_items,

@@ -163,6 +163,7 @@ fn names(all: &[impl std::fmt::Display]) -> Vec<String> {
 #[tokio::test]
 async fn every_text_enum_matches_its_columns_check() {
     use petory_core::batch::{RunStatus, Trigger};
+    use petory_core::community::board::PostCategory;
     use petory_core::community::pet::{Sex, Species};
     use petory_core::event::EventStatus;
     use petory_core::identity::lifecycle::NoticeKind;
@@ -181,6 +182,7 @@ async fn every_text_enum_matches_its_columns_check() {
         ("uploads", "purpose", names(Purpose::ALL)),
         ("pets", "species", names(Species::ALL)),
         ("pets", "sex", names(Sex::ALL)),
+        ("posts", "category", names(PostCategory::ALL)),
         ("uploads", "content_type", names(ImageType::ALL)),
         ("users", "role", names(Role::ALL)),
         ("users", "status", names(AccountStatus::ALL)),

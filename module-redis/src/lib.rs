@@ -4,6 +4,7 @@
 pub mod notification;
 pub mod rate_limit;
 pub mod session;
+pub mod views;
 
 use std::time::Duration;
 

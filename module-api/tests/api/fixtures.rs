@@ -285,3 +285,39 @@ pub async fn item_with_images(
     )
     .await
 }
+
+/// `n` active members made at once (set-based SQL, no password hashing), each with an access
+/// token: `(user id, token)`.
+pub async fn crowd(app: &TestApp, n: i64) -> Vec<(i64, String)> {
+    use diesel_async::RunQueryDsl as _;
+    #[derive(diesel::QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+    }
+    let mut conn = app.state.db.get().await.unwrap();
+    let ids: Vec<Id> = diesel::sql_query(
+        "INSERT INTO users (email, password_hash, name, status_changed_at, created_at, updated_at)
+         SELECT 'crowd-' || n || '-' || gen_random_uuid() || '@example.com', 'no login',
+                'Member ' || n, now(), now(), now()
+           FROM generate_series(1, $1) AS n
+         RETURNING id",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(n)
+    .load(&mut conn)
+    .await
+    .unwrap();
+    let now = app.clock.now_utc();
+    ids.into_iter()
+        .map(|Id { id }| {
+            let (token, _) = petory_core::identity::token::issue_access(
+                &app.state.tokens,
+                petory_core::identity::UserId(id),
+                petory_core::identity::Role::User,
+                &format!("crowd-{id}"),
+                now,
+            );
+            (id, token)
+        })
+        .collect()
+}

@@ -17,6 +17,7 @@ mod notifications;
 mod oauth;
 mod openapi;
 mod orders;
+mod owner_board;
 mod payments;
 mod pets;
 mod problems;

@@ -166,6 +166,10 @@ const SHARED_LIMITS: &[(&str, &str, &str, &str)] = &[
     ("PetRequest", "weight_grams", "pets", "weight_grams"),
     ("PetRequest", "memo", "pets", "memo"),
     ("WeightRequest", "grams", "pet_weights", "grams"),
+    ("PostRequest", "title", "posts", "title"),
+    ("PostRequest", "content", "posts", "content"),
+    ("PostRequest", "image_keys", "posts", "image_keys"),
+    ("CommentRequest", "content", "post_comments", "content"),
     (
         "UploadRequest",
         "content_length",

@@ -1,5 +1,6 @@
 //! The jobs, one module per domain (the same names as in `petory-core`).
 
+pub mod community;
 pub mod daily;
 pub mod event;
 pub mod identity;

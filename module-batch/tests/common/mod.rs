@@ -34,7 +34,7 @@ pub fn context_at(database_url: &str, redis_prefix: &str, now: DateTime<Utc>) ->
             &redis.key_prefix,
         )),
         sessions: Arc::new(petory_redis::session::RedisSessionStore::new(
-            pool,
+            pool.clone(),
             &redis.key_prefix,
         )),
         access_ttl: Duration::from_secs(900),
@@ -51,6 +51,10 @@ pub fn context_at(database_url: &str, redis_prefix: &str, now: DateTime<Utc>) ->
             },
         )),
         uploads: petory_core::upload::UploadSettings::default(),
+        views: Arc::new(petory_redis::views::RedisViewCounter::new(
+            pool,
+            &redis.key_prefix,
+        )),
         clock: Arc::new(FixedClock::at(now)),
         calendar: BusinessCalendar::default(),
         billing: BillingSettings::default(),

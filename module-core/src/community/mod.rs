@@ -1,7 +1,10 @@
 //! Community: pets, the owner board, the trade board, and the one moderation model for all of
 //! their content.
 
+pub mod board;
 pub mod pet;
+pub mod search;
+pub mod views;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -16,6 +19,10 @@ use crate::upload::UploadError;
 pub enum CommunityError {
     #[error("the account is suspended")]
     Suspended { until: Option<DateTime<Utc>> },
+    #[error("no such post")]
+    PostNotFound,
+    #[error("no such comment")]
+    CommentNotFound,
     #[error("no such pet of yours")]
     PetNotFound,
     #[error("a user keeps at most {max} pets")]
@@ -31,12 +38,39 @@ pub enum CommunityError {
     #[error(transparent)]
     Upload(#[from] UploadError),
     #[error(transparent)]
+    Views(#[from] crate::ports::ViewCounterError),
+    #[error(transparent)]
     Database(#[from] DbError),
 }
 
 impl From<diesel::result::Error> for CommunityError {
     fn from(error: diesel::result::Error) -> Self {
         Self::Database(error.into())
+    }
+}
+
+/// Who is reading: hidden content is shown to its author and to admins only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Viewer {
+    pub user: Option<UserId>,
+    pub admin: bool,
+}
+
+impl Viewer {
+    pub const GUEST: Self = Self {
+        user: None,
+        admin: false,
+    };
+
+    pub fn user(user: UserId) -> Self {
+        Self {
+            user: Some(user),
+            admin: false,
+        }
+    }
+
+    pub fn sees_hidden_of(self, author: UserId) -> bool {
+        self.admin || self.user == Some(author)
     }
 }
 

@@ -5,8 +5,10 @@ mod clock;
 mod mailer;
 mod notification;
 mod object_store;
+mod view_counter;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use mailer::{Mail, MailError, Mailer};
 pub use notification::{Audience, NoSignal, NotificationSignal, SignalError};
 pub use object_store::{ObjectMeta, ObjectStore, ObjectStoreError, PresignedRequest};
+pub use view_counter::{ViewBatch, ViewCounter, ViewCounterError};

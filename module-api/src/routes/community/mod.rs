@@ -1,3 +1,4 @@
 //! Community: pets, the owner board, the trade board, reports and moderation.
 
+pub mod board;
 pub mod pet;

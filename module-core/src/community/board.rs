@@ -1,0 +1,794 @@
+//! The owner board: posts with images, one-level comments, likes, views and search.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use diesel::dsl::{exists, sql};
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Nullable, Text};
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
+use serde::Serialize;
+
+use super::search::Search;
+use super::{CommunityError, Viewer, ensure_can_write};
+use crate::identity::UserId;
+use crate::ports::ObjectStore;
+use crate::schema::{post_comments, post_likes, posts, users};
+use crate::upload::{self, Purpose};
+
+crate::id_type! {
+    /// A post of the owner board (`posts.id`).
+    pub struct PostId;
+}
+
+crate::id_type! {
+    /// A comment on a post (`post_comments.id`).
+    pub struct CommentId;
+}
+
+crate::text_enum! {
+    pub enum PostCategory {
+        Daily = "DAILY",
+        Question = "QUESTION",
+        Info = "INFO",
+        ShowOff = "SHOW_OFF",
+    }
+}
+
+/// How many characters of a post a list shows.
+pub const EXCERPT_CHARS: i32 = 120;
+/// "Popular" counts the likes of this many days.
+pub const POPULAR_DAYS: i64 = 7;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable)]
+#[diesel(table_name = posts)]
+pub struct Post {
+    pub id: PostId,
+    pub author_id: UserId,
+    pub category: PostCategory,
+    pub title: String,
+    pub content: String,
+    pub image_keys: Vec<String>,
+    pub like_count: i32,
+    pub comment_count: i32,
+    pub view_count: i64,
+    pub hidden_at: Option<DateTime<Utc>>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A post as its reader sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PostView {
+    pub post: Post,
+    pub author_name: String,
+    pub liked_by_me: bool,
+}
+
+/// A post in a list: what a feed shows of it, loaded in one query per page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable)]
+pub struct PostSummary {
+    pub id: PostId,
+    pub category: PostCategory,
+    pub title: String,
+    pub excerpt: String,
+    pub author_id: UserId,
+    pub author_name: String,
+    pub like_count: i32,
+    pub comment_count: i32,
+    pub view_count: i64,
+    pub first_image_key: Option<String>,
+    pub liked_by_me: bool,
+    pub created_at: DateTime<Utc>,
+    /// Likes of the last [`POPULAR_DAYS`] days (counted only for the popular sort).
+    pub recent_likes: i64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PostSort {
+    /// Newest first.
+    #[default]
+    New,
+    /// Most liked in the last [`POPULAR_DAYS`] days first (posts without such likes are left
+    /// out), then newest.
+    Popular,
+}
+
+/// Where the next page starts: after this post (and, for popular, its recent likes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PostCursor {
+    pub recent_likes: i64,
+    pub id: PostId,
+}
+
+impl PostCursor {
+    pub fn of(post: &PostSummary) -> Self {
+        Self {
+            recent_likes: post.recent_likes,
+            id: post.id,
+        }
+    }
+
+    pub fn encode(self) -> String {
+        format!("{}:{}", self.recent_likes, self.id)
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        let (likes, id) = text.split_once(':')?;
+        let cursor = Self {
+            recent_likes: likes.parse().ok()?,
+            id: PostId(id.parse().ok()?),
+        };
+        (cursor.recent_likes >= 0 && cursor.id.0 > 0).then_some(cursor)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PostFilter {
+    pub category: Option<PostCategory>,
+    pub search: Option<Search>,
+    pub sort: PostSort,
+    pub after: Option<PostCursor>,
+}
+
+/// A page of visible posts (deleted and hidden ones are left out), `limit` at most.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    viewer: Viewer,
+    filter: &PostFilter,
+    limit: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<PostSummary>, CommunityError> {
+    let me = viewer.user.unwrap_or(UserId(0));
+    let liked_by_me = exists(
+        post_likes::table
+            .filter(post_likes::post_id.eq(posts::id))
+            .filter(post_likes::user_id.eq(me)),
+    );
+    let excerpt = sql::<Text>(&format!("left(posts.content, {EXCERPT_CHARS})"));
+    let first_image = sql::<Nullable<Text>>("posts.image_keys[1]");
+    let mut query = posts::table
+        .inner_join(users::table)
+        .filter(posts::deleted_at.is_null())
+        .filter(posts::hidden_at.is_null())
+        .into_boxed();
+    if let Some(category) = filter.category {
+        query = query.filter(posts::category.eq(category));
+    }
+    if let Some(search) = &filter.search {
+        query = query.filter(
+            sql::<Bool>("search_grams(posts.title || ' ' || posts.content) @@ search_query(")
+                .bind::<Text, _>(search.text().to_owned())
+                .sql(")"),
+        );
+        for pattern in search.patterns() {
+            query = query.filter(
+                sql::<Bool>("(posts.title || ' ' || posts.content) ILIKE ")
+                    .bind::<Text, _>(pattern),
+            );
+        }
+    }
+    match filter.sort {
+        PostSort::New => {
+            if let Some(after) = filter.after {
+                query = query.filter(posts::id.lt(after.id));
+            }
+            Ok(query
+                .order(posts::id.desc())
+                .limit(limit)
+                .select((
+                    posts::id,
+                    posts::category,
+                    posts::title,
+                    excerpt,
+                    posts::author_id,
+                    users::name,
+                    posts::like_count,
+                    posts::comment_count,
+                    posts::view_count,
+                    first_image,
+                    liked_by_me,
+                    posts::created_at,
+                    sql::<diesel::sql_types::BigInt>("0::bigint"),
+                ))
+                .load(conn)
+                .await?)
+        }
+        PostSort::Popular => {
+            let since = now - TimeDelta::days(POPULAR_DAYS);
+            // Likes since `since`, per post: only last week's likes are read (by their index).
+            let recent = sql::<diesel::sql_types::BigInt>(
+                "(SELECT count(*) FROM post_likes r WHERE r.post_id = posts.id AND r.created_at > ",
+            )
+            .bind::<diesel::sql_types::Timestamptz, _>(since)
+            .sql(")");
+            query = query.filter(
+                posts::id.eq_any(
+                    post_likes::table
+                        .filter(post_likes::created_at.gt(since))
+                        .select(post_likes::post_id),
+                ),
+            );
+            if let Some(after) = filter.after {
+                query = query.filter(
+                    sql::<Bool>(
+                        "((SELECT count(*) FROM post_likes r WHERE r.post_id = posts.id AND r.created_at > ",
+                    )
+                    .bind::<diesel::sql_types::Timestamptz, _>(since)
+                    .sql("), posts.id) < (")
+                    .bind::<diesel::sql_types::BigInt, _>(after.recent_likes)
+                    .sql(", ")
+                    .bind::<diesel::sql_types::BigInt, _>(after.id)
+                    .sql(")"),
+                );
+            }
+            let recent_order = sql::<diesel::sql_types::BigInt>(
+                "(SELECT count(*) FROM post_likes r WHERE r.post_id = posts.id AND r.created_at > ",
+            )
+            .bind::<diesel::sql_types::Timestamptz, _>(since)
+            .sql(")");
+            Ok(query
+                .order((recent_order.desc(), posts::id.desc()))
+                .limit(limit)
+                .select((
+                    posts::id,
+                    posts::category,
+                    posts::title,
+                    excerpt,
+                    posts::author_id,
+                    users::name,
+                    posts::like_count,
+                    posts::comment_count,
+                    posts::view_count,
+                    first_image,
+                    liked_by_me,
+                    posts::created_at,
+                    recent,
+                ))
+                .load(conn)
+                .await?)
+        }
+    }
+}
+
+/// A post its reader may see: never a deleted one; a hidden one only by its author and admins.
+pub async fn get(
+    conn: &mut AsyncPgConnection,
+    viewer: Viewer,
+    id: PostId,
+) -> Result<PostView, CommunityError> {
+    let me = viewer.user.unwrap_or(UserId(0));
+    let (post, author_name, liked_by_me): (Post, String, bool) = posts::table
+        .inner_join(users::table)
+        .filter(posts::id.eq(id))
+        .filter(posts::deleted_at.is_null())
+        .select((
+            Post::as_select(),
+            users::name,
+            exists(
+                post_likes::table
+                    .filter(post_likes::post_id.eq(posts::id))
+                    .filter(post_likes::user_id.eq(me)),
+            ),
+        ))
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or(CommunityError::PostNotFound)?;
+    if post.hidden_at.is_some() && !viewer.sees_hidden_of(post.author_id) {
+        return Err(CommunityError::PostNotFound);
+    }
+    Ok(PostView {
+        post,
+        author_name,
+        liked_by_me,
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct NewPost {
+    pub category: PostCategory,
+    pub title: String,
+    pub content: String,
+    pub image_keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = posts)]
+pub struct PostChanges {
+    pub category: Option<PostCategory>,
+    pub title: Option<String>,
+    pub content: Option<String>,
+    pub image_keys: Option<Vec<String>>,
+}
+
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    store: &dyn ObjectStore,
+    author: UserId,
+    new: NewPost,
+    now: DateTime<Utc>,
+) -> Result<PostView, CommunityError> {
+    ensure_can_write(conn, author).await?;
+    let images = upload::verify(conn, store, author, Purpose::Post, &new.image_keys, &[]).await?;
+    let post = conn
+        .transaction(async |conn| {
+            images.attach(conn, now).await?;
+            diesel::insert_into(posts::table)
+                .values((
+                    posts::author_id.eq(author),
+                    posts::category.eq(new.category),
+                    posts::title.eq(new.title.trim()),
+                    posts::content.eq(&new.content),
+                    posts::image_keys.eq(&new.image_keys),
+                    posts::created_at.eq(now),
+                    posts::updated_at.eq(now),
+                ))
+                .returning(Post::as_returning())
+                .get_result::<Post>(conn)
+                .await
+                .map_err(CommunityError::from)
+        })
+        .await?;
+    get(conn, Viewer::user(author), post.id).await
+}
+
+/// The author's own, not deleted post, locked for a change.
+async fn own_post(
+    conn: &mut AsyncPgConnection,
+    author: UserId,
+    id: PostId,
+) -> Result<Post, CommunityError> {
+    posts::table
+        .find(id)
+        .filter(posts::author_id.eq(author))
+        .filter(posts::deleted_at.is_null())
+        .for_update()
+        .select(Post::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or(CommunityError::PostNotFound)
+}
+
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    store: &dyn ObjectStore,
+    author: UserId,
+    id: PostId,
+    mut changes: PostChanges,
+    now: DateTime<Utc>,
+) -> Result<PostView, CommunityError> {
+    ensure_can_write(conn, author).await?;
+    let before = own_post(conn, author, id).await?;
+    let images = match &changes.image_keys {
+        Some(keys) => {
+            upload::verify(conn, store, author, Purpose::Post, keys, &before.image_keys).await?
+        }
+        None => upload::verify(conn, store, author, Purpose::Post, &[], &[]).await?,
+    };
+    changes.title = changes.title.map(|title| title.trim().to_owned());
+    conn.transaction(async |conn| {
+        own_post(conn, author, id).await?;
+        images.attach(conn, now).await?;
+        diesel::update(posts::table.find(id))
+            .set((&changes, posts::updated_at.eq(now)))
+            .execute(conn)
+            .await?;
+        Ok::<_, CommunityError>(())
+    })
+    .await?;
+    get(conn, Viewer::user(author), id).await
+}
+
+/// The author deletes a post: it is gone for readers; its comments stay with it.
+pub async fn delete(
+    conn: &mut AsyncPgConnection,
+    author: UserId,
+    id: PostId,
+    now: DateTime<Utc>,
+) -> Result<(), CommunityError> {
+    ensure_can_write(conn, author).await?;
+    let deleted = diesel::update(
+        posts::table
+            .find(id)
+            .filter(posts::author_id.eq(author))
+            .filter(posts::deleted_at.is_null()),
+    )
+    .set((posts::deleted_at.eq(now), posts::updated_at.eq(now)))
+    .execute(conn)
+    .await?;
+    if deleted == 0 {
+        return Err(CommunityError::PostNotFound);
+    }
+    Ok(())
+}
+
+/// Locks a post that may be interacted with (visible, or hidden but the viewer's own).
+async fn lock_open_post(
+    conn: &mut AsyncPgConnection,
+    viewer: Viewer,
+    id: PostId,
+) -> Result<Post, CommunityError> {
+    let post: Post = posts::table
+        .find(id)
+        .filter(posts::deleted_at.is_null())
+        .for_update()
+        .select(Post::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or(CommunityError::PostNotFound)?;
+    if post.hidden_at.is_some() && !viewer.sees_hidden_of(post.author_id) {
+        return Err(CommunityError::PostNotFound);
+    }
+    Ok(post)
+}
+
+/// What a like or unlike leaves: whether I like it, and the exact count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LikeState {
+    pub liked: bool,
+    pub like_count: i32,
+}
+
+/// Likes a post (again: no change). The count moves in the same transaction as the like.
+pub async fn like(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+    id: PostId,
+    now: DateTime<Utc>,
+) -> Result<LikeState, CommunityError> {
+    ensure_can_write(conn, user).await?;
+    conn.transaction(async |conn| {
+        let post = visible_post_id(conn, Viewer::user(user), id).await?;
+        let added = diesel::insert_into(post_likes::table)
+            .values((
+                post_likes::post_id.eq(post),
+                post_likes::user_id.eq(user),
+                post_likes::created_at.eq(now),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+        let like_count = adjust_likes(conn, post, i32::try_from(added).unwrap_or(0)).await?;
+        Ok(LikeState {
+            liked: true,
+            like_count,
+        })
+    })
+    .await
+}
+
+/// Takes a like back (none: no change).
+pub async fn unlike(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+    id: PostId,
+) -> Result<LikeState, CommunityError> {
+    ensure_can_write(conn, user).await?;
+    conn.transaction(async |conn| {
+        let post = visible_post_id(conn, Viewer::user(user), id).await?;
+        let removed = diesel::delete(post_likes::table.find((post, user)))
+            .execute(conn)
+            .await?;
+        let like_count = adjust_likes(conn, post, -i32::try_from(removed).unwrap_or(0)).await?;
+        Ok(LikeState {
+            liked: false,
+            like_count,
+        })
+    })
+    .await
+}
+
+/// A post that may be liked or commented on, without locking it (likes lock only the count).
+async fn visible_post_id(
+    conn: &mut AsyncPgConnection,
+    viewer: Viewer,
+    id: PostId,
+) -> Result<PostId, CommunityError> {
+    let (author, hidden): (UserId, Option<DateTime<Utc>>) = posts::table
+        .find(id)
+        .filter(posts::deleted_at.is_null())
+        .select((posts::author_id, posts::hidden_at))
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or(CommunityError::PostNotFound)?;
+    if hidden.is_some() && !viewer.sees_hidden_of(author) {
+        return Err(CommunityError::PostNotFound);
+    }
+    Ok(id)
+}
+
+async fn adjust_likes(
+    conn: &mut AsyncPgConnection,
+    post: PostId,
+    by: i32,
+) -> Result<i32, CommunityError> {
+    if by == 0 {
+        return Ok(posts::table
+            .find(post)
+            .select(posts::like_count)
+            .first(conn)
+            .await?);
+    }
+    Ok(diesel::update(posts::table.find(post))
+        .set(posts::like_count.eq(posts::like_count + by))
+        .returning(posts::like_count)
+        .get_result(conn)
+        .await?)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable)]
+#[diesel(table_name = post_comments)]
+pub struct Comment {
+    pub id: CommentId,
+    pub post_id: PostId,
+    pub author_id: UserId,
+    pub parent_id: Option<CommentId>,
+    pub content: String,
+    pub hidden_at: Option<DateTime<Utc>>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommentView {
+    pub comment: Comment,
+    pub author_name: String,
+}
+
+impl CommentView {
+    /// What `viewer` may read of it: a deleted comment, or a hidden one of someone else's (for
+    /// anyone but admins), keeps its place in the thread without its words.
+    pub fn redacted_for(mut self, viewer: Viewer) -> Self {
+        let hidden_from_viewer =
+            self.comment.hidden_at.is_some() && !viewer.sees_hidden_of(self.comment.author_id);
+        if self.comment.deleted_at.is_some() || hidden_from_viewer {
+            self.comment.content.clear();
+        }
+        self
+    }
+}
+
+/// Where the next page of comments starts: after this comment of this thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommentCursor {
+    pub thread: CommentId,
+    pub id: CommentId,
+}
+
+impl CommentCursor {
+    pub fn of(comment: &Comment) -> Self {
+        Self {
+            thread: comment.parent_id.unwrap_or(comment.id),
+            id: comment.id,
+        }
+    }
+
+    pub fn encode(self) -> String {
+        format!("{}:{}", self.thread, self.id)
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        let (thread, id) = text.split_once(':')?;
+        Some(Self {
+            thread: CommentId(thread.parse().ok()?),
+            id: CommentId(id.parse().ok()?),
+        })
+    }
+}
+
+/// A post's comments in thread order: each top-level comment, then its replies, oldest first.
+pub async fn comments(
+    conn: &mut AsyncPgConnection,
+    viewer: Viewer,
+    post: PostId,
+    after: Option<CommentCursor>,
+    limit: i64,
+) -> Result<Vec<CommentView>, CommunityError> {
+    visible_post_id(conn, viewer, post).await?;
+    let thread =
+        sql::<diesel::sql_types::BigInt>("coalesce(post_comments.parent_id, post_comments.id)");
+    let mut query = post_comments::table
+        .inner_join(users::table)
+        .filter(post_comments::post_id.eq(post))
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(
+            sql::<Bool>(
+                "(coalesce(post_comments.parent_id, post_comments.id), post_comments.id) > (",
+            )
+            .bind::<diesel::sql_types::BigInt, _>(after.thread)
+            .sql(", ")
+            .bind::<diesel::sql_types::BigInt, _>(after.id)
+            .sql(")"),
+        );
+    }
+    let rows: Vec<(Comment, String)> = query
+        .order((thread.asc(), post_comments::id.asc()))
+        .limit(limit)
+        .select((Comment::as_select(), users::name))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(comment, author_name)| {
+            CommentView {
+                comment,
+                author_name,
+            }
+            .redacted_for(viewer)
+        })
+        .collect())
+}
+
+async fn comment_view(
+    conn: &mut AsyncPgConnection,
+    id: CommentId,
+) -> Result<CommentView, CommunityError> {
+    let (comment, author_name) = post_comments::table
+        .inner_join(users::table)
+        .filter(post_comments::id.eq(id))
+        .select((Comment::as_select(), users::name))
+        .first(conn)
+        .await?;
+    Ok(CommentView {
+        comment,
+        author_name,
+    })
+}
+
+/// Comments on a post, or replies to a top-level comment of it (one level deep).
+pub async fn comment(
+    conn: &mut AsyncPgConnection,
+    author: UserId,
+    post: PostId,
+    content: &str,
+    parent: Option<CommentId>,
+    now: DateTime<Utc>,
+) -> Result<CommentView, CommunityError> {
+    ensure_can_write(conn, author).await?;
+    let id = conn
+        .transaction(async |conn| {
+            // The post's lock orders comments and their count.
+            let post = lock_open_post(conn, Viewer::user(author), post).await?;
+            if let Some(parent) = parent {
+                let (parent_post, grandparent, deleted): (
+                    PostId,
+                    Option<CommentId>,
+                    Option<DateTime<Utc>>,
+                ) = post_comments::table
+                    .find(parent)
+                    .select((
+                        post_comments::post_id,
+                        post_comments::parent_id,
+                        post_comments::deleted_at,
+                    ))
+                    .first(conn)
+                    .await
+                    .optional()?
+                    .ok_or(CommunityError::CommentNotFound)?;
+                if parent_post != post.id || deleted.is_some() {
+                    return Err(CommunityError::CommentNotFound);
+                }
+                if grandparent.is_some() {
+                    return Err(CommunityError::Invalid {
+                        field: "parent_id",
+                        code: "one_level",
+                        message: "replies go under a top-level comment".into(),
+                    });
+                }
+            }
+            let id: CommentId = diesel::insert_into(post_comments::table)
+                .values((
+                    post_comments::post_id.eq(post.id),
+                    post_comments::author_id.eq(author),
+                    post_comments::parent_id.eq(parent),
+                    post_comments::content.eq(content.trim()),
+                    post_comments::created_at.eq(now),
+                    post_comments::updated_at.eq(now),
+                ))
+                .returning(post_comments::id)
+                .get_result(conn)
+                .await?;
+            diesel::update(posts::table.find(post.id))
+                .set(posts::comment_count.eq(posts::comment_count + 1))
+                .execute(conn)
+                .await?;
+            Ok(id)
+        })
+        .await?;
+    comment_view(conn, id).await
+}
+
+/// The author's own, live comment on this post.
+async fn own_comment(
+    conn: &mut AsyncPgConnection,
+    author: UserId,
+    post: PostId,
+    id: CommentId,
+) -> Result<Comment, CommunityError> {
+    post_comments::table
+        .find(id)
+        .filter(post_comments::post_id.eq(post))
+        .filter(post_comments::author_id.eq(author))
+        .filter(post_comments::deleted_at.is_null())
+        .select(Comment::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or(CommunityError::CommentNotFound)
+}
+
+pub async fn edit_comment(
+    conn: &mut AsyncPgConnection,
+    author: UserId,
+    post: PostId,
+    id: CommentId,
+    content: &str,
+    now: DateTime<Utc>,
+) -> Result<CommentView, CommunityError> {
+    ensure_can_write(conn, author).await?;
+    own_comment(conn, author, post, id).await?;
+    diesel::update(post_comments::table.find(id))
+        .set((
+            post_comments::content.eq(content.trim()),
+            post_comments::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    comment_view(conn, id).await
+}
+
+/// The author deletes a comment: its words go, its place (and its replies) stay.
+pub async fn delete_comment(
+    conn: &mut AsyncPgConnection,
+    author: UserId,
+    post: PostId,
+    id: CommentId,
+    now: DateTime<Utc>,
+) -> Result<(), CommunityError> {
+    ensure_can_write(conn, author).await?;
+    conn.transaction(async |conn| {
+        lock_open_post(conn, Viewer::user(author), post).await?;
+        own_comment(conn, author, post, id).await?;
+        diesel::update(post_comments::table.find(id))
+            .set((
+                post_comments::content.eq(""),
+                post_comments::deleted_at.eq(now),
+                post_comments::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .await?;
+        diesel::update(posts::table.find(post))
+            .set(posts::comment_count.eq(posts::comment_count - 1))
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_garbage() {
+        let cursor = PostCursor {
+            recent_likes: 3,
+            id: PostId(42),
+        };
+        assert_eq!(PostCursor::parse(&cursor.encode()), Some(cursor));
+        assert_eq!(PostCursor::parse("x:1"), None);
+        assert_eq!(PostCursor::parse("1:-5"), None);
+        assert_eq!(PostCursor::parse("17"), None);
+        let thread = CommentCursor {
+            thread: CommentId(1),
+            id: CommentId(9),
+        };
+        assert_eq!(CommentCursor::parse(&thread.encode()), Some(thread));
+    }
+}
