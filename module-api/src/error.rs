@@ -670,6 +670,13 @@ impl From<petory_core::community::CommunityError> for ApiError {
             .with_context(serde_json::json!({ "suspended_until": until })),
             E::PetNotFound => Self::not_found("PET_NOT_FOUND", "no such pet of yours"),
             E::PostNotFound => Self::not_found("POST_NOT_FOUND", "no such post"),
+            E::ListingNotFound => Self::not_found("LISTING_NOT_FOUND", "no such listing"),
+            E::NotTheSeller => {
+                Self::forbidden("NOT_THE_SELLER", "only the seller changes a listing")
+            }
+            E::InvalidListingTransition { .. } => {
+                Self::conflict("INVALID_LISTING_TRANSITION", error.to_string())
+            }
             E::CommentNotFound => Self::not_found("COMMENT_NOT_FOUND", "no such comment"),
             E::Views(cause) => {
                 tracing::warn!(%cause, "view counter unavailable");

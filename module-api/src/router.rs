@@ -32,7 +32,7 @@ pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
 
 /// Routes under `/api/v1`, with their documentation.
 fn api_v1() -> OpenApiRouter<AppState> {
-    use routes::community::{board, pet};
+    use routes::community::{board, pet, trade};
     use routes::daily::qna;
     use routes::identity::{address, admin, auth, me, oauth};
     use routes::notification;
@@ -123,6 +123,13 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(board::like_post, board::unlike_post))
         .routes(routes!(board::list_comments, board::create_comment))
         .routes(routes!(board::update_comment, board::delete_comment))
+        .routes(routes!(trade::list_listings, trade::create_listing))
+        .routes(routes!(
+            trade::get_listing,
+            trade::update_listing,
+            trade::delete_listing
+        ))
+        .routes(routes!(trade::set_listing_status))
 }
 
 /// The routes and the OpenAPI document describing them.

@@ -423,6 +423,56 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    listings (id) {
+        id -> Int8,
+        seller_id -> Int8,
+        category -> Text,
+        title -> Text,
+        content -> Text,
+        price -> Int8,
+        region -> Text,
+        image_keys -> Array<Text>,
+        status -> Text,
+        chat_count -> Int4,
+        hidden_at -> Nullable<Timestamptz>,
+        deleted_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    reports (id) {
+        id -> Int8,
+        reporter_id -> Int8,
+        target_type -> Text,
+        target_id -> Int8,
+        reason -> Text,
+        detail -> Text,
+        status -> Text,
+        resolution -> Nullable<Text>,
+        resolved_by -> Nullable<Int8>,
+        resolved_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    moderation_log (id) {
+        id -> Int8,
+        admin_id -> Nullable<Int8>,
+        action -> Text,
+        target_type -> Text,
+        target_id -> Int8,
+        report_id -> Nullable<Int8>,
+        note -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(listings -> users (seller_id));
+diesel::joinable!(moderation_log -> reports (report_id));
 diesel::joinable!(posts -> users (author_id));
 diesel::joinable!(post_comments -> posts (post_id));
 diesel::joinable!(post_comments -> users (author_id));
@@ -439,6 +489,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_comments,
     post_likes,
     view_flushes,
+    listings,
+    reports,
+    moderation_log,
     categories,
     items,
     cart_items,

@@ -165,6 +165,7 @@ async fn every_text_enum_matches_its_columns_check() {
     use petory_core::batch::{RunStatus, Trigger};
     use petory_core::community::board::PostCategory;
     use petory_core::community::pet::{Sex, Species};
+    use petory_core::community::trade::{ListingCategory, ListingStatus};
     use petory_core::event::EventStatus;
     use petory_core::identity::lifecycle::NoticeKind;
     use petory_core::identity::{AccountStatus, Role};
@@ -183,6 +184,8 @@ async fn every_text_enum_matches_its_columns_check() {
         ("pets", "species", names(Species::ALL)),
         ("pets", "sex", names(Sex::ALL)),
         ("posts", "category", names(PostCategory::ALL)),
+        ("listings", "category", names(ListingCategory::ALL)),
+        ("listings", "status", names(ListingStatus::ALL)),
         ("uploads", "content_type", names(ImageType::ALL)),
         ("users", "role", names(Role::ALL)),
         ("users", "status", names(AccountStatus::ALL)),

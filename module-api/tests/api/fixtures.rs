@@ -321,3 +321,16 @@ pub async fn crowd(app: &TestApp, n: i64) -> Vec<(i64, String)> {
         })
         .collect()
 }
+
+/// Marks an account suspended without ending its sessions: the moment between an admin's
+/// suspension and the end of the account's sessions, when its tokens still work.
+pub async fn suspend_quietly(app: &TestApp, user: i64) {
+    use diesel_async::SimpleAsyncConnection as _;
+    let mut conn = app.state.db.get().await.unwrap();
+    conn.batch_execute(&format!(
+        "UPDATE users SET status = 'SUSPENDED', suspended_until = now() + interval '1 day',
+                          suspension_reason = 'spam' WHERE id = {user}"
+    ))
+    .await
+    .unwrap();
+}

@@ -25,5 +25,6 @@ mod reviews;
 mod security;
 mod shop;
 mod subscriptions;
+mod trade_board;
 mod uploads;
 mod util;

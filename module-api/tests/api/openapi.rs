@@ -170,6 +170,11 @@ const SHARED_LIMITS: &[(&str, &str, &str, &str)] = &[
     ("PostRequest", "content", "posts", "content"),
     ("PostRequest", "image_keys", "posts", "image_keys"),
     ("CommentRequest", "content", "post_comments", "content"),
+    ("ListingRequest", "title", "listings", "title"),
+    ("ListingRequest", "content", "listings", "content"),
+    ("ListingRequest", "price", "listings", "price"),
+    ("ListingRequest", "region", "listings", "region"),
+    ("ListingRequest", "image_keys", "listings", "image_keys"),
     (
         "UploadRequest",
         "content_length",

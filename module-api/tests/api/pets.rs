@@ -1,10 +1,9 @@
 //! My pets and their growth log.
 
-use diesel_async::SimpleAsyncConnection as _;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::fixtures::{PNG, image};
+use crate::fixtures::{PNG, image, suspend_quietly};
 use crate::util::{TestApp, assert_problem};
 
 fn bori() -> Value {
@@ -254,15 +253,7 @@ async fn a_suspended_account_reads_but_does_not_write() {
     let app = TestApp::spawn().await;
     let (id, owner) = app.user("owner@example.com").await;
     let pet = app.post_ok("/api/v1/pets", Some(&owner), bori()).await;
-    // The moment between a suspension and the end of its sessions.
-    let mut conn = app.state.db.get().await.unwrap();
-    conn.batch_execute(&format!(
-        "UPDATE users SET status = 'SUSPENDED', suspended_until = now() + interval '1 day',
-                          suspension_reason = 'spam' WHERE id = {id}"
-    ))
-    .await
-    .unwrap();
-    drop(conn);
+    suspend_quietly(&app, id).await;
     assert_problem(
         app.post_json("/api/v1/pets", Some(&owner), bori()).await,
         403,

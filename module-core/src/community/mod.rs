@@ -4,6 +4,7 @@
 pub mod board;
 pub mod pet;
 pub mod search;
+pub mod trade;
 pub mod views;
 
 use chrono::{DateTime, Utc};
@@ -23,6 +24,15 @@ pub enum CommunityError {
     PostNotFound,
     #[error("no such comment")]
     CommentNotFound,
+    #[error("no such listing")]
+    ListingNotFound,
+    #[error("only the seller changes a listing")]
+    NotTheSeller,
+    #[error("a listing cannot go from {from} to {to}")]
+    InvalidListingTransition {
+        from: trade::ListingStatus,
+        to: trade::ListingStatus,
+    },
     #[error("no such pet of yours")]
     PetNotFound,
     #[error("a user keeps at most {max} pets")]

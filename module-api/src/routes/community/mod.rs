@@ -2,3 +2,4 @@
 
 pub mod board;
 pub mod pet;
+pub mod trade;

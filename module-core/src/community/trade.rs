@@ -1,0 +1,345 @@
+//! The trade board: used pet goods for sale, reserved and sold by their seller.
+
+use chrono::{DateTime, Utc};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
+use serde::Serialize;
+
+use super::search::Search;
+use super::{CommunityError, Viewer, ensure_can_write};
+use crate::identity::UserId;
+use crate::ports::ObjectStore;
+use crate::schema::{listings, users};
+use crate::upload::{self, Purpose};
+
+crate::id_type! {
+    /// A listing of the trade board (`listings.id`).
+    pub struct ListingId;
+}
+
+crate::text_enum! {
+    pub enum ListingCategory {
+        Food = "FOOD",
+        Goods = "GOODS",
+        Toy = "TOY",
+        Fashion = "FASHION",
+        Etc = "ETC",
+    }
+}
+
+crate::text_enum! {
+    pub enum ListingStatus {
+        ForSale = "FOR_SALE",
+        Reserved = "RESERVED",
+        Sold = "SOLD",
+    }
+}
+
+impl ListingStatus {
+    /// Whether a seller may move a listing from `self` to `to`: a reservation can be made and
+    /// given up, a sale closes it (from sale or reservation) for good.
+    pub fn can_become(self, to: Self) -> bool {
+        matches!(
+            (self, to),
+            (Self::ForSale, Self::Reserved | Self::Sold)
+                | (Self::Reserved, Self::ForSale | Self::Sold)
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable)]
+#[diesel(table_name = listings)]
+pub struct Listing {
+    pub id: ListingId,
+    pub seller_id: UserId,
+    pub category: ListingCategory,
+    pub title: String,
+    pub content: String,
+    pub price: i64,
+    pub region: String,
+    pub image_keys: Vec<String>,
+    pub status: ListingStatus,
+    pub chat_count: i32,
+    pub hidden_at: Option<DateTime<Utc>>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ListingView {
+    pub listing: Listing,
+    pub seller_name: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListingFilter {
+    pub status: Option<ListingStatus>,
+    pub category: Option<ListingCategory>,
+    pub region: Option<String>,
+    pub min_price: Option<i64>,
+    pub max_price: Option<i64>,
+    pub search: Option<Search>,
+    pub before: Option<ListingId>,
+}
+
+/// Visible listings, newest first, `limit` at most.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    filter: &ListingFilter,
+    limit: i64,
+) -> Result<Vec<ListingView>, CommunityError> {
+    let mut query = listings::table
+        .inner_join(users::table)
+        .filter(listings::deleted_at.is_null())
+        .filter(listings::hidden_at.is_null())
+        .into_boxed();
+    if let Some(status) = filter.status {
+        query = query.filter(listings::status.eq(status));
+    }
+    if let Some(category) = filter.category {
+        query = query.filter(listings::category.eq(category));
+    }
+    if let Some(region) = &filter.region {
+        query = query.filter(listings::region.eq(region.clone()));
+    }
+    if let Some(min) = filter.min_price {
+        query = query.filter(listings::price.ge(min));
+    }
+    if let Some(max) = filter.max_price {
+        query = query.filter(listings::price.le(max));
+    }
+    if let Some(search) = &filter.search {
+        query = query.filter(
+            sql::<Bool>("search_grams(listings.title || ' ' || listings.content) @@ search_query(")
+                .bind::<Text, _>(search.text().to_owned())
+                .sql(")"),
+        );
+        for pattern in search.patterns() {
+            query = query.filter(
+                sql::<Bool>("(listings.title || ' ' || listings.content) ILIKE ")
+                    .bind::<Text, _>(pattern),
+            );
+        }
+    }
+    if let Some(before) = filter.before {
+        query = query.filter(listings::id.lt(before));
+    }
+    let rows: Vec<(Listing, String)> = query
+        .order(listings::id.desc())
+        .limit(limit)
+        .select((Listing::as_select(), users::name))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(listing, seller_name)| ListingView {
+            listing,
+            seller_name,
+        })
+        .collect())
+}
+
+/// A listing its reader may see (hidden ones: only the seller and admins).
+pub async fn get(
+    conn: &mut AsyncPgConnection,
+    viewer: Viewer,
+    id: ListingId,
+) -> Result<ListingView, CommunityError> {
+    let (listing, seller_name): (Listing, String) = listings::table
+        .inner_join(users::table)
+        .filter(listings::id.eq(id))
+        .filter(listings::deleted_at.is_null())
+        .select((Listing::as_select(), users::name))
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or(CommunityError::ListingNotFound)?;
+    if listing.hidden_at.is_some() && !viewer.sees_hidden_of(listing.seller_id) {
+        return Err(CommunityError::ListingNotFound);
+    }
+    Ok(ListingView {
+        listing,
+        seller_name,
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct NewListing {
+    pub category: ListingCategory,
+    pub title: String,
+    pub content: String,
+    pub price: i64,
+    pub region: String,
+    pub image_keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = listings)]
+pub struct ListingChanges {
+    pub category: Option<ListingCategory>,
+    pub title: Option<String>,
+    pub content: Option<String>,
+    pub price: Option<i64>,
+    pub region: Option<String>,
+    pub image_keys: Option<Vec<String>>,
+}
+
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    store: &dyn ObjectStore,
+    seller: UserId,
+    new: NewListing,
+    now: DateTime<Utc>,
+) -> Result<ListingView, CommunityError> {
+    ensure_can_write(conn, seller).await?;
+    let images = upload::verify(conn, store, seller, Purpose::Trade, &new.image_keys, &[]).await?;
+    let id = conn
+        .transaction(async |conn| {
+            images.attach(conn, now).await?;
+            diesel::insert_into(listings::table)
+                .values((
+                    listings::seller_id.eq(seller),
+                    listings::category.eq(new.category),
+                    listings::title.eq(new.title.trim()),
+                    listings::content.eq(&new.content),
+                    listings::price.eq(new.price),
+                    listings::region.eq(new.region.trim()),
+                    listings::image_keys.eq(&new.image_keys),
+                    listings::created_at.eq(now),
+                    listings::updated_at.eq(now),
+                ))
+                .returning(listings::id)
+                .get_result::<ListingId>(conn)
+                .await
+                .map_err(CommunityError::from)
+        })
+        .await?;
+    get(conn, Viewer::user(seller), id).await
+}
+
+/// The seller's live listing, locked; someone else's is 403, a missing one 404.
+async fn own_listing(
+    conn: &mut AsyncPgConnection,
+    seller: UserId,
+    id: ListingId,
+) -> Result<Listing, CommunityError> {
+    let listing: Listing = listings::table
+        .find(id)
+        .filter(listings::deleted_at.is_null())
+        .for_update()
+        .select(Listing::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or(CommunityError::ListingNotFound)?;
+    if listing.seller_id != seller {
+        return Err(if listing.hidden_at.is_some() {
+            CommunityError::ListingNotFound
+        } else {
+            CommunityError::NotTheSeller
+        });
+    }
+    Ok(listing)
+}
+
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    store: &dyn ObjectStore,
+    seller: UserId,
+    id: ListingId,
+    mut changes: ListingChanges,
+    now: DateTime<Utc>,
+) -> Result<ListingView, CommunityError> {
+    ensure_can_write(conn, seller).await?;
+    let before = own_listing(conn, seller, id).await?;
+    let keys = changes.image_keys.clone().unwrap_or_default();
+    let images = upload::verify(
+        conn,
+        store,
+        seller,
+        Purpose::Trade,
+        &keys,
+        &before.image_keys,
+    )
+    .await?;
+    changes.title = changes.title.map(|title| title.trim().to_owned());
+    changes.region = changes.region.map(|region| region.trim().to_owned());
+    conn.transaction(async |conn| {
+        own_listing(conn, seller, id).await?;
+        images.attach(conn, now).await?;
+        diesel::update(listings::table.find(id))
+            .set((&changes, listings::updated_at.eq(now)))
+            .execute(conn)
+            .await?;
+        Ok::<_, CommunityError>(())
+    })
+    .await?;
+    get(conn, Viewer::user(seller), id).await
+}
+
+/// Moves a listing along `FOR_SALE → RESERVED → SOLD` (or back from a reservation); asking for
+/// the status it has changes nothing; `SOLD` is final.
+pub async fn set_status(
+    conn: &mut AsyncPgConnection,
+    seller: UserId,
+    id: ListingId,
+    to: ListingStatus,
+    now: DateTime<Utc>,
+) -> Result<ListingView, CommunityError> {
+    ensure_can_write(conn, seller).await?;
+    conn.transaction(async |conn| {
+        let listing = own_listing(conn, seller, id).await?;
+        if listing.status == to {
+            return Ok(());
+        }
+        if !listing.status.can_become(to) {
+            return Err(CommunityError::InvalidListingTransition {
+                from: listing.status,
+                to,
+            });
+        }
+        diesel::update(listings::table.find(id))
+            .set((listings::status.eq(to), listings::updated_at.eq(now)))
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+    .await?;
+    get(conn, Viewer::user(seller), id).await
+}
+
+pub async fn delete(
+    conn: &mut AsyncPgConnection,
+    seller: UserId,
+    id: ListingId,
+    now: DateTime<Utc>,
+) -> Result<(), CommunityError> {
+    ensure_can_write(conn, seller).await?;
+    conn.transaction(async |conn| {
+        own_listing(conn, seller, id).await?;
+        diesel::update(listings::table.find(id))
+            .set((listings::deleted_at.eq(now), listings::updated_at.eq(now)))
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ListingStatus::*;
+
+    #[test]
+    fn a_sale_is_final_and_a_reservation_can_be_given_up() {
+        assert!(ForSale.can_become(Reserved));
+        assert!(Reserved.can_become(ForSale));
+        assert!(Reserved.can_become(Sold));
+        assert!(ForSale.can_become(Sold));
+        assert!(!Sold.can_become(ForSale));
+        assert!(!Sold.can_become(Reserved));
+    }
+}
