@@ -51,6 +51,8 @@ pub struct ApiConfig {
     pub uploads: petory_core::upload::UploadSettings,
     /// How responses link images: a CDN base or presigned `GET`s.
     pub image_links: petory_core::upload::ImageLinks,
+    /// When reports hide content (`PETORY_REPORT_HIDE_THRESHOLD`).
+    pub moderation: petory_core::community::report::ModerationSettings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +119,7 @@ impl ApiConfig {
             password_hashing: password_hashing_from_env()?,
             uploads,
             image_links: petory_core::upload::ImageLinks::from_env(&uploads)?,
+            moderation: petory_core::community::report::ModerationSettings::from_env()?,
         })
     }
 }

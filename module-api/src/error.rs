@@ -678,6 +678,19 @@ impl From<petory_core::community::CommunityError> for ApiError {
                 Self::conflict("INVALID_LISTING_TRANSITION", error.to_string())
             }
             E::CommentNotFound => Self::not_found("COMMENT_NOT_FOUND", "no such comment"),
+            E::ReportTargetNotFound => {
+                Self::not_found("REPORT_TARGET_NOT_FOUND", error.to_string())
+            }
+            E::OwnContent => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "CANNOT_REPORT_OWN_CONTENT",
+                error.to_string(),
+            ),
+            E::AlreadyReported => Self::conflict("ALREADY_REPORTED", error.to_string()),
+            E::ReportNotFound => Self::not_found("REPORT_NOT_FOUND", "no such report"),
+            E::ReportAlreadyResolved => {
+                Self::conflict("REPORT_ALREADY_RESOLVED", error.to_string())
+            }
             E::Views(cause) => {
                 tracing::warn!(%cause, "view counter unavailable");
                 Self::unavailable(

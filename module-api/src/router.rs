@@ -32,7 +32,7 @@ pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
 
 /// Routes under `/api/v1`, with their documentation.
 fn api_v1() -> OpenApiRouter<AppState> {
-    use routes::community::{board, pet, trade};
+    use routes::community::{board, pet, report, trade};
     use routes::daily::qna;
     use routes::identity::{address, admin, auth, me, oauth};
     use routes::notification;
@@ -130,6 +130,10 @@ fn api_v1() -> OpenApiRouter<AppState> {
             trade::delete_listing
         ))
         .routes(routes!(trade::set_listing_status))
+        .routes(routes!(report::create_report))
+        .routes(routes!(report::list_reports))
+        .routes(routes!(report::resolve_report))
+        .routes(routes!(report::moderation_log))
 }
 
 /// The routes and the OpenAPI document describing them.

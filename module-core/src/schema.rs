@@ -473,6 +473,7 @@ diesel::table! {
 
 diesel::joinable!(listings -> users (seller_id));
 diesel::joinable!(moderation_log -> reports (report_id));
+diesel::joinable!(moderation_log -> users (admin_id));
 diesel::joinable!(posts -> users (author_id));
 diesel::joinable!(post_comments -> posts (post_id));
 diesel::joinable!(post_comments -> users (author_id));

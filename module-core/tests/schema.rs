@@ -165,6 +165,9 @@ async fn every_text_enum_matches_its_columns_check() {
     use petory_core::batch::{RunStatus, Trigger};
     use petory_core::community::board::PostCategory;
     use petory_core::community::pet::{Sex, Species};
+    use petory_core::community::report::{
+        ModerationAction, Reason, ReportStatus, Resolution, TargetType,
+    };
     use petory_core::community::trade::{ListingCategory, ListingStatus};
     use petory_core::event::EventStatus;
     use petory_core::identity::lifecycle::NoticeKind;
@@ -186,6 +189,12 @@ async fn every_text_enum_matches_its_columns_check() {
         ("posts", "category", names(PostCategory::ALL)),
         ("listings", "category", names(ListingCategory::ALL)),
         ("listings", "status", names(ListingStatus::ALL)),
+        ("reports", "target_type", names(TargetType::ALL)),
+        ("reports", "reason", names(Reason::ALL)),
+        ("reports", "status", names(ReportStatus::ALL)),
+        ("reports", "resolution", names(Resolution::ALL)),
+        ("moderation_log", "action", names(ModerationAction::ALL)),
+        ("moderation_log", "target_type", names(TargetType::ALL)),
         ("uploads", "content_type", names(ImageType::ALL)),
         ("users", "role", names(Role::ALL)),
         ("users", "status", names(AccountStatus::ALL)),

@@ -21,6 +21,7 @@ mod owner_board;
 mod payments;
 mod pets;
 mod problems;
+mod reports;
 mod reviews;
 mod security;
 mod shop;

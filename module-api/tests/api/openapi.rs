@@ -170,6 +170,8 @@ const SHARED_LIMITS: &[(&str, &str, &str, &str)] = &[
     ("PostRequest", "content", "posts", "content"),
     ("PostRequest", "image_keys", "posts", "image_keys"),
     ("CommentRequest", "content", "post_comments", "content"),
+    ("ReportRequest", "detail", "reports", "detail"),
+    ("ResolveRequest", "note", "moderation_log", "note"),
     ("ListingRequest", "title", "listings", "title"),
     ("ListingRequest", "content", "listings", "content"),
     ("ListingRequest", "price", "listings", "price"),

@@ -328,6 +328,7 @@ impl TestAppBuilder {
             trusted_proxies: self.trusted_proxies,
             password_hashing: Default::default(),
             uploads: Default::default(),
+            moderation: Default::default(),
             image_links: petory_core::upload::ImageLinks::Presigned {
                 ttl: Duration::from_secs(3600),
             },

@@ -29,7 +29,7 @@ CREATE TABLE moderation_log (
     target_type  TEXT        NOT NULL CHECK (target_type IN ('POST', 'COMMENT', 'LISTING')),
     target_id    BIGINT      NOT NULL,
     report_id    BIGINT      REFERENCES reports (id) ON DELETE SET NULL,
-    note         TEXT        NOT NULL DEFAULT '' CHECK (length(note) <= 1000),
+    note         TEXT        NOT NULL CHECK (length(note) BETWEEN 1 AND 1000),
     created_at   TIMESTAMPTZ NOT NULL
 );
 

@@ -3,6 +3,7 @@
 
 pub mod board;
 pub mod pet;
+pub mod report;
 pub mod search;
 pub mod trade;
 pub mod views;
@@ -33,6 +34,16 @@ pub enum CommunityError {
         from: trade::ListingStatus,
         to: trade::ListingStatus,
     },
+    #[error("nothing of that kind and id to report")]
+    ReportTargetNotFound,
+    #[error("one's own content is not reported but edited or deleted")]
+    OwnContent,
+    #[error("you already reported this, and the report is still open")]
+    AlreadyReported,
+    #[error("no such report")]
+    ReportNotFound,
+    #[error("the report is already resolved")]
+    ReportAlreadyResolved,
     #[error("no such pet of yours")]
     PetNotFound,
     #[error("a user keeps at most {max} pets")]

@@ -2,4 +2,5 @@
 
 pub mod board;
 pub mod pet;
+pub mod report;
 pub mod trade;

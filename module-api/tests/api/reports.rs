@@ -1,0 +1,452 @@
+//! Reports by readers, hiding by enough of them, and the admins' decisions and log.
+
+use futures_util::future::join_all;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::fixtures::{crowd, suspend_quietly};
+use crate::util::{TestApp, assert_problem};
+
+async fn post(app: &TestApp, token: &str, title: &str) -> Value {
+    app.post_ok(
+        "/api/v1/owner-boards",
+        Some(token),
+        json!({"category": "DAILY", "title": title, "content": "words"}),
+    )
+    .await
+}
+
+fn report_of(target_type: &str, id: &Value) -> Value {
+    json!({"target_type": target_type, "target_id": id, "reason": "SPAM", "detail": "ads"})
+}
+
+async fn report(app: &TestApp, token: &str, target_type: &str, id: &Value) -> reqwest::Response {
+    app.post_json("/api/v1/reports", Some(token), report_of(target_type, id))
+        .await
+}
+
+async fn admin_get(app: &TestApp, admin: &str, path: &str) -> Value {
+    app.send_ok(Method::GET, path, Some(admin), None).await
+}
+
+async fn resolve(app: &TestApp, admin: &str, report: &Value, action: &str) -> reqwest::Response {
+    app.post_json(
+        &format!("/api/v1/admin/reports/{}/resolve", report["id"]),
+        Some(admin),
+        json!({"action": action, "note": format!("{action} after review")}),
+    )
+    .await
+}
+
+fn titles(page: &Value) -> Vec<&str> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["title"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn five_reports_from_different_people_hide_a_post_until_an_admin_dismisses_them() {
+    let app = TestApp::spawn().await;
+    let (author_id, author) = app.user("author@example.com").await;
+    let admin = app.admin().await;
+    let created = post(&app, &author, "Buy cheap followers").await;
+    let path = format!("/api/v1/owner-boards/{}", created["id"]);
+    let people = crowd(&app, 6).await;
+
+    for (_, token) in &people[..4] {
+        let response = report(&app, token, "POST", &created["id"]).await;
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["status"], "OPEN");
+        assert_eq!(body["reason"], "SPAM");
+    }
+    // One open report per person; four are not enough.
+    assert_problem(
+        report(&app, &people[0].1, "POST", &created["id"]).await,
+        409,
+        "ALREADY_REPORTED",
+    )
+    .await;
+    assert_eq!(titles(&app.get_ok("/api/v1/owner-boards").await).len(), 1);
+
+    // The fifth hides it from everyone but its author and admins.
+    assert_eq!(
+        report(&app, &people[4].1, "POST", &created["id"])
+            .await
+            .status(),
+        201
+    );
+    assert!(titles(&app.get_ok("/api/v1/owner-boards").await).is_empty());
+    assert_problem(app.get(&path).await, 404, "POST_NOT_FOUND").await;
+    assert_problem(
+        app.send(Method::GET, &path, Some(&people[5].1), None).await,
+        404,
+        "POST_NOT_FOUND",
+    )
+    .await;
+    let seen_by_author = app.send_ok(Method::GET, &path, Some(&author), None).await;
+    assert_eq!(seen_by_author["hidden"], true);
+    assert_eq!(admin_get(&app, &admin, &path).await["hidden"], true);
+    // What nobody else can see cannot be reported any more.
+    assert_problem(
+        report(&app, &people[5].1, "POST", &created["id"]).await,
+        404,
+        "REPORT_TARGET_NOT_FOUND",
+    )
+    .await;
+
+    // The queue shows who wrote it, so that the admin can act on the author too.
+    let queue = admin_get(
+        &app,
+        &admin,
+        "/api/v1/admin/reports?status=OPEN&target_type=POST",
+    )
+    .await;
+    let items = queue["items"].as_array().unwrap();
+    assert_eq!(items.len(), 5);
+    assert!(items.iter().all(|item| item["open_reports"] == 5
+        && item["target_author_id"] == author_id
+        && item["target_excerpt"] == "Buy cheap followers"
+        && item["target_hidden"] == true));
+    let log = admin_get(&app, &admin, "/api/v1/admin/moderation-log").await;
+    assert_eq!(log["items"].as_array().unwrap().len(), 1);
+    assert_eq!(log["items"][0]["action"], "AUTO_HIDE");
+    assert_eq!(log["items"][0]["admin_id"], Value::Null);
+    assert_eq!(log["items"][0]["target_id"], created["id"]);
+
+    // Dismissing shows it again and closes every open report of it.
+    let resolved = resolve(&app, &admin, &items[0], "DISMISS").await;
+    assert_eq!(resolved.status(), 200);
+    let resolved: Value = resolved.json().await.unwrap();
+    assert_eq!(resolved["status"], "RESOLVED");
+    assert_eq!(resolved["resolution"], "DISMISS");
+    assert_eq!(resolved["target_hidden"], false);
+    assert_eq!(resolved["open_reports"], 0);
+    assert_eq!(app.get_ok(&path).await["hidden"], false);
+    let open = admin_get(&app, &admin, "/api/v1/admin/reports?status=OPEN").await;
+    assert!(open["items"].as_array().unwrap().is_empty());
+    assert_problem(
+        resolve(&app, &admin, &items[1], "DELETE").await,
+        409,
+        "REPORT_ALREADY_RESOLVED",
+    )
+    .await;
+    let log = admin_get(
+        &app,
+        &admin,
+        &format!(
+            "/api/v1/admin/moderation-log?target_type=POST&target_id={}",
+            created["id"]
+        ),
+    )
+    .await;
+    let newest = &log["items"][0];
+    assert_eq!(newest["action"], "DISMISS");
+    assert_eq!(newest["admin_name"], "Admin");
+    assert_eq!(newest["note"], "DISMISS after review");
+    assert_eq!(newest["report_id"], items[0]["id"]);
+
+    // A resolved report leaves room for a new one.
+    assert_eq!(
+        report(&app, &people[0].1, "POST", &created["id"])
+            .await
+            .status(),
+        201
+    );
+}
+
+#[tokio::test]
+async fn admins_hide_comments_delete_listings_and_suspend_the_author_from_the_queue() {
+    let app = TestApp::spawn().await;
+    let (_, author) = app.user("author@example.com").await;
+    let (_, reader) = app.user("reader@example.com").await;
+    let admin = app.admin().await;
+    let created = post(&app, &author, "Walk report").await;
+    let comments = format!("/api/v1/owner-boards/{}/comments", created["id"]);
+    let comment = app
+        .post_ok(&comments, Some(&reader), json!({"content": "rude words"}))
+        .await;
+    let listing = app
+        .post_ok(
+            "/api/v1/trade-boards",
+            Some(&author),
+            json!({"category": "ETC", "title": "Fake designer collar", "content": "real, trust me",
+                   "price": 500_000, "region": "Seoul"}),
+        )
+        .await;
+
+    let comment_report: Value = report(&app, &author, "COMMENT", &comment["id"])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let listing_report: Value = report(&app, &reader, "LISTING", &listing["id"])
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    // A hidden comment keeps its place without its words, except for its author.
+    assert_eq!(
+        resolve(&app, &admin, &comment_report, "HIDE")
+            .await
+            .status(),
+        200
+    );
+    let thread = app.get_ok(&comments).await;
+    assert_eq!(thread["items"][0]["hidden"], true);
+    assert_eq!(thread["items"][0]["content"], "");
+    let own = app
+        .send_ok(Method::GET, &comments, Some(&reader), None)
+        .await;
+    assert_eq!(own["items"][0]["content"], "rude words");
+
+    // A deleted listing is gone; the queue names its seller, whom the admin suspends.
+    let resolved: Value = resolve(&app, &admin, &listing_report, "DELETE")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(resolved["target_deleted"], true);
+    assert_problem(
+        app.get(&format!("/api/v1/trade-boards/{}", listing["id"]))
+            .await,
+        404,
+        "LISTING_NOT_FOUND",
+    )
+    .await;
+    let suspension = app
+        .post_json(
+            &format!(
+                "/api/v1/admin/users/{}/suspension",
+                resolved["target_author_id"]
+            ),
+            Some(&admin),
+            json!({"until": "2099-01-01T00:00:00Z", "reason": "selling fakes"}),
+        )
+        .await;
+    assert_eq!(suspension.status(), 200);
+
+    // Deleting a comment by moderation keeps the post's count exact.
+    let second = app
+        .post_ok(
+            &comments,
+            Some(&reader),
+            json!({"content": "more rude words"}),
+        )
+        .await;
+    let (_, witness) = app.user("witness@example.com").await;
+    let second_report: Value = report(&app, &witness, "COMMENT", &second["id"])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get_ok(&format!("/api/v1/owner-boards/{}", created["id"]))
+            .await["comment_count"],
+        2
+    );
+    assert_eq!(
+        resolve(&app, &admin, &second_report, "DELETE")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.get_ok(&format!("/api/v1/owner-boards/{}", created["id"]))
+            .await["comment_count"],
+        1
+    );
+
+    let log = admin_get(&app, &admin, "/api/v1/admin/moderation-log?limit=2").await;
+    let actions: Vec<_> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| (entry["action"].clone(), entry["target_type"].clone()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            (json!("DELETE"), json!("COMMENT")),
+            (json!("DELETE"), json!("LISTING"))
+        ]
+    );
+    let rest = admin_get(
+        &app,
+        &admin,
+        &format!(
+            "/api/v1/admin/moderation-log?limit=2&cursor={}",
+            log["next_cursor"].as_str().unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(rest["items"][0]["action"], "HIDE");
+}
+
+#[tokio::test]
+async fn concurrent_reports_hide_once_and_one_person_reports_once() {
+    let app = TestApp::spawn().await;
+    let (_, author) = app.user("author@example.com").await;
+    let admin = app.admin().await;
+    let created = post(&app, &author, "Popular target").await;
+    let people = crowd(&app, 10).await;
+    let statuses = join_all(
+        people
+            .iter()
+            .map(|(_, token)| report(&app, token, "POST", &created["id"])),
+    )
+    .await
+    .into_iter()
+    .map(|response| response.status().as_u16())
+    .collect::<Vec<_>>();
+    // Each report sees the ones before it: the fifth hides the post, later ones find nothing.
+    assert_eq!(statuses.iter().filter(|status| **status == 201).count(), 5);
+    assert_eq!(statuses.iter().filter(|status| **status == 404).count(), 5);
+    let log = admin_get(&app, &admin, "/api/v1/admin/moderation-log").await;
+    assert_eq!(log["items"].as_array().unwrap().len(), 1);
+
+    let other = post(&app, &author, "Another").await;
+    let statuses = join_all((0..5).map(|_| report(&app, &people[0].1, "POST", &other["id"])))
+        .await
+        .into_iter()
+        .map(|response| response.status().as_u16())
+        .collect::<Vec<_>>();
+    assert_eq!(statuses.iter().filter(|status| **status == 201).count(), 1);
+    assert_eq!(statuses.iter().filter(|status| **status == 409).count(), 4);
+}
+
+#[tokio::test]
+async fn bad_reports_and_decisions_are_refused_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    let (author_id, author) = app.user("author@example.com").await;
+    let (reader_id, reader) = app.user("reader@example.com").await;
+    let admin = app.admin().await;
+    let created = post(&app, &author, "Mine").await;
+    let gone = post(&app, &author, "Gone").await;
+    app.send(
+        Method::DELETE,
+        &format!("/api/v1/owner-boards/{}", gone["id"]),
+        Some(&author),
+        None,
+    )
+    .await;
+
+    assert_problem(
+        report(&app, &author, "POST", &created["id"]).await,
+        422,
+        "CANNOT_REPORT_OWN_CONTENT",
+    )
+    .await;
+    for (target_type, id, status, code) in [
+        ("POST", json!(gone["id"]), 404, "REPORT_TARGET_NOT_FOUND"),
+        (
+            "LISTING",
+            json!(created["id"]),
+            404,
+            "REPORT_TARGET_NOT_FOUND",
+        ),
+        ("POST", json!(i64::MAX), 404, "REPORT_TARGET_NOT_FOUND"),
+        ("POST", json!(0), 422, "VALIDATION_FAILED"),
+        ("POST", json!(1e40), 422, "INVALID_BODY"),
+        ("USER", json!(author_id), 422, "INVALID_BODY"),
+    ] {
+        assert_problem(report(&app, &reader, target_type, &id).await, status, code).await;
+    }
+    for body in [
+        json!({"target_type": "POST", "target_id": created["id"], "reason": "BORING"}),
+        json!({"target_type": "POST", "target_id": created["id"], "reason": "OTHER", "detail": "x".repeat(1001)}),
+        json!({"target_type": "POST", "target_id": created["id"], "reason": "OTHER", "detail": "a\u{0}"}),
+    ] {
+        assert_eq!(
+            app.post_json("/api/v1/reports", Some(&reader), body)
+                .await
+                .status(),
+            422
+        );
+    }
+    assert_problem(
+        app.post_json("/api/v1/reports", None, report_of("POST", &created["id"]))
+            .await,
+        401,
+        "AUTHENTICATION_REQUIRED",
+    )
+    .await;
+    let empty = admin_get(&app, &admin, "/api/v1/admin/reports").await;
+    assert!(empty["items"].as_array().unwrap().is_empty());
+
+    // Only admins see the queue and decide.
+    let filed: Value = report(&app, &reader, "POST", &created["id"])
+        .await
+        .json()
+        .await
+        .unwrap();
+    for (method, path, body) in [
+        (Method::GET, "/api/v1/admin/reports".to_owned(), None),
+        (Method::GET, "/api/v1/admin/moderation-log".to_owned(), None),
+        (
+            Method::POST,
+            format!("/api/v1/admin/reports/{}/resolve", filed["id"]),
+            Some(json!({"action": "DELETE", "note": "mine now"})),
+        ),
+    ] {
+        assert_problem(
+            app.send(method, &path, Some(&reader), body).await,
+            403,
+            "ADMIN_ONLY",
+        )
+        .await;
+    }
+    for (body, status, code) in [
+        (
+            json!({"action": "DELETE", "note": ""}),
+            422,
+            "VALIDATION_FAILED",
+        ),
+        (json!({"action": "BAN", "note": "x"}), 422, "INVALID_BODY"),
+    ] {
+        assert_problem(
+            app.post_json(
+                &format!("/api/v1/admin/reports/{}/resolve", filed["id"]),
+                Some(&admin),
+                body,
+            )
+            .await,
+            status,
+            code,
+        )
+        .await;
+    }
+    assert_problem(
+        app.post_json(
+            "/api/v1/admin/reports/999999/resolve",
+            Some(&admin),
+            json!({"action": "HIDE", "note": "x"}),
+        )
+        .await,
+        404,
+        "REPORT_NOT_FOUND",
+    )
+    .await;
+    assert_eq!(
+        app.get_ok(&format!("/api/v1/owner-boards/{}", created["id"]))
+            .await["hidden"],
+        false
+    );
+    let queue = admin_get(&app, &admin, "/api/v1/admin/reports").await;
+    assert_eq!(queue["items"].as_array().unwrap().len(), 1);
+    assert_eq!(queue["items"][0]["status"], "OPEN");
+
+    // A suspended account cannot report.
+    suspend_quietly(&app, reader_id).await;
+    let other = post(&app, &author, "Other").await;
+    assert_problem(
+        report(&app, &reader, "POST", &other["id"]).await,
+        403,
+        "ACCOUNT_SUSPENDED",
+    )
+    .await;
+}

@@ -1,0 +1,516 @@
+//! Reports and moderation: one model for every kind of content. Users report what they see;
+//! enough distinct reporters hide it until an admin dismisses, hides or deletes it, and every
+//! decision lands in the moderation log.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz};
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
+use serde::Serialize;
+
+use super::{CommunityError, ensure_can_write};
+use crate::identity::UserId;
+use crate::schema::{moderation_log, reports, users};
+
+crate::id_type! {
+    /// A report of some content (`reports.id`).
+    pub struct ReportId;
+}
+
+crate::id_type! {
+    /// An entry of the moderation log (`moderation_log.id`).
+    pub struct ModerationEntryId;
+}
+
+crate::text_enum! {
+    /// What kind of content a report points at.
+    pub enum TargetType {
+        Post = "POST",
+        Comment = "COMMENT",
+        Listing = "LISTING",
+    }
+}
+
+crate::text_enum! {
+    pub enum Reason {
+        Spam = "SPAM",
+        Abuse = "ABUSE",
+        Adult = "ADULT",
+        Fraud = "FRAUD",
+        Other = "OTHER",
+    }
+}
+
+crate::text_enum! {
+    pub enum ReportStatus {
+        Open = "OPEN",
+        Resolved = "RESOLVED",
+    }
+}
+
+crate::text_enum! {
+    /// An admin's decision: leave the content up (and show it again if it was hidden), hide
+    /// it, or delete it.
+    pub enum Resolution {
+        Dismiss = "DISMISS",
+        Hide = "HIDE",
+        Delete = "DELETE",
+    }
+}
+
+crate::text_enum! {
+    /// What the log records: an admin's decision, or the automatic hiding (no admin).
+    pub enum ModerationAction {
+        AutoHide = "AUTO_HIDE",
+        Dismiss = "DISMISS",
+        Hide = "HIDE",
+        Delete = "DELETE",
+    }
+}
+
+impl From<Resolution> for ModerationAction {
+    fn from(resolution: Resolution) -> Self {
+        match resolution {
+            Resolution::Dismiss => Self::Dismiss,
+            Resolution::Hide => Self::Hide,
+            Resolution::Delete => Self::Delete,
+        }
+    }
+}
+
+/// Where each kind of content lives. Its rows have `id`, `hidden_at` and `deleted_at`; a new
+/// kind is one more arm here and in `queue.sql`.
+struct ContentTable {
+    table: &'static str,
+    author: &'static str,
+    /// Locked before the content, in the order the content's own writers lock.
+    lock_parent: Option<&'static str>,
+    /// Run when the content is deleted, to keep its parent's counts.
+    on_delete: Option<&'static str>,
+}
+
+impl TargetType {
+    fn content(self) -> ContentTable {
+        match self {
+            Self::Post => ContentTable {
+                table: "posts",
+                author: "author_id",
+                lock_parent: None,
+                on_delete: None,
+            },
+            Self::Comment => ContentTable {
+                table: "post_comments",
+                author: "author_id",
+                lock_parent: Some(
+                    "SELECT id FROM posts
+                      WHERE id = (SELECT post_id FROM post_comments WHERE id = $1) FOR UPDATE",
+                ),
+                on_delete: Some(
+                    "UPDATE posts SET comment_count = comment_count - 1
+                      WHERE id = (SELECT post_id FROM post_comments WHERE id = $1)",
+                ),
+            },
+            Self::Listing => ContentTable {
+                table: "listings",
+                author: "seller_id",
+                lock_parent: None,
+                on_delete: None,
+            },
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct LockedContent {
+    #[diesel(sql_type = BigInt)]
+    author_id: UserId,
+    #[diesel(sql_type = Bool)]
+    hidden: bool,
+}
+
+impl ContentTable {
+    /// The live content, locked (with its parent first).
+    async fn lock(
+        &self,
+        conn: &mut AsyncPgConnection,
+        id: i64,
+    ) -> Result<Option<LockedContent>, CommunityError> {
+        if let Some(parent) = self.lock_parent {
+            diesel::sql_query(parent)
+                .bind::<BigInt, _>(id)
+                .execute(conn)
+                .await?;
+        }
+        Ok(diesel::sql_query(format!(
+            "SELECT {author} AS author_id, hidden_at IS NOT NULL AS hidden
+               FROM {table} WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
+            author = self.author,
+            table = self.table,
+        ))
+        .bind::<BigInt, _>(id)
+        .get_result(conn)
+        .await
+        .optional()?)
+    }
+
+    /// Hides the content (keeping the first hiding's time) or shows it again.
+    async fn set_hidden(
+        &self,
+        conn: &mut AsyncPgConnection,
+        id: i64,
+        hidden: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), CommunityError> {
+        diesel::sql_query(format!(
+            "UPDATE {table} SET hidden_at = CASE WHEN $2 THEN coalesce(hidden_at, $3) END
+              WHERE id = $1",
+            table = self.table,
+        ))
+        .bind::<BigInt, _>(id)
+        .bind::<Bool, _>(hidden)
+        .bind::<Timestamptz, _>(now)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Deletes the content as its author would, but keeps its words: they are the evidence
+    /// should the decision be disputed, and no reader sees a deleted item's words.
+    async fn delete(
+        &self,
+        conn: &mut AsyncPgConnection,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), CommunityError> {
+        let deleted = diesel::sql_query(format!(
+            "UPDATE {table} SET deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL",
+            table = self.table,
+        ))
+        .bind::<BigInt, _>(id)
+        .bind::<Timestamptz, _>(now)
+        .execute(conn)
+        .await?;
+        if deleted == 1
+            && let Some(on_delete) = self.on_delete
+        {
+            diesel::sql_query(on_delete)
+                .bind::<BigInt, _>(id)
+                .execute(conn)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// How many open reports from distinct users hide content until an admin decides.
+#[derive(Debug, Clone, Copy)]
+pub struct ModerationSettings {
+    pub hide_threshold: i64,
+}
+
+impl Default for ModerationSettings {
+    fn default() -> Self {
+        Self { hide_threshold: 5 }
+    }
+}
+
+impl ModerationSettings {
+    /// `PETORY_REPORT_HIDE_THRESHOLD` (5).
+    pub fn from_env() -> Result<Self, crate::config::ConfigError> {
+        use crate::config;
+        let hide_threshold = config::parsed_or(
+            "PETORY_REPORT_HIDE_THRESHOLD",
+            Self::default().hide_threshold,
+        )?;
+        config::ensure(
+            "PETORY_REPORT_HIDE_THRESHOLD",
+            hide_threshold,
+            (1..=1000).contains(&hide_threshold),
+            "must be 1 to 1000",
+        )?;
+        Ok(Self { hide_threshold })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = reports)]
+pub struct Report {
+    pub id: ReportId,
+    pub reporter_id: UserId,
+    pub target_type: TargetType,
+    pub target_id: i64,
+    pub reason: Reason,
+    pub detail: String,
+    pub status: ReportStatus,
+    pub resolution: Option<Resolution>,
+    pub resolved_by: Option<UserId>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewReport {
+    pub target_type: TargetType,
+    pub target_id: i64,
+    pub reason: Reason,
+    pub detail: String,
+}
+
+/// Reports content its reporter can see (not their own). When this report makes
+/// `hide_threshold` open reports of it, the content is hidden until an admin decides; the
+/// content's lock makes exactly one report the one that hides it.
+pub async fn report(
+    conn: &mut AsyncPgConnection,
+    reporter: UserId,
+    new: NewReport,
+    settings: ModerationSettings,
+    now: DateTime<Utc>,
+) -> Result<Report, CommunityError> {
+    ensure_can_write(conn, reporter).await?;
+    let content = new.target_type.content();
+    conn.transaction(async |conn| {
+        let target = content
+            .lock(conn, new.target_id)
+            .await?
+            .filter(|target| !target.hidden || target.author_id == reporter)
+            .ok_or(CommunityError::ReportTargetNotFound)?;
+        if target.author_id == reporter {
+            return Err(CommunityError::OwnContent);
+        }
+        let report: Report = diesel::insert_into(reports::table)
+            .values((
+                reports::reporter_id.eq(reporter),
+                reports::target_type.eq(new.target_type),
+                reports::target_id.eq(new.target_id),
+                reports::reason.eq(new.reason),
+                reports::detail.eq(new.detail.trim()),
+                reports::created_at.eq(now),
+            ))
+            .on_conflict_do_nothing()
+            .returning(Report::as_returning())
+            .get_result(conn)
+            .await
+            .optional()?
+            .ok_or(CommunityError::AlreadyReported)?;
+        let open: i64 = reports::table
+            .filter(reports::target_type.eq(new.target_type))
+            .filter(reports::target_id.eq(new.target_id))
+            .filter(reports::status.eq(ReportStatus::Open))
+            .count()
+            .get_result(conn)
+            .await?;
+        if open >= settings.hide_threshold {
+            content.set_hidden(conn, new.target_id, true, now).await?;
+            log(
+                conn,
+                None,
+                ModerationAction::AutoHide,
+                &report,
+                &crate::messages::auto_hide_note(open),
+                now,
+            )
+            .await?;
+        }
+        Ok(report)
+    })
+    .await
+}
+
+async fn log(
+    conn: &mut AsyncPgConnection,
+    admin: Option<UserId>,
+    action: ModerationAction,
+    report: &Report,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<(), CommunityError> {
+    diesel::insert_into(moderation_log::table)
+        .values((
+            moderation_log::admin_id.eq(admin),
+            moderation_log::action.eq(action),
+            moderation_log::target_type.eq(report.target_type),
+            moderation_log::target_id.eq(report.target_id),
+            moderation_log::report_id.eq(report.id),
+            moderation_log::note.eq(note),
+            moderation_log::created_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A report as the admin queue shows it: with its reporter, the content's author (whom the
+/// admin may suspend), an excerpt, the content's state and how many reports of it are open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, QueryableByName)]
+pub struct QueuedReport {
+    #[diesel(embed)]
+    pub report: Report,
+    #[diesel(sql_type = Text)]
+    pub reporter_name: String,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub target_author_id: Option<UserId>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub target_author_name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub target_excerpt: Option<String>,
+    #[diesel(sql_type = Bool)]
+    pub target_hidden: bool,
+    #[diesel(sql_type = Bool)]
+    pub target_deleted: bool,
+    #[diesel(sql_type = BigInt)]
+    pub open_reports: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    pub status: Option<ReportStatus>,
+    pub target_type: Option<TargetType>,
+    pub target_id: Option<i64>,
+    pub before: Option<ReportId>,
+}
+
+/// The admin queue, newest first.
+pub async fn queue(
+    conn: &mut AsyncPgConnection,
+    filter: &QueueFilter,
+    limit: i64,
+) -> Result<Vec<QueuedReport>, CommunityError> {
+    queued(conn, filter, None, limit).await
+}
+
+async fn queued(
+    conn: &mut AsyncPgConnection,
+    filter: &QueueFilter,
+    id: Option<ReportId>,
+    limit: i64,
+) -> Result<Vec<QueuedReport>, CommunityError> {
+    Ok(diesel::sql_query(include_str!("report/queue.sql"))
+        .bind::<Nullable<Text>, _>(filter.status)
+        .bind::<Nullable<Text>, _>(filter.target_type)
+        .bind::<Nullable<BigInt>, _>(filter.target_id)
+        .bind::<Nullable<BigInt>, _>(id)
+        .bind::<Nullable<BigInt>, _>(filter.before)
+        .bind::<BigInt, _>(limit)
+        .load(conn)
+        .await?)
+}
+
+/// An admin's decision on a report, applied to its content and to every open report of it.
+/// The content is locked before any report, as reporting does, so decisions on one content
+/// take turns and the second finds its report already resolved.
+pub async fn resolve(
+    conn: &mut AsyncPgConnection,
+    admin: UserId,
+    id: ReportId,
+    action: Resolution,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<QueuedReport, CommunityError> {
+    conn.transaction(async |conn| {
+        let (target_type, target_id): (TargetType, i64) = reports::table
+            .find(id)
+            .select((reports::target_type, reports::target_id))
+            .first(conn)
+            .await
+            .optional()?
+            .ok_or(CommunityError::ReportNotFound)?;
+        let content = target_type.content();
+        // Content erased with its author's account leaves only the reports to resolve.
+        let target = content.lock(conn, target_id).await?;
+        let report: Report = reports::table
+            .find(id)
+            .for_update()
+            .select(Report::as_select())
+            .first(conn)
+            .await?;
+        if report.status != ReportStatus::Open {
+            return Err(CommunityError::ReportAlreadyResolved);
+        }
+        if target.is_some() {
+            match action {
+                Resolution::Dismiss => content.set_hidden(conn, target_id, false, now).await?,
+                Resolution::Hide => content.set_hidden(conn, target_id, true, now).await?,
+                Resolution::Delete => content.delete(conn, target_id, now).await?,
+            }
+        }
+        diesel::update(
+            reports::table
+                .filter(reports::target_type.eq(target_type))
+                .filter(reports::target_id.eq(target_id))
+                .filter(reports::status.eq(ReportStatus::Open)),
+        )
+        .set((
+            reports::status.eq(ReportStatus::Resolved),
+            reports::resolution.eq(action),
+            reports::resolved_by.eq(admin),
+            reports::resolved_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+        log(conn, Some(admin), action.into(), &report, note.trim(), now).await?;
+        Ok(())
+    })
+    .await?;
+    queued(conn, &QueueFilter::default(), Some(id), 1)
+        .await?
+        .pop()
+        .ok_or(CommunityError::ReportNotFound)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable)]
+#[diesel(table_name = moderation_log)]
+pub struct ModerationEntry {
+    pub id: ModerationEntryId,
+    pub admin_id: Option<UserId>,
+    pub action: ModerationAction,
+    pub target_type: TargetType,
+    pub target_id: i64,
+    pub report_id: Option<ReportId>,
+    pub note: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModerationEntryView {
+    pub entry: ModerationEntry,
+    pub admin_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LogFilter {
+    pub target_type: Option<TargetType>,
+    pub target_id: Option<i64>,
+    pub admin_id: Option<UserId>,
+    pub before: Option<ModerationEntryId>,
+}
+
+/// The moderation log, newest first.
+pub async fn moderation_log(
+    conn: &mut AsyncPgConnection,
+    filter: &LogFilter,
+    limit: i64,
+) -> Result<Vec<ModerationEntryView>, CommunityError> {
+    let mut query = moderation_log::table.left_join(users::table).into_boxed();
+    if let Some(target_type) = filter.target_type {
+        query = query.filter(moderation_log::target_type.eq(target_type));
+    }
+    if let Some(target_id) = filter.target_id {
+        query = query.filter(moderation_log::target_id.eq(target_id));
+    }
+    if let Some(admin) = filter.admin_id {
+        query = query.filter(moderation_log::admin_id.eq(admin));
+    }
+    if let Some(before) = filter.before {
+        query = query.filter(moderation_log::id.lt(before));
+    }
+    let rows: Vec<(ModerationEntry, Option<String>)> = query
+        .order(moderation_log::id.desc())
+        .limit(limit)
+        .select((ModerationEntry::as_select(), users::name.nullable()))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(entry, admin_name)| ModerationEntryView { entry, admin_name })
+        .collect())
+}
