@@ -121,6 +121,11 @@ pub fn order_item_name(first: &str, more: usize) -> String {
     }
 }
 
+/// The moderation log's note when enough reports hid content before any admin looked.
+pub fn auto_hide_note(open_reports: i64) -> String {
+    format!("신고 {open_reports}건으로 자동 숨김 (hidden after {open_reports} open reports)")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,9 +144,4 @@ mod tests {
             .collect();
         assert_eq!(titles.len(), OrderStatus::ALL.len());
     }
-}
-
-/// The moderation log's note when enough reports hid content before any admin looked.
-pub fn auto_hide_note(open_reports: i64) -> String {
-    format!("신고 {open_reports}건으로 자동 숨김 (hidden after {open_reports} open reports)")
 }
