@@ -452,3 +452,50 @@ async fn comments_thread_one_level_deep_and_keep_their_place_when_deleted() {
         .await;
     assert_eq!(ids(&rest), vec![second["id"].as_i64().unwrap()]);
 }
+
+/// A search looks at the newest posts word by word, then asks the index for the rest: a page
+/// that spans both, and the pages after it, hold every match once, newest first.
+#[tokio::test]
+async fn searches_find_matches_beyond_the_newest_posts_in_order() {
+    use diesel_async::RunQueryDsl as _;
+    let app = TestApp::spawn().await;
+    let (author_id, _) = app.user("author@example.com").await;
+    // 3,000 posts; every 400th (and the very oldest) mentions a trail, in title or content.
+    let mut conn = app.state.db.get().await.unwrap();
+    diesel::sql_query(
+        "INSERT INTO posts (author_id, category, title, content, created_at, updated_at)
+         SELECT $1, 'DAILY', '오늘 ' || n,
+                CASE WHEN n % 400 = 0 OR n = 1 THEN '새로 생긴 산책로 ' || n ELSE '낮잠 ' || n END,
+                now(), now()
+           FROM generate_series(1, 3000) AS n",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(author_id)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    drop(conn);
+
+    let mut found = Vec::new();
+    let mut path = "/api/v1/owner-boards?q=%EC%82%B0%EC%B1%85&limit=4".to_owned();
+    loop {
+        let page = app.get_ok(&path).await;
+        found.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|post| post["title"].as_str().unwrap().to_owned()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(cursor) => {
+                path = format!("/api/v1/owner-boards?q=%EC%82%B0%EC%B1%85&limit=4&cursor={cursor}");
+            }
+            None => break,
+        }
+    }
+    let expected: Vec<String> = [2800, 2400, 2000, 1600, 1200, 800, 400, 1]
+        .iter()
+        .map(|n| format!("오늘 {n}"))
+        .collect();
+    assert_eq!(found, expected);
+}

@@ -2,12 +2,13 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use diesel::dsl::{exists, sql};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable, Text};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
-use super::search::Search;
+use super::search::{Matching, PROBE_ROWS, Probe, Search, Window};
 use super::{CommunityError, Viewer, ensure_can_write};
 use crate::identity::UserId;
 use crate::ports::ObjectStore;
@@ -130,7 +131,51 @@ pub struct PostFilter {
     pub after: Option<PostCursor>,
 }
 
-/// A page of visible posts (deleted and hidden ones are left out), `limit` at most.
+type PostRows<'a> =
+    diesel::dsl::IntoBoxed<'a, diesel::dsl::InnerJoin<posts::table, users::table>, Pg>;
+
+/// Visible posts (deleted and hidden ones are left out) with their authors: of a category,
+/// and matching a search, if given.
+fn visible_posts<'a>(
+    category: Option<PostCategory>,
+    search: Option<(&Search, Matching)>,
+) -> PostRows<'a> {
+    let mut query = posts::table
+        .inner_join(users::table)
+        .filter(posts::deleted_at.is_null())
+        .filter(posts::hidden_at.is_null())
+        .into_boxed();
+    if let Some(category) = category {
+        query = query.filter(posts::category.eq(category));
+    }
+    if let Some((search, matching)) = search {
+        if matching == Matching::Indexed {
+            query = query.filter(
+                sql::<Bool>("search_grams(posts.title || ' ' || posts.content) @@ search_query(")
+                    .bind::<Text, _>(search.text().to_owned())
+                    .sql(")"),
+            );
+        }
+        for pattern in search.patterns() {
+            query = query.filter(
+                sql::<Bool>("(posts.title || ' ' || posts.content) ILIKE ")
+                    .bind::<Text, _>(pattern),
+            );
+        }
+    }
+    query
+}
+
+#[diesel::dsl::auto_type(no_type_alias)]
+fn liked_by(me: UserId) -> _ {
+    exists(
+        post_likes::table
+            .filter(post_likes::post_id.eq(posts::id))
+            .filter(post_likes::user_id.eq(me)),
+    )
+}
+
+/// A page of visible posts, `limit` at most.
 pub async fn list(
     conn: &mut AsyncPgConnection,
     viewer: Viewer,
@@ -139,115 +184,150 @@ pub async fn list(
     now: DateTime<Utc>,
 ) -> Result<Vec<PostSummary>, CommunityError> {
     let me = viewer.user.unwrap_or(UserId(0));
-    let liked_by_me = exists(
-        post_likes::table
-            .filter(post_likes::post_id.eq(posts::id))
-            .filter(post_likes::user_id.eq(me)),
-    );
-    let excerpt = sql::<Text>(&format!("left(posts.content, {EXCERPT_CHARS})"));
-    let first_image = sql::<Nullable<Text>>("posts.image_keys[1]");
-    let mut query = posts::table
-        .inner_join(users::table)
-        .filter(posts::deleted_at.is_null())
-        .filter(posts::hidden_at.is_null())
-        .into_boxed();
-    if let Some(category) = filter.category {
-        query = query.filter(posts::category.eq(category));
-    }
-    if let Some(search) = &filter.search {
-        query = query.filter(
-            sql::<Bool>("search_grams(posts.title || ' ' || posts.content) @@ search_query(")
-                .bind::<Text, _>(search.text().to_owned())
-                .sql(")"),
-        );
-        for pattern in search.patterns() {
-            query = query.filter(
-                sql::<Bool>("(posts.title || ' ' || posts.content) ILIKE ")
-                    .bind::<Text, _>(pattern),
-            );
-        }
-    }
     match filter.sort {
-        PostSort::New => {
-            if let Some(after) = filter.after {
-                query = query.filter(posts::id.lt(after.id));
-            }
-            Ok(query
-                .order(posts::id.desc())
-                .limit(limit)
-                .select((
-                    posts::id,
-                    posts::category,
-                    posts::title,
-                    excerpt,
-                    posts::author_id,
-                    users::name,
-                    posts::like_count,
-                    posts::comment_count,
-                    posts::view_count,
-                    first_image,
-                    liked_by_me,
-                    posts::created_at,
-                    sql::<diesel::sql_types::BigInt>("0::bigint"),
-                ))
-                .load(conn)
-                .await?)
-        }
-        PostSort::Popular => {
-            let since = now - TimeDelta::days(POPULAR_DAYS);
-            // Likes since `since`, per post: only last week's likes are read (by their index).
-            let recent = sql::<diesel::sql_types::BigInt>(
-                "(SELECT count(*) FROM post_likes r WHERE r.post_id = posts.id AND r.created_at > ",
-            )
-            .bind::<diesel::sql_types::Timestamptz, _>(since)
-            .sql(")");
-            query = query.filter(
-                posts::id.eq_any(
-                    post_likes::table
-                        .filter(post_likes::created_at.gt(since))
-                        .select(post_likes::post_id),
-                ),
-            );
-            if let Some(after) = filter.after {
-                query = query.filter(
-                    sql::<Bool>(
-                        "((SELECT count(*) FROM post_likes r WHERE r.post_id = posts.id AND r.created_at > ",
-                    )
-                    .bind::<diesel::sql_types::Timestamptz, _>(since)
-                    .sql("), posts.id) < (")
-                    .bind::<diesel::sql_types::BigInt, _>(after.recent_likes)
-                    .sql(", ")
-                    .bind::<diesel::sql_types::BigInt, _>(after.id)
-                    .sql(")"),
-                );
-            }
-            let recent_order = sql::<diesel::sql_types::BigInt>(
-                "(SELECT count(*) FROM post_likes r WHERE r.post_id = posts.id AND r.created_at > ",
-            )
-            .bind::<diesel::sql_types::Timestamptz, _>(since)
-            .sql(")");
-            Ok(query
-                .order((recent_order.desc(), posts::id.desc()))
-                .limit(limit)
-                .select((
-                    posts::id,
-                    posts::category,
-                    posts::title,
-                    excerpt,
-                    posts::author_id,
-                    users::name,
-                    posts::like_count,
-                    posts::comment_count,
-                    posts::view_count,
-                    first_image,
-                    liked_by_me,
-                    posts::created_at,
-                    recent,
-                ))
-                .load(conn)
-                .await?)
-        }
+        PostSort::New => newest(conn, me, filter, limit).await,
+        PostSort::Popular => popular(conn, me, filter, limit, now).await,
     }
+}
+
+/// Newest first; a search goes through [`Probe`], so that neither common nor
+/// rare words cost a scan.
+async fn newest(
+    conn: &mut AsyncPgConnection,
+    me: UserId,
+    filter: &PostFilter,
+    limit: i64,
+) -> Result<Vec<PostSummary>, CommunityError> {
+    let before = filter.after.map(|after| after.id);
+    let Some(search) = &filter.search else {
+        let all = visible_posts(filter.category, None);
+        return newest_page(conn, me, all, Window { before, from: None }, limit).await;
+    };
+    let mut window = visible_posts(filter.category, None);
+    if let Some(before) = before {
+        window = window.filter(posts::id.lt(before));
+    }
+    let floor = window
+        .order(posts::id.desc())
+        .offset(PROBE_ROWS - 1)
+        .select(posts::id)
+        .first(conn)
+        .await
+        .optional()?;
+    let probe = Probe {
+        before,
+        floor,
+        limit,
+    };
+    let (matching, window, n) = probe.recent();
+    let query = visible_posts(filter.category, Some((search, matching)));
+    let mut page = newest_page(conn, me, query, window, n).await?;
+    if let Some((matching, window, n)) = probe.older(page.len()) {
+        let query = visible_posts(filter.category, Some((search, matching)));
+        page.extend(newest_page(conn, me, query, window, n).await?);
+    }
+    Ok(page)
+}
+
+/// Posts of `query` in `window`, newest first.
+async fn newest_page(
+    conn: &mut AsyncPgConnection,
+    me: UserId,
+    mut query: PostRows<'_>,
+    window: Window<PostId>,
+    limit: i64,
+) -> Result<Vec<PostSummary>, CommunityError> {
+    if let Some(before) = window.before {
+        query = query.filter(posts::id.lt(before));
+    }
+    if let Some(from) = window.from {
+        query = query.filter(posts::id.ge(from));
+    }
+    Ok(query
+        .order(posts::id.desc())
+        .limit(limit)
+        .select((
+            posts::id,
+            posts::category,
+            posts::title,
+            sql::<Text>(&format!("left(posts.content, {EXCERPT_CHARS})")),
+            posts::author_id,
+            users::name,
+            posts::like_count,
+            posts::comment_count,
+            posts::view_count,
+            sql::<Nullable<Text>>("posts.image_keys[1]"),
+            liked_by(me),
+            posts::created_at,
+            sql::<diesel::sql_types::BigInt>("0::bigint"),
+        ))
+        .load(conn)
+        .await?)
+}
+
+/// Most liked in the last [`POPULAR_DAYS`] days first, then newest.
+async fn popular(
+    conn: &mut AsyncPgConnection,
+    me: UserId,
+    filter: &PostFilter,
+    limit: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<PostSummary>, CommunityError> {
+    let since = now - TimeDelta::days(POPULAR_DAYS);
+    let search = filter
+        .search
+        .as_ref()
+        .map(|search| (search, Matching::Indexed));
+    let mut query = visible_posts(filter.category, search);
+    // Likes since `since`, per post: only last week's likes are read (by their index).
+    let recent = || {
+        sql::<diesel::sql_types::BigInt>(
+            "(SELECT count(*) FROM post_likes r WHERE r.post_id = posts.id AND r.created_at > ",
+        )
+        .bind::<diesel::sql_types::Timestamptz, _>(since)
+        .sql(")")
+    };
+    query = query.filter(
+        posts::id.eq_any(
+            post_likes::table
+                .filter(post_likes::created_at.gt(since))
+                .select(post_likes::post_id),
+        ),
+    );
+    if let Some(after) = filter.after {
+        query = query.filter(
+            sql::<Bool>("(")
+                .bind::<diesel::sql_types::BigInt, _>(after.recent_likes)
+                .sql(", ")
+                .bind::<diesel::sql_types::BigInt, _>(after.id)
+                .sql(") > (")
+                .sql(
+                    "(SELECT count(*) FROM post_likes r WHERE r.post_id = posts.id AND r.created_at > ",
+                )
+                .bind::<diesel::sql_types::Timestamptz, _>(since)
+                .sql("), posts.id)"),
+        );
+    }
+    Ok(query
+        .order((recent().desc(), posts::id.desc()))
+        .limit(limit)
+        .select((
+            posts::id,
+            posts::category,
+            posts::title,
+            sql::<Text>(&format!("left(posts.content, {EXCERPT_CHARS})")),
+            posts::author_id,
+            users::name,
+            posts::like_count,
+            posts::comment_count,
+            posts::view_count,
+            sql::<Nullable<Text>>("posts.image_keys[1]"),
+            liked_by(me),
+            posts::created_at,
+            recent(),
+        ))
+        .load(conn)
+        .await?)
 }
 
 /// A post its reader may see: never a deleted one; a hidden one only by its author and admins.

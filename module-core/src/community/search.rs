@@ -13,6 +13,20 @@ pub struct Search {
 
 pub const MAX_WORDS: usize = 5;
 
+/// Newest-first searches check this many of the newest rows word by word before asking the
+/// index: common words fill a page among them at once, while the index (whose estimates of
+/// Korean pieces are poor) is left the rarer words, whose few rows it fetches cheaply.
+pub const PROBE_ROWS: i64 = 2000;
+
+/// How a query narrows rows by a search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Matching {
+    /// Each word is checked in each row: for a bounded window of rows.
+    Words,
+    /// The GIN index narrows the rows first, then each word is checked.
+    Indexed,
+}
+
 impl Search {
     /// `None` when the query has no letter or digit to look for.
     pub fn parse(query: &str) -> Option<Self> {
@@ -42,9 +56,76 @@ impl Search {
     }
 }
 
+/// Where a page of rows comes from, newest first: below `before`, from `from` on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window<Id> {
+    pub before: Option<Id>,
+    pub from: Option<Id>,
+}
+
+/// A part of a newest-first page of matches: how to match, where, and how many rows at most.
+pub type Part<Id> = (Matching, Window<Id>, i64);
+
+/// How a newest-first page of rows matching a search is read: the newest [`PROBE_ROWS`] rows
+/// below the cursor word by word (`floor` is the oldest of them, if there are that many),
+/// then, only for what they leave unfilled, the older rows through the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Probe<Id> {
+    pub before: Option<Id>,
+    pub floor: Option<Id>,
+    pub limit: i64,
+}
+
+impl<Id: Copy> Probe<Id> {
+    pub fn recent(&self) -> Part<Id> {
+        let window = Window {
+            before: self.before,
+            from: self.floor,
+        };
+        (Matching::Words, window, self.limit)
+    }
+
+    /// What is left to read once the recent rows gave `found`.
+    pub fn older(&self, found: usize) -> Option<Part<Id>> {
+        let missing = self.limit - i64::try_from(found).unwrap_or(self.limit);
+        let floor = self.floor.filter(|_| missing > 0)?;
+        let window = Window {
+            before: Some(floor),
+            from: None,
+        };
+        Some((Matching::Indexed, window, missing))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_index_reads_only_what_the_newest_rows_leave_unfilled() {
+        let probe = Probe {
+            before: Some(9000),
+            floor: Some(7000),
+            limit: 20,
+        };
+        let recent = Window {
+            before: Some(9000),
+            from: Some(7000),
+        };
+        assert_eq!(probe.recent(), (Matching::Words, recent, 20));
+        let older = Window {
+            before: Some(7000),
+            from: None,
+        };
+        assert_eq!(probe.older(5), Some((Matching::Indexed, older, 15)));
+        assert_eq!(probe.older(20), None);
+        // Fewer rows than the probe: the recent part was all of them.
+        let all = Probe {
+            floor: None,
+            ..probe
+        };
+        assert_eq!(all.older(0), None);
+    }
 
     #[test]
     fn queries_are_words_of_letters_and_digits() {

@@ -2,12 +2,13 @@
 
 use chrono::{DateTime, Utc};
 use diesel::dsl::sql;
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
-use super::search::Search;
+use super::search::{Matching, PROBE_ROWS, Probe, Search, Window};
 use super::{CommunityError, Viewer, ensure_can_write};
 use crate::identity::UserId;
 use crate::ports::ObjectStore;
@@ -85,12 +86,12 @@ pub struct ListingFilter {
     pub before: Option<ListingId>,
 }
 
-/// Visible listings, newest first, `limit` at most.
-pub async fn list(
-    conn: &mut AsyncPgConnection,
-    filter: &ListingFilter,
-    limit: i64,
-) -> Result<Vec<ListingView>, CommunityError> {
+type ListingRows<'a> =
+    diesel::dsl::IntoBoxed<'a, diesel::dsl::InnerJoin<listings::table, users::table>, Pg>;
+
+/// Visible listings with their sellers, as the filter (but its cursor) says; the search only
+/// when `matching` is given.
+fn visible_listings<'a>(filter: &ListingFilter, matching: Option<Matching>) -> ListingRows<'a> {
     let mut query = listings::table
         .inner_join(users::table)
         .filter(listings::deleted_at.is_null())
@@ -111,12 +112,16 @@ pub async fn list(
     if let Some(max) = filter.max_price {
         query = query.filter(listings::price.le(max));
     }
-    if let Some(search) = &filter.search {
-        query = query.filter(
-            sql::<Bool>("search_grams(listings.title || ' ' || listings.content) @@ search_query(")
+    if let (Some(search), Some(matching)) = (&filter.search, matching) {
+        if matching == Matching::Indexed {
+            query = query.filter(
+                sql::<Bool>(
+                    "search_grams(listings.title || ' ' || listings.content) @@ search_query(",
+                )
                 .bind::<Text, _>(search.text().to_owned())
                 .sql(")"),
-        );
+            );
+        }
         for pattern in search.patterns() {
             query = query.filter(
                 sql::<Bool>("(listings.title || ' ' || listings.content) ILIKE ")
@@ -124,8 +129,58 @@ pub async fn list(
             );
         }
     }
-    if let Some(before) = filter.before {
+    query
+}
+
+/// Visible listings, newest first, `limit` at most; a search goes through
+/// [`Probe`].
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    filter: &ListingFilter,
+    limit: i64,
+) -> Result<Vec<ListingView>, CommunityError> {
+    let before = filter.before;
+    if filter.search.is_none() {
+        let all = visible_listings(filter, None);
+        return listings_page(conn, all, Window { before, from: None }, limit).await;
+    }
+    let mut window = visible_listings(filter, None);
+    if let Some(before) = before {
+        window = window.filter(listings::id.lt(before));
+    }
+    let floor = window
+        .order(listings::id.desc())
+        .offset(PROBE_ROWS - 1)
+        .select(listings::id)
+        .first(conn)
+        .await
+        .optional()?;
+    let probe = Probe {
+        before,
+        floor,
+        limit,
+    };
+    let (matching, window, n) = probe.recent();
+    let mut page = listings_page(conn, visible_listings(filter, Some(matching)), window, n).await?;
+    if let Some((matching, window, n)) = probe.older(page.len()) {
+        let query = visible_listings(filter, Some(matching));
+        page.extend(listings_page(conn, query, window, n).await?);
+    }
+    Ok(page)
+}
+
+/// Listings of `query` in `window`, newest first.
+async fn listings_page(
+    conn: &mut AsyncPgConnection,
+    mut query: ListingRows<'_>,
+    window: Window<ListingId>,
+    limit: i64,
+) -> Result<Vec<ListingView>, CommunityError> {
+    if let Some(before) = window.before {
         query = query.filter(listings::id.lt(before));
+    }
+    if let Some(from) = window.from {
+        query = query.filter(listings::id.ge(from));
     }
     let rows: Vec<(Listing, String)> = query
         .order(listings::id.desc())
