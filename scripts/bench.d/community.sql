@@ -36,7 +36,9 @@ INSERT INTO posts (author_id, category, title, content, like_count, comment_coun
 SELECT first_user + (n % :users),
        (ARRAY['DAILY', 'QUESTION', 'INFO', 'SHOW_OFF'])[1 + n % 4],
        w[1 + abs(hashint4(n)) % 80] || ' ' || w[1 + abs(hashint4(n + 1)) % 80] || ' ' || n,
-       w[1 + abs(hashint4(n + 2)) % 80] || ' ' || w[1 + abs(hashint4(n + 3)) % 80] || ' '
+       -- One post in 10,000 is about a pet that crossed the rainbow bridge: a rare word.
+       CASE WHEN n % 10000 = 0 THEN '무지개다리 ' ELSE '' END
+         || w[1 + abs(hashint4(n + 2)) % 80] || ' ' || w[1 + abs(hashint4(n + 3)) % 80] || ' '
          || w[1 + abs(hashint4(n + 4)) % 80] || '에 대해 이야기해요. 오늘도 '
          || w[1 + abs(hashint4(n + 5)) % 80] || ' 했어요.',
        1, 5,

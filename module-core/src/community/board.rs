@@ -4,7 +4,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use diesel::dsl::{exists, sql};
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Nullable, Text};
+use diesel::sql_types::{Bool, Text};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
@@ -131,6 +131,11 @@ pub struct PostFilter {
     pub after: Option<PostCursor>,
 }
 
+diesel::define_sql_function! {
+    /// The first `n` characters of a text.
+    fn left(text: Text, n: diesel::sql_types::Integer) -> Text;
+}
+
 type PostRows<'a> =
     diesel::dsl::IntoBoxed<'a, diesel::dsl::InnerJoin<posts::table, users::table>, Pg>;
 
@@ -246,20 +251,22 @@ async fn newest_page(
     Ok(query
         .order(posts::id.desc())
         .limit(limit)
+        // No SQL literal here: the statement stays cacheable, so the board's hottest page is
+        // planned once per connection rather than per request.
         .select((
             posts::id,
             posts::category,
             posts::title,
-            sql::<Text>(&format!("left(posts.content, {EXCERPT_CHARS})")),
+            left(posts::content, EXCERPT_CHARS),
             posts::author_id,
             users::name,
             posts::like_count,
             posts::comment_count,
             posts::view_count,
-            sql::<Nullable<Text>>("posts.image_keys[1]"),
+            posts::image_keys.index(1).nullable(),
             liked_by(me),
             posts::created_at,
-            sql::<diesel::sql_types::BigInt>("0::bigint"),
+            0_i64.into_sql::<diesel::sql_types::BigInt>(),
         ))
         .load(conn)
         .await?)
@@ -315,13 +322,13 @@ async fn popular(
             posts::id,
             posts::category,
             posts::title,
-            sql::<Text>(&format!("left(posts.content, {EXCERPT_CHARS})")),
+            left(posts::content, EXCERPT_CHARS),
             posts::author_id,
             users::name,
             posts::like_count,
             posts::comment_count,
             posts::view_count,
-            sql::<Nullable<Text>>("posts.image_keys[1]"),
+            posts::image_keys.index(1).nullable(),
             liked_by(me),
             posts::created_at,
             recent(),
