@@ -208,7 +208,14 @@ async fn newest(
         let all = visible_posts(filter.category, None);
         return newest_page(conn, me, all, Window { before, from: None }, limit).await;
     };
-    let mut window = visible_posts(filter.category, None);
+    // Posts alone: the floor needs no author, and a join would cost one lookup per row.
+    let mut window = posts::table
+        .filter(posts::deleted_at.is_null())
+        .filter(posts::hidden_at.is_null())
+        .into_boxed();
+    if let Some(category) = filter.category {
+        window = window.filter(posts::category.eq(category));
+    }
     if let Some(before) = before {
         window = window.filter(posts::id.lt(before));
     }
