@@ -86,14 +86,12 @@ pub struct ListingFilter {
     pub before: Option<ListingId>,
 }
 
-type ListingRows<'a> =
-    diesel::dsl::IntoBoxed<'a, diesel::dsl::InnerJoin<listings::table, users::table>, Pg>;
+type ListingRows<'a> = listings::BoxedQuery<'a, Pg>;
 
-/// Visible listings with their sellers, as the filter (but its cursor) says; the search only
-/// when `matching` is given.
+/// Visible listings as the filter (but its cursor) says; the search only when `matching` is
+/// given. No join: the probe window is found on listings alone.
 fn visible_listings<'a>(filter: &ListingFilter, matching: Option<Matching>) -> ListingRows<'a> {
     let mut query = listings::table
-        .inner_join(users::table)
         .filter(listings::deleted_at.is_null())
         .filter(listings::hidden_at.is_null())
         .into_boxed();
@@ -169,6 +167,14 @@ pub async fn list(
     Ok(page)
 }
 
+#[diesel::dsl::auto_type(no_type_alias)]
+fn seller_name() -> _ {
+    users::table
+        .filter(users::id.eq(listings::seller_id))
+        .select(users::name)
+        .single_value()
+}
+
 /// Listings of `query` in `window`, newest first.
 async fn listings_page(
     conn: &mut AsyncPgConnection,
@@ -182,17 +188,18 @@ async fn listings_page(
     if let Some(from) = window.from {
         query = query.filter(listings::id.ge(from));
     }
-    let rows: Vec<(Listing, String)> = query
+    let rows: Vec<(Listing, Option<String>)> = query
         .order(listings::id.desc())
         .limit(limit)
-        .select((Listing::as_select(), users::name))
+        .select((Listing::as_select(), seller_name()))
         .load(conn)
         .await?;
     Ok(rows
         .into_iter()
+        // Every seller exists (a foreign key, cascading), so the name is always there.
         .map(|(listing, seller_name)| ListingView {
             listing,
-            seller_name,
+            seller_name: seller_name.unwrap_or_default(),
         })
         .collect())
 }
