@@ -136,17 +136,15 @@ diesel::define_sql_function! {
     fn left(text: Text, n: diesel::sql_types::Integer) -> Text;
 }
 
-type PostRows<'a> =
-    diesel::dsl::IntoBoxed<'a, diesel::dsl::InnerJoin<posts::table, users::table>, Pg>;
+type PostRows<'a> = posts::BoxedQuery<'a, Pg>;
 
-/// Visible posts (deleted and hidden ones are left out) with their authors: of a category,
-/// and matching a search, if given.
+/// Visible posts (deleted and hidden ones are left out): of a category, and matching a
+/// search, if given.
 fn visible_posts<'a>(
     category: Option<PostCategory>,
     search: Option<(&Search, Matching)>,
 ) -> PostRows<'a> {
     let mut query = posts::table
-        .inner_join(users::table)
         .filter(posts::deleted_at.is_null())
         .filter(posts::hidden_at.is_null())
         .into_boxed();
@@ -169,6 +167,16 @@ fn visible_posts<'a>(
         }
     }
     query
+}
+
+/// The author's name, looked up per row: cheaper to plan than a join, on the hottest page.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn author_name() -> _ {
+    users::table
+        .filter(users::id.eq(posts::author_id))
+        .select(users::name)
+        .single_value()
+        .assume_not_null()
 }
 
 #[diesel::dsl::auto_type(no_type_alias)]
@@ -266,7 +274,7 @@ async fn newest_page(
             posts::title,
             left(posts::content, EXCERPT_CHARS),
             posts::author_id,
-            users::name,
+            author_name(),
             posts::like_count,
             posts::comment_count,
             posts::view_count,
@@ -331,7 +339,7 @@ async fn popular(
             posts::title,
             left(posts::content, EXCERPT_CHARS),
             posts::author_id,
-            users::name,
+            author_name(),
             posts::like_count,
             posts::comment_count,
             posts::view_count,

@@ -167,12 +167,14 @@ pub async fn list(
     Ok(page)
 }
 
+/// The seller's name, looked up per row (every listing has one: a cascading foreign key).
 #[diesel::dsl::auto_type(no_type_alias)]
 fn seller_name() -> _ {
     users::table
         .filter(users::id.eq(listings::seller_id))
         .select(users::name)
         .single_value()
+        .assume_not_null()
 }
 
 /// Listings of `query` in `window`, newest first.
@@ -188,7 +190,7 @@ async fn listings_page(
     if let Some(from) = window.from {
         query = query.filter(listings::id.ge(from));
     }
-    let rows: Vec<(Listing, Option<String>)> = query
+    let rows: Vec<(Listing, String)> = query
         .order(listings::id.desc())
         .limit(limit)
         .select((Listing::as_select(), seller_name()))
@@ -196,10 +198,9 @@ async fn listings_page(
         .await?;
     Ok(rows
         .into_iter()
-        // Every seller exists (a foreign key, cascading), so the name is always there.
         .map(|(listing, seller_name)| ListingView {
             listing,
-            seller_name: seller_name.unwrap_or_default(),
+            seller_name,
         })
         .collect())
 }
