@@ -84,6 +84,11 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, code, detail)
     }
 
+    /// A cursor the API did not hand out.
+    pub fn invalid_cursor() -> Self {
+        Self::bad_request("INVALID_CURSOR", "the cursor is not one this API returned")
+    }
+
     pub fn not_found(code: &'static str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, code, detail)
     }
@@ -489,9 +494,7 @@ impl From<petory_core::shop::ShopError> for ApiError {
             E::CartItemNotFound => {
                 Self::not_found("CART_ITEM_NOT_FOUND", "no such line in your cart")
             }
-            E::InvalidCursor => {
-                Self::bad_request("INVALID_CURSOR", "the cursor is not one this API returned")
-            }
+            E::InvalidCursor => Self::invalid_cursor(),
             E::CartFull => Self::conflict(
                 "CART_FULL",
                 "a cart holds at most 50 lines; order or remove some first",

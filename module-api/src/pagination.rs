@@ -94,23 +94,25 @@ impl PageQuery {
         self.cursor.as_deref().filter(|cursor| !cursor.is_empty())
     }
 
+    /// The cursor read by `parse`, or 400 `INVALID_CURSOR` when it cannot read it.
+    pub fn parsed_cursor<T>(
+        &self,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Result<Option<T>, ApiError> {
+        self.cursor()
+            .map(|cursor| parse(cursor).ok_or_else(ApiError::invalid_cursor))
+            .transpose()
+    }
+
     /// The id-based cursor, or 400 `INVALID_CURSOR`.
     pub fn before_id<Id: From<i64>>(&self) -> Result<Option<Id>, ApiError> {
-        self.cursor()
-            .map(|cursor| {
-                cursor
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|id| *id > 0)
-                    .map(Id::from)
-                    .ok_or_else(|| {
-                        ApiError::bad_request(
-                            "INVALID_CURSOR",
-                            "the cursor is not one this API returned",
-                        )
-                    })
-            })
-            .transpose()
+        self.parsed_cursor(|cursor| {
+            cursor
+                .parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .map(Id::from)
+        })
     }
 }
 

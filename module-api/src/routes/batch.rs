@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
 use crate::auth::AdminUser;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::extract::{Json, Query};
 use crate::pagination::{Page, PageQuery};
 
@@ -111,20 +111,10 @@ pub async fn list_idle_runs(
         limit: query.limit,
     };
     // The cursor is `<business date>|<job>` of the last entry.
-    let before = page
-        .cursor()
-        .map(|cursor| {
-            cursor
-                .split_once('|')
-                .and_then(|(day, job)| Some((day.parse().ok()?, job.to_owned())))
-                .ok_or_else(|| {
-                    ApiError::bad_request(
-                        "INVALID_CURSOR",
-                        "the cursor is not one this API returned",
-                    )
-                })
-        })
-        .transpose()?;
+    let before = page.parsed_cursor(|cursor| {
+        let (day, job) = cursor.split_once('|')?;
+        Some((day.parse().ok()?, job.to_owned()))
+    })?;
     let mut conn = state.db().await?;
     let idle =
         batch::list_idle_runs(&mut conn, query.job.as_deref(), before, page.fetch_limit()).await?;

@@ -8,21 +8,18 @@ use petory_core::community::board::{
     self, CommentCursor, CommentId, CommentView, LikeState, NewPost, PostCategory, PostChanges,
     PostCursor, PostFilter, PostId, PostSort, PostSummary, PostView,
 };
-use petory_core::community::search::Search;
-use petory_core::community::{Viewer, views};
+use petory_core::community::views;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::app::{AppState, HasImages};
 use crate::auth::{AuthUser, Caller};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::extract::{Json, Path, Query, ValidJson};
 use crate::pagination::{Page, PageQuery};
 
-fn viewer_of(user: Option<&AuthUser>) -> Viewer {
-    user.map_or(Viewer::GUEST, AuthUser::viewer)
-}
+use super::{search_of, viewer_of};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PostResponse {
@@ -181,19 +178,8 @@ pub async fn list_posts(
         cursor: query.cursor,
         limit: query.limit,
     };
-    let after = page
-        .cursor()
-        .map(|cursor| PostCursor::parse(cursor).ok_or_else(invalid_cursor))
-        .transpose()?;
-    let search = query
-        .q
-        .as_deref()
-        .map(|q| {
-            Search::parse(q).ok_or_else(|| {
-                ApiError::bad_request("INVALID_QUERY", "q needs a letter or a digit to look for")
-            })
-        })
-        .transpose()?;
+    let after = page.parsed_cursor(PostCursor::parse)?;
+    let search = search_of(query.q.as_deref())?;
     let filter = PostFilter {
         category: query.category,
         search,
@@ -220,10 +206,6 @@ pub async fn list_posts(
         post.first_image_url = post.image_urls.first().cloned();
     }
     Ok(Json(page))
-}
-
-fn invalid_cursor() -> ApiError {
-    ApiError::bad_request("INVALID_CURSOR", "the cursor is not one this API returned")
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -458,10 +440,7 @@ pub async fn list_comments(
     Path(id): Path<PostId>,
     Query(page): Query<PageQuery>,
 ) -> ApiResult<Json<Page<CommentResponse>>> {
-    let after = page
-        .cursor()
-        .map(|cursor| CommentCursor::parse(cursor).ok_or_else(invalid_cursor))
-        .transpose()?;
+    let after = page.parsed_cursor(CommentCursor::parse)?;
     let mut conn = state.db().await?;
     let comments = board::comments(
         &mut conn,

@@ -4,3 +4,24 @@ pub mod board;
 pub mod pet;
 pub mod report;
 pub mod trade;
+
+use petory_core::community::Viewer;
+use petory_core::community::search::Search;
+
+use crate::auth::AuthUser;
+use crate::error::ApiError;
+
+/// Who reads: a member (hidden content of their own shows) or a guest.
+fn viewer_of(user: Option<&AuthUser>) -> Viewer {
+    user.map_or(Viewer::GUEST, AuthUser::viewer)
+}
+
+/// The `q` of a list, or 400 `INVALID_QUERY` when it has nothing to look for.
+fn search_of(q: Option<&str>) -> Result<Option<Search>, ApiError> {
+    q.map(|q| {
+        Search::parse(q).ok_or_else(|| {
+            ApiError::bad_request("INVALID_QUERY", "q needs a letter or a digit to look for")
+        })
+    })
+    .transpose()
+}

@@ -3,8 +3,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use petory_core::community::Viewer;
-use petory_core::community::search::Search;
 use petory_core::community::trade::{
     self, ListingCategory, ListingChanges, ListingFilter, ListingId, ListingStatus, ListingView,
     NewListing,
@@ -18,6 +16,8 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Json, Path, Query, ValidJson};
 use crate::pagination::{Page, PageQuery};
+
+use super::{search_of, viewer_of};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ListingResponse {
@@ -116,15 +116,7 @@ pub async fn list_listings(
         cursor: query.cursor,
         limit: query.limit,
     };
-    let search = query
-        .q
-        .as_deref()
-        .map(|q| {
-            Search::parse(q).ok_or_else(|| {
-                ApiError::bad_request("INVALID_QUERY", "q needs a letter or a digit to look for")
-            })
-        })
-        .transpose()?;
+    let search = search_of(query.q.as_deref())?;
     if let (Some(min), Some(max)) = (query.min_price, query.max_price)
         && min > max
     {
@@ -215,9 +207,8 @@ pub async fn get_listing(
     user: Option<AuthUser>,
     Path(id): Path<ListingId>,
 ) -> ApiResult<Json<ListingResponse>> {
-    let viewer = user.as_ref().map_or(Viewer::GUEST, AuthUser::viewer);
     let mut conn = state.db().await?;
-    let found = trade::get(&mut conn, viewer, id).await?;
+    let found = trade::get(&mut conn, viewer_of(user.as_ref()), id).await?;
     drop(conn);
     Ok(Json(ListingResponse::of(&state, found).await?))
 }
