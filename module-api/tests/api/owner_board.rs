@@ -360,6 +360,11 @@ async fn lists_filter_by_category_page_by_cursor_and_rank_by_recent_likes() {
         ))
         .await;
     assert_eq!(ids(&rest), vec![made[2]], "the old like no longer counts");
+    // Popular and a search together: the search narrows the popular order.
+    let searched = app
+        .get_ok("/api/v1/owner-boards?sort=popular&q=post%203")
+        .await;
+    assert_eq!(ids(&searched), vec![made[3]]);
 }
 
 #[tokio::test]

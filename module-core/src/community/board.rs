@@ -4,7 +4,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use diesel::dsl::{exists, sql};
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Text};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
@@ -152,21 +152,41 @@ fn visible_posts<'a>(
         query = query.filter(posts::category.eq(category));
     }
     if let Some((search, matching)) = search {
-        if matching == Matching::Indexed {
-            query = query.filter(
-                sql::<Bool>("search_grams(posts.title || ' ' || posts.content) @@ search_query(")
-                    .bind::<Text, _>(search.text().to_owned())
-                    .sql(")"),
-            );
-        }
-        for pattern in search.patterns() {
-            query = query.filter(
-                sql::<Bool>("(posts.title || ' ' || posts.content) ILIKE ")
-                    .bind::<Text, _>(pattern),
-            );
-        }
+        query = query.filter(search.condition("posts.title || ' ' || posts.content", matching));
     }
     query
+}
+
+/// What a list shows of each post ([`PostSummary`]), `recent` counting its recent likes.
+macro_rules! summary_columns {
+    ($me:expr, $recent:expr) => {
+        (
+            posts::id,
+            posts::category,
+            posts::title,
+            left(posts::content, EXCERPT_CHARS),
+            posts::author_id,
+            author_name(),
+            posts::like_count,
+            posts::comment_count,
+            posts::view_count,
+            posts::image_keys.index(1).nullable(),
+            liked_by($me),
+            posts::created_at,
+            $recent,
+        )
+    };
+}
+
+/// Likes of a post since `since`: only those are read, by their index.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn recent_likes(since: DateTime<Utc>) -> _ {
+    post_likes::table
+        .filter(post_likes::post_id.eq(posts::id))
+        .filter(post_likes::created_at.gt(since))
+        .count()
+        .single_value()
+        .assume_not_null()
 }
 
 /// The author's name, looked up per row: cheaper to plan than a join, on the hottest page.
@@ -268,21 +288,7 @@ async fn newest_page(
         .limit(limit)
         // No SQL literal here: the statement stays cacheable, so the board's hottest page is
         // planned once per connection rather than per request.
-        .select((
-            posts::id,
-            posts::category,
-            posts::title,
-            left(posts::content, EXCERPT_CHARS),
-            posts::author_id,
-            author_name(),
-            posts::like_count,
-            posts::comment_count,
-            posts::view_count,
-            posts::image_keys.index(1).nullable(),
-            liked_by(me),
-            posts::created_at,
-            0_i64.into_sql::<diesel::sql_types::BigInt>(),
-        ))
+        .select(summary_columns!(me, 0_i64.into_sql::<BigInt>()))
         .load(conn)
         .await?)
 }
@@ -300,16 +306,8 @@ async fn popular(
         .search
         .as_ref()
         .map(|search| (search, Matching::Indexed));
-    let mut query = visible_posts(filter.category, search);
-    // Likes since `since`, per post: only last week's likes are read (by their index).
-    let recent = || {
-        sql::<diesel::sql_types::BigInt>(
-            "(SELECT count(*) FROM post_likes r WHERE r.post_id = posts.id AND r.created_at > ",
-        )
-        .bind::<diesel::sql_types::Timestamptz, _>(since)
-        .sql(")")
-    };
-    query = query.filter(
+    let recent = recent_likes(since);
+    let mut query = visible_posts(filter.category, search).filter(
         posts::id.eq_any(
             post_likes::table
                 .filter(post_likes::created_at.gt(since))
@@ -318,36 +316,15 @@ async fn popular(
     );
     if let Some(after) = filter.after {
         query = query.filter(
-            sql::<Bool>("(")
-                .bind::<diesel::sql_types::BigInt, _>(after.recent_likes)
-                .sql(", ")
-                .bind::<diesel::sql_types::BigInt, _>(after.id)
-                .sql(") > (")
-                .sql(
-                    "(SELECT count(*) FROM post_likes r WHERE r.post_id = posts.id AND r.created_at > ",
-                )
-                .bind::<diesel::sql_types::Timestamptz, _>(since)
-                .sql("), posts.id)"),
+            recent
+                .lt(after.recent_likes)
+                .or(recent.eq(after.recent_likes).and(posts::id.lt(after.id))),
         );
     }
     Ok(query
-        .order((recent().desc(), posts::id.desc()))
+        .order((recent.desc(), posts::id.desc()))
         .limit(limit)
-        .select((
-            posts::id,
-            posts::category,
-            posts::title,
-            left(posts::content, EXCERPT_CHARS),
-            posts::author_id,
-            author_name(),
-            posts::like_count,
-            posts::comment_count,
-            posts::view_count,
-            posts::image_keys.index(1).nullable(),
-            liked_by(me),
-            posts::created_at,
-            recent(),
-        ))
+        .select(summary_columns!(me, recent))
         .load(conn)
         .await?)
 }
@@ -363,15 +340,7 @@ pub async fn get(
         .inner_join(users::table)
         .filter(posts::id.eq(id))
         .filter(posts::deleted_at.is_null())
-        .select((
-            Post::as_select(),
-            users::name,
-            exists(
-                post_likes::table
-                    .filter(post_likes::post_id.eq(posts::id))
-                    .filter(post_likes::user_id.eq(me)),
-            ),
-        ))
+        .select((Post::as_select(), users::name, liked_by(me)))
         .first(conn)
         .await
         .optional()?

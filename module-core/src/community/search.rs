@@ -2,6 +2,11 @@
 //! a GIN index over each text's one- and two-letter pieces (`search_grams`, see the owner
 //! board's migration) narrows the rows, and each word is then checked to really occur.
 
+use diesel::BoxableExpression;
+use diesel::dsl::sql;
+use diesel::pg::Pg;
+use diesel::sql_types::{Array, Bool, Text};
+
 use crate::db::contains_pattern;
 
 /// A parsed keyword query: at most [`MAX_WORDS`] words of letters and digits.
@@ -53,6 +58,31 @@ impl Search {
     /// One `ILIKE` pattern per word.
     pub fn patterns(&self) -> impl Iterator<Item = String> + '_ {
         self.words.iter().map(|word| contains_pattern(word))
+    }
+
+    /// Whether `text` (an SQL expression of the queried table, written in code, never taken
+    /// from input) holds every word; for [`Matching::Indexed`] the GIN index over
+    /// `search_grams(text)` narrows the rows first, so `text` must be the index's expression.
+    pub fn condition<QS: 'static>(
+        &self,
+        text: &str,
+        matching: Matching,
+    ) -> Box<dyn BoxableExpression<QS, Pg, SqlType = Bool>> {
+        let patterns: Vec<String> = self.patterns().collect();
+        match matching {
+            Matching::Words => Box::new(
+                sql::<Bool>(&format!("({text}) ILIKE ALL ("))
+                    .bind::<Array<Text>, _>(patterns)
+                    .sql(")"),
+            ),
+            Matching::Indexed => Box::new(
+                sql::<Bool>(&format!("search_grams({text}) @@ search_query("))
+                    .bind::<Text, _>(self.text.clone())
+                    .sql(&format!(") AND ({text}) ILIKE ALL ("))
+                    .bind::<Array<Text>, _>(patterns)
+                    .sql(")"),
+            ),
+        }
     }
 }
 

@@ -1,10 +1,9 @@
 //! The trade board: used pet goods for sale, reserved and sold by their seller.
 
 use chrono::{DateTime, Utc};
-use diesel::dsl::sql;
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
+
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
@@ -111,21 +110,8 @@ fn visible_listings<'a>(filter: &ListingFilter, matching: Option<Matching>) -> L
         query = query.filter(listings::price.le(max));
     }
     if let (Some(search), Some(matching)) = (&filter.search, matching) {
-        if matching == Matching::Indexed {
-            query = query.filter(
-                sql::<Bool>(
-                    "search_grams(listings.title || ' ' || listings.content) @@ search_query(",
-                )
-                .bind::<Text, _>(search.text().to_owned())
-                .sql(")"),
-            );
-        }
-        for pattern in search.patterns() {
-            query = query.filter(
-                sql::<Bool>("(listings.title || ' ' || listings.content) ILIKE ")
-                    .bind::<Text, _>(pattern),
-            );
-        }
+        let text = "listings.title || ' ' || listings.content";
+        query = query.filter(search.condition(text, matching));
     }
     query
 }
