@@ -38,6 +38,16 @@ async fn resolve(app: &TestApp, admin: &str, report: &Value, action: &str) -> re
     .await
 }
 
+/// `(action, target_type)` of each entry of a page of the moderation log.
+fn decisions(log: &Value) -> Vec<(Value, Value)> {
+    log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| (entry["action"].clone(), entry["target_type"].clone()))
+        .collect()
+}
+
 fn titles(page: &Value) -> Vec<&str> {
     page["items"]
         .as_array()
@@ -204,6 +214,50 @@ async fn admins_hide_comments_delete_listings_and_suspend_the_author_from_the_qu
         .await;
     assert_eq!(own["items"][0]["content"], "rude words");
 
+    // A hidden listing leaves the board; its seller and admins still read it, marked hidden.
+    let doubtful = app
+        .post_ok(
+            "/api/v1/trade-boards",
+            Some(&author),
+            json!({"category": "FOOD", "title": "Homemade treats", "content": "no label",
+                   "price": 3_000, "region": "Seoul"}),
+        )
+        .await;
+    let doubtful_path = format!("/api/v1/trade-boards/{}", doubtful["id"]);
+    let doubtful_report: Value = report(&app, &reader, "LISTING", &doubtful["id"])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        resolve(&app, &admin, &doubtful_report, "HIDE")
+            .await
+            .status(),
+        200
+    );
+    assert_problem(app.get(&doubtful_path).await, 404, "LISTING_NOT_FOUND").await;
+    assert_problem(
+        app.send(Method::GET, &doubtful_path, Some(&reader), None)
+            .await,
+        404,
+        "LISTING_NOT_FOUND",
+    )
+    .await;
+    for token in [&author, &admin] {
+        let seen = app
+            .send_ok(Method::GET, &doubtful_path, Some(token), None)
+            .await;
+        assert_eq!(seen["hidden"], true);
+    }
+    let board = app.get_ok("/api/v1/trade-boards").await;
+    assert!(
+        board["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|listing| listing["id"] != doubtful["id"])
+    );
+
     // A deleted listing is gone; the queue names its seller, whom the admin suspends.
     let resolved: Value = resolve(&app, &admin, &listing_report, "DELETE")
         .await
@@ -262,14 +316,8 @@ async fn admins_hide_comments_delete_listings_and_suspend_the_author_from_the_qu
     );
 
     let log = admin_get(&app, &admin, "/api/v1/admin/moderation-log?limit=2").await;
-    let actions: Vec<_> = log["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|entry| (entry["action"].clone(), entry["target_type"].clone()))
-        .collect();
     assert_eq!(
-        actions,
+        decisions(&log),
         [
             (json!("DELETE"), json!("COMMENT")),
             (json!("DELETE"), json!("LISTING"))
@@ -284,7 +332,13 @@ async fn admins_hide_comments_delete_listings_and_suspend_the_author_from_the_qu
         ),
     )
     .await;
-    assert_eq!(rest["items"][0]["action"], "HIDE");
+    assert_eq!(
+        decisions(&rest),
+        [
+            (json!("HIDE"), json!("LISTING")),
+            (json!("HIDE"), json!("COMMENT"))
+        ]
+    );
 }
 
 #[tokio::test]

@@ -345,7 +345,7 @@ pub async fn get(
         .await
         .optional()?
         .ok_or(CommunityError::PostNotFound)?;
-    if post.hidden_at.is_some() && !viewer.sees_hidden_of(post.author_id) {
+    if !viewer.may_read(post.author_id, post.hidden_at) {
         return Err(CommunityError::PostNotFound);
     }
     Ok(PostView {
@@ -489,7 +489,7 @@ async fn lock_open_post(
         .await
         .optional()?
         .ok_or(CommunityError::PostNotFound)?;
-    if post.hidden_at.is_some() && !viewer.sees_hidden_of(post.author_id) {
+    if !viewer.may_read(post.author_id, post.hidden_at) {
         return Err(CommunityError::PostNotFound);
     }
     Ok(post)
@@ -565,7 +565,7 @@ async fn visible_post_id(
         .await
         .optional()?
         .ok_or(CommunityError::PostNotFound)?;
-    if hidden.is_some() && !viewer.sees_hidden_of(author) {
+    if !viewer.may_read(author, hidden) {
         return Err(CommunityError::PostNotFound);
     }
     Ok(id)
@@ -614,8 +614,7 @@ impl CommentView {
     /// What `viewer` may read of it: a deleted comment, or a hidden one of someone else's (for
     /// anyone but admins), keeps its place in the thread without its words.
     pub fn redacted_for(mut self, viewer: Viewer) -> Self {
-        let hidden_from_viewer =
-            self.comment.hidden_at.is_some() && !viewer.sees_hidden_of(self.comment.author_id);
+        let hidden_from_viewer = !viewer.may_read(self.comment.author_id, self.comment.hidden_at);
         if self.comment.deleted_at.is_some() || hidden_from_viewer {
             self.comment.content.clear();
         }

@@ -90,8 +90,10 @@ impl Viewer {
         }
     }
 
-    pub fn sees_hidden_of(self, author: UserId) -> bool {
-        self.admin || self.user == Some(author)
+    /// Whether this reader may read content of `author` hidden since `hidden_at` (if at all):
+    /// hidden content shows to its author and to admins only.
+    pub fn may_read(self, author: UserId, hidden_at: Option<DateTime<Utc>>) -> bool {
+        hidden_at.is_none() || self.admin || self.user == Some(author)
     }
 }
 

@@ -206,7 +206,7 @@ pub async fn get(
         .await
         .optional()?
         .ok_or(CommunityError::ListingNotFound)?;
-    if listing.hidden_at.is_some() && !viewer.sees_hidden_of(listing.seller_id) {
+    if !viewer.may_read(listing.seller_id, listing.hidden_at) {
         return Err(CommunityError::ListingNotFound);
     }
     Ok(ListingView {
