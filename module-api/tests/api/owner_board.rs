@@ -203,6 +203,14 @@ async fn fifty_concurrent_likes_give_the_exact_count() {
         .await;
     assert_eq!(mine["liked_by_me"], true);
     assert_eq!(mine["like_count"], 49);
+    // The list tells each reader whether they like each post.
+    for (token, liked) in [(&members[1].1, true), (fan, false)] {
+        let list = app
+            .send_ok(Method::GET, "/api/v1/owner-boards", Some(token), None)
+            .await;
+        assert_eq!(list["items"][0]["liked_by_me"], liked);
+        assert_eq!(list["items"][0]["like_count"], 49);
+    }
 }
 
 #[tokio::test]

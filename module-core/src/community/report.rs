@@ -83,7 +83,7 @@ impl From<Resolution> for ModerationAction {
 struct ContentTable {
     table: &'static str,
     author: &'static str,
-    /// Locked before the content, in the order the content's own writers lock.
+    /// Locked before the content by admins' decisions, in the order the content's writers lock.
     lock_parent: Option<&'static str>,
     /// Run when the content is deleted, to keep its parent's counts.
     on_delete: Option<&'static str>,
@@ -129,18 +129,29 @@ struct LockedContent {
 }
 
 impl ContentTable {
-    /// The live content, locked (with its parent first).
-    async fn lock(
+    /// Locks the content's parent, before the content, when a decision may change the parent
+    /// (deleting a comment changes its post's count). Reports leave parents alone, so that
+    /// reports of comments do not queue behind a busy post's likes.
+    async fn lock_parent(
         &self,
         conn: &mut AsyncPgConnection,
         id: i64,
-    ) -> Result<Option<LockedContent>, CommunityError> {
+    ) -> Result<(), CommunityError> {
         if let Some(parent) = self.lock_parent {
             diesel::sql_query(parent)
                 .bind::<BigInt, _>(id)
                 .execute(conn)
                 .await?;
         }
+        Ok(())
+    }
+
+    /// The live content, locked.
+    async fn lock(
+        &self,
+        conn: &mut AsyncPgConnection,
+        id: i64,
+    ) -> Result<Option<LockedContent>, CommunityError> {
         Ok(diesel::sql_query(format!(
             "SELECT {author} AS author_id, hidden_at IS NOT NULL AS hidden
                FROM {table} WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
@@ -415,6 +426,7 @@ pub async fn resolve(
             .optional()?
             .ok_or(CommunityError::ReportNotFound)?;
         let content = target_type.content();
+        content.lock_parent(conn, target_id).await?;
         // Content erased with its author's account leaves only the reports to resolve.
         let target = content.lock(conn, target_id).await?;
         let report: Report = reports::table
