@@ -1,7 +1,15 @@
--- wrk: POST /api/v1/auth/login as fast as the connections allow; counts answers by status.
-wrk.method = "POST"
-wrk.body = '{"email":"bench@example.com","password":"bench horse 1"}'
-wrk.headers["Content-Type"] = "application/json"
+-- wrk: one request as fast as the connections allow, counting answers by status. A GET, or a
+-- POST of PETORY_BENCH_BODY (JSON) when set; the bearer token in PETORY_BENCH_TOKEN if set.
+local body = os.getenv("PETORY_BENCH_BODY")
+if body and body ~= "" then
+  wrk.method = "POST"
+  wrk.body = body
+  wrk.headers["Content-Type"] = "application/json"
+end
+local token = os.getenv("PETORY_BENCH_TOKEN")
+if token and token ~= "" then
+  wrk.headers["Authorization"] = "Bearer " .. token
+end
 
 local threads = {}
 
@@ -30,7 +38,7 @@ function done(summary, latency, requests)
     b = b + thread:get("busy")
     x = x + thread:get("other")
   end
-  io.write(string.format("ok=%d busy=%d other=%d secs=%.2f p50_ms=%.0f p99_ms=%.0f max_ms=%.0f\n",
+  io.write(string.format("ok=%d busy=%d other=%d secs=%.2f p50_ms=%.1f p99_ms=%.1f max_ms=%.1f\n",
     o, b, x, summary.duration / 1e6, latency:percentile(50) / 1000,
     latency:percentile(99) / 1000, latency.max / 1000))
 end
