@@ -8,7 +8,7 @@ use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
-use super::{CommunityError, ensure_can_write};
+use super::{CommunityError, Viewer, ensure_can_write};
 use crate::identity::UserId;
 use crate::schema::{moderation_log, reports, users};
 
@@ -124,8 +124,8 @@ impl TargetType {
 struct LockedContent {
     #[diesel(sql_type = BigInt)]
     author_id: UserId,
-    #[diesel(sql_type = Bool)]
-    hidden: bool,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    hidden_at: Option<DateTime<Utc>>,
 }
 
 impl ContentTable {
@@ -153,7 +153,7 @@ impl ContentTable {
         id: i64,
     ) -> Result<Option<LockedContent>, CommunityError> {
         Ok(diesel::sql_query(format!(
-            "SELECT {author} AS author_id, hidden_at IS NOT NULL AS hidden
+            "SELECT {author} AS author_id, hidden_at
                FROM {table} WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
             author = self.author,
             table = self.table,
@@ -283,7 +283,7 @@ pub async fn report(
         let target = content
             .lock(conn, new.target_id)
             .await?
-            .filter(|target| !target.hidden || target.author_id == reporter)
+            .filter(|target| Viewer::user(reporter).may_read(target.author_id, target.hidden_at))
             .ok_or(CommunityError::ReportTargetNotFound)?;
         if target.author_id == reporter {
             return Err(CommunityError::OwnContent);
