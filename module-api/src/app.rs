@@ -15,7 +15,11 @@ use petory_core::shop::payment::PaymentGateway;
 use petory_external_api::oauth::google::GoogleOpenId;
 use petory_external_api::payment::kakaopay::KakaoPay;
 use petory_external_api::storage::s3::S3ObjectStore;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use petory_core::identity::UserId;
 use petory_redis::RedisPool;
+use petory_redis::chat::ChatHub;
+use tokio::sync::watch;
 use petory_redis::notification::{NotificationHub, RedisNotificationSignal, StreamTickets};
 use petory_redis::session::RedisSessionStore;
 
@@ -44,6 +48,13 @@ pub struct App {
     pub stream_tickets: StreamTickets,
     /// Counts views without a write per view.
     pub views: Arc<dyn petory_core::ports::ViewCounter>,
+    /// This instance's chat sockets, their fan-out across instances and their presence.
+    pub chat: ChatHub,
+    pub chat_tickets: StreamTickets,
+    /// Messages per user and second, over sockets and HTTP alike (per instance).
+    pub chat_rate: DefaultKeyedRateLimiter<UserId>,
+    /// Set once the process is stopping: live connections close ("going away").
+    pub shutdown: watch::Sender<bool>,
 }
 
 #[derive(Clone)]
@@ -96,6 +107,16 @@ impl AppState {
                 redis.clone(),
                 &config.redis.key_prefix,
             )),
+            chat: ChatHub::new(&config.redis.url, redis.clone(), &config.redis.key_prefix)?,
+            chat_tickets: StreamTickets::new(
+                redis.clone(),
+                &format!("{}chat-", config.redis.key_prefix),
+            ),
+            chat_rate: RateLimiter::keyed(
+                Quota::per_second(config.chat.messages_per_second)
+                    .allow_burst(config.chat.message_burst),
+            ),
+            shutdown: watch::channel(false).0,
             redis,
             tokens: config.tokens.clone(),
             google: Arc::new(GoogleOpenId::new(config.google.clone())),
@@ -107,6 +128,11 @@ impl AppState {
             clock,
             config,
         }))
+    }
+
+    /// Closes live connections: the process is stopping.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
     }
 
     /// What identity services need to issue and revoke tokens.

@@ -11,6 +11,8 @@ use axum::response::Response;
 use petory_core::identity::token::{self, AccessClaims, TokenError};
 use petory_core::identity::{Role, UserId};
 
+use petory_redis::notification::{StreamTickets, TicketHolder};
+
 use crate::app::AppState;
 use crate::error::ApiError;
 
@@ -35,6 +37,91 @@ impl AuthUser {
 /// An authenticated administrator.
 #[derive(Debug, Clone)]
 pub struct AdminUser(pub AuthUser);
+
+/// Who opens a live connection (the notification stream, a chat socket), and until when: by a
+/// bearer token until it expires, or by a single-use ticket (browsers' `EventSource` and
+/// `WebSocket` cannot send headers) for an access token's lifetime. The access token (`jti`)
+/// and session (`sid`) behind it end the connection when revoked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveCaller {
+    pub user: UserId,
+    pub jti: String,
+    pub sid: String,
+    /// When the connection ends, in seconds since the epoch.
+    pub ends_at: i64,
+}
+
+/// How long a ticket may wait to be used.
+pub const TICKET_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl LiveCaller {
+    /// The caller by bearer token, else by `ticket` (redeemed from `tickets`, once).
+    pub async fn identify(
+        state: &AppState,
+        user: Option<AuthUser>,
+        ticket: Option<&str>,
+        tickets: &StreamTickets,
+    ) -> Result<Self, ApiError> {
+        if let Some(user) = user {
+            return Ok(Self {
+                user: user.id,
+                jti: user.claims.jti,
+                sid: user.claims.sid,
+                ends_at: user.claims.exp,
+            });
+        }
+        let Some(ticket) = ticket else {
+            return Err(ApiError::unauthorized(
+                "AUTHENTICATION_REQUIRED",
+                "this needs a bearer token or a ticket",
+            ));
+        };
+        let holder = tickets
+            .redeem(ticket)
+            .await
+            .map_err(|error| ApiError::auth_unavailable(&error))?
+            .ok_or_else(|| {
+                ApiError::unauthorized("INVALID_TICKET", "the ticket is unknown, used or expired")
+            })?;
+        let lifetime = i64::try_from(state.tokens.access_ttl.as_secs()).unwrap_or(900);
+        Ok(Self {
+            user: UserId(holder.user),
+            jti: holder.jti,
+            sid: holder.sid,
+            ends_at: state.clock.now().timestamp() + lifetime,
+        })
+    }
+
+    /// A single-use ticket, valid for [`TICKET_TTL`], for `user`'s session.
+    pub async fn ticket(user: &AuthUser, tickets: &StreamTickets) -> Result<String, ApiError> {
+        let holder = TicketHolder {
+            user: user.id.0,
+            jti: user.claims.jti.clone(),
+            sid: user.claims.sid.clone(),
+        };
+        tickets
+            .issue(&holder, TICKET_TTL)
+            .await
+            .map_err(|error| ApiError::auth_unavailable(&error))
+    }
+
+    /// Whether the token or session behind the connection was revoked since; an unreachable
+    /// store keeps the connection (the token check on reconnection decides).
+    pub async fn revoked(&self, state: &AppState) -> bool {
+        state
+            .sessions
+            .is_access_revoked(&self.jti, &self.sid)
+            .await
+            .unwrap_or(false)
+    }
+
+    /// How long until the connection must end.
+    pub fn time_left(&self, state: &AppState) -> std::time::Duration {
+        std::time::Duration::from_secs(
+            u64::try_from(self.ends_at - state.clock.now().timestamp()).unwrap_or(0),
+        )
+    }
+}
 
 fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;

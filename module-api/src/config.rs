@@ -53,6 +53,78 @@ pub struct ApiConfig {
     pub image_links: petory_core::upload::ImageLinks,
     /// When reports hide content (`PETORY_REPORT_HIDE_THRESHOLD`).
     pub moderation: petory_core::community::report::ModerationSettings,
+    pub chat: ChatSettings,
+}
+
+/// The chat sockets' limits and timings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChatSettings {
+    /// How often the server pings each socket (and renews its presence).
+    pub heartbeat: Duration,
+    /// A socket that sends nothing (not even a pong) this long is closed.
+    pub idle_timeout: Duration,
+    /// Events waiting for one socket; a socket this far behind is disconnected to resume.
+    pub queue: usize,
+    /// Sockets one account may keep open on one instance.
+    pub max_sockets_per_user: usize,
+    /// Messages a user may send per second (over both sockets and HTTP), and in a burst.
+    pub messages_per_second: NonZeroU32,
+    pub message_burst: NonZeroU32,
+    /// The largest frame a client may send.
+    pub max_frame_bytes: usize,
+}
+
+impl Default for ChatSettings {
+    fn default() -> Self {
+        Self {
+            heartbeat: Duration::from_secs(25),
+            idle_timeout: Duration::from_secs(60),
+            queue: 256,
+            max_sockets_per_user: 10,
+            messages_per_second: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
+            message_burst: NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN),
+            max_frame_bytes: 16 * 1024,
+        }
+    }
+}
+
+impl ChatSettings {
+    /// `PETORY_CHAT_HEARTBEAT_SECS` (25), `PETORY_CHAT_MAX_SOCKETS_PER_USER` (10),
+    /// `PETORY_CHAT_MESSAGES_PER_SECOND` (10) and `PETORY_CHAT_MESSAGE_BURST` (20).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let defaults = Self::default();
+        let heartbeat = config::parsed_or("PETORY_CHAT_HEARTBEAT_SECS", 25_u64)?;
+        config::ensure(
+            "PETORY_CHAT_HEARTBEAT_SECS",
+            heartbeat,
+            (1..=300).contains(&heartbeat),
+            "must be 1 to 300",
+        )?;
+        let max_sockets_per_user = config::parsed_or(
+            "PETORY_CHAT_MAX_SOCKETS_PER_USER",
+            defaults.max_sockets_per_user,
+        )?;
+        config::ensure(
+            "PETORY_CHAT_MAX_SOCKETS_PER_USER",
+            max_sockets_per_user,
+            (1..=100).contains(&max_sockets_per_user),
+            "must be 1 to 100",
+        )?;
+        Ok(Self {
+            heartbeat: Duration::from_secs(heartbeat),
+            idle_timeout: Duration::from_secs(heartbeat * 5 / 2),
+            max_sockets_per_user,
+            messages_per_second: config::parsed_or(
+                "PETORY_CHAT_MESSAGES_PER_SECOND",
+                defaults.messages_per_second,
+            )?,
+            message_burst: config::parsed_or(
+                "PETORY_CHAT_MESSAGE_BURST",
+                defaults.message_burst,
+            )?,
+            ..defaults
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +192,7 @@ impl ApiConfig {
             uploads,
             image_links: petory_core::upload::ImageLinks::from_env(&uploads)?,
             moderation: petory_core::community::report::ModerationSettings::from_env()?,
+            chat: ChatSettings::from_env()?,
         })
     }
 }

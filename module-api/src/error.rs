@@ -703,6 +703,25 @@ impl From<petory_core::community::CommunityError> for ApiError {
                 .retry_after(5)
             }
             E::TooManyPets { .. } => Self::conflict("TOO_MANY_PETS", error.to_string()),
+            E::RoomNotFound => Self::not_found("CHAT_ROOM_NOT_FOUND", "no such chat room of yours"),
+            E::MessageNotFound => {
+                Self::not_found("CHAT_MESSAGE_NOT_FOUND", "no such message in this room")
+            }
+            E::OwnListing => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "OWN_LISTING",
+                error.to_string(),
+            ),
+            E::ListingSold => Self::conflict("LISTING_SOLD", error.to_string()),
+            E::Blocked => Self::forbidden("CHAT_BLOCKED", error.to_string()),
+            E::PartyLeft => Self::conflict("CHAT_PARTY_LEFT", error.to_string()),
+            E::ClientIdReused => Self::conflict("CLIENT_ID_REUSED", error.to_string()),
+            E::UserNotFound => Self::not_found("USER_NOT_FOUND", "no such user"),
+            E::CannotBlockSelf => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "CANNOT_BLOCK_SELF",
+                error.to_string(),
+            ),
             E::WeightNotFound => {
                 Self::not_found("WEIGHT_NOT_FOUND", "no weight of this pet on that day")
             }

@@ -82,12 +82,25 @@ async fn run(command: Command) -> anyhow::Result<()> {
             limits.forget_idle();
         }
     });
-    server::serve(
-        listener,
-        router::build(state),
-        petory_core::process::shutdown_signal(),
-    )
+    let chat_rate = state.clone();
+    tokio::spawn(async move {
+        let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every_minute.tick().await;
+            chat_rate.chat_rate.retain_recent();
+        }
+    });
+    let stopping = state.clone();
+    server::serve(listener, router::build(state.clone()), async move {
+        petory_core::process::shutdown_signal().await;
+        stopping.begin_shutdown();
+    })
     .await?;
+    // Chat sockets were told "going away" when the stop began: let their close frames go out.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while state.chat.open_sockets() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     Ok(())
 }
 

@@ -18,7 +18,13 @@ use crate::error::{FieldError, Problem};
         license(name = "MIT", identifier = "MIT"),
     ),
     servers((url = "/", description = "This server")),
-    components(schemas(Problem, FieldError)),
+    components(schemas(
+        Problem,
+        FieldError,
+        crate::routes::community::chat_socket::ClientFrame,
+        crate::routes::community::chat_socket::Reply,
+        crate::routes::community::chat::Event
+    )),
     modifiers(&BearerAuth),
     tags(
         (name = "health", description = "Probes and metrics"),
@@ -27,6 +33,7 @@ use crate::error::{FieldError, Problem};
         (name = "shop", description = "Catalog and cart"),
         (name = "daily", description = "The daily Q&A"),
         (name = "community", description = "Pets, the owner and trade boards, reports"),
+        (name = "chat", description = "1:1 chat about a listing, and blocking users"),
         (name = "uploads", description = "Presigned image uploads"),
         (name = "notifications", description = "My notifications and their live stream"),
         (name = "admin", description = "Administration (role `ADMIN`)"),

@@ -32,7 +32,7 @@ pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
 
 /// Routes under `/api/v1`, with their documentation.
 fn api_v1() -> OpenApiRouter<AppState> {
-    use routes::community::{board, pet, report, trade};
+    use routes::community::{board, chat, chat_socket, pet, report, trade};
     use routes::daily::qna;
     use routes::identity::{address, admin, auth, me, oauth};
     use routes::notification;
@@ -134,6 +134,15 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(report::list_reports))
         .routes(routes!(report::resolve_report))
         .routes(routes!(report::moderation_log))
+        .routes(routes!(chat::open_room, chat::list_rooms))
+        .routes(routes!(chat::get_room))
+        .routes(routes!(chat::list_messages, chat::post_message))
+        .routes(routes!(chat::read_room))
+        .routes(routes!(chat::leave_room))
+        .routes(routes!(chat::create_ticket))
+        .routes(routes!(chat_socket::open_socket))
+        .routes(routes!(chat::list_blocks))
+        .routes(routes!(chat::block_user, chat::unblock_user))
 }
 
 /// The routes and the OpenAPI document describing them.

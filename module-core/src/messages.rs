@@ -145,3 +145,16 @@ mod tests {
         assert_eq!(titles.len(), OrderStatus::ALL.len());
     }
 }
+
+/// A chat message for someone with no chat open: the sender's name and the words (or that it
+/// is a photo), cut short.
+pub fn chat_message(sender_name: &str, text: Option<&str>) -> Message {
+    let excerpt = match text {
+        Some(text) if text.chars().count() > 100 => {
+            format!("{}…", text.chars().take(100).collect::<String>())
+        }
+        Some(text) => text.to_owned(),
+        None => "사진을 보냈습니다.".to_owned(),
+    };
+    Message::new("새 채팅 메시지", format!("{sender_name}: {excerpt}"))
+}

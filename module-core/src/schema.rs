@@ -471,6 +471,51 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    chat_rooms (id) {
+        id -> Int8,
+        listing_id -> Int8,
+        seller_id -> Int8,
+        buyer_id -> Int8,
+        last_seq -> Int4,
+        active_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    chat_members (room_id, user_id) {
+        room_id -> Int8,
+        user_id -> Int8,
+        last_read_seq -> Int4,
+        notified -> Bool,
+        left_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    chat_messages (id) {
+        id -> Int8,
+        room_id -> Int8,
+        seq -> Int4,
+        sender_id -> Int8,
+        client_id -> Uuid,
+        text -> Nullable<Text>,
+        image_key -> Nullable<Text>,
+        hidden_at -> Nullable<Timestamptz>,
+        deleted_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    user_blocks (blocker_id, blocked_id) {
+        blocker_id -> Int8,
+        blocked_id -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(listings -> users (seller_id));
 diesel::joinable!(moderation_log -> reports (report_id));
 diesel::joinable!(moderation_log -> users (admin_id));
@@ -481,9 +526,18 @@ diesel::joinable!(post_likes -> posts (post_id));
 diesel::joinable!(post_likes -> users (user_id));
 diesel::joinable!(pets -> users (owner_id));
 diesel::joinable!(pet_weights -> pets (pet_id));
+diesel::joinable!(chat_rooms -> listings (listing_id));
+diesel::joinable!(chat_members -> chat_rooms (room_id));
+diesel::joinable!(chat_members -> users (user_id));
+diesel::joinable!(chat_messages -> chat_rooms (room_id));
+diesel::joinable!(chat_messages -> users (sender_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     uploads,
+    chat_rooms,
+    chat_members,
+    chat_messages,
+    user_blocks,
     pets,
     pet_weights,
     posts,

@@ -1,7 +1,9 @@
 //! Redis adapters for the ports `petory-core` declares. Redis coordinates and caches; it never
 //! holds the only copy of data that matters.
 
+pub mod chat;
 pub mod notification;
+mod pubsub;
 pub mod rate_limit;
 pub mod session;
 pub mod views;

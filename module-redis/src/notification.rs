@@ -6,11 +6,11 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use futures_util::StreamExt as _;
 use petory_core::identity::UserId;
 use petory_core::ports::{Audience, NotificationSignal, SignalError};
 use tokio::sync::{broadcast, watch};
 
+use crate::pubsub::Heard;
 use crate::{RedisAdapterError, RedisPool};
 
 fn channel(key_prefix: &str) -> String {
@@ -200,9 +200,7 @@ impl NotificationHub {
         self.inner.started.get_or_init(|| {
             tokio::spawn(listen(self.inner.clone()));
         });
-        let mut subscribed = self.inner.subscribed.subscribe();
-        let live = tokio::time::timeout(Duration::from_secs(2), subscribed.wait_for(|live| *live));
-        if live.await.is_err() {
+        if !crate::pubsub::wait_live(&self.inner.subscribed, Duration::from_secs(2)).await {
             tracing::warn!("notification channel not subscribed yet; streams fall back to polling");
         }
         receiver
@@ -210,35 +208,24 @@ impl NotificationHub {
 }
 
 async fn listen(hub: Arc<HubInner>) {
-    let mut backoff = Duration::from_millis(100);
-    loop {
-        match hub.client.get_async_pubsub().await {
-            Ok(mut pubsub) => match pubsub.subscribe(&hub.channel).await {
-                Ok(()) => {
-                    backoff = Duration::from_millis(100);
-                    hub.subscribed.send_replace(true);
-                    // Anything published while we were away is unknown: everyone re-reads.
-                    let _ = hub.wakes.send(Audience::Everyone);
-                    let mut messages = pubsub.into_on_message();
-                    while let Some(message) = messages.next().await {
-                        let payload: String = message.get_payload().unwrap_or_default();
-                        if let Some(audience) = decode(&payload) {
-                            // No receivers is fine: no stream is open on this instance.
-                            let _ = hub.wakes.send(audience);
-                        }
-                    }
-                    hub.subscribed.send_replace(false);
-                    tracing::warn!("notification channel closed; resubscribing");
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "cannot subscribe to the notification channel")
-                }
-            },
-            Err(error) => tracing::warn!(%error, "cannot connect to Redis for notifications"),
-        }
-        tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(Duration::from_secs(5));
-    }
+    let wakes = hub.wakes.clone();
+    crate::pubsub::subscribe_forever(
+        hub.client.clone(),
+        hub.channel.clone(),
+        &hub.subscribed,
+        move |heard| {
+            // No receivers is fine: no stream is open on this instance.
+            let _ = match heard {
+                // Anything published while we were away is unknown: everyone re-reads.
+                Heard::Subscribed => wakes.send(Audience::Everyone),
+                Heard::Message(payload) => match decode(&payload) {
+                    Some(audience) => wakes.send(audience),
+                    None => return,
+                },
+            };
+        },
+    )
+    .await;
 }
 
 #[cfg(test)]

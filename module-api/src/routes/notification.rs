@@ -18,7 +18,7 @@ use tokio::sync::broadcast;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, LiveCaller};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Json, Path, Query};
 use crate::pagination::Page;
@@ -183,9 +183,6 @@ pub struct StreamQuery {
     pub ticket: Option<String>,
 }
 
-/// How long a stream ticket may wait to be used.
-const TICKET_TTL: Duration = Duration::from_secs(60);
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StreamTicket {
     /// Pass as `?ticket=` to `GET /notifications/stream`; it works once.
@@ -203,21 +200,12 @@ pub async fn create_stream_ticket(
     State(state): State<AppState>,
     user: AuthUser,
 ) -> ApiResult<(StatusCode, Json<StreamTicket>)> {
-    let holder = petory_redis::notification::TicketHolder {
-        user: user.id.0,
-        jti: user.claims.jti.clone(),
-        sid: user.claims.sid.clone(),
-    };
-    let ticket = state
-        .stream_tickets
-        .issue(&holder, TICKET_TTL)
-        .await
-        .map_err(|error| ApiError::auth_unavailable(&error))?;
+    let ticket = LiveCaller::ticket(&user, &state.stream_tickets).await?;
     Ok((
         StatusCode::CREATED,
         Json(StreamTicket {
             ticket,
-            expires_in_seconds: TICKET_TTL.as_secs(),
+            expires_in_seconds: crate::auth::TICKET_TTL.as_secs(),
         }),
     ))
 }
@@ -248,40 +236,8 @@ pub async fn stream_notifications(
     headers: HeaderMap,
     Query(query): Query<StreamQuery>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
-    let now_seconds = state.clock.now().timestamp();
-    // Who, and until when: the bearer token's expiry, or an access token's lifetime from now.
-    let (user_id, session, ends_at) = match (user, query.ticket.as_deref()) {
-        (Some(user), _) => (
-            user.id,
-            (user.claims.jti.clone(), user.claims.sid.clone()),
-            user.claims.exp,
-        ),
-        (None, Some(ticket)) => {
-            let holder = state
-                .stream_tickets
-                .redeem(ticket)
-                .await
-                .map_err(|error| ApiError::auth_unavailable(&error))?
-                .ok_or_else(|| {
-                    ApiError::unauthorized(
-                        "INVALID_TICKET",
-                        "the stream ticket is unknown, used or expired",
-                    )
-                })?;
-            let lifetime = i64::try_from(state.tokens.access_ttl.as_secs()).unwrap_or(900);
-            (
-                UserId(holder.user),
-                (holder.jti, holder.sid),
-                now_seconds + lifetime,
-            )
-        }
-        (None, None) => {
-            return Err(ApiError::unauthorized(
-                "AUTHENTICATION_REQUIRED",
-                "this needs a bearer token or a stream ticket",
-            ));
-        }
-    };
+    let caller =
+        LiveCaller::identify(&state, user, query.ticket.as_deref(), &state.stream_tickets).await?;
     let resume = match headers.get("last-event-id") {
         Some(value) => Some(
             value
@@ -300,7 +256,7 @@ pub async fn stream_notifications(
     };
     let slot = state
         .notification_hub
-        .claim_stream(user_id, MAX_STREAMS_PER_USER)
+        .claim_stream(caller.user, MAX_STREAMS_PER_USER)
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -313,25 +269,25 @@ pub async fn stream_notifications(
     let wakes = state.notification_hub.subscribe().await;
     let cursor = match resume {
         Some(cursor) => cursor,
-        None => notification::latest_id(&mut *state.db().await?, user_id).await?,
+        None => notification::latest_id(&mut *state.db().await?, caller.user).await?,
     };
+    let token_left = caller.time_left(&state);
     let live = LiveStream {
         state,
-        user: user_id,
+        user: caller.user,
         _slot: slot,
-        session,
+        caller,
         cursor,
         wakes,
         pending: VecDeque::new(),
     };
     // The stream ends when the access token that opened it expires; the client reconnects with
     // a fresh token and `Last-Event-ID`, missing nothing.
-    let token_left = u64::try_from(ends_at - now_seconds).unwrap_or(0);
     let events = futures_util::stream::unfold(live, |mut live| async move {
         let event = live.next_event().await?;
         Some((Ok(event), live))
     })
-    .take_until(tokio::time::sleep(Duration::from_secs(token_left)));
+    .take_until(tokio::time::sleep(token_left));
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }
 
@@ -340,9 +296,9 @@ struct LiveStream {
     user: UserId,
     /// Frees the user's stream slot when the stream ends.
     _slot: petory_redis::notification::StreamSlot,
-    /// The access token (`jti`) and session (`sid`) that opened it: the stream ends when either
-    /// is revoked (logout, suspension, a password change, withdrawal, …).
-    session: (String, String),
+    /// Who opened it: the stream ends when their token or session is revoked (logout,
+    /// suspension, a password change, withdrawal, …).
+    caller: LiveCaller,
     cursor: i64,
     wakes: broadcast::Receiver<Audience>,
     pending: VecDeque<Notification>,
@@ -359,7 +315,7 @@ impl LiveStream {
                     .unwrap_or_else(|_| "{}".to_owned());
                 return Some(Event::default().id(id).event("notification").data(data));
             }
-            if self.revoked().await {
+            if self.caller.revoked(&self.state).await {
                 return None;
             }
             match self.load().await {
@@ -371,17 +327,6 @@ impl LiveStream {
                 }
             }
         }
-    }
-
-    /// Whether the session is gone; an unreachable store keeps the stream (the token check on
-    /// reconnection will decide).
-    async fn revoked(&self) -> bool {
-        let (jti, sid) = &self.session;
-        self.state
-            .sessions
-            .is_access_revoked(jti, sid)
-            .await
-            .unwrap_or(false)
     }
 
     async fn load(&self) -> Result<Vec<Notification>, ApiError> {

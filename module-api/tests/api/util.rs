@@ -52,6 +52,7 @@ pub struct TestAppBuilder {
     kakaopay: Option<KakaoPaySettings>,
     trusted_proxies: Vec<ipnet::IpNet>,
     database_proxy: Option<TcpProxy>,
+    chat: petory_api::config::ChatSettings,
 }
 
 /// A TCP relay between the API and a server that a test can cut, as a restart or a network
@@ -125,6 +126,7 @@ impl TestApp {
             kakaopay: None,
             trusted_proxies: Vec::new(),
             database_proxy: None,
+            chat: petory_api::config::ChatSettings::default(),
         }
     }
 
@@ -192,6 +194,12 @@ impl TestApp {
 }
 
 impl TestAppBuilder {
+    /// Chat sockets' limits and timings.
+    pub fn chat(mut self, chat: petory_api::config::ChatSettings) -> Self {
+        self.chat = chat;
+        self
+    }
+
     /// Points Redis somewhere else, e.g. at a closed port to see it down.
     pub fn redis_url(mut self, url: &str) -> Self {
         self.redis_url = url.to_owned();
@@ -329,6 +337,7 @@ impl TestAppBuilder {
             password_hashing: Default::default(),
             uploads: Default::default(),
             moderation: Default::default(),
+            chat: self.chat,
             image_links: petory_core::upload::ImageLinks::Presigned {
                 ttl: Duration::from_secs(3600),
             },

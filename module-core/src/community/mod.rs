@@ -1,7 +1,9 @@
 //! Community: pets, the owner board, the trade board, and the one moderation model for all of
 //! their content.
 
+pub mod block;
 pub mod board;
+pub mod chat;
 pub mod pet;
 pub mod report;
 pub mod search;
@@ -50,6 +52,24 @@ pub enum CommunityError {
     TooManyPets { max: i64 },
     #[error("no weight of this pet on that day")]
     WeightNotFound,
+    #[error("no such chat room of yours")]
+    RoomNotFound,
+    #[error("no such message in this room")]
+    MessageNotFound,
+    #[error("a seller does not chat with themself about their own listing")]
+    OwnListing,
+    #[error("the listing is sold and takes no new chats")]
+    ListingSold,
+    #[error("one of you blocks the other")]
+    Blocked,
+    #[error("the other member left the room; it takes no more messages")]
+    PartyLeft,
+    #[error("this client_id was used for another message")]
+    ClientIdReused,
+    #[error("no such user")]
+    UserNotFound,
+    #[error("one does not block oneself")]
+    CannotBlockSelf,
     #[error("{field}: {message}")]
     Invalid {
         field: &'static str,

@@ -28,6 +28,7 @@ crate::text_enum! {
         Post = "POST",
         Comment = "COMMENT",
         Listing = "LISTING",
+        ChatMessage = "CHAT_MESSAGE",
     }
 }
 
@@ -87,6 +88,9 @@ struct ContentTable {
     lock_parent: Option<&'static str>,
     /// Run when the content is deleted, to keep its parent's counts.
     on_delete: Option<&'static str>,
+    /// Content that only some users read at all (a chat message: the room's members): whether
+    /// `$2` is one of them for the content `$1`.
+    readers: Option<&'static str>,
 }
 
 impl TargetType {
@@ -97,6 +101,7 @@ impl TargetType {
                 author: "author_id",
                 lock_parent: None,
                 on_delete: None,
+                readers: None,
             },
             Self::Comment => ContentTable {
                 table: "post_comments",
@@ -109,12 +114,25 @@ impl TargetType {
                     "UPDATE posts SET comment_count = comment_count - 1
                       WHERE id = (SELECT post_id FROM post_comments WHERE id = $1)",
                 ),
+                readers: None,
             },
             Self::Listing => ContentTable {
                 table: "listings",
                 author: "seller_id",
                 lock_parent: None,
                 on_delete: None,
+                readers: None,
+            },
+            Self::ChatMessage => ContentTable {
+                table: "chat_messages",
+                author: "sender_id",
+                lock_parent: None,
+                on_delete: None,
+                readers: Some(
+                    "SELECT EXISTS (SELECT 1 FROM chat_messages m
+                                      JOIN chat_members cm ON cm.room_id = m.room_id
+                                     WHERE m.id = $1 AND cm.user_id = $2) AS readable",
+                ),
             },
         }
     }
@@ -128,7 +146,31 @@ struct LockedContent {
     hidden_at: Option<DateTime<Utc>>,
 }
 
+#[derive(QueryableByName)]
+struct Readable {
+    #[diesel(sql_type = Bool)]
+    readable: bool,
+}
+
 impl ContentTable {
+    /// Whether `reader` reads the content at all (before hiding is considered).
+    async fn readable_by(
+        &self,
+        conn: &mut AsyncPgConnection,
+        id: i64,
+        reader: UserId,
+    ) -> Result<bool, CommunityError> {
+        let Some(readers) = self.readers else {
+            return Ok(true);
+        };
+        let row: Readable = diesel::sql_query(readers)
+            .bind::<BigInt, _>(id)
+            .bind::<BigInt, _>(reader)
+            .get_result(conn)
+            .await?;
+        Ok(row.readable)
+    }
+
     /// Locks the content's parent, before the content, when a decision may change the parent
     /// (deleting a comment changes its post's count). Reports leave parents alone, so that
     /// reports of comments do not queue behind a busy post's likes.
@@ -285,6 +327,9 @@ pub async fn report(
             .await?
             .filter(|target| Viewer::user(reporter).may_read(target.author_id, target.hidden_at))
             .ok_or(CommunityError::ReportTargetNotFound)?;
+        if !content.readable_by(conn, new.target_id, reporter).await? {
+            return Err(CommunityError::ReportTargetNotFound);
+        }
         if target.author_id == reporter {
             return Err(CommunityError::OwnContent);
         }

@@ -24,6 +24,7 @@ crate::text_enum! {
         OrderStatus = "ORDER_STATUS",
         SubscriptionPaymentFailed = "SUBSCRIPTION_PAYMENT_FAILED",
         SubscriptionCanceled = "SUBSCRIPTION_CANCELED",
+        ChatMessage = "CHAT_MESSAGE",
     }
 }
 

@@ -1,12 +1,14 @@
 //! Ports: what the domain needs from the outside world. Adapters in the other crates implement
 //! them; each binary wires the real ones once at start-up.
 
+mod chat_presence;
 mod clock;
 mod mailer;
 mod notification;
 mod object_store;
 mod view_counter;
 
+pub use chat_presence::{ChatPresence, NobodyOnline};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use mailer::{Mail, MailError, Mailer};
 pub use notification::{Audience, NoSignal, NotificationSignal, SignalError};

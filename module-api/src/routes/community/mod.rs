@@ -1,6 +1,8 @@
-//! Community: pets, the owner board, the trade board, reports and moderation.
+//! Community: pets, the owner board, the trade board and its chat, reports and moderation.
 
 pub mod board;
+pub mod chat;
+pub mod chat_socket;
 pub mod pet;
 pub mod report;
 pub mod trade;

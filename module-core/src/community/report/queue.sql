@@ -26,6 +26,10 @@ SELECT r.*,
         SELECT seller_id, left(title, 100),
                hidden_at IS NOT NULL, deleted_at IS NOT NULL
           FROM listings WHERE r.target_type = 'LISTING' AND id = r.target_id
+        UNION ALL
+        SELECT sender_id, left(coalesce(text, '[image] ' || image_key), 100),
+               hidden_at IS NOT NULL, deleted_at IS NOT NULL
+          FROM chat_messages WHERE r.target_type = 'CHAT_MESSAGE' AND id = r.target_id
        ) target ON true
   LEFT JOIN users author ON author.id = target.author_id
  WHERE ($1::text IS NULL OR r.status = $1)

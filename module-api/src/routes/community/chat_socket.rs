@@ -1,0 +1,412 @@
+//! The chat socket (`GET /chat/ws`): JSON text frames with a `type`, described in
+//! `docs/chat.md`. Messages reach a socket through this instance's [`ChatHub`] (Redis pub/sub
+//! from every instance); the socket keeps, per room, the last sequence number it delivered,
+//! so it skips repeats and fills gaps from PostgreSQL. A message is acknowledged only once it
+//! is committed.
+//!
+//! [`ChatHub`]: petory_redis::chat::ChatHub
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket, WebSocketUpgrade};
+use axum::http::StatusCode;
+use axum::response::Response;
+use petory_core::community::chat::{self, MessageId, RoomId, Window};
+use petory_core::identity::UserId;
+use petory_redis::chat::{ChatConnection, ChatSignal};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::chat::{Event, MessageDraft, MessageResponse, mark_read, send_message};
+use crate::app::AppState;
+use crate::auth::{AuthUser, LiveCaller};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::Query;
+
+/// What a client sends.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientFrame {
+    /// Send a message (as `POST /chat/rooms/{id}/messages`); answered by `ack` or `error`.
+    Send {
+        room_id: i64,
+        #[serde(flatten)]
+        draft: MessageDraft,
+    },
+    /// Mark a room read up to a message; the other member gets a `read` event.
+    Read { room_id: i64, message_id: i64 },
+    /// Replay a room's messages after this one (0: from the start), oldest first.
+    Resume { room_id: i64, after_message_id: i64 },
+    Ping,
+}
+
+/// What the server answers a client's frame with (besides [`Event`]s).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Reply {
+    /// The message is committed.
+    Ack {
+        #[schema(value_type = String, format = Uuid)]
+        client_id: uuid::Uuid,
+        message_id: i64,
+        room_id: i64,
+        seq: i32,
+    },
+    /// The frame failed; the socket stays open. `client_id` names the `send` it answers.
+    Error {
+        #[schema(value_type = Option<String>, format = Uuid)]
+        client_id: Option<uuid::Uuid>,
+        #[serde(flatten)]
+        problem: Problem,
+    },
+    Pong,
+}
+
+/// Why the server closes a socket (the close frame's code).
+mod close {
+    /// The server is stopping: reconnect (elsewhere) and resume.
+    pub const GOING_AWAY: u16 = 1001;
+    /// The access token expired or its session ended: reconnect with a fresh one.
+    pub const SESSION_ENDED: u16 = 4001;
+    /// The client fell too far behind: reconnect and resume.
+    pub const TOO_SLOW: u16 = 4008;
+    /// Nothing heard (not even a pong) for too long.
+    pub const IDLE: u16 = 4009;
+}
+
+/// Rows read per step when replaying or filling a gap.
+const REPLAY_BATCH: i64 = 200;
+/// How long one frame may take to go out before the client counts as gone.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Every this many heartbeats, a socket compares its rooms with the database, in case an
+/// event was lost on the way (Redis away when it was published).
+const RESYNC_EVERY: u32 = 4;
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SocketQuery {
+    /// A ticket from `POST /chat/tickets`, for clients that cannot send an `Authorization`
+    /// header (browsers).
+    #[param(max_length = 100)]
+    pub ticket: Option<String>,
+}
+
+/// My chat socket (WebSocket; frames and close codes in `docs/chat.md`). After (re)connecting,
+/// a client sends `resume` for the rooms it shows, with the last message id it has; from then
+/// on every message of my rooms arrives as a `message` event. The socket ends when the access
+/// token that opened it expires.
+#[utoipa::path(get, path = "/chat/ws", tag = "chat", security(("bearer" = [])), params(SocketQuery),
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol"),
+        (status = 401, description = "Not authenticated, or `INVALID_TICKET` (unknown, used or expired)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`TOO_MANY_SOCKETS` (as many open on this instance as allowed)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn open_socket(
+    State(state): State<AppState>,
+    user: Option<AuthUser>,
+    Query(query): Query<SocketQuery>,
+    upgrade: WebSocketUpgrade,
+) -> ApiResult<Response> {
+    let caller =
+        LiveCaller::identify(&state, user, query.ticket.as_deref(), &state.chat_tickets).await?;
+    let settings = state.config.chat;
+    let connection = state
+        .chat
+        .connect(caller.user, settings.max_sockets_per_user, settings.queue)
+        .await
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TOO_MANY_SOCKETS",
+                "this account has as many chat sockets open as it may; close one",
+            )
+            .retry_after(5)
+        })?;
+    // Where delivery starts, read after the socket listens and before the client hears that
+    // it is open: anything sent once it has the 101 reaches it.
+    let mut conn = state.db().await?;
+    let cursors = chat::positions(&mut conn, caller.user)
+        .await?
+        .into_iter()
+        .collect();
+    drop(conn);
+    Ok(upgrade
+        .max_message_size(settings.max_frame_bytes)
+        .max_frame_size(settings.max_frame_bytes)
+        .on_upgrade(move |socket| {
+            Session {
+                state,
+                caller,
+                connection,
+                socket,
+                cursors,
+            }
+            .run()
+        }))
+}
+
+struct Session {
+    state: AppState,
+    caller: LiveCaller,
+    connection: ChatConnection,
+    socket: WebSocket,
+    /// Per room, the last sequence number this socket delivered (or that was there when it
+    /// opened).
+    cursors: HashMap<RoomId, i32>,
+}
+
+/// The client is gone (or too slow to write to): stop.
+struct Gone;
+
+impl Session {
+    fn me(&self) -> UserId {
+        self.caller.user
+    }
+
+    async fn run(mut self) {
+        let settings = self.state.config.chat;
+        self.renew_presence().await;
+        let token_ends = tokio::time::sleep(self.caller.time_left(&self.state));
+        tokio::pin!(token_ends);
+        let mut heartbeat = tokio::time::interval_at(
+            tokio::time::Instant::now() + settings.heartbeat,
+            settings.heartbeat,
+        );
+        let mut beats = 0_u32;
+        let mut last_heard = tokio::time::Instant::now();
+        let mut shutdown = self.state.shutdown.subscribe();
+        let close = loop {
+            let step = tokio::select! {
+                frame = self.socket.recv() => match frame {
+                    Some(Ok(Frame::Text(text))) => {
+                        last_heard = tokio::time::Instant::now();
+                        self.on_frame(text.as_str()).await
+                    }
+                    Some(Ok(Frame::Binary(_))) => {
+                        last_heard = tokio::time::Instant::now();
+                        self.reply(&Reply::error(None, ApiError::bad_request("INVALID_FRAME", "frames are JSON text"))).await
+                    }
+                    Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => {
+                        last_heard = tokio::time::Instant::now();
+                        Ok(())
+                    }
+                    Some(Ok(Frame::Close(_)) | Err(_)) | None => break None,
+                },
+                signal = self.connection.signals.recv() => match signal {
+                    Some(ChatSignal::Event(event)) => self.on_event(&event).await,
+                    Some(ChatSignal::Resync) => self.resync().await,
+                    None => break Some((close::TOO_SLOW, "too far behind; reconnect and resume")),
+                },
+                _ = heartbeat.tick() => {
+                    if last_heard.elapsed() >= settings.idle_timeout {
+                        break Some((close::IDLE, "nothing heard; reconnect and resume"));
+                    }
+                    if self.caller.revoked(&self.state).await {
+                        break Some((close::SESSION_ENDED, "the session ended"));
+                    }
+                    self.renew_presence().await;
+                    beats = beats.wrapping_add(1);
+                    let resync = if beats % RESYNC_EVERY == 0 { self.resync().await } else { Ok(()) };
+                    match resync {
+                        Ok(()) => self.write(Frame::Ping(Default::default())).await,
+                        gone => gone,
+                    }
+                }
+                () = &mut token_ends => break Some((close::SESSION_ENDED, "the access token expired; reconnect with a fresh one")),
+                () = async { let _ = shutdown.wait_for(|stopping| *stopping).await; } => break Some((close::GOING_AWAY, "the server is stopping; reconnect")),
+            };
+            if step.is_err() {
+                break None;
+            }
+        };
+        if let Some((code, reason)) = close {
+            let frame = Frame::Close(Some(CloseFrame {
+                code,
+                reason: reason.into(),
+            }));
+            let _ = self.write(frame).await;
+        }
+        if let Err(error) = self.state.chat.mark_offline(&self.connection).await {
+            tracing::debug!(%error, "chat presence not cleared; it lapses on its own");
+        }
+    }
+
+    async fn renew_presence(&mut self) {
+        let ttl = self.state.config.chat.idle_timeout;
+        if let Err(error) = self.state.chat.mark_online(&self.connection, ttl).await {
+            tracing::debug!(%error, "chat presence not renewed");
+        }
+    }
+
+    async fn write(&mut self, frame: Frame) -> Result<(), Gone> {
+        match tokio::time::timeout(WRITE_TIMEOUT, self.socket.send(frame)).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(Gone),
+        }
+    }
+
+    async fn write_json(&mut self, value: &impl Serialize) -> Result<(), Gone> {
+        match serde_json::to_string(value) {
+            Ok(json) => self.write(Frame::Text(json.into())).await,
+            Err(_) => Ok(()),
+        }
+    }
+
+    async fn reply(&mut self, reply: &Reply) -> Result<(), Gone> {
+        self.write_json(reply).await
+    }
+
+    async fn on_frame(&mut self, text: &str) -> Result<(), Gone> {
+        let frame = serde_json::from_str::<serde_json::Value>(text)
+            .map_err(|error| format!("not JSON: {error}"))
+            .and_then(|raw| {
+                let errors = crate::validation::BodySchema::of::<MessageDraft>().check(&raw);
+                serde_json::from_value::<ClientFrame>(raw)
+                    .map(|frame| (frame, errors))
+                    .map_err(|error| error.to_string())
+            });
+        let (frame, errors) = match frame {
+            Ok(parsed) => parsed,
+            Err(detail) => {
+                let error = ApiError::bad_request("INVALID_FRAME", detail);
+                return self.reply(&Reply::error(None, error)).await;
+            }
+        };
+        match frame {
+            ClientFrame::Send { room_id, draft } => {
+                let client_id = draft.client_id;
+                let sent = if errors.is_empty() {
+                    send_message(&self.state, self.me(), RoomId(room_id), draft).await
+                } else {
+                    Err(ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "VALIDATION_FAILED",
+                        "some fields are invalid",
+                    )
+                    .with_errors(errors))
+                };
+                let reply = match sent {
+                    Ok((message, _)) => Reply::Ack {
+                        client_id,
+                        message_id: message.id,
+                        room_id: message.room_id,
+                        seq: message.seq,
+                    },
+                    Err(error) => Reply::error(Some(client_id), error),
+                };
+                self.reply(&reply).await
+            }
+            ClientFrame::Read {
+                room_id,
+                message_id,
+            } => {
+                match mark_read(&self.state, self.me(), RoomId(room_id), MessageId(message_id))
+                    .await
+                {
+                    Ok(_) => Ok(()),
+                    Err(error) => self.reply(&Reply::error(None, error)).await,
+                }
+            }
+            ClientFrame::Resume {
+                room_id,
+                after_message_id,
+            } => {
+                let from = Window::AfterMessage(MessageId(after_message_id));
+                match self.replay(RoomId(room_id), from).await {
+                    Ok(result) => result,
+                    Err(error) => self.reply(&Reply::error(None, error)).await,
+                }
+            }
+            ClientFrame::Ping => self.reply(&Reply::Pong).await,
+        }
+    }
+
+    /// Sends a room's messages from `from` on, oldest first, as `message` events.
+    async fn replay(&mut self, room: RoomId, mut from: Window) -> ApiResult<Result<(), Gone>> {
+        loop {
+            let mut conn = self.state.db().await?;
+            let batch =
+                chat::messages(&mut conn, self.me(), room, from, REPLAY_BATCH).await?;
+            drop(conn);
+            let full = i64::try_from(batch.len()).unwrap_or(0) >= REPLAY_BATCH;
+            for message in batch {
+                let seq = message.seq;
+                from = Window::AfterSeq(seq);
+                let event = Event::Message(MessageResponse::of(&self.state, message, self.me()).await?);
+                if self.write_json(&event).await.is_err() {
+                    return Ok(Err(Gone));
+                }
+                let cursor = self.cursors.entry(room).or_default();
+                *cursor = (*cursor).max(seq);
+            }
+            if !full {
+                return Ok(Ok(()));
+            }
+        }
+    }
+
+    /// An event from the hub: delivered once, in order, per room.
+    async fn on_event(&mut self, json: &str) -> Result<(), Gone> {
+        let Ok(event) = serde_json::from_str::<Event>(json) else {
+            return Ok(());
+        };
+        match event {
+            Event::Message(message) => {
+                let room = RoomId(message.room_id);
+                let delivered = self.cursors.get(&room).copied().unwrap_or(0);
+                if message.seq <= delivered {
+                    Ok(())
+                } else if message.seq == delivered + 1 {
+                    self.cursors.insert(room, message.seq);
+                    self.write(Frame::Text(json.into())).await
+                } else {
+                    self.fill(room, delivered).await
+                }
+            }
+            Event::Read { .. } => self.write(Frame::Text(json.into())).await,
+        }
+    }
+
+    /// Delivers what a room has after `delivered` (a gap, or events missed altogether).
+    async fn fill(&mut self, room: RoomId, delivered: i32) -> Result<(), Gone> {
+        match self.replay(room, Window::AfterSeq(delivered)).await {
+            Ok(result) => result,
+            Err(error) => {
+                tracing::warn!(code = error.code(), "chat gap not filled yet");
+                Ok(())
+            }
+        }
+    }
+
+    /// Compares every room with the database and delivers what this socket has not.
+    async fn resync(&mut self) -> Result<(), Gone> {
+        let positions = match self.state.db().await {
+            Ok(mut conn) => chat::positions(&mut conn, self.me()).await,
+            Err(error) => {
+                tracing::warn!(code = error.code(), "chat resync postponed");
+                return Ok(());
+            }
+        };
+        let Ok(positions) = positions else {
+            return Ok(());
+        };
+        for (room, last_seq) in positions {
+            let delivered = self.cursors.get(&room).copied().unwrap_or(0);
+            if last_seq > delivered {
+                self.fill(room, delivered).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Reply {
+    fn error(client_id: Option<uuid::Uuid>, error: ApiError) -> Self {
+        Self::Error {
+            client_id,
+            problem: error.to_problem(),
+        }
+    }
+}

@@ -1,0 +1,670 @@
+//! 1:1 chat about a listing: one room per (listing, buyer), messages numbered without gaps per
+//! room (sending locks the room's row for the next number), each member's read position, and
+//! a coalesced `CHAT_MESSAGE` notification for a member with no open socket.
+//!
+//! Delivery to live sockets is the API's business; everything here is committed before any
+//! socket hears of it, so a client that missed a wake-up catches up from these rows.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Int4, Nullable, Text, Timestamptz};
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::block;
+use super::trade::{ListingId, ListingStatus};
+use super::{CommunityError, Viewer, ensure_can_write};
+use crate::identity::UserId;
+use crate::notification::{self, NewNotification, NotificationKind};
+use crate::ports::{ChatPresence, ObjectStore};
+use crate::schema::{chat_members, chat_messages, chat_rooms, listings, users};
+use crate::upload::{self, Purpose};
+
+crate::id_type! {
+    /// A chat room (`chat_rooms.id`): one per listing and buyer.
+    pub struct RoomId;
+}
+
+crate::id_type! {
+    /// A chat message (`chat_messages.id`); within a room, ids grow with the sequence number.
+    pub struct MessageId;
+}
+
+/// The longest text message, in characters.
+pub const MAX_TEXT_CHARS: u64 = 2000;
+
+/// What a message carries: words, or one verified image upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageBody {
+    Text(String),
+    Image(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable)]
+#[diesel(table_name = chat_messages)]
+pub struct Message {
+    pub id: MessageId,
+    pub room_id: RoomId,
+    pub seq: i32,
+    pub sender_id: UserId,
+    pub client_id: Uuid,
+    pub text: Option<String>,
+    pub image_key: Option<String>,
+    pub hidden_at: Option<DateTime<Utc>>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Message {
+    /// Whether `reader` may read the words: moderation hides a message from everyone but its
+    /// sender (and admins), and deletes it for all; its place in the room stays.
+    pub fn readable_by(&self, reader: UserId) -> bool {
+        self.deleted_at.is_none() && Viewer::user(reader).may_read(self.sender_id, self.hidden_at)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = chat_rooms)]
+struct Room {
+    id: RoomId,
+    listing_id: ListingId,
+    seller_id: UserId,
+    buyer_id: UserId,
+    last_seq: i32,
+}
+
+impl Room {
+    fn other(&self, me: UserId) -> UserId {
+        if me == self.seller_id {
+            self.buyer_id
+        } else {
+            self.seller_id
+        }
+    }
+}
+
+/// A room as one member sees it in their list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomSummary {
+    pub id: RoomId,
+    pub listing_id: ListingId,
+    pub listing_title: String,
+    pub listing_image_key: Option<String>,
+    pub listing_status: ListingStatus,
+    pub other_user_id: UserId,
+    pub other_user_name: String,
+    /// The other member left: the room takes no more messages.
+    pub other_left: bool,
+    /// The sequence number up to which the other member has read (for read receipts).
+    pub other_last_read_seq: i32,
+    pub last_read_seq: i32,
+    pub last_seq: i32,
+    pub unread_count: i32,
+    pub last_message: Option<Message>,
+    pub active_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(QueryableByName)]
+struct SummaryRow {
+    #[diesel(sql_type = BigInt)]
+    id: RoomId,
+    #[diesel(sql_type = BigInt)]
+    listing_id: ListingId,
+    #[diesel(sql_type = Text)]
+    listing_title: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    listing_image_key: Option<String>,
+    #[diesel(sql_type = Text)]
+    listing_status: ListingStatus,
+    #[diesel(sql_type = BigInt)]
+    other_user_id: UserId,
+    #[diesel(sql_type = Text)]
+    other_user_name: String,
+    #[diesel(sql_type = Bool)]
+    other_left: bool,
+    #[diesel(sql_type = Int4)]
+    other_last_read_seq: i32,
+    #[diesel(sql_type = Int4)]
+    last_read_seq: i32,
+    #[diesel(sql_type = Int4)]
+    last_seq: i32,
+    #[diesel(sql_type = Timestamptz)]
+    active_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    created_at: DateTime<Utc>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    message_id: Option<MessageId>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    message_sender_id: Option<UserId>,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Uuid>)]
+    message_client_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<Text>)]
+    message_text: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    message_image_key: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    message_hidden_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    message_deleted_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    message_created_at: Option<DateTime<Utc>>,
+}
+
+impl From<SummaryRow> for RoomSummary {
+    fn from(row: SummaryRow) -> Self {
+        let last_message = match (
+            row.message_id,
+            row.message_sender_id,
+            row.message_client_id,
+            row.message_created_at,
+        ) {
+            (Some(id), Some(sender_id), Some(client_id), Some(created_at)) => Some(Message {
+                id,
+                room_id: row.id,
+                seq: row.last_seq,
+                sender_id,
+                client_id,
+                text: row.message_text,
+                image_key: row.message_image_key,
+                hidden_at: row.message_hidden_at,
+                deleted_at: row.message_deleted_at,
+                created_at,
+            }),
+            _ => None,
+        };
+        Self {
+            id: row.id,
+            listing_id: row.listing_id,
+            listing_title: row.listing_title,
+            listing_image_key: row.listing_image_key,
+            listing_status: row.listing_status,
+            other_user_id: row.other_user_id,
+            other_user_name: row.other_user_name,
+            other_left: row.other_left,
+            other_last_read_seq: row.other_last_read_seq,
+            last_read_seq: row.last_read_seq,
+            last_seq: row.last_seq,
+            unread_count: (row.last_seq - row.last_read_seq).max(0),
+            last_message,
+            active_at: row.active_at,
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// Where a list of rooms goes on from: the last room of the previous page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoomCursor {
+    pub active_at: DateTime<Utc>,
+    pub id: RoomId,
+}
+
+/// My rooms (those I have not left), the most recently active first; or one room by `only`,
+/// left or not.
+async fn summaries(
+    conn: &mut AsyncPgConnection,
+    me: UserId,
+    only: Option<RoomId>,
+    after: Option<RoomCursor>,
+    limit: i64,
+) -> Result<Vec<RoomSummary>, CommunityError> {
+    let rows: Vec<SummaryRow> = diesel::sql_query(include_str!("chat/rooms.sql"))
+        .bind::<BigInt, _>(me)
+        .bind::<Nullable<BigInt>, _>(only)
+        .bind::<Nullable<Timestamptz>, _>(after.map(|cursor| cursor.active_at))
+        .bind::<Nullable<BigInt>, _>(after.map(|cursor| cursor.id))
+        .bind::<BigInt, _>(limit)
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// My rooms, the most recently active first, `limit` after `after`.
+pub async fn rooms(
+    conn: &mut AsyncPgConnection,
+    me: UserId,
+    after: Option<RoomCursor>,
+    limit: i64,
+) -> Result<Vec<RoomSummary>, CommunityError> {
+    summaries(conn, me, None, after, limit).await
+}
+
+/// One of my rooms (also one I left).
+pub async fn room(
+    conn: &mut AsyncPgConnection,
+    me: UserId,
+    id: RoomId,
+) -> Result<RoomSummary, CommunityError> {
+    summaries(conn, me, Some(id), None, 1)
+        .await?
+        .pop()
+        .ok_or(CommunityError::RoomNotFound)
+}
+
+/// The buyer's room about a listing: opened now (`true`) or the one they have (`false`),
+/// which they rejoin if they had left it. The seller cannot chat with themself, a sold listing
+/// takes no new rooms, and blocking either way keeps a room from opening.
+pub async fn open(
+    conn: &mut AsyncPgConnection,
+    buyer: UserId,
+    listing_id: ListingId,
+    now: DateTime<Utc>,
+) -> Result<(RoomSummary, bool), CommunityError> {
+    ensure_can_write(conn, buyer).await?;
+    let created = conn
+        .transaction(async |conn| -> Result<bool, CommunityError> {
+            let (seller, status, _): (UserId, ListingStatus, Option<DateTime<Utc>>) =
+                listings::table
+                    .find(listing_id)
+                    .filter(listings::deleted_at.is_null())
+                    .select((listings::seller_id, listings::status, listings::hidden_at))
+                    .for_update()
+                    .first(conn)
+                    .await
+                    .optional()?
+                    .filter(|(seller, _, hidden_at)| Viewer::user(buyer).may_read(*seller, *hidden_at))
+                    .ok_or(CommunityError::ListingNotFound)?;
+            if seller == buyer {
+                return Err(CommunityError::OwnListing);
+            }
+            let existing: Option<RoomId> = chat_rooms::table
+                .filter(chat_rooms::listing_id.eq(listing_id))
+                .filter(chat_rooms::buyer_id.eq(buyer))
+                .select(chat_rooms::id)
+                .first(conn)
+                .await
+                .optional()?;
+            if let Some(room) = existing {
+                diesel::update(chat_members::table.find((room, buyer)))
+                    .set(chat_members::left_at.eq(None::<DateTime<Utc>>))
+                    .execute(conn)
+                    .await?;
+                return Ok(false);
+            }
+            if status == ListingStatus::Sold {
+                return Err(CommunityError::ListingSold);
+            }
+            if block::between(conn, buyer, seller).await? {
+                return Err(CommunityError::Blocked);
+            }
+            // The listing's row is locked, so two opens by the same buyer cannot both insert.
+            let room: RoomId = diesel::insert_into(chat_rooms::table)
+                .values((
+                    chat_rooms::listing_id.eq(listing_id),
+                    chat_rooms::seller_id.eq(seller),
+                    chat_rooms::buyer_id.eq(buyer),
+                    chat_rooms::active_at.eq(now),
+                    chat_rooms::created_at.eq(now),
+                ))
+                .returning(chat_rooms::id)
+                .get_result(conn)
+                .await?;
+            diesel::insert_into(chat_members::table)
+                .values(&[
+                    (
+                        chat_members::room_id.eq(room),
+                        chat_members::user_id.eq(seller),
+                    ),
+                    (
+                        chat_members::room_id.eq(room),
+                        chat_members::user_id.eq(buyer),
+                    ),
+                ])
+                .execute(conn)
+                .await?;
+            diesel::update(listings::table.find(listing_id))
+                .set(listings::chat_count.eq(listings::chat_count + 1))
+                .execute(conn)
+                .await?;
+            Ok(true)
+        })
+        .await?;
+    let room_id: RoomId = chat_rooms::table
+        .filter(chat_rooms::listing_id.eq(listing_id))
+        .filter(chat_rooms::buyer_id.eq(buyer))
+        .select(chat_rooms::id)
+        .first(conn)
+        .await?;
+    Ok((room(conn, buyer, room_id).await?, created))
+}
+
+/// The room, if `me` is one of its two members.
+async fn membership(
+    conn: &mut AsyncPgConnection,
+    me: UserId,
+    id: RoomId,
+    lock: bool,
+) -> Result<Room, CommunityError> {
+    let query = chat_rooms::table
+        .find(id)
+        .filter(chat_rooms::seller_id.eq(me).or(chat_rooms::buyer_id.eq(me)))
+        .select(Room::as_select());
+    let room = if lock {
+        query.for_update().first(conn).await
+    } else {
+        query.first(conn).await
+    };
+    room.optional()?.ok_or(CommunityError::RoomNotFound)
+}
+
+/// Which messages of a room: before or after a message, or after a sequence number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// The newest first, older than this message (the newest of all without one).
+    Before(Option<MessageId>),
+    /// Oldest first, newer than this message (what a resuming client missed).
+    AfterMessage(MessageId),
+    /// Oldest first, with a sequence number above this one (a gap to fill).
+    AfterSeq(i32),
+}
+
+/// A window of a room's messages, for one of its members.
+pub async fn messages(
+    conn: &mut AsyncPgConnection,
+    me: UserId,
+    room: RoomId,
+    window: Window,
+    limit: i64,
+) -> Result<Vec<Message>, CommunityError> {
+    membership(conn, me, room, false).await?;
+    let query = chat_messages::table
+        .filter(chat_messages::room_id.eq(room))
+        .select(Message::as_select())
+        .limit(limit);
+    Ok(match window {
+        Window::Before(before) => {
+            let mut query = query.order(chat_messages::seq.desc()).into_boxed();
+            if let Some(before) = before {
+                query = query.filter(chat_messages::id.lt(before));
+            }
+            query.load(conn).await?
+        }
+        Window::AfterMessage(after) => {
+            query
+                .filter(chat_messages::id.gt(after))
+                .order(chat_messages::seq.asc())
+                .load(conn)
+                .await?
+        }
+        Window::AfterSeq(after) => {
+            query
+                .filter(chat_messages::seq.gt(after))
+                .order(chat_messages::seq.asc())
+                .load(conn)
+                .await?
+        }
+    })
+}
+
+/// Every room I am a member of (left ones too) and its last sequence number: where a new
+/// socket starts counting.
+pub async fn positions(
+    conn: &mut AsyncPgConnection,
+    me: UserId,
+) -> Result<Vec<(RoomId, i32)>, CommunityError> {
+    Ok(chat_members::table
+        .inner_join(chat_rooms::table)
+        .filter(chat_members::user_id.eq(me))
+        .select((chat_rooms::id, chat_rooms::last_seq))
+        .load(conn)
+        .await?)
+}
+
+/// A message as stored, and who should hear of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub message: Message,
+    /// The other member.
+    pub recipient: UserId,
+    /// The message was stored before, under the same `client_id`: nothing new happened.
+    pub duplicate: bool,
+}
+
+/// Stores a message once per (sender, `client_id`): a resend returns the stored message.
+/// When the recipient has no open socket (`presence`), they get one `CHAT_MESSAGE` notification
+/// per room until they read it.
+#[allow(clippy::too_many_arguments)]
+pub async fn send(
+    conn: &mut AsyncPgConnection,
+    store: &dyn ObjectStore,
+    presence: &dyn ChatPresence,
+    sender: UserId,
+    room_id: RoomId,
+    client_id: Uuid,
+    body: MessageBody,
+    now: DateTime<Utc>,
+) -> Result<Sent, CommunityError> {
+    if let Some(sent) = resent(conn, sender, room_id, client_id).await? {
+        return Ok(sent);
+    }
+    ensure_can_write(conn, sender).await?;
+    let image = match &body {
+        MessageBody::Image(key) => Some(
+            upload::verify(conn, store, sender, Purpose::Chat, std::slice::from_ref(key), &[])
+                .await?,
+        ),
+        MessageBody::Text(_) => None,
+    };
+    let (text, image_key) = match body {
+        MessageBody::Text(text) => (Some(text), None),
+        MessageBody::Image(key) => (None, Some(key)),
+    };
+    conn.transaction(async |conn| {
+        let room = membership(conn, sender, room_id, true).await?;
+        // Under the room's lock: a concurrent resend has committed by now if it won.
+        if let Some(sent) = resent(conn, sender, room_id, client_id).await? {
+            return Ok(sent);
+        }
+        let recipient = room.other(sender);
+        let left: Vec<UserId> = chat_members::table
+            .filter(chat_members::room_id.eq(room.id))
+            .filter(chat_members::left_at.is_not_null())
+            .select(chat_members::user_id)
+            .load(conn)
+            .await?;
+        if left.contains(&recipient) {
+            return Err(CommunityError::PartyLeft);
+        }
+        if left.contains(&sender) {
+            return Err(CommunityError::RoomNotFound);
+        }
+        if block::between(conn, sender, recipient).await? {
+            return Err(CommunityError::Blocked);
+        }
+        if let Some(image) = image {
+            image.attach(conn, now).await?;
+        }
+        let seq = room.last_seq + 1;
+        let message: Message = diesel::insert_into(chat_messages::table)
+            .values((
+                chat_messages::room_id.eq(room.id),
+                chat_messages::seq.eq(seq),
+                chat_messages::sender_id.eq(sender),
+                chat_messages::client_id.eq(client_id),
+                chat_messages::text.eq(&text),
+                chat_messages::image_key.eq(&image_key),
+                chat_messages::created_at.eq(now),
+            ))
+            .on_conflict((chat_messages::sender_id, chat_messages::client_id))
+            .do_nothing()
+            .returning(Message::as_returning())
+            .get_result(conn)
+            .await
+            .optional()?
+            // The same client id in another of the sender's rooms.
+            .ok_or(CommunityError::ClientIdReused)?;
+        diesel::update(chat_rooms::table.find(room.id))
+            .set((chat_rooms::last_seq.eq(seq), chat_rooms::active_at.eq(now)))
+            .execute(conn)
+            .await?;
+        // Writing is reading: one's own message leaves nothing unread before it.
+        diesel::update(chat_members::table.find((room.id, sender)))
+            .set(chat_members::last_read_seq.eq(seq))
+            .execute(conn)
+            .await?;
+        if !presence.is_online(recipient).await {
+            notify_once(conn, &room, sender, recipient, &message, now).await?;
+        }
+        Ok(Sent {
+            message,
+            recipient,
+            duplicate: false,
+        })
+    })
+    .await
+}
+
+/// The message a sender stored before under `client_id`, in this room.
+async fn resent(
+    conn: &mut AsyncPgConnection,
+    sender: UserId,
+    room: RoomId,
+    client_id: Uuid,
+) -> Result<Option<Sent>, CommunityError> {
+    let Some(message) = chat_messages::table
+        .filter(chat_messages::sender_id.eq(sender))
+        .filter(chat_messages::client_id.eq(client_id))
+        .select(Message::as_select())
+        .first::<Message>(conn)
+        .await
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    if message.room_id != room {
+        return Err(CommunityError::ClientIdReused);
+    }
+    let room = membership(conn, sender, room, false).await?;
+    Ok(Some(Sent {
+        recipient: room.other(sender),
+        message,
+        duplicate: true,
+    }))
+}
+
+/// One `CHAT_MESSAGE` notification per room until the recipient reads it.
+async fn notify_once(
+    conn: &mut AsyncPgConnection,
+    room: &Room,
+    sender: UserId,
+    recipient: UserId,
+    message: &Message,
+    now: DateTime<Utc>,
+) -> Result<(), CommunityError> {
+    let claimed = diesel::update(
+        chat_members::table
+            .find((room.id, recipient))
+            .filter(chat_members::notified.eq(false)),
+    )
+    .set(chat_members::notified.eq(true))
+    .execute(conn)
+    .await?;
+    if claimed == 0 {
+        return Ok(());
+    }
+    let sender_name: String = users::table
+        .find(sender)
+        .select(users::name)
+        .first(conn)
+        .await?;
+    let words = crate::messages::chat_message(&sender_name, message.text.as_deref());
+    notification::request(
+        conn,
+        &NewNotification {
+            user_id: recipient,
+            kind: NotificationKind::ChatMessage,
+            title: words.title,
+            body: words.body,
+            data: serde_json::json!({
+                "room_id": room.id,
+                "listing_id": room.listing_id,
+                "message_id": message.id,
+            }),
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Where a member has read up to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadPosition {
+    pub room_id: RoomId,
+    pub user_id: UserId,
+    pub message_id: MessageId,
+    pub seq: i32,
+    pub unread_count: i32,
+    /// The other member, who sees the receipt.
+    pub other: UserId,
+}
+
+/// Marks a room read up to one of its messages (never backwards), and lets the next message
+/// notify again.
+pub async fn mark_read(
+    conn: &mut AsyncPgConnection,
+    me: UserId,
+    room_id: RoomId,
+    message_id: MessageId,
+) -> Result<ReadPosition, CommunityError> {
+    let room = membership(conn, me, room_id, false).await?;
+    let seq: i32 = chat_messages::table
+        .find(message_id)
+        .filter(chat_messages::room_id.eq(room.id))
+        .select(chat_messages::seq)
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or(CommunityError::MessageNotFound)?;
+    diesel::update(
+        chat_members::table
+            .find((room.id, me))
+            .filter(chat_members::last_read_seq.lt(seq)),
+    )
+    .set((
+        chat_members::last_read_seq.eq(seq),
+        chat_members::notified.eq(false),
+    ))
+    .execute(conn)
+    .await?;
+    let read: i32 = chat_members::table
+        .find((room.id, me))
+        .select(chat_members::last_read_seq)
+        .first(conn)
+        .await?;
+    let last_seq: i32 = chat_rooms::table
+        .find(room.id)
+        .select(chat_rooms::last_seq)
+        .first(conn)
+        .await?;
+    Ok(ReadPosition {
+        room_id: room.id,
+        user_id: me,
+        message_id,
+        seq: read,
+        unread_count: (last_seq - read).max(0),
+        other: room.other(me),
+    })
+}
+
+/// Leaves a room: it leaves my list, and the other member sees that I left and can no longer
+/// write in it. A buyer who opens the listing's chat again rejoins it.
+pub async fn leave(
+    conn: &mut AsyncPgConnection,
+    me: UserId,
+    room_id: RoomId,
+    now: DateTime<Utc>,
+) -> Result<UserId, CommunityError> {
+    let room = membership(conn, me, room_id, false).await?;
+    diesel::update(
+        chat_members::table
+            .find((room.id, me))
+            .filter(chat_members::left_at.is_null()),
+    )
+    .set(chat_members::left_at.eq(now))
+    .execute(conn)
+    .await?;
+    Ok(room.other(me))
+}
