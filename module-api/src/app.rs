@@ -3,9 +3,11 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use metrics_exporter_prometheus::PrometheusHandle;
 use petory_core::calendar::BusinessCalendar;
 use petory_core::db::{self, DbConn, DbPool};
+use petory_core::identity::UserId;
 use petory_core::identity::account::Sessions;
 use petory_core::identity::oauth::OpenIdProvider;
 use petory_core::identity::session::SessionStore;
@@ -15,13 +17,11 @@ use petory_core::shop::payment::PaymentGateway;
 use petory_external_api::oauth::google::GoogleOpenId;
 use petory_external_api::payment::kakaopay::KakaoPay;
 use petory_external_api::storage::s3::S3ObjectStore;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use petory_core::identity::UserId;
 use petory_redis::RedisPool;
 use petory_redis::chat::ChatHub;
-use tokio::sync::watch;
 use petory_redis::notification::{NotificationHub, RedisNotificationSignal, StreamTickets};
 use petory_redis::session::RedisSessionStore;
+use tokio::sync::watch;
 
 use crate::config::ApiConfig;
 use crate::error::ApiError;

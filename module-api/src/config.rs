@@ -118,10 +118,7 @@ impl ChatSettings {
                 "PETORY_CHAT_MESSAGES_PER_SECOND",
                 defaults.messages_per_second,
             )?,
-            message_burst: config::parsed_or(
-                "PETORY_CHAT_MESSAGE_BURST",
-                defaults.message_burst,
-            )?,
+            message_burst: config::parsed_or("PETORY_CHAT_MESSAGE_BURST", defaults.message_burst)?,
             ..defaults
         })
     }

@@ -126,6 +126,19 @@ pub fn auto_hide_note(open_reports: i64) -> String {
     format!("신고 {open_reports}건으로 자동 숨김 (hidden after {open_reports} open reports)")
 }
 
+/// A chat message for someone with no chat open: the sender's name and the words (or that it
+/// is a photo), cut short.
+pub fn chat_message(sender_name: &str, text: Option<&str>) -> Message {
+    let excerpt = match text {
+        Some(text) if text.chars().count() > 100 => {
+            format!("{}…", text.chars().take(100).collect::<String>())
+        }
+        Some(text) => text.to_owned(),
+        None => "사진을 보냈습니다.".to_owned(),
+    };
+    Message::new("새 채팅 메시지", format!("{sender_name}: {excerpt}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,17 +157,12 @@ mod tests {
             .collect();
         assert_eq!(titles.len(), OrderStatus::ALL.len());
     }
-}
 
-/// A chat message for someone with no chat open: the sender's name and the words (or that it
-/// is a photo), cut short.
-pub fn chat_message(sender_name: &str, text: Option<&str>) -> Message {
-    let excerpt = match text {
-        Some(text) if text.chars().count() > 100 => {
-            format!("{}…", text.chars().take(100).collect::<String>())
-        }
-        Some(text) => text.to_owned(),
-        None => "사진을 보냈습니다.".to_owned(),
-    };
-    Message::new("새 채팅 메시지", format!("{sender_name}: {excerpt}"))
+    #[test]
+    fn chat_notifications_cut_long_words_and_name_photos() {
+        let long = "가".repeat(150);
+        let message = chat_message("보리", Some(&long));
+        assert_eq!(message.body, format!("보리: {}…", "가".repeat(100)));
+        assert_eq!(chat_message("보리", None).body, "보리: 사진을 보냈습니다.");
+    }
 }

@@ -267,6 +267,7 @@ async fn schema_rs_matches_the_migrated_database() {
             "date" => "Date",
             "jsonb" => "Jsonb",
             "bytea" => "Bytea",
+            "uuid" => "Uuid",
             "_text" => "Array<Text>",
             other => panic!(
                 "{}.{} has a type the check does not know: {other}",

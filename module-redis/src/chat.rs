@@ -27,6 +27,9 @@ pub enum ChatSignal {
     Resync,
 }
 
+/// One user's sockets on this instance: each socket's id and queue.
+type Queues = Vec<(u64, mpsc::Sender<ChatSignal>)>;
+
 /// This instance's end of the chat channel and its registry of open sockets.
 #[derive(Clone)]
 pub struct ChatHub {
@@ -43,7 +46,7 @@ struct HubInner {
     subscribed: watch::Sender<bool>,
     started: OnceLock<()>,
     next_socket: AtomicU64,
-    sockets: Mutex<HashMap<UserId, Vec<(u64, mpsc::Sender<ChatSignal>)>>>,
+    sockets: Mutex<HashMap<UserId, Queues>>,
 }
 
 /// One open socket's registration; dropping it unregisters the socket.
@@ -79,7 +82,7 @@ impl HubInner {
         let Ok(mut sockets) = self.sockets.lock() else {
             return;
         };
-        let mut hand = |list: &mut Vec<(u64, mpsc::Sender<ChatSignal>)>| {
+        let mut hand = |list: &mut Queues| {
             list.retain(|(_, queue)| queue.try_send(signal.clone()).is_ok());
         };
         match users {
@@ -288,10 +291,7 @@ mod tests {
         let message = encode(&[UserId(7), UserId(9)], r#"{"type":"message","a|b":1}"#);
         assert_eq!(
             decode(&message),
-            Some((
-                vec![UserId(7), UserId(9)],
-                r#"{"type":"message","a|b":1}"#
-            ))
+            Some((vec![UserId(7), UserId(9)], r#"{"type":"message","a|b":1}"#))
         );
         assert_eq!(decode("x|{}"), None);
         assert_eq!(decode("no separator"), None);

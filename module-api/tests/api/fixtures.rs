@@ -334,3 +334,171 @@ pub async fn suspend_quietly(app: &TestApp, user: i64) {
     .await
     .unwrap();
 }
+
+/// A seller, a buyer, the seller's listing and the buyer's chat room about it.
+pub struct Trade {
+    pub seller: (i64, String),
+    pub buyer: (i64, String),
+    pub listing: i64,
+    pub room: i64,
+}
+
+/// A listing by a new seller, and a new buyer's room about it.
+pub async fn trade(app: &TestApp) -> Trade {
+    static TRADES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = TRADES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let seller = app.user(&format!("seller{n}@example.com")).await;
+    let buyer = app.user(&format!("buyer{n}@example.com")).await;
+    let listing = listing(app, &seller.1, "Cat tower").await;
+    let room = app
+        .post_ok(
+            "/api/v1/chat/rooms",
+            Some(&buyer.1),
+            json!({"listing_id": listing}),
+        )
+        .await;
+    Trade {
+        seller,
+        buyer,
+        listing,
+        room: room["id"].as_i64().unwrap(),
+    }
+}
+
+/// A listing for sale by the holder of `token`: its id.
+pub async fn listing(app: &TestApp, token: &str, title: &str) -> i64 {
+    let listing = app
+        .post_ok(
+            "/api/v1/trade-boards",
+            Some(token),
+            json!({"category": "GOODS", "title": title, "content": "barely used",
+                   "price": 30_000, "region": "Mapo-gu"}),
+        )
+        .await;
+    listing["id"].as_i64().unwrap()
+}
+
+/// A chat socket as a client holds it (`tokio-tungstenite`).
+pub struct ChatSocket {
+    stream: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+/// How long a test waits for a frame that should come.
+const FRAME_WAIT: Duration = Duration::from_secs(10);
+
+impl ChatSocket {
+    /// Opens `base_url`'s chat socket with a bearer token.
+    pub async fn open(base_url: &str, token: &str) -> Self {
+        Self::try_open(base_url, Some(token), None)
+            .await
+            .expect("chat socket opens")
+    }
+
+    /// Opens it with a bearer token or a ticket; the HTTP status when refused.
+    pub async fn try_open(
+        base_url: &str,
+        token: Option<&str>,
+        ticket: Option<&str>,
+    ) -> Result<Self, u16> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+        let mut url = format!("{}/api/v1/chat/ws", base_url.replacen("http", "ws", 1));
+        if let Some(ticket) = ticket {
+            url.push_str(&format!("?ticket={ticket}"));
+        }
+        let mut request = url.into_client_request().unwrap();
+        if let Some(token) = token {
+            request
+                .headers_mut()
+                .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        }
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((stream, _)) => Ok(Self { stream }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                Err(response.status().as_u16())
+            }
+            Err(error) => panic!("chat socket: {error}"),
+        }
+    }
+
+    pub async fn send(&mut self, frame: Value) {
+        use futures_util::SinkExt as _;
+        self.stream
+            .send(tokio_tungstenite::tungstenite::Message::text(
+                frame.to_string(),
+            ))
+            .await
+            .expect("frame sent");
+    }
+
+    /// The next JSON frame (pings are answered on the way), or `None` once closed.
+    pub async fn next_frame(&mut self, wait: Duration) -> Option<Result<Value, Option<u16>>> {
+        use futures_util::StreamExt as _;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            let frame = tokio::time::timeout(wait, self.stream.next()).await.ok()?;
+            match frame {
+                Some(Ok(Message::Text(text))) => {
+                    return Some(Ok(serde_json::from_str(&text).expect("JSON frame")));
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    return Some(Err(frame.map(|frame| u16::from(frame.code))));
+                }
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return Some(Err(None)),
+            }
+        }
+    }
+
+    /// The next JSON frame, which must come.
+    pub async fn next(&mut self) -> Value {
+        match self.next_frame(FRAME_WAIT).await {
+            Some(Ok(frame)) => frame,
+            other => panic!("expected a frame, got {other:?}"),
+        }
+    }
+
+    /// The next frame of this `type`, skipping others (e.g. `read` receipts).
+    pub async fn next_of(&mut self, kind: &str) -> Value {
+        loop {
+            let frame = self.next().await;
+            if frame["type"] == kind {
+                return frame;
+            }
+        }
+    }
+
+    /// Asserts that nothing arrives for a moment.
+    pub async fn assert_quiet(&mut self) {
+        if let Some(frame) = self.next_frame(Duration::from_millis(500)).await {
+            panic!("expected nothing, got {frame:?}");
+        }
+    }
+
+    /// The close code the server ends the socket with.
+    pub async fn close_code(&mut self, wait: Duration) -> Option<u16> {
+        loop {
+            match self.next_frame(wait).await {
+                Some(Ok(_)) => {}
+                Some(Err(code)) => return code,
+                None => panic!("the socket stayed open"),
+            }
+        }
+    }
+
+    /// Sends a text message and returns the server's `ack` (or `error`) for it.
+    pub async fn say(&mut self, room: i64, text: &str) -> Value {
+        let client_id = uuid::Uuid::new_v4();
+        self.send(json!({"type": "send", "room_id": room, "client_id": client_id, "text": text}))
+            .await;
+        loop {
+            let frame = self.next().await;
+            if frame["client_id"] == client_id.to_string()
+                && (frame["type"] == "ack" || frame["type"] == "error")
+            {
+                return frame;
+            }
+        }
+    }
+}

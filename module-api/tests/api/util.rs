@@ -385,6 +385,21 @@ fn through(url: &str, addr: std::net::SocketAddr) -> String {
 }
 
 /// The address of the PostgreSQL server the tests use.
+/// Where the tests' Redis listens (`REDIS_URL`, or the default).
+pub fn redis_addr() -> std::net::SocketAddr {
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| RedisSettings::DEFAULT_URL.to_owned());
+    let host_port = url
+        .trim_start_matches("redis://")
+        .split(['/', '?'])
+        .next()
+        .unwrap_or_default()
+        .rsplit('@')
+        .next()
+        .unwrap_or_default()
+        .replace("localhost", "127.0.0.1");
+    host_port.parse().expect("a host:port address")
+}
+
 pub fn database_addr() -> std::net::SocketAddr {
     let url = std::env::var("TEST_DATABASE_URL")
         .or_else(|_| std::env::var("DATABASE_URL"))

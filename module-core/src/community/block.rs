@@ -89,7 +89,9 @@ pub async fn between(
             user_blocks::blocker_id
                 .eq(a)
                 .and(user_blocks::blocked_id.eq(b))
-                .or(user_blocks::blocker_id.eq(b).and(user_blocks::blocked_id.eq(a))),
+                .or(user_blocks::blocker_id
+                    .eq(b)
+                    .and(user_blocks::blocked_id.eq(a))),
         ),
     ))
     .get_result(conn)

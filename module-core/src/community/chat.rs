@@ -264,7 +264,9 @@ pub async fn open(
                     .first(conn)
                     .await
                     .optional()?
-                    .filter(|(seller, _, hidden_at)| Viewer::user(buyer).may_read(*seller, *hidden_at))
+                    .filter(|(seller, _, hidden_at)| {
+                        Viewer::user(buyer).may_read(*seller, *hidden_at)
+                    })
                     .ok_or(CommunityError::ListingNotFound)?;
             if seller == buyer {
                 return Err(CommunityError::OwnListing);
@@ -442,8 +444,15 @@ pub async fn send(
     ensure_can_write(conn, sender).await?;
     let image = match &body {
         MessageBody::Image(key) => Some(
-            upload::verify(conn, store, sender, Purpose::Chat, std::slice::from_ref(key), &[])
-                .await?,
+            upload::verify(
+                conn,
+                store,
+                sender,
+                Purpose::Chat,
+                std::slice::from_ref(key),
+                &[],
+            )
+            .await?,
         ),
         MessageBody::Text(_) => None,
     };

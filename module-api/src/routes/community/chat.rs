@@ -4,12 +4,12 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use petory_core::community::block;
 use petory_core::community::chat::{
     self, Message, MessageBody, MessageId, ReadPosition, RoomCursor, RoomId, RoomSummary, Sent,
     Window,
 };
 use petory_core::community::trade::{ListingId, ListingStatus};
-use petory_core::community::block;
 use petory_core::identity::UserId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -354,7 +354,12 @@ pub async fn send_message(
     } = sent;
     let response = MessageResponse::of(state, message, sender).await?;
     // Again for a resend: the first attempt may have stopped between its commit and this.
-    publish(state, &[sender, recipient], &Event::Message(response.clone())).await;
+    publish(
+        state,
+        &[sender, recipient],
+        &Event::Message(response.clone()),
+    )
+    .await;
     Ok((response, duplicate))
 }
 

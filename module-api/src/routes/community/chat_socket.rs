@@ -22,7 +22,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::chat::{Event, MessageDraft, MessageResponse, mark_read, send_message};
 use crate::app::AppState;
 use crate::auth::{AuthUser, LiveCaller};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::Query;
 
 /// What a client sends.
@@ -36,9 +36,15 @@ pub enum ClientFrame {
         draft: MessageDraft,
     },
     /// Mark a room read up to a message; the other member gets a `read` event.
-    Read { room_id: i64, message_id: i64 },
+    Read {
+        room_id: i64,
+        message_id: i64,
+    },
     /// Replay a room's messages after this one (0: from the start), oldest first.
-    Resume { room_id: i64, after_message_id: i64 },
+    Resume {
+        room_id: i64,
+        after_message_id: i64,
+    },
     Ping,
 }
 
@@ -54,12 +60,16 @@ pub enum Reply {
         room_id: i64,
         seq: i32,
     },
-    /// The frame failed; the socket stays open. `client_id` names the `send` it answers.
+    /// The frame failed; the socket stays open. `client_id` names the `send` it answers;
+    /// `status`, `code`, `detail` and `errors` are what HTTP would answer as a problem.
     Error {
         #[schema(value_type = Option<String>, format = Uuid)]
         client_id: Option<uuid::Uuid>,
-        #[serde(flatten)]
-        problem: Problem,
+        status: u16,
+        code: String,
+        detail: String,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        errors: Vec<FieldError>,
     },
     Pong,
 }
@@ -80,6 +90,8 @@ mod close {
 const REPLAY_BATCH: i64 = 200;
 /// How long one frame may take to go out before the client counts as gone.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a closing socket waits for the client's close frame.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
 /// Every this many heartbeats, a socket compares its rooms with the database, in case an
 /// event was lost on the way (Redis away when it was published).
 const RESYNC_EVERY: u32 = 4;
@@ -208,7 +220,7 @@ impl Session {
                     }
                     self.renew_presence().await;
                     beats = beats.wrapping_add(1);
-                    let resync = if beats % RESYNC_EVERY == 0 { self.resync().await } else { Ok(()) };
+                    let resync = if beats.is_multiple_of(RESYNC_EVERY) { self.resync().await } else { Ok(()) };
                     match resync {
                         Ok(()) => self.write(Frame::Ping(Default::default())).await,
                         gone => gone,
@@ -226,7 +238,17 @@ impl Session {
                 code,
                 reason: reason.into(),
             }));
-            let _ = self.write(frame).await;
+            if self.write(frame).await.is_ok() {
+                // The closing handshake: the client's close frame, or a moment's patience.
+                let _ = tokio::time::timeout(CLOSE_WAIT, async {
+                    while let Some(Ok(frame)) = self.socket.recv().await {
+                        if matches!(frame, Frame::Close(_)) {
+                            break;
+                        }
+                    }
+                })
+                .await;
+            }
         }
         if let Err(error) = self.state.chat.mark_offline(&self.connection).await {
             tracing::debug!(%error, "chat presence not cleared; it lapses on its own");
@@ -302,8 +324,13 @@ impl Session {
                 room_id,
                 message_id,
             } => {
-                match mark_read(&self.state, self.me(), RoomId(room_id), MessageId(message_id))
-                    .await
+                match mark_read(
+                    &self.state,
+                    self.me(),
+                    RoomId(room_id),
+                    MessageId(message_id),
+                )
+                .await
                 {
                     Ok(_) => Ok(()),
                     Err(error) => self.reply(&Reply::error(None, error)).await,
@@ -327,14 +354,14 @@ impl Session {
     async fn replay(&mut self, room: RoomId, mut from: Window) -> ApiResult<Result<(), Gone>> {
         loop {
             let mut conn = self.state.db().await?;
-            let batch =
-                chat::messages(&mut conn, self.me(), room, from, REPLAY_BATCH).await?;
+            let batch = chat::messages(&mut conn, self.me(), room, from, REPLAY_BATCH).await?;
             drop(conn);
             let full = i64::try_from(batch.len()).unwrap_or(0) >= REPLAY_BATCH;
             for message in batch {
                 let seq = message.seq;
                 from = Window::AfterSeq(seq);
-                let event = Event::Message(MessageResponse::of(&self.state, message, self.me()).await?);
+                let event =
+                    Event::Message(MessageResponse::of(&self.state, message, self.me()).await?);
                 if self.write_json(&event).await.is_err() {
                     return Ok(Err(Gone));
                 }
@@ -404,9 +431,13 @@ impl Session {
 
 impl Reply {
     fn error(client_id: Option<uuid::Uuid>, error: ApiError) -> Self {
+        let problem = error.to_problem();
         Self::Error {
             client_id,
-            problem: error.to_problem(),
+            status: problem.status,
+            code: problem.code.into_owned(),
+            detail: problem.detail,
+            errors: problem.errors,
         }
     }
 }
