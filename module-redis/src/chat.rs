@@ -45,6 +45,12 @@ struct HubInner {
     instance: String,
     subscribed: watch::Sender<bool>,
     started: OnceLock<()>,
+    registry: Registry,
+}
+
+/// The sockets open on this instance, by user, each with its bounded queue.
+#[derive(Default)]
+struct Registry {
     next_socket: AtomicU64,
     sockets: Mutex<HashMap<UserId, Queues>>,
 }
@@ -60,11 +66,30 @@ pub struct ChatConnection {
 
 impl Drop for ChatConnection {
     fn drop(&mut self) {
-        self.hub.unregister(self.user, self.id);
+        self.hub.registry.unregister(self.user, self.id);
     }
 }
 
-impl HubInner {
+impl Registry {
+    /// A new socket of `user` with a queue of `queue` signals, unless the user has
+    /// `max_per_user` already: its id and queue.
+    fn register(
+        &self,
+        user: UserId,
+        max_per_user: usize,
+        queue: usize,
+    ) -> Option<(u64, mpsc::Receiver<ChatSignal>)> {
+        let (sender, signals) = mpsc::channel(queue.max(1));
+        let id = self.next_socket.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut sockets = self.sockets.lock().ok()?;
+        let list = sockets.entry(user).or_default();
+        if list.len() >= max_per_user {
+            return None;
+        }
+        list.push((id, sender));
+        Some((id, signals))
+    }
+
     fn unregister(&self, user: UserId, id: u64) {
         if let Ok(mut sockets) = self.sockets.lock()
             && let Some(list) = sockets.get_mut(&user)
@@ -76,13 +101,14 @@ impl HubInner {
         }
     }
 
-    /// Hands a signal to sockets; one whose queue is full is dropped from the registry, which
-    /// closes its queue: it disconnects, and its client resumes from the database.
+    /// Hands a signal to the sockets of `users` (all, for `None`); one whose queue is full is
+    /// dropped from the registry, which closes its queue: it disconnects, and its client
+    /// resumes from the database.
     fn deliver(&self, users: Option<&[UserId]>, signal: &ChatSignal) {
         let Ok(mut sockets) = self.sockets.lock() else {
             return;
         };
-        let mut hand = |list: &mut Queues| {
+        let hand = |list: &mut Queues| {
             list.retain(|(_, queue)| queue.try_send(signal.clone()).is_ok());
         };
         match users {
@@ -93,11 +119,20 @@ impl HubInner {
                     }
                 }
             }
-            None => sockets.values_mut().for_each(&mut hand),
+            None => sockets.values_mut().for_each(hand),
         }
         sockets.retain(|_, list| !list.is_empty());
     }
 
+    fn len(&self) -> usize {
+        self.sockets
+            .lock()
+            .map(|sockets| sockets.values().map(Vec::len).sum())
+            .unwrap_or(0)
+    }
+}
+
+impl HubInner {
     fn presence_key(&self, user: UserId) -> String {
         format!("{}chat-online:{user}", self.key_prefix)
     }
@@ -136,8 +171,7 @@ impl ChatHub {
                 instance: hex::encode(rand::random::<[u8; 8]>()),
                 subscribed: watch::channel(false).0,
                 started: OnceLock::new(),
-                next_socket: AtomicU64::new(1),
-                sockets: Mutex::default(),
+                registry: Registry::default(),
             }),
         })
     }
@@ -151,16 +185,7 @@ impl ChatHub {
         max_per_user: usize,
         queue: usize,
     ) -> Option<ChatConnection> {
-        let (sender, signals) = mpsc::channel(queue.max(1));
-        let id = self.inner.next_socket.fetch_add(1, Ordering::Relaxed);
-        {
-            let mut sockets = self.inner.sockets.lock().ok()?;
-            let list = sockets.entry(user).or_default();
-            if list.len() >= max_per_user {
-                return None;
-            }
-            list.push((id, sender));
-        }
+        let (id, signals) = self.inner.registry.register(user, max_per_user, queue)?;
         self.inner.started.get_or_init(|| {
             tokio::spawn(listen(self.inner.clone()));
         });
@@ -177,11 +202,7 @@ impl ChatHub {
 
     /// Sockets open on this instance.
     pub fn open_sockets(&self) -> usize {
-        self.inner
-            .sockets
-            .lock()
-            .map(|sockets| sockets.values().map(Vec::len).sum())
-            .unwrap_or(0)
+        self.inner.registry.len()
     }
 
     /// Sends `event` (JSON) to every socket of `to`, on every instance.
@@ -271,10 +292,12 @@ async fn listen(hub: Arc<HubInner>) {
         hub.channel.clone(),
         &hub.subscribed,
         move |heard| match heard {
-            Heard::Subscribed => inner.deliver(None, &ChatSignal::Resync),
+            Heard::Subscribed => inner.registry.deliver(None, &ChatSignal::Resync),
             Heard::Message(message) => {
                 if let Some((users, event)) = decode(&message) {
-                    inner.deliver(Some(&users), &ChatSignal::Event(Arc::from(event)));
+                    inner
+                        .registry
+                        .deliver(Some(&users), &ChatSignal::Event(Arc::from(event)));
                 }
             }
         },
@@ -295,5 +318,48 @@ mod tests {
         );
         assert_eq!(decode("x|{}"), None);
         assert_eq!(decode("no separator"), None);
+    }
+
+    #[test]
+    fn a_socket_that_falls_behind_is_dropped_and_the_others_go_on() {
+        let registry = Registry::default();
+        let (_, mut slow) = registry.register(UserId(1), 10, 2).unwrap();
+        let (_, mut quick) = registry.register(UserId(1), 10, 100).unwrap();
+        let (_, mut stranger) = registry.register(UserId(2), 10, 100).unwrap();
+        for n in 0..5 {
+            let event = ChatSignal::Event(Arc::from(format!("event {n}")));
+            registry.deliver(Some(&[UserId(1)]), &event);
+        }
+        // The slow socket keeps what fit and then its queue closes: it must resume.
+        for n in 0..2 {
+            assert_eq!(
+                slow.try_recv(),
+                Ok(ChatSignal::Event(Arc::from(format!("event {n}"))))
+            );
+        }
+        assert_eq!(
+            slow.try_recv(),
+            Err(tokio::sync::mpsc::error::TryRecvError::Disconnected)
+        );
+        for n in 0..5 {
+            assert_eq!(
+                quick.try_recv(),
+                Ok(ChatSignal::Event(Arc::from(format!("event {n}"))))
+            );
+        }
+        assert!(stranger.try_recv().is_err(), "only the named users hear it");
+        registry.deliver(None, &ChatSignal::Resync);
+        assert_eq!(stranger.try_recv(), Ok(ChatSignal::Resync));
+        assert_eq!(registry.len(), 2);
+    }
+
+    #[test]
+    fn sockets_per_user_are_capped_and_freed() {
+        let registry = Registry::default();
+        let (first, _a) = registry.register(UserId(1), 2, 1).unwrap();
+        let (_, _b) = registry.register(UserId(1), 2, 1).unwrap();
+        assert!(registry.register(UserId(1), 2, 1).is_none());
+        registry.unregister(UserId(1), first);
+        assert!(registry.register(UserId(1), 2, 1).is_some());
     }
 }

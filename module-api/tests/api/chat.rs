@@ -716,7 +716,7 @@ async fn reported_messages_are_hidden_from_the_other_member_by_moderation() {
 }
 
 #[tokio::test]
-async fn a_socket_that_answers_no_pings_is_closed_as_idle() {
+async fn sockets_close_when_idle_when_their_session_ends_and_on_oversized_frames() {
     let app = TestApp::builder()
         .chat(petory_api::config::ChatSettings {
             heartbeat: Duration::from_millis(300),
@@ -725,11 +725,31 @@ async fn a_socket_that_answers_no_pings_is_closed_as_idle() {
         })
         .spawn()
         .await;
-    let Trade { buyer, .. } = trade(&app).await;
+    let Trade { buyer, seller, .. } = trade(&app).await;
     let mut silent = ChatSocket::open(&app.base_url, &buyer.1).await;
     // Not reading, the client answers no pings.
     tokio::time::sleep(Duration::from_millis(1600)).await;
     assert_eq!(silent.close_code(Duration::from_secs(5)).await, Some(4009));
+
+    // Logging out ends the session's sockets at the next heartbeat.
+    let mut seller_socket = ChatSocket::open(&app.base_url, &seller.1).await;
+    let response = app
+        .send(Method::POST, "/api/v1/auth/logout", Some(&seller.1), None)
+        .await;
+    assert_eq!(response.status(), 204);
+    assert_eq!(
+        seller_socket.close_code(Duration::from_secs(5)).await,
+        Some(4001)
+    );
+
+    // A frame over the size limit (16 KiB) ends the socket instead of filling memory.
+    let (_, other) = app.user("big@example.com").await;
+    let mut socket = ChatSocket::open(&app.base_url, &other).await;
+    socket
+        .send(json!({"type": "ping", "padding": "x".repeat(20 * 1024)}))
+        .await;
+    let code = socket.close_code(Duration::from_secs(5)).await;
+    assert!(matches!(code, None | Some(1009)), "closed: {code:?}");
 }
 
 #[tokio::test]
