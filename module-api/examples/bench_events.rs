@@ -5,37 +5,17 @@
 //! committed one at a time, each waited for on the stream; prints the percentiles as a Markdown
 //! table row.
 
-use std::process::{Child, Command, Stdio};
+#[path = "support/mod.rs"]
+mod support;
+
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
 use petory_core::notification::{self, NewNotification, NotificationKind};
 use petory_core::testing::TestDatabase;
 use serde_json::{Value, json};
-
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
-
-fn ms(duration: Duration) -> String {
-    format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
-}
+use support::{Process, free_port, ms, percentile};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -45,35 +25,11 @@ async fn main() -> anyhow::Result<()> {
         .transpose()?
         .unwrap_or(500);
     let database = TestDatabase::new().await;
-    let binaries = std::env::current_exe()?
-        .parent()
-        .and_then(|examples| examples.parent())
-        .ok_or_else(|| anyhow::anyhow!("cannot find the release directory"))?
-        .to_owned();
     let port = free_port()?;
     let prefix = format!("bench:{}:", database.name());
-    let common = |command: &mut Command| {
-        command
-            .env("DATABASE_URL", database.url())
-            .env("PETORY_REDIS_PREFIX", &prefix)
-            .env(
-                "PETORY_JWT_SECRET",
-                "bench-secret-bench-secret-bench-secret",
-            )
-            .env("PETORY_DEV_MODE", "1")
-            .env("PETORY_LOG_FORMAT", "text")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null());
-    };
-    let mut api = Command::new(binaries.join("petory-api"));
-    common(&mut api);
-    api.arg("serve")
-        .env("PETORY_BIND", format!("127.0.0.1:{port}"))
-        .env("PETORY_RATE_LIMIT_PER_MINUTE", "1000000")
-        .env("PETORY_AUTH_RATE_LIMIT_PER_MINUTE", "1000000");
-    let _api = Process(api.spawn()?);
-    let mut batch = Command::new(binaries.join("petory-batch"));
-    common(&mut batch);
+    let _api = support::api(database.url(), &prefix, port)?;
+    let mut batch = Command::new(support::release_dir()?.join("petory-batch"));
+    support::common_env(&mut batch, database.url(), &prefix);
     batch.arg("scheduler").env(
         "PETORY_BATCH_METRICS_BIND",
         format!("127.0.0.1:{}", free_port()?),
@@ -82,16 +38,8 @@ async fn main() -> anyhow::Result<()> {
 
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
+    support::wait_ready(&http, &base).await?;
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !http
-        .get(format!("{base}/health/ready"))
-        .send()
-        .await
-        .is_ok_and(|r| r.status().is_success())
-    {
-        anyhow::ensure!(Instant::now() < deadline, "the API did not become ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     let account =
         json!({"email": "bench@example.com", "password": "bench horse 1", "name": "Bench"});
     let user: Value = http

@@ -86,6 +86,8 @@ mod close {
     pub const IDLE: u16 = 4009;
 }
 
+/// A socket's read buffer (and the most its write buffer holds beyond one frame).
+const SOCKET_BUFFER: usize = 4 * 1024;
 /// Rows read per step when replaying or filling a gap.
 const REPLAY_BATCH: i64 = 200;
 /// How long one frame may take to go out before the client counts as gone.
@@ -147,6 +149,11 @@ pub async fn open_socket(
     Ok(upgrade
         .max_message_size(settings.max_frame_bytes)
         .max_frame_size(settings.max_frame_bytes)
+        // Small buffers (the defaults are 128 KiB each): most sockets sit idle, and frames
+        // are small; every frame is flushed as it is sent.
+        .read_buffer_size(SOCKET_BUFFER)
+        .write_buffer_size(0)
+        .max_write_buffer_size(SOCKET_BUFFER + settings.max_frame_bytes)
         .on_upgrade(move |socket| {
             Session {
                 state,
