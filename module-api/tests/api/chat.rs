@@ -820,3 +820,50 @@ async fn tickets_socket_caps_and_rate_limits_hold_and_stopping_says_going_away()
     );
     assert_eq!(second.close_code(Duration::from_secs(5)).await, Some(1001));
 }
+
+#[tokio::test]
+async fn my_rooms_page_by_their_last_activity() {
+    let app = TestApp::spawn().await;
+    let first = trade(&app).await;
+    let buyer = &first.buyer.1;
+    let (_, other_seller) = app.user("other-seller@example.com").await;
+    let second = app
+        .post_ok(
+            "/api/v1/chat/rooms",
+            Some(buyer),
+            json!({"listing_id": listing(&app, &other_seller, "Harness").await}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    // The older room becomes the most recent by a message.
+    app.clock.advance(chrono::TimeDelta::minutes(1));
+    say(&app, buyer, first.room, "still there?").await;
+    let page = app
+        .send_ok(Method::GET, "/api/v1/chat/rooms?limit=1", Some(buyer), None)
+        .await;
+    assert_eq!(page["items"][0]["id"], first.room);
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let next = app
+        .send_ok(
+            Method::GET,
+            &format!("/api/v1/chat/rooms?limit=1&cursor={cursor}"),
+            Some(buyer),
+            None,
+        )
+        .await;
+    assert_eq!(next["items"][0]["id"], second);
+    assert!(next["next_cursor"].is_null());
+    assert_problem(
+        app.send(
+            Method::GET,
+            "/api/v1/chat/rooms?cursor=yesterday",
+            Some(buyer),
+            None,
+        )
+        .await,
+        400,
+        "INVALID_CURSOR",
+    )
+    .await;
+}

@@ -186,6 +186,8 @@ const SHARED_LIMITS: &[(&str, &str, &str, &str)] = &[
     ("QuestionRequest", "content", "daily_questions", "content"),
     ("QuestionRequest", "month", "daily_questions", "month"),
     ("QuestionRequest", "day", "daily_questions", "day"),
+    ("MessageDraft", "text", "chat_messages", "text"),
+    ("MessageDraft", "image_key", "chat_messages", "image_key"),
 ];
 
 /// `(min, max)` a column's own `CHECK` states, read back from PostgreSQL: `length(c)`,

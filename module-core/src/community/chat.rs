@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::block;
 use super::trade::{ListingId, ListingStatus};
 use super::{CommunityError, Viewer, ensure_can_write};
+use crate::identity::AccountStatus;
 use crate::identity::UserId;
 use crate::notification::{self, NewNotification, NotificationKind};
 use crate::ports::{ChatPresence, ObjectStore};
@@ -41,7 +42,7 @@ pub enum MessageBody {
     Image(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable, QueryableByName)]
 #[diesel(table_name = chat_messages)]
 pub struct Message {
     pub id: MessageId,
@@ -424,9 +425,35 @@ pub struct Sent {
     pub duplicate: bool,
 }
 
+/// A room as a send finds it, locked (`chat/lock_room.sql`).
+#[derive(QueryableByName)]
+struct LockedRoom {
+    #[diesel(sql_type = BigInt)]
+    id: RoomId,
+    #[diesel(sql_type = BigInt)]
+    listing_id: ListingId,
+    #[diesel(sql_type = BigInt)]
+    seller_id: UserId,
+    #[diesel(sql_type = BigInt)]
+    buyer_id: UserId,
+    #[diesel(sql_type = Int4)]
+    last_seq: i32,
+    #[diesel(sql_type = Text)]
+    sender_status: AccountStatus,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    sender_suspended_until: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Bool)]
+    sender_left: bool,
+    #[diesel(sql_type = Bool)]
+    recipient_left: bool,
+    #[diesel(sql_type = Bool)]
+    blocked: bool,
+}
+
 /// Stores a message once per (sender, `client_id`): a resend returns the stored message.
 /// When the recipient has no open socket (`presence`), they get one `CHAT_MESSAGE` notification
-/// per room until they read it.
+/// per room until they read it. The common path is three round trips: the room locked with
+/// every check, the message stored with the room moved, the commit.
 #[allow(clippy::too_many_arguments)]
 pub async fn send(
     conn: &mut AsyncPgConnection,
@@ -438,10 +465,6 @@ pub async fn send(
     body: MessageBody,
     now: DateTime<Utc>,
 ) -> Result<Sent, CommunityError> {
-    if let Some(sent) = resent(conn, sender, room_id, client_id).await? {
-        return Ok(sent);
-    }
-    ensure_can_write(conn, sender).await?;
     let image = match &body {
         MessageBody::Image(key) => Some(
             upload::verify(
@@ -461,60 +484,70 @@ pub async fn send(
         MessageBody::Image(key) => (None, Some(key)),
     };
     conn.transaction(async |conn| {
-        let room = membership(conn, sender, room_id, true).await?;
-        // Under the room's lock: a concurrent resend has committed by now if it won.
-        if let Some(sent) = resent(conn, sender, room_id, client_id).await? {
-            return Ok(sent);
+        let room = diesel::sql_query(include_str!("chat/lock_room.sql"))
+            .bind::<BigInt, _>(room_id)
+            .bind::<BigInt, _>(sender)
+            .get_result::<LockedRoom>(conn)
+            .await
+            .optional()?
+            .filter(|room| !room.sender_left)
+            .ok_or(CommunityError::RoomNotFound)?;
+        let recipient = if sender == room.seller_id {
+            room.buyer_id
+        } else {
+            room.seller_id
+        };
+        if room.sender_status == AccountStatus::Suspended {
+            return Err(CommunityError::Suspended {
+                until: room.sender_suspended_until,
+            });
         }
-        let recipient = room.other(sender);
-        let left: Vec<UserId> = chat_members::table
-            .filter(chat_members::room_id.eq(room.id))
-            .filter(chat_members::left_at.is_not_null())
-            .select(chat_members::user_id)
-            .load(conn)
-            .await?;
-        if left.contains(&recipient) {
+        if room.recipient_left {
             return Err(CommunityError::PartyLeft);
         }
-        if left.contains(&sender) {
-            return Err(CommunityError::RoomNotFound);
-        }
-        if block::between(conn, sender, recipient).await? {
+        if room.blocked {
             return Err(CommunityError::Blocked);
         }
         if let Some(image) = image {
             image.attach(conn, now).await?;
         }
-        let seq = room.last_seq + 1;
-        let message: Message = diesel::insert_into(chat_messages::table)
-            .values((
-                chat_messages::room_id.eq(room.id),
-                chat_messages::seq.eq(seq),
-                chat_messages::sender_id.eq(sender),
-                chat_messages::client_id.eq(client_id),
-                chat_messages::text.eq(&text),
-                chat_messages::image_key.eq(&image_key),
-                chat_messages::created_at.eq(now),
-            ))
-            .on_conflict((chat_messages::sender_id, chat_messages::client_id))
-            .do_nothing()
-            .returning(Message::as_returning())
+        let stored: Option<Message> = diesel::sql_query(include_str!("chat/insert_message.sql"))
+            .bind::<BigInt, _>(room.id)
+            .bind::<Int4, _>(room.last_seq + 1)
+            .bind::<BigInt, _>(sender)
+            .bind::<diesel::sql_types::Uuid, _>(client_id)
+            .bind::<Nullable<Text>, _>(&text)
+            .bind::<Nullable<Text>, _>(&image_key)
+            .bind::<Timestamptz, _>(now)
             .get_result(conn)
             .await
-            .optional()?
-            // The same client id in another of the sender's rooms.
-            .ok_or(CommunityError::ClientIdReused)?;
-        diesel::update(chat_rooms::table.find(room.id))
-            .set((chat_rooms::last_seq.eq(seq), chat_rooms::active_at.eq(now)))
-            .execute(conn)
-            .await?;
-        // Writing is reading: one's own message leaves nothing unread before it.
-        diesel::update(chat_members::table.find((room.id, sender)))
-            .set(chat_members::last_read_seq.eq(seq))
-            .execute(conn)
-            .await?;
+            .optional()?;
+        let Some(message) = stored else {
+            // Sent before under this client id: the same message, or a misuse of the id.
+            let earlier: Message = chat_messages::table
+                .filter(chat_messages::sender_id.eq(sender))
+                .filter(chat_messages::client_id.eq(client_id))
+                .select(Message::as_select())
+                .first(conn)
+                .await?;
+            if earlier.room_id != room.id {
+                return Err(CommunityError::ClientIdReused);
+            }
+            return Ok(Sent {
+                message: earlier,
+                recipient,
+                duplicate: true,
+            });
+        };
         if !presence.is_online(recipient).await {
-            notify_once(conn, &room, sender, recipient, &message, now).await?;
+            let about = Room {
+                id: room.id,
+                listing_id: room.listing_id,
+                seller_id: room.seller_id,
+                buyer_id: room.buyer_id,
+                last_seq: message.seq,
+            };
+            notify_once(conn, &about, sender, recipient, &message, now).await?;
         }
         Ok(Sent {
             message,
@@ -523,34 +556,6 @@ pub async fn send(
         })
     })
     .await
-}
-
-/// The message a sender stored before under `client_id`, in this room.
-async fn resent(
-    conn: &mut AsyncPgConnection,
-    sender: UserId,
-    room: RoomId,
-    client_id: Uuid,
-) -> Result<Option<Sent>, CommunityError> {
-    let Some(message) = chat_messages::table
-        .filter(chat_messages::sender_id.eq(sender))
-        .filter(chat_messages::client_id.eq(client_id))
-        .select(Message::as_select())
-        .first::<Message>(conn)
-        .await
-        .optional()?
-    else {
-        return Ok(None);
-    };
-    if message.room_id != room {
-        return Err(CommunityError::ClientIdReused);
-    }
-    let room = membership(conn, sender, room, false).await?;
-    Ok(Some(Sent {
-        recipient: room.other(sender),
-        message,
-        duplicate: true,
-    }))
 }
 
 /// One `CHAT_MESSAGE` notification per room until the recipient reads it.

@@ -293,7 +293,8 @@ pub struct MessageDraft {
     pub client_id: uuid::Uuid,
     #[schema(min_length = 1, max_length = 2000)]
     pub text: Option<String>,
-    #[schema(value_type = Option<crate::extract::ObjectKey>)]
+    /// The key of an uploaded image (purpose `CHAT`).
+    #[schema(min_length = 1, max_length = 300)]
     pub image_key: Option<String>,
 }
 
