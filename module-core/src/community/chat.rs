@@ -425,6 +425,25 @@ pub struct Sent {
     pub duplicate: bool,
 }
 
+crate::prepared_query! {
+    /// The room a send goes to, locked, with every check (`chat/lock_room.sql`).
+    struct LockRoom = include_str!("chat/lock_room.sql");
+    room: BigInt = RoomId,
+    sender: BigInt = UserId,
+}
+
+crate::prepared_query! {
+    /// A message stored, and its room moved (`chat/insert_message.sql`).
+    struct InsertMessage = include_str!("chat/insert_message.sql");
+    room: BigInt = RoomId,
+    seq: Int4 = i32,
+    sender: BigInt = UserId,
+    client_id: diesel::sql_types::Uuid = Uuid,
+    text: Nullable<Text> = Option<String>,
+    image_key: Nullable<Text> = Option<String>,
+    now: Timestamptz = DateTime<Utc>,
+}
+
 /// A room as a send finds it, locked (`chat/lock_room.sql`).
 #[derive(QueryableByName)]
 struct LockedRoom {
@@ -484,14 +503,15 @@ pub async fn send(
         MessageBody::Image(key) => (None, Some(key)),
     };
     conn.transaction(async |conn| {
-        let room = diesel::sql_query(include_str!("chat/lock_room.sql"))
-            .bind::<BigInt, _>(room_id)
-            .bind::<BigInt, _>(sender)
-            .get_result::<LockedRoom>(conn)
-            .await
-            .optional()?
-            .filter(|room| !room.sender_left)
-            .ok_or(CommunityError::RoomNotFound)?;
+        let room = LockRoom {
+            room: room_id,
+            sender,
+        }
+        .get_result::<LockedRoom>(conn)
+        .await
+        .optional()?
+        .filter(|room| !room.sender_left)
+        .ok_or(CommunityError::RoomNotFound)?;
         let recipient = if sender == room.seller_id {
             room.buyer_id
         } else {
@@ -511,17 +531,18 @@ pub async fn send(
         if let Some(image) = image {
             image.attach(conn, now).await?;
         }
-        let stored: Option<Message> = diesel::sql_query(include_str!("chat/insert_message.sql"))
-            .bind::<BigInt, _>(room.id)
-            .bind::<Int4, _>(room.last_seq + 1)
-            .bind::<BigInt, _>(sender)
-            .bind::<diesel::sql_types::Uuid, _>(client_id)
-            .bind::<Nullable<Text>, _>(&text)
-            .bind::<Nullable<Text>, _>(&image_key)
-            .bind::<Timestamptz, _>(now)
-            .get_result(conn)
-            .await
-            .optional()?;
+        let stored: Option<Message> = InsertMessage {
+            room: room.id,
+            seq: room.last_seq + 1,
+            sender,
+            client_id,
+            text: text.clone(),
+            image_key: image_key.clone(),
+            now,
+        }
+        .get_result(conn)
+        .await
+        .optional()?;
         let Some(message) = stored else {
             // Sent before under this client id: the same message, or a misuse of the id.
             let earlier: Message = chat_messages::table
