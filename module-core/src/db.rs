@@ -145,17 +145,6 @@ pub fn contains_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::contains_pattern;
-
-    #[test]
-    fn like_patterns_take_wildcards_literally() {
-        assert_eq!(contains_pattern("bori"), "%bori%");
-        assert_eq!(contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
-    }
-}
-
 /// A hand-written query that each connection prepares once, as diesel's own queries are:
 /// `diesel::sql_query` is parsed and planned by PostgreSQL on every run, which costs more than
 /// running a short query. `$1`, `$2`, … in the SQL are the fields in their order (a bind may
@@ -233,4 +222,15 @@ macro_rules! prepared_query {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_pattern;
+
+    #[test]
+    fn like_patterns_take_wildcards_literally() {
+        assert_eq!(contains_pattern("bori"), "%bori%");
+        assert_eq!(contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
 }
