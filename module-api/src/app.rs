@@ -153,6 +153,14 @@ impl AppState {
             .await?)
     }
 
+    /// Where clients read one image from, if there is one.
+    pub async fn image_url(&self, key: Option<&str>) -> Result<Option<String>, ApiError> {
+        match key {
+            Some(key) => Ok(self.image_urls(&[key.to_owned()]).await?.pop()),
+            None => Ok(None),
+        }
+    }
+
     /// Fills in every response's image URLs from its image keys.
     pub async fn link_images<'a, T: HasImages + 'a>(
         &self,

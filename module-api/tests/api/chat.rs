@@ -30,6 +30,15 @@ async fn say(app: &TestApp, token: &str, room: i64, text: &str) -> Value {
     response.json().await.unwrap()
 }
 
+async fn open_room(app: &TestApp, token: &str, listing: i64) -> reqwest::Response {
+    app.post_json(
+        "/api/v1/chat/rooms",
+        Some(token),
+        json!({"listing_id": listing}),
+    )
+    .await
+}
+
 async fn history(app: &TestApp, token: &str, room: i64) -> Vec<Value> {
     app.send_ok(
         Method::GET,
@@ -112,22 +121,11 @@ async fn a_message_sent_on_one_instance_reaches_the_other_party_on_another_with_
     assert_eq!(listed["chat_count"], 1);
 
     // Opening again gives the same room back; the seller cannot chat with themself.
-    let again = app
-        .post_json(
-            "/api/v1/chat/rooms",
-            Some(&buyer.1),
-            json!({"listing_id": listing}),
-        )
-        .await;
+    let again = open_room(&app, &buyer.1, listing).await;
     assert_eq!(again.status(), 200);
     assert_eq!(again.json::<Value>().await.unwrap()["id"], room);
     assert_problem(
-        app.post_json(
-            "/api/v1/chat/rooms",
-            Some(&seller.1),
-            json!({"listing_id": listing}),
-        )
-        .await,
+        open_room(&app, &seller.1, listing).await,
         422,
         "OWN_LISTING",
     )
@@ -407,12 +405,7 @@ async fn strangers_cannot_open_read_or_write_a_room_and_bad_frames_keep_the_sock
     .await;
     assert_eq!(history(&app, &buyer.1, room).await.len(), 1);
     assert_problem(
-        app.post_json(
-            "/api/v1/chat/rooms",
-            Some(&stranger),
-            json!({"listing_id": 999_999_999}),
-        )
-        .await,
+        open_room(&app, &stranger, 999_999_999).await,
         404,
         "LISTING_NOT_FOUND",
     )
@@ -460,12 +453,7 @@ async fn blocking_stops_messages_and_rooms_both_ways_until_lifted() {
     }
     let another = listing(&app, &seller.1, "Bowl").await;
     assert_problem(
-        app.post_json(
-            "/api/v1/chat/rooms",
-            Some(&buyer.1),
-            json!({"listing_id": another}),
-        )
-        .await,
+        open_room(&app, &buyer.1, another).await,
         403,
         "CHAT_BLOCKED",
     )
@@ -590,13 +578,7 @@ async fn leaving_hides_the_room_for_me_and_closes_it_to_the_other_party() {
     .await;
 
     // The buyer comes back by opening the listing's chat again: the same room, history kept.
-    let back = app
-        .post_json(
-            "/api/v1/chat/rooms",
-            Some(&buyer.1),
-            json!({"listing_id": listing}),
-        )
-        .await;
+    let back = open_room(&app, &buyer.1, listing).await;
     assert_eq!(back.status(), 200);
     assert_eq!(history(&app, &buyer.1, room).await.len(), 1);
     say(&app, &seller.1, room, "welcome back").await;
@@ -610,17 +592,7 @@ async fn leaving_hides_the_room_for_me_and_closes_it_to_the_other_party() {
     )
     .await;
     let (_, late) = app.user("late@example.com").await;
-    assert_problem(
-        app.post_json(
-            "/api/v1/chat/rooms",
-            Some(&late),
-            json!({"listing_id": listing}),
-        )
-        .await,
-        409,
-        "LISTING_SOLD",
-    )
-    .await;
+    assert_problem(open_room(&app, &late, listing).await, 409, "LISTING_SOLD").await;
     assert_eq!(
         room_of(&app, &buyer.1, room).await["listing"]["status"],
         "SOLD"

@@ -195,6 +195,16 @@ impl From<SummaryRow> for RoomSummary {
     }
 }
 
+crate::prepared_query! {
+    /// A member's rooms with what their list shows (`chat/rooms.sql`).
+    struct RoomSummaries = include_str!("chat/rooms.sql");
+    me: BigInt = UserId,
+    only: Nullable<BigInt> = Option<RoomId>,
+    after_active_at: Nullable<Timestamptz> = Option<DateTime<Utc>>,
+    after_id: Nullable<BigInt> = Option<RoomId>,
+    limit: BigInt = i64,
+}
+
 /// Where a list of rooms goes on from: the last room of the previous page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RoomCursor {
@@ -211,14 +221,15 @@ async fn summaries(
     after: Option<RoomCursor>,
     limit: i64,
 ) -> Result<Vec<RoomSummary>, CommunityError> {
-    let rows: Vec<SummaryRow> = diesel::sql_query(include_str!("chat/rooms.sql"))
-        .bind::<BigInt, _>(me)
-        .bind::<Nullable<BigInt>, _>(only)
-        .bind::<Nullable<Timestamptz>, _>(after.map(|cursor| cursor.active_at))
-        .bind::<Nullable<BigInt>, _>(after.map(|cursor| cursor.id))
-        .bind::<BigInt, _>(limit)
-        .load(conn)
-        .await?;
+    let rows: Vec<SummaryRow> = RoomSummaries {
+        me,
+        only,
+        after_active_at: after.map(|cursor| cursor.active_at),
+        after_id: after.map(|cursor| cursor.id),
+        limit,
+    }
+    .load(conn)
+    .await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
 

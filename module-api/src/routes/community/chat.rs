@@ -50,14 +50,7 @@ impl MessageResponse {
         } else {
             (None, None)
         };
-        let image_url = match &image_key {
-            Some(key) => state
-                .image_urls(std::slice::from_ref(key))
-                .await?
-                .into_iter()
-                .next(),
-            None => None,
-        };
+        let image_url = state.image_url(image_key.as_deref()).await?;
         Ok(Self {
             id: message.id.into(),
             room_id: message.room_id.into(),
@@ -109,14 +102,7 @@ pub struct RoomResponse {
 
 impl RoomResponse {
     async fn of(state: &AppState, room: RoomSummary, me: UserId) -> ApiResult<Self> {
-        let image_url = match &room.listing_image_key {
-            Some(key) => state
-                .image_urls(std::slice::from_ref(key))
-                .await?
-                .into_iter()
-                .next(),
-            None => None,
-        };
+        let image_url = state.image_url(room.listing_image_key.as_deref()).await?;
         let last_message = match room.last_message {
             Some(message) => Some(MessageResponse::of(state, message, me).await?),
             None => None,
