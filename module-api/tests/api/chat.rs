@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::fixtures::{ChatSocket, Trade, image, listing, trade};
-use crate::util::{TcpProxy, TestApp, assert_problem};
+use crate::util::{ClockExt as _, TcpProxy, TestApp, assert_problem};
 
 fn room_path(room: i64) -> String {
     format!("/api/v1/chat/rooms/{room}")
@@ -711,6 +711,20 @@ async fn sockets_close_when_idle_when_their_session_ends_and_on_oversized_frames
     assert_eq!(response.status(), 204);
     assert_eq!(
         seller_socket.close_code(Duration::from_secs(5)).await,
+        Some(4001)
+    );
+
+    // The socket ends when the access token that opened it expires (here, a second after).
+    let (token, _) = petory_core::identity::token::issue_access(
+        &app.state.tokens,
+        petory_core::identity::UserId(buyer.0),
+        petory_core::identity::Role::User,
+        "expiring-session",
+        app.clock.now_utc() - chrono::TimeDelta::seconds(899),
+    );
+    let mut expiring = ChatSocket::open(&app.base_url, &token).await;
+    assert_eq!(
+        expiring.close_code(Duration::from_secs(5)).await,
         Some(4001)
     );
 
