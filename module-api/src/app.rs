@@ -55,6 +55,8 @@ pub struct App {
     pub chat_rate: DefaultKeyedRateLimiter<UserId>,
     /// Set once the process is stopping: live connections close ("going away").
     pub shutdown: watch::Sender<bool>,
+    /// The owner board's first pages, kept for a moment.
+    pub board_pages: crate::page_cache::BoardFirstPages,
 }
 
 #[derive(Clone)]
@@ -117,6 +119,7 @@ impl AppState {
                     .allow_burst(config.chat.message_burst),
             ),
             shutdown: watch::channel(false).0,
+            board_pages: crate::page_cache::BoardFirstPages::new(config.board_page_cache),
             redis,
             tokens: config.tokens.clone(),
             google: Arc::new(GoogleOpenId::new(config.google.clone())),

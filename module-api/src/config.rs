@@ -54,6 +54,8 @@ pub struct ApiConfig {
     /// When reports hide content (`PETORY_REPORT_HIDE_THRESHOLD`).
     pub moderation: petory_core::community::report::ModerationSettings,
     pub chat: ChatSettings,
+    /// How long the owner board's first pages are kept in this process (zero: not at all).
+    pub board_page_cache: Duration,
 }
 
 /// The chat sockets' limits and timings.
@@ -147,6 +149,13 @@ impl ApiConfig {
             "must be at least 1",
         )?;
         let uploads = petory_core::upload::UploadSettings::from_env()?;
+        let board_page_cache_ms = config::parsed_or("PETORY_BOARD_PAGE_CACHE_MS", 1000_u64)?;
+        config::ensure(
+            "PETORY_BOARD_PAGE_CACHE_MS",
+            board_page_cache_ms,
+            board_page_cache_ms <= 60_000,
+            "must be 0 (off) to 60000",
+        )?;
         Ok(Self {
             bind: config::parsed_or("PETORY_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
             database: DatabaseSettings::from_env()?,
@@ -190,6 +199,7 @@ impl ApiConfig {
             image_links: petory_core::upload::ImageLinks::from_env(&uploads)?,
             moderation: petory_core::community::report::ModerationSettings::from_env()?,
             chat: ChatSettings::from_env()?,
+            board_page_cache: Duration::from_millis(board_page_cache_ms),
         })
     }
 }

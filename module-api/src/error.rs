@@ -51,7 +51,7 @@ pub struct FieldError {
     pub message: String,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ApiError {
     status: StatusCode,
     code: Cow<'static, str>,

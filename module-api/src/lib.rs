@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod middleware;
 pub mod openapi;
+pub mod page_cache;
 pub mod pagination;
 pub mod router;
 pub mod routes;

@@ -512,3 +512,57 @@ async fn searches_find_matches_beyond_the_newest_posts_in_order() {
         .collect();
     assert_eq!(found, expected);
 }
+
+#[tokio::test]
+async fn a_cached_first_page_keeps_each_readers_likes_and_lasts_only_its_moment() {
+    let app = TestApp::builder()
+        .board_page_cache(std::time::Duration::from_millis(500))
+        .spawn()
+        .await;
+    let (_, author) = app.user("author@example.com").await;
+    let (_, reader) = app.user("reader@example.com").await;
+    let first = post(&app, &author, "산책", "공원 산책").await;
+    let page = app
+        .send_ok(Method::GET, "/api/v1/owner-boards", Some(&reader), None)
+        .await;
+    assert_eq!(ids(&page), [first["id"].as_i64().unwrap()]);
+    assert_eq!(page["items"][0]["liked_by_me"], false);
+
+    // My like shows on the kept page at once; another reader's page shows theirs.
+    let like = app
+        .send(
+            Method::PUT,
+            &format!("/api/v1/owner-boards/{}/like", first["id"]),
+            Some(&reader),
+            None,
+        )
+        .await;
+    assert!(like.status().is_success());
+    let mine = app
+        .send_ok(Method::GET, "/api/v1/owner-boards", Some(&reader), None)
+        .await;
+    assert_eq!(mine["items"][0]["liked_by_me"], true);
+    let theirs = app
+        .send_ok(Method::GET, "/api/v1/owner-boards", Some(&author), None)
+        .await;
+    assert_eq!(theirs["items"][0]["liked_by_me"], false);
+    let guest = app.get_ok("/api/v1/owner-boards").await;
+    assert_eq!(guest["items"][0]["liked_by_me"], false);
+
+    // A new post: a search finds it at once; the first page shows it once its moment passed.
+    let second = post(&app, &author, "산책로", "새 산책로").await;
+    let found = app
+        .get_ok("/api/v1/owner-boards?q=%EC%82%B0%EC%B1%85%EB%A1%9C")
+        .await;
+    assert_eq!(ids(&found), [second["id"].as_i64().unwrap()]);
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let fresh = app.get_ok("/api/v1/owner-boards").await;
+    assert_eq!(
+        ids(&fresh),
+        [
+            second["id"].as_i64().unwrap(),
+            first["id"].as_i64().unwrap()
+        ]
+    );
+    assert_eq!(fresh["items"][1]["like_count"], 1);
+}

@@ -53,6 +53,7 @@ pub struct TestAppBuilder {
     trusted_proxies: Vec<ipnet::IpNet>,
     database_proxy: Option<TcpProxy>,
     chat: petory_api::config::ChatSettings,
+    board_page_cache: Duration,
 }
 
 /// A TCP relay between the API and a server that a test can cut, as a restart or a network
@@ -127,6 +128,8 @@ impl TestApp {
             trusted_proxies: Vec::new(),
             database_proxy: None,
             chat: petory_api::config::ChatSettings::default(),
+            // Off, so that a test sees what it just wrote; one test turns it on.
+            board_page_cache: Duration::ZERO,
         }
     }
 
@@ -194,6 +197,12 @@ impl TestApp {
 }
 
 impl TestAppBuilder {
+    /// Keeps the owner board's first pages this long.
+    pub fn board_page_cache(mut self, ttl: Duration) -> Self {
+        self.board_page_cache = ttl;
+        self
+    }
+
     /// Chat sockets' limits and timings.
     pub fn chat(mut self, chat: petory_api::config::ChatSettings) -> Self {
         self.chat = chat;
@@ -338,6 +347,7 @@ impl TestAppBuilder {
             uploads: Default::default(),
             moderation: Default::default(),
             chat: self.chat,
+            board_page_cache: self.board_page_cache,
             image_links: petory_core::upload::ImageLinks::Presigned {
                 ttl: Duration::from_secs(3600),
             },

@@ -84,7 +84,7 @@ pub struct PostSummary {
     pub recent_likes: i64,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum PostSort {
     /// Newest first.
     #[default]
@@ -206,6 +206,21 @@ fn liked_by(me: UserId) -> _ {
             .filter(post_likes::post_id.eq(posts::id))
             .filter(post_likes::user_id.eq(me)),
     )
+}
+
+/// Which of these posts `me` likes: a page read once for everyone (a cached first page) gets
+/// each reader's own flags from this.
+pub async fn liked_among(
+    conn: &mut AsyncPgConnection,
+    me: UserId,
+    posts: &[PostId],
+) -> Result<Vec<PostId>, CommunityError> {
+    Ok(post_likes::table
+        .filter(post_likes::user_id.eq(me))
+        .filter(post_likes::post_id.eq_any(posts))
+        .select(post_likes::post_id)
+        .load(conn)
+        .await?)
 }
 
 /// A page of visible posts, `limit` at most.

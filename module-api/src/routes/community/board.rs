@@ -189,16 +189,25 @@ pub async fn list_posts(
         },
         after,
     };
-    let mut conn = state.db().await?;
-    let posts = board::list(
-        &mut conn,
-        viewer_of(user.as_ref()),
-        &filter,
-        page.fetch_limit(),
-        state.clock.now(),
-    )
-    .await?;
-    drop(conn);
+    let viewer = viewer_of(user.as_ref());
+    let cached = state
+        .board_pages
+        .first_page(&state, &filter, page.fetch_limit(), viewer)
+        .await?;
+    let posts = match cached {
+        Some(posts) => posts,
+        None => {
+            let mut conn = state.db().await?;
+            board::list(
+                &mut conn,
+                viewer,
+                &filter,
+                page.fetch_limit(),
+                state.clock.now(),
+            )
+            .await?
+        }
+    };
     let mut page: Page<PostSummaryResponse> =
         Page::new(posts, page.limit(), |post| PostCursor::of(post).encode()).map(Into::into);
     state.link_images(&mut page.items).await?;

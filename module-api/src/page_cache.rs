@@ -1,0 +1,73 @@
+//! The owner board's first pages, kept for a moment in this process: the board's hottest read
+//! is the same for every reader but their like flags, and PostgreSQL would otherwise plan it
+//! for each request. A new post or count shows up to one `ttl` late (1 s by default); later
+//! pages, searches and each reader's likes are always read fresh.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use petory_core::community::Viewer;
+use petory_core::community::board::{self, PostCategory, PostFilter, PostSort, PostSummary};
+
+use crate::app::AppState;
+use crate::error::ApiError;
+
+type Key = (Option<PostCategory>, PostSort, i64);
+
+pub struct BoardFirstPages {
+    /// `None` when the cache is off (a `ttl` of zero).
+    pages: Option<moka::future::Cache<Key, Arc<Vec<PostSummary>>>>,
+}
+
+/// First pages kept at most: each category and sort, at the few page sizes clients use.
+const MAX_PAGES: u64 = 200;
+
+impl BoardFirstPages {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            pages: (!ttl.is_zero()).then(|| {
+                moka::future::Cache::builder()
+                    .max_capacity(MAX_PAGES)
+                    .time_to_live(ttl)
+                    .build()
+            }),
+        }
+    }
+
+    /// The first page (`limit` rows) for `viewer`, from the cache when the filter is a plain
+    /// first page; `None` when it is not one the cache keeps (a search, a later page).
+    pub async fn first_page(
+        &self,
+        state: &AppState,
+        filter: &PostFilter,
+        limit: i64,
+        viewer: Viewer,
+    ) -> Result<Option<Vec<PostSummary>>, ApiError> {
+        let Some(pages) = &self.pages else {
+            return Ok(None);
+        };
+        if filter.after.is_some() || filter.search.is_some() {
+            return Ok(None);
+        }
+        // Concurrent misses of one page wait for a single read.
+        let page = pages
+            .try_get_with((filter.category, filter.sort, limit), async {
+                let mut conn = state.db().await?;
+                let rows =
+                    board::list(&mut conn, Viewer::GUEST, filter, limit, state.clock.now()).await?;
+                Ok::<_, ApiError>(Arc::new(rows))
+            })
+            .await
+            .map_err(|error| error.as_ref().clone())?;
+        let mut rows = page.as_ref().clone();
+        if let Some(me) = viewer.user {
+            let ids: Vec<_> = rows.iter().map(|post| post.id).collect();
+            let mut conn = state.db().await?;
+            let liked = board::liked_among(&mut conn, me, &ids).await?;
+            for post in &mut rows {
+                post.liked_by_me = liked.contains(&post.id);
+            }
+        }
+        Ok(Some(rows))
+    }
+}
