@@ -736,6 +736,27 @@ impl From<petory_core::community::CommunityError> for ApiError {
     }
 }
 
+impl From<petory_core::place::PlaceError> for ApiError {
+    fn from(error: petory_core::place::PlaceError) -> Self {
+        use petory_core::place::PlaceError as E;
+        match error {
+            E::NotFound => Self::not_found("PLACE_NOT_FOUND", "no such place"),
+            E::Suspended { until } => Self::forbidden(
+                "ACCOUNT_SUSPENDED",
+                "a suspended account cannot write; it may still read",
+            )
+            .with_context(serde_json::json!({ "suspended_until": until })),
+            E::Invalid {
+                field,
+                code,
+                message,
+            } => Self::invalid_field(field, code, message),
+            E::Upload(error) => error.into(),
+            E::Database(error) => error.into(),
+        }
+    }
+}
+
 impl From<petory_core::notification::NotificationError> for ApiError {
     fn from(error: petory_core::notification::NotificationError) -> Self {
         use petory_core::notification::NotificationError as E;

@@ -34,6 +34,7 @@ use crate::error::{FieldError, Problem};
         (name = "daily", description = "The daily Q&A"),
         (name = "community", description = "Pets, the owner and trade boards, reports"),
         (name = "chat", description = "1:1 chat about a listing, and blocking users"),
+        (name = "places", description = "Pet-friendly places near me, and their likes"),
         (name = "uploads", description = "Presigned image uploads"),
         (name = "notifications", description = "My notifications and their live stream"),
         (name = "admin", description = "Administration (role `ADMIN`)"),

@@ -143,6 +143,18 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(chat_socket::open_socket))
         .routes(routes!(chat::list_blocks))
         .routes(routes!(chat::block_user, chat::unblock_user))
+        .routes(routes!(routes::place::list_places))
+        .routes(routes!(routes::place::get_place))
+        .routes(routes!(
+            routes::place::like_place,
+            routes::place::unlike_place
+        ))
+        .routes(routes!(routes::place::liked_places))
+        .routes(routes!(routes::place::create_place))
+        .routes(routes!(
+            routes::place::update_place,
+            routes::place::delete_place
+        ))
 }
 
 /// The routes and the OpenAPI document describing them.

@@ -12,6 +12,7 @@ pub mod identity;
 pub mod mail;
 pub mod messages;
 pub mod notification;
+pub mod place;
 pub mod platform;
 pub mod ports;
 pub mod process;

@@ -516,6 +516,50 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    places (id) {
+        id -> Int8,
+        kakao_id -> Nullable<Text>,
+        name -> Text,
+        category -> Text,
+        address -> Text,
+        road_address -> Text,
+        lat -> Float8,
+        lng -> Float8,
+        phone -> Text,
+        pet_sizes -> Array<Text>,
+        indoor_allowed -> Bool,
+        leash_required -> Bool,
+        extra_fee -> Int4,
+        homepage -> Text,
+        image_keys -> Array<Text>,
+        like_count -> Int4,
+        review_count -> Int4,
+        star_sum -> Int4,
+        hidden_at -> Nullable<Timestamptz>,
+        deleted_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    place_hours (place_id, weekday, opens) {
+        place_id -> Int8,
+        weekday -> Int2,
+        opens -> Time,
+        closes -> Time,
+    }
+}
+
+diesel::table! {
+    place_likes (place_id, user_id) {
+        place_id -> Int8,
+        user_id -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(listings -> users (seller_id));
 diesel::joinable!(moderation_log -> reports (report_id));
 diesel::joinable!(moderation_log -> users (admin_id));
@@ -527,6 +571,9 @@ diesel::joinable!(post_likes -> users (user_id));
 diesel::joinable!(pets -> users (owner_id));
 diesel::joinable!(pet_weights -> pets (pet_id));
 diesel::joinable!(chat_rooms -> listings (listing_id));
+diesel::joinable!(place_hours -> places (place_id));
+diesel::joinable!(place_likes -> places (place_id));
+diesel::joinable!(place_likes -> users (user_id));
 diesel::joinable!(chat_members -> chat_rooms (room_id));
 diesel::joinable!(chat_members -> users (user_id));
 diesel::joinable!(chat_messages -> chat_rooms (room_id));
@@ -534,6 +581,9 @@ diesel::joinable!(chat_messages -> users (sender_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     uploads,
+    places,
+    place_hours,
+    place_likes,
     chat_rooms,
     chat_members,
     chat_messages,

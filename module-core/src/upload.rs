@@ -23,6 +23,8 @@ crate::text_enum! {
         Chat = "CHAT",
         Album = "ALBUM",
         PlaceReview = "PLACE_REVIEW",
+        /// A place's own photos (admins).
+        Place = "PLACE",
         Item = "ITEM",
         ItemReview = "ITEM_REVIEW",
     }
@@ -164,7 +166,7 @@ pub async fn start(
     if content_length == 0 || content_length > max {
         return Err(UploadError::TooLarge { max });
     }
-    if purpose == Purpose::Item && role != Role::Admin {
+    if matches!(purpose, Purpose::Item | Purpose::Place) && role != Role::Admin {
         return Err(UploadError::AdminOnly);
     }
     let pending: i64 = uploads::table

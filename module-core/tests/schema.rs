@@ -265,6 +265,8 @@ async fn schema_rs_matches_the_migrated_database() {
             "bool" => "Bool",
             "timestamptz" => "Timestamptz",
             "date" => "Date",
+            "float8" => "Float8",
+            "time" => "Time",
             "jsonb" => "Jsonb",
             "bytea" => "Bytea",
             "uuid" => "Uuid",

@@ -18,6 +18,9 @@ use tokio::sync::{mpsc, watch};
 use crate::pubsub::Heard;
 use crate::{RedisAdapterError, RedisPool};
 
+/// How long a presence check may take before the member counts as away (and is notified).
+const PRESENCE_PATIENCE: Duration = Duration::from_millis(100);
+
 /// What a socket hears from the hub.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChatSignal {
@@ -275,7 +278,11 @@ impl ChatPresence for ChatHub {
                     .await?,
             )
         };
-        match count.await {
+        // A send waits on this under its room's lock: Redis gets a moment, not its timeout.
+        match tokio::time::timeout(PRESENCE_PATIENCE, count)
+            .await
+            .unwrap_or_else(|_| Err(RedisAdapterError::Unavailable("presence timed out".into())))
+        {
             Ok(count) => count > 0,
             Err(error) => {
                 tracing::warn!(%error, "chat presence unknown; notifying");

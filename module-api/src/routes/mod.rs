@@ -8,5 +8,6 @@ pub mod health;
 pub mod identity;
 pub mod metrics;
 pub mod notification;
+pub mod place;
 pub mod shop;
 pub mod upload;

@@ -90,7 +90,10 @@ impl Room {
 pub struct RoomSummary {
     pub id: RoomId,
     pub listing_id: ListingId,
-    pub listing_title: String,
+    /// The listing is there for this member (not taken down, not hidden from them); its title
+    /// and image show only then.
+    pub listing_available: bool,
+    pub listing_title: Option<String>,
     pub listing_image_key: Option<String>,
     pub listing_status: ListingStatus,
     pub other_user_id: UserId,
@@ -113,8 +116,10 @@ struct SummaryRow {
     id: RoomId,
     #[diesel(sql_type = BigInt)]
     listing_id: ListingId,
-    #[diesel(sql_type = Text)]
-    listing_title: String,
+    #[diesel(sql_type = Bool)]
+    listing_available: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    listing_title: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     listing_image_key: Option<String>,
     #[diesel(sql_type = Text)]
@@ -178,6 +183,7 @@ impl From<SummaryRow> for RoomSummary {
         Self {
             id: row.id,
             listing_id: row.listing_id,
+            listing_available: row.listing_available,
             listing_title: row.listing_title,
             listing_image_key: row.listing_image_key,
             listing_status: row.listing_status,
@@ -383,33 +389,97 @@ pub async fn messages(
     limit: i64,
 ) -> Result<Vec<Message>, CommunityError> {
     membership(conn, me, room, false).await?;
+    // A message id becomes its number in the room, so that the room's (room_id, seq) index
+    // bounds the read; an id from elsewhere keeps the id as the bound.
+    let window = match window {
+        Window::Before(Some(id)) => match seq_of(conn, room, id).await? {
+            Some(seq) => Bound::Below(seq),
+            None => Bound::BelowId(id),
+        },
+        Window::Before(None) => Bound::Newest,
+        Window::AfterMessage(id) => match seq_of(conn, room, id).await? {
+            Some(seq) => Bound::Above(seq),
+            None => Bound::AboveId(id),
+        },
+        Window::AfterSeq(seq) => Bound::Above(seq),
+    };
     let query = chat_messages::table
         .filter(chat_messages::room_id.eq(room))
         .select(Message::as_select())
         .limit(limit);
     Ok(match window {
-        Window::Before(before) => {
-            let mut query = query.order(chat_messages::seq.desc()).into_boxed();
-            if let Some(before) = before {
-                query = query.filter(chat_messages::id.lt(before));
-            }
-            query.load(conn).await?
-        }
-        Window::AfterMessage(after) => {
+        Bound::Newest => query.order(chat_messages::seq.desc()).load(conn).await?,
+        Bound::Below(seq) => {
             query
-                .filter(chat_messages::id.gt(after))
+                .filter(chat_messages::seq.lt(seq))
+                .order(chat_messages::seq.desc())
+                .load(conn)
+                .await?
+        }
+        Bound::BelowId(id) => {
+            query
+                .filter(chat_messages::id.lt(id))
+                .order(chat_messages::seq.desc())
+                .load(conn)
+                .await?
+        }
+        Bound::Above(seq) => {
+            query
+                .filter(chat_messages::seq.gt(seq))
                 .order(chat_messages::seq.asc())
                 .load(conn)
                 .await?
         }
-        Window::AfterSeq(after) => {
+        Bound::AboveId(id) => {
             query
-                .filter(chat_messages::seq.gt(after))
+                .filter(chat_messages::id.gt(id))
                 .order(chat_messages::seq.asc())
                 .load(conn)
                 .await?
         }
     })
+}
+
+/// How [`messages`] bounds its read.
+enum Bound {
+    Newest,
+    Below(i32),
+    BelowId(MessageId),
+    Above(i32),
+    AboveId(MessageId),
+}
+
+/// A message's number in its room, if it is that room's.
+async fn seq_of(
+    conn: &mut AsyncPgConnection,
+    room: RoomId,
+    id: MessageId,
+) -> Result<Option<i32>, CommunityError> {
+    Ok(chat_messages::table
+        .find(id)
+        .filter(chat_messages::room_id.eq(room))
+        .select(chat_messages::seq)
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// What `sender` stored under `client_id` in `room`, if anything: a resend's answer when the
+/// sender may not send right now.
+pub async fn sent_before(
+    conn: &mut AsyncPgConnection,
+    sender: UserId,
+    room: RoomId,
+    client_id: Uuid,
+) -> Result<Option<Message>, CommunityError> {
+    Ok(chat_messages::table
+        .filter(chat_messages::sender_id.eq(sender))
+        .filter(chat_messages::client_id.eq(client_id))
+        .filter(chat_messages::room_id.eq(room))
+        .select(Message::as_select())
+        .first(conn)
+        .await
+        .optional()?)
 }
 
 /// Every room I am a member of (left ones too) and its last sequence number: where a new
@@ -441,6 +511,7 @@ crate::prepared_query! {
     struct LockRoom = include_str!("chat/lock_room.sql");
     room: BigInt = RoomId,
     sender: BigInt = UserId,
+    client_id: diesel::sql_types::Uuid = Uuid,
 }
 
 crate::prepared_query! {
@@ -478,6 +549,10 @@ struct LockedRoom {
     recipient_left: bool,
     #[diesel(sql_type = Bool)]
     blocked: bool,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    earlier_id: Option<MessageId>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    earlier_room_id: Option<RoomId>,
 }
 
 /// Stores a message once per (sender, `client_id`): a resend returns the stored message.
@@ -517,17 +592,36 @@ pub async fn send(
         let room = LockRoom {
             room: room_id,
             sender,
+            client_id,
         }
         .get_result::<LockedRoom>(conn)
         .await
         .optional()?
-        .filter(|room| !room.sender_left)
         .ok_or(CommunityError::RoomNotFound)?;
         let recipient = if sender == room.seller_id {
             room.buyer_id
         } else {
             room.seller_id
         };
+        // A resend returns what was stored, whatever happened in the room since.
+        if let Some(earlier) = room.earlier_id {
+            if room.earlier_room_id != Some(room.id) {
+                return Err(CommunityError::ClientIdReused);
+            }
+            let message = chat_messages::table
+                .find(earlier)
+                .select(Message::as_select())
+                .first(conn)
+                .await?;
+            return Ok(Sent {
+                message,
+                recipient,
+                duplicate: true,
+            });
+        }
+        if room.sender_left {
+            return Err(CommunityError::RoomNotFound);
+        }
         if room.sender_status == AccountStatus::Suspended {
             return Err(CommunityError::Suspended {
                 until: room.sender_suspended_until,
@@ -555,16 +649,11 @@ pub async fn send(
         .await
         .optional()?;
         let Some(message) = stored else {
-            // Sent before under this client id: the same message, or a misuse of the id.
-            let earlier: Message = chat_messages::table
-                .filter(chat_messages::sender_id.eq(sender))
-                .filter(chat_messages::client_id.eq(client_id))
-                .select(Message::as_select())
-                .first(conn)
-                .await?;
-            if earlier.room_id != room.id {
-                return Err(CommunityError::ClientIdReused);
-            }
+            // The client id was taken after this statement's snapshot: by a concurrent resend
+            // that held the room's lock first (its message is the answer), or in another room.
+            let earlier = sent_before(conn, sender, room.id, client_id)
+                .await?
+                .ok_or(CommunityError::ClientIdReused)?;
             return Ok(Sent {
                 message: earlier,
                 recipient,
@@ -645,6 +734,8 @@ pub struct ReadPosition {
     pub unread_count: i32,
     /// The other member, who sees the receipt.
     pub other: UserId,
+    /// The position moved (to `message_id`): there is a receipt to send.
+    pub advanced: bool,
 }
 
 /// Marks a room read up to one of its messages (never backwards), and lets the next message
@@ -664,7 +755,8 @@ pub async fn mark_read(
         .await
         .optional()?
         .ok_or(CommunityError::MessageNotFound)?;
-    diesel::update(
+    // Opening the room is reading it: a waiting notification is done either way.
+    let advanced = diesel::update(
         chat_members::table
             .find((room.id, me))
             .filter(chat_members::last_read_seq.lt(seq)),
@@ -674,7 +766,14 @@ pub async fn mark_read(
         chat_members::notified.eq(false),
     ))
     .execute(conn)
-    .await?;
+    .await?
+        == 1;
+    if !advanced {
+        diesel::update(chat_members::table.find((room.id, me)))
+            .set(chat_members::notified.eq(false))
+            .execute(conn)
+            .await?;
+    }
     let read: i32 = chat_members::table
         .find((room.id, me))
         .select(chat_members::last_read_seq)
@@ -692,6 +791,7 @@ pub async fn mark_read(
         seq: read,
         unread_count: (last_seq - read).max(0),
         other: room.other(me),
+        advanced,
     })
 }
 

@@ -69,7 +69,9 @@ impl MessageResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RoomListing {
     pub id: i64,
-    pub title: String,
+    /// False once the listing is taken down or hidden by moderation: no title or image then.
+    pub available: bool,
+    pub title: Option<String>,
     pub image_url: Option<String>,
     pub status: ListingStatus,
 }
@@ -111,6 +113,7 @@ impl RoomResponse {
             id: room.id.into(),
             listing: RoomListing {
                 id: room.listing_id.into(),
+                available: room.listing_available,
                 title: room.listing_title,
                 image_url,
                 status: room.listing_status,
@@ -170,10 +173,16 @@ pub async fn open_room(
     Ok((status, Json(RoomResponse::of(&state, room, user.id).await?)))
 }
 
+/// The latest instant a cursor may name (the end of year 9999), within PostgreSQL's range.
+const MAX_CURSOR_MICROS: i64 = 253_402_300_799_999_999;
+
 fn room_cursor(cursor: &str) -> Option<RoomCursor> {
     let (micros, id) = cursor.split_once('_')?;
+    let micros: i64 = micros.parse().ok()?;
     Some(RoomCursor {
-        active_at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+        active_at: DateTime::from_timestamp_micros(
+            Some(micros).filter(|micros| (0..=MAX_CURSOR_MICROS).contains(micros))?,
+        )?,
         id: RoomId(id.parse().ok().filter(|id| *id > 0)?),
     })
 }
@@ -312,6 +321,12 @@ pub async fn send_message(
     draft: MessageDraft,
 ) -> ApiResult<(MessageResponse, bool)> {
     if state.chat_rate.check_key(&sender).is_err() {
+        // A resend is an answer owed, not a new message: it is never refused for the rate.
+        let mut conn = state.db().await?;
+        if let Some(earlier) = chat::sent_before(&mut conn, sender, room, draft.client_id).await? {
+            drop(conn);
+            return Ok((MessageResponse::of(state, earlier, sender).await?, true));
+        }
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "CHAT_RATE_LIMITED",
@@ -426,13 +441,15 @@ pub async fn mark_read(
     let mut conn = state.db().await?;
     let read = chat::mark_read(&mut conn, reader, room, message).await?;
     drop(conn);
-    let receipt = Event::Read {
-        room_id: read.room_id.into(),
-        user_id: reader.into(),
-        message_id: message.into(),
-        seq: read.seq,
-    };
-    publish(state, &[reader, read.other], &receipt).await;
+    if read.advanced {
+        let receipt = Event::Read {
+            room_id: read.room_id.into(),
+            user_id: reader.into(),
+            message_id: message.into(),
+            seq: read.seq,
+        };
+        publish(state, &[reader, read.other], &receipt).await;
+    }
     Ok(read)
 }
 

@@ -84,10 +84,23 @@ mod close {
     pub const TOO_SLOW: u16 = 4008;
     /// Nothing heard (not even a pong) for too long.
     pub const IDLE: u16 = 4009;
+    /// A frame over the size limit.
+    pub const TOO_LARGE: u16 = 1009;
+}
+
+/// Whether a read failed on a frame over the size limit.
+fn too_large(error: &axum::Error) -> bool {
+    use tokio_tungstenite::tungstenite::Error;
+    matches!(
+        std::error::Error::source(error).and_then(|inner| inner.downcast_ref::<Error>()),
+        Some(Error::Capacity(_))
+    )
 }
 
 /// A socket's read buffer (and the most its write buffer holds beyond one frame).
 const SOCKET_BUFFER: usize = 4 * 1024;
+/// Messages one `resume` (or one gap) replays at most.
+const MAX_REPLAY: i64 = 1000;
 /// Rows read per step when replaying or filling a gap.
 const REPLAY_BATCH: i64 = 200;
 /// How long one frame may take to go out before the client counts as gone.
@@ -211,6 +224,9 @@ impl Session {
                         last_heard = tokio::time::Instant::now();
                         Ok(())
                     }
+                    Some(Err(error)) if too_large(&error) => {
+                        break Some((close::TOO_LARGE, "a frame is at most 16 KiB"));
+                    }
                     Some(Ok(Frame::Close(_)) | Err(_)) | None => break None,
                 },
                 signal = self.connection.signals.recv() => match signal {
@@ -288,6 +304,14 @@ impl Session {
     }
 
     async fn on_frame(&mut self, text: &str) -> Result<(), Gone> {
+        if let Some(field) = crate::middleware::input::nul_in_json(text.as_bytes()) {
+            let error = ApiError::invalid_field(
+                &field,
+                "nul_character",
+                "must not contain a NUL character",
+            );
+            return self.reply(&Reply::error(None, error)).await;
+        }
         let frame = serde_json::from_str::<serde_json::Value>(text)
             .map_err(|error| format!("not JSON: {error}"))
             .and_then(|raw| {
@@ -327,6 +351,16 @@ impl Session {
                 };
                 self.reply(&reply).await
             }
+            ClientFrame::Read { .. } | ClientFrame::Resume { .. }
+                if self.state.chat_rate.check_key(&self.me()).is_err() =>
+            {
+                let error = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "CHAT_RATE_LIMITED",
+                    "too many frames at once; slow down",
+                );
+                self.reply(&Reply::error(None, error)).await
+            }
             ClientFrame::Read {
                 room_id,
                 message_id,
@@ -357,9 +391,11 @@ impl Session {
         }
     }
 
-    /// Sends a room's messages from `from` on, oldest first, as `message` events.
+    /// Sends a room's messages from `from` on, oldest first, as `message` events, at most
+    /// [`MAX_REPLAY`] (a client resumes again for more).
     async fn replay(&mut self, room: RoomId, mut from: Window) -> ApiResult<Result<(), Gone>> {
-        loop {
+        let mut sent = 0;
+        while sent < MAX_REPLAY {
             let mut conn = self.state.db().await?;
             let batch = chat::messages(&mut conn, self.me(), room, from, REPLAY_BATCH).await?;
             drop(conn);
@@ -374,11 +410,13 @@ impl Session {
                 }
                 let cursor = self.cursors.entry(room).or_default();
                 *cursor = (*cursor).max(seq);
+                sent += 1;
             }
             if !full {
-                return Ok(Ok(()));
+                break;
             }
         }
+        Ok(Ok(()))
     }
 
     /// An event from the hub: delivered once, in order, per room.

@@ -14,12 +14,12 @@ use crate::auth::AuthUser;
 use crate::error::ApiError;
 
 /// Who reads: a member (hidden content of their own shows) or a guest.
-fn viewer_of(user: Option<&AuthUser>) -> Viewer {
+pub(crate) fn viewer_of(user: Option<&AuthUser>) -> Viewer {
     user.map_or(Viewer::GUEST, AuthUser::viewer)
 }
 
 /// The `q` of a list, or 400 `INVALID_QUERY` when it has nothing to look for.
-fn search_of(q: Option<&str>) -> Result<Option<Search>, ApiError> {
+pub(crate) fn search_of(q: Option<&str>) -> Result<Option<Search>, ApiError> {
     q.map(|q| {
         Search::parse(q).ok_or_else(|| {
             ApiError::bad_request("INVALID_QUERY", "q needs a letter or a digit to look for")

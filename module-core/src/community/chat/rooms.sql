@@ -1,7 +1,13 @@
 -- A member's rooms with everything the list shows, in one query: the listing, the other
 -- member, both read positions and the last message (by the room's unique (room_id, seq)).
 SELECT r.id, r.listing_id,
-       l.title AS listing_title, l.image_keys[1] AS listing_image_key, l.status AS listing_status,
+       -- A listing taken down, or hidden by moderation (from all but its seller), shows no more.
+       l.deleted_at IS NULL AND (l.hidden_at IS NULL OR l.seller_id = $1) AS listing_available,
+       CASE WHEN l.deleted_at IS NULL AND (l.hidden_at IS NULL OR l.seller_id = $1)
+            THEN l.title END AS listing_title,
+       CASE WHEN l.deleted_at IS NULL AND (l.hidden_at IS NULL OR l.seller_id = $1)
+            THEN l.image_keys[1] END AS listing_image_key,
+       l.status AS listing_status,
        other.user_id AS other_user_id, u.name AS other_user_name,
        other.left_at IS NOT NULL AS other_left, other.last_read_seq AS other_last_read_seq,
        me.last_read_seq, r.last_seq, r.active_at, r.created_at,

@@ -1,0 +1,579 @@
+//! Pet-friendly places: what admins keep (and import), what members find near them and like.
+//!
+//! Positions are searched through `earthdistance` (see the places migration): a GiST index on
+//! `ll_to_earth(lat, lng)` bounds a radius by a box, and the exact great-circle distance then
+//! keeps and orders the rows.
+
+use chrono::{DateTime, Datelike as _, NaiveTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Bool, Double, Int2, Nullable, Text, Time};
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
+use serde::Serialize;
+
+use crate::community::search::Search;
+use crate::community::{CommunityError, Viewer, ensure_can_write};
+use crate::db::DbError;
+use crate::identity::UserId;
+use crate::ports::ObjectStore;
+use crate::schema::{place_hours, place_likes, places};
+use crate::upload::{self, Purpose, UploadError};
+
+crate::id_type! {
+    /// A place (`places.id`).
+    pub struct PlaceId;
+}
+
+crate::text_enum! {
+    pub enum PlaceCategory {
+        Restaurant = "RESTAURANT",
+        Cafe = "CAFE",
+        Stay = "STAY",
+        Park = "PARK",
+        Hospital = "HOSPITAL",
+        PetShop = "PET_SHOP",
+        Etc = "ETC",
+    }
+}
+
+crate::text_enum! {
+    /// The pet sizes a place welcomes.
+    pub enum PetSize {
+        Small = "SMALL",
+        Medium = "MEDIUM",
+        Large = "LARGE",
+    }
+}
+
+/// The widest radius a search may ask for.
+pub const MAX_RADIUS_M: f64 = 20_000.0;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlaceError {
+    #[error("no such place")]
+    NotFound,
+    #[error("the account is suspended")]
+    Suspended { until: Option<DateTime<Utc>> },
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        code: &'static str,
+        message: String,
+    },
+    #[error(transparent)]
+    Upload(#[from] UploadError),
+    #[error(transparent)]
+    Database(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for PlaceError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Database(error.into())
+    }
+}
+
+impl From<CommunityError> for PlaceError {
+    fn from(error: CommunityError) -> Self {
+        match error {
+            CommunityError::Suspended { until } => Self::Suspended { until },
+            CommunityError::Database(error) => Self::Database(error),
+            other => Self::Database(DbError::Query(diesel::result::Error::QueryBuilderError(
+                other.to_string().into(),
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = places)]
+pub struct Place {
+    pub id: PlaceId,
+    pub kakao_id: Option<String>,
+    pub name: String,
+    pub category: PlaceCategory,
+    pub address: String,
+    pub road_address: String,
+    pub lat: f64,
+    pub lng: f64,
+    pub phone: String,
+    pub pet_sizes: Vec<PetSize>,
+    pub indoor_allowed: bool,
+    pub leash_required: bool,
+    pub extra_fee: i32,
+    pub homepage: String,
+    pub image_keys: Vec<String>,
+    pub like_count: i32,
+    pub review_count: i32,
+    pub star_sum: i32,
+    pub hidden_at: Option<DateTime<Utc>>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Place {
+    /// The mean of the stars, `None` before the first review.
+    pub fn average_stars(&self) -> Option<f64> {
+        (self.review_count > 0).then(|| f64::from(self.star_sum) / f64::from(self.review_count))
+    }
+}
+
+/// One opening of a weekday (ISO: 1 is Monday); `closes` before `opens` runs past midnight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Queryable, Selectable)]
+#[diesel(table_name = place_hours)]
+pub struct Hours {
+    pub weekday: i16,
+    pub opens: NaiveTime,
+    pub closes: NaiveTime,
+}
+
+/// A place with its hours, as one reader sees it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlaceView {
+    pub place: Place,
+    pub hours: Vec<Hours>,
+    pub liked_by_me: bool,
+}
+
+/// What an admin writes of a place (all of it, on create and on update).
+#[derive(Debug, Clone)]
+pub struct PlaceDraft {
+    pub name: String,
+    pub category: PlaceCategory,
+    pub address: String,
+    pub road_address: String,
+    pub lat: f64,
+    pub lng: f64,
+    pub phone: String,
+    pub pet_sizes: Vec<PetSize>,
+    pub indoor_allowed: bool,
+    pub leash_required: bool,
+    pub extra_fee: i32,
+    pub homepage: String,
+    pub image_keys: Vec<String>,
+    pub hours: Vec<Hours>,
+}
+
+impl PlaceDraft {
+    fn check(&self) -> Result<(), PlaceError> {
+        if let Some(hours) = self
+            .hours
+            .iter()
+            .find(|hours| !(1..=7).contains(&hours.weekday) || hours.opens == hours.closes)
+        {
+            return Err(PlaceError::Invalid {
+                field: "hours",
+                code: "hours",
+                message: format!(
+                    "weekday {} from {} to {}: weekdays are 1 (Monday) to 7, and a place closes at another time than it opens",
+                    hours.weekday, hours.opens, hours.closes
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Loads a place that readers may see (hidden ones: admins only).
+async fn visible(
+    conn: &mut AsyncPgConnection,
+    viewer: Viewer,
+    id: PlaceId,
+) -> Result<Place, PlaceError> {
+    places::table
+        .find(id)
+        .filter(places::deleted_at.is_null())
+        .select(Place::as_select())
+        .first::<Place>(conn)
+        .await
+        .optional()?
+        .filter(|place| place.hidden_at.is_none() || viewer.admin)
+        .ok_or(PlaceError::NotFound)
+}
+
+/// A place with its hours and the reader's like.
+pub async fn get(
+    conn: &mut AsyncPgConnection,
+    viewer: Viewer,
+    id: PlaceId,
+) -> Result<PlaceView, PlaceError> {
+    let place = visible(conn, viewer, id).await?;
+    let hours = place_hours::table
+        .filter(place_hours::place_id.eq(id))
+        .order((place_hours::weekday, place_hours::opens))
+        .select(Hours::as_select())
+        .load(conn)
+        .await?;
+    let liked_by_me = match viewer.user {
+        Some(me) => {
+            diesel::select(diesel::dsl::exists(place_likes::table.find((id, me))))
+                .get_result(conn)
+                .await?
+        }
+        None => false,
+    };
+    Ok(PlaceView {
+        place,
+        hours,
+        liked_by_me,
+    })
+}
+
+/// Adds a place (admins).
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    store: &dyn ObjectStore,
+    admin: UserId,
+    draft: PlaceDraft,
+    now: DateTime<Utc>,
+) -> Result<PlaceView, PlaceError> {
+    draft.check()?;
+    let images = upload::verify(conn, store, admin, Purpose::Place, &draft.image_keys, &[]).await?;
+    let id = conn
+        .transaction(async |conn| -> Result<PlaceId, PlaceError> {
+            images.attach(conn, now).await?;
+            let id: PlaceId = diesel::insert_into(places::table)
+                .values((
+                    places::name.eq(draft.name.trim()),
+                    places::category.eq(draft.category),
+                    places::address.eq(draft.address.trim()),
+                    places::road_address.eq(draft.road_address.trim()),
+                    places::lat.eq(draft.lat),
+                    places::lng.eq(draft.lng),
+                    places::phone.eq(draft.phone.trim()),
+                    places::pet_sizes.eq(&draft.pet_sizes),
+                    places::indoor_allowed.eq(draft.indoor_allowed),
+                    places::leash_required.eq(draft.leash_required),
+                    places::extra_fee.eq(draft.extra_fee),
+                    places::homepage.eq(draft.homepage.trim()),
+                    places::image_keys.eq(&draft.image_keys),
+                    places::created_at.eq(now),
+                    places::updated_at.eq(now),
+                ))
+                .returning(places::id)
+                .get_result(conn)
+                .await?;
+            replace_hours(conn, id, &draft.hours).await?;
+            Ok(id)
+        })
+        .await?;
+    get(
+        conn,
+        Viewer {
+            user: None,
+            admin: true,
+        },
+        id,
+    )
+    .await
+}
+
+/// Rewrites a place (admins).
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    store: &dyn ObjectStore,
+    admin: UserId,
+    id: PlaceId,
+    draft: PlaceDraft,
+    now: DateTime<Utc>,
+) -> Result<PlaceView, PlaceError> {
+    draft.check()?;
+    let admin_view = Viewer {
+        user: None,
+        admin: true,
+    };
+    let before = visible(conn, admin_view, id).await?;
+    let images = upload::verify(
+        conn,
+        store,
+        admin,
+        Purpose::Place,
+        &draft.image_keys,
+        &before.image_keys,
+    )
+    .await?;
+    conn.transaction(async |conn| -> Result<(), PlaceError> {
+        images.attach(conn, now).await?;
+        diesel::update(places::table.find(id))
+            .set((
+                places::name.eq(draft.name.trim()),
+                places::category.eq(draft.category),
+                places::address.eq(draft.address.trim()),
+                places::road_address.eq(draft.road_address.trim()),
+                places::lat.eq(draft.lat),
+                places::lng.eq(draft.lng),
+                places::phone.eq(draft.phone.trim()),
+                places::pet_sizes.eq(&draft.pet_sizes),
+                places::indoor_allowed.eq(draft.indoor_allowed),
+                places::leash_required.eq(draft.leash_required),
+                places::extra_fee.eq(draft.extra_fee),
+                places::homepage.eq(draft.homepage.trim()),
+                places::image_keys.eq(&draft.image_keys),
+                places::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .await?;
+        replace_hours(conn, id, &draft.hours).await
+    })
+    .await?;
+    get(conn, admin_view, id).await
+}
+
+async fn replace_hours(
+    conn: &mut AsyncPgConnection,
+    id: PlaceId,
+    hours: &[Hours],
+) -> Result<(), PlaceError> {
+    diesel::delete(place_hours::table.filter(place_hours::place_id.eq(id)))
+        .execute(conn)
+        .await?;
+    let rows: Vec<_> = hours
+        .iter()
+        .map(|hours| {
+            (
+                place_hours::place_id.eq(id),
+                place_hours::weekday.eq(hours.weekday),
+                place_hours::opens.eq(hours.opens),
+                place_hours::closes.eq(hours.closes),
+            )
+        })
+        .collect();
+    if !rows.is_empty() {
+        diesel::insert_into(place_hours::table)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Takes a place down (admins); its likes stay for the record.
+pub async fn delete(
+    conn: &mut AsyncPgConnection,
+    id: PlaceId,
+    now: DateTime<Utc>,
+) -> Result<(), PlaceError> {
+    let deleted = diesel::update(places::table.find(id).filter(places::deleted_at.is_null()))
+        .set(places::deleted_at.eq(now))
+        .execute(conn)
+        .await?;
+    if deleted == 0 {
+        return Err(PlaceError::NotFound);
+    }
+    Ok(())
+}
+
+/// Where a search looks from, and how far.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Around {
+    pub lat: f64,
+    pub lng: f64,
+    pub radius_m: f64,
+}
+
+/// What a list of places asks for.
+#[derive(Debug, Clone, Default)]
+pub struct PlaceQuery {
+    /// Nearest first within the radius when given; newest first otherwise.
+    pub around: Option<Around>,
+    pub search: Option<Search>,
+    pub category: Option<PlaceCategory>,
+    pub pet_size: Option<PetSize>,
+    /// Only places open at this local time (weekday and time of day).
+    pub open_at: Option<(i16, NaiveTime)>,
+    pub after: Option<PlaceCursor>,
+}
+
+/// Where the next page starts: after this place (at this distance, for nearest-first lists).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlaceCursor {
+    pub distance_m: Option<f64>,
+    pub id: PlaceId,
+}
+
+/// A place in a list, with its distance from the search's position.
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
+pub struct PlaceItem {
+    #[diesel(embed)]
+    pub place: Place,
+    #[diesel(sql_type = Nullable<Double>)]
+    pub distance_m: Option<f64>,
+    #[diesel(sql_type = Bool)]
+    pub liked_by_me: bool,
+}
+
+crate::prepared_query! {
+    /// Places around a position, nearest first (`nearby.sql`).
+    struct NearbyPlaces = include_str!("nearby.sql");
+    lat: Double = f64,
+    lng: Double = f64,
+    radius: Double = f64,
+    category: Nullable<Text> = Option<PlaceCategory>,
+    pet_size: Nullable<Text> = Option<PetSize>,
+    patterns: Nullable<Array<Text>> = Option<Vec<String>>,
+    weekday: Nullable<Int2> = Option<i16>,
+    time: Nullable<Time> = Option<NaiveTime>,
+    after_distance: Nullable<Double> = Option<f64>,
+    after_id: Nullable<BigInt> = Option<PlaceId>,
+    me: BigInt = UserId,
+    limit: BigInt = i64,
+}
+
+crate::prepared_query! {
+    /// Places newest first (`newest.sql`).
+    struct NewestPlaces = include_str!("newest.sql");
+    category: Nullable<Text> = Option<PlaceCategory>,
+    pet_size: Nullable<Text> = Option<PetSize>,
+    patterns: Nullable<Array<Text>> = Option<Vec<String>>,
+    words: Nullable<Text> = Option<String>,
+    weekday: Nullable<Int2> = Option<i16>,
+    time: Nullable<Time> = Option<NaiveTime>,
+    before: Nullable<BigInt> = Option<PlaceId>,
+    me: BigInt = UserId,
+    limit: BigInt = i64,
+}
+
+/// A page of places: within a radius nearest first, or all newest first; filtered.
+pub async fn search(
+    conn: &mut AsyncPgConnection,
+    viewer: Viewer,
+    query: &PlaceQuery,
+    limit: i64,
+) -> Result<Vec<PlaceItem>, PlaceError> {
+    let (weekday, time) = query.open_at.unzip();
+    let patterns = query
+        .search
+        .as_ref()
+        .map(|search| search.patterns().collect::<Vec<_>>());
+    let me = viewer.user.unwrap_or(UserId(0));
+    Ok(match query.around {
+        Some(around) => {
+            NearbyPlaces {
+                lat: around.lat,
+                lng: around.lng,
+                radius: around.radius_m,
+                category: query.category,
+                pet_size: query.pet_size,
+                patterns,
+                weekday,
+                time,
+                after_distance: query.after.and_then(|after| after.distance_m),
+                after_id: query.after.map(|after| after.id),
+                me,
+                limit,
+            }
+            .load(conn)
+            .await?
+        }
+        None => {
+            NewestPlaces {
+                category: query.category,
+                pet_size: query.pet_size,
+                patterns,
+                words: query.search.as_ref().map(|search| search.text().to_owned()),
+                weekday,
+                time,
+                before: query.after.map(|after| after.id),
+                me,
+                limit,
+            }
+            .load(conn)
+            .await?
+        }
+    })
+}
+
+/// The ISO weekday (1 = Monday) and time of day of an instant in a zone.
+pub fn local_weekday_and_time(at: DateTime<chrono_tz::Tz>) -> (i16, NaiveTime) {
+    let weekday = i16::try_from(at.weekday().number_from_monday()).unwrap_or(1);
+    (weekday, at.time())
+}
+
+/// Likes a place (again is harmless); the count moves with the like row, under the place's
+/// lock. Returns the place's like count.
+pub async fn like(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+    id: PlaceId,
+    now: DateTime<Utc>,
+) -> Result<i32, PlaceError> {
+    ensure_can_write(conn, user).await?;
+    conn.transaction(async |conn| {
+        lock_visible(conn, id).await?;
+        let added = diesel::insert_into(place_likes::table)
+            .values((
+                place_likes::place_id.eq(id),
+                place_likes::user_id.eq(user),
+                place_likes::created_at.eq(now),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+        move_count(conn, id, i32::try_from(added).unwrap_or(0)).await
+    })
+    .await
+}
+
+/// Takes a like back (none is harmless). Returns the place's like count.
+pub async fn unlike(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+    id: PlaceId,
+) -> Result<i32, PlaceError> {
+    ensure_can_write(conn, user).await?;
+    conn.transaction(async |conn| {
+        lock_visible(conn, id).await?;
+        let removed = diesel::delete(place_likes::table.find((id, user)))
+            .execute(conn)
+            .await?;
+        move_count(conn, id, -i32::try_from(removed).unwrap_or(0)).await
+    })
+    .await
+}
+
+/// Locks a place that takes likes: not hidden, not deleted.
+async fn lock_visible(conn: &mut AsyncPgConnection, id: PlaceId) -> Result<(), PlaceError> {
+    places::table
+        .find(id)
+        .filter(places::deleted_at.is_null())
+        .filter(places::hidden_at.is_null())
+        .select(places::id)
+        .for_update()
+        .first::<PlaceId>(conn)
+        .await
+        .optional()?
+        .ok_or(PlaceError::NotFound)?;
+    Ok(())
+}
+
+async fn move_count(conn: &mut AsyncPgConnection, id: PlaceId, by: i32) -> Result<i32, PlaceError> {
+    Ok(diesel::update(places::table.find(id))
+        .set(places::like_count.eq(places::like_count + by))
+        .returning(places::like_count)
+        .get_result(conn)
+        .await?)
+}
+
+/// The places I like, the latest like first, before the place `before` in that order.
+pub async fn liked_by(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+    before: Option<DateTime<Utc>>,
+    limit: i64,
+) -> Result<Vec<(Place, DateTime<Utc>)>, PlaceError> {
+    let mut query = place_likes::table
+        .inner_join(places::table)
+        .filter(place_likes::user_id.eq(user))
+        .filter(places::deleted_at.is_null())
+        .filter(places::hidden_at.is_null())
+        .select((Place::as_select(), place_likes::created_at))
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(place_likes::created_at.lt(before));
+    }
+    Ok(query
+        .order(place_likes::created_at.desc())
+        .limit(limit)
+        .load(conn)
+        .await?)
+}
