@@ -116,6 +116,19 @@ impl PageQuery {
     }
 }
 
+/// The latest instant a cursor may name (the end of year 9999), within PostgreSQL's range.
+const MAX_CURSOR_MICROS: i64 = 253_402_300_799_999_999;
+
+/// An instant written in a cursor as microseconds since the epoch, if it is one PostgreSQL
+/// can compare with (1970 to 9999).
+pub fn cursor_instant(micros: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let micros: i64 = micros.parse().ok()?;
+    if !(0..=MAX_CURSOR_MICROS).contains(&micros) {
+        return None;
+    }
+    chrono::DateTime::from_timestamp_micros(micros)
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,

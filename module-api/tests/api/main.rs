@@ -21,6 +21,7 @@ mod orders;
 mod owner_board;
 mod payments;
 mod pets;
+mod places;
 mod problems;
 mod reports;
 mod reviews;

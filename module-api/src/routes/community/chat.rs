@@ -173,16 +173,10 @@ pub async fn open_room(
     Ok((status, Json(RoomResponse::of(&state, room, user.id).await?)))
 }
 
-/// The latest instant a cursor may name (the end of year 9999), within PostgreSQL's range.
-const MAX_CURSOR_MICROS: i64 = 253_402_300_799_999_999;
-
 fn room_cursor(cursor: &str) -> Option<RoomCursor> {
     let (micros, id) = cursor.split_once('_')?;
-    let micros: i64 = micros.parse().ok()?;
     Some(RoomCursor {
-        active_at: DateTime::from_timestamp_micros(
-            Some(micros).filter(|micros| (0..=MAX_CURSOR_MICROS).contains(micros))?,
-        )?,
+        active_at: crate::pagination::cursor_instant(micros)?,
         id: RoomId(id.parse().ok().filter(|id| *id > 0)?),
     })
 }

@@ -214,6 +214,16 @@ pub async fn list_places(
         cursor: query.cursor,
         limit: query.limit,
     };
+    if [query.lat, query.lng, query.radius_m]
+        .into_iter()
+        .flatten()
+        .any(|number| !number.is_finite())
+    {
+        return Err(ApiError::bad_request(
+            "INVALID_QUERY",
+            "lat, lng and radius_m are finite numbers",
+        ));
+    }
     let around = match (query.lat, query.lng, query.radius_m) {
         (Some(lat), Some(lng), radius) => Some(Around {
             lat,

@@ -1,0 +1,280 @@
+//! Places as members find them near them and like them, and as admins keep them.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::fixtures::crowd;
+use crate::util::{TestApp, assert_problem};
+
+/// Seoul City Hall.
+const CITY_HALL: (f64, f64) = (37.566_3, 126.977_9);
+/// The sphere `earthdistance` measures on (`earth()`, metres).
+const EARTH_RADIUS_M: f64 = 6_378_168.0;
+
+fn haversine_m((lat1, lng1): (f64, f64), (lat2, lng2): (f64, f64)) -> f64 {
+    let (phi1, phi2) = (lat1.to_radians(), lat2.to_radians());
+    let d_phi = (lat2 - lat1).to_radians();
+    let d_lambda = (lng2 - lng1).to_radians();
+    let a = (d_phi / 2.0).sin().powi(2) + phi1.cos() * phi2.cos() * (d_lambda / 2.0).sin().powi(2);
+    2.0 * EARTH_RADIUS_M * a.sqrt().asin()
+}
+
+fn place(name: &str, category: &str, (lat, lng): (f64, f64)) -> Value {
+    json!({"name": name, "category": category, "address": format!("서울 중구 {name}"),
+           "lat": lat, "lng": lng, "pet_sizes": ["SMALL"]})
+}
+
+async fn add(app: &TestApp, admin: &str, body: Value) -> Value {
+    app.post_ok("/api/v1/admin/places", Some(admin), body).await
+}
+
+fn names(page: &Value) -> Vec<&str> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|place| place["name"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn places_near_me_come_nearest_first_within_the_radius() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    // Spread around City Hall, from a few hundred metres to 10 km.
+    let spots = [
+        ("덕수궁 카페", (37.565_8, 126.975_1)),
+        ("시청 식당", (37.567_0, 126.979_5)),
+        ("명동 펫샵", (37.563_6, 126.986_0)),
+        ("남산 공원", (37.551_2, 126.988_2)),
+        ("광화문 호텔", (37.575_9, 126.976_8)),
+        ("여의도 공원", (37.525_6, 126.922_4)),
+        ("강남 병원", (37.498_0, 127.027_6)),
+        ("서대문 카페", (37.574_9, 126.957_0)),
+    ];
+    for (name, position) in spots {
+        add(&app, &admin, place(name, "ETC", position)).await;
+    }
+    let page = app
+        .get_ok(&format!(
+            "/api/v1/places?lat={}&lng={}&radius_m=3000&limit=100",
+            CITY_HALL.0, CITY_HALL.1
+        ))
+        .await;
+    let mut expected: Vec<(f64, &str)> = spots
+        .iter()
+        .map(|(name, position)| (haversine_m(CITY_HALL, *position), *name))
+        .filter(|(distance, _)| *distance <= 3000.0)
+        .collect();
+    expected.sort_by(|a, b| a.0.total_cmp(&b.0));
+    assert_eq!(
+        names(&page),
+        expected.iter().map(|(_, name)| *name).collect::<Vec<_>>()
+    );
+    for (item, (distance, _)) in page["items"].as_array().unwrap().iter().zip(&expected) {
+        let measured = item["distance_m"].as_f64().unwrap();
+        assert!(
+            (measured - distance).abs() < 1.0,
+            "{measured} m against {distance} m"
+        );
+    }
+
+    // Page by page, two at a time, the same order.
+    let mut paged = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = app
+            .get_ok(&format!(
+                "/api/v1/places?lat={}&lng={}&radius_m=3000&limit=2&cursor={cursor}",
+                CITY_HALL.0, CITY_HALL.1
+            ))
+            .await;
+        paged.extend(names(&page).into_iter().map(str::to_owned));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = next.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(
+        paged,
+        expected
+            .iter()
+            .map(|(_, name)| (*name).to_owned())
+            .collect::<Vec<_>>()
+    );
+
+    // A wider radius takes in the farther ones; without a position, newest first.
+    let wide = app
+        .get_ok(&format!(
+            "/api/v1/places?lat={}&lng={}&radius_m=20000&limit=100",
+            CITY_HALL.0, CITY_HALL.1
+        ))
+        .await;
+    assert_eq!(names(&wide).len(), spots.len());
+    let newest = app.get_ok("/api/v1/places?limit=100").await;
+    assert_eq!(names(&newest)[0], "서대문 카페");
+    assert!(newest["items"][0]["distance_m"].is_null());
+    let cafes = app
+        .get_ok("/api/v1/places?q=%EC%B9%B4%ED%8E%98&limit=100")
+        .await;
+    assert_eq!(names(&cafes), ["서대문 카페", "덕수궁 카페"]);
+}
+
+#[tokio::test]
+async fn filters_by_category_pet_size_and_opening_hours_in_the_business_zone() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    // The test clock: Monday 2026-11-23, 10:00 in Seoul.
+    let mut morning = place("아침 카페", "CAFE", CITY_HALL);
+    morning["hours"] = json!([{"weekday": 1, "opens": "09:00", "closes": "18:00"}]);
+    morning["pet_sizes"] = json!(["SMALL", "LARGE"]);
+    add(&app, &admin, morning).await;
+    let mut night = place("심야 식당", "RESTAURANT", CITY_HALL);
+    night["hours"] = json!([{"weekday": 1, "opens": "20:00", "closes": "02:00"}]);
+    add(&app, &admin, night).await;
+    let mut past_midnight = place("새벽 카페", "CAFE", CITY_HALL);
+    past_midnight["hours"] = json!([{"weekday": 7, "opens": "20:00", "closes": "11:00"}]);
+    add(&app, &admin, past_midnight).await;
+
+    let open = app.get_ok("/api/v1/places?open_now=true").await;
+    assert_eq!(names(&open), ["새벽 카페", "아침 카페"]);
+    let cafes = app.get_ok("/api/v1/places?category=CAFE").await;
+    assert_eq!(names(&cafes), ["새벽 카페", "아침 카페"]);
+    let large = app.get_ok("/api/v1/places?pet_size=LARGE").await;
+    assert_eq!(names(&large), ["아침 카페"]);
+    let detail = app
+        .get_ok(&format!("/api/v1/places/{}", large["items"][0]["id"]))
+        .await;
+    assert_eq!(
+        detail["hours"],
+        json!([{"weekday": 1, "opens": "09:00", "closes": "18:00"}])
+    );
+    assert_eq!(detail["pet_policy"]["sizes"], json!(["SMALL", "LARGE"]));
+    assert!(detail["average_stars"].is_null());
+}
+
+#[tokio::test]
+async fn bad_positions_radii_categories_and_cursors_are_refused() {
+    let app = TestApp::spawn().await;
+    for (query, code) in [
+        ("lat=91&lng=127", "INVALID_QUERY"),
+        ("lat=37&lng=-181", "INVALID_QUERY"),
+        ("lat=37&lng=127&radius_m=20001", "INVALID_QUERY"),
+        ("lat=37&lng=127&radius_m=0", "INVALID_QUERY"),
+        ("lat=37", "INVALID_QUERY"),
+        ("radius_m=100", "INVALID_QUERY"),
+        ("category=ZOO", "INVALID_QUERY"),
+        ("lat=NaN&lng=127", "INVALID_QUERY"),
+        ("cursor=nope", "INVALID_CURSOR"),
+        ("lat=37&lng=127&cursor=12", "INVALID_CURSOR"),
+        ("q=%20%20", "INVALID_QUERY"),
+    ] {
+        assert_problem(app.get(&format!("/api/v1/places?{query}")).await, 400, code).await;
+    }
+    assert_problem(
+        app.get("/api/v1/places/999999999").await,
+        404,
+        "PLACE_NOT_FOUND",
+    )
+    .await;
+
+    // Only admins keep places, and their limits hold.
+    let (_, member) = app.user("member@example.com").await;
+    assert_problem(
+        app.post_json(
+            "/api/v1/admin/places",
+            Some(&member),
+            place("내 가게", "CAFE", CITY_HALL),
+        )
+        .await,
+        403,
+        "ADMIN_ONLY",
+    )
+    .await;
+    let admin = app.admin().await;
+    for body in [
+        json!({"name": "x", "category": "CAFE", "address": "a", "lat": 95.0, "lng": 127.0}),
+        json!({"name": "", "category": "CAFE", "address": "a", "lat": 37.0, "lng": 127.0}),
+        json!({"name": "x", "category": "CAFE", "address": "a", "lat": 37.0, "lng": 127.0,
+               "hours": [{"weekday": 8, "opens": "09:00", "closes": "18:00"}]}),
+        json!({"name": "x", "category": "CAFE", "address": "a", "lat": 37.0, "lng": 127.0,
+               "hours": [{"weekday": 1, "opens": "25:00", "closes": "18:00"}]}),
+    ] {
+        let response = app
+            .post_json("/api/v1/admin/places", Some(&admin), body)
+            .await;
+        assert_eq!(response.status(), 422);
+    }
+    assert!(
+        app.get_ok("/api/v1/places").await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn likes_count_once_per_member_under_a_race_and_list_as_mine() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let cafe = add(&app, &admin, place("보리 카페", "CAFE", CITY_HALL)).await;
+    let like = format!("/api/v1/places/{}/like", cafe["id"]);
+    let members = crowd(&app, 50).await;
+    let likes = members
+        .iter()
+        .map(|(_, token)| app.send(Method::PUT, &like, Some(token), None));
+    for response in futures_util::future::join_all(likes).await {
+        assert_eq!(response.status(), 200);
+    }
+    let (_, first) = &members[0];
+    let again = (0..10).map(|_| app.send(Method::PUT, &like, Some(first), None));
+    for response in futures_util::future::join_all(again).await {
+        assert_eq!(response.status(), 200);
+    }
+    let detail = app
+        .send_ok(
+            Method::GET,
+            &format!("/api/v1/places/{}", cafe["id"]),
+            Some(first),
+            None,
+        )
+        .await;
+    assert_eq!(detail["like_count"], 50);
+    assert_eq!(detail["liked_by_me"], true);
+    let mine = app
+        .send_ok(
+            Method::GET,
+            "/api/v1/users/me/liked-places",
+            Some(first),
+            None,
+        )
+        .await;
+    assert_eq!(names(&mine), ["보리 카페"]);
+
+    let undone = app.send_ok(Method::DELETE, &like, Some(first), None).await;
+    assert_eq!(undone["like_count"], 49);
+    assert_eq!(undone["liked"], false);
+
+    // A place taken down takes no likes.
+    let response = app
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/admin/places/{}", cafe["id"]),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), 204);
+    assert_problem(
+        app.send(Method::PUT, &like, Some(first), None).await,
+        404,
+        "PLACE_NOT_FOUND",
+    )
+    .await;
+    assert_problem(
+        app.send(Method::PUT, &like, None, None).await,
+        401,
+        "AUTHENTICATION_REQUIRED",
+    )
+    .await;
+}
