@@ -55,6 +55,8 @@ pub struct App {
     pub chat_rate: DefaultKeyedRateLimiter<UserId>,
     /// Set once the process is stopping: live connections close ("going away").
     pub shutdown: watch::Sender<bool>,
+    /// The most-liked places (Redis sorted sets).
+    pub place_ranking: Arc<dyn petory_core::ports::PlaceRanking>,
     /// The owner board's first pages, kept for a moment.
     pub board_pages: crate::page_cache::BoardFirstPages,
 }
@@ -120,6 +122,10 @@ impl AppState {
             ),
             shutdown: watch::channel(false).0,
             board_pages: crate::page_cache::BoardFirstPages::new(config.board_page_cache),
+            place_ranking: Arc::new(petory_redis::place_ranking::RedisPlaceRanking::new(
+                redis.clone(),
+                &config.redis.key_prefix,
+            )),
             redis,
             tokens: config.tokens.clone(),
             google: Arc::new(GoogleOpenId::new(config.google.clone())),

@@ -751,6 +751,10 @@ impl From<petory_core::place::PlaceError> for ApiError {
                 code,
                 message,
             } => Self::invalid_field(field, code, message),
+            E::Unavailable(detail) => {
+                tracing::warn!(%detail, "places dependency unavailable");
+                Self::unavailable("PLACES_UNAVAILABLE", "try again shortly").retry_after(5)
+            }
             E::Upload(error) => error.into(),
             E::Database(error) => error.into(),
         }

@@ -90,6 +90,29 @@ async fn run(command: Command) -> anyhow::Result<()> {
             chat_rate.chat_rate.retain_recent();
         }
     });
+    // The place rankings live in Redis: build them if it has none (a new or emptied Redis).
+    let ranking = state.clone();
+    tokio::spawn(async move {
+        let rebuilt = match ranking.db().await {
+            Ok(mut conn) => {
+                petory_core::place::ranking::rebuild_if_missing(
+                    &mut conn,
+                    ranking.place_ranking.as_ref(),
+                    ranking.clock.now(),
+                )
+                .await
+            }
+            Err(error) => {
+                tracing::warn!(code = error.code(), "place rankings not checked at start");
+                return;
+            }
+        };
+        match rebuilt {
+            Ok(true) => tracing::info!("place rankings rebuilt from the database"),
+            Ok(false) => {}
+            Err(error) => tracing::warn!(%error, "place rankings not checked at start"),
+        }
+    });
     let stopping = state.clone();
     server::serve(listener, router::build(state.clone()), async move {
         petory_core::process::shutdown_signal().await;

@@ -144,6 +144,7 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(chat::list_blocks))
         .routes(routes!(chat::block_user, chat::unblock_user))
         .routes(routes!(routes::place::list_places))
+        .routes(routes!(routes::place::ranking))
         .routes(routes!(routes::place::get_place))
         .routes(routes!(
             routes::place::like_place,

@@ -38,6 +38,7 @@ pub struct JobContext {
     pub object_store: Arc<dyn petory_core::ports::ObjectStore>,
     pub uploads: petory_core::upload::UploadSettings,
     pub views: Arc<dyn petory_core::ports::ViewCounter>,
+    pub place_ranking: Arc<dyn petory_core::ports::PlaceRanking>,
 }
 
 impl JobContext {
@@ -99,6 +100,7 @@ pub fn all_jobs() -> Vec<Arc<dyn Job>> {
         Arc::new(jobs::platform::PruneBatchRuns),
         Arc::new(jobs::upload::PruneUnattachedUploads),
         Arc::new(jobs::community::FlushViews),
+        Arc::new(jobs::place::RebuildPlaceRanking),
         Arc::new(jobs::shop::ExpireUnpaidOrders),
         Arc::new(jobs::shop::BillSubscriptions),
         Arc::new(jobs::daily::DailyQuestionNotification),

@@ -99,6 +99,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
             redis.clone(),
             &config.redis.key_prefix,
         )),
+        place_ranking: Arc::new(petory_redis::place_ranking::RedisPlaceRanking::new(
+            redis.clone(),
+            &config.redis.key_prefix,
+        )),
         clock: Arc::new(SystemClock),
         calendar: BusinessCalendar::new(config.timezone),
         payments: Arc::new(KakaoPay::new(config.kakaopay.clone())),

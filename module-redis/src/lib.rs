@@ -3,6 +3,7 @@
 
 pub mod chat;
 pub mod notification;
+pub mod place_ranking;
 mod pubsub;
 pub mod rate_limit;
 pub mod session;

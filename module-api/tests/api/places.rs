@@ -278,3 +278,145 @@ async fn likes_count_once_per_member_under_a_race_and_list_as_mine() {
     )
     .await;
 }
+
+async fn like_as(app: &TestApp, place: &Value, token: &str) -> reqwest::Response {
+    app.send(
+        Method::PUT,
+        &format!("/api/v1/places/{place}/like"),
+        Some(token),
+        None,
+    )
+    .await
+}
+
+async fn ranking(app: &TestApp, query: &str) -> (String, Vec<(String, i64)>) {
+    let response = app.get(&format!("/api/v1/places/ranking?{query}")).await;
+    assert_eq!(response.status(), 200);
+    let source = response.headers()["x-ranking-source"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: Value = response.json().await.unwrap();
+    let entries = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(at, entry)| {
+            assert_eq!(entry["rank"], at + 1);
+            (
+                entry["place"]["name"].as_str().unwrap().to_owned(),
+                entry["like_count"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    (source, entries)
+}
+
+fn ranked(entries: &[(&str, i64)]) -> Vec<(String, i64)> {
+    entries
+        .iter()
+        .map(|(name, likes)| ((*name).to_owned(), *likes))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_ranking_comes_from_redis_equals_the_database_and_outlives_redis() {
+    use crate::util::{ClockExt as _, TcpProxy};
+    use petory_core::place::ranking;
+    let redis = TcpProxy::to(crate::util::redis_addr()).await;
+    let app = TestApp::builder()
+        .redis_url(&format!("redis://{}", redis.addr))
+        .spawn()
+        .await;
+    let admin = app.admin().await;
+    let mut ids = Vec::new();
+    for (name, category) in [
+        ("가 카페", "CAFE"),
+        ("나 공원", "PARK"),
+        ("다 카페", "CAFE"),
+    ] {
+        ids.push(add(&app, &admin, place(name, category, CITY_HALL)).await["id"].clone());
+    }
+    let members = crowd(&app, 50).await;
+    let like = |n: usize, member: usize| like_as(&app, &ids[n], &members[member].1);
+    // Before any ranking is built, the database answers.
+    like(1, 0).await;
+    assert_eq!(
+        ranking(&app, "").await,
+        ("database".to_owned(), ranked(&[("나 공원", 1)]))
+    );
+    let mut conn = app.state.db.get().await.unwrap();
+    assert!(
+        ranking::rebuild_if_missing(
+            &mut conn,
+            app.state.place_ranking.as_ref(),
+            app.clock.now_utc()
+        )
+        .await
+        .unwrap()
+    );
+
+    // 50 members like 가 at once, two like 다: Redis counts exactly what the database holds.
+    for response in futures_util::future::join_all((0..50).map(|member| like(0, member))).await {
+        assert_eq!(response.status(), 200);
+    }
+    like(2, 1).await;
+    like(2, 2).await;
+    let expected = ranked(&[("가 카페", 50), ("다 카페", 2), ("나 공원", 1)]);
+    assert_eq!(
+        ranking(&app, "").await,
+        ("redis".to_owned(), expected.clone())
+    );
+    assert_eq!(
+        ranking(&app, "category=CAFE&limit=1").await.1,
+        ranked(&[("가 카페", 50)])
+    );
+    let detail = app.get_ok(&format!("/api/v1/places/{}", ids[0])).await;
+    assert_eq!(detail["like_count"], 50);
+
+    // Redis away: the same order from the database.
+    redis.cut();
+    assert_eq!(
+        ranking(&app, "").await,
+        ("database".to_owned(), expected.clone())
+    );
+    redis.restore();
+
+    // Redis's data lost: the database answers until the ranking is rebuilt.
+    drop(conn);
+    let client = redis::Client::open(format!("redis://{}", crate::util::redis_addr())).unwrap();
+    let mut direct = client.get_multiplexed_async_connection().await.unwrap();
+    let prefix = app.state.config.redis.key_prefix.clone();
+    let _: () = redis::cmd("DEL")
+        .arg(format!("{prefix}place-rank:all:built"))
+        .query_async(&mut direct)
+        .await
+        .unwrap();
+    assert_eq!(ranking(&app, "").await.0, "database");
+    let mut conn = app.state.db.get().await.unwrap();
+    ranking::rebuild(
+        &mut conn,
+        app.state.place_ranking.as_ref(),
+        app.clock.now_utc(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ranking(&app, "").await, ("redis".to_owned(), expected));
+
+    // The weekly ranking forgets likes older than a week (at the next rebuild).
+    assert_eq!(ranking(&app, "period=week").await.1.len(), 3);
+    app.clock.advance(chrono::TimeDelta::days(8));
+    ranking::rebuild(
+        &mut conn,
+        app.state.place_ranking.as_ref(),
+        app.clock.now_utc(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        ranking(&app, "period=week").await,
+        ("redis".to_owned(), Vec::new())
+    );
+    assert_eq!(ranking(&app, "").await.1.len(), 3);
+}

@@ -5,6 +5,7 @@ pub mod daily;
 pub mod event;
 pub mod identity;
 pub mod notification;
+pub mod place;
 pub mod platform;
 pub mod shop;
 pub mod upload;

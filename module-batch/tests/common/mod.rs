@@ -52,6 +52,10 @@ pub fn context_at(database_url: &str, redis_prefix: &str, now: DateTime<Utc>) ->
         )),
         uploads: petory_core::upload::UploadSettings::default(),
         views: Arc::new(petory_redis::views::RedisViewCounter::new(
+            pool.clone(),
+            &redis.key_prefix,
+        )),
+        place_ranking: Arc::new(petory_redis::place_ranking::RedisPlaceRanking::new(
             pool,
             &redis.key_prefix,
         )),

@@ -4,6 +4,8 @@
 //! `ll_to_earth(lat, lng)` bounds a radius by a box, and the exact great-circle distance then
 //! keeps and orders the rows.
 
+pub mod ranking;
+
 use chrono::{DateTime, Datelike as _, NaiveTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Double, Int2, Nullable, Text, Time};
@@ -14,7 +16,7 @@ use crate::community::search::Search;
 use crate::community::{CommunityError, Viewer, ensure_can_write};
 use crate::db::DbError;
 use crate::identity::UserId;
-use crate::ports::ObjectStore;
+use crate::ports::{ObjectStore, PlaceRanking};
 use crate::schema::{place_hours, place_likes, places};
 use crate::upload::{self, Purpose, UploadError};
 
@@ -59,6 +61,8 @@ pub enum PlaceError {
         code: &'static str,
         message: String,
     },
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Upload(#[from] UploadError),
     #[error(transparent)]
@@ -490,60 +494,82 @@ pub fn local_weekday_and_time(at: DateTime<chrono_tz::Tz>) -> (i16, NaiveTime) {
 }
 
 /// Likes a place (again is harmless); the count moves with the like row, under the place's
-/// lock. Returns the place's like count.
+/// lock, and the ranking follows once committed. Returns the place's like count.
 pub async fn like(
     conn: &mut AsyncPgConnection,
+    ranking: &dyn PlaceRanking,
     user: UserId,
     id: PlaceId,
     now: DateTime<Utc>,
 ) -> Result<i32, PlaceError> {
     ensure_can_write(conn, user).await?;
-    conn.transaction(async |conn| {
-        lock_visible(conn, id).await?;
-        let added = diesel::insert_into(place_likes::table)
-            .values((
-                place_likes::place_id.eq(id),
-                place_likes::user_id.eq(user),
-                place_likes::created_at.eq(now),
-            ))
-            .on_conflict_do_nothing()
-            .execute(conn)
-            .await?;
-        move_count(conn, id, i32::try_from(added).unwrap_or(0)).await
-    })
-    .await
+    let (count, category, added) = conn
+        .transaction(async |conn| -> Result<_, PlaceError> {
+            let category = lock_visible(conn, id).await?;
+            let added = diesel::insert_into(place_likes::table)
+                .values((
+                    place_likes::place_id.eq(id),
+                    place_likes::user_id.eq(user),
+                    place_likes::created_at.eq(now),
+                ))
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .await?;
+            let count = move_count(conn, id, i32::try_from(added).unwrap_or(0)).await?;
+            Ok((count, category, added))
+        })
+        .await?;
+    follow(ranking, id, category, i64::try_from(added).unwrap_or(0)).await;
+    Ok(count)
 }
 
 /// Takes a like back (none is harmless). Returns the place's like count.
 pub async fn unlike(
     conn: &mut AsyncPgConnection,
+    ranking: &dyn PlaceRanking,
     user: UserId,
     id: PlaceId,
 ) -> Result<i32, PlaceError> {
     ensure_can_write(conn, user).await?;
-    conn.transaction(async |conn| {
-        lock_visible(conn, id).await?;
-        let removed = diesel::delete(place_likes::table.find((id, user)))
-            .execute(conn)
-            .await?;
-        move_count(conn, id, -i32::try_from(removed).unwrap_or(0)).await
-    })
-    .await
+    let (count, category, removed) = conn
+        .transaction(async |conn| -> Result<_, PlaceError> {
+            let category = lock_visible(conn, id).await?;
+            let removed = diesel::delete(place_likes::table.find((id, user)))
+                .execute(conn)
+                .await?;
+            let count = move_count(conn, id, -i32::try_from(removed).unwrap_or(0)).await?;
+            Ok((count, category, removed))
+        })
+        .await?;
+    follow(ranking, id, category, -i64::try_from(removed).unwrap_or(0)).await;
+    Ok(count)
 }
 
-/// Locks a place that takes likes: not hidden, not deleted.
-async fn lock_visible(conn: &mut AsyncPgConnection, id: PlaceId) -> Result<(), PlaceError> {
+/// Moves the ranking by a committed like or unlike. A failure only leaves the ranking behind
+/// until the next rebuild (`rebuild-place-ranking`).
+async fn follow(ranking: &dyn PlaceRanking, id: PlaceId, category: PlaceCategory, delta: i64) {
+    if delta != 0
+        && let Err(error) = ranking.record(id, category, delta).await
+    {
+        tracing::warn!(%error, place = %id, "ranking not moved; the next rebuild mends it");
+    }
+}
+
+/// Locks a place that takes likes (not hidden, not deleted): its category.
+async fn lock_visible(
+    conn: &mut AsyncPgConnection,
+    id: PlaceId,
+) -> Result<PlaceCategory, PlaceError> {
     places::table
         .find(id)
         .filter(places::deleted_at.is_null())
         .filter(places::hidden_at.is_null())
-        .select(places::id)
+        .select(places::category)
         .for_update()
-        .first::<PlaceId>(conn)
+        .first::<PlaceCategory>(conn)
         .await
         .optional()?
-        .ok_or(PlaceError::NotFound)?;
-    Ok(())
+        .ok_or(PlaceError::NotFound)
 }
 
 async fn move_count(conn: &mut AsyncPgConnection, id: PlaceId, by: i32) -> Result<i32, PlaceError> {

@@ -308,7 +308,14 @@ pub async fn like_place(
     Path(id): Path<PlaceId>,
 ) -> ApiResult<Json<PlaceLikeResponse>> {
     let mut conn = state.db().await?;
-    let like_count = place::like(&mut conn, user.id, id, state.clock.now()).await?;
+    let like_count = place::like(
+        &mut conn,
+        state.place_ranking.as_ref(),
+        user.id,
+        id,
+        state.clock.now(),
+    )
+    .await?;
     Ok(Json(PlaceLikeResponse {
         liked: true,
         like_count,
@@ -328,7 +335,7 @@ pub async fn unlike_place(
     Path(id): Path<PlaceId>,
 ) -> ApiResult<Json<PlaceLikeResponse>> {
     let mut conn = state.db().await?;
-    let like_count = place::unlike(&mut conn, user.id, id).await?;
+    let like_count = place::unlike(&mut conn, state.place_ranking.as_ref(), user.id, id).await?;
     Ok(Json(PlaceLikeResponse {
         liked: false,
         like_count,
@@ -502,4 +509,110 @@ pub async fn delete_place(
     let mut conn = state.db().await?;
     place::delete(&mut conn, id, state.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Which ranking.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RankingPeriodParam {
+    /// All likes.
+    #[default]
+    All,
+    /// Likes of the last 7 days.
+    Week,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RankingQuery {
+    /// How many places, 1 to 100 (default 10).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    #[param(inline)]
+    pub category: Option<PlaceCategory>,
+    #[param(inline)]
+    pub period: Option<RankingPeriodParam>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RankedPlace {
+    pub id: i64,
+    pub name: String,
+    pub category: PlaceCategory,
+    /// The first photo, if any.
+    pub image_url: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RankingEntry {
+    /// 1 for the most liked.
+    pub rank: usize,
+    /// Likes (of the period).
+    pub like_count: i64,
+    pub place: RankedPlace,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RankingResponse {
+    pub items: Vec<RankingEntry>,
+}
+
+/// The most-liked places, from Redis; from PostgreSQL in the same order while Redis cannot
+/// answer (the `X-Ranking-Source` header says which). The weekly ranking counts likes of the
+/// last 7 days and is rebuilt every 10 minutes.
+#[utoipa::path(get, path = "/places/ranking", tag = "places", params(RankingQuery),
+    responses(
+        (status = 200, description = "The ranking", body = RankingResponse,
+            headers(("X-Ranking-Source" = String, description = "`redis`, or `database` when Redis could not answer"))),
+    ))]
+pub async fn ranking(
+    State(state): State<AppState>,
+    Query(query): Query<RankingQuery>,
+) -> ApiResult<(
+    [(axum::http::HeaderName, &'static str); 1],
+    Json<RankingResponse>,
+)> {
+    let period = match query.period.unwrap_or_default() {
+        RankingPeriodParam::All => petory_core::ports::RankingPeriod::AllTime,
+        RankingPeriodParam::Week => petory_core::ports::RankingPeriod::Week,
+    };
+    let limit = usize::try_from(query.limit.unwrap_or(10).clamp(1, 100)).unwrap_or(10);
+    let mut conn = state.db().await?;
+    let (ranked, source) = place::ranking::top(
+        &mut conn,
+        state.place_ranking.as_ref(),
+        period,
+        query.category,
+        limit,
+        state.clock.now(),
+    )
+    .await?;
+    drop(conn);
+    let mut items = Vec::with_capacity(ranked.len());
+    for entry in ranked {
+        let image_url = state
+            .image_url(entry.place.image_keys.first().map(String::as_str))
+            .await?;
+        items.push(RankingEntry {
+            rank: entry.rank,
+            like_count: entry.likes,
+            place: RankedPlace {
+                id: entry.place.id.into(),
+                name: entry.place.name,
+                category: entry.place.category,
+                image_url,
+            },
+        });
+    }
+    let source = match source {
+        place::ranking::Source::Store => "redis",
+        place::ranking::Source::Database => "database",
+    };
+    Ok((
+        [(
+            axum::http::HeaderName::from_static("x-ranking-source"),
+            source,
+        )],
+        Json(RankingResponse { items }),
+    ))
 }
