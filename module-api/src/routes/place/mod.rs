@@ -445,6 +445,7 @@ impl From<PlaceRequest> for PlaceDraft {
 #[utoipa::path(post, path = "/admin/places", tag = "admin", security(("bearer" = [])), request_body = PlaceRequest,
     responses(
         (status = 201, description = "Added", body = PlaceResponse),
+        (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (an image key of purpose `PLACE`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_place(
@@ -472,6 +473,7 @@ pub async fn create_place(
 #[utoipa::path(put, path = "/admin/places/{id}", tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)), request_body = PlaceRequest,
     responses(
         (status = 200, description = "Rewritten", body = PlaceResponse),
+        (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`PLACE_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`; upload key problems", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -499,6 +501,7 @@ pub async fn update_place(
 #[utoipa::path(delete, path = "/admin/places/{id}", tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 204, description = "Taken down"),
+        (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`PLACE_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete_place(
