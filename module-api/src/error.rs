@@ -741,6 +741,10 @@ impl From<petory_core::place::PlaceError> for ApiError {
         use petory_core::place::PlaceError as E;
         match error {
             E::NotFound => Self::not_found("PLACE_NOT_FOUND", "no such place"),
+            E::ReviewNotFound => {
+                Self::not_found("PLACE_REVIEW_NOT_FOUND", "no such review of yours")
+            }
+            E::AlreadyReviewed => Self::conflict("ALREADY_REVIEWED", error.to_string()),
             E::Suspended { until } => Self::forbidden(
                 "ACCOUNT_SUSPENDED",
                 "a suspended account cannot write; it may still read",

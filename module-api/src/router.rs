@@ -145,6 +145,14 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(chat::block_user, chat::unblock_user))
         .routes(routes!(routes::place::list_places))
         .routes(routes!(routes::place::ranking))
+        .routes(routes!(
+            routes::place::review::list_reviews,
+            routes::place::review::create_review
+        ))
+        .routes(routes!(
+            routes::place::review::update_review,
+            routes::place::review::delete_review
+        ))
         .routes(routes!(routes::place::get_place))
         .routes(routes!(
             routes::place::like_place,

@@ -553,6 +553,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    place_reviews (id) {
+        id -> Int8,
+        place_id -> Int8,
+        author_id -> Int8,
+        stars -> Int2,
+        content -> Text,
+        image_keys -> Array<Text>,
+        hidden_at -> Nullable<Timestamptz>,
+        deleted_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     place_likes (place_id, user_id) {
         place_id -> Int8,
         user_id -> Int8,
@@ -573,6 +588,8 @@ diesel::joinable!(pet_weights -> pets (pet_id));
 diesel::joinable!(chat_rooms -> listings (listing_id));
 diesel::joinable!(place_hours -> places (place_id));
 diesel::joinable!(place_likes -> places (place_id));
+diesel::joinable!(place_reviews -> places (place_id));
+diesel::joinable!(place_reviews -> users (author_id));
 diesel::joinable!(place_likes -> users (user_id));
 diesel::joinable!(chat_members -> chat_rooms (room_id));
 diesel::joinable!(chat_members -> users (user_id));
@@ -583,6 +600,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     uploads,
     places,
     place_hours,
+    place_reviews,
     place_likes,
     chat_rooms,
     chat_members,

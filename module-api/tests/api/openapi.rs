@@ -187,6 +187,21 @@ const SHARED_LIMITS: &[(&str, &str, &str, &str)] = &[
     ("QuestionRequest", "month", "daily_questions", "month"),
     ("QuestionRequest", "day", "daily_questions", "day"),
     ("MessageDraft", "text", "chat_messages", "text"),
+    ("PlaceRequest", "name", "places", "name"),
+    ("PlaceRequest", "address", "places", "address"),
+    ("PlaceRequest", "road_address", "places", "road_address"),
+    ("PlaceRequest", "phone", "places", "phone"),
+    ("PlaceRequest", "homepage", "places", "homepage"),
+    ("PlaceRequest", "extra_fee", "places", "extra_fee"),
+    ("PlaceRequest", "image_keys", "places", "image_keys"),
+    ("PlaceReviewRequest", "stars", "place_reviews", "stars"),
+    ("PlaceReviewRequest", "content", "place_reviews", "content"),
+    (
+        "PlaceReviewRequest",
+        "image_keys",
+        "place_reviews",
+        "image_keys",
+    ),
     ("MessageDraft", "image_key", "chat_messages", "image_key"),
 ];
 

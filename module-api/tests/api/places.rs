@@ -420,3 +420,140 @@ async fn the_ranking_comes_from_redis_equals_the_database_and_outlives_redis() {
     );
     assert_eq!(ranking(&app, "").await.1.len(), 3);
 }
+
+#[tokio::test]
+async fn reviews_are_one_per_member_and_keep_an_exact_rating_under_concurrency() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let cafe = add(&app, &admin, place("별점 카페", "CAFE", CITY_HALL)).await;
+    let reviews = format!("/api/v1/places/{}/reviews", cafe["id"]);
+    let members = crowd(&app, 20).await;
+    // Twenty members review at once: stars 1, 2, 3, 4, 5, 1, 2, …
+    let writes = members.iter().enumerate().map(|(n, (_, token))| {
+        app.post_json(
+            &reviews,
+            Some(token),
+            json!({"stars": n % 5 + 1, "content": format!("리뷰 {n}")}),
+        )
+    });
+    for response in futures_util::future::join_all(writes).await {
+        assert_eq!(response.status(), 201);
+    }
+    let detail = app.get_ok(&format!("/api/v1/places/{}", cafe["id"])).await;
+    assert_eq!(detail["review_count"], 20);
+    assert_eq!(detail["average_stars"], 3.0);
+
+    // Once per member; my own review I edit and delete, others' I cannot touch.
+    let (_, mine) = &members[0];
+    assert_problem(
+        app.post_json(
+            &reviews,
+            Some(mine),
+            json!({"stars": 5, "content": "again"}),
+        )
+        .await,
+        409,
+        "ALREADY_REVIEWED",
+    )
+    .await;
+    let page = app.get_ok(&format!("{reviews}?limit=100")).await;
+    let my_review = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|review| review["content"] == "리뷰 0")
+        .unwrap()["id"]
+        .clone();
+    let edited = app
+        .send_ok(
+            Method::PUT,
+            &format!("/api/v1/place-reviews/{my_review}"),
+            Some(mine),
+            Some(json!({"stars": 5, "content": "다시 가 보니 최고"})),
+        )
+        .await;
+    assert_eq!(edited["stars"], 5);
+    let detail = app.get_ok(&format!("/api/v1/places/{}", cafe["id"])).await;
+    assert_eq!(detail["average_stars"], 3.2);
+    let (_, other) = &members[1];
+    assert_problem(
+        app.send(
+            Method::DELETE,
+            &format!("/api/v1/place-reviews/{my_review}"),
+            Some(other),
+            None,
+        )
+        .await,
+        404,
+        "PLACE_REVIEW_NOT_FOUND",
+    )
+    .await;
+    let response = app
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/place-reviews/{my_review}"),
+            Some(mine),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), 204);
+    let detail = app.get_ok(&format!("/api/v1/places/{}", cafe["id"])).await;
+    assert_eq!(detail["review_count"], 19);
+    // 60 stars, one review moved from 1 to 5 and then deleted: 59 stars in 19 reviews.
+    assert!((detail["average_stars"].as_f64().unwrap() - 59.0 / 19.0).abs() < 1e-9);
+
+    // Highest first, page by page, each page in order.
+    let mut stars = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = app
+            .get_ok(&format!("{reviews}?sort=stars&limit=7&cursor={cursor}"))
+            .await;
+        stars.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|review| review["stars"].as_i64().unwrap()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = next.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(stars.len(), 19);
+    assert!(stars.windows(2).all(|pair| pair[0] >= pair[1]));
+
+    // Bad reviews change nothing; a place taken down takes none.
+    for body in [
+        json!({"stars": 0, "content": "x"}),
+        json!({"stars": 6, "content": "x"}),
+        json!({"stars": 3, "content": ""}),
+        json!({"stars": 3, "content": "a\u{0}b"}),
+    ] {
+        assert_eq!(
+            app.post_json(&reviews, Some(mine), body).await.status(),
+            422
+        );
+    }
+    let response = app
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/admin/places/{}", cafe["id"]),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), 204);
+    assert_problem(
+        app.post_json(
+            &reviews,
+            Some(mine),
+            json!({"stars": 4, "content": "closed?"}),
+        )
+        .await,
+        404,
+        "PLACE_NOT_FOUND",
+    )
+    .await;
+}

@@ -5,6 +5,7 @@
 //! keeps and orders the rows.
 
 pub mod ranking;
+pub mod review;
 
 use chrono::{DateTime, Datelike as _, NaiveTime, Utc};
 use diesel::prelude::*;
@@ -53,6 +54,10 @@ pub const MAX_RADIUS_M: f64 = 20_000.0;
 pub enum PlaceError {
     #[error("no such place")]
     NotFound,
+    #[error("no such review of yours")]
+    ReviewNotFound,
+    #[error("you reviewed this place already; edit that review instead")]
+    AlreadyReviewed,
     #[error("the account is suspended")]
     Suspended { until: Option<DateTime<Utc>> },
     #[error("{field}: {message}")]

@@ -1,5 +1,7 @@
 //! Pet-friendly places: finding them near a position, their details, likes, and admins' upkeep.
 
+pub mod review;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveTime, Utc};
