@@ -557,3 +557,60 @@ async fn reviews_are_one_per_member_and_keep_an_exact_rating_under_concurrency()
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_reported_review_deleted_by_moderation_leaves_the_rating() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let park = add(&app, &admin, place("한강 공원", "PARK", CITY_HALL)).await;
+    let reviews = format!("/api/v1/places/{}/reviews", park["id"]);
+    let (_, troll) = app.user("troll@example.com").await;
+    let (_, fair) = app.user("fair@example.com").await;
+    let (_, reader) = app.user("reader@example.com").await;
+    let rude = app
+        .post_ok(
+            &reviews,
+            Some(&troll),
+            json!({"stars": 1, "content": "욕설"}),
+        )
+        .await;
+    app.post_ok(
+        &reviews,
+        Some(&fair),
+        json!({"stars": 5, "content": "넓고 좋아요"}),
+    )
+    .await;
+    assert_problem(
+        app.post_json(
+            "/api/v1/reports",
+            Some(&troll),
+            json!({"target_type": "PLACE_REVIEW", "target_id": rude["id"], "reason": "ABUSE"}),
+        )
+        .await,
+        422,
+        "CANNOT_REPORT_OWN_CONTENT",
+    )
+    .await;
+    let report = app
+        .post_ok(
+            "/api/v1/reports",
+            Some(&reader),
+            json!({"target_type": "PLACE_REVIEW", "target_id": rude["id"], "reason": "ABUSE"}),
+        )
+        .await;
+    let queue = app
+        .send_ok(Method::GET, "/api/v1/admin/reports", Some(&admin), None)
+        .await;
+    assert_eq!(queue["items"][0]["target_excerpt"], "욕설");
+    app.post_ok(
+        &format!("/api/v1/admin/reports/{}/resolve", report["id"]),
+        Some(&admin),
+        json!({"action": "DELETE", "note": "abusive"}),
+    )
+    .await;
+    let detail = app.get_ok(&format!("/api/v1/places/{}", park["id"])).await;
+    assert_eq!(detail["review_count"], 1);
+    assert_eq!(detail["average_stars"], 5.0);
+    let left = app.get_ok(&reviews).await;
+    assert_eq!(left["items"].as_array().unwrap().len(), 1);
+}

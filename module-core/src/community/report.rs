@@ -29,6 +29,7 @@ crate::text_enum! {
         Comment = "COMMENT",
         Listing = "LISTING",
         ChatMessage = "CHAT_MESSAGE",
+        PlaceReview = "PLACE_REVIEW",
     }
 }
 
@@ -121,6 +122,22 @@ impl TargetType {
                 author: "seller_id",
                 lock_parent: None,
                 on_delete: None,
+                readers: None,
+            },
+            Self::PlaceReview => ContentTable {
+                table: "place_reviews",
+                author: "author_id",
+                lock_parent: Some(
+                    "SELECT id FROM places
+                      WHERE id = (SELECT place_id FROM place_reviews WHERE id = $1) FOR UPDATE",
+                ),
+                // A deleted review leaves its place's rating, as its author's deletion would.
+                on_delete: Some(
+                    "UPDATE places
+                        SET review_count = review_count - 1,
+                            star_sum = star_sum - (SELECT stars FROM place_reviews WHERE id = $1)
+                      WHERE id = (SELECT place_id FROM place_reviews WHERE id = $1)",
+                ),
                 readers: None,
             },
             Self::ChatMessage => ContentTable {

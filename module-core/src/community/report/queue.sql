@@ -30,6 +30,10 @@ SELECT r.*,
         SELECT sender_id, left(coalesce(text, '[image] ' || image_key), 100),
                hidden_at IS NOT NULL, deleted_at IS NOT NULL
           FROM chat_messages WHERE r.target_type = 'CHAT_MESSAGE' AND id = r.target_id
+        UNION ALL
+        SELECT author_id, left(content, 100),
+               hidden_at IS NOT NULL, deleted_at IS NOT NULL
+          FROM place_reviews WHERE r.target_type = 'PLACE_REVIEW' AND id = r.target_id
        ) target ON true
   LEFT JOIN users author ON author.id = target.author_id
  WHERE ($1::text IS NULL OR r.status = $1)
