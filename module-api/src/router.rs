@@ -146,12 +146,12 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::place::list_places))
         .routes(routes!(routes::place::ranking))
         .routes(routes!(
-            routes::place::review::list_reviews,
-            routes::place::review::create_review
+            routes::place::review::list_place_reviews,
+            routes::place::review::create_place_review
         ))
         .routes(routes!(
-            routes::place::review::update_review,
-            routes::place::review::delete_review
+            routes::place::review::update_place_review,
+            routes::place::review::delete_place_review
         ))
         .routes(routes!(routes::place::get_place))
         .routes(routes!(

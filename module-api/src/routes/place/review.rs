@@ -126,7 +126,7 @@ fn review_cursor(cursor: &str) -> Option<ReviewCursor> {
         (status = 400, description = "`INVALID_CURSOR`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`PLACE_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn list_reviews(
+pub async fn list_place_reviews(
     State(state): State<AppState>,
     user: Option<AuthUser>,
     Path(id): Path<PlaceId>,
@@ -169,7 +169,7 @@ pub async fn list_reviews(
         (status = 409, description = "`ALREADY_REVIEWED`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`; upload key problems", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn create_review(
+pub async fn create_place_review(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<PlaceId>,
@@ -200,7 +200,7 @@ pub async fn create_review(
         (status = 404, description = "`PLACE_REVIEW_NOT_FOUND` (also others' reviews), `PLACE_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`; upload key problems", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn update_review(
+pub async fn update_place_review(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<PlaceReviewId>,
@@ -226,7 +226,7 @@ pub async fn update_review(
         (status = 204, description = "Deleted"),
         (status = 404, description = "`PLACE_REVIEW_NOT_FOUND`, `PLACE_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn delete_review(
+pub async fn delete_place_review(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<PlaceReviewId>,
