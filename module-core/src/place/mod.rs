@@ -560,7 +560,7 @@ async fn follow(ranking: &dyn PlaceRanking, id: PlaceId, category: PlaceCategory
     }
 }
 
-/// Locks a place that takes likes (not hidden, not deleted): its category.
+/// Locks a place that takes likes and reviews (not hidden, not deleted): its category.
 async fn lock_visible(
     conn: &mut AsyncPgConnection,
     id: PlaceId,

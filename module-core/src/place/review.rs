@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
-use super::{PlaceError, PlaceId};
+use super::{PlaceError, PlaceId, lock_visible};
 use crate::community::{Viewer, ensure_can_write};
 use crate::identity::UserId;
 use crate::ports::ObjectStore;
@@ -63,21 +63,6 @@ pub struct ReviewCursor {
     pub id: PlaceReviewId,
 }
 
-/// Locks a place that takes reviews and likes: not hidden, not deleted.
-async fn lock_place(conn: &mut AsyncPgConnection, id: PlaceId) -> Result<(), PlaceError> {
-    places::table
-        .find(id)
-        .filter(places::deleted_at.is_null())
-        .filter(places::hidden_at.is_null())
-        .select(places::id)
-        .for_update()
-        .first::<PlaceId>(conn)
-        .await
-        .optional()?
-        .ok_or(PlaceError::NotFound)?;
-    Ok(())
-}
-
 /// Moves a place's review count and star sum.
 async fn move_rating(
     conn: &mut AsyncPgConnection,
@@ -129,7 +114,7 @@ pub async fn create(
     .await?;
     let id = conn
         .transaction(async |conn| -> Result<PlaceReviewId, PlaceError> {
-            lock_place(conn, place).await?;
+            lock_visible(conn, place).await?;
             images.attach(conn, now).await?;
             let id: PlaceReviewId = diesel::insert_into(place_reviews::table)
                 .values((
@@ -169,7 +154,7 @@ async fn lock_mine(
         .await
         .optional()?
         .ok_or(PlaceError::ReviewNotFound)?;
-    lock_place(conn, place).await?;
+    lock_visible(conn, place).await?;
     place_reviews::table
         .find(id)
         .filter(place_reviews::deleted_at.is_null())
