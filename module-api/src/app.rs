@@ -55,6 +55,8 @@ pub struct App {
     pub chat_rate: DefaultKeyedRateLimiter<UserId>,
     /// Set once the process is stopping: live connections close ("going away").
     pub shutdown: watch::Sender<bool>,
+    /// Where admins import places from (Kakao Local).
+    pub place_directory: Arc<dyn petory_core::ports::PlaceDirectory>,
     /// The most-liked places (Redis sorted sets).
     pub place_ranking: Arc<dyn petory_core::ports::PlaceRanking>,
     /// The owner board's first pages, kept for a moment.
@@ -122,6 +124,9 @@ impl AppState {
             ),
             shutdown: watch::channel(false).0,
             board_pages: crate::page_cache::BoardFirstPages::new(config.board_page_cache),
+            place_directory: Arc::new(petory_external_api::place::KakaoLocal::new(
+                config.kakao_local.clone(),
+            )),
             place_ranking: Arc::new(petory_redis::place_ranking::RedisPlaceRanking::new(
                 redis.clone(),
                 &config.redis.key_prefix,

@@ -56,6 +56,8 @@ pub struct ApiConfig {
     pub chat: ChatSettings,
     /// How long the owner board's first pages are kept in this process (zero: not at all).
     pub board_page_cache: Duration,
+    /// Where places are imported from.
+    pub kakao_local: petory_external_api::place::KakaoLocalSettings,
 }
 
 /// The chat sockets' limits and timings.
@@ -200,6 +202,7 @@ impl ApiConfig {
             moderation: petory_core::community::report::ModerationSettings::from_env()?,
             chat: ChatSettings::from_env()?,
             board_page_cache: Duration::from_millis(board_page_cache_ms),
+            kakao_local: petory_external_api::place::KakaoLocalSettings::from_env()?,
         })
     }
 }

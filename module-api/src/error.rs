@@ -755,6 +755,14 @@ impl From<petory_core::place::PlaceError> for ApiError {
                 code,
                 message,
             } => Self::invalid_field(field, code, message),
+            E::DirectoryRefused(detail) => {
+                tracing::error!(%detail, "Kakao Local refused our REST API key");
+                Self::new(
+                    StatusCode::BAD_GATEWAY,
+                    "PLACE_DIRECTORY_REFUSED",
+                    "Kakao Local refused the REST API key (KAKAO_REST_API_KEY)",
+                )
+            }
             E::Unavailable(detail) => {
                 tracing::warn!(%detail, "places dependency unavailable");
                 Self::unavailable("PLACES_UNAVAILABLE", "try again shortly").retry_after(5)

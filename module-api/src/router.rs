@@ -160,6 +160,7 @@ fn api_v1() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(routes::place::liked_places))
         .routes(routes!(routes::place::create_place))
+        .routes(routes!(routes::place::import_places))
         .routes(routes!(
             routes::place::update_place,
             routes::place::delete_place

@@ -4,4 +4,5 @@
 pub mod mail;
 pub mod oauth;
 pub mod payment;
+pub mod place;
 pub mod storage;

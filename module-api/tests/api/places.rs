@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::fixtures::crowd;
+use crate::fixtures::{crowd, fake_kakao_local};
 use crate::util::{TestApp, assert_problem};
 
 /// Seoul City Hall.
@@ -613,4 +613,46 @@ async fn a_reported_review_deleted_by_moderation_leaves_the_rating() {
     assert_eq!(detail["average_stars"], 5.0);
     let left = app.get_ok(&reviews).await;
     assert_eq!(left["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn kakao_imports_read_every_page_once_and_a_refused_key_is_a_clear_error() {
+    let kakao = fake_kakao_local(20, "test-rest-key").await;
+    let app = TestApp::builder().kakao_local(&kakao).spawn().await;
+    let admin = app.admin().await;
+    let import = json!({"query": "애견카페", "x": 126.9779, "y": 37.5663, "radius": 2000});
+    let first = app
+        .post_ok("/api/v1/admin/places/import", Some(&admin), import.clone())
+        .await;
+    assert_eq!(first, json!({"pages": 2, "created": 20, "updated": 0}));
+    let again = app
+        .post_ok("/api/v1/admin/places/import", Some(&admin), import.clone())
+        .await;
+    assert_eq!(again, json!({"pages": 2, "created": 0, "updated": 20}));
+    let all = app.get_ok("/api/v1/places?limit=100").await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 20);
+    assert_eq!(all["items"][0]["category"], "CAFE");
+    assert_eq!(all["items"][0]["road_address"], "서울 중구 세종대로 110");
+
+    // Kakao refusing the key is a 502 that says so; nothing is imported.
+    let refusing = fake_kakao_local(5, "another-key").await;
+    let app = TestApp::builder().kakao_local(&refusing).spawn().await;
+    let admin = app.admin().await;
+    assert_problem(
+        app.post_json("/api/v1/admin/places/import", Some(&admin), import.clone())
+            .await,
+        502,
+        "PLACE_DIRECTORY_REFUSED",
+    )
+    .await;
+    // Kakao out of reach is a 503.
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    assert_problem(
+        app.post_json("/api/v1/admin/places/import", Some(&admin), import)
+            .await,
+        503,
+        "PLACES_UNAVAILABLE",
+    )
+    .await;
 }

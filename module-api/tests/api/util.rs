@@ -54,6 +54,7 @@ pub struct TestAppBuilder {
     database_proxy: Option<TcpProxy>,
     chat: petory_api::config::ChatSettings,
     board_page_cache: Duration,
+    kakao_local: Option<String>,
 }
 
 /// A TCP relay between the API and a server that a test can cut, as a restart or a network
@@ -130,6 +131,7 @@ impl TestApp {
             chat: petory_api::config::ChatSettings::default(),
             // Off, so that a test sees what it just wrote; one test turns it on.
             board_page_cache: Duration::ZERO,
+            kakao_local: None,
         }
     }
 
@@ -197,6 +199,12 @@ impl TestApp {
 }
 
 impl TestAppBuilder {
+    /// Imports places from this Kakao Local (a fake one).
+    pub fn kakao_local(mut self, base_url: &str) -> Self {
+        self.kakao_local = Some(base_url.to_owned());
+        self
+    }
+
     /// Keeps the owner board's first pages this long.
     pub fn board_page_cache(mut self, ttl: Duration) -> Self {
         self.board_page_cache = ttl;
@@ -348,6 +356,13 @@ impl TestAppBuilder {
             moderation: Default::default(),
             chat: self.chat,
             board_page_cache: self.board_page_cache,
+            kakao_local: petory_external_api::place::KakaoLocalSettings {
+                base_url: self
+                    .kakao_local
+                    .unwrap_or_else(|| "http://127.0.0.1:9".to_owned()),
+                rest_api_key: "test-rest-key".to_owned(),
+                timeout: Duration::from_secs(5),
+            },
             image_links: petory_core::upload::ImageLinks::Presigned {
                 ttl: Duration::from_secs(3600),
             },

@@ -4,6 +4,7 @@
 //! `ll_to_earth(lat, lng)` bounds a radius by a box, and the exact great-circle distance then
 //! keeps and orders the rows.
 
+pub mod import;
 pub mod ranking;
 pub mod review;
 
@@ -68,6 +69,8 @@ pub enum PlaceError {
     },
     #[error("{0}")]
     Unavailable(String),
+    #[error("the place directory refused our key: {0}")]
+    DirectoryRefused(String),
     #[error(transparent)]
     Upload(#[from] UploadError),
     #[error(transparent)]

@@ -6,6 +6,7 @@ mod clock;
 mod mailer;
 mod notification;
 mod object_store;
+mod place_directory;
 mod place_ranking;
 mod view_counter;
 
@@ -14,5 +15,8 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use mailer::{Mail, MailError, Mailer};
 pub use notification::{Audience, NoSignal, NotificationSignal, SignalError};
 pub use object_store::{ObjectMeta, ObjectStore, ObjectStoreError, PresignedRequest};
+pub use place_directory::{
+    DirectoryError, DirectoryPage, DirectoryPlace, DirectoryQuery, PlaceDirectory,
+};
 pub use place_ranking::{PlaceRanking, RankingError, RankingPeriod};
 pub use view_counter::{ViewBatch, ViewCounter, ViewCounterError};

@@ -621,3 +621,64 @@ pub async fn ranking(
         Json(RankingResponse { items }),
     ))
 }
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct PlaceImportRequest {
+    /// Kakao Local's keyword, e.g. `애견카페`.
+    #[schema(min_length = 1, max_length = 100)]
+    pub query: String,
+    /// Longitude of the centre.
+    #[schema(minimum = -180, maximum = 180)]
+    pub x: f64,
+    /// Latitude of the centre.
+    #[schema(minimum = -90, maximum = 90)]
+    pub y: f64,
+    /// Metres around the centre.
+    #[schema(minimum = 0, maximum = 20000)]
+    pub radius: u32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlaceImportResponse {
+    /// Kakao pages read.
+    pub pages: u32,
+    /// Places new to Petory.
+    pub created: usize,
+    /// Places imported before, brought up to date.
+    pub updated: usize,
+}
+
+/// Import places from Kakao Local's keyword search around a point (admins); every page of it,
+/// idempotent by Kakao's place id.
+#[utoipa::path(post, path = "/admin/places/import", tag = "admin", security(("bearer" = [])), request_body = PlaceImportRequest,
+    responses(
+        (status = 200, description = "Imported", body = PlaceImportResponse),
+        (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "`PLACE_DIRECTORY_REFUSED` (Kakao refused the REST API key)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`PLACES_UNAVAILABLE` (Kakao Local cannot be reached)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn import_places(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    ValidJson(body): ValidJson<PlaceImportRequest>,
+) -> ApiResult<Json<PlaceImportResponse>> {
+    let mut conn = state.db().await?;
+    let counts = place::import::import(
+        &mut conn,
+        state.place_directory.as_ref(),
+        petory_core::ports::DirectoryQuery {
+            query: body.query,
+            x: body.x,
+            y: body.y,
+            radius_m: body.radius,
+            page: 1,
+        },
+        state.clock.now(),
+    )
+    .await?;
+    Ok(Json(PlaceImportResponse {
+        pages: counts.pages,
+        created: counts.created,
+        updated: counts.updated,
+    }))
+}
