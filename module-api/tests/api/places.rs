@@ -656,3 +656,52 @@ async fn kakao_imports_read_every_page_once_and_a_refused_key_is_a_clear_error()
     )
     .await;
 }
+
+#[tokio::test]
+async fn places_reported_by_enough_members_are_hidden_until_an_admin_decides() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let fake = add(&app, &admin, place("반려견 금지 카페", "CAFE", CITY_HALL)).await;
+    let members = crowd(&app, 5).await;
+    for (_, token) in &members {
+        app.post_ok(
+            "/api/v1/reports",
+            Some(token),
+            json!({"target_type": "PLACE", "target_id": fake["id"], "reason": "FRAUD",
+                   "detail": "개를 데려가면 안 된대요"}),
+        )
+        .await;
+    }
+    // Five open reports hide it from members (the default threshold); admins still see it.
+    assert_problem(
+        app.get(&format!("/api/v1/places/{}", fake["id"])).await,
+        404,
+        "PLACE_NOT_FOUND",
+    )
+    .await;
+    assert!(
+        app.get_ok("/api/v1/places").await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let queue = app
+        .send_ok(
+            Method::GET,
+            "/api/v1/admin/reports?target_type=PLACE",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(queue["items"][0]["target_excerpt"], "반려견 금지 카페");
+    assert_eq!(queue["items"][0]["target_hidden"], true);
+    let seen = app
+        .send_ok(
+            Method::GET,
+            &format!("/api/v1/places/{}", fake["id"]),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(seen["hidden"], true);
+}

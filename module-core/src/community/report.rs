@@ -30,6 +30,7 @@ crate::text_enum! {
         Listing = "LISTING",
         ChatMessage = "CHAT_MESSAGE",
         PlaceReview = "PLACE_REVIEW",
+        Place = "PLACE",
     }
 }
 
@@ -124,6 +125,14 @@ impl TargetType {
                 on_delete: None,
                 readers: None,
             },
+            // Places have no author: nobody's own, hidden from all but admins.
+            Self::Place => ContentTable {
+                table: "places",
+                author: "NULL::bigint",
+                lock_parent: None,
+                on_delete: None,
+                readers: None,
+            },
             Self::PlaceReview => ContentTable {
                 table: "place_reviews",
                 author: "author_id",
@@ -157,8 +166,8 @@ impl TargetType {
 
 #[derive(QueryableByName)]
 struct LockedContent {
-    #[diesel(sql_type = BigInt)]
-    author_id: UserId,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    author_id: Option<UserId>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     hidden_at: Option<DateTime<Utc>>,
 }
@@ -342,12 +351,15 @@ pub async fn report(
         let target = content
             .lock(conn, new.target_id)
             .await?
-            .filter(|target| Viewer::user(reporter).may_read(target.author_id, target.hidden_at))
+            .filter(|target| {
+                Viewer::user(reporter)
+                    .may_read(target.author_id.unwrap_or(UserId(0)), target.hidden_at)
+            })
             .ok_or(CommunityError::ReportTargetNotFound)?;
         if !content.readable_by(conn, new.target_id, reporter).await? {
             return Err(CommunityError::ReportTargetNotFound);
         }
-        if target.author_id == reporter {
+        if target.author_id == Some(reporter) {
             return Err(CommunityError::OwnContent);
         }
         let report: Report = diesel::insert_into(reports::table)

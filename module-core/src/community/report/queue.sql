@@ -34,6 +34,10 @@ SELECT r.*,
         SELECT author_id, left(content, 100),
                hidden_at IS NOT NULL, deleted_at IS NOT NULL
           FROM place_reviews WHERE r.target_type = 'PLACE_REVIEW' AND id = r.target_id
+        UNION ALL
+        SELECT NULL::bigint, left(name, 100),
+               hidden_at IS NOT NULL, deleted_at IS NOT NULL
+          FROM places WHERE r.target_type = 'PLACE' AND id = r.target_id
        ) target ON true
   LEFT JOIN users author ON author.id = target.author_id
  WHERE ($1::text IS NULL OR r.status = $1)
