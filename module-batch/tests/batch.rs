@@ -334,6 +334,9 @@ async fn scheduler_runs_jobs_on_their_schedule() {
         idle = batch::list_idle_runs(&mut conn, None, None, 10)
             .await
             .unwrap();
+        // Other jobs may also fire on their own schedules while this runs (a minute's or ten
+        // minutes' turn): only the every-second job is counted.
+        idle.retain(|day| day.job == "prune-idempotency-keys");
         if idle.iter().map(|day| day.runs).sum::<i32>() >= 2 {
             break;
         }
@@ -345,7 +348,6 @@ async fn scheduler_runs_jobs_on_their_schedule() {
         idle.iter().map(|day| day.runs).sum::<i32>() >= 2,
         "the every-second schedule fired at least twice, got {idle:?}"
     );
-    assert!(idle.iter().all(|day| day.job == "prune-idempotency-keys"));
     assert!(
         runs(&context).await.is_empty(),
         "runs that found nothing to do are counted, not kept"
