@@ -67,12 +67,11 @@ impl Message {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = chat_rooms)]
+/// A room's members, as membership checks need them.
 struct Room {
     id: RoomId,
-    listing_id: ListingId,
     seller_id: UserId,
     buyer_id: UserId,
-    last_seq: i32,
 }
 
 impl Room {
@@ -271,8 +270,8 @@ pub async fn open(
     now: DateTime<Utc>,
 ) -> Result<(RoomSummary, bool), CommunityError> {
     ensure_can_write(conn, buyer).await?;
-    let created = conn
-        .transaction(async |conn| -> Result<bool, CommunityError> {
+    let (room_id, created) = conn
+        .transaction(async |conn| -> Result<(RoomId, bool), CommunityError> {
             let (seller, status, _): (UserId, ListingStatus, Option<DateTime<Utc>>) =
                 listings::table
                     .find(listing_id)
@@ -301,7 +300,7 @@ pub async fn open(
                     .set(chat_members::left_at.eq(None::<DateTime<Utc>>))
                     .execute(conn)
                     .await?;
-                return Ok(false);
+                return Ok((room, false));
             }
             if status == ListingStatus::Sold {
                 return Err(CommunityError::ListingSold);
@@ -338,14 +337,8 @@ pub async fn open(
                 .set(listings::chat_count.eq(listings::chat_count + 1))
                 .execute(conn)
                 .await?;
-            Ok(true)
+            Ok((room, true))
         })
-        .await?;
-    let room_id: RoomId = chat_rooms::table
-        .filter(chat_rooms::listing_id.eq(listing_id))
-        .filter(chat_rooms::buyer_id.eq(buyer))
-        .select(chat_rooms::id)
-        .first(conn)
         .await?;
     Ok((room(conn, buyer, room_id).await?, created))
 }
@@ -355,18 +348,15 @@ async fn membership(
     conn: &mut AsyncPgConnection,
     me: UserId,
     id: RoomId,
-    lock: bool,
 ) -> Result<Room, CommunityError> {
-    let query = chat_rooms::table
+    chat_rooms::table
         .find(id)
         .filter(chat_rooms::seller_id.eq(me).or(chat_rooms::buyer_id.eq(me)))
-        .select(Room::as_select());
-    let room = if lock {
-        query.for_update().first(conn).await
-    } else {
-        query.first(conn).await
-    };
-    room.optional()?.ok_or(CommunityError::RoomNotFound)
+        .select(Room::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or(CommunityError::RoomNotFound)
 }
 
 /// Which messages of a room: before or after a message, or after a sequence number.
@@ -388,7 +378,7 @@ pub async fn messages(
     window: Window,
     limit: i64,
 ) -> Result<Vec<Message>, CommunityError> {
-    membership(conn, me, room, false).await?;
+    membership(conn, me, room).await?;
     // A message id becomes its number in the room, so that the room's (room_id, seq) index
     // bounds the read; an id from elsewhere keeps the id as the bound.
     let window = match window {
@@ -661,14 +651,7 @@ pub async fn send(
             });
         };
         if !presence.is_online(recipient).await {
-            let about = Room {
-                id: room.id,
-                listing_id: room.listing_id,
-                seller_id: room.seller_id,
-                buyer_id: room.buyer_id,
-                last_seq: message.seq,
-            };
-            notify_once(conn, &about, sender, recipient, &message, now).await?;
+            notify_once(conn, room.listing_id, sender, recipient, &message, now).await?;
         }
         Ok(Sent {
             message,
@@ -682,7 +665,7 @@ pub async fn send(
 /// One `CHAT_MESSAGE` notification per room until the recipient reads it.
 async fn notify_once(
     conn: &mut AsyncPgConnection,
-    room: &Room,
+    listing_id: ListingId,
     sender: UserId,
     recipient: UserId,
     message: &Message,
@@ -690,7 +673,7 @@ async fn notify_once(
 ) -> Result<(), CommunityError> {
     let claimed = diesel::update(
         chat_members::table
-            .find((room.id, recipient))
+            .find((message.room_id, recipient))
             .filter(chat_members::notified.eq(false)),
     )
     .set(chat_members::notified.eq(true))
@@ -713,8 +696,8 @@ async fn notify_once(
             title: words.title,
             body: words.body,
             data: serde_json::json!({
-                "room_id": room.id,
-                "listing_id": room.listing_id,
+                "room_id": message.room_id,
+                "listing_id": listing_id,
                 "message_id": message.id,
             }),
         },
@@ -746,7 +729,7 @@ pub async fn mark_read(
     room_id: RoomId,
     message_id: MessageId,
 ) -> Result<ReadPosition, CommunityError> {
-    let room = membership(conn, me, room_id, false).await?;
+    let room = membership(conn, me, room_id).await?;
     let seq: i32 = chat_messages::table
         .find(message_id)
         .filter(chat_messages::room_id.eq(room.id))
@@ -803,7 +786,7 @@ pub async fn leave(
     room_id: RoomId,
     now: DateTime<Utc>,
 ) -> Result<UserId, CommunityError> {
-    let room = membership(conn, me, room_id, false).await?;
+    let room = membership(conn, me, room_id).await?;
     diesel::update(
         chat_members::table
             .find((room.id, me))
