@@ -151,6 +151,22 @@ async fn filters_by_category_pet_size_and_opening_hours_in_the_business_zone() {
     );
     assert_eq!(detail["pet_policy"]["sizes"], json!(["SMALL", "LARGE"]));
     assert!(detail["average_stars"].is_null());
+
+    // An admin rewrites the place: its hours go with it, so it is no longer open now.
+    let mut rewritten = place("저녁 카페", "CAFE", CITY_HALL);
+    rewritten["hours"] = json!([{"weekday": 1, "opens": "17:00", "closes": "23:00"}]);
+    let updated = app
+        .send_ok(
+            Method::PUT,
+            &format!("/api/v1/admin/places/{}", detail["id"]),
+            Some(&admin),
+            Some(rewritten),
+        )
+        .await;
+    assert_eq!(updated["name"], "저녁 카페");
+    assert_eq!(updated["pet_policy"]["sizes"], json!(["SMALL"]));
+    let open = app.get_ok("/api/v1/places?open_now=true").await;
+    assert_eq!(names(&open), ["새벽 카페"]);
 }
 
 #[tokio::test]

@@ -165,7 +165,44 @@ pub struct PlaceDraft {
     pub hours: Vec<Hours>,
 }
 
+/// The columns a [`PlaceDraft`] writes, on create and on update alike.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = places)]
+struct PlaceRow<'a> {
+    name: &'a str,
+    category: PlaceCategory,
+    address: &'a str,
+    road_address: &'a str,
+    lat: f64,
+    lng: f64,
+    phone: &'a str,
+    pet_sizes: &'a [PetSize],
+    indoor_allowed: bool,
+    leash_required: bool,
+    extra_fee: i32,
+    homepage: &'a str,
+    image_keys: &'a [String],
+}
+
 impl PlaceDraft {
+    fn row(&self) -> PlaceRow<'_> {
+        PlaceRow {
+            name: self.name.trim(),
+            category: self.category,
+            address: self.address.trim(),
+            road_address: self.road_address.trim(),
+            lat: self.lat,
+            lng: self.lng,
+            phone: self.phone.trim(),
+            pet_sizes: &self.pet_sizes,
+            indoor_allowed: self.indoor_allowed,
+            leash_required: self.leash_required,
+            extra_fee: self.extra_fee,
+            homepage: self.homepage.trim(),
+            image_keys: &self.image_keys,
+        }
+    }
+
     fn check(&self) -> Result<(), PlaceError> {
         if let Some(hours) = self
             .hours
@@ -245,19 +282,7 @@ pub async fn create(
             images.attach(conn, now).await?;
             let id: PlaceId = diesel::insert_into(places::table)
                 .values((
-                    places::name.eq(draft.name.trim()),
-                    places::category.eq(draft.category),
-                    places::address.eq(draft.address.trim()),
-                    places::road_address.eq(draft.road_address.trim()),
-                    places::lat.eq(draft.lat),
-                    places::lng.eq(draft.lng),
-                    places::phone.eq(draft.phone.trim()),
-                    places::pet_sizes.eq(&draft.pet_sizes),
-                    places::indoor_allowed.eq(draft.indoor_allowed),
-                    places::leash_required.eq(draft.leash_required),
-                    places::extra_fee.eq(draft.extra_fee),
-                    places::homepage.eq(draft.homepage.trim()),
-                    places::image_keys.eq(&draft.image_keys),
+                    draft.row(),
                     places::created_at.eq(now),
                     places::updated_at.eq(now),
                 ))
@@ -306,22 +331,7 @@ pub async fn update(
     conn.transaction(async |conn| -> Result<(), PlaceError> {
         images.attach(conn, now).await?;
         diesel::update(places::table.find(id))
-            .set((
-                places::name.eq(draft.name.trim()),
-                places::category.eq(draft.category),
-                places::address.eq(draft.address.trim()),
-                places::road_address.eq(draft.road_address.trim()),
-                places::lat.eq(draft.lat),
-                places::lng.eq(draft.lng),
-                places::phone.eq(draft.phone.trim()),
-                places::pet_sizes.eq(&draft.pet_sizes),
-                places::indoor_allowed.eq(draft.indoor_allowed),
-                places::leash_required.eq(draft.leash_required),
-                places::extra_fee.eq(draft.extra_fee),
-                places::homepage.eq(draft.homepage.trim()),
-                places::image_keys.eq(&draft.image_keys),
-                places::updated_at.eq(now),
-            ))
+            .set((draft.row(), places::updated_at.eq(now)))
             .execute(conn)
             .await?;
         replace_hours(conn, id, &draft.hours).await
