@@ -8,6 +8,7 @@ use petory_core::shop::billing::{self, BillingCounts, BillingSettings};
 
 use petory_external_api::payment::kakaopay::KakaoPaySettings;
 use petory_external_api::payment::sandbox::{KakaoPaySandbox, SandboxSettings};
+use petory_external_api::place::sandbox::{self as places_sandbox, KakaoLocalSandbox};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -69,11 +70,11 @@ pub async fn app_with_kakaopay(timeout: Duration) -> (TestApp, KakaoPaySandbox) 
         timeout,
     };
     // Places imports reach a local Kakao Local too.
-    let kakao_local = fake_kakao_local(3, "test-rest-key").await;
+    let directory = kakao_local(3, "test-rest-key").await;
     (
         TestApp::builder()
             .kakaopay(settings)
-            .kakao_local(&kakao_local)
+            .kakao_local(directory)
             .spawn()
             .await,
         sandbox,
@@ -512,61 +513,15 @@ impl ChatSocket {
     }
 }
 
-/// A local Kakao Local: `GET /v2/local/search/keyword.json` in Kakao's wire format, `places`
-/// documents served 15 a page, answering 401 (as Kakao does) to any other key than `key`.
-pub async fn fake_kakao_local(places: usize, key: &'static str) -> String {
-    use axum::extract::Query;
-    use axum::http::{HeaderMap, StatusCode};
-    use axum::response::IntoResponse;
-    let app = axum::Router::new().route(
-        "/v2/local/search/keyword.json",
-        axum::routing::get(
-            move |headers: HeaderMap,
-                  Query(params): Query<std::collections::HashMap<String, String>>| async move {
-                if headers.get("authorization").and_then(|v| v.to_str().ok())
-                    != Some(&format!("KakaoAK {key}"))
-                {
-                    return (
-                        StatusCode::UNAUTHORIZED,
-                        axum::Json(json!({"errorType": "AccessDeniedError",
-                                          "message": "cannot find appKey"})),
-                    )
-                        .into_response();
-                }
-                let page: usize = params["page"].parse().unwrap();
-                let size: usize = params["size"].parse().unwrap();
-                let documents: Vec<Value> = (0..places)
-                    .skip((page - 1) * size)
-                    .take(size)
-                    .map(|n| {
-                        json!({
-                            "id": format!("{}", 26_338_954 + n),
-                            "place_name": format!("{} {n}", params["query"]),
-                            "category_name": "음식점 > 카페",
-                            "category_group_code": "CE7",
-                            "category_group_name": "카페",
-                            "phone": "02-123-4567",
-                            "address_name": "서울 중구 태평로1가 31",
-                            "road_address_name": "서울 중구 세종대로 110",
-                            "x": format!("{}", 126.9779 + n as f64 * 0.001),
-                            "y": "37.5663",
-                            "place_url": format!("http://place.map.kakao.com/{}", 26_338_954 + n),
-                            "distance": "120"
-                        })
-                    })
-                    .collect();
-                let is_end = page * size >= places;
-                axum::Json(json!({
-                    "meta": {"total_count": places, "pageable_count": places, "is_end": is_end,
-                             "same_name": {"region": [], "keyword": params["query"], "selected_region": ""}},
-                    "documents": documents
-                }))
-                .into_response()
-            },
-        ),
-    );
+/// A Kakao Local sandbox in which every keyword finds `places` places, answering only `key`.
+pub async fn kakao_local(places: usize, key: &str) -> KakaoLocalSandbox {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{address}")
+    KakaoLocalSandbox::serve(
+        listener,
+        places_sandbox::SandboxSettings {
+            rest_api_key: key.to_owned(),
+            places_per_keyword: places,
+        },
+    )
+    .unwrap()
 }

@@ -17,6 +17,7 @@ use petory_core::ports::FixedClock;
 use petory_core::testing::TestDatabase;
 use petory_external_api::oauth::google::GoogleSettings;
 use petory_external_api::payment::kakaopay::KakaoPaySettings;
+use petory_external_api::place::sandbox::KakaoLocalSandbox;
 use petory_external_api::storage::local::{LocalS3, LocalS3Settings};
 use petory_external_api::storage::s3::S3Settings;
 use petory_redis::RedisSettings;
@@ -30,6 +31,7 @@ pub struct TestApp {
     _server: JoinHandle<()>,
     _s3: LocalS3,
     _s3_root: tempfile::TempDir,
+    _kakao_local: Option<KakaoLocalSandbox>,
     _db: TestDatabase,
 }
 
@@ -54,7 +56,8 @@ pub struct TestAppBuilder {
     database_proxy: Option<TcpProxy>,
     chat: petory_api::config::ChatSettings,
     board_page_cache: Duration,
-    kakao_local: Option<String>,
+    place_ranking_cache: Duration,
+    kakao_local: Option<KakaoLocalSandbox>,
 }
 
 /// A TCP relay between the API and a server that a test can cut, as a restart or a network
@@ -131,6 +134,7 @@ impl TestApp {
             chat: petory_api::config::ChatSettings::default(),
             // Off, so that a test sees what it just wrote; one test turns it on.
             board_page_cache: Duration::ZERO,
+            place_ranking_cache: Duration::ZERO,
             kakao_local: None,
         }
     }
@@ -199,15 +203,21 @@ impl TestApp {
 }
 
 impl TestAppBuilder {
-    /// Imports places from this Kakao Local (a fake one).
-    pub fn kakao_local(mut self, base_url: &str) -> Self {
-        self.kakao_local = Some(base_url.to_owned());
+    /// Imports places from this Kakao Local sandbox, which lives as long as the app.
+    pub fn kakao_local(mut self, sandbox: KakaoLocalSandbox) -> Self {
+        self.kakao_local = Some(sandbox);
         self
     }
 
     /// Keeps the owner board's first pages this long.
     pub fn board_page_cache(mut self, ttl: Duration) -> Self {
         self.board_page_cache = ttl;
+        self
+    }
+
+    /// Keeps place rankings this long.
+    pub fn place_ranking_cache(mut self, ttl: Duration) -> Self {
+        self.place_ranking_cache = ttl;
         self
     }
 
@@ -356,10 +366,12 @@ impl TestAppBuilder {
             moderation: Default::default(),
             chat: self.chat,
             board_page_cache: self.board_page_cache,
+            place_ranking_cache: self.place_ranking_cache,
             kakao_local: petory_external_api::place::KakaoLocalSettings {
-                base_url: self
-                    .kakao_local
-                    .unwrap_or_else(|| "http://127.0.0.1:9".to_owned()),
+                base_url: self.kakao_local.as_ref().map_or_else(
+                    || "http://127.0.0.1:9".to_owned(),
+                    KakaoLocalSandbox::base_url,
+                ),
                 rest_api_key: "test-rest-key".to_owned(),
                 timeout: Duration::from_secs(5),
             },
@@ -395,6 +407,7 @@ impl TestAppBuilder {
             _server: server,
             _s3: s3,
             _s3_root: s3_root,
+            _kakao_local: self.kakao_local,
             _db: db,
         }
     }

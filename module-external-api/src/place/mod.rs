@@ -1,6 +1,10 @@
 //! Kakao Local's keyword search (`GET /v2/local/search/keyword.json`, `Authorization: KakaoAK
 //! {REST API key}`) as the place directory. The base URL is configuration, so tests and
-//! `scripts/dev` use a local server that answers in Kakao's wire format.
+//! `scripts/dev` use a local server that answers in Kakao's wire format (`sandbox`, behind the
+//! `kakao-local-sandbox` feature).
+
+#[cfg(feature = "kakao-local-sandbox")]
+pub mod sandbox;
 
 use std::time::Duration;
 
