@@ -61,6 +61,7 @@ pub struct App {
     pub place_ranking: Arc<dyn petory_core::ports::PlaceRanking>,
     /// The owner board's first pages, kept for a moment.
     pub board_pages: crate::page_cache::BoardFirstPages,
+    pub place_rankings: crate::page_cache::PlaceRankings,
 }
 
 #[derive(Clone)]
@@ -124,6 +125,7 @@ impl AppState {
             ),
             shutdown: watch::channel(false).0,
             board_pages: crate::page_cache::BoardFirstPages::new(config.board_page_cache),
+            place_rankings: crate::page_cache::PlaceRankings::new(config.place_ranking_cache),
             place_directory: Arc::new(petory_external_api::place::KakaoLocal::new(
                 config.kakao_local.clone(),
             )),

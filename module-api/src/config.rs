@@ -56,6 +56,8 @@ pub struct ApiConfig {
     pub chat: ChatSettings,
     /// How long the owner board's first pages are kept in this process (zero: not at all).
     pub board_page_cache: Duration,
+    /// How long a place ranking is kept in this process (zero: not at all).
+    pub place_ranking_cache: Duration,
     /// Where places are imported from.
     pub kakao_local: petory_external_api::place::KakaoLocalSettings,
 }
@@ -158,6 +160,13 @@ impl ApiConfig {
             board_page_cache_ms <= 60_000,
             "must be 0 (off) to 60000",
         )?;
+        let place_ranking_cache_ms = config::parsed_or("PETORY_PLACE_RANKING_CACHE_MS", 1000_u64)?;
+        config::ensure(
+            "PETORY_PLACE_RANKING_CACHE_MS",
+            place_ranking_cache_ms,
+            place_ranking_cache_ms <= 60_000,
+            "must be 0 (off) to 60000",
+        )?;
         Ok(Self {
             bind: config::parsed_or("PETORY_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
             database: DatabaseSettings::from_env()?,
@@ -202,6 +211,7 @@ impl ApiConfig {
             moderation: petory_core::community::report::ModerationSettings::from_env()?,
             chat: ChatSettings::from_env()?,
             board_page_cache: Duration::from_millis(board_page_cache_ms),
+            place_ranking_cache: Duration::from_millis(place_ranking_cache_ms),
             kakao_local: petory_external_api::place::KakaoLocalSettings::from_env()?,
         })
     }

@@ -1,13 +1,23 @@
-//! The owner board's first pages, kept for a moment in this process: the board's hottest read
-//! is the same for every reader but their like flags, and PostgreSQL would otherwise plan it
-//! for each request. A new post or count shows up to one `ttl` late (1 s by default); later
-//! pages, searches and each reader's likes are always read fresh.
+//! Hot reads that are the same for everyone, kept for a moment in this process.
+//!
+//! The owner board's first pages: the board's hottest read is the same for every reader but
+//! their like flags, and PostgreSQL would otherwise plan it for each request. A new post or count
+//! shows up to one `ttl` late (1 s by default); later pages, searches and each reader's likes are
+//! always read fresh.
+//!
+//! The place rankings: read from Redis (or PostgreSQL when Redis cannot answer) at most once per
+//! `ttl` (1 s by default) for each period, category and length, so a like reaches the ranking
+//! up to that late, and a Redis outage costs PostgreSQL one ranking query a second, not one a
+//! request.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use petory_core::community::Viewer;
 use petory_core::community::board::{self, PostCategory, PostFilter, PostSort, PostSummary};
+use petory_core::place::PlaceCategory;
+use petory_core::place::ranking::{self, Ranked, Source};
+use petory_core::ports::RankingPeriod;
 
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -69,5 +79,59 @@ impl BoardFirstPages {
             }
         }
         Ok(Some(rows))
+    }
+}
+
+type RankingKey = (RankingPeriod, Option<PlaceCategory>, usize);
+
+pub struct PlaceRankings {
+    /// `None` when the cache is off (a `ttl` of zero).
+    rankings: Option<moka::future::Cache<RankingKey, Arc<(Vec<Ranked>, Source)>>>,
+}
+
+/// Rankings kept at most: each period and category, at the few lengths clients use.
+const MAX_RANKINGS: u64 = 200;
+
+impl PlaceRankings {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            rankings: (!ttl.is_zero()).then(|| {
+                moka::future::Cache::builder()
+                    .max_capacity(MAX_RANKINGS)
+                    .time_to_live(ttl)
+                    .build()
+            }),
+        }
+    }
+
+    /// The top `limit` places of a period (and category), and where they were read from.
+    pub async fn top(
+        &self,
+        state: &AppState,
+        period: RankingPeriod,
+        category: Option<PlaceCategory>,
+        limit: usize,
+    ) -> Result<Arc<(Vec<Ranked>, Source)>, ApiError> {
+        let read = async {
+            let mut conn = state.db().await?;
+            let ranked = ranking::top(
+                &mut conn,
+                state.place_ranking.as_ref(),
+                period,
+                category,
+                limit,
+                state.clock.now(),
+            )
+            .await?;
+            Ok::<_, ApiError>(Arc::new(ranked))
+        };
+        match &self.rankings {
+            None => read.await,
+            // Concurrent misses of one ranking wait for a single read.
+            Some(rankings) => rankings
+                .try_get_with((period, category, limit), read)
+                .await
+                .map_err(|error| error.as_ref().clone()),
+        }
     }
 }

@@ -11,8 +11,9 @@ use redis::Script;
 
 use crate::{RedisAdapterError, RedisPool};
 
-/// KEYS[1] the bucket; ARGV[1] the emission interval (ms); ARGV[2] the burst (requests).
-/// Returns `{1, 0}` when admitted, `{0, wait_ms}` when not.
+/// KEYS[1] the bucket; ARGV[1] the emission interval (ms); ARGV[2] the burst (requests);
+/// ARGV[3] the requests wanted at once. Grants as many of them as the bucket holds:
+/// `{granted, 0}` when at least one, `{0, wait_ms}` when none.
 const GCRA: &str = r"
 local now_parts = redis.call('TIME')
 local now = now_parts[1] * 1000 + math.floor(now_parts[2] / 1000)
@@ -20,13 +21,14 @@ local interval = tonumber(ARGV[1])
 local tolerance = interval * tonumber(ARGV[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
-local new_tat = tat + interval
-local allow_at = new_tat - tolerance
-if allow_at > now then
-  return {0, allow_at - now}
+local fit = math.floor((now + tolerance - tat) / interval)
+if fit < 1 then
+  return {0, tat + interval - tolerance - now}
 end
+local granted = math.min(fit, tonumber(ARGV[3]))
+local new_tat = tat + granted * interval
 redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now)
-return {1, 0}
+return {granted, 0}
 ";
 
 pub struct RateLimiter {
@@ -35,10 +37,11 @@ pub struct RateLimiter {
     script: Script,
 }
 
-/// What the shared budget says about one more request.
+/// What the shared budget says about more requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
-    Admit,
+    /// This many requests (at least one, at most those wanted) are admitted.
+    Admit(u32),
     /// Over budget: the next request is admitted after this long.
     Wait(Duration),
 }
@@ -52,20 +55,27 @@ impl RateLimiter {
         }
     }
 
-    /// Spends one request of `key`'s budget of `per_minute` (bursts up to the same number).
-    pub async fn check(&self, key: &str, per_minute: u32) -> Result<Verdict, RedisAdapterError> {
+    /// Spends up to `wanted` requests of `key`'s budget of `per_minute` (bursts up to the same
+    /// number): as many as the budget holds, or none and how long until one.
+    pub async fn take(
+        &self,
+        key: &str,
+        per_minute: u32,
+        wanted: u32,
+    ) -> Result<Verdict, RedisAdapterError> {
         let per_minute = per_minute.max(1);
         let interval_ms = (60_000 / u64::from(per_minute)).max(1);
         let mut conn = self.pool.get().await?;
-        let (admitted, wait_ms): (i64, i64) = self
+        let (granted, wait_ms): (u32, i64) = self
             .script
             .key(format!("{}rl:{key}", self.prefix))
             .arg(interval_ms)
             .arg(per_minute)
+            .arg(wanted.max(1))
             .invoke_async(&mut *conn)
             .await?;
-        Ok(if admitted == 1 {
-            Verdict::Admit
+        Ok(if granted > 0 {
+            Verdict::Admit(granted)
         } else {
             Verdict::Wait(Duration::from_millis(
                 u64::try_from(wait_ms).unwrap_or(0).max(1),

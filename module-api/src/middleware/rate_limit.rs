@@ -1,14 +1,16 @@
 //! Request quotas: per user when authenticated, per client source otherwise (an IPv4 address,
 //! an IPv6 /64), and a stricter per-source quota on `/api/v1/auth/*`. Each is one budget across
 //! every API instance, kept in Redis, behind an in-process governor tier that answers the
-//! obvious cases without a round trip and limits alone while Redis is down. Built once at
-//! start-up, so buckets persist across requests.
+//! obvious cases without a round trip and limits alone while Redis is down. A busy caller takes
+//! its shared budget in small leases (see [`Lease`]) rather than one round trip per request.
+//! Built once at start-up, so buckets persist across requests.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -31,10 +33,38 @@ pub struct RateLimits {
     /// While Redis fails, the shared tier is skipped until this instant (ms since the epoch)
     /// rather than wait on it for every request: the in-process tier alone limits meanwhile.
     shared_down_until_ms: AtomicU64,
+    /// Requests already taken from the shared budget and not yet spent, per key.
+    leases: Mutex<HashMap<String, Lease>>,
 }
 
 /// How long the shared tier is left alone after Redis failed.
 const SHARED_TIER_PAUSE: Duration = Duration::from_secs(5);
+
+/// Requests of a key's shared budget that this instance took at once and spends locally. A
+/// caller starts with leases of one (one round trip per request, exact); each lease it spends
+/// within [`LEASE_TTL`] doubles the next, up to a second of its quota's rate (at most
+/// [`MAX_LEASE`]); a lease not spent in time is forgotten, and its requests stay spent, so the
+/// budget across instances is never exceeded, only tightened by what busy callers leave unused.
+#[derive(Debug, Clone, Copy)]
+struct Lease {
+    left: u32,
+    size: u32,
+    until: Instant,
+}
+
+const LEASE_TTL: Duration = Duration::from_secs(1);
+const MAX_LEASE: u32 = 100;
+
+impl Lease {
+    /// How many to take next, after `previous` (if any) ran out or expired at `now`.
+    fn next_size(previous: Option<&Lease>, now: Instant, per_minute: NonZeroU32) -> u32 {
+        let largest = (per_minute.get() / 60).clamp(1, MAX_LEASE);
+        match previous {
+            Some(lease) if lease.until > now => lease.size.saturating_mul(2).min(largest),
+            _ => 1,
+        }
+    }
+}
 
 impl RateLimits {
     /// `per_minute` requests a minute on every route, bursts up to the same number;
@@ -53,6 +83,7 @@ impl RateLimits {
             auth_per_minute,
             shared,
             shared_down_until_ms: AtomicU64::new(0),
+            leases: Mutex::new(HashMap::new()),
         })
     }
 
@@ -60,6 +91,15 @@ impl RateLimits {
     pub fn forget_idle(&self) {
         self.all.retain_recent();
         self.auth.retain_recent();
+        let now = Instant::now();
+        self.leases_mut().retain(|_, lease| lease.until > now);
+    }
+
+    fn leases_mut(&self) -> std::sync::MutexGuard<'_, HashMap<String, Lease>> {
+        // A panic while holding the map leaves nothing half-done: the map stays usable.
+        self.leases
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Spends one request of `key`'s budget: `Err(seconds to wait)` when over it.
@@ -81,8 +121,35 @@ impl RateLimits {
         if self.shared_down_until_ms.load(Ordering::Relaxed) > now_ms {
             return Ok(());
         }
-        match self.shared.check(&key, per_minute.get()).await {
-            Ok(Verdict::Admit) => Ok(()),
+        let now = Instant::now();
+        let wanted = {
+            let mut leases = self.leases_mut();
+            if let Some(lease) = leases.get_mut(&key)
+                && lease.left > 0
+                && lease.until > now
+            {
+                lease.left -= 1;
+                return Ok(());
+            }
+            Lease::next_size(leases.get(&key), now, per_minute)
+        };
+        match self.shared.take(&key, per_minute.get(), wanted).await {
+            Ok(Verdict::Admit(granted)) => {
+                let mut leases = self.leases_mut();
+                let lease = leases.entry(key).or_insert(Lease {
+                    left: 0,
+                    size: 1,
+                    until: now,
+                });
+                // Concurrent takes of one key add up rather than drop each other's.
+                let unspent = if lease.until > now { lease.left } else { 0 };
+                *lease = Lease {
+                    left: unspent + granted - 1,
+                    size: wanted,
+                    until: now + LEASE_TTL,
+                };
+                Ok(())
+            }
             Ok(Verdict::Wait(wait)) => Err(seconds(wait)),
             Err(error) => {
                 let until = now_ms + SHARED_TIER_PAUSE.as_millis() as u64;
@@ -155,6 +222,32 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leases_grow_while_spent_in_time_and_start_over_after() {
+        let now = Instant::now();
+        let quota = |n| NonZeroU32::new(n).unwrap();
+        let lease = |size, until| Lease {
+            left: 0,
+            size,
+            until,
+        };
+        // A first request, or one after a quiet second: exactly one.
+        assert_eq!(Lease::next_size(None, now, quota(6_000)), 1);
+        let expired = lease(64, now - Duration::from_millis(1));
+        assert_eq!(Lease::next_size(Some(&expired), now, quota(6_000)), 1);
+        // Spent in time: twice as many, up to a second of the quota and MAX_LEASE.
+        let live = |size| lease(size, now + Duration::from_millis(500));
+        assert_eq!(Lease::next_size(Some(&live(1)), now, quota(6_000)), 2);
+        assert_eq!(Lease::next_size(Some(&live(64)), now, quota(6_000)), 100);
+        assert_eq!(Lease::next_size(Some(&live(64)), now, quota(600)), 10);
+        assert_eq!(
+            Lease::next_size(Some(&live(64)), now, quota(u32::MAX)),
+            MAX_LEASE
+        );
+        // Small quotas are never leased ahead.
+        assert_eq!(Lease::next_size(Some(&live(1)), now, quota(59)), 1);
+    }
 
     #[test]
     fn an_ipv6_64_is_one_source() {

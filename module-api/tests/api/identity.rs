@@ -838,6 +838,41 @@ async fn a_quota_is_one_budget_across_instances() {
 }
 
 #[tokio::test]
+async fn a_busy_caller_taking_its_budget_in_leases_never_exceeds_it_across_instances() {
+    // 600 a minute: leases of up to 10 requests; 1,000 requests from one address, 20 at a
+    // time over two instances, within a few seconds (10 a second refill meanwhile).
+    let app = TestApp::builder().rate_limits(600, 1_000).spawn().await;
+    let other = app.sibling().await;
+    let client = reqwest::Client::new();
+    let started = std::time::Instant::now();
+    let mut admitted = 0;
+    for round in 0..50 {
+        let requests = (0..20).map(|n| {
+            let base = if n % 2 == 0 {
+                &app.base_url
+            } else {
+                &other.base_url
+            };
+            client.get(format!("{base}/api/v1/categories")).send()
+        });
+        for response in futures_util::future::join_all(requests).await {
+            match response.unwrap().status().as_u16() {
+                200 => admitted += 1,
+                429 => {}
+                status => panic!("round {round}: {status}"),
+            }
+        }
+    }
+    let refilled = (started.elapsed().as_secs_f64() * 10.0).ceil() as i32;
+    // Never more than the budget; at most a lease per instance left unspent.
+    assert!(
+        admitted <= 600 + refilled,
+        "{admitted} admitted, {refilled} refilled"
+    );
+    assert!(admitted >= 600 - 2 * 10, "{admitted} admitted");
+}
+
+#[tokio::test]
 async fn while_redis_is_down_each_instance_still_limits() {
     let app = TestApp::builder()
         .redis_url("redis://127.0.0.1:1")

@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::fixtures::{crowd, fake_kakao_local};
+use crate::fixtures::{crowd, kakao_local};
 use crate::util::{TestApp, assert_problem};
 
 /// Seoul City Hall.
@@ -438,6 +438,45 @@ async fn the_ranking_comes_from_redis_equals_the_database_and_outlives_redis() {
 }
 
 #[tokio::test]
+async fn a_kept_ranking_answers_alike_and_catches_up_after_its_moment() {
+    use crate::util::ClockExt as _;
+    let app = TestApp::builder()
+        .place_ranking_cache(std::time::Duration::from_millis(400))
+        .spawn()
+        .await;
+    let admin = app.admin().await;
+    let cafe = add(&app, &admin, place("가 카페", "CAFE", CITY_HALL)).await["id"].clone();
+    let park = add(&app, &admin, place("나 공원", "PARK", CITY_HALL)).await["id"].clone();
+    let mut conn = app.state.db.get().await.unwrap();
+    petory_core::place::ranking::rebuild(
+        &mut conn,
+        app.state.place_ranking.as_ref(),
+        app.clock.now_utc(),
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    let members = crowd(&app, 2).await;
+    like_as(&app, &cafe, &members[0].1).await;
+    let first = ranking(&app, "").await;
+    assert_eq!(first, ("redis".to_owned(), ranked(&[("가 카페", 1)])));
+    // Two likes of the park: the kept ranking answers as before for its moment, then has them.
+    like_as(&app, &park, &members[0].1).await;
+    like_as(&app, &park, &members[1].1).await;
+    assert_eq!(ranking(&app, "").await, first);
+    // Another length or period is its own read.
+    assert_eq!(ranking(&app, "limit=1").await.1, ranked(&[("나 공원", 2)]));
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        ranking(&app, "").await,
+        (
+            "redis".to_owned(),
+            ranked(&[("나 공원", 2), ("가 카페", 1)])
+        )
+    );
+}
+
+#[tokio::test]
 async fn reviews_are_one_per_member_and_keep_an_exact_rating_under_concurrency() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
@@ -633,8 +672,8 @@ async fn a_reported_review_deleted_by_moderation_leaves_the_rating() {
 
 #[tokio::test]
 async fn kakao_imports_read_every_page_once_and_a_refused_key_is_a_clear_error() {
-    let kakao = fake_kakao_local(20, "test-rest-key").await;
-    let app = TestApp::builder().kakao_local(&kakao).spawn().await;
+    let kakao = kakao_local(20, "test-rest-key").await;
+    let app = TestApp::builder().kakao_local(kakao).spawn().await;
     let admin = app.admin().await;
     let import = json!({"query": "애견카페", "x": 126.9779, "y": 37.5663, "radius": 2000});
     let first = app
@@ -645,14 +684,18 @@ async fn kakao_imports_read_every_page_once_and_a_refused_key_is_a_clear_error()
         .post_ok("/api/v1/admin/places/import", Some(&admin), import.clone())
         .await;
     assert_eq!(again, json!({"pages": 2, "created": 0, "updated": 20}));
-    let all = app.get_ok("/api/v1/places?limit=100").await;
+    // Nearest first, as Kakao had them.
+    let all = app
+        .get_ok("/api/v1/places?lat=37.5663&lng=126.9779&radius_m=2000&limit=100")
+        .await;
     assert_eq!(all["items"].as_array().unwrap().len(), 20);
     assert_eq!(all["items"][0]["category"], "CAFE");
+    assert_eq!(all["items"][0]["name"], "애견카페 1호점");
     assert_eq!(all["items"][0]["road_address"], "서울 중구 세종대로 110");
 
     // Kakao refusing the key is a 502 that says so; nothing is imported.
-    let refusing = fake_kakao_local(5, "another-key").await;
-    let app = TestApp::builder().kakao_local(&refusing).spawn().await;
+    let refusing = kakao_local(5, "another-key").await;
+    let app = TestApp::builder().kakao_local(refusing).spawn().await;
     let admin = app.admin().await;
     assert_problem(
         app.post_json("/api/v1/admin/places/import", Some(&admin), import.clone())

@@ -582,17 +582,11 @@ pub async fn ranking(
         RankingPeriodParam::Week => petory_core::ports::RankingPeriod::Week,
     };
     let limit = usize::try_from(query.limit.unwrap_or(10).clamp(1, 100)).unwrap_or(10);
-    let mut conn = state.db().await?;
-    let (ranked, source) = place::ranking::top(
-        &mut conn,
-        state.place_ranking.as_ref(),
-        period,
-        query.category,
-        limit,
-        state.clock.now(),
-    )
-    .await?;
-    drop(conn);
+    let ranking = state
+        .place_rankings
+        .top(&state, period, query.category, limit)
+        .await?;
+    let (ranked, source) = ranking.as_ref();
     let mut items = Vec::with_capacity(ranked.len());
     for entry in ranked {
         let image_url = state
@@ -603,7 +597,7 @@ pub async fn ranking(
             like_count: entry.likes,
             place: RankedPlace {
                 id: entry.place.id.into(),
-                name: entry.place.name,
+                name: entry.place.name.clone(),
                 category: entry.place.category,
                 image_url,
             },
