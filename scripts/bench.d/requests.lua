@@ -38,6 +38,9 @@ function done(summary, latency, requests)
     b = b + thread:get("busy")
     x = x + thread:get("other")
   end
+  -- Connections refused or dropped and requests timed out are errors too.
+  local e = summary.errors
+  x = x + e.connect + e.read + e.write + e.timeout
   io.write(string.format("ok=%d busy=%d other=%d secs=%.2f p50_ms=%.1f p99_ms=%.1f max_ms=%.1f\n",
     o, b, x, summary.duration / 1e6, latency:percentile(50) / 1000,
     latency:percentile(99) / 1000, latency.max / 1000))

@@ -41,11 +41,14 @@ fn names(page: &Value) -> Vec<&str> {
 async fn places_near_me_come_nearest_first_within_the_radius() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    // Spread around City Hall, from a few hundred metres to 10 km.
+    // Spread around City Hall, from a few hundred metres to 10 km; three in one building,
+    // which pages must neither lose nor repeat (ties go by id).
     let spots = [
         ("덕수궁 카페", (37.565_8, 126.975_1)),
         ("시청 식당", (37.567_0, 126.979_5)),
         ("명동 펫샵", (37.563_6, 126.986_0)),
+        ("명동 펫샵 2층 카페", (37.563_6, 126.986_0)),
+        ("명동 펫샵 3층 식당", (37.563_6, 126.986_0)),
         ("남산 공원", (37.551_2, 126.988_2)),
         ("광화문 호텔", (37.575_9, 126.976_8)),
         ("여의도 공원", (37.525_6, 126.922_4)),
@@ -79,29 +82,31 @@ async fn places_near_me_come_nearest_first_within_the_radius() {
         );
     }
 
-    // Page by page, two at a time, the same order.
-    let mut paged = Vec::new();
-    let mut cursor = String::new();
-    loop {
-        let page = app
-            .get_ok(&format!(
-                "/api/v1/places?lat={}&lng={}&radius_m=3000&limit=2&cursor={cursor}",
-                CITY_HALL.0, CITY_HALL.1
-            ))
-            .await;
-        paged.extend(names(&page).into_iter().map(str::to_owned));
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = next.to_owned(),
-            None => break,
+    // Page by page, two at a time (and one at a time), the same order.
+    for limit in [2, 1] {
+        let mut paged = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let page = app
+                .get_ok(&format!(
+                    "/api/v1/places?lat={}&lng={}&radius_m=3000&limit={limit}&cursor={cursor}",
+                    CITY_HALL.0, CITY_HALL.1
+                ))
+                .await;
+            paged.extend(names(&page).into_iter().map(str::to_owned));
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = next.to_owned(),
+                None => break,
+            }
         }
+        assert_eq!(
+            paged,
+            expected
+                .iter()
+                .map(|(_, name)| (*name).to_owned())
+                .collect::<Vec<_>>()
+        );
     }
-    assert_eq!(
-        paged,
-        expected
-            .iter()
-            .map(|(_, name)| (*name).to_owned())
-            .collect::<Vec<_>>()
-    );
 
     // A wider radius takes in the farther ones; without a position, newest first.
     let wide = app
@@ -117,7 +122,10 @@ async fn places_near_me_come_nearest_first_within_the_radius() {
     let cafes = app
         .get_ok("/api/v1/places?q=%EC%B9%B4%ED%8E%98&limit=100")
         .await;
-    assert_eq!(names(&cafes), ["서대문 카페", "덕수궁 카페"]);
+    assert_eq!(
+        names(&cafes),
+        ["서대문 카페", "명동 펫샵 2층 카페", "덕수궁 카페"]
+    );
 }
 
 #[tokio::test]

@@ -406,10 +406,10 @@ pub struct PlaceQuery {
     pub after: Option<PlaceCursor>,
 }
 
-/// Where the next page starts: after this place (at this distance, for nearest-first lists).
+/// Where the next page starts: after this place (at this `chord_m`, for nearest-first lists).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PlaceCursor {
-    pub distance_m: Option<f64>,
+    pub chord_m: Option<f64>,
     pub id: PlaceId,
 }
 
@@ -420,6 +420,10 @@ pub struct PlaceItem {
     pub place: Place,
     #[diesel(sql_type = Nullable<Double>)]
     pub distance_m: Option<f64>,
+    /// The straight-line distance through the earth, which nearest-first lists are ordered
+    /// (and continued) by: it orders as `distance_m` does, and the index can walk it.
+    #[diesel(sql_type = Nullable<Double>)]
+    pub chord_m: Option<f64>,
     #[diesel(sql_type = Bool)]
     pub liked_by_me: bool,
 }
@@ -435,7 +439,7 @@ crate::prepared_query! {
     patterns: Nullable<Array<Text>> = Option<Vec<String>>,
     weekday: Nullable<Int2> = Option<i16>,
     time: Nullable<Time> = Option<NaiveTime>,
-    after_distance: Nullable<Double> = Option<f64>,
+    after_chord: Nullable<Double> = Option<f64>,
     after_id: Nullable<BigInt> = Option<PlaceId>,
     me: BigInt = UserId,
     limit: BigInt = i64,
@@ -479,7 +483,7 @@ pub async fn search(
                 patterns,
                 weekday,
                 time,
-                after_distance: query.after.and_then(|after| after.distance_m),
+                after_chord: query.after.and_then(|after| after.chord_m),
                 after_id: query.after.map(|after| after.id),
                 me,
                 limit,

@@ -3,6 +3,7 @@
 -- open at ISO weekday $5 and time $6; before the place $7; $8 the reader; $9 rows.
 SELECT p.*,
        NULL::float8 AS distance_m,
+       NULL::float8 AS chord_m,
        EXISTS (SELECT 1 FROM place_likes l WHERE l.place_id = p.id AND l.user_id = $8)
            AS liked_by_me
   FROM places p

@@ -185,9 +185,9 @@ const DEFAULT_RADIUS_M: f64 = 3000.0;
 
 fn place_cursor(cursor: &str) -> Option<PlaceCursor> {
     match cursor.split_once('_') {
-        Some((distance, id)) => Some(PlaceCursor {
-            distance_m: Some(
-                distance
+        Some((chord, id)) => Some(PlaceCursor {
+            chord_m: Some(
+                chord
                     .parse()
                     .ok()
                     .filter(|d: &f64| d.is_finite() && *d >= 0.0)?,
@@ -195,7 +195,7 @@ fn place_cursor(cursor: &str) -> Option<PlaceCursor> {
             id: PlaceId(id.parse().ok().filter(|id| *id > 0)?),
         }),
         None => Some(PlaceCursor {
-            distance_m: None,
+            chord_m: None,
             id: PlaceId(cursor.parse().ok().filter(|id| *id > 0)?),
         }),
     }
@@ -242,7 +242,7 @@ pub async fn list_places(
     };
     let after = page
         .parsed_cursor(place_cursor)?
-        .filter(|cursor| cursor.distance_m.is_some() == around.is_some());
+        .filter(|cursor| cursor.chord_m.is_some() == around.is_some());
     if page.cursor().is_some() && after.is_none() {
         return Err(ApiError::invalid_cursor());
     }
@@ -265,8 +265,8 @@ pub async fn list_places(
     .await?;
     drop(conn);
     let mut page: Page<PlaceResponse> =
-        Page::new(items, page.limit(), |item| match item.distance_m {
-            Some(distance) => format!("{distance}_{}", item.place.id),
+        Page::new(items, page.limit(), |item| match item.chord_m {
+            Some(chord) => format!("{chord}_{}", item.place.id),
             None => item.place.id.to_string(),
         })
         .map(Into::into);
