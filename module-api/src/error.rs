@@ -783,6 +783,29 @@ impl From<petory_core::notification::NotificationError> for ApiError {
     }
 }
 
+impl From<petory_core::daily::album::AlbumError> for ApiError {
+    fn from(error: petory_core::daily::album::AlbumError) -> Self {
+        use petory_core::daily::album::AlbumError as E;
+        match error {
+            E::NotFound => Self::not_found("ALBUM_PHOTO_NOT_FOUND", error.to_string()),
+            E::UserNotFound => Self::not_found("USER_NOT_FOUND", error.to_string()),
+            E::FutureDay { .. } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "ALBUM_DAY_IN_FUTURE",
+                error.to_string(),
+            ),
+            E::ImageInUse => Self::conflict("ALBUM_IMAGE_IN_USE", error.to_string()),
+            E::Suspended { until } => Self::forbidden(
+                "ACCOUNT_SUSPENDED",
+                "a suspended account cannot write; it may still read",
+            )
+            .with_context(serde_json::json!({ "suspended_until": until })),
+            E::Upload(error) => error.into(),
+            E::Database(error) => error.into(),
+        }
+    }
+}
+
 impl From<petory_core::daily::qna::QnaError> for ApiError {
     fn from(error: petory_core::daily::qna::QnaError) -> Self {
         use petory_core::daily::qna::QnaError as E;

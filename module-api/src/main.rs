@@ -69,8 +69,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Serve | Command::Openapi => {}
     }
-    let listener = tokio::net::TcpListener::bind(config.bind)
-        .await
+    let listener = server::listen(config.bind)
         .map_err(|error| anyhow::anyhow!("PETORY_BIND={}: {error}", config.bind))?;
     tracing::info!(address = %config.bind, "petory-api listening");
     let state = AppState::from_config(config)?;

@@ -33,7 +33,7 @@ pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
 /// Routes under `/api/v1`, with their documentation.
 fn api_v1() -> OpenApiRouter<AppState> {
     use routes::community::{board, chat, chat_socket, pet, report, trade};
-    use routes::daily::qna;
+    use routes::daily::{album, qna};
     use routes::identity::{address, admin, auth, me, oauth};
     use routes::notification;
     use routes::shop::{cart, catalog, order, payment, review, subscription};
@@ -100,6 +100,11 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(qna::my_answers))
         .routes(routes!(qna::list_questions, qna::create_question))
         .routes(routes!(qna::update_question, qna::delete_question))
+        .routes(routes!(album::put_album_photo, album::delete_album_photo))
+        .routes(routes!(album::my_album))
+        .routes(routes!(album::on_this_day))
+        .routes(routes!(album::user_album))
+        .routes(routes!(album::album_feed))
         .routes(routes!(notification::list_notifications))
         .routes(routes!(notification::unread_count))
         .routes(routes!(notification::mark_read))

@@ -39,6 +39,7 @@ pub struct JobContext {
     pub uploads: petory_core::upload::UploadSettings,
     pub views: Arc<dyn petory_core::ports::ViewCounter>,
     pub place_ranking: Arc<dyn petory_core::ports::PlaceRanking>,
+    pub thumbnailer: Arc<dyn petory_core::ports::Thumbnailer>,
 }
 
 impl JobContext {
@@ -101,6 +102,7 @@ pub fn all_jobs() -> Vec<Arc<dyn Job>> {
         Arc::new(jobs::upload::PruneUnattachedUploads),
         Arc::new(jobs::community::FlushViews),
         Arc::new(jobs::place::RebuildPlaceRanking),
+        Arc::new(jobs::daily::AlbumThumbnails),
         Arc::new(jobs::shop::ExpireUnpaidOrders),
         Arc::new(jobs::shop::BillSubscriptions),
         Arc::new(jobs::daily::DailyQuestionNotification),

@@ -103,6 +103,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             redis.clone(),
             &config.redis.key_prefix,
         )),
+        thumbnailer: Arc::new(petory_external_api::image::ImageThumbnailer),
         clock: Arc::new(SystemClock),
         calendar: BusinessCalendar::new(config.timezone),
         payments: Arc::new(KakaoPay::new(config.kakaopay.clone())),

@@ -1,6 +1,13 @@
 // Diesel table definitions, kept in step with `migrations/` by hand: the test
 // `schema_rs_matches_the_migrated_database` (tests/schema.rs) compares them column by column.
 
+pub mod sql_types {
+    /// PostgreSQL's `cube` (a point on the earth, from `earthdistance`'s `ll_to_earth`).
+    #[derive(diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "cube"))]
+    pub struct Cube;
+}
+
 diesel::table! {
     idempotency_keys (owner, key) {
         owner -> Text,
@@ -343,6 +350,7 @@ diesel::table! {
         content_length -> Int8,
         created_at -> Timestamptz,
         attached_at -> Nullable<Timestamptz>,
+        discarded_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -517,6 +525,9 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Cube;
+
     places (id) {
         id -> Int8,
         kakao_id -> Nullable<Text>,
@@ -540,6 +551,8 @@ diesel::table! {
         deleted_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        /// `ll_to_earth(lat, lng)`, generated: what the position index and searches use.
+        position -> Cube,
     }
 }
 
@@ -575,6 +588,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    album_photos (id) {
+        id -> Int8,
+        user_id -> Int8,
+        day -> Date,
+        image_key -> Text,
+        thumbnail_key -> Nullable<Text>,
+        thumbnail_failed_at -> Nullable<Timestamptz>,
+        caption -> Text,
+        visibility -> Text,
+        hidden_at -> Nullable<Timestamptz>,
+        deleted_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(album_photos -> users (user_id));
 diesel::joinable!(listings -> users (seller_id));
 diesel::joinable!(moderation_log -> reports (report_id));
 diesel::joinable!(moderation_log -> users (admin_id));
@@ -597,6 +628,7 @@ diesel::joinable!(chat_messages -> chat_rooms (room_id));
 diesel::joinable!(chat_messages -> users (sender_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    album_photos,
     uploads,
     places,
     place_hours,

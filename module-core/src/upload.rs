@@ -279,6 +279,7 @@ pub async fn verify(
     }
     let rows: Vec<Row> = uploads::table
         .filter(uploads::key.eq_any(&new_keys))
+        .filter(uploads::discarded_at.is_null())
         .select((
             uploads::key,
             uploads::owner_id,
@@ -332,6 +333,74 @@ async fn check_object(store: &dyn ObjectStore, row: &Row) -> Result<(), UploadEr
     Ok(())
 }
 
+/// The suffix of an upload's 320 px WebP thumbnail (see [`derived_key`]).
+pub const THUMBNAIL_SUFFIX: &str = "320.webp";
+/// Objects the server derives from uploads, by suffix; they go when their upload goes.
+const DERIVED_SUFFIXES: [&str; 1] = [THUMBNAIL_SUFFIX];
+
+/// Where an object derived from the upload `key` is stored: next to it, `{stem}.{suffix}`.
+pub fn derived_key(key: &str, suffix: &str) -> String {
+    let stem = key.rsplit_once('.').map_or(key, |(stem, _)| stem);
+    format!("{stem}.{suffix}")
+}
+
+/// Marks `owner`'s uploads as released by their content for good (a replaced or removed photo):
+/// they are removed from storage by [`remove_discarded`] and, failing that, by the hourly
+/// [`prune_unattached`]; no content may take them again.
+pub async fn discard(
+    conn: &mut AsyncPgConnection,
+    owner: UserId,
+    keys: &[String],
+    now: DateTime<Utc>,
+) -> Result<(), UploadError> {
+    diesel::update(
+        uploads::table
+            .filter(uploads::key.eq_any(keys))
+            .filter(uploads::owner_id.eq(owner)),
+    )
+    .set(uploads::discarded_at.eq(now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Removes discarded uploads now (their objects, what was derived from them, then their rows).
+/// Keys not discarded are left alone.
+pub async fn remove_discarded(
+    conn: &mut AsyncPgConnection,
+    store: &dyn ObjectStore,
+    keys: &[String],
+) -> Result<(), UploadError> {
+    use diesel_async::AsyncConnection as _;
+    conn.transaction(async |conn| {
+        let due: Vec<String> = uploads::table
+            .filter(uploads::key.eq_any(keys))
+            .filter(uploads::discarded_at.is_not_null())
+            .for_update()
+            .skip_locked()
+            .select(uploads::key)
+            .load(conn)
+            .await?;
+        remove_objects(store, &due).await?;
+        diesel::delete(uploads::table.filter(uploads::key.eq_any(&due)))
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Removes the objects of uploads and what was derived from them.
+async fn remove_objects(store: &dyn ObjectStore, keys: &[String]) -> Result<(), UploadError> {
+    for key in keys {
+        store.delete(key).await?;
+        for suffix in DERIVED_SUFFIXES {
+            store.delete(&derived_key(key, suffix)).await?;
+        }
+    }
+    Ok(())
+}
+
 /// What the first bytes of a file say it is, among the accepted image types.
 pub fn sniff(prefix: &[u8]) -> Option<ImageType> {
     infer::get(prefix).and_then(|kind| ImageType::parse(kind.mime_type()))
@@ -373,8 +442,9 @@ impl ImageLinks {
     }
 }
 
-/// Removes, chunk by chunk, uploads that nothing used within `settings.unattached_ttl`: first
-/// the object, then the row, so a failure leaves the row to try again. Returns how many went.
+/// Removes, chunk by chunk, uploads that nothing used within `settings.unattached_ttl`, and
+/// discarded ones: first the objects, then the row, so a failure leaves the row to try again.
+/// Returns how many went.
 pub async fn prune_unattached(
     conn: &mut AsyncPgConnection,
     store: &dyn ObjectStore,
@@ -389,8 +459,12 @@ pub async fn prune_unattached(
         let gone = conn
             .transaction(async |conn| -> Result<usize, UploadError> {
                 let due: Vec<String> = uploads::table
-                    .filter(uploads::attached_at.is_null())
-                    .filter(uploads::created_at.le(cutoff))
+                    .filter(
+                        uploads::attached_at
+                            .is_null()
+                            .and(uploads::created_at.le(cutoff))
+                            .or(uploads::discarded_at.is_not_null()),
+                    )
                     .order(uploads::created_at)
                     .limit(chunk)
                     .for_update()
@@ -398,9 +472,7 @@ pub async fn prune_unattached(
                     .select(uploads::key)
                     .load(conn)
                     .await?;
-                for key in &due {
-                    store.delete(key).await?;
-                }
+                remove_objects(store, &due).await?;
                 diesel::delete(uploads::table.filter(uploads::key.eq_any(&due)))
                     .execute(conn)
                     .await?;

@@ -271,6 +271,7 @@ async fn schema_rs_matches_the_migrated_database() {
             "bytea" => "Bytea",
             "uuid" => "Uuid",
             "_text" => "Array<Text>",
+            "cube" => "Cube",
             other => panic!(
                 "{}.{} has a type the check does not know: {other}",
                 column.table_name, column.column_name

@@ -59,6 +59,7 @@ pub fn context_at(database_url: &str, redis_prefix: &str, now: DateTime<Utc>) ->
             pool,
             &redis.key_prefix,
         )),
+        thumbnailer: Arc::new(petory_external_api::image::ImageThumbnailer),
         clock: Arc::new(FixedClock::at(now)),
         calendar: BusinessCalendar::default(),
         billing: BillingSettings::default(),

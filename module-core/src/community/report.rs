@@ -31,6 +31,7 @@ crate::text_enum! {
         ChatMessage = "CHAT_MESSAGE",
         PlaceReview = "PLACE_REVIEW",
         Place = "PLACE",
+        AlbumPhoto = "ALBUM_PHOTO",
     }
 }
 
@@ -148,6 +149,18 @@ impl TargetType {
                       WHERE id = (SELECT place_id FROM place_reviews WHERE id = $1)",
                 ),
                 readers: None,
+            },
+            // A private photo is its owner's alone: no one else can see it to report it.
+            Self::AlbumPhoto => ContentTable {
+                table: "album_photos",
+                author: "user_id",
+                lock_parent: None,
+                on_delete: None,
+                readers: Some(
+                    "SELECT EXISTS (SELECT 1 FROM album_photos
+                                     WHERE id = $1 AND (visibility = 'PUBLIC' OR user_id = $2))
+                                AS readable",
+                ),
             },
             Self::ChatMessage => ContentTable {
                 table: "chat_messages",

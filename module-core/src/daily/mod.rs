@@ -1,3 +1,5 @@
-//! Daily records: the question of the day and its answers (the album and calendar follow).
+//! Daily records: the question of the day and its answers, and the daily album (the calendar
+//! follows).
 
+pub mod album;
 pub mod qna;

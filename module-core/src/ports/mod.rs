@@ -8,6 +8,7 @@ mod notification;
 mod object_store;
 mod place_directory;
 mod place_ranking;
+mod thumbnailer;
 mod view_counter;
 
 pub use chat_presence::{ChatPresence, NobodyOnline};
@@ -19,4 +20,5 @@ pub use place_directory::{
     DirectoryError, DirectoryPage, DirectoryPlace, DirectoryQuery, PlaceDirectory,
 };
 pub use place_ranking::{PlaceRanking, RankingError, RankingPeriod};
+pub use thumbnailer::{ThumbnailError, Thumbnailer};
 pub use view_counter::{ViewBatch, ViewCounter, ViewCounterError};

@@ -3,7 +3,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 /// Object storage (S3 in production). Clients upload and download directly with presigned
-/// URLs; the server only signs and inspects.
+/// URLs; the server signs, inspects, and stores what it derives (thumbnails).
 #[async_trait]
 pub trait ObjectStore: Send + Sync + 'static {
     /// A URL the client may `PUT` exactly this object to, with the returned headers.
@@ -28,6 +28,17 @@ pub trait ObjectStore: Send + Sync + 'static {
     /// The object's first `len` bytes (fewer when it is shorter), or `None` when there is no
     /// such object: enough to tell what a file really is without downloading it.
     async fn read_prefix(&self, key: &str, len: u64) -> Result<Option<Vec<u8>>, ObjectStoreError>;
+
+    /// The whole object, or `None` when there is no such object.
+    async fn read(&self, key: &str) -> Result<Option<Vec<u8>>, ObjectStoreError>;
+
+    /// Stores an object the server made (replacing one of the same key).
+    async fn put(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), ObjectStoreError>;
 
     /// Removes an object; removing one that is not there succeeds.
     async fn delete(&self, key: &str) -> Result<(), ObjectStoreError>;

@@ -220,6 +220,48 @@ impl ObjectStore for S3ObjectStore {
         Ok(Some(bytes[..keep].to_vec()))
     }
 
+    async fn read(&self, key: &str) -> Result<Option<Vec<u8>>, ObjectStoreError> {
+        let output = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(output) => output,
+            Err(SdkError::ServiceError(service)) if service.err().is_no_such_key() => {
+                return Ok(None);
+            }
+            Err(error) => return Err(classify(&error)),
+        };
+        let bytes = output
+            .body
+            .collect()
+            .await
+            .map_err(|error| ObjectStoreError::Unavailable(error.to_string()))?
+            .into_bytes();
+        Ok(Some(bytes.to_vec()))
+    }
+
+    async fn put(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), ObjectStoreError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(bytes.into())
+            .send()
+            .await
+            .map_err(|error| classify(&error))?;
+        Ok(())
+    }
+
     async fn delete(&self, key: &str) -> Result<(), ObjectStoreError> {
         self.client
             .delete_object()

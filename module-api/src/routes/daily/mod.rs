@@ -1,3 +1,4 @@
-//! Daily records: the daily Q&A (the album and calendar follow).
+//! Daily records: the daily Q&A and the daily album (the calendar follows).
 
+pub mod album;
 pub mod qna;

@@ -264,12 +264,11 @@ pub async fn list_places(
     )
     .await?;
     drop(conn);
-    let mut page: Page<PlaceResponse> =
-        Page::new(items, page.limit(), |item| match item.chord_m {
-            Some(chord) => format!("{chord}_{}", item.place.id),
-            None => item.place.id.to_string(),
-        })
-        .map(Into::into);
+    let mut page: Page<PlaceResponse> = Page::new(items, page.limit(), |item| match item.chord_m {
+        Some(chord) => format!("{chord}_{}", item.place.id),
+        None => item.place.id.to_string(),
+    })
+    .map(Into::into);
     state.link_images(&mut page.items).await?;
     Ok(Json(page))
 }

@@ -38,6 +38,10 @@ SELECT r.*,
         SELECT NULL::bigint, left(name, 100),
                hidden_at IS NOT NULL, deleted_at IS NOT NULL
           FROM places WHERE r.target_type = 'PLACE' AND id = r.target_id
+        UNION ALL
+        SELECT user_id, left(coalesce(nullif(caption, ''), '[photo] ' || day), 100),
+               hidden_at IS NOT NULL, deleted_at IS NOT NULL
+          FROM album_photos WHERE r.target_type = 'ALBUM_PHOTO' AND id = r.target_id
        ) target ON true
   LEFT JOIN users author ON author.id = target.author_id
  WHERE ($1::text IS NULL OR r.status = $1)

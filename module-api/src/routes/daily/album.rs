@@ -1,0 +1,311 @@
+//! The daily album: my photo of each day, my month, others' public months, the public feed and
+//! "on this day".
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, NaiveDate, Utc};
+use petory_core::daily::album::{self, AlbumPhoto, AlbumPhotoId, PhotoDraft, Visibility};
+use petory_core::identity::UserId;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{Json, Path, Query, ValidJson};
+use crate::pagination::{Page, PageQuery};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlbumPhotoResponse {
+    pub id: i64,
+    /// The business day it is the photo of.
+    pub date: NaiveDate,
+    /// The photo itself.
+    pub image_url: String,
+    /// The 320 px WebP thumbnail, or the photo itself until the thumbnail is made.
+    pub thumbnail_url: String,
+    pub caption: String,
+    pub visibility: Visibility,
+    /// Hidden by moderation (only its owner sees it, marked so).
+    pub hidden: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl AlbumPhotoResponse {
+    async fn of(state: &AppState, photo: AlbumPhoto) -> Result<Self, ApiError> {
+        let urls = state
+            .image_urls(&[photo.image_key.clone(), photo.preview_key().to_owned()])
+            .await?;
+        let mut urls = urls.into_iter();
+        let (Some(image_url), Some(thumbnail_url)) = (urls.next(), urls.next()) else {
+            return Err(ApiError::from_status(StatusCode::INTERNAL_SERVER_ERROR));
+        };
+        Ok(Self {
+            id: photo.id.into(),
+            date: photo.day,
+            image_url,
+            thumbnail_url,
+            caption: photo.caption,
+            visibility: photo.visibility,
+            hidden: photo.hidden_at.is_some(),
+            created_at: photo.created_at,
+            updated_at: photo.updated_at,
+        })
+    }
+
+    async fn all(state: &AppState, photos: Vec<AlbumPhoto>) -> Result<Vec<Self>, ApiError> {
+        let mut responses = Vec::with_capacity(photos.len());
+        for photo in photos {
+            responses.push(Self::of(state, photo).await?);
+        }
+        Ok(responses)
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct AlbumPhotoRequest {
+    /// An upload of purpose `ALBUM` of mine.
+    #[schema(min_length = 1, max_length = 200)]
+    pub image_key: String,
+    #[serde(default)]
+    #[schema(max_length = 300)]
+    pub caption: String,
+    pub visibility: Visibility,
+}
+
+/// Put my photo of a day (today or earlier, in the business time zone): the first photo of the
+/// day, or a new image, caption or visibility for it. A replaced image is deleted from storage.
+#[utoipa::path(put, path = "/users/me/albums/{date}", tag = "daily", security(("bearer" = [])),
+    params(("date" = NaiveDate, Path, description = "The day, `YYYY-MM-DD`")), request_body = AlbumPhotoRequest,
+    responses(
+        (status = 201, description = "The day's first photo", body = AlbumPhotoResponse),
+        (status = 200, description = "The day's photo, changed", body = AlbumPhotoResponse),
+        (status = 403, description = "`ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`ALBUM_IMAGE_IN_USE` (the photo of another day)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`ALBUM_DAY_IN_FUTURE`, `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE`, `VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn put_album_photo(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(date): Path<NaiveDate>,
+    ValidJson(body): ValidJson<AlbumPhotoRequest>,
+) -> ApiResult<(StatusCode, Json<AlbumPhotoResponse>)> {
+    let mut conn = state.db().await?;
+    let put = album::put(
+        &mut conn,
+        state.object_store.as_ref(),
+        &state.calendar,
+        user.id,
+        date,
+        PhotoDraft {
+            image_key: body.image_key,
+            caption: body.caption,
+            visibility: body.visibility,
+        },
+        state.clock.now(),
+    )
+    .await?;
+    if let Some(replaced) = put.replaced_key {
+        remove_now(&state, &mut conn, replaced).await;
+    }
+    drop(conn);
+    let status = if put.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(AlbumPhotoResponse::of(&state, put.photo).await?),
+    ))
+}
+
+/// Removes a discarded image from storage now; the hourly prune retries what fails here.
+async fn remove_now(state: &AppState, conn: &mut petory_core::db::DbConn<'_>, key: String) {
+    if let Err(error) = petory_core::upload::remove_discarded(
+        conn,
+        state.object_store.as_ref(),
+        std::slice::from_ref(&key),
+    )
+    .await
+    {
+        tracing::warn!(%error, key, "discarded image left for the prune job");
+    }
+}
+
+/// Remove my photo of a day (and its image).
+#[utoipa::path(delete, path = "/users/me/albums/{date}", tag = "daily", security(("bearer" = [])),
+    params(("date" = NaiveDate, Path, description = "The day, `YYYY-MM-DD`")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, description = "`ALBUM_PHOTO_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn delete_album_photo(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(date): Path<NaiveDate>,
+) -> ApiResult<StatusCode> {
+    let mut conn = state.db().await?;
+    let key = album::remove(&mut conn, user.id, date, state.clock.now()).await?;
+    remove_now(&state, &mut conn, key).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MonthQuery {
+    /// The month, `YYYY-MM` (this month by default).
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    pub month: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlbumMonthResponse {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// One entry per day that has a photo, by day.
+    pub items: Vec<AlbumPhotoResponse>,
+}
+
+impl MonthQuery {
+    /// The month's first day.
+    fn first_day(&self, state: &AppState) -> Result<NaiveDate, ApiError> {
+        match &self.month {
+            None => {
+                let today = state.calendar.day_of(state.clock.now());
+                Ok(today - chrono::Days::new(u64::from(chrono::Datelike::day0(&today))))
+            }
+            Some(month) => Some(month)
+                .filter(|month| month.len() == 7)
+                .and_then(|month| {
+                    NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()
+                })
+                .ok_or_else(|| {
+                    ApiError::bad_request("INVALID_QUERY", "month must be YYYY-MM, e.g. 2026-12")
+                }),
+        }
+    }
+}
+
+async fn month_response(
+    state: &AppState,
+    first_day: NaiveDate,
+    photos: Vec<AlbumPhoto>,
+) -> Result<AlbumMonthResponse, ApiError> {
+    Ok(AlbumMonthResponse {
+        month: first_day.format("%Y-%m").to_string(),
+        items: AlbumPhotoResponse::all(state, photos).await?,
+    })
+}
+
+/// My album of a month: a calendar of my photos (hidden ones marked).
+#[utoipa::path(get, path = "/users/me/albums", tag = "daily", security(("bearer" = [])), params(MonthQuery),
+    responses(
+        (status = 200, description = "The month", body = AlbumMonthResponse),
+        (status = 400, description = "`INVALID_QUERY`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn my_album(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(query): Query<MonthQuery>,
+) -> ApiResult<Json<AlbumMonthResponse>> {
+    let first_day = query.first_day(&state)?;
+    let mut conn = state.db().await?;
+    let photos = album::month(&mut conn, user.id, Some(user.id), first_day).await?;
+    drop(conn);
+    Ok(Json(month_response(&state, first_day, photos).await?))
+}
+
+/// Someone's album of a month: their public, visible photos (guests may look).
+#[utoipa::path(get, path = "/users/{id}/albums", tag = "daily", security((), ("bearer" = [])),
+    params(("id" = i64, Path), MonthQuery),
+    responses(
+        (status = 200, description = "The month", body = AlbumMonthResponse),
+        (status = 400, description = "`INVALID_QUERY`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`USER_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn user_album(
+    State(state): State<AppState>,
+    viewer: Option<AuthUser>,
+    Path(id): Path<UserId>,
+    Query(query): Query<MonthQuery>,
+) -> ApiResult<Json<AlbumMonthResponse>> {
+    let first_day = query.first_day(&state)?;
+    let mut conn = state.db().await?;
+    let photos = album::month(&mut conn, id, viewer.map(|viewer| viewer.id), first_day).await?;
+    drop(conn);
+    Ok(Json(month_response(&state, first_day, photos).await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PhotoOwner {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedPhotoResponse {
+    #[serde(flatten)]
+    pub photo: AlbumPhotoResponse,
+    pub owner: PhotoOwner,
+}
+
+/// Everyone's public photos, the newest first.
+#[utoipa::path(get, path = "/albums/feed", tag = "daily", security((), ("bearer" = [])), params(PageQuery),
+    responses(
+        (status = 200, description = "A page of photos", body = inline(Page<FeedPhotoResponse>)),
+        (status = 400, description = "`INVALID_CURSOR`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn album_feed(
+    State(state): State<AppState>,
+    Query(page): Query<PageQuery>,
+) -> ApiResult<Json<Page<FeedPhotoResponse>>> {
+    let before = page.parsed_cursor(|cursor| cursor.parse().ok().filter(|id| *id > 0))?;
+    let mut conn = state.db().await?;
+    let photos = album::feed(&mut conn, before.map(AlbumPhotoId), page.fetch_limit()).await?;
+    drop(conn);
+    let page = Page::new(photos, page.limit(), |feed| feed.photo.id.to_string());
+    let mut items = Vec::with_capacity(page.items.len());
+    for feed in page.items {
+        items.push(FeedPhotoResponse {
+            owner: PhotoOwner {
+                id: feed.photo.user_id.into(),
+                name: feed.owner_name,
+            },
+            photo: AlbumPhotoResponse::of(&state, feed.photo).await?,
+        });
+    }
+    Ok(Json(Page {
+        items,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OnThisDayResponse {
+    /// Today (business time zone).
+    pub date: NaiveDate,
+    /// My photos of this month and day in earlier years, the latest first.
+    pub items: Vec<AlbumPhotoResponse>,
+}
+
+/// "On this day": my photos of today's date in earlier years.
+#[utoipa::path(get, path = "/users/me/albums/on-this-day", tag = "daily", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Earlier years' photos of today", body = OnThisDayResponse),
+    ))]
+pub async fn on_this_day(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> ApiResult<Json<OnThisDayResponse>> {
+    let today = state.calendar.day_of(state.clock.now());
+    let mut conn = state.db().await?;
+    let photos = album::on_this_day(&mut conn, user.id, today).await?;
+    drop(conn);
+    Ok(Json(OnThisDayResponse {
+        date: today,
+        items: AlbumPhotoResponse::all(&state, photos).await?,
+    }))
+}
