@@ -83,10 +83,12 @@ impl BoardFirstPages {
 }
 
 type RankingKey = (RankingPeriod, Option<PlaceCategory>, usize);
+/// A ranking and where it was read from.
+type KeptRanking = Arc<(Vec<Ranked>, Source)>;
 
 pub struct PlaceRankings {
     /// `None` when the cache is off (a `ttl` of zero).
-    rankings: Option<moka::future::Cache<RankingKey, Arc<(Vec<Ranked>, Source)>>>,
+    rankings: Option<moka::future::Cache<RankingKey, KeptRanking>>,
 }
 
 /// Rankings kept at most: each period and category, at the few lengths clients use.
@@ -111,7 +113,7 @@ impl PlaceRankings {
         period: RankingPeriod,
         category: Option<PlaceCategory>,
         limit: usize,
-    ) -> Result<Arc<(Vec<Ranked>, Source)>, ApiError> {
+    ) -> Result<KeptRanking, ApiError> {
         let read = async {
             let mut conn = state.db().await?;
             let ranked = ranking::top(

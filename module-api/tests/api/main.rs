@@ -1,6 +1,7 @@
 //! HTTP tests of `petory-api`: the real router, a real database and Redis per test.
 
 mod admin_views;
+mod album;
 mod chat;
 mod cli;
 mod contract;

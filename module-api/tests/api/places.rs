@@ -692,6 +692,18 @@ async fn kakao_imports_read_every_page_once_and_a_refused_key_is_a_clear_error()
         .post_ok("/api/v1/admin/places/import", Some(&admin), import.clone())
         .await;
     assert_eq!(again, json!({"pages": 2, "created": 0, "updated": 20}));
+    // A keyword of only spaces is the client's mistake (Kakao would refuse it), not an outage.
+    assert_problem(
+        app.post_json(
+            "/api/v1/admin/places/import",
+            Some(&admin),
+            json!({"query": " \u{c} ", "x": 126.9779, "y": 37.5663, "radius": 2000}),
+        )
+        .await,
+        422,
+        "VALIDATION_FAILED",
+    )
+    .await;
     // Nearest first, as Kakao had them.
     let all = app
         .get_ok("/api/v1/places?lat=37.5663&lng=126.9779&radius_m=2000&limit=100")

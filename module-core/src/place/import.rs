@@ -49,6 +49,15 @@ pub async fn import(
     mut query: DirectoryQuery,
     now: DateTime<Utc>,
 ) -> Result<ImportCounts, PlaceError> {
+    // Kakao refuses a keyword of only spaces (400): it is the client's to fix, not an outage.
+    query.query = query.query.trim().to_owned();
+    if query.query.is_empty() {
+        return Err(PlaceError::Invalid {
+            field: "query",
+            code: "BLANK",
+            message: "the keyword is blank".to_owned(),
+        });
+    }
     let mut counts = ImportCounts::default();
     for page in 1..=MAX_PAGES {
         query.page = page;

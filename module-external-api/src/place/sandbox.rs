@@ -77,15 +77,32 @@ impl Drop for KakaoLocalSandbox {
     }
 }
 
-fn error(status: StatusCode, error_type: &str, message: &str) -> Response {
-    (
-        status,
-        Json(json!({"errorType": error_type, "message": message})),
-    )
-        .into_response()
+/// Kakao's error answer: `{"errorType", "message"}`.
+struct KakaoError {
+    status: StatusCode,
+    error_type: &'static str,
+    message: String,
 }
 
-fn bad_argument(message: &str) -> Response {
+impl IntoResponse for KakaoError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({"errorType": self.error_type, "message": self.message})),
+        )
+            .into_response()
+    }
+}
+
+fn error(status: StatusCode, error_type: &'static str, message: &str) -> KakaoError {
+    KakaoError {
+        status,
+        error_type,
+        message: message.to_owned(),
+    }
+}
+
+fn bad_argument(message: &str) -> KakaoError {
     error(StatusCode::BAD_REQUEST, "InvalidArgument", message)
 }
 
@@ -95,7 +112,7 @@ fn number<T: std::str::FromStr + PartialOrd>(
     name: &str,
     default: T,
     range: std::ops::RangeInclusive<T>,
-) -> Result<T, Response> {
+) -> Result<T, KakaoError> {
     match params.get(name) {
         None => Ok(default),
         Some(text) => text
@@ -121,15 +138,19 @@ async fn keyword(
             StatusCode::UNAUTHORIZED,
             "AccessDeniedError",
             "cannot find appKey",
-        );
+        )
+        .into_response();
     }
     match answer(&settings, &params) {
         Ok(answer) => Json(answer).into_response(),
-        Err(response) => response,
+        Err(error) => error.into_response(),
     }
 }
 
-fn answer(settings: &SandboxSettings, params: &HashMap<String, String>) -> Result<Value, Response> {
+fn answer(
+    settings: &SandboxSettings,
+    params: &HashMap<String, String>,
+) -> Result<Value, KakaoError> {
     let query = params.get("query").map(|query| query.trim()).unwrap_or("");
     if query.is_empty() {
         return Err(error(

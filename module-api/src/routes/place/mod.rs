@@ -647,6 +647,7 @@ pub struct PlaceImportResponse {
     responses(
         (status = 200, description = "Imported", body = PlaceImportResponse),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED` (also a blank keyword)", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "`PLACE_DIRECTORY_REFUSED` (Kakao refused the REST API key)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`PLACES_UNAVAILABLE` (Kakao Local cannot be reached)", body = Problem, content_type = "application/problem+json"),
     ))]
