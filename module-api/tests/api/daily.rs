@@ -378,3 +378,88 @@ async fn users_opt_out_of_the_daily_question_notification() {
     .await;
     assert_eq!(me["notify_daily_question"], false);
 }
+
+#[tokio::test]
+async fn my_pets_d_days_come_soonest_first_and_only_mine() {
+    let app = TestApp::spawn().await;
+    let (_, me) = app.user("owner@example.com").await;
+    // Today is 2026-11-23 (business time): Bori turns 6 today and came home 1,000 days ago;
+    // Nabi's birthday is on 29 February (the 28th this year) and she came home on 1 December.
+    app.post_ok(
+        "/api/v1/pets",
+        Some(&me),
+        json!({"name": "보리", "species": "DOG", "birthday": "2020-11-23", "adopted_on": "2024-02-27"}),
+    )
+    .await;
+    app.post_ok(
+        "/api/v1/pets",
+        Some(&me),
+        json!({"name": "나비", "species": "CAT", "birthday": "2024-02-29", "adopted_on": "2025-12-01"}),
+    )
+    .await;
+    let (_, other) = app.user("other@example.com").await;
+    app.post_ok(
+        "/api/v1/pets",
+        Some(&other),
+        json!({"name": "남의 개", "species": "DOG", "birthday": "2020-11-24"}),
+    )
+    .await;
+
+    let ddays = app
+        .send_ok(Method::GET, "/api/v1/users/me/d-days", Some(&me), None)
+        .await;
+    assert_eq!(ddays["date"], "2026-11-23");
+    let seen: Vec<(&str, &str, &str, i64, i64)> = ddays["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["pet_name"].as_str().unwrap(),
+                d["kind"].as_str().unwrap(),
+                d["date"].as_str().unwrap(),
+                d["days_until"].as_i64().unwrap(),
+                d["number"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("보리", "BIRTHDAY", "2026-11-23", 0, 6),
+            ("보리", "DAYS_TOGETHER", "2026-11-23", 0, 1000),
+            ("나비", "ADOPTION", "2026-12-01", 8, 1),
+        ]
+    );
+    let year = app
+        .send_ok(
+            Method::GET,
+            "/api/v1/users/me/d-days?within_days=366",
+            Some(&me),
+            None,
+        )
+        .await;
+    assert!(
+        year["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["pet_name"] == "나비"
+                && d["kind"] == "BIRTHDAY"
+                && d["date"] == "2027-02-28")
+    );
+    for bad in ["-1", "367", "99999999999999999999", "soon"] {
+        assert_problem(
+            app.send(
+                Method::GET,
+                &format!("/api/v1/users/me/d-days?within_days={bad}"),
+                Some(&me),
+                None,
+            )
+            .await,
+            400,
+            "INVALID_QUERY",
+        )
+        .await;
+    }
+}

@@ -1,4 +1,5 @@
-//! Daily records: the daily Q&A and the daily album (the calendar follows).
+//! Daily records: the daily Q&A, the daily album and pets' D-days (the calendar follows).
 
 pub mod album;
+pub mod dday;
 pub mod qna;
