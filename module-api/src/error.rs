@@ -806,6 +806,24 @@ impl From<petory_core::daily::album::AlbumError> for ApiError {
     }
 }
 
+impl From<petory_core::daily::schedule::ScheduleError> for ApiError {
+    fn from(error: petory_core::daily::schedule::ScheduleError) -> Self {
+        use petory_core::daily::schedule::ScheduleError as E;
+        match error {
+            E::NotFound => Self::not_found("EVENT_NOT_FOUND", error.to_string()),
+            E::PetNotFound => Self::not_found("PET_NOT_FOUND", error.to_string()),
+            E::Invalid {
+                field,
+                code,
+                message,
+            } => Self::invalid_field(field, code, message),
+            E::TooMany { .. } => Self::conflict("TOO_MANY_EVENTS", error.to_string()),
+            E::RangeTooLong => Self::bad_request("RANGE_TOO_LONG", error.to_string()),
+            E::Database(error) => error.into(),
+        }
+    }
+}
+
 impl From<petory_core::daily::qna::QnaError> for ApiError {
     fn from(error: petory_core::daily::qna::QnaError) -> Self {
         use petory_core::daily::qna::QnaError as E;

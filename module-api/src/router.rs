@@ -33,7 +33,7 @@ pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
 /// Routes under `/api/v1`, with their documentation.
 fn api_v1() -> OpenApiRouter<AppState> {
     use routes::community::{board, chat, chat_socket, pet, report, trade};
-    use routes::daily::{album, dday, qna};
+    use routes::daily::{album, dday, qna, schedule};
     use routes::identity::{address, admin, auth, me, oauth};
     use routes::notification;
     use routes::shop::{cart, catalog, order, payment, review, subscription};
@@ -106,6 +106,12 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(album::user_album))
         .routes(routes!(album::album_feed))
         .routes(routes!(dday::my_d_days))
+        .routes(routes!(schedule::list_occurrences, schedule::create_event))
+        .routes(routes!(
+            schedule::get_event,
+            schedule::update_event,
+            schedule::delete_event
+        ))
         .routes(routes!(notification::list_notifications))
         .routes(routes!(notification::unread_count))
         .routes(routes!(notification::mark_read))

@@ -605,6 +605,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    calendar_events (id) {
+        id -> Int8,
+        user_id -> Int8,
+        pet_id -> Nullable<Int8>,
+        title -> Text,
+        memo -> Text,
+        all_day -> Bool,
+        starts_local -> Timestamp,
+        ends_local -> Timestamp,
+        time_zone -> Text,
+        color -> Text,
+        rrule -> Nullable<Text>,
+        exdates -> Array<Timestamp>,
+        reminders -> Array<Int4>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(calendar_events -> users (user_id));
 diesel::joinable!(album_photos -> users (user_id));
 diesel::joinable!(listings -> users (seller_id));
 diesel::joinable!(moderation_log -> reports (report_id));
@@ -628,6 +649,7 @@ diesel::joinable!(chat_messages -> chat_rooms (room_id));
 diesel::joinable!(chat_messages -> users (sender_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    calendar_events,
     album_photos,
     uploads,
     places,

@@ -2,6 +2,7 @@
 
 mod admin_views;
 mod album;
+mod calendar;
 mod chat;
 mod cli;
 mod contract;

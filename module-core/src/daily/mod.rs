@@ -4,3 +4,4 @@
 pub mod album;
 pub mod dday;
 pub mod qna;
+pub mod schedule;

@@ -1,5 +1,6 @@
-//! Daily records: the daily Q&A, the daily album and pets' D-days (the calendar follows).
+//! Daily records: the daily Q&A, the daily album, the pet calendar and pets' D-days.
 
 pub mod album;
 pub mod dday;
 pub mod qna;
+pub mod schedule;

@@ -1,0 +1,264 @@
+//! The pet calendar: events in their own time zone, recurrences expanded across a daylight-saving
+//! change with exceptions, FullCalendar-ready occurrences, and what is refused.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::util::{TestApp, assert_problem};
+
+async fn add(app: &TestApp, token: &str, body: Value) -> Value {
+    app.post_ok("/api/v1/users/me/events", Some(token), body)
+        .await
+}
+
+async fn occurrences(app: &TestApp, token: &str, from: &str, to: &str) -> Vec<Value> {
+    let found = app
+        .send_ok(
+            Method::GET,
+            &format!("/api/v1/users/me/events?from={from}&to={to}"),
+            Some(token),
+            None,
+        )
+        .await;
+    found.as_array().unwrap().clone()
+}
+
+fn field<'a>(items: &'a [Value], name: &str) -> Vec<&'a str> {
+    items
+        .iter()
+        .map(|item| item[name].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn recurring_events_expand_in_their_own_zone_across_daylight_saving_with_exceptions() {
+    let app = TestApp::spawn().await;
+    let (_, me) = app.user("me@example.com").await;
+    // A walk at 9:00 New York time, every day for five days over the spring-forward night,
+    // the 9th cancelled.
+    let walk = add(
+        &app,
+        &me,
+        json!({"title": "산책", "start": "2026-03-06T09:00", "end": "2026-03-06T10:00",
+               "time_zone": "America/New_York", "color": "#ff8800",
+               "rrule": "FREQ=DAILY;COUNT=5", "exdates": ["2026-03-09T09:00"],
+               "reminders": [{"minutes_before": 30}]}),
+    )
+    .await;
+    assert_eq!(walk["start"], "2026-03-06T09:00:00");
+    assert_eq!(walk["color"], "#FF8800");
+    assert_eq!(walk["exdates"], json!(["2026-03-09T09:00:00"]));
+    // A yearly all-day birthday in Seoul.
+    let birthday = add(
+        &app,
+        &me,
+        json!({"title": "보리 생일", "all_day": true, "start": "2021-03-07", "end": "2021-03-08",
+               "time_zone": "Asia/Seoul", "rrule": "FREQ=YEARLY"}),
+    )
+    .await;
+
+    let found = occurrences(&app, &me, "2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z").await;
+    assert_eq!(
+        field(&found, "start"),
+        [
+            "2026-03-06T09:00:00-05:00",
+            "2026-03-07",
+            "2026-03-07T09:00:00-05:00",
+            "2026-03-08T09:00:00-04:00",
+            "2026-03-10T09:00:00-04:00",
+        ]
+    );
+    let sunday = &found[3];
+    assert_eq!(sunday["end"], "2026-03-08T10:00:00-04:00");
+    assert_eq!(sunday["allDay"], false);
+    assert_eq!(sunday["color"], "#FF8800");
+    assert_eq!(sunday["series_id"], walk["id"]);
+    assert_eq!(sunday["occurrence_date"], "2026-03-08");
+    assert_eq!(sunday["id"], format!("{}:2026-03-08", walk["id"]));
+    assert_eq!(found[1]["allDay"], true);
+    assert_eq!(found[1]["end"], "2026-03-08");
+    assert_eq!(found[1]["series_id"], birthday["id"]);
+
+    // A range that cuts through: only what overlaps it; dates mean business-zone midnights.
+    let day = occurrences(&app, &me, "2026-03-08", "2026-03-09").await;
+    assert_eq!(field(&day, "occurrence_date"), ["2026-03-08"]);
+
+    // Rewriting the series moves every occurrence; deleting it removes them all.
+    let path = format!("/api/v1/users/me/events/{}", walk["id"]);
+    let moved = app
+        .send_ok(
+            Method::PUT,
+            &path,
+            Some(&me),
+            Some(
+                json!({"title": "저녁 산책", "start": "2026-03-06T18:30", "end": "2026-03-06T19:00",
+                        "time_zone": "America/New_York", "rrule": "FREQ=DAILY;COUNT=2"}),
+            ),
+        )
+        .await;
+    assert_eq!(moved["title"], "저녁 산책");
+    let found = occurrences(&app, &me, "2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z").await;
+    assert_eq!(
+        field(&found, "start"),
+        // In time order: the Seoul birthday starts before New York's evening of the 6th.
+        [
+            "2026-03-07",
+            "2026-03-06T18:30:00-05:00",
+            "2026-03-07T18:30:00-05:00"
+        ]
+    );
+    let deleted = app.send(Method::DELETE, &path, Some(&me), None).await;
+    assert_eq!(deleted.status(), 204);
+    assert_eq!(
+        occurrences(&app, &me, "2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z")
+            .await
+            .len(),
+        1
+    );
+    assert_problem(
+        app.send(Method::GET, &path, Some(&me), None).await,
+        404,
+        "EVENT_NOT_FOUND",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn events_are_mine_alone_and_bad_ones_are_refused_with_the_reason() {
+    let app = TestApp::spawn().await;
+    let (_, me) = app.user("me@example.com").await;
+    let (_, other) = app.user("other@example.com").await;
+    let event = add(
+        &app,
+        &me,
+        json!({"title": "병원", "start": "2026-11-25T10:00", "end": "2026-11-25T11:00",
+               "time_zone": "Asia/Seoul"}),
+    )
+    .await;
+    let path = format!("/api/v1/users/me/events/{}", event["id"]);
+    for method in [Method::GET, Method::DELETE] {
+        assert_problem(
+            app.send(method, &path, Some(&other), None).await,
+            404,
+            "EVENT_NOT_FOUND",
+        )
+        .await;
+    }
+    assert!(
+        occurrences(&app, &other, "2026-11-01", "2026-12-01")
+            .await
+            .is_empty()
+    );
+    let theirs = app
+        .post_ok(
+            "/api/v1/pets",
+            Some(&other),
+            json!({"name": "남의 개", "species": "DOG"}),
+        )
+        .await;
+
+    let base = json!({"title": "x", "start": "2026-11-25T10:00", "end": "2026-11-25T11:00",
+                      "time_zone": "Asia/Seoul"});
+    let with = |changes: Value| {
+        let mut body = base.clone();
+        for (key, value) in changes.as_object().unwrap() {
+            body[key] = value.clone();
+        }
+        body
+    };
+    let refused = |body: Value| app.post_json("/api/v1/users/me/events", Some(&me), body);
+    let reason = |response: reqwest::Response| async move {
+        assert_eq!(response.status(), 422);
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(problem["code"], "VALIDATION_FAILED");
+        problem["errors"][0]["code"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(
+        reason(refused(with(json!({"time_zone": "Mars/Olympus"}))).await).await,
+        "UNKNOWN_TIME_ZONE"
+    );
+    assert_eq!(
+        reason(refused(with(json!({"time_zone": "America/New_York", "start": "2026-03-08T02:30", "end": "2026-03-08T04:00"}))).await).await,
+        "NONEXISTENT_TIME"
+    );
+    assert_eq!(
+        reason(refused(with(json!({"end": "2026-11-25T09:00"}))).await).await,
+        "END_BEFORE_START"
+    );
+    assert_eq!(
+        reason(refused(with(json!({"start": "tomorrow 10am"}))).await).await,
+        "INVALID_LOCAL_TIME"
+    );
+    assert_eq!(
+        reason(refused(with(json!({"all_day": true}))).await).await,
+        "INVALID_LOCAL_TIME"
+    );
+    assert_eq!(
+        reason(refused(with(json!({"rrule": "FREQ=HOURLY"}))).await).await,
+        "INVALID_RRULE"
+    );
+    assert_eq!(
+        reason(refused(with(json!({"exdates": ["2026-11-26T10:00"]}))).await).await,
+        "NOT_RECURRING"
+    );
+    assert_eq!(
+        reason(refused(with(json!({"reminders": [{"minutes_before": 50000}]}))).await).await,
+        "range",
+        "the documented limit"
+    );
+    let bad_rule = refused(with(json!({"rrule": "FREQ=DAILY;BYDAY=XX"}))).await;
+    let problem: Value = bad_rule.json().await.unwrap();
+    assert!(
+        problem["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("XX"),
+        "the parser's reason: {problem}"
+    );
+    assert_problem(
+        refused(with(json!({"pet_id": theirs["id"]}))).await,
+        404,
+        "PET_NOT_FOUND",
+    )
+    .await;
+    assert_problem(
+        refused(with(json!({"color": "red"}))).await,
+        422,
+        "VALIDATION_FAILED",
+    )
+    .await;
+    // Ranges: both ends, in order, at most a year.
+    for (from, to) in [("2026-01-01", "2027-01-03"), ("2026-02-01", "2026-01-01")] {
+        assert_problem(
+            app.send(
+                Method::GET,
+                &format!("/api/v1/users/me/events?from={from}&to={to}"),
+                Some(&me),
+                None,
+            )
+            .await,
+            400,
+            "RANGE_TOO_LONG",
+        )
+        .await;
+    }
+    assert_problem(
+        app.send(
+            Method::GET,
+            "/api/v1/users/me/events?from=yesterday&to=2026-12-01",
+            Some(&me),
+            None,
+        )
+        .await,
+        400,
+        "INVALID_QUERY",
+    )
+    .await;
+    // Nothing refused was kept.
+    assert_eq!(
+        occurrences(&app, &me, "2026-11-01", "2026-12-01")
+            .await
+            .len(),
+        1
+    );
+}

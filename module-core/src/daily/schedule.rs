@@ -1,0 +1,660 @@
+//! The pet calendar: my events, each in its own IANA time zone, optionally recurring by an
+//! RFC 5545 rule (parsed, validated and expanded by the `rrule` crate, never by hand), with
+//! cancelled occurrences (exception dates) and reminders. Occurrences are expanded in the
+//! event's zone, so "every day at 9:00" stays at 9:00 across daylight-saving changes.
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone as _, Utc};
+use chrono_tz::Tz;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use rrule::{Frequency, RRule, RRuleSet, Tz as RuleTz, Unvalidated};
+
+use crate::community::pet::PetId;
+use crate::db::DbError;
+use crate::identity::UserId;
+use crate::schema::{calendar_events, pets};
+
+crate::id_type! {
+    /// An event of the calendar (`calendar_events.id`): a single one or a series.
+    pub struct EventId;
+}
+
+/// Events one user keeps at most.
+pub const MAX_EVENTS: i64 = 1000;
+/// The longest range of occurrences asked at once.
+pub const MAX_RANGE_DAYS: i64 = 366;
+/// Reminders per event, and how far ahead (4 weeks).
+pub const MAX_REMINDERS: usize = 5;
+pub const MAX_REMINDER_MINUTES: i32 = 40_320;
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = calendar_events)]
+pub struct Event {
+    pub id: EventId,
+    pub user_id: UserId,
+    pub pet_id: Option<PetId>,
+    pub title: String,
+    pub memo: String,
+    pub all_day: bool,
+    pub starts_local: NaiveDateTime,
+    pub ends_local: NaiveDateTime,
+    pub time_zone: String,
+    pub color: String,
+    pub rrule: Option<String>,
+    pub exdates: Vec<NaiveDateTime>,
+    pub reminders: Vec<i32>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An event as its owner writes it (start and end local to `time_zone`; for all-day events
+/// midnights, the end exclusive).
+#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
+#[diesel(table_name = calendar_events, treat_none_as_null = true)]
+pub struct EventDraft {
+    pub pet_id: Option<PetId>,
+    pub title: String,
+    pub memo: String,
+    pub all_day: bool,
+    pub starts_local: NaiveDateTime,
+    pub ends_local: NaiveDateTime,
+    pub time_zone: String,
+    pub color: String,
+    pub rrule: Option<String>,
+    pub exdates: Vec<NaiveDateTime>,
+    pub reminders: Vec<i32>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScheduleError {
+    #[error("no such event of yours")]
+    NotFound,
+    #[error("no such pet of yours")]
+    PetNotFound,
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        code: &'static str,
+        message: String,
+    },
+    #[error("a calendar keeps at most {max} events")]
+    TooMany { max: i64 },
+    #[error("occurrences are listed for at most {MAX_RANGE_DAYS} days at once")]
+    RangeTooLong,
+    #[error(transparent)]
+    Database(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for ScheduleError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Database(error.into())
+    }
+}
+
+fn invalid(field: &'static str, code: &'static str, message: impl Into<String>) -> ScheduleError {
+    ScheduleError::Invalid {
+        field,
+        code,
+        message: message.into(),
+    }
+}
+
+/// One occurrence of an event, in the event's zone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Occurrence {
+    pub event_id: EventId,
+    pub title: String,
+    pub color: String,
+    pub all_day: bool,
+    pub start: DateTime<Tz>,
+    pub end: DateTime<Tz>,
+    /// The local date this occurrence starts on (what an exception names).
+    pub date: NaiveDate,
+    pub recurring: bool,
+}
+
+/// An event made ready to expand: its zone, first start, length and rule set.
+struct Series {
+    zone: Tz,
+    first: DateTime<RuleTz>,
+    length: Duration,
+    set: Option<RRuleSet>,
+}
+
+/// A local time in `zone`: the earlier of two when clocks fall back; an error when it does
+/// not exist (clocks spring forward over it).
+fn local(
+    zone: RuleTz,
+    at: NaiveDateTime,
+    field: &'static str,
+) -> Result<DateTime<RuleTz>, ScheduleError> {
+    zone.from_local_datetime(&at).earliest().ok_or_else(|| {
+        invalid(
+            field,
+            "NONEXISTENT_TIME",
+            format!(
+                "{at} does not exist in {} (the clocks skip it)",
+                zone.name()
+            ),
+        )
+    })
+}
+
+impl Series {
+    fn of(draft: &EventDraft) -> Result<Self, ScheduleError> {
+        let zone: Tz = draft.time_zone.parse().map_err(|_| {
+            invalid(
+                "time_zone",
+                "UNKNOWN_TIME_ZONE",
+                format!("{} is not an IANA time zone", draft.time_zone),
+            )
+        })?;
+        // All-day events recur on dates: expanded on UTC midnights, free of any zone's gaps.
+        let rule_zone = if draft.all_day {
+            RuleTz::UTC
+        } else {
+            RuleTz::from(zone)
+        };
+        let first = local(rule_zone, draft.starts_local, "start")?;
+        let end = local(rule_zone, draft.ends_local, "end")?;
+        let length = end - first;
+        if length <= Duration::zero() {
+            return Err(invalid(
+                "end",
+                "END_BEFORE_START",
+                "the end must come after the start",
+            ));
+        }
+        let set = match &draft.rrule {
+            None => None,
+            Some(text) => Some(rule_set(text, rule_zone, first, &draft.exdates)?),
+        };
+        Ok(Self {
+            zone,
+            first,
+            length,
+            set,
+        })
+    }
+}
+
+/// The rule set of `text` from `first`: validated by the crate, with the checks it leaves to
+/// us, the first start always an occurrence (as calendars show it), and the exception dates.
+fn rule_set(
+    text: &str,
+    zone: RuleTz,
+    first: DateTime<RuleTz>,
+    exdates: &[NaiveDateTime],
+) -> Result<RRuleSet, ScheduleError> {
+    let rule_error = |message: String| invalid("rrule", "INVALID_RRULE", message);
+    let mut rule: RRule<Unvalidated> = text
+        .trim()
+        .parse()
+        .map_err(|error: rrule::RRuleError| rule_error(error.to_string()))?;
+    // A floating UNTIL is read by the crate in the server's zone: it means the event's.
+    if let Some(until) = rule.get_until().copied()
+        && until.timezone().is_local()
+    {
+        let until = zone
+            .from_local_datetime(&until.naive_local())
+            .earliest()
+            .ok_or_else(|| rule_error("UNTIL does not exist in the event's zone".into()))?;
+        rule = rule.until(until.with_timezone(&RuleTz::UTC));
+    }
+    if matches!(
+        rule.get_freq(),
+        Frequency::Hourly | Frequency::Minutely | Frequency::Secondly
+    ) {
+        return Err(rule_error(
+            "events repeat daily at most often (FREQ=DAILY, WEEKLY, MONTHLY or YEARLY)".into(),
+        ));
+    }
+    if rule.get_interval() == 0 || rule.get_count() == Some(0) {
+        return Err(rule_error("INTERVAL and COUNT must be positive".into()));
+    }
+    if rule.get_count().is_some() && rule.get_until().is_some() {
+        return Err(rule_error("COUNT and UNTIL must not both be given".into()));
+    }
+    let rule = rule
+        .validate(first)
+        .map_err(|error| rule_error(error.to_string()))?;
+    let mut set = RRuleSet::new(first).rrule(rule).rdate(first);
+    for exdate in exdates {
+        set = set.exdate(local(zone, *exdate, "exdates")?);
+    }
+    Ok(set)
+}
+
+/// Checks a draft as [`create`] and [`update`] do, without the database.
+pub fn check(draft: &EventDraft) -> Result<(), ScheduleError> {
+    if draft.reminders.len() > MAX_REMINDERS
+        || draft
+            .reminders
+            .iter()
+            .any(|minutes| !(0..=MAX_REMINDER_MINUTES).contains(minutes))
+    {
+        return Err(invalid(
+            "reminders",
+            "INVALID_REMINDERS",
+            format!(
+                "at most {MAX_REMINDERS} reminders, each 0 to {MAX_REMINDER_MINUTES} minutes before"
+            ),
+        ));
+    }
+    if draft.ends_local - draft.starts_local > Duration::days(MAX_RANGE_DAYS) {
+        return Err(invalid(
+            "end",
+            "TOO_LONG",
+            format!("an event lasts at most {MAX_RANGE_DAYS} days"),
+        ));
+    }
+    if draft.exdates.len() > 366 {
+        return Err(invalid(
+            "exdates",
+            "TOO_MANY",
+            "at most 366 exception dates",
+        ));
+    }
+    if draft.exdates.iter().any(|_| draft.rrule.is_none()) {
+        return Err(invalid(
+            "exdates",
+            "NOT_RECURRING",
+            "only a recurring event has exception dates",
+        ));
+    }
+    let series = Series::of(draft)?;
+    if let Some(set) = series.set
+        && set.all(1).dates.is_empty()
+    {
+        return Err(invalid(
+            "rrule",
+            "INVALID_RRULE",
+            "the rule yields no occurrence",
+        ));
+    }
+    Ok(())
+}
+
+async fn ensure_my_pet(
+    conn: &mut AsyncPgConnection,
+    owner: UserId,
+    pet: Option<PetId>,
+) -> Result<(), ScheduleError> {
+    if let Some(pet) = pet {
+        let mine: i64 = pets::table
+            .filter(pets::id.eq(pet))
+            .filter(pets::owner_id.eq(owner))
+            .count()
+            .get_result(conn)
+            .await?;
+        if mine == 0 {
+            return Err(ScheduleError::PetNotFound);
+        }
+    }
+    Ok(())
+}
+
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    owner: UserId,
+    draft: EventDraft,
+    now: DateTime<Utc>,
+) -> Result<Event, ScheduleError> {
+    check(&draft)?;
+    ensure_my_pet(conn, owner, draft.pet_id).await?;
+    let held: i64 = calendar_events::table
+        .filter(calendar_events::user_id.eq(owner))
+        .count()
+        .get_result(conn)
+        .await?;
+    if held >= MAX_EVENTS {
+        return Err(ScheduleError::TooMany { max: MAX_EVENTS });
+    }
+    Ok(diesel::insert_into(calendar_events::table)
+        .values((
+            &draft,
+            calendar_events::user_id.eq(owner),
+            calendar_events::created_at.eq(now),
+            calendar_events::updated_at.eq(now),
+        ))
+        .returning(Event::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+pub async fn get(
+    conn: &mut AsyncPgConnection,
+    owner: UserId,
+    id: EventId,
+) -> Result<Event, ScheduleError> {
+    calendar_events::table
+        .filter(calendar_events::id.eq(id))
+        .filter(calendar_events::user_id.eq(owner))
+        .select(Event::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or(ScheduleError::NotFound)
+}
+
+/// Rewrites an event (the whole series).
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    owner: UserId,
+    id: EventId,
+    draft: EventDraft,
+    now: DateTime<Utc>,
+) -> Result<Event, ScheduleError> {
+    check(&draft)?;
+    ensure_my_pet(conn, owner, draft.pet_id).await?;
+    diesel::update(
+        calendar_events::table
+            .filter(calendar_events::id.eq(id))
+            .filter(calendar_events::user_id.eq(owner)),
+    )
+    .set((&draft, calendar_events::updated_at.eq(now)))
+    .returning(Event::as_returning())
+    .get_result(conn)
+    .await
+    .optional()?
+    .ok_or(ScheduleError::NotFound)
+}
+
+/// Deletes an event, every occurrence of a series.
+pub async fn delete(
+    conn: &mut AsyncPgConnection,
+    owner: UserId,
+    id: EventId,
+) -> Result<(), ScheduleError> {
+    let gone = diesel::delete(
+        calendar_events::table
+            .filter(calendar_events::id.eq(id))
+            .filter(calendar_events::user_id.eq(owner)),
+    )
+    .execute(conn)
+    .await?;
+    if gone == 0 {
+        return Err(ScheduleError::NotFound);
+    }
+    Ok(())
+}
+
+/// Every occurrence of `owner`'s events that overlaps `[from, to)`, in start order.
+pub async fn occurrences(
+    conn: &mut AsyncPgConnection,
+    owner: UserId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Occurrence>, ScheduleError> {
+    if to <= from || to - from > Duration::days(MAX_RANGE_DAYS) {
+        return Err(ScheduleError::RangeTooLong);
+    }
+    let events: Vec<Event> = calendar_events::table
+        .filter(calendar_events::user_id.eq(owner))
+        .order(calendar_events::id)
+        .select(Event::as_select())
+        .load(conn)
+        .await?;
+    let mut found = Vec::new();
+    for event in &events {
+        found.extend(expand(event, from, to)?);
+    }
+    found.sort_by(|a, b| a.start.cmp(&b.start).then(a.event_id.cmp(&b.event_id)));
+    Ok(found)
+}
+
+impl From<&Event> for EventDraft {
+    fn from(event: &Event) -> Self {
+        Self {
+            pet_id: event.pet_id,
+            title: event.title.clone(),
+            memo: event.memo.clone(),
+            all_day: event.all_day,
+            starts_local: event.starts_local,
+            ends_local: event.ends_local,
+            time_zone: event.time_zone.clone(),
+            color: event.color.clone(),
+            rrule: event.rrule.clone(),
+            exdates: event.exdates.clone(),
+            reminders: event.reminders.clone(),
+        }
+    }
+}
+
+/// The occurrences of one event that overlap `[from, to)`.
+pub fn expand(
+    event: &Event,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Occurrence>, ScheduleError> {
+    let series = Series::of(&EventDraft::from(event))?;
+    let starts: Vec<DateTime<RuleTz>> = match &series.set {
+        None => vec![series.first],
+        Some(set) => {
+            // All-day starts are UTC midnights standing for local dates: widen the window by
+            // a day each way, then keep what overlaps in the event's zone.
+            let slack = if event.all_day {
+                Duration::days(1)
+            } else {
+                Duration::zero()
+            };
+            let after = (from - series.length - slack).with_timezone(&RuleTz::UTC);
+            let before = (to + slack).with_timezone(&RuleTz::UTC);
+            let mut dates = set.clone().after(after).before(before).all(u16::MAX).dates;
+            // The first start comes twice when it also matches the rule.
+            dates.dedup();
+            dates
+        }
+    };
+    let mut occurrences = Vec::new();
+    for start in starts {
+        let (start, end) = if event.all_day {
+            let day = start.date_naive();
+            let end_day = (start + series.length).date_naive();
+            let midnight = |date: NaiveDate| {
+                series
+                    .zone
+                    .from_local_datetime(&date.and_time(chrono::NaiveTime::MIN))
+                    .earliest()
+                    // A zone whose midnight is skipped starts the day at 01:00.
+                    .or_else(|| {
+                        series
+                            .zone
+                            .from_local_datetime(&date.and_hms_opt(1, 0, 0)?)
+                            .earliest()
+                    })
+            };
+            let (Some(start), Some(end)) = (midnight(day), midnight(end_day)) else {
+                continue;
+            };
+            (start, end)
+        } else {
+            let start = start.with_timezone(&series.zone);
+            (start, start + series.length)
+        };
+        if start.with_timezone(&Utc) < to && end.with_timezone(&Utc) > from {
+            occurrences.push(Occurrence {
+                event_id: event.id,
+                title: event.title.clone(),
+                color: event.color.clone(),
+                all_day: event.all_day,
+                date: start.date_naive(),
+                start,
+                end,
+                recurring: series.set.is_some(),
+            });
+        }
+    }
+    Ok(occurrences)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> NaiveDateTime {
+        text.parse().unwrap()
+    }
+
+    fn instant(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    fn event(zone: &str, start: &str, end: &str, rule: Option<&str>) -> Event {
+        Event {
+            id: EventId(1),
+            user_id: UserId(1),
+            pet_id: None,
+            title: "산책".into(),
+            memo: String::new(),
+            all_day: !start.contains('T'),
+            starts_local: if start.contains('T') {
+                at(start)
+            } else {
+                at(&format!("{start}T00:00:00"))
+            },
+            ends_local: if end.contains('T') {
+                at(end)
+            } else {
+                at(&format!("{end}T00:00:00"))
+            },
+            time_zone: zone.into(),
+            color: "#3788D8".into(),
+            rrule: rule.map(Into::into),
+            exdates: Vec::new(),
+            reminders: Vec::new(),
+            created_at: instant("2026-01-01T00:00:00Z"),
+            updated_at: instant("2026-01-01T00:00:00Z"),
+        }
+    }
+
+    fn starts(occurrences: &[Occurrence]) -> Vec<String> {
+        occurrences.iter().map(|o| o.start.to_rfc3339()).collect()
+    }
+
+    #[test]
+    fn a_daily_walk_stays_at_nine_across_the_daylight_saving_change() {
+        let walk = event(
+            "America/New_York",
+            "2026-03-06T09:00:00",
+            "2026-03-06T10:00:00",
+            Some("FREQ=DAILY;COUNT=4"),
+        );
+        let found = expand(
+            &walk,
+            instant("2026-03-01T00:00:00Z"),
+            instant("2026-04-01T00:00:00Z"),
+        )
+        .unwrap();
+        assert_eq!(
+            starts(&found),
+            [
+                "2026-03-06T09:00:00-05:00",
+                "2026-03-07T09:00:00-05:00",
+                "2026-03-08T09:00:00-04:00",
+                "2026-03-09T09:00:00-04:00",
+            ]
+        );
+        assert_eq!(found[2].end.to_rfc3339(), "2026-03-08T10:00:00-04:00");
+    }
+
+    #[test]
+    fn weekly_monthly_and_yearly_rules_with_exceptions_and_windows() {
+        let mut weekly = event(
+            "Asia/Seoul",
+            "2026-11-02T19:00:00",
+            "2026-11-02T20:00:00",
+            Some("FREQ=WEEKLY;BYDAY=MO,TH"),
+        );
+        weekly.exdates = vec![at("2026-11-05T19:00:00")];
+        let found = expand(
+            &weekly,
+            instant("2026-11-01T00:00:00Z"),
+            instant("2026-11-15T00:00:00Z"),
+        )
+        .unwrap();
+        assert_eq!(
+            starts(&found),
+            [
+                "2026-11-02T19:00:00+09:00",
+                "2026-11-09T19:00:00+09:00",
+                "2026-11-12T19:00:00+09:00",
+            ]
+        );
+        // Monthly on the 31st skips shorter months, as RFC 5545 says.
+        let monthly = event(
+            "Asia/Seoul",
+            "2026-01-31T08:00:00",
+            "2026-01-31T08:30:00",
+            Some("FREQ=MONTHLY"),
+        );
+        let found = expand(
+            &monthly,
+            instant("2026-01-01T00:00:00Z"),
+            instant("2026-06-01T00:00:00Z"),
+        )
+        .unwrap();
+        let dates: Vec<NaiveDate> = found.iter().map(|o| o.date).collect();
+        assert_eq!(
+            dates,
+            ["2026-01-31", "2026-03-31", "2026-05-31"].map(|d| d.parse::<NaiveDate>().unwrap())
+        );
+        // A yearly all-day birthday: dates, the end exclusive.
+        let birthday = event(
+            "Asia/Seoul",
+            "2021-04-02",
+            "2021-04-03",
+            Some("FREQ=YEARLY"),
+        );
+        let found = expand(
+            &birthday,
+            instant("2026-01-01T00:00:00Z"),
+            instant("2027-01-01T00:00:00Z"),
+        )
+        .unwrap();
+        assert_eq!(starts(&found), ["2026-04-02T00:00:00+09:00"]);
+        assert_eq!(found[0].end.to_rfc3339(), "2026-04-03T00:00:00+09:00");
+    }
+
+    #[test]
+    fn bad_rules_zones_and_times_are_refused_with_the_reason() {
+        let draft = |zone: &str, start: &str, rule: Option<&str>| {
+            let mut e = EventDraft::from(&event(zone, start, "2026-03-08T04:00:00", rule));
+            e.ends_local = e.starts_local + Duration::hours(1);
+            e
+        };
+        let code = |draft: EventDraft| match check(&draft) {
+            Err(ScheduleError::Invalid { code, .. }) => code,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            code(draft("Mars/Olympus", "2026-03-08T01:00:00", None)),
+            "UNKNOWN_TIME_ZONE"
+        );
+        assert_eq!(
+            code(draft("America/New_York", "2026-03-08T02:30:00", None)),
+            "NONEXISTENT_TIME"
+        );
+        for rule in [
+            "FREQ=SOMETIMES",
+            "FREQ=HOURLY",
+            "FREQ=DAILY;INTERVAL=0",
+            "FREQ=DAILY;COUNT=2;UNTIL=20270101T000000Z",
+            "BYDAY=MO",
+        ] {
+            assert_eq!(
+                code(draft("Asia/Seoul", "2026-03-08T01:00:00", Some(rule))),
+                "INVALID_RRULE",
+                "{rule}"
+            );
+        }
+        assert!(
+            check(&draft(
+                "Asia/Seoul",
+                "2026-03-08T01:00:00",
+                Some("FREQ=DAILY;UNTIL=20260310T235959")
+            ))
+            .is_ok()
+        );
+    }
+}
