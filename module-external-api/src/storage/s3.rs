@@ -131,6 +131,39 @@ fn classify<E: std::fmt::Debug>(error: &SdkError<E, HttpResponse>) -> ObjectStor
     }
 }
 
+impl S3ObjectStore {
+    /// The object's bytes (of `range`, an HTTP `Range`, when given), or `None` when there is
+    /// no such object.
+    async fn get(
+        &self,
+        key: &str,
+        range: Option<String>,
+    ) -> Result<Option<Vec<u8>>, ObjectStoreError> {
+        let output = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .set_range(range)
+            .send()
+            .await
+        {
+            Ok(output) => output,
+            Err(SdkError::ServiceError(service)) if service.err().is_no_such_key() => {
+                return Ok(None);
+            }
+            Err(error) => return Err(classify(&error)),
+        };
+        let bytes = output
+            .body
+            .collect()
+            .await
+            .map_err(|error| ObjectStoreError::Unavailable(error.to_string()))?
+            .into_bytes();
+        Ok(Some(bytes.to_vec()))
+    }
+}
+
 #[async_trait]
 impl ObjectStore for S3ObjectStore {
     async fn presign_put(
@@ -194,54 +227,16 @@ impl ObjectStore for S3ObjectStore {
 
     async fn read_prefix(&self, key: &str, len: u64) -> Result<Option<Vec<u8>>, ObjectStoreError> {
         let last = len.saturating_sub(1);
-        let output = match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .range(format!("bytes=0-{last}"))
-            .send()
-            .await
-        {
-            Ok(output) => output,
-            Err(SdkError::ServiceError(service)) if service.err().is_no_such_key() => {
-                return Ok(None);
-            }
-            Err(error) => return Err(classify(&error)),
-        };
-        let bytes = output
-            .body
-            .collect()
-            .await
-            .map_err(|error| ObjectStoreError::Unavailable(error.to_string()))?
-            .into_bytes();
+        let bytes = self.get(key, Some(format!("bytes=0-{last}"))).await?;
         // A server that ignores the range still sends the whole object: keep the prefix only.
-        let keep = usize::try_from(len).unwrap_or(usize::MAX).min(bytes.len());
-        Ok(Some(bytes[..keep].to_vec()))
+        Ok(bytes.map(|mut bytes| {
+            bytes.truncate(usize::try_from(len).unwrap_or(usize::MAX));
+            bytes
+        }))
     }
 
     async fn read(&self, key: &str) -> Result<Option<Vec<u8>>, ObjectStoreError> {
-        let output = match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(output) => output,
-            Err(SdkError::ServiceError(service)) if service.err().is_no_such_key() => {
-                return Ok(None);
-            }
-            Err(error) => return Err(classify(&error)),
-        };
-        let bytes = output
-            .body
-            .collect()
-            .await
-            .map_err(|error| ObjectStoreError::Unavailable(error.to_string()))?
-            .into_bytes();
-        Ok(Some(bytes.to_vec()))
+        self.get(key, None).await
     }
 
     async fn put(
