@@ -811,6 +811,8 @@ impl From<petory_core::daily::schedule::ScheduleError> for ApiError {
         use petory_core::daily::schedule::ScheduleError as E;
         match error {
             E::NotFound => Self::not_found("EVENT_NOT_FOUND", error.to_string()),
+            E::OccurrenceNotFound => Self::not_found("OCCURRENCE_NOT_FOUND", error.to_string()),
+            E::NotRecurring => Self::conflict("EVENT_NOT_RECURRING", error.to_string()),
             E::PetNotFound => Self::not_found("PET_NOT_FOUND", error.to_string()),
             E::Invalid {
                 field,

@@ -112,6 +112,7 @@ fn api_v1() -> OpenApiRouter<AppState> {
             schedule::update_event,
             schedule::delete_event
         ))
+        .routes(routes!(schedule::cancel_occurrence))
         .routes(routes!(notification::list_notifications))
         .routes(routes!(notification::unread_count))
         .routes(routes!(notification::mark_read))

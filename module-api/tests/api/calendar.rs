@@ -79,6 +79,65 @@ async fn recurring_events_expand_in_their_own_zone_across_daylight_saving_with_e
     assert_eq!(found[1]["end"], "2026-03-08");
     assert_eq!(found[1]["series_id"], birthday["id"]);
 
+    // Cancelling one occurrence makes it an exception (again changes nothing); dates it has no
+    // occurrence on, and single events, are refused.
+    let (client, token, series) = (&app, &me, walk["id"].clone());
+    let cancel = move |date: &str| {
+        let path = format!("/api/v1/users/me/events/{series}/occurrences/{date}");
+        async move { client.send(Method::DELETE, &path, Some(token), None).await }
+    };
+    for _ in 0..2 {
+        let cancelled = cancel("2026-03-07").await;
+        assert_eq!(cancelled.status(), 200);
+        let cancelled: Value = cancelled.json().await.unwrap();
+        assert_eq!(
+            cancelled["exdates"],
+            json!(["2026-03-09T09:00:00", "2026-03-07T09:00:00"])
+        );
+    }
+    assert_eq!(
+        cancel("2026-03-09").await.status(),
+        200,
+        "cancelled before: harmless"
+    );
+    assert_problem(cancel("2026-03-11").await, 404, "OCCURRENCE_NOT_FOUND").await;
+    assert_problem(cancel("2026-04-01").await, 404, "OCCURRENCE_NOT_FOUND").await;
+    let single = add(
+        &app,
+        &me,
+        json!({"title": "접종", "start": "2026-03-20T10:00", "end": "2026-03-20T10:30",
+               "time_zone": "Asia/Seoul"}),
+    )
+    .await;
+    assert_problem(
+        app.send(
+            Method::DELETE,
+            &format!(
+                "/api/v1/users/me/events/{}/occurrences/2026-03-20",
+                single["id"]
+            ),
+            Some(&me),
+            None,
+        )
+        .await,
+        409,
+        "EVENT_NOT_RECURRING",
+    )
+    .await;
+    app.send(
+        Method::DELETE,
+        &format!("/api/v1/users/me/events/{}", single["id"]),
+        Some(&me),
+        None,
+    )
+    .await;
+    let found = occurrences(&app, &me, "2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z").await;
+    assert_eq!(
+        field(&found, "occurrence_date"),
+        ["2026-03-06", "2026-03-07", "2026-03-08", "2026-03-10"],
+        "the walk of the 7th is gone; the birthday of the 7th stays"
+    );
+
     // A range that cuts through: only what overlaps it; dates mean business-zone midnights.
     let day = occurrences(&app, &me, "2026-03-08", "2026-03-09").await;
     assert_eq!(field(&day, "occurrence_date"), ["2026-03-08"]);

@@ -77,6 +77,10 @@ pub enum ScheduleError {
         code: &'static str,
         message: String,
     },
+    #[error("the event has no occurrence on that date")]
+    OccurrenceNotFound,
+    #[error("a single event is deleted, not cancelled on one date")]
+    NotRecurring,
     #[error("a calendar keeps at most {max} events")]
     TooMany { max: i64 },
     #[error("occurrences are listed for at most {MAX_RANGE_DAYS} days at once")]
@@ -220,7 +224,15 @@ fn rule_set(
         .map_err(|error| rule_error(error.to_string()))?;
     let mut set = RRuleSet::new(first).rrule(rule).rdate(first);
     for exdate in exdates {
-        set = set.exdate(local(zone, *exdate, "exdates")?);
+        // An occurrence at a time the clocks skip happens an hour later (as the crate expands
+        // it): so is its exception.
+        let at = zone.from_local_datetime(exdate).earliest().or_else(|| {
+            zone.from_local_datetime(&(*exdate + Duration::hours(1)))
+                .earliest()
+        });
+        if let Some(at) = at {
+            set = set.exdate(at);
+        }
     }
     Ok(set)
 }
@@ -377,6 +389,54 @@ pub async fn delete(
         return Err(ScheduleError::NotFound);
     }
     Ok(())
+}
+
+/// Cancels the occurrence of a series that starts on the local `date`: its start becomes an
+/// exception date (again is harmless).
+pub async fn cancel_occurrence(
+    conn: &mut AsyncPgConnection,
+    owner: UserId,
+    id: EventId,
+    date: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Event, ScheduleError> {
+    use diesel_async::AsyncConnection as _;
+    conn.transaction(async |conn| {
+        let event: Event = calendar_events::table
+            .filter(calendar_events::id.eq(id))
+            .filter(calendar_events::user_id.eq(owner))
+            .select(Event::as_select())
+            .for_update()
+            .first(conn)
+            .await
+            .optional()?
+            .ok_or(ScheduleError::NotFound)?;
+        if event.rrule.is_none() {
+            return Err(ScheduleError::NotRecurring);
+        }
+        let start = event.starts_local.time();
+        let local_start = date.and_time(start);
+        if event.exdates.contains(&local_start) {
+            return Ok(event);
+        }
+        // Around the date, wide enough for any zone's offset.
+        let noon = date.and_hms_opt(12, 0, 0).unwrap_or(local_start).and_utc();
+        let around = expand(&event, noon - Duration::days(2), noon + Duration::days(2))?;
+        if !around.iter().any(|occurrence| occurrence.date == date) {
+            return Err(ScheduleError::OccurrenceNotFound);
+        }
+        let mut exdates = event.exdates.clone();
+        exdates.push(local_start);
+        Ok(diesel::update(calendar_events::table.find(id))
+            .set((
+                calendar_events::exdates.eq(exdates),
+                calendar_events::updated_at.eq(now),
+            ))
+            .returning(Event::as_returning())
+            .get_result(conn)
+            .await?)
+    })
+    .await
 }
 
 /// Every occurrence of `owner`'s events that overlaps `[from, to)`, in start order.
@@ -614,6 +674,28 @@ mod tests {
         .unwrap();
         assert_eq!(starts(&found), ["2026-04-02T00:00:00+09:00"]);
         assert_eq!(found[0].end.to_rfc3339(), "2026-04-03T00:00:00+09:00");
+    }
+
+    #[test]
+    fn an_occurrence_in_the_skipped_hour_can_be_cancelled() {
+        let mut night = event(
+            "America/New_York",
+            "2026-03-07T02:30:00",
+            "2026-03-07T03:00:00",
+            Some("FREQ=DAILY;COUNT=3"),
+        );
+        let window = (
+            instant("2026-03-01T00:00:00Z"),
+            instant("2026-04-01T00:00:00Z"),
+        );
+        let found = expand(&night, window.0, window.1).unwrap();
+        assert_eq!(found[1].start.to_rfc3339(), "2026-03-08T03:30:00-04:00");
+        night.exdates = vec![at("2026-03-08T02:30:00")];
+        let found = expand(&night, window.0, window.1).unwrap();
+        assert_eq!(
+            starts(&found),
+            ["2026-03-07T02:30:00-05:00", "2026-03-09T02:30:00-04:00"]
+        );
     }
 
     #[test]

@@ -247,6 +247,26 @@ pub async fn delete_event(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Cancel one occurrence of a series (the date it starts on, local to the event): it becomes an
+/// exception date (`EXDATE`). Cancelling it again changes nothing.
+#[utoipa::path(delete, path = "/users/me/events/{id}/occurrences/{date}", tag = "daily", security(("bearer" = [])),
+    params(("id" = i64, Path), ("date" = NaiveDate, Path, description = "The occurrence's local date, `YYYY-MM-DD`")),
+    responses(
+        (status = 200, description = "The series, with the occurrence cancelled", body = EventResponse),
+        (status = 404, description = "`EVENT_NOT_FOUND`, `OCCURRENCE_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`EVENT_NOT_RECURRING` (delete a single event instead)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn cancel_occurrence(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((id, date)): Path<(EventId, NaiveDate)>,
+) -> ApiResult<Json<EventResponse>> {
+    let mut conn = state.db().await?;
+    let event =
+        schedule::cancel_occurrence(&mut conn, user.id, id, date, state.clock.now()).await?;
+    Ok(Json(event.into()))
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RangeQuery {
