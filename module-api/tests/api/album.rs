@@ -213,7 +213,17 @@ async fn months_feed_and_moderation_show_each_reader_what_they_may_see() {
     let app = TestApp::spawn().await;
     let (alice_id, alice) = app.user("alice@example.com").await;
     let (_, bob) = app.user("bob@example.com").await;
-    let public = photo(&app, &alice, "2026-11-01", "PUBLIC").await;
+    let public_key = image(&app, &alice, "ALBUM").await;
+    let public: Value = put_photo(
+        &app,
+        &alice,
+        "2026-11-01",
+        json!({"image_key": public_key, "visibility": "PUBLIC"}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     let private = photo(&app, &alice, "2026-11-15", "PRIVATE").await;
     photo(&app, &alice, "2026-10-31", "PUBLIC").await;
     photo(&app, &bob, "2026-11-22", "PUBLIC").await;
@@ -294,6 +304,28 @@ async fn months_feed_and_moderation_show_each_reader_what_they_may_see() {
     .await;
     assert_eq!(queue["items"].as_array().unwrap().len(), 5);
     assert_eq!(queue["items"][0]["target_hidden"], true);
+
+    // Taken down: the day is free again, but its image is that photo's for good.
+    app.post_ok(
+        &format!("/api/v1/admin/reports/{}/resolve", queue["items"][0]["id"]),
+        Some(&admin),
+        json!({"action": "DELETE", "note": "not a pet"}),
+    )
+    .await;
+    assert_problem(
+        put_photo(
+            &app,
+            &alice,
+            "2026-11-01",
+            json!({"image_key": public_key, "visibility": "PUBLIC"}),
+        )
+        .await,
+        409,
+        "ALBUM_IMAGE_IN_USE",
+    )
+    .await;
+    let again = photo(&app, &alice, "2026-11-01", "PRIVATE").await;
+    assert_ne!(again["id"], public["id"]);
 }
 
 #[tokio::test]
