@@ -365,6 +365,25 @@ async fn thumbnails_are_made_once_lists_use_them_and_they_go_with_their_photo() 
     let thumbnail = image::load_from_memory_with_format(&bytes, image::ImageFormat::WebP).unwrap();
     assert_eq!((thumbnail.width(), thumbnail.height()), (320, 240));
 
+    // A new caption keeps the thumbnail.
+    let recaptioned: Value = put_photo(
+        &app,
+        &me,
+        "2026-11-23",
+        json!({"image_key": key, "caption": "낮잠", "visibility": "PRIVATE"}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(recaptioned["caption"], "낮잠");
+    assert!(
+        recaptioned["thumbnail_url"]
+            .as_str()
+            .unwrap()
+            .contains(".320.webp")
+    );
+
     // A file that only starts like a PNG passes the upload check but is no picture: it is
     // marked once and lists keep showing the original.
     let fake: &'static [u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR this is not really an image at all";

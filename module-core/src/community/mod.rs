@@ -117,19 +117,27 @@ impl Viewer {
     }
 }
 
-/// Suspended accounts read but do not write. Sessions end at suspension too; this holds for a
-/// token issued just before it.
-pub async fn ensure_can_write(
+/// When `user` is suspended, until when (`Some(None)`: until an admin lifts it); `None` when
+/// they may write. Every domain's "suspended users cannot write" asks this.
+pub async fn suspended_until(
     conn: &mut AsyncPgConnection,
     user: UserId,
-) -> Result<(), CommunityError> {
+) -> Result<Option<Option<DateTime<Utc>>>, DbError> {
     let (status, until): (AccountStatus, Option<DateTime<Utc>>) = users::table
         .find(user)
         .select((users::status, users::suspended_until))
         .first(conn)
         .await?;
-    if status == AccountStatus::Suspended {
-        return Err(CommunityError::Suspended { until });
+    Ok((status == AccountStatus::Suspended).then_some(until))
+}
+
+/// Refuses a suspended user's writes.
+pub async fn ensure_can_write(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+) -> Result<(), CommunityError> {
+    match suspended_until(conn, user).await? {
+        Some(until) => Err(CommunityError::Suspended { until }),
+        None => Ok(()),
     }
-    Ok(())
 }

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 
 use crate::calendar::BusinessCalendar;
-use crate::community::{CommunityError, ensure_can_write};
+use crate::community::suspended_until;
 use crate::db::{self, DbError};
 use crate::identity::UserId;
 use crate::ports::{ObjectStore, Thumbnailer};
@@ -93,19 +93,6 @@ impl From<diesel::result::Error> for AlbumError {
     }
 }
 
-impl From<CommunityError> for AlbumError {
-    fn from(error: CommunityError) -> Self {
-        match error {
-            CommunityError::Suspended { until } => Self::Suspended { until },
-            CommunityError::Database(error) => Self::Database(error),
-            // `ensure_can_write` fails in no other way.
-            other => Self::Database(DbError::Query(diesel::result::Error::QueryBuilderError(
-                other.to_string().into(),
-            ))),
-        }
-    }
-}
-
 /// The outcome of putting a day's photo.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Put {
@@ -138,7 +125,9 @@ pub async fn put(
     if day > today {
         return Err(AlbumError::FutureDay { day, today });
     }
-    ensure_can_write(conn, owner).await?;
+    if let Some(until) = suspended_until(conn, owner).await? {
+        return Err(AlbumError::Suspended { until });
+    }
     let image = upload::verify(
         conn,
         store,
@@ -151,45 +140,44 @@ pub async fn put(
     let outcome = conn
         .transaction(async |conn| {
             image.attach(conn, now).await?;
-            let before: Option<(AlbumPhotoId, String)> = album_photos::table
+            let before: Option<(AlbumPhoto, Option<DateTime<Utc>>)> = album_photos::table
                 .filter(album_photos::deleted_at.is_null())
                 .filter(album_photos::user_id.eq(owner))
                 .filter(album_photos::day.eq(day))
-                .select((album_photos::id, album_photos::image_key))
+                .select((AlbumPhoto::as_select(), album_photos::thumbnail_failed_at))
                 .for_update()
                 .first(conn)
                 .await
                 .optional()?;
             match before {
-                Some((id, old_key)) => {
-                    let replaced = old_key != draft.image_key;
-                    let photo = diesel::update(album_photos::table.find(id))
+                Some((before, failed_at)) => {
+                    let replaced = before.image_key != draft.image_key;
+                    if replaced {
+                        upload::discard(conn, owner, std::slice::from_ref(&before.image_key), now)
+                            .await?;
+                    }
+                    // A new image waits for its own thumbnail (and gets its own try).
+                    let (thumbnail_key, failed_at) = if replaced {
+                        (None, None)
+                    } else {
+                        (before.thumbnail_key, failed_at)
+                    };
+                    let photo = diesel::update(album_photos::table.find(before.id))
                         .set((
                             album_photos::image_key.eq(&draft.image_key),
                             album_photos::caption.eq(&draft.caption),
                             album_photos::visibility.eq(draft.visibility),
+                            album_photos::thumbnail_key.eq(thumbnail_key),
+                            album_photos::thumbnail_failed_at.eq(failed_at),
                             album_photos::updated_at.eq(now),
                         ))
                         .returning(AlbumPhoto::as_returning())
                         .get_result(conn)
                         .await?;
-                    let photo = if replaced {
-                        upload::discard(conn, owner, std::slice::from_ref(&old_key), now).await?;
-                        diesel::update(album_photos::table.find(id))
-                            .set((
-                                album_photos::thumbnail_key.eq(None::<String>),
-                                album_photos::thumbnail_failed_at.eq(None::<DateTime<Utc>>),
-                            ))
-                            .returning(AlbumPhoto::as_returning())
-                            .get_result(conn)
-                            .await?
-                    } else {
-                        photo
-                    };
                     Ok::<_, AlbumError>(Put {
                         photo,
                         created: false,
-                        replaced_key: replaced.then_some(old_key),
+                        replaced_key: replaced.then_some(before.image_key),
                     })
                 }
                 None => {

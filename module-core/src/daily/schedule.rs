@@ -267,7 +267,7 @@ pub fn check(draft: &EventDraft) -> Result<(), ScheduleError> {
             "at most 366 exception dates",
         ));
     }
-    if draft.exdates.iter().any(|_| draft.rrule.is_none()) {
+    if !draft.exdates.is_empty() && draft.rrule.is_none() {
         return Err(invalid(
             "exdates",
             "NOT_RECURRING",
@@ -285,6 +285,18 @@ pub fn check(draft: &EventDraft) -> Result<(), ScheduleError> {
         ));
     }
     Ok(())
+}
+
+/// `owner`'s event `id`: others' events are nobody's to them.
+type Mine = diesel::dsl::Filter<
+    diesel::dsl::Filter<calendar_events::table, diesel::dsl::Eq<calendar_events::id, EventId>>,
+    diesel::dsl::Eq<calendar_events::user_id, UserId>,
+>;
+
+fn mine(owner: UserId, id: EventId) -> Mine {
+    calendar_events::table
+        .filter(calendar_events::id.eq(id))
+        .filter(calendar_events::user_id.eq(owner))
 }
 
 async fn ensure_my_pet(
@@ -339,9 +351,7 @@ pub async fn get(
     owner: UserId,
     id: EventId,
 ) -> Result<Event, ScheduleError> {
-    calendar_events::table
-        .filter(calendar_events::id.eq(id))
-        .filter(calendar_events::user_id.eq(owner))
+    mine(owner, id)
         .select(Event::as_select())
         .first(conn)
         .await
@@ -359,17 +369,13 @@ pub async fn update(
 ) -> Result<Event, ScheduleError> {
     check(&draft)?;
     ensure_my_pet(conn, owner, draft.pet_id).await?;
-    diesel::update(
-        calendar_events::table
-            .filter(calendar_events::id.eq(id))
-            .filter(calendar_events::user_id.eq(owner)),
-    )
-    .set((&draft, calendar_events::updated_at.eq(now)))
-    .returning(Event::as_returning())
-    .get_result(conn)
-    .await
-    .optional()?
-    .ok_or(ScheduleError::NotFound)
+    diesel::update(mine(owner, id))
+        .set((&draft, calendar_events::updated_at.eq(now)))
+        .returning(Event::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?
+        .ok_or(ScheduleError::NotFound)
 }
 
 /// Deletes an event, every occurrence of a series.
@@ -378,13 +384,7 @@ pub async fn delete(
     owner: UserId,
     id: EventId,
 ) -> Result<(), ScheduleError> {
-    let gone = diesel::delete(
-        calendar_events::table
-            .filter(calendar_events::id.eq(id))
-            .filter(calendar_events::user_id.eq(owner)),
-    )
-    .execute(conn)
-    .await?;
+    let gone = diesel::delete(mine(owner, id)).execute(conn).await?;
     if gone == 0 {
         return Err(ScheduleError::NotFound);
     }
@@ -402,9 +402,7 @@ pub async fn cancel_occurrence(
 ) -> Result<Event, ScheduleError> {
     use diesel_async::AsyncConnection as _;
     conn.transaction(async |conn| {
-        let event: Event = calendar_events::table
-            .filter(calendar_events::id.eq(id))
-            .filter(calendar_events::user_id.eq(owner))
+        let event: Event = mine(owner, id)
             .select(Event::as_select())
             .for_update()
             .first(conn)

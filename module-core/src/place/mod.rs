@@ -15,7 +15,7 @@ use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
 use crate::community::search::Search;
-use crate::community::{CommunityError, Viewer, ensure_can_write};
+use crate::community::{Viewer, suspended_until};
 use crate::db::DbError;
 use crate::identity::UserId;
 use crate::ports::{ObjectStore, PlaceRanking};
@@ -45,6 +45,17 @@ crate::text_enum! {
         Small = "SMALL",
         Medium = "MEDIUM",
         Large = "LARGE",
+    }
+}
+
+/// Refuses a suspended user's writes.
+pub(crate) async fn ensure_can_write(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+) -> Result<(), PlaceError> {
+    match suspended_until(conn, user).await? {
+        Some(until) => Err(PlaceError::Suspended { until }),
+        None => Ok(()),
     }
 }
 
@@ -80,18 +91,6 @@ pub enum PlaceError {
 impl From<diesel::result::Error> for PlaceError {
     fn from(error: diesel::result::Error) -> Self {
         Self::Database(error.into())
-    }
-}
-
-impl From<CommunityError> for PlaceError {
-    fn from(error: CommunityError) -> Self {
-        match error {
-            CommunityError::Suspended { until } => Self::Suspended { until },
-            CommunityError::Database(error) => Self::Database(error),
-            other => Self::Database(DbError::Query(diesel::result::Error::QueryBuilderError(
-                other.to_string().into(),
-            ))),
-        }
     }
 }
 

@@ -6,8 +6,9 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
+use super::ensure_can_write;
 use super::{PlaceError, PlaceId, lock_visible};
-use crate::community::{Viewer, ensure_can_write};
+use crate::community::Viewer;
 use crate::identity::UserId;
 use crate::ports::ObjectStore;
 use crate::schema::{place_reviews, places, users};
