@@ -813,6 +813,7 @@ impl From<petory_core::daily::schedule::ScheduleError> for ApiError {
             E::NotFound => Self::not_found("EVENT_NOT_FOUND", error.to_string()),
             E::OccurrenceNotFound => Self::not_found("OCCURRENCE_NOT_FOUND", error.to_string()),
             E::NotRecurring => Self::conflict("EVENT_NOT_RECURRING", error.to_string()),
+            E::TooManyOverrides => Self::conflict("TOO_MANY_EDITED_OCCURRENCES", error.to_string()),
             E::PetNotFound => Self::not_found("PET_NOT_FOUND", error.to_string()),
             E::Invalid {
                 field,

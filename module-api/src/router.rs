@@ -112,7 +112,10 @@ fn api_v1() -> OpenApiRouter<AppState> {
             schedule::update_event,
             schedule::delete_event
         ))
-        .routes(routes!(schedule::cancel_occurrence))
+        .routes(routes!(
+            schedule::cancel_occurrence,
+            schedule::edit_occurrence
+        ))
         .routes(routes!(notification::list_notifications))
         .routes(routes!(notification::unread_count))
         .routes(routes!(notification::mark_read))

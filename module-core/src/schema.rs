@@ -622,10 +622,24 @@ diesel::table! {
         reminders -> Array<Int4>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        ical_uid -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    calendar_event_overrides (event_id, occurrence_date) {
+        event_id -> Int8,
+        occurrence_date -> Date,
+        title -> Text,
+        memo -> Text,
+        starts_local -> Timestamp,
+        ends_local -> Timestamp,
+        color -> Text,
     }
 }
 
 diesel::joinable!(calendar_events -> users (user_id));
+diesel::joinable!(calendar_event_overrides -> calendar_events (event_id));
 diesel::joinable!(album_photos -> users (user_id));
 diesel::joinable!(listings -> users (seller_id));
 diesel::joinable!(moderation_log -> reports (report_id));
@@ -650,6 +664,7 @@ diesel::joinable!(chat_messages -> users (sender_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     calendar_events,
+    calendar_event_overrides,
     album_photos,
     uploads,
     places,

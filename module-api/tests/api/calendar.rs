@@ -321,3 +321,269 @@ async fn events_are_mine_alone_and_bad_ones_are_refused_with_the_reason() {
         1
     );
 }
+
+async fn edit(
+    app: &TestApp,
+    token: &str,
+    series: &Value,
+    date: &str,
+    body: Value,
+) -> reqwest::Response {
+    app.send(
+        Method::PATCH,
+        &format!(
+            "/api/v1/users/me/events/{}/occurrences/{date}",
+            series["id"]
+        ),
+        Some(token),
+        Some(body),
+    )
+    .await
+}
+
+async fn edit_ok(app: &TestApp, token: &str, series: &Value, date: &str, body: Value) -> Value {
+    let response = edit(app, token, series, date, body).await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn one_occurrence_is_edited_alone_and_this_and_following_splits_the_series() {
+    let app = TestApp::spawn().await;
+    let (_, me) = app.user("me@example.com").await;
+    // Yoga on Mondays at 18:00 New York time, six times (2 March to 6 April).
+    let yoga = add(
+        &app,
+        &me,
+        json!({"title": "요가", "start": "2026-03-02T18:00", "end": "2026-03-02T19:00",
+               "time_zone": "America/New_York", "rrule": "FREQ=WEEKLY;COUNT=6"}),
+    )
+    .await;
+    let march = || occurrences(&app, &me, "2026-03-01T00:00:00Z", "2026-04-10T00:00:00Z");
+
+    // The 16th moves to Tuesday evening with its own title: an exception still named by its
+    // date; a second edit of it changes the exception, not the series.
+    let edited = edit_ok(
+        &app,
+        &me,
+        &yoga,
+        "2026-03-16",
+        json!({"start": "2026-03-17T20:00", "title": "요가 (화)"}),
+    )
+    .await;
+    assert_eq!(edited["id"], yoga["id"]);
+    assert_eq!(
+        edited["edited_occurrences"],
+        json!([{"occurrence_date": "2026-03-16", "title": "요가 (화)", "memo": "",
+                "start": "2026-03-17T20:00:00", "end": "2026-03-17T21:00:00", "color": "#3788D8"}])
+    );
+    let edited = edit_ok(&app, &me, &yoga, "2026-03-16", json!({"color": "#00aa00"})).await;
+    assert_eq!(
+        edited["edited_occurrences"][0]["start"],
+        "2026-03-17T20:00:00"
+    );
+    assert_eq!(edited["edited_occurrences"][0]["color"], "#00AA00");
+    let found = march().await;
+    assert_eq!(
+        field(&found, "start"),
+        [
+            "2026-03-02T18:00:00-05:00",
+            "2026-03-09T18:00:00-04:00",
+            "2026-03-17T20:00:00-04:00",
+            "2026-03-23T18:00:00-04:00",
+            "2026-03-30T18:00:00-04:00",
+            "2026-04-06T18:00:00-04:00",
+        ]
+    );
+    assert_eq!(found[2]["title"], "요가 (화)");
+    assert_eq!(found[2]["id"], format!("{}:2026-03-16", yoga["id"]));
+    assert_eq!(found[2]["occurrence_date"], "2026-03-16");
+
+    // Cancelling the edited occurrence drops the edit too.
+    let cancelled = app
+        .send(
+            Method::DELETE,
+            &format!(
+                "/api/v1/users/me/events/{}/occurrences/2026-03-16",
+                yoga["id"]
+            ),
+            Some(&me),
+            None,
+        )
+        .await;
+    let cancelled: Value = cancelled.json().await.unwrap();
+    assert_eq!(cancelled["edited_occurrences"], json!([]));
+    assert_eq!(cancelled["exdates"], json!(["2026-03-16T18:00:00"]));
+
+    // From the 23rd on, yoga is in the morning: the series keeps its first three (COUNT counts
+    // the cancelled one, as RFC 5545 does) and a new series takes the other three.
+    let following = edit_ok(
+        &app,
+        &me,
+        &yoga,
+        "2026-03-23",
+        json!({"apply_to": "FOLLOWING", "start": "2026-03-23T07:00"}),
+    )
+    .await;
+    assert_ne!(following["id"], yoga["id"]);
+    assert_eq!(following["start"], "2026-03-23T07:00:00");
+    assert_eq!(following["end"], "2026-03-23T08:00:00");
+    assert_eq!(following["rrule"], "FREQ=WEEKLY;COUNT=3");
+    let earlier = app
+        .get_ok_as(&format!("/api/v1/users/me/events/{}", yoga["id"]), &me)
+        .await;
+    assert_eq!(earlier["rrule"], "FREQ=WEEKLY;COUNT=3");
+    let found = march().await;
+    assert_eq!(
+        field(&found, "start"),
+        [
+            "2026-03-02T18:00:00-05:00",
+            "2026-03-09T18:00:00-04:00",
+            "2026-03-23T07:00:00-04:00",
+            "2026-03-30T07:00:00-04:00",
+            "2026-04-06T07:00:00-04:00",
+        ]
+    );
+
+    // An endless daily walk renamed from the 10th: the old series ends the second before.
+    let walk = add(
+        &app,
+        &me,
+        json!({"title": "산책", "start": "2026-11-01T08:00", "end": "2026-11-01T08:30",
+               "time_zone": "Asia/Seoul", "rrule": "FREQ=DAILY", "exdates": ["2026-11-12T08:00"]}),
+    )
+    .await;
+    let renamed = edit_ok(
+        &app,
+        &me,
+        &walk,
+        "2026-11-10",
+        json!({"apply_to": "FOLLOWING", "title": "아침 산책"}),
+    )
+    .await;
+    assert_eq!(renamed["rrule"], "FREQ=DAILY");
+    assert_eq!(renamed["exdates"], json!(["2026-11-12T08:00:00"]));
+    let earlier = app
+        .get_ok_as(&format!("/api/v1/users/me/events/{}", walk["id"]), &me)
+        .await;
+    assert_eq!(earlier["rrule"], "FREQ=DAILY;UNTIL=20261109T225959Z");
+    assert_eq!(earlier["exdates"], json!([]));
+    let found = occurrences(&app, &me, "2026-11-08", "2026-11-14").await;
+    assert_eq!(
+        found
+            .iter()
+            .map(|o| format!(
+                "{} {}",
+                o["occurrence_date"].as_str().unwrap(),
+                o["title"].as_str().unwrap()
+            ))
+            .collect::<Vec<_>>(),
+        [
+            "2026-11-08 산책",
+            "2026-11-09 산책",
+            "2026-11-10 아침 산책",
+            "2026-11-11 아침 산책",
+            "2026-11-13 아침 산책"
+        ]
+    );
+
+    // Rewriting a series drops its edited occurrences.
+    edit_ok(
+        &app,
+        &me,
+        &renamed,
+        "2026-11-11",
+        json!({"title": "비 오는 날"}),
+    )
+    .await;
+    let rewritten = app
+        .send_ok(
+            Method::PUT,
+            &format!("/api/v1/users/me/events/{}", renamed["id"]),
+            Some(&me),
+            Some(
+                json!({"title": "아침 산책", "start": "2026-11-10T08:00", "end": "2026-11-10T08:30",
+                        "time_zone": "Asia/Seoul", "rrule": "FREQ=DAILY"}),
+            ),
+        )
+        .await;
+    assert_eq!(rewritten["edited_occurrences"], json!([]));
+
+    // What is refused, changing nothing.
+    let (_, other) = app.user("other@example.com").await;
+    assert_problem(
+        edit(&app, &other, &walk, "2026-11-02", json!({"title": "x"})).await,
+        404,
+        "EVENT_NOT_FOUND",
+    )
+    .await;
+    assert_problem(
+        edit(&app, &me, &walk, "2026-11-10", json!({"title": "x"})).await,
+        404,
+        "OCCURRENCE_NOT_FOUND",
+    )
+    .await;
+    assert_problem(
+        edit(
+            &app,
+            &me,
+            &walk,
+            "2026-11-02",
+            json!({"start": "2026-11-02 8시"}),
+        )
+        .await,
+        422,
+        "VALIDATION_FAILED",
+    )
+    .await;
+    assert_problem(
+        edit(
+            &app,
+            &me,
+            &walk,
+            "2026-11-02",
+            json!({"start": "2026-11-02T09:00", "end": "2026-11-02T08:00"}),
+        )
+        .await,
+        422,
+        "VALIDATION_FAILED",
+    )
+    .await;
+    assert_problem(
+        edit(&app, &me, &walk, "2026-11-02", json!({"title": "   "})).await,
+        422,
+        "VALIDATION_FAILED",
+    )
+    .await;
+    assert_problem(
+        edit(
+            &app,
+            &me,
+            &walk,
+            "2026-11-02",
+            json!({"apply_to": "SOMETIMES"}),
+        )
+        .await,
+        422,
+        "INVALID_BODY",
+    )
+    .await;
+    let single = add(
+        &app,
+        &me,
+        json!({"title": "접종", "start": "2026-11-20T10:00", "end": "2026-11-20T10:30",
+               "time_zone": "Asia/Seoul"}),
+    )
+    .await;
+    assert_problem(
+        edit(&app, &me, &single, "2026-11-20", json!({"title": "x"})).await,
+        409,
+        "EVENT_NOT_RECURRING",
+    )
+    .await;
+    let unchanged = app
+        .get_ok_as(&format!("/api/v1/users/me/events/{}", walk["id"]), &me)
+        .await;
+    assert_eq!(unchanged["edited_occurrences"], json!([]));
+    assert_eq!(unchanged["rrule"], "FREQ=DAILY;UNTIL=20261109T225959Z");
+}

@@ -3,6 +3,8 @@
 //! cancelled occurrences (exception dates) and reminders. Occurrences are expanded in the
 //! event's zone, so "every day at 9:00" stays at 9:00 across daylight-saving changes.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone as _, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
@@ -12,7 +14,7 @@ use rrule::{Frequency, RRule, RRuleSet, Tz as RuleTz, Unvalidated};
 use crate::community::pet::PetId;
 use crate::db::DbError;
 use crate::identity::UserId;
-use crate::schema::{calendar_events, pets};
+use crate::schema::{calendar_event_overrides, calendar_events, pets};
 
 crate::id_type! {
     /// An event of the calendar (`calendar_events.id`): a single one or a series.
@@ -23,6 +25,8 @@ crate::id_type! {
 pub const MAX_EVENTS: i64 = 1000;
 /// The longest range of occurrences asked at once.
 pub const MAX_RANGE_DAYS: i64 = 366;
+/// Edited occurrences one series keeps at most.
+pub const MAX_OVERRIDES: i64 = 366;
 /// Reminders per event, and how far ahead (4 weeks).
 pub const MAX_REMINDERS: usize = 5;
 pub const MAX_REMINDER_MINUTES: i32 = 40_320;
@@ -45,6 +49,50 @@ pub struct Event {
     pub reminders: Vec<i32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The UID it was imported with (the feed's UID otherwise comes from the id).
+    pub ical_uid: Option<String>,
+}
+
+/// One occurrence of a series edited on its own (RFC 5545 `RECURRENCE-ID`): it replaces the
+/// occurrence the series puts on `occurrence_date` (local to the event).
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = calendar_event_overrides)]
+pub struct Override {
+    pub event_id: EventId,
+    pub occurrence_date: NaiveDate,
+    pub title: String,
+    pub memo: String,
+    pub starts_local: NaiveDateTime,
+    pub ends_local: NaiveDateTime,
+    pub color: String,
+}
+
+/// An event with its edited occurrences.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventDetail {
+    pub event: Event,
+    pub overrides: Vec<Override>,
+}
+
+/// Changes to one occurrence (or to it and the following ones); `None` keeps what it was.
+/// A new start without an end keeps the length.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OccurrenceEdit {
+    pub title: Option<String>,
+    pub memo: Option<String>,
+    pub starts_local: Option<NaiveDateTime>,
+    pub ends_local: Option<NaiveDateTime>,
+    pub color: Option<String>,
+}
+
+crate::text_enum! {
+    /// Which occurrences an edit changes.
+    pub enum EditScope {
+        /// Only the one named: an exception of the series.
+        This = "THIS",
+        /// It and every later one: the series is split there.
+        Following = "FOLLOWING",
+    }
 }
 
 /// An event as its owner writes it (start and end local to `time_zone`; for all-day events
@@ -79,8 +127,10 @@ pub enum ScheduleError {
     },
     #[error("the event has no occurrence on that date")]
     OccurrenceNotFound,
-    #[error("a single event is deleted, not cancelled on one date")]
+    #[error("a single event is edited or deleted as a whole, not on one date")]
     NotRecurring,
+    #[error("a series keeps at most {MAX_OVERRIDES} edited occurrences")]
+    TooManyOverrides,
     #[error("a calendar keeps at most {max} events")]
     TooMany { max: i64 },
     #[error("occurrences are listed for at most {MAX_RANGE_DAYS} days at once")]
@@ -219,6 +269,16 @@ fn rule_set(
     if rule.get_count().is_some() && rule.get_until().is_some() {
         return Err(rule_error("COUNT and UNTIL must not both be given".into()));
     }
+    // An occurrence is named by its date: one a day, at the start's time.
+    if !rule.get_by_hour().is_empty()
+        || !rule.get_by_minute().is_empty()
+        || !rule.get_by_second().is_empty()
+    {
+        return Err(rule_error(
+            "occurrences happen at the start's time: BYHOUR, BYMINUTE and BYSECOND are not taken"
+                .into(),
+        ));
+    }
     let rule = rule
         .validate(first)
         .map_err(|error| rule_error(error.to_string()))?;
@@ -239,6 +299,9 @@ fn rule_set(
 
 /// Checks a draft as [`create`] and [`update`] do, without the database.
 pub fn check(draft: &EventDraft) -> Result<(), ScheduleError> {
+    if draft.title.trim().is_empty() {
+        return Err(invalid("title", "BLANK", "the title must not be blank"));
+    }
     if draft.reminders.len() > MAX_REMINDERS
         || draft
             .reminders
@@ -318,14 +381,36 @@ async fn ensure_my_pet(
     Ok(())
 }
 
-pub async fn create(
+/// The edited occurrences of `events`, by event.
+async fn overrides_of(
     conn: &mut AsyncPgConnection,
-    owner: UserId,
-    draft: EventDraft,
-    now: DateTime<Utc>,
-) -> Result<Event, ScheduleError> {
-    check(&draft)?;
-    ensure_my_pet(conn, owner, draft.pet_id).await?;
+    events: &[EventId],
+) -> Result<HashMap<EventId, Vec<Override>>, ScheduleError> {
+    let rows: Vec<Override> = calendar_event_overrides::table
+        .filter(calendar_event_overrides::event_id.eq_any(events))
+        .order((
+            calendar_event_overrides::event_id,
+            calendar_event_overrides::occurrence_date,
+        ))
+        .select(Override::as_select())
+        .load(conn)
+        .await?;
+    let mut by_event: HashMap<EventId, Vec<Override>> = HashMap::new();
+    for row in rows {
+        by_event.entry(row.event_id).or_default().push(row);
+    }
+    Ok(by_event)
+}
+
+async fn detail(conn: &mut AsyncPgConnection, event: Event) -> Result<EventDetail, ScheduleError> {
+    let overrides = overrides_of(conn, &[event.id])
+        .await?
+        .remove(&event.id)
+        .unwrap_or_default();
+    Ok(EventDetail { event, overrides })
+}
+
+async fn ensure_room(conn: &mut AsyncPgConnection, owner: UserId) -> Result<(), ScheduleError> {
     let held: i64 = calendar_events::table
         .filter(calendar_events::user_id.eq(owner))
         .count()
@@ -334,9 +419,18 @@ pub async fn create(
     if held >= MAX_EVENTS {
         return Err(ScheduleError::TooMany { max: MAX_EVENTS });
     }
+    Ok(())
+}
+
+async fn insert(
+    conn: &mut AsyncPgConnection,
+    owner: UserId,
+    draft: &EventDraft,
+    now: DateTime<Utc>,
+) -> Result<Event, ScheduleError> {
     Ok(diesel::insert_into(calendar_events::table)
         .values((
-            &draft,
+            draft,
             calendar_events::user_id.eq(owner),
             calendar_events::created_at.eq(now),
             calendar_events::updated_at.eq(now),
@@ -346,36 +440,66 @@ pub async fn create(
         .await?)
 }
 
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    owner: UserId,
+    draft: EventDraft,
+    now: DateTime<Utc>,
+) -> Result<EventDetail, ScheduleError> {
+    check(&draft)?;
+    ensure_my_pet(conn, owner, draft.pet_id).await?;
+    ensure_room(conn, owner).await?;
+    let event = insert(conn, owner, &draft, now).await?;
+    Ok(EventDetail {
+        event,
+        overrides: Vec::new(),
+    })
+}
+
 pub async fn get(
     conn: &mut AsyncPgConnection,
     owner: UserId,
     id: EventId,
-) -> Result<Event, ScheduleError> {
-    mine(owner, id)
+) -> Result<EventDetail, ScheduleError> {
+    let event = mine(owner, id)
         .select(Event::as_select())
         .first(conn)
         .await
         .optional()?
-        .ok_or(ScheduleError::NotFound)
+        .ok_or(ScheduleError::NotFound)?;
+    detail(conn, event).await
 }
 
-/// Rewrites an event (the whole series).
+/// Rewrites an event: every occurrence of a series, so edited occurrences are dropped.
 pub async fn update(
     conn: &mut AsyncPgConnection,
     owner: UserId,
     id: EventId,
     draft: EventDraft,
     now: DateTime<Utc>,
-) -> Result<Event, ScheduleError> {
+) -> Result<EventDetail, ScheduleError> {
+    use diesel_async::AsyncConnection as _;
     check(&draft)?;
     ensure_my_pet(conn, owner, draft.pet_id).await?;
-    diesel::update(mine(owner, id))
-        .set((&draft, calendar_events::updated_at.eq(now)))
-        .returning(Event::as_returning())
-        .get_result(conn)
-        .await
-        .optional()?
-        .ok_or(ScheduleError::NotFound)
+    conn.transaction(async |conn| {
+        let event = diesel::update(mine(owner, id))
+            .set((&draft, calendar_events::updated_at.eq(now)))
+            .returning(Event::as_returning())
+            .get_result(conn)
+            .await
+            .optional()?
+            .ok_or(ScheduleError::NotFound)?;
+        diesel::delete(
+            calendar_event_overrides::table.filter(calendar_event_overrides::event_id.eq(id)),
+        )
+        .execute(conn)
+        .await?;
+        Ok(EventDetail {
+            event,
+            overrides: Vec::new(),
+        })
+    })
+    .await
 }
 
 /// Deletes an event, every occurrence of a series.
@@ -391,50 +515,329 @@ pub async fn delete(
     Ok(())
 }
 
+/// `owner`'s recurring event `id`, locked for a change of some of its occurrences, checked to
+/// put an occurrence on the local `date`.
+async fn lock_series_on(
+    conn: &mut AsyncPgConnection,
+    owner: UserId,
+    id: EventId,
+    date: NaiveDate,
+) -> Result<Event, ScheduleError> {
+    let event: Event = mine(owner, id)
+        .select(Event::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or(ScheduleError::NotFound)?;
+    if event.rrule.is_none() {
+        return Err(ScheduleError::NotRecurring);
+    }
+    if !occurs_on(&event, date)? {
+        return Err(ScheduleError::OccurrenceNotFound);
+    }
+    Ok(event)
+}
+
+/// Whether the series itself (before edits) puts an occurrence on the local `date`.
+fn occurs_on(event: &Event, date: NaiveDate) -> Result<bool, ScheduleError> {
+    // Around the date, wide enough for any zone's offset.
+    let noon = date
+        .and_hms_opt(12, 0, 0)
+        .unwrap_or(event.starts_local)
+        .and_utc();
+    let around = expand(
+        event,
+        &[],
+        noon - Duration::days(2),
+        noon + Duration::days(2),
+    )?;
+    Ok(around.iter().any(|occurrence| occurrence.date == date))
+}
+
 /// Cancels the occurrence of a series that starts on the local `date`: its start becomes an
-/// exception date (again is harmless).
+/// exception date and an edit of it is dropped (again is harmless).
 pub async fn cancel_occurrence(
     conn: &mut AsyncPgConnection,
     owner: UserId,
     id: EventId,
     date: NaiveDate,
     now: DateTime<Utc>,
-) -> Result<Event, ScheduleError> {
+) -> Result<EventDetail, ScheduleError> {
     use diesel_async::AsyncConnection as _;
     conn.transaction(async |conn| {
-        let event: Event = mine(owner, id)
+        let recurrence = |event: &Event| date.and_time(event.starts_local.time());
+        let found: Option<Event> = mine(owner, id)
             .select(Event::as_select())
-            .for_update()
             .first(conn)
             .await
-            .optional()?
-            .ok_or(ScheduleError::NotFound)?;
-        if event.rrule.is_none() {
-            return Err(ScheduleError::NotRecurring);
+            .optional()?;
+        if let Some(event) = found.filter(|event| event.exdates.contains(&recurrence(event))) {
+            return detail(conn, event).await;
         }
-        let start = event.starts_local.time();
-        let local_start = date.and_time(start);
-        if event.exdates.contains(&local_start) {
-            return Ok(event);
-        }
-        // Around the date, wide enough for any zone's offset.
-        let noon = date.and_hms_opt(12, 0, 0).unwrap_or(local_start).and_utc();
-        let around = expand(&event, noon - Duration::days(2), noon + Duration::days(2))?;
-        if !around.iter().any(|occurrence| occurrence.date == date) {
-            return Err(ScheduleError::OccurrenceNotFound);
-        }
+        let event = lock_series_on(conn, owner, id, date).await?;
+        diesel::delete(calendar_event_overrides::table.find((id, date)))
+            .execute(conn)
+            .await?;
         let mut exdates = event.exdates.clone();
-        exdates.push(local_start);
-        Ok(diesel::update(calendar_events::table.find(id))
+        exdates.push(recurrence(&event));
+        let event = diesel::update(calendar_events::table.find(id))
             .set((
                 calendar_events::exdates.eq(exdates),
                 calendar_events::updated_at.eq(now),
             ))
             .returning(Event::as_returning())
             .get_result(conn)
-            .await?)
+            .await?;
+        detail(conn, event).await
     })
     .await
+}
+
+/// The start and end of an occurrence after `edit`: a new start without an end keeps the length.
+fn edited_times(
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+    edit: &OccurrenceEdit,
+) -> (NaiveDateTime, NaiveDateTime) {
+    let new_start = edit.starts_local.unwrap_or(start);
+    let new_end = edit.ends_local.unwrap_or(new_start + (end - start));
+    (new_start, new_end)
+}
+
+/// Edits the occurrence of a series on the local `date`: alone (an exception, replacing an
+/// earlier edit of it) or with every later one (the series ends before it and a new series,
+/// with the edit, goes on from it). Returns the series that now holds the occurrence.
+pub async fn edit_occurrence(
+    conn: &mut AsyncPgConnection,
+    owner: UserId,
+    id: EventId,
+    date: NaiveDate,
+    edit: OccurrenceEdit,
+    scope: EditScope,
+    now: DateTime<Utc>,
+) -> Result<EventDetail, ScheduleError> {
+    use diesel_async::AsyncConnection as _;
+    conn.transaction(async |conn| {
+        let event = lock_series_on(conn, owner, id, date).await?;
+        match scope {
+            EditScope::This => edit_one(conn, event, date, &edit, now).await,
+            EditScope::Following => split(conn, event, date, &edit, now).await,
+        }
+    })
+    .await
+}
+
+async fn edit_one(
+    conn: &mut AsyncPgConnection,
+    event: Event,
+    date: NaiveDate,
+    edit: &OccurrenceEdit,
+    now: DateTime<Utc>,
+) -> Result<EventDetail, ScheduleError> {
+    let current: Option<Override> = calendar_event_overrides::table
+        .find((event.id, date))
+        .select(Override::as_select())
+        .first(conn)
+        .await
+        .optional()?;
+    let base = current.unwrap_or_else(|| {
+        let start = date.and_time(event.starts_local.time());
+        Override {
+            event_id: event.id,
+            occurrence_date: date,
+            title: event.title.clone(),
+            memo: event.memo.clone(),
+            starts_local: start,
+            ends_local: start + (event.ends_local - event.starts_local),
+            color: event.color.clone(),
+        }
+    });
+    let (starts_local, ends_local) = edited_times(base.starts_local, base.ends_local, edit);
+    let edited = Override {
+        title: edit.title.clone().unwrap_or(base.title),
+        memo: edit.memo.clone().unwrap_or(base.memo),
+        color: edit.color.clone().unwrap_or(base.color),
+        starts_local,
+        ends_local,
+        ..base
+    };
+    // The occurrence's times are checked as a single event of the series' zone would be.
+    check(&EventDraft {
+        title: edited.title.clone(),
+        memo: edited.memo.clone(),
+        starts_local,
+        ends_local,
+        color: edited.color.clone(),
+        rrule: None,
+        exdates: Vec::new(),
+        ..EventDraft::from(&event)
+    })?;
+    let held: i64 = calendar_event_overrides::table
+        .filter(calendar_event_overrides::event_id.eq(event.id))
+        .filter(calendar_event_overrides::occurrence_date.ne(date))
+        .count()
+        .get_result(conn)
+        .await?;
+    if held >= MAX_OVERRIDES {
+        return Err(ScheduleError::TooManyOverrides);
+    }
+    diesel::insert_into(calendar_event_overrides::table)
+        .values(&edited)
+        .on_conflict((
+            calendar_event_overrides::event_id,
+            calendar_event_overrides::occurrence_date,
+        ))
+        .do_update()
+        .set((
+            calendar_event_overrides::title.eq(&edited.title),
+            calendar_event_overrides::memo.eq(&edited.memo),
+            calendar_event_overrides::starts_local.eq(edited.starts_local),
+            calendar_event_overrides::ends_local.eq(edited.ends_local),
+            calendar_event_overrides::color.eq(&edited.color),
+        ))
+        .execute(conn)
+        .await?;
+    let event = diesel::update(calendar_events::table.find(event.id))
+        .set(calendar_events::updated_at.eq(now))
+        .returning(Event::as_returning())
+        .get_result(conn)
+        .await?;
+    detail(conn, event).await
+}
+
+/// The rule `text` with its end (`COUNT` or `UNTIL`) replaced by `end` (`None`: open-ended).
+fn rule_ending(text: &str, end: Option<String>) -> String {
+    let mut parts: Vec<String> = text
+        .trim()
+        .trim_start_matches("RRULE:")
+        .split(';')
+        .filter(|part| {
+            let name = part.split('=').next().unwrap_or_default().trim();
+            !name.eq_ignore_ascii_case("COUNT") && !name.eq_ignore_ascii_case("UNTIL")
+        })
+        .map(str::to_owned)
+        .collect();
+    parts.extend(end);
+    parts.join(";")
+}
+
+/// "This and following": the series ends before `date` and a new one, edited, starts there.
+async fn split(
+    conn: &mut AsyncPgConnection,
+    event: Event,
+    date: NaiveDate,
+    edit: &OccurrenceEdit,
+    now: DateTime<Utc>,
+) -> Result<EventDetail, ScheduleError> {
+    let draft = EventDraft::from(&event);
+    let series = Series::of(&draft)?;
+    let rule_text = draft.rrule.clone().unwrap_or_default();
+    let split_start = date.and_time(event.starts_local.time());
+    let (starts_local, ends_local) = edited_times(split_start, split_start + series.length, edit);
+    let following = EventDraft {
+        title: edit.title.clone().unwrap_or_else(|| draft.title.clone()),
+        memo: edit.memo.clone().unwrap_or_else(|| draft.memo.clone()),
+        color: edit.color.clone().unwrap_or_else(|| draft.color.clone()),
+        starts_local,
+        ends_local,
+        exdates: draft
+            .exdates
+            .iter()
+            .filter(|exdate| exdate.date() > date)
+            .map(|exdate| exdate.date().and_time(starts_local.time()))
+            .collect(),
+        ..draft.clone()
+    };
+    let first_date = series.first.date_naive();
+    if date <= first_date {
+        // From the first occurrence on: the whole series changes.
+        return update(conn, event.user_id, event.id, following, now).await;
+    }
+    // The rule's own occurrences before the split (what COUNT counts, exceptions included).
+    let count = rule_text
+        .split(';')
+        .any(|part| part.trim().to_ascii_uppercase().starts_with("COUNT="));
+    let (earlier_end, following_rule) = if count {
+        let rule: RRule<Unvalidated> =
+            rule_text
+                .trim()
+                .parse()
+                .map_err(|error: rrule::RRuleError| {
+                    invalid("rrule", "INVALID_RRULE", error.to_string())
+                })?;
+        let total = rule.get_count().unwrap_or(0);
+        let before = local(series.first.timezone(), split_start, "start").unwrap_or(series.first)
+            - Duration::seconds(1);
+        let earlier = u32::try_from(
+            RRuleSet::new(series.first)
+                .rrule(
+                    rule.validate(series.first)
+                        .map_err(|error| invalid("rrule", "INVALID_RRULE", error.to_string()))?,
+                )
+                .before(before)
+                .all(u16::MAX)
+                .dates
+                .len(),
+        )
+        .unwrap_or(u32::MAX)
+        .max(1);
+        (
+            format!("COUNT={earlier}"),
+            rule_ending(
+                &rule_text,
+                Some(format!("COUNT={}", total.saturating_sub(earlier).max(1))),
+            ),
+        )
+    } else if event.all_day {
+        let last = date.pred_opt().unwrap_or(date);
+        (
+            format!("UNTIL={}", last.format("%Y%m%d")),
+            rule_text.clone(),
+        )
+    } else {
+        let last = local(series.first.timezone(), split_start, "start")
+            .unwrap_or(series.first)
+            .with_timezone(&Utc)
+            - Duration::seconds(1);
+        (
+            format!("UNTIL={}", last.format("%Y%m%dT%H%M%SZ")),
+            rule_text.clone(),
+        )
+    };
+    let earlier = EventDraft {
+        rrule: Some(rule_ending(&rule_text, Some(earlier_end))),
+        exdates: draft
+            .exdates
+            .iter()
+            .filter(|exdate| exdate.date() < date)
+            .copied()
+            .collect(),
+        ..draft
+    };
+    let following = EventDraft {
+        rrule: Some(following_rule),
+        ..following
+    };
+    check(&earlier)?;
+    check(&following)?;
+    ensure_room(conn, event.user_id).await?;
+    diesel::update(calendar_events::table.find(event.id))
+        .set((&earlier, calendar_events::updated_at.eq(now)))
+        .execute(conn)
+        .await?;
+    diesel::delete(
+        calendar_event_overrides::table
+            .filter(calendar_event_overrides::event_id.eq(event.id))
+            .filter(calendar_event_overrides::occurrence_date.ge(date)),
+    )
+    .execute(conn)
+    .await?;
+    let created = insert(conn, event.user_id, &following, now).await?;
+    Ok(EventDetail {
+        event: created,
+        overrides: Vec::new(),
+    })
 }
 
 /// Every occurrence of `owner`'s events that overlaps `[from, to)`, in start order.
@@ -447,18 +850,35 @@ pub async fn occurrences(
     if to <= from || to - from > Duration::days(MAX_RANGE_DAYS) {
         return Err(ScheduleError::RangeTooLong);
     }
+    let events = details(conn, owner).await?;
+    let mut found = Vec::new();
+    for detail in &events {
+        found.extend(expand(&detail.event, &detail.overrides, from, to)?);
+    }
+    found.sort_by(|a, b| a.start.cmp(&b.start).then(a.event_id.cmp(&b.event_id)));
+    Ok(found)
+}
+
+/// Every event of `owner` with its edited occurrences, by id.
+pub async fn details(
+    conn: &mut AsyncPgConnection,
+    owner: UserId,
+) -> Result<Vec<EventDetail>, ScheduleError> {
     let events: Vec<Event> = calendar_events::table
         .filter(calendar_events::user_id.eq(owner))
         .order(calendar_events::id)
         .select(Event::as_select())
         .load(conn)
         .await?;
-    let mut found = Vec::new();
-    for event in &events {
-        found.extend(expand(event, from, to)?);
-    }
-    found.sort_by(|a, b| a.start.cmp(&b.start).then(a.event_id.cmp(&b.event_id)));
-    Ok(found)
+    let ids: Vec<EventId> = events.iter().map(|event| event.id).collect();
+    let mut overrides = overrides_of(conn, &ids).await?;
+    Ok(events
+        .into_iter()
+        .map(|event| EventDetail {
+            overrides: overrides.remove(&event.id).unwrap_or_default(),
+            event,
+        })
+        .collect())
 }
 
 impl From<&Event> for EventDraft {
@@ -479,9 +899,33 @@ impl From<&Event> for EventDraft {
     }
 }
 
-/// The occurrences of one event that overlap `[from, to)`.
+/// A local start and end in `zone` as instants: midnights for all-day events (a zone whose
+/// midnight is skipped starts the day at 01:00), the earlier of two when clocks fall back.
+fn instants(
+    zone: Tz,
+    all_day: bool,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+) -> Option<(DateTime<Tz>, DateTime<Tz>)> {
+    let resolve = |at: NaiveDateTime| {
+        zone.from_local_datetime(&at).earliest().or_else(|| {
+            zone.from_local_datetime(&(at + Duration::hours(1)))
+                .earliest()
+        })
+    };
+    if all_day {
+        Some((resolve(start.date().into())?, resolve(end.date().into())?))
+    } else {
+        let length = end - start;
+        let start = resolve(start)?;
+        Some((start, start + length))
+    }
+}
+
+/// The occurrences of one event (with its edited occurrences) that overlap `[from, to)`.
 pub fn expand(
     event: &Event,
+    overrides: &[Override],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<Occurrence>, ScheduleError> {
@@ -504,45 +948,67 @@ pub fn expand(
             dates
         }
     };
+    let overlaps = |start: &DateTime<Tz>, end: &DateTime<Tz>| {
+        start.with_timezone(&Utc) < to && end.with_timezone(&Utc) > from
+    };
+    let recurring = series.set.is_some();
     let mut occurrences = Vec::new();
     for start in starts {
         let (start, end) = if event.all_day {
             let day = start.date_naive();
             let end_day = (start + series.length).date_naive();
-            let midnight = |date: NaiveDate| {
-                series
-                    .zone
-                    .from_local_datetime(&date.and_time(chrono::NaiveTime::MIN))
-                    .earliest()
-                    // A zone whose midnight is skipped starts the day at 01:00.
-                    .or_else(|| {
-                        series
-                            .zone
-                            .from_local_datetime(&date.and_hms_opt(1, 0, 0)?)
-                            .earliest()
-                    })
-            };
-            let (Some(start), Some(end)) = (midnight(day), midnight(end_day)) else {
+            let Some(times) = instants(series.zone, true, day.into(), end_day.into()) else {
                 continue;
             };
-            (start, end)
+            times
         } else {
             let start = start.with_timezone(&series.zone);
             (start, start + series.length)
         };
-        if start.with_timezone(&Utc) < to && end.with_timezone(&Utc) > from {
+        let date = start.date_naive();
+        if overrides
+            .iter()
+            .any(|edited| edited.occurrence_date == date)
+        {
+            continue;
+        }
+        if overlaps(&start, &end) {
             occurrences.push(Occurrence {
                 event_id: event.id,
                 title: event.title.clone(),
                 color: event.color.clone(),
                 all_day: event.all_day,
-                date: start.date_naive(),
+                date,
                 start,
                 end,
-                recurring: series.set.is_some(),
+                recurring,
             });
         }
     }
+    // Edited occurrences, wherever they were moved to.
+    for edited in overrides {
+        let Some((start, end)) = instants(
+            series.zone,
+            event.all_day,
+            edited.starts_local,
+            edited.ends_local,
+        ) else {
+            continue;
+        };
+        if overlaps(&start, &end) {
+            occurrences.push(Occurrence {
+                event_id: event.id,
+                title: edited.title.clone(),
+                color: edited.color.clone(),
+                all_day: event.all_day,
+                date: edited.occurrence_date,
+                start,
+                end,
+                recurring,
+            });
+        }
+    }
+    occurrences.sort_by_key(|occurrence| occurrence.start);
     Ok(occurrences)
 }
 
@@ -583,6 +1049,7 @@ mod tests {
             reminders: Vec::new(),
             created_at: instant("2026-01-01T00:00:00Z"),
             updated_at: instant("2026-01-01T00:00:00Z"),
+            ical_uid: None,
         }
     }
 
@@ -600,6 +1067,7 @@ mod tests {
         );
         let found = expand(
             &walk,
+            &[],
             instant("2026-03-01T00:00:00Z"),
             instant("2026-04-01T00:00:00Z"),
         )
@@ -627,6 +1095,7 @@ mod tests {
         weekly.exdates = vec![at("2026-11-05T19:00:00")];
         let found = expand(
             &weekly,
+            &[],
             instant("2026-11-01T00:00:00Z"),
             instant("2026-11-15T00:00:00Z"),
         )
@@ -648,6 +1117,7 @@ mod tests {
         );
         let found = expand(
             &monthly,
+            &[],
             instant("2026-01-01T00:00:00Z"),
             instant("2026-06-01T00:00:00Z"),
         )
@@ -666,6 +1136,7 @@ mod tests {
         );
         let found = expand(
             &birthday,
+            &[],
             instant("2026-01-01T00:00:00Z"),
             instant("2027-01-01T00:00:00Z"),
         )
@@ -686,10 +1157,10 @@ mod tests {
             instant("2026-03-01T00:00:00Z"),
             instant("2026-04-01T00:00:00Z"),
         );
-        let found = expand(&night, window.0, window.1).unwrap();
+        let found = expand(&night, &[], window.0, window.1).unwrap();
         assert_eq!(found[1].start.to_rfc3339(), "2026-03-08T03:30:00-04:00");
         night.exdates = vec![at("2026-03-08T02:30:00")];
-        let found = expand(&night, window.0, window.1).unwrap();
+        let found = expand(&night, &[], window.0, window.1).unwrap();
         assert_eq!(
             starts(&found),
             ["2026-03-07T02:30:00-05:00", "2026-03-09T02:30:00-04:00"]
@@ -721,6 +1192,7 @@ mod tests {
             "FREQ=DAILY;INTERVAL=0",
             "FREQ=DAILY;COUNT=2;UNTIL=20270101T000000Z",
             "BYDAY=MO",
+            "FREQ=DAILY;BYHOUR=9,17",
         ] {
             assert_eq!(
                 code(draft("Asia/Seoul", "2026-03-08T01:00:00", Some(rule))),
@@ -736,5 +1208,24 @@ mod tests {
             ))
             .is_ok()
         );
+        // An all-day series ended by a date, as "this and following" ends one.
+        let mut all_day = EventDraft::from(&event("Asia/Seoul", "2026-03-01", "2026-03-02", None));
+        all_day.rrule = Some(rule_ending(
+            "FREQ=DAILY;COUNT=9",
+            Some("UNTIL=20260304".into()),
+        ));
+        assert_eq!(all_day.rrule.as_deref(), Some("FREQ=DAILY;UNTIL=20260304"));
+        let found = expand(
+            &Event {
+                rrule: all_day.rrule.clone(),
+                all_day: true,
+                ..event("Asia/Seoul", "2026-03-01", "2026-03-02", None)
+            },
+            &[],
+            instant("2026-02-01T00:00:00Z"),
+            instant("2026-04-01T00:00:00Z"),
+        )
+        .unwrap();
+        assert_eq!(found.len(), 4, "1 to 4 March");
     }
 }

@@ -5,7 +5,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use petory_core::community::pet::PetId;
-use petory_core::daily::schedule::{self, Event, EventDraft, EventId, Occurrence};
+use petory_core::daily::schedule::{
+    self, EditScope, EventDetail, EventDraft, EventId, Occurrence, OccurrenceEdit, Override,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -128,6 +130,19 @@ impl EventRequest {
     }
 }
 
+/// An occurrence of a series edited on its own.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EditedOccurrence {
+    /// The date the series puts it on (what the occurrence is named by).
+    pub occurrence_date: NaiveDate,
+    pub title: String,
+    pub memo: String,
+    /// Local to the series' `time_zone`, as the series' `start`.
+    pub start: String,
+    pub end: String,
+    pub color: String,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventResponse {
     pub id: i64,
@@ -141,13 +156,17 @@ pub struct EventResponse {
     pub color: String,
     pub rrule: Option<String>,
     pub exdates: Vec<String>,
+    /// Occurrences edited on their own, by date.
+    pub edited_occurrences: Vec<EditedOccurrence>,
     pub reminders: Vec<Reminder>,
+    /// The UID of an imported event.
+    pub ical_uid: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<Event> for EventResponse {
-    fn from(event: Event) -> Self {
+impl From<EventDetail> for EventResponse {
+    fn from(EventDetail { event, overrides }: EventDetail) -> Self {
         let all_day = event.all_day;
         Self {
             id: event.id.into(),
@@ -165,11 +184,23 @@ impl From<Event> for EventResponse {
                 .into_iter()
                 .map(|at| format_local(at, all_day))
                 .collect(),
+            edited_occurrences: overrides
+                .into_iter()
+                .map(|edited: Override| EditedOccurrence {
+                    occurrence_date: edited.occurrence_date,
+                    title: edited.title,
+                    memo: edited.memo,
+                    start: format_local(edited.starts_local, all_day),
+                    end: format_local(edited.ends_local, all_day),
+                    color: edited.color,
+                })
+                .collect(),
             reminders: event
                 .reminders
                 .into_iter()
                 .map(|minutes_before| Reminder { minutes_before })
                 .collect(),
+            ical_uid: event.ical_uid,
             created_at: event.created_at,
             updated_at: event.updated_at,
         }
@@ -265,6 +296,63 @@ pub async fn cancel_occurrence(
     let event =
         schedule::cancel_occurrence(&mut conn, user.id, id, date, state.clock.now()).await?;
     Ok(Json(event.into()))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct OccurrencePatch {
+    /// `THIS` (default): only this occurrence, an exception of the series. `FOLLOWING`: it and
+    /// every later one: the series ends before it and a new series (the response) goes on.
+    #[serde(default)]
+    pub apply_to: Option<EditScope>,
+    #[schema(min_length = 1, max_length = 100)]
+    pub title: Option<String>,
+    #[schema(max_length = 2000)]
+    pub memo: Option<String>,
+    /// Local to the series' zone, as the series' `start`; without `end` the length is kept.
+    #[schema(min_length = 10, max_length = 19)]
+    pub start: Option<String>,
+    #[schema(min_length = 10, max_length = 19)]
+    pub end: Option<String>,
+    #[schema(pattern = "^#[0-9A-Fa-f]{6}$", min_length = 7, max_length = 7)]
+    pub color: Option<String>,
+}
+
+/// Edit one occurrence of a series (the date it starts on, local to the event): alone, as an
+/// exception (`RECURRENCE-ID`), or with every following one (the series is split there).
+#[utoipa::path(patch, path = "/users/me/events/{id}/occurrences/{date}", tag = "daily", security(("bearer" = [])),
+    params(("id" = i64, Path), ("date" = NaiveDate, Path, description = "The occurrence's local date, `YYYY-MM-DD`")),
+    request_body = OccurrencePatch,
+    responses(
+        (status = 200, description = "The series that holds the occurrence now (for `FOLLOWING`, the new series)", body = EventResponse),
+        (status = 404, description = "`EVENT_NOT_FOUND`, `OCCURRENCE_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`EVENT_NOT_RECURRING` (edit a single event with `PUT`), `TOO_MANY_EDITED_OCCURRENCES` (366), `TOO_MANY_EVENTS`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = EVENT_ERRORS, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn edit_occurrence(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((id, date)): Path<(EventId, NaiveDate)>,
+    ValidJson(body): ValidJson<OccurrencePatch>,
+) -> ApiResult<Json<EventResponse>> {
+    let mut conn = state.db().await?;
+    let all_day = schedule::get(&mut conn, user.id, id).await?.event.all_day;
+    let local = |field, text: &Option<String>| {
+        text.as_deref()
+            .map(|text| parse_local(field, text, all_day))
+            .transpose()
+    };
+    let edit = OccurrenceEdit {
+        title: body.title.map(|title| title.trim().to_owned()),
+        memo: body.memo,
+        starts_local: local("start", &body.start)?,
+        ends_local: local("end", &body.end)?,
+        color: body.color.map(|color| color.to_ascii_uppercase()),
+    };
+    let scope = body.apply_to.unwrap_or(EditScope::This);
+    let series =
+        schedule::edit_occurrence(&mut conn, user.id, id, date, edit, scope, state.clock.now())
+            .await?;
+    Ok(Json(series.into()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
