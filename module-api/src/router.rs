@@ -33,7 +33,7 @@ pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
 /// Routes under `/api/v1`, with their documentation.
 fn api_v1() -> OpenApiRouter<AppState> {
     use routes::community::{board, chat, chat_socket, pet, report, trade};
-    use routes::daily::{album, dday, qna, schedule};
+    use routes::daily::{album, dday, ical, qna, schedule};
     use routes::identity::{address, admin, auth, me, oauth};
     use routes::notification;
     use routes::shop::{cart, catalog, order, payment, review, subscription};
@@ -116,6 +116,12 @@ fn api_v1() -> OpenApiRouter<AppState> {
             schedule::cancel_occurrence,
             schedule::edit_occurrence
         ))
+        .routes(routes!(ical::import_events))
+        .routes(routes!(
+            ical::create_calendar_feed,
+            ical::delete_calendar_feed
+        ))
+        .routes(routes!(ical::calendar_feed))
         .routes(routes!(notification::list_notifications))
         .routes(routes!(notification::unread_count))
         .routes(routes!(notification::mark_read))

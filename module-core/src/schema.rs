@@ -627,6 +627,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    calendar_feeds (user_id) {
+        user_id -> Int8,
+        token_digest -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     calendar_event_overrides (event_id, occurrence_date) {
         event_id -> Int8,
         occurrence_date -> Date,
@@ -639,6 +647,7 @@ diesel::table! {
 }
 
 diesel::joinable!(calendar_events -> users (user_id));
+diesel::joinable!(calendar_feeds -> users (user_id));
 diesel::joinable!(calendar_event_overrides -> calendar_events (event_id));
 diesel::joinable!(album_photos -> users (user_id));
 diesel::joinable!(listings -> users (seller_id));
@@ -665,6 +674,7 @@ diesel::joinable!(chat_messages -> users (sender_id));
 diesel::allow_tables_to_appear_in_same_query!(
     calendar_events,
     calendar_event_overrides,
+    calendar_feeds,
     album_photos,
     uploads,
     places,

@@ -102,3 +102,20 @@ openapi_lint() {
   fi
   "$dir/node_modules/.bin/redocly" lint "$ROOT/docs/openapi.json" --config "$ROOT/redocly.yaml" --format=summary
 }
+
+# Python's icalendar and recurring-ical-events in a virtualenv under TOOLS_DIR, installed once
+# from scripts/ical-check's pins: the calendar test reads our feed back with them. Exports
+# PETORY_ICAL_PYTHON for the tests.
+ical_checker() {
+  command -v python3 >/dev/null || { log "installing Python (apt-get)"; apt_install python3; }
+  local dir="$TOOLS_DIR/ical-check"
+  if ! cmp -s "$ROOT/scripts/ical-check/requirements.txt" "$dir/requirements.txt" \
+     || [ ! -x "$dir/bin/python" ]; then
+    log "installing the iCalendar checker (pip)"
+    rm -rf "$dir"
+    python3 -m venv "$dir" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$dir"; }
+    "$dir/bin/pip" install -q --disable-pip-version-check -r "$ROOT/scripts/ical-check/requirements.txt"
+    cp "$ROOT/scripts/ical-check/requirements.txt" "$dir/"
+  fi
+  export PETORY_ICAL_PYTHON="$dir/bin/python"
+}

@@ -3,6 +3,7 @@
 mod admin_views;
 mod album;
 mod calendar;
+mod calendar_feed;
 mod chat;
 mod cli;
 mod contract;

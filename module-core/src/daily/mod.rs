@@ -1,7 +1,8 @@
-//! Daily records: the question of the day and its answers, the daily album and pets' D-days
-//! (the calendar follows).
+//! Daily records: the question of the day and its answers, the daily album, pets' D-days and
+//! the pet calendar (events, its iCalendar feed and import, and reminders).
 
 pub mod album;
 pub mod dday;
+pub mod ical;
 pub mod qna;
 pub mod schedule;

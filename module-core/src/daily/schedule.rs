@@ -5,16 +5,20 @@
 
 use std::collections::HashMap;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone as _, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rrule::{Frequency, RRule, RRuleSet, Tz as RuleTz, Unvalidated};
+use sha2::{Digest as _, Sha256};
 
+use super::ical;
 use crate::community::pet::PetId;
 use crate::db::DbError;
-use crate::identity::UserId;
-use crate::schema::{calendar_event_overrides, calendar_events, pets};
+use crate::identity::{AccountStatus, UserId};
+use crate::schema::{calendar_event_overrides, calendar_events, calendar_feeds, pets};
 
 crate::id_type! {
     /// An event of the calendar (`calendar_events.id`): a single one or a series.
@@ -707,7 +711,7 @@ async fn edit_one(
 }
 
 /// The rule `text` with its end (`COUNT` or `UNTIL`) replaced by `end` (`None`: open-ended).
-fn rule_ending(text: &str, end: Option<String>) -> String {
+pub fn rule_ending(text: &str, end: Option<String>) -> String {
     let mut parts: Vec<String> = text
         .trim()
         .trim_start_matches("RRULE:")
@@ -879,6 +883,170 @@ pub async fn details(
             event,
         })
         .collect())
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    pub created: usize,
+    pub updated: usize,
+}
+
+/// Imports events read from a file: an event whose UID was imported before is rewritten (with
+/// its edited occurrences), the others are added, all in one transaction.
+pub async fn import(
+    conn: &mut AsyncPgConnection,
+    owner: UserId,
+    events: Vec<ical::ImportedEvent>,
+    now: DateTime<Utc>,
+) -> Result<ImportCounts, ScheduleError> {
+    use diesel_async::AsyncConnection as _;
+    conn.transaction(async |conn| {
+        // Imports of one user take turns, so the count below holds.
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended('calendar-import', $1))")
+            .bind::<diesel::sql_types::BigInt, _>(i64::from(owner))
+            .execute(conn)
+            .await?;
+        let uids: Vec<&str> = events.iter().map(|event| event.uid.as_str()).collect();
+        let known: HashMap<String, EventId> = calendar_events::table
+            .filter(calendar_events::user_id.eq(owner))
+            .filter(calendar_events::ical_uid.eq_any(&uids))
+            .select((
+                calendar_events::ical_uid.assume_not_null(),
+                calendar_events::id,
+            ))
+            .load::<(String, EventId)>(conn)
+            .await?
+            .into_iter()
+            .collect();
+        let held: i64 = calendar_events::table
+            .filter(calendar_events::user_id.eq(owner))
+            .count()
+            .get_result(conn)
+            .await?;
+        let new = events
+            .iter()
+            .filter(|event| !known.contains_key(&event.uid))
+            .count();
+        if held + i64::try_from(new).unwrap_or(i64::MAX) > MAX_EVENTS {
+            return Err(ScheduleError::TooMany { max: MAX_EVENTS });
+        }
+        let mut counts = ImportCounts::default();
+        for event in events {
+            let id = match known.get(&event.uid) {
+                Some(&id) => {
+                    diesel::update(calendar_events::table.find(id))
+                        .set((&event.draft, calendar_events::updated_at.eq(now)))
+                        .execute(conn)
+                        .await?;
+                    diesel::delete(
+                        calendar_event_overrides::table
+                            .filter(calendar_event_overrides::event_id.eq(id)),
+                    )
+                    .execute(conn)
+                    .await?;
+                    counts.updated += 1;
+                    id
+                }
+                None => {
+                    counts.created += 1;
+                    diesel::insert_into(calendar_events::table)
+                        .values((
+                            &event.draft,
+                            calendar_events::user_id.eq(owner),
+                            calendar_events::ical_uid.eq(&event.uid),
+                            calendar_events::created_at.eq(now),
+                            calendar_events::updated_at.eq(now),
+                        ))
+                        .returning(calendar_events::id)
+                        .get_result(conn)
+                        .await?
+                }
+            };
+            let edited: Vec<Override> = event
+                .edited
+                .into_iter()
+                .map(|occurrence| Override {
+                    event_id: id,
+                    occurrence_date: occurrence.occurrence_date,
+                    title: occurrence.title,
+                    memo: occurrence.memo,
+                    starts_local: occurrence.starts_local,
+                    ends_local: occurrence.ends_local,
+                    color: event.draft.color.clone(),
+                })
+                .collect();
+            if !edited.is_empty() {
+                diesel::insert_into(calendar_event_overrides::table)
+                    .values(&edited)
+                    .on_conflict_do_nothing()
+                    .execute(conn)
+                    .await?;
+            }
+        }
+        Ok(counts)
+    })
+    .await
+}
+
+fn feed_digest(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Gives `owner` a new secret feed token (the old one stops working); only its digest is kept.
+pub async fn rotate_feed(
+    conn: &mut AsyncPgConnection,
+    owner: UserId,
+    now: DateTime<Utc>,
+) -> Result<String, ScheduleError> {
+    let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    diesel::insert_into(calendar_feeds::table)
+        .values((
+            calendar_feeds::user_id.eq(owner),
+            calendar_feeds::token_digest.eq(feed_digest(&token)),
+            calendar_feeds::created_at.eq(now),
+        ))
+        .on_conflict(calendar_feeds::user_id)
+        .do_update()
+        .set((
+            calendar_feeds::token_digest.eq(feed_digest(&token)),
+            calendar_feeds::created_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(token)
+}
+
+/// Stops `owner`'s feed (again is harmless).
+pub async fn stop_feed(conn: &mut AsyncPgConnection, owner: UserId) -> Result<(), ScheduleError> {
+    diesel::delete(calendar_feeds::table.find(owner))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The events behind a feed token, with the owner's name: `None` for a token that is not (or
+/// no longer) one, or an account that is closed or dormant.
+pub async fn feed(
+    conn: &mut AsyncPgConnection,
+    token: &str,
+) -> Result<Option<(String, Vec<EventDetail>)>, ScheduleError> {
+    use crate::schema::users;
+    let owner: Option<(UserId, String)> = calendar_feeds::table
+        .inner_join(users::table)
+        .filter(calendar_feeds::token_digest.eq(feed_digest(token)))
+        .filter(users::status.eq_any([
+            AccountStatus::Active.as_str(),
+            AccountStatus::Suspended.as_str(),
+        ]))
+        .select((users::id, users::name))
+        .first(conn)
+        .await
+        .optional()?;
+    let Some((owner, name)) = owner else {
+        return Ok(None);
+    };
+    Ok(Some((name, details(conn, owner).await?)))
 }
 
 impl From<&Event> for EventDraft {
@@ -1217,7 +1385,7 @@ mod tests {
         assert_eq!(all_day.rrule.as_deref(), Some("FREQ=DAILY;UNTIL=20260304"));
         let found = expand(
             &Event {
-                rrule: all_day.rrule.clone(),
+                rrule: all_day.rrule,
                 all_day: true,
                 ..event("Asia/Seoul", "2026-03-01", "2026-03-02", None)
             },

@@ -343,6 +343,8 @@ pub async fn delete_expired(
                     "DELETE FROM user_addresses WHERE user_id = ANY($1)",
                     "DELETE FROM cart_items WHERE user_id = ANY($1)",
                     "DELETE FROM daily_answers WHERE user_id = ANY($1)",
+                    "DELETE FROM calendar_events WHERE user_id = ANY($1)",
+                    "DELETE FROM calendar_feeds WHERE user_id = ANY($1)",
                 ] {
                     diesel::sql_query(statement)
                         .bind::<Array<BigInt>, _>(&due)

@@ -2,5 +2,6 @@
 
 pub mod album;
 pub mod dday;
+pub mod ical;
 pub mod qna;
 pub mod schedule;

@@ -1,0 +1,355 @@
+//! The calendar as iCalendar: the secret feed read back by an independent parser (Python's
+//! `icalendar` and `recurring-ical-events`) equal to the API's own occurrences, the feed's
+//! address rotated and stopped, and `.ics` files imported idempotently by UID.
+
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::util::{TestApp, assert_problem};
+
+const FROM: &str = "2026-03-01T00:00:00+00:00";
+const TO: &str = "2026-05-01T00:00:00+00:00";
+
+/// A calendar with what a feed must carry: zones with and without daylight saving, a daily
+/// series across the change with an exception and a reminder, an all-day yearly birthday, a
+/// weekly series with an edited occurrence, one split "this and following", a single event.
+async fn calendar(app: &TestApp, token: &str) {
+    let add = |body: Value| app.post_ok("/api/v1/users/me/events", Some(token), body);
+    add(
+        json!({"title": "산책", "memo": "공원 한 바퀴", "start": "2026-03-06T09:00",
+               "end": "2026-03-06T10:00", "time_zone": "America/New_York",
+               "rrule": "FREQ=DAILY;COUNT=5", "exdates": ["2026-03-09T09:00"],
+               "reminders": [{"minutes_before": 30}, {"minutes_before": 1440}]}),
+    )
+    .await;
+    add(
+        json!({"title": "보리 생일", "all_day": true, "start": "2021-03-07", "end": "2021-03-08",
+               "time_zone": "Asia/Seoul", "rrule": "FREQ=YEARLY"}),
+    )
+    .await;
+    let yoga = add(
+        json!({"title": "요가", "start": "2026-03-02T18:00", "end": "2026-03-02T19:00",
+                          "time_zone": "America/New_York", "rrule": "FREQ=WEEKLY;COUNT=6"}),
+    )
+    .await;
+    app.send_ok(
+        Method::PATCH,
+        &format!(
+            "/api/v1/users/me/events/{}/occurrences/2026-03-16",
+            yoga["id"]
+        ),
+        Some(token),
+        Some(json!({"start": "2026-03-17T20:00", "title": "요가 (화)"})),
+    )
+    .await;
+    let feeding = add(json!({"title": "사료", "start": "2026-04-01T08:00", "end": "2026-04-01T08:15",
+                             "time_zone": "Asia/Seoul", "rrule": "FREQ=DAILY;UNTIL=20260420T235959"}))
+    .await;
+    app.send_ok(
+        Method::PATCH,
+        &format!(
+            "/api/v1/users/me/events/{}/occurrences/2026-04-10",
+            feeding["id"]
+        ),
+        Some(token),
+        Some(json!({"apply_to": "FOLLOWING", "title": "새 사료", "start": "2026-04-10T07:30"})),
+    )
+    .await;
+    add(
+        json!({"title": "접종", "start": "2026-03-20T10:00", "end": "2026-03-20T10:30",
+               "time_zone": "Asia/Seoul"}),
+    )
+    .await;
+}
+
+/// (title, start, end) of every occurrence the API lists, in one order.
+async fn api_occurrences(app: &TestApp, token: &str) -> Vec<(String, String, String)> {
+    let found = app
+        .get_ok_as(
+            &format!(
+                "/api/v1/users/me/events?from={}&to={}",
+                FROM.replace('+', "%2B"),
+                TO.replace('+', "%2B")
+            ),
+            token,
+        )
+        .await;
+    let mut found: Vec<_> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            let text = |name: &str| o[name].as_str().unwrap().to_owned();
+            (text("title"), text("start"), text("end"))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// The feed read by Python's `icalendar` and `recurring-ical-events` (installed by
+/// `scripts/test` and pointed to by `PETORY_ICAL_PYTHON`).
+fn read_by_python(feed: &str) -> Value {
+    let python = std::env::var("PETORY_ICAL_PYTHON")
+        .unwrap_or_else(|_| "/var/tmp/petory-tools/ical-check/bin/python".to_owned());
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scripts/ical-check/occurrences.py"
+    );
+    let mut child = Command::new(&python)
+        .args([script, FROM, TO])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| {
+            panic!("{python}: {error} (scripts/test installs the checker; see ical_checker)")
+        });
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(feed.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "the independent reader refused the feed: {}\n{feed}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// The API path of a feed address.
+fn feed_path(url: &Value) -> String {
+    let url = url.as_str().unwrap();
+    format!("/api/v1{}", url.split("/api/v1").nth(1).unwrap())
+}
+
+async fn fetch(app: &TestApp, path: &str) -> reqwest::Response {
+    app.send(Method::GET, path, None, None).await
+}
+
+#[tokio::test]
+async fn the_feed_read_by_an_independent_parser_equals_the_apis_occurrences() {
+    let app = TestApp::spawn().await;
+    let (_, me) = app.user("me@example.com").await;
+    calendar(&app, &me).await;
+    let made = app
+        .post_ok("/api/v1/users/me/calendar-feed", Some(&me), json!({}))
+        .await;
+    let path = feed_path(&made["url"]);
+    assert!(path.ends_with(".ics"));
+
+    let response = fetch(&app, &path).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/calendar; charset=utf-8"
+    );
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    let feed = response.text().await.unwrap();
+    for part in [
+        "BEGIN:VTIMEZONE\r\nTZID:America/New_York",
+        "TZID:Asia/Seoul",
+        "RRULE:FREQ=DAILY;COUNT=5",
+        "EXDATE;TZID=America/New_York:20260309T090000",
+        "RECURRENCE-ID;TZID=America/New_York:20260316T180000",
+        "DTSTART;VALUE=DATE:20210307",
+        "TRIGGER;RELATED=START:-PT1800S",
+        // The floating UNTIL of the split series, in UTC as RFC 5545 asks.
+        "RRULE:FREQ=DAILY;UNTIL=20260409T225959Z",
+    ] {
+        assert!(feed.contains(part), "{part} missing from\n{feed}");
+    }
+
+    let python = read_by_python(&feed);
+    assert_eq!(
+        python["timezones"],
+        json!(["America/New_York", "Asia/Seoul"])
+    );
+    let mut theirs: Vec<(String, String, String)> = python["occurrences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            let text = |name: &str| o[name].as_str().unwrap().to_owned();
+            (text("title"), text("start"), text("end"))
+        })
+        .collect();
+    theirs.sort();
+    let ours = api_occurrences(&app, &me).await;
+    assert_eq!(
+        ours.len(),
+        4 + 1 + 6 + 20 + 1,
+        "walk, birthday, yoga, feeding, vaccine"
+    );
+    assert_eq!(theirs, ours);
+    let walk_alarms = python["occurrences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["title"] == "산책")
+        .unwrap()["alarms"]
+        .clone();
+    assert_eq!(walk_alarms, json!([30, 1440]));
+
+    // Unchanged: 304 for the ETag; the same text again.
+    let unchanged = app
+        .client
+        .get(app.url(&path))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unchanged.status(), 304);
+    assert_eq!(fetch(&app, &path).await.text().await.unwrap(), feed);
+
+    // A new address stops the old one; stopping the feed stops the new one.
+    let remade = app
+        .post_ok("/api/v1/users/me/calendar-feed", Some(&me), json!({}))
+        .await;
+    assert_ne!(remade["url"], made["url"]);
+    assert_problem(fetch(&app, &path).await, 404, "FEED_NOT_FOUND").await;
+    let path = feed_path(&remade["url"]);
+    assert_eq!(fetch(&app, &path).await.status(), 200);
+    assert_problem(
+        fetch(&app, path.trim_end_matches(".ics")).await,
+        404,
+        "FEED_NOT_FOUND",
+    )
+    .await;
+    let stopped = app
+        .send(
+            Method::DELETE,
+            "/api/v1/users/me/calendar-feed",
+            Some(&me),
+            None,
+        )
+        .await;
+    assert_eq!(stopped.status(), 204);
+    assert_problem(fetch(&app, &path).await, 404, "FEED_NOT_FOUND").await;
+    assert_problem(
+        fetch(&app, "/api/v1/calendar/not-a-token.ics").await,
+        404,
+        "FEED_NOT_FOUND",
+    )
+    .await;
+}
+
+async fn import(
+    app: &TestApp,
+    token: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/users/me/events/import"))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_ics_file_is_imported_once_by_uid_and_bad_files_change_nothing() {
+    let app = TestApp::spawn().await;
+    let (_, me) = app.user("me@example.com").await;
+    calendar(&app, &me).await;
+    let made = app
+        .post_ok("/api/v1/users/me/calendar-feed", Some(&me), json!({}))
+        .await;
+    let feed = fetch(&app, &feed_path(&made["url"]))
+        .await
+        .text()
+        .await
+        .unwrap();
+
+    // Another user imports my feed: the same occurrences, series by series.
+    let (_, friend) = app.user("friend@example.com").await;
+    let first = import(&app, &friend, "text/calendar", feed.clone().into_bytes()).await;
+    assert_eq!(first.status(), 200);
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(first, json!({"created": 6, "updated": 0, "skipped": []}));
+    let ours = api_occurrences(&app, &me).await;
+    assert_eq!(api_occurrences(&app, &friend).await, ours);
+
+    // Again: nothing new, every event rewritten in place.
+    let again: Value = import(
+        &app,
+        &friend,
+        "text/calendar; charset=utf-8",
+        feed.clone().into_bytes(),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(again, json!({"created": 0, "updated": 6, "skipped": []}));
+    assert_eq!(api_occurrences(&app, &friend).await, ours);
+
+    // Bad files are refused and change nothing.
+    assert_problem(
+        import(&app, &friend, "application/json", feed.clone().into_bytes()).await,
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+    )
+    .await;
+    assert_problem(
+        import(&app, &friend, "text/calendar", b"hello, calendar".to_vec()).await,
+        422,
+        "INVALID_ICALENDAR",
+    )
+    .await;
+    assert_problem(
+        import(
+            &app,
+            &friend,
+            "text/calendar",
+            feed.replace("산책", "산\0책").into_bytes(),
+        )
+        .await,
+        422,
+        "INVALID_ICALENDAR",
+    )
+    .await;
+    assert_problem(
+        import(&app, &friend, "text/calendar", vec![0xff, 0xfe, 0x00]).await,
+        422,
+        "INVALID_ICALENDAR",
+    )
+    .await;
+    let huge = format!("{feed}{}", " ".repeat(600 * 1024));
+    assert_problem(
+        import(&app, &friend, "text/calendar", huge.into_bytes()).await,
+        413,
+        "PAYLOAD_TOO_LARGE",
+    )
+    .await;
+    assert_eq!(api_occurrences(&app, &friend).await, ours);
+
+    // Events the calendar cannot keep are reported, the others imported.
+    let mixed = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n\
+BEGIN:VEVENT\r\nUID:ok@example.com\r\nDTSTAMP:20260101T000000Z\r\nDTSTART;VALUE=DATE:20260410\r\nSUMMARY:소풍\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:hourly@example.com\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260410T010000Z\r\nRRULE:FREQ=HOURLY\r\nSUMMARY:x\r\nEND:VEVENT\r\n\
+END:VCALENDAR\r\n";
+    let result: Value = import(&app, &friend, "text/calendar", mixed.as_bytes().to_vec())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(result["created"], 1);
+    assert_eq!(result["skipped"][0]["uid"], "hourly@example.com");
+    assert!(
+        result["skipped"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("daily at most"),
+        "{result}"
+    );
+}
