@@ -106,6 +106,7 @@ pub fn all_jobs() -> Vec<Arc<dyn Job>> {
         Arc::new(jobs::shop::ExpireUnpaidOrders),
         Arc::new(jobs::shop::BillSubscriptions),
         Arc::new(jobs::daily::DailyQuestionNotification),
+        Arc::new(jobs::daily::CalendarReminders),
         Arc::new(jobs::identity::AccountDormancy),
         Arc::new(jobs::identity::AccountDeletion),
         Arc::new(jobs::identity::LiftSuspensions),

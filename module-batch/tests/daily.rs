@@ -137,3 +137,40 @@ async fn lifecycle_jobs_run_and_record_their_counts() {
             .unwrap();
     assert_eq!(runs.n, 4);
 }
+
+#[tokio::test]
+async fn the_calendar_reminders_job_sends_what_fell_due_once() {
+    let database = TestDatabase::new().await;
+    // 10:20:05 on 2026-11-23 in Seoul: the 10-minute reminder of a 10:30 walk is due.
+    let context = context(&database, "2026-11-23T01:20:05Z".parse().unwrap());
+    let mut conn = context.db.get().await.unwrap();
+    for statement in [
+        "INSERT INTO users (email, password_hash, name, status, notify_daily_question,
+                            status_changed_at, created_at, updated_at)
+         VALUES ('a@x.test', 'h', 'A', 'ACTIVE', true, now(), now(), now())",
+        "INSERT INTO calendar_events (user_id, title, all_day, starts_local, ends_local, time_zone,
+                                      reminders, next_reminder_at, reminders_from, created_at,
+                                      updated_at)
+         SELECT id, '산책', false, '2026-11-23 10:30', '2026-11-23 11:00', 'Asia/Seoul', '{10}',
+                '2026-11-23T01:00:00Z', '2026-11-23T01:00:00Z', now(), now()
+           FROM users",
+    ] {
+        diesel::sql_query(statement)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    let job = find_job("calendar-reminders").unwrap();
+    assert_eq!(job.default_schedule(), "0 * * * * *");
+    let date = RunDate::today(&context);
+    let first = run_recorded(&context, job.as_ref(), date, Trigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(first.counts["reminded"], 1);
+    assert_eq!(first.counts["d_days"], 0);
+    let again = run_recorded(&context, job.as_ref(), date, Trigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(again.counts["reminded"], 0);
+    assert_eq!(again.counts["events"], 0, "the next reminder is tomorrow's");
+}

@@ -623,6 +623,16 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         ical_uid -> Nullable<Text>,
+        next_reminder_at -> Nullable<Timestamptz>,
+        reminders_from -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    pet_dday_runs (day) {
+        day -> Date,
+        sent -> Int4,
+        ran_at -> Timestamptz,
     }
 }
 
@@ -675,6 +685,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_events,
     calendar_event_overrides,
     calendar_feeds,
+    pet_dday_runs,
     album_photos,
     uploads,
     places,

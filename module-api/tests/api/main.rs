@@ -4,6 +4,7 @@ mod admin_views;
 mod album;
 mod calendar;
 mod calendar_feed;
+mod calendar_reminders;
 mod chat;
 mod cli;
 mod contract;

@@ -184,7 +184,7 @@ async fn notifications_are_read_paged_and_deleted_by_their_owner_only() {
 }
 
 /// Reads a server-sent event stream until `count` notification events arrived; returns their ids.
-async fn next_events(response: &mut reqwest::Response, count: usize) -> Vec<i64> {
+pub(crate) async fn next_events(response: &mut reqwest::Response, count: usize) -> Vec<i64> {
     let mut buffer = String::new();
     let mut ids = Vec::new();
     while ids.len() < count {
@@ -214,7 +214,11 @@ async fn next_events(response: &mut reqwest::Response, count: usize) -> Vec<i64>
     ids
 }
 
-async fn open_stream(base_url: &str, token: &str, last_event_id: Option<i64>) -> reqwest::Response {
+pub(crate) async fn open_stream(
+    base_url: &str,
+    token: &str,
+    last_event_id: Option<i64>,
+) -> reqwest::Response {
     let mut request = reqwest::Client::new()
         .get(format!("{base_url}/api/v1/notifications/stream"))
         .bearer_auth(token);

@@ -1,8 +1,9 @@
-//! Daily records upkeep: the midnight question notification and the album's thumbnails.
+//! Daily records upkeep: the midnight question notification, the album's thumbnails, and the
+//! calendar's reminders and pets' D-days.
 
 use async_trait::async_trait;
 use petory_core::batch::JobCounts;
-use petory_core::daily::{album, qna};
+use petory_core::daily::{album, qna, reminder};
 use petory_core::db::DbError;
 use petory_core::ports::Audience;
 
@@ -81,6 +82,51 @@ impl Job for AlbumThumbnails {
                 "failed".to_owned(),
                 i64::try_from(counts.failed).unwrap_or(i64::MAX),
             ),
+        ]))
+    }
+}
+
+/// Events per reminder transaction.
+const REMINDER_CHUNK: i64 = 2_000;
+/// Reminder transactions at once (expanding rules is CPU work: one per core).
+const REMINDER_WORKERS: usize = 2;
+
+/// Every minute: calendar reminders that fell due (`EVENT_REMINDER`), and once a day from 09:00
+/// business time pets' D-days (`PET_DDAY`). Instances share the events (`SKIP LOCKED`); a
+/// reminder or D-day is never told twice.
+pub struct CalendarReminders;
+
+#[async_trait]
+impl Job for CalendarReminders {
+    fn name(&self) -> &'static str {
+        "calendar-reminders"
+    }
+
+    fn default_schedule(&self) -> &'static str {
+        "0 * * * * *"
+    }
+
+    async fn run(&self, context: &JobContext, date: RunDate) -> anyhow::Result<JobCounts> {
+        let reminders = reminder::send_reminders(
+            &context.db,
+            context.notifications.as_ref(),
+            date.as_of,
+            REMINDER_CHUNK,
+            REMINDER_WORKERS,
+        )
+        .await?;
+        let d_days = reminder::send_d_days(
+            &context.db,
+            context.notifications.as_ref(),
+            &context.calendar,
+            date.as_of,
+        )
+        .await?;
+        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        Ok(JobCounts::from([
+            ("events".to_owned(), count(reminders.events)),
+            ("reminded".to_owned(), count(reminders.reminded)),
+            ("d_days".to_owned(), count(d_days)),
         ]))
     }
 }

@@ -16,6 +16,7 @@ use icalendar::{
 };
 use rrule::{RRule, Unvalidated};
 
+use super::reminder;
 use super::schedule::{self, EventDetail, EventDraft, MAX_REMINDER_MINUTES, MAX_REMINDERS};
 
 /// The largest `.ics` file imported at once.
@@ -121,10 +122,9 @@ pub fn feed(events: &[EventDetail], name: &str) -> String {
             series.exdate(at(*exdate));
         }
         for minutes in &event.reminders {
-            let mut alarm = Alarm::display(
-                &event.title,
-                Trigger::before_start(Duration::minutes(i64::from(*minutes))),
-            );
+            // All-day events are reminded before 09:00 of their day, not before midnight.
+            let offset = reminder_offset(event.all_day) - Duration::minutes(i64::from(*minutes));
+            let mut alarm = Alarm::display(&event.title, Trigger::after_start(offset));
             alarm
                 .add_property("UID", format!("{uid}-alarm-{minutes}"))
                 .timestamp(event.updated_at);
@@ -371,9 +371,19 @@ fn duration_of(value: &str) -> Option<Duration> {
     Some(duration * sign)
 }
 
-/// Minutes before the start of the event's reminders (alarms relative to its start) that the
-/// calendar can keep.
-fn reminders_of(event: &icalendar::Event) -> Vec<i32> {
+/// Where an event's reminders count back from, after its start: its start, or 09:00 of an
+/// all-day event's day.
+fn reminder_offset(all_day: bool) -> Duration {
+    if all_day {
+        Duration::hours(i64::from(reminder::ALL_DAY_REMINDER_HOUR))
+    } else {
+        Duration::zero()
+    }
+}
+
+/// The event's reminders (alarms relative to its start) as minutes before it (see
+/// [`reminder_offset`]) that the calendar can keep.
+fn reminders_of(event: &icalendar::Event, all_day: bool) -> Vec<i32> {
     let mut minutes: Vec<i32> = event
         .components()
         .iter()
@@ -391,7 +401,8 @@ fn reminders_of(event: &icalendar::Event) -> Vec<i32> {
             {
                 return None;
             }
-            i32::try_from(-duration_of(trigger.value())?.num_minutes()).ok()
+            let before = reminder_offset(all_day) - duration_of(trigger.value())?;
+            i32::try_from(before.num_minutes()).ok()
         })
         .filter(|minutes| (0..=MAX_REMINDER_MINUTES).contains(minutes))
         .collect();
@@ -452,7 +463,7 @@ fn series_of(event: &icalendar::Event, calendar_zone: Tz) -> Result<(EventDraft,
             .property_value("RRULE")
             .map(|rule| rule.trim().trim_start_matches("RRULE:").to_owned()),
         exdates: Vec::new(),
-        reminders: reminders_of(event),
+        reminders: reminders_of(event, all_day),
     };
     let mut draft = draft;
     if draft.rrule.is_some() {

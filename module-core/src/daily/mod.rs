@@ -5,4 +5,5 @@ pub mod album;
 pub mod dday;
 pub mod ical;
 pub mod qna;
+pub mod reminder;
 pub mod schedule;

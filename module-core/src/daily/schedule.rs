@@ -386,7 +386,7 @@ async fn ensure_my_pet(
 }
 
 /// The edited occurrences of `events`, by event.
-async fn overrides_of(
+pub(crate) async fn overrides_of(
     conn: &mut AsyncPgConnection,
     events: &[EventId],
 ) -> Result<HashMap<EventId, Vec<Override>>, ScheduleError> {
@@ -426,6 +426,22 @@ async fn ensure_room(conn: &mut AsyncPgConnection, owner: UserId) -> Result<(), 
     Ok(())
 }
 
+/// What a write of an event at `now` does to its reminders: with any, the job looks at the
+/// event at once (and works out the next one) and reminders are due from now on; without, the
+/// job never looks.
+type ReminderColumns = (
+    diesel::dsl::Eq<calendar_events::next_reminder_at, Option<DateTime<Utc>>>,
+    diesel::dsl::Eq<calendar_events::reminders_from, Option<DateTime<Utc>>>,
+);
+
+fn reminders_due(reminders: &[i32], now: DateTime<Utc>) -> ReminderColumns {
+    let due = (!reminders.is_empty()).then_some(now);
+    (
+        calendar_events::next_reminder_at.eq(due),
+        calendar_events::reminders_from.eq(due),
+    )
+}
+
 async fn insert(
     conn: &mut AsyncPgConnection,
     owner: UserId,
@@ -438,6 +454,7 @@ async fn insert(
             calendar_events::user_id.eq(owner),
             calendar_events::created_at.eq(now),
             calendar_events::updated_at.eq(now),
+            reminders_due(&draft.reminders, now),
         ))
         .returning(Event::as_returning())
         .get_result(conn)
@@ -487,7 +504,11 @@ pub async fn update(
     ensure_my_pet(conn, owner, draft.pet_id).await?;
     conn.transaction(async |conn| {
         let event = diesel::update(mine(owner, id))
-            .set((&draft, calendar_events::updated_at.eq(now)))
+            .set((
+                &draft,
+                calendar_events::updated_at.eq(now),
+                reminders_due(&draft.reminders, now),
+            ))
             .returning(Event::as_returning())
             .get_result(conn)
             .await
@@ -589,6 +610,7 @@ pub async fn cancel_occurrence(
             .set((
                 calendar_events::exdates.eq(exdates),
                 calendar_events::updated_at.eq(now),
+                reminders_due(&event.reminders, now),
             ))
             .returning(Event::as_returning())
             .get_result(conn)
@@ -703,7 +725,10 @@ async fn edit_one(
         .execute(conn)
         .await?;
     let event = diesel::update(calendar_events::table.find(event.id))
-        .set(calendar_events::updated_at.eq(now))
+        .set((
+            calendar_events::updated_at.eq(now),
+            reminders_due(&event.reminders, now),
+        ))
         .returning(Event::as_returning())
         .get_result(conn)
         .await?;
@@ -827,7 +852,11 @@ async fn split(
     check(&following)?;
     ensure_room(conn, event.user_id).await?;
     diesel::update(calendar_events::table.find(event.id))
-        .set((&earlier, calendar_events::updated_at.eq(now)))
+        .set((
+            &earlier,
+            calendar_events::updated_at.eq(now),
+            reminders_due(&earlier.reminders, now),
+        ))
         .execute(conn)
         .await?;
     diesel::delete(
@@ -936,7 +965,11 @@ pub async fn import(
             let id = match known.get(&event.uid) {
                 Some(&id) => {
                     diesel::update(calendar_events::table.find(id))
-                        .set((&event.draft, calendar_events::updated_at.eq(now)))
+                        .set((
+                            &event.draft,
+                            calendar_events::updated_at.eq(now),
+                            reminders_due(&event.draft.reminders, now),
+                        ))
                         .execute(conn)
                         .await?;
                     diesel::delete(
@@ -957,6 +990,7 @@ pub async fn import(
                             calendar_events::ical_uid.eq(&event.uid),
                             calendar_events::created_at.eq(now),
                             calendar_events::updated_at.eq(now),
+                            reminders_due(&event.draft.reminders, now),
                         ))
                         .returning(calendar_events::id)
                         .get_result(conn)

@@ -25,6 +25,8 @@ crate::text_enum! {
         SubscriptionPaymentFailed = "SUBSCRIPTION_PAYMENT_FAILED",
         SubscriptionCanceled = "SUBSCRIPTION_CANCELED",
         ChatMessage = "CHAT_MESSAGE",
+        EventReminder = "EVENT_REMINDER",
+        PetDday = "PET_DDAY",
     }
 }
 

@@ -1,0 +1,258 @@
+//! The `calendar-reminders` job as a user lives it: an event's reminders arrive on the live
+//! stream when they fall due (all-day events' before 09:00 of their day), never before they
+//! were set and never twice, not when the job runs twice nor when it dies mid-way; pets'
+//! D-days arrive once at 09:00, the same ones the D-day list shows.
+
+use chrono::{DateTime, Utc};
+use diesel_async::RunQueryDsl as _;
+use petory_core::daily::reminder;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::notifications::{next_events, open_stream};
+use crate::util::{PASSWORD, TestApp};
+
+const EMAIL: &str = "me@example.com";
+
+fn at(text: &str) -> DateTime<Utc> {
+    text.parse().unwrap()
+}
+
+/// One pass of the job's reminder part at `now` (two workers, small chunks).
+async fn remind(app: &TestApp, now: &str) -> Result<reminder::ReminderCounts, String> {
+    app.clock.set(at(now));
+    reminder::send_reminders(
+        &app.state.db,
+        app.state.notifications.as_ref(),
+        at(now),
+        2,
+        2,
+    )
+    .await
+    .map_err(|error| error.to_string())
+}
+
+async fn d_days(app: &TestApp, now: &str) -> usize {
+    app.clock.set(at(now));
+    reminder::send_d_days(
+        &app.state.db,
+        app.state.notifications.as_ref(),
+        &app.state.calendar,
+        at(now),
+    )
+    .await
+    .unwrap()
+}
+
+/// A token of `email` valid at the clock's time (access tokens outlive no clock jump).
+async fn token(app: &TestApp, email: &str) -> String {
+    app.login(email, PASSWORD).await.0
+}
+
+/// The notifications of `email`, oldest first: (kind, title, body).
+async fn notified(app: &TestApp, email: &str) -> Vec<(String, String, String)> {
+    let token = token(app, email).await;
+    let page = app
+        .get_ok_as("/api/v1/notifications?limit=100", &token)
+        .await;
+    let mut items: Vec<(String, String, String)> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            let text = |name: &str| n[name].as_str().unwrap().to_owned();
+            (text("kind"), text("title"), text("body"))
+        })
+        .collect();
+    items.reverse();
+    items
+}
+
+#[tokio::test]
+async fn reminders_arrive_live_when_due_once_even_across_reruns_and_a_crash() {
+    let app = TestApp::spawn().await;
+    let (_, me) = app.user(EMAIL).await;
+    // Monday 2026-11-23, 10:00 in Seoul. A daily walk at 10:30 (reminders 10 and 0 minutes
+    // before), a vet visit at 10:20 whose 30-minute reminder passed before it was set, a trip
+    // tomorrow (all day) to be reminded 15 hours before 09:00, i.e. today at 18:00.
+    let add = |body: Value| app.post_ok("/api/v1/users/me/events", Some(&me), body);
+    add(
+        json!({"title": "산책", "start": "2026-11-23T10:30", "end": "2026-11-23T11:00",
+               "time_zone": "Asia/Seoul", "rrule": "FREQ=DAILY",
+               "reminders": [{"minutes_before": 10}, {"minutes_before": 0}]}),
+    )
+    .await;
+    add(
+        json!({"title": "병원", "start": "2026-11-23T10:20", "end": "2026-11-23T10:50",
+               "time_zone": "Asia/Seoul", "reminders": [{"minutes_before": 30}]}),
+    )
+    .await;
+    add(
+        json!({"title": "여행", "all_day": true, "start": "2026-11-24", "end": "2026-11-25",
+               "time_zone": "Asia/Seoul", "reminders": [{"minutes_before": 900}]}),
+    )
+    .await;
+    // Someone else's event is theirs alone.
+    let (_, other) = app.user("other@example.com").await;
+    app.post_ok(
+        "/api/v1/users/me/events",
+        Some(&other),
+        json!({"title": "남의 일정", "start": "2026-11-23T10:25", "end": "2026-11-23T11:00",
+               "time_zone": "Asia/Seoul", "reminders": [{"minutes_before": 5}]}),
+    )
+    .await;
+    let mut stream = open_stream(&app.base_url, &me, None).await;
+
+    // 10:00:30: nothing due yet, but every event is looked at once (their next reminders set).
+    let first = remind(&app, "2026-11-23T01:00:30Z").await.unwrap();
+    assert_eq!((first.events, first.reminded), (4, 0));
+    assert_eq!(
+        remind(&app, "2026-11-23T01:00:40Z").await.unwrap().events,
+        0,
+        "none due"
+    );
+
+    // 10:20:05: the walk's 10-minute reminder (and the other user's), live; again: nothing.
+    let due = remind(&app, "2026-11-23T01:20:05Z").await.unwrap();
+    assert_eq!(due.reminded, 2);
+    assert_eq!(next_events(&mut stream, 1).await.len(), 1);
+    assert_eq!(
+        remind(&app, "2026-11-23T01:20:05Z").await.unwrap().reminded,
+        0
+    );
+    assert_eq!(
+        notified(&app, EMAIL).await,
+        [(
+            "EVENT_REMINDER".to_owned(),
+            "산책".to_owned(),
+            "11월 23일 10:30에 시작해요".to_owned()
+        )]
+    );
+
+    // 10:30:10: the job dies before its commit (its last statement fails): nothing is sent
+    // and nothing is lost; the next run sends the reminder once.
+    let mut conn = app.state.db.get().await.unwrap();
+    for statement in [
+        "CREATE FUNCTION fail_reminders() RETURNS trigger LANGUAGE plpgsql AS
+         $$ BEGIN RAISE EXCEPTION 'the job died'; END $$",
+        "CREATE TRIGGER fail_reminders BEFORE UPDATE OF reminders_from ON calendar_events
+         FOR EACH ROW EXECUTE FUNCTION fail_reminders()",
+    ] {
+        diesel::sql_query(statement)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    let died = remind(&app, "2026-11-23T01:30:10Z").await.unwrap_err();
+    assert!(died.contains("the job died"), "{died}");
+    assert_eq!(notified(&app, EMAIL).await.len(), 1);
+    diesel::sql_query("DROP TRIGGER fail_reminders ON calendar_events")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    drop(conn);
+    assert_eq!(
+        remind(&app, "2026-11-23T01:30:10Z").await.unwrap().reminded,
+        1
+    );
+    assert_eq!(
+        remind(&app, "2026-11-23T01:31:00Z").await.unwrap().reminded,
+        0
+    );
+    assert_eq!(next_events(&mut stream, 1).await.len(), 1);
+
+    // Editing the walk does not send today's reminders again.
+    let me = token(&app, EMAIL).await;
+    let walk = app
+        .get_ok_as("/api/v1/users/me/events?from=2026-11-23&to=2026-11-24", &me)
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|occurrence| occurrence["title"] == "산책")
+        .unwrap()["series_id"]
+        .clone();
+    app.send_ok(
+        Method::PATCH,
+        &format!("/api/v1/users/me/events/{walk}/occurrences/2026-11-23"),
+        Some(&me),
+        Some(json!({"title": "비 오는 산책"})),
+    )
+    .await;
+    assert_eq!(
+        remind(&app, "2026-11-23T01:32:00Z").await.unwrap().reminded,
+        0
+    );
+
+    // 18:00:20: the trip's reminder; the vet visit's never came. Tomorrow 10:20 the walk again.
+    assert_eq!(
+        remind(&app, "2026-11-23T09:00:20Z").await.unwrap().reminded,
+        1
+    );
+    assert_eq!(
+        remind(&app, "2026-11-24T01:20:01Z").await.unwrap().reminded,
+        1
+    );
+    let titles: Vec<String> = notified(&app, EMAIL)
+        .await
+        .into_iter()
+        .map(|(_, title, body)| format!("{title} / {body}"))
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "산책 / 11월 23일 10:30에 시작해요",
+            "산책 / 11월 23일 10:30에 시작해요",
+            "여행 / 11월 24일, 하루 종일",
+            "산책 / 11월 24일 10:30에 시작해요",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn d_days_arrive_once_at_nine_the_same_as_the_d_day_list() {
+    let app = TestApp::spawn().await;
+    let (_, me) = app.user(EMAIL).await;
+    // Today (2026-11-23): Bori turns 6 and has been home 100 days; Nabi has nothing today.
+    app.post_ok(
+        "/api/v1/pets",
+        Some(&me),
+        json!({"name": "보리", "species": "DOG", "birthday": "2020-11-23", "adopted_on": "2026-08-15"}),
+    )
+    .await;
+    app.post_ok(
+        "/api/v1/pets",
+        Some(&me),
+        json!({"name": "나비", "species": "CAT", "birthday": "2024-02-29"}),
+    )
+    .await;
+    let mut stream = open_stream(&app.base_url, &me, None).await;
+
+    assert_eq!(
+        d_days(&app, "2026-11-22T23:59:00Z").await,
+        0,
+        "08:59 in Seoul"
+    );
+    assert_eq!(d_days(&app, "2026-11-23T00:00:30Z").await, 2);
+    assert_eq!(d_days(&app, "2026-11-23T00:01:30Z").await, 0, "once a day");
+    assert_eq!(next_events(&mut stream, 1).await.len(), 1);
+    let told: Vec<String> = notified(&app, EMAIL)
+        .await
+        .into_iter()
+        .map(|(kind, title, _)| format!("{kind} {title}"))
+        .collect();
+    assert_eq!(
+        told,
+        [
+            "PET_DDAY 오늘은 보리의 6번째 생일이에요",
+            "PET_DDAY 보리와(과) 함께한 지 100일이에요",
+        ]
+    );
+    let listed = app
+        .get_ok_as(
+            "/api/v1/users/me/d-days?within_days=0",
+            &token(&app, EMAIL).await,
+        )
+        .await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), told.len());
+}
