@@ -1,5 +1,6 @@
 -- wrk: one request as fast as the connections allow, counting answers by status. A GET, or a
--- POST of PETORY_BENCH_BODY (JSON) when set; the bearer token in PETORY_BENCH_TOKEN if set.
+-- POST of PETORY_BENCH_BODY (JSON) when set; the bearer token in PETORY_BENCH_TOKEN if set, or
+-- one token after another from the file PETORY_BENCH_TOKENS (one per line), as many users.
 local body = os.getenv("PETORY_BENCH_BODY")
 if body and body ~= "" then
   wrk.method = "POST"
@@ -17,8 +18,25 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
+local tokens = {}
+local next_token = 1
+
 function init(args)
   ok, busy, other = 0, 0, 0
+  local file = os.getenv("PETORY_BENCH_TOKENS")
+  if file and file ~= "" then
+    for line in io.lines(file) do
+      if line ~= "" then table.insert(tokens, line) end
+    end
+  end
+end
+
+function request()
+  if #tokens > 0 then
+    wrk.headers["Authorization"] = "Bearer " .. tokens[next_token]
+    next_token = next_token % #tokens + 1
+  end
+  return wrk.format()
 end
 
 function response(status, headers, body)
