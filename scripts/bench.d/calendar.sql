@@ -19,14 +19,14 @@ INSERT INTO calendar_events (user_id, title, memo, all_day, starts_local, ends_l
 SELECT u.id,
        (ARRAY['산책', '병원', '미용', '예방접종', '훈련', '놀이', '목욕', '사료 주문', '약 먹기', '생일'])[k + 1],
        '', k = 9,
-       CASE WHEN k = 9 THEN date '2021-01-01' + (u.id % 365)::int
-            WHEN k IN (0, 3, 6) THEN timestamp '2026-06-01 07:00' + make_interval(hours => k + (u.id % 5))
-            ELSE timestamp '2026-11-01 08:00' + make_interval(days => (u.id * 7 + k * 13) % 90,
-                                                                hours => (u.id + k) % 12) END,
-       CASE WHEN k = 9 THEN date '2021-01-02' + (u.id % 365)::int
-            WHEN k IN (0, 3, 6) THEN timestamp '2026-06-01 08:00' + make_interval(hours => k + (u.id % 5))
-            ELSE timestamp '2026-11-01 09:00' + make_interval(days => (u.id * 7 + k * 13) % 90,
-                                                                hours => (u.id + k) % 12) END,
+       CASE WHEN k = 9 THEN (date '2021-01-01' + (u.id % 365)::int)::timestamp
+            WHEN k IN (0, 3, 6) THEN timestamp '2026-06-01 07:00' + make_interval(hours => (k + u.id % 5)::int)
+            ELSE timestamp '2026-11-01 08:00' + make_interval(days => ((u.id * 7 + k * 13) % 90)::int,
+                                                                hours => ((u.id + k) % 12)::int) END,
+       CASE WHEN k = 9 THEN (date '2021-01-02' + (u.id % 365)::int)::timestamp
+            WHEN k IN (0, 3, 6) THEN timestamp '2026-06-01 08:00' + make_interval(hours => (k + u.id % 5)::int)
+            ELSE timestamp '2026-11-01 09:00' + make_interval(days => ((u.id * 7 + k * 13) % 90)::int,
+                                                                hours => ((u.id + k) % 12)::int) END,
        CASE WHEN k = 6 AND u.id % 4 = 0 THEN 'America/New_York' ELSE 'Asia/Seoul' END,
        '#3788D8',
        CASE k WHEN 0 THEN 'FREQ=DAILY' WHEN 3 THEN 'FREQ=WEEKLY;BYDAY=MO,WE,FR'

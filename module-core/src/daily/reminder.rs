@@ -73,35 +73,47 @@ pub fn due(
             Duration::minutes(i64::from(minutes))
         });
     let lead = Duration::hours(i64::from(ALL_DAY_REMINDER_HOUR));
-    // Occurrences whose reminders may fire in [from, now + 35 days).
-    let horizon = now + Duration::days(35);
-    let around = schedule::expand(
+    let reach = longest + lead + Duration::days(1);
+    let mut fired = Vec::new();
+    let mut next: Option<DateTime<Utc>> = None;
+    let earliest_after_now = |occurrences: &[Occurrence], next: &mut Option<DateTime<Utc>>| {
+        for occurrence in occurrences {
+            for &minutes in &event.reminders {
+                let at = fire_time(occurrence, minutes);
+                if at > now {
+                    *next = Some(next.map_or(at, |next| next.min(at)));
+                }
+            }
+        }
+    };
+    // What fell due since `from`, and what comes in the next two days (most series' next).
+    let near = schedule::expand(
         event,
         overrides,
         from.min(now - TOO_LATE) - lead,
-        horizon + longest + Duration::days(1),
+        now + reach + Duration::days(2),
     )?;
-    let mut fired = Vec::new();
-    let mut next: Option<DateTime<Utc>> = None;
-    for occurrence in &around {
+    for occurrence in &near {
         for &minutes in &event.reminders {
             let at = fire_time(occurrence, minutes);
-            if at > now {
-                next = Some(next.map_or(at, |next| next.min(at)));
-            } else if at >= from && occurrence.start.with_timezone(&Utc) >= now - TOO_LATE {
+            if at <= now && at >= from && occurrence.start.with_timezone(&Utc) >= now - TOO_LATE {
                 fired.push((occurrence.clone(), minutes));
             }
         }
     }
-    if next.is_none() && event.rrule.is_some() {
-        // Nothing in five weeks: a later occurrence (a yearly day, a series resumed after its
-        // exceptions) is looked for once the horizon has moved on.
-        let later = schedule::expand(event, overrides, horizon, now + Duration::days(400))?;
-        if !later.is_empty() {
-            next = Some(horizon - longest - lead);
+    earliest_after_now(&near, &mut next);
+    // Further out in wider steps, then once a year for what lies beyond.
+    for days in [35, 400] {
+        if next.is_some() {
+            break;
         }
-    } else if next.is_none() && event.starts_local > (now + Duration::days(35)).naive_utc() {
-        next = Some(horizon - longest - lead);
+        let later = schedule::expand(event, overrides, now, now + reach + Duration::days(days))?;
+        earliest_after_now(&later, &mut next);
+    }
+    if next.is_none()
+        && (event.rrule.is_some() || event.starts_local > (now + Duration::days(400)).naive_utc())
+    {
+        next = Some(now + Duration::days(366));
     }
     Ok((fired, next))
 }

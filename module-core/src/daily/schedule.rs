@@ -897,21 +897,28 @@ pub async fn details(
     conn: &mut AsyncPgConnection,
     owner: UserId,
 ) -> Result<Vec<EventDetail>, ScheduleError> {
-    let events: Vec<Event> = calendar_events::table
+    // One round trip: each event with its edits (an event without any comes once).
+    let rows: Vec<(Event, Option<Override>)> = calendar_events::table
+        .left_join(calendar_event_overrides::table)
         .filter(calendar_events::user_id.eq(owner))
-        .order(calendar_events::id)
-        .select(Event::as_select())
+        .order((
+            calendar_events::id,
+            calendar_event_overrides::occurrence_date,
+        ))
+        .select((Event::as_select(), Option::<Override>::as_select()))
         .load(conn)
         .await?;
-    let ids: Vec<EventId> = events.iter().map(|event| event.id).collect();
-    let mut overrides = overrides_of(conn, &ids).await?;
-    Ok(events
-        .into_iter()
-        .map(|event| EventDetail {
-            overrides: overrides.remove(&event.id).unwrap_or_default(),
-            event,
-        })
-        .collect())
+    let mut details: Vec<EventDetail> = Vec::new();
+    for (event, edited) in rows {
+        match details.last_mut() {
+            Some(last) if last.event.id == event.id => last.overrides.extend(edited),
+            _ => details.push(EventDetail {
+                event,
+                overrides: edited.into_iter().collect(),
+            }),
+        }
+    }
+    Ok(details)
 }
 
 /// What an import did.
