@@ -511,63 +511,52 @@ async fn one_occurrence_is_edited_alone_and_this_and_following_splits_the_series
 
     // What is refused, changing nothing.
     let (_, other) = app.user("other@example.com").await;
-    assert_problem(
-        edit(&app, &other, &walk, "2026-11-02", json!({"title": "x"})).await,
-        404,
-        "EVENT_NOT_FOUND",
-    )
-    .await;
-    assert_problem(
-        edit(&app, &me, &walk, "2026-11-10", json!({"title": "x"})).await,
-        404,
-        "OCCURRENCE_NOT_FOUND",
-    )
-    .await;
-    assert_problem(
-        edit(
-            &app,
+    for (token, date, body, status, code) in [
+        (
+            &other,
+            "2026-11-02",
+            json!({"title": "x"}),
+            404,
+            "EVENT_NOT_FOUND",
+        ),
+        (
             &me,
-            &walk,
+            "2026-11-10",
+            json!({"title": "x"}),
+            404,
+            "OCCURRENCE_NOT_FOUND",
+        ),
+        (
+            &me,
             "2026-11-02",
             json!({"start": "2026-11-02 8시"}),
-        )
-        .await,
-        422,
-        "VALIDATION_FAILED",
-    )
-    .await;
-    assert_problem(
-        edit(
-            &app,
+            422,
+            "VALIDATION_FAILED",
+        ),
+        (
             &me,
-            &walk,
             "2026-11-02",
             json!({"start": "2026-11-02T09:00", "end": "2026-11-02T08:00"}),
-        )
-        .await,
-        422,
-        "VALIDATION_FAILED",
-    )
-    .await;
-    assert_problem(
-        edit(&app, &me, &walk, "2026-11-02", json!({"title": "   "})).await,
-        422,
-        "VALIDATION_FAILED",
-    )
-    .await;
-    assert_problem(
-        edit(
-            &app,
+            422,
+            "VALIDATION_FAILED",
+        ),
+        (
             &me,
-            &walk,
+            "2026-11-02",
+            json!({"title": "   "}),
+            422,
+            "VALIDATION_FAILED",
+        ),
+        (
+            &me,
             "2026-11-02",
             json!({"apply_to": "SOMETIMES"}),
-        )
-        .await,
-        422,
-        "INVALID_BODY",
-    )
-    .await;
+            422,
+            "INVALID_BODY",
+        ),
+    ] {
+        assert_problem(edit(&app, token, &walk, date, body).await, status, code).await;
+    }
     let single = add(
         &app,
         &me,

@@ -77,7 +77,12 @@ async fn api_occurrences(app: &TestApp, token: &str) -> Vec<(String, String, Str
             token,
         )
         .await;
-    let mut found: Vec<_> = found
+    title_start_end(&found)
+}
+
+/// (title, start, end) of each occurrence of a list, sorted.
+fn title_start_end(items: &Value) -> Vec<(String, String, String)> {
+    let mut found: Vec<_> = items
         .as_array()
         .unwrap()
         .iter()
@@ -129,18 +134,24 @@ fn feed_path(url: &Value) -> String {
     format!("/api/v1{}", url.split("/api/v1").nth(1).unwrap())
 }
 
-async fn fetch(app: &TestApp, path: &str) -> reqwest::Response {
-    app.send(Method::GET, path, None, None).await
-}
-
-#[tokio::test]
-async fn the_feed_read_by_an_independent_parser_equals_the_apis_occurrences() {
+/// A member with the calendar above and a feed address: the app, their token, the address.
+async fn member_with_a_feed() -> (TestApp, String, Value) {
     let app = TestApp::spawn().await;
     let (_, me) = app.user("me@example.com").await;
     calendar(&app, &me).await;
     let made = app
         .post_ok("/api/v1/users/me/calendar-feed", Some(&me), json!({}))
         .await;
+    (app, me, made)
+}
+
+async fn fetch(app: &TestApp, path: &str) -> reqwest::Response {
+    app.send(Method::GET, path, None, None).await
+}
+
+#[tokio::test]
+async fn the_feed_read_by_an_independent_parser_equals_the_apis_occurrences() {
+    let (app, me, made) = member_with_a_feed().await;
     let path = feed_path(&made["url"]);
     assert!(path.ends_with(".ics"));
 
@@ -171,16 +182,7 @@ async fn the_feed_read_by_an_independent_parser_equals_the_apis_occurrences() {
         python["timezones"],
         json!(["America/New_York", "Asia/Seoul"])
     );
-    let mut theirs: Vec<(String, String, String)> = python["occurrences"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| {
-            let text = |name: &str| o[name].as_str().unwrap().to_owned();
-            (text("title"), text("start"), text("end"))
-        })
-        .collect();
-    theirs.sort();
+    let theirs = title_start_end(&python["occurrences"]);
     let ours = api_occurrences(&app, &me).await;
     assert_eq!(
         ours.len(),
@@ -258,12 +260,7 @@ async fn import(
 
 #[tokio::test]
 async fn an_ics_file_is_imported_once_by_uid_and_bad_files_change_nothing() {
-    let app = TestApp::spawn().await;
-    let (_, me) = app.user("me@example.com").await;
-    calendar(&app, &me).await;
-    let made = app
-        .post_ok("/api/v1/users/me/calendar-feed", Some(&me), json!({}))
-        .await;
+    let (app, me, made) = member_with_a_feed().await;
     let feed = fetch(&app, &feed_path(&made["url"]))
         .await
         .text()
