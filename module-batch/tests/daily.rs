@@ -149,11 +149,12 @@ async fn the_calendar_reminders_job_sends_what_fell_due_once() {
                             status_changed_at, created_at, updated_at)
          VALUES ('a@x.test', 'h', 'A', 'ACTIVE', true, now(), now(), now())",
         "INSERT INTO calendar_events (user_id, title, all_day, starts_local, ends_local, time_zone,
-                                      reminders, next_reminder_at, reminders_from, created_at,
-                                      updated_at)
+                                      reminders, created_at, updated_at)
          SELECT id, '산책', false, '2026-11-23 10:30', '2026-11-23 11:00', 'Asia/Seoul', '{10}',
-                '2026-11-23T01:00:00Z', '2026-11-23T01:00:00Z', now(), now()
+                now(), now()
            FROM users",
+        "INSERT INTO calendar_reminder_queue (event_id, due_at, from_at)
+         SELECT id, '2026-11-23T01:00:00Z', '2026-11-23T01:00:00Z' FROM calendar_events",
     ] {
         diesel::sql_query(statement)
             .execute(&mut conn)

@@ -623,8 +623,14 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         ical_uid -> Nullable<Text>,
-        next_reminder_at -> Nullable<Timestamptz>,
-        reminders_from -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    calendar_reminder_queue (event_id) {
+        event_id -> Int8,
+        due_at -> Timestamptz,
+        from_at -> Timestamptz,
     }
 }
 
@@ -658,6 +664,7 @@ diesel::table! {
 
 diesel::joinable!(calendar_events -> users (user_id));
 diesel::joinable!(calendar_feeds -> users (user_id));
+diesel::joinable!(calendar_reminder_queue -> calendar_events (event_id));
 diesel::joinable!(calendar_event_overrides -> calendar_events (event_id));
 diesel::joinable!(album_photos -> users (user_id));
 diesel::joinable!(listings -> users (seller_id));
@@ -685,6 +692,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_events,
     calendar_event_overrides,
     calendar_feeds,
+    calendar_reminder_queue,
     pet_dday_runs,
     album_photos,
     uploads,

@@ -135,7 +135,7 @@ async fn reminders_arrive_live_when_due_once_even_across_reruns_and_a_crash() {
     for statement in [
         "CREATE FUNCTION fail_reminders() RETURNS trigger LANGUAGE plpgsql AS
          $$ BEGIN RAISE EXCEPTION 'the job died'; END $$",
-        "CREATE TRIGGER fail_reminders BEFORE UPDATE OF reminders_from ON calendar_events
+        "CREATE TRIGGER fail_reminders BEFORE UPDATE ON calendar_reminder_queue
          FOR EACH ROW EXECUTE FUNCTION fail_reminders()",
     ] {
         diesel::sql_query(statement)
@@ -146,7 +146,7 @@ async fn reminders_arrive_live_when_due_once_even_across_reruns_and_a_crash() {
     let died = remind(&app, "2026-11-23T01:30:10Z").await.unwrap_err();
     assert!(died.contains("the job died"), "{died}");
     assert_eq!(notified(&app, EMAIL).await.len(), 1);
-    diesel::sql_query("DROP TRIGGER fail_reminders ON calendar_events")
+    diesel::sql_query("DROP TRIGGER fail_reminders ON calendar_reminder_queue")
         .execute(&mut conn)
         .await
         .unwrap();

@@ -2,11 +2,11 @@
 //! pets' D-days of the day (`PET_DDAY`) at 09:00 business time, as notifications that reach the
 //! live streams.
 //!
-//! Each event with reminders carries when the job must look at it next (`next_reminder_at`: its
-//! next reminder, or at once after a change) and from when its reminders are due
-//! (`reminders_from`). A pass claims due events in chunks (`FOR UPDATE SKIP LOCKED`, so
-//! instances share them), expands them in Rust (the `rrule` crate), and in the same transaction
-//! inserts the notifications in one statement and moves every event's marks in another. A
+//! Each event with a reminder to come has a row in `calendar_reminder_queue`: when the job must
+//! look at it next (`due_at`: its next reminder, or at once after a change) and from when its
+//! reminders are due (`from_at`). A pass claims due rows in chunks (`FOR UPDATE SKIP LOCKED`, so
+//! instances share them), expands their events in Rust (the `rrule` crate), and in the same
+//! transaction inserts the notifications in one statement and moves every row in another. A
 //! notification's key names its event, occurrence date and reminder, so nothing is sent twice:
 //! not when a pass is repeated, not when it dies before its commit, not after an edit.
 
@@ -24,7 +24,7 @@ use crate::db::{DbError, DbPool};
 use crate::identity::UserId;
 use crate::notification::NotificationKind;
 use crate::ports::{Audience, NotificationSignal};
-use crate::schema::{calendar_events, pet_dday_runs, pets, users};
+use crate::schema::{calendar_events, calendar_reminder_queue, pet_dday_runs, pets, users};
 
 /// All-day events' reminders count back from this hour of their day (as calendar apps do).
 pub const ALL_DAY_REMINDER_HOUR: u32 = 9;
@@ -198,13 +198,14 @@ async fn pass(
     chunk: i64,
 ) -> Result<(usize, Vec<i64>), ScheduleError> {
     conn.transaction(async |conn| {
-        let claimed: Vec<(Event, Option<DateTime<Utc>>)> = calendar_events::table
-            .filter(calendar_events::next_reminder_at.le(now))
-            .order(calendar_events::next_reminder_at)
+        let claimed: Vec<(Event, DateTime<Utc>)> = calendar_reminder_queue::table
+            .inner_join(calendar_events::table)
+            .filter(calendar_reminder_queue::due_at.le(now))
+            .order(calendar_reminder_queue::due_at)
             .limit(chunk)
             .for_update()
             .skip_locked()
-            .select((Event::as_select(), calendar_events::reminders_from))
+            .select((Event::as_select(), calendar_reminder_queue::from_at))
             .load(conn)
             .await?;
         if claimed.is_empty() {
@@ -219,8 +220,7 @@ async fn pass(
             for (event, from) in &claimed {
                 let edited = overrides.remove(&event.id).unwrap_or_default();
                 // An event the rules no longer accept (it cannot be expanded) is left alone.
-                let (fired, next) =
-                    due(event, &edited, from.unwrap_or(now), now).unwrap_or((Vec::new(), None));
+                let (fired, next) = due(event, &edited, *from, now).unwrap_or((Vec::new(), None));
                 for (occurrence, minutes) in fired {
                     batch.push(
                         event.user_id,
@@ -244,11 +244,13 @@ async fn pass(
         let notified = batch
             .store(conn, NotificationKind::EventReminder, now)
             .await?;
+        // Each event's next look, or out of the queue when no reminder is left.
         diesel::sql_query(
-            "UPDATE calendar_events e
-                SET next_reminder_at = m.next, reminders_from = $3
-               FROM unnest($1, $2) AS m(id, next)
-              WHERE e.id = m.id",
+            "WITH marks AS (SELECT * FROM unnest($1, $2) AS m(id, next)),
+                  done AS (DELETE FROM calendar_reminder_queue q USING marks
+                            WHERE q.event_id = marks.id AND marks.next IS NULL)
+             UPDATE calendar_reminder_queue q SET due_at = marks.next, from_at = $3
+               FROM marks WHERE q.event_id = marks.id AND marks.next IS NOT NULL",
         )
         .bind::<Array<BigInt>, _>(&marks.0)
         .bind::<Array<diesel::sql_types::Nullable<Timestamptz>>, _>(&marks.1)

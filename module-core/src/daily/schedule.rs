@@ -426,20 +426,31 @@ async fn ensure_room(conn: &mut AsyncPgConnection, owner: UserId) -> Result<(), 
     Ok(())
 }
 
-/// What a write of an event at `now` does to its reminders: with any, the job looks at the
-/// event at once (and works out the next one) and reminders are due from now on; without, the
-/// job never looks.
-type ReminderColumns = (
-    diesel::dsl::Eq<calendar_events::next_reminder_at, Option<DateTime<Utc>>>,
-    diesel::dsl::Eq<calendar_events::reminders_from, Option<DateTime<Utc>>>,
-);
-
-fn reminders_due(reminders: &[i32], now: DateTime<Utc>) -> ReminderColumns {
-    let due = (!reminders.is_empty()).then_some(now);
-    (
-        calendar_events::next_reminder_at.eq(due),
-        calendar_events::reminders_from.eq(due),
-    )
+/// After a write of event `id` at `now`: with reminders, the reminder job looks at the event at
+/// once (and works out its next one), sending what falls due from now on; without, never.
+async fn queue_reminders(
+    conn: &mut AsyncPgConnection,
+    id: EventId,
+    reminders: &[i32],
+    now: DateTime<Utc>,
+) -> Result<(), ScheduleError> {
+    use crate::schema::calendar_reminder_queue as queue;
+    if reminders.is_empty() {
+        diesel::delete(queue::table.find(id)).execute(conn).await?;
+    } else {
+        diesel::insert_into(queue::table)
+            .values((
+                queue::event_id.eq(id),
+                queue::due_at.eq(now),
+                queue::from_at.eq(now),
+            ))
+            .on_conflict(queue::event_id)
+            .do_update()
+            .set((queue::due_at.eq(now), queue::from_at.eq(now)))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
 }
 
 async fn insert(
@@ -448,17 +459,22 @@ async fn insert(
     draft: &EventDraft,
     now: DateTime<Utc>,
 ) -> Result<Event, ScheduleError> {
-    Ok(diesel::insert_into(calendar_events::table)
-        .values((
-            draft,
-            calendar_events::user_id.eq(owner),
-            calendar_events::created_at.eq(now),
-            calendar_events::updated_at.eq(now),
-            reminders_due(&draft.reminders, now),
-        ))
-        .returning(Event::as_returning())
-        .get_result(conn)
-        .await?)
+    use diesel_async::AsyncConnection as _;
+    conn.transaction(async |conn| {
+        let event: Event = diesel::insert_into(calendar_events::table)
+            .values((
+                draft,
+                calendar_events::user_id.eq(owner),
+                calendar_events::created_at.eq(now),
+                calendar_events::updated_at.eq(now),
+            ))
+            .returning(Event::as_returning())
+            .get_result(conn)
+            .await?;
+        queue_reminders(conn, event.id, &event.reminders, now).await?;
+        Ok(event)
+    })
+    .await
 }
 
 pub async fn create(
@@ -504,16 +520,13 @@ pub async fn update(
     ensure_my_pet(conn, owner, draft.pet_id).await?;
     conn.transaction(async |conn| {
         let event = diesel::update(mine(owner, id))
-            .set((
-                &draft,
-                calendar_events::updated_at.eq(now),
-                reminders_due(&draft.reminders, now),
-            ))
+            .set((&draft, calendar_events::updated_at.eq(now)))
             .returning(Event::as_returning())
             .get_result(conn)
             .await
             .optional()?
             .ok_or(ScheduleError::NotFound)?;
+        queue_reminders(conn, id, &event.reminders, now).await?;
         diesel::delete(
             calendar_event_overrides::table.filter(calendar_event_overrides::event_id.eq(id)),
         )
@@ -610,11 +623,11 @@ pub async fn cancel_occurrence(
             .set((
                 calendar_events::exdates.eq(exdates),
                 calendar_events::updated_at.eq(now),
-                reminders_due(&event.reminders, now),
             ))
             .returning(Event::as_returning())
             .get_result(conn)
             .await?;
+        queue_reminders(conn, id, &event.reminders, now).await?;
         detail(conn, event).await
     })
     .await
@@ -725,13 +738,11 @@ async fn edit_one(
         .execute(conn)
         .await?;
     let event = diesel::update(calendar_events::table.find(event.id))
-        .set((
-            calendar_events::updated_at.eq(now),
-            reminders_due(&event.reminders, now),
-        ))
+        .set(calendar_events::updated_at.eq(now))
         .returning(Event::as_returning())
         .get_result(conn)
         .await?;
+    queue_reminders(conn, event.id, &event.reminders, now).await?;
     detail(conn, event).await
 }
 
@@ -852,13 +863,10 @@ async fn split(
     check(&following)?;
     ensure_room(conn, event.user_id).await?;
     diesel::update(calendar_events::table.find(event.id))
-        .set((
-            &earlier,
-            calendar_events::updated_at.eq(now),
-            reminders_due(&earlier.reminders, now),
-        ))
+        .set((&earlier, calendar_events::updated_at.eq(now)))
         .execute(conn)
         .await?;
+    queue_reminders(conn, event.id, &earlier.reminders, now).await?;
     diesel::delete(
         calendar_event_overrides::table
             .filter(calendar_event_overrides::event_id.eq(event.id))
@@ -972,13 +980,10 @@ pub async fn import(
             let id = match known.get(&event.uid) {
                 Some(&id) => {
                     diesel::update(calendar_events::table.find(id))
-                        .set((
-                            &event.draft,
-                            calendar_events::updated_at.eq(now),
-                            reminders_due(&event.draft.reminders, now),
-                        ))
+                        .set((&event.draft, calendar_events::updated_at.eq(now)))
                         .execute(conn)
                         .await?;
+                    queue_reminders(conn, id, &event.draft.reminders, now).await?;
                     diesel::delete(
                         calendar_event_overrides::table
                             .filter(calendar_event_overrides::event_id.eq(id)),
@@ -990,18 +995,19 @@ pub async fn import(
                 }
                 None => {
                     counts.created += 1;
-                    diesel::insert_into(calendar_events::table)
+                    let id: EventId = diesel::insert_into(calendar_events::table)
                         .values((
                             &event.draft,
                             calendar_events::user_id.eq(owner),
                             calendar_events::ical_uid.eq(&event.uid),
                             calendar_events::created_at.eq(now),
                             calendar_events::updated_at.eq(now),
-                            reminders_due(&event.draft.reminders, now),
                         ))
                         .returning(calendar_events::id)
                         .get_result(conn)
-                        .await?
+                        .await?;
+                    queue_reminders(conn, id, &event.draft.reminders, now).await?;
+                    id
                 }
             };
             let edited: Vec<Override> = event
