@@ -10,6 +10,8 @@
 //! notification's key names its event, occurrence date and reminder, so nothing is sent twice:
 //! not when a pass is repeated, not when it dies before its commit, not after an edit.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Datelike as _, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Date, Jsonb, Text, Timestamptz};
@@ -198,16 +200,32 @@ async fn pass(
     chunk: i64,
 ) -> Result<(usize, Vec<i64>), ScheduleError> {
     conn.transaction(async |conn| {
-        let claimed: Vec<(Event, DateTime<Utc>)> = calendar_reminder_queue::table
-            .inner_join(calendar_events::table)
+        // Only the queue's rows are locked: locking the wide event rows too would write to
+        // every one of their pages.
+        let due_rows: Vec<(EventId, DateTime<Utc>)> = calendar_reminder_queue::table
             .filter(calendar_reminder_queue::due_at.le(now))
             .order(calendar_reminder_queue::due_at)
             .limit(chunk)
             .for_update()
             .skip_locked()
-            .select((Event::as_select(), calendar_reminder_queue::from_at))
+            .select((
+                calendar_reminder_queue::event_id,
+                calendar_reminder_queue::from_at,
+            ))
             .load(conn)
             .await?;
+        let from: HashMap<EventId, DateTime<Utc>> = due_rows.into_iter().collect();
+        let claimed: Vec<(Event, DateTime<Utc>)> = calendar_events::table
+            .filter(calendar_events::id.eq_any(from.keys().copied().collect::<Vec<_>>()))
+            .select(Event::as_select())
+            .load::<Event>(conn)
+            .await?
+            .into_iter()
+            .map(|event| {
+                let since = from[&event.id];
+                (event, since)
+            })
+            .collect();
         if claimed.is_empty() {
             return Ok((0, Vec::new()));
         }
