@@ -207,7 +207,7 @@ impl From<EventDetail> for EventResponse {
     }
 }
 
-const EVENT_ERRORS: &str = "`VALIDATION_FAILED`: `INVALID_LOCAL_TIME`, `UNKNOWN_TIME_ZONE`, `NONEXISTENT_TIME` (a time the clocks skip), `END_BEFORE_START`, `TOO_LONG`, `INVALID_RRULE` (with the parser's reason), `INVALID_REMINDERS`, `NOT_RECURRING` (exdates of a single event); `PET_NOT_FOUND`";
+const EVENT_ERRORS: &str = "`VALIDATION_FAILED`: `BLANK` (title), `INVALID_LOCAL_TIME`, `UNKNOWN_TIME_ZONE`, `NONEXISTENT_TIME` (a time the clocks skip), `END_BEFORE_START`, `TOO_LONG`, `INVALID_RRULE` (with the parser's reason), `INVALID_REMINDERS`, `NOT_RECURRING` (exdates of a single event); `PET_NOT_FOUND`";
 
 /// Add an event to my calendar.
 #[utoipa::path(post, path = "/users/me/events", tag = "daily", security(("bearer" = [])), request_body = EventRequest,
