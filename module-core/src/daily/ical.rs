@@ -95,36 +95,37 @@ pub fn feed(events: &[EventDetail], name: &str) -> String {
     let mut zones: Vec<Tz> = Vec::new();
     for detail in events {
         let event = &detail.event;
-        let Ok(zone) = event.time_zone.parse::<Tz>() else {
+        let Ok(zone) = event.draft.time_zone.parse::<Tz>() else {
             continue;
         };
-        if !event.all_day && !zones.contains(&zone) {
+        if !event.draft.all_day && !zones.contains(&zone) {
             zones.push(zone);
         }
         let uid = uid(detail);
-        let at = |local| local_time(event.all_day, &event.time_zone, local);
+        let at = |local| local_time(event.draft.all_day, &event.draft.time_zone, local);
         let mut series = icalendar::Event::new();
         series
             .uid(&uid)
             .timestamp(event.updated_at)
             .created(event.created_at)
             .last_modified(event.updated_at)
-            .summary(&event.title)
-            .starts(at(event.starts_local))
-            .ends(at(event.ends_local));
-        if !event.memo.is_empty() {
-            series.description(&event.memo);
+            .summary(&event.draft.title)
+            .starts(at(event.draft.starts_local))
+            .ends(at(event.draft.ends_local));
+        if !event.draft.memo.is_empty() {
+            series.description(&event.draft.memo);
         }
-        if let Some(rule) = &event.rrule {
-            series.add_property("RRULE", feed_rule(rule, event.all_day, zone));
+        if let Some(rule) = &event.draft.rrule {
+            series.add_property("RRULE", feed_rule(rule, event.draft.all_day, zone));
         }
-        for exdate in &event.exdates {
+        for exdate in &event.draft.exdates {
             series.exdate(at(*exdate));
         }
-        for minutes in &event.reminders {
+        for minutes in &event.draft.reminders {
             // All-day events are reminded before 09:00 of their day, not before midnight.
-            let offset = reminder_offset(event.all_day) - Duration::minutes(i64::from(*minutes));
-            let mut alarm = Alarm::display(&event.title, Trigger::after_start(offset));
+            let offset =
+                reminder_offset(event.draft.all_day) - Duration::minutes(i64::from(*minutes));
+            let mut alarm = Alarm::display(&event.draft.title, Trigger::after_start(offset));
             alarm
                 .add_property("UID", format!("{uid}-alarm-{minutes}"))
                 .timestamp(event.updated_at);
@@ -138,7 +139,7 @@ pub fn feed(events: &[EventDetail], name: &str) -> String {
                 .timestamp(event.updated_at)
                 .recurrence_id(at(edited
                     .occurrence_date
-                    .and_time(event.starts_local.time())))
+                    .and_time(event.draft.starts_local.time())))
                 .summary(&edited.title)
                 .starts(at(edited.starts_local))
                 .ends(at(edited.ends_local));

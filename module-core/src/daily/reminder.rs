@@ -67,6 +67,7 @@ pub fn due(
     now: DateTime<Utc>,
 ) -> Result<(Vec<(Occurrence, i32)>, Option<DateTime<Utc>>), ScheduleError> {
     let longest = event
+        .draft
         .reminders
         .iter()
         .copied()
@@ -80,7 +81,7 @@ pub fn due(
     let mut next: Option<DateTime<Utc>> = None;
     let earliest_after_now = |occurrences: &[Occurrence], next: &mut Option<DateTime<Utc>>| {
         for occurrence in occurrences {
-            for &minutes in &event.reminders {
+            for &minutes in &event.draft.reminders {
                 let at = fire_time(occurrence, minutes);
                 if at > now {
                     *next = Some(next.map_or(at, |next| next.min(at)));
@@ -96,7 +97,7 @@ pub fn due(
         now + reach + Duration::days(2),
     )?;
     for occurrence in &near {
-        for &minutes in &event.reminders {
+        for &minutes in &event.draft.reminders {
             let at = fire_time(occurrence, minutes);
             if at <= now && at >= from && occurrence.start.with_timezone(&Utc) >= now - TOO_LATE {
                 fired.push((occurrence.clone(), minutes));
@@ -113,7 +114,8 @@ pub fn due(
         earliest_after_now(&later, &mut next);
     }
     if next.is_none()
-        && (event.rrule.is_some() || event.starts_local > (now + Duration::days(400)).naive_utc())
+        && (event.draft.rrule.is_some()
+            || event.draft.starts_local > (now + Duration::days(400)).naive_utc())
     {
         next = Some(now + Duration::days(366));
     }

@@ -12,11 +12,11 @@ use chrono_tz::Tz;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rrule::{Frequency, RRule, RRuleSet, Tz as RuleTz, Unvalidated};
-use sha2::{Digest as _, Sha256};
 
 use super::ical;
 use crate::community::pet::PetId;
 use crate::db::DbError;
+use crate::identity::token::secret_digest;
 use crate::identity::{AccountStatus, UserId};
 use crate::schema::{calendar_event_overrides, calendar_events, calendar_feeds, pets};
 
@@ -40,17 +40,9 @@ pub const MAX_REMINDER_MINUTES: i32 = 40_320;
 pub struct Event {
     pub id: EventId,
     pub user_id: UserId,
-    pub pet_id: Option<PetId>,
-    pub title: String,
-    pub memo: String,
-    pub all_day: bool,
-    pub starts_local: NaiveDateTime,
-    pub ends_local: NaiveDateTime,
-    pub time_zone: String,
-    pub color: String,
-    pub rrule: Option<String>,
-    pub exdates: Vec<NaiveDateTime>,
-    pub reminders: Vec<i32>,
+    /// What its owner wrote.
+    #[diesel(embed)]
+    pub draft: EventDraft,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// The UID it was imported with (the feed's UID otherwise comes from the id).
@@ -101,7 +93,7 @@ crate::text_enum! {
 
 /// An event as its owner writes it (start and end local to `time_zone`; for all-day events
 /// midnights, the end exclusive).
-#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = calendar_events, treat_none_as_null = true)]
 pub struct EventDraft {
     pub pet_id: Option<PetId>,
@@ -471,7 +463,7 @@ async fn insert(
             .returning(Event::as_returning())
             .get_result(conn)
             .await?;
-        queue_reminders(conn, event.id, &event.reminders, now).await?;
+        queue_reminders(conn, event.id, &event.draft.reminders, now).await?;
         Ok(event)
     })
     .await
@@ -526,7 +518,7 @@ pub async fn update(
             .await
             .optional()?
             .ok_or(ScheduleError::NotFound)?;
-        queue_reminders(conn, id, &event.reminders, now).await?;
+        queue_reminders(conn, id, &event.draft.reminders, now).await?;
         diesel::delete(
             calendar_event_overrides::table.filter(calendar_event_overrides::event_id.eq(id)),
         )
@@ -561,6 +553,19 @@ async fn lock_series_on(
     id: EventId,
     date: NaiveDate,
 ) -> Result<Event, ScheduleError> {
+    let event = lock_series(conn, owner, id).await?;
+    if !occurs_on(&event, date)? {
+        return Err(ScheduleError::OccurrenceNotFound);
+    }
+    Ok(event)
+}
+
+/// `owner`'s recurring event `id`, locked for a change of some of its occurrences.
+async fn lock_series(
+    conn: &mut AsyncPgConnection,
+    owner: UserId,
+    id: EventId,
+) -> Result<Event, ScheduleError> {
     let event: Event = mine(owner, id)
         .select(Event::as_select())
         .for_update()
@@ -568,11 +573,8 @@ async fn lock_series_on(
         .await
         .optional()?
         .ok_or(ScheduleError::NotFound)?;
-    if event.rrule.is_none() {
+    if event.draft.rrule.is_none() {
         return Err(ScheduleError::NotRecurring);
-    }
-    if !occurs_on(&event, date)? {
-        return Err(ScheduleError::OccurrenceNotFound);
     }
     Ok(event)
 }
@@ -582,7 +584,7 @@ fn occurs_on(event: &Event, date: NaiveDate) -> Result<bool, ScheduleError> {
     // Around the date, wide enough for any zone's offset.
     let noon = date
         .and_hms_opt(12, 0, 0)
-        .unwrap_or(event.starts_local)
+        .unwrap_or(event.draft.starts_local)
         .and_utc();
     let around = expand(
         event,
@@ -604,21 +606,19 @@ pub async fn cancel_occurrence(
 ) -> Result<EventDetail, ScheduleError> {
     use diesel_async::AsyncConnection as _;
     conn.transaction(async |conn| {
-        let recurrence = |event: &Event| date.and_time(event.starts_local.time());
-        let found: Option<Event> = mine(owner, id)
-            .select(Event::as_select())
-            .first(conn)
-            .await
-            .optional()?;
-        if let Some(event) = found.filter(|event| event.exdates.contains(&recurrence(event))) {
+        let event = lock_series(conn, owner, id).await?;
+        let recurrence = date.and_time(event.draft.starts_local.time());
+        if event.draft.exdates.contains(&recurrence) {
             return detail(conn, event).await;
         }
-        let event = lock_series_on(conn, owner, id, date).await?;
+        if !occurs_on(&event, date)? {
+            return Err(ScheduleError::OccurrenceNotFound);
+        }
         diesel::delete(calendar_event_overrides::table.find((id, date)))
             .execute(conn)
             .await?;
-        let mut exdates = event.exdates.clone();
-        exdates.push(recurrence(&event));
+        let mut exdates = event.draft.exdates.clone();
+        exdates.push(recurrence);
         let event = diesel::update(calendar_events::table.find(id))
             .set((
                 calendar_events::exdates.eq(exdates),
@@ -627,7 +627,7 @@ pub async fn cancel_occurrence(
             .returning(Event::as_returning())
             .get_result(conn)
             .await?;
-        queue_reminders(conn, id, &event.reminders, now).await?;
+        queue_reminders(conn, id, &event.draft.reminders, now).await?;
         detail(conn, event).await
     })
     .await
@@ -681,15 +681,15 @@ async fn edit_one(
         .await
         .optional()?;
     let base = current.unwrap_or_else(|| {
-        let start = date.and_time(event.starts_local.time());
+        let start = date.and_time(event.draft.starts_local.time());
         Override {
             event_id: event.id,
             occurrence_date: date,
-            title: event.title.clone(),
-            memo: event.memo.clone(),
+            title: event.draft.title.clone(),
+            memo: event.draft.memo.clone(),
             starts_local: start,
-            ends_local: start + (event.ends_local - event.starts_local),
-            color: event.color.clone(),
+            ends_local: start + (event.draft.ends_local - event.draft.starts_local),
+            color: event.draft.color.clone(),
         }
     });
     let (starts_local, ends_local) = edited_times(base.starts_local, base.ends_local, edit);
@@ -710,7 +710,7 @@ async fn edit_one(
         color: edited.color.clone(),
         rrule: None,
         exdates: Vec::new(),
-        ..EventDraft::from(&event)
+        ..event.draft.clone()
     })?;
     let held: i64 = calendar_event_overrides::table
         .filter(calendar_event_overrides::event_id.eq(event.id))
@@ -742,7 +742,7 @@ async fn edit_one(
         .returning(Event::as_returning())
         .get_result(conn)
         .await?;
-    queue_reminders(conn, event.id, &event.reminders, now).await?;
+    queue_reminders(conn, event.id, &event.draft.reminders, now).await?;
     detail(conn, event).await
 }
 
@@ -770,10 +770,10 @@ async fn split(
     edit: &OccurrenceEdit,
     now: DateTime<Utc>,
 ) -> Result<EventDetail, ScheduleError> {
-    let draft = EventDraft::from(&event);
+    let draft = event.draft.clone();
     let series = Series::of(&draft)?;
     let rule_text = draft.rrule.clone().unwrap_or_default();
-    let split_start = date.and_time(event.starts_local.time());
+    let split_start = date.and_time(event.draft.starts_local.time());
     let (starts_local, ends_local) = edited_times(split_start, split_start + series.length, edit);
     let following = EventDraft {
         title: edit.title.clone().unwrap_or_else(|| draft.title.clone()),
@@ -829,7 +829,7 @@ async fn split(
                 Some(format!("COUNT={}", total.saturating_sub(earlier).max(1))),
             ),
         )
-    } else if event.all_day {
+    } else if event.draft.all_day {
         let last = date.pred_opt().unwrap_or(date);
         (
             format!("UNTIL={}", last.format("%Y%m%d")),
@@ -1036,10 +1036,6 @@ pub async fn import(
     .await
 }
 
-fn feed_digest(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
 /// Gives `owner` a new secret feed token (the old one stops working); only its digest is kept.
 pub async fn rotate_feed(
     conn: &mut AsyncPgConnection,
@@ -1050,13 +1046,13 @@ pub async fn rotate_feed(
     diesel::insert_into(calendar_feeds::table)
         .values((
             calendar_feeds::user_id.eq(owner),
-            calendar_feeds::token_digest.eq(feed_digest(&token)),
+            calendar_feeds::token_digest.eq(secret_digest(&token)),
             calendar_feeds::created_at.eq(now),
         ))
         .on_conflict(calendar_feeds::user_id)
         .do_update()
         .set((
-            calendar_feeds::token_digest.eq(feed_digest(&token)),
+            calendar_feeds::token_digest.eq(secret_digest(&token)),
             calendar_feeds::created_at.eq(now),
         ))
         .execute(conn)
@@ -1081,7 +1077,7 @@ pub async fn feed(
     use crate::schema::users;
     let owner: Option<(UserId, String)> = calendar_feeds::table
         .inner_join(users::table)
-        .filter(calendar_feeds::token_digest.eq(feed_digest(token)))
+        .filter(calendar_feeds::token_digest.eq(secret_digest(token)))
         .filter(users::status.eq_any([
             AccountStatus::Active.as_str(),
             AccountStatus::Suspended.as_str(),
@@ -1094,24 +1090,6 @@ pub async fn feed(
         return Ok(None);
     };
     Ok(Some((name, details(conn, owner).await?)))
-}
-
-impl From<&Event> for EventDraft {
-    fn from(event: &Event) -> Self {
-        Self {
-            pet_id: event.pet_id,
-            title: event.title.clone(),
-            memo: event.memo.clone(),
-            all_day: event.all_day,
-            starts_local: event.starts_local,
-            ends_local: event.ends_local,
-            time_zone: event.time_zone.clone(),
-            color: event.color.clone(),
-            rrule: event.rrule.clone(),
-            exdates: event.exdates.clone(),
-            reminders: event.reminders.clone(),
-        }
-    }
 }
 
 /// A local start and end in `zone` as instants: midnights for all-day events (a zone whose
@@ -1144,13 +1122,13 @@ pub fn expand(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<Occurrence>, ScheduleError> {
-    let series = Series::of(&EventDraft::from(event))?;
+    let series = Series::of(&event.draft)?;
     let starts: Vec<DateTime<RuleTz>> = match &series.set {
         None => vec![series.first],
         Some(set) => {
             // All-day starts are UTC midnights standing for local dates: widen the window by
             // a day each way, then keep what overlaps in the event's zone.
-            let slack = if event.all_day {
+            let slack = if event.draft.all_day {
                 Duration::days(1)
             } else {
                 Duration::zero()
@@ -1169,7 +1147,7 @@ pub fn expand(
     let recurring = series.set.is_some();
     let mut occurrences = Vec::new();
     for start in starts {
-        let (start, end) = if event.all_day {
+        let (start, end) = if event.draft.all_day {
             let day = start.date_naive();
             let end_day = (start + series.length).date_naive();
             let Some(times) = instants(series.zone, true, day.into(), end_day.into()) else {
@@ -1190,9 +1168,9 @@ pub fn expand(
         if overlaps(&start, &end) {
             occurrences.push(Occurrence {
                 event_id: event.id,
-                title: event.title.clone(),
-                color: event.color.clone(),
-                all_day: event.all_day,
+                title: event.draft.title.clone(),
+                color: event.draft.color.clone(),
+                all_day: event.draft.all_day,
                 date,
                 start,
                 end,
@@ -1204,7 +1182,7 @@ pub fn expand(
     for edited in overrides {
         let Some((start, end)) = instants(
             series.zone,
-            event.all_day,
+            event.draft.all_day,
             edited.starts_local,
             edited.ends_local,
         ) else {
@@ -1215,7 +1193,7 @@ pub fn expand(
                 event_id: event.id,
                 title: edited.title.clone(),
                 color: edited.color.clone(),
-                all_day: event.all_day,
+                all_day: event.draft.all_day,
                 date: edited.occurrence_date,
                 start,
                 end,
@@ -1240,28 +1218,29 @@ mod tests {
     }
 
     fn event(zone: &str, start: &str, end: &str, rule: Option<&str>) -> Event {
+        let local = |text: &str| {
+            if text.contains('T') {
+                at(text)
+            } else {
+                at(&format!("{text}T00:00:00"))
+            }
+        };
         Event {
             id: EventId(1),
             user_id: UserId(1),
-            pet_id: None,
-            title: "산책".into(),
-            memo: String::new(),
-            all_day: !start.contains('T'),
-            starts_local: if start.contains('T') {
-                at(start)
-            } else {
-                at(&format!("{start}T00:00:00"))
+            draft: EventDraft {
+                pet_id: None,
+                title: "산책".into(),
+                memo: String::new(),
+                all_day: !start.contains('T'),
+                starts_local: local(start),
+                ends_local: local(end),
+                time_zone: zone.into(),
+                color: "#3788D8".into(),
+                rrule: rule.map(Into::into),
+                exdates: Vec::new(),
+                reminders: Vec::new(),
             },
-            ends_local: if end.contains('T') {
-                at(end)
-            } else {
-                at(&format!("{end}T00:00:00"))
-            },
-            time_zone: zone.into(),
-            color: "#3788D8".into(),
-            rrule: rule.map(Into::into),
-            exdates: Vec::new(),
-            reminders: Vec::new(),
             created_at: instant("2026-01-01T00:00:00Z"),
             updated_at: instant("2026-01-01T00:00:00Z"),
             ical_uid: None,
@@ -1307,7 +1286,7 @@ mod tests {
             "2026-11-02T20:00:00",
             Some("FREQ=WEEKLY;BYDAY=MO,TH"),
         );
-        weekly.exdates = vec![at("2026-11-05T19:00:00")];
+        weekly.draft.exdates = vec![at("2026-11-05T19:00:00")];
         let found = expand(
             &weekly,
             &[],
@@ -1374,7 +1353,7 @@ mod tests {
         );
         let found = expand(&night, &[], window.0, window.1).unwrap();
         assert_eq!(found[1].start.to_rfc3339(), "2026-03-08T03:30:00-04:00");
-        night.exdates = vec![at("2026-03-08T02:30:00")];
+        night.draft.exdates = vec![at("2026-03-08T02:30:00")];
         let found = expand(&night, &[], window.0, window.1).unwrap();
         assert_eq!(
             starts(&found),
@@ -1385,7 +1364,7 @@ mod tests {
     #[test]
     fn bad_rules_zones_and_times_are_refused_with_the_reason() {
         let draft = |zone: &str, start: &str, rule: Option<&str>| {
-            let mut e = EventDraft::from(&event(zone, start, "2026-03-08T04:00:00", rule));
+            let mut e = event(zone, start, "2026-03-08T04:00:00", rule).draft;
             e.ends_local = e.starts_local + Duration::hours(1);
             e
         };
@@ -1424,7 +1403,7 @@ mod tests {
             .is_ok()
         );
         // An all-day series ended by a date, as "this and following" ends one.
-        let mut all_day = EventDraft::from(&event("Asia/Seoul", "2026-03-01", "2026-03-02", None));
+        let mut all_day = event("Asia/Seoul", "2026-03-01", "2026-03-02", None).draft;
         all_day.rrule = Some(rule_ending(
             "FREQ=DAILY;COUNT=9",
             Some("UNTIL=20260304".into()),
@@ -1432,8 +1411,7 @@ mod tests {
         assert_eq!(all_day.rrule.as_deref(), Some("FREQ=DAILY;UNTIL=20260304"));
         let found = expand(
             &Event {
-                rrule: all_day.rrule,
-                all_day: true,
+                draft: all_day,
                 ..event("Asia/Seoul", "2026-03-01", "2026-03-02", None)
             },
             &[],

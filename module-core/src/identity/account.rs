@@ -358,7 +358,7 @@ pub async fn start_session(
     sessions
         .store
         .create_refresh(
-            &token::refresh_digest(&refresh),
+            &token::secret_digest(&refresh),
             &RefreshSession {
                 user,
                 family: family.clone(),
@@ -398,8 +398,8 @@ pub async fn refresh(
     let rotation = sessions
         .store
         .rotate_refresh(
-            &token::refresh_digest(refresh_token),
-            &token::refresh_digest(&next),
+            &token::secret_digest(refresh_token),
+            &token::secret_digest(&next),
             sessions.tokens.refresh_ttl,
         )
         .await?;

@@ -179,8 +179,9 @@ pub fn new_refresh_token() -> String {
     hex::encode(rand::random::<[u8; 32]>())
 }
 
-/// What the session store keeps instead of the token itself.
-pub fn refresh_digest(token: &str) -> String {
+/// What is kept instead of a secret token (refresh tokens, mailed links, payment tokens,
+/// calendar feed addresses): its SHA-256, hex-encoded.
+pub fn secret_digest(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
@@ -243,7 +244,7 @@ mod tests {
         let (a, b) = (new_refresh_token(), new_refresh_token());
         assert_ne!(a, b);
         assert_eq!(a.len(), 64);
-        assert_eq!(refresh_digest(&a).len(), 64);
-        assert_ne!(refresh_digest(&a), a);
+        assert_eq!(secret_digest(&a).len(), 64);
+        assert_ne!(secret_digest(&a), a);
     }
 }

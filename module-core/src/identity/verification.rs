@@ -8,8 +8,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, TimeDelta, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
-use sha2::{Digest as _, Sha256};
 
+use super::token::secret_digest;
 use super::{IdentityError, UserId};
 use crate::mail;
 use crate::ports::Mail;
@@ -19,10 +19,6 @@ use crate::schema::{email_verifications, users};
 pub const LINK_LIFETIME: TimeDelta = TimeDelta::hours(48);
 /// How soon another link may be asked for.
 pub const RESEND_AFTER: TimeDelta = TimeDelta::minutes(1);
-
-fn digest(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
 
 /// Mails a verification link for the account's current address, in the caller's transaction.
 /// `link_base` is the API as browsers reach it (`PETORY_PUBLIC_URL`).
@@ -40,7 +36,7 @@ pub async fn send(
     let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
     diesel::insert_into(email_verifications::table)
         .values((
-            email_verifications::token_digest.eq(digest(&token)),
+            email_verifications::token_digest.eq(secret_digest(&token)),
             email_verifications::user_id.eq(user),
             email_verifications::email.eq(&email),
             email_verifications::created_at.eq(now),
@@ -107,7 +103,7 @@ pub async fn confirm(
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<UserId, IdentityError> {
-    let token_digest = digest(token);
+    let token_digest = secret_digest(token);
     conn.transaction(async move |conn| -> Result<UserId, IdentityError> {
         let (user_id, email, expires_at): (i64, String, DateTime<Utc>) = email_verifications::table
             .find(&token_digest)

@@ -256,12 +256,6 @@ pub struct ApprovalOutcome {
     pub paid_at: Option<DateTime<Utc>>,
 }
 
-/// The digest of a `pg_token` kept with an approval: the token itself is a credential.
-pub fn pg_token_digest(pg_token: &str) -> String {
-    use sha2::Digest as _;
-    hex::encode(sha2::Sha256::digest(pg_token.as_bytes()))
-}
-
 /// The buyer approved at the gateway: approve there, then mark the order paid.
 ///
 /// The return URL is public and order ids are sequential, so only the `pg_token` the gateway
@@ -277,7 +271,8 @@ pub async fn approve(
     pg_token: &str,
     now: DateTime<Utc>,
 ) -> Result<ApprovalOutcome, ShopError> {
-    let digest = pg_token_digest(pg_token);
+    // The token itself is a credential: only its digest is kept with the approval.
+    let digest = crate::identity::token::secret_digest(pg_token);
     let (tid, status, amount, subscription, user_id, approved_digest): (
         String,
         String,

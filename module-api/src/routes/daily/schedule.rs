@@ -167,19 +167,20 @@ pub struct EventResponse {
 
 impl From<EventDetail> for EventResponse {
     fn from(EventDetail { event, overrides }: EventDetail) -> Self {
-        let all_day = event.all_day;
+        let draft = event.draft;
+        let all_day = draft.all_day;
         Self {
             id: event.id.into(),
-            title: event.title,
-            memo: event.memo,
-            pet_id: event.pet_id.map(Into::into),
+            title: draft.title,
+            memo: draft.memo,
+            pet_id: draft.pet_id.map(Into::into),
             all_day,
-            start: format_local(event.starts_local, all_day),
-            end: format_local(event.ends_local, all_day),
-            time_zone: event.time_zone,
-            color: event.color,
-            rrule: event.rrule,
-            exdates: event
+            start: format_local(draft.starts_local, all_day),
+            end: format_local(draft.ends_local, all_day),
+            time_zone: draft.time_zone,
+            color: draft.color,
+            rrule: draft.rrule,
+            exdates: draft
                 .exdates
                 .into_iter()
                 .map(|at| format_local(at, all_day))
@@ -195,7 +196,7 @@ impl From<EventDetail> for EventResponse {
                     color: edited.color,
                 })
                 .collect(),
-            reminders: event
+            reminders: draft
                 .reminders
                 .into_iter()
                 .map(|minutes_before| Reminder { minutes_before })
@@ -335,7 +336,11 @@ pub async fn edit_occurrence(
     ValidJson(body): ValidJson<OccurrencePatch>,
 ) -> ApiResult<Json<EventResponse>> {
     let mut conn = state.db().await?;
-    let all_day = schedule::get(&mut conn, user.id, id).await?.event.all_day;
+    let all_day = schedule::get(&mut conn, user.id, id)
+        .await?
+        .event
+        .draft
+        .all_day;
     let local = |field, text: &Option<String>| {
         text.as_deref()
             .map(|text| parse_local(field, text, all_day))
