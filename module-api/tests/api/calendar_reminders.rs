@@ -254,5 +254,15 @@ async fn d_days_arrive_once_at_nine_the_same_as_the_d_day_list() {
             &token(&app, EMAIL).await,
         )
         .await;
-    assert_eq!(listed["items"].as_array().unwrap().len(), told.len());
+    // The same D-days as the list of today's, one for one.
+    let listed: Vec<String> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|dday| format!("{} {} {}", dday["pet_name"], dday["kind"], dday["number"]))
+        .collect();
+    assert_eq!(
+        listed,
+        ["\"보리\" \"BIRTHDAY\" 6", "\"보리\" \"DAYS_TOGETHER\" 100"]
+    );
 }

@@ -317,10 +317,8 @@ fn in_zone(value: &DatePerhapsTime, zone: Tz) -> Result<NaiveDateTime, String> {
             at.with_timezone(&zone).naive_local()
         }
         DatePerhapsTime::DateTime(CalendarDateTime::WithTimezone { date_time, tzid }) => {
-            let own: Tz = tzid
-                .parse()
-                .map_err(|_| format!("{tzid} is not an IANA time zone"))?;
-            own.from_local_datetime(date_time)
+            iana(tzid)?
+                .from_local_datetime(date_time)
                 .earliest()
                 .map(|at| at.with_timezone(&zone).naive_local())
                 .unwrap_or(*date_time)
@@ -328,16 +326,16 @@ fn in_zone(value: &DatePerhapsTime, zone: Tz) -> Result<NaiveDateTime, String> {
     })
 }
 
+fn iana(tzid: &str) -> Result<Tz, String> {
+    tzid.parse()
+        .map_err(|_| format!("{tzid} is not an IANA time zone"))
+}
+
 /// The zone an event of the file lives in: its start's `TZID`, else the calendar's.
-fn zone_of(start: &DatePerhapsTime, calendar_zone: Tz) -> Result<(Tz, String), String> {
+fn zone_of(start: &DatePerhapsTime, calendar_zone: Tz) -> Result<Tz, String> {
     match start {
-        DatePerhapsTime::DateTime(CalendarDateTime::WithTimezone { tzid, .. }) => {
-            let zone: Tz = tzid
-                .parse()
-                .map_err(|_| format!("{tzid} is not an IANA time zone"))?;
-            Ok((zone, zone.name().to_owned()))
-        }
-        _ => Ok((calendar_zone, calendar_zone.name().to_owned())),
+        DatePerhapsTime::DateTime(CalendarDateTime::WithTimezone { tzid, .. }) => iana(tzid),
+        _ => Ok(calendar_zone),
     }
 }
 
@@ -443,11 +441,11 @@ fn end_of(
 fn series_of(event: &icalendar::Event, calendar_zone: Tz) -> Result<(EventDraft, Tz), String> {
     let start = event.get_start().ok_or("no DTSTART")?;
     let all_day = matches!(start, DatePerhapsTime::Date(_));
-    let (zone, zone_name) = zone_of(&start, calendar_zone)?;
+    let zone = zone_of(&start, calendar_zone)?;
     let starts_local = in_zone(&start, zone)?;
     let ends_local = end_of(event, zone, all_day, starts_local)?;
     let title = clipped(event.get_summary().unwrap_or_default(), 100);
-    let draft = EventDraft {
+    let mut draft = EventDraft {
         pet_id: None,
         title: if title.is_empty() {
             "(제목 없음)".to_owned()
@@ -458,7 +456,7 @@ fn series_of(event: &icalendar::Event, calendar_zone: Tz) -> Result<(EventDraft,
         all_day,
         starts_local,
         ends_local,
-        time_zone: zone_name,
+        time_zone: zone.name().to_owned(),
         color: IMPORTED_COLOR.to_owned(),
         rrule: event
             .property_value("RRULE")
@@ -466,7 +464,6 @@ fn series_of(event: &icalendar::Event, calendar_zone: Tz) -> Result<(EventDraft,
         exdates: Vec::new(),
         reminders: reminders_of(event, all_day),
     };
-    let mut draft = draft;
     if draft.rrule.is_some() {
         for exdate in dates_of(event, "EXDATE") {
             draft.exdates.push(in_zone(&exdate, zone)?);
