@@ -77,17 +77,14 @@ pub fn due(
         });
     let lead = Duration::hours(i64::from(ALL_DAY_REMINDER_HOUR));
     let reach = longest + lead + Duration::days(1);
-    let mut fired = Vec::new();
-    let mut next: Option<DateTime<Utc>> = None;
-    let earliest_after_now = |occurrences: &[Occurrence], next: &mut Option<DateTime<Utc>>| {
-        for occurrence in occurrences {
-            for &minutes in &event.draft.reminders {
-                let at = fire_time(occurrence, minutes);
-                if at > now {
-                    *next = Some(next.map_or(at, |next| next.min(at)));
-                }
-            }
-        }
+    let reminders = &event.draft.reminders;
+    // The first reminder after now among some occurrences.
+    let earliest = |occurrences: &[Occurrence]| {
+        occurrences
+            .iter()
+            .flat_map(|occurrence| reminders.iter().map(|&m| fire_time(occurrence, m)))
+            .filter(|at| *at > now)
+            .min()
     };
     // What fell due since `from`, and what comes in the next two days (most series' next).
     let near = schedule::expand(
@@ -96,22 +93,27 @@ pub fn due(
         from.min(now - TOO_LATE) - lead,
         now + reach + Duration::days(2),
     )?;
+    let mut fired = Vec::new();
     for occurrence in &near {
-        for &minutes in &event.draft.reminders {
+        for &minutes in reminders {
             let at = fire_time(occurrence, minutes);
             if at <= now && at >= from && occurrence.start.with_timezone(&Utc) >= now - TOO_LATE {
                 fired.push((occurrence.clone(), minutes));
             }
         }
     }
-    earliest_after_now(&near, &mut next);
+    let mut next = earliest(&near);
     // Further out in wider steps, then once a year for what lies beyond.
     for days in [35, 400] {
         if next.is_some() {
             break;
         }
-        let later = schedule::expand(event, overrides, now, now + reach + Duration::days(days))?;
-        earliest_after_now(&later, &mut next);
+        next = earliest(&schedule::expand(
+            event,
+            overrides,
+            now,
+            now + reach + Duration::days(days),
+        )?);
     }
     if next.is_none()
         && (event.draft.rrule.is_some()
