@@ -34,10 +34,6 @@ async fn photo(app: &TestApp, token: &str, day: &str, visibility: &str) -> Value
     response.json().await.unwrap()
 }
 
-async fn get_as(app: &TestApp, token: &str, path: &str) -> Value {
-    app.send_ok(Method::GET, path, Some(token), None).await
-}
-
 async fn stored(app: &TestApp, key: &str) -> bool {
     app.state.object_store.head(key).await.unwrap().is_some()
 }
@@ -115,8 +111,10 @@ async fn one_photo_a_day_replaced_in_place_its_old_image_gone_and_never_in_the_f
 
     // The future, an image of another day, a discarded image, someone else's image and an
     // image of another purpose are refused, and change nothing.
-    let before =
-        without_signatures(get_as(&app, &me, "/api/v1/users/me/albums?month=2026-11").await);
+    let before = without_signatures(
+        app.get_ok_as("/api/v1/users/me/albums?month=2026-11", &me)
+            .await,
+    );
     assert_problem(
         put_photo(&app, &me, "2026-11-24", body(&second_key, "내일")).await,
         422,
@@ -169,7 +167,10 @@ async fn one_photo_a_day_replaced_in_place_its_old_image_gone_and_never_in_the_f
     )
     .await;
     assert_eq!(
-        without_signatures(get_as(&app, &me, "/api/v1/users/me/albums?month=2026-11").await),
+        without_signatures(
+            app.get_ok_as("/api/v1/users/me/albums?month=2026-11", &me)
+                .await
+        ),
         before
     );
 
@@ -230,13 +231,18 @@ async fn months_feed_and_moderation_show_each_reader_what_they_may_see() {
     photo(&app, &bob, "2026-11-22", "PUBLIC").await;
 
     // My month: every day of mine, in order; this month by default.
-    let mine = get_as(&app, &alice, "/api/v1/users/me/albums?month=2026-11").await;
+    let mine = app
+        .get_ok_as("/api/v1/users/me/albums?month=2026-11", &alice)
+        .await;
     assert_eq!(mine["month"], "2026-11");
     assert_eq!(dates(&mine), ["2026-11-01", "2026-11-15"]);
-    assert_eq!(get_as(&app, &alice, "/api/v1/users/me/albums").await, mine);
+    assert_eq!(
+        without_signatures(app.get_ok_as("/api/v1/users/me/albums", &alice).await),
+        without_signatures(mine.clone())
+    );
     // Another's month: their public days only, for members and guests alike.
     let alices = format!("/api/v1/users/{alice_id}/albums?month=2026-11");
-    assert_eq!(dates(&get_as(&app, &bob, &alices).await), ["2026-11-01"]);
+    assert_eq!(dates(&app.get_ok_as(&alices, &bob).await), ["2026-11-01"]);
     assert_eq!(dates(&app.get_ok(&alices).await), ["2026-11-01"]);
     assert_problem(
         app.get("/api/v1/users/999999999/albums").await,
@@ -259,6 +265,7 @@ async fn months_feed_and_moderation_show_each_reader_what_they_may_see() {
     assert_eq!(dates(&feed), ["2026-11-22", "2026-10-31", "2026-11-01"]);
     assert_eq!(feed["items"][0]["owner"]["name"], "Bori's human");
     let first = app.get_ok("/api/v1/albums/feed?limit=2").await;
+    assert_eq!(dates(&first), ["2026-11-22", "2026-10-31"]);
     let rest = app
         .get_ok(&format!(
             "/api/v1/albums/feed?limit=2&cursor={}",
@@ -292,17 +299,16 @@ async fn months_feed_and_moderation_show_each_reader_what_they_may_see() {
         dates(&app.get_ok("/api/v1/albums/feed").await),
         ["2026-11-22", "2026-10-31"]
     );
-    assert!(dates(&get_as(&app, &bob, &alices).await).is_empty());
-    let mine = get_as(&app, &alice, "/api/v1/users/me/albums?month=2026-11").await;
+    assert!(dates(&app.get_ok_as(&alices, &bob).await).is_empty());
+    let mine = app
+        .get_ok_as("/api/v1/users/me/albums?month=2026-11", &alice)
+        .await;
     assert_eq!(mine["items"][0]["hidden"], true);
     // The admin's queue shows what it is.
     let admin = app.admin().await;
-    let queue = get_as(
-        &app,
-        &admin,
-        "/api/v1/admin/reports?target_type=ALBUM_PHOTO",
-    )
-    .await;
+    let queue = app
+        .get_ok_as("/api/v1/admin/reports?target_type=ALBUM_PHOTO", &admin)
+        .await;
     assert_eq!(queue["items"].as_array().unwrap().len(), 5);
     assert_eq!(queue["items"][0]["target_hidden"], true);
 
@@ -354,7 +360,7 @@ async fn thumbnails_are_made_once_lists_use_them_and_they_go_with_their_photo() 
         make_thumbnails(&app).await,
         album::ThumbnailCounts::default()
     );
-    let month = get_as(&app, &me, "/api/v1/users/me/albums").await;
+    let month = app.get_ok_as("/api/v1/users/me/albums", &me).await;
     let thumbnail_url = month["items"][0]["thumbnail_url"].as_str().unwrap();
     assert!(thumbnail_url.contains(".320.webp"), "{thumbnail_url}");
     let bytes = reqwest::get(thumbnail_url)
@@ -433,7 +439,9 @@ async fn on_this_day_shows_my_photos_of_today_in_earlier_years() {
     }
     let (_, other) = app.user("other@example.com").await;
     photo(&app, &other, "2025-11-23", "PUBLIC").await;
-    let memories = get_as(&app, &me, "/api/v1/users/me/albums/on-this-day").await;
+    let memories = app
+        .get_ok_as("/api/v1/users/me/albums/on-this-day", &me)
+        .await;
     assert_eq!(memories["date"], "2026-11-23");
     assert_eq!(dates(&memories), ["2025-11-23", "2024-11-23"]);
 }

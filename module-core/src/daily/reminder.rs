@@ -415,14 +415,16 @@ pub async fn send_d_days(
                 .select(Pet::as_select())
                 .load(conn)
                 .await?;
+            let owners: HashMap<_, _> = candidates
+                .iter()
+                .map(|pet| (pet.id, pet.owner_id))
+                .collect();
             let mut batch = Batch::default();
             for dday in dday::upcoming(&candidates, today, 0) {
-                let Some(pet) = candidates.iter().find(|pet| pet.id == dday.pet_id) else {
-                    continue;
-                };
+                let owner = owners[&dday.pet_id];
                 let (title, kind) = d_day_text(&dday);
                 batch.push(
-                    pet.owner_id,
+                    owner,
                     &title,
                     String::new(),
                     serde_json::json!({
