@@ -473,14 +473,15 @@ async fn searches_find_matches_beyond_the_newest_posts_in_order() {
     use diesel_async::RunQueryDsl as _;
     let app = TestApp::spawn().await;
     let (author_id, _) = app.user("author@example.com").await;
-    // 3,000 posts; every 400th (and the very oldest) mentions a trail, in title or content.
+    // 6,000 posts; every 1,000th (and the very oldest) mentions a trail ("산책로 Trail"): the
+    // first page is found word by word among the newest posts, the rest through the index.
     let mut conn = app.state.db.get().await.unwrap();
     diesel::sql_query(
         "INSERT INTO posts (author_id, category, title, content, created_at, updated_at)
          SELECT $1, 'DAILY', '오늘 ' || n,
-                CASE WHEN n % 400 = 0 OR n = 1 THEN '새로 생긴 산책로 ' || n ELSE '낮잠 ' || n END,
+                CASE WHEN n % 1000 = 0 OR n = 1 THEN '새로 생긴 산책로 Trail ' || n ELSE '낮잠 ' || n END,
                 now(), now()
-           FROM generate_series(1, 3000) AS n",
+           FROM generate_series(1, 6000) AS n",
     )
     .bind::<diesel::sql_types::BigInt, _>(author_id)
     .execute(&mut conn)
@@ -489,7 +490,9 @@ async fn searches_find_matches_beyond_the_newest_posts_in_order() {
     drop(conn);
 
     let mut found = Vec::new();
-    let mut path = "/api/v1/owner-boards?q=%EC%82%B0%EC%B1%85&limit=4".to_owned();
+    // A word without case and one with it, in another case than the post's.
+    let search = "q=%EC%82%B0%EC%B1%85%20tRAIL&limit=4";
+    let mut path = format!("/api/v1/owner-boards?{search}");
     loop {
         let page = app.get_ok(&path).await;
         found.extend(
@@ -501,12 +504,12 @@ async fn searches_find_matches_beyond_the_newest_posts_in_order() {
         );
         match page["next_cursor"].as_str() {
             Some(cursor) => {
-                path = format!("/api/v1/owner-boards?q=%EC%82%B0%EC%B1%85&limit=4&cursor={cursor}");
+                path = format!("/api/v1/owner-boards?{search}&cursor={cursor}");
             }
             None => break,
         }
     }
-    let expected: Vec<String> = [2800, 2400, 2000, 1600, 1200, 800, 400, 1]
+    let expected: Vec<String> = [6000, 5000, 4000, 3000, 2000, 1000, 1]
         .iter()
         .map(|n| format!("오늘 {n}"))
         .collect();

@@ -8,7 +8,7 @@ use diesel::sql_types::{BigInt, Bool, Text};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
-use super::search::{Matching, PROBE_ROWS, Probe, Search, Window};
+use super::search::{Matching, NewestRows, Search, Window, newest_matches};
 use super::{CommunityError, Viewer, ensure_can_write};
 use crate::identity::UserId;
 use crate::ports::ObjectStore;
@@ -238,8 +238,8 @@ pub async fn list(
     }
 }
 
-/// Newest first; a search goes through [`Probe`], so that neither common nor
-/// rare words cost a scan.
+/// Newest first; a search goes through [`newest_matches`], so that neither common nor rare
+/// words cost a scan.
 async fn newest(
     conn: &mut AsyncPgConnection,
     me: UserId,
@@ -251,37 +251,56 @@ async fn newest(
         let all = visible_posts(filter.category, None);
         return newest_page(conn, me, all, Window { before, from: None }, limit).await;
     };
-    // Posts alone: the floor needs no author, and a join would cost one lookup per row.
-    let mut window = posts::table
-        .filter(posts::deleted_at.is_null())
-        .filter(posts::hidden_at.is_null())
-        .into_boxed();
-    if let Some(category) = filter.category {
-        window = window.filter(posts::category.eq(category));
-    }
-    if let Some(before) = before {
-        window = window.filter(posts::id.lt(before));
-    }
-    let floor = window
-        .order(posts::id.desc())
-        .offset(PROBE_ROWS - 1)
-        .select(posts::id)
-        .first(conn)
-        .await
-        .optional()?;
-    let probe = Probe {
-        before,
-        floor,
-        limit,
+    let mut rows = PostSearch {
+        conn,
+        me,
+        category: filter.category,
+        search,
     };
-    let (matching, window, n) = probe.recent();
-    let query = visible_posts(filter.category, Some((search, matching)));
-    let mut page = newest_page(conn, me, query, window, n).await?;
-    if let Some((matching, window, n)) = probe.older(page.len()) {
-        let query = visible_posts(filter.category, Some((search, matching)));
-        page.extend(newest_page(conn, me, query, window, n).await?);
+    newest_matches(&mut rows, before, limit).await
+}
+
+/// The posts a search reads, newest first.
+struct PostSearch<'a> {
+    conn: &'a mut AsyncPgConnection,
+    me: UserId,
+    category: Option<PostCategory>,
+    search: &'a Search,
+}
+
+impl NewestRows for PostSearch<'_> {
+    type Id = PostId;
+    type Row = PostSummary;
+    type Error = CommunityError;
+
+    async fn floor(
+        &mut self,
+        below: Option<PostId>,
+        rows: i64,
+    ) -> Result<Option<PostId>, CommunityError> {
+        // Posts alone: the floor needs no author, and a join would cost one lookup per row.
+        let mut window = visible_posts(self.category, None);
+        if let Some(below) = below {
+            window = window.filter(posts::id.lt(below));
+        }
+        Ok(window
+            .order(posts::id.desc())
+            .offset(rows - 1)
+            .select(posts::id)
+            .first(self.conn)
+            .await
+            .optional()?)
     }
-    Ok(page)
+
+    async fn read(
+        &mut self,
+        matching: Matching,
+        window: Window<PostId>,
+        limit: i64,
+    ) -> Result<Vec<PostSummary>, CommunityError> {
+        let query = visible_posts(self.category, Some((self.search, matching)));
+        newest_page(self.conn, self.me, query, window, limit).await
+    }
 }
 
 /// Posts of `query` in `window`, newest first.

@@ -2,9 +2,13 @@
 //! a GIN index over each text's one- and two-letter pieces (`search_grams`, see the owner
 //! board's migration) narrows the rows, and each word is then checked to really occur.
 
-use diesel::BoxableExpression;
-use diesel::dsl::sql;
+use std::future::Future;
+
+use diesel::expression::{
+    AppearsOnTable, Expression, SelectableExpression, ValidGrouping, is_aggregate,
+};
 use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{Array, Bool, Text};
 
 use crate::db::contains_pattern;
@@ -18,10 +22,15 @@ pub struct Search {
 
 pub const MAX_WORDS: usize = 5;
 
-/// Newest-first searches check this many of the newest rows word by word before asking the
-/// index: common words fill a page among them at once, while the index (whose estimates of
-/// Korean pieces are poor) is left the rarer words, whose few rows it fetches cheaply.
-pub const PROBE_ROWS: i64 = 2000;
+/// Newest-first searches check this many of the newest rows word by word first: common words
+/// fill a page among them at once.
+pub const PROBE_ROWS: i64 = 400;
+
+/// A word found in the probe but too seldom to fill the page is of middling frequency: this
+/// many more rows are checked word by word before the index is asked for the rest. A word the
+/// probe did not find at all is taken for rare and goes to the index at once, which fetches its
+/// few rows cheaply (its estimates of Korean pieces are too poor to choose by).
+pub const WIDE_PROBE_ROWS: i64 = 4000;
 
 /// How a query narrows rows by a search.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,26 +72,80 @@ impl Search {
     /// Whether `text` (an SQL expression of the queried table, written in code, never taken
     /// from input) holds every word; for [`Matching::Indexed`] the GIN index over
     /// `search_grams(text)` narrows the rows first, so `text` must be the index's expression.
-    pub fn condition<QS: 'static>(
-        &self,
-        text: &str,
-        matching: Matching,
-    ) -> Box<dyn BoxableExpression<QS, Pg, SqlType = Bool>> {
-        let patterns: Vec<String> = self.patterns().collect();
-        match matching {
-            Matching::Words => Box::new(
-                sql::<Bool>(&format!("({text}) ILIKE ALL ("))
-                    .bind::<Array<Text>, _>(patterns)
-                    .sql(")"),
-            ),
-            Matching::Indexed => Box::new(
-                sql::<Bool>(&format!("search_grams({text}) @@ search_query("))
-                    .bind::<Text, _>(self.text.clone())
-                    .sql(&format!(") AND ({text}) ILIKE ALL ("))
-                    .bind::<Array<Text>, _>(patterns)
-                    .sql(")"),
-            ),
+    pub fn condition(&self, text: &'static str, matching: Matching) -> SearchCondition {
+        // Words without case (Korean, digits) are matched by `LIKE`, a byte comparison about
+        // three times cheaper than `ILIKE`, which lowers every row's text first.
+        let (cased, caseless) = self
+            .words
+            .iter()
+            .partition(|word| word.to_uppercase() != **word);
+        let patterns = |words: Vec<&String>| {
+            words
+                .into_iter()
+                .map(|word| contains_pattern(word))
+                .collect()
+        };
+        SearchCondition {
+            text,
+            matching,
+            words: self.text.clone(),
+            caseless: patterns(caseless),
+            cased: patterns(cased),
         }
+    }
+}
+
+/// The SQL condition of [`Search::condition`]. Unlike an `sql()` fragment it leaves a word by
+/// word query cacheable, so that a connection prepares it once.
+#[derive(Debug, Clone)]
+pub struct SearchCondition {
+    text: &'static str,
+    matching: Matching,
+    words: String,
+    caseless: Vec<String>,
+    cased: Vec<String>,
+}
+
+impl Expression for SearchCondition {
+    type SqlType = Bool;
+}
+
+impl<QS> AppearsOnTable<QS> for SearchCondition {}
+
+impl<QS> SelectableExpression<QS> for SearchCondition {}
+
+impl<GroupBy> ValidGrouping<GroupBy> for SearchCondition {
+    type IsAggregate = is_aggregate::Never;
+}
+
+impl QueryId for SearchCondition {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl QueryFragment<Pg> for SearchCondition {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()> {
+        out.push_sql("(");
+        if self.matching == Matching::Indexed {
+            // Planned for each query's own words: whether the index or the newest-first walk
+            // is cheaper depends on them, and a generic plan could walk every row.
+            out.unsafe_to_cache_prepared();
+            out.push_sql("search_grams(");
+            out.push_sql(self.text);
+            out.push_sql(") @@ search_query(");
+            out.push_bind_param::<Text, _>(&self.words)?;
+            out.push_sql(") AND ");
+        }
+        out.push_sql("(");
+        out.push_sql(self.text);
+        out.push_sql(") LIKE ALL (");
+        out.push_bind_param::<Array<Text>, _>(&self.caseless)?;
+        out.push_sql(") AND (");
+        out.push_sql(self.text);
+        out.push_sql(") ILIKE ALL (");
+        out.push_bind_param::<Array<Text>, _>(&self.cased)?;
+        out.push_sql("))");
+        Ok(())
     }
 }
 
@@ -93,68 +156,203 @@ pub struct Window<Id> {
     pub from: Option<Id>,
 }
 
-/// A part of a newest-first page of matches: how to match, where, and how many rows at most.
-pub type Part<Id> = (Matching, Window<Id>, i64);
+/// A newest-first list that a search reads through [`newest_matches`].
+pub(crate) trait NewestRows {
+    type Id: Copy;
+    type Row;
+    type Error;
 
-/// How a newest-first page of rows matching a search is read: the newest [`PROBE_ROWS`] rows
-/// below the cursor word by word (`floor` is the oldest of them, if there are that many),
-/// then, only for what they leave unfilled, the older rows through the index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Probe<Id> {
-    pub before: Option<Id>,
-    pub floor: Option<Id>,
-    pub limit: i64,
+    /// The id `rows` rows below `below` (newest first, all rows, matching or not): the oldest
+    /// row of that window, or `None` when fewer rows are left.
+    fn floor(
+        &mut self,
+        below: Option<Self::Id>,
+        rows: i64,
+    ) -> impl Future<Output = Result<Option<Self::Id>, Self::Error>>;
+
+    /// Up to `limit` rows in `window` that match, newest first.
+    fn read(
+        &mut self,
+        matching: Matching,
+        window: Window<Self::Id>,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<Self::Row>, Self::Error>>;
 }
 
-impl<Id: Copy> Probe<Id> {
-    pub fn recent(&self) -> Part<Id> {
+/// A newest-first page of up to `limit` matches below `before`: the newest [`PROBE_ROWS`] rows
+/// word by word; for a word found there but not a page of times, [`WIDE_PROBE_ROWS`] more;
+/// then the index, for what is still missing below the rows already checked.
+pub(crate) async fn newest_matches<R: NewestRows>(
+    rows: &mut R,
+    before: Option<R::Id>,
+    limit: i64,
+) -> Result<Vec<R::Row>, R::Error> {
+    let missing = |page: &Vec<R::Row>| limit - i64::try_from(page.len()).unwrap_or(limit);
+    let floor = rows.floor(before, PROBE_ROWS).await?;
+    let mut page = rows
+        .read(
+            Matching::Words,
+            Window {
+                before,
+                from: floor,
+            },
+            limit,
+        )
+        .await?;
+    // Fewer rows than the probe: it read them all.
+    let Some(mut checked) = floor else {
+        return Ok(page);
+    };
+    if missing(&page) > 0 && !page.is_empty() {
+        let wide = rows.floor(Some(checked), WIDE_PROBE_ROWS).await?;
         let window = Window {
-            before: self.before,
-            from: self.floor,
+            before: Some(checked),
+            from: wide,
         };
-        (Matching::Words, window, self.limit)
+        let more = rows.read(Matching::Words, window, missing(&page)).await?;
+        page.extend(more);
+        let Some(wide) = wide else {
+            return Ok(page);
+        };
+        checked = wide;
     }
-
-    /// What is left to read once the recent rows gave `found`.
-    pub fn older(&self, found: usize) -> Option<Part<Id>> {
-        let missing = self.limit - i64::try_from(found).unwrap_or(self.limit);
-        let floor = self.floor.filter(|_| missing > 0)?;
+    if missing(&page) > 0 {
         let window = Window {
-            before: Some(floor),
+            before: Some(checked),
             from: None,
         };
-        Some((Matching::Indexed, window, missing))
+        let older = rows.read(Matching::Indexed, window, missing(&page)).await?;
+        page.extend(older);
     }
+    Ok(page)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Rows `1..=count`, newest first, of which `matching` match; what was read is recorded.
+    struct Rows {
+        count: i64,
+        matching: Vec<i64>,
+        reads: Vec<(Matching, Window<i64>)>,
+    }
+
+    impl Rows {
+        fn new(count: i64, matches: impl Fn(i64) -> bool) -> Self {
+            let matching = (1..=count).rev().filter(|id| matches(*id)).collect();
+            Self {
+                count,
+                matching,
+                reads: Vec::new(),
+            }
+        }
+
+        fn page(&mut self, before: Option<i64>, limit: i64) -> Vec<i64> {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            let Ok(page) = rt.block_on(newest_matches(self, before, limit));
+            page
+        }
+
+        fn expected(&self, before: Option<i64>, limit: usize) -> Vec<i64> {
+            let below = |id: &&i64| before.is_none_or(|before| **id < before);
+            self.matching
+                .iter()
+                .filter(below)
+                .take(limit)
+                .copied()
+                .collect()
+        }
+
+        fn matchings_read(&self) -> Vec<Matching> {
+            self.reads.iter().map(|(matching, _)| *matching).collect()
+        }
+    }
+
+    impl NewestRows for Rows {
+        type Id = i64;
+        type Row = i64;
+        type Error = std::convert::Infallible;
+
+        async fn floor(
+            &mut self,
+            below: Option<i64>,
+            rows: i64,
+        ) -> Result<Option<i64>, Self::Error> {
+            let top = below.map_or(self.count, |below| below - 1);
+            Ok(Some(top - rows + 1).filter(|floor| *floor >= 1))
+        }
+
+        async fn read(
+            &mut self,
+            matching: Matching,
+            window: Window<i64>,
+            limit: i64,
+        ) -> Result<Vec<i64>, Self::Error> {
+            self.reads.push((matching, window));
+            let inside = |id: &&i64| {
+                window.before.is_none_or(|before| **id < before)
+                    && window.from.is_none_or(|from| **id >= from)
+            };
+            let limit = usize::try_from(limit).unwrap();
+            Ok(self
+                .matching
+                .iter()
+                .filter(inside)
+                .take(limit)
+                .copied()
+                .collect())
+        }
+    }
+
     #[test]
-    fn the_index_reads_only_what_the_newest_rows_leave_unfilled() {
-        let probe = Probe {
-            before: Some(9000),
-            floor: Some(7000),
-            limit: 20,
-        };
-        let recent = Window {
-            before: Some(9000),
-            from: Some(7000),
-        };
-        assert_eq!(probe.recent(), (Matching::Words, recent, 20));
+    fn a_common_word_is_found_among_the_newest_rows_alone() {
+        let mut rows = Rows::new(100_000, |id| id % 5 == 0);
+        assert_eq!(rows.page(None, 20), rows.expected(None, 20));
+        assert_eq!(rows.matchings_read(), [Matching::Words]);
+    }
+
+    #[test]
+    fn a_rare_word_goes_to_the_index_below_the_probe() {
+        let mut rows = Rows::new(100_000, |id| id % 10_000 == 0);
+        assert_eq!(rows.page(Some(90_000), 20), rows.expected(Some(90_000), 20));
+        assert_eq!(rows.matchings_read(), [Matching::Words, Matching::Indexed]);
         let older = Window {
-            before: Some(7000),
+            before: Some(90_000 - PROBE_ROWS),
             from: None,
         };
-        assert_eq!(probe.older(5), Some((Matching::Indexed, older, 15)));
-        assert_eq!(probe.older(20), None);
-        // Fewer rows than the probe: the recent part was all of them.
-        let all = Probe {
-            floor: None,
-            ..probe
-        };
-        assert_eq!(all.older(0), None);
+        assert_eq!(rows.reads[1], (Matching::Indexed, older));
+    }
+
+    #[test]
+    fn a_middling_word_is_read_word_by_word_a_while_longer() {
+        // One row in 100: a few in the probe, the rest of the page in the wide window.
+        let mut rows = Rows::new(100_000, |id| id % 100 == 0);
+        assert_eq!(rows.page(None, 20), rows.expected(None, 20));
+        assert_eq!(rows.matchings_read(), [Matching::Words, Matching::Words]);
+        // One row in 1,000: what the wide window leaves comes from the index below it.
+        let mut rows = Rows::new(100_000, |id| id % 1_000 == 700);
+        assert_eq!(rows.page(None, 20), rows.expected(None, 20));
+        assert_eq!(
+            rows.matchings_read(),
+            [Matching::Words, Matching::Words, Matching::Indexed]
+        );
+        assert_eq!(
+            rows.reads[2].1.before,
+            Some(100_001 - PROBE_ROWS - WIDE_PROBE_ROWS)
+        );
+    }
+
+    #[test]
+    fn fewer_rows_than_a_window_are_read_word_by_word_only() {
+        let mut rows = Rows::new(300, |id| id % 100 == 0);
+        assert_eq!(rows.page(None, 20), [300, 200, 100]);
+        assert_eq!(rows.matchings_read(), [Matching::Words]);
+        let mut rows = Rows::new(2_000, |id| id % 150 == 0);
+        assert_eq!(rows.page(None, 20), rows.expected(None, 20));
+        assert_eq!(rows.matchings_read(), [Matching::Words, Matching::Words]);
     }
 
     #[test]
@@ -162,6 +360,10 @@ mod tests {
         let search = Search::parse("  산책로, Bori!! 2026 ").unwrap();
         assert_eq!(search.text(), "산책로 bori 2026");
         assert_eq!(search.patterns().count(), 3);
+        // Words with case are matched by ILIKE, the rest by LIKE.
+        let condition = search.condition("t", Matching::Words);
+        assert_eq!(condition.caseless, ["%산책로%", "%2026%"]);
+        assert_eq!(condition.cased, ["%bori%"]);
         assert_eq!(Search::parse("%_ !!"), None);
         assert_eq!(
             Search::parse("a b c d e f g").unwrap().patterns().count(),

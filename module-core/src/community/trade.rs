@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
-use super::search::{Matching, PROBE_ROWS, Probe, Search, Window};
+use super::search::{Matching, NewestRows, Search, Window, newest_matches};
 use super::{CommunityError, Viewer, ensure_can_write};
 use crate::identity::UserId;
 use crate::ports::ObjectStore;
@@ -117,7 +117,7 @@ fn visible_listings<'a>(filter: &ListingFilter, matching: Option<Matching>) -> L
 }
 
 /// Visible listings, newest first, `limit` at most; a search goes through
-/// [`Probe`].
+/// [`newest_matches`].
 pub async fn list(
     conn: &mut AsyncPgConnection,
     filter: &ListingFilter,
@@ -128,29 +128,47 @@ pub async fn list(
         let all = visible_listings(filter, None);
         return listings_page(conn, all, Window { before, from: None }, limit).await;
     }
-    let mut window = visible_listings(filter, None);
-    if let Some(before) = before {
-        window = window.filter(listings::id.lt(before));
+    newest_matches(&mut ListingSearch { conn, filter }, before, limit).await
+}
+
+/// The listings a search reads, newest first.
+struct ListingSearch<'a> {
+    conn: &'a mut AsyncPgConnection,
+    filter: &'a ListingFilter,
+}
+
+impl NewestRows for ListingSearch<'_> {
+    type Id = ListingId;
+    type Row = ListingView;
+    type Error = CommunityError;
+
+    async fn floor(
+        &mut self,
+        below: Option<ListingId>,
+        rows: i64,
+    ) -> Result<Option<ListingId>, CommunityError> {
+        let mut window = visible_listings(self.filter, None);
+        if let Some(below) = below {
+            window = window.filter(listings::id.lt(below));
+        }
+        Ok(window
+            .order(listings::id.desc())
+            .offset(rows - 1)
+            .select(listings::id)
+            .first(self.conn)
+            .await
+            .optional()?)
     }
-    let floor = window
-        .order(listings::id.desc())
-        .offset(PROBE_ROWS - 1)
-        .select(listings::id)
-        .first(conn)
-        .await
-        .optional()?;
-    let probe = Probe {
-        before,
-        floor,
-        limit,
-    };
-    let (matching, window, n) = probe.recent();
-    let mut page = listings_page(conn, visible_listings(filter, Some(matching)), window, n).await?;
-    if let Some((matching, window, n)) = probe.older(page.len()) {
-        let query = visible_listings(filter, Some(matching));
-        page.extend(listings_page(conn, query, window, n).await?);
+
+    async fn read(
+        &mut self,
+        matching: Matching,
+        window: Window<ListingId>,
+        limit: i64,
+    ) -> Result<Vec<ListingView>, CommunityError> {
+        let query = visible_listings(self.filter, Some(matching));
+        listings_page(self.conn, query, window, limit).await
     }
-    Ok(page)
 }
 
 /// The seller's name, looked up per row (every listing has one: a cascading foreign key).
