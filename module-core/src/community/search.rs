@@ -26,10 +26,10 @@ pub const MAX_WORDS: usize = 5;
 /// fill a page among them at once.
 pub const PROBE_ROWS: i64 = 400;
 
-/// A word found in the probe but too seldom to fill the page is of middling frequency: this
-/// many more rows are checked word by word before the index is asked for the rest. A word the
-/// probe did not find at all is taken for rare and goes to the index at once, which fetches its
-/// few rows cheaply (its estimates of Korean pieces are too poor to choose by).
+/// A word found in the probe often enough to fill the page within this many more rows (at the
+/// probe's rate) is of middling frequency: those rows are checked word by word before the
+/// index is asked for the rest. A rarer word goes to the index at once, which fetches its few
+/// rows cheaply (its estimates of Korean pieces are too poor to choose by).
 pub const WIDE_PROBE_ROWS: i64 = 4000;
 
 /// How a query narrows rows by a search.
@@ -180,8 +180,8 @@ pub(crate) trait NewestRows {
 }
 
 /// A newest-first page of up to `limit` matches below `before`: the newest [`PROBE_ROWS`] rows
-/// word by word; for a word found there but not a page of times, [`WIDE_PROBE_ROWS`] more;
-/// then the index, for what is still missing below the rows already checked.
+/// word by word; for a word found there often enough, [`WIDE_PROBE_ROWS`] more; then the
+/// index, for what is still missing below the rows already checked.
 pub(crate) async fn newest_matches<R: NewestRows>(
     rows: &mut R,
     before: Option<R::Id>,
@@ -203,7 +203,8 @@ pub(crate) async fn newest_matches<R: NewestRows>(
     let Some(mut checked) = floor else {
         return Ok(page);
     };
-    if missing(&page) > 0 && !page.is_empty() {
+    let found = i64::try_from(page.len()).unwrap_or(limit);
+    if missing(&page) > 0 && found * WIDE_PROBE_ROWS >= missing(&page) * PROBE_ROWS {
         let wide = rows.floor(Some(checked), WIDE_PROBE_ROWS).await?;
         let window = Window {
             before: Some(checked),
@@ -332,8 +333,14 @@ mod tests {
         let mut rows = Rows::new(100_000, |id| id % 100 == 0);
         assert_eq!(rows.page(None, 20), rows.expected(None, 20));
         assert_eq!(rows.matchings_read(), [Matching::Words, Matching::Words]);
-        // One row in 1,000: what the wide window leaves comes from the index below it.
-        let mut rows = Rows::new(100_000, |id| id % 1_000 == 700);
+        // Rarer below the probe: what the wide window leaves comes from the index below it.
+        let mut rows = Rows::new(100_000, |id| {
+            if id > 99_600 {
+                id % 200 == 0
+            } else {
+                id % 2_000 == 0
+            }
+        });
         assert_eq!(rows.page(None, 20), rows.expected(None, 20));
         assert_eq!(
             rows.matchings_read(),
@@ -343,6 +350,15 @@ mod tests {
             rows.reads[2].1.before,
             Some(100_001 - PROBE_ROWS - WIDE_PROBE_ROWS)
         );
+    }
+
+    #[test]
+    fn a_word_found_once_in_the_probe_is_still_rare() {
+        // The newest row matches, by chance: the page would not fill within the wide window.
+        let mut rows = Rows::new(100_000, |id| id % 10_000 == 0);
+        assert_eq!(rows.page(None, 20), rows.expected(None, 20));
+        assert_eq!(rows.matchings_read(), [Matching::Words, Matching::Indexed]);
+        assert_eq!(rows.reads[1].1.before, Some(100_001 - PROBE_ROWS));
     }
 
     #[test]
