@@ -136,6 +136,12 @@ pub fn violates(
         if std::mem::discriminant(found) == std::mem::discriminant(&kind) && info.constraint_name() == Some(constraint))
 }
 
+diesel::define_sql_function! {
+    /// `COALESCE` of a possibly missing id (a scalar subquery's) and a fallback.
+    #[sql_name = "coalesce"]
+    fn id_or(id: diesel::sql_types::Nullable<diesel::sql_types::BigInt>, otherwise: diesel::sql_types::BigInt) -> diesel::sql_types::BigInt;
+}
+
 /// An `ILIKE` pattern matching `text` anywhere, with the user's `%`, `_` and `\` taken literally.
 pub fn contains_pattern(text: &str) -> String {
     let escaped = text

@@ -8,8 +8,9 @@ use diesel::sql_types::{BigInt, Bool, Text};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
-use super::search::{Matching, NewestRows, Search, Window, newest_matches};
+use super::search::{Matching, NewestRows, Search, newest_matches};
 use super::{CommunityError, Viewer, ensure_can_write};
+use crate::db::id_or;
 use crate::identity::UserId;
 use crate::ports::ObjectStore;
 use crate::schema::{post_comments, post_likes, posts, users};
@@ -249,7 +250,7 @@ async fn newest(
     let before = filter.after.map(|after| after.id);
     let Some(search) = &filter.search else {
         let all = visible_posts(filter.category, None);
-        return newest_page(conn, me, all, Window { before, from: None }, limit).await;
+        return newest_page(conn, me, all, before, limit).await;
     };
     let mut rows = PostSearch {
         conn,
@@ -273,49 +274,41 @@ impl NewestRows for PostSearch<'_> {
     type Row = PostSummary;
     type Error = CommunityError;
 
-    async fn floor(
-        &mut self,
-        below: Option<PostId>,
-        rows: i64,
-    ) -> Result<Option<PostId>, CommunityError> {
-        // Posts alone: the floor needs no author, and a join would cost one lookup per row.
-        let mut window = visible_posts(self.category, None);
-        if let Some(below) = below {
-            window = window.filter(posts::id.lt(below));
-        }
-        Ok(window
-            .order(posts::id.desc())
-            .offset(rows - 1)
-            .select(posts::id)
-            .first(self.conn)
-            .await
-            .optional()?)
-    }
-
     async fn read(
         &mut self,
         matching: Matching,
-        window: Window<PostId>,
+        before: Option<PostId>,
+        within: Option<i64>,
         limit: i64,
     ) -> Result<Vec<PostSummary>, CommunityError> {
-        let query = visible_posts(self.category, Some((self.search, matching)));
-        newest_page(self.conn, self.me, query, window, limit).await
+        let mut query = visible_posts(self.category, Some((self.search, matching)));
+        if let Some(within) = within {
+            // The oldest of the newest `within` posts: posts alone, no author needed.
+            let mut newest = visible_posts(self.category, None);
+            if let Some(before) = before {
+                newest = newest.filter(posts::id.lt(before));
+            }
+            let floor = newest
+                .order(posts::id.desc())
+                .offset(within - 1)
+                .select(posts::id)
+                .single_value();
+            query = query.filter(posts::id.ge(id_or(floor, 0_i64)));
+        }
+        newest_page(self.conn, self.me, query, before, limit).await
     }
 }
 
-/// Posts of `query` in `window`, newest first.
+/// Posts of `query` below `before`, newest first.
 async fn newest_page(
     conn: &mut AsyncPgConnection,
     me: UserId,
     mut query: PostRows<'_>,
-    window: Window<PostId>,
+    before: Option<PostId>,
     limit: i64,
 ) -> Result<Vec<PostSummary>, CommunityError> {
-    if let Some(before) = window.before {
+    if let Some(before) = before {
         query = query.filter(posts::id.lt(before));
-    }
-    if let Some(from) = window.from {
-        query = query.filter(posts::id.ge(from));
     }
     Ok(query
         .order(posts::id.desc())

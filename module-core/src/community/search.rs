@@ -149,83 +149,50 @@ impl QueryFragment<Pg> for SearchCondition {
     }
 }
 
-/// Where a page of rows comes from, newest first: below `before`, from `from` on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window<Id> {
-    pub before: Option<Id>,
-    pub from: Option<Id>,
-}
-
 /// A newest-first list that a search reads through [`newest_matches`].
 pub(crate) trait NewestRows {
     type Id: Copy;
     type Row;
     type Error;
 
-    /// The id `rows` rows below `below` (newest first, all rows, matching or not): the oldest
-    /// row of that window, or `None` when fewer rows are left.
-    fn floor(
-        &mut self,
-        below: Option<Self::Id>,
-        rows: i64,
-    ) -> impl Future<Output = Result<Option<Self::Id>, Self::Error>>;
-
-    /// Up to `limit` rows in `window` that match, newest first.
+    /// Up to `limit` matching rows below `before`, newest first; with `within`, only among the
+    /// newest `within` rows below `before` (matching or not), a bound found in the same query.
     fn read(
         &mut self,
         matching: Matching,
-        window: Window<Self::Id>,
+        before: Option<Self::Id>,
+        within: Option<i64>,
         limit: i64,
     ) -> impl Future<Output = Result<Vec<Self::Row>, Self::Error>>;
 }
 
 /// A newest-first page of up to `limit` matches below `before`: the newest [`PROBE_ROWS`] rows
-/// word by word; for a word found there often enough, [`WIDE_PROBE_ROWS`] more; then the
-/// index, for what is still missing below the rows already checked.
+/// word by word; for a word found there often enough, the newest [`WIDE_PROBE_ROWS`] more as
+/// well; otherwise, or if still short, the index. Each read gives the whole page it can, so a
+/// common word costs one query and a rare one two.
 pub(crate) async fn newest_matches<R: NewestRows>(
     rows: &mut R,
     before: Option<R::Id>,
     limit: i64,
 ) -> Result<Vec<R::Row>, R::Error> {
-    let missing = |page: &Vec<R::Row>| limit - i64::try_from(page.len()).unwrap_or(limit);
-    let floor = rows.floor(before, PROBE_ROWS).await?;
-    let mut page = rows
-        .read(
-            Matching::Words,
-            Window {
-                before,
-                from: floor,
-            },
-            limit,
-        )
+    let count = |page: &Vec<R::Row>| i64::try_from(page.len()).unwrap_or(limit);
+    let page = rows
+        .read(Matching::Words, before, Some(PROBE_ROWS), limit)
         .await?;
-    // Fewer rows than the probe: it read them all.
-    let Some(mut checked) = floor else {
+    let found = count(&page);
+    if found >= limit {
         return Ok(page);
-    };
-    let found = i64::try_from(page.len()).unwrap_or(limit);
-    if missing(&page) > 0 && found * WIDE_PROBE_ROWS >= missing(&page) * PROBE_ROWS {
-        let wide = rows.floor(Some(checked), WIDE_PROBE_ROWS).await?;
-        let window = Window {
-            before: Some(checked),
-            from: wide,
-        };
-        let more = rows.read(Matching::Words, window, missing(&page)).await?;
-        page.extend(more);
-        let Some(wide) = wide else {
+    }
+    if found * WIDE_PROBE_ROWS >= (limit - found) * PROBE_ROWS {
+        let within = PROBE_ROWS + WIDE_PROBE_ROWS;
+        let page = rows
+            .read(Matching::Words, before, Some(within), limit)
+            .await?;
+        if count(&page) >= limit {
             return Ok(page);
-        };
-        checked = wide;
+        }
     }
-    if missing(&page) > 0 {
-        let window = Window {
-            before: Some(checked),
-            from: None,
-        };
-        let older = rows.read(Matching::Indexed, window, missing(&page)).await?;
-        page.extend(older);
-    }
-    Ok(page)
+    rows.read(Matching::Indexed, before, None, limit).await
 }
 
 #[cfg(test)]
@@ -236,7 +203,7 @@ mod tests {
     struct Rows {
         count: i64,
         matching: Vec<i64>,
-        reads: Vec<(Matching, Window<i64>)>,
+        reads: Vec<(Matching, Option<i64>)>,
     }
 
     impl Rows {
@@ -266,10 +233,6 @@ mod tests {
                 .copied()
                 .collect()
         }
-
-        fn matchings_read(&self) -> Vec<Matching> {
-            self.reads.iter().map(|(matching, _)| *matching).collect()
-        }
     }
 
     impl NewestRows for Rows {
@@ -277,26 +240,17 @@ mod tests {
         type Row = i64;
         type Error = std::convert::Infallible;
 
-        async fn floor(
-            &mut self,
-            below: Option<i64>,
-            rows: i64,
-        ) -> Result<Option<i64>, Self::Error> {
-            let top = below.map_or(self.count, |below| below - 1);
-            Ok(Some(top - rows + 1).filter(|floor| *floor >= 1))
-        }
-
         async fn read(
             &mut self,
             matching: Matching,
-            window: Window<i64>,
+            before: Option<i64>,
+            within: Option<i64>,
             limit: i64,
         ) -> Result<Vec<i64>, Self::Error> {
-            self.reads.push((matching, window));
-            let inside = |id: &&i64| {
-                window.before.is_none_or(|before| **id < before)
-                    && window.from.is_none_or(|from| **id >= from)
-            };
+            self.reads.push((matching, within));
+            let top = before.map_or(self.count, |before| before - 1);
+            let floor = within.map_or(1, |within| top - within + 1);
+            let inside = |id: &&i64| **id <= top && **id >= floor;
             let limit = usize::try_from(limit).unwrap();
             Ok(self
                 .matching
@@ -308,32 +262,36 @@ mod tests {
         }
     }
 
+    const PROBE: (Matching, Option<i64>) = (Matching::Words, Some(PROBE_ROWS));
+    const WIDE: (Matching, Option<i64>) = (Matching::Words, Some(PROBE_ROWS + WIDE_PROBE_ROWS));
+    const INDEX: (Matching, Option<i64>) = (Matching::Indexed, None);
+
     #[test]
-    fn a_common_word_is_found_among_the_newest_rows_alone() {
+    fn a_common_word_is_found_among_the_newest_rows_in_one_read() {
         let mut rows = Rows::new(100_000, |id| id % 5 == 0);
         assert_eq!(rows.page(None, 20), rows.expected(None, 20));
-        assert_eq!(rows.matchings_read(), [Matching::Words]);
+        assert_eq!(rows.reads, [PROBE]);
     }
 
     #[test]
-    fn a_rare_word_goes_to_the_index_below_the_probe() {
+    fn a_rare_word_goes_to_the_index_after_the_probe() {
         let mut rows = Rows::new(100_000, |id| id % 10_000 == 0);
         assert_eq!(rows.page(Some(90_000), 20), rows.expected(Some(90_000), 20));
-        assert_eq!(rows.matchings_read(), [Matching::Words, Matching::Indexed]);
-        let older = Window {
-            before: Some(90_000 - PROBE_ROWS),
-            from: None,
-        };
-        assert_eq!(rows.reads[1], (Matching::Indexed, older));
+        assert_eq!(rows.reads, [PROBE, INDEX]);
+        // Found once among the newest rows, by chance: the page would not fill in the wide
+        // window at that rate, so it is still rare.
+        let mut rows = Rows::new(100_000, |id| id % 10_000 == 0);
+        assert_eq!(rows.page(None, 20), rows.expected(None, 20));
+        assert_eq!(rows.reads, [PROBE, INDEX]);
     }
 
     #[test]
     fn a_middling_word_is_read_word_by_word_a_while_longer() {
-        // One row in 100: a few in the probe, the rest of the page in the wide window.
+        // One row in 100: a few in the probe, the page in the wide window.
         let mut rows = Rows::new(100_000, |id| id % 100 == 0);
         assert_eq!(rows.page(None, 20), rows.expected(None, 20));
-        assert_eq!(rows.matchings_read(), [Matching::Words, Matching::Words]);
-        // Rarer below the probe: what the wide window leaves comes from the index below it.
+        assert_eq!(rows.reads, [PROBE, WIDE]);
+        // Rarer below the probe: the wide window falls short, the index gives the page.
         let mut rows = Rows::new(100_000, |id| {
             if id > 99_600 {
                 id % 200 == 0
@@ -342,33 +300,15 @@ mod tests {
             }
         });
         assert_eq!(rows.page(None, 20), rows.expected(None, 20));
-        assert_eq!(
-            rows.matchings_read(),
-            [Matching::Words, Matching::Words, Matching::Indexed]
-        );
-        assert_eq!(
-            rows.reads[2].1.before,
-            Some(100_001 - PROBE_ROWS - WIDE_PROBE_ROWS)
-        );
+        assert_eq!(rows.reads, [PROBE, WIDE, INDEX]);
     }
 
     #[test]
-    fn a_word_found_once_in_the_probe_is_still_rare() {
-        // The newest row matches, by chance: the page would not fill within the wide window.
-        let mut rows = Rows::new(100_000, |id| id % 10_000 == 0);
-        assert_eq!(rows.page(None, 20), rows.expected(None, 20));
-        assert_eq!(rows.matchings_read(), [Matching::Words, Matching::Indexed]);
-        assert_eq!(rows.reads[1].1.before, Some(100_001 - PROBE_ROWS));
-    }
-
-    #[test]
-    fn fewer_rows_than_a_window_are_read_word_by_word_only() {
+    fn fewer_rows_than_a_window_give_every_match_once() {
         let mut rows = Rows::new(300, |id| id % 100 == 0);
         assert_eq!(rows.page(None, 20), [300, 200, 100]);
-        assert_eq!(rows.matchings_read(), [Matching::Words]);
         let mut rows = Rows::new(2_000, |id| id % 150 == 0);
-        assert_eq!(rows.page(None, 20), rows.expected(None, 20));
-        assert_eq!(rows.matchings_read(), [Matching::Words, Matching::Words]);
+        assert_eq!(rows.page(Some(1_000), 5), rows.expected(Some(1_000), 5));
     }
 
     #[test]

@@ -7,8 +7,9 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
-use super::search::{Matching, NewestRows, Search, Window, newest_matches};
+use super::search::{Matching, NewestRows, Search, newest_matches};
 use super::{CommunityError, Viewer, ensure_can_write};
+use crate::db::id_or;
 use crate::identity::UserId;
 use crate::ports::ObjectStore;
 use crate::schema::{listings, users};
@@ -126,7 +127,7 @@ pub async fn list(
     let before = filter.before;
     if filter.search.is_none() {
         let all = visible_listings(filter, None);
-        return listings_page(conn, all, Window { before, from: None }, limit).await;
+        return listings_page(conn, all, before, limit).await;
     }
     newest_matches(&mut ListingSearch { conn, filter }, before, limit).await
 }
@@ -142,32 +143,27 @@ impl NewestRows for ListingSearch<'_> {
     type Row = ListingView;
     type Error = CommunityError;
 
-    async fn floor(
-        &mut self,
-        below: Option<ListingId>,
-        rows: i64,
-    ) -> Result<Option<ListingId>, CommunityError> {
-        let mut window = visible_listings(self.filter, None);
-        if let Some(below) = below {
-            window = window.filter(listings::id.lt(below));
-        }
-        Ok(window
-            .order(listings::id.desc())
-            .offset(rows - 1)
-            .select(listings::id)
-            .first(self.conn)
-            .await
-            .optional()?)
-    }
-
     async fn read(
         &mut self,
         matching: Matching,
-        window: Window<ListingId>,
+        before: Option<ListingId>,
+        within: Option<i64>,
         limit: i64,
     ) -> Result<Vec<ListingView>, CommunityError> {
-        let query = visible_listings(self.filter, Some(matching));
-        listings_page(self.conn, query, window, limit).await
+        let mut query = visible_listings(self.filter, Some(matching));
+        if let Some(within) = within {
+            let mut newest = visible_listings(self.filter, None);
+            if let Some(before) = before {
+                newest = newest.filter(listings::id.lt(before));
+            }
+            let floor = newest
+                .order(listings::id.desc())
+                .offset(within - 1)
+                .select(listings::id)
+                .single_value();
+            query = query.filter(listings::id.ge(id_or(floor, 0_i64)));
+        }
+        listings_page(self.conn, query, before, limit).await
     }
 }
 
@@ -181,18 +177,15 @@ fn seller_name() -> _ {
         .assume_not_null()
 }
 
-/// Listings of `query` in `window`, newest first.
+/// Listings of `query` below `before`, newest first.
 async fn listings_page(
     conn: &mut AsyncPgConnection,
     mut query: ListingRows<'_>,
-    window: Window<ListingId>,
+    before: Option<ListingId>,
     limit: i64,
 ) -> Result<Vec<ListingView>, CommunityError> {
-    if let Some(before) = window.before {
+    if let Some(before) = before {
         query = query.filter(listings::id.lt(before));
-    }
-    if let Some(from) = window.from {
-        query = query.filter(listings::id.ge(from));
     }
     let rows: Vec<(Listing, String)> = query
         .order(listings::id.desc())
