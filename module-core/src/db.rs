@@ -6,8 +6,8 @@ use std::time::Duration;
 use diesel::Connection as _;
 use diesel_async::AsyncPgConnection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::bb8::{Pool, PooledConnection, RunError};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::config::{self, ConfigError};
@@ -40,6 +40,10 @@ impl From<RunError> for DbError {
 pub struct PoolSettings {
     pub max_size: u32,
     pub connection_timeout: Duration,
+    /// Whether PostgreSQL may split a query over parallel workers. Off for request serving:
+    /// starting workers costs milliseconds, more than a request's query, and a range bounded
+    /// by a subquery (unknown when planned) looks big enough to tempt the planner.
+    pub parallel_query: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -82,6 +86,7 @@ impl Default for PoolSettings {
         Self {
             max_size: 10,
             connection_timeout: Duration::from_secs(5),
+            parallel_query: true,
         }
     }
 }
@@ -89,7 +94,21 @@ impl Default for PoolSettings {
 /// Builds the pool without connecting, so a process can start (and report "not ready") while
 /// the database is still coming up.
 pub fn pool(database_url: &str, settings: &PoolSettings) -> DbPool {
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(database_url);
+    let mut config = ManagerConfig::default();
+    if !settings.parallel_query {
+        config.custom_setup = Box::new(|url| {
+            Box::pin(async move {
+                use diesel_async::{AsyncConnection as _, SimpleAsyncConnection as _};
+                let mut conn = AsyncPgConnection::establish(url).await?;
+                conn.batch_execute("SET max_parallel_workers_per_gather = 0")
+                    .await
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(conn)
+            })
+        });
+    }
+    let manager =
+        AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
     Pool::builder()
         .max_size(settings.max_size)
         .connection_timeout(settings.connection_timeout)

@@ -516,6 +516,25 @@ async fn searches_find_matches_beyond_the_newest_posts_in_order() {
     assert_eq!(found, expected);
 }
 
+/// A search's newest-rows bound is a subquery, unknown when planned: the API's connections
+/// keep PostgreSQL from answering it with parallel workers (milliseconds to start).
+#[tokio::test]
+async fn request_connections_plan_without_parallel_workers() {
+    use diesel_async::RunQueryDsl as _;
+    #[derive(diesel::QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        max_parallel_workers_per_gather: String,
+    }
+    let app = TestApp::spawn().await;
+    let mut conn = app.state.db.get().await.unwrap();
+    let setting: Setting = diesel::sql_query("SHOW max_parallel_workers_per_gather")
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(setting.max_parallel_workers_per_gather, "0");
+}
+
 #[tokio::test]
 async fn a_cached_first_page_keeps_each_readers_likes_and_lasts_only_its_moment() {
     let app = TestApp::builder()
