@@ -662,15 +662,21 @@ impl From<petory_core::upload::UploadError> for ApiError {
     }
 }
 
+impl From<petory_core::identity::Suspended> for ApiError {
+    fn from(suspended: petory_core::identity::Suspended) -> Self {
+        Self::forbidden(
+            "ACCOUNT_SUSPENDED",
+            "a suspended account cannot write; it may still read",
+        )
+        .with_context(serde_json::json!({ "suspended_until": suspended.until }))
+    }
+}
+
 impl From<petory_core::community::CommunityError> for ApiError {
     fn from(error: petory_core::community::CommunityError) -> Self {
         use petory_core::community::CommunityError as E;
         match error {
-            E::Suspended { until } => Self::forbidden(
-                "ACCOUNT_SUSPENDED",
-                "a suspended account cannot write; it may still read",
-            )
-            .with_context(serde_json::json!({ "suspended_until": until })),
+            E::Suspended(suspended) => suspended.into(),
             E::PetNotFound => Self::not_found("PET_NOT_FOUND", "no such pet of yours"),
             E::PostNotFound => Self::not_found("POST_NOT_FOUND", "no such post"),
             E::ListingNotFound => Self::not_found("LISTING_NOT_FOUND", "no such listing"),
@@ -745,11 +751,7 @@ impl From<petory_core::place::PlaceError> for ApiError {
                 Self::not_found("PLACE_REVIEW_NOT_FOUND", "no such review of yours")
             }
             E::AlreadyReviewed => Self::conflict("ALREADY_REVIEWED", error.to_string()),
-            E::Suspended { until } => Self::forbidden(
-                "ACCOUNT_SUSPENDED",
-                "a suspended account cannot write; it may still read",
-            )
-            .with_context(serde_json::json!({ "suspended_until": until })),
+            E::Suspended(suspended) => suspended.into(),
             E::Invalid {
                 field,
                 code,
@@ -795,11 +797,7 @@ impl From<petory_core::daily::album::AlbumError> for ApiError {
                 error.to_string(),
             ),
             E::ImageInUse => Self::conflict("ALBUM_IMAGE_IN_USE", error.to_string()),
-            E::Suspended { until } => Self::forbidden(
-                "ACCOUNT_SUSPENDED",
-                "a suspended account cannot write; it may still read",
-            )
-            .with_context(serde_json::json!({ "suspended_until": until })),
+            E::Suspended(suspended) => suspended.into(),
             E::Upload(error) => error.into(),
             E::Database(error) => error.into(),
         }

@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::fixtures::{crowd, kakao_local};
+use crate::fixtures::{crowd, kakao_local, suspend_quietly};
 use crate::util::{TestApp, assert_problem};
 
 /// Seoul City Hall.
@@ -301,6 +301,33 @@ async fn likes_count_once_per_member_under_a_race_and_list_as_mine() {
         "AUTHENTICATION_REQUIRED",
     )
     .await;
+}
+
+#[tokio::test]
+async fn a_suspended_member_reads_places_but_neither_likes_nor_reviews_them() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let cafe = add(&app, &admin, place("보리 카페", "CAFE", CITY_HALL)).await;
+    let (member, token) = app.user("member@example.com").await;
+    suspend_quietly(&app, member).await;
+
+    let path = format!("/api/v1/places/{}", cafe["id"]);
+    let writes = [
+        (Method::PUT, format!("{path}/like"), None),
+        (
+            Method::POST,
+            format!("{path}/reviews"),
+            Some(json!({"stars": 5, "content": "좋아요"})),
+        ),
+    ];
+    for (method, write, body) in writes {
+        let response = app.send(method, &write, Some(&token), body).await;
+        let problem = assert_problem(response, 403, "ACCOUNT_SUSPENDED").await;
+        assert!(problem["context"]["suspended_until"].is_string(), "{problem}");
+    }
+    let detail = app.send_ok(Method::GET, &path, Some(&token), None).await;
+    assert_eq!(detail["like_count"], 0);
+    assert_eq!(detail["review_count"], 0);
 }
 
 async fn like_as(app: &TestApp, place: &Value, token: &str) -> reqwest::Response {

@@ -15,8 +15,8 @@ use uuid::Uuid;
 use super::block;
 use super::trade::{ListingId, ListingStatus};
 use super::{CommunityError, Viewer, ensure_can_write};
-use crate::identity::AccountStatus;
 use crate::identity::UserId;
+use crate::identity::{AccountStatus, Suspended};
 use crate::notification::{self, NewNotification, NotificationKind};
 use crate::ports::{ChatPresence, ObjectStore};
 use crate::schema::{chat_members, chat_messages, chat_rooms, listings, users};
@@ -613,9 +613,8 @@ pub async fn send(
             return Err(CommunityError::RoomNotFound);
         }
         if room.sender_status == AccountStatus::Suspended {
-            return Err(CommunityError::Suspended {
-                until: room.sender_suspended_until,
-            });
+            let until = room.sender_suspended_until;
+            return Err(Suspended { until }.into());
         }
         if room.recipient_left {
             return Err(CommunityError::PartyLeft);

@@ -11,18 +11,16 @@ pub mod trade;
 pub mod views;
 
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 
 use crate::db::DbError;
-use crate::identity::{AccountStatus, UserId};
-use crate::schema::users;
+use crate::identity::{self, Suspended, UserId};
 use crate::upload::UploadError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CommunityError {
-    #[error("the account is suspended")]
-    Suspended { until: Option<DateTime<Utc>> },
+    #[error(transparent)]
+    Suspended(#[from] Suspended),
     #[error("no such post")]
     PostNotFound,
     #[error("no such comment")]
@@ -117,27 +115,10 @@ impl Viewer {
     }
 }
 
-/// When `user` is suspended, until when (`Some(None)`: until an admin lifts it); `None` when
-/// they may write. Every domain's "suspended users cannot write" asks this.
-pub async fn suspended_until(
-    conn: &mut AsyncPgConnection,
-    user: UserId,
-) -> Result<Option<Option<DateTime<Utc>>>, DbError> {
-    let (status, until): (AccountStatus, Option<DateTime<Utc>>) = users::table
-        .find(user)
-        .select((users::status, users::suspended_until))
-        .first(conn)
-        .await?;
-    Ok((status == AccountStatus::Suspended).then_some(until))
-}
-
 /// Refuses a suspended user's writes.
 pub async fn ensure_can_write(
     conn: &mut AsyncPgConnection,
     user: UserId,
 ) -> Result<(), CommunityError> {
-    match suspended_until(conn, user).await? {
-        Some(until) => Err(CommunityError::Suspended { until }),
-        None => Ok(()),
-    }
+    identity::ensure_can_write(conn, user).await
 }

@@ -9,9 +9,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 
 use crate::calendar::BusinessCalendar;
-use crate::community::suspended_until;
 use crate::db::{self, DbError};
-use crate::identity::UserId;
+use crate::identity::{self, Suspended, UserId};
 use crate::ports::{ObjectStore, Thumbnailer};
 use crate::schema::{album_photos, users};
 use crate::upload::{self, Purpose, UploadError};
@@ -79,8 +78,8 @@ pub enum AlbumError {
     FutureDay { day: NaiveDate, today: NaiveDate },
     #[error("that image is the photo of another day already")]
     ImageInUse,
-    #[error("the account is suspended")]
-    Suspended { until: Option<DateTime<Utc>> },
+    #[error(transparent)]
+    Suspended(#[from] Suspended),
     #[error(transparent)]
     Upload(#[from] UploadError),
     #[error(transparent)]
@@ -125,9 +124,7 @@ pub async fn put(
     if day > today {
         return Err(AlbumError::FutureDay { day, today });
     }
-    if let Some(until) = suspended_until(conn, owner).await? {
-        return Err(AlbumError::Suspended { until });
-    }
+    identity::ensure_can_write::<AlbumError>(conn, owner).await?;
     let image = upload::verify(
         conn,
         store,

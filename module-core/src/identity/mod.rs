@@ -11,7 +11,12 @@ pub mod session;
 pub mod token;
 pub mod verification;
 
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
 use crate::db::DbError;
+use crate::schema::users;
 
 crate::id_type! {
     /// A user (`users.id`).
@@ -39,6 +44,31 @@ crate::text_enum! {
         Suspended = "SUSPENDED",
         Withdrawn = "WITHDRAWN",
     }
+}
+
+/// A suspended account may read but not write, until `until` (`None`: until an admin lifts the
+/// suspension). Every domain refuses writes with it, through [`ensure_can_write`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the account is suspended")]
+pub struct Suspended {
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// Refuses a suspended account's writes: every domain's "suspended users cannot write".
+pub async fn ensure_can_write<E>(conn: &mut AsyncPgConnection, user: UserId) -> Result<(), E>
+where
+    E: From<Suspended> + From<DbError>,
+{
+    let (status, until): (AccountStatus, Option<DateTime<Utc>>) = users::table
+        .find(user)
+        .select((users::status, users::suspended_until))
+        .first(conn)
+        .await
+        .map_err(DbError::from)?;
+    if status == AccountStatus::Suspended {
+        return Err(Suspended { until }.into());
+    }
+    Ok(())
 }
 
 /// Everything that can go wrong in identity; the API maps each to a problem code.

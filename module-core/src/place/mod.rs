@@ -14,10 +14,10 @@ use diesel::sql_types::{Array, BigInt, Bool, Double, Int2, Nullable, Text, Time}
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
+use crate::community::Viewer;
 use crate::community::search::Search;
-use crate::community::{Viewer, suspended_until};
 use crate::db::DbError;
-use crate::identity::UserId;
+use crate::identity::{self, Suspended, UserId};
 use crate::ports::{ObjectStore, PlaceRanking};
 use crate::schema::{place_hours, place_likes, places};
 use crate::upload::{self, Purpose, UploadError};
@@ -53,10 +53,7 @@ pub(crate) async fn ensure_can_write(
     conn: &mut AsyncPgConnection,
     user: UserId,
 ) -> Result<(), PlaceError> {
-    match suspended_until(conn, user).await? {
-        Some(until) => Err(PlaceError::Suspended { until }),
-        None => Ok(()),
-    }
+    identity::ensure_can_write(conn, user).await
 }
 
 /// The widest radius a search may ask for.
@@ -70,8 +67,8 @@ pub enum PlaceError {
     ReviewNotFound,
     #[error("you reviewed this place already; edit that review instead")]
     AlreadyReviewed,
-    #[error("the account is suspended")]
-    Suspended { until: Option<DateTime<Utc>> },
+    #[error(transparent)]
+    Suspended(#[from] Suspended),
     #[error("{field}: {message}")]
     Invalid {
         field: &'static str,
