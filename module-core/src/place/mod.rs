@@ -437,7 +437,7 @@ crate::prepared_query! {
     time: Nullable<Time> = Option<NaiveTime>,
     after_chord: Nullable<Double> = Option<f64>,
     after_id: Nullable<BigInt> = Option<PlaceId>,
-    me: BigInt = UserId,
+    me: Nullable<BigInt> = Option<UserId>,
     limit: BigInt = i64,
 }
 
@@ -451,7 +451,7 @@ crate::prepared_query! {
     weekday: Nullable<Int2> = Option<i16>,
     time: Nullable<Time> = Option<NaiveTime>,
     before: Nullable<BigInt> = Option<PlaceId>,
-    me: BigInt = UserId,
+    me: Nullable<BigInt> = Option<UserId>,
     limit: BigInt = i64,
 }
 
@@ -467,7 +467,7 @@ pub async fn search(
         .search
         .as_ref()
         .map(|search| search.patterns().collect::<Vec<_>>());
-    let me = viewer.user.unwrap_or(UserId(0));
+    let me = viewer.user;
     Ok(match query.around {
         Some(around) => {
             NearbyPlaces {

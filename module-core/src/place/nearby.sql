@@ -1,7 +1,8 @@
 -- Visible places within $3 metres of ($1 lat, $2 lng), nearest first. Filters: category $4, pet
 -- size $5, every word pattern $6 in the name or address, open at ISO weekday $7 and time $8 (an
 -- opening of the day before that runs past midnight counts); the keyset cursor ($9 chord, $10
--- id); $11 the reader, for their like; $12 rows.
+-- id); $11 the reader, for their like (none for a guest, whose plan then reads no likes); $12
+-- rows.
 --
 -- Places are ordered by `chord_m`, the straight line through the earth between the stored
 -- `position` and the centre (cube's `<->`), which orders exactly as the great-circle distance
@@ -36,7 +37,8 @@ WITH centre AS MATERIALIZED (
 )
 SELECT m.*,
        sec_to_gc(m.chord_m) AS distance_m,
-       EXISTS (SELECT 1 FROM place_likes l WHERE l.place_id = m.id AND l.user_id = $11)
+       $11::bigint IS NOT NULL
+       AND EXISTS (SELECT 1 FROM place_likes l WHERE l.place_id = m.id AND l.user_id = $11)
            AS liked_by_me
   FROM matching m
  WHERE m.chord_m <= COALESCE((SELECT chord_m FROM farthest), 'Infinity')

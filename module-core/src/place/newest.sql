@@ -1,10 +1,11 @@
 -- Visible places, newest first, without a position. Filters: category $1, pet size $2, every
 -- word pattern $3 in the name or address (the words $4 narrow through the GIN index first),
--- open at ISO weekday $5 and time $6; before the place $7; $8 the reader; $9 rows.
+-- open at ISO weekday $5 and time $6; before the place $7; $8 the reader (none for a guest); $9 rows.
 SELECT p.*,
        NULL::float8 AS distance_m,
        NULL::float8 AS chord_m,
-       EXISTS (SELECT 1 FROM place_likes l WHERE l.place_id = p.id AND l.user_id = $8)
+       $8::bigint IS NOT NULL
+       AND EXISTS (SELECT 1 FROM place_likes l WHERE l.place_id = p.id AND l.user_id = $8)
            AS liked_by_me
   FROM places p
  WHERE p.deleted_at IS NULL AND p.hidden_at IS NULL
