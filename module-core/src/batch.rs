@@ -13,6 +13,14 @@ use crate::schema::{batch_job_idle_runs, batch_job_runs};
 /// What a job did, by name: `{"deleted": 12}`, `{"due": 40, "charged": 39, "failed": 1}`.
 pub type JobCounts = BTreeMap<String, i64>;
 
+/// A run's counts by name, from counts of any integer type (one beyond `i64` saturates).
+pub fn job_counts<N: TryInto<i64>, const K: usize>(named: [(&str, N); K]) -> JobCounts {
+    named
+        .into_iter()
+        .map(|(name, n)| (name.to_owned(), n.try_into().unwrap_or(i64::MAX)))
+        .collect()
+}
+
 crate::text_enum! {
     /// What started a run (`batch_job_runs.trigger`).
     pub enum Trigger {

@@ -323,7 +323,10 @@ async fn a_suspended_member_reads_places_but_neither_likes_nor_reviews_them() {
     for (method, write, body) in writes {
         let response = app.send(method, &write, Some(&token), body).await;
         let problem = assert_problem(response, 403, "ACCOUNT_SUSPENDED").await;
-        assert!(problem["context"]["suspended_until"].is_string(), "{problem}");
+        assert!(
+            problem["context"]["suspended_until"].is_string(),
+            "{problem}"
+        );
     }
     let detail = app.send_ok(Method::GET, &path, Some(&token), None).await;
     assert_eq!(detail["like_count"], 0);

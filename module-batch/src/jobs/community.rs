@@ -1,7 +1,7 @@
 //! Community upkeep.
 
 use async_trait::async_trait;
-use petory_core::batch::JobCounts;
+use petory_core::batch::{JobCounts, job_counts};
 use petory_core::community::views;
 use petory_core::db::DbError;
 
@@ -23,6 +23,6 @@ impl Job for FlushViews {
     async fn run(&self, context: &JobContext, date: RunDate) -> anyhow::Result<JobCounts> {
         let mut conn = context.db.get().await.map_err(DbError::from)?;
         let stored = views::flush(&mut conn, context.views.as_ref(), date.as_of).await?;
-        Ok(JobCounts::from([("views".to_owned(), stored)]))
+        Ok(job_counts([("views", stored)]))
     }
 }

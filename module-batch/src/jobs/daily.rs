@@ -2,7 +2,7 @@
 //! calendar's reminders and pets' D-days.
 
 use async_trait::async_trait;
-use petory_core::batch::JobCounts;
+use petory_core::batch::{JobCounts, job_counts};
 use petory_core::daily::{album, qna, reminder};
 use petory_core::db::DbError;
 use petory_core::ports::Audience;
@@ -42,9 +42,9 @@ impl Job for DailyQuestionNotification {
         {
             tracing::warn!(%error, "daily question wake-up not sent");
         }
-        Ok(JobCounts::from([
-            ("notified".to_owned(), counts.inserted),
-            ("ranges".to_owned(), counts.ranges),
+        Ok(job_counts([
+            ("notified", counts.inserted),
+            ("ranges", counts.ranges),
         ]))
     }
 }
@@ -73,15 +73,9 @@ impl Job for AlbumThumbnails {
             date.as_of,
         )
         .await?;
-        Ok(JobCounts::from([
-            (
-                "made".to_owned(),
-                i64::try_from(counts.made).unwrap_or(i64::MAX),
-            ),
-            (
-                "failed".to_owned(),
-                i64::try_from(counts.failed).unwrap_or(i64::MAX),
-            ),
+        Ok(job_counts([
+            ("made", counts.made),
+            ("failed", counts.failed),
         ]))
     }
 }
@@ -122,11 +116,10 @@ impl Job for CalendarReminders {
             date.as_of,
         )
         .await?;
-        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
-        Ok(JobCounts::from([
-            ("events".to_owned(), count(reminders.events)),
-            ("reminded".to_owned(), count(reminders.reminded)),
-            ("d_days".to_owned(), count(d_days)),
+        Ok(job_counts([
+            ("events", reminders.events),
+            ("reminded", reminders.reminded),
+            ("d_days", d_days),
         ]))
     }
 }

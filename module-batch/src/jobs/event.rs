@@ -1,7 +1,7 @@
 //! Delivery of outbox events.
 
 use async_trait::async_trait;
-use petory_core::batch::JobCounts;
+use petory_core::batch::{JobCounts, job_counts};
 
 use petory_event::{RetryPolicy, product_relay};
 
@@ -24,10 +24,10 @@ impl Job for RelayEvents {
         let counts = product_relay(RetryPolicy::default(), context.relay_ports())
             .relay_due(&context.db, date.as_of, 100)
             .await?;
-        Ok(JobCounts::from([
-            ("delivered".to_owned(), counts.delivered),
-            ("retried".to_owned(), counts.retried),
-            ("failed".to_owned(), counts.failed),
+        Ok(job_counts([
+            ("delivered", counts.delivered),
+            ("retried", counts.retried),
+            ("failed", counts.failed),
         ]))
     }
 }

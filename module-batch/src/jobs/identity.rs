@@ -1,7 +1,7 @@
 //! Account lifecycle jobs (see `petory_core::identity::lifecycle`).
 
 use async_trait::async_trait;
-use petory_core::batch::JobCounts;
+use petory_core::batch::{JobCounts, job_counts};
 use petory_core::db::DbError;
 use petory_core::identity::lifecycle;
 
@@ -24,10 +24,7 @@ impl Job for AccountDormancy {
         let mut conn = context.db.get().await.map_err(DbError::from)?;
         let warned = lifecycle::warn_inactive(&mut conn, date.as_of, context.lifecycle).await?;
         let dormant = lifecycle::make_dormant(&mut conn, date.as_of, context.lifecycle).await?;
-        Ok(JobCounts::from([
-            ("warned".to_owned(), warned),
-            ("dormant".to_owned(), dormant),
-        ]))
+        Ok(job_counts([("warned", warned), ("dormant", dormant)]))
     }
 }
 
@@ -48,10 +45,10 @@ impl Job for AccountDeletion {
         let mut conn = context.db.get().await.map_err(DbError::from)?;
         let warned = lifecycle::warn_deletion(&mut conn, date.as_of, context.lifecycle).await?;
         let deleted = lifecycle::delete_expired(&mut conn, date.as_of, context.lifecycle).await?;
-        Ok(JobCounts::from([
-            ("warned".to_owned(), warned),
-            ("removed".to_owned(), deleted.removed),
-            ("anonymised".to_owned(), deleted.anonymised),
+        Ok(job_counts([
+            ("warned", warned),
+            ("removed", deleted.removed),
+            ("anonymised", deleted.anonymised),
         ]))
     }
 }
@@ -72,6 +69,6 @@ impl Job for LiftSuspensions {
     async fn run(&self, context: &JobContext, date: RunDate) -> anyhow::Result<JobCounts> {
         let mut conn = context.db.get().await.map_err(DbError::from)?;
         let lifted = lifecycle::lift_suspensions(&mut conn, date.as_of).await?;
-        Ok(JobCounts::from([("lifted".to_owned(), lifted)]))
+        Ok(job_counts([("lifted", lifted)]))
     }
 }

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::TimeDelta;
-use petory_core::batch::JobCounts;
+use petory_core::batch::{JobCounts, job_counts};
 use petory_core::db::DbError;
 use petory_core::notification;
 
@@ -32,6 +32,6 @@ impl Job for PurgeNotifications {
             10_000,
         )
         .await?;
-        Ok(JobCounts::from([("purged".to_owned(), purged as i64)]))
+        Ok(job_counts([("purged", purged)]))
     }
 }

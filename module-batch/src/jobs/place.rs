@@ -1,7 +1,7 @@
 //! Places' upkeep.
 
 use async_trait::async_trait;
-use petory_core::batch::JobCounts;
+use petory_core::batch::{JobCounts, job_counts};
 use petory_core::db::DbError;
 use petory_core::place::ranking;
 
@@ -26,9 +26,6 @@ impl Job for RebuildPlaceRanking {
         let mut conn = context.db.get().await.map_err(DbError::from)?;
         let (all_time, week) =
             ranking::rebuild(&mut conn, context.place_ranking.as_ref(), date.as_of).await?;
-        Ok(JobCounts::from([
-            ("all_time".to_owned(), i64::try_from(all_time)?),
-            ("week".to_owned(), i64::try_from(week)?),
-        ]))
+        Ok(job_counts([("all_time", all_time), ("week", week)]))
     }
 }

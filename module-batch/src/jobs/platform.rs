@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::TimeDelta;
-use petory_core::batch::{self, JobCounts};
+use petory_core::batch::{self, JobCounts, job_counts};
 use petory_core::db::DbError;
 use petory_core::platform::idempotency;
 
@@ -24,10 +24,7 @@ impl Job for PruneIdempotencyKeys {
     async fn run(&self, context: &JobContext, date: RunDate) -> anyhow::Result<JobCounts> {
         let mut conn = context.db.get().await.map_err(DbError::from)?;
         let deleted = idempotency::prune_expired(&mut conn, date.as_of).await?;
-        Ok(JobCounts::from([(
-            "deleted".to_owned(),
-            i64::try_from(deleted).unwrap_or(i64::MAX),
-        )]))
+        Ok(job_counts([("deleted", deleted)]))
     }
 }
 
@@ -50,6 +47,6 @@ impl Job for PruneBatchRuns {
     async fn run(&self, context: &JobContext, date: RunDate) -> anyhow::Result<JobCounts> {
         let mut conn = context.db.get().await.map_err(DbError::from)?;
         let deleted = batch::prune(&mut conn, date.as_of - context.run_retention, 10_000).await?;
-        Ok(JobCounts::from([("deleted".to_owned(), deleted)]))
+        Ok(job_counts([("deleted", deleted)]))
     }
 }

@@ -1,7 +1,7 @@
 //! Store upkeep.
 
 use async_trait::async_trait;
-use petory_core::batch::JobCounts;
+use petory_core::batch::{JobCounts, job_counts};
 use petory_core::db::DbError;
 use petory_core::shop::{billing, order};
 
@@ -24,10 +24,7 @@ impl Job for ExpireUnpaidOrders {
     async fn run(&self, context: &JobContext, date: RunDate) -> anyhow::Result<JobCounts> {
         let mut conn = context.db.get().await.map_err(DbError::from)?;
         let canceled = order::expire_unpaid(&mut conn, date.as_of, 500).await?;
-        Ok(JobCounts::from([(
-            "canceled".to_owned(),
-            i64::try_from(canceled).unwrap_or(i64::MAX),
-        )]))
+        Ok(job_counts([("canceled", canceled)]))
     }
 }
 
@@ -63,14 +60,14 @@ impl Job for BillSubscriptions {
             .increment(u64::try_from(counts.deferred).unwrap_or(0));
         metrics::counter!("petory_billing_subscriptions_canceled_total")
             .increment(u64::try_from(counts.canceled).unwrap_or(0));
-        Ok(JobCounts::from([
-            ("due".to_owned(), counts.due),
-            ("charged".to_owned(), counts.charged),
-            ("failed".to_owned(), counts.failed),
-            ("retried".to_owned(), counts.retried),
-            ("canceled".to_owned(), counts.canceled),
-            ("unknown".to_owned(), counts.unknown),
-            ("deferred".to_owned(), counts.deferred),
+        Ok(job_counts([
+            ("due", counts.due),
+            ("charged", counts.charged),
+            ("failed", counts.failed),
+            ("retried", counts.retried),
+            ("canceled", counts.canceled),
+            ("unknown", counts.unknown),
+            ("deferred", counts.deferred),
         ]))
     }
 }

@@ -1,7 +1,7 @@
 //! Uploads that nothing came to use.
 
 use async_trait::async_trait;
-use petory_core::batch::JobCounts;
+use petory_core::batch::{JobCounts, job_counts};
 use petory_core::db::DbError;
 use petory_core::upload;
 
@@ -30,9 +30,6 @@ impl Job for PruneUnattachedUploads {
             date.as_of,
         )
         .await?;
-        Ok(JobCounts::from([(
-            "removed".to_owned(),
-            i64::try_from(removed).unwrap_or(i64::MAX),
-        )]))
+        Ok(job_counts([("removed", removed)]))
     }
 }
