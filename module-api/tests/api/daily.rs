@@ -409,27 +409,44 @@ async fn my_pets_d_days_come_soonest_first_and_only_mine() {
         .send_ok(Method::GET, "/api/v1/users/me/d-days", Some(&me), None)
         .await;
     assert_eq!(ddays["date"], "2026-11-23");
-    let seen: Vec<(&str, &str, &str, i64, i64)> = ddays["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["pet_name"].as_str().unwrap(),
-                d["kind"].as_str().unwrap(),
-                d["date"].as_str().unwrap(),
-                d["days_until"].as_i64().unwrap(),
-                d["number"].as_i64().unwrap(),
-            )
-        })
-        .collect();
+    let seen = |page: &Value| -> Vec<(String, String, String, i64, i64)> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["pet_name"].as_str().unwrap().to_owned(),
+                    d["kind"].as_str().unwrap().to_owned(),
+                    d["date"].as_str().unwrap().to_owned(),
+                    d["days_until"].as_i64().unwrap(),
+                    d["number"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let expected =
+        |items: &[(&str, &str, &str, i64, i64)]| -> Vec<(String, String, String, i64, i64)> {
+            items
+                .iter()
+                .map(|(pet, kind, date, days, number)| {
+                    (
+                        (*pet).to_owned(),
+                        (*kind).to_owned(),
+                        (*date).to_owned(),
+                        *days,
+                        *number,
+                    )
+                })
+                .collect()
+        };
     assert_eq!(
-        seen,
-        [
+        seen(&ddays),
+        expected(&[
             ("보리", "BIRTHDAY", "2026-11-23", 0, 6),
             ("보리", "DAYS_TOGETHER", "2026-11-23", 0, 1000),
             ("나비", "ADOPTION", "2026-12-01", 8, 1),
-        ]
+        ])
     );
     let year = app
         .send_ok(
@@ -439,14 +456,17 @@ async fn my_pets_d_days_come_soonest_first_and_only_mine() {
             None,
         )
         .await;
-    assert!(
-        year["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|d| d["pet_name"] == "나비"
-                && d["kind"] == "BIRTHDAY"
-                && d["date"] == "2027-02-28")
+    // A year ahead: each kind's next day per pet, Nabi's leap-day birthday on the 28th.
+    assert_eq!(
+        seen(&year),
+        expected(&[
+            ("보리", "BIRTHDAY", "2026-11-23", 0, 6),
+            ("보리", "DAYS_TOGETHER", "2026-11-23", 0, 1000),
+            ("나비", "ADOPTION", "2026-12-01", 8, 1),
+            ("나비", "DAYS_TOGETHER", "2027-01-05", 43, 400),
+            ("보리", "ADOPTION", "2027-02-27", 96, 3),
+            ("나비", "BIRTHDAY", "2027-02-28", 97, 3),
+        ])
     );
     for bad in ["-1", "367", "99999999999999999999", "soon"] {
         assert_problem(
