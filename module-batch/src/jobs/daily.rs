@@ -82,8 +82,10 @@ impl Job for AlbumThumbnails {
 
 /// Events per reminder transaction.
 const REMINDER_CHUNK: i64 = 2_000;
-/// Reminder transactions at once (expanding rules is CPU work: one per core).
-const REMINDER_WORKERS: usize = 2;
+/// Reminder transactions at once: expanding rules is CPU work, so one per core.
+fn reminder_workers() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from)
+}
 
 /// Every minute: calendar reminders that fell due (`EVENT_REMINDER`), and once a day from 09:00
 /// business time pets' D-days (`PET_DDAY`). Instances share the events (`SKIP LOCKED`); a
@@ -106,7 +108,7 @@ impl Job for CalendarReminders {
             context.notifications.as_ref(),
             date.as_of,
             REMINDER_CHUNK,
-            REMINDER_WORKERS,
+            reminder_workers(),
         )
         .await?;
         let d_days = reminder::send_d_days(
