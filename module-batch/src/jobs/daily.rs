@@ -82,9 +82,10 @@ impl Job for AlbumThumbnails {
 
 /// Events per reminder transaction.
 const REMINDER_CHUNK: i64 = 2_000;
-/// Reminder transactions at once: expanding rules is CPU work, so one per core.
+/// Reminder transactions at once: expanding rules is CPU work, so one per core, but at most
+/// four, since each holds one of the connections every other job shares for its whole run.
 fn reminder_workers() -> usize {
-    std::thread::available_parallelism().map_or(2, usize::from)
+    std::thread::available_parallelism().map_or(2, |cores| cores.get().min(4))
 }
 
 /// Every minute: calendar reminders that fell due (`EVENT_REMINDER`), and once a day from 09:00
