@@ -137,37 +137,33 @@ pub async fn put(
     let outcome = conn
         .transaction(async |conn| {
             image.attach(conn, now).await?;
-            let before: Option<(AlbumPhoto, Option<DateTime<Utc>>)> = album_photos::table
+            let before: Option<AlbumPhoto> = album_photos::table
                 .filter(album_photos::deleted_at.is_null())
                 .filter(album_photos::user_id.eq(owner))
                 .filter(album_photos::day.eq(day))
-                .select((AlbumPhoto::as_select(), album_photos::thumbnail_failed_at))
+                .select(AlbumPhoto::as_select())
                 .for_update()
                 .first(conn)
                 .await
                 .optional()?;
             match before {
-                Some((before, failed_at)) => {
+                Some(before) => {
                     let replaced = before.image_key != draft.image_key;
                     if replaced {
                         upload::discard(conn, owner, std::slice::from_ref(&before.image_key), now)
                             .await?;
                     }
-                    // A new image waits for its own thumbnail (and gets its own try).
-                    let (thumbnail_key, failed_at) = if replaced {
-                        (None, None)
-                    } else {
-                        (before.thumbnail_key, failed_at)
+                    let change = PhotoChange {
+                        image_key: &draft.image_key,
+                        caption: &draft.caption,
+                        visibility: draft.visibility,
+                        // A new image waits for its own thumbnail (and gets its own try).
+                        thumbnail_key: replaced.then_some(None),
+                        thumbnail_failed_at: replaced.then_some(None),
+                        updated_at: now,
                     };
                     let photo = diesel::update(album_photos::table.find(before.id))
-                        .set((
-                            album_photos::image_key.eq(&draft.image_key),
-                            album_photos::caption.eq(&draft.caption),
-                            album_photos::visibility.eq(draft.visibility),
-                            album_photos::thumbnail_key.eq(thumbnail_key),
-                            album_photos::thumbnail_failed_at.eq(failed_at),
-                            album_photos::updated_at.eq(now),
-                        ))
+                        .set(change)
                         .returning(AlbumPhoto::as_returning())
                         .get_result(conn)
                         .await?;
@@ -216,6 +212,18 @@ pub async fn put(
         }
         other => other,
     }
+}
+
+/// A day's photo as a put changes it: its thumbnail columns only when the image is new.
+#[derive(AsChangeset)]
+#[diesel(table_name = album_photos)]
+struct PhotoChange<'a> {
+    image_key: &'a str,
+    caption: &'a str,
+    visibility: Visibility,
+    thumbnail_key: Option<Option<String>>,
+    thumbnail_failed_at: Option<Option<DateTime<Utc>>>,
+    updated_at: DateTime<Utc>,
 }
 
 /// Removes `owner`'s photo of `day`; its image is discarded. Returns the discarded key.
