@@ -4,10 +4,11 @@
 
 use chrono::TimeDelta;
 use petory_core::identity::lifecycle::{self, LifecycleSettings};
+use petory_core::upload::{self, UploadSettings};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::fixtures::{complete_profile, order_body, shop};
+use crate::fixtures::{complete_profile, image, order_body, shop};
 use crate::util::{ClockExt as _, PASSWORD, TestApp, assert_problem};
 
 fn settings() -> LifecycleSettings {
@@ -151,6 +152,24 @@ async fn withdrawn_accounts_are_deleted_after_a_warning_keeping_orders_anonymous
         .await["id"]
         .as_i64()
         .unwrap();
+    // The buyer's pet (with its photo) and a private daily photo: personal data no order keeps.
+    let pet_photo = image(&app, &buyer_token, "PET").await;
+    app.post_ok(
+        "/api/v1/pets",
+        Some(&buyer_token),
+        json!({"name": "보리", "species": "DOG", "photo_key": pet_photo}),
+    )
+    .await;
+    let album_image = image(&app, &buyer_token, "ALBUM").await;
+    let put = app
+        .send(
+            Method::PUT,
+            "/api/v1/users/me/albums/2026-11-20",
+            Some(&buyer_token),
+            Some(json!({"image_key": album_image, "caption": "산책", "visibility": "PRIVATE"})),
+        )
+        .await;
+    assert_eq!(put.status(), 201);
     let leaver_email = format!("leaver-{}@example.com", uuid::Uuid::new_v4().simple());
     let (leaver, leaver_token) = app.user(&leaver_email).await;
     for token in [&buyer_token, &leaver_token] {
@@ -196,6 +215,41 @@ async fn withdrawn_accounts_are_deleted_after_a_warning_keeping_orders_anonymous
         .await
         .unwrap();
     assert_eq!((again.removed, again.anonymised), (0, 0));
+
+    // The anonymous row keeps no pet and no daily photo, and their images leave storage with
+    // the upload job's next run.
+    #[derive(diesel::QueryableByName)]
+    struct Left {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        rows: i64,
+    }
+    let left: Left = diesel_async::RunQueryDsl::get_result(
+        diesel::sql_query(
+            "SELECT (SELECT count(*) FROM pets WHERE owner_id = $1)
+                  + (SELECT count(*) FROM album_photos WHERE user_id = $1) AS rows",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(buyer),
+        &mut conn,
+    )
+    .await
+    .unwrap();
+    assert_eq!(left.rows, 0);
+    let store = app.state.object_store.clone();
+    upload::prune_unattached(
+        &mut conn,
+        store.as_ref(),
+        &UploadSettings::default(),
+        100,
+        now,
+    )
+    .await
+    .unwrap();
+    for key in [&pet_photo, &album_image] {
+        assert!(
+            store.head(key).await.unwrap().is_none(),
+            "{key} is still stored"
+        );
+    }
 
     assert!(admin_view(&app, leaver).await.is_null(), "removed entirely");
     let kept = admin_view(&app, buyer).await;

@@ -336,6 +336,13 @@ pub async fn delete_expired(
                     )
                     .await?;
                 }
+                // Pets and daily photos are personal data, kept by no order: they go, and their
+                // images are discarded for the upload job to remove.
+                diesel::sql_query(include_str!("lifecycle/discard_personal_images.sql"))
+                    .bind::<Array<BigInt>, _>(&due)
+                    .bind::<Timestamptz, _>(now)
+                    .execute(conn)
+                    .await?;
                 // Notifications have no foreign key (see their migration): remove them here.
                 for statement in [
                     "DELETE FROM notifications WHERE user_id = ANY($1)",
@@ -345,6 +352,8 @@ pub async fn delete_expired(
                     "DELETE FROM daily_answers WHERE user_id = ANY($1)",
                     "DELETE FROM calendar_events WHERE user_id = ANY($1)",
                     "DELETE FROM calendar_feeds WHERE user_id = ANY($1)",
+                    "DELETE FROM album_photos WHERE user_id = ANY($1)",
+                    "DELETE FROM pets WHERE owner_id = ANY($1)",
                 ] {
                     diesel::sql_query(statement)
                         .bind::<Array<BigInt>, _>(&due)

@@ -1,0 +1,9 @@
+-- The images of the pets and daily photos of accounts being deleted: discarded, so that the
+-- upload job removes their objects (and thumbnails). $1 user ids, $2 now.
+UPDATE uploads
+   SET discarded_at = $2
+ WHERE owner_id = ANY($1)
+   AND discarded_at IS NULL
+   AND key IN (SELECT photo_key FROM pets WHERE owner_id = ANY($1) AND photo_key IS NOT NULL
+               UNION ALL
+               SELECT image_key FROM album_photos WHERE user_id = ANY($1))
