@@ -344,7 +344,7 @@ diesel::joinable!(cart_items -> users (user_id));
 diesel::table! {
     uploads (key) {
         key -> Text,
-        owner_id -> Int8,
+        owner_id -> Nullable<Int8>,
         purpose -> Text,
         content_type -> Text,
         content_length -> Int8,

@@ -246,7 +246,8 @@ impl Verified {
 #[derive(Queryable)]
 struct Row {
     key: String,
-    owner_id: UserId,
+    /// `None` once its owner's account was removed (the row waits to be pruned).
+    owner_id: Option<UserId>,
     purpose: Purpose,
     content_type: ImageType,
     content_length: i64,
@@ -293,7 +294,7 @@ pub async fn verify(
     for key in &new_keys {
         let Some(row) = rows
             .iter()
-            .find(|row| &row.key == key && row.owner_id == owner && row.purpose == purpose)
+            .find(|row| &row.key == key && row.owner_id == Some(owner) && row.purpose == purpose)
         else {
             return Err(UploadError::NotFound { key: key.clone() });
         };

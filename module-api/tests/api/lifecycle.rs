@@ -172,6 +172,15 @@ async fn withdrawn_accounts_are_deleted_after_a_warning_keeping_orders_anonymous
     assert_eq!(put.status(), 201);
     let leaver_email = format!("leaver-{}@example.com", uuid::Uuid::new_v4().simple());
     let (leaver, leaver_token) = app.user(&leaver_email).await;
+    // The leaver (removed entirely) has a pet photo too, and an upload nothing used yet.
+    let leaver_photo = image(&app, &leaver_token, "PET").await;
+    app.post_ok(
+        "/api/v1/pets",
+        Some(&leaver_token),
+        json!({"name": "나비", "species": "CAT", "photo_key": leaver_photo}),
+    )
+    .await;
+    let leaver_unused = image(&app, &leaver_token, "POST").await;
     for token in [&buyer_token, &leaver_token] {
         assert_eq!(
             app.send(
@@ -216,8 +225,8 @@ async fn withdrawn_accounts_are_deleted_after_a_warning_keeping_orders_anonymous
         .unwrap();
     assert_eq!((again.removed, again.anonymised), (0, 0));
 
-    // The anonymous row keeps no pet and no daily photo, and their images leave storage with
-    // the upload job's next run.
+    // The anonymous row keeps no pet and no daily photo, and their images (and every image of
+    // the account removed entirely) leave storage with the upload job's next run.
     #[derive(diesel::QueryableByName)]
     struct Left {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -244,7 +253,7 @@ async fn withdrawn_accounts_are_deleted_after_a_warning_keeping_orders_anonymous
     )
     .await
     .unwrap();
-    for key in [&pet_photo, &album_image] {
+    for key in [&pet_photo, &album_image, &leaver_photo, &leaver_unused] {
         assert!(
             store.head(key).await.unwrap().is_none(),
             "{key} is still stored"

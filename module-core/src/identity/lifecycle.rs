@@ -372,6 +372,11 @@ pub async fn delete_expired(
                 .execute(conn)
                 .await?;
                 end_sessions(conn, due.iter().copied(), now).await?;
+                diesel::sql_query(include_str!("lifecycle/discard_uploads_of_removed.sql"))
+                    .bind::<Array<BigInt>, _>(&due)
+                    .bind::<Timestamptz, _>(now)
+                    .execute(conn)
+                    .await?;
                 let removed = diesel::sql_query(
                     "DELETE FROM users u WHERE u.id = ANY($1)
                         AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id)
