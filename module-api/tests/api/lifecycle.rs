@@ -8,7 +8,7 @@ use petory_core::upload::{self, UploadSettings};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::fixtures::{complete_profile, image, order_body, shop};
+use crate::fixtures::{complete_profile, image, listing, order_body, shop};
 use crate::util::{ClockExt as _, PASSWORD, TestApp, assert_problem};
 
 fn settings() -> LifecycleSettings {
@@ -181,6 +181,68 @@ async fn withdrawn_accounts_are_deleted_after_a_warning_keeping_orders_anonymous
     )
     .await;
     let leaver_unused = image(&app, &leaver_token, "POST").await;
+    // ... and likes, a comment, a review and a chat, which others' counters count.
+    let (_, author) = app.user("author@example.com").await;
+    let post = app
+        .post_ok(
+            "/api/v1/owner-boards",
+            Some(&author),
+            json!({"title": "산책", "content": "오늘의 산책", "category": "DAILY"}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let place = app
+        .post_ok(
+            "/api/v1/admin/places",
+            Some(&app.admin().await),
+            json!({"name": "보리 카페", "category": "CAFE", "address": "서울 중구 보리 카페",
+                   "lat": 37.5663, "lng": 126.9779}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let for_sale = listing(&app, &author, "Cat tower").await;
+    for token in [&leaver_token, &author] {
+        let like = app
+            .send(
+                Method::PUT,
+                &format!("/api/v1/owner-boards/{post}/like"),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(like.status(), 200);
+        let like = app
+            .send(
+                Method::PUT,
+                &format!("/api/v1/places/{place}/like"),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(like.status(), 200);
+    }
+    app.post_ok(
+        &format!("/api/v1/owner-boards/{post}/comments"),
+        Some(&leaver_token),
+        json!({"content": "귀여워요"}),
+    )
+    .await;
+    for (token, stars) in [(&leaver_token, 5), (&author, 3)] {
+        app.post_ok(
+            &format!("/api/v1/places/{place}/reviews"),
+            Some(token),
+            json!({"stars": stars, "content": "반려견과 가기 좋아요"}),
+        )
+        .await;
+    }
+    app.post_ok(
+        "/api/v1/chat/rooms",
+        Some(&leaver_token),
+        json!({"listing_id": for_sale}),
+    )
+    .await;
     for token in [&buyer_token, &leaver_token] {
         assert_eq!(
             app.send(
@@ -224,6 +286,29 @@ async fn withdrawn_accounts_are_deleted_after_a_warning_keeping_orders_anonymous
         .await
         .unwrap();
     assert_eq!((again.removed, again.anonymised), (0, 0));
+
+    // What others' content counts no longer counts the removed account.
+    let counted = app.get_ok(&format!("/api/v1/owner-boards/{post}")).await;
+    assert_eq!(
+        (
+            counted["like_count"].as_i64(),
+            counted["comment_count"].as_i64()
+        ),
+        (Some(1), Some(0))
+    );
+    let counted = app.get_ok(&format!("/api/v1/places/{place}")).await;
+    assert_eq!(
+        (
+            counted["like_count"].as_i64(),
+            counted["review_count"].as_i64(),
+            counted["average_stars"].as_f64()
+        ),
+        (Some(1), Some(1), Some(3.0))
+    );
+    let counted = app
+        .get_ok(&format!("/api/v1/trade-boards/{for_sale}"))
+        .await;
+    assert_eq!(counted["chat_count"], 0);
 
     // The anonymous row keeps no pet and no daily photo, and their images (and every image of
     // the account removed entirely) leave storage with the upload job's next run.

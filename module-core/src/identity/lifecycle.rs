@@ -372,19 +372,29 @@ pub async fn delete_expired(
                 .execute(conn)
                 .await?;
                 end_sessions(conn, due.iter().copied(), now).await?;
+                let removed: Vec<UserId> =
+                    diesel::sql_query(include_str!("lifecycle/removed_users.sql"))
+                        .bind::<Array<BigInt>, _>(&due)
+                        .load::<Id>(conn)
+                        .await?
+                        .into_iter()
+                        .map(|row| row.id)
+                        .collect();
                 diesel::sql_query(include_str!("lifecycle/discard_uploads_of_removed.sql"))
-                    .bind::<Array<BigInt>, _>(&due)
+                    .bind::<Array<BigInt>, _>(&removed)
                     .bind::<Timestamptz, _>(now)
                     .execute(conn)
                     .await?;
-                let removed = diesel::sql_query(
-                    "DELETE FROM users u WHERE u.id = ANY($1)
-                        AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id)
-                        AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.user_id = u.id)",
-                )
-                .bind::<Array<BigInt>, _>(&due)
-                .execute(conn)
-                .await? as i64;
+                let counted: CountedBy =
+                    diesel::sql_query(include_str!("lifecycle/counted_by.sql"))
+                        .bind::<Array<BigInt>, _>(&removed)
+                        .get_result(conn)
+                        .await?;
+                diesel::sql_query("DELETE FROM users WHERE id = ANY($1)")
+                    .bind::<Array<BigInt>, _>(&removed)
+                    .execute(conn)
+                    .await?;
+                counted.count_again(conn).await?;
                 let anonymised = diesel::sql_query(include_str!("lifecycle/anonymise_users.sql"))
                     .bind::<Array<BigInt>, _>(&due)
                     .bind::<Timestamptz, _>(now)
@@ -392,7 +402,7 @@ pub async fn delete_expired(
                     .await? as i64;
                 Ok((
                     Deleted {
-                        removed,
+                        removed: removed.len() as i64,
                         anonymised,
                     },
                     due.len(),
@@ -404,6 +414,68 @@ pub async fn delete_expired(
         if (chunk.1 as i64) < settings.chunk {
             return Ok(total);
         }
+    }
+}
+
+/// What an account's removal leaves miscounted (`counted_by.sql`).
+#[derive(diesel::QueryableByName)]
+struct CountedBy {
+    #[diesel(sql_type = Array<BigInt>)]
+    posts: Vec<i64>,
+    #[diesel(sql_type = Array<BigInt>)]
+    places: Vec<i64>,
+    #[diesel(sql_type = Array<BigInt>)]
+    listings: Vec<i64>,
+}
+
+impl CountedBy {
+    /// Counts these rows' counters again from what is left. Each table's rows are locked
+    /// first and counted by a later statement, which sees every like or review committed
+    /// while it waited (a counter's writers lock the row they count on).
+    async fn count_again(&self, conn: &mut AsyncPgConnection) -> Result<(), DbError> {
+        let recounts = [
+            (
+                &self.posts,
+                "SELECT id FROM posts WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+                "UPDATE posts p
+                    SET like_count = (SELECT count(*) FROM post_likes l WHERE l.post_id = p.id),
+                        comment_count = (SELECT count(*) FROM post_comments c
+                                          WHERE c.post_id = p.id AND c.deleted_at IS NULL)
+                  WHERE p.id = ANY($1)",
+            ),
+            (
+                &self.places,
+                "SELECT id FROM places WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+                "UPDATE places p
+                    SET like_count = (SELECT count(*) FROM place_likes l WHERE l.place_id = p.id),
+                        review_count = (SELECT count(*) FROM place_reviews r
+                                         WHERE r.place_id = p.id AND r.deleted_at IS NULL),
+                        star_sum = (SELECT coalesce(sum(r.stars), 0) FROM place_reviews r
+                                     WHERE r.place_id = p.id AND r.deleted_at IS NULL)
+                  WHERE p.id = ANY($1)",
+            ),
+            (
+                &self.listings,
+                "SELECT id FROM listings WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+                "UPDATE listings l
+                    SET chat_count = (SELECT count(*) FROM chat_rooms r WHERE r.listing_id = l.id)
+                  WHERE l.id = ANY($1)",
+            ),
+        ];
+        for (ids, lock, count) in recounts {
+            if ids.is_empty() {
+                continue;
+            }
+            diesel::sql_query(lock)
+                .bind::<Array<BigInt>, _>(ids)
+                .execute(conn)
+                .await?;
+            diesel::sql_query(count)
+                .bind::<Array<BigInt>, _>(ids)
+                .execute(conn)
+                .await?;
+        }
+        Ok(())
     }
 }
 
