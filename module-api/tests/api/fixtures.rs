@@ -375,6 +375,16 @@ pub async fn trade(app: &TestApp) -> Trade {
     }
 }
 
+/// A post on the owner board by the holder of `token`: the answer.
+pub async fn post(app: &TestApp, token: &str, title: &str, content: &str) -> Value {
+    app.post_ok(
+        "/api/v1/owner-boards",
+        Some(token),
+        json!({"category": "DAILY", "title": title, "content": content}),
+    )
+    .await
+}
+
 /// A listing for sale by the holder of `token`: its id.
 pub async fn listing(app: &TestApp, token: &str, title: &str) -> i64 {
     let listing = app

@@ -8,7 +8,7 @@ use petory_core::upload::{self, UploadSettings};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::fixtures::{complete_profile, image, listing, order_body, shop};
+use crate::fixtures::{complete_profile, image, listing, order_body, post, shop};
 use crate::util::{ClockExt as _, PASSWORD, TestApp, assert_problem};
 
 fn settings() -> LifecycleSettings {
@@ -183,13 +183,7 @@ async fn withdrawn_accounts_are_deleted_after_a_warning_keeping_orders_anonymous
     let leaver_unused = image(&app, &leaver_token, "POST").await;
     // ... and likes, a comment, a review and a chat, which others' counters count.
     let (_, author) = app.user("author@example.com").await;
-    let post = app
-        .post_ok(
-            "/api/v1/owner-boards",
-            Some(&author),
-            json!({"title": "산책", "content": "오늘의 산책", "category": "DAILY"}),
-        )
-        .await["id"]
+    let post = post(&app, &author, "산책", "오늘의 산책").await["id"]
         .as_i64()
         .unwrap();
     let place = app

@@ -5,17 +5,8 @@ use petory_core::community::views;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::fixtures::{crowd, image};
+use crate::fixtures::{crowd, image, post};
 use crate::util::{ClockExt as _, PASSWORD, TestApp, assert_problem};
-
-async fn post(app: &TestApp, token: &str, title: &str, content: &str) -> Value {
-    app.post_ok(
-        "/api/v1/owner-boards",
-        Some(token),
-        json!({"category": "DAILY", "title": title, "content": content}),
-    )
-    .await
-}
 
 fn ids(page: &Value) -> Vec<i64> {
     page["items"]

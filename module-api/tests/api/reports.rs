@@ -4,17 +4,8 @@ use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::fixtures::{crowd, suspend_quietly};
+use crate::fixtures::{crowd, post, suspend_quietly};
 use crate::util::{TestApp, assert_problem};
-
-async fn post(app: &TestApp, token: &str, title: &str) -> Value {
-    app.post_ok(
-        "/api/v1/owner-boards",
-        Some(token),
-        json!({"category": "DAILY", "title": title, "content": "words"}),
-    )
-    .await
-}
 
 fn report_of(target_type: &str, id: &Value) -> Value {
     json!({"target_type": target_type, "target_id": id, "reason": "SPAM", "detail": "ads"})
@@ -62,7 +53,7 @@ async fn five_reports_from_different_people_hide_a_post_until_an_admin_dismisses
     let app = TestApp::spawn().await;
     let (author_id, author) = app.user("author@example.com").await;
     let admin = app.admin().await;
-    let created = post(&app, &author, "Buy cheap followers").await;
+    let created = post(&app, &author, "Buy cheap followers", "words").await;
     let path = format!("/api/v1/owner-boards/{}", created["id"]);
     let people = crowd(&app, 6).await;
 
@@ -174,7 +165,7 @@ async fn admins_hide_comments_delete_listings_and_suspend_the_author_from_the_qu
     let (_, author) = app.user("author@example.com").await;
     let (_, reader) = app.user("reader@example.com").await;
     let admin = app.admin().await;
-    let created = post(&app, &author, "Walk report").await;
+    let created = post(&app, &author, "Walk report", "words").await;
     let comments = format!("/api/v1/owner-boards/{}/comments", created["id"]);
     let comment = app
         .post_ok(&comments, Some(&reader), json!({"content": "rude words"}))
@@ -346,7 +337,7 @@ async fn concurrent_reports_hide_once_and_one_person_reports_once() {
     let app = TestApp::spawn().await;
     let (_, author) = app.user("author@example.com").await;
     let admin = app.admin().await;
-    let created = post(&app, &author, "Popular target").await;
+    let created = post(&app, &author, "Popular target", "words").await;
     let people = crowd(&app, 10).await;
     let statuses = join_all(
         people
@@ -363,7 +354,7 @@ async fn concurrent_reports_hide_once_and_one_person_reports_once() {
     let log = admin_get(&app, &admin, "/api/v1/admin/moderation-log").await;
     assert_eq!(log["items"].as_array().unwrap().len(), 1);
 
-    let other = post(&app, &author, "Another").await;
+    let other = post(&app, &author, "Another", "words").await;
     let statuses = join_all((0..5).map(|_| report(&app, &people[0].1, "POST", &other["id"])))
         .await
         .into_iter()
@@ -379,8 +370,8 @@ async fn bad_reports_and_decisions_are_refused_and_change_nothing() {
     let (author_id, author) = app.user("author@example.com").await;
     let (reader_id, reader) = app.user("reader@example.com").await;
     let admin = app.admin().await;
-    let created = post(&app, &author, "Mine").await;
-    let gone = post(&app, &author, "Gone").await;
+    let created = post(&app, &author, "Mine", "words").await;
+    let gone = post(&app, &author, "Gone", "words").await;
     app.send(
         Method::DELETE,
         &format!("/api/v1/owner-boards/{}", gone["id"]),
@@ -496,7 +487,7 @@ async fn bad_reports_and_decisions_are_refused_and_change_nothing() {
 
     // A suspended account cannot report.
     suspend_quietly(&app, reader_id).await;
-    let other = post(&app, &author, "Other").await;
+    let other = post(&app, &author, "Other", "words").await;
     assert_problem(
         report(&app, &reader, "POST", &other["id"]).await,
         403,
