@@ -381,6 +381,67 @@ async fn withdrawn_accounts_are_deleted_after_a_warning_keeping_orders_anonymous
     .await;
 }
 
+/// A member whose comment others replied to is kept as an anonymous row when deleted, so that
+/// the thread keeps the replies (removing the row would take them with it).
+#[tokio::test]
+async fn a_deleted_member_whose_comment_has_replies_stays_anonymously_with_the_thread() {
+    let app = TestApp::spawn().await;
+    let (_, author) = app.user("author@example.com").await;
+    let (member, member_token) = app.user("member@example.com").await;
+    let post = post(&app, &author, "산책", "오늘의 산책").await["id"]
+        .as_i64()
+        .unwrap();
+    let comments = format!("/api/v1/owner-boards/{post}/comments");
+    let question = app
+        .post_ok(
+            &comments,
+            Some(&member_token),
+            json!({"content": "어디예요?"}),
+        )
+        .await;
+    app.post_ok(
+        &comments,
+        Some(&author),
+        json!({"content": "한강이요", "parent_id": question["id"]}),
+    )
+    .await;
+    let withdrawn = app
+        .send(
+            Method::DELETE,
+            "/api/v1/users/me",
+            Some(&member_token),
+            Some(json!({"password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(withdrawn.status(), 204);
+
+    let mut conn = app.state.db.get().await.unwrap();
+    app.clock.advance(TimeDelta::days(85));
+    let now = app.clock.now_utc();
+    lifecycle::warn_deletion(&mut conn, now, settings())
+        .await
+        .unwrap();
+    app.clock.advance(TimeDelta::days(5));
+    let now = app.clock.now_utc();
+    let deleted = lifecycle::delete_expired(&mut conn, now, settings())
+        .await
+        .unwrap();
+    assert_eq!((deleted.removed, deleted.anonymised), (0, 1));
+
+    let kept = admin_view(&app, member).await;
+    assert_eq!(kept["name"], "탈퇴 회원");
+    let thread = app.get_ok(&comments).await;
+    let contents: Vec<&str> = thread["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|comment| comment["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(contents, ["어디예요?", "한강이요"]);
+    let read = app.get_ok(&format!("/api/v1/owner-boards/{post}")).await;
+    assert_eq!(read["comment_count"], 2);
+}
+
 #[tokio::test]
 async fn suspensions_end_at_their_end_time() {
     let app = TestApp::spawn().await;
