@@ -99,7 +99,14 @@ impl AppState {
             petory_redis::rate_limit::RateLimiter::new(redis.clone(), &config.redis.key_prefix),
         );
         Ok(Self::new(App {
-            db: db::pool(&config.database.url, &config.database.pool),
+            // Requests run short queries: parallel workers cost more to start than they save.
+            db: db::pool(
+                &config.database.url,
+                &db::PoolSettings {
+                    parallel_query: false,
+                    ..config.database.pool.clone()
+                },
+            ),
             sessions: Arc::new(RedisSessionStore::new(
                 redis.clone(),
                 &config.redis.key_prefix,

@@ -167,11 +167,9 @@ impl ApiConfig {
             place_ranking_cache_ms <= 60_000,
             "must be 0 (off) to 60000",
         )?;
-        let mut database = DatabaseSettings::from_env()?;
-        database.pool.parallel_query = false;
         Ok(Self {
             bind: config::parsed_or("PETORY_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
-            database,
+            database: DatabaseSettings::from_env()?,
             redis: RedisSettings::from_env()?,
             s3: S3Settings::from_env()?,
             timezone: timezone_from_env()?,

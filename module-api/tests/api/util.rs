@@ -300,7 +300,7 @@ impl TestAppBuilder {
                     pool: PoolSettings {
                         max_size: 4,
                         connection_timeout: Duration::from_secs(2),
-                        parallel_query: false,
+                        ..PoolSettings::default()
                     },
                 },
                 None => DatabaseSettings {
@@ -309,7 +309,7 @@ impl TestAppBuilder {
                     pool: PoolSettings {
                         max_size: 8,
                         connection_timeout: Duration::from_secs(30),
-                        parallel_query: false,
+                        ..PoolSettings::default()
                     },
                 },
             },
