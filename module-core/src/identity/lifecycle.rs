@@ -372,29 +372,7 @@ pub async fn delete_expired(
                 .execute(conn)
                 .await?;
                 end_sessions(conn, due.iter().copied(), now).await?;
-                let removed: Vec<UserId> =
-                    diesel::sql_query(include_str!("lifecycle/removed_users.sql"))
-                        .bind::<Array<BigInt>, _>(&due)
-                        .load::<Id>(conn)
-                        .await?
-                        .into_iter()
-                        .map(|row| row.id)
-                        .collect();
-                diesel::sql_query(include_str!("lifecycle/discard_uploads_of_removed.sql"))
-                    .bind::<Array<BigInt>, _>(&removed)
-                    .bind::<Timestamptz, _>(now)
-                    .execute(conn)
-                    .await?;
-                let counted: CountedBy =
-                    diesel::sql_query(include_str!("lifecycle/counted_by.sql"))
-                        .bind::<Array<BigInt>, _>(&removed)
-                        .get_result(conn)
-                        .await?;
-                diesel::sql_query("DELETE FROM users WHERE id = ANY($1)")
-                    .bind::<Array<BigInt>, _>(&removed)
-                    .execute(conn)
-                    .await?;
-                counted.count_again(conn).await?;
+                let removed = remove_entirely(conn, &due, now).await?;
                 let anonymised = diesel::sql_query(include_str!("lifecycle/anonymise_users.sql"))
                     .bind::<Array<BigInt>, _>(&due)
                     .bind::<Timestamptz, _>(now)
@@ -402,7 +380,7 @@ pub async fn delete_expired(
                     .await? as i64;
                 Ok((
                     Deleted {
-                        removed: removed.len() as i64,
+                        removed,
                         anonymised,
                     },
                     due.len(),
@@ -415,6 +393,42 @@ pub async fn delete_expired(
             return Ok(total);
         }
     }
+}
+
+/// Removes those of `due` that nothing others depend on keeps (`removed_users.sql`), with
+/// their rows everywhere (the foreign keys cascade): their uploads are discarded first, so that
+/// the upload job removes the objects, and the counters their likes, comments, reviews and
+/// chats were counted in are counted again after. Returns how many went.
+async fn remove_entirely(
+    conn: &mut AsyncPgConnection,
+    due: &[UserId],
+    now: DateTime<Utc>,
+) -> Result<i64, DbError> {
+    let removed: Vec<UserId> = diesel::sql_query(include_str!("lifecycle/removed_users.sql"))
+        .bind::<Array<BigInt>, _>(due)
+        .load::<Id>(conn)
+        .await?
+        .into_iter()
+        .map(|row| row.id)
+        .collect();
+    if removed.is_empty() {
+        return Ok(0);
+    }
+    diesel::sql_query(include_str!("lifecycle/discard_uploads_of_removed.sql"))
+        .bind::<Array<BigInt>, _>(&removed)
+        .bind::<Timestamptz, _>(now)
+        .execute(conn)
+        .await?;
+    let counted: CountedBy = diesel::sql_query(include_str!("lifecycle/counted_by.sql"))
+        .bind::<Array<BigInt>, _>(&removed)
+        .get_result(conn)
+        .await?;
+    let gone = diesel::sql_query("DELETE FROM users WHERE id = ANY($1)")
+        .bind::<Array<BigInt>, _>(&removed)
+        .execute(conn)
+        .await?;
+    counted.count_again(conn).await?;
+    Ok(i64::try_from(gone).unwrap_or(i64::MAX))
 }
 
 /// What an account's removal leaves miscounted (`counted_by.sql`).
