@@ -8,7 +8,7 @@ use petory_core::upload::{self, UploadSettings};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::fixtures::{complete_profile, image, listing, order_body, post, shop};
+use crate::fixtures::{complete_profile, image, item_with_images, listing, order_body, post, shop};
 use crate::util::{ClockExt as _, PASSWORD, TestApp, assert_problem};
 
 fn settings() -> LifecycleSettings {
@@ -28,6 +28,53 @@ fn mails_to(to: &str) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Withdraws the holder of `token`, as they would from the app.
+async fn withdraw(app: &TestApp, token: &str) {
+    let response = app
+        .send(
+            Method::DELETE,
+            "/api/v1/users/me",
+            Some(token),
+            Some(json!({"password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(response.status(), 204);
+}
+
+/// The deletion job's day for accounts withdrawn now: warned 5 days before, deleted 90 days on.
+async fn delete_when_due(app: &TestApp) -> lifecycle::Deleted {
+    let mut conn = app.state.db.get().await.unwrap();
+    app.clock.advance(TimeDelta::days(85));
+    lifecycle::warn_deletion(&mut conn, app.clock.now_utc(), settings())
+        .await
+        .unwrap();
+    app.clock.advance(TimeDelta::days(5));
+    lifecycle::delete_expired(&mut conn, app.clock.now_utc(), settings())
+        .await
+        .unwrap()
+}
+
+/// Runs the upload job now and says whether each key's object is still stored.
+async fn still_stored(app: &TestApp, keys: &[&String]) -> Vec<bool> {
+    let mut conn = app.state.db.get().await.unwrap();
+    let store = app.state.object_store.clone();
+    let now = app.clock.now_utc();
+    upload::prune_unattached(
+        &mut conn,
+        store.as_ref(),
+        &UploadSettings::default(),
+        100,
+        now,
+    )
+    .await
+    .unwrap();
+    let mut stored = Vec::new();
+    for key in keys {
+        stored.push(store.head(key).await.unwrap().is_some());
+    }
+    stored
 }
 
 async fn admin_view(app: &TestApp, id: i64) -> Value {
@@ -181,74 +228,8 @@ async fn withdrawn_accounts_are_deleted_after_a_warning_keeping_orders_anonymous
     )
     .await;
     let leaver_unused = image(&app, &leaver_token, "POST").await;
-    // ... and likes, a comment, a review and a chat, which others' counters count.
-    let (_, author) = app.user("author@example.com").await;
-    let post = post(&app, &author, "산책", "오늘의 산책").await["id"]
-        .as_i64()
-        .unwrap();
-    let place = app
-        .post_ok(
-            "/api/v1/admin/places",
-            Some(&app.admin().await),
-            json!({"name": "보리 카페", "category": "CAFE", "address": "서울 중구 보리 카페",
-                   "lat": 37.5663, "lng": 126.9779}),
-        )
-        .await["id"]
-        .as_i64()
-        .unwrap();
-    let for_sale = listing(&app, &author, "Cat tower").await;
-    for token in [&leaver_token, &author] {
-        let like = app
-            .send(
-                Method::PUT,
-                &format!("/api/v1/owner-boards/{post}/like"),
-                Some(token),
-                None,
-            )
-            .await;
-        assert_eq!(like.status(), 200);
-        let like = app
-            .send(
-                Method::PUT,
-                &format!("/api/v1/places/{place}/like"),
-                Some(token),
-                None,
-            )
-            .await;
-        assert_eq!(like.status(), 200);
-    }
-    app.post_ok(
-        &format!("/api/v1/owner-boards/{post}/comments"),
-        Some(&leaver_token),
-        json!({"content": "귀여워요"}),
-    )
-    .await;
-    for (token, stars) in [(&leaver_token, 5), (&author, 3)] {
-        app.post_ok(
-            &format!("/api/v1/places/{place}/reviews"),
-            Some(token),
-            json!({"stars": stars, "content": "반려견과 가기 좋아요"}),
-        )
-        .await;
-    }
-    app.post_ok(
-        "/api/v1/chat/rooms",
-        Some(&leaver_token),
-        json!({"listing_id": for_sale}),
-    )
-    .await;
     for token in [&buyer_token, &leaver_token] {
-        assert_eq!(
-            app.send(
-                Method::DELETE,
-                "/api/v1/users/me",
-                Some(token),
-                Some(json!({"password": PASSWORD}))
-            )
-            .await
-            .status(),
-            204
-        );
+        withdraw(&app, token).await;
     }
 
     let mut conn = app.state.db.get().await.unwrap();
@@ -281,29 +262,6 @@ async fn withdrawn_accounts_are_deleted_after_a_warning_keeping_orders_anonymous
         .unwrap();
     assert_eq!((again.removed, again.anonymised), (0, 0));
 
-    // What others' content counts no longer counts the removed account.
-    let counted = app.get_ok(&format!("/api/v1/owner-boards/{post}")).await;
-    assert_eq!(
-        (
-            counted["like_count"].as_i64(),
-            counted["comment_count"].as_i64()
-        ),
-        (Some(1), Some(0))
-    );
-    let counted = app.get_ok(&format!("/api/v1/places/{place}")).await;
-    assert_eq!(
-        (
-            counted["like_count"].as_i64(),
-            counted["review_count"].as_i64(),
-            counted["average_stars"].as_f64()
-        ),
-        (Some(1), Some(1), Some(3.0))
-    );
-    let counted = app
-        .get_ok(&format!("/api/v1/trade-boards/{for_sale}"))
-        .await;
-    assert_eq!(counted["chat_count"], 0);
-
     // The anonymous row keeps no pet and no daily photo, and their images (and every image of
     // the account removed entirely) leave storage with the upload job's next run.
     #[derive(diesel::QueryableByName)]
@@ -322,22 +280,14 @@ async fn withdrawn_accounts_are_deleted_after_a_warning_keeping_orders_anonymous
     .await
     .unwrap();
     assert_eq!(left.rows, 0);
-    let store = app.state.object_store.clone();
-    upload::prune_unattached(
-        &mut conn,
-        store.as_ref(),
-        &UploadSettings::default(),
-        100,
-        now,
-    )
-    .await
-    .unwrap();
-    for key in [&pet_photo, &album_image, &leaver_photo, &leaver_unused] {
-        assert!(
-            store.head(key).await.unwrap().is_none(),
-            "{key} is still stored"
-        );
-    }
+    assert_eq!(
+        still_stored(
+            &app,
+            &[&pet_photo, &album_image, &leaver_photo, &leaver_unused]
+        )
+        .await,
+        [false; 4]
+    );
 
     assert!(admin_view(&app, leaver).await.is_null(), "removed entirely");
     let kept = admin_view(&app, buyer).await;
@@ -405,27 +355,8 @@ async fn a_deleted_member_whose_comment_has_replies_stays_anonymously_with_the_t
         json!({"content": "한강이요", "parent_id": question["id"]}),
     )
     .await;
-    let withdrawn = app
-        .send(
-            Method::DELETE,
-            "/api/v1/users/me",
-            Some(&member_token),
-            Some(json!({"password": PASSWORD})),
-        )
-        .await;
-    assert_eq!(withdrawn.status(), 204);
-
-    let mut conn = app.state.db.get().await.unwrap();
-    app.clock.advance(TimeDelta::days(85));
-    let now = app.clock.now_utc();
-    lifecycle::warn_deletion(&mut conn, now, settings())
-        .await
-        .unwrap();
-    app.clock.advance(TimeDelta::days(5));
-    let now = app.clock.now_utc();
-    let deleted = lifecycle::delete_expired(&mut conn, now, settings())
-        .await
-        .unwrap();
+    withdraw(&app, &member_token).await;
+    let deleted = delete_when_due(&app).await;
     assert_eq!((deleted.removed, deleted.anonymised), (0, 1));
 
     let kept = admin_view(&app, member).await;
@@ -440,6 +371,110 @@ async fn a_deleted_member_whose_comment_has_replies_stays_anonymously_with_the_t
     assert_eq!(contents, ["어디예요?", "한강이요"]);
     let read = app.get_ok(&format!("/api/v1/owner-boards/{post}")).await;
     assert_eq!(read["comment_count"], 2);
+}
+
+/// An account removed entirely takes its likes, comments, reviews and chats with it, and what
+/// others' content counted of them is counted again.
+#[tokio::test]
+async fn a_removed_accounts_likes_comments_reviews_and_chats_no_longer_count() {
+    let app = TestApp::spawn().await;
+    let (_, author) = app.user("author@example.com").await;
+    let (_, leaver) = app.user("leaver@example.com").await;
+    let post = post(&app, &author, "산책", "오늘의 산책").await["id"]
+        .as_i64()
+        .unwrap();
+    let place = app
+        .post_ok(
+            "/api/v1/admin/places",
+            Some(&app.admin().await),
+            json!({"name": "보리 카페", "category": "CAFE", "address": "서울 중구 보리 카페",
+                   "lat": 37.5663, "lng": 126.9779}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let for_sale = listing(&app, &author, "Cat tower").await;
+    for token in [&leaver, &author] {
+        for like in [
+            format!("/api/v1/owner-boards/{post}/like"),
+            format!("/api/v1/places/{place}/like"),
+        ] {
+            let response = app.send(Method::PUT, &like, Some(token), None).await;
+            assert_eq!(response.status(), 200);
+        }
+    }
+    app.post_ok(
+        &format!("/api/v1/owner-boards/{post}/comments"),
+        Some(&leaver),
+        json!({"content": "귀여워요"}),
+    )
+    .await;
+    for (token, stars) in [(&leaver, 5), (&author, 3)] {
+        app.post_ok(
+            &format!("/api/v1/places/{place}/reviews"),
+            Some(token),
+            json!({"stars": stars, "content": "반려견과 가기 좋아요"}),
+        )
+        .await;
+    }
+    app.post_ok(
+        "/api/v1/chat/rooms",
+        Some(&leaver),
+        json!({"listing_id": for_sale}),
+    )
+    .await;
+
+    withdraw(&app, &leaver).await;
+    let deleted = delete_when_due(&app).await;
+    assert_eq!((deleted.removed, deleted.anonymised), (1, 0));
+
+    // Only the author's like and review are left.
+    let counted = app.get_ok(&format!("/api/v1/owner-boards/{post}")).await;
+    assert_eq!(
+        (
+            counted["like_count"].as_i64(),
+            counted["comment_count"].as_i64()
+        ),
+        (Some(1), Some(0))
+    );
+    let counted = app.get_ok(&format!("/api/v1/places/{place}")).await;
+    assert_eq!(
+        (
+            counted["like_count"].as_i64(),
+            counted["review_count"].as_i64(),
+            counted["average_stars"].as_f64()
+        ),
+        (Some(1), Some(1), Some(3.0))
+    );
+    let counted = app
+        .get_ok(&format!("/api/v1/trade-boards/{for_sale}"))
+        .await;
+    assert_eq!(counted["chat_count"], 0);
+}
+
+/// An administrator's account removed entirely leaves the shop's items their images.
+#[tokio::test]
+async fn an_admin_removed_entirely_leaves_the_items_their_images() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let item_image = image(&app, &admin, "ITEM").await;
+    let item = item_with_images(&app, &admin, std::slice::from_ref(&item_image)).await;
+    assert_eq!(item.status(), 201);
+    let pet_photo = image(&app, &admin, "PET").await;
+    app.post_ok(
+        "/api/v1/pets",
+        Some(&admin),
+        json!({"name": "보리", "species": "DOG", "photo_key": pet_photo}),
+    )
+    .await;
+
+    withdraw(&app, &admin).await;
+    let deleted = delete_when_due(&app).await;
+    assert_eq!((deleted.removed, deleted.anonymised), (1, 0));
+    assert_eq!(
+        still_stored(&app, &[&item_image, &pet_photo]).await,
+        [true, false]
+    );
 }
 
 #[tokio::test]
