@@ -62,6 +62,8 @@ pub struct App {
     /// The owner board's first pages, kept for a moment.
     pub board_pages: crate::page_cache::BoardFirstPages,
     pub place_rankings: crate::page_cache::PlaceRankings,
+    /// Where the visible places are, for nearest-first searches (unless configured off).
+    pub place_index: Option<Arc<petory_core::place::nearby::NearbyIndex>>,
 }
 
 #[derive(Clone)]
@@ -133,6 +135,9 @@ impl AppState {
             shutdown: watch::channel(false).0,
             board_pages: crate::page_cache::BoardFirstPages::new(config.board_page_cache),
             place_rankings: crate::page_cache::PlaceRankings::new(config.place_ranking_cache),
+            place_index: config
+                .place_index
+                .map(|age| Arc::new(petory_core::place::nearby::NearbyIndex::new(age))),
             place_directory: Arc::new(petory_external_api::place::KakaoLocal::new(
                 config.kakao_local.clone(),
             )),

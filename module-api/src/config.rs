@@ -58,6 +58,10 @@ pub struct ApiConfig {
     pub board_page_cache: Duration,
     /// How long a place ranking is kept in this process (zero: not at all).
     pub place_ranking_cache: Duration,
+    /// Whether this process keeps the places' points in memory for nearest-first searches
+    /// (`PETORY_PLACE_INDEX`), and how old its last look at the database's changes may be
+    /// when a search reads it (`PETORY_PLACE_INDEX_AGE_MS`; zero: looked at every search).
+    pub place_index: Option<Duration>,
     /// Where places are imported from.
     pub kakao_local: petory_external_api::place::KakaoLocalSettings,
 }
@@ -167,6 +171,15 @@ impl ApiConfig {
             place_ranking_cache_ms <= 60_000,
             "must be 0 (off) to 60000",
         )?;
+        let place_index_age_ms = config::parsed_or("PETORY_PLACE_INDEX_AGE_MS", 1000_u64)?;
+        config::ensure(
+            "PETORY_PLACE_INDEX_AGE_MS",
+            place_index_age_ms,
+            place_index_age_ms <= 60_000,
+            "must be 0 (every search) to 60000",
+        )?;
+        let place_index = config::parsed_or("PETORY_PLACE_INDEX", true)?
+            .then(|| Duration::from_millis(place_index_age_ms));
         Ok(Self {
             bind: config::parsed_or("PETORY_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
             database: DatabaseSettings::from_env()?,
@@ -212,6 +225,7 @@ impl ApiConfig {
             chat: ChatSettings::from_env()?,
             board_page_cache: Duration::from_millis(board_page_cache_ms),
             place_ranking_cache: Duration::from_millis(place_ranking_cache_ms),
+            place_index,
             kakao_local: petory_external_api::place::KakaoLocalSettings::from_env()?,
         })
     }

@@ -112,6 +112,23 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Err(error) => tracing::warn!(%error, "place rankings not checked at start"),
         }
     });
+    // Load the places' points now rather than in the first nearest-first search.
+    if let Some(index) = state.place_index.clone() {
+        let loading = state.clone();
+        tokio::spawn(async move {
+            let loaded = match loading.db().await {
+                Ok(mut conn) => index
+                    .refresh(&mut conn)
+                    .await
+                    .map_err(|error| error.to_string()),
+                Err(error) => Err(error.code().to_owned()),
+            };
+            match loaded {
+                Ok(()) => tracing::info!(places = index.len(), "place index loaded"),
+                Err(error) => tracing::warn!(%error, "place index not loaded at start"),
+            }
+        });
+    }
     let stopping = state.clone();
     server::serve(listener, router::build(state.clone()), async move {
         petory_core::process::shutdown_signal().await;

@@ -553,6 +553,8 @@ diesel::table! {
         updated_at -> Timestamptz,
         /// `ll_to_earth(lat, lng)`, generated: what the position index and searches use.
         position -> Cube,
+        /// When the position, category, pet sizes or visibility last changed (a trigger's).
+        nearby_changed_at -> Timestamptz,
     }
 }
 

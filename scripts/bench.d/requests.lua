@@ -1,6 +1,7 @@
 -- wrk: one request as fast as the connections allow, counting answers by status. A GET, or a
 -- POST of PETORY_BENCH_BODY (JSON) when set; the bearer token in PETORY_BENCH_TOKEN if set, or
--- one token after another from the file PETORY_BENCH_TOKENS (one per line), as many users.
+-- one token after another from the file PETORY_BENCH_TOKENS (one per line), as many users; and
+-- one path after another from the file PETORY_BENCH_PATHS (one per line) when set.
 local body = os.getenv("PETORY_BENCH_BODY")
 if body and body ~= "" then
   wrk.method = "POST"
@@ -20,6 +21,8 @@ end
 
 local tokens = {}
 local next_token = 1
+local paths = {}
+local next_path = 1
 
 function init(args)
   ok, busy, other = 0, 0, 0
@@ -29,12 +32,23 @@ function init(args)
       if line ~= "" then table.insert(tokens, line) end
     end
   end
+  file = os.getenv("PETORY_BENCH_PATHS")
+  if file and file ~= "" then
+    for line in io.lines(file) do
+      if line ~= "" then table.insert(paths, line) end
+    end
+  end
 end
 
 function request()
   if #tokens > 0 then
     wrk.headers["Authorization"] = "Bearer " .. tokens[next_token]
     next_token = next_token % #tokens + 1
+  end
+  if #paths > 0 then
+    local path = paths[next_path]
+    next_path = next_path % #paths + 1
+    return wrk.format(nil, path)
   end
   return wrk.format()
 end

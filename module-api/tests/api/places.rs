@@ -39,7 +39,17 @@ fn names(page: &Value) -> Vec<&str> {
 
 #[tokio::test]
 async fn places_near_me_come_nearest_first_within_the_radius() {
-    let app = TestApp::spawn().await;
+    nearest_first_within_the_radius(&TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn places_near_me_come_alike_from_postgresql_alone() {
+    // An instance configured without the in-memory index of places answers from the database.
+    let app = TestApp::builder().place_index(None).spawn().await;
+    nearest_first_within_the_radius(&app).await;
+}
+
+async fn nearest_first_within_the_radius(app: &TestApp) {
     let admin = app.admin().await;
     // Spread around City Hall, from a few hundred metres to 10 km; three in one building,
     // which pages must neither lose nor repeat (ties go by id).
@@ -56,7 +66,7 @@ async fn places_near_me_come_nearest_first_within_the_radius() {
         ("서대문 카페", (37.574_9, 126.957_0)),
     ];
     for (name, position) in spots {
-        add(&app, &admin, place(name, "ETC", position)).await;
+        add(app, &admin, place(name, "ETC", position)).await;
     }
     let page = app
         .get_ok(&format!(
@@ -125,6 +135,102 @@ async fn places_near_me_come_nearest_first_within_the_radius() {
     assert_eq!(
         names(&cafes),
         ["서대문 카페", "명동 펫샵 2층 카페", "덕수궁 카페"]
+    );
+}
+
+/// Runs SQL as another writer would (an admin's tool, moderation, another instance).
+async fn write(app: &TestApp, sql: &str) {
+    use diesel_async::SimpleAsyncConnection as _;
+    let mut conn = app.state.db.get().await.unwrap();
+    conn.batch_execute(sql).await.unwrap();
+}
+
+fn around_city_hall(query: &str) -> String {
+    format!(
+        "/api/v1/places?lat={}&lng={}&radius_m=3000&{query}",
+        CITY_HALL.0, CITY_HALL.1
+    )
+}
+
+#[tokio::test]
+async fn nearest_first_follows_changes_whoever_writes_them() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    for (name, lat) in [
+        ("가", 37.567),
+        ("나", 37.568),
+        ("다", 37.569),
+        ("라", 37.570),
+    ] {
+        add(&app, &admin, place(name, "CAFE", (lat, CITY_HALL.1))).await;
+    }
+    assert_eq!(
+        names(&app.get_ok(&around_city_hall("")).await),
+        ["가", "나", "다", "라"]
+    );
+    // Written straight to the database: 라 moves next to City Hall, 가 is hidden (until an
+    // admin shows it again, below), 나 becomes a park, 다 moves 20 km away.
+    write(
+        &app,
+        &format!(
+            "UPDATE places SET lat = {}, lng = {} WHERE name = '라';
+             UPDATE places SET hidden_at = now() WHERE name = '가';
+             UPDATE places SET category = 'PARK' WHERE name = '나';
+             UPDATE places SET lat = 37.75 WHERE name = '다';",
+            CITY_HALL.0, CITY_HALL.1
+        ),
+    )
+    .await;
+    assert_eq!(
+        names(&app.get_ok(&around_city_hall("")).await),
+        ["라", "나"]
+    );
+    assert_eq!(
+        names(&app.get_ok(&around_city_hall("category=CAFE")).await),
+        ["라"]
+    );
+    write(&app, "UPDATE places SET hidden_at = NULL WHERE name = '가'").await;
+    assert_eq!(
+        names(&app.get_ok(&around_city_hall("")).await),
+        ["라", "가", "나"]
+    );
+}
+
+#[tokio::test]
+async fn an_index_a_moment_behind_never_shows_what_is_gone_nor_cuts_a_page_short() {
+    // An index that looks at the changes once an hour: it has not seen the writes below.
+    let app = TestApp::builder()
+        .place_index(Some(std::time::Duration::from_secs(3600)))
+        .spawn()
+        .await;
+    let admin = app.admin().await;
+    for (name, lat) in [
+        ("가", 37.567),
+        ("나", 37.568),
+        ("다", 37.569),
+        ("라", 37.570),
+    ] {
+        add(&app, &admin, place(name, "CAFE", (lat, CITY_HALL.1))).await;
+    }
+    assert_eq!(
+        names(&app.get_ok(&around_city_hall("limit=2")).await),
+        ["가", "나"]
+    );
+    write(
+        &app,
+        "UPDATE places SET hidden_at = now() WHERE name = '가';
+         UPDATE places SET deleted_at = now() WHERE name = '나';
+         UPDATE places SET category = 'PARK' WHERE name = '다';",
+    )
+    .await;
+    // The hidden, the deleted and the no longer matching are left out, and the page is still
+    // full: the index is asked for more.
+    let page = app.get_ok(&around_city_hall("limit=1&category=CAFE")).await;
+    assert_eq!(names(&page), ["라"]);
+    assert!(page["next_cursor"].is_null());
+    assert_eq!(
+        names(&app.get_ok(&around_city_hall("limit=2")).await),
+        ["다", "라"]
     );
 }
 

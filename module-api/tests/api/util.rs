@@ -57,6 +57,7 @@ pub struct TestAppBuilder {
     chat: petory_api::config::ChatSettings,
     board_page_cache: Duration,
     place_ranking_cache: Duration,
+    place_index: Option<Duration>,
     kakao_local: Option<KakaoLocalSandbox>,
 }
 
@@ -135,6 +136,8 @@ impl TestApp {
             // Off, so that a test sees what it just wrote; one test turns it on.
             board_page_cache: Duration::ZERO,
             place_ranking_cache: Duration::ZERO,
+            // Every search looks at the changes first, so that a test sees its own writes.
+            place_index: Some(Duration::ZERO),
             kakao_local: None,
         }
     }
@@ -216,6 +219,13 @@ impl TestAppBuilder {
     }
 
     /// Keeps place rankings this long.
+    /// Searches near a position through PostgreSQL only (`None`), or an in-memory index
+    /// whose look at the changes may be this old.
+    pub fn place_index(mut self, age: Option<Duration>) -> Self {
+        self.place_index = age;
+        self
+    }
+
     pub fn place_ranking_cache(mut self, ttl: Duration) -> Self {
         self.place_ranking_cache = ttl;
         self
@@ -369,6 +379,7 @@ impl TestAppBuilder {
             chat: self.chat,
             board_page_cache: self.board_page_cache,
             place_ranking_cache: self.place_ranking_cache,
+            place_index: self.place_index,
             kakao_local: petory_external_api::place::KakaoLocalSettings {
                 base_url: self.kakao_local.as_ref().map_or_else(
                     || "http://127.0.0.1:9".to_owned(),

@@ -1,12 +1,16 @@
 //! Pet-friendly places: what admins keep (and import), what members find near them and like.
 //!
-//! Positions are searched through `earthdistance` (see the places migration): a GiST index on
-//! `ll_to_earth(lat, lng)` bounds a radius by a box, and the exact great-circle distance then
-//! keeps and orders the rows.
+//! Positions are searched through `earthdistance` (see the places migrations): a GiST index on
+//! each place's `ll_to_earth(lat, lng)` walks a radius nearest first. An API instance answers
+//! the plain nearest-first pages from its in-memory index of the same points instead
+//! ([`nearby`]), and reads the page's places by id.
 
 pub mod import;
+pub mod nearby;
 pub mod ranking;
 pub mod review;
+
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Datelike as _, NaiveTime, Utc};
 use diesel::prelude::*;
@@ -14,6 +18,7 @@ use diesel::sql_types::{Array, BigInt, Bool, Double, Int2, Nullable, Text, Time}
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
+use self::nearby::{Near, NearbyIndex};
 use crate::community::Viewer;
 use crate::community::search::Search;
 use crate::db::DbError;
@@ -455,13 +460,21 @@ crate::prepared_query! {
     limit: BigInt = i64,
 }
 
-/// A page of places: within a radius nearest first, or all newest first; filtered.
+/// A page of places: within a radius nearest first, or all newest first; filtered. A
+/// nearest-first page without words or opening hours comes from the in-memory `index` when the
+/// instance keeps one; the others are one query each.
 pub async fn search(
     conn: &mut AsyncPgConnection,
+    index: Option<&NearbyIndex>,
     viewer: Viewer,
     query: &PlaceQuery,
     limit: i64,
 ) -> Result<Vec<PlaceItem>, PlaceError> {
+    if let (Some(index), Some(around), None, None) =
+        (index, query.around, &query.search, query.open_at)
+    {
+        return nearest_indexed(conn, index, viewer, around, query, limit).await;
+    }
     let (weekday, time) = query.open_at.unzip();
     let patterns = query
         .search
@@ -503,6 +516,77 @@ pub async fn search(
             .await?
         }
     })
+}
+
+/// A nearest-first page through the in-memory index: the places it finds are read by id, and
+/// kept if they are (still) visible and pass the filters; more are found if some were not.
+async fn nearest_indexed(
+    conn: &mut AsyncPgConnection,
+    index: &NearbyIndex,
+    viewer: Viewer,
+    around: Around,
+    query: &PlaceQuery,
+    limit: i64,
+) -> Result<Vec<PlaceItem>, PlaceError> {
+    index.refresh(conn).await?;
+    let filter = nearby::Filter {
+        category: query.category,
+        pet_size: query.pet_size,
+    };
+    let count = usize::try_from(limit).unwrap_or(0);
+    let mut after = query.after.and_then(|after| {
+        Some(Near {
+            id: after.id,
+            chord_m: after.chord_m?,
+        })
+    });
+    let mut items: Vec<PlaceItem> = Vec::with_capacity(count);
+    while items.len() < count {
+        let wanted = count - items.len();
+        let found = index.nearest(&around, filter, after, wanted);
+        let Some(last) = found.last() else { break };
+        after = Some(*last);
+        let ids: Vec<PlaceId> = found.iter().map(|near| near.id).collect();
+        let mut rows: HashMap<PlaceId, Place> = places::table
+            .filter(places::id.eq_any(&ids))
+            .filter(places::deleted_at.is_null())
+            .filter(places::hidden_at.is_null())
+            .select(Place::as_select())
+            .load::<Place>(conn)
+            .await?
+            .into_iter()
+            .map(|place| (place.id, place))
+            .collect();
+        items.extend(found.iter().filter_map(|near| {
+            let place = rows.remove(&near.id).filter(|place| filter.admits(place))?;
+            Some(PlaceItem {
+                place,
+                distance_m: Some(nearby::distance_of(near.chord_m)),
+                chord_m: Some(near.chord_m),
+                liked_by_me: false,
+            })
+        }));
+        if found.len() < wanted {
+            break;
+        }
+    }
+    if let Some(me) = viewer.user
+        && !items.is_empty()
+    {
+        let ids: Vec<PlaceId> = items.iter().map(|item| item.place.id).collect();
+        let liked: HashSet<PlaceId> = place_likes::table
+            .filter(place_likes::user_id.eq(me))
+            .filter(place_likes::place_id.eq_any(&ids))
+            .select(place_likes::place_id)
+            .load::<PlaceId>(conn)
+            .await?
+            .into_iter()
+            .collect();
+        for item in &mut items {
+            item.liked_by_me = liked.contains(&item.place.id);
+        }
+    }
+    Ok(items)
 }
 
 /// The ISO weekday (1 = Monday) and time of day of an instant in a zone.

@@ -258,6 +258,7 @@ pub async fn list_places(
     let mut conn = state.db().await?;
     let items = place::search(
         &mut conn,
+        state.place_index.as_deref(),
         viewer_of(user.as_ref()),
         &filter,
         page.fetch_limit(),
