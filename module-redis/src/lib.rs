@@ -38,7 +38,11 @@ impl RedisSettings {
             redis::parse_redis_url(&url).is_some(),
             "must be a redis:// URL",
         )?;
-        let max_size = config::parsed_or("PETORY_REDIS_POOL_SIZE", 10_u32)?;
+        // Redis connections are cheap to hold; a request keeps its connection until its task
+        // runs again after the reply, so a small pool (10 used to be the default) became what
+        // busy API instances queued for: the board's first page had p99 53 ms with 10 under 64
+        // connections, 15 ms with 32 (docs/benchmarks.md).
+        let max_size = config::parsed_or("PETORY_REDIS_POOL_SIZE", 32_u32)?;
         config::ensure(
             "PETORY_REDIS_POOL_SIZE",
             max_size,
