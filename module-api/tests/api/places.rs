@@ -152,18 +152,23 @@ fn around_city_hall(query: &str) -> String {
     )
 }
 
-#[tokio::test]
-async fn nearest_first_follows_changes_whoever_writes_them() {
-    let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+/// 가, 나, 다 and 라: cafés about 110 m apart going north from City Hall.
+async fn four_cafes_northwards(app: &TestApp, admin: &str) {
     for (name, lat) in [
         ("가", 37.567),
         ("나", 37.568),
         ("다", 37.569),
         ("라", 37.570),
     ] {
-        add(&app, &admin, place(name, "CAFE", (lat, CITY_HALL.1))).await;
+        add(app, admin, place(name, "CAFE", (lat, CITY_HALL.1))).await;
     }
+}
+
+#[tokio::test]
+async fn nearest_first_follows_changes_whoever_writes_them() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    four_cafes_northwards(&app, &admin).await;
     assert_eq!(
         names(&app.get_ok(&around_city_hall("")).await),
         ["가", "나", "다", "라"]
@@ -204,14 +209,7 @@ async fn an_index_a_moment_behind_never_shows_what_is_gone_nor_cuts_a_page_short
         .spawn()
         .await;
     let admin = app.admin().await;
-    for (name, lat) in [
-        ("가", 37.567),
-        ("나", 37.568),
-        ("다", 37.569),
-        ("라", 37.570),
-    ] {
-        add(&app, &admin, place(name, "CAFE", (lat, CITY_HALL.1))).await;
-    }
+    four_cafes_northwards(&app, &admin).await;
     assert_eq!(
         names(&app.get_ok(&around_city_hall("limit=2")).await),
         ["가", "나"]
