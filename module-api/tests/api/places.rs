@@ -812,6 +812,95 @@ async fn a_reported_review_deleted_by_moderation_leaves_the_rating() {
     assert_eq!(left["items"].as_array().unwrap().len(), 1);
 }
 
+/// The place's `(review_count, average_stars)`, as readers see it.
+async fn rating(app: &TestApp, place: &Value) -> (i64, Option<f64>) {
+    let detail = app.get_ok(&format!("/api/v1/places/{}", place["id"])).await;
+    (
+        detail["review_count"].as_i64().unwrap(),
+        detail["average_stars"].as_f64(),
+    )
+}
+
+/// Five members report a review (the default threshold: it is hidden); their report ids.
+async fn report_by_five(app: &TestApp, review: &Value) -> Vec<i64> {
+    let mut reports = Vec::new();
+    for (_, token) in crowd(app, 5).await {
+        let report = app
+            .post_ok(
+                "/api/v1/reports",
+                Some(&token),
+                json!({"target_type": "PLACE_REVIEW", "target_id": review["id"], "reason": "SPAM"}),
+            )
+            .await;
+        reports.push(report["id"].as_i64().unwrap());
+    }
+    reports
+}
+
+#[tokio::test]
+async fn the_rating_counts_only_the_reviews_readers_see() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let park = add(&app, &admin, place("한강 공원", "PARK", CITY_HALL)).await;
+    let reviews = format!("/api/v1/places/{}/reviews", park["id"]);
+    let review = async |email: &str, stars: i64| {
+        let (_, token) = app.user(email).await;
+        let review = app
+            .post_ok(
+                &reviews,
+                Some(&token),
+                json!({"stars": stars, "content": "후기"}),
+            )
+            .await;
+        (review, token)
+    };
+    let (troll, troll_token) = review("troll@example.com", 1).await;
+    let (spam, spam_token) = review("spam@example.com", 2).await;
+    review("fair@example.com", 5).await;
+    assert_eq!(rating(&app, &park).await, (3, Some(8.0 / 3.0)));
+
+    // Hidden by reports, two reviews leave the rating; their authors' edits and deletions
+    // while hidden do not move it.
+    let troll_reports = report_by_five(&app, &troll).await;
+    report_by_five(&app, &spam).await;
+    assert_eq!(rating(&app, &park).await, (1, Some(5.0)));
+    app.send_ok(
+        Method::PUT,
+        &format!("/api/v1/place-reviews/{}", troll["id"]),
+        Some(&troll_token),
+        Some(json!({"stars": 3, "content": "다시 씀"})),
+    )
+    .await;
+    let deleted = app
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/place-reviews/{}", spam["id"]),
+            Some(&spam_token),
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status(), 204);
+    assert_eq!(rating(&app, &park).await, (1, Some(5.0)));
+
+    // An admin dismisses the reports: the review is shown, and counted, again (as edited).
+    let resolve = async |report: i64, action: &str| {
+        app.post_ok(
+            &format!("/api/v1/admin/reports/{report}/resolve"),
+            Some(&admin),
+            json!({"action": action, "note": "checked"}),
+        )
+        .await
+    };
+    resolve(troll_reports[0], "DISMISS").await;
+    assert_eq!(rating(&app, &park).await, (2, Some(4.0)));
+
+    // Hidden again, then deleted by an admin: it leaves the rating once.
+    let again = report_by_five(&app, &troll).await;
+    assert_eq!(rating(&app, &park).await, (1, Some(5.0)));
+    resolve(again[0], "DELETE").await;
+    assert_eq!(rating(&app, &park).await, (1, Some(5.0)));
+}
+
 #[tokio::test]
 async fn kakao_imports_read_every_page_once_and_a_refused_key_is_a_clear_error() {
     let kakao = kakao_local(20, "test-rest-key").await;

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz};
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
@@ -87,10 +87,15 @@ impl From<Resolution> for ModerationAction {
 struct ContentTable {
     table: &'static str,
     author: &'static str,
-    /// Locked before the content by admins' decisions, in the order the content's writers lock.
+    /// Locked before the content by admins' decisions (and by reports, when hiding the content
+    /// moves the parent's counts), in the order the content's writers lock.
     lock_parent: Option<&'static str>,
     /// Run when the content is deleted, to keep its parent's counts.
     on_delete: Option<&'static str>,
+    /// Moves the parent's counts of what readers see by `$2` (1 or -1) for the content `$1`,
+    /// when readers start or stop seeing it (shown again; hidden, or deleted while shown). The
+    /// parent is then locked before the content wherever its visibility changes, reports too.
+    seen_by_parent: Option<&'static str>,
     /// Content that only some users read at all (a chat message: the room's members): whether
     /// `$2` is one of them for the content `$1`.
     readers: Option<&'static str>,
@@ -104,6 +109,7 @@ impl TargetType {
                 author: "author_id",
                 lock_parent: None,
                 on_delete: None,
+                seen_by_parent: None,
                 readers: None,
             },
             Self::Comment => ContentTable {
@@ -117,6 +123,7 @@ impl TargetType {
                     "UPDATE posts SET comment_count = comment_count - 1
                       WHERE id = (SELECT post_id FROM post_comments WHERE id = $1)",
                 ),
+                seen_by_parent: None,
                 readers: None,
             },
             Self::Listing => ContentTable {
@@ -124,6 +131,7 @@ impl TargetType {
                 author: "seller_id",
                 lock_parent: None,
                 on_delete: None,
+                seen_by_parent: None,
                 readers: None,
             },
             // Places have no author: nobody's own, hidden from all but admins.
@@ -132,6 +140,7 @@ impl TargetType {
                 author: "NULL::bigint",
                 lock_parent: None,
                 on_delete: None,
+                seen_by_parent: None,
                 readers: None,
             },
             Self::PlaceReview => ContentTable {
@@ -141,11 +150,13 @@ impl TargetType {
                     "SELECT id FROM places
                       WHERE id = (SELECT place_id FROM place_reviews WHERE id = $1) FOR UPDATE",
                 ),
-                // A deleted review leaves its place's rating, as its author's deletion would.
-                on_delete: Some(
+                on_delete: None,
+                // The place's rating counts the reviews readers see: a review hidden (by
+                // reports or an admin) or deleted leaves it, one shown again comes back.
+                seen_by_parent: Some(
                     "UPDATE places
-                        SET review_count = review_count - 1,
-                            star_sum = star_sum - (SELECT stars FROM place_reviews WHERE id = $1)
+                        SET review_count = review_count + $2,
+                            star_sum = star_sum + $2 * (SELECT stars FROM place_reviews WHERE id = $1)
                       WHERE id = (SELECT place_id FROM place_reviews WHERE id = $1)",
                 ),
                 readers: None,
@@ -156,6 +167,7 @@ impl TargetType {
                 author: "user_id",
                 lock_parent: None,
                 on_delete: None,
+                seen_by_parent: None,
                 readers: Some(
                     "SELECT EXISTS (SELECT 1 FROM album_photos
                                      WHERE id = $1 AND (visibility = 'PUBLIC' OR user_id = $2))
@@ -167,6 +179,7 @@ impl TargetType {
                 author: "sender_id",
                 lock_parent: None,
                 on_delete: None,
+                seen_by_parent: None,
                 readers: Some(
                     "SELECT EXISTS (SELECT 1 FROM chat_messages m
                                       JOIN chat_members cm ON cm.room_id = m.room_id
@@ -245,11 +258,12 @@ impl ContentTable {
         .optional()?)
     }
 
-    /// Hides the content (keeping the first hiding's time) or shows it again.
+    /// Hides the locked content (keeping the first hiding's time) or shows it again.
     async fn set_hidden(
         &self,
         conn: &mut AsyncPgConnection,
         id: i64,
+        locked: &LockedContent,
         hidden: bool,
         now: DateTime<Utc>,
     ) -> Result<(), CommunityError> {
@@ -263,6 +277,26 @@ impl ContentTable {
         .bind::<Timestamptz, _>(now)
         .execute(conn)
         .await?;
+        if locked.hidden_at.is_some() != hidden {
+            self.seen(conn, id, if hidden { -1 } else { 1 }).await?;
+        }
+        Ok(())
+    }
+
+    /// Moves the parent's counts of what readers see, if it keeps any.
+    async fn seen(
+        &self,
+        conn: &mut AsyncPgConnection,
+        id: i64,
+        by: i32,
+    ) -> Result<(), CommunityError> {
+        if let Some(seen_by_parent) = self.seen_by_parent {
+            diesel::sql_query(seen_by_parent)
+                .bind::<BigInt, _>(id)
+                .bind::<Integer, _>(by)
+                .execute(conn)
+                .await?;
+        }
         Ok(())
     }
 
@@ -272,6 +306,7 @@ impl ContentTable {
         &self,
         conn: &mut AsyncPgConnection,
         id: i64,
+        locked: &LockedContent,
         now: DateTime<Utc>,
     ) -> Result<(), CommunityError> {
         let deleted = diesel::sql_query(format!(
@@ -289,6 +324,9 @@ impl ContentTable {
                 .bind::<BigInt, _>(id)
                 .execute(conn)
                 .await?;
+        }
+        if deleted == 1 && locked.hidden_at.is_none() {
+            self.seen(conn, id, -1).await?;
         }
         Ok(())
     }
@@ -361,6 +399,10 @@ pub async fn report(
     ensure_can_write(conn, reporter).await?;
     let content = new.target_type.content();
     conn.transaction(async |conn| {
+        if content.seen_by_parent.is_some() {
+            // This report may hide the content, which moves its parent's counts.
+            content.lock_parent(conn, new.target_id).await?;
+        }
         let target = content
             .lock(conn, new.target_id)
             .await?
@@ -398,7 +440,9 @@ pub async fn report(
             .get_result(conn)
             .await?;
         if open >= settings.hide_threshold {
-            content.set_hidden(conn, new.target_id, true, now).await?;
+            content
+                .set_hidden(conn, new.target_id, &target, true, now)
+                .await?;
             log(
                 conn,
                 None,
@@ -525,11 +569,19 @@ pub async fn resolve(
         if report.status != ReportStatus::Open {
             return Err(CommunityError::ReportAlreadyResolved);
         }
-        if target.is_some() {
+        if let Some(target) = &target {
             match action {
-                Resolution::Dismiss => content.set_hidden(conn, target_id, false, now).await?,
-                Resolution::Hide => content.set_hidden(conn, target_id, true, now).await?,
-                Resolution::Delete => content.delete(conn, target_id, now).await?,
+                Resolution::Dismiss => {
+                    content
+                        .set_hidden(conn, target_id, target, false, now)
+                        .await?;
+                }
+                Resolution::Hide => {
+                    content
+                        .set_hidden(conn, target_id, target, true, now)
+                        .await?
+                }
+                Resolution::Delete => content.delete(conn, target_id, target, now).await?,
             }
         }
         diesel::update(

@@ -463,9 +463,11 @@ impl CountedBy {
                 "UPDATE places p
                     SET like_count = (SELECT count(*) FROM place_likes l WHERE l.place_id = p.id),
                         review_count = (SELECT count(*) FROM place_reviews r
-                                         WHERE r.place_id = p.id AND r.deleted_at IS NULL),
+                                         WHERE r.place_id = p.id AND r.deleted_at IS NULL
+                                           AND r.hidden_at IS NULL),
                         star_sum = (SELECT coalesce(sum(r.stars), 0) FROM place_reviews r
-                                     WHERE r.place_id = p.id AND r.deleted_at IS NULL)
+                                     WHERE r.place_id = p.id AND r.deleted_at IS NULL
+                                       AND r.hidden_at IS NULL)
                   WHERE p.id = ANY($1)",
             ),
             (

@@ -64,7 +64,8 @@ pub struct ReviewCursor {
     pub id: PlaceReviewId,
 }
 
-/// Moves a place's review count and star sum.
+/// Moves a place's review count and star sum: they count the live reviews readers see (not
+/// hidden ones; moderation moves them when it hides or shows a review, `community::report`).
 async fn move_rating(
     conn: &mut AsyncPgConnection,
     id: PlaceId,
@@ -206,6 +207,10 @@ pub async fn update(
             ))
             .execute(conn)
             .await?;
+        // A hidden review is not in the rating (moderation took it out).
+        if review.hidden_at.is_some() {
+            return Ok(());
+        }
         move_rating(
             conn,
             review.place_id,
@@ -218,7 +223,7 @@ pub async fn update(
     view(conn, id).await
 }
 
-/// Deletes my review; the place's rating forgets it.
+/// Deletes my review; the place's rating forgets it (a hidden one is already forgotten).
 pub async fn delete(
     conn: &mut AsyncPgConnection,
     author: UserId,
@@ -231,6 +236,9 @@ pub async fn delete(
             .set(place_reviews::deleted_at.eq(now))
             .execute(conn)
             .await?;
+        if review.hidden_at.is_some() {
+            return Ok(());
+        }
         move_rating(conn, review.place_id, -1, -i32::from(review.stars)).await
     })
     .await
