@@ -41,7 +41,7 @@ impl RedisSettings {
         // Redis connections are cheap to hold; a request keeps its connection until its task
         // runs again after the reply, so a small pool (10 used to be the default) became what
         // busy API instances queued for: the board's first page had p99 53 ms with 10 under 64
-        // connections, 15 ms with 32 (docs/benchmarks.md).
+        // connections, 15–17 ms with 32 (docs/benchmarks.md).
         let max_size = config::parsed_or("PETORY_REDIS_POOL_SIZE", 32_u32)?;
         config::ensure(
             "PETORY_REDIS_POOL_SIZE",

@@ -199,6 +199,12 @@ async fn nearest_first_follows_changes_whoever_writes_them() {
         names(&app.get_ok(&around_city_hall("")).await),
         ["라", "가", "나"]
     );
+    // A new place, 11 m from City Hall, is found by the next search.
+    add(&app, &admin, place("바", "CAFE", (37.5664, CITY_HALL.1))).await;
+    assert_eq!(
+        names(&app.get_ok(&around_city_hall("")).await),
+        ["라", "바", "가", "나"]
+    );
 }
 
 #[tokio::test]
@@ -210,6 +216,7 @@ async fn an_index_a_moment_behind_never_shows_what_is_gone_nor_cuts_a_page_short
         .await;
     let admin = app.admin().await;
     four_cafes_northwards(&app, &admin).await;
+    add(&app, &admin, place("마", "CAFE", (37.571, CITY_HALL.1))).await;
     assert_eq!(
         names(&app.get_ok(&around_city_hall("limit=2")).await),
         ["가", "나"]
@@ -218,17 +225,18 @@ async fn an_index_a_moment_behind_never_shows_what_is_gone_nor_cuts_a_page_short
         &app,
         "UPDATE places SET hidden_at = now() WHERE name = '가';
          UPDATE places SET deleted_at = now() WHERE name = '나';
-         UPDATE places SET category = 'PARK' WHERE name = '다';",
+         UPDATE places SET category = 'PARK' WHERE name = '다';
+         UPDATE places SET lat = 37.75 WHERE name = '라';",
     )
     .await;
-    // The hidden, the deleted and the no longer matching are left out, and the page is still
-    // full: the index is asked for more.
+    // The hidden, the deleted, the no longer matching and the moved away (20 km north) are
+    // left out, and the page is still full: the index is asked for more.
     let page = app.get_ok(&around_city_hall("limit=1&category=CAFE")).await;
-    assert_eq!(names(&page), ["라"]);
+    assert_eq!(names(&page), ["마"]);
     assert!(page["next_cursor"].is_null());
     assert_eq!(
         names(&app.get_ok(&around_city_hall("limit=2")).await),
-        ["다", "라"]
+        ["다", "마"]
     );
 }
 

@@ -423,6 +423,7 @@ async fn remove_entirely(
         .bind::<Array<BigInt>, _>(&removed)
         .get_result(conn)
         .await?;
+    counted.lock(conn).await?;
     let gone = diesel::sql_query("DELETE FROM users WHERE id = ANY($1)")
         .bind::<Array<BigInt>, _>(&removed)
         .execute(conn)
@@ -443,11 +444,37 @@ struct CountedBy {
 }
 
 impl CountedBy {
-    /// Counts these rows' counters again from what is left. Each table's rows are locked
-    /// first and counted by a later statement, which sees every like or review committed
-    /// while it waited (a counter's writers lock the row they count on).
+    /// Locks the counted rows before the accounts' rows go: every writer of a counter locks the
+    /// row it counts on before the rows it counts (a report of a review locks the place first),
+    /// so the cascade must not take a review before its place.
+    async fn lock(&self, conn: &mut AsyncPgConnection) -> Result<(), DbError> {
+        for (ids, lock, _) in self.recounts() {
+            if !ids.is_empty() {
+                diesel::sql_query(lock)
+                    .bind::<Array<BigInt>, _>(ids)
+                    .execute(conn)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts the locked rows' counters again from what is left.
     async fn count_again(&self, conn: &mut AsyncPgConnection) -> Result<(), DbError> {
-        let recounts = [
+        for (ids, _, count) in self.recounts() {
+            if !ids.is_empty() {
+                diesel::sql_query(count)
+                    .bind::<Array<BigInt>, _>(ids)
+                    .execute(conn)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Each table's rows: how they are locked (in id order) and counted again.
+    fn recounts(&self) -> [(&Vec<i64>, &'static str, &'static str); 3] {
+        [
             (
                 &self.posts,
                 "SELECT id FROM posts WHERE id = ANY($1) ORDER BY id FOR UPDATE",
@@ -477,21 +504,7 @@ impl CountedBy {
                     SET chat_count = (SELECT count(*) FROM chat_rooms r WHERE r.listing_id = l.id)
                   WHERE l.id = ANY($1)",
             ),
-        ];
-        for (ids, lock, count) in recounts {
-            if ids.is_empty() {
-                continue;
-            }
-            diesel::sql_query(lock)
-                .bind::<Array<BigInt>, _>(ids)
-                .execute(conn)
-                .await?;
-            diesel::sql_query(count)
-                .bind::<Array<BigInt>, _>(ids)
-                .execute(conn)
-                .await?;
-        }
-        Ok(())
+        ]
     }
 }
 

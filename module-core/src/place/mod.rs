@@ -519,7 +519,8 @@ pub async fn search(
 }
 
 /// A nearest-first page through the in-memory index: the places it finds are read by id, and
-/// kept if they are (still) visible and pass the filters; more are found if some were not.
+/// kept if they are (still) visible, pass the filters and are where the index has them; more
+/// are found if some were not.
 async fn nearest_indexed(
     conn: &mut AsyncPgConnection,
     index: &NearbyIndex,
@@ -558,7 +559,13 @@ async fn nearest_indexed(
             .map(|place| (place.id, place))
             .collect();
         items.extend(found.iter().filter_map(|near| {
-            let place = rows.remove(&near.id).filter(|place| filter.admits(place))?;
+            // A place moved since the index last looked is left out until it is found where
+            // it is now (the next look): its distance and order would be the old ones.
+            let place = rows.remove(&near.id).filter(|place| {
+                filter.admits(place)
+                    && (nearby::chord_between(&around, place.lat, place.lng) - near.chord_m).abs()
+                        < 0.001
+            })?;
             Some(PlaceItem {
                 place,
                 distance_m: Some(nearby::distance_of(near.chord_m)),

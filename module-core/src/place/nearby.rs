@@ -8,11 +8,13 @@
 //! stamps `places.nearby_changed_at` whenever a place's position, category, pet sizes or
 //! visibility changes (whoever writes it: admins, imports, moderation, another instance), and a
 //! search first reads the changes since the previous look when that look is older than the
-//! configured age (1 s by default). The page's rows are read from PostgreSQL, visible and
-//! matching, so an index that is a moment behind can leave a place out or find it a moment late,
-//! never show one that is hidden, deleted or of another category.
+//! configured age (1 s by default), and the whole index is loaded again every ten minutes. The
+//! page's rows are read from PostgreSQL, visible, matching and where the index has them, so an
+//! index that is a moment behind can leave a place out or find it a moment late, never show one
+//! that is hidden, deleted, moved away or of another category.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -36,6 +38,10 @@ const EARTH_RADIUS_M: f64 = 6_378_168.0;
 /// it) is found by the next one, if that transaction took less than this.
 const OVERLAP: TimeDelta = TimeDelta::seconds(60);
 
+/// How often the index is loaded whole again: what no change stamp tells (a transaction open
+/// longer than [`OVERLAP`], rows removed or restored without the trigger) lasts no longer.
+const RELOAD_EVERY: Duration = Duration::from_secs(600);
+
 /// A place's point on the sphere (`ll_to_earth`): metres from the earth's centre.
 pub fn point(lat: f64, lng: f64) -> [f64; 3] {
     let (lat, lng) = (lat.to_radians(), lng.to_radians());
@@ -49,7 +55,18 @@ pub fn point(lat: f64, lng: f64) -> [f64; 3] {
 /// The straight line through the earth between two points this far apart on its surface
 /// (`gc_to_sec`).
 pub fn chord_of(distance_m: f64) -> f64 {
+    let distance_m = distance_m.clamp(0.0, std::f64::consts::PI * EARTH_RADIUS_M);
     2.0 * EARTH_RADIUS_M * (distance_m / (2.0 * EARTH_RADIUS_M)).sin()
+}
+
+/// The straight line through the earth from a search's centre to a place.
+pub fn chord_between(around: &Around, lat: f64, lng: f64) -> f64 {
+    let (a, b) = (point(around.lat, around.lng), point(lat, lng));
+    a.iter()
+        .zip(b)
+        .map(|(a, b)| (a - b) * (a - b))
+        .sum::<f64>()
+        .sqrt()
 }
 
 /// The distance on the surface between two points this far apart in a straight line
@@ -214,10 +231,12 @@ fn later(near: &Near, after: &Near) -> bool {
         .is_gt()
 }
 
-/// When the index last looked at the database, and from when the next look reads changes.
+/// When the index last looked at the database (and loaded it whole), and from when the next
+/// look reads changes.
 #[derive(Default)]
 struct Looked {
     at: Option<Instant>,
+    loaded_at: Option<Instant>,
     changes_since: Option<DateTime<Utc>>,
 }
 
@@ -225,6 +244,8 @@ struct Looked {
 pub struct NearbyIndex {
     spots: RwLock<Spots>,
     looked: tokio::sync::Mutex<Looked>,
+    /// Whether the index was ever loaded: until then searches wait for the first look.
+    loaded: AtomicBool,
     max_age: Duration,
 }
 
@@ -235,14 +256,21 @@ impl NearbyIndex {
         Self {
             spots: RwLock::default(),
             looked: tokio::sync::Mutex::default(),
+            loaded: AtomicBool::new(false),
             max_age,
         }
     }
 
-    /// Brings the index up to date unless it looked less than its `max_age` ago. Searches wait
-    /// for a look in progress, so that a search never reads an index older than that age.
+    /// Brings the index up to date unless it looked less than its `max_age` ago (and loads it
+    /// whole every [`RELOAD_EVERY`]). A search does not wait for another's look in progress:
+    /// it reads the index as it is, as old as that look's start at most (only the first load
+    /// is waited for), and holds no second connection meanwhile.
     pub async fn refresh(&self, conn: &mut AsyncPgConnection) -> Result<(), DbError> {
-        let mut looked = self.looked.lock().await;
+        let mut looked = match self.looked.try_lock() {
+            Ok(looked) => looked,
+            Err(_) if AtomicBool::load(&self.loaded, Ordering::Acquire) => return Ok(()),
+            Err(_) => self.looked.lock().await,
+        };
         if looked.at.is_some_and(|at| at.elapsed() < self.max_age) {
             return Ok(());
         }
@@ -253,7 +281,10 @@ impl NearbyIndex {
         let visible = places::deleted_at
             .is_null()
             .and(places::hidden_at.is_null());
-        match looked.changes_since {
+        let reload = looked
+            .loaded_at
+            .is_none_or(|at| at.elapsed() >= RELOAD_EVERY);
+        match looked.changes_since.filter(|_| !reload) {
             None => {
                 let located: Vec<Located> = places::table
                     .filter(visible)
@@ -263,6 +294,8 @@ impl NearbyIndex {
                 let spots = Spots::of(&located);
                 drop(located);
                 *self.spots.write().unwrap_or_else(PoisonError::into_inner) = spots;
+                looked.loaded_at = Some(started);
+                self.loaded.store(true, Ordering::Release);
             }
             Some(since) => {
                 let changed: Vec<(Located, bool)> = places::table
