@@ -181,7 +181,10 @@ fn api_v1() -> OpenApiRouter<AppState> {
             routes::place::unlike_place
         ))
         .routes(routes!(routes::place::liked_places))
-        .routes(routes!(routes::place::create_place))
+        .routes(routes!(
+            routes::place::list_admin_places,
+            routes::place::create_place
+        ))
         .routes(routes!(routes::place::import_places))
         .routes(routes!(
             routes::place::update_place,

@@ -820,6 +820,89 @@ async fn a_reported_review_deleted_by_moderation_leaves_the_rating() {
     assert_eq!(left["items"].as_array().unwrap().len(), 1);
 }
 
+#[tokio::test]
+async fn admins_list_places_hidden_ones_too_and_only_admins() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    four_cafes_northwards(&app, &admin).await;
+    // 나 hidden by moderation, 다 taken down.
+    write(
+        &app,
+        "UPDATE places SET hidden_at = now() WHERE name = '나'",
+    )
+    .await;
+    let shown = app.get_ok(&around_city_hall("")).await;
+    assert_eq!(names(&shown), ["가", "다", "라"]);
+    let taken_down = shown["items"][1]["id"].clone();
+    let response = app
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/admin/places/{taken_down}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), 204);
+    let list = async |query: &str| {
+        app.send_ok(
+            Method::GET,
+            &format!("/api/v1/admin/places?{query}"),
+            Some(&admin),
+            None,
+        )
+        .await
+    };
+    let all = list("").await;
+    assert_eq!(names(&all), ["라", "나", "가"]);
+    assert_eq!(all["items"][1]["hidden"], true);
+    assert_eq!(names(&list("hidden=true").await), ["나"]);
+    assert_eq!(names(&list("hidden=false").await), ["라", "가"]);
+    assert_eq!(names(&list("q=%EB%9D%BC").await), ["라"]);
+    // Two at a time: the next page continues after the cursor.
+    let first = list("limit=2").await;
+    assert_eq!(names(&first), ["라", "나"]);
+    let next = list(&format!(
+        "limit=2&cursor={}",
+        first["next_cursor"].as_str().unwrap()
+    ))
+    .await;
+    assert_eq!(names(&next), ["가"]);
+    assert!(next["next_cursor"].is_null());
+
+    let (_, member) = app.user("member@example.com").await;
+    assert_problem(
+        app.send(Method::GET, "/api/v1/admin/places", Some(&member), None)
+            .await,
+        403,
+        "ADMIN_ONLY",
+    )
+    .await;
+    assert_problem(
+        app.get("/api/v1/admin/places").await,
+        401,
+        "AUTHENTICATION_REQUIRED",
+    )
+    .await;
+    for (query, code) in [
+        ("cursor=nope", "INVALID_CURSOR"),
+        ("hidden=maybe", "INVALID_QUERY"),
+        ("q=%20", "INVALID_QUERY"),
+    ] {
+        assert_problem(
+            app.send(
+                Method::GET,
+                &format!("/api/v1/admin/places?{query}"),
+                Some(&admin),
+                None,
+            )
+            .await,
+            400,
+            code,
+        )
+        .await;
+    }
+}
+
 /// The place's `(review_count, average_stars)`, as readers see it.
 async fn rating(app: &TestApp, place: &Value) -> (i64, Option<f64>) {
     let detail = app.get_ok(&format!("/api/v1/places/{}", place["id"])).await;

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use self::nearby::{Near, NearbyIndex};
 use crate::community::Viewer;
-use crate::community::search::Search;
+use crate::community::search::{Matching, Search};
 use crate::db::DbError;
 use crate::identity::{self, Suspended, UserId};
 use crate::ports::{ObjectStore, PlaceRanking};
@@ -384,6 +384,38 @@ pub async fn delete(
         return Err(PlaceError::NotFound);
     }
     Ok(())
+}
+
+/// Places as admins list them, newest first: hidden ones too (only those with `hidden`, none
+/// with `Some(false)`), never those taken down; `search` over the name and address.
+pub async fn admin_list(
+    conn: &mut AsyncPgConnection,
+    hidden: Option<bool>,
+    search: Option<&Search>,
+    before: Option<PlaceId>,
+    limit: i64,
+) -> Result<Vec<Place>, PlaceError> {
+    let mut query = places::table
+        .filter(places::deleted_at.is_null())
+        .into_boxed();
+    query = match hidden {
+        Some(true) => query.filter(places::hidden_at.is_not_null()),
+        Some(false) => query.filter(places::hidden_at.is_null()),
+        None => query,
+    };
+    if let Some(search) = search {
+        query = query
+            .filter(search.condition("places.name || ' ' || places.address", Matching::Indexed));
+    }
+    if let Some(before) = before {
+        query = query.filter(places::id.lt(before));
+    }
+    Ok(query
+        .order(places::id.desc())
+        .limit(limit)
+        .select(Place::as_select())
+        .load(conn)
+        .await?)
 }
 
 /// Where a search looks from, and how far.

@@ -443,6 +443,58 @@ impl From<PlaceRequest> for PlaceDraft {
     }
 }
 
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AdminPlaceListQuery {
+    /// Only hidden places (`true`, by reports or an admin's decision) or only shown ones.
+    pub hidden: Option<bool>,
+    /// Words that must all occur in the name or address (Korean substrings too).
+    #[param(min_length = 1, max_length = 100)]
+    pub q: Option<String>,
+    /// `next_cursor` of the previous page; empty or absent for the first page.
+    #[param(max_length = 200)]
+    pub cursor: Option<String>,
+    #[param(inline)]
+    pub limit: Option<crate::pagination::Limit>,
+}
+
+/// Places as admins see them, newest first: hidden ones too (each with `hidden`), never those
+/// taken down.
+#[utoipa::path(get, path = "/admin/places", tag = "admin", security(("bearer" = [])), params(AdminPlaceListQuery),
+    responses(
+        (status = 200, description = "A page of places", body = inline(Page<PlaceResponse>)),
+        (status = 400, description = "`INVALID_CURSOR`, `INVALID_QUERY`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`AUTHENTICATION_REQUIRED`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_admin_places(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Query(query): Query<AdminPlaceListQuery>,
+) -> ApiResult<Json<Page<PlaceResponse>>> {
+    let page = PageQuery {
+        cursor: query.cursor,
+        limit: query.limit,
+    };
+    let before = page.before_id::<PlaceId>()?;
+    let search = search_of(query.q.as_deref())?;
+    let mut conn = state.db().await?;
+    let places = place::admin_list(
+        &mut conn,
+        query.hidden,
+        search.as_ref(),
+        before,
+        page.fetch_limit(),
+    )
+    .await?;
+    drop(conn);
+    let mut page: Page<PlaceResponse> =
+        Page::new(places, page.limit(), |place| place.id.to_string())
+            .map(|place| PlaceResponse::new(place, false));
+    state.link_images(&mut page.items).await?;
+    Ok(Json(page))
+}
+
 /// Add a place (admins).
 #[utoipa::path(post, path = "/admin/places", tag = "admin", security(("bearer" = [])), request_body = PlaceRequest,
     responses(
