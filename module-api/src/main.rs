@@ -124,7 +124,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 Err(error) => Err(error.code().to_owned()),
             };
             match loaded {
-                Ok(()) => tracing::info!(places = index.len(), "place index loaded"),
+                Ok(true) => tracing::info!(places = index.len(), "place index loaded"),
+                // A search got there first and is loading it.
+                Ok(false) => {}
                 Err(error) => tracing::warn!(%error, "place index not loaded at start"),
             }
         });

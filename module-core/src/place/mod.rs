@@ -494,7 +494,7 @@ crate::prepared_query! {
 
 /// A page of places: within a radius nearest first, or all newest first; filtered. A
 /// nearest-first page without words or opening hours comes from the in-memory `index` when the
-/// instance keeps one; the others are one query each.
+/// instance keeps one (and has loaded it); the others are one query each.
 pub async fn search(
     conn: &mut AsyncPgConnection,
     index: Option<&NearbyIndex>,
@@ -504,6 +504,7 @@ pub async fn search(
 ) -> Result<Vec<PlaceItem>, PlaceError> {
     if let (Some(index), Some(around), None, None) =
         (index, query.around, &query.search, query.open_at)
+        && index.refresh(conn).await?
     {
         return nearest_indexed(conn, index, viewer, around, query, limit).await;
     }
@@ -561,7 +562,6 @@ async fn nearest_indexed(
     query: &PlaceQuery,
     limit: i64,
 ) -> Result<Vec<PlaceItem>, PlaceError> {
-    index.refresh(conn).await?;
     let filter = nearby::Filter {
         category: query.category,
         pet_size: query.pet_size,

@@ -262,17 +262,15 @@ impl NearbyIndex {
     }
 
     /// Brings the index up to date unless it looked less than its `max_age` ago (and loads it
-    /// whole every [`RELOAD_EVERY`]). A search does not wait for another's look in progress:
-    /// it reads the index as it is, as old as that look's start at most (only the first load
-    /// is waited for), and holds no second connection meanwhile.
-    pub async fn refresh(&self, conn: &mut AsyncPgConnection) -> Result<(), DbError> {
-        let mut looked = match self.looked.try_lock() {
-            Ok(looked) => looked,
-            Err(_) if AtomicBool::load(&self.loaded, Ordering::Acquire) => return Ok(()),
-            Err(_) => self.looked.lock().await,
+    /// whole every [`RELOAD_EVERY`]); whether it can answer. A search never waits for another's
+    /// look in progress: it reads the index as it is (as old as that look's start at most), or,
+    /// while the first load is under way, is told to ask PostgreSQL.
+    pub async fn refresh(&self, conn: &mut AsyncPgConnection) -> Result<bool, DbError> {
+        let Ok(mut looked) = self.looked.try_lock() else {
+            return Ok(AtomicBool::load(&self.loaded, Ordering::Acquire));
         };
         if looked.at.is_some_and(|at| at.elapsed() < self.max_age) {
-            return Ok(());
+            return Ok(true);
         }
         let started = Instant::now();
         let db_now: DateTime<Utc> = diesel::select(diesel::dsl::now.into_sql::<Timestamptz>())
@@ -313,7 +311,7 @@ impl NearbyIndex {
         }
         looked.changes_since = Some(db_now - OVERLAP);
         looked.at = Some(started);
-        Ok(())
+        Ok(true)
     }
 
     /// Up to `count` visible places within `around` that pass `filter`, nearest first (ties by
