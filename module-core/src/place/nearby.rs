@@ -244,7 +244,7 @@ struct Looked {
 pub struct NearbyIndex {
     spots: RwLock<Spots>,
     looked: tokio::sync::Mutex<Looked>,
-    /// Whether the index was ever loaded: until then searches wait for the first look.
+    /// Whether the index was ever loaded: until then searches ask PostgreSQL.
     loaded: AtomicBool,
     max_age: Duration,
 }
