@@ -90,15 +90,29 @@ struct ContentTable {
     /// Locked before the content by admins' decisions (and by reports, when hiding the content
     /// moves the parent's counts), in the order the content's writers lock.
     lock_parent: Option<&'static str>,
-    /// Run when the content is deleted, to keep its parent's counts.
-    on_delete: Option<&'static str>,
-    /// Moves the parent's counts of what readers see by `$2` (1 or -1) for the content `$1`,
-    /// when readers start or stop seeing it (shown again; hidden, or deleted while shown). The
-    /// parent is then locked before the content wherever its visibility changes, reports too.
-    seen_by_parent: Option<&'static str>,
+    /// The parent's counts of this content, which decisions keep.
+    counted: Option<ParentCount>,
     /// Content that only some users read at all (a chat message: the room's members): whether
     /// `$2` is one of them for the content `$1`.
     readers: Option<&'static str>,
+}
+
+/// How a parent counts its content: which items ([`CountRule`]), and the SQL that moves its
+/// counts by `$2` (1 or -1) for the content `$1`.
+#[derive(Clone, Copy)]
+struct ParentCount {
+    rule: CountRule,
+    sql: &'static str,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CountRule {
+    /// Every live item, hidden or not (a post's comments: the thread's shape).
+    Live,
+    /// The live items readers see (a place's rating): hiding and showing move the counts too,
+    /// so the parent is locked before the content wherever its visibility changes, reports
+    /// included.
+    Seen,
 }
 
 impl TargetType {
@@ -108,8 +122,7 @@ impl TargetType {
                 table: "posts",
                 author: "author_id",
                 lock_parent: None,
-                on_delete: None,
-                seen_by_parent: None,
+                counted: None,
                 readers: None,
             },
             Self::Comment => ContentTable {
@@ -119,19 +132,18 @@ impl TargetType {
                     "SELECT id FROM posts
                       WHERE id = (SELECT post_id FROM post_comments WHERE id = $1) FOR UPDATE",
                 ),
-                on_delete: Some(
-                    "UPDATE posts SET comment_count = comment_count - 1
-                      WHERE id = (SELECT post_id FROM post_comments WHERE id = $1)",
-                ),
-                seen_by_parent: None,
+                counted: Some(ParentCount {
+                    rule: CountRule::Live,
+                    sql: "UPDATE posts SET comment_count = comment_count + $2
+                           WHERE id = (SELECT post_id FROM post_comments WHERE id = $1)",
+                }),
                 readers: None,
             },
             Self::Listing => ContentTable {
                 table: "listings",
                 author: "seller_id",
                 lock_parent: None,
-                on_delete: None,
-                seen_by_parent: None,
+                counted: None,
                 readers: None,
             },
             // Places have no author: nobody's own, hidden from all but admins.
@@ -139,8 +151,7 @@ impl TargetType {
                 table: "places",
                 author: "NULL::bigint",
                 lock_parent: None,
-                on_delete: None,
-                seen_by_parent: None,
+                counted: None,
                 readers: None,
             },
             Self::PlaceReview => ContentTable {
@@ -150,15 +161,15 @@ impl TargetType {
                     "SELECT id FROM places
                       WHERE id = (SELECT place_id FROM place_reviews WHERE id = $1) FOR UPDATE",
                 ),
-                on_delete: None,
                 // The place's rating counts the reviews readers see: a review hidden (by
                 // reports or an admin) or deleted leaves it, one shown again comes back.
-                seen_by_parent: Some(
-                    "UPDATE places
-                        SET review_count = review_count + $2,
-                            star_sum = star_sum + $2 * (SELECT stars FROM place_reviews WHERE id = $1)
-                      WHERE id = (SELECT place_id FROM place_reviews WHERE id = $1)",
-                ),
+                counted: Some(ParentCount {
+                    rule: CountRule::Seen,
+                    sql: "UPDATE places
+                             SET review_count = review_count + $2,
+                                 star_sum = star_sum + $2 * (SELECT stars FROM place_reviews WHERE id = $1)
+                           WHERE id = (SELECT place_id FROM place_reviews WHERE id = $1)",
+                }),
                 readers: None,
             },
             // A private photo is its owner's alone: no one else can see it to report it.
@@ -166,8 +177,7 @@ impl TargetType {
                 table: "album_photos",
                 author: "user_id",
                 lock_parent: None,
-                on_delete: None,
-                seen_by_parent: None,
+                counted: None,
                 readers: Some(
                     "SELECT EXISTS (SELECT 1 FROM album_photos
                                      WHERE id = $1 AND (visibility = 'PUBLIC' OR user_id = $2))
@@ -178,8 +188,7 @@ impl TargetType {
                 table: "chat_messages",
                 author: "sender_id",
                 lock_parent: None,
-                on_delete: None,
-                seen_by_parent: None,
+                counted: None,
                 readers: Some(
                     "SELECT EXISTS (SELECT 1 FROM chat_messages m
                                       JOIN chat_members cm ON cm.room_id = m.room_id
@@ -278,20 +287,22 @@ impl ContentTable {
         .execute(conn)
         .await?;
         if locked.hidden_at.is_some() != hidden {
-            self.seen(conn, id, if hidden { -1 } else { 1 }).await?;
+            self.count(conn, id, CountRule::Seen, if hidden { -1 } else { 1 })
+                .await?;
         }
         Ok(())
     }
 
-    /// Moves the parent's counts of what readers see, if it keeps any.
-    async fn seen(
+    /// Moves the parent's counts by `by`, if it counts its content by `rule`.
+    async fn count(
         &self,
         conn: &mut AsyncPgConnection,
         id: i64,
+        rule: CountRule,
         by: i32,
     ) -> Result<(), CommunityError> {
-        if let Some(seen_by_parent) = self.seen_by_parent {
-            diesel::sql_query(seen_by_parent)
+        if let Some(counted) = self.counted.filter(|counted| counted.rule == rule) {
+            diesel::sql_query(counted.sql)
                 .bind::<BigInt, _>(id)
                 .bind::<Integer, _>(by)
                 .execute(conn)
@@ -317,16 +328,11 @@ impl ContentTable {
         .bind::<Timestamptz, _>(now)
         .execute(conn)
         .await?;
-        if deleted == 1
-            && let Some(on_delete) = self.on_delete
-        {
-            diesel::sql_query(on_delete)
-                .bind::<BigInt, _>(id)
-                .execute(conn)
-                .await?;
-        }
-        if deleted == 1 && locked.hidden_at.is_none() {
-            self.seen(conn, id, -1).await?;
+        if deleted == 1 {
+            self.count(conn, id, CountRule::Live, -1).await?;
+            if locked.hidden_at.is_none() {
+                self.count(conn, id, CountRule::Seen, -1).await?;
+            }
         }
         Ok(())
     }
@@ -399,7 +405,10 @@ pub async fn report(
     ensure_can_write(conn, reporter).await?;
     let content = new.target_type.content();
     conn.transaction(async |conn| {
-        if content.seen_by_parent.is_some() {
+        if content
+            .counted
+            .is_some_and(|counted| counted.rule == CountRule::Seen)
+        {
             // This report may hide the content, which moves its parent's counts.
             content.lock_parent(conn, new.target_id).await?;
         }

@@ -567,6 +567,7 @@ async fn nearest_indexed(
         pet_size: query.pet_size,
     };
     let count = usize::try_from(limit).unwrap_or(0);
+    let centre = nearby::point(around.lat, around.lng);
     let mut after = query.after.and_then(|after| {
         Some(Near {
             id: after.id,
@@ -595,7 +596,7 @@ async fn nearest_indexed(
             // it is now (the next look): its distance and order would be the old ones.
             let place = rows.remove(&near.id).filter(|place| {
                 filter.admits(place)
-                    && (nearby::chord_between(&around, place.lat, place.lng) - near.chord_m).abs()
+                    && (nearby::chord_between(centre, place.lat, place.lng) - near.chord_m).abs()
                         < 0.001
             })?;
             Some(PlaceItem {

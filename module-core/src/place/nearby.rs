@@ -59,11 +59,10 @@ pub fn chord_of(distance_m: f64) -> f64 {
     2.0 * EARTH_RADIUS_M * (distance_m / (2.0 * EARTH_RADIUS_M)).sin()
 }
 
-/// The straight line through the earth from a search's centre to a place.
-pub fn chord_between(around: &Around, lat: f64, lng: f64) -> f64 {
-    let (a, b) = (point(around.lat, around.lng), point(lat, lng));
-    a.iter()
-        .zip(b)
+/// The straight line through the earth from a point (a search's centre) to a place.
+pub fn chord_between(from: [f64; 3], lat: f64, lng: f64) -> f64 {
+    from.iter()
+        .zip(point(lat, lng))
         .map(|(a, b)| (a - b) * (a - b))
         .sum::<f64>()
         .sqrt()
@@ -91,6 +90,10 @@ fn size_bit(size: PetSize) -> u8 {
     }
 }
 
+fn size_bits(sizes: &[PetSize]) -> u8 {
+    sizes.iter().fold(0, |bits, size| bits | size_bit(*size))
+}
+
 type Spot = GeomWithData<[f64; 3], Listed>;
 
 /// A place as the index reads it.
@@ -111,10 +114,7 @@ impl Located {
             Listed {
                 id: self.id,
                 category: self.category,
-                sizes: self
-                    .pet_sizes
-                    .iter()
-                    .fold(0, |bits, size| bits | size_bit(*size)),
+                sizes: size_bits(&self.pet_sizes),
             },
         )
     }
@@ -130,19 +130,12 @@ pub struct Filter {
 impl Filter {
     /// Whether a place (as the database has it now) passes.
     pub(super) fn admits(&self, place: &super::Place) -> bool {
-        self.category
-            .is_none_or(|category| category == place.category)
-            && self
-                .pet_size
-                .is_none_or(|size| place.pet_sizes.contains(&size))
+        self.passes(place.category, size_bits(&place.pet_sizes))
     }
 
-    fn passes(&self, listed: &Listed) -> bool {
-        self.category
-            .is_none_or(|category| category == listed.category)
-            && self
-                .pet_size
-                .is_none_or(|size| listed.sizes & size_bit(size) != 0)
+    fn passes(&self, category: PlaceCategory, sizes: u8) -> bool {
+        self.category.is_none_or(|wanted| wanted == category)
+            && self.pet_size.is_none_or(|size| sizes & size_bit(size) != 0)
     }
 }
 
@@ -213,7 +206,9 @@ impl Spots {
                 id: spot.data.id,
                 chord_m,
             };
-            if filter.passes(&spot.data) && after.is_none_or(|after| later(&near, &after)) {
+            if filter.passes(spot.data.category, spot.data.sizes)
+                && after.is_none_or(|after| later(&near, &after))
+            {
                 found.push(near);
             }
         }
