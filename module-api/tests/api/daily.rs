@@ -379,6 +379,24 @@ async fn users_opt_out_of_the_daily_question_notification() {
     assert_eq!(me["notify_daily_question"], false);
 }
 
+/// A page of D-days as `(pet, kind, date, days until, number)`.
+fn d_days(page: &Value) -> Vec<(&str, &str, &str, i64, i64)> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["pet_name"].as_str().unwrap(),
+                d["kind"].as_str().unwrap(),
+                d["date"].as_str().unwrap(),
+                d["days_until"].as_i64().unwrap(),
+                d["number"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn my_pets_d_days_come_soonest_first_and_only_mine() {
     let app = TestApp::spawn().await;
@@ -409,44 +427,13 @@ async fn my_pets_d_days_come_soonest_first_and_only_mine() {
         .send_ok(Method::GET, "/api/v1/users/me/d-days", Some(&me), None)
         .await;
     assert_eq!(ddays["date"], "2026-11-23");
-    let seen = |page: &Value| -> Vec<(String, String, String, i64, i64)> {
-        page["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| {
-                (
-                    d["pet_name"].as_str().unwrap().to_owned(),
-                    d["kind"].as_str().unwrap().to_owned(),
-                    d["date"].as_str().unwrap().to_owned(),
-                    d["days_until"].as_i64().unwrap(),
-                    d["number"].as_i64().unwrap(),
-                )
-            })
-            .collect()
-    };
-    let expected =
-        |items: &[(&str, &str, &str, i64, i64)]| -> Vec<(String, String, String, i64, i64)> {
-            items
-                .iter()
-                .map(|(pet, kind, date, days, number)| {
-                    (
-                        (*pet).to_owned(),
-                        (*kind).to_owned(),
-                        (*date).to_owned(),
-                        *days,
-                        *number,
-                    )
-                })
-                .collect()
-        };
     assert_eq!(
-        seen(&ddays),
-        expected(&[
+        d_days(&ddays),
+        [
             ("보리", "BIRTHDAY", "2026-11-23", 0, 6),
             ("보리", "DAYS_TOGETHER", "2026-11-23", 0, 1000),
             ("나비", "ADOPTION", "2026-12-01", 8, 1),
-        ])
+        ]
     );
     let year = app
         .send_ok(
@@ -458,15 +445,15 @@ async fn my_pets_d_days_come_soonest_first_and_only_mine() {
         .await;
     // A year ahead: each kind's next day per pet, Nabi's leap-day birthday on the 28th.
     assert_eq!(
-        seen(&year),
-        expected(&[
+        d_days(&year),
+        [
             ("보리", "BIRTHDAY", "2026-11-23", 0, 6),
             ("보리", "DAYS_TOGETHER", "2026-11-23", 0, 1000),
             ("나비", "ADOPTION", "2026-12-01", 8, 1),
             ("나비", "DAYS_TOGETHER", "2027-01-05", 43, 400),
             ("보리", "ADOPTION", "2027-02-27", 96, 3),
             ("나비", "BIRTHDAY", "2027-02-28", 97, 3),
-        ])
+        ]
     );
     for bad in ["-1", "367", "99999999999999999999", "soon"] {
         assert_problem(

@@ -77,6 +77,18 @@ async fn still_stored(app: &TestApp, keys: &[&String]) -> Vec<bool> {
     stored
 }
 
+/// A pet of the holder of `token`, with an uploaded photo: the photo's key.
+async fn pet_with_photo(app: &TestApp, token: &str, name: &str, species: &str) -> String {
+    let photo = image(app, token, "PET").await;
+    app.post_ok(
+        "/api/v1/pets",
+        Some(token),
+        json!({"name": name, "species": species, "photo_key": photo}),
+    )
+    .await;
+    photo
+}
+
 async fn admin_view(app: &TestApp, id: i64) -> Value {
     let admin = app.admin().await;
     let users: Value = app
@@ -200,13 +212,7 @@ async fn withdrawn_accounts_are_deleted_after_a_warning_keeping_orders_anonymous
         .as_i64()
         .unwrap();
     // The buyer's pet (with its photo) and a private daily photo: personal data no order keeps.
-    let pet_photo = image(&app, &buyer_token, "PET").await;
-    app.post_ok(
-        "/api/v1/pets",
-        Some(&buyer_token),
-        json!({"name": "보리", "species": "DOG", "photo_key": pet_photo}),
-    )
-    .await;
+    let pet_photo = pet_with_photo(&app, &buyer_token, "보리", "DOG").await;
     let album_image = image(&app, &buyer_token, "ALBUM").await;
     let put = app
         .send(
@@ -220,13 +226,7 @@ async fn withdrawn_accounts_are_deleted_after_a_warning_keeping_orders_anonymous
     let leaver_email = format!("leaver-{}@example.com", uuid::Uuid::new_v4().simple());
     let (leaver, leaver_token) = app.user(&leaver_email).await;
     // The leaver (removed entirely) has a pet photo too, and an upload nothing used yet.
-    let leaver_photo = image(&app, &leaver_token, "PET").await;
-    app.post_ok(
-        "/api/v1/pets",
-        Some(&leaver_token),
-        json!({"name": "나비", "species": "CAT", "photo_key": leaver_photo}),
-    )
-    .await;
+    let leaver_photo = pet_with_photo(&app, &leaver_token, "나비", "CAT").await;
     let leaver_unused = image(&app, &leaver_token, "POST").await;
     for token in [&buyer_token, &leaver_token] {
         withdraw(&app, token).await;
@@ -460,13 +460,7 @@ async fn an_admin_removed_entirely_leaves_the_items_their_images() {
     let item_image = image(&app, &admin, "ITEM").await;
     let item = item_with_images(&app, &admin, std::slice::from_ref(&item_image)).await;
     assert_eq!(item.status(), 201);
-    let pet_photo = image(&app, &admin, "PET").await;
-    app.post_ok(
-        "/api/v1/pets",
-        Some(&admin),
-        json!({"name": "보리", "species": "DOG", "photo_key": pet_photo}),
-    )
-    .await;
+    let pet_photo = pet_with_photo(&app, &admin, "보리", "DOG").await;
 
     withdraw(&app, &admin).await;
     let deleted = delete_when_due(&app).await;
