@@ -1,7 +1,7 @@
 //! Invariants of the schema itself: the database refuses what the rules forbid, whatever code
 //! writes to it.
 
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::{BigInt, Bool, Text};
 use diesel::{QueryableByName, sql_query};
 use diesel_async::{
     AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _, SimpleAsyncConnection as _,
@@ -331,4 +331,59 @@ fn parse_schema_rs(source: &str) -> std::collections::BTreeMap<String, Vec<Strin
         }
     }
     tables
+}
+
+#[derive(QueryableByName)]
+struct Stamped {
+    #[diesel(sql_type = Bool)]
+    stamped: bool,
+}
+
+/// Whether the place's `nearby_changed_at` is after the transaction's start (`now()`).
+async fn stamped_in_this_transaction(conn: &mut AsyncPgConnection) -> bool {
+    let row: Stamped =
+        sql_query("SELECT nearby_changed_at > now() AS stamped FROM places WHERE name = 'Cafe'")
+            .get_result(conn)
+            .await
+            .unwrap();
+    row.stamped
+}
+
+/// API instances follow places through `nearby_changed_at` (`place/nearby.rs`): every change
+/// of what a nearest-first search reads stamps it when written, whoever writes; other changes
+/// (likes, words) leave it.
+#[tokio::test]
+async fn places_are_stamped_when_what_searches_read_changes() {
+    let database = TestDatabase::new().await;
+    let mut conn = connect(&database).await;
+    let insert = "INSERT INTO places (name, category, address, lat, lng, created_at, updated_at)
+                  VALUES ('Cafe', 'CAFE', 'Seoul', 37.5, 127.0, now(), now())";
+    conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+        conn.batch_execute("SELECT pg_sleep(0.01)").await?;
+        conn.batch_execute(insert).await?;
+        assert!(stamped_in_this_transaction(conn).await, "an insert");
+        Ok(())
+    })
+    .await
+    .unwrap();
+    for (change, stamps) in [
+        ("UPDATE places SET like_count = like_count + 1", false),
+        ("UPDATE places SET phone = '02-123-4567'", false),
+        ("UPDATE places SET lat = lat", false),
+        ("UPDATE places SET lat = 37.6", true),
+        ("UPDATE places SET category = 'PARK'", true),
+        ("UPDATE places SET pet_sizes = '{LARGE}'", true),
+        ("UPDATE places SET hidden_at = now()", true),
+        ("UPDATE places SET deleted_at = now()", true),
+    ] {
+        let stamped = conn
+            .transaction::<_, diesel::result::Error, _>(async |conn| {
+                conn.batch_execute("SELECT pg_sleep(0.01)").await?;
+                conn.batch_execute(change).await?;
+                Ok(stamped_in_this_transaction(conn).await)
+            })
+            .await
+            .unwrap();
+        assert_eq!(stamped, stamps, "{change}");
+    }
 }
