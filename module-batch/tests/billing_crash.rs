@@ -24,10 +24,9 @@ struct Count {
     n: i64,
 }
 
-async fn count(database: &TestDatabase, sql: &str) -> i64 {
-    let mut conn = AsyncPgConnection::establish(database.url()).await.unwrap();
+async fn count(conn: &mut AsyncPgConnection, sql: &str) -> i64 {
     diesel::sql_query(sql)
-        .get_result::<Count>(&mut conn)
+        .get_result::<Count>(conn)
         .await
         .unwrap()
         .n
@@ -66,16 +65,14 @@ async fn killing_billing_at_random_points_never_loses_or_doubles_a_charge() {
     let approved_at = (Utc::now() - TimeDelta::days(30))
         .with_nanosecond(0)
         .unwrap();
-    let seeded = {
-        let mut conn = AsyncPgConnection::establish(database.url()).await.unwrap();
-        seed_due_subscriptions(
-            &mut conn,
-            SUBSCRIPTIONS,
-            today - TimeDelta::days(1),
-            approved_at,
-        )
-        .await
-    };
+    let mut conn = AsyncPgConnection::establish(database.url()).await.unwrap();
+    let seeded = seed_due_subscriptions(
+        &mut conn,
+        SUBSCRIPTIONS,
+        today - TimeDelta::days(1),
+        approved_at,
+    )
+    .await;
     assert_eq!(seeded.len() as i64, SUBSCRIPTIONS);
     let seed: Vec<Value> = seeded
         .iter()
@@ -93,17 +90,28 @@ async fn killing_billing_at_random_points_never_loses_or_doubles_a_charge() {
     let approved = "SELECT count(*) AS n FROM subscription_charges WHERE status = 'APPROVED'";
     let mut killed_mid_run = 0;
     let mut progress = Vec::new();
+    let mut charged = 0;
     for _ in 0..6 {
+        // Each run is killed once it has charged a random further stretch, wherever it then is
+        // (calls in flight, claims held): progress decides, not a clock, so a fast or a loaded
+        // machine kills mid-run alike.
+        let kill_at = (charged + rand::rng().random_range(40..160)).min(SUBSCRIPTIONS - 20);
         let mut child = billing(&database, &sandbox).spawn().unwrap();
-        let after = rand::rng().random_range(150..700);
-        tokio::time::sleep(Duration::from_millis(after)).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while child.try_wait().unwrap().is_none() && tokio::time::Instant::now() < deadline {
+            if count(&mut conn, approved).await >= kill_at {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
         // `Child::kill` is SIGKILL on Unix: no shutdown code runs.
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap();
             killed_mid_run += 1;
         }
         child.wait().unwrap();
-        progress.push(count(&database, approved).await);
+        charged = count(&mut conn, approved).await;
+        progress.push(charged);
         tokio::time::sleep(Duration::from_millis(1_100)).await;
     }
     let status = billing(&database, &sandbox).status().unwrap();
@@ -140,29 +148,29 @@ async fn killing_billing_at_random_points_never_loses_or_doubles_a_charge() {
         "every sid charged"
     );
 
-    assert_eq!(count(&database, approved).await, SUBSCRIPTIONS);
+    assert_eq!(count(&mut conn, approved).await, SUBSCRIPTIONS);
     assert_eq!(
         count(
-            &database,
+            &mut conn,
             "SELECT count(*) AS n FROM subscription_charges WHERE status <> 'APPROVED'"
         )
         .await,
         0
     );
     assert_eq!(
-        count(&database, "SELECT count(DISTINCT subscription_id) AS n FROM orders WHERE status = 'PAID' AND subscription_id IS NOT NULL").await,
+        count(&mut conn, "SELECT count(DISTINCT subscription_id) AS n FROM orders WHERE status = 'PAID' AND subscription_id IS NOT NULL").await,
         SUBSCRIPTIONS
     );
     assert_eq!(
         count(
-            &database,
+            &mut conn,
             "SELECT count(*) AS n FROM orders WHERE subscription_id IS NOT NULL"
         )
         .await,
         SUBSCRIPTIONS
     );
     assert_eq!(
-        count(&database, &format!("SELECT count(*) AS n FROM subscriptions WHERE next_billing_date > '{today}' AND status = 'ACTIVE'")).await,
+        count(&mut conn, &format!("SELECT count(*) AS n FROM subscriptions WHERE next_billing_date > '{today}' AND status = 'ACTIVE'")).await,
         SUBSCRIPTIONS
     );
 }
