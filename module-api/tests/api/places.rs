@@ -590,8 +590,9 @@ async fn the_ranking_comes_from_redis_equals_the_database_and_outlives_redis() {
 #[tokio::test]
 async fn a_kept_ranking_answers_alike_and_catches_up_after_its_moment() {
     use crate::util::ClockExt as _;
+    const KEPT_FOR: std::time::Duration = std::time::Duration::from_secs(1);
     let app = TestApp::builder()
-        .place_ranking_cache(std::time::Duration::from_millis(400))
+        .place_ranking_cache(KEPT_FOR)
         .spawn()
         .await;
     let admin = app.admin().await;
@@ -608,15 +609,20 @@ async fn a_kept_ranking_answers_alike_and_catches_up_after_its_moment() {
     drop(conn);
     let members = crowd(&app, 2).await;
     like_as(&app, &cafe, &members[0].1).await;
+    let kept_since = std::time::Instant::now();
     let first = ranking(&app, "").await;
     assert_eq!(first, ("redis".to_owned(), ranked(&[("가 카페", 1)])));
     // Two likes of the park: the kept ranking answers as before for its moment, then has them.
     like_as(&app, &park, &members[0].1).await;
     like_as(&app, &park, &members[1].1).await;
-    assert_eq!(ranking(&app, "").await, first);
+    let again = ranking(&app, "").await;
+    // Only a machine too busy to do the above within the moment sees it pass already.
+    if kept_since.elapsed() < KEPT_FOR {
+        assert_eq!(again, first);
+    }
     // Another length or period is its own read.
     assert_eq!(ranking(&app, "limit=1").await.1, ranked(&[("나 공원", 2)]));
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    tokio::time::sleep(KEPT_FOR).await;
     assert_eq!(
         ranking(&app, "").await,
         (
