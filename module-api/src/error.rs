@@ -697,6 +697,7 @@ impl From<petory_core::community::CommunityError> for ApiError {
             ),
             E::AlreadyReported => Self::conflict("ALREADY_REPORTED", error.to_string()),
             E::ReportNotFound => Self::not_found("REPORT_NOT_FOUND", "no such report"),
+            E::ContentNotFound => Self::not_found("CONTENT_NOT_FOUND", error.to_string()),
             E::ReportAlreadyResolved => {
                 Self::conflict("REPORT_ALREADY_RESOLVED", error.to_string())
             }

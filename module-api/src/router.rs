@@ -156,6 +156,7 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(report::list_reports))
         .routes(routes!(report::resolve_report))
         .routes(routes!(report::moderation_log))
+        .routes(routes!(report::create_decision))
         .routes(routes!(chat::open_room, chat::list_rooms))
         .routes(routes!(chat::get_room))
         .routes(routes!(chat::list_messages, chat::post_message))

@@ -953,7 +953,7 @@ async fn the_rating_counts_only_the_reviews_readers_see() {
     };
     let (troll, troll_token) = review("troll@example.com", 1).await;
     let (spam, spam_token) = review("spam@example.com", 2).await;
-    review("fair@example.com", 5).await;
+    let (fair, _) = review("fair@example.com", 5).await;
     assert_eq!(rating(&app, &park).await, (3, Some(8.0 / 3.0)));
 
     // Hidden by reports, two reviews leave the rating; their authors' edits and deletions
@@ -995,6 +995,20 @@ async fn the_rating_counts_only_the_reviews_readers_see() {
     let again = report_by_five(&app, &troll).await;
     assert_eq!(rating(&app, &park).await, (1, Some(5.0)));
     resolve(again[0], "DELETE").await;
+    assert_eq!(rating(&app, &park).await, (1, Some(5.0)));
+
+    // An admin's own decisions, without reports, move it alike.
+    let decide = async |action: &str| {
+        app.post_ok(
+            "/api/v1/admin/moderation-decisions",
+            Some(&admin),
+            json!({"target_type": "PLACE_REVIEW", "target_id": fair["id"], "action": action, "note": "checked"}),
+        )
+        .await
+    };
+    decide("HIDE").await;
+    assert_eq!(rating(&app, &park).await, (0, None));
+    decide("DISMISS").await;
     assert_eq!(rating(&app, &park).await, (1, Some(5.0)));
 }
 

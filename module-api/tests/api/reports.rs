@@ -451,6 +451,11 @@ async fn bad_reports_and_decisions_are_refused_and_change_nothing() {
             422,
             "VALIDATION_FAILED",
         ),
+        (
+            json!({"action": "DELETE", "note": "  "}),
+            422,
+            "VALIDATION_FAILED",
+        ),
         (json!({"action": "BAN", "note": "x"}), 422, "INVALID_BODY"),
     ] {
         assert_problem(
@@ -494,4 +499,198 @@ async fn bad_reports_and_decisions_are_refused_and_change_nothing() {
         "ACCOUNT_SUSPENDED",
     )
     .await;
+}
+
+async fn decide(app: &TestApp, admin: &str, target: (&str, &Value), action: &str) -> Value {
+    let response = app
+        .post_json(
+            "/api/v1/admin/moderation-decisions",
+            Some(admin),
+            json!({"target_type": target.0, "target_id": target.1, "action": action,
+                   "note": format!("{action} on second thought")}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn admins_reverse_a_hiding_and_act_on_content_nobody_reported() {
+    let app = TestApp::spawn().await;
+    let (_, author) = app.user("author@example.com").await;
+    let (_, reader) = app.user("reader@example.com").await;
+    let admin = app.admin().await;
+    let created = post(&app, &author, "Misread joke", "words").await;
+    let path = format!("/api/v1/owner-boards/{}", created["id"]);
+
+    // Hidden by a decision on a report, which leaves no open report to dismiss.
+    let filed: Value = report(&app, &reader, "POST", &created["id"])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(resolve(&app, &admin, &filed, "HIDE").await.status(), 200);
+    assert_problem(app.get(&path).await, 404, "POST_NOT_FOUND").await;
+    assert_problem(
+        resolve(&app, &admin, &filed, "DISMISS").await,
+        409,
+        "REPORT_ALREADY_RESOLVED",
+    )
+    .await;
+
+    // The admin shows it again on their own, and the log says who, why and on no report.
+    let shown = decide(&app, &admin, ("POST", &created["id"]), "DISMISS").await;
+    assert_eq!(shown["action"], "DISMISS");
+    assert_eq!(shown["admin_name"], "Admin");
+    assert_eq!(shown["report_id"], Value::Null);
+    assert_eq!(shown["note"], "DISMISS on second thought");
+    assert_eq!(app.get_ok(&path).await["hidden"], false);
+    let log = admin_get(
+        &app,
+        &admin,
+        &format!(
+            "/api/v1/admin/moderation-log?target_type=POST&target_id={}",
+            created["id"]
+        ),
+    )
+    .await;
+    assert_eq!(
+        decisions(&log),
+        [
+            (json!("DISMISS"), json!("POST")),
+            (json!("HIDE"), json!("POST"))
+        ]
+    );
+    assert_eq!(log["items"][0]["id"], shown["id"]);
+
+    // Acting before enough reports: hiding resolves the open report with the decision.
+    let listing = crate::fixtures::listing(&app, &author, "Too good a deal").await;
+    let pending: Value = report(&app, &reader, "LISTING", &json!(listing))
+        .await
+        .json()
+        .await
+        .unwrap();
+    decide(&app, &admin, ("LISTING", &json!(listing)), "HIDE").await;
+    let closed = admin_get(
+        &app,
+        &admin,
+        &format!("/api/v1/admin/reports?target_type=LISTING&target_id={listing}"),
+    )
+    .await;
+    assert_eq!(closed["items"][0]["id"], pending["id"]);
+    assert_eq!(closed["items"][0]["status"], "RESOLVED");
+    assert_eq!(closed["items"][0]["resolution"], "HIDE");
+    assert_eq!(closed["items"][0]["target_hidden"], true);
+    let listing_path = format!("/api/v1/trade-boards/{listing}");
+    assert_problem(app.get(&listing_path).await, 404, "LISTING_NOT_FOUND").await;
+
+    // Deleted content takes no more decisions.
+    decide(&app, &admin, ("LISTING", &json!(listing)), "DELETE").await;
+    let again = app
+        .post_json(
+            "/api/v1/admin/moderation-decisions",
+            Some(&admin),
+            json!({"target_type": "LISTING", "target_id": listing, "action": "DISMISS", "note": "undo"}),
+        )
+        .await;
+    assert_problem(again, 404, "CONTENT_NOT_FOUND").await;
+    let seller_view = app
+        .send(Method::GET, &listing_path, Some(&author), None)
+        .await;
+    assert_eq!(seller_view.status(), 404);
+}
+
+#[tokio::test]
+async fn decisions_without_a_report_are_for_admins_and_refuse_bad_input() {
+    let app = TestApp::spawn().await;
+    let (_, author) = app.user("author@example.com").await;
+    let admin = app.admin().await;
+    let created = post(&app, &author, "Fine post", "words").await;
+    let decision = json!({"target_type": "POST", "target_id": created["id"], "action": "HIDE", "note": "mine"});
+    assert_problem(
+        app.post_json(
+            "/api/v1/admin/moderation-decisions",
+            Some(&author),
+            decision.clone(),
+        )
+        .await,
+        403,
+        "ADMIN_ONLY",
+    )
+    .await;
+    assert_problem(
+        app.post_json("/api/v1/admin/moderation-decisions", None, decision)
+            .await,
+        401,
+        "AUTHENTICATION_REQUIRED",
+    )
+    .await;
+    let id = &created["id"];
+    for (body, status, code) in [
+        (
+            json!({"target_type": "POST", "target_id": 999_999, "action": "HIDE", "note": "x"}),
+            404,
+            "CONTENT_NOT_FOUND",
+        ),
+        (
+            json!({"target_type": "PLACE", "target_id": id, "action": "HIDE", "note": "x"}),
+            404,
+            "CONTENT_NOT_FOUND",
+        ),
+        (
+            json!({"target_type": "POST", "target_id": 0, "action": "HIDE", "note": "x"}),
+            422,
+            "VALIDATION_FAILED",
+        ),
+        (
+            json!({"target_type": "POST", "target_id": 1e30, "action": "HIDE", "note": "x"}),
+            422,
+            "INVALID_BODY",
+        ),
+        (
+            json!({"target_type": "USER", "target_id": id, "action": "HIDE", "note": "x"}),
+            422,
+            "INVALID_BODY",
+        ),
+        (
+            json!({"target_type": "POST", "target_id": id, "action": "BAN", "note": "x"}),
+            422,
+            "INVALID_BODY",
+        ),
+        (
+            json!({"target_type": "POST", "target_id": id, "action": "HIDE", "note": ""}),
+            422,
+            "VALIDATION_FAILED",
+        ),
+        (
+            json!({"target_type": "POST", "target_id": id, "action": "HIDE", "note": " \n "}),
+            422,
+            "VALIDATION_FAILED",
+        ),
+        (
+            json!({"target_type": "POST", "target_id": id, "action": "HIDE", "note": "a\u{0}b"}),
+            422,
+            "VALIDATION_FAILED",
+        ),
+        (
+            json!({"target_type": "POST", "target_id": id, "action": "HIDE", "note": "x".repeat(1001)}),
+            422,
+            "VALIDATION_FAILED",
+        ),
+    ] {
+        assert_problem(
+            app.post_json("/api/v1/admin/moderation-decisions", Some(&admin), body)
+                .await,
+            status,
+            code,
+        )
+        .await;
+    }
+    // Nothing of it changed the post or the log.
+    assert_eq!(
+        app.get_ok(&format!("/api/v1/owner-boards/{id}")).await["hidden"],
+        false
+    );
+    let log = admin_get(&app, &admin, "/api/v1/admin/moderation-log").await;
+    assert!(log["items"].as_array().unwrap().is_empty());
 }

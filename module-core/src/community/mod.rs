@@ -42,6 +42,8 @@ pub enum CommunityError {
     AlreadyReported,
     #[error("no such report")]
     ReportNotFound,
+    #[error("no live content of that kind and id")]
+    ContentNotFound,
     #[error("the report is already resolved")]
     ReportAlreadyResolved,
     #[error("no such pet of yours")]

@@ -454,10 +454,14 @@ pub async fn report(
                 .await?;
             log(
                 conn,
-                None,
-                ModerationAction::AutoHide,
-                &report,
-                &crate::messages::auto_hide_note(open),
+                LogEntry {
+                    admin: None,
+                    action: ModerationAction::AutoHide,
+                    target_type: report.target_type,
+                    target_id: report.target_id,
+                    report: Some(report.id),
+                    note: &crate::messages::auto_hide_note(open),
+                },
                 now,
             )
             .await?;
@@ -467,27 +471,35 @@ pub async fn report(
     .await
 }
 
-async fn log(
-    conn: &mut AsyncPgConnection,
+/// What a log entry records: who (no one for the automatic hiding) did what to which content,
+/// on which report (none for an admin's own decision), and why.
+struct LogEntry<'a> {
     admin: Option<UserId>,
     action: ModerationAction,
-    report: &Report,
-    note: &str,
+    target_type: TargetType,
+    target_id: i64,
+    report: Option<ReportId>,
+    note: &'a str,
+}
+
+async fn log(
+    conn: &mut AsyncPgConnection,
+    entry: LogEntry<'_>,
     now: DateTime<Utc>,
-) -> Result<(), CommunityError> {
-    diesel::insert_into(moderation_log::table)
+) -> Result<ModerationEntry, CommunityError> {
+    Ok(diesel::insert_into(moderation_log::table)
         .values((
-            moderation_log::admin_id.eq(admin),
-            moderation_log::action.eq(action),
-            moderation_log::target_type.eq(report.target_type),
-            moderation_log::target_id.eq(report.target_id),
-            moderation_log::report_id.eq(report.id),
-            moderation_log::note.eq(note),
+            moderation_log::admin_id.eq(entry.admin),
+            moderation_log::action.eq(entry.action),
+            moderation_log::target_type.eq(entry.target_type),
+            moderation_log::target_id.eq(entry.target_id),
+            moderation_log::report_id.eq(entry.report),
+            moderation_log::note.eq(entry.note),
             moderation_log::created_at.eq(now),
         ))
-        .execute(conn)
-        .await?;
-    Ok(())
+        .returning(ModerationEntry::as_returning())
+        .get_result(conn)
+        .await?)
 }
 
 /// A report as the admin queue shows it: with its reporter, the content's author (whom the
@@ -569,45 +581,25 @@ pub async fn resolve(
         content.lock_parent(conn, target_id).await?;
         // Content erased with its author's account leaves only the reports to resolve.
         let target = content.lock(conn, target_id).await?;
-        let report: Report = reports::table
+        let status: ReportStatus = reports::table
             .find(id)
             .for_update()
-            .select(Report::as_select())
+            .select(reports::status)
             .first(conn)
             .await?;
-        if report.status != ReportStatus::Open {
+        if status != ReportStatus::Open {
             return Err(CommunityError::ReportAlreadyResolved);
         }
-        if let Some(target) = &target {
-            match action {
-                Resolution::Dismiss => {
-                    content
-                        .set_hidden(conn, target_id, target, false, now)
-                        .await?;
-                }
-                Resolution::Hide => {
-                    content
-                        .set_hidden(conn, target_id, target, true, now)
-                        .await?
-                }
-                Resolution::Delete => content.delete(conn, target_id, target, now).await?,
-            }
-        }
-        diesel::update(
-            reports::table
-                .filter(reports::target_type.eq(target_type))
-                .filter(reports::target_id.eq(target_id))
-                .filter(reports::status.eq(ReportStatus::Open)),
-        )
-        .set((
-            reports::status.eq(ReportStatus::Resolved),
-            reports::resolution.eq(action),
-            reports::resolved_by.eq(admin),
-            reports::resolved_at.eq(now),
-        ))
-        .execute(conn)
-        .await?;
-        log(conn, Some(admin), action.into(), &report, note.trim(), now).await?;
+        let decision = Decision {
+            admin,
+            target_type,
+            target_id,
+            action,
+            note,
+        };
+        decision
+            .apply(conn, &content, target.as_ref(), Some(id), now)
+            .await?;
         Ok(())
     })
     .await?;
@@ -615,6 +607,103 @@ pub async fn resolve(
         .await?
         .pop()
         .ok_or(CommunityError::ReportNotFound)
+}
+
+/// An admin's decision about some content, made from a report or on the admin's own
+/// initiative (to show again what an earlier decision hid, or to act before anyone reports).
+#[derive(Debug, Clone, Copy)]
+pub struct Decision<'a> {
+    pub admin: UserId,
+    pub target_type: TargetType,
+    pub target_id: i64,
+    pub action: Resolution,
+    pub note: &'a str,
+}
+
+impl Decision<'_> {
+    /// Applies the decision to the locked content (if it is still there), resolves every open
+    /// report of it alike, and logs it.
+    async fn apply(
+        &self,
+        conn: &mut AsyncPgConnection,
+        content: &ContentTable,
+        target: Option<&LockedContent>,
+        report: Option<ReportId>,
+        now: DateTime<Utc>,
+    ) -> Result<ModerationEntry, CommunityError> {
+        if let Some(target) = target {
+            match self.action {
+                Resolution::Dismiss => {
+                    content
+                        .set_hidden(conn, self.target_id, target, false, now)
+                        .await?;
+                }
+                Resolution::Hide => {
+                    content
+                        .set_hidden(conn, self.target_id, target, true, now)
+                        .await?;
+                }
+                Resolution::Delete => content.delete(conn, self.target_id, target, now).await?,
+            }
+        }
+        diesel::update(
+            reports::table
+                .filter(reports::target_type.eq(self.target_type))
+                .filter(reports::target_id.eq(self.target_id))
+                .filter(reports::status.eq(ReportStatus::Open)),
+        )
+        .set((
+            reports::status.eq(ReportStatus::Resolved),
+            reports::resolution.eq(self.action),
+            reports::resolved_by.eq(self.admin),
+            reports::resolved_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+        log(
+            conn,
+            LogEntry {
+                admin: Some(self.admin),
+                action: self.action.into(),
+                target_type: self.target_type,
+                target_id: self.target_id,
+                report,
+                note: self.note.trim(),
+            },
+            now,
+        )
+        .await
+    }
+}
+
+/// An admin's decision about live content with or without reports: `Dismiss` shows it again
+/// if it was hidden, `Hide` hides it, `Delete` deletes it. Open reports of it are resolved
+/// with the decision, as from the queue.
+pub async fn decide(
+    conn: &mut AsyncPgConnection,
+    decision: Decision<'_>,
+    now: DateTime<Utc>,
+) -> Result<ModerationEntryView, CommunityError> {
+    let entry = conn
+        .transaction(async |conn| {
+            let content = decision.target_type.content();
+            content.lock_parent(conn, decision.target_id).await?;
+            let target = content
+                .lock(conn, decision.target_id)
+                .await?
+                .ok_or(CommunityError::ContentNotFound)?;
+            decision
+                .apply(conn, &content, Some(&target), None, now)
+                .await
+        })
+        .await?;
+    let admin_name = users::table
+        .find(decision.admin)
+        .select(users::name)
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(ModerationEntryView { entry, admin_name })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable)]

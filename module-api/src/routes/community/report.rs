@@ -4,8 +4,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use petory_core::community::report::{
-    self, LogFilter, ModerationAction, ModerationEntryView, NewReport, QueueFilter, QueuedReport,
-    Reason, Report, ReportId, ReportStatus, Resolution, TargetType,
+    self, Decision, LogFilter, ModerationAction, ModerationEntryView, NewReport, QueueFilter,
+    QueuedReport, Reason, Report, ReportId, ReportStatus, Resolution, TargetType,
 };
 use petory_core::identity::UserId;
 use serde::{Deserialize, Serialize};
@@ -177,8 +177,13 @@ pub async fn list_reports(
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct ResolveRequest {
     pub action: Resolution,
-    /// Why: kept in the moderation log.
-    #[schema(min_length = 1, max_length = 1000)]
+    /// Why: kept in the moderation log (not only spaces).
+    #[schema(
+        min_length = 1,
+        max_length = 1000,
+        pattern = r"\S",
+        example = "links to a shop"
+    )]
     pub note: String,
 }
 
@@ -241,6 +246,49 @@ impl From<ModerationEntryView> for ModerationEntryResponse {
             created_at: entry.created_at,
         }
     }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct DecisionRequest {
+    pub target_type: TargetType,
+    #[schema(minimum = 1)]
+    pub target_id: i64,
+    pub action: Resolution,
+    /// Why: kept in the moderation log (not only spaces).
+    #[schema(
+        min_length = 1,
+        max_length = 1000,
+        pattern = r"\S",
+        example = "links to a shop"
+    )]
+    pub note: String,
+}
+
+/// Decide about content without a report to resolve: `DISMISS` shows it again (when reports
+/// or an earlier decision hid it), `HIDE` hides it, `DELETE` deletes it. Open reports of it
+/// are resolved with the decision, and the decision is logged (without a `report_id`).
+#[utoipa::path(post, path = "/admin/moderation-decisions", tag = "admin", security(("bearer" = [])), request_body = DecisionRequest,
+    responses(
+        (status = 201, description = "The decision, as logged", body = ModerationEntryResponse),
+        (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`CONTENT_NOT_FOUND` (also deleted)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_decision(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    ValidJson(body): ValidJson<DecisionRequest>,
+) -> ApiResult<(StatusCode, Json<ModerationEntryResponse>)> {
+    let decision = Decision {
+        admin: admin.id,
+        target_type: body.target_type,
+        target_id: body.target_id,
+        action: body.action,
+        note: &body.note,
+    };
+    let mut conn = state.db().await?;
+    let entry = report::decide(&mut conn, decision, state.clock.now()).await?;
+    Ok((StatusCode::CREATED, Json(entry.into())))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
