@@ -1118,3 +1118,74 @@ async fn places_reported_by_enough_members_are_hidden_until_an_admin_decides() {
         .await;
     assert_eq!(seen["hidden"], true);
 }
+
+#[tokio::test]
+async fn liked_places_page_through_likes_made_in_the_same_instant() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let (_, member) = app.user("member@example.com").await;
+    let mut liked = Vec::new();
+    for n in 0..5 {
+        let added = add(&app, &admin, place(&format!("카페 {n}"), "CAFE", CITY_HALL)).await;
+        app.send_ok(
+            Method::PUT,
+            &format!("/api/v1/places/{}/like", added["id"]),
+            Some(&member),
+            None,
+        )
+        .await;
+        liked.push(added["name"].as_str().unwrap().to_owned());
+    }
+    // The first like at 8, the last at 10, and three between in one microsecond, as a busy
+    // server's clock may give them.
+    let mut conn = app.state.db.get().await.unwrap();
+    diesel_async::RunQueryDsl::execute(
+        diesel::sql_query(
+            "UPDATE place_likes l
+                SET created_at = CASE p.name WHEN '카페 0' THEN timestamptz '2026-12-01 08:00Z'
+                                             WHEN '카페 4' THEN timestamptz '2026-12-01 10:00Z'
+                                             ELSE timestamptz '2026-12-01 09:00Z' END
+               FROM places p
+              WHERE p.id = l.place_id",
+        ),
+        &mut conn,
+    )
+    .await
+    .unwrap();
+    drop(conn);
+
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/users/me/liked-places?limit=2".to_owned();
+    loop {
+        let page = app.send_ok(Method::GET, &path, Some(&member), None).await;
+        seen.extend(names(&page).into_iter().map(str::to_owned));
+        let Some(cursor) = page["next_cursor"].as_str() else {
+            break;
+        };
+        path = format!("/api/v1/users/me/liked-places?limit=2&cursor={cursor}");
+    }
+    // The latest like first; the tied ones by place, each once.
+    assert_eq!(seen, ["카페 4", "카페 3", "카페 2", "카페 1", "카페 0"]);
+
+    for cursor in [
+        "1",
+        "x_1",
+        "99999999999999999999_1",
+        "253402300800000000_1",
+        "1_0",
+        "1_-5",
+    ] {
+        assert_problem(
+            app.send(
+                Method::GET,
+                &format!("/api/v1/users/me/liked-places?cursor={cursor}"),
+                Some(&member),
+                None,
+            )
+            .await,
+            400,
+            "INVALID_CURSOR",
+        )
+        .await;
+    }
+}

@@ -722,11 +722,19 @@ async fn move_count(conn: &mut AsyncPgConnection, id: PlaceId, by: i32) -> Resul
         .await?)
 }
 
-/// The places I like, the latest like first, before the place `before` in that order.
+/// Where a list of liked places goes on from: the last like of the previous page (likes made
+/// in the same microsecond are told apart by their place).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LikeCursor {
+    pub liked_at: DateTime<Utc>,
+    pub place: PlaceId,
+}
+
+/// The places I like, the latest like first, after `after` in that order.
 pub async fn liked_by(
     conn: &mut AsyncPgConnection,
     user: UserId,
-    before: Option<DateTime<Utc>>,
+    after: Option<LikeCursor>,
     limit: i64,
 ) -> Result<Vec<(Place, DateTime<Utc>)>, PlaceError> {
     let mut query = place_likes::table
@@ -736,11 +744,17 @@ pub async fn liked_by(
         .filter(places::hidden_at.is_null())
         .select((Place::as_select(), place_likes::created_at))
         .into_boxed();
-    if let Some(before) = before {
-        query = query.filter(place_likes::created_at.lt(before));
+    if let Some(after) = after {
+        query = query.filter(
+            place_likes::created_at
+                .lt(after.liked_at)
+                .or(place_likes::created_at
+                    .eq(after.liked_at)
+                    .and(place_likes::place_id.lt(after.place))),
+        );
     }
     Ok(query
-        .order(place_likes::created_at.desc())
+        .order((place_likes::created_at.desc(), place_likes::place_id.desc()))
         .limit(limit)
         .load(conn)
         .await?)

@@ -355,13 +355,18 @@ pub async fn liked_places(
     user: AuthUser,
     Query(page): Query<PageQuery>,
 ) -> ApiResult<Json<Page<PlaceResponse>>> {
-    let before =
-        page.parsed_cursor(|cursor| DateTime::from_timestamp_micros(cursor.parse().ok()?))?;
+    let after = page.parsed_cursor(|cursor| {
+        let (micros, id) = cursor.split_once('_')?;
+        Some(place::LikeCursor {
+            liked_at: crate::pagination::cursor_instant(micros)?,
+            place: PlaceId(id.parse().ok().filter(|id| *id > 0)?),
+        })
+    })?;
     let mut conn = state.db().await?;
-    let liked = place::liked_by(&mut conn, user.id, before, page.fetch_limit()).await?;
+    let liked = place::liked_by(&mut conn, user.id, after, page.fetch_limit()).await?;
     drop(conn);
-    let mut page: Page<PlaceResponse> = Page::new(liked, page.limit(), |(_, liked_at)| {
-        liked_at.timestamp_micros().to_string()
+    let mut page: Page<PlaceResponse> = Page::new(liked, page.limit(), |(place, liked_at)| {
+        format!("{}_{}", liked_at.timestamp_micros(), place.id)
     })
     .map(|(place, _)| PlaceResponse::new(place, true));
     state.link_images(&mut page.items).await?;

@@ -1,0 +1,2 @@
+DROP INDEX place_likes_user;
+CREATE INDEX place_likes_user ON place_likes (user_id, created_at DESC);
