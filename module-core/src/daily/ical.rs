@@ -326,9 +326,14 @@ fn in_zone(value: &DatePerhapsTime, zone: Tz) -> Result<NaiveDateTime, String> {
     })
 }
 
+/// The zone a `TZID` names: an IANA name, or a Windows one as Outlook and Exchange write them
+/// (`Korea Standard Time`), read through CLDR's mapping to its world-wide default zone.
 fn iana(tzid: &str) -> Result<Tz, String> {
+    let tzid = tzid.trim();
     tzid.parse()
-        .map_err(|_| format!("{tzid} is not an IANA time zone"))
+        .ok()
+        .or_else(|| localzone::win_zone_to_iana(tzid, Some("001"))?.parse().ok())
+        .ok_or_else(|| format!("{tzid} is not a time zone we know (IANA or Windows)"))
 }
 
 /// The zone an event of the file lives in: its start's `TZID`, else the calendar's.
@@ -488,7 +493,7 @@ pub fn parse(
     }
     let calendar_zone = calendar
         .property_value("X-WR-TIMEZONE")
-        .and_then(|zone| zone.parse::<Tz>().ok())
+        .and_then(|zone| iana(zone).ok())
         .unwrap_or(default_zone);
     // Series and their edited occurrences, by UID, in file order.
     let mut order: Vec<String> = Vec::new();
@@ -646,9 +651,11 @@ SUMMARY:Late walk\r\nEND:VEVENT\r\n\
 BEGIN:VEVENT\r\nUID:vet@example.com\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260320T010000Z\r\n\
 DTEND:20260320T013000Z\r\nSUMMARY:Vet\r\nEND:VEVENT\r\n\
 BEGIN:VEVENT\r\nUID:mars@example.com\r\nDTSTART;TZID=Mars/Olympus:20260320T010000\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:outlook@example.com\r\nDTSTART;TZID=Tokyo Standard Time:20260321T090000\r\n\
+DTEND;TZID=Tokyo Standard Time:20260321T100000\r\nSUMMARY:Groomer\r\nEND:VEVENT\r\n\
 BEGIN:VEVENT\r\nDTSTART:20260320T010000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
         let (events, skipped) = parse(text, chrono_tz::Asia::Seoul).unwrap();
-        assert_eq!(events.len(), 2);
+        assert_eq!(events.len(), 3);
         let walk = &events[0];
         assert_eq!(walk.uid, "walk@example.com");
         assert_eq!(walk.draft.time_zone, "America/New_York");
@@ -664,6 +671,13 @@ BEGIN:VEVENT\r\nDTSTART:20260320T010000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
         let vet = &events[1];
         assert_eq!(vet.draft.time_zone, "Asia/Seoul");
         assert_eq!(vet.draft.starts_local.to_string(), "2026-03-20 10:00:00");
+        // Outlook names zones as Windows does.
+        let groomer = &events[2];
+        assert_eq!(groomer.draft.time_zone, "Asia/Tokyo");
+        assert_eq!(
+            groomer.draft.starts_local.to_string(),
+            "2026-03-21 09:00:00"
+        );
         assert_eq!(skipped.len(), 2);
         assert!(skipped[1].reason.contains("Mars/Olympus"), "{skipped:?}");
         assert_eq!(
