@@ -349,4 +349,40 @@ END:VCALENDAR\r\n";
             .contains("daily at most"),
         "{result}"
     );
+    // What only I gave an imported event here, my pet and a colour, outlives importing it again.
+    let pet = app
+        .post_ok(
+            "/api/v1/pets",
+            Some(&friend),
+            json!({"name": "보리", "species": "DOG"}),
+        )
+        .await;
+    let occurrences = app
+        .get_ok_as(
+            "/api/v1/users/me/events?from=2026-04-10T00:00:00Z&to=2026-04-11T00:00:00Z",
+            &friend,
+        )
+        .await;
+    let picnic = format!("/api/v1/users/me/events/{}", occurrences[0]["series_id"]);
+    app.send_ok(
+        Method::PUT,
+        &picnic,
+        Some(&friend),
+        Some(
+            json!({"title": "소풍", "pet_id": pet["id"], "all_day": true, "start": "2026-04-10",
+                    "end": "2026-04-11", "time_zone": "Asia/Seoul", "color": "#00AA55"}),
+        ),
+    )
+    .await;
+    let renamed = mixed.replace("SUMMARY:소풍", "SUMMARY:봄 소풍");
+    let result: Value = import(&app, &friend, "text/calendar", renamed.into_bytes())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(result["updated"], 1);
+    let kept = app.get_ok_as(&picnic, &friend).await;
+    assert_eq!(kept["title"], "봄 소풍");
+    assert_eq!(kept["pet_id"], pet["id"]);
+    assert_eq!(kept["color"], "#00AA55");
 }

@@ -937,7 +937,8 @@ pub struct ImportCounts {
 }
 
 /// Imports events read from a file: an event whose UID was imported before is rewritten (with
-/// its edited occurrences), the others are added, all in one transaction.
+/// its edited occurrences) but keeps what only its owner gave it here (its pet and colour), the
+/// others are added, all in one transaction.
 pub async fn import(
     conn: &mut AsyncPgConnection,
     owner: UserId,
@@ -952,14 +953,18 @@ pub async fn import(
             .execute(conn)
             .await?;
         let uids: Vec<&str> = events.iter().map(|event| event.uid.as_str()).collect();
-        let known: HashMap<String, EventId> = calendar_events::table
+        let known: HashMap<String, (EventId, Option<PetId>, String)> = calendar_events::table
             .filter(calendar_events::user_id.eq(owner))
             .filter(calendar_events::ical_uid.eq_any(&uids))
             .select((
                 calendar_events::ical_uid.assume_not_null(),
-                calendar_events::id,
+                (
+                    calendar_events::id,
+                    calendar_events::pet_id,
+                    calendar_events::color,
+                ),
             ))
-            .load::<(String, EventId)>(conn)
+            .load::<(String, (EventId, Option<PetId>, String))>(conn)
             .await?
             .into_iter()
             .collect();
@@ -976,9 +981,12 @@ pub async fn import(
             return Err(ScheduleError::TooMany { max: MAX_EVENTS });
         }
         let mut counts = ImportCounts::default();
-        for event in events {
+        for mut event in events {
             let id = match known.get(&event.uid) {
-                Some(&id) => {
+                Some((id, pet, color)) => {
+                    let id = *id;
+                    event.draft.pet_id = *pet;
+                    event.draft.color.clone_from(color);
                     diesel::update(calendar_events::table.find(id))
                         .set((&event.draft, calendar_events::updated_at.eq(now)))
                         .execute(conn)
