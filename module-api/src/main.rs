@@ -6,6 +6,11 @@ use petory_api::app::AppState;
 use petory_api::config::{ApiConfig, log_format_from_env};
 use petory_api::{router, server, telemetry};
 
+/// glibc's malloc took a quarter of the API's CPU under load; with mimalloc the same requests
+/// are served 18–41 % faster (docs/benchmarks.md, "The allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(name = "petory-api", version, about = "Petory REST API")]
 struct Cli {

@@ -14,6 +14,10 @@ use petory_external_api::mail::LettreMailer;
 use petory_external_api::payment::kakaopay::KakaoPay;
 use petory_redis::notification::RedisNotificationSignal;
 
+/// The same allocator as the API's (mimalloc): the reminder job ran as fast or faster with it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(name = "petory-batch", version, about = "Petory batch jobs")]
 struct Cli {
