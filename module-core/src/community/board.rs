@@ -201,11 +201,12 @@ fn author_name() -> _ {
 }
 
 #[diesel::dsl::auto_type(no_type_alias)]
-fn liked_by(me: UserId) -> _ {
+fn liked_by(me: Option<UserId>) -> _ {
+    // A guest (`None`) likes nothing: `user_id = NULL` matches no row.
     exists(
         post_likes::table
             .filter(post_likes::post_id.eq(posts::id))
-            .filter(post_likes::user_id.eq(me)),
+            .filter(post_likes::user_id.nullable().eq(me)),
     )
 }
 
@@ -232,7 +233,7 @@ pub async fn list(
     limit: i64,
     now: DateTime<Utc>,
 ) -> Result<Vec<PostSummary>, CommunityError> {
-    let me = viewer.user.unwrap_or(UserId(0));
+    let me = viewer.user;
     match filter.sort {
         PostSort::New => newest(conn, me, filter, limit).await,
         PostSort::Popular => popular(conn, me, filter, limit, now).await,
@@ -243,7 +244,7 @@ pub async fn list(
 /// words cost a scan.
 async fn newest(
     conn: &mut AsyncPgConnection,
-    me: UserId,
+    me: Option<UserId>,
     filter: &PostFilter,
     limit: i64,
 ) -> Result<Vec<PostSummary>, CommunityError> {
@@ -264,7 +265,7 @@ async fn newest(
 /// The posts a search reads, newest first.
 struct PostSearch<'a> {
     conn: &'a mut AsyncPgConnection,
-    me: UserId,
+    me: Option<UserId>,
     category: Option<PostCategory>,
     search: &'a Search,
 }
@@ -302,7 +303,7 @@ impl NewestRows for PostSearch<'_> {
 /// Posts of `query` below `before`, newest first.
 async fn newest_page(
     conn: &mut AsyncPgConnection,
-    me: UserId,
+    me: Option<UserId>,
     mut query: PostRows<'_>,
     before: Option<PostId>,
     limit: i64,
@@ -323,7 +324,7 @@ async fn newest_page(
 /// Most liked in the last [`POPULAR_DAYS`] days first, then newest.
 async fn popular(
     conn: &mut AsyncPgConnection,
-    me: UserId,
+    me: Option<UserId>,
     filter: &PostFilter,
     limit: i64,
     now: DateTime<Utc>,
@@ -362,7 +363,7 @@ pub async fn get(
     viewer: Viewer,
     id: PostId,
 ) -> Result<PostView, CommunityError> {
-    let me = viewer.user.unwrap_or(UserId(0));
+    let me = viewer.user;
     let (post, author_name, liked_by_me): (Post, String, bool) = posts::table
         .inner_join(users::table)
         .filter(posts::id.eq(id))

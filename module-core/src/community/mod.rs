@@ -111,9 +111,15 @@ impl Viewer {
     }
 
     /// Whether this reader may read content of `author` hidden since `hidden_at` (if at all):
-    /// hidden content shows to its author and to admins only.
-    pub fn may_read(self, author: UserId, hidden_at: Option<DateTime<Utc>>) -> bool {
-        hidden_at.is_none() || self.admin || self.user == Some(author)
+    /// hidden content shows to its author and to admins only (to admins alone when it has no
+    /// author, as a place).
+    pub fn may_read(
+        self,
+        author: impl Into<Option<UserId>>,
+        hidden_at: Option<DateTime<Utc>>,
+    ) -> bool {
+        let author = author.into();
+        hidden_at.is_none() || self.admin || (author.is_some() && self.user == author)
     }
 }
 

@@ -415,10 +415,7 @@ pub async fn report(
         let target = content
             .lock(conn, new.target_id)
             .await?
-            .filter(|target| {
-                Viewer::user(reporter)
-                    .may_read(target.author_id.unwrap_or(UserId(0)), target.hidden_at)
-            })
+            .filter(|target| Viewer::user(reporter).may_read(target.author_id, target.hidden_at))
             .ok_or(CommunityError::ReportTargetNotFound)?;
         if !content.readable_by(conn, new.target_id, reporter).await? {
             return Err(CommunityError::ReportTargetNotFound);

@@ -262,12 +262,14 @@ pub async fn list(
         .into_boxed();
     // Hidden reviews show to their authors and admins only.
     if !viewer.admin {
-        let me = viewer.user.unwrap_or(UserId(0));
-        query = query.filter(
-            place_reviews::hidden_at
-                .is_null()
-                .or(place_reviews::author_id.eq(me)),
-        );
+        query = match viewer.user {
+            Some(me) => query.filter(
+                place_reviews::hidden_at
+                    .is_null()
+                    .or(place_reviews::author_id.eq(me)),
+            ),
+            None => query.filter(place_reviews::hidden_at.is_null()),
+        };
     }
     query = match sort {
         ReviewSort::Newest => {
