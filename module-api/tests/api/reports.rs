@@ -29,6 +29,12 @@ async fn resolve(app: &TestApp, admin: &str, report: &Value, action: &str) -> re
     .await
 }
 
+/// The moderation log of one post, newest first.
+async fn post_log(app: &TestApp, admin: &str, post: &Value) -> Value {
+    let path = format!("/api/v1/admin/moderation-log?target_type=POST&target_id={post}");
+    admin_get(app, admin, &path).await
+}
+
 /// `(action, target_type)` of each entry of a page of the moderation log.
 fn decisions(log: &Value) -> Vec<(Value, Value)> {
     log["items"]
@@ -135,15 +141,7 @@ async fn five_reports_from_different_people_hide_a_post_until_an_admin_dismisses
         "REPORT_ALREADY_RESOLVED",
     )
     .await;
-    let log = admin_get(
-        &app,
-        &admin,
-        &format!(
-            "/api/v1/admin/moderation-log?target_type=POST&target_id={}",
-            created["id"]
-        ),
-    )
-    .await;
+    let log = post_log(&app, &admin, &created["id"]).await;
     let newest = &log["items"][0];
     assert_eq!(newest["action"], "DISMISS");
     assert_eq!(newest["admin_name"], "Admin");
@@ -545,15 +543,7 @@ async fn admins_reverse_a_hiding_and_act_on_content_nobody_reported() {
     assert_eq!(shown["report_id"], Value::Null);
     assert_eq!(shown["note"], "DISMISS on second thought");
     assert_eq!(app.get_ok(&path).await["hidden"], false);
-    let log = admin_get(
-        &app,
-        &admin,
-        &format!(
-            "/api/v1/admin/moderation-log?target_type=POST&target_id={}",
-            created["id"]
-        ),
-    )
-    .await;
+    let log = post_log(&app, &admin, &created["id"]).await;
     assert_eq!(
         decisions(&log),
         [
