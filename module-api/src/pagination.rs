@@ -129,6 +129,20 @@ pub fn cursor_instant(micros: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     chrono::DateTime::from_timestamp_micros(micros)
 }
 
+/// A cursor for rows ordered by an instant, ties by id: `<microseconds>_<id>`.
+pub fn instant_id_cursor(at: chrono::DateTime<chrono::Utc>, id: impl Into<i64>) -> String {
+    format!("{}_{}", at.timestamp_micros(), id.into())
+}
+
+/// The instant and id of an [`instant_id_cursor`], if it is one.
+pub fn parse_instant_id_cursor<Id: From<i64>>(
+    cursor: &str,
+) -> Option<(chrono::DateTime<chrono::Utc>, Id)> {
+    let (micros, id) = cursor.split_once('_')?;
+    let id: i64 = id.parse().ok().filter(|id| *id > 0)?;
+    Some((cursor_instant(micros)?, Id::from(id)))
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,

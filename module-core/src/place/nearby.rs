@@ -262,6 +262,7 @@ impl NearbyIndex {
     /// while the first load is under way, is told to ask PostgreSQL.
     pub async fn refresh(&self, conn: &mut AsyncPgConnection) -> Result<bool, DbError> {
         let Ok(mut looked) = self.looked.try_lock() else {
+            // Not `.load(..)`: diesel's `RunQueryDsl::load` is in scope.
             return Ok(AtomicBool::load(&self.loaded, Ordering::Acquire));
         };
         if looked.at.is_some_and(|at| at.elapsed() < self.max_age) {

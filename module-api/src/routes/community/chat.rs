@@ -174,11 +174,8 @@ pub async fn open_room(
 }
 
 fn room_cursor(cursor: &str) -> Option<RoomCursor> {
-    let (micros, id) = cursor.split_once('_')?;
-    Some(RoomCursor {
-        active_at: crate::pagination::cursor_instant(micros)?,
-        id: RoomId(id.parse().ok().filter(|id| *id > 0)?),
-    })
+    let (active_at, id) = crate::pagination::parse_instant_id_cursor(cursor)?;
+    Some(RoomCursor { active_at, id })
 }
 
 /// My rooms (not those I left), the most recently active first.
@@ -197,7 +194,7 @@ pub async fn list_rooms(
     let rooms = chat::rooms(&mut conn, user.id, after, page.fetch_limit()).await?;
     drop(conn);
     let rooms = Page::new(rooms, page.limit(), |room| {
-        format!("{}_{}", room.active_at.timestamp_micros(), room.id)
+        crate::pagination::instant_id_cursor(room.active_at, room.id)
     });
     let mut items = Vec::with_capacity(rooms.items.len());
     for room in rooms.items {

@@ -356,17 +356,14 @@ pub async fn liked_places(
     Query(page): Query<PageQuery>,
 ) -> ApiResult<Json<Page<PlaceResponse>>> {
     let after = page.parsed_cursor(|cursor| {
-        let (micros, id) = cursor.split_once('_')?;
-        Some(place::LikeCursor {
-            liked_at: crate::pagination::cursor_instant(micros)?,
-            place: PlaceId(id.parse().ok().filter(|id| *id > 0)?),
-        })
+        let (liked_at, place) = crate::pagination::parse_instant_id_cursor(cursor)?;
+        Some(place::LikeCursor { liked_at, place })
     })?;
     let mut conn = state.db().await?;
     let liked = place::liked_by(&mut conn, user.id, after, page.fetch_limit()).await?;
     drop(conn);
     let mut page: Page<PlaceResponse> = Page::new(liked, page.limit(), |(place, liked_at)| {
-        format!("{}_{}", liked_at.timestamp_micros(), place.id)
+        crate::pagination::instant_id_cursor(*liked_at, place.id)
     })
     .map(|(place, _)| PlaceResponse::new(place, true));
     state.link_images(&mut page.items).await?;
@@ -493,9 +490,8 @@ pub async fn list_admin_places(
     )
     .await?;
     drop(conn);
-    let mut page: Page<PlaceResponse> =
-        Page::new(places, page.limit(), |place| place.id.to_string())
-            .map(|place| PlaceResponse::new(place, false));
+    let mut page: Page<PlaceResponse> = Page::by_id(places, page.limit(), |place| place.id)
+        .map(|place| PlaceResponse::new(place, false));
     state.link_images(&mut page.items).await?;
     Ok(Json(page))
 }
