@@ -875,6 +875,25 @@ async fn admins_list_places_hidden_ones_too_and_only_admins() {
     assert_eq!(names(&next), ["가"]);
     assert!(next["next_cursor"].is_null());
 
+    // Found again, the hidden place is shown again by an admin's decision: near me at once.
+    let hidden = list("hidden=true").await["items"][0]["id"].clone();
+    app.post_ok(
+        "/api/v1/admin/moderation-decisions",
+        Some(&admin),
+        json!({"target_type": "PLACE", "target_id": hidden, "action": "DISMISS", "note": "checked"}),
+    )
+    .await;
+    assert_eq!(
+        names(&app.get_ok(&around_city_hall("")).await),
+        ["가", "나", "라"]
+    );
+    assert!(
+        list("hidden=true").await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
     let (_, member) = app.user("member@example.com").await;
     assert_problem(
         app.send(Method::GET, "/api/v1/admin/places", Some(&member), None)
