@@ -821,6 +821,7 @@ impl From<petory_core::daily::schedule::ScheduleError> for ApiError {
             } => Self::invalid_field(field, code, message),
             E::TooMany { .. } => Self::conflict("TOO_MANY_EVENTS", error.to_string()),
             E::RangeTooLong => Self::bad_request("RANGE_TOO_LONG", error.to_string()),
+            E::OutOfYears => Self::bad_request("OUT_OF_YEARS", error.to_string()),
             E::Database(error) => error.into(),
         }
     }

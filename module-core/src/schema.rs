@@ -625,6 +625,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         ical_uid -> Nullable<Text>,
+        count_last_start -> Nullable<Timestamptz>,
     }
 }
 

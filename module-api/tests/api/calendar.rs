@@ -301,6 +301,31 @@ async fn events_are_mine_alone_and_bad_ones_are_refused_with_the_reason() {
         )
         .await;
     }
+    // Events and ranges lie in 1900 to 2200: a daily rule from year 1 was walked day by day
+    // at every listing.
+    for changes in [
+        json!({"start": "0001-01-01T10:00", "end": "0001-01-01T11:00", "rrule": "FREQ=DAILY"}),
+        json!({"start": "2201-01-01T10:00", "end": "2201-01-01T11:00"}),
+        json!({"rrule": "FREQ=DAILY", "exdates": ["1800-01-01T10:00"]}),
+    ] {
+        assert_eq!(reason(refused(with(changes)).await).await, "OUT_OF_YEARS");
+    }
+    assert_eq!(
+        reason(refused(with(json!({"rrule": "FREQ=DAILY;COUNT=100000"}))).await).await,
+        "INVALID_RRULE"
+    );
+    assert_problem(
+        app.send(
+            Method::GET,
+            "/api/v1/users/me/events?from=0001-01-01&to=0001-02-01",
+            Some(&me),
+            None,
+        )
+        .await,
+        400,
+        "OUT_OF_YEARS",
+    )
+    .await;
     assert_problem(
         app.send(
             Method::GET,
@@ -575,4 +600,50 @@ async fn one_occurrence_is_edited_alone_and_this_and_following_splits_the_series
         .await;
     assert_eq!(unchanged["edited_occurrences"], json!([]));
     assert_eq!(unchanged["rrule"], "FREQ=DAILY;UNTIL=20261109T225959Z");
+}
+
+#[tokio::test]
+async fn a_daily_event_from_the_oldest_year_lists_this_month_like_a_new_one() {
+    let app = TestApp::spawn().await;
+    let (_, me) = app.user("me@example.com").await;
+    for (title, start, end, rule) in [
+        ("약", "1900-01-01T08:00", "1900-01-01T08:10", "FREQ=DAILY"),
+        ("산책", "2026-11-30T18:00", "2026-11-30T19:00", "FREQ=DAILY"),
+        (
+            "목욕",
+            "1900-01-06T10:00",
+            "1900-01-06T11:00",
+            "FREQ=WEEKLY;INTERVAL=2",
+        ),
+        (
+            "사료 주문",
+            "1900-01-31T09:00",
+            "1900-01-31T09:30",
+            "FREQ=MONTHLY;COUNT=5000",
+        ),
+    ] {
+        add(
+            &app,
+            &me,
+            json!({"title": title, "start": start, "end": end, "time_zone": "Asia/Seoul",
+                   "rrule": rule}),
+        )
+        .await;
+    }
+    let found = occurrences(&app, &me, "2026-12-01", "2027-01-01").await;
+    let count = |title: &str| found.iter().filter(|o| o["title"] == title).count();
+    assert_eq!(count("약"), 31);
+    assert_eq!(count("산책"), 31);
+    // Every other Saturday since 6 January 1900 (a Saturday): 2026-12-05 is one of them.
+    assert_eq!(count("목욕"), 2);
+    assert_eq!(
+        found.iter().find(|o| o["title"] == "목욕").unwrap()["start"],
+        "2026-12-05T10:00:00+09:00"
+    );
+    // 5,000 months from January 1900 end in 2316: the 31st of each month that has one.
+    assert_eq!(count("사료 주문"), 1);
+    assert_eq!(
+        found.iter().find(|o| o["title"] == "약").unwrap()["start"],
+        "2026-12-01T08:00:00+09:00"
+    );
 }

@@ -386,3 +386,37 @@ END:VCALENDAR\r\n";
     assert_eq!(kept["pet_id"], pet["id"]);
     assert_eq!(kept["color"], "#00AA55");
 }
+
+#[tokio::test]
+async fn a_file_of_nested_components_is_refused_and_the_api_lives_on() {
+    // Production's body limit, so that files up to the import's own 512 KiB arrive.
+    let app = TestApp::builder().max_body_bytes(1024 * 1024).spawn().await;
+    let (_, me) = app.user("me@example.com").await;
+    // The reported attack: 30,000 nested components in 480 KB overflowed the parser's stack
+    // and aborted the whole process.
+    let mut bomb = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n");
+    bomb.push_str(&"BEGIN:X\r\n".repeat(30_000));
+    assert!(bomb.len() < 512 * 1024);
+    assert_problem(
+        import(&app, &me, "text/calendar", bomb.into_bytes()).await,
+        422,
+        "ICALENDAR_TOO_COMPLEX",
+    )
+    .await;
+    // Short lines up to the size cap: too many lines, refused alike.
+    let endless = format!(
+        "BEGIN:VCALENDAR\r\n{}END:VCALENDAR\r\n",
+        "X:a\r\n".repeat(100_000)
+    );
+    assert_problem(
+        import(&app, &me, "text/calendar", endless.into_bytes()).await,
+        422,
+        "ICALENDAR_TOO_COMPLEX",
+    )
+    .await;
+    // The process still answers, and nothing was imported.
+    let events = app
+        .get_ok_as("/api/v1/users/me/events?from=2026-01-01&to=2026-12-31", &me)
+        .await;
+    assert_eq!(events, json!([]));
+}

@@ -218,7 +218,6 @@ impl TestAppBuilder {
         self
     }
 
-    /// Keeps place rankings this long.
     /// Searches near a position through PostgreSQL only (`None`), or an in-memory index
     /// whose look at the changes may be this old.
     pub fn place_index(mut self, age: Option<Duration>) -> Self {
@@ -226,6 +225,13 @@ impl TestAppBuilder {
         self
     }
 
+    /// Takes bodies up to this size (the tests' default is 64 KiB, production's 1 MiB).
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Keeps place rankings this long.
     pub fn place_ranking_cache(mut self, ttl: Duration) -> Self {
         self.place_ranking_cache = ttl;
         self

@@ -21,6 +21,11 @@ use super::schedule::{self, EventDetail, EventDraft, MAX_REMINDER_MINUTES, MAX_R
 
 /// The largest `.ics` file imported at once.
 pub const MAX_IMPORT_BYTES: usize = 512 * 1024;
+/// How deep components of an imported file may nest (`VCALENDAR` › `VEVENT` › `VALARM` is 3).
+/// The parser recurses once per level, so the bound keeps its stack small whatever the file.
+pub const MAX_IMPORT_DEPTH: usize = 8;
+/// Content lines (after unfolding) an imported file may have: 1,000 events of 40 lines.
+pub const MAX_IMPORT_LINES: usize = 40_000;
 /// Events one file brings at most (a calendar keeps 1,000).
 pub const MAX_IMPORT_EVENTS: usize = schedule::MAX_EVENTS as usize;
 /// The colour imported events take.
@@ -269,6 +274,8 @@ fn zone_definition(zone: Tz) -> String {
 pub struct ImportedEvent {
     pub uid: String,
     pub draft: EventDraft,
+    /// What checking the draft worked out.
+    pub checked: schedule::Checked,
     /// Edited occurrences: (the date the series puts it on, title, memo, start, end).
     pub edited: Vec<ImportedOccurrence>,
 }
@@ -295,6 +302,36 @@ pub enum ImportError {
     NotICalendar(String),
     #[error("a file imports at most {MAX_IMPORT_EVENTS} events")]
     TooManyEvents,
+    #[error(
+        "components nest at most {MAX_IMPORT_DEPTH} deep and a file has at most {MAX_IMPORT_LINES} lines"
+    )]
+    TooComplex,
+}
+
+/// Refuses, before any parsing, a file whose components nest deeper than
+/// [`MAX_IMPORT_DEPTH`] or that has more than [`MAX_IMPORT_LINES`] lines. `BEGIN`/`END` are
+/// counted however they are written (any case, leading blanks), so the parser never sees more.
+fn check_shape(text: &str) -> Result<(), ImportError> {
+    let unfolded = icalendar::parser::unfold(text);
+    let mut depth = 0usize;
+    for (number, line) in unfolded.lines().enumerate() {
+        if number >= MAX_IMPORT_LINES {
+            return Err(ImportError::TooComplex);
+        }
+        let line = line.trim_start().as_bytes();
+        let starts = |prefix: &[u8]| {
+            line.len() >= prefix.len() && line[..prefix.len()].eq_ignore_ascii_case(prefix)
+        };
+        if starts(b"BEGIN:") {
+            depth += 1;
+            if depth > MAX_IMPORT_DEPTH {
+                return Err(ImportError::TooComplex);
+            }
+        } else if starts(b"END:") {
+            depth = depth.saturating_sub(1);
+        }
+    }
+    Ok(())
 }
 
 /// At most `max` characters of `text`, trimmed.
@@ -443,7 +480,10 @@ fn end_of(
         })
 }
 
-fn series_of(event: &icalendar::Event, calendar_zone: Tz) -> Result<(EventDraft, Tz), String> {
+fn series_of(
+    event: &icalendar::Event,
+    calendar_zone: Tz,
+) -> Result<(EventDraft, schedule::Checked, Tz), String> {
     let start = event.get_start().ok_or("no DTSTART")?;
     let all_day = matches!(start, DatePerhapsTime::Date(_));
     let zone = zone_of(&start, calendar_zone)?;
@@ -476,8 +516,8 @@ fn series_of(event: &icalendar::Event, calendar_zone: Tz) -> Result<(EventDraft,
         draft.exdates.sort_unstable();
         draft.exdates.dedup();
     }
-    schedule::check(&draft).map_err(|error| error.to_string())?;
-    Ok((draft, zone))
+    let checked = schedule::check(&draft).map_err(|error| error.to_string())?;
+    Ok((draft, checked, zone))
 }
 
 /// Reads an `.ics` file: one [`ImportedEvent`] per UID (its series and edited occurrences;
@@ -487,6 +527,7 @@ pub fn parse(
     text: &str,
     default_zone: Tz,
 ) -> Result<(Vec<ImportedEvent>, Vec<Skipped>), ImportError> {
+    check_shape(text)?;
     let calendar: Calendar = text.parse().map_err(ImportError::NotICalendar)?;
     if !text.trim_start().starts_with("BEGIN:VCALENDAR") {
         return Err(ImportError::NotICalendar("no VCALENDAR".into()));
@@ -539,7 +580,7 @@ pub fn parse(
             skipped.push(skip("edited occurrences without their series".into()));
             continue;
         };
-        let (mut draft, zone) = match series_of(master, calendar_zone) {
+        let (mut draft, checked, zone) = match series_of(master, calendar_zone) {
             Ok(found) => found,
             Err(reason) => {
                 skipped.push(skip(reason));
@@ -560,6 +601,9 @@ pub fn parse(
             let cancelled = occurrence
                 .property_value("STATUS")
                 .is_some_and(|status| status.eq_ignore_ascii_case("CANCELLED"));
+            if !schedule::in_years(recurrence) {
+                continue;
+            }
             if cancelled {
                 draft.exdates.push(recurrence);
                 continue;
@@ -573,7 +617,10 @@ pub fn parse(
             let Ok(ends_local) = end_of(occurrence, zone, draft.all_day, starts_local) else {
                 continue;
             };
-            if ends_local <= starts_local {
+            if ends_local <= starts_local
+                || !schedule::in_years(starts_local)
+                || !schedule::in_years(ends_local)
+            {
                 continue;
             }
             let title = clipped(occurrence.get_summary().unwrap_or_default(), 100);
@@ -590,9 +637,25 @@ pub fn parse(
             });
         }
         draft.exdates.truncate(366);
-        imported.push(ImportedEvent { uid, draft, edited });
+        imported.push(ImportedEvent {
+            uid,
+            draft,
+            checked,
+            edited,
+        });
     }
     Ok((imported, skipped))
+}
+
+/// [`parse`] on one of tokio's blocking threads (2 MiB of stack, far more than the bounded
+/// depth needs), so that reading a large file never stalls the async workers.
+pub async fn parse_blocking(
+    text: String,
+    default_zone: Tz,
+) -> Result<(Vec<ImportedEvent>, Vec<Skipped>), ImportError> {
+    tokio::task::spawn_blocking(move || parse(&text, default_zone))
+        .await
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))
 }
 
 #[cfg(test)]
@@ -696,5 +759,35 @@ BEGIN:VEVENT\r\nDTSTART:20260320T010000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
         assert_eq!(utc_offset(-5 * 3600), "-0500");
         assert_eq!(utc_offset(5 * 3600 + 1800), "+0530");
         assert_eq!(utc_offset(-(3600 + 61)), "-010101");
+    }
+
+    #[test]
+    fn deeply_nested_or_endless_files_are_refused_before_parsing() {
+        // The hostile file of the report: 30,000 nested components (480 KB).
+        let mut bomb = String::from("BEGIN:VCALENDAR\r\n");
+        for _ in 0..30_000 {
+            bomb.push_str("BEGIN:X\r\n");
+        }
+        assert_eq!(
+            parse(&bomb, chrono_tz::Asia::Seoul),
+            Err(ImportError::TooComplex)
+        );
+        // Disguised: lower case, a folded line.
+        let disguised = "BEGIN:VCALENDAR\r\n".to_owned() + &"begin:x\r\nBEG\r\n IN:Y\r\n".repeat(5);
+        assert_eq!(
+            parse(&disguised, chrono_tz::Asia::Seoul),
+            Err(ImportError::TooComplex)
+        );
+        let endless = "BEGIN:VCALENDAR\r\n".to_owned()
+            + &"X-A:b\r\n".repeat(MAX_IMPORT_LINES)
+            + "END:VCALENDAR\r\n";
+        assert_eq!(
+            parse(&endless, chrono_tz::Asia::Seoul),
+            Err(ImportError::TooComplex)
+        );
+        // An ordinary file nests three deep and is read.
+        let ordinary = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTART:20260320T010000Z\r\n\
+BEGIN:VALARM\r\nTRIGGER:-PT5M\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        assert_eq!(parse(ordinary, chrono_tz::Asia::Seoul).unwrap().0.len(), 1);
     }
 }

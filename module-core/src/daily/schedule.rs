@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone as _, Utc};
+use chrono::{DateTime, Datelike as _, Duration, NaiveDate, NaiveDateTime, TimeZone as _, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -34,6 +34,12 @@ pub const MAX_OVERRIDES: i64 = 366;
 /// Reminders per event, and how far ahead (4 weeks).
 pub const MAX_REMINDERS: usize = 5;
 pub const MAX_REMINDER_MINUTES: i32 = 40_320;
+/// The years events, their exceptions, their rules' ends and the listed ranges lie in (the
+/// database checks them too): dates a pet's calendar means, and bounded work for the rules.
+pub const FIRST_YEAR: i32 = 1900;
+pub const LAST_YEAR: i32 = 2200;
+/// The largest `COUNT` a rule may have (13 years of a daily event).
+pub const MAX_COUNT: u32 = 5000;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = calendar_events)]
@@ -47,6 +53,22 @@ pub struct Event {
     pub updated_at: DateTime<Utc>,
     /// The UID it was imported with (the feed's UID otherwise comes from the id).
     pub ical_uid: Option<String>,
+    /// What [`check`] worked out for its rule.
+    #[diesel(embed)]
+    pub checked: Checked,
+}
+
+/// What checking a draft works out for its rule, stored beside it: a rule ending after `COUNT`
+/// occurrences expands as the same rule ending (`UNTIL`) where its last occurrence starts, so
+/// that any window is found from a start near it instead of by counting from the first start.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Queryable, Selectable, Insertable, AsChangeset,
+)]
+#[diesel(table_name = calendar_events, treat_none_as_null = true)]
+pub struct Checked {
+    /// Where the last occurrence of a rule with `COUNT` starts (`None` for other events, and
+    /// for events written before it was kept: their rule is walked from the first start).
+    pub count_last_start: Option<DateTime<Utc>>,
 }
 
 /// One occurrence of a series edited on its own (RFC 5545 `RECURRENCE-ID`): it replaces the
@@ -131,6 +153,8 @@ pub enum ScheduleError {
     TooMany { max: i64 },
     #[error("occurrences are listed for at most {MAX_RANGE_DAYS} days at once")]
     RangeTooLong,
+    #[error("occurrences are listed within the years {FIRST_YEAR} to {LAST_YEAR}")]
+    OutOfYears,
     #[error(transparent)]
     Database(#[from] DbError),
 }
@@ -163,12 +187,22 @@ pub struct Occurrence {
     pub recurring: bool,
 }
 
-/// An event made ready to expand: its zone, first start, length and rule set.
+/// An event made ready to expand: its zone, first start, length and rule.
 struct Series {
     zone: Tz,
     first: DateTime<RuleTz>,
     length: Duration,
-    set: Option<RRuleSet>,
+    rule: Option<Rule>,
+}
+
+/// A series' rule, validated from its first start (which fixes in it what the rule leaves to the
+/// start: the time, the weekday, the day of the month), with its exception dates.
+struct Rule {
+    rrule: RRule,
+    exdates: Vec<DateTime<RuleTz>>,
+    /// The rule ends by `UNTIL` or never: its occurrences can be found from any start a whole
+    /// number of its periods after the first (a `COUNT` counts from the first start only).
+    from_anywhere: bool,
 }
 
 /// A local time in `zone`: the earlier of two when clocks fall back; an error when it does
@@ -190,8 +224,23 @@ fn local(
     })
 }
 
+/// Whether `at` lies in the years events may use.
+pub fn in_years(at: NaiveDateTime) -> bool {
+    (FIRST_YEAR..=LAST_YEAR).contains(&at.year())
+}
+
+/// The first instant after the years events may use.
+fn end_of_years() -> DateTime<RuleTz> {
+    RuleTz::UTC.from_utc_datetime(
+        &NaiveDate::from_ymd_opt(LAST_YEAR + 1, 1, 1)
+            .unwrap_or(NaiveDate::MAX)
+            .into(),
+    )
+}
+
 impl Series {
-    fn of(draft: &EventDraft) -> Result<Self, ScheduleError> {
+    /// The series of `draft`; `checked` as [`check`] worked it out (or `Checked::default()`).
+    fn of(draft: &EventDraft, checked: Checked) -> Result<Self, ScheduleError> {
         let zone: Tz = draft.time_zone.parse().map_err(|_| {
             invalid(
                 "time_zone",
@@ -215,86 +264,202 @@ impl Series {
                 "the end must come after the start",
             ));
         }
-        let set = match &draft.rrule {
+        let rule = match &draft.rrule {
             None => None,
-            Some(text) => Some(rule_set(text, rule_zone, first, &draft.exdates)?),
+            Some(text) => Some(Rule::of(
+                text,
+                rule_zone,
+                first,
+                &draft.exdates,
+                checked.count_last_start,
+            )?),
         };
         Ok(Self {
             zone,
             first,
             length,
-            set,
+            rule,
         })
     }
-}
 
-/// The rule set of `text` from `first`: validated by the crate, with the checks it leaves to
-/// us, the first start always an occurrence (as calendars show it), and the exception dates.
-fn rule_set(
-    text: &str,
-    zone: RuleTz,
-    first: DateTime<RuleTz>,
-    exdates: &[NaiveDateTime],
-) -> Result<RRuleSet, ScheduleError> {
-    let rule_error = |message: String| invalid("rrule", "INVALID_RRULE", message);
-    let mut rule: RRule<Unvalidated> = text
-        .trim()
-        .parse()
-        .map_err(|error: rrule::RRuleError| rule_error(error.to_string()))?;
-    // A floating UNTIL is read by the crate in the server's zone: it means the event's.
-    if let Some(until) = rule.get_until().copied()
-        && until.timezone().is_local()
-    {
-        let until = zone
-            .from_local_datetime(&until.naive_local())
-            .earliest()
-            .ok_or_else(|| rule_error("UNTIL does not exist in the event's zone".into()))?;
-        rule = rule.until(until.with_timezone(&RuleTz::UTC));
-    }
-    if matches!(
-        rule.get_freq(),
-        Frequency::Hourly | Frequency::Minutely | Frequency::Secondly
-    ) {
-        return Err(rule_error(
-            "events repeat daily at most often (FREQ=DAILY, WEEKLY, MONTHLY or YEARLY)".into(),
-        ));
-    }
-    if rule.get_interval() == 0 || rule.get_count() == Some(0) {
-        return Err(rule_error("INTERVAL and COUNT must be positive".into()));
-    }
-    if rule.get_count().is_some() && rule.get_until().is_some() {
-        return Err(rule_error("COUNT and UNTIL must not both be given".into()));
-    }
-    // An occurrence is named by its date: one a day, at the start's time.
-    if !rule.get_by_hour().is_empty()
-        || !rule.get_by_minute().is_empty()
-        || !rule.get_by_second().is_empty()
-    {
-        return Err(rule_error(
-            "occurrences happen at the start's time: BYHOUR, BYMINUTE and BYSECOND are not taken"
-                .into(),
-        ));
-    }
-    let rule = rule
-        .validate(first)
-        .map_err(|error| rule_error(error.to_string()))?;
-    let mut set = RRuleSet::new(first).rrule(rule).rdate(first);
-    for exdate in exdates {
-        // An occurrence at a time the clocks skip happens an hour later (as the crate expands
-        // it): so is its exception.
-        let at = zone.from_local_datetime(exdate).earliest().or_else(|| {
-            zone.from_local_datetime(&(*exdate + Duration::hours(1)))
-                .earliest()
-        });
-        if let Some(at) = at {
-            set = set.exdate(at);
+    /// The occurrences of the rule (the first start among them, as calendars show it) that
+    /// start in `[after, before]`, found from a start near `after` where the rule allows.
+    fn starts_between(
+        &self,
+        rule: &Rule,
+        after: DateTime<RuleTz>,
+        before: DateTime<RuleTz>,
+    ) -> Vec<DateTime<RuleTz>> {
+        let start = if rule.from_anywhere {
+            self.rebased(rule, after)
+        } else {
+            self.first
+        };
+        let mut set = RRuleSet::new(start).rrule(rule.rrule.clone());
+        if start == self.first {
+            set = set.rdate(self.first);
         }
+        for exdate in &rule.exdates {
+            set = set.exdate(*exdate);
+        }
+        let mut dates = set.after(after).before(before).all(u16::MAX).dates;
+        // The first start comes twice when it also matches the rule.
+        dates.dedup();
+        dates
     }
-    Ok(set)
+
+    /// A start for expanding the rule that lies a whole number of its periods (`INTERVAL`
+    /// times a day, week, month or year) after the first, and two periods before `after`: the
+    /// rule's occurrences from it on are the series' own. The first start when it is that near.
+    fn rebased(&self, rule: &Rule, after: DateTime<RuleTz>) -> DateTime<RuleTz> {
+        let first = self.first.naive_local();
+        let target = after.with_timezone(&self.first.timezone()).naive_local();
+        let interval = i64::from(rule.rrule.get_interval().max(1));
+        let whole = |periods: i64| (periods / interval - 2).max(0) * interval;
+        let moved = match rule.rrule.get_freq() {
+            Frequency::Daily => {
+                let days = whole((target.date() - first.date()).num_days());
+                first.checked_add_signed(Duration::days(days))
+            }
+            Frequency::Weekly => {
+                let weeks = whole((target.date() - first.date()).num_days() / 7);
+                first.checked_add_signed(Duration::weeks(weeks))
+            }
+            Frequency::Monthly | Frequency::Yearly => {
+                let in_months =
+                    |at: NaiveDateTime| i64::from(at.year()) * 12 + i64::from(at.month0());
+                let months = if rule.rrule.get_freq() == Frequency::Monthly {
+                    whole(in_months(target) - in_months(first))
+                } else {
+                    whole(i64::from(target.year() - first.year())) * 12
+                };
+                // A day missing from the month is clamped: the rule itself names the days.
+                u32::try_from(months)
+                    .ok()
+                    .and_then(|months| first.checked_add_months(chrono::Months::new(months)))
+            }
+            _ => None,
+        };
+        moved
+            .filter(|moved| *moved > first)
+            .and_then(|moved| {
+                // Only a lower bound: a time the clocks skip is taken an hour later.
+                (0..3).find_map(|hours| {
+                    self.first
+                        .timezone()
+                        .from_local_datetime(&(moved + Duration::hours(hours)))
+                        .earliest()
+                })
+            })
+            .unwrap_or(self.first)
+    }
 }
 
-/// Checks a draft as [`create`] and [`update`] do, without the database.
-pub fn check(draft: &EventDraft) -> Result<(), ScheduleError> {
+impl Rule {
+    /// The rule of `text` from `first`: validated by the crate, with the checks it leaves to
+    /// us, and the exception dates; a `COUNT` whose last start is known reads as an `UNTIL`.
+    fn of(
+        text: &str,
+        zone: RuleTz,
+        first: DateTime<RuleTz>,
+        exdates: &[NaiveDateTime],
+        count_last_start: Option<DateTime<Utc>>,
+    ) -> Result<Self, ScheduleError> {
+        let rule_error = |message: String| invalid("rrule", "INVALID_RRULE", message);
+        let mut rule: RRule<Unvalidated> = text
+            .trim()
+            .parse()
+            .map_err(|error: rrule::RRuleError| rule_error(error.to_string()))?;
+        // A floating UNTIL is read by the crate in the server's zone: it means the event's.
+        if let Some(until) = rule.get_until().copied()
+            && until.timezone().is_local()
+        {
+            let until = zone
+                .from_local_datetime(&until.naive_local())
+                .earliest()
+                .ok_or_else(|| rule_error("UNTIL does not exist in the event's zone".into()))?;
+            rule = rule.until(until.with_timezone(&RuleTz::UTC));
+        }
+        if matches!(
+            rule.get_freq(),
+            Frequency::Hourly | Frequency::Minutely | Frequency::Secondly
+        ) {
+            return Err(rule_error(
+                "events repeat daily at most often (FREQ=DAILY, WEEKLY, MONTHLY or YEARLY)".into(),
+            ));
+        }
+        if rule.get_interval() == 0 || rule.get_count() == Some(0) {
+            return Err(rule_error("INTERVAL and COUNT must be positive".into()));
+        }
+        if rule.get_count().is_some_and(|count| count > MAX_COUNT) {
+            return Err(rule_error(format!("COUNT is at most {MAX_COUNT}")));
+        }
+        if rule.get_count().is_some() && rule.get_until().is_some() {
+            return Err(rule_error("COUNT and UNTIL must not both be given".into()));
+        }
+        if rule
+            .get_until()
+            .is_some_and(|until| !in_years(until.naive_utc()))
+        {
+            return Err(rule_error(format!(
+                "UNTIL lies in the years {FIRST_YEAR} to {LAST_YEAR}"
+            )));
+        }
+        // An occurrence is named by its date: one a day, at the start's time.
+        if !rule.get_by_hour().is_empty()
+            || !rule.get_by_minute().is_empty()
+            || !rule.get_by_second().is_empty()
+        {
+            return Err(rule_error(
+                "occurrences happen at the start's time: BYHOUR, BYMINUTE and BYSECOND are not taken"
+                    .into(),
+            ));
+        }
+        let counted = rule.get_count().is_some();
+        if counted && let Some(last) = count_last_start {
+            let open: RRule<Unvalidated> = rule_ending(text, None)
+                .parse()
+                .map_err(|error: rrule::RRuleError| rule_error(error.to_string()))?;
+            rule = open.until(last.with_timezone(&RuleTz::UTC));
+        }
+        let from_anywhere = !counted || count_last_start.is_some();
+        let rrule = rule
+            .validate(first)
+            .map_err(|error| rule_error(error.to_string()))?;
+        let exdates = exdates
+            .iter()
+            .filter_map(|exdate| {
+                // An occurrence at a time the clocks skip happens an hour later (as the crate
+                // expands it): so is its exception.
+                zone.from_local_datetime(exdate).earliest().or_else(|| {
+                    zone.from_local_datetime(&(*exdate + Duration::hours(1)))
+                        .earliest()
+                })
+            })
+            .collect();
+        Ok(Self {
+            rrule,
+            exdates,
+            from_anywhere,
+        })
+    }
+
+    /// Where the last occurrence of a rule with `COUNT` starts (within the years events use).
+    fn count_last_start(&self, first: DateTime<RuleTz>) -> Option<DateTime<Utc>> {
+        self.rrule.get_count()?;
+        let dates = RRuleSet::new(first)
+            .rrule(self.rrule.clone())
+            .before(end_of_years())
+            .all(u16::MAX)
+            .dates;
+        // A rule that yields nothing in those years ends at once.
+        Some(dates.last().copied().unwrap_or(first).with_timezone(&Utc))
+    }
+}
+
+/// Checks a draft as [`create`] and [`update`] do, without the database, and works out what
+/// is stored beside it.
+pub fn check(draft: &EventDraft) -> Result<Checked, ScheduleError> {
     if draft.title.trim().is_empty() {
         return Err(invalid("title", "BLANK", "the title must not be blank"));
     }
@@ -312,6 +477,15 @@ pub fn check(draft: &EventDraft) -> Result<(), ScheduleError> {
             ),
         ));
     }
+    for (field, at) in [("start", draft.starts_local), ("end", draft.ends_local)] {
+        if !in_years(at) {
+            return Err(invalid(
+                field,
+                "OUT_OF_YEARS",
+                format!("events lie in the years {FIRST_YEAR} to {LAST_YEAR}"),
+            ));
+        }
+    }
     if draft.ends_local - draft.starts_local > Duration::days(MAX_RANGE_DAYS) {
         return Err(invalid(
             "end",
@@ -326,6 +500,13 @@ pub fn check(draft: &EventDraft) -> Result<(), ScheduleError> {
             "at most 366 exception dates",
         ));
     }
+    if draft.exdates.iter().any(|at| !in_years(*at)) {
+        return Err(invalid(
+            "exdates",
+            "OUT_OF_YEARS",
+            format!("exception dates lie in the years {FIRST_YEAR} to {LAST_YEAR}"),
+        ));
+    }
     if !draft.exdates.is_empty() && draft.rrule.is_none() {
         return Err(invalid(
             "exdates",
@@ -333,17 +514,26 @@ pub fn check(draft: &EventDraft) -> Result<(), ScheduleError> {
             "only a recurring event has exception dates",
         ));
     }
-    let series = Series::of(draft)?;
-    if let Some(set) = series.set
-        && set.all(1).dates.is_empty()
-    {
+    let series = Series::of(draft, Checked::default())?;
+    let Some(rule) = &series.rule else {
+        return Ok(Checked::default());
+    };
+    let first_occurrence = RRuleSet::new(series.first)
+        .rrule(rule.rrule.clone())
+        .rdate(series.first)
+        .set_exdates(rule.exdates.clone())
+        .before(end_of_years())
+        .all(1);
+    if first_occurrence.dates.is_empty() {
         return Err(invalid(
             "rrule",
             "INVALID_RRULE",
             "the rule yields no occurrence",
         ));
     }
-    Ok(())
+    Ok(Checked {
+        count_last_start: rule.count_last_start(series.first),
+    })
 }
 
 /// `owner`'s event `id`: others' events are nobody's to them.
@@ -449,6 +639,7 @@ async fn insert(
     conn: &mut AsyncPgConnection,
     owner: UserId,
     draft: &EventDraft,
+    checked: Checked,
     now: DateTime<Utc>,
 ) -> Result<Event, ScheduleError> {
     use diesel_async::AsyncConnection as _;
@@ -456,6 +647,7 @@ async fn insert(
         let event: Event = diesel::insert_into(calendar_events::table)
             .values((
                 draft,
+                checked,
                 calendar_events::user_id.eq(owner),
                 calendar_events::created_at.eq(now),
                 calendar_events::updated_at.eq(now),
@@ -475,10 +667,10 @@ pub async fn create(
     draft: EventDraft,
     now: DateTime<Utc>,
 ) -> Result<EventDetail, ScheduleError> {
-    check(&draft)?;
+    let checked = check(&draft)?;
     ensure_my_pet(conn, owner, draft.pet_id).await?;
     ensure_room(conn, owner).await?;
-    let event = insert(conn, owner, &draft, now).await?;
+    let event = insert(conn, owner, &draft, checked, now).await?;
     Ok(EventDetail {
         event,
         overrides: Vec::new(),
@@ -508,11 +700,11 @@ pub async fn update(
     now: DateTime<Utc>,
 ) -> Result<EventDetail, ScheduleError> {
     use diesel_async::AsyncConnection as _;
-    check(&draft)?;
+    let checked = check(&draft)?;
     ensure_my_pet(conn, owner, draft.pet_id).await?;
     conn.transaction(async |conn| {
         let event = diesel::update(mine(owner, id))
-            .set((&draft, calendar_events::updated_at.eq(now)))
+            .set((&draft, checked, calendar_events::updated_at.eq(now)))
             .returning(Event::as_returning())
             .get_result(conn)
             .await
@@ -771,7 +963,7 @@ async fn split(
     now: DateTime<Utc>,
 ) -> Result<EventDetail, ScheduleError> {
     let draft = event.draft.clone();
-    let series = Series::of(&draft)?;
+    let series = Series::of(&draft, Checked::default())?;
     let rule_text = draft.rrule.clone().unwrap_or_default();
     let split_start = date.and_time(event.draft.starts_local.time());
     let (starts_local, ends_local) = edited_times(split_start, split_start + series.length, edit);
@@ -859,11 +1051,15 @@ async fn split(
         rrule: Some(following_rule),
         ..following
     };
-    check(&earlier)?;
-    check(&following)?;
+    let earlier_checked = check(&earlier)?;
+    let following_checked = check(&following)?;
     ensure_room(conn, event.user_id).await?;
     diesel::update(calendar_events::table.find(event.id))
-        .set((&earlier, calendar_events::updated_at.eq(now)))
+        .set((
+            &earlier,
+            earlier_checked,
+            calendar_events::updated_at.eq(now),
+        ))
         .execute(conn)
         .await?;
     queue_reminders(conn, event.id, &earlier.reminders, now).await?;
@@ -874,30 +1070,56 @@ async fn split(
     )
     .execute(conn)
     .await?;
-    let created = insert(conn, event.user_id, &following, now).await?;
+    let created = insert(conn, event.user_id, &following, following_checked, now).await?;
     Ok(EventDetail {
         event: created,
         overrides: Vec::new(),
     })
 }
 
-/// Every occurrence of `owner`'s events that overlaps `[from, to)`, in start order.
-pub async fn occurrences(
-    conn: &mut AsyncPgConnection,
-    owner: UserId,
+/// A range `[from, to)` that occurrences are listed for: at most [`MAX_RANGE_DAYS`] long, in
+/// the years events use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> Result<Vec<Occurrence>, ScheduleError> {
-    if to <= from || to - from > Duration::days(MAX_RANGE_DAYS) {
-        return Err(ScheduleError::RangeTooLong);
+}
+
+impl Window {
+    pub fn new(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Self, ScheduleError> {
+        if to <= from || to - from > Duration::days(MAX_RANGE_DAYS) {
+            return Err(ScheduleError::RangeTooLong);
+        }
+        if !in_years(from.naive_utc()) || !in_years(to.naive_utc()) {
+            return Err(ScheduleError::OutOfYears);
+        }
+        Ok(Self { from, to })
     }
-    let events = details(conn, owner).await?;
-    let mut found = Vec::new();
-    for detail in &events {
-        found.extend(expand(&detail.event, &detail.overrides, from, to)?);
+
+    /// Every occurrence of `events` that overlaps the window, in start order, expanded on one
+    /// of tokio's blocking threads (rule expansion is CPU work the async workers must not do).
+    pub async fn occurrences(
+        self,
+        events: Vec<EventDetail>,
+    ) -> Result<Vec<Occurrence>, ScheduleError> {
+        tokio::task::spawn_blocking(move || self.expand(&events))
+            .await
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))
     }
-    found.sort_by(|a, b| a.start.cmp(&b.start).then(a.event_id.cmp(&b.event_id)));
-    Ok(found)
+
+    fn expand(self, events: &[EventDetail]) -> Result<Vec<Occurrence>, ScheduleError> {
+        let mut found = Vec::new();
+        for detail in events {
+            found.extend(expand(
+                &detail.event,
+                &detail.overrides,
+                self.from,
+                self.to,
+            )?);
+        }
+        found.sort_by(|a, b| a.start.cmp(&b.start).then(a.event_id.cmp(&b.event_id)));
+        Ok(found)
+    }
 }
 
 /// Every event of `owner` with its edited occurrences, by id.
@@ -988,7 +1210,11 @@ pub async fn import(
                     event.draft.pet_id = *pet;
                     event.draft.color.clone_from(color);
                     diesel::update(calendar_events::table.find(id))
-                        .set((&event.draft, calendar_events::updated_at.eq(now)))
+                        .set((
+                            &event.draft,
+                            event.checked,
+                            calendar_events::updated_at.eq(now),
+                        ))
                         .execute(conn)
                         .await?;
                     queue_reminders(conn, id, &event.draft.reminders, now).await?;
@@ -1006,6 +1232,7 @@ pub async fn import(
                     let id: EventId = diesel::insert_into(calendar_events::table)
                         .values((
                             &event.draft,
+                            event.checked,
                             calendar_events::user_id.eq(owner),
                             calendar_events::ical_uid.eq(&event.uid),
                             calendar_events::created_at.eq(now),
@@ -1130,10 +1357,10 @@ pub fn expand(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<Occurrence>, ScheduleError> {
-    let series = Series::of(&event.draft)?;
-    let starts: Vec<DateTime<RuleTz>> = match &series.set {
+    let series = Series::of(&event.draft, event.checked)?;
+    let starts: Vec<DateTime<RuleTz>> = match &series.rule {
         None => vec![series.first],
-        Some(set) => {
+        Some(rule) => {
             // All-day starts are UTC midnights standing for local dates: widen the window by
             // a day each way, then keep what overlaps in the event's zone.
             let slack = if event.draft.all_day {
@@ -1143,16 +1370,13 @@ pub fn expand(
             };
             let after = (from - series.length - slack).with_timezone(&RuleTz::UTC);
             let before = (to + slack).with_timezone(&RuleTz::UTC);
-            let mut dates = set.clone().after(after).before(before).all(u16::MAX).dates;
-            // The first start comes twice when it also matches the rule.
-            dates.dedup();
-            dates
+            series.starts_between(rule, after, before)
         }
     };
     let overlaps = |start: &DateTime<Tz>, end: &DateTime<Tz>| {
         start.with_timezone(&Utc) < to && end.with_timezone(&Utc) > from
     };
-    let recurring = series.set.is_some();
+    let recurring = series.rule.is_some();
     let mut occurrences = Vec::new();
     for start in starts {
         let (start, end) = if event.draft.all_day {
@@ -1252,6 +1476,7 @@ mod tests {
             created_at: instant("2026-01-01T00:00:00Z"),
             updated_at: instant("2026-01-01T00:00:00Z"),
             ical_uid: None,
+            checked: Checked::default(),
         }
     }
 
@@ -1428,5 +1653,153 @@ mod tests {
         )
         .unwrap();
         assert_eq!(found.len(), 4, "1 to 4 March");
+    }
+
+    /// What the crate itself finds from the first start, walking every period before.
+    fn walked(event: &Event, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<String> {
+        let zone: Tz = event.draft.time_zone.parse().unwrap();
+        let first = RuleTz::from(zone)
+            .from_local_datetime(&event.draft.starts_local)
+            .unwrap();
+        let rule: RRule<Unvalidated> = event.draft.rrule.as_deref().unwrap().parse().unwrap();
+        let mut found: Vec<String> = RRuleSet::new(first)
+            .rrule(rule.validate(first).unwrap())
+            .rdate(first)
+            .after(from.with_timezone(&RuleTz::UTC) - Duration::hours(1))
+            .before(to.with_timezone(&RuleTz::UTC))
+            .all(u16::MAX)
+            .dates
+            .into_iter()
+            .filter(|start| start.with_timezone(&Utc) >= from - Duration::hours(1))
+            .map(|start| start.with_timezone(&zone).to_rfc3339())
+            .collect();
+        found.dedup();
+        found
+    }
+
+    #[test]
+    fn rules_expand_from_near_the_window_as_from_their_first_start() {
+        let rules = [
+            "FREQ=DAILY",
+            "FREQ=DAILY;INTERVAL=3",
+            "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,FR",
+            "FREQ=WEEKLY;WKST=SU;INTERVAL=3",
+            "FREQ=MONTHLY",
+            "FREQ=MONTHLY;INTERVAL=5;BYDAY=-1FR",
+            "FREQ=MONTHLY;BYMONTHDAY=-1;BYSETPOS=1",
+            "FREQ=YEARLY;INTERVAL=4",
+            "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29",
+            "FREQ=YEARLY;BYWEEKNO=10;BYDAY=TU",
+            "FREQ=DAILY;UNTIL=20261115T000000Z",
+        ];
+        let windows = [
+            ("2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z"),
+            ("2026-10-20T00:00:00Z", "2026-11-20T00:00:00Z"),
+            ("2028-02-01T00:00:00Z", "2028-03-15T00:00:00Z"),
+        ];
+        for rule in rules {
+            for start in [
+                "1900-01-31T09:30:00",
+                "1987-05-31T23:30:00",
+                "2025-12-31T09:00:00",
+            ] {
+                let end = (at(start) + Duration::hours(1))
+                    .to_string()
+                    .replace(' ', "T");
+                let event = event("America/New_York", start, &end, Some(rule));
+                for (from, to) in windows {
+                    let (from, to) = (instant(from), instant(to));
+                    assert_eq!(
+                        starts(&expand(&event, &[], from, to).unwrap()),
+                        walked(&event, from, to),
+                        "{rule} from {start} in {from}..{to}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_counted_rule_expands_alike_from_its_kept_last_start() {
+        for rule in [
+            "FREQ=DAILY;COUNT=4000",
+            "FREQ=WEEKLY;BYDAY=TU,SA;COUNT=700",
+            "FREQ=MONTHLY;BYMONTHDAY=31;COUNT=90",
+        ] {
+            let mut counted = event(
+                "Europe/Berlin",
+                "2020-01-31T08:00:00",
+                "2020-01-31T08:30:00",
+                Some(rule),
+            );
+            let walked_from_first = counted.clone();
+            counted.checked = check(&counted.draft).unwrap();
+            assert!(counted.checked.count_last_start.is_some(), "{rule}");
+            for (from, to) in [
+                ("2020-01-01T00:00:00Z", "2020-03-01T00:00:00Z"),
+                ("2026-03-01T00:00:00Z", "2026-04-05T00:00:00Z"),
+                ("2030-12-01T00:00:00Z", "2031-01-10T00:00:00Z"),
+            ] {
+                let (from, to) = (instant(from), instant(to));
+                assert_eq!(
+                    expand(&counted, &[], from, to).unwrap(),
+                    expand(&walked_from_first, &[], from, to).unwrap(),
+                    "{rule} in {from}..{to}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn events_and_their_rules_stay_within_the_years() {
+        let code = |start: &str, rule: Option<&str>| {
+            let mut draft = event("Asia/Seoul", start, start, rule).draft;
+            draft.ends_local = draft.starts_local + Duration::hours(1);
+            match check(&draft) {
+                Err(ScheduleError::Invalid { code, .. }) => code,
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(
+            code("0001-01-01T09:00:00", Some("FREQ=DAILY")),
+            "OUT_OF_YEARS"
+        );
+        assert_eq!(code("2201-01-01T09:00:00", None), "OUT_OF_YEARS");
+        assert_eq!(
+            code(
+                "2026-01-01T09:00:00",
+                Some("FREQ=DAILY;UNTIL=99991231T000000Z")
+            ),
+            "INVALID_RRULE"
+        );
+        assert_eq!(
+            code("2026-01-01T09:00:00", Some("FREQ=DAILY;COUNT=5001")),
+            "INVALID_RRULE"
+        );
+        assert!(matches!(
+            Window::new(
+                instant("0001-01-01T00:00:00Z"),
+                instant("0001-02-01T00:00:00Z")
+            ),
+            Err(ScheduleError::OutOfYears)
+        ));
+        // The oldest start allowed still lists this year's month at once.
+        let oldest = event(
+            "Asia/Seoul",
+            "1900-01-01T09:00:00",
+            "1900-01-01T10:00:00",
+            Some("FREQ=DAILY"),
+        );
+        assert_eq!(
+            expand(
+                &oldest,
+                &[],
+                instant("2026-12-01T00:00:00Z"),
+                instant("2027-01-01T00:00:00Z")
+            )
+            .unwrap()
+            .len(),
+            31
+        );
     }
 }

@@ -108,8 +108,9 @@ pub struct ImportResponse {
     pub skipped: Vec<SkippedEvent>,
 }
 
-/// Import an `.ics` file (`Content-Type: text/calendar`, at most 512 KiB and 1,000 events) into
-/// my calendar. Events are matched by UID: importing the same file again changes nothing new.
+/// Import an `.ics` file (`Content-Type: text/calendar`, at most 512 KiB, 40,000 lines and 1,000
+/// events, components nested at most 8 deep) into my calendar. Events are matched by UID:
+/// importing the same file again changes nothing new.
 #[utoipa::path(post, path = "/users/me/events/import", tag = "daily", security(("bearer" = [])),
     request_body(content = String, content_type = "text/calendar", description = "An iCalendar file (RFC 5545)"),
     responses(
@@ -117,7 +118,7 @@ pub struct ImportResponse {
         (status = 409, description = "`TOO_MANY_EVENTS` (the calendar would pass 1,000)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`PAYLOAD_TOO_LARGE` (over 512 KiB)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE` (not `text/calendar`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`INVALID_ICALENDAR` (not an iCalendar file, not UTF-8, a NUL character, over 1,000 events)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`INVALID_ICALENDAR` (not an iCalendar file, not UTF-8, a NUL character, over 1,000 events), `ICALENDAR_TOO_COMPLEX` (components nested over 8 deep, over 40,000 lines)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn import_events(
     State(state): State<AppState>,
@@ -151,8 +152,16 @@ pub async fn import_events(
     if text.contains('\0') {
         return Err(invalid("the file has a NUL character".into()));
     }
-    let (events, skipped) =
-        ical::parse(text, state.calendar.zone()).map_err(|error| invalid(error.to_string()))?;
+    let (events, skipped) = ical::parse_blocking(text.to_owned(), state.calendar.zone())
+        .await
+        .map_err(|error| match error {
+            ical::ImportError::TooComplex => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "ICALENDAR_TOO_COMPLEX",
+                error.to_string(),
+            ),
+            _ => invalid(error.to_string()),
+        })?;
     let mut conn = state.db().await?;
     let counts = schedule::import(&mut conn, user.id, events, state.clock.now()).await?;
     Ok(Json(ImportResponse {

@@ -437,16 +437,18 @@ fn parse_instant(state: &AppState, name: &str, text: &str) -> Result<DateTime<Ut
 #[utoipa::path(get, path = "/users/me/events", tag = "daily", security(("bearer" = [])), params(RangeQuery),
     responses(
         (status = 200, description = "The occurrences, in start order", body = Vec<OccurrenceResponse>),
-        (status = 400, description = "`INVALID_QUERY`, `RANGE_TOO_LONG`", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`INVALID_QUERY`, `RANGE_TOO_LONG` (over 366 days), `OUT_OF_YEARS` (outside 1900 to 2200)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_occurrences(
     State(state): State<AppState>,
     user: AuthUser,
     Query(query): Query<RangeQuery>,
 ) -> ApiResult<Json<Vec<OccurrenceResponse>>> {
-    let from = parse_instant(&state, "from", &query.from)?;
-    let to = parse_instant(&state, "to", &query.to)?;
-    let mut conn = state.db().await?;
-    let occurrences = schedule::occurrences(&mut conn, user.id, from, to).await?;
+    let window = schedule::Window::new(
+        parse_instant(&state, "from", &query.from)?,
+        parse_instant(&state, "to", &query.to)?,
+    )?;
+    let events = schedule::details(&mut *state.db().await?, user.id).await?;
+    let occurrences = window.occurrences(events).await?;
     Ok(Json(occurrences.into_iter().map(Into::into).collect()))
 }
