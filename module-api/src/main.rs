@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use petory_api::app::AppState;
 use petory_api::config::{ApiConfig, log_format_from_env};
 use petory_api::{router, server, telemetry};
+use petory_core::db::DatabaseSettings;
 
 /// glibc's malloc took a quarter of the API's CPU under load; with mimalloc the same requests
 /// are served 18–41 % faster (docs/benchmarks.md, "The allocator").
@@ -63,17 +64,24 @@ async fn run(command: Command) -> anyhow::Result<()> {
         return Ok(());
     }
     telemetry::init_logging(log_format_from_env()?);
-    let config = ApiConfig::from_env()?;
-    petory_core::identity::password::configure(config.password_hashing);
-    let applied = petory_core::db::run_migrations(&config.database.url).await?;
+    // Migrating and creating an administrator need the database alone (a migration job has
+    // no business with payment keys).
+    let database = DatabaseSettings::from_env()?;
+    // Serving reads every setting first: a bad one stops start-up before anything changes.
+    let config = match command {
+        Command::Serve | Command::Openapi => Some(ApiConfig::from_env()?),
+        Command::Migrate | Command::CreateAdmin { .. } => None,
+    };
+    let applied = petory_core::db::run_migrations(&database.url).await?;
     tracing::info!(count = applied.len(), ?applied, "migrations applied");
-    match command {
-        Command::Migrate => return Ok(()),
-        Command::CreateAdmin { email, name, .. } => {
-            return create_admin(&config, &email, &name).await;
+    let config = match (command, config) {
+        (Command::CreateAdmin { email, name, .. }, _) => {
+            return create_admin(&database, &email, &name).await;
         }
-        Command::Serve | Command::Openapi => {}
-    }
+        (_, Some(config)) => config,
+        (_, None) => return Ok(()),
+    };
+    petory_core::identity::password::configure(config.password_hashing);
     let listener = server::listen(config.bind)
         .map_err(|error| anyhow::anyhow!("PETORY_BIND={}: {error}", config.bind))?;
     tracing::info!(address = %config.bind, "petory-api listening");
@@ -150,13 +158,13 @@ async fn run(command: Command) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn create_admin(config: &ApiConfig, email: &str, name: &str) -> anyhow::Result<()> {
+async fn create_admin(database: &DatabaseSettings, email: &str, name: &str) -> anyhow::Result<()> {
     use petory_core::identity::{account, rules};
     let mut password = String::new();
     std::io::stdin().read_line(&mut password)?;
     let password = password.trim_end_matches(['\r', '\n']).to_owned();
     rules::check_password(&password).map_err(|reason| anyhow::anyhow!("password {reason}"))?;
-    let pool = petory_core::db::pool(&config.database.url, &config.database.pool);
+    let pool = petory_core::db::pool(&database.url, &database.pool);
     let (admin, created) =
         account::ensure_admin(&pool, email, password, name, chrono::Utc::now()).await?;
     #[allow(clippy::print_stdout)]

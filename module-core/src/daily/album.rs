@@ -81,6 +81,8 @@ pub enum AlbumError {
     #[error(transparent)]
     Suspended(#[from] Suspended),
     #[error(transparent)]
+    EmailNotVerified(#[from] identity::EmailNotVerified),
+    #[error(transparent)]
     Upload(#[from] UploadError),
     #[error(transparent)]
     Database(#[from] DbError),
@@ -124,7 +126,12 @@ pub async fn put(
     if day > today {
         return Err(AlbumError::FutureDay { day, today });
     }
-    identity::ensure_can_write::<AlbumError>(conn, owner).await?;
+    // A public photo joins the feed others read.
+    if draft.visibility == Visibility::Public {
+        identity::ensure_can_publish::<AlbumError>(conn, owner).await?;
+    } else {
+        identity::ensure_can_write::<AlbumError>(conn, owner).await?;
+    }
     let image = upload::verify(
         conn,
         store,

@@ -146,7 +146,7 @@ pub struct OpenRoomRequest {
     responses(
         (status = 201, description = "Opened", body = RoomResponse),
         (status = 200, description = "The room I already have", body = RoomResponse),
-        (status = 403, description = "`ACCOUNT_SUSPENDED`, `CHAT_BLOCKED` (one of us blocks the other)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`EMAIL_NOT_VERIFIED` (the mailed link not followed yet), `ACCOUNT_SUSPENDED`, `CHAT_BLOCKED` (one of us blocks the other)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`LISTING_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`LISTING_SOLD`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`OWN_LISTING`", body = Problem, content_type = "application/problem+json"),

@@ -301,7 +301,7 @@ pub struct PlaceLikeResponse {
 #[utoipa::path(put, path = "/places/{id}/like", tag = "places", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, description = "Liked", body = PlaceLikeResponse),
-        (status = 403, description = "`ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`EMAIL_NOT_VERIFIED` (the mailed link not followed yet), `ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`PLACE_NOT_FOUND` (also hidden or deleted places)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn like_place(
@@ -328,7 +328,7 @@ pub async fn like_place(
 #[utoipa::path(delete, path = "/places/{id}/like", tag = "places", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, description = "Not liked", body = PlaceLikeResponse),
-        (status = 403, description = "`ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`EMAIL_NOT_VERIFIED` (the mailed link not followed yet), `ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`PLACE_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn unlike_place(
