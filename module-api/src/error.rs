@@ -663,6 +663,8 @@ impl From<petory_core::upload::UploadError> for ApiError {
             E::NotAnImage { ref key, .. } => {
                 unprocessable("UPLOAD_NOT_AN_IMAGE", key, error.to_string())
             }
+            E::InUse { ref key } => Self::conflict("UPLOAD_IN_USE", error.to_string())
+                .with_context(serde_json::json!({ "key": key })),
             E::Store(error) => error.into(),
             E::Db(error) => error.into(),
         }

@@ -132,13 +132,22 @@ pub async fn put(
     } else {
         identity::ensure_can_write::<AlbumError>(conn, owner).await?;
     }
+    // The day's own image may be given again (a new caption): it is the photo's already.
+    let current: Option<String> = album_photos::table
+        .filter(album_photos::deleted_at.is_null())
+        .filter(album_photos::user_id.eq(owner))
+        .filter(album_photos::day.eq(day))
+        .select(album_photos::image_key)
+        .first(conn)
+        .await
+        .optional()?;
     let image = upload::verify(
         conn,
         store,
         owner,
         Purpose::Album,
         std::slice::from_ref(&draft.image_key),
-        &[],
+        current.as_slice(),
     )
     .await?;
     let outcome = conn

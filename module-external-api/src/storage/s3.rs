@@ -270,6 +270,31 @@ impl ObjectStore for S3ObjectStore {
         Ok(())
     }
 
+    async fn copy(&self, from: &str, to: &str) -> Result<bool, ObjectStoreError> {
+        // `x-amz-copy-source` is `{bucket}/{key}`, its key URL-encoded (ours are plain ASCII).
+        match self
+            .client
+            .copy_object()
+            .bucket(&self.bucket)
+            .copy_source(format!("{}/{from}", self.bucket))
+            .key(to)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(service))
+                if service.raw().status().as_u16() == 404
+                    || matches!(
+                        service.err().meta().code(),
+                        Some("NoSuchKey" | "NoSuchBucket")
+                    ) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(classify(&error)),
+        }
+    }
+
     async fn delete(&self, key: &str) -> Result<(), ObjectStoreError> {
         self.client
             .delete_object()

@@ -232,6 +232,7 @@ pub struct PostRequest {
 /// Write a post.
 #[utoipa::path(post, path = "/owner-boards", tag = "community", security(("bearer" = [])), request_body = PostRequest,
     responses(
+        (status = 409, description = "`UPLOAD_IN_USE` (the image belongs to other content; upload it again)", body = Problem, content_type = "application/problem+json"),
         (status = 201, description = "Posted", body = PostResponse),
         (status = 403, description = "`EMAIL_NOT_VERIFIED` (the mailed link not followed yet), `ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
@@ -305,6 +306,7 @@ pub struct UpdatePostRequest {
 /// Edit my post.
 #[utoipa::path(patch, path = "/owner-boards/{id}", tag = "community", security(("bearer" = [])), params(("id" = i64, Path)), request_body = UpdatePostRequest,
     responses(
+        (status = 409, description = "`UPLOAD_IN_USE` (the image belongs to other content; upload it again)", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Edited", body = PostResponse),
         (status = 403, description = "`ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`POST_NOT_FOUND` (also others' posts)", body = Problem, content_type = "application/problem+json"),

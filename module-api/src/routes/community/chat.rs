@@ -389,7 +389,7 @@ pub async fn publish(state: &AppState, to: &[UserId], event: &Event) {
         (status = 200, description = "Sent before with this `client_id`: the stored message", body = MessageResponse),
         (status = 403, description = "`ACCOUNT_SUSPENDED`, `CHAT_BLOCKED`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`CHAT_ROOM_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`CHAT_PARTY_LEFT` (the other member left), `CLIENT_ID_REUSED` (used for a message in another room)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`UPLOAD_IN_USE` (the image belongs to other content), `CHAT_PARTY_LEFT` (the other member left), `CLIENT_ID_REUSED` (used for a message in another room)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`CHAT_RATE_LIMITED` (10 a second, bursts of 20)", body = Problem, content_type = "application/problem+json"),
     ))]

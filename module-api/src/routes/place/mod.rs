@@ -499,6 +499,7 @@ pub async fn list_admin_places(
 /// Add a place (admins).
 #[utoipa::path(post, path = "/admin/places", tag = "admin", security(("bearer" = [])), request_body = PlaceRequest,
     responses(
+        (status = 409, description = "`UPLOAD_IN_USE` (the image belongs to other content; upload it again)", body = Problem, content_type = "application/problem+json"),
         (status = 201, description = "Added", body = PlaceResponse),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (an image key of purpose `PLACE`)", body = Problem, content_type = "application/problem+json"),
