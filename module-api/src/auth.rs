@@ -83,13 +83,26 @@ impl LiveCaller {
             .ok_or_else(|| {
                 ApiError::unauthorized("INVALID_TICKET", "the ticket is unknown, used or expired")
             })?;
-        let lifetime = i64::try_from(state.tokens.access_ttl.as_secs()).unwrap_or(900);
-        Ok(Self {
+        let caller = Self {
             user: UserId(holder.user),
             jti: holder.jti,
             sid: holder.sid,
-            ends_at: state.clock.now().timestamp() + lifetime,
-        })
+            // The connection lives no longer than the token that bought the ticket.
+            ends_at: holder.exp,
+        };
+        // A ticket bought just before logout (or a suspension) must not open anything.
+        let revoked = state
+            .sessions
+            .is_access_revoked(&caller.jti, &caller.sid)
+            .await
+            .map_err(|error| ApiError::auth_unavailable(&error))?;
+        if revoked || caller.ends_at <= state.clock.now().timestamp() {
+            return Err(ApiError::unauthorized(
+                "INVALID_TICKET",
+                "the ticket is unknown, used or expired",
+            ));
+        }
+        Ok(caller)
     }
 
     /// A single-use ticket, valid for [`TICKET_TTL`], for `user`'s session.
@@ -98,6 +111,7 @@ impl LiveCaller {
             user: user.id.0,
             jti: user.claims.jti.clone(),
             sid: user.claims.sid.clone(),
+            exp: user.claims.exp,
         };
         tickets
             .issue(&holder, TICKET_TTL)

@@ -99,7 +99,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
         loop {
             every_minute.tick().await;
-            chat_rate.chat_rate.retain_recent();
+            chat_rate.chat_rate.forget_idle();
         }
     });
     // The place rankings live in Redis: build them if it has none (a new or emptied Redis).

@@ -311,7 +311,7 @@ pub async fn send_message(
     room: RoomId,
     draft: MessageDraft,
 ) -> ApiResult<(MessageResponse, bool)> {
-    if state.chat_rate.check_key(&sender).is_err() {
+    if !state.chat_rate.admit(sender).await {
         // A resend is an answer owed, not a new message: it is never refused for the rate.
         let mut conn = state.db().await?;
         if let Some(earlier) = chat::sent_before(&mut conn, sender, room, draft.client_id).await? {
