@@ -59,6 +59,8 @@ pub struct App {
     pub place_ranking: Arc<dyn petory_core::ports::PlaceRanking>,
     /// The owner board's first pages, kept for a moment.
     pub board_pages: crate::page_cache::BoardFirstPages,
+    /// The last readiness check, shared by the probes that come within a second of it.
+    pub readiness: crate::routes::health::LastCheck,
     pub place_rankings: crate::page_cache::PlaceRankings,
     /// Where the visible places are, for nearest-first searches (unless configured off).
     pub place_index: Option<Arc<petory_core::place::nearby::NearbyIndex>>,
@@ -133,6 +135,7 @@ impl AppState {
             ),
             shutdown: watch::channel(false).0,
             board_pages: crate::page_cache::BoardFirstPages::new(config.board_page_cache),
+            readiness: crate::routes::health::LastCheck::default(),
             place_rankings: crate::page_cache::PlaceRankings::new(config.place_ranking_cache),
             place_index: config
                 .place_index

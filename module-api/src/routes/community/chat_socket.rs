@@ -134,7 +134,7 @@ pub struct SocketQuery {
     responses(
         (status = 101, description = "Switching to the WebSocket protocol"),
         (status = 401, description = "Not authenticated, or `INVALID_TICKET` (unknown, used or expired)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`TOO_MANY_SOCKETS` (as many open on this instance as allowed)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`TOO_MANY_SOCKETS` (as many open as allowed, across instances)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn open_socket(
     State(state): State<AppState>,

@@ -711,9 +711,8 @@ pub async fn import_places(
     _admin: AdminUser,
     ValidJson(body): ValidJson<PlaceImportRequest>,
 ) -> ApiResult<Json<PlaceImportResponse>> {
-    let mut conn = state.db().await?;
     let counts = place::import::import(
-        &mut conn,
+        &state.db,
         state.place_directory.as_ref(),
         petory_core::ports::DirectoryQuery {
             query: body.query,
