@@ -201,6 +201,7 @@ diesel::table! {
         quantity -> Int4,
         subscription_period_days -> Nullable<Int2>,
         line_total -> Int8,
+        stock_taken -> Nullable<Int4>,
     }
 }
 

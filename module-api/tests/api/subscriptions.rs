@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::fixtures::{
-    app_with_kakaopay, bill, charges, ledger, misbehave, shop, subscribe, subscribe_to,
+    app_with_kakaopay, bill, charges, ledger, misbehave, shop, stock, subscribe, subscribe_to,
 };
 use crate::util::{PASSWORD, TestApp, assert_problem};
 
@@ -346,4 +346,31 @@ async fn two_concurrent_runs_charge_each_cycle_once() {
             "APPROVED"
         );
     }
+}
+
+#[tokio::test]
+async fn a_refunded_renewal_gives_back_the_stock_it_took_no_more() {
+    let (app, _sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
+    // Three in stock; the first order of two leaves one.
+    let (item, token, address) = shop(&app, 3).await;
+    let (id, _) = subscribe_to(&app, &token, item, address).await;
+    assert_eq!(stock(&app, item).await, 1);
+
+    // The renewal is delivered all the same, taking the one that is left.
+    let token = later(&app, TimeDelta::days(30)).await;
+    assert_eq!(bill(&app).await.charged, 1);
+    assert_eq!(stock(&app, item).await, 0);
+    let renewal = subscription(&app, &token, id).await["last_charge"]["order_id"].clone();
+
+    // Refunded, it gives back that one, not the two it delivered.
+    let canceled = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/orders/{renewal}/cancel"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(canceled.status(), 200);
+    assert_eq!(stock(&app, item).await, 1);
 }

@@ -599,11 +599,22 @@ async fn refund(
         now,
     )
     .await?;
-    for line in &order.lines {
-        diesel::update(items::table.find(line.item_id))
+    // The stock goes back as the order took it (a renewal may have taken less than it
+    // delivered); the sales as counted.
+    let lines: Vec<(ItemId, i32, Option<i32>)> = order_lines::table
+        .filter(order_lines::order_id.eq(order.id))
+        .select((
+            order_lines::item_id,
+            order_lines::quantity,
+            order_lines::stock_taken,
+        ))
+        .load(conn)
+        .await?;
+    for (item, quantity, taken) in lines {
+        diesel::update(items::table.find(item))
             .set((
-                items::stock.eq(items::stock + line.quantity),
-                items::sales_count.eq(items::sales_count - i64::from(line.quantity)),
+                items::stock.eq(items::stock + taken.unwrap_or(quantity)),
+                items::sales_count.eq(items::sales_count - i64::from(quantity)),
             ))
             .execute(conn)
             .await?;
