@@ -209,3 +209,78 @@ async fn fresh_accounts_and_an_overruled_crowd_hide_nothing() {
     report(&app, &clean[2].1, &other).await;
     assert!(!shown(&app, &other).await, "5 × ½ + 3 = 5.5");
 }
+
+#[tokio::test]
+async fn nobody_else_reads_a_members_real_name() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let email = "real-name@example.com";
+    let signed_up = app
+        .post_json(
+            "/api/v1/auth/signup",
+            None,
+            json!({"email": email, "password": crate::util::PASSWORD, "name": "김보리사랑"}),
+        )
+        .await;
+    assert_eq!(signed_up.status(), 202);
+    let id = app.user_id(email).await;
+    app.verify_email(id).await;
+    let (me, _) = app.login(email, crate::util::PASSWORD).await;
+    let post = post(&app, &me, "산책", "한강").await;
+    app.post_ok(
+        &format!("/api/v1/owner-boards/{}/comments", post["id"]),
+        Some(&me),
+        json!({"content": "좋아요"}),
+    )
+    .await;
+    let listing = listing(&app, &me, "Cat tower").await;
+    let place = app
+        .post_ok(
+            "/api/v1/admin/places",
+            Some(&admin),
+            json!({"name": "멍카페", "category": "CAFE", "address": "서울 중구",
+                   "lat": 37.5663, "lng": 126.9779, "pet_sizes": ["SMALL"]}),
+        )
+        .await;
+    app.post_ok(
+        &format!("/api/v1/places/{}/reviews", place["id"]),
+        Some(&me),
+        json!({"stars": 5, "content": "최고"}),
+    )
+    .await;
+    let (_, buyer) = app.user("buyer@example.com").await;
+    let room = app
+        .post_ok(
+            "/api/v1/chat/rooms",
+            Some(&buyer),
+            json!({"listing_id": listing}),
+        )
+        .await;
+
+    let reads = [
+        (None, "/api/v1/owner-boards".to_owned()),
+        (None, format!("/api/v1/owner-boards/{}", post["id"])),
+        (
+            None,
+            format!("/api/v1/owner-boards/{}/comments", post["id"]),
+        ),
+        (None, "/api/v1/trade-boards".to_owned()),
+        (None, format!("/api/v1/trade-boards/{listing}")),
+        (None, format!("/api/v1/places/{}/reviews", place["id"])),
+        (Some(buyer.as_str()), "/api/v1/chat/rooms".to_owned()),
+        (
+            Some(buyer.as_str()),
+            format!("/api/v1/chat/rooms/{}", room["id"]),
+        ),
+    ];
+    for (reader, path) in reads {
+        let response = app.send(Method::GET, &path, reader, None).await;
+        assert_eq!(response.status(), 200, "{path}");
+        let text = response.text().await.unwrap();
+        assert!(
+            !text.contains("보리사랑"),
+            "{path} shows the real name: {text}"
+        );
+        assert!(text.contains("김**"), "{path} shows the masked name");
+    }
+}

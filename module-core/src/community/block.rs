@@ -7,6 +7,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::CommunityError;
 use crate::identity::UserId;
+use crate::identity::rules::public_name;
 use crate::schema::{user_blocks, users};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +65,7 @@ pub async fn blocked(
     let rows: Vec<(UserId, String, DateTime<Utc>)> = user_blocks::table
         .inner_join(users::table.on(users::id.eq(user_blocks::blocked_id)))
         .filter(user_blocks::blocker_id.eq(me))
-        .select((users::id, users::name, user_blocks::created_at))
+        .select((users::id, public_name(users::name), user_blocks::created_at))
         .order(user_blocks::created_at.desc())
         .load(conn)
         .await?;

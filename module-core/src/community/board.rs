@@ -12,6 +12,7 @@ use super::search::{Matching, NewestRows, Search, newest_matches};
 use super::{CommunityError, Viewer, ensure_can_publish, ensure_can_write};
 use crate::db::id_or;
 use crate::identity::UserId;
+use crate::identity::rules::public_name;
 use crate::ports::ObjectStore;
 use crate::schema::{post_comments, post_likes, posts, users};
 use crate::upload::{self, Purpose};
@@ -195,7 +196,7 @@ fn recent_likes(since: DateTime<Utc>) -> _ {
 fn author_name() -> _ {
     users::table
         .filter(users::id.eq(posts::author_id))
-        .select(users::name)
+        .select(public_name(users::name))
         .single_value()
         .assume_not_null()
 }
@@ -368,7 +369,7 @@ pub async fn get(
         .inner_join(users::table)
         .filter(posts::id.eq(id))
         .filter(posts::deleted_at.is_null())
-        .select((Post::as_select(), users::name, liked_by(me)))
+        .select((Post::as_select(), public_name(users::name), liked_by(me)))
         .first(conn)
         .await
         .optional()?
@@ -707,7 +708,7 @@ pub async fn comments(
     let rows: Vec<(Comment, String)> = query
         .order((thread.asc(), post_comments::id.asc()))
         .limit(limit)
-        .select((Comment::as_select(), users::name))
+        .select((Comment::as_select(), public_name(users::name)))
         .load(conn)
         .await?;
     Ok(rows
@@ -729,7 +730,7 @@ async fn comment_view(
     let (comment, author_name) = post_comments::table
         .inner_join(users::table)
         .filter(post_comments::id.eq(id))
-        .select((Comment::as_select(), users::name))
+        .select((Comment::as_select(), public_name(users::name)))
         .first(conn)
         .await?;
     Ok(CommentView {

@@ -16,6 +16,7 @@ use super::block;
 use super::trade::{ListingId, ListingStatus};
 use super::{CommunityError, Viewer, ensure_can_publish};
 use crate::identity::UserId;
+use crate::identity::rules::public_name;
 use crate::identity::{AccountStatus, Suspended};
 use crate::notification::{self, NewNotification, NotificationKind};
 use crate::ports::{ChatPresence, ObjectStore};
@@ -683,7 +684,7 @@ async fn notify_once(
     }
     let sender_name: String = users::table
         .find(sender)
-        .select(users::name)
+        .select(public_name(users::name))
         .first(conn)
         .await?;
     let words = crate::messages::chat_message(&sender_name, message.text.as_deref());

@@ -11,6 +11,7 @@ use super::search::{Matching, NewestRows, Search, newest_matches};
 use super::{CommunityError, Viewer, ensure_can_publish, ensure_can_write};
 use crate::db::id_or;
 use crate::identity::UserId;
+use crate::identity::rules::public_name;
 use crate::ports::ObjectStore;
 use crate::schema::{listings, users};
 use crate::upload::{self, Purpose};
@@ -172,7 +173,7 @@ impl NewestRows for ListingSearch<'_> {
 fn seller_name() -> _ {
     users::table
         .filter(users::id.eq(listings::seller_id))
-        .select(users::name)
+        .select(public_name(users::name))
         .single_value()
         .assume_not_null()
 }
@@ -212,7 +213,7 @@ pub async fn get(
         .inner_join(users::table)
         .filter(listings::id.eq(id))
         .filter(listings::deleted_at.is_null())
-        .select((Listing::as_select(), users::name))
+        .select((Listing::as_select(), public_name(users::name)))
         .first(conn)
         .await
         .optional()?

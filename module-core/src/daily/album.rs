@@ -10,6 +10,7 @@ use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 
 use crate::calendar::BusinessCalendar;
 use crate::db::{self, DbError};
+use crate::identity::rules::public_name;
 use crate::identity::{self, Suspended, UserId};
 use crate::ports::{ObjectStore, Thumbnailer};
 use crate::schema::{album_photos, users};
@@ -318,7 +319,7 @@ pub async fn feed(
     Ok(query
         .order(album_photos::id.desc())
         .limit(limit)
-        .select((AlbumPhoto::as_select(), users::name))
+        .select((AlbumPhoto::as_select(), public_name(users::name)))
         .load::<(AlbumPhoto, String)>(conn)
         .await?
         .into_iter()

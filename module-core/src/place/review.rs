@@ -10,6 +10,7 @@ use super::ensure_can_publish;
 use super::{PlaceError, PlaceId, lock_visible};
 use crate::community::Viewer;
 use crate::identity::UserId;
+use crate::identity::rules::public_name;
 use crate::ports::ObjectStore;
 use crate::schema::{place_reviews, places, users};
 use crate::upload::{self, Purpose};
@@ -86,7 +87,7 @@ async fn view(conn: &mut AsyncPgConnection, id: PlaceReviewId) -> Result<ReviewV
     let (review, author_name) = place_reviews::table
         .inner_join(users::table)
         .filter(place_reviews::id.eq(id))
-        .select((PlaceReview::as_select(), users::name))
+        .select((PlaceReview::as_select(), public_name(users::name)))
         .first(conn)
         .await?;
     Ok(ReviewView {
@@ -258,7 +259,7 @@ pub async fn list(
         .inner_join(users::table)
         .filter(place_reviews::place_id.eq(place))
         .filter(place_reviews::deleted_at.is_null())
-        .select((PlaceReview::as_select(), users::name))
+        .select((PlaceReview::as_select(), public_name(users::name)))
         .into_boxed();
     // Hidden reviews show to their authors and admins only.
     if !viewer.admin {

@@ -134,12 +134,12 @@ async fn with_author(
 ) -> Result<ReviewWithAuthor, ShopError> {
     let author_name: String = users::table
         .find(review.user_id)
-        .select(users::name)
+        .select(public_name(users::name))
         .first(conn)
         .await?;
     Ok(ReviewWithAuthor {
         review,
-        author_name: public_name(&author_name),
+        author_name,
     })
 }
 
@@ -276,7 +276,7 @@ pub async fn list(
     let mut query = item_reviews::table
         .inner_join(users::table)
         .filter(item_reviews::item_id.eq(item_id))
-        .select((Review::as_select(), users::name))
+        .select((Review::as_select(), public_name(users::name)))
         .into_boxed();
     if let Some(before) = before {
         query = query.filter(item_reviews::id.lt(before));
@@ -290,7 +290,7 @@ pub async fn list(
         .into_iter()
         .map(|(review, author_name)| ReviewWithAuthor {
             review,
-            author_name: public_name(&author_name),
+            author_name,
         })
         .collect())
 }
