@@ -122,7 +122,6 @@ impl PlaceRankings {
                 period,
                 category,
                 limit,
-                state.clock.now(),
             )
             .await?;
             Ok::<_, ApiError>(Arc::new(ranked))

@@ -67,6 +67,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    place_week_likes (place_id) {
+        place_id -> Int8,
+        likes -> Int4,
+    }
+}
+
+diesel::table! {
     password_resets (token_digest) {
         token_digest -> Text,
         user_id -> Int8,
@@ -695,6 +702,7 @@ diesel::joinable!(pet_weights -> pets (pet_id));
 diesel::joinable!(chat_rooms -> listings (listing_id));
 diesel::joinable!(place_hours -> places (place_id));
 diesel::joinable!(place_likes -> places (place_id));
+diesel::joinable!(place_week_likes -> places (place_id));
 diesel::joinable!(place_reviews -> places (place_id));
 diesel::joinable!(place_reviews -> users (author_id));
 diesel::joinable!(place_likes -> users (user_id));
@@ -704,6 +712,7 @@ diesel::joinable!(chat_messages -> chat_rooms (room_id));
 diesel::joinable!(chat_messages -> users (sender_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    place_week_likes,
     calendar_events,
     calendar_event_overrides,
     calendar_feeds,

@@ -1,5 +1,6 @@
 //! The "popular places" ranking: served from the [`PlaceRanking`] port (Redis), answered from
-//! PostgreSQL in the same order when the port cannot, and rebuilt from PostgreSQL by a job.
+//! PostgreSQL in the same order when the port cannot (by index: the kept like counts, and the
+//! week's counts the job keeps), and rebuilt from PostgreSQL by a job.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use diesel::prelude::*;
@@ -7,7 +8,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::{Place, PlaceCategory, PlaceError, PlaceId};
 use crate::ports::{PlaceRanking, RankingPeriod};
-use crate::schema::{place_likes, places};
+use crate::schema::{place_likes, place_week_likes, places};
 
 /// The weekly ranking counts likes of this many days.
 pub const WEEK_DAYS: i64 = 7;
@@ -36,7 +37,6 @@ pub async fn top(
     period: RankingPeriod,
     category: Option<PlaceCategory>,
     limit: usize,
-    now: DateTime<Utc>,
 ) -> Result<(Vec<Ranked>, Source), PlaceError> {
     // A few more than asked: places taken down since are skipped.
     let stored = match ranking.top(period, category, limit + limit / 2 + 5).await {
@@ -49,7 +49,7 @@ pub async fn top(
     let (scores, source) = match stored {
         Some(scores) => (scores, Source::Store),
         None => (
-            scores(conn, period, category, limit, now).await?,
+            scores(conn, period, category, limit).await?,
             Source::Database,
         ),
     };
@@ -85,7 +85,6 @@ async fn scores(
     period: RankingPeriod,
     category: Option<PlaceCategory>,
     limit: usize,
-    now: DateTime<Utc>,
 ) -> Result<Vec<(PlaceId, i64)>, PlaceError> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     match period {
@@ -109,25 +108,29 @@ async fn scores(
                 .map(|(id, likes)| (id, i64::from(likes)))
                 .collect())
         }
+        // As of the last rebuild (see [`rebuild`]), as the weekly ranking in the store is.
         RankingPeriod::Week => {
-            let since = now - TimeDelta::days(WEEK_DAYS);
-            let likes = diesel::dsl::count_star();
-            let mut query = place_likes::table
+            let mut query = place_week_likes::table
                 .inner_join(places::table)
-                .filter(place_likes::created_at.gt(since))
                 .filter(places::deleted_at.is_null())
                 .filter(places::hidden_at.is_null())
-                .group_by(places::id)
-                .select((places::id, likes))
+                .select((places::id, place_week_likes::likes))
                 .into_boxed();
             if let Some(category) = category {
                 query = query.filter(places::category.eq(category));
             }
-            Ok(query
-                .order((likes.desc(), places::id.desc()))
+            let rows: Vec<(PlaceId, i32)> = query
+                .order((
+                    place_week_likes::likes.desc(),
+                    place_week_likes::place_id.desc(),
+                ))
                 .limit(limit)
                 .load(conn)
-                .await?)
+                .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(id, likes)| (id, i64::from(likes)))
+                .collect())
         }
     }
 }
@@ -152,12 +155,18 @@ pub async fn rebuild_if_missing(
     Ok(false)
 }
 
-/// Rebuilds both rankings in the store from the database; returns how many places each holds.
+/// Rebuilds both rankings in the store from the database, and the week's like counts the
+/// database answers the weekly ranking with while the store cannot (first, so that they are
+/// fresh even when the store is away); returns how many places each ranking holds.
 pub async fn rebuild(
     conn: &mut AsyncPgConnection,
     ranking: &dyn PlaceRanking,
     now: DateTime<Utc>,
 ) -> Result<(usize, usize), PlaceError> {
+    diesel::sql_query(include_str!("refresh_week_likes.sql"))
+        .bind::<diesel::sql_types::Timestamptz, _>(now - TimeDelta::days(WEEK_DAYS))
+        .execute(conn)
+        .await?;
     let mut sizes = (0, 0);
     for period in [RankingPeriod::AllTime, RankingPeriod::Week] {
         let scores = all_scores(conn, period, now).await?;
