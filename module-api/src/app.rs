@@ -55,6 +55,9 @@ pub struct App {
     pub chat_rate: DefaultKeyedRateLimiter<UserId>,
     /// Set once the process is stopping: live connections close ("going away").
     pub shutdown: watch::Sender<bool>,
+    /// Set when the stop signal arrives, before `shutdown`: readiness answers 503 so load
+    /// balancers stop sending new requests while this instance still serves them.
+    pub draining: std::sync::atomic::AtomicBool,
     /// Where admins import places from (Kakao Local).
     pub place_directory: Arc<dyn petory_core::ports::PlaceDirectory>,
     /// The most-liked places (Redis sorted sets).
@@ -133,6 +136,7 @@ impl AppState {
                     .allow_burst(config.chat.message_burst),
             ),
             shutdown: watch::channel(false).0,
+            draining: std::sync::atomic::AtomicBool::new(false),
             board_pages: crate::page_cache::BoardFirstPages::new(config.board_page_cache),
             place_rankings: crate::page_cache::PlaceRankings::new(config.place_ranking_cache),
             place_index: config
@@ -158,8 +162,19 @@ impl AppState {
         }))
     }
 
-    /// Closes live connections: the process is stopping.
+    /// Readiness fails from now on; requests are still served.
+    pub fn begin_draining(&self) {
+        self.draining
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Closes live connections (chat sockets, notification streams): the process is stopping.
     pub fn begin_shutdown(&self) {
+        self.begin_draining();
         self.shutdown.send_replace(true);
     }
 

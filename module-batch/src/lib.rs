@@ -2,5 +2,6 @@
 
 pub mod config;
 pub mod job;
+pub mod metrics;
 pub mod jobs;
 pub mod scheduler;

@@ -34,14 +34,21 @@ pub async fn live() -> Json<Health> {
     })
 }
 
-/// Ready to serve traffic: PostgreSQL and Redis both answer.
+/// Ready to serve traffic: PostgreSQL and Redis both answer, and the process is not stopping.
 #[utoipa::path(get, path = "/health/ready", tag = "health",
     responses(
         (status = 200, description = "Every dependency answers", body = Health),
-        (status = 503, description = "A dependency is down (`DEPENDENCY_UNAVAILABLE`); `context.checks` names it",
+        (status = 503, description = "A dependency is down (`DEPENDENCY_UNAVAILABLE`; `context.checks` names it), or the process is stopping (`SHUTTING_DOWN`)",
             body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn ready(State(state): State<AppState>) -> ApiResult<Json<Health>> {
+    if state.is_draining() {
+        return Err(ApiError::unavailable(
+            "SHUTTING_DOWN",
+            "this instance is stopping; another one takes the requests",
+        )
+        .retry_after(1));
+    }
     let (postgres, redis) = tokio::join!(
         tokio::time::timeout(CHECK_TIMEOUT, petory_core::db::ping(&state.db)),
         tokio::time::timeout(CHECK_TIMEOUT, petory_redis::ping(&state.redis)),
@@ -85,7 +92,13 @@ pub async fn ready(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     .retry_after(5))
 }
 
-fn verdict(name: &str, outcome: Result<(), String>) -> &'static str {
+fn verdict(name: &'static str, outcome: Result<(), String>) -> &'static str {
+    // `petory_dependency_up{dependency}`: 1 when it answered this instance's last check.
+    metrics::gauge!("petory_dependency_up", "dependency" => name).set(if outcome.is_ok() {
+        1.0
+    } else {
+        0.0
+    });
     match outcome {
         Ok(()) => "ok",
         Err(cause) => {
