@@ -147,6 +147,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             if let Err(error) = exporter {
                 tracing::warn!(%error, bind = %config.metrics_bind, "metrics endpoint not started");
             }
+            petory_batch::metrics::register_counters();
             petory_batch::metrics::watch_pools(
                 context.db.clone(),
                 config.database.pool.max_size,

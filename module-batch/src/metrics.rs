@@ -65,16 +65,39 @@ pub fn record_backlog(backlog: &petory_core::event::Backlog, now: DateTime<Utc>)
     }
 }
 
+/// Which pool [`record_pool`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pool {
+    Db,
+    Redis,
+}
+
 /// A pool's size, idle connections, limit, and the checkouts that waited or timed out:
-/// `{name}_pool_connections`, `…_idle_connections`, `…_max_connections`, `…_waits_total`,
-/// `…_timeouts_total` (the API exports the same names).
-pub fn record_pool(name: &str, state: PoolState) {
-    let gauge = |what: &str, value: f64| metrics::gauge!(format!("{name}_pool_{what}")).set(value);
-    gauge("connections", f64::from(state.connections));
-    gauge("idle_connections", f64::from(state.idle));
-    gauge("max_connections", f64::from(state.max));
-    metrics::counter!(format!("{name}_pool_waits_total")).absolute(state.waited);
-    metrics::counter!(format!("{name}_pool_timeouts_total")).absolute(state.timed_out);
+/// `db_pool_connections`, `db_pool_idle_connections`, `db_pool_max_connections`,
+/// `db_pool_waits_total`, `db_pool_timeouts_total`, and the same `redis_pool_…` (the API
+/// exports the same names).
+pub fn record_pool(pool: Pool, state: PoolState) {
+    let (connections, idle, max, waits, timeouts) = match pool {
+        Pool::Db => (
+            metrics::gauge!("db_pool_connections"),
+            metrics::gauge!("db_pool_idle_connections"),
+            metrics::gauge!("db_pool_max_connections"),
+            metrics::counter!("db_pool_waits_total"),
+            metrics::counter!("db_pool_timeouts_total"),
+        ),
+        Pool::Redis => (
+            metrics::gauge!("redis_pool_connections"),
+            metrics::gauge!("redis_pool_idle_connections"),
+            metrics::gauge!("redis_pool_max_connections"),
+            metrics::counter!("redis_pool_waits_total"),
+            metrics::counter!("redis_pool_timeouts_total"),
+        ),
+    };
+    connections.set(f64::from(state.connections));
+    idle.set(f64::from(state.idle));
+    max.set(f64::from(state.max));
+    waits.absolute(state.waited);
+    timeouts.absolute(state.timed_out);
 }
 
 /// What [`record_pool`] reads off a bb8 pool.
@@ -101,7 +124,7 @@ pub fn watch_pools(
             tick.tick().await;
             let state = db.state();
             record_pool(
-                "db",
+                Pool::Db,
                 PoolState {
                     connections: state.connections,
                     idle: state.idle_connections,
@@ -112,7 +135,7 @@ pub fn watch_pools(
             );
             let state = redis.state();
             record_pool(
-                "redis",
+                Pool::Redis,
                 PoolState {
                     connections: state.connections,
                     idle: state.idle_connections,
@@ -123,6 +146,24 @@ pub fn watch_pools(
             );
         }
     });
+}
+
+/// Every counter at zero from the start, so a rate or an increase is defined before the first
+/// event (an alert on `failed` sees 0, not nothing).
+pub fn register_counters() {
+    for job in all_jobs() {
+        for outcome in ["succeeded", "failed"] {
+            metrics::counter!("petory_batch_job_runs_total", "job" => job.name(), "outcome" => outcome)
+                .increment(0);
+        }
+    }
+    for outcome in ["sent", "failed"] {
+        metrics::counter!("petory_mail_deliveries_total", "outcome" => outcome).increment(0);
+    }
+    for outcome in ["approved", "failed", "unknown", "deferred"] {
+        metrics::counter!("petory_billing_charges_total", "outcome" => outcome).increment(0);
+    }
+    metrics::counter!("petory_billing_subscriptions_canceled_total").increment(0);
 }
 
 /// Counts deliveries by outcome (`petory_mail_deliveries_total{outcome="sent"|"failed"}`).
