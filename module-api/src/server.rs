@@ -49,19 +49,15 @@ pub async fn serve_until_stopped(
 ) -> std::io::Result<()> {
     let (stopped, mut stopped_seen) = tokio::sync::watch::channel(false);
     let stopping = state.clone();
-    let serving = serve(
-        listener,
-        crate::router::build(state.clone()),
-        async move {
-            stop.await;
-            stopping.begin_draining();
-            tracing::info!(delay = ?settings.delay, "stopping: readiness off, still serving");
-            tokio::time::sleep(settings.delay).await;
-            tracing::info!(timeout = ?settings.timeout, "stopping: closing live connections");
-            stopping.begin_shutdown();
-            stopped.send_replace(true);
-        },
-    );
+    let serving = serve(listener, crate::router::build(state.clone()), async move {
+        stop.await;
+        stopping.begin_draining();
+        tracing::info!(delay = ?settings.delay, "stopping: readiness off, still serving");
+        tokio::time::sleep(settings.delay).await;
+        tracing::info!(timeout = ?settings.timeout, "stopping: closing live connections");
+        stopping.begin_shutdown();
+        stopped.send_replace(true);
+    });
     let deadline = tokio::time::sleep(settings.timeout);
     let cut = async move {
         let _ = stopped_seen.wait_for(|stopped| *stopped).await;

@@ -2,6 +2,6 @@
 
 pub mod config;
 pub mod job;
-pub mod metrics;
 pub mod jobs;
+pub mod metrics;
 pub mod scheduler;

@@ -58,9 +58,9 @@ pub fn record_backlog(backlog: &petory_core::event::Backlog, now: DateTime<Utc>)
     {
         metrics::gauge!("petory_outbox_pending_events").set(backlog.pending as f64);
         metrics::gauge!("petory_outbox_failed_events").set(backlog.failed as f64);
-        let age = backlog
-            .oldest_pending
-            .map_or(0.0, |at| (now - at).num_milliseconds().max(0) as f64 / 1000.0);
+        let age = backlog.oldest_pending.map_or(0.0, |at| {
+            (now - at).num_milliseconds().max(0) as f64 / 1000.0
+        });
         metrics::gauge!("petory_outbox_oldest_pending_age_seconds").set(age);
     }
 }

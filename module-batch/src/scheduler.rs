@@ -47,7 +47,9 @@ pub async fn run(context: JobContext, shutdown: impl Future<Output = ()>) -> any
             },
         ))),
         None => {
-            tracing::info!("no outbox listener (PgBouncer without PETORY_DB_LISTEN_URL): events are relayed by the poll");
+            tracing::info!(
+                "no outbox listener (PgBouncer without PETORY_DB_LISTEN_URL): events are relayed by the poll"
+            );
             None
         }
     };

@@ -3,9 +3,9 @@
 //! connection. `scripts/deploy-check` runs the whole API and batch through a real PgBouncer.
 
 use diesel::dsl::count_star;
-use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error};
 use diesel::sql_types::{BigInt, Text};
+use diesel::{ExpressionMethods as _, QueryDsl as _, QueryableByName, TextExpressionMethods as _};
 use diesel_async::{AsyncConnection as _, RunQueryDsl as _};
 use petory_core::db::{self, PoolSettings};
 use petory_core::schema::users;
@@ -17,7 +17,8 @@ struct Count {
     count: i64,
 }
 
-const INSERT_USER: &str = "INSERT INTO users (email, password_hash, name, status_changed_at, created_at, updated_at)
+const INSERT_USER: &str =
+    "INSERT INTO users (email, password_hash, name, status_changed_at, created_at, updated_at)
      VALUES ($1, 'x', 'Bori', now(), now(), now())";
 
 /// Runs typed queries, hand-written ones with binds, an update and a transaction, then counts
@@ -72,7 +73,10 @@ async fn statements_left_behind(pgbouncer: bool) -> i64 {
                 .bind::<Text, _>("c@example.com")
                 .execute(conn)
                 .await?;
-            users::table.select(count_star()).get_result::<i64>(conn).await
+            users::table
+                .select(count_star())
+                .get_result::<i64>(conn)
+                .await
         })
         .await
         .unwrap();

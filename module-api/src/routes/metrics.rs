@@ -14,8 +14,7 @@ pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
     let pool = state.db.state();
     metrics::gauge!("db_pool_connections").set(f64::from(pool.connections));
     metrics::gauge!("db_pool_idle_connections").set(f64::from(pool.idle_connections));
-    metrics::gauge!("db_pool_max_connections")
-        .set(f64::from(state.config.database.pool.max_size));
+    metrics::gauge!("db_pool_max_connections").set(f64::from(state.config.database.pool.max_size));
     metrics::counter!("db_pool_waits_total").absolute(pool.statistics.get_waited);
     metrics::counter!("db_pool_timeouts_total").absolute(pool.statistics.get_timed_out);
     let redis = state.redis.state();

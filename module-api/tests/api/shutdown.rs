@@ -57,7 +57,10 @@ async fn a_stop_fails_readiness_first_then_ends_live_streams_within_the_deadline
         }
     })
     .await;
-    assert!(ended.is_ok(), "the notification stream ends when the stop begins");
+    assert!(
+        ended.is_ok(),
+        "the notification stream ends when the stop begins"
+    );
     assert!(asked.elapsed() >= settings.delay);
     // …and the server returns without waiting for the deadline.
     tokio::time::timeout(Duration::from_secs(5), server)
@@ -123,7 +126,12 @@ async fn serve_without_migrations_leaves_the_schema_alone_and_stops_on_sigterm()
             .unwrap();
         assert!(status.success());
         tokio::time::sleep(Duration::from_millis(300)).await;
-        assert_problem(client.get(&ready).send().await.unwrap(), 503, "SHUTTING_DOWN").await;
+        assert_problem(
+            client.get(&ready).send().await.unwrap(),
+            503,
+            "SHUTTING_DOWN",
+        )
+        .await;
         let exited = Instant::now();
         let code = loop {
             if let Some(code) = child.try_wait().unwrap() {

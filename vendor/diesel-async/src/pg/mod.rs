@@ -621,7 +621,7 @@ impl AsyncPgConnection {
     where
         T: QueryFragment<diesel::pg::Pg> + QueryId,
         F: Future<Output = QueryResult<R>> + Send + 'a,
-        R: Send,
+        R: Send + 'a,
     {
         self.record_instrumentation(InstrumentationEvent::start_query(&diesel::debug_query(
             &query,
@@ -661,7 +661,7 @@ impl AsyncPgConnection {
     ) -> BoxFuture<'a, QueryResult<R>>
     where
         F: Future<Output = QueryResult<R>> + Send + 'a,
-        R: Send,
+        R: Send + 'a,
     {
         let raw_connection = &self.conn;
         let stmt_cache = &self.stmt_cache;
