@@ -95,6 +95,7 @@ async fn behind_pgbouncer_no_prepared_statement_outlives_its_round_trip() {
 
 #[tokio::test]
 async fn directly_statements_are_prepared_once_and_kept() {
-    // What the setting changes: connected directly, each statement is prepared once and kept.
-    assert!(statements_left_behind(false).await > 3);
+    // What the setting changes: connected directly, each typed statement (the select, the
+    // update, the count) is prepared once and kept for the next run.
+    assert!(statements_left_behind(false).await >= 3);
 }
