@@ -8,7 +8,8 @@ OUTDIR/NAME.yaml, with what podman 4.3 does not do itself resolved from the same
 `envFrom` ConfigMaps and `secretKeyRef`s become plain values (as the kubelet would hand them
 to the process), the VAR=VALUE overrides are applied last (each pod its own port), and the
 probes are left out (podman turns them into health checks that need a shell; deploy-check
-polls readiness itself). Image, command, arguments, security context, resources, volumes and
+polls readiness itself), and so are the declared ports (on the host's network podman refuses
+port mappings). Image, command, arguments, security context, resources, volumes and
 host networking are the overlay's own.
 """
 
@@ -59,6 +60,8 @@ def main():
             container["env"] = [{"name": k, "value": str(v)} for k, v in env.items()]
             for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
                 container.pop(probe, None)
+            # On the host's network a declared port is only a name; podman refuses mappings.
+            container.pop("ports", None)
         pod = {
             "apiVersion": "v1",
             "kind": "Pod",

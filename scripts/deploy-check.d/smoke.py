@@ -2,6 +2,8 @@
 """The smoke walk of scripts/deploy-check, through two API pods (standard library only).
 
 Usage: smoke.py API_A API_B KAKAOPAY_SANDBOX PSQL_URL ADMIN_EMAIL ADMIN_PASSWORD
+       smoke.py --stop API EMAIL PASSWORD   (while the pod is stopped: a chat socket's close
+                                             code and what readiness answered)
 Signs two members up (one on each pod), sends a chat message on pod A's socket and reads it
 on pod B's, pays an order through the KakaoPay sandbox (started on A, approved on B), and
 leaves a subscription due for billing. Prints one line per step and, last, a JSON line with
@@ -21,7 +23,6 @@ import urllib.parse
 import urllib.request
 import uuid
 
-API_A, API_B, SANDBOX, PSQL_URL, ADMIN_EMAIL, ADMIN_PASSWORD = sys.argv[1:7]
 PASSWORD = "smoke-walk-password-1"
 
 
@@ -59,6 +60,10 @@ def member(api, email):
     call("POST", f"{api}/api/v1/auth/signup", body={"email": email, "password": PASSWORD, "name": "Smoke"})
     _, _, tokens = call("POST", f"{api}/api/v1/auth/login", body={"email": email, "password": PASSWORD})
     return tokens["access_token"]
+
+
+class Closed(Exception):
+    """The server closed the socket: its close code and reason."""
 
 
 class ChatSocket:
@@ -116,7 +121,8 @@ class ChatSocket:
             if opcode == 0x9:
                 self._send(0xA, payload)
             elif opcode == 0x8:
-                sys.exit(f"smoke: chat socket closed by the server: {payload!r}")
+                code = struct.unpack(">H", payload[:2])[0] if len(payload) >= 2 else None
+                raise Closed(code, payload[2:].decode(errors="replace"))
             elif opcode == 0x1:
                 return json.loads(payload)
 
@@ -128,10 +134,45 @@ class ChatSocket:
 
 
 def psql(sql):
-    return subprocess.run(["psql", PSQL_URL, "-tAq", "-c", sql], check=True, capture_output=True, text=True).stdout.strip()
+    done = subprocess.run(["psql", PSQL_URL, "-tAq", "-v", "ON_ERROR_STOP=1", "-c", sql], capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"smoke: psql: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def watch_stop(api, email, password):
+    """Holds a chat socket while the pod stops; prints readiness's answer and the close code."""
+    _, _, tokens = call("POST", f"{api}/api/v1/auth/login", body={"email": email, "password": password})
+    sock = ChatSocket(api, tokens["access_token"])
+    print("  chat socket open on the pod being stopped", flush=True)
+    started = time.time()
+    readiness = None
+    try:
+        while True:
+            frame = sock.next()  # pings are answered; no message is expected
+            del frame
+    except Closed as closed:
+        code, reason = closed.args
+    # Readiness had to fail before the socket was closed (the delay comes first).
+    try:
+        urllib.request.urlopen(f"{api}/health/ready", timeout=2)
+        readiness = 200
+    except urllib.error.HTTPError as error:
+        readiness = error.code
+    except OSError:
+        readiness = "refused"
+    print(f"  chat socket closed with {code} ({reason}) {time.time() - started:.1f} s after it opened; "
+          f"readiness then: {readiness}", flush=True)
+    if code != 1001:
+        sys.exit("smoke: the stopping pod did not close its socket with 1001 going away")
 
 
 def main():
+    global API_A, API_B, SANDBOX, PSQL_URL
+    if sys.argv[1] == "--stop":
+        watch_stop(*sys.argv[2:5])
+        return
+    API_A, API_B, SANDBOX, PSQL_URL, admin_email, admin_password = sys.argv[1:7]
     run = uuid.uuid4().hex[:8]
     # Sign-up, on each pod.
     seller = member(API_A, f"seller-{run}@smoke.test")
@@ -154,7 +195,7 @@ def main():
     step(f"chat message sent on pod A's socket arrived on pod B's (room {room['id']})")
 
     # The shop: an admin's item, an order paid through the sandbox.
-    _, _, tokens = call("POST", f"{API_A}/api/v1/auth/login", body={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    _, _, tokens = call("POST", f"{API_A}/api/v1/auth/login", body={"email": admin_email, "password": admin_password})
     admin = tokens["access_token"]
     _, _, category = call("POST", f"{API_A}/api/v1/admin/categories", admin, {"name": f"Dogs {run}"})
     _, _, item = call("POST", f"{API_A}/api/v1/admin/items", admin,
@@ -177,8 +218,10 @@ def main():
 
     _, _, mine = call("GET", f"{API_B}/api/v1/subscriptions", buyer)
     subscription = next(s for s in mine["items"] if s["first_order_id"] == order["id"])
-    # Due now: the next cycle brought forward to yesterday.
-    psql(f"UPDATE subscriptions SET next_billing_date = current_date - 1 WHERE id = {subscription['id']}")
+    # Due now: the whole schedule moved one period back, as if paid a period ago.
+    psql("UPDATE subscriptions SET anchor_date = anchor_date - period_days,"
+         " last_cycle_date = last_cycle_date - period_days,"
+         f" next_billing_date = next_billing_date - period_days WHERE id = {subscription['id']}")
     step(f"subscription {subscription['id']} made due for the billing tick")
     print(json.dumps({"subscription": subscription["id"], "order": order["id"]}), flush=True)
 
