@@ -42,17 +42,11 @@ async fn main() -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
     let account =
         json!({"email": "bench@example.com", "password": "bench horse 1", "name": "Bench"});
-    let user: Value = http
-        .post(format!("{base}/api/v1/auth/signup"))
+    http.post(format!("{base}/api/v1/auth/signup"))
         .json(&account)
         .send()
         .await?
-        .json()
-        .await?;
-    let user_id = user["id"]
-        .as_i64()
-        .map(petory_core::identity::UserId)
-        .ok_or_else(|| anyhow::anyhow!("signup: {user}"))?;
+        .error_for_status()?;
     let tokens: Value = http
         .post(format!("{base}/api/v1/auth/login"))
         .json(&account)
@@ -64,6 +58,17 @@ async fn main() -> anyhow::Result<()> {
         .as_str()
         .unwrap_or_default()
         .to_owned();
+    let me: Value = http
+        .get(format!("{base}/api/v1/users/me"))
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let user_id = me["id"]
+        .as_i64()
+        .map(petory_core::identity::UserId)
+        .ok_or_else(|| anyhow::anyhow!("the account: {me}"))?;
     let stream = http
         .get(format!("{base}/api/v1/notifications/stream"))
         .bearer_auth(&token)

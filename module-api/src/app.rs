@@ -3,11 +3,9 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use metrics_exporter_prometheus::PrometheusHandle;
 use petory_core::calendar::BusinessCalendar;
 use petory_core::db::{self, DbConn, DbPool};
-use petory_core::identity::UserId;
 use petory_core::identity::account::Sessions;
 use petory_core::identity::oauth::OpenIdProvider;
 use petory_core::identity::session::SessionStore;
@@ -51,8 +49,8 @@ pub struct App {
     /// This instance's chat sockets, their fan-out across instances and their presence.
     pub chat: ChatHub,
     pub chat_tickets: StreamTickets,
-    /// Messages per user and second, over sockets and HTTP alike (per instance).
-    pub chat_rate: DefaultKeyedRateLimiter<UserId>,
+    /// Chat frames per user and second, over sockets and HTTP alike, across instances.
+    pub chat_rate: crate::chat_rate::ChatRate,
     /// Set once the process is stopping: live connections close ("going away").
     pub shutdown: watch::Sender<bool>,
     /// Set when the stop signal arrives, before `shutdown`: readiness answers 503 so load
@@ -64,6 +62,8 @@ pub struct App {
     pub place_ranking: Arc<dyn petory_core::ports::PlaceRanking>,
     /// The owner board's first pages, kept for a moment.
     pub board_pages: crate::page_cache::BoardFirstPages,
+    /// The last readiness check, shared by the probes that come within a second of it.
+    pub readiness: crate::routes::health::LastCheck,
     pub place_rankings: crate::page_cache::PlaceRankings,
     /// Where the visible places are, for nearest-first searches (unless configured off).
     pub place_index: Option<Arc<petory_core::place::nearby::NearbyIndex>>,
@@ -131,13 +131,15 @@ impl AppState {
                 redis.clone(),
                 &format!("{}chat-", config.redis.key_prefix),
             ),
-            chat_rate: RateLimiter::keyed(
-                Quota::per_second(config.chat.messages_per_second)
-                    .allow_burst(config.chat.message_burst),
+            chat_rate: crate::chat_rate::ChatRate::new(
+                config.chat.messages_per_second,
+                config.chat.message_burst,
+                petory_redis::rate_limit::RateLimiter::new(redis.clone(), &config.redis.key_prefix),
             ),
             shutdown: watch::channel(false).0,
             draining: std::sync::atomic::AtomicBool::new(false),
             board_pages: crate::page_cache::BoardFirstPages::new(config.board_page_cache),
+            readiness: crate::routes::health::LastCheck::default(),
             place_rankings: crate::page_cache::PlaceRankings::new(config.place_ranking_cache),
             place_index: config
                 .place_index

@@ -83,13 +83,26 @@ impl LiveCaller {
             .ok_or_else(|| {
                 ApiError::unauthorized("INVALID_TICKET", "the ticket is unknown, used or expired")
             })?;
-        let lifetime = i64::try_from(state.tokens.access_ttl.as_secs()).unwrap_or(900);
-        Ok(Self {
+        let caller = Self {
             user: UserId(holder.user),
             jti: holder.jti,
             sid: holder.sid,
-            ends_at: state.clock.now().timestamp() + lifetime,
-        })
+            // The connection lives no longer than the token that bought the ticket.
+            ends_at: holder.exp,
+        };
+        // A ticket bought just before logout (or a suspension) must not open anything.
+        let revoked = state
+            .sessions
+            .is_access_revoked(&caller.jti, &caller.sid)
+            .await
+            .map_err(|error| ApiError::auth_unavailable(&error))?;
+        if revoked || caller.ends_at <= state.clock.now().timestamp() {
+            return Err(ApiError::unauthorized(
+                "INVALID_TICKET",
+                "the ticket is unknown, used or expired",
+            ));
+        }
+        Ok(caller)
     }
 
     /// A single-use ticket, valid for [`TICKET_TTL`], for `user`'s session.
@@ -98,6 +111,7 @@ impl LiveCaller {
             user: user.id.0,
             jti: user.claims.jti.clone(),
             sid: user.claims.sid.clone(),
+            exp: user.claims.exp,
         };
         tickets
             .issue(&holder, TICKET_TTL)
@@ -221,7 +235,10 @@ pub struct Caller {
 }
 
 /// The client's address: the peer's, or — when the peer is a trusted proxy — the nearest
-/// untrusted address in `X-Forwarded-For` (read right to left, as each proxy appends).
+/// untrusted address in `X-Forwarded-For`, read right to left as each proxy appends. Each
+/// entry is believed only while the hop that appended it is trusted, so the walk stops at the
+/// first untrusted address (the client) or at the first entry that is not an address (what
+/// lies left of it was never vouched for: the last trusted hop stands for the client).
 pub fn client_ip(
     peer: IpAddr,
     headers: &axum::http::HeaderMap,
@@ -231,20 +248,23 @@ pub fn client_ip(
     if !is_trusted(&peer) {
         return peer;
     }
-    let forwarded: Vec<IpAddr> = headers
+    let entries: Vec<&str> = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
-        .filter_map(|entry| entry.trim().parse().ok())
         .collect();
-    forwarded
-        .iter()
-        .rev()
-        .find(|ip| !is_trusted(ip))
-        .or_else(|| forwarded.first())
-        .copied()
-        .unwrap_or(peer)
+    let mut nearest = peer;
+    for entry in entries.iter().rev() {
+        let Ok(ip) = entry.trim().parse::<IpAddr>() else {
+            break;
+        };
+        if !is_trusted(&ip) {
+            return ip;
+        }
+        nearest = ip;
+    }
+    nearest
 }
 
 pub async fn identify_caller(
@@ -302,6 +322,20 @@ mod tests {
                 &proxies
             ),
             ip("198.51.100.7")
+        );
+        // Only trusted hops: the farthest of them.
+        assert_eq!(
+            client_ip(ip("10.0.0.2"), &headers(&["10.0.0.7, 10.0.0.5"]), &proxies),
+            ip("10.0.0.7")
+        );
+        // Left of something that is no address, nothing is believed.
+        assert_eq!(
+            client_ip(
+                ip("10.0.0.2"),
+                &headers(&["1.2.3.4, garbage, 10.0.0.5"]),
+                &proxies
+            ),
+            ip("10.0.0.5")
         );
         // Nothing usable forwarded: the proxy itself.
         assert_eq!(

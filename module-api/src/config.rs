@@ -188,11 +188,15 @@ impl ApiConfig {
             timezone: timezone_from_env()?,
             request_timeout: Duration::from_secs(timeout_secs),
             max_body_bytes,
-            cors_allowed_origins: config::var_or("PETORY_CORS_ALLOWED_ORIGINS", "*")?
-                .split(',')
-                .map(|origin| origin.trim().to_owned())
-                .filter(|origin| !origin.is_empty())
-                .collect(),
+            cors_allowed_origins: config::var_or_dev(
+                "PETORY_CORS_ALLOWED_ORIGINS",
+                "*",
+                "name the web app's origins (comma-separated), or `*` knowingly",
+            )?
+            .split(',')
+            .map(|origin| origin.trim().to_owned())
+            .filter(|origin| !origin.is_empty())
+            .collect(),
             idempotency: Lifetimes {
                 retention: Duration::from_secs(
                     3600 * config::parsed_or("PETORY_IDEMPOTENCY_TTL_HOURS", 24_u64)?,
@@ -202,7 +206,11 @@ impl ApiConfig {
             log_format: log_format_from_env()?,
             tokens: TokenSettings::from_env()?,
             kakaopay: KakaoPaySettings::from_env()?,
-            public_url: config::var_or("PETORY_PUBLIC_URL", "http://127.0.0.1:8080")?,
+            public_url: config::var_or_dev(
+                "PETORY_PUBLIC_URL",
+                "http://127.0.0.1:8080",
+                "mailed links and payment return addresses must reach this API from browsers",
+            )?,
             app_url: config::var("PETORY_APP_URL")?,
             order_payment_window: Duration::from_secs(
                 60 * config::parsed_or("PETORY_ORDER_PAYMENT_TIMEOUT_MINUTES", 30_u64)?,

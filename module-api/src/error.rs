@@ -396,9 +396,15 @@ impl From<petory_core::identity::IdentityError> for ApiError {
             E::LoginThrottled { retry_after } => Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "LOGIN_THROTTLED",
-                "too many failed logins for this account; wait before trying again",
+                "too many wrong passwords for this account from unknown devices; wait, or reset \
+                 the password (a device that signed in before is not held back)",
             )
-            .retry_after(retry_after),
+            .retry_after(retry_after)
+            .with_context(serde_json::json!({ "password_reset": "/api/v1/auth/password-reset" })),
+            E::InvalidResetToken => Self::bad_request(
+                "INVALID_RESET_TOKEN",
+                "this reset link is unknown, used or expired; ask for a new one",
+            ),
             E::ReauthenticationRequired => Self::forbidden(
                 "REAUTHENTICATION_REQUIRED",
                 "confirm with your password (or sign in again with Google) first",
@@ -482,6 +488,7 @@ impl From<petory_core::shop::ShopError> for ApiError {
         use petory_core::shop::ShopError as E;
         match error {
             E::Upload(error) => error.into(),
+            E::EmailNotVerified(refused) => refused.into(),
             E::CategoryNotFound => Self::not_found("CATEGORY_NOT_FOUND", "no such category"),
             E::CategoryNameTaken => {
                 Self::conflict("CATEGORY_NAME_TAKEN", "a category with this name exists")
@@ -656,9 +663,17 @@ impl From<petory_core::upload::UploadError> for ApiError {
             E::NotAnImage { ref key, .. } => {
                 unprocessable("UPLOAD_NOT_AN_IMAGE", key, error.to_string())
             }
+            E::InUse { ref key } => Self::conflict("UPLOAD_IN_USE", error.to_string())
+                .with_context(serde_json::json!({ "key": key })),
             E::Store(error) => error.into(),
             E::Db(error) => error.into(),
         }
+    }
+}
+
+impl From<petory_core::identity::EmailNotVerified> for ApiError {
+    fn from(refused: petory_core::identity::EmailNotVerified) -> Self {
+        Self::forbidden("EMAIL_NOT_VERIFIED", refused.to_string())
     }
 }
 
@@ -677,6 +692,7 @@ impl From<petory_core::community::CommunityError> for ApiError {
         use petory_core::community::CommunityError as E;
         match error {
             E::Suspended(suspended) => suspended.into(),
+            E::EmailNotVerified(refused) => refused.into(),
             E::PetNotFound => Self::not_found("PET_NOT_FOUND", "no such pet of yours"),
             E::PostNotFound => Self::not_found("POST_NOT_FOUND", "no such post"),
             E::ListingNotFound => Self::not_found("LISTING_NOT_FOUND", "no such listing"),
@@ -753,6 +769,7 @@ impl From<petory_core::place::PlaceError> for ApiError {
             }
             E::AlreadyReviewed => Self::conflict("ALREADY_REVIEWED", error.to_string()),
             E::Suspended(suspended) => suspended.into(),
+            E::EmailNotVerified(refused) => refused.into(),
             E::Invalid {
                 field,
                 code,
@@ -799,6 +816,7 @@ impl From<petory_core::daily::album::AlbumError> for ApiError {
             ),
             E::ImageInUse => Self::conflict("ALBUM_IMAGE_IN_USE", error.to_string()),
             E::Suspended(suspended) => suspended.into(),
+            E::EmailNotVerified(refused) => refused.into(),
             E::Upload(error) => error.into(),
             E::Database(error) => error.into(),
         }

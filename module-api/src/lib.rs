@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod chat_rate;
 pub mod config;
 pub mod error;
 pub mod extract;

@@ -7,6 +7,7 @@ use petory_api::config::{
     ApiConfig, ShutdownSettings, log_format_from_env, migrate_on_start_from_env,
 };
 use petory_api::{router, server, telemetry};
+use petory_core::db::DatabaseSettings;
 
 /// glibc's malloc took a quarter of the API's CPU under load; with mimalloc the same requests
 /// are served 18–41 % faster (docs/benchmarks.md, "The allocator").
@@ -70,26 +71,33 @@ async fn run(command: Command) -> anyhow::Result<()> {
         return Ok(());
     }
     telemetry::init_logging(log_format_from_env()?);
-    let config = ApiConfig::from_env()?;
-    petory_core::identity::password::configure(config.password_hashing);
+    // Migrating and creating an administrator need the database alone (a migration job has
+    // no business with payment keys).
+    let database = DatabaseSettings::from_env()?;
+    // Serving reads every setting first: a bad one stops start-up before anything changes.
+    let config = match command {
+        Command::Serve { .. } | Command::Openapi => Some(ApiConfig::from_env()?),
+        Command::Migrate | Command::CreateAdmin { .. } => None,
+    };
     let shutdown = ShutdownSettings::from_env()?;
     let migrate = match command {
         Command::Serve { no_migrate } => !no_migrate && migrate_on_start_from_env()?,
         _ => true,
     };
     if migrate {
-        let applied = petory_core::db::run_migrations(&config.database.url).await?;
+        let applied = petory_core::db::run_migrations(&database.url).await?;
         tracing::info!(count = applied.len(), ?applied, "migrations applied");
     } else {
         tracing::info!("migrations left to `petory-api migrate`");
     }
-    match command {
-        Command::Migrate => return Ok(()),
-        Command::CreateAdmin { email, name, .. } => {
-            return create_admin(&config, &email, &name).await;
+    let config = match (command, config) {
+        (Command::CreateAdmin { email, name, .. }, _) => {
+            return create_admin(&database, &email, &name).await;
         }
-        Command::Serve { .. } | Command::Openapi => {}
-    }
+        (_, Some(config)) => config,
+        (_, None) => return Ok(()),
+    };
+    petory_core::identity::password::configure(config.password_hashing);
     let listener = server::listen(config.bind)
         .map_err(|error| anyhow::anyhow!("PETORY_BIND={}: {error}", config.bind))?;
     tracing::info!(address = %config.bind, "petory-api listening");
@@ -107,7 +115,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
         loop {
             every_minute.tick().await;
-            chat_rate.chat_rate.retain_recent();
+            chat_rate.chat_rate.forget_idle();
         }
     });
     // The place rankings live in Redis: build them if it has none (a new or emptied Redis).
@@ -162,13 +170,13 @@ async fn run(command: Command) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn create_admin(config: &ApiConfig, email: &str, name: &str) -> anyhow::Result<()> {
+async fn create_admin(database: &DatabaseSettings, email: &str, name: &str) -> anyhow::Result<()> {
     use petory_core::identity::{account, rules};
     let mut password = String::new();
     std::io::stdin().read_line(&mut password)?;
     let password = password.trim_end_matches(['\r', '\n']).to_owned();
     rules::check_password(&password).map_err(|reason| anyhow::anyhow!("password {reason}"))?;
-    let pool = petory_core::db::pool(&config.database.url, &config.database.pool);
+    let pool = petory_core::db::pool(&database.url, &database.pool);
     let (admin, created) =
         account::ensure_admin(&pool, email, password, name, chrono::Utc::now()).await?;
     #[allow(clippy::print_stdout)]

@@ -247,7 +247,9 @@ async fn a_given_date_runs_as_of_the_end_of_that_business_day() {
 
 fn batch_command(database: &TestDatabase) -> Command {
     let mut command = Command::new(BATCH);
+    // A development machine: KakaoPay and S3 may fall back to the local sandboxes.
     command
+        .env("PETORY_DEV_MODE", "1")
         .env("DATABASE_URL", database.url())
         .env("PETORY_LOG_FORMAT", "text")
         .env("RUST_LOG", "warn");

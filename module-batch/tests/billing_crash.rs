@@ -35,6 +35,7 @@ async fn count(conn: &mut AsyncPgConnection, sql: &str) -> i64 {
 fn billing(database: &TestDatabase, sandbox: &KakaoPaySandbox) -> Command {
     let mut command = Command::new(BATCH);
     command
+        .env("PETORY_DEV_MODE", "1")
         .env("DATABASE_URL", database.url())
         .env("KAKAOPAY_BASE_URL", sandbox.base_url())
         .env("KAKAOPAY_SECRET_KEY", "DEV-SANDBOX-SECRET")

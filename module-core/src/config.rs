@@ -44,6 +44,21 @@ pub fn var_or(name: &'static str, default: &str) -> Result<String, ConfigError> 
     Ok(var(name)?.unwrap_or_else(|| default.to_owned()))
 }
 
+/// A setting whose only default is a development machine's (a sandbox's key, a local URL): the
+/// variable's value; unset, `dev_value` under `PETORY_DEV_MODE`, and otherwise a refusal to
+/// start that says why, as a missing JWT secret is refused.
+pub fn var_or_dev(
+    name: &'static str,
+    dev_value: &str,
+    reason: &'static str,
+) -> Result<String, ConfigError> {
+    match var(name)? {
+        Some(value) => Ok(value),
+        None if dev_mode()? => Ok(dev_value.to_owned()),
+        None => Err(ConfigError::Missing { name, reason }),
+    }
+}
+
 /// Parses the variable with `FromStr`, falling back to `default` when unset.
 pub fn parsed_or<T>(name: &'static str, default: T) -> Result<T, ConfigError>
 where

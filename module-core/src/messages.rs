@@ -33,6 +33,34 @@ pub fn verify_email(name: &str, link: &str) -> Message {
     )
 }
 
+/// The mail to an address that someone tried to sign up with again (at most once an hour).
+pub fn signup_attempt() -> Message {
+    Message::new(
+        "[Petory] 이 주소로 가입 시도가 있었어요 (Someone tried to sign up)",
+        "이 이메일 주소로 Petory 계정이 이미 있습니다. 방금 가입하려 하셨다면 로그인하시거나, \
+         비밀번호가 기억나지 않으면 앱에서 비밀번호 재설정을 요청하세요. 본인이 아니라면 이 메일은 \
+         무시하셔도 됩니다.\n\
+         This address already has a Petory account. If it was you, log in, or ask for a password \
+         reset in the app. If it was not you, ignore this mail.\n"
+            .to_owned(),
+    )
+}
+
+/// The mail that resets a password; `link` (and the `code` in it) works once, for 30 minutes.
+pub fn password_reset(name: &str, link: &str, code: &str) -> Message {
+    Message::new(
+        "[Petory] 비밀번호 재설정 (Reset your password)",
+        format!(
+            "{name}님, 아래 링크를 열어 새 비밀번호를 정해 주세요. 30분 동안 한 번 쓸 수 있습니다. \
+             재설정하면 모든 기기에서 로그아웃되고 캘린더 구독 주소도 멈춥니다.\n\
+             Open this link to choose a new password (once, within 30 minutes). Every session \
+             ends, and so does your calendar feed's address.\n\n{link}\n\n\
+             재설정 코드 (reset code): {code}\n\n\
+             요청하지 않으셨다면 이 메일을 무시하세요. If you did not ask for this, ignore it.\n"
+        ),
+    )
+}
+
 /// The mail sent `warning_days` before an account that has not signed in for `idle_days`
 /// turns dormant.
 pub fn dormancy_warning(name: &str, idle_days: i64, warning_days: i64) -> Message {
@@ -122,8 +150,8 @@ pub fn order_item_name(first: &str, more: usize) -> String {
 }
 
 /// The moderation log's note when enough reports hid content before any admin looked.
-pub fn auto_hide_note(open_reports: i64) -> String {
-    format!("신고 {open_reports}건으로 자동 숨김 (hidden after {open_reports} open reports)")
+pub fn auto_hide_note(weight: f64) -> String {
+    format!("신고 가중치 {weight:.2}로 자동 숨김 (hidden by open reports weighing {weight:.2})")
 }
 
 /// A chat message for someone with no chat open: the sender's name and the words (or that it

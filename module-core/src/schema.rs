@@ -67,6 +67,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    password_resets (token_digest) {
+        token_digest -> Text,
+        user_id -> Int8,
+        email -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Int8,
         email -> Text,
@@ -241,6 +251,7 @@ diesel::table! {
         refund_requested_at -> Nullable<Timestamptz>,
         refunded_at -> Nullable<Timestamptz>,
         refund_error -> Nullable<Text>,
+        return_token_digest -> Nullable<Text>,
     }
 }
 

@@ -2,6 +2,11 @@
 //! key the server makes under the client's id; content refers to the key afterwards, and is
 //! accepted only once the server has seen that the object is there, has the declared size, really
 //! is an image of the declared type, and belongs to the caller.
+//!
+//! The client uploads to an incoming key (`incoming/{key}`); when content takes the upload, the
+//! server copies it to the key itself, which no client ever had a URL for, checks that copy and
+//! serves only it: bytes put again with a still-valid presigned URL change nothing served. An
+//! upload belongs to one content only, so removing one content never removes another's image.
 
 use std::time::Duration;
 
@@ -129,6 +134,8 @@ pub enum UploadError {
     },
     #[error("{key} is not a {declared} image")]
     NotAnImage { key: String, declared: ImageType },
+    #[error("{key} is used already; upload the image again for new content")]
+    InUse { key: String },
     #[error(transparent)]
     Store(#[from] ObjectStoreError),
     #[error(transparent)]
@@ -186,7 +193,7 @@ pub async fn start(
     );
     let request = store
         .presign_put(
-            &key,
+            &incoming_key(&key),
             content_type.as_str(),
             content_length,
             settings.put_ttl,
@@ -211,6 +218,11 @@ pub async fn start(
     })
 }
 
+/// Where the client puts the bytes of the upload `key`.
+pub fn incoming_key(key: &str) -> String {
+    format!("incoming/{key}")
+}
+
 /// Keys that passed [`verify`]; [`Verified::attach`] binds them inside the content's
 /// transaction, so that an upload is never both referred to and removed as unused.
 #[must_use = "attach the keys in the transaction that stores the content"]
@@ -221,7 +233,8 @@ pub struct Verified {
 }
 
 impl Verified {
-    /// Marks the keys as used (the first use only; a key stays bound to its owner).
+    /// Marks the keys as used by the content being stored; a key that other content took
+    /// meanwhile is [`UploadError::InUse`] (and the content's transaction rolls back).
     pub async fn attach(
         self,
         conn: &mut AsyncPgConnection,
@@ -230,15 +243,19 @@ impl Verified {
         if self.keys.is_empty() {
             return Ok(());
         }
-        diesel::update(
+        let taken: Vec<String> = diesel::update(
             uploads::table
                 .filter(uploads::key.eq_any(&self.keys))
                 .filter(uploads::owner_id.eq(self.owner))
                 .filter(uploads::attached_at.is_null()),
         )
         .set(uploads::attached_at.eq(now))
-        .execute(conn)
+        .returning(uploads::key)
+        .get_results(conn)
         .await?;
+        if let Some(key) = self.keys.iter().find(|key| !taken.contains(key)) {
+            return Err(UploadError::InUse { key: key.clone() });
+        }
         Ok(())
     }
 }
@@ -254,9 +271,10 @@ struct Row {
     attached_at: Option<DateTime<Utc>>,
 }
 
-/// Checks that every key is one of `owner`'s uploads for `purpose` and, unless already in use,
-/// that its object is there with the declared size and really is an image of the declared type.
-/// `already_yours` are keys the content holds already (an edit keeps them without new checks).
+/// Checks that every key is one of `owner`'s uploads for `purpose`, not used by other content,
+/// and seals it: its bytes are copied from where the client put them to the key itself, and the
+/// copy must have the declared size and really be an image of the declared type. `already_yours`
+/// are keys the content holds already (an edit keeps them without new checks).
 pub async fn verify(
     conn: &mut AsyncPgConnection,
     store: &dyn ObjectStore,
@@ -298,14 +316,31 @@ pub async fn verify(
         else {
             return Err(UploadError::NotFound { key: key.clone() });
         };
-        if row.attached_at.is_none() {
-            check_object(store, row).await?;
+        if row.attached_at.is_some() {
+            return Err(UploadError::InUse { key: key.clone() });
         }
+        seal(store, row).await?;
     }
     Ok(Verified {
         owner,
         keys: new_keys,
     })
+}
+
+/// Copies the upload's bytes from where the client put them to its own key, and checks the
+/// copy; a copy that fails the checks is removed, so nothing but a checked image is served.
+/// Sealing again (a retried request) finds the copy in place when the client's bytes are gone.
+async fn seal(store: &dyn ObjectStore, row: &Row) -> Result<(), UploadError> {
+    let incoming = incoming_key(&row.key);
+    let copied = store.copy(&incoming, &row.key).await?;
+    if let Err(refused) = check_object(store, row).await {
+        store.delete(&row.key).await?;
+        return Err(refused);
+    }
+    if copied {
+        store.delete(&incoming).await?;
+    }
+    Ok(())
 }
 
 async fn check_object(store: &dyn ObjectStore, row: &Row) -> Result<(), UploadError> {
@@ -391,9 +426,11 @@ pub async fn remove_discarded(
     .await
 }
 
-/// Removes the objects of uploads and what was derived from them.
+/// Removes the objects of uploads (where the client put them, too) and what was derived from
+/// them.
 async fn remove_objects(store: &dyn ObjectStore, keys: &[String]) -> Result<(), UploadError> {
     for key in keys {
+        store.delete(&incoming_key(key)).await?;
         store.delete(key).await?;
         for suffix in DERIVED_SUFFIXES {
             store.delete(&derived_key(key, suffix)).await?;

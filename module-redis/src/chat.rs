@@ -249,6 +249,40 @@ impl ChatHub {
         Ok(())
     }
 
+    /// Marks a new socket as open, as [`Self::mark_online`] does, unless its user has
+    /// `max_per_user` sockets open already across every instance: then `false`, and nothing
+    /// changes. One atomic script, so concurrent connections cannot both take the last place.
+    pub async fn claim_online(
+        &self,
+        connection: &ChatConnection,
+        ttl: Duration,
+        max_per_user: usize,
+    ) -> Result<bool, RedisAdapterError> {
+        const CLAIM: &str = r"
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZSCORE', KEYS[1], ARGV[4]) == false
+   and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1
+";
+        let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2);
+        let now = now_ms();
+        let mut conn = self.inner.pool.get().await?;
+        let claimed: i64 = redis::Script::new(CLAIM)
+            .key(self.inner.presence_key(connection.user))
+            .arg(now)
+            .arg(now + ttl_ms)
+            .arg(max_per_user)
+            .arg(self.member(connection))
+            .arg(ttl_ms)
+            .invoke_async(&mut *conn)
+            .await?;
+        Ok(claimed == 1)
+    }
+
     pub async fn mark_offline(&self, connection: &ChatConnection) -> Result<(), RedisAdapterError> {
         let mut conn = self.inner.pool.get().await?;
         redis::cmd("ZREM")

@@ -126,6 +126,8 @@ pub struct TicketHolder {
     pub user: i64,
     pub jti: String,
     pub sid: String,
+    /// When that access token expires (seconds since the epoch): the stream ends then too.
+    pub exp: i64,
 }
 
 /// This instance's end of the channel: one Redis subscription, fanned out in process to every

@@ -64,13 +64,28 @@ impl RateLimiter {
         wanted: u32,
     ) -> Result<Verdict, RedisAdapterError> {
         let per_minute = per_minute.max(1);
-        let interval_ms = (60_000 / u64::from(per_minute)).max(1);
+        let interval = Duration::from_millis((60_000 / u64::from(per_minute)).max(1));
+        self.take_at(key, interval, per_minute, wanted).await
+    }
+
+    /// Spends up to `wanted` of `key`'s budget of one every `interval`, in bursts of up to
+    /// `burst`: as many as the budget holds, or none and how long until one.
+    pub async fn take_at(
+        &self,
+        key: &str,
+        interval: Duration,
+        burst: u32,
+        wanted: u32,
+    ) -> Result<Verdict, RedisAdapterError> {
+        let interval_ms = u64::try_from(interval.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
         let mut conn = self.pool.get().await?;
         let (granted, wait_ms): (u32, i64) = self
             .script
             .key(format!("{}rl:{key}", self.prefix))
             .arg(interval_ms)
-            .arg(per_minute)
+            .arg(burst.max(1))
             .arg(wanted.max(1))
             .invoke_async(&mut *conn)
             .await?;

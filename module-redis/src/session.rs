@@ -299,4 +299,18 @@ impl SessionStore for RedisSessionStore {
             .await
             .map_err(unavailable)
     }
+
+    async fn claim(&self, key: &str, ttl: Duration) -> Result<bool, SessionStoreError> {
+        let mut conn = self.conn().await?;
+        let set: Option<String> = redis::cmd("SET")
+            .arg(self.key("claim", key))
+            .arg(1)
+            .arg("NX")
+            .arg("PX")
+            .arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1))
+            .query_async(&mut *conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(set.is_some())
+    }
 }

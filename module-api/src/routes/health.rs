@@ -34,7 +34,19 @@ pub async fn live() -> Json<Health> {
     })
 }
 
-/// Ready to serve traffic: PostgreSQL and Redis both answer, and the process is not stopping.
+/// How long one readiness check answers every probe: the probes cost the dependencies at
+/// most one check a second per instance, however many ask (the endpoint is public).
+const CHECK_REUSE: Duration = Duration::from_secs(1);
+
+/// The last readiness check and when it was made; probes take turns on it, so concurrent ones
+/// wait for one check rather than each making their own.
+#[derive(Default)]
+pub struct LastCheck(tokio::sync::Mutex<Option<(tokio::time::Instant, Checks)>>);
+
+type Checks = BTreeMap<&'static str, &'static str>;
+
+/// Ready to serve traffic: PostgreSQL and Redis both answer (as of a check at most a second
+/// old), and the process is not stopping.
 #[utoipa::path(get, path = "/health/ready", tag = "health",
     responses(
         (status = 200, description = "Every dependency answers", body = Health),
@@ -49,11 +61,43 @@ pub async fn ready(State(state): State<AppState>) -> ApiResult<Json<Health>> {
         )
         .retry_after(1));
     }
+    let checks = {
+        let mut last = state.readiness.0.lock().await;
+        match &*last {
+            Some((at, checks)) if at.elapsed() < CHECK_REUSE => checks.clone(),
+            _ => {
+                let checks = check(&state).await;
+                *last = Some((tokio::time::Instant::now(), checks.clone()));
+                checks
+            }
+        }
+    };
+    let down: Vec<&str> = checks
+        .iter()
+        .filter(|(_, status)| **status != "ok")
+        .map(|(name, _)| *name)
+        .collect();
+    if down.is_empty() {
+        return Ok(Json(Health {
+            status: "ok",
+            checks,
+        }));
+    }
+    Err(ApiError::unavailable(
+        "DEPENDENCY_UNAVAILABLE",
+        format!("unavailable: {}", down.join(", ")),
+    )
+    .with_context(serde_json::json!({ "checks": checks }))
+    .retry_after(5))
+}
+
+/// Asks PostgreSQL and Redis, each within [`CHECK_TIMEOUT`].
+async fn check(state: &AppState) -> Checks {
     let (postgres, redis) = tokio::join!(
         tokio::time::timeout(CHECK_TIMEOUT, petory_core::db::ping(&state.db)),
         tokio::time::timeout(CHECK_TIMEOUT, petory_redis::ping(&state.redis)),
     );
-    let checks = BTreeMap::from([
+    BTreeMap::from([
         (
             "postgres",
             verdict(
@@ -72,24 +116,7 @@ pub async fn ready(State(state): State<AppState>) -> ApiResult<Json<Health>> {
                     .and_then(|r| r.map_err(|e| e.to_string())),
             ),
         ),
-    ]);
-    let down: Vec<&str> = checks
-        .iter()
-        .filter(|(_, status)| **status != "ok")
-        .map(|(name, _)| *name)
-        .collect();
-    if down.is_empty() {
-        return Ok(Json(Health {
-            status: "ok",
-            checks,
-        }));
-    }
-    Err(ApiError::unavailable(
-        "DEPENDENCY_UNAVAILABLE",
-        format!("unavailable: {}", down.join(", ")),
-    )
-    .with_context(serde_json::json!({ "checks": checks }))
-    .retry_after(5))
+    ])
 }
 
 fn verdict(name: &'static str, outcome: Result<(), String>) -> &'static str {

@@ -124,7 +124,7 @@ async fn one_photo_a_day_replaced_in_place_its_old_image_gone_and_never_in_the_f
     assert_problem(
         put_photo(&app, &me, "2026-11-20", body(&second_key, "또")).await,
         409,
-        "ALBUM_IMAGE_IN_USE",
+        "UPLOAD_IN_USE",
     )
     .await;
     assert_problem(
@@ -328,7 +328,7 @@ async fn months_feed_and_moderation_show_each_reader_what_they_may_see() {
         )
         .await,
         409,
-        "ALBUM_IMAGE_IN_USE",
+        "UPLOAD_IN_USE",
     )
     .await;
     let again = photo(&app, &alice, "2026-11-01", "PRIVATE").await;

@@ -904,3 +904,137 @@ async fn my_rooms_page_by_their_last_activity() {
         .await;
     }
 }
+
+#[tokio::test]
+async fn socket_caps_and_send_rates_hold_across_instances() {
+    let app = TestApp::builder()
+        .chat(petory_api::config::ChatSettings {
+            messages_per_second: std::num::NonZeroU32::new(1).unwrap(),
+            message_burst: std::num::NonZeroU32::new(3).unwrap(),
+            max_sockets_per_user: 2,
+            ..Default::default()
+        })
+        .spawn()
+        .await;
+    let sibling = app.sibling().await;
+    let Trade { buyer, room, .. } = trade(&app).await;
+
+    // Two sockets on one instance fill the account's places on every instance.
+    let _first = ChatSocket::open(&app.base_url, &buyer.1).await;
+    let _second = ChatSocket::open(&app.base_url, &buyer.1).await;
+    assert_eq!(
+        ChatSocket::try_open(&sibling.base_url, Some(&buyer.1), None)
+            .await
+            .err(),
+        Some(429)
+    );
+
+    // A burst spent on one instance is spent on the other too.
+    let send = |base: &str| {
+        app.client
+            .post(format!("{base}/api/v1/chat/rooms/{room}/messages"))
+            .bearer_auth(&buyer.1)
+            .json(&json!({"client_id": uuid::Uuid::new_v4(), "text": "hi"}))
+            .send()
+    };
+    for _ in 0..3 {
+        assert_eq!(send(&app.base_url).await.unwrap().status(), 201);
+    }
+    assert_problem(
+        send(&sibling.base_url).await.unwrap(),
+        429,
+        "CHAT_RATE_LIMITED",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_ticket_opens_nothing_after_logout_and_its_socket_ends_with_the_token() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user("holder@example.com").await;
+    // Bought, then the session logs out: the ticket opens nothing.
+    let ticket = app
+        .post_ok("/api/v1/chat/tickets", Some(&token), json!({}))
+        .await;
+    app.send(Method::POST, "/api/v1/auth/logout", Some(&token), None)
+        .await;
+    assert_eq!(
+        ChatSocket::try_open(&app.base_url, None, ticket["ticket"].as_str())
+            .await
+            .err(),
+        Some(401)
+    );
+
+    // A socket opened by ticket lives no longer than the token that bought it.
+    let (token, _) = app.login("holder@example.com", crate::util::PASSWORD).await;
+    let ticket = app
+        .post_ok("/api/v1/chat/tickets", Some(&token), json!({}))
+        .await;
+    app.clock.advance(chrono::TimeDelta::seconds(15 * 60 - 2));
+    let mut socket = ChatSocket::try_open(&app.base_url, None, ticket["ticket"].as_str())
+        .await
+        .unwrap();
+    assert_eq!(
+        socket.close_code(Duration::from_secs(10)).await,
+        Some(4001),
+        "SESSION_ENDED when the token expires"
+    );
+}
+
+#[tokio::test]
+async fn a_socket_replays_a_bounded_number_of_messages_a_second() {
+    use diesel_async::RunQueryDsl as _;
+    let app = TestApp::spawn().await;
+    let Trade {
+        buyer,
+        seller,
+        room,
+        ..
+    } = trade(&app).await;
+    // A thousand messages, made at once.
+    let mut conn = app.state.db.get().await.unwrap();
+    diesel::sql_query(
+        "WITH made AS (
+           INSERT INTO chat_messages (room_id, seq, sender_id, client_id, text, created_at)
+           SELECT $1, n, $2, gen_random_uuid(), 'message ' || n, now()
+             FROM generate_series(1, 1000) AS n RETURNING seq)
+         UPDATE chat_rooms SET last_seq = (SELECT max(seq) FROM made) WHERE id = $1",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(room)
+    .bind::<diesel::sql_types::BigInt, _>(seller.0)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    drop(conn);
+
+    let mut socket = ChatSocket::open(&app.base_url, &buyer.1).await;
+    let mut replayed = 0;
+    let mut resumes = 0;
+    let refused = loop {
+        resumes += 1;
+        assert!(resumes <= 20, "never refused after {replayed} messages");
+        socket
+            .send(json!({"type": "resume", "room_id": room, "after_message_id": 0}))
+            .await;
+        let mut this_time = 0;
+        let answer = loop {
+            let frame = socket.next().await;
+            if frame["type"] != "message" {
+                break frame;
+            }
+            this_time += 1;
+            if this_time == 1000 {
+                break frame;
+            }
+        };
+        replayed += this_time;
+        if answer["type"] == "error" {
+            break answer;
+        }
+    };
+    assert_eq!(refused["code"], "CHAT_RATE_LIMITED");
+    assert!(
+        replayed >= 5000,
+        "a burst of five resumes passes: {replayed}"
+    );
+}

@@ -16,15 +16,56 @@ fn api() -> Command {
     command
 }
 
-#[test]
-fn without_a_jwt_secret_it_refuses_to_start_outside_development() {
-    let output = Command::new(API)
-        .env_remove("PETORY_JWT_SECRET")
+/// Settings that have only a development machine's default.
+const PRODUCTION_SETTINGS: [(&str, &str); 8] = [
+    ("S3_ENDPOINT", "aws"),
+    ("S3_ACCESS_KEY_ID", "AKIAEXAMPLE"),
+    ("S3_SECRET_ACCESS_KEY", "example-secret"),
+    ("PETORY_CORS_ALLOWED_ORIGINS", "https://app.petory.kr"),
+    ("PETORY_PUBLIC_URL", "https://api.petory.kr"),
+    ("KAKAOPAY_BASE_URL", "https://open-api.kakaopay.com"),
+    ("KAKAOPAY_SECRET_KEY", "live-secret"),
+    ("KAKAOPAY_CID", "CPETORY001"),
+];
+
+/// `petory-api serve` outside development, with every production setting but `missing`.
+fn serve_without(missing: &str) -> std::process::Output {
+    let mut command = Command::new(API);
+    command
         .env_remove("PETORY_DEV_MODE")
         .env("PETORY_LOG_FORMAT", "text")
-        .arg("serve")
-        .output()
-        .unwrap();
+        .env("PETORY_BIND", "127.0.0.1:1")
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .env("KAKAOPAY_SUBSCRIPTION_CID", "CPETORY002")
+        .env("PETORY_JWT_SECRET", "cli-test-secret-cli-test-secret-cli!");
+    for (name, value) in PRODUCTION_SETTINGS {
+        command.env(name, value);
+    }
+    command.env_remove(missing).arg("serve").output().unwrap()
+}
+
+#[test]
+fn outside_development_no_secret_or_address_falls_back_to_a_development_value() {
+    for missing in PRODUCTION_SETTINGS
+        .iter()
+        .map(|(name, _)| *name)
+        .chain(["KAKAOPAY_SUBSCRIPTION_CID", "PETORY_JWT_SECRET"])
+    {
+        let output = serve_without(missing);
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr
+                .lines()
+                .any(|line| line.starts_with(&format!("petory-api: {missing} is required"))),
+            "{missing}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn without_a_jwt_secret_it_refuses_to_start_outside_development() {
+    let output = serve_without("PETORY_JWT_SECRET");
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -35,6 +76,7 @@ fn without_a_jwt_secret_it_refuses_to_start_outside_development() {
     );
     // A short secret is refused too, development mode or not.
     let output = api()
+        .env("PETORY_DEV_MODE", "1")
         .env("PETORY_JWT_SECRET", "short")
         .arg("serve")
         .output()

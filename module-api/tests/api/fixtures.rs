@@ -296,8 +296,8 @@ pub async fn item_with_images(
     .await
 }
 
-/// `n` active members made at once (set-based SQL, no password hashing), each with an access
-/// token: `(user id, token)`.
+/// `n` established members made at once (set-based SQL, no password hashing): active, their
+/// addresses verified, joined a month ago; each with an access token: `(user id, token)`.
 pub async fn crowd(app: &TestApp, n: i64) -> Vec<(i64, String)> {
     use diesel_async::RunQueryDsl as _;
     #[derive(diesel::QueryableByName)]
@@ -306,18 +306,20 @@ pub async fn crowd(app: &TestApp, n: i64) -> Vec<(i64, String)> {
         id: i64,
     }
     let mut conn = app.state.db.get().await.unwrap();
+    let now = app.clock.now_utc();
     let ids: Vec<Id> = diesel::sql_query(
-        "INSERT INTO users (email, password_hash, name, status_changed_at, created_at, updated_at)
+        "INSERT INTO users (email, password_hash, name, email_verified_at, status_changed_at,
+                            created_at, updated_at)
          SELECT 'crowd-' || n || '-' || gen_random_uuid() || '@example.com', 'no login',
-                'Member ' || n, now(), now(), now()
+                'Member ' || n, $2, $2, $2, $2
            FROM generate_series(1, $1) AS n
          RETURNING id",
     )
     .bind::<diesel::sql_types::BigInt, _>(n)
+    .bind::<diesel::sql_types::Timestamptz, _>(now - chrono::TimeDelta::days(30))
     .load(&mut conn)
     .await
     .unwrap();
-    let now = app.clock.now_utc();
     ids.into_iter()
         .map(|Id { id }| {
             let (token, _) = petory_core::identity::token::issue_access(

@@ -17,31 +17,63 @@ async fn signup_creates_an_account_without_exposing_the_password() {
     let response = app
         .post_json("/api/v1/auth/signup", None, json!({"email": "Bori@Example.com", "password": PASSWORD, "name": "Bori", "phone": "010-1234-5678"}))
         .await;
-    assert_eq!(response.status(), 201);
-    let user: Value = response.json().await.unwrap();
+    assert_eq!(response.status(), 202);
+    let accepted: Value = response.json().await.unwrap();
+    assert_eq!(accepted, json!({"email": "Bori@Example.com"}));
+    let (token, _) = app.login("bori@example.com", PASSWORD).await;
+    let user: Value = me(&app, &token).await.json().await.unwrap();
     assert_eq!(user["email"], "bori@example.com");
     assert_eq!(
         (user["role"].as_str(), user["status"].as_str()),
         (Some("USER"), Some("ACTIVE"))
     );
     assert_eq!(user["profile_complete"], false);
+    assert_eq!(user["email_verified"], false);
     assert_eq!(user["phone"], "010-1234-5678");
     assert!(user["id"].as_i64().is_some() && user["created_at"].as_str().is_some());
     assert!(!user.to_string().contains(PASSWORD) && user.get("password_hash").is_none());
 }
 
 #[tokio::test]
-async fn a_taken_email_is_a_conflict_whatever_its_case() {
+async fn a_taken_email_gets_the_same_answer_and_its_owner_a_mail_instead() {
     let app = TestApp::spawn().await;
-    app.signup("bori@example.com").await;
-    let response = app
-        .post_json(
-            "/api/v1/auth/signup",
+    let owner = format!("owner-{}@example.com", uuid::Uuid::new_v4().simple());
+    app.signup(&owner).await;
+    let welcome = app.mails_to(&owner).await.len();
+    // Someone else tries the address, in another case, twice: the answers are a new
+    // address's, the account keeps its password, and its owner hears of it once.
+    for _ in 0..2 {
+        let response = app
+            .post_json(
+                "/api/v1/auth/signup",
+                None,
+                json!({"email": owner.to_uppercase(), "password": "other horse 2", "name": "Other"}),
+            )
+            .await;
+        assert_eq!(response.status(), 202);
+        let answer: Value = response.json().await.unwrap();
+        assert_eq!(answer, json!({"email": owner.to_uppercase()}));
+    }
+    let mails = app.mails_to(&owner).await;
+    assert_eq!(mails.len(), welcome + 1, "one notice, not one per try");
+    assert!(
+        mails
+            .last()
+            .unwrap()
+            .contains("already has a Petory account")
+    );
+    app.login(&owner, PASSWORD).await;
+    assert_problem(
+        app.post_json(
+            "/api/v1/auth/login",
             None,
-            json!({"email": "BORI@example.com", "password": PASSWORD, "name": "Other"}),
+            json!({"email": owner, "password": "other horse 2"}),
         )
-        .await;
-    assert_problem(response, 409, "EMAIL_TAKEN").await;
+        .await,
+        401,
+        "INVALID_CREDENTIALS",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -295,8 +327,9 @@ async fn withdrawal_closes_the_account_and_frees_the_email() {
 #[tokio::test]
 async fn a_dormant_account_is_reactivated_by_logging_in() {
     let app = TestApp::spawn().await;
-    let user = app.signup("bori@example.com").await;
-    set_status(&app, user["id"].as_i64().unwrap(), "DORMANT").await;
+    app.signup("bori@example.com").await;
+    let user = app.user_id("bori@example.com").await;
+    set_status(&app, user, "DORMANT").await;
     let (token, _) = app.login("bori@example.com", PASSWORD).await;
     let account: Value = me(&app, &token).await.json().await.unwrap();
     assert_eq!(account["status"], "ACTIVE");

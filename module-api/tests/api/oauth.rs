@@ -2,7 +2,7 @@
 //! linking and creating accounts.
 
 use reqwest::Method;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::fake_google::{FakeGoogle, GoogleUser};
 use crate::util::{ClockExt as _, TestApp, assert_problem};
@@ -132,7 +132,8 @@ async fn a_new_google_user_gets_an_account_with_an_incomplete_profile() {
 #[tokio::test]
 async fn a_verified_google_email_links_the_existing_account() {
     let (app, google) = app_with_google().await;
-    let existing = app.signup("bori@gmail.com").await;
+    app.signup("bori@gmail.com").await;
+    let existing = json!({"id": app.user_id("bori@gmail.com").await});
     let (code, state) = google.consent(
         &authorize(&app).await,
         GoogleUser::new("g-200", "bori@gmail.com"),

@@ -18,8 +18,9 @@ async fn an_order_is_paid_through_kakaopay_and_a_second_approve_changes_nothing(
     let order = place(&app, &token, item, address).await;
     let approve = pay(&app, &token, order).await;
     assert!(approve.starts_with(&format!(
-        "/api/v1/payments/kakaopay/approve?order_id={order}&pg_token="
+        "/api/v1/payments/kakaopay/approve?order_id={order}&return_token="
     )));
+    assert!(approve.contains("&pg_token="));
 
     let paid = app.get(&approve).await;
     assert_eq!(paid.status(), 200);
@@ -87,7 +88,9 @@ async fn a_cancelled_or_failed_payment_leaves_the_order_payable() {
         "PAYMENT_FAILED",
     )
     .await;
-    let forged = format!("/api/v1/payments/kakaopay/approve?order_id={order}&pg_token=forged");
+    let forged = format!(
+        "/api/v1/payments/kakaopay/approve?order_id={order}&return_token=forged&pg_token=forged"
+    );
     assert_problem(app.get(&forged).await, 402, "PAYMENT_REFUSED").await;
     let status: Value = app
         .send_ok(
@@ -372,16 +375,26 @@ async fn a_refund_that_keeps_failing_is_parked_as_refund_failed() {
 
 #[tokio::test]
 async fn the_return_urls_tell_a_guest_or_another_user_nothing_about_an_order() {
-    let (app, _sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
+    let (app, sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
     let (item, token, address) = shop(&app, 10).await;
     let order = place(&app, &token, item, address).await;
     let approve = pay(&app, &token, order).await;
     let (_, stranger) = app.user("stranger@example.com").await;
-    let forged = format!("/api/v1/payments/kakaopay/approve?order_id={order}&pg_token=anything");
-    let unknown = "/api/v1/payments/kakaopay/approve?order_id=999999&pg_token=anything";
+    let forged = format!(
+        "/api/v1/payments/kakaopay/approve?order_id={order}&return_token=anything&pg_token=anything"
+    );
+    let unknown =
+        "/api/v1/payments/kakaopay/approve?order_id=999999&return_token=anything&pg_token=anything";
 
     // Before and after the buyer approved, with or without somebody else's token, a stranger
-    // gets the same refusal and nothing of the order.
+    // gets the same refusal and nothing of the order, and never makes us call KakaoPay.
+    let approvals = || async {
+        ledger(&sandbox)
+            .await
+            .iter()
+            .filter(|entry| entry["kind"] == "approve")
+            .count()
+    };
     for paid in [false, true] {
         if paid {
             assert_eq!(app.get(&approve).await.status(), 200);
@@ -400,6 +413,11 @@ async fn the_return_urls_tell_a_guest_or_another_user_nothing_about_an_order() {
                 }
             }
         }
+        assert_eq!(
+            approvals().await,
+            usize::from(paid),
+            "only the buyer's own approval"
+        );
     }
     // The buyer's own browser, with the token KakaoPay gave it, sees the outcome again.
     let again: Value = app.get_ok(&approve).await;
@@ -459,7 +477,7 @@ async fn browsers_coming_back_from_kakaopay_are_sent_on_to_the_app() {
     assert_eq!(
         location(
             browser(format!(
-                "/api/v1/payments/kakaopay/approve?order_id={order}&pg_token=forged"
+                "/api/v1/payments/kakaopay/approve?order_id={order}&return_token=forged&pg_token=forged"
             ))
             .await
             .unwrap()

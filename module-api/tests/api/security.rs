@@ -13,36 +13,17 @@ use serde_json::{Value, json};
 use crate::fixtures::{app_with_kakaopay, complete_profile, order_body, pay, place, shop};
 use crate::util::{ClockExt as _, PASSWORD, TestApp, assert_problem};
 
-/// The verification link mailed to `to`, through the relay and the file transport.
+/// The verification link mailed to `to`.
 async fn verification_link(app: &TestApp, to: &str) -> String {
-    app.relay_events().await;
-    let dir = std::env::temp_dir().join("petory-test-mail");
-    let mail = std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path()).ok())
-        .filter(|mail| mail.contains(&format!("To: {to}")))
-        .find(|mail| mail.contains("verify-email"))
-        .expect("a verification mail");
-    // Undo quoted-printable soft line breaks and escapes.
-    let text = mail
-        .replace("=\r\n", "")
-        .replace("=\n", "")
-        .replace("=3D", "=");
-    let start = text
-        .find("http://petory.test/api/v1/auth/verify-email?token=")
-        .unwrap();
-    let link: String = text[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || ":/?=&-_.".contains(*c))
-        .collect();
-    link.trim_start_matches("http://petory.test").to_owned()
+    let token = app.mailed_token(to, "/api/v1/auth/verify-email").await;
+    format!("/api/v1/auth/verify-email?token={token}")
 }
 
 #[tokio::test]
 async fn a_mailed_link_verifies_an_email_address_once() {
     let app = TestApp::spawn().await;
     let email = format!("verify-{}@example.com", uuid::Uuid::new_v4().simple());
-    let (_, token) = app.user(&email).await;
+    let (_, token) = app.unverified_user(&email).await;
     let me = || app.send(Method::GET, "/api/v1/users/me", Some(&token), None);
     assert_eq!(
         me().await.json::<Value>().await.unwrap()["email_verified"],
@@ -69,7 +50,7 @@ async fn a_mailed_link_verifies_an_email_address_once() {
 async fn a_verification_link_can_be_sent_again_but_not_at_once() {
     let app = TestApp::spawn().await;
     let email = format!("again-{}@example.com", uuid::Uuid::new_v4().simple());
-    let (_, token) = app.user(&email).await;
+    let (_, token) = app.unverified_user(&email).await;
     let resend = || {
         app.send(
             Method::POST,
@@ -98,7 +79,7 @@ async fn an_account_squatted_before_a_google_sign_in_loses_the_squatters_passwor
     let google = FakeGoogle::start(crate::util::start_of_test_time()).await;
     let app = TestApp::builder().google(google.settings()).spawn().await;
     // The attacker signs up with the victim's address and never verifies it.
-    let (_, squatter) = app.user("victim@gmail.com").await;
+    let (_, squatter) = app.unverified_user("victim@gmail.com").await;
 
     // The victim signs in with Google, which vouches for the address.
     let authorize = app.get("/api/v1/auth/oauth/google/authorize").await;
@@ -186,7 +167,25 @@ async fn a_dormant_accounts_email_stays_reserved_for_its_owner() {
             json!({"email": email, "password": "another horse 2", "name": "Squatter"}),
         )
         .await;
-    assert_problem(squat, 409, "EMAIL_TAKEN").await;
+    // The squatter hears what any sign-up hears; the owner is told instead.
+    assert_eq!(squat.status(), 202);
+    assert!(
+        app.mails_to(&email)
+            .await
+            .iter()
+            .any(|mail| mail.contains("already has a Petory account"))
+    );
+    assert_problem(
+        app.post_json(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": email, "password": "another horse 2"}),
+        )
+        .await,
+        401,
+        "INVALID_CREDENTIALS",
+    )
+    .await;
     // The owner comes back with the password and finds everything.
     let (token, _) = app.login(&email, PASSWORD).await;
     let me: Value = app

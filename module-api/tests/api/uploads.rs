@@ -173,3 +173,76 @@ async fn uploads_nothing_used_are_removed_after_a_day_and_used_ones_stay() {
     assert!(store.head(&unused).await.unwrap().is_none());
     assert!(store.head(&used).await.unwrap().is_some());
 }
+
+#[tokio::test]
+async fn an_attached_image_cannot_be_swapped_nor_taken_by_other_content() {
+    let app = TestApp::spawn().await;
+    let (_, me) = app.user("me@example.com").await;
+    // Asked for by hand, to keep the presigned PUT at hand.
+    let ticket = app
+        .post_ok(
+            "/api/v1/uploads",
+            Some(&me),
+            json!({"purpose": "POST", "content_type": "image/png", "content_length": PNG.len()}),
+        )
+        .await;
+    let put = |bytes: Vec<u8>| {
+        let mut request = reqwest::Client::new()
+            .put(ticket["url"].as_str().unwrap())
+            .body(bytes);
+        for (name, value) in ticket["headers"].as_object().unwrap() {
+            request = request.header(name, value.as_str().unwrap());
+        }
+        request.send()
+    };
+    assert!(put(PNG.to_vec()).await.unwrap().status().is_success());
+    let key = ticket["key"].as_str().unwrap();
+    let post = app
+        .post_ok(
+            "/api/v1/owner-boards",
+            Some(&me),
+            json!({"category": "DAILY", "title": "산책", "content": "한강", "image_keys": [key]}),
+        )
+        .await;
+
+    // The presigned PUT still works, but what it puts is never served.
+    let mut swapped = PNG.to_vec();
+    swapped
+        .iter_mut()
+        .rev()
+        .take(8)
+        .for_each(|byte| *byte = b'!');
+    assert!(put(swapped).await.unwrap().status().is_success());
+    let read = app
+        .get_ok(&format!("/api/v1/owner-boards/{}", post["id"]))
+        .await;
+    let served = reqwest::get(read["image_urls"][0].as_str().unwrap())
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(served.as_ref(), PNG);
+
+    // The upload is this post's alone: another post cannot take it, so deleting this one
+    // cannot take another's image with it.
+    assert_problem(
+        app.post_json(
+            "/api/v1/owner-boards",
+            Some(&me),
+            json!({"category": "DAILY", "title": "또", "content": "또", "image_keys": [key]}),
+        )
+        .await,
+        409,
+        "UPLOAD_IN_USE",
+    )
+    .await;
+    // Editing the post keeps its own image.
+    app.send_ok(
+        reqwest::Method::PATCH,
+        &format!("/api/v1/owner-boards/{}", post["id"]),
+        Some(&me),
+        Some(json!({"title": "산책 (수정)", "image_keys": [key]})),
+    )
+    .await;
+}

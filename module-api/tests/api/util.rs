@@ -602,7 +602,8 @@ impl TestApp {
             .await
     }
 
-    pub async fn signup(&self, email: &str) -> serde_json::Value {
+    /// Signs up `email` (the answer is the same whether or not it has an account).
+    pub async fn signup(&self, email: &str) {
         let response = self
             .post_json(
                 "/api/v1/auth/signup",
@@ -610,8 +611,7 @@ impl TestApp {
                 serde_json::json!({"email": email, "password": PASSWORD, "name": "Bori's human"}),
             )
             .await;
-        assert_eq!(response.status(), 201, "signup of {email}");
-        response.json().await.expect("user")
+        assert_eq!(response.status(), 202, "signup of {email}");
     }
 
     /// Logs in and returns `(access_token, refresh_token)`.
@@ -631,11 +631,96 @@ impl TestApp {
         )
     }
 
-    /// A new user, logged in: `(user id, access token)`.
+    /// The id of the account with this email.
+    pub async fn user_id(&self, email: &str) -> i64 {
+        use diesel::{ExpressionMethods as _, QueryDsl as _};
+        use diesel_async::RunQueryDsl as _;
+        use petory_core::schema::users;
+        let mut conn = self.state.db.get().await.expect("a connection");
+        users::table
+            .filter(users::email.eq(email.to_lowercase()))
+            .select(users::id)
+            .first(&mut conn)
+            .await
+            .expect("the account")
+    }
+
+    /// A new member who followed the mailed verification link (as
+    /// `a_mailed_link_verifies_an_email_address_once` shows), logged in: `(user id, access
+    /// token)`.
     pub async fn user(&self, email: &str) -> (i64, String) {
-        let user = self.signup(email).await;
+        let (id, token) = self.unverified_user(email).await;
+        self.verify_email(id).await;
+        (id, token)
+    }
+
+    /// A new member who has not followed the mailed link yet, logged in: reads, but takes no
+    /// part.
+    pub async fn unverified_user(&self, email: &str) -> (i64, String) {
+        self.signup(email).await;
         let (access, _) = self.login(email, PASSWORD).await;
-        (user["id"].as_i64().unwrap(), access)
+        (self.user_id(email).await, access)
+    }
+
+    /// Mails sent to `to` so far (through the relay and the file transport), oldest first,
+    /// each as its decoded subject and text body.
+    pub async fn mails_to(&self, to: &str) -> Vec<String> {
+        self.relay_events().await;
+        let dir = std::env::temp_dir().join("petory-test-mail");
+        let mut mails: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|entry| {
+                        let path = entry.ok()?.path();
+                        let at = std::fs::metadata(&path).ok()?.modified().ok()?;
+                        let raw = std::fs::read(path).ok()?;
+                        let mail = mail_parser::MessageParser::default().parse(&raw)?;
+                        let addressed = mail
+                            .to()?
+                            .iter()
+                            .any(|address| address.address() == Some(to));
+                        addressed.then(|| {
+                            let subject = mail.subject().unwrap_or_default();
+                            let body = mail.body_text(0).unwrap_or_default();
+                            (at, format!("{subject}\n\n{body}"))
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        mails.sort();
+        mails.into_iter().map(|(_, mail)| mail).collect()
+    }
+
+    /// The token of the last link to `path` (`/api/v1/auth/verify-email`, `/reset-password`)
+    /// mailed to `to`.
+    pub async fn mailed_token(&self, to: &str, path: &str) -> String {
+        let marker = format!("{path}?token=");
+        let mail = self
+            .mails_to(to)
+            .await
+            .into_iter()
+            .rev()
+            .find(|mail| mail.contains(&marker))
+            .unwrap_or_else(|| panic!("a mail to {to} with a link to {path}"));
+        let start = mail.find(&marker).unwrap() + marker.len();
+        mail[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || "-_".contains(*c))
+            .collect()
+    }
+
+    /// Marks the account's address verified, as following the mailed link does.
+    pub async fn verify_email(&self, user: i64) {
+        use diesel::{ExpressionMethods as _, QueryDsl as _};
+        use diesel_async::RunQueryDsl as _;
+        use petory_core::schema::users;
+        let mut conn = self.state.db.get().await.expect("a connection");
+        diesel::update(users::table.find(user))
+            .set(users::email_verified_at.eq(Some(self.clock.now_utc())))
+            .execute(&mut conn)
+            .await
+            .expect("verified");
     }
 
     /// A new administrator, logged in: its access token.

@@ -9,7 +9,7 @@ use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
 use super::search::{Matching, NewestRows, Search, newest_matches};
-use super::{CommunityError, Viewer, ensure_can_write};
+use super::{CommunityError, Viewer, ensure_can_publish, ensure_can_write};
 use crate::db::id_or;
 use crate::identity::UserId;
 use crate::ports::ObjectStore;
@@ -407,7 +407,7 @@ pub async fn create(
     new: NewPost,
     now: DateTime<Utc>,
 ) -> Result<PostView, CommunityError> {
-    ensure_can_write(conn, author).await?;
+    ensure_can_publish(conn, author).await?;
     let images = upload::verify(conn, store, author, Purpose::Post, &new.image_keys, &[]).await?;
     let post = conn
         .transaction(async |conn| {
@@ -537,7 +537,7 @@ pub async fn like(
     id: PostId,
     now: DateTime<Utc>,
 ) -> Result<LikeState, CommunityError> {
-    ensure_can_write(conn, user).await?;
+    ensure_can_publish(conn, user).await?;
     conn.transaction(async |conn| {
         let post = visible_post_id(conn, Viewer::user(user), id).await?;
         let added = diesel::insert_into(post_likes::table)
@@ -747,7 +747,7 @@ pub async fn comment(
     parent: Option<CommentId>,
     now: DateTime<Utc>,
 ) -> Result<CommentView, CommunityError> {
-    ensure_can_write(conn, author).await?;
+    ensure_can_publish(conn, author).await?;
     let id = conn
         .transaction(async |conn| {
             // The post's lock orders comments and their count.

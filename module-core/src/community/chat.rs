@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::block;
 use super::trade::{ListingId, ListingStatus};
-use super::{CommunityError, Viewer, ensure_can_write};
+use super::{CommunityError, Viewer, ensure_can_publish};
 use crate::identity::UserId;
 use crate::identity::{AccountStatus, Suspended};
 use crate::notification::{self, NewNotification, NotificationKind};
@@ -269,7 +269,7 @@ pub async fn open(
     listing_id: ListingId,
     now: DateTime<Utc>,
 ) -> Result<(RoomSummary, bool), CommunityError> {
-    ensure_can_write(conn, buyer).await?;
+    ensure_can_publish(conn, buyer).await?;
     let (room_id, created) = conn
         .transaction(async |conn| -> Result<(RoomId, bool), CommunityError> {
             let (seller, status, _): (UserId, ListingStatus, Option<DateTime<Utc>>) =

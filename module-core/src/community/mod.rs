@@ -21,6 +21,8 @@ use crate::upload::UploadError;
 pub enum CommunityError {
     #[error(transparent)]
     Suspended(#[from] Suspended),
+    #[error(transparent)]
+    EmailNotVerified(#[from] identity::EmailNotVerified),
     #[error("no such post")]
     PostNotFound,
     #[error("no such comment")]
@@ -129,4 +131,13 @@ pub async fn ensure_can_write(
     user: UserId,
 ) -> Result<(), CommunityError> {
     identity::ensure_can_write(conn, user).await
+}
+
+/// Refuses what others see or react to (a post, a comment, a like, a report, a chat room)
+/// to a suspended user and to one whose email address is unproven.
+pub async fn ensure_can_publish(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+) -> Result<(), CommunityError> {
+    identity::ensure_can_publish(conn, user).await
 }

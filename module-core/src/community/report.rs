@@ -8,7 +8,7 @@ use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
-use super::{CommunityError, Viewer, ensure_can_write};
+use super::{CommunityError, Viewer, ensure_can_publish};
 use crate::identity::UserId;
 use crate::schema::{moderation_log, reports, users};
 
@@ -338,20 +338,30 @@ impl ContentTable {
     }
 }
 
-/// How many open reports from distinct users hide content until an admin decides.
+/// When reports hide content until an admin decides: when the open reports of it weigh
+/// `hide_threshold`. A report weighs what its reporter's word is worth: nothing from an
+/// account younger than `reporter_min_age` (a crowd of fresh accounts hides nothing), nothing
+/// from a reporter an admin already dismissed about this very content (the same crowd cannot
+/// hide it again), and otherwise the share of the reporter's decided reports that admins
+/// upheld, counting one upheld for everyone (a first report weighs 1, one whose reports were
+/// dismissed three times out of three weighs ¼).
 #[derive(Debug, Clone, Copy)]
 pub struct ModerationSettings {
     pub hide_threshold: i64,
+    pub reporter_min_age: chrono::TimeDelta,
 }
 
 impl Default for ModerationSettings {
     fn default() -> Self {
-        Self { hide_threshold: 5 }
+        Self {
+            hide_threshold: 5,
+            reporter_min_age: chrono::TimeDelta::hours(72),
+        }
     }
 }
 
 impl ModerationSettings {
-    /// `PETORY_REPORT_HIDE_THRESHOLD` (5).
+    /// `PETORY_REPORT_HIDE_THRESHOLD` (5), `PETORY_REPORT_MIN_ACCOUNT_AGE_HOURS` (72).
     pub fn from_env() -> Result<Self, crate::config::ConfigError> {
         use crate::config;
         let hide_threshold = config::parsed_or(
@@ -364,8 +374,44 @@ impl ModerationSettings {
             (1..=1000).contains(&hide_threshold),
             "must be 1 to 1000",
         )?;
-        Ok(Self { hide_threshold })
+        let hours = config::parsed_or(
+            "PETORY_REPORT_MIN_ACCOUNT_AGE_HOURS",
+            Self::default().reporter_min_age.num_hours(),
+        )?;
+        config::ensure(
+            "PETORY_REPORT_MIN_ACCOUNT_AGE_HOURS",
+            hours,
+            (0..=24 * 365).contains(&hours),
+            "must be 0 to 8760",
+        )?;
+        Ok(Self {
+            hide_threshold,
+            reporter_min_age: chrono::TimeDelta::hours(hours),
+        })
     }
+}
+
+#[derive(QueryableByName)]
+struct Weight {
+    #[diesel(sql_type = diesel::sql_types::Double)]
+    weight: f64,
+}
+
+/// What the open reports of a content weigh together (see [`ModerationSettings`]).
+async fn open_weight(
+    conn: &mut AsyncPgConnection,
+    target_type: TargetType,
+    target_id: i64,
+    settings: ModerationSettings,
+    now: DateTime<Utc>,
+) -> Result<f64, CommunityError> {
+    let row: Weight = diesel::sql_query(include_str!("report/open_weight.sql"))
+        .bind::<Text, _>(target_type)
+        .bind::<BigInt, _>(target_id)
+        .bind::<Timestamptz, _>(now - settings.reporter_min_age)
+        .get_result(conn)
+        .await?;
+    Ok(row.weight)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable, QueryableByName)]
@@ -402,7 +448,7 @@ pub async fn report(
     settings: ModerationSettings,
     now: DateTime<Utc>,
 ) -> Result<Report, CommunityError> {
-    ensure_can_write(conn, reporter).await?;
+    ensure_can_publish(conn, reporter).await?;
     let content = new.target_type.content();
     conn.transaction(async |conn| {
         if content
@@ -438,14 +484,9 @@ pub async fn report(
             .await
             .optional()?
             .ok_or(CommunityError::AlreadyReported)?;
-        let open: i64 = reports::table
-            .filter(reports::target_type.eq(new.target_type))
-            .filter(reports::target_id.eq(new.target_id))
-            .filter(reports::status.eq(ReportStatus::Open))
-            .count()
-            .get_result(conn)
-            .await?;
-        if open >= settings.hide_threshold {
+        let weight = open_weight(conn, new.target_type, new.target_id, settings, now).await?;
+        #[allow(clippy::cast_precision_loss)]
+        if weight >= settings.hide_threshold as f64 {
             content
                 .set_hidden(conn, new.target_id, &target, true, now)
                 .await?;
@@ -457,7 +498,7 @@ pub async fn report(
                     target_type: report.target_type,
                     target_id: report.target_id,
                     report: Some(report.id),
-                    note: &crate::messages::auto_hide_note(open),
+                    note: &crate::messages::auto_hide_note(weight),
                 },
                 now,
             )

@@ -8,7 +8,7 @@ use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
 use super::search::{Matching, NewestRows, Search, newest_matches};
-use super::{CommunityError, Viewer, ensure_can_write};
+use super::{CommunityError, Viewer, ensure_can_publish, ensure_can_write};
 use crate::db::id_or;
 use crate::identity::UserId;
 use crate::ports::ObjectStore;
@@ -254,7 +254,7 @@ pub async fn create(
     new: NewListing,
     now: DateTime<Utc>,
 ) -> Result<ListingView, CommunityError> {
-    ensure_can_write(conn, seller).await?;
+    ensure_can_publish(conn, seller).await?;
     let images = upload::verify(conn, store, seller, Purpose::Trade, &new.image_keys, &[]).await?;
     let id = conn
         .transaction(async |conn| {

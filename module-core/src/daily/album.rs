@@ -81,6 +81,8 @@ pub enum AlbumError {
     #[error(transparent)]
     Suspended(#[from] Suspended),
     #[error(transparent)]
+    EmailNotVerified(#[from] identity::EmailNotVerified),
+    #[error(transparent)]
     Upload(#[from] UploadError),
     #[error(transparent)]
     Database(#[from] DbError),
@@ -124,14 +126,28 @@ pub async fn put(
     if day > today {
         return Err(AlbumError::FutureDay { day, today });
     }
-    identity::ensure_can_write::<AlbumError>(conn, owner).await?;
+    // A public photo joins the feed others read.
+    if draft.visibility == Visibility::Public {
+        identity::ensure_can_publish::<AlbumError>(conn, owner).await?;
+    } else {
+        identity::ensure_can_write::<AlbumError>(conn, owner).await?;
+    }
+    // The day's own image may be given again (a new caption): it is the photo's already.
+    let current: Option<String> = album_photos::table
+        .filter(album_photos::deleted_at.is_null())
+        .filter(album_photos::user_id.eq(owner))
+        .filter(album_photos::day.eq(day))
+        .select(album_photos::image_key)
+        .first(conn)
+        .await
+        .optional()?;
     let image = upload::verify(
         conn,
         store,
         owner,
         Purpose::Album,
         std::slice::from_ref(&draft.image_key),
-        &[],
+        current.as_slice(),
     )
     .await?;
     let outcome = conn

@@ -1296,7 +1296,7 @@ pub async fn rotate_feed(
 }
 
 /// Stops `owner`'s feed (again is harmless).
-pub async fn stop_feed(conn: &mut AsyncPgConnection, owner: UserId) -> Result<(), ScheduleError> {
+pub async fn stop_feed(conn: &mut AsyncPgConnection, owner: UserId) -> Result<(), DbError> {
     diesel::delete(calendar_feeds::table.find(owner))
         .execute(conn)
         .await?;

@@ -194,6 +194,45 @@ pub async fn signup(
     .await
 }
 
+/// How often at most an address hears that someone tried to sign up with it.
+pub const SIGNUP_NOTICE_EVERY: TimeDelta = TimeDelta::hours(1);
+
+/// A sign-up from the app. A new address gets its account (and the verification link); an
+/// address that has an account already gets a mail telling its owner instead (at most once an
+/// hour). The caller answers alike either way, so sign-ups tell nobody which addresses have
+/// accounts.
+pub async fn register(
+    db: &DbPool,
+    store: &dyn SessionStore,
+    new: NewAccount,
+    link_base: &str,
+    now: DateTime<Utc>,
+) -> Result<(), IdentityError> {
+    let email = rules::normalize_email(&new.email);
+    match signup(db, new, Role::User, Proof::MailLink(link_base), now).await {
+        Ok(_) => Ok(()),
+        Err(IdentityError::EmailTaken) => {
+            let key = format!("signup-notice:{}", login_key(&email));
+            if super::session::first_in_window(store, &key, SIGNUP_NOTICE_EVERY, now, false).await {
+                let message = crate::messages::signup_attempt();
+                let mut conn = db.get().await.map_err(DbError::from)?;
+                crate::mail::request_many(
+                    &mut conn,
+                    &[crate::ports::Mail {
+                        to: email,
+                        subject: message.title,
+                        body: message.body,
+                    }],
+                    now,
+                )
+                .await?;
+            }
+            Ok(())
+        }
+        Err(error) => Err(error),
+    }
+}
+
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = users)]
 struct Credentials {
@@ -205,41 +244,82 @@ struct Credentials {
     suspension_reason: Option<String>,
 }
 
-/// Failed logins one account may have in a window before it is throttled, whatever the
-/// addresses they come from.
+/// Failed password checks one account may have in a window before it is throttled, whatever
+/// the addresses they come from (each device that signed in before counts its own).
 pub const LOGIN_FAILURE_LIMIT: u32 = 10;
-/// The fixed window failed logins are counted in.
+/// The fixed window failed password checks are counted in.
 pub const LOGIN_FAILURE_WINDOW: TimeDelta = TimeDelta::minutes(15);
 
-/// The throttling key of an email (its digest: the store never sees addresses) and the
-/// window `now` falls in, with the seconds left in it.
-fn login_window(email: &str, now: DateTime<Utc>) -> (String, i64, u64) {
+/// The login key of an email: its digest (the session store never sees addresses).
+pub fn login_key(email: &str) -> String {
     use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(
+        rules::normalize_email(email).as_bytes(),
+    ))
+}
+
+/// The window `now` falls in, with the seconds left in it.
+pub(crate) fn failure_window(now: DateTime<Utc>) -> (i64, u64) {
     let window = LOGIN_FAILURE_WINDOW.num_seconds();
     let id = now.timestamp().div_euclid(window);
     let left = (id + 1) * window - now.timestamp();
-    (
-        hex::encode(sha2::Sha256::digest(email.as_bytes())),
-        id,
-        u64::try_from(left).unwrap_or(1).max(1),
-    )
+    (id, u64::try_from(left).unwrap_or(1).max(1))
 }
 
-/// Password login. Unknown email and wrong password get the same answer in the same time; an
-/// account guessed at too often is throttled for the rest of its window. No connection is held
-/// while the password is checked.
+/// Counts wrong passwords under `key` in the current window: refuses at once a key that had
+/// [`LOGIN_FAILURE_LIMIT`] of them, else checks `attempt` against `stored` and counts a
+/// failure. No connection is held while hashing.
+async fn check_counted(
+    sessions: Sessions<'_>,
+    key: &str,
+    attempt: String,
+    stored: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<bool, IdentityError> {
+    let (window, retry_after) = failure_window(now);
+    if sessions.store.failed_logins(key, window).await? >= LOGIN_FAILURE_LIMIT {
+        return Err(IdentityError::LoginThrottled { retry_after });
+    }
+    let valid = password::verify(attempt, stored).await?;
+    if valid {
+        sessions.store.clear_failed_logins(key, window).await?;
+    } else {
+        let ttl = LOGIN_FAILURE_WINDOW.to_std().unwrap_or_default();
+        sessions.store.record_failed_login(key, window, ttl).await?;
+    }
+    Ok(valid)
+}
+
+/// A successful login: the session's tokens, and the device token the client keeps so that
+/// its later logins are counted apart from strangers' guesses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedIn {
+    pub tokens: TokenPair,
+    pub device: String,
+}
+
+/// Password login. Unknown email and wrong password get the same answer in the same time. An
+/// account guessed at too often is throttled for the rest of its window, but only for devices
+/// it never signed in from: a device token of the account (`device`) counts its own failures,
+/// so strangers' guesses cannot lock the owner out. No connection is held while the password
+/// is checked.
 pub async fn login(
     db: &DbPool,
     sessions: Sessions<'_>,
     email: &str,
     password_attempt: String,
+    device: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<TokenPair, IdentityError> {
+) -> Result<LoggedIn, IdentityError> {
     let email = rules::normalize_email(email);
-    let (key, window, retry_after) = login_window(&email, now);
-    if sessions.store.failed_logins(&key, window).await? >= LOGIN_FAILURE_LIMIT {
-        return Err(IdentityError::LoginThrottled { retry_after });
-    }
+    let account_key = login_key(&email);
+    let known = device
+        .and_then(|device| token::verify_device(sessions.tokens, device, now))
+        .filter(|claims| claims.acc == account_key);
+    let key = match &known {
+        Some(claims) => format!("{account_key}:{}", claims.did),
+        None => account_key.clone(),
+    };
     let found = {
         let mut conn = db.get().await.map_err(DbError::from)?;
         let mut found = users::table
@@ -263,21 +343,22 @@ pub async fn login(
         found
     };
     let stored = found.as_ref().and_then(|user| user.password_hash.clone());
-    let valid = password::verify(password_attempt, stored).await?;
+    let valid = check_counted(sessions, &key, password_attempt, stored, now).await?;
     let Some(user) = found.filter(|_| valid) else {
-        let ttl = LOGIN_FAILURE_WINDOW.to_std().unwrap_or_default();
-        sessions
-            .store
-            .record_failed_login(&key, window, ttl)
-            .await?;
         return Err(IdentityError::InvalidCredentials);
     };
     let mut conn = db.get().await.map_err(DbError::from)?;
     admit(&mut conn, &user, now).await?;
     drop(conn);
-    sessions.store.clear_failed_logins(&key, window).await?;
     let role = user.role;
-    start_session(sessions, UserId(user.id), role, now).await
+    let tokens = start_session(sessions, UserId(user.id), role, now).await?;
+    let device = token::issue_device(
+        sessions.tokens,
+        &account_key,
+        known.as_ref().map(|claims| claims.did.as_str()),
+        now,
+    );
+    Ok(LoggedIn { tokens, device })
 }
 
 /// Lets a user in by id (after a sign-in that proved who they are), or says why not.
@@ -541,27 +622,37 @@ pub async fn complete_profile(
     find(conn, user).await
 }
 
-/// Changes the password after checking the current one; every other session ends. No
-/// connection is held while hashing.
+/// Changes the password after checking the current one (wrong ones counted per account, as
+/// logins are, so a stolen session cannot guess it); every other session ends, and the calendar
+/// feed's address too when `end_calendar_feed`. No connection is held while hashing.
 pub async fn change_password(
     db: &DbPool,
     sessions: Sessions<'_>,
     claims: &AccessClaims,
     current: String,
     new: String,
+    end_calendar_feed: bool,
     now: DateTime<Utc>,
 ) -> Result<(), IdentityError> {
     let user = claims.user_id().ok_or(IdentityError::UserNotFound)?;
     let stored = stored_password(db, user).await?;
-    if !password::verify(current, stored).await? {
+    let key = format!("password:{user}");
+    if !check_counted(sessions, &key, current, stored, now).await? {
         return Err(IdentityError::WrongPassword);
     }
     let hash = password::hash(new).await?;
     let mut conn = db.get().await.map_err(DbError::from)?;
-    diesel::update(users::table.find(user))
-        .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
-        .execute(&mut conn)
-        .await?;
+    conn.transaction(async move |conn| -> Result<(), IdentityError> {
+        diesel::update(users::table.find(user))
+            .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
+            .execute(conn)
+            .await?;
+        if end_calendar_feed {
+            crate::daily::schedule::stop_feed(conn, user).await?;
+        }
+        Ok(())
+    })
+    .await?;
     drop(conn);
     sessions.end_all(user, Some(&claims.sid)).await?;
     Ok(())
@@ -585,6 +676,7 @@ pub const FRESH_SIGN_IN: TimeDelta = TimeDelta::minutes(5);
 /// account without one, a sign-in within [`FRESH_SIGN_IN`].
 async fn reauthenticate(
     db: &DbPool,
+    sessions: Sessions<'_>,
     claims: &AccessClaims,
     password_attempt: Option<String>,
     now: DateTime<Utc>,
@@ -592,7 +684,10 @@ async fn reauthenticate(
     let user = claims.user_id().ok_or(IdentityError::UserNotFound)?;
     let confirmed = match stored_password(db, user).await? {
         Some(stored) => match password_attempt {
-            Some(attempt) => password::verify(attempt, Some(stored)).await?,
+            Some(attempt) => {
+                let key = format!("password:{user}");
+                check_counted(sessions, &key, attempt, Some(stored), now).await?
+            }
             None => false,
         },
         None => claims.iat >= (now - FRESH_SIGN_IN).timestamp(),
@@ -616,7 +711,7 @@ pub async fn withdraw(
     now: DateTime<Utc>,
 ) -> Result<(), IdentityError> {
     use crate::shop::subscription::{self, CancelReason, Scope};
-    reauthenticate(db, claims, password_attempt, now).await?;
+    reauthenticate(db, sessions, claims, password_attempt, now).await?;
     let user = claims.user_id().ok_or(IdentityError::UserNotFound)?;
     let mut conn = db.get().await.map_err(DbError::from)?;
     conn.transaction(async move |conn| -> Result<(), IdentityError> {

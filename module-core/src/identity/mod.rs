@@ -6,6 +6,7 @@ pub mod admin;
 pub mod lifecycle;
 pub mod oauth;
 pub mod password;
+pub mod password_reset;
 pub mod rules;
 pub mod session;
 pub mod token;
@@ -54,6 +55,14 @@ pub struct Suspended {
     pub until: Option<DateTime<Utc>>,
 }
 
+/// An account that has not proved its email address (by the mailed link, or Google's word)
+/// reads, and keeps its own pets and calendar, but does not publish, react, report, chat or
+/// order: what a crowd of free accounts could otherwise do. Refused through
+/// [`ensure_can_publish`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("prove your email address (the link we mailed) before taking part")]
+pub struct EmailNotVerified;
+
 /// Refuses a suspended account's writes: every domain's "suspended users cannot write".
 pub async fn ensure_can_write<E>(conn: &mut AsyncPgConnection, user: UserId) -> Result<(), E>
 where
@@ -67,6 +76,32 @@ where
         .map_err(DbError::from)?;
     if status == AccountStatus::Suspended {
         return Err(Suspended { until }.into());
+    }
+    Ok(())
+}
+
+/// Refuses what others see or what costs others (posts, comments, listings, reviews, likes,
+/// reports, chat rooms, orders) to a suspended account and to one whose address is unproven.
+pub async fn ensure_can_publish<E>(conn: &mut AsyncPgConnection, user: UserId) -> Result<(), E>
+where
+    E: From<Suspended> + From<EmailNotVerified> + From<DbError>,
+{
+    let (status, until, verified): (AccountStatus, Option<DateTime<Utc>>, Option<DateTime<Utc>>) =
+        users::table
+            .find(user)
+            .select((
+                users::status,
+                users::suspended_until,
+                users::email_verified_at,
+            ))
+            .first(conn)
+            .await
+            .map_err(DbError::from)?;
+    if status == AccountStatus::Suspended {
+        return Err(Suspended { until }.into());
+    }
+    if verified.is_none() {
+        return Err(EmailNotVerified.into());
     }
     Ok(())
 }
@@ -97,6 +132,8 @@ pub enum IdentityError {
     ReauthenticationRequired,
     #[error("the verification link is unknown, used or expired")]
     InvalidVerificationToken,
+    #[error("the reset link is unknown, used or expired")]
+    InvalidResetToken,
     #[error("the email address is verified already")]
     EmailAlreadyVerified,
     #[error("a verification link went out moments ago; retry in {retry_after} s")]

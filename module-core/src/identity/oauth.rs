@@ -97,9 +97,9 @@ pub async fn begin(
 }
 
 /// Finishes a sign-in: links the Google account to a user (creating one if needed) and issues
-/// tokens.
+/// tokens. Google is asked before a connection is taken, so a slow provider holds none.
 pub async fn complete(
-    conn: &mut AsyncPgConnection,
+    db: &crate::db::DbPool,
     sessions: Sessions<'_>,
     provider: &dyn OpenIdProvider,
     state: &str,
@@ -118,13 +118,15 @@ pub async fn complete(
     if identity.nonce.as_deref() != Some(pending.nonce.as_str()) {
         return Err(IdentityError::OAuthNonceMismatch);
     }
-    let (user, taken_over) = link_or_create(conn, &identity, now).await?;
+    let mut conn = db.get().await.map_err(crate::db::DbError::from)?;
+    let (user, taken_over) = link_or_create(&mut conn, &identity, now).await?;
+    account::admit_by_id(&mut conn, user, now).await?;
+    let role = account::find(&mut conn, user).await?.role;
+    drop(conn);
     if taken_over {
         // Whoever signed up with this address without proving it loses every session.
         sessions.end_all(user, None).await?;
     }
-    account::admit_by_id(conn, user, now).await?;
-    let role = account::find(conn, user).await?.role;
     account::start_session(sessions, user, role, now).await
 }
 

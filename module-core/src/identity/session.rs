@@ -110,4 +110,30 @@ pub trait SessionStore: Send + Sync + 'static {
         account: &str,
         window: i64,
     ) -> Result<(), SessionStoreError>;
+
+    /// Claims `key` for `ttl`: `true` the first time, `false` while an earlier claim lasts (at
+    /// most one mail of a kind to an address in a while, whichever instance is asked).
+    async fn claim(&self, key: &str, ttl: Duration) -> Result<bool, SessionStoreError>;
+}
+
+/// Whether this is the first time `key` is asked for in the fixed window of `every` that `now`
+/// falls in (windows by our clock, as failed logins are counted). A store that cannot answer
+/// gives `when_away`.
+pub async fn first_in_window(
+    store: &dyn SessionStore,
+    key: &str,
+    every: chrono::TimeDelta,
+    now: chrono::DateTime<chrono::Utc>,
+    when_away: bool,
+) -> bool {
+    let seconds = every.num_seconds().max(1);
+    let window = now.timestamp().div_euclid(seconds);
+    let ttl = every.to_std().unwrap_or_default();
+    store
+        .claim(&format!("{key}:{window}"), ttl)
+        .await
+        .unwrap_or_else(|error| {
+            tracing::warn!(%error, key, "the session store is away: once-a-while not checked");
+            when_away
+        })
 }

@@ -174,6 +174,63 @@ pub fn verify_access(
     Ok(claims)
 }
 
+/// The audience of device tokens: never an access token's (which has none), and the reverse.
+const DEVICE_AUDIENCE: &str = "petory-device";
+/// How long a device stays known without signing in again.
+pub const DEVICE_TTL: chrono::TimeDelta = chrono::TimeDelta::days(365);
+
+/// A browser or app that signed in to an account: it keeps its own count of failed logins, so
+/// that guesses from elsewhere never lock the owner out of a device they used before. Signed
+/// like access tokens, kept by the client (an `HttpOnly` cookie), worth nothing without the
+/// password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceClaims {
+    /// The account's login key (its email's digest, as failed logins are counted by).
+    pub acc: String,
+    /// This device's random id.
+    pub did: String,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// A device token for `account` (a login key): the device `did` again, or a new one.
+pub fn issue_device(
+    settings: &TokenSettings,
+    account: &str,
+    did: Option<&str>,
+    now: DateTime<Utc>,
+) -> String {
+    let claims = DeviceClaims {
+        acc: account.to_owned(),
+        did: did.map_or_else(|| hex::encode(rand::random::<[u8; 16]>()), str::to_owned),
+        iss: settings.issuer.clone(),
+        aud: DEVICE_AUDIENCE.to_owned(),
+        iat: now.timestamp(),
+        exp: (now + DEVICE_TTL).timestamp(),
+    };
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &settings.encoding)
+        .unwrap_or_default()
+}
+
+/// The claims of a device token that is ours and unexpired; `None` for anything else.
+pub fn verify_device(
+    settings: &TokenSettings,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Option<DeviceClaims> {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.validate_exp = false;
+    validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+    validation.set_issuer(&[settings.issuer.as_str()]);
+    validation.set_audience(&[DEVICE_AUDIENCE]);
+    jsonwebtoken::decode::<DeviceClaims>(token, &settings.decoding, &validation)
+        .ok()
+        .map(|data| data.claims)
+        .filter(|claims| claims.exp > now.timestamp())
+}
+
 /// A new refresh token: 256 random bits, hex-encoded.
 pub fn new_refresh_token() -> String {
     hex::encode(rand::random::<[u8; 32]>())
@@ -236,6 +293,31 @@ mod tests {
         assert_eq!(
             verify_access(&settings(), &unsigned, now()),
             Err(TokenError::Invalid)
+        );
+    }
+
+    #[test]
+    fn device_and_access_tokens_are_never_taken_for_each_other() {
+        let device = issue_device(&settings(), "account-key", None, now());
+        let claims = verify_device(&settings(), &device, now()).unwrap();
+        assert_eq!(claims.acc, "account-key");
+        assert_eq!(claims.did.len(), 32);
+        // The same device again keeps its id.
+        let again = issue_device(&settings(), "account-key", Some(&claims.did), now());
+        assert_eq!(
+            verify_device(&settings(), &again, now()).unwrap().did,
+            claims.did
+        );
+        assert_eq!(
+            verify_access(&settings(), &device, now()),
+            Err(TokenError::Invalid)
+        );
+        let (access, _) = issue_access(&settings(), UserId(7), Role::User, "family", now());
+        assert_eq!(verify_device(&settings(), &access, now()), None);
+        assert_eq!(
+            verify_device(&settings(), &device, now() + DEVICE_TTL),
+            None,
+            "expired"
         );
     }
 

@@ -44,7 +44,7 @@ pub fn category_of(place: &DirectoryPlace) -> PlaceCategory {
 
 /// Imports every page of a directory search (page 1 on, until the directory's last page).
 pub async fn import(
-    conn: &mut AsyncPgConnection,
+    db: &crate::db::DbPool,
     directory: &dyn PlaceDirectory,
     mut query: DirectoryQuery,
     now: DateTime<Utc>,
@@ -69,13 +69,16 @@ pub async fn import(
                 DirectoryError::Unavailable(detail) => PlaceError::Unavailable(detail),
             })?;
         counts.pages = page;
+        // A connection only while storing a page: none is held while Kakao answers.
+        let mut conn = db.get().await.map_err(crate::db::DbError::from)?;
         for place in &found.places {
-            if upsert(conn, place, now).await? {
+            if upsert(&mut conn, place, now).await? {
                 counts.created += 1;
             } else {
                 counts.updated += 1;
             }
         }
+        drop(conn);
         if found.is_end || found.places.is_empty() {
             break;
         }

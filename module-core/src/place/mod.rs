@@ -53,12 +53,13 @@ crate::text_enum! {
     }
 }
 
-/// Refuses a suspended user's writes.
-pub(crate) async fn ensure_can_write(
+/// Refuses a suspended user's likes and reviews, and those of a user whose email address is
+/// unproven.
+pub(crate) async fn ensure_can_publish(
     conn: &mut AsyncPgConnection,
     user: UserId,
 ) -> Result<(), PlaceError> {
-    identity::ensure_can_write(conn, user).await
+    identity::ensure_can_publish(conn, user).await
 }
 
 /// The widest radius a search may ask for.
@@ -74,6 +75,8 @@ pub enum PlaceError {
     AlreadyReviewed,
     #[error(transparent)]
     Suspended(#[from] Suspended),
+    #[error(transparent)]
+    EmailNotVerified(#[from] identity::EmailNotVerified),
     #[error("{field}: {message}")]
     Invalid {
         field: &'static str,
@@ -644,7 +647,7 @@ pub async fn like(
     id: PlaceId,
     now: DateTime<Utc>,
 ) -> Result<i32, PlaceError> {
-    ensure_can_write(conn, user).await?;
+    ensure_can_publish(conn, user).await?;
     let (count, category, added) = conn
         .transaction(async |conn| -> Result<_, PlaceError> {
             let category = lock_visible(conn, id).await?;
@@ -672,7 +675,7 @@ pub async fn unlike(
     user: UserId,
     id: PlaceId,
 ) -> Result<i32, PlaceError> {
-    ensure_can_write(conn, user).await?;
+    ensure_can_publish(conn, user).await?;
     let (count, category, removed) = conn
         .transaction(async |conn| -> Result<_, PlaceError> {
             let category = lock_visible(conn, id).await?;

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
-use super::ensure_can_write;
+use super::ensure_can_publish;
 use super::{PlaceError, PlaceId, lock_visible};
 use crate::community::Viewer;
 use crate::identity::UserId;
@@ -104,7 +104,7 @@ pub async fn create(
     draft: ReviewDraft,
     now: DateTime<Utc>,
 ) -> Result<ReviewView, PlaceError> {
-    ensure_can_write(conn, author).await?;
+    ensure_can_publish(conn, author).await?;
     let images = upload::verify(
         conn,
         store,
@@ -177,7 +177,7 @@ pub async fn update(
     draft: ReviewDraft,
     now: DateTime<Utc>,
 ) -> Result<ReviewView, PlaceError> {
-    ensure_can_write(conn, author).await?;
+    ensure_can_publish(conn, author).await?;
     let before: Vec<String> = place_reviews::table
         .find(id)
         .filter(place_reviews::author_id.eq(author))

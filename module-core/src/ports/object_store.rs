@@ -40,6 +40,10 @@ pub trait ObjectStore: Send + Sync + 'static {
         content_type: &str,
     ) -> Result<(), ObjectStoreError>;
 
+    /// Copies an object to another key (replacing what is there); `false` when there is no
+    /// object at `from`.
+    async fn copy(&self, from: &str, to: &str) -> Result<bool, ObjectStoreError>;
+
     /// Removes an object; removing one that is not there succeeds.
     async fn delete(&self, key: &str) -> Result<(), ObjectStoreError>;
 }

@@ -39,6 +39,8 @@ crate::id_type! {
 pub enum ShopError {
     #[error(transparent)]
     Upload(#[from] crate::upload::UploadError),
+    #[error(transparent)]
+    EmailNotVerified(#[from] crate::identity::EmailNotVerified),
     #[error("no such category")]
     CategoryNotFound,
     #[error("a category with this name exists")]

@@ -188,12 +188,15 @@ pub async fn place(
     conn.transaction(async move |conn| -> Result<Order, ShopError> {
         let (requested, cart_lines) = resolve(conn, user, source).await?;
         // The buyer's row is locked so that concurrent orders of one buyer count one by one.
-        let phone: Option<String> = users::table
+        let (phone, verified): (Option<String>, Option<DateTime<Utc>>) = users::table
             .find(user)
-            .select(users::phone)
+            .select((users::phone, users::email_verified_at))
             .for_update()
             .first(conn)
             .await?;
+        if verified.is_none() {
+            return Err(crate::identity::EmailNotVerified.into());
+        }
         let unpaid = orders::table
             .filter(orders::user_id.eq(user))
             .filter(orders::status.eq(OrderStatus::PendingPayment));

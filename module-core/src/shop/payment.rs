@@ -152,25 +152,33 @@ use crate::db::DbError;
 use crate::identity::UserId;
 use crate::schema::{items, order_lines, orders, payments};
 
-/// Where the gateway sends the buyer back, per order.
-#[derive(Debug, Clone)]
-pub struct ReturnUrls {
-    pub approval_url: String,
-    pub cancel_url: String,
-    pub fail_url: String,
+/// Where the gateway sends the buyer back to: `{base}/approve`, `/cancel` and `/fail` with the
+/// order's id, the approval with a one-time `return_token` of this attempt (only its digest is
+/// kept), so that nobody but the buyer's browser can make us call the gateway's approval.
+fn return_urls(base: &str, order_id: OrderId, return_token: &str) -> (String, String, String) {
+    let base = base.trim_end_matches('/');
+    (
+        format!("{base}/approve?order_id={order_id}&return_token={return_token}"),
+        format!("{base}/cancel?order_id={order_id}"),
+        format!("{base}/fail?order_id={order_id}"),
+    )
 }
 
-/// Starts paying for an order: asks the gateway for a payment and remembers its `tid`.
-/// Asking again (the buyer closed the page) starts a fresh attempt.
+/// Starts paying for an order: asks the gateway for a payment, whose return addresses start
+/// with `return_base`, and remembers its `tid`. Asking again (the buyer closed the page)
+/// starts a fresh attempt. No connection is held while the gateway answers.
 pub async fn start(
-    conn: &mut AsyncPgConnection,
+    db: &crate::db::DbPool,
     gateway: &dyn PaymentGateway,
     user: UserId,
     order_id: OrderId,
-    urls: ReturnUrls,
+    return_base: &str,
     now: DateTime<Utc>,
 ) -> Result<Ready, ShopError> {
-    let order = order::get(conn, order_id, Some(user)).await?;
+    let order = {
+        let mut conn = db.get().await.map_err(DbError::from)?;
+        order::get(&mut conn, order_id, Some(user)).await?
+    };
     if order.status != OrderStatus::PendingPayment || order.payment_expires_at <= now {
         return Err(ShopError::OrderNotPayable {
             status: order.status,
@@ -189,6 +197,8 @@ pub async fn start(
         .map(|line| line.item_name.clone())
         .unwrap_or_default();
     let item_name = crate::messages::order_item_name(&first, order.lines.len().saturating_sub(1));
+    let return_token = crate::identity::token::new_refresh_token();
+    let (approval_url, cancel_url, fail_url) = return_urls(return_base, order.id, &return_token);
     let ready = gateway
         .ready(&ReadyRequest {
             partner_order_id: order.id.to_string(),
@@ -196,18 +206,22 @@ pub async fn start(
             item_name,
             quantity,
             total_amount: order.total_price,
-            approval_url: urls.approval_url,
-            cancel_url: urls.cancel_url,
-            fail_url: urls.fail_url,
+            approval_url,
+            cancel_url,
+            fail_url,
             subscription,
         })
         .await
         .map_err(ShopError::Gateway)?;
     // A new attempt replaces the old one only while nothing was approved.
+    let mut conn = db.get().await.map_err(DbError::from)?;
     let stored = diesel::sql_query(
-        "INSERT INTO payments (order_id, tid, status, amount, is_subscription, created_at, updated_at)
-         VALUES ($1, $2, 'READY', $3, $4, $5, $5)
-         ON CONFLICT (order_id) DO UPDATE SET tid = EXCLUDED.tid, updated_at = EXCLUDED.updated_at
+        "INSERT INTO payments (order_id, tid, status, amount, is_subscription, return_token_digest,
+                               created_at, updated_at)
+         VALUES ($1, $2, 'READY', $3, $4, $6, $5, $5)
+         ON CONFLICT (order_id) DO UPDATE
+            SET tid = EXCLUDED.tid, return_token_digest = EXCLUDED.return_token_digest,
+                updated_at = EXCLUDED.updated_at
           WHERE payments.status = 'READY'",
     )
     .bind::<diesel::sql_types::BigInt, _>(order.id)
@@ -215,7 +229,8 @@ pub async fn start(
     .bind::<diesel::sql_types::BigInt, _>(order.total_price)
     .bind::<diesel::sql_types::Bool, _>(subscription)
     .bind::<diesel::sql_types::Timestamptz, _>(now)
-    .execute(conn)
+    .bind::<diesel::sql_types::Text, _>(crate::identity::token::secret_digest(&return_token))
+    .execute(&mut conn)
     .await?;
     if stored == 0 {
         return Err(ShopError::OrderNotPayable {
@@ -258,27 +273,32 @@ pub struct ApprovalOutcome {
 
 /// The buyer approved at the gateway: approve there, then mark the order paid.
 ///
-/// The return URL is public and order ids are sequential, so only the `pg_token` the gateway
-/// gave the buyer's browser proves who is asking. Approving a payment that is no longer `READY`
-/// changes nothing and answers the outcome again only to the token that approved it; anything
-/// else is [`ShopError::PaymentLinkInvalid`], whatever the order. A gateway timeout is resolved
-/// by looking the payment up, never by approving twice.
+/// The return URL is public and order ids are sequential, so a `READY` payment is approved only
+/// with the attempt's own `return_token` (which only the buyer's browser was sent back with):
+/// nobody else can make us call the gateway. Approving a payment that is no longer `READY`
+/// changes nothing and answers the outcome again only to the `pg_token` that approved it;
+/// anything else is [`ShopError::PaymentLinkInvalid`], whatever the order. A gateway timeout is
+/// resolved by looking the payment up, never by approving twice. No connection is held while
+/// the gateway answers.
 pub async fn approve(
-    conn: &mut AsyncPgConnection,
+    db: &crate::db::DbPool,
     gateway: &dyn PaymentGateway,
     calendar: &crate::calendar::BusinessCalendar,
     order_id: OrderId,
+    return_token: &str,
     pg_token: &str,
     now: DateTime<Utc>,
 ) -> Result<ApprovalOutcome, ShopError> {
-    // The token itself is a credential: only its digest is kept with the approval.
+    // The tokens themselves are credentials: only their digests are kept.
     let digest = crate::identity::token::secret_digest(pg_token);
-    let (tid, status, amount, subscription, user_id, approved_digest): (
+    let mut conn = db.get().await.map_err(DbError::from)?;
+    let (tid, status, amount, subscription, user_id, approved_digest, return_digest): (
         String,
-        String,
+        PaymentStatus,
         i64,
         bool,
         UserId,
+        Option<String>,
         Option<String>,
     ) = payments::table
         .inner_join(orders::table)
@@ -290,18 +310,25 @@ pub async fn approve(
             payments::is_subscription,
             orders::user_id,
             payments::pg_token_digest,
+            payments::return_token_digest,
         ))
-        .first(conn)
+        .first(&mut conn)
         .await
         .optional()?
         .ok_or(ShopError::PaymentLinkInvalid)?;
-    if status != PaymentStatus::Ready.as_str() {
+    if status != PaymentStatus::Ready {
         return if approved_digest.as_deref() == Some(digest.as_str()) {
-            outcome(conn, order_id).await
+            outcome(&mut conn, order_id).await
         } else {
             Err(ShopError::PaymentLinkInvalid)
         };
     }
+    if return_digest.as_deref()
+        != Some(crate::identity::token::secret_digest(return_token).as_str())
+    {
+        return Err(ShopError::PaymentLinkInvalid);
+    }
+    drop(conn);
     let request = ApproveRequest {
         tid: tid.clone(),
         partner_order_id: order_id.to_string(),
@@ -348,6 +375,7 @@ pub async fn approve(
     }
     let tid_for_refund = tid.clone();
     let paid_on = calendar.day_of(now);
+    let mut conn = db.get().await.map_err(DbError::from)?;
     let refused = conn
         .transaction(
             async move |conn| -> Result<Option<OrderStatus>, ShopError> {
@@ -384,16 +412,14 @@ pub async fn approve(
                 if paid == 0 {
                     // The order was cancelled (or expired, its stock released) while the buyer was at
                     // the gateway: give the money back rather than resurrect the order.
-                    let status: String = orders::table
+                    let status: OrderStatus = orders::table
                         .find(order_id)
                         .select(orders::status)
                         .first(conn)
                         .await?;
                     request_refund(conn, order_id, &tid_for_refund, amount, subscription, now)
                         .await?;
-                    return Ok(Some(
-                        OrderStatus::parse(&status).unwrap_or(OrderStatus::Canceled),
-                    ));
+                    return Ok(Some(status));
                 }
                 if let Some(sid) = &sid {
                     super::subscription::create_for_order(
@@ -426,21 +452,21 @@ pub async fn approve(
     if let Some(status) = refused {
         return Err(ShopError::OrderNotPayable { status });
     }
-    outcome(conn, order_id).await
+    outcome(&mut conn, order_id).await
 }
 
 async fn outcome(
     conn: &mut AsyncPgConnection,
     order_id: OrderId,
 ) -> Result<ApprovalOutcome, ShopError> {
-    let (status, paid_at): (String, Option<DateTime<Utc>>) = orders::table
+    let (status, paid_at): (OrderStatus, Option<DateTime<Utc>>) = orders::table
         .find(order_id)
         .select((orders::status, orders::paid_at))
         .first(conn)
         .await?;
     Ok(ApprovalOutcome {
         order_id,
-        status: OrderStatus::parse(&status).unwrap_or(OrderStatus::Paid),
+        status,
         paid_at,
     })
 }

@@ -30,10 +30,27 @@ impl KakaoPaySettings {
     /// `KAKAOPAY_TIMEOUT_SECS`. Defaults point at the local sandbox.
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
-            base_url: config::var_or("KAKAOPAY_BASE_URL", "http://127.0.0.1:9100")?,
-            secret_key: config::var_or("KAKAOPAY_SECRET_KEY", "DEV-SANDBOX-SECRET")?,
-            cid: config::var_or("KAKAOPAY_CID", "TC0ONETIME")?,
-            subscription_cid: config::var_or("KAKAOPAY_SUBSCRIPTION_CID", "TCSUBSCRIP")?,
+            base_url: config::var_or_dev(
+                "KAKAOPAY_BASE_URL",
+                "http://127.0.0.1:9100",
+                "payments go to KakaoPay (https://open-api.kakaopay.com), not to the local sandbox; \
+                 set it (or PETORY_DEV_MODE=1 on a development machine)",
+            )?,
+            secret_key: config::var_or_dev(
+                "KAKAOPAY_SECRET_KEY",
+                "DEV-SANDBOX-SECRET",
+                "the merchant's secret key signs every payment call",
+            )?,
+            cid: config::var_or_dev(
+                "KAKAOPAY_CID",
+                "TC0ONETIME",
+                "the merchant id of one-off payments (TC0ONETIME is KakaoPay's test id)",
+            )?,
+            subscription_cid: config::var_or_dev(
+                "KAKAOPAY_SUBSCRIPTION_CID",
+                "TCSUBSCRIP",
+                "the merchant id of subscriptions (TCSUBSCRIP is KakaoPay's test id)",
+            )?,
             timeout: Duration::from_secs(config::parsed_or("KAKAOPAY_TIMEOUT_SECS", 10_u64)?),
         })
     }

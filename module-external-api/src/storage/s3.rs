@@ -30,7 +30,12 @@ impl S3Settings {
     /// `S3_ENDPOINT` (unset or `aws` for AWS itself), `S3_BUCKET`, `S3_REGION`,
     /// `S3_ACCESS_KEY_ID`, `S3_SECRET_ACCESS_KEY`. Defaults match `petory-local-s3`.
     pub fn from_env() -> Result<Self, ConfigError> {
-        let endpoint = config::var_or("S3_ENDPOINT", "http://127.0.0.1:9000")?;
+        let endpoint = config::var_or_dev(
+            "S3_ENDPOINT",
+            "http://127.0.0.1:9000",
+            "images live in S3 (`aws`) or an S3-compatible server, not the development one on \
+             loopback",
+        )?;
         let endpoint = (endpoint != "aws").then_some(endpoint);
         if let Some(url) = &endpoint {
             config::ensure(
@@ -45,8 +50,16 @@ impl S3Settings {
             endpoint,
             bucket: config::var_or("S3_BUCKET", "petory")?,
             region: config::var_or("S3_REGION", "us-east-1")?,
-            access_key_id: config::var_or("S3_ACCESS_KEY_ID", "petory-dev")?,
-            secret_access_key: config::var_or("S3_SECRET_ACCESS_KEY", "petory-dev-secret")?,
+            access_key_id: config::var_or_dev(
+                "S3_ACCESS_KEY_ID",
+                "petory-dev",
+                "the bucket's credentials are not the development server's",
+            )?,
+            secret_access_key: config::var_or_dev(
+                "S3_SECRET_ACCESS_KEY",
+                "petory-dev-secret",
+                "the bucket's credentials are not the development server's",
+            )?,
             operation_timeout: Duration::from_secs(config::parsed_or("S3_TIMEOUT_SECS", 10_u64)?),
         })
     }
@@ -255,6 +268,31 @@ impl ObjectStore for S3ObjectStore {
             .await
             .map_err(|error| classify(&error))?;
         Ok(())
+    }
+
+    async fn copy(&self, from: &str, to: &str) -> Result<bool, ObjectStoreError> {
+        // `x-amz-copy-source` is `{bucket}/{key}`, its key URL-encoded (ours are plain ASCII).
+        match self
+            .client
+            .copy_object()
+            .bucket(&self.bucket)
+            .copy_source(format!("{}/{from}", self.bucket))
+            .key(to)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(service))
+                if service.raw().status().as_u16() == 404
+                    || matches!(
+                        service.err().meta().code(),
+                        Some("NoSuchKey" | "NoSuchBucket")
+                    ) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(classify(&error)),
+        }
     }
 
     async fn delete(&self, key: &str) -> Result<(), ObjectStoreError> {

@@ -232,8 +232,9 @@ pub struct PostRequest {
 /// Write a post.
 #[utoipa::path(post, path = "/owner-boards", tag = "community", security(("bearer" = [])), request_body = PostRequest,
     responses(
+        (status = 409, description = "`UPLOAD_IN_USE` (the image belongs to other content; upload it again)", body = Problem, content_type = "application/problem+json"),
         (status = 201, description = "Posted", body = PostResponse),
-        (status = 403, description = "`ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`EMAIL_NOT_VERIFIED` (the mailed link not followed yet), `ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_post(
@@ -305,6 +306,7 @@ pub struct UpdatePostRequest {
 /// Edit my post.
 #[utoipa::path(patch, path = "/owner-boards/{id}", tag = "community", security(("bearer" = [])), params(("id" = i64, Path)), request_body = UpdatePostRequest,
     responses(
+        (status = 409, description = "`UPLOAD_IN_USE` (the image belongs to other content; upload it again)", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Edited", body = PostResponse),
         (status = 403, description = "`ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`POST_NOT_FOUND` (also others' posts)", body = Problem, content_type = "application/problem+json"),
@@ -372,7 +374,7 @@ impl From<LikeState> for LikeResponse {
 #[utoipa::path(put, path = "/owner-boards/{id}/like", tag = "community", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, description = "Liked; the exact count", body = LikeResponse),
-        (status = 403, description = "`ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`EMAIL_NOT_VERIFIED` (the mailed link not followed yet), `ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`POST_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn like_post(
@@ -479,7 +481,7 @@ pub struct CommentRequest {
 #[utoipa::path(post, path = "/owner-boards/{id}/comments", tag = "community", security(("bearer" = [])), params(("id" = i64, Path)), request_body = CommentRequest,
     responses(
         (status = 201, description = "Commented", body = CommentResponse),
-        (status = 403, description = "`ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`EMAIL_NOT_VERIFIED` (the mailed link not followed yet), `ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`POST_NOT_FOUND`, `COMMENT_NOT_FOUND` (the parent)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED` (e.g. replying to a reply)", body = Problem, content_type = "application/problem+json"),
     ))]

@@ -146,7 +146,7 @@ pub struct OpenRoomRequest {
     responses(
         (status = 201, description = "Opened", body = RoomResponse),
         (status = 200, description = "The room I already have", body = RoomResponse),
-        (status = 403, description = "`ACCOUNT_SUSPENDED`, `CHAT_BLOCKED` (one of us blocks the other)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`EMAIL_NOT_VERIFIED` (the mailed link not followed yet), `ACCOUNT_SUSPENDED`, `CHAT_BLOCKED` (one of us blocks the other)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`LISTING_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`LISTING_SOLD`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`OWN_LISTING`", body = Problem, content_type = "application/problem+json"),
@@ -311,7 +311,7 @@ pub async fn send_message(
     room: RoomId,
     draft: MessageDraft,
 ) -> ApiResult<(MessageResponse, bool)> {
-    if state.chat_rate.check_key(&sender).is_err() {
+    if !state.chat_rate.admit(sender).await {
         // A resend is an answer owed, not a new message: it is never refused for the rate.
         let mut conn = state.db().await?;
         if let Some(earlier) = chat::sent_before(&mut conn, sender, room, draft.client_id).await? {
@@ -389,7 +389,7 @@ pub async fn publish(state: &AppState, to: &[UserId], event: &Event) {
         (status = 200, description = "Sent before with this `client_id`: the stored message", body = MessageResponse),
         (status = 403, description = "`ACCOUNT_SUSPENDED`, `CHAT_BLOCKED`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`CHAT_ROOM_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`CHAT_PARTY_LEFT` (the other member left), `CLIENT_ID_REUSED` (used for a message in another room)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`UPLOAD_IN_USE` (the image belongs to other content), `CHAT_PARTY_LEFT` (the other member left), `CLIENT_ID_REUSED` (used for a message in another room)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`CHAT_RATE_LIMITED` (10 a second, bursts of 20)", body = Problem, content_type = "application/problem+json"),
     ))]

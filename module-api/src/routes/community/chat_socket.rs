@@ -7,6 +7,7 @@
 //! [`ChatHub`]: petory_redis::chat::ChatHub
 
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -101,6 +102,11 @@ fn too_large(error: &axum::Error) -> bool {
 const SOCKET_BUFFER: usize = 4 * 1024;
 /// Messages one `resume` (or one gap) replays at most.
 const MAX_REPLAY: i64 = 1000;
+/// Messages one socket replays at most per second, in bursts of up to [`REPLAY_BURST`]: a
+/// client resuming its rooms after a reconnection fits; one asking for the same thousand
+/// messages over and over is held back.
+const REPLAY_PER_SECOND: u32 = 1000;
+const REPLAY_BURST: u32 = 5000;
 /// Rows read per step when replaying or filling a gap.
 const REPLAY_BATCH: i64 = 200;
 /// How long one frame may take to go out before the client counts as gone.
@@ -128,7 +134,7 @@ pub struct SocketQuery {
     responses(
         (status = 101, description = "Switching to the WebSocket protocol"),
         (status = 401, description = "Not authenticated, or `INVALID_TICKET` (unknown, used or expired)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`TOO_MANY_SOCKETS` (as many open on this instance as allowed)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`TOO_MANY_SOCKETS` (as many open as allowed, across instances)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn open_socket(
     State(state): State<AppState>,
@@ -139,18 +145,34 @@ pub async fn open_socket(
     let caller =
         LiveCaller::identify(&state, user, query.ticket.as_deref(), &state.chat_tickets).await?;
     let settings = state.config.chat;
+    let too_many = || {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TOO_MANY_SOCKETS",
+            "this account has as many chat sockets open as it may; close one",
+        )
+        .retry_after(5)
+    };
     let connection = state
         .chat
         .connect(caller.user, settings.max_sockets_per_user, settings.queue)
         .await
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "TOO_MANY_SOCKETS",
-                "this account has as many chat sockets open as it may; close one",
-            )
-            .retry_after(5)
-        })?;
+        .ok_or_else(too_many)?;
+    // The cap holds across instances: every open socket has its place in Redis (lapsing on
+    // its own when an instance dies). While Redis is away, this instance's cap alone holds.
+    match state
+        .chat
+        .claim_online(
+            &connection,
+            settings.idle_timeout,
+            settings.max_sockets_per_user,
+        )
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return Err(too_many()),
+        Err(error) => tracing::debug!(%error, "chat sockets across instances not counted"),
+    }
     // Where delivery starts, read after the socket listens and before the client hears that
     // it is open: anything sent once it has the 101 reaches it.
     let mut conn = state.db().await?;
@@ -174,6 +196,12 @@ pub async fn open_socket(
                 connection,
                 socket,
                 cursors,
+                replays: governor::RateLimiter::direct(
+                    governor::Quota::per_second(
+                        NonZeroU32::new(REPLAY_PER_SECOND).unwrap_or(NonZeroU32::MIN),
+                    )
+                    .allow_burst(NonZeroU32::new(REPLAY_BURST).unwrap_or(NonZeroU32::MIN)),
+                ),
             }
             .run()
         }))
@@ -187,6 +215,8 @@ struct Session {
     /// Per room, the last sequence number this socket delivered (or that was there when it
     /// opened).
     cursors: HashMap<RoomId, i32>,
+    /// Messages this socket may still replay (see [`REPLAY_PER_SECOND`]).
+    replays: governor::DefaultDirectRateLimiter,
 }
 
 /// The client is gone (or too slow to write to): stop.
@@ -352,7 +382,7 @@ impl Session {
                 self.reply(&reply).await
             }
             ClientFrame::Read { .. } | ClientFrame::Resume { .. }
-                if self.state.chat_rate.check_key(&self.me()).is_err() =>
+                if !self.state.chat_rate.admit(self.me()).await =>
             {
                 let error = ApiError::new(
                     StatusCode::TOO_MANY_REQUESTS,
@@ -396,6 +426,15 @@ impl Session {
     async fn replay(&mut self, room: RoomId, mut from: Window) -> ApiResult<Result<(), Gone>> {
         let mut sent = 0;
         while sent < MAX_REPLAY {
+            let batch_size = NonZeroU32::new(u32::try_from(REPLAY_BATCH).unwrap_or(1))
+                .unwrap_or(NonZeroU32::MIN);
+            if !matches!(self.replays.check_n(batch_size), Ok(Ok(()))) {
+                return Err(ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "CHAT_RATE_LIMITED",
+                    "this socket replayed as many messages as it may for now; resume again shortly",
+                ));
+            }
             let mut conn = self.state.db().await?;
             let batch = chat::messages(&mut conn, self.me(), room, from, REPLAY_BATCH).await?;
             drop(conn);

@@ -154,7 +154,7 @@ pub async fn list_pets(
     responses(
         (status = 201, description = "Added", body = PetResponse),
         (status = 403, description = "`ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`TOO_MANY_PETS` (20 kept already)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`UPLOAD_IN_USE` (the image belongs to other content), `TOO_MANY_PETS` (20 kept already)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (the photo)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_pet(
@@ -212,6 +212,7 @@ pub async fn get_pet(
 /// Change my pet.
 #[utoipa::path(patch, path = "/pets/{id}", tag = "community", security(("bearer" = [])), params(("id" = i64, Path)), request_body = UpdatePetRequest,
     responses(
+        (status = 409, description = "`UPLOAD_IN_USE` (the image belongs to other content; upload it again)", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Updated", body = PetResponse),
         (status = 403, description = "`ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`PET_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),

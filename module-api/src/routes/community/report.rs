@@ -66,7 +66,7 @@ impl From<Report> for ReportResponse {
 #[utoipa::path(post, path = "/reports", tag = "community", security(("bearer" = [])), request_body = ReportRequest,
     responses(
         (status = 201, description = "Reported", body = ReportResponse),
-        (status = 403, description = "`ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`EMAIL_NOT_VERIFIED` (the mailed link not followed yet), `ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`REPORT_TARGET_NOT_FOUND` (also deleted, and hidden unless yours)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`ALREADY_REPORTED`: your earlier report of it is still open", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`; `CANNOT_REPORT_OWN_CONTENT`", body = Problem, content_type = "application/problem+json"),

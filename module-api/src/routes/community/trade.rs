@@ -163,8 +163,9 @@ pub struct ListingRequest {
 /// Put something up for sale.
 #[utoipa::path(post, path = "/trade-boards", tag = "community", security(("bearer" = [])), request_body = ListingRequest,
     responses(
+        (status = 409, description = "`UPLOAD_IN_USE` (the image belongs to other content; upload it again)", body = Problem, content_type = "application/problem+json"),
         (status = 201, description = "Listed", body = ListingResponse),
-        (status = 403, description = "`ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`EMAIL_NOT_VERIFIED` (the mailed link not followed yet), `ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_listing(
@@ -232,6 +233,7 @@ pub struct UpdateListingRequest {
 /// Edit my listing.
 #[utoipa::path(patch, path = "/trade-boards/{id}", tag = "community", security(("bearer" = [])), params(("id" = i64, Path)), request_body = UpdateListingRequest,
     responses(
+        (status = 409, description = "`UPLOAD_IN_USE` (the image belongs to other content; upload it again)", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Edited", body = ListingResponse),
         (status = 403, description = "`NOT_THE_SELLER`, `ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`LISTING_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),

@@ -82,8 +82,8 @@ pub struct AlbumPhotoRequest {
     responses(
         (status = 201, description = "The day's first photo", body = AlbumPhotoResponse),
         (status = 200, description = "The day's photo, changed", body = AlbumPhotoResponse),
-        (status = 403, description = "`ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`ALBUM_IMAGE_IN_USE` (the photo of another day)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`EMAIL_NOT_VERIFIED` (the mailed link not followed yet), `ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`UPLOAD_IN_USE` (the image belongs to other content), `ALBUM_IMAGE_IN_USE` (the photo of another day)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`ALBUM_DAY_IN_FUTURE`, `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE`, `VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn put_album_photo(

@@ -108,13 +108,20 @@ pub struct ChangePasswordRequest {
     #[validate(custom(function = "valid_password"))]
     #[schema(min_length = 8, max_length = 128)]
     pub new_password: String,
+    /// Also stop my calendar feed's address (calendar apps subscribed to it see nothing more;
+    /// make a new one with `POST /users/me/calendar-feed`). Worth it when someone else may
+    /// have used the account.
+    #[serde(default)]
+    pub end_calendar_feed: bool,
 }
 
-/// Change my password. Every other session ends; this one continues.
+/// Change my password. Every other session ends; this one continues. Wrong current passwords
+/// are counted per account as logins are: ten in 15 minutes hold further tries back.
 #[utoipa::path(put, path = "/users/me/password", tag = "users", security(("bearer" = [])), request_body = ChangePasswordRequest,
     responses(
         (status = 204, description = "Changed"),
         (status = 422, description = "`VALIDATION_FAILED` (a weak new password, or `current_password` wrong)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`LOGIN_THROTTLED` (10 wrong current passwords in 15 minutes), `RATE_LIMITED`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn change_password(
     State(state): State<AppState>,
@@ -127,6 +134,7 @@ pub async fn change_password(
         &user.claims,
         body.current_password,
         body.new_password,
+        body.end_calendar_feed,
         state.clock.now(),
     )
     .await?;

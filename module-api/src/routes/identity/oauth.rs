@@ -1,8 +1,9 @@
 //! Sign-in with Google.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use petory_core::identity::IdentityError;
 use petory_core::identity::oauth;
 use serde::Deserialize;
@@ -19,27 +20,16 @@ use crate::extract::{Json, Query};
 const STATE_COOKIE: &str = "petory_oauth_state";
 const STATE_COOKIE_PATH: &str = "/api/v1/auth/oauth";
 
-fn state_cookie(state: &AppState, value: &str, max_age: u64) -> String {
-    let secure = if state.config.public_url.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!(
-        "{STATE_COOKIE}={value}; Path={STATE_COOKIE_PATH}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
-    )
-}
-
-/// The state the browser's cookie holds.
-fn cookie_state(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == STATE_COOKIE)
-        .map(|(_, value)| value)
+fn state_cookie(state: &AppState, value: String, max_age: u64) -> Cookie<'static> {
+    Cookie::build((STATE_COOKIE, value))
+        .path(STATE_COOKIE_PATH)
+        .max_age(cookie::time::Duration::seconds(
+            i64::try_from(max_age).unwrap_or(i64::MAX),
+        ))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.public_url.starts_with("https://"))
+        .build()
 }
 
 /// Start signing in with Google: redirects to Google with `state`, `nonce` and a PKCE (S256)
@@ -50,14 +40,17 @@ fn cookie_state(headers: &HeaderMap) -> Option<&str> {
         (status = 429, description = "`RATE_LIMITED`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`AUTH_UNAVAILABLE`", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn google_authorize(State(state): State<AppState>) -> ApiResult<Response> {
+pub async fn google_authorize(
+    State(state): State<AppState>,
+    jar: CookieJar,
+) -> ApiResult<Response> {
     let (url, oauth_state) = oauth::begin(state.sessions(), state.google.as_ref()).await?;
-    let cookie = state_cookie(&state, &oauth_state, oauth::PENDING_TTL.as_secs());
-    Ok((
-        StatusCode::FOUND,
-        [(header::LOCATION, url), (header::SET_COOKIE, cookie)],
-    )
-        .into_response())
+    let jar = jar.add(state_cookie(
+        &state,
+        oauth_state,
+        oauth::PENDING_TTL.as_secs(),
+    ));
+    Ok((StatusCode::FOUND, jar, [(header::LOCATION, url)]).into_response())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -86,7 +79,7 @@ pub struct CallbackQuery {
     ))]
 pub async fn google_callback(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    jar: CookieJar,
     Query(query): Query<CallbackQuery>,
 ) -> ApiResult<Response> {
     if let Some(error) = query.error {
@@ -102,12 +95,11 @@ pub async fn google_callback(
         ));
     };
     // Checked before the state is spent, so a forged callback cannot burn a real sign-in.
-    if cookie_state(&headers) != Some(oauth_state.as_str()) {
+    if jar.get(STATE_COOKIE).map(Cookie::value) != Some(oauth_state.as_str()) {
         return Err(IdentityError::InvalidOAuthState.into());
     }
-    let mut conn = state.db().await?;
     let pair = oauth::complete(
-        &mut conn,
+        &state.db,
         state.sessions(),
         state.google.as_ref(),
         &oauth_state,
@@ -116,8 +108,8 @@ pub async fn google_callback(
     )
     .await?;
     let tokens = TokenResponse::from(pair);
-    let spent = state_cookie(&state, "", 0);
-    let mut response = match &state.config.oauth_success_redirect {
+    let jar = jar.add(state_cookie(&state, String::new(), 0));
+    let response = match &state.config.oauth_success_redirect {
         Some(target) => {
             let fragment = format!(
                 "access_token={}&refresh_token={}&token_type=Bearer&expires_in={}",
@@ -131,8 +123,5 @@ pub async fn google_callback(
         }
         None => Json(tokens).into_response(),
     };
-    if let Ok(spent) = HeaderValue::from_str(&spent) {
-        response.headers_mut().append(header::SET_COOKIE, spent);
-    }
-    Ok(response)
+    Ok((jar, response).into_response())
 }

@@ -301,7 +301,7 @@ pub struct PlaceLikeResponse {
 #[utoipa::path(put, path = "/places/{id}/like", tag = "places", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, description = "Liked", body = PlaceLikeResponse),
-        (status = 403, description = "`ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`EMAIL_NOT_VERIFIED` (the mailed link not followed yet), `ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`PLACE_NOT_FOUND` (also hidden or deleted places)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn like_place(
@@ -328,7 +328,7 @@ pub async fn like_place(
 #[utoipa::path(delete, path = "/places/{id}/like", tag = "places", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 200, description = "Not liked", body = PlaceLikeResponse),
-        (status = 403, description = "`ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`EMAIL_NOT_VERIFIED` (the mailed link not followed yet), `ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`PLACE_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn unlike_place(
@@ -499,6 +499,7 @@ pub async fn list_admin_places(
 /// Add a place (admins).
 #[utoipa::path(post, path = "/admin/places", tag = "admin", security(("bearer" = [])), request_body = PlaceRequest,
     responses(
+        (status = 409, description = "`UPLOAD_IN_USE` (the image belongs to other content; upload it again)", body = Problem, content_type = "application/problem+json"),
         (status = 201, description = "Added", body = PlaceResponse),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (an image key of purpose `PLACE`)", body = Problem, content_type = "application/problem+json"),
@@ -710,9 +711,8 @@ pub async fn import_places(
     _admin: AdminUser,
     ValidJson(body): ValidJson<PlaceImportRequest>,
 ) -> ApiResult<Json<PlaceImportResponse>> {
-    let mut conn = state.db().await?;
     let counts = place::import::import(
-        &mut conn,
+        &state.db,
         state.place_directory.as_ref(),
         petory_core::ports::DirectoryQuery {
             query: body.query,

@@ -164,7 +164,7 @@ pub async fn list_place_reviews(
 #[utoipa::path(post, path = "/places/{id}/reviews", tag = "places", security(("bearer" = [])), params(("id" = i64, Path)), request_body = PlaceReviewRequest,
     responses(
         (status = 201, description = "Reviewed", body = PlaceReviewResponse),
-        (status = 403, description = "`ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`EMAIL_NOT_VERIFIED` (the mailed link not followed yet), `ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`PLACE_NOT_FOUND` (also hidden or deleted places)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`ALREADY_REVIEWED`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`; upload key problems", body = Problem, content_type = "application/problem+json"),
@@ -196,7 +196,7 @@ pub async fn create_place_review(
 #[utoipa::path(put, path = "/place-reviews/{id}", tag = "places", security(("bearer" = [])), params(("id" = i64, Path)), request_body = PlaceReviewRequest,
     responses(
         (status = 200, description = "Rewritten", body = PlaceReviewResponse),
-        (status = 403, description = "`ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`EMAIL_NOT_VERIFIED` (the mailed link not followed yet), `ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`PLACE_REVIEW_NOT_FOUND` (also others' reviews), `PLACE_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`; upload key problems", body = Problem, content_type = "application/problem+json"),
     ))]

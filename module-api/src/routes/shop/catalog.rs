@@ -337,6 +337,7 @@ pub struct ItemRequest {
 /// Put an item on sale.
 #[utoipa::path(post, path = "/admin/items", tag = "admin", security(("bearer" = [])), request_body = ItemRequest,
     responses(
+        (status = 409, description = "`UPLOAD_IN_USE` (the image belongs to other content; upload it again)", body = Problem, content_type = "application/problem+json"),
         (status = 201, description = "Created", body = ItemResponse),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`CATEGORY_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
@@ -396,6 +397,7 @@ pub struct UpdateItemRequest {
 /// Change an item.
 #[utoipa::path(patch, path = "/admin/items/{id}", tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)), request_body = UpdateItemRequest,
     responses(
+        (status = 409, description = "`UPLOAD_IN_USE` (the image belongs to other content; upload it again)", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Updated", body = ItemResponse),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`ITEM_NOT_FOUND`, `CATEGORY_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),

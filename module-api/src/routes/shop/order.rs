@@ -147,6 +147,7 @@ pub struct PlaceOrderRequest {
 #[utoipa::path(post, path = "/orders", tag = "shop", security(("bearer" = [])), request_body = PlaceOrderRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer")),
     responses(
+        (status = 403, description = "`EMAIL_NOT_VERIFIED` (the mailed link not followed yet)", body = Problem, content_type = "application/problem+json"),
         (status = 201, description = "Placed, `PENDING_PAYMENT`", body = OrderResponse),
         (status = 404, description = "`ITEM_NOT_FOUND`, `CART_ITEM_NOT_FOUND`, `ADDRESS_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`OUT_OF_STOCK` (`context.item_id`), `PROFILE_INCOMPLETE`, `TOO_MANY_UNPAID_ORDERS` (5 unpaid orders or 200 units held), `IDEMPOTENCY_KEY_REUSED`, `IDEMPOTENCY_REQUEST_IN_PROGRESS`", body = Problem, content_type = "application/problem+json"),

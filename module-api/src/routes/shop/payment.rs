@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use petory_core::shop::OrderId;
 use petory_core::shop::order::OrderStatus;
-use petory_core::shop::payment::{self, ApprovalOutcome, ReturnUrls};
+use petory_core::shop::payment::{self, ApprovalOutcome};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -40,22 +40,16 @@ pub async fn start_payment(
     user: AuthUser,
     Path(id): Path<OrderId>,
 ) -> ApiResult<Json<PaymentStartResponse>> {
-    let base = format!(
+    let return_base = format!(
         "{}/api/v1/payments/kakaopay",
         state.config.public_url.trim_end_matches('/')
     );
-    let urls = ReturnUrls {
-        approval_url: format!("{base}/approve?order_id={id}"),
-        cancel_url: format!("{base}/cancel?order_id={id}"),
-        fail_url: format!("{base}/fail?order_id={id}"),
-    };
-    let mut conn = state.db().await?;
     let ready = payment::start(
-        &mut conn,
+        &state.db,
         state.payments.as_ref(),
         user.id,
         id,
-        urls,
+        &return_base,
         state.clock.now(),
     )
     .await?;
@@ -69,6 +63,9 @@ pub async fn start_payment(
 #[into_params(parameter_in = Query)]
 pub struct ApproveQuery {
     pub order_id: i64,
+    /// This payment attempt's one-time token, in the address the buyer's browser was given.
+    #[param(max_length = 100)]
+    pub return_token: String,
     /// Given by KakaoPay when the buyer approved.
     #[param(max_length = 100)]
     pub pg_token: String,
@@ -124,7 +121,8 @@ impl<'a> AppReturn<'a> {
 }
 
 /// KakaoPay sends the buyer back here after approval: the payment is approved and the order
-/// becomes `PAID`. Only the outcome is answered, and a repeat answers it again only to the
+/// becomes `PAID`, only with the attempt's own `return_token` (so nobody else can have us ask
+/// KakaoPay). Only the outcome is answered, and a repeat answers it again only to the
 /// `pg_token` that approved; any other token or order is `PAYMENT_REFUSED`. A browser
 /// (`Accept: text/html`) is sent on to the app (`PETORY_APP_URL`).
 #[utoipa::path(get, path = "/payments/kakaopay/approve", tag = "shop", params(ApproveQuery),
@@ -133,7 +131,7 @@ impl<'a> AppReturn<'a> {
         (status = 303, description = "A browser, sent on to `{PETORY_APP_URL}/orders/{id}?payment=approved` (or `=failed&code=…`)",
             headers(("Location" = String, description = "The app's order page"))),
         (status = 400, description = "`INVALID_QUERY`", body = Problem, content_type = "application/problem+json"),
-        (status = 402, description = "`PAYMENT_REFUSED` (a wrong `pg_token`, or not this order's)", body = Problem, content_type = "application/problem+json"),
+        (status = 402, description = "`PAYMENT_REFUSED` (a wrong `return_token` or `pg_token`, or not this order's)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`ORDER_NOT_PAYABLE` (cancelled while at KakaoPay: refunded)", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "`PAYMENT_GATEWAY_ERROR`, `PAYMENT_GATEWAY_MISMATCH`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`PAYMENT_GATEWAY_UNAVAILABLE`", body = Problem, content_type = "application/problem+json"),
@@ -143,21 +141,17 @@ pub async fn kakaopay_approve(
     headers: HeaderMap,
     Query(query): Query<ApproveQuery>,
 ) -> Response {
-    let approved = async {
-        let mut conn = state.db().await?;
-        Ok::<_, ApiError>(
-            payment::approve(
-                &mut conn,
-                state.payments.as_ref(),
-                &state.calendar,
-                query.order_id.into(),
-                &query.pg_token,
-                state.clock.now(),
-            )
-            .await?,
-        )
-    }
-    .await;
+    let approved = payment::approve(
+        &state.db,
+        state.payments.as_ref(),
+        &state.calendar,
+        query.order_id.into(),
+        &query.return_token,
+        &query.pg_token,
+        state.clock.now(),
+    )
+    .await
+    .map_err(ApiError::from);
     match (AppReturn::for_request(&state, &headers), approved) {
         (Some(app), Ok(_)) => app.redirect(query.order_id, "approved", None),
         (Some(app), Err(error)) => app.redirect(query.order_id, "failed", Some(error.code())),

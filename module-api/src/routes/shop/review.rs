@@ -92,7 +92,7 @@ pub struct ReviewRequest {
     responses(
         (status = 201, description = "Reviewed", body = ReviewResponse),
         (status = 403, description = "`NOT_A_BUYER`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`ALREADY_REVIEWED`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`UPLOAD_IN_USE` (the image belongs to other content), `ALREADY_REVIEWED`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_review(
@@ -134,6 +134,7 @@ pub struct UpdateReviewRequest {
 /// Edit my review.
 #[utoipa::path(patch, path = "/reviews/{id}", tag = "shop", security(("bearer" = [])), params(("id" = i64, Path)), request_body = UpdateReviewRequest,
     responses(
+        (status = 409, description = "`UPLOAD_IN_USE` (the image belongs to other content; upload it again)", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Updated", body = ReviewResponse),
         (status = 404, description = "`REVIEW_NOT_FOUND` (also for others' reviews)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
