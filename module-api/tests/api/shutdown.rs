@@ -98,6 +98,8 @@ async fn serve_without_migrations_leaves_the_schema_alone_and_stops_on_sigterm()
             .args(args)
             .env("PETORY_LOG_FORMAT", "text")
             .env("PETORY_JWT_SECRET", "cli-test-secret-cli-test-secret-cli!")
+            // S3, KakaoPay and the public URL fall back to development values.
+            .env("PETORY_DEV_MODE", "1")
             .env("RUST_LOG", "warn")
             .env("DATABASE_URL", &url)
             .env("PETORY_BIND", format!("127.0.0.1:{port}"))
