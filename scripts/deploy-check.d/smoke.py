@@ -56,8 +56,47 @@ def step(text):
     print(f"  ok  {text}", flush=True)
 
 
+BATCH_CONTAINERS = ("petory-batch-a-batch", "petory-batch-b-batch")
+
+
+def verification_token(email):
+    """The token of the verification link mailed to `email`: the batch pods' relay sends mail
+    to files under /tmp/petory-mail (PETORY_MAIL_URL), read here with `podman cp`."""
+    import email as email_parser
+    import re
+    import shutil
+    import tempfile
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        for container in BATCH_CONTAINERS:
+            target = tempfile.mkdtemp(prefix="petory-smoke-mail-")
+            try:
+                copied = subprocess.run(["podman", "cp", f"{container}:/tmp/petory-mail", target],
+                                        capture_output=True)
+                if copied.returncode != 0:
+                    continue
+                for root, _, files in os.walk(target):
+                    for name in files:
+                        message = email_parser.message_from_bytes(open(os.path.join(root, name), "rb").read())
+                        if email not in message.get("To", ""):
+                            continue
+                        for part in message.walk():
+                            body = part.get_payload(decode=True)
+                            found = body and re.search(rb"verify-email\?token=([A-Za-z0-9_\-]+)", body)
+                            if found:
+                                return found.group(1).decode()
+            finally:
+                shutil.rmtree(target, ignore_errors=True)
+        time.sleep(0.5)
+    sys.exit(f"smoke: no verification mail reached {email} within 30 s")
+
+
 def member(api, email):
-    call("POST", f"{api}/api/v1/auth/signup", body={"email": email, "password": PASSWORD, "name": "Smoke"})
+    """Signs up, follows the mailed verification link, logs in: a member who takes part."""
+    call("POST", f"{api}/api/v1/auth/signup", body={"email": email, "password": PASSWORD, "name": "Smoke"},
+         expect=(202,))
+    token = verification_token(email)
+    call("GET", f"{api}/api/v1/auth/verify-email?token={token}", expect=(200, 204, 302, 303))
     _, _, tokens = call("POST", f"{api}/api/v1/auth/login", body={"email": email, "password": PASSWORD})
     return tokens["access_token"]
 
@@ -177,7 +216,7 @@ def main():
     # Sign-up, on each pod.
     seller = member(API_A, f"seller-{run}@smoke.test")
     buyer = member(API_B, f"buyer-{run}@smoke.test")
-    step("sign-up and login of two members, one on each API pod")
+    step("sign-up of two members, one on each API pod, each verified by the link the batch pods mailed")
 
     # Chat: the buyer's socket on pod A, the seller's on pod B.
     _, _, listing = call("POST", f"{API_A}/api/v1/trade-boards", seller,
