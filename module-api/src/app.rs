@@ -53,6 +53,9 @@ pub struct App {
     pub chat_rate: crate::chat_rate::ChatRate,
     /// Set once the process is stopping: live connections close ("going away").
     pub shutdown: watch::Sender<bool>,
+    /// Set when the stop signal arrives, before `shutdown`: readiness answers 503 so load
+    /// balancers stop sending new requests while this instance still serves them.
+    pub draining: std::sync::atomic::AtomicBool,
     /// Where admins import places from (Kakao Local).
     pub place_directory: Arc<dyn petory_core::ports::PlaceDirectory>,
     /// The most-liked places (Redis sorted sets).
@@ -134,6 +137,7 @@ impl AppState {
                 petory_redis::rate_limit::RateLimiter::new(redis.clone(), &config.redis.key_prefix),
             ),
             shutdown: watch::channel(false).0,
+            draining: std::sync::atomic::AtomicBool::new(false),
             board_pages: crate::page_cache::BoardFirstPages::new(config.board_page_cache),
             readiness: crate::routes::health::LastCheck::default(),
             place_rankings: crate::page_cache::PlaceRankings::new(config.place_ranking_cache),
@@ -160,8 +164,19 @@ impl AppState {
         }))
     }
 
-    /// Closes live connections: the process is stopping.
+    /// Readiness fails from now on; requests are still served.
+    pub fn begin_draining(&self) {
+        self.draining
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Closes live connections (chat sockets, notification streams): the process is stopping.
     pub fn begin_shutdown(&self) {
+        self.begin_draining();
         self.shutdown.send_replace(true);
     }
 

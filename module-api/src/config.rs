@@ -309,3 +309,43 @@ pub fn log_format_from_env() -> Result<LogFormat, ConfigError> {
         .map(|_| LogFormat::Json),
     }
 }
+
+/// `PETORY_MIGRATE`: whether `serve` applies pending migrations first (default `true`); `false`
+/// where a separate step migrates (a Kubernetes Job), as `serve --no-migrate` does.
+pub fn migrate_on_start_from_env() -> Result<bool, ConfigError> {
+    config::parsed_or("PETORY_MIGRATE", true)
+}
+
+/// How a stop unfolds once SIGTERM arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShutdownSettings {
+    /// Readiness fails at once, requests are still served this long
+    /// (`PETORY_SHUTDOWN_DELAY_SECS`, default 0): load balancers stop sending meanwhile.
+    pub delay: Duration,
+    /// Then live connections are closed and new ones refused; requests still running after
+    /// this long are cut (`PETORY_SHUTDOWN_TIMEOUT_SECS`, default 20).
+    pub timeout: Duration,
+}
+
+impl ShutdownSettings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let delay = config::parsed_or("PETORY_SHUTDOWN_DELAY_SECS", 0_u64)?;
+        config::ensure(
+            "PETORY_SHUTDOWN_DELAY_SECS",
+            delay,
+            delay <= 300,
+            "must be 0 to 300",
+        )?;
+        let timeout = config::parsed_or("PETORY_SHUTDOWN_TIMEOUT_SECS", 20_u64)?;
+        config::ensure(
+            "PETORY_SHUTDOWN_TIMEOUT_SECS",
+            timeout,
+            (1..=600).contains(&timeout),
+            "must be 1 to 600",
+        )?;
+        Ok(Self {
+            delay: Duration::from_secs(delay),
+            timeout: Duration::from_secs(timeout),
+        })
+    }
+}

@@ -3,7 +3,9 @@
 
 use clap::{Parser, Subcommand};
 use petory_api::app::AppState;
-use petory_api::config::{ApiConfig, log_format_from_env};
+use petory_api::config::{
+    ApiConfig, ShutdownSettings, log_format_from_env, migrate_on_start_from_env,
+};
 use petory_api::{router, server, telemetry};
 use petory_core::db::DatabaseSettings;
 
@@ -21,8 +23,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Apply pending migrations, then serve (the default).
-    Serve,
+    /// Apply pending migrations (unless `--no-migrate` or `PETORY_MIGRATE=false`), then serve
+    /// (the default).
+    Serve {
+        /// Serve without migrating: a separate step (`petory-api migrate`) applies them.
+        #[arg(long)]
+        no_migrate: bool,
+    },
     /// Apply pending migrations and exit.
     Migrate,
     /// Print the OpenAPI document.
@@ -43,7 +50,7 @@ enum Command {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    match run(cli.command.unwrap_or(Command::Serve)).await {
+    match run(cli.command.unwrap_or(Command::Serve { no_migrate: false })).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             // One clear line, e.g. `PETORY_BIND="x" is invalid: invalid socket address syntax`.
@@ -69,11 +76,20 @@ async fn run(command: Command) -> anyhow::Result<()> {
     let database = DatabaseSettings::from_env()?;
     // Serving reads every setting first: a bad one stops start-up before anything changes.
     let config = match command {
-        Command::Serve | Command::Openapi => Some(ApiConfig::from_env()?),
+        Command::Serve { .. } | Command::Openapi => Some(ApiConfig::from_env()?),
         Command::Migrate | Command::CreateAdmin { .. } => None,
     };
-    let applied = petory_core::db::run_migrations(&database.url).await?;
-    tracing::info!(count = applied.len(), ?applied, "migrations applied");
+    let shutdown = ShutdownSettings::from_env()?;
+    let migrate = match command {
+        Command::Serve { no_migrate } => !no_migrate && migrate_on_start_from_env()?,
+        _ => true,
+    };
+    if migrate {
+        let applied = petory_core::db::run_migrations(&database.url).await?;
+        tracing::info!(count = applied.len(), ?applied, "migrations applied");
+    } else {
+        tracing::info!("migrations left to `petory-api migrate`");
+    }
     let config = match (command, config) {
         (Command::CreateAdmin { email, name, .. }, _) => {
             return create_admin(&database, &email, &name).await;
@@ -144,17 +160,13 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
         });
     }
-    let stopping = state.clone();
-    server::serve(listener, router::build(state.clone()), async move {
-        petory_core::process::shutdown_signal().await;
-        stopping.begin_shutdown();
-    })
+    server::serve_until_stopped(
+        listener,
+        state,
+        shutdown,
+        petory_core::process::shutdown_signal(),
+    )
     .await?;
-    // Chat sockets were told "going away" when the stop began: let their close frames go out.
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
-    while state.chat.open_sockets() > 0 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
     Ok(())
 }
 

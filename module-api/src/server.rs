@@ -35,3 +35,49 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await
 }
+
+/// Serves until `stop` completes, then stops as `settings` say: readiness fails at once while
+/// requests are still served for `settings.delay` (load balancers take this instance out),
+/// then chat sockets are told "going away", notification streams end, new connections are
+/// refused, and requests still running `settings.timeout` later are cut. Returns when nothing
+/// is left or at that deadline.
+pub async fn serve_until_stopped(
+    listener: TcpListener,
+    state: crate::app::AppState,
+    settings: crate::config::ShutdownSettings,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stopped, mut stopped_seen) = tokio::sync::watch::channel(false);
+    let stopping = state.clone();
+    let serving = serve(listener, crate::router::build(state.clone()), async move {
+        stop.await;
+        stopping.begin_draining();
+        tracing::info!(delay = ?settings.delay, "stopping: readiness off, still serving");
+        tokio::time::sleep(settings.delay).await;
+        tracing::info!(timeout = ?settings.timeout, "stopping: closing live connections");
+        stopping.begin_shutdown();
+        stopped.send_replace(true);
+    });
+    let deadline = tokio::time::sleep(settings.timeout);
+    let cut = async move {
+        let _ = stopped_seen.wait_for(|stopped| *stopped).await;
+        deadline.await;
+    };
+    let started = tokio::time::Instant::now();
+    tokio::select! {
+        served = serving => served?,
+        () = cut => {
+            tracing::warn!("stopping: requests still running at the deadline are cut");
+            return Ok(());
+        }
+    }
+    // Upgraded chat sockets are not the server's to wait for: let their close frames go out,
+    // within what is left of the deadline.
+    let left = settings.timeout.saturating_sub(started.elapsed());
+    let deadline = tokio::time::Instant::now() + left.min(std::time::Duration::from_secs(5));
+    while state.chat.open_sockets() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    tracing::info!("stopped");
+    Ok(())
+}

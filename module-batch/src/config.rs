@@ -26,14 +26,30 @@ pub struct BatchConfig {
     pub access_ttl: std::time::Duration,
     /// Where the scheduler serves Prometheus metrics (`PETORY_BATCH_METRICS_BIND`).
     pub metrics_bind: std::net::SocketAddr,
+    /// Where the outbox listener connects (`PETORY_DB_LISTEN_URL`, else `DATABASE_URL` unless
+    /// that is a PgBouncer): `None` turns the listener off.
+    pub listen_url: Option<String>,
     pub s3: petory_external_api::storage::s3::S3Settings,
     pub uploads: petory_core::upload::UploadSettings,
 }
 
 impl BatchConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
+        let database = DatabaseSettings::from_env()?;
+        let listen_url = match config::var("PETORY_DB_LISTEN_URL")? {
+            Some(url) => Some(config::ensure(
+                "PETORY_DB_LISTEN_URL",
+                url.clone(),
+                url.starts_with("postgres://") || url.starts_with("postgresql://"),
+                "must be a postgres:// URL",
+            )?),
+            // LISTEN needs a session: a transaction-pooling PgBouncer cannot keep one.
+            None if database.pool.pgbouncer => None,
+            None => Some(database.url.clone()),
+        };
         Ok(Self {
-            database: DatabaseSettings::from_env()?,
+            listen_url,
+            database,
             redis: RedisSettings::from_env()?,
             s3: petory_external_api::storage::s3::S3Settings::from_env()?,
             uploads: petory_core::upload::UploadSettings::from_env()?,

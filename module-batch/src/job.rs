@@ -19,8 +19,10 @@ use crate::jobs;
 #[derive(Clone)]
 pub struct JobContext {
     pub db: DbPool,
-    /// Where `db` connects, for connections of their own (the outbox listener).
-    pub database_url: String,
+    /// Where the outbox listener connects: `LISTEN` needs a session of its own, so behind a
+    /// transaction-pooling PgBouncer this is PostgreSQL itself (`PETORY_DB_LISTEN_URL`).
+    /// `None`: no listener, events wait for the `relay-events` poll.
+    pub database_url: Option<String>,
     /// Runs and idle counters older than this are forgotten (`PETORY_BATCH_RUN_RETENTION_DAYS`).
     pub run_retention: chrono::TimeDelta,
     pub clock: Arc<dyn Clock>,
@@ -148,7 +150,9 @@ pub async fn run_recorded(
         .await?
     };
     tracing::info!(job = job.name(), run_id, business_date = %date.business_date, "job started");
+    let started = std::time::Instant::now();
     let result = job.run(context, date).await;
+    crate::metrics::record_run(job.name(), started, result.is_ok(), context.clock.now());
     let mut conn = context
         .db
         .get()

@@ -3,4 +3,5 @@
 pub mod config;
 pub mod job;
 pub mod jobs;
+pub mod metrics;
 pub mod scheduler;

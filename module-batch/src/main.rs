@@ -80,7 +80,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
     let redis = petory_redis::pool(&config.redis)?;
     let context = JobContext {
         db: petory_core::db::pool(&config.database.url, &config.database.pool),
-        database_url: config.database.url.clone(),
+        database_url: config.listen_url.clone(),
         run_retention: config.run_retention,
         notifications: Arc::new(RedisNotificationSignal::new(
             redis.clone(),
@@ -89,7 +89,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
         billing: config.billing,
         lifecycle: config.lifecycle,
         notification_retention: config.notification_retention,
-        mailer: Arc::new(LettreMailer::new(&config.mail)?),
+        mailer: Arc::new(petory_batch::metrics::CountingMailer(Arc::new(
+            LettreMailer::new(&config.mail)?,
+        ))),
         sessions: Arc::new(petory_redis::session::RedisSessionStore::new(
             redis.clone(),
             &config.redis.key_prefix,
@@ -135,11 +137,26 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Scheduler => {
             // Counters of the jobs (charges, failures, ...) for Prometheus to scrape.
             // A second instance on the same host keeps running without its own endpoint.
-            if let Err(error) = metrics_exporter_prometheus::PrometheusBuilder::new()
+            let exporter = metrics_exporter_prometheus::PrometheusBuilder::new()
                 .with_http_listener(config.metrics_bind)
-                .install()
-            {
+                .set_buckets_for_metric(
+                    metrics_exporter_prometheus::Matcher::Suffix("duration_seconds".into()),
+                    petory_batch::metrics::JOB_DURATION_BUCKETS,
+                )
+                .and_then(metrics_exporter_prometheus::PrometheusBuilder::install);
+            if let Err(error) = exporter {
                 tracing::warn!(%error, bind = %config.metrics_bind, "metrics endpoint not started");
+            }
+            petory_batch::metrics::register_counters();
+            petory_batch::metrics::watch_pools(
+                context.db.clone(),
+                config.database.pool.max_size,
+                redis.clone(),
+                config.redis.max_size,
+                std::time::Duration::from_secs(5),
+            );
+            if let Err(error) = petory_batch::metrics::seed_last_successes(&context).await {
+                tracing::warn!(%error, "last successes not read from the run log");
             }
             tracing::info!(metrics = %config.metrics_bind, "petory-batch scheduler starting");
             petory_batch::scheduler::run(context, petory_core::process::shutdown_signal()).await

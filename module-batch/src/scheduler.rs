@@ -33,18 +33,31 @@ pub async fn run(context: JobContext, shutdown: impl Future<Output = ()>) -> any
     scheduler.start().await?;
     // Between polls, the relay also runs the moment an event is committed.
     let (stop_listener, stopped) = tokio::sync::oneshot::channel::<()>();
-    let listener = tokio::spawn(petory_event::wakeup::relay_on_commit(
-        context.database_url.clone(),
-        petory_event::product_relay(petory_event::RetryPolicy::default(), context.relay_ports()),
-        context.db.clone(),
-        context.clock.clone(),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let listener = match context.database_url.clone() {
+        Some(url) => Some(tokio::spawn(petory_event::wakeup::relay_on_commit(
+            url,
+            petory_event::product_relay(
+                petory_event::RetryPolicy::default(),
+                context.relay_ports(),
+            ),
+            context.db.clone(),
+            context.clock.clone(),
+            async move {
+                let _ = stopped.await;
+            },
+        ))),
+        None => {
+            tracing::info!(
+                "no outbox listener (PgBouncer without PETORY_DB_LISTEN_URL): events are relayed by the poll"
+            );
+            None
+        }
+    };
     shutdown.await;
     let _ = stop_listener.send(());
-    let _ = listener.await;
+    if let Some(listener) = listener {
+        let _ = listener.await;
+    }
     scheduler.shutdown().await?;
     Ok(())
 }

@@ -520,3 +520,142 @@ async fn every_event_kind_has_a_handler() {
     recorded.sort_unstable();
     assert_eq!(relay.kinds(), recorded);
 }
+
+/// A scrape of the scheduler's metrics endpoint once `ready` holds for it, within 20 s.
+async fn scrape_until(port: u16, ready: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(response) = reqwest::get(format!("http://127.0.0.1:{port}/metrics")).await
+            && let Ok(text) = response.text().await
+            && ready(&text)
+        {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "the metrics never showed up");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_scheduler_exports_runs_the_outbox_and_last_successes_seeded_from_the_run_log() {
+    let database = TestDatabase::new().await;
+    let context = context(&database);
+    // A successful run kept in the log before the scheduler starts.
+    store_key(&context, "two-days-old", now() - TimeDelta::days(2)).await;
+    let job = petory_batch::job::find_job("prune-idempotency-keys").unwrap();
+    run_recorded(
+        &context,
+        job.as_ref(),
+        RunDate::today(&context),
+        Trigger::Manual,
+    )
+    .await
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut command = batch_command(&database);
+    command
+        .env("PETORY_REDIS_PREFIX", format!("test:{}:", database.name()))
+        .env("PETORY_BATCH_METRICS_BIND", format!("127.0.0.1:{port}"));
+    let mut scheduler = all_schedules_off(&mut command)
+        .env("PETORY_SCHEDULE_RELAY_EVENTS", "* * * * * *")
+        .arg("scheduler")
+        .spawn()
+        .unwrap();
+    let metrics = scrape_until(port, |text| {
+        text.contains(r#"petory_batch_job_runs_total{job="relay-events",outcome="succeeded"} "#)
+            && text.contains("petory_outbox_pending_events ")
+    })
+    .await;
+    scheduler.kill().unwrap();
+    scheduler.wait().unwrap();
+    let value = |series: &str| -> f64 {
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("{series} is exported:\n{metrics}"))
+            .parse()
+            .unwrap()
+    };
+    // Seeded from the run log: the run above, as of the test's clock.
+    #[allow(clippy::cast_precision_loss)]
+    let seeded = now().timestamp() as f64;
+    assert_eq!(
+        value(r#"petory_batch_job_last_success_timestamp_seconds{job="prune-idempotency-keys"}"#),
+        seeded
+    );
+    assert!(
+        value(r#"petory_batch_job_last_success_timestamp_seconds{job="relay-events"}"#) > seeded
+    );
+    assert!(value(r#"petory_batch_job_runs_total{job="relay-events",outcome="succeeded"}"#) >= 1.0);
+    assert!(value(r#"petory_batch_job_duration_seconds_count{job="relay-events"}"#) >= 1.0);
+    // Counters exist at zero before anything happens to them.
+    assert_eq!(
+        value(r#"petory_batch_job_runs_total{job="billing",outcome="failed"}"#),
+        0.0
+    );
+    assert_eq!(
+        value(r#"petory_mail_deliveries_total{outcome="failed"}"#),
+        0.0
+    );
+    assert_eq!(
+        value(r#"petory_billing_charges_total{outcome="failed"}"#),
+        0.0
+    );
+    assert_eq!(value("petory_outbox_pending_events"), 0.0);
+    assert_eq!(value("petory_outbox_failed_events"), 0.0);
+    assert_eq!(value("petory_outbox_oldest_pending_age_seconds"), 0.0);
+    assert!(value("db_pool_max_connections") >= 1.0);
+    assert!(value("redis_pool_max_connections") >= 1.0);
+}
+
+#[tokio::test]
+async fn behind_pgbouncer_without_a_listen_url_the_outbox_listener_stays_off() {
+    use diesel_async::RunQueryDsl as _;
+    let database = TestDatabase::new().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut command = batch_command(&database);
+    command
+        .env("PETORY_REDIS_PREFIX", format!("test:{}:", database.name()))
+        .env("PETORY_BATCH_METRICS_BIND", format!("127.0.0.1:{port}"))
+        .env("PETORY_DB_PGBOUNCER", "true");
+    let mut scheduler = all_schedules_off(&mut command)
+        .env("PETORY_SCHEDULE_RELAY_EVENTS", "* * * * * *")
+        .arg("scheduler")
+        .spawn()
+        .unwrap();
+    // The poll still relays (and the pool works with unnamed statements)…
+    scrape_until(port, |text| {
+        text.contains(r#"petory_batch_job_runs_total{job="relay-events",outcome="succeeded"} "#)
+            && !text.contains(
+                r#"petory_batch_job_runs_total{job="relay-events",outcome="succeeded"} 0"#,
+            )
+    })
+    .await;
+    // …but no session LISTENs: a transaction-pooling PgBouncer could not keep one.
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let context = context(&database);
+    let mut conn = context.db.get().await.unwrap();
+    let listening = diesel::sql_query(
+        "SELECT count(*) AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+    )
+    .get_result::<Count>(&mut conn)
+    .await
+    .unwrap()
+    .n;
+    scheduler.kill().unwrap();
+    scheduler.wait().unwrap();
+    assert_eq!(listening, 0);
+}

@@ -229,3 +229,26 @@ pub async fn list_runs(
         .load(conn)
         .await?)
 }
+
+/// When `job` last finished a successful run (one with work kept as a row, or an idle one
+/// folded into its day's counter), for the scheduler's "last success" gauge at start-up.
+pub async fn last_success(
+    conn: &mut AsyncPgConnection,
+    job: &str,
+) -> Result<Option<DateTime<Utc>>, DbError> {
+    let kept = batch_job_runs::table
+        .filter(batch_job_runs::job.eq(job))
+        .filter(batch_job_runs::status.eq(RunStatus::Succeeded))
+        .order(batch_job_runs::started_at.desc())
+        .select(batch_job_runs::finished_at)
+        .first::<Option<DateTime<Utc>>>(conn)
+        .await
+        .optional()?
+        .flatten();
+    let idle = batch_job_idle_runs::table
+        .filter(batch_job_idle_runs::job.eq(job))
+        .select(diesel::dsl::max(batch_job_idle_runs::last_finished_at))
+        .get_result::<Option<DateTime<Utc>>>(conn)
+        .await?;
+    Ok(kept.max(idle))
+}

@@ -44,6 +44,11 @@ pub struct PoolSettings {
     /// starting workers costs milliseconds, more than a request's query, and a range bounded
     /// by a subquery (unknown when planned) looks big enough to tempt the planner.
     pub parallel_query: bool,
+    /// The URL names a PgBouncer in transaction mode (`PETORY_DB_PGBOUNCER`): statements run
+    /// unnamed (no prepared statement outlives its round trip, see `vendor/diesel-async`) and
+    /// no session setting is made, since the next statement may run on another server
+    /// connection.
+    pub pgbouncer: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -55,7 +60,7 @@ pub struct DatabaseSettings {
 impl DatabaseSettings {
     pub const DEFAULT_URL: &str = "postgres://postgres:postgres@127.0.0.1:5432/petory";
 
-    /// `DATABASE_URL` and `PETORY_DB_POOL_SIZE`.
+    /// `DATABASE_URL`, `PETORY_DB_POOL_SIZE` and `PETORY_DB_PGBOUNCER`.
     pub fn from_env() -> Result<Self, ConfigError> {
         let url = config::var_or("DATABASE_URL", Self::DEFAULT_URL)?;
         config::ensure(
@@ -75,6 +80,7 @@ impl DatabaseSettings {
             url,
             pool: PoolSettings {
                 max_size,
+                pgbouncer: config::parsed_or("PETORY_DB_PGBOUNCER", false)?,
                 ..PoolSettings::default()
             },
         })
@@ -87,6 +93,7 @@ impl Default for PoolSettings {
             max_size: 10,
             connection_timeout: Duration::from_secs(5),
             parallel_query: true,
+            pgbouncer: false,
         }
     }
 }
@@ -95,7 +102,12 @@ impl Default for PoolSettings {
 /// the database is still coming up.
 pub fn pool(database_url: &str, settings: &PoolSettings) -> DbPool {
     let mut config = ManagerConfig::default();
-    if !settings.parallel_query {
+    if settings.pgbouncer {
+        // A session setting would stay behind on whichever server connection it ran on: the
+        // parallel-query choice is PgBouncer's `connect_query` there (docs/deploy.md).
+        config.custom_setup =
+            Box::new(|url| Box::pin(AsyncPgConnection::establish_with(url, true)));
+    } else if !settings.parallel_query {
         config.custom_setup = Box::new(|url| {
             Box::pin(async move {
                 use diesel_async::{AsyncConnection as _, SimpleAsyncConnection as _};

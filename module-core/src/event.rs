@@ -236,3 +236,34 @@ pub async fn retry_failed(
     .optional()?
     .ok_or(EventError::NotFound)
 }
+
+/// What waits in the outbox, for the relay's metrics: both counts are read from the partial
+/// indexes of pending and failed events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backlog {
+    pub pending: i64,
+    pub failed: i64,
+    /// When the oldest pending event was recorded.
+    pub oldest_pending: Option<DateTime<Utc>>,
+}
+
+pub async fn backlog(conn: &mut AsyncPgConnection) -> Result<Backlog, DbError> {
+    let (pending, oldest_pending) = outbox_events::table
+        .filter(outbox_events::status.eq(EventStatus::Pending))
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::min(outbox_events::created_at),
+        ))
+        .get_result::<(i64, Option<DateTime<Utc>>)>(conn)
+        .await?;
+    let failed = outbox_events::table
+        .filter(outbox_events::status.eq(EventStatus::Failed))
+        .count()
+        .get_result::<i64>(conn)
+        .await?;
+    Ok(Backlog {
+        pending,
+        failed,
+        oldest_pending,
+    })
+}

@@ -46,14 +46,21 @@ pub struct LastCheck(tokio::sync::Mutex<Option<(tokio::time::Instant, Checks)>>)
 type Checks = BTreeMap<&'static str, &'static str>;
 
 /// Ready to serve traffic: PostgreSQL and Redis both answer (as of a check at most a second
-/// old).
+/// old), and the process is not stopping.
 #[utoipa::path(get, path = "/health/ready", tag = "health",
     responses(
         (status = 200, description = "Every dependency answers", body = Health),
-        (status = 503, description = "A dependency is down (`DEPENDENCY_UNAVAILABLE`); `context.checks` names it",
+        (status = 503, description = "A dependency is down (`DEPENDENCY_UNAVAILABLE`; `context.checks` names it), or the process is stopping (`SHUTTING_DOWN`)",
             body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn ready(State(state): State<AppState>) -> ApiResult<Json<Health>> {
+    if state.is_draining() {
+        return Err(ApiError::unavailable(
+            "SHUTTING_DOWN",
+            "this instance is stopping; another one takes the requests",
+        )
+        .retry_after(1));
+    }
     let checks = {
         let mut last = state.readiness.0.lock().await;
         match &*last {
@@ -112,7 +119,13 @@ async fn check(state: &AppState) -> Checks {
     ])
 }
 
-fn verdict(name: &str, outcome: Result<(), String>) -> &'static str {
+fn verdict(name: &'static str, outcome: Result<(), String>) -> &'static str {
+    // `petory_dependency_up{dependency}`: 1 when it answered this instance's last check.
+    metrics::gauge!("petory_dependency_up", "dependency" => name).set(if outcome.is_ok() {
+        1.0
+    } else {
+        0.0
+    });
     match outcome {
         Ok(()) => "ok",
         Err(cause) => {

@@ -272,6 +272,15 @@ pub async fn stream_notifications(
         None => notification::latest_id(&mut *state.db().await?, caller.user).await?,
     };
     let token_left = caller.time_left(&state);
+    // The stream also ends when the process begins to stop: the client reconnects to another
+    // instance with `Last-Event-ID`, so stopping waits for no stream.
+    let mut stopping = state.shutdown.subscribe();
+    let ends = futures_util::future::select(
+        Box::pin(tokio::time::sleep(token_left)),
+        Box::pin(async move {
+            let _ = stopping.wait_for(|stopping| *stopping).await;
+        }),
+    );
     let live = LiveStream {
         state,
         user: caller.user,
@@ -287,7 +296,7 @@ pub async fn stream_notifications(
         let event = live.next_event().await?;
         Some((Ok(event), live))
     })
-    .take_until(tokio::time::sleep(token_left));
+    .take_until(ends);
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }
 

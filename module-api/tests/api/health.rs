@@ -104,6 +104,37 @@ async fn metrics_expose_request_latency_by_route_and_status() {
 }
 
 #[tokio::test]
+async fn metrics_tell_which_dependency_is_down_and_how_full_the_pools_may_get() {
+    let app = TestApp::builder()
+        .redis_url("redis://127.0.0.1:1")
+        .spawn()
+        .await;
+    assert_eq!(app.get("/health/ready").await.status(), 503);
+    let text = app.get("/metrics").await.text().await.unwrap();
+    let value = |series: &str| -> f64 {
+        text.lines()
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("{series} is exported:\n{text}"))
+            .parse()
+            .unwrap()
+    };
+    // What the readiness alerts read (deploy/prometheus/rules.yml).
+    assert_eq!(value(r#"petory_dependency_up{dependency="postgres"}"#), 1.0);
+    assert_eq!(value(r#"petory_dependency_up{dependency="redis"}"#), 0.0);
+    // What the saturation alerts divide by: the configured pool sizes.
+    assert_eq!(
+        value("db_pool_max_connections"),
+        f64::from(app.state.config.database.pool.max_size)
+    );
+    assert_eq!(
+        value("redis_pool_max_connections"),
+        f64::from(app.state.config.redis.max_size)
+    );
+    assert!(value("redis_pool_timeouts_total") >= 0.0);
+    assert_eq!(value(r#"petory_live_connections{kind="chat"}"#), 0.0);
+}
+
+#[tokio::test]
 async fn swagger_ui_is_served_offline() {
     let app = TestApp::spawn().await;
     let page = app.get("/swagger-ui/").await;

@@ -33,6 +33,7 @@ mod reports;
 mod reviews;
 mod security;
 mod shop;
+mod shutdown;
 mod subscriptions;
 mod trade_board;
 mod uploads;

@@ -24,6 +24,14 @@ impl Job for RelayEvents {
         let counts = product_relay(RetryPolicy::default(), context.relay_ports())
             .relay_due(&context.db, date.as_of, 100)
             .await?;
+        // What is left, for the outbox alerts (a backlog that grows, events that failed).
+        let mut conn = context
+            .db
+            .get()
+            .await
+            .map_err(petory_core::db::DbError::from)?;
+        let backlog = petory_core::event::backlog(&mut conn).await?;
+        crate::metrics::record_backlog(&backlog, context.clock.now());
         Ok(job_counts([
             ("delivered", counts.delivered),
             ("retried", counts.retried),

@@ -27,7 +27,7 @@ pub fn context_at(database_url: &str, redis_prefix: &str, now: DateTime<Utc>) ->
     let pool = petory_redis::pool(&redis).unwrap();
     JobContext {
         db: db::pool(database_url, &PoolSettings::default()),
-        database_url: database_url.to_owned(),
+        database_url: Some(database_url.to_owned()),
         run_retention: petory_batch::jobs::platform::DEFAULT_RUN_RETENTION,
         notifications: Arc::new(RedisNotificationSignal::new(
             pool.clone(),
