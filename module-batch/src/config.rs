@@ -31,6 +31,10 @@ pub struct BatchConfig {
     pub listen_url: Option<String>,
     pub s3: petory_external_api::storage::s3::S3Settings,
     pub uploads: petory_core::upload::UploadSettings,
+    /// How long a replica's claim on a scheduled job's tick holds without renewal
+    /// (`PETORY_JOB_LEASE_SECS`): a replica that died mid-run leaves the next tick to another
+    /// within this.
+    pub job_lease: chrono::TimeDelta,
 }
 
 impl BatchConfig {
@@ -47,7 +51,15 @@ impl BatchConfig {
             None if database.pool.pgbouncer => None,
             None => Some(database.url.clone()),
         };
+        let job_lease = config::parsed_or("PETORY_JOB_LEASE_SECS", 60_i64)?;
+        config::ensure(
+            "PETORY_JOB_LEASE_SECS",
+            job_lease,
+            (2..=3600).contains(&job_lease),
+            "must be 2 to 3600",
+        )?;
         Ok(Self {
+            job_lease: chrono::TimeDelta::seconds(job_lease),
             listen_url,
             database,
             redis: RedisSettings::from_env()?,

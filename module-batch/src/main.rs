@@ -159,7 +159,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 tracing::warn!(%error, "last successes not read from the run log");
             }
             tracing::info!(metrics = %config.metrics_bind, "petory-batch scheduler starting");
-            petory_batch::scheduler::run(context, petory_core::process::shutdown_signal()).await
+            petory_batch::scheduler::run(
+                context,
+                config.job_lease,
+                petory_core::process::shutdown_signal(),
+            )
+            .await
         }
         Command::Jobs => Ok(()),
     }

@@ -659,3 +659,57 @@ async fn behind_pgbouncer_without_a_listen_url_the_outbox_listener_stays_off() {
     scheduler.wait().unwrap();
     assert_eq!(listening, 0);
 }
+
+/// Runs of `job` so far (kept ones and the counted idle ones).
+async fn runs_of(context: &JobContext, job: &str) -> i32 {
+    let mut conn = context.db.get().await.unwrap();
+    let idle: i32 = batch::list_idle_runs(&mut conn, None, None, 100)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|day| day.job == job)
+        .map(|day| day.runs)
+        .sum();
+    let kept = batch::list_runs(&mut conn, Some(job), None, 100)
+        .await
+        .unwrap()
+        .len();
+    idle + i32::try_from(kept).unwrap()
+}
+
+#[tokio::test]
+async fn two_replicas_run_each_tick_once_and_one_left_alone_goes_on() {
+    let database = TestDatabase::new().await;
+    let replica = || {
+        let mut command = batch_command(&database);
+        all_schedules_off(&mut command)
+            .env("PETORY_SCHEDULE_PRUNE_IDEMPOTENCY_KEYS", "*/2 * * * * *")
+            .env("PETORY_JOB_LEASE_SECS", "2")
+            .env("PETORY_REDIS_PREFIX", format!("test:{}:", database.name()))
+            // Each replica serves its metrics on a port of its own.
+            .env("PETORY_BATCH_METRICS_BIND", "127.0.0.1:0")
+            .arg("scheduler")
+            .spawn()
+            .unwrap()
+    };
+    let context = context(&database);
+    let started = Instant::now();
+    let mut first = replica();
+    let mut second = replica();
+    tokio::time::sleep(Duration::from_secs(9)).await;
+    let ticks = started.elapsed().as_secs_f64() / 2.0;
+    let together = runs_of(&context, "prune-idempotency-keys").await;
+    assert!(
+        together >= 3 && f64::from(together) <= ticks + 1.0,
+        "{together} runs in {ticks:.1} ticks of two replicas: each tick once"
+    );
+
+    // One replica dies; the other runs the next ticks on its own.
+    first.kill().unwrap();
+    first.wait().unwrap();
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    let alone = runs_of(&context, "prune-idempotency-keys").await - together;
+    second.kill().unwrap();
+    second.wait().unwrap();
+    assert!(alone >= 2, "{alone} runs after the other replica died");
+}

@@ -252,3 +252,70 @@ pub async fn last_success(
         .await?;
     Ok(kept.max(idle))
 }
+
+/// Claims `job`'s lease for a scheduled tick: `true` when this `holder` may run it now. No one
+/// claims a lease that is held (`until` not passed) nor one claimed within the last `window`
+/// (the same tick, already run by another replica); a claim holds for `hold`, renewed by
+/// [`renew_lease`] while the job runs and given back by [`release_lease`].
+pub async fn claim_lease(
+    conn: &mut AsyncPgConnection,
+    job: &str,
+    holder: &str,
+    window: chrono::TimeDelta,
+    hold: chrono::TimeDelta,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let claimed = diesel::sql_query(
+        "INSERT INTO batch_job_leases (job, holder, started_at, until) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (job) DO UPDATE
+            SET holder = EXCLUDED.holder, started_at = EXCLUDED.started_at, until = EXCLUDED.until
+          WHERE batch_job_leases.until <= $3 AND batch_job_leases.started_at <= $5",
+    )
+    .bind::<diesel::sql_types::Text, _>(job)
+    .bind::<diesel::sql_types::Text, _>(holder)
+    .bind::<diesel::sql_types::Timestamptz, _>(now)
+    .bind::<diesel::sql_types::Timestamptz, _>(now + hold)
+    .bind::<diesel::sql_types::Timestamptz, _>(now - window)
+    .execute(conn)
+    .await?;
+    Ok(claimed == 1)
+}
+
+/// Keeps `holder`'s lease of `job` for another `hold` while the job runs.
+pub async fn renew_lease(
+    conn: &mut AsyncPgConnection,
+    job: &str,
+    holder: &str,
+    hold: chrono::TimeDelta,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    use crate::schema::batch_job_leases as leases;
+    diesel::update(
+        leases::table
+            .filter(leases::job.eq(job))
+            .filter(leases::holder.eq(holder)),
+    )
+    .set(leases::until.eq(now + hold))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Gives `holder`'s lease of `job` back once its run ended: the next tick may be anyone's.
+pub async fn release_lease(
+    conn: &mut AsyncPgConnection,
+    job: &str,
+    holder: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    use crate::schema::batch_job_leases as leases;
+    diesel::update(
+        leases::table
+            .filter(leases::job.eq(job))
+            .filter(leases::holder.eq(holder)),
+    )
+    .set(leases::until.eq(now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}

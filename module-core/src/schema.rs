@@ -67,6 +67,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    batch_job_leases (job) {
+        job -> Text,
+        holder -> Text,
+        started_at -> Timestamptz,
+        until -> Timestamptz,
+    }
+}
+
+diesel::table! {
     place_week_likes (place_id) {
         place_id -> Int8,
         likes -> Int4,
