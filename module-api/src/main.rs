@@ -70,7 +70,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    telemetry::init_logging(log_format_from_env()?);
+    let _traces = telemetry::init_logging(log_format_from_env()?)?;
     // Migrating and creating an administrator need the database alone (a migration job has
     // no business with payment keys).
     let database = DatabaseSettings::from_env()?;

@@ -244,7 +244,14 @@ pub fn with_middleware(router: Router<AppState>, state: AppState) -> Router {
                                 .and_then(|value| value.to_str().ok())
                                 .unwrap_or_default();
                             let path = logged_path(request.uri().path());
-                            tracing::info_span!("request", %request_id, method = %request.method(), %path)
+                            let span = tracing::info_span!("request", %request_id, method = %request.method(), %path);
+                            // A client's W3C trace context: this request joins its trace.
+                            let parent = request
+                                .headers()
+                                .get("traceparent")
+                                .and_then(|value| value.to_str().ok());
+                            petory_core::platform::trace::adopt(&span, parent);
+                            span
                         })
                         .on_response(DefaultOnResponse::new().level(Level::INFO)),
                 )

@@ -1,27 +1,21 @@
-//! Logs (`tracing`, JSON by default) and the Prometheus recorder.
+//! Logs (`tracing`, JSON by default), traces (OpenTelemetry, when configured) and the
+//! Prometheus recorder.
 
 use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 
-pub fn init_logging(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(true);
-    // `try_init`: a second call (tests that build several apps) keeps the first subscriber.
-    let _ = match format {
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .try_init(),
-        LogFormat::Text => builder.try_init(),
-    };
+/// Logs, and traces when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (keep the returned exporter).
+pub fn init_logging(
+    format: LogFormat,
+) -> anyhow::Result<Option<petory_external_api::telemetry::Tracing>> {
+    petory_external_api::telemetry::init(
+        "petory-api",
+        format == LogFormat::Json,
+        "info,tower_http=info",
+    )
 }
 
 /// The process-wide Prometheus recorder, installed on first use.

@@ -151,7 +151,9 @@ pub async fn run_recorded(
     };
     tracing::info!(job = job.name(), run_id, business_date = %date.business_date, "job started");
     let started = std::time::Instant::now();
-    let result = job.run(context, date).await;
+    // Events the job records carry this span's trace (when tracing is on).
+    let span = tracing::info_span!("job", job = job.name(), run_id);
+    let result = tracing::Instrument::instrument(job.run(context, date), span).await;
     crate::metrics::record_run(job.name(), started, result.is_ok(), context.clock.now());
     let mut conn = context
         .db

@@ -53,19 +53,9 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-fn init_logging() {
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    if std::env::var("PETORY_LOG_FORMAT").is_ok_and(|format| format == "text") {
-        builder.init();
-    } else {
-        builder.json().flatten_event(true).init();
-    }
-}
-
 async fn run(command: Command) -> anyhow::Result<()> {
-    init_logging();
+    let json = std::env::var("PETORY_LOG_FORMAT").map_or(true, |format| format != "text");
+    let _traces = petory_external_api::telemetry::init("petory-batch", json, "info")?;
     if let Command::Jobs = command {
         for job in all_jobs() {
             let schedule = petory_batch::config::schedule_for(job.name(), job.default_schedule())?;

@@ -32,6 +32,8 @@ pub struct OutboxEvent {
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub delivered_at: Option<DateTime<Utc>>,
+    /// The W3C `traceparent` of what recorded it: its handling joins that trace.
+    pub trace_parent: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +87,7 @@ pub async fn record<P: Payload>(
             outbox_events::payload.eq(payload),
             outbox_events::next_attempt_at.eq(now),
             outbox_events::created_at.eq(now),
+            outbox_events::trace_parent.eq(crate::platform::trace::current()),
         ))
         .returning(outbox_events::id)
         .get_result(conn)
@@ -100,6 +103,7 @@ pub async fn record_many<P: Payload>(
     if payloads.is_empty() {
         return Ok(0);
     }
+    let trace_parent = crate::platform::trace::current();
     let rows = payloads
         .iter()
         .map(|payload| {
@@ -108,6 +112,7 @@ pub async fn record_many<P: Payload>(
                 outbox_events::payload.eq(serde_json::to_value(payload)?),
                 outbox_events::next_attempt_at.eq(now),
                 outbox_events::created_at.eq(now),
+                outbox_events::trace_parent.eq(trace_parent.clone()),
             ))
         })
         .collect::<Result<Vec<_>, serde_json::Error>>()

@@ -232,6 +232,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamptz,
         delivered_at -> Nullable<Timestamptz>,
+        trace_parent -> Nullable<Text>,
     }
 }
 

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument as _;
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -125,8 +126,11 @@ impl Relay {
                     let events = event::claim_due(conn, now, chunk).await?;
                     let mut counts = RelayCounts::default();
                     for due in &events {
+                        // Its handling joins the trace of what recorded it.
+                        let span = tracing::info_span!("outbox_event", kind = %due.kind, id = due.id);
+                        petory_core::platform::trace::adopt(&span, due.trace_parent.as_deref());
                         let outcome = match self.handlers.get(due.kind.as_str()) {
-                            Some(handler) => handler.handle(due, now).await,
+                            Some(handler) => handler.handle(due, now).instrument(span).await,
                             None => Err(anyhow::anyhow!("no handler for {}", due.kind)),
                         };
                         match outcome {

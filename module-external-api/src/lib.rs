@@ -7,3 +7,4 @@ pub mod oauth;
 pub mod payment;
 pub mod place;
 pub mod storage;
+pub mod telemetry;

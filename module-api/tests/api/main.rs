@@ -35,6 +35,7 @@ mod security;
 mod shop;
 mod shutdown;
 mod subscriptions;
+mod traces;
 mod trade_board;
 mod uploads;
 mod util;

@@ -1,3 +1,4 @@
 //! Cross-cutting records the whole product relies on.
 
 pub mod idempotency;
+pub mod trace;
