@@ -1,6 +1,7 @@
 //! Who is calling: the `AuthUser` and `AdminUser` extractors, and the `Caller` that middleware
 //! uses for rate limiting and idempotency scoping.
 
+use crate::error::ProblemCode;
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts, OptionalFromRequestParts, Request, State};
@@ -72,7 +73,7 @@ impl LiveCaller {
         }
         let Some(ticket) = ticket else {
             return Err(ApiError::unauthorized(
-                "AUTHENTICATION_REQUIRED",
+                ProblemCode::AuthenticationRequired,
                 "this needs a bearer token or a ticket",
             ));
         };
@@ -81,7 +82,10 @@ impl LiveCaller {
             .await
             .map_err(|error| ApiError::auth_unavailable(&error))?
             .ok_or_else(|| {
-                ApiError::unauthorized("INVALID_TICKET", "the ticket is unknown, used or expired")
+                ApiError::unauthorized(
+                    ProblemCode::InvalidTicket,
+                    "the ticket is unknown, used or expired",
+                )
             })?;
         let caller = Self {
             user: UserId(holder.user),
@@ -98,7 +102,7 @@ impl LiveCaller {
             .map_err(|error| ApiError::auth_unavailable(&error))?;
         if revoked || caller.ends_at <= state.clock.now().timestamp() {
             return Err(ApiError::unauthorized(
-                "INVALID_TICKET",
+                ProblemCode::InvalidTicket,
                 "the ticket is unknown, used or expired",
             ));
         }
@@ -146,17 +150,18 @@ fn bearer(parts: &Parts) -> Option<&str> {
 async fn authenticate(token: &str, state: &AppState) -> Result<AuthUser, ApiError> {
     let claims = token::verify_access(&state.tokens, token, state.clock.now()).map_err(
         |error| match error {
-            TokenError::Expired => {
-                ApiError::unauthorized("TOKEN_EXPIRED", "the access token has expired; refresh it")
-            }
+            TokenError::Expired => ApiError::unauthorized(
+                ProblemCode::TokenExpired,
+                "the access token has expired; refresh it",
+            ),
             TokenError::Invalid => {
-                ApiError::unauthorized("INVALID_TOKEN", "the access token is invalid")
+                ApiError::unauthorized(ProblemCode::InvalidToken, "the access token is invalid")
             }
         },
     )?;
-    let id = claims
-        .user_id()
-        .ok_or_else(|| ApiError::unauthorized("INVALID_TOKEN", "the access token is invalid"))?;
+    let id = claims.user_id().ok_or_else(|| {
+        ApiError::unauthorized(ProblemCode::InvalidToken, "the access token is invalid")
+    })?;
     let revoked = state
         .sessions
         .is_access_revoked(&claims.jti, &claims.sid)
@@ -164,7 +169,7 @@ async fn authenticate(token: &str, state: &AppState) -> Result<AuthUser, ApiErro
         .map_err(|error| ApiError::auth_unavailable(&error))?;
     if revoked {
         return Err(ApiError::unauthorized(
-            "TOKEN_REVOKED",
+            ProblemCode::TokenRevoked,
             "this access token was revoked; log in again",
         ));
     }
@@ -184,7 +189,7 @@ impl FromRequestParts<AppState> for AuthUser {
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or_else(|| {
             ApiError::unauthorized(
-                "AUTHENTICATION_REQUIRED",
+                ProblemCode::AuthenticationRequired,
                 "send `Authorization: Bearer <access token>`",
             )
         })?;
@@ -218,7 +223,7 @@ impl FromRequestParts<AppState> for AdminUser {
             <AuthUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await?;
         if user.role != Role::Admin {
             return Err(ApiError::forbidden(
-                "ADMIN_ONLY",
+                ProblemCode::AdminOnly,
                 "this requires an administrator",
             ));
         }

@@ -11,6 +11,8 @@ use petory_core::db::DbError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+pub use crate::problem_code::ProblemCode;
+
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 
 /// An RFC 9457 problem document.
@@ -19,7 +21,7 @@ pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
     "type": "about:blank",
     "title": "Conflict",
     "status": 409,
-    "code": "IDEMPOTENCY_KEY_REUSED",
+    "code": ProblemCode::IdempotencyKeyReused,
     "detail": "this Idempotency-Key was already used for a different request"
 }))]
 pub struct Problem {
@@ -29,8 +31,9 @@ pub struct Problem {
     /// The HTTP status phrase.
     pub title: Cow<'static, str>,
     pub status: u16,
-    /// Stable machine-readable code, e.g. `ORDER_NOT_PAYABLE`.
-    pub code: Cow<'static, str>,
+    /// Stable machine-readable code, e.g. `ORDER_NOT_PAYABLE`; each operation's responses list
+    /// those it answers with.
+    pub code: ProblemCode,
     /// Human-readable explanation of this occurrence.
     pub detail: String,
     /// Per-field validation failures (400/422 only).
@@ -54,7 +57,7 @@ pub struct FieldError {
 #[derive(Debug, Clone)]
 pub struct ApiError {
     status: StatusCode,
-    code: Cow<'static, str>,
+    code: ProblemCode,
     detail: String,
     errors: Vec<FieldError>,
     // Boxed: it is rare, and keeps `Result<T, ApiError>` small.
@@ -64,14 +67,10 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(
-        status: StatusCode,
-        code: impl Into<Cow<'static, str>>,
-        detail: impl Into<String>,
-    ) -> Self {
+    pub fn new(status: StatusCode, code: ProblemCode, detail: impl Into<String>) -> Self {
         Self {
             status,
-            code: code.into(),
+            code,
             detail: detail.into(),
             errors: Vec::new(),
             context: None,
@@ -80,24 +79,27 @@ impl ApiError {
         }
     }
 
-    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn bad_request(code: ProblemCode, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, detail)
     }
 
     /// A cursor the API did not hand out.
     pub fn invalid_cursor() -> Self {
-        Self::bad_request("INVALID_CURSOR", "the cursor is not one this API returned")
+        Self::bad_request(
+            ProblemCode::InvalidCursor,
+            "the cursor is not one this API returned",
+        )
     }
 
-    pub fn not_found(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn not_found(code: ProblemCode, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, code, detail)
     }
 
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn conflict(code: ProblemCode, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, detail)
     }
 
-    pub fn unavailable(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn unavailable(code: ProblemCode, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, code, detail)
     }
 
@@ -105,7 +107,7 @@ impl ApiError {
     pub fn auth_unavailable(cause: &dyn std::fmt::Display) -> Self {
         tracing::warn!(%cause, "authentication store unavailable");
         Self::unavailable(
-            "AUTH_UNAVAILABLE",
+            ProblemCode::AuthUnavailable,
             "authentication is temporarily unavailable",
         )
         .retry_after(5)
@@ -116,7 +118,7 @@ impl ApiError {
         tracing::error!(error = %cause, source = ?cause.source(), "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL_ERROR",
+            ProblemCode::InternalError,
             "an unexpected error occurred",
         )
     }
@@ -136,7 +138,7 @@ impl ApiError {
         self
     }
 
-    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn unauthorized(code: ProblemCode, detail: impl Into<String>) -> Self {
         Self {
             bearer_challenge: true,
             ..Self::new(StatusCode::UNAUTHORIZED, code, detail)
@@ -147,12 +149,12 @@ impl ApiError {
     pub fn payment_refused() -> Self {
         Self::new(
             StatusCode::PAYMENT_REQUIRED,
-            "PAYMENT_REFUSED",
+            ProblemCode::PaymentRefused,
             "the payment was not approved; an unpaid order stays payable",
         )
     }
 
-    pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn forbidden(code: ProblemCode, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, code, detail)
     }
 
@@ -160,7 +162,7 @@ impl ApiError {
     pub fn invalid_field(field: &str, code: &str, message: impl Into<String>) -> Self {
         Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "VALIDATION_FAILED",
+            ProblemCode::ValidationFailed,
             "some fields are invalid",
         )
         .with_errors(vec![FieldError {
@@ -174,8 +176,8 @@ impl ApiError {
         self.status
     }
 
-    pub fn code(&self) -> &str {
-        &self.code
+    pub fn code(&self) -> ProblemCode {
+        self.code
     }
 
     pub fn to_problem(&self) -> Problem {
@@ -183,7 +185,7 @@ impl ApiError {
             problem_type: Cow::Borrowed("about:blank"),
             title: Cow::Borrowed(self.status.canonical_reason().unwrap_or("Error")),
             status: self.status.as_u16(),
-            code: self.code.clone(),
+            code: self.code,
             detail: self.detail.clone(),
             errors: self.errors.clone(),
             context: self.context.as_deref().cloned(),
@@ -194,32 +196,37 @@ impl ApiError {
     /// (routing, body limits, timeouts, panics).
     pub fn from_status(status: StatusCode) -> Self {
         let (code, detail) = match status {
-            StatusCode::NOT_FOUND => ("ROUTE_NOT_FOUND", "no resource at this path"),
+            StatusCode::NOT_FOUND => (ProblemCode::RouteNotFound, "no resource at this path"),
             StatusCode::METHOD_NOT_ALLOWED => (
-                "METHOD_NOT_ALLOWED",
+                ProblemCode::MethodNotAllowed,
                 "this method is not allowed on this resource",
             ),
             StatusCode::REQUEST_TIMEOUT => (
-                "REQUEST_TIMEOUT",
+                ProblemCode::RequestTimeout,
                 "the request took too long and was abandoned",
             ),
             StatusCode::PAYLOAD_TOO_LARGE => (
-                "PAYLOAD_TOO_LARGE",
+                ProblemCode::PayloadTooLarge,
                 "the request body is larger than allowed",
             ),
             StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-                "UNSUPPORTED_MEDIA_TYPE",
+                ProblemCode::UnsupportedMediaType,
                 "the request body has an unsupported content type",
             ),
-            StatusCode::TOO_MANY_REQUESTS => ("RATE_LIMITED", "too many requests; retry later"),
+            StatusCode::TOO_MANY_REQUESTS => {
+                (ProblemCode::RateLimited, "too many requests; retry later")
+            }
             StatusCode::SERVICE_UNAVAILABLE => (
-                "SERVICE_UNAVAILABLE",
+                ProblemCode::ServiceUnavailable,
                 "the service is temporarily unavailable",
             ),
             status if status.is_server_error() => {
-                ("INTERNAL_ERROR", "an unexpected error occurred")
+                (ProblemCode::InternalError, "an unexpected error occurred")
             }
-            _ => ("BAD_REQUEST", "the request could not be processed"),
+            _ => (
+                ProblemCode::BadRequest,
+                "the request could not be processed",
+            ),
         };
         Self::new(status, code, detail)
     }
@@ -262,27 +269,30 @@ impl From<DbError> for ApiError {
                 Kind::Unknown if server_going_away(info.message()) => {
                     Self::database_unavailable(&info.message())
                 }
-                Kind::SerializationFailure => {
-                    Self::conflict("CONCURRENT_UPDATE", "the data changed meanwhile; try again")
-                        .retry_after(1)
-                }
+                Kind::SerializationFailure => Self::conflict(
+                    ProblemCode::ConcurrentUpdate,
+                    "the data changed meanwhile; try again",
+                )
+                .retry_after(1),
                 Kind::UniqueViolation => {
                     let field = constraint_field(info.as_ref());
                     tracing::warn!(constraint = ?info.constraint_name(), "unique violation reached the database");
-                    Self::conflict("CONFLICT", format!("{field} is already taken")).with_errors(
-                        vec![FieldError {
+                    Self::conflict(ProblemCode::Conflict, format!("{field} is already taken"))
+                        .with_errors(vec![FieldError {
                             field,
                             code: "unique".into(),
                             message: "is already taken".into(),
-                        }],
-                    )
+                        }])
                 }
                 Kind::ForeignKeyViolation | Kind::RestrictViolation
                     if info
                         .details()
                         .is_some_and(|d| d.contains("still referenced")) =>
                 {
-                    Self::conflict("STILL_REFERENCED", "other records still refer to this one")
+                    Self::conflict(
+                        ProblemCode::StillReferenced,
+                        "other records still refer to this one",
+                    )
                 }
                 Kind::ForeignKeyViolation => Self::invalid_field(
                     &constraint_field(info.as_ref()),
@@ -311,7 +321,7 @@ impl ApiError {
     pub fn database_unavailable(cause: &dyn std::fmt::Display) -> Self {
         tracing::warn!(%cause, "database unavailable");
         Self::unavailable(
-            "DATABASE_UNAVAILABLE",
+            ProblemCode::DatabaseUnavailable,
             "the database is temporarily unavailable",
         )
         .retry_after(5)
@@ -366,26 +376,29 @@ impl From<petory_core::identity::IdentityError> for ApiError {
     fn from(error: petory_core::identity::IdentityError) -> Self {
         use petory_core::identity::IdentityError as E;
         match error {
-            E::EmailTaken => {
-                Self::conflict("EMAIL_TAKEN", "an account with this email already exists")
-            }
-            E::InvalidCredentials => {
-                Self::unauthorized("INVALID_CREDENTIALS", "the email or password is wrong")
-            }
+            E::EmailTaken => Self::conflict(
+                ProblemCode::EmailTaken,
+                "an account with this email already exists",
+            ),
+            E::InvalidCredentials => Self::unauthorized(
+                ProblemCode::InvalidCredentials,
+                "the email or password is wrong",
+            ),
             E::Suspended { until, reason } => Self::forbidden(
-                "ACCOUNT_SUSPENDED",
+                ProblemCode::AccountSuspended,
                 format!("the account is suspended until {}", until.to_rfc3339()),
             )
             .with_context(serde_json::json!({ "suspended_until": until, "reason": reason })),
-            E::AccountInactive => {
-                Self::unauthorized("ACCOUNT_INACTIVE", "this account can no longer sign in")
-            }
+            E::AccountInactive => Self::unauthorized(
+                ProblemCode::AccountInactive,
+                "this account can no longer sign in",
+            ),
             E::InvalidRefreshToken => Self::unauthorized(
-                "INVALID_REFRESH_TOKEN",
+                ProblemCode::InvalidRefreshToken,
                 "the refresh token is invalid or expired",
             ),
             E::RefreshTokenReused => Self::unauthorized(
-                "REFRESH_TOKEN_REUSED",
+                ProblemCode::RefreshTokenReused,
                 "this refresh token was already used; every session of that login was ended",
             ),
             E::WrongPassword => Self::invalid_field(
@@ -395,40 +408,40 @@ impl From<petory_core::identity::IdentityError> for ApiError {
             ),
             E::LoginThrottled { retry_after } => Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "LOGIN_THROTTLED",
+                ProblemCode::LoginThrottled,
                 "too many wrong passwords for this account from unknown devices; wait, or reset \
                  the password (a device that signed in before is not held back)",
             )
             .retry_after(retry_after)
             .with_context(serde_json::json!({ "password_reset": "/api/v1/auth/password-reset" })),
             E::InvalidResetToken => Self::bad_request(
-                "INVALID_RESET_TOKEN",
+                ProblemCode::InvalidResetToken,
                 "this reset link is unknown, used or expired; ask for a new one",
             ),
             E::ReauthenticationRequired => Self::forbidden(
-                "REAUTHENTICATION_REQUIRED",
+                ProblemCode::ReauthenticationRequired,
                 "confirm with your password (or sign in again with Google) first",
             ),
             E::InvalidVerificationToken => Self::bad_request(
-                "INVALID_VERIFICATION_TOKEN",
+                ProblemCode::InvalidVerificationToken,
                 "this verification link is unknown, used or expired; ask for a new one",
             ),
             E::EmailAlreadyVerified => Self::conflict(
-                "EMAIL_ALREADY_VERIFIED",
+                ProblemCode::EmailAlreadyVerified,
                 "the email address is verified already",
             ),
             E::VerificationRecentlySent { retry_after } => Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "VERIFICATION_RECENTLY_SENT",
+                ProblemCode::VerificationRecentlySent,
                 "a verification link went out moments ago; check your inbox",
             )
             .retry_after(retry_after),
             E::TooManyAddresses => Self::conflict(
-                "TOO_MANY_ADDRESSES",
+                ProblemCode::TooManyAddresses,
                 "an account keeps at most 10 delivery addresses; delete one first",
             ),
             E::LastAdmin => Self::conflict(
-                "LAST_ADMIN",
+                ProblemCode::LastAdmin,
                 "the last administrator cannot stop being one; promote another first",
             ),
             E::Invalid {
@@ -437,21 +450,21 @@ impl From<petory_core::identity::IdentityError> for ApiError {
                 message,
             } => Self::invalid_field(field, code, message),
             E::InvalidOAuthState => Self::bad_request(
-                "INVALID_OAUTH_STATE",
+                ProblemCode::InvalidOauthState,
                 "this sign-in is unknown, expired or already finished; start again",
             ),
             E::OAuthNonceMismatch => Self::unauthorized(
-                "OAUTH_NONCE_MISMATCH",
+                ProblemCode::OauthNonceMismatch,
                 "the identity token was not issued for this sign-in",
             ),
             E::OAuthEmailUnverified => Self::forbidden(
-                "OAUTH_EMAIL_UNVERIFIED",
+                ProblemCode::OauthEmailUnverified,
                 "the provider has not verified this account's email address",
             ),
             E::OAuth(petory_core::identity::oauth::OAuthError::Unavailable(cause)) => {
                 tracing::warn!(%cause, "identity provider unavailable");
                 Self::unavailable(
-                    "OAUTH_PROVIDER_UNAVAILABLE",
+                    ProblemCode::OauthProviderUnavailable,
                     "the identity provider is unavailable; try again",
                 )
                 .retry_after(5)
@@ -459,22 +472,22 @@ impl From<petory_core::identity::IdentityError> for ApiError {
             E::OAuth(petory_core::identity::oauth::OAuthError::CodeRejected(cause)) => {
                 tracing::info!(%cause, "authorization code rejected");
                 Self::bad_request(
-                    "OAUTH_CODE_REJECTED",
+                    ProblemCode::OauthCodeRejected,
                     "the provider refused the authorization code; start again",
                 )
             }
             E::OAuth(petory_core::identity::oauth::OAuthError::InvalidIdToken(cause)) => {
                 tracing::warn!(%cause, "invalid ID token");
                 Self::unauthorized(
-                    "OAUTH_ID_TOKEN_INVALID",
+                    ProblemCode::OauthIdTokenInvalid,
                     "the identity token could not be verified",
                 )
             }
-            E::UserNotFound => Self::not_found("USER_NOT_FOUND", "no such user"),
-            E::AddressNotFound => Self::not_found("ADDRESS_NOT_FOUND", "no such address"),
+            E::UserNotFound => Self::not_found(ProblemCode::UserNotFound, "no such user"),
+            E::AddressNotFound => Self::not_found(ProblemCode::AddressNotFound, "no such address"),
             E::Sessions(cause) => Self::auth_unavailable(&cause),
             E::HashingBusy(_) => Self::unavailable(
-                "AUTH_BUSY",
+                ProblemCode::AuthBusy,
                 "too many sign-ins at once; try again in a moment",
             )
             .retry_after(1),
@@ -489,25 +502,28 @@ impl From<petory_core::shop::ShopError> for ApiError {
         match error {
             E::Upload(error) => error.into(),
             E::EmailNotVerified(refused) => refused.into(),
-            E::CategoryNotFound => Self::not_found("CATEGORY_NOT_FOUND", "no such category"),
-            E::CategoryNameTaken => {
-                Self::conflict("CATEGORY_NAME_TAKEN", "a category with this name exists")
+            E::CategoryNotFound => {
+                Self::not_found(ProblemCode::CategoryNotFound, "no such category")
             }
+            E::CategoryNameTaken => Self::conflict(
+                ProblemCode::CategoryNameTaken,
+                "a category with this name exists",
+            ),
             E::CategoryNotEmpty => Self::conflict(
-                "CATEGORY_NOT_EMPTY",
+                ProblemCode::CategoryNotEmpty,
                 "the category still has items; move or delete them first",
             ),
-            E::ItemNotFound => Self::not_found("ITEM_NOT_FOUND", "no such item on sale"),
+            E::ItemNotFound => Self::not_found(ProblemCode::ItemNotFound, "no such item on sale"),
             E::CartItemNotFound => {
-                Self::not_found("CART_ITEM_NOT_FOUND", "no such line in your cart")
+                Self::not_found(ProblemCode::CartItemNotFound, "no such line in your cart")
             }
             E::InvalidCursor => Self::invalid_cursor(),
             E::CartFull => Self::conflict(
-                "CART_FULL",
+                ProblemCode::CartFull,
                 "a cart holds at most 50 lines; order or remove some first",
             ),
             E::TooManyUnpaidOrders => Self::conflict(
-                "TOO_MANY_UNPAID_ORDERS",
+                ProblemCode::TooManyUnpaidOrders,
                 "pay or cancel your unpaid orders first (at most 5 orders and 200 units wait for payment)",
             ),
             E::Invalid {
@@ -516,17 +532,17 @@ impl From<petory_core::shop::ShopError> for ApiError {
                 message,
             } => Self::invalid_field(field, code, message),
             E::OutOfStock { item_id } => Self::conflict(
-                "OUT_OF_STOCK",
+                ProblemCode::OutOfStock,
                 format!("item {item_id} does not have enough stock"),
             )
             .with_context(serde_json::json!({ "item_id": item_id })),
-            E::OrderNotFound => Self::not_found("ORDER_NOT_FOUND", "no such order"),
+            E::OrderNotFound => Self::not_found(ProblemCode::OrderNotFound, "no such order"),
             E::OrderNotCancelable { status } => Self::conflict(
-                "ORDER_NOT_CANCELABLE",
+                ProblemCode::OrderNotCancelable,
                 format!("an order in {} cannot be cancelled", status.as_str()),
             ),
             E::InvalidTransition { from, to } => Self::conflict(
-                "INVALID_ORDER_TRANSITION",
+                ProblemCode::InvalidOrderTransition,
                 format!(
                     "an order cannot go from {} to {}",
                     from.as_str(),
@@ -534,27 +550,31 @@ impl From<petory_core::shop::ShopError> for ApiError {
                 ),
             ),
             E::ProfileIncomplete => Self::conflict(
-                "PROFILE_INCOMPLETE",
+                ProblemCode::ProfileIncomplete,
                 "add a phone number and a delivery address first (PUT /users/me/profile)",
             ),
-            E::AddressNotFound => Self::not_found("ADDRESS_NOT_FOUND", "no such delivery address"),
+            E::AddressNotFound => {
+                Self::not_found(ProblemCode::AddressNotFound, "no such delivery address")
+            }
             E::NotABuyer => Self::forbidden(
-                "NOT_A_BUYER",
+                ProblemCode::NotABuyer,
                 "only buyers of a paid order of this item may review it",
             ),
             E::AlreadyReviewed => Self::conflict(
-                "ALREADY_REVIEWED",
+                ProblemCode::AlreadyReviewed,
                 "you reviewed every order of this item already",
             ),
-            E::ReviewNotFound => Self::not_found("REVIEW_NOT_FOUND", "no such review of yours"),
+            E::ReviewNotFound => {
+                Self::not_found(ProblemCode::ReviewNotFound, "no such review of yours")
+            }
             E::OrderNotPayable { status } => Self::conflict(
-                "ORDER_NOT_PAYABLE",
+                ProblemCode::OrderNotPayable,
                 format!("an order in {} cannot be paid", status.as_str()),
             ),
             E::Gateway(petory_core::shop::payment::GatewayError::Unavailable(cause)) => {
                 tracing::warn!(%cause, "payment gateway unavailable");
                 Self::unavailable(
-                    "PAYMENT_GATEWAY_UNAVAILABLE",
+                    ProblemCode::PaymentGatewayUnavailable,
                     "the payment gateway is unavailable; the order stays payable",
                 )
                 .retry_after(5)
@@ -576,7 +596,7 @@ impl From<petory_core::shop::ShopError> for ApiError {
                 tracing::error!(%cause, "payment gateway rejected our request");
                 Self::new(
                     StatusCode::BAD_GATEWAY,
-                    "PAYMENT_GATEWAY_ERROR",
+                    ProblemCode::PaymentGatewayError,
                     "the payment could not be processed because of an error on our side; \
                      nothing was charged",
                 )
@@ -585,15 +605,15 @@ impl From<petory_core::shop::ShopError> for ApiError {
                 tracing::error!(%cause, "payment gateway answer mismatch");
                 Self::new(
                     StatusCode::BAD_GATEWAY,
-                    "PAYMENT_GATEWAY_MISMATCH",
+                    ProblemCode::PaymentGatewayMismatch,
                     "the payment gateway's answer did not match the order",
                 )
             }
             E::SubscriptionNotFound => {
-                Self::not_found("SUBSCRIPTION_NOT_FOUND", "no such subscription")
+                Self::not_found(ProblemCode::SubscriptionNotFound, "no such subscription")
             }
             E::SubscriptionCanceled => Self::conflict(
-                "SUBSCRIPTION_CANCELED",
+                ProblemCode::SubscriptionCanceled,
                 "the subscription is cancelled; start a new one with an order",
             ),
             E::Database(error) => error.into(),
@@ -605,7 +625,7 @@ impl From<petory_core::event::EventError> for ApiError {
     fn from(error: petory_core::event::EventError) -> Self {
         match error {
             petory_core::event::EventError::NotFound => {
-                Self::not_found("EVENT_NOT_FOUND", "no such failed event")
+                Self::not_found(ProblemCode::EventNotFound, "no such failed event")
             }
             petory_core::event::EventError::Database(error) => error.into(),
         }
@@ -619,7 +639,7 @@ impl From<petory_core::ports::ObjectStoreError> for ApiError {
             E::Unavailable(cause) => {
                 tracing::warn!(%cause, "object store unavailable");
                 Self::unavailable(
-                    "STORAGE_UNAVAILABLE",
+                    ProblemCode::StorageUnavailable,
                     "image storage is temporarily unavailable",
                 )
                 .retry_after(5)
@@ -628,7 +648,7 @@ impl From<petory_core::ports::ObjectStoreError> for ApiError {
             E::Rejected(cause) => {
                 tracing::error!(%cause, "object store refused a request");
                 Self::unavailable(
-                    "STORAGE_UNAVAILABLE",
+                    ProblemCode::StorageUnavailable,
                     "image storage is temporarily unavailable",
                 )
             }
@@ -639,31 +659,33 @@ impl From<petory_core::ports::ObjectStoreError> for ApiError {
 impl From<petory_core::upload::UploadError> for ApiError {
     fn from(error: petory_core::upload::UploadError) -> Self {
         use petory_core::upload::UploadError as E;
-        let unprocessable = |code: &'static str, key: &str, detail: String| {
+        let unprocessable = |code: ProblemCode, key: &str, detail: String| {
             Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
                 .with_context(serde_json::json!({ "key": key }))
         };
         match error {
             E::TooLarge { .. } => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "UPLOAD_TOO_LARGE",
+                ProblemCode::UploadTooLarge,
                 error.to_string(),
             ),
-            E::AdminOnly => Self::forbidden("ADMIN_ONLY", error.to_string()),
+            E::AdminOnly => Self::forbidden(ProblemCode::AdminOnly, error.to_string()),
             E::TooManyPending { .. } => {
-                Self::conflict("TOO_MANY_PENDING_UPLOADS", error.to_string())
+                Self::conflict(ProblemCode::TooManyPendingUploads, error.to_string())
             }
-            E::NotFound { ref key } => unprocessable("UPLOAD_NOT_FOUND", key, error.to_string()),
+            E::NotFound { ref key } => {
+                unprocessable(ProblemCode::UploadNotFound, key, error.to_string())
+            }
             E::NotUploaded { ref key } => {
-                unprocessable("UPLOAD_NOT_UPLOADED", key, error.to_string())
+                unprocessable(ProblemCode::UploadNotUploaded, key, error.to_string())
             }
             E::SizeMismatch { ref key, .. } => {
-                unprocessable("UPLOAD_SIZE_MISMATCH", key, error.to_string())
+                unprocessable(ProblemCode::UploadSizeMismatch, key, error.to_string())
             }
             E::NotAnImage { ref key, .. } => {
-                unprocessable("UPLOAD_NOT_AN_IMAGE", key, error.to_string())
+                unprocessable(ProblemCode::UploadNotAnImage, key, error.to_string())
             }
-            E::InUse { ref key } => Self::conflict("UPLOAD_IN_USE", error.to_string())
+            E::InUse { ref key } => Self::conflict(ProblemCode::UploadInUse, error.to_string())
                 .with_context(serde_json::json!({ "key": key })),
             E::Store(error) => error.into(),
             E::Db(error) => error.into(),
@@ -673,14 +695,14 @@ impl From<petory_core::upload::UploadError> for ApiError {
 
 impl From<petory_core::identity::EmailNotVerified> for ApiError {
     fn from(refused: petory_core::identity::EmailNotVerified) -> Self {
-        Self::forbidden("EMAIL_NOT_VERIFIED", refused.to_string())
+        Self::forbidden(ProblemCode::EmailNotVerified, refused.to_string())
     }
 }
 
 impl From<petory_core::identity::Suspended> for ApiError {
     fn from(suspended: petory_core::identity::Suspended) -> Self {
         Self::forbidden(
-            "ACCOUNT_SUSPENDED",
+            ProblemCode::AccountSuspended,
             "a suspended account cannot write; it may still read",
         )
         .with_context(serde_json::json!({ "suspended_until": suspended.until }))
@@ -693,61 +715,66 @@ impl From<petory_core::community::CommunityError> for ApiError {
         match error {
             E::Suspended(suspended) => suspended.into(),
             E::EmailNotVerified(refused) => refused.into(),
-            E::PetNotFound => Self::not_found("PET_NOT_FOUND", "no such pet of yours"),
-            E::PostNotFound => Self::not_found("POST_NOT_FOUND", "no such post"),
-            E::ListingNotFound => Self::not_found("LISTING_NOT_FOUND", "no such listing"),
-            E::NotTheSeller => {
-                Self::forbidden("NOT_THE_SELLER", "only the seller changes a listing")
-            }
+            E::PetNotFound => Self::not_found(ProblemCode::PetNotFound, "no such pet of yours"),
+            E::PostNotFound => Self::not_found(ProblemCode::PostNotFound, "no such post"),
+            E::ListingNotFound => Self::not_found(ProblemCode::ListingNotFound, "no such listing"),
+            E::NotTheSeller => Self::forbidden(
+                ProblemCode::NotTheSeller,
+                "only the seller changes a listing",
+            ),
             E::InvalidListingTransition { .. } => {
-                Self::conflict("INVALID_LISTING_TRANSITION", error.to_string())
+                Self::conflict(ProblemCode::InvalidListingTransition, error.to_string())
             }
-            E::CommentNotFound => Self::not_found("COMMENT_NOT_FOUND", "no such comment"),
+            E::CommentNotFound => Self::not_found(ProblemCode::CommentNotFound, "no such comment"),
             E::ReportTargetNotFound => {
-                Self::not_found("REPORT_TARGET_NOT_FOUND", error.to_string())
+                Self::not_found(ProblemCode::ReportTargetNotFound, error.to_string())
             }
             E::OwnContent => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "CANNOT_REPORT_OWN_CONTENT",
+                ProblemCode::CannotReportOwnContent,
                 error.to_string(),
             ),
-            E::AlreadyReported => Self::conflict("ALREADY_REPORTED", error.to_string()),
-            E::ReportNotFound => Self::not_found("REPORT_NOT_FOUND", "no such report"),
-            E::ContentNotFound => Self::not_found("CONTENT_NOT_FOUND", error.to_string()),
+            E::AlreadyReported => Self::conflict(ProblemCode::AlreadyReported, error.to_string()),
+            E::ReportNotFound => Self::not_found(ProblemCode::ReportNotFound, "no such report"),
+            E::ContentNotFound => Self::not_found(ProblemCode::ContentNotFound, error.to_string()),
             E::ReportAlreadyResolved => {
-                Self::conflict("REPORT_ALREADY_RESOLVED", error.to_string())
+                Self::conflict(ProblemCode::ReportAlreadyResolved, error.to_string())
             }
             E::Views(cause) => {
                 tracing::warn!(%cause, "view counter unavailable");
                 Self::unavailable(
-                    "VIEWS_UNAVAILABLE",
+                    ProblemCode::ViewsUnavailable,
                     "view counts are temporarily unavailable",
                 )
                 .retry_after(5)
             }
-            E::TooManyPets { .. } => Self::conflict("TOO_MANY_PETS", error.to_string()),
-            E::RoomNotFound => Self::not_found("CHAT_ROOM_NOT_FOUND", "no such chat room of yours"),
-            E::MessageNotFound => {
-                Self::not_found("CHAT_MESSAGE_NOT_FOUND", "no such message in this room")
+            E::TooManyPets { .. } => Self::conflict(ProblemCode::TooManyPets, error.to_string()),
+            E::RoomNotFound => {
+                Self::not_found(ProblemCode::ChatRoomNotFound, "no such chat room of yours")
             }
+            E::MessageNotFound => Self::not_found(
+                ProblemCode::ChatMessageNotFound,
+                "no such message in this room",
+            ),
             E::OwnListing => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "OWN_LISTING",
+                ProblemCode::OwnListing,
                 error.to_string(),
             ),
-            E::ListingSold => Self::conflict("LISTING_SOLD", error.to_string()),
-            E::Blocked => Self::forbidden("CHAT_BLOCKED", error.to_string()),
-            E::PartyLeft => Self::conflict("CHAT_PARTY_LEFT", error.to_string()),
-            E::ClientIdReused => Self::conflict("CLIENT_ID_REUSED", error.to_string()),
-            E::UserNotFound => Self::not_found("USER_NOT_FOUND", "no such user"),
+            E::ListingSold => Self::conflict(ProblemCode::ListingSold, error.to_string()),
+            E::Blocked => Self::forbidden(ProblemCode::ChatBlocked, error.to_string()),
+            E::PartyLeft => Self::conflict(ProblemCode::ChatPartyLeft, error.to_string()),
+            E::ClientIdReused => Self::conflict(ProblemCode::ClientIdReused, error.to_string()),
+            E::UserNotFound => Self::not_found(ProblemCode::UserNotFound, "no such user"),
             E::CannotBlockSelf => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "CANNOT_BLOCK_SELF",
+                ProblemCode::CannotBlockSelf,
                 error.to_string(),
             ),
-            E::WeightNotFound => {
-                Self::not_found("WEIGHT_NOT_FOUND", "no weight of this pet on that day")
-            }
+            E::WeightNotFound => Self::not_found(
+                ProblemCode::WeightNotFound,
+                "no weight of this pet on that day",
+            ),
             E::Invalid {
                 field,
                 code,
@@ -763,11 +790,11 @@ impl From<petory_core::place::PlaceError> for ApiError {
     fn from(error: petory_core::place::PlaceError) -> Self {
         use petory_core::place::PlaceError as E;
         match error {
-            E::NotFound => Self::not_found("PLACE_NOT_FOUND", "no such place"),
+            E::NotFound => Self::not_found(ProblemCode::PlaceNotFound, "no such place"),
             E::ReviewNotFound => {
-                Self::not_found("PLACE_REVIEW_NOT_FOUND", "no such review of yours")
+                Self::not_found(ProblemCode::PlaceReviewNotFound, "no such review of yours")
             }
-            E::AlreadyReviewed => Self::conflict("ALREADY_REVIEWED", error.to_string()),
+            E::AlreadyReviewed => Self::conflict(ProblemCode::AlreadyReviewed, error.to_string()),
             E::Suspended(suspended) => suspended.into(),
             E::EmailNotVerified(refused) => refused.into(),
             E::Invalid {
@@ -779,13 +806,14 @@ impl From<petory_core::place::PlaceError> for ApiError {
                 tracing::error!(%detail, "Kakao Local refused our REST API key");
                 Self::new(
                     StatusCode::BAD_GATEWAY,
-                    "PLACE_DIRECTORY_REFUSED",
+                    ProblemCode::PlaceDirectoryRefused,
                     "Kakao Local refused the REST API key (KAKAO_REST_API_KEY)",
                 )
             }
             E::Unavailable(detail) => {
                 tracing::warn!(%detail, "places dependency unavailable");
-                Self::unavailable("PLACES_UNAVAILABLE", "try again shortly").retry_after(5)
+                Self::unavailable(ProblemCode::PlacesUnavailable, "try again shortly")
+                    .retry_after(5)
             }
             E::Upload(error) => error.into(),
             E::Database(error) => error.into(),
@@ -797,7 +825,9 @@ impl From<petory_core::notification::NotificationError> for ApiError {
     fn from(error: petory_core::notification::NotificationError) -> Self {
         use petory_core::notification::NotificationError as E;
         match error {
-            E::NotFound => Self::not_found("NOTIFICATION_NOT_FOUND", "no such notification"),
+            E::NotFound => {
+                Self::not_found(ProblemCode::NotificationNotFound, "no such notification")
+            }
             E::Database(error) => error.into(),
         }
     }
@@ -807,14 +837,14 @@ impl From<petory_core::daily::album::AlbumError> for ApiError {
     fn from(error: petory_core::daily::album::AlbumError) -> Self {
         use petory_core::daily::album::AlbumError as E;
         match error {
-            E::NotFound => Self::not_found("ALBUM_PHOTO_NOT_FOUND", error.to_string()),
-            E::UserNotFound => Self::not_found("USER_NOT_FOUND", error.to_string()),
+            E::NotFound => Self::not_found(ProblemCode::AlbumPhotoNotFound, error.to_string()),
+            E::UserNotFound => Self::not_found(ProblemCode::UserNotFound, error.to_string()),
             E::FutureDay { .. } => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "ALBUM_DAY_IN_FUTURE",
+                ProblemCode::AlbumDayInFuture,
                 error.to_string(),
             ),
-            E::ImageInUse => Self::conflict("ALBUM_IMAGE_IN_USE", error.to_string()),
+            E::ImageInUse => Self::conflict(ProblemCode::AlbumImageInUse, error.to_string()),
             E::Suspended(suspended) => suspended.into(),
             E::EmailNotVerified(refused) => refused.into(),
             E::Upload(error) => error.into(),
@@ -827,19 +857,23 @@ impl From<petory_core::daily::schedule::ScheduleError> for ApiError {
     fn from(error: petory_core::daily::schedule::ScheduleError) -> Self {
         use petory_core::daily::schedule::ScheduleError as E;
         match error {
-            E::NotFound => Self::not_found("EVENT_NOT_FOUND", error.to_string()),
-            E::OccurrenceNotFound => Self::not_found("OCCURRENCE_NOT_FOUND", error.to_string()),
-            E::NotRecurring => Self::conflict("EVENT_NOT_RECURRING", error.to_string()),
-            E::TooManyOverrides => Self::conflict("TOO_MANY_EDITED_OCCURRENCES", error.to_string()),
-            E::PetNotFound => Self::not_found("PET_NOT_FOUND", error.to_string()),
+            E::NotFound => Self::not_found(ProblemCode::EventNotFound, error.to_string()),
+            E::OccurrenceNotFound => {
+                Self::not_found(ProblemCode::OccurrenceNotFound, error.to_string())
+            }
+            E::NotRecurring => Self::conflict(ProblemCode::EventNotRecurring, error.to_string()),
+            E::TooManyOverrides => {
+                Self::conflict(ProblemCode::TooManyEditedOccurrences, error.to_string())
+            }
+            E::PetNotFound => Self::not_found(ProblemCode::PetNotFound, error.to_string()),
             E::Invalid {
                 field,
                 code,
                 message,
             } => Self::invalid_field(field, code, message),
-            E::TooMany { .. } => Self::conflict("TOO_MANY_EVENTS", error.to_string()),
-            E::RangeTooLong => Self::bad_request("RANGE_TOO_LONG", error.to_string()),
-            E::OutOfYears => Self::bad_request("OUT_OF_YEARS", error.to_string()),
+            E::TooMany { .. } => Self::conflict(ProblemCode::TooManyEvents, error.to_string()),
+            E::RangeTooLong => Self::bad_request(ProblemCode::RangeTooLong, error.to_string()),
+            E::OutOfYears => Self::bad_request(ProblemCode::OutOfYears, error.to_string()),
             E::Database(error) => error.into(),
         }
     }
@@ -849,25 +883,83 @@ impl From<petory_core::daily::qna::QnaError> for ApiError {
     fn from(error: petory_core::daily::qna::QnaError) -> Self {
         use petory_core::daily::qna::QnaError as E;
         match error {
-            E::QuestionNotFound => Self::not_found("QUESTION_NOT_FOUND", "no such question"),
-            E::AnswerNotFound => Self::not_found("ANSWER_NOT_FOUND", "no such answer of yours"),
-            E::DayTaken { .. } => Self::conflict("QUESTION_DAY_TAKEN", error.to_string()),
+            E::QuestionNotFound => {
+                Self::not_found(ProblemCode::QuestionNotFound, "no such question")
+            }
+            E::AnswerNotFound => {
+                Self::not_found(ProblemCode::AnswerNotFound, "no such answer of yours")
+            }
+            E::DayTaken { .. } => Self::conflict(ProblemCode::QuestionDayTaken, error.to_string()),
             E::NotACalendarDay { .. } => {
                 Self::invalid_field("day", "calendar_day", error.to_string())
             }
             E::QuestionAnswered => Self::conflict(
-                "QUESTION_ANSWERED",
+                ProblemCode::QuestionAnswered,
                 "the question has answers; edit it instead",
             ),
             E::NotTodaysQuestion => Self::conflict(
-                "NOT_TODAYS_QUESTION",
+                ProblemCode::NotTodaysQuestion,
                 "only today's question can be answered",
             ),
             E::AlreadyAnswered => Self::conflict(
-                "ALREADY_ANSWERED",
+                ProblemCode::AlreadyAnswered,
                 "you have answered today's question already; edit that answer instead",
             ),
             E::Database(error) => error.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::result::{DatabaseErrorInformation, DatabaseErrorKind, Error};
+
+    use super::*;
+
+    /// What PostgreSQL says of a row its `categories_name_check` refused.
+    struct CheckViolation;
+
+    impl DatabaseErrorInformation for CheckViolation {
+        fn message(&self) -> &str {
+            "new row for relation \"categories\" violates check constraint"
+        }
+        fn details(&self) -> Option<&str> {
+            None
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            Some("categories")
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            Some("categories_name_check")
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    #[test]
+    fn a_constraint_the_validators_miss_is_a_422_naming_its_field() {
+        let error = ApiError::from(DbError::Query(Error::DatabaseError(
+            DatabaseErrorKind::CheckViolation,
+            Box::new(CheckViolation),
+        )));
+        let problem = error.to_problem();
+        assert_eq!(
+            (problem.status, problem.code),
+            (422, ProblemCode::ValidationFailed)
+        );
+        assert_eq!(
+            (
+                problem.errors[0].field.as_str(),
+                problem.errors[0].code.as_str()
+            ),
+            ("name", "constraint")
+        );
     }
 }

@@ -10,7 +10,7 @@ use serde::Deserialize as _;
 use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, FieldError, ProblemCode};
 
 /// `axum::Json`, with malformed, mistyped, unsupported or oversized bodies answered as problems,
 /// and a NUL character in any string (PostgreSQL cannot store it) refused as a 422 naming its
@@ -29,7 +29,7 @@ where
         if !is_json(request.headers()) {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "UNSUPPORTED_MEDIA_TYPE",
+                ProblemCode::UnsupportedMediaType,
                 "expected a body with `Content-Type: application/json`",
             ));
         }
@@ -79,19 +79,19 @@ impl From<JsonRejection> for ApiError {
             StatusCode::PAYLOAD_TOO_LARGE => ApiError::from_status(StatusCode::PAYLOAD_TOO_LARGE),
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "UNSUPPORTED_MEDIA_TYPE",
+                ProblemCode::UnsupportedMediaType,
                 "expected a body with `Content-Type: application/json`",
             ),
             StatusCode::UNPROCESSABLE_ENTITY => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "INVALID_BODY",
+                ProblemCode::InvalidBody,
                 format!(
                     "the JSON body does not match the expected shape: {}",
                     rejection.body_text()
                 ),
             ),
             _ => ApiError::bad_request(
-                "MALFORMED_JSON",
+                ProblemCode::MalformedJson,
                 format!("the body is not valid JSON: {}", rejection.body_text()),
             ),
         }
@@ -114,10 +114,27 @@ where
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let Json(raw) = Json::<serde_json::Value>::from_request(request, state).await?;
         let mut errors = crate::validation::BodySchema::of::<T>().check(&raw);
+        let unknown: Vec<FieldError> = errors
+            .iter()
+            .filter(|error| error.code == crate::validation::UNKNOWN)
+            .cloned()
+            .collect();
+        if !unknown.is_empty() {
+            let names: Vec<&str> = unknown.iter().map(|error| error.field.as_str()).collect();
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ProblemCode::UnknownField,
+                format!(
+                    "the body has properties this request does not take: {}",
+                    names.join(", ")
+                ),
+            )
+            .with_errors(unknown));
+        }
         let value: T = serde_path_to_error::deserialize(raw).map_err(|error| {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "INVALID_BODY",
+                ProblemCode::InvalidBody,
                 format!("the JSON body does not match the expected shape: {error}"),
             )
         })?;
@@ -135,7 +152,7 @@ where
         errors.dedup_by(|a, b| a.field == b.field && a.code == b.code);
         Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "VALIDATION_FAILED",
+            ProblemCode::ValidationFailed,
             "some fields are invalid",
         )
         .with_errors(errors))
@@ -174,7 +191,7 @@ impl From<ValidationErrors> for ApiError {
         fields.sort_by(|a, b| a.field.cmp(&b.field));
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "VALIDATION_FAILED",
+            ProblemCode::ValidationFailed,
             "some fields are invalid",
         )
         .with_errors(fields)
@@ -330,7 +347,7 @@ where
             Ok(Self(value))
         } else {
             Err(ApiError::bad_request(
-                "INVALID_QUERY",
+                ProblemCode::InvalidQuery,
                 "some query parameters are out of their documented range",
             )
             .with_errors(errors))
@@ -341,7 +358,7 @@ where
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
         ApiError::bad_request(
-            "INVALID_QUERY",
+            ProblemCode::InvalidQuery,
             format!("invalid query string: {}", rejection.body_text()),
         )
     }
@@ -363,7 +380,7 @@ where
             .await
             .map_err(|rejection: PathRejection| {
                 ApiError::bad_request(
-                    "INVALID_PATH",
+                    ProblemCode::InvalidPath,
                     format!("invalid path parameter: {}", rejection.body_text()),
                 )
             })?;
@@ -394,7 +411,7 @@ mod tests {
         let error = ApiError::from(errors);
         let problem = error.to_problem();
         assert_eq!(problem.status, 422);
-        assert_eq!(problem.code, "VALIDATION_FAILED");
+        assert_eq!(problem.code, ProblemCode::ValidationFailed);
         assert_eq!(
             problem.errors,
             vec![

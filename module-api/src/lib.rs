@@ -11,6 +11,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod page_cache;
 pub mod pagination;
+pub mod problem_code;
 pub mod router;
 pub mod routes;
 pub mod server;

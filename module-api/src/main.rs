@@ -131,7 +131,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 .await
             }
             Err(error) => {
-                tracing::warn!(code = error.code(), "place rankings not checked at start");
+                tracing::warn!(code = %error.code(), "place rankings not checked at start");
                 return;
             }
         };
@@ -150,7 +150,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     .refresh(&mut conn)
                     .await
                     .map_err(|error| error.to_string()),
-                Err(error) => Err(error.code().to_owned()),
+                Err(error) => Err(error.code().as_str().to_owned()),
             };
             match loaded {
                 Ok(true) => tracing::info!(places = index.len(), "place index loaded"),

@@ -204,6 +204,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .nest("/api/v1", api_v1())
         .split_for_parts();
     crate::openapi::declare_common_responses(&mut openapi);
+    crate::openapi::close_request_schemas(&mut openapi);
     (router, openapi)
 }
 

@@ -14,8 +14,14 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::FieldError;
 
+/// The rule code of a property that the schema does not name (`422 UNKNOWN_FIELD`).
+pub const UNKNOWN: &str = "unknown";
+
 /// A request type's schema with every component it refers to, and its patterns compiled.
 pub struct BodySchema {
+    /// A body's schema (text that must not be empty must not be only spaces either), not a
+    /// query's.
+    body: bool,
     root: Value,
     components: Map<String, Value>,
     patterns: HashMap<String, Regex>,
@@ -49,6 +55,7 @@ impl BodySchema {
             collect_patterns(schema, &mut patterns);
         }
         let built = Arc::new(Self {
+            body: true,
             root,
             components,
             patterns,
@@ -76,10 +83,14 @@ impl BodySchema {
                 Some((parameter.name, value["schema"].clone()))
             })
             .collect();
-        let root = serde_json::json!({"type": "object", "properties": properties});
+        // Parameters the type does not name are ignored (a cache buster, a newer client's).
+        let root = serde_json::json!({
+            "type": "object", "properties": properties, "additionalProperties": true
+        });
         let mut patterns = HashMap::new();
         collect_patterns(&root, &mut patterns);
         let built = Arc::new(Self {
+            body: false,
             root,
             components: Map::new(),
             patterns,
@@ -187,14 +198,25 @@ impl BodySchema {
             }
             Value::Object(fields) => {
                 if let Some(properties) = schema["properties"].as_object() {
+                    // Named properties are the whole object unless the schema opens it.
+                    let closed = matches!(
+                        schema["additionalProperties"],
+                        Value::Null | Value::Bool(false)
+                    );
                     for (name, field) in fields {
-                        if let Some(property) = properties.get(name) {
-                            let here = if path.is_empty() {
-                                name.clone()
-                            } else {
-                                format!("{path}.{name}")
-                            };
-                            self.check_at(property, field, &here, errors);
+                        let here = if path.is_empty() {
+                            name.clone()
+                        } else {
+                            format!("{path}.{name}")
+                        };
+                        match properties.get(name) {
+                            Some(property) => self.check_at(property, field, &here, errors),
+                            None if closed => errors.push(field_error(
+                                &here,
+                                UNKNOWN,
+                                "is not a property of this request".to_owned(),
+                            )),
+                            None => {}
                         }
                     }
                 }
@@ -214,6 +236,18 @@ impl BodySchema {
                 (None, None) => unreachable!("a bound was broken"),
             };
             errors.push(field_error(path, "length", message));
+        } else if self.body
+            && min.is_some_and(|min| min > 0)
+            && schema["format"].is_null()
+            && text.trim().is_empty()
+        {
+            // Stored trimmed, so only spaces would be empty: the document says so too
+            // (`openapi::NOT_BLANK`).
+            errors.push(field_error(
+                path,
+                "pattern",
+                "must not be only spaces".to_owned(),
+            ));
         }
         if let Some(pattern) = schema["pattern"].as_str()
             && let Some(regex) = self.patterns.get(pattern)
@@ -365,6 +399,19 @@ mod tests {
                 ("nickname".into(), "length".into()),
                 ("zip_code".into(), "pattern".into()),
             ]
+        );
+        assert_eq!(
+            errors(
+                json!({"name": "bori", "zip_code": "06236", "lines": [{"quantity": 1, "qty": 2}], "nick": "x"})
+            ),
+            [
+                ("lines[0].qty".into(), UNKNOWN.into()),
+                ("nick".into(), UNKNOWN.into()),
+            ]
+        );
+        assert_eq!(
+            errors(json!({"name": "   ", "zip_code": "06236", "lines": []})),
+            [("name".into(), "pattern".into())]
         );
         // Characters, not bytes: five Hangul syllables are five.
         assert!(errors(json!({"name": "보리보리보", "zip_code": "06236", "lines": []})).is_empty());

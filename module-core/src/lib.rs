@@ -1,5 +1,5 @@
-//! Petory's domain: rules, services and persistence. Knows nothing of HTTP, Redis or any vendor;
-//! what it needs from outside it declares in [`ports`].
+//! Petory's domain: rules, services and persistence (PostgreSQL through diesel). Knows nothing of
+//! HTTP, Redis or any vendor's API; what it needs from outside it declares in [`ports`].
 
 pub mod batch;
 pub mod calendar;

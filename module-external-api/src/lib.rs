@@ -1,5 +1,6 @@
-//! Adapters to systems outside Petory: object storage now; payments, OAuth and mail as their
-//! capabilities arrive. Each implements a port declared in `petory-core`.
+//! Adapters to systems outside Petory: object storage (S3), payments (KakaoPay), sign-in (Google
+//! OAuth), mail (SMTP or files), place search (Kakao Local), image decoding and traces
+//! (OpenTelemetry). Each implements a port declared in `petory-core`.
 
 pub mod image;
 pub mod mail;

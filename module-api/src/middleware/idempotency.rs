@@ -1,6 +1,7 @@
 //! `Idempotency-Key` on POST: the first response to a key is stored and replayed for retries of
 //! the same request; the same key on a different request is a 409.
 
+use crate::error::ProblemCode;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
@@ -39,7 +40,7 @@ pub async fn idempotent_post(
         Ok(key) if idempotency::is_valid_key(key) => key.to_owned(),
         _ => {
             return ApiError::bad_request(
-                "INVALID_IDEMPOTENCY_KEY",
+                ProblemCode::InvalidIdempotencyKey,
                 "Idempotency-Key must be 1 to 255 visible ASCII characters",
             )
             .into_response();
@@ -92,14 +93,14 @@ async fn run_once(
         Claim::Replay(stored) => return Ok(replay(stored)),
         Claim::KeyReused => {
             return Err(ApiError::conflict(
-                "IDEMPOTENCY_KEY_REUSED",
+                ProblemCode::IdempotencyKeyReused,
                 "this Idempotency-Key was already used for a different request",
             )
             .into_response());
         }
         Claim::InProgress => {
             return Err(ApiError::conflict(
-                "IDEMPOTENCY_REQUEST_IN_PROGRESS",
+                ProblemCode::IdempotencyRequestInProgress,
                 "a request with this Idempotency-Key is still being processed",
             )
             .retry_after(1)

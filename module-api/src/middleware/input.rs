@@ -2,6 +2,7 @@
 //! `\u0000` in a JSON string) is refused at the edge with a problem naming where it was, for
 //! every route at once.
 
+use crate::error::ProblemCode;
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -12,7 +13,7 @@ use crate::error::{ApiError, FieldError};
 pub async fn reject_nul(request: Request, next: Next) -> Response {
     let uri = request.uri();
     if contains_encoded_nul(uri.path()) {
-        return nul_error("INVALID_PATH", "path", "the path").into_response();
+        return nul_error(ProblemCode::InvalidPath, "path", "the path").into_response();
     }
     if let Some(query) = uri.query()
         && contains_encoded_nul(query)
@@ -26,7 +27,7 @@ pub async fn reject_nul(request: Request, next: Next) -> Response {
                     .map(|(key, _)| key.replace('\0', ""))
             })
             .unwrap_or_else(|| "query".to_owned());
-        return nul_error("INVALID_QUERY", &field, "the query string").into_response();
+        return nul_error(ProblemCode::InvalidQuery, &field, "the query string").into_response();
     }
     next.run(request).await
 }
@@ -35,7 +36,7 @@ fn contains_encoded_nul(text: &str) -> bool {
     text.as_bytes().windows(3).any(|window| window == b"%00")
 }
 
-fn nul_error(code: &'static str, field: &str, place: &str) -> ApiError {
+fn nul_error(code: ProblemCode, field: &str, place: &str) -> ApiError {
     ApiError::bad_request(code, format!("{place} holds a NUL character (%00)")).with_errors(vec![
         FieldError {
             field: field.to_owned(),

@@ -5,6 +5,7 @@
 //! its shared budget in small leases (see [`Lease`]) rather than one round trip per request.
 //! Built once at start-up, so buckets persist across requests.
 
+use crate::error::ProblemCode;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -211,7 +212,7 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
         Ok(()) => next.run(request).await,
         Err(retry_after) => ApiError::new(
             axum::http::StatusCode::TOO_MANY_REQUESTS,
-            "RATE_LIMITED",
+            ProblemCode::RateLimited,
             "too many requests; retry later",
         )
         .retry_after(retry_after.max(1))

@@ -13,7 +13,7 @@ use crate::extract::{Json, Path, Query};
 use crate::pagination::{Page, PageQuery};
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct EventResponse {
+pub struct OutboxEventResponse {
     pub id: i64,
     #[schema(example = "PAYMENT_CANCEL_REQUESTED")]
     pub kind: String,
@@ -26,7 +26,7 @@ pub struct EventResponse {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<OutboxEvent> for EventResponse {
+impl From<OutboxEvent> for OutboxEventResponse {
     fn from(e: OutboxEvent) -> Self {
         Self {
             id: e.id,
@@ -44,7 +44,7 @@ impl From<OutboxEvent> for EventResponse {
 /// Events whose delivery failed every attempt, newest first.
 #[utoipa::path(get, path = "/admin/events/failed", tag = "admin", security(("bearer" = [])), params(PageQuery),
     responses(
-        (status = 200, description = "A page of failed events", body = inline(Page<EventResponse>)),
+        (status = 200, description = "A page of failed events", body = inline(Page<OutboxEventResponse>)),
         (status = 400, description = "`INVALID_CURSOR`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -52,7 +52,7 @@ pub async fn list_failed_events(
     State(state): State<AppState>,
     _admin: AdminUser,
     Query(page): Query<PageQuery>,
-) -> ApiResult<Json<Page<EventResponse>>> {
+) -> ApiResult<Json<Page<OutboxEventResponse>>> {
     let mut conn = state.db().await?;
     let events = event::list_failed(&mut conn, page.before_id()?, page.fetch_limit()).await?;
     Ok(Json(
@@ -63,7 +63,7 @@ pub async fn list_failed_events(
 /// Send a failed event back for delivery now (its attempts start over).
 #[utoipa::path(post, path = "/admin/events/failed/{id}/retry", tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
-        (status = 200, description = "Pending again", body = EventResponse),
+        (status = 200, description = "Pending again", body = OutboxEventResponse),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`EVENT_NOT_FOUND` (also when it is not failed)", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -71,7 +71,7 @@ pub async fn retry_failed_event(
     State(state): State<AppState>,
     _admin: AdminUser,
     Path(id): Path<i64>,
-) -> ApiResult<Json<EventResponse>> {
+) -> ApiResult<Json<OutboxEventResponse>> {
     let mut conn = state.db().await?;
     Ok(Json(
         event::retry_failed(&mut conn, id, state.clock.now())

@@ -1,5 +1,6 @@
 //! Liveness and readiness probes.
 
+use crate::error::ProblemCode;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -56,7 +57,7 @@ type Checks = BTreeMap<&'static str, &'static str>;
 pub async fn ready(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     if state.is_draining() {
         return Err(ApiError::unavailable(
-            "SHUTTING_DOWN",
+            ProblemCode::ShuttingDown,
             "this instance is stopping; another one takes the requests",
         )
         .retry_after(1));
@@ -84,7 +85,7 @@ pub async fn ready(State(state): State<AppState>) -> ApiResult<Json<Health>> {
         }));
     }
     Err(ApiError::unavailable(
-        "DEPENDENCY_UNAVAILABLE",
+        ProblemCode::DependencyUnavailable,
         format!("unavailable: {}", down.join(", ")),
     )
     .with_context(serde_json::json!({ "checks": checks }))

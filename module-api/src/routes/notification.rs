@@ -1,5 +1,6 @@
 //! My notifications, and their live stream (Server-Sent Events).
 
+use crate::error::ProblemCode;
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::time::Duration;
@@ -247,7 +248,7 @@ pub async fn stream_notifications(
                 .filter(|id| *id >= 0)
                 .ok_or_else(|| {
                     ApiError::bad_request(
-                        "INVALID_CURSOR",
+                        ProblemCode::InvalidCursor,
                         "Last-Event-ID is not a notification id",
                     )
                 })?,
@@ -260,7 +261,7 @@ pub async fn stream_notifications(
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "TOO_MANY_STREAMS",
+                ProblemCode::TooManyStreams,
                 "this account has as many live streams open as it may; close one",
             )
             .retry_after(KEEP_ALIVE.as_secs())

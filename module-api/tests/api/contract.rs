@@ -455,6 +455,31 @@ impl Fuzz {
                     self.judge(operation, &format!("{name} with {label}"), &answer);
                 }
             }
+            // A property the schema does not name is refused, never silently ignored.
+            if let Value::Object(fields) = &baseline {
+                let mut with_extra = fields.clone();
+                with_extra.insert("not_in_the_schema".into(), json!(1));
+                let answer = self
+                    .send(
+                        &method,
+                        &base_path,
+                        Caller::Admin,
+                        &Body::Json(Value::Object(with_extra)),
+                        None,
+                    )
+                    .await;
+                self.judge(
+                    operation,
+                    &format!("{name} with an unknown property"),
+                    &answer,
+                );
+                if answer.0 < 400 || (answer.0 == 422 && answer.2["code"] != "UNKNOWN_FIELD") {
+                    self.failures.push(format!(
+                        "{name}: a property the schema does not name answered {} {}",
+                        answer.0, answer.2["code"]
+                    ));
+                }
+            }
             let mut leaves = Vec::new();
             self.leaves(&body_schema, &baseline, String::new(), &mut leaves);
             for (path, schema) in leaves {
@@ -501,6 +526,11 @@ impl Fuzz {
         }
         if let Some(min) = schema["minLength"].as_u64().filter(|min| *min > 0) {
             beyond.push(json!("m".repeat(min as usize - 1)));
+        }
+        if schema["pattern"] == petory_api::openapi::NOT_BLANK {
+            beyond.push(json!(
+                " ".repeat(schema["minLength"].as_u64().unwrap_or(1).max(3) as usize)
+            ));
         }
         if let Some(max) = schema["maximum"].as_i64() {
             beyond.push(json!(max + 1));
@@ -554,7 +584,11 @@ impl Fuzz {
             let refused_here = answer.0 == 422
                 && answer.2["errors"].as_array().is_some_and(|errors| {
                     errors.iter().any(|e| {
-                        e["field"] == path && matches!(e["code"].as_str(), Some("length" | "range"))
+                        e["field"] == path
+                            && (matches!(
+                                e["code"].as_str(),
+                                Some("length" | "range" | "constraint")
+                            ) || (e["code"] == "pattern" && schema["pattern"].is_null()))
                     })
                 });
             if refused_here {

@@ -100,10 +100,11 @@ async fn out_of_range_numbers_and_dates_are_refused() {
 }
 
 #[tokio::test]
-async fn a_constraint_the_validators_miss_is_a_422_naming_its_field() {
+async fn a_name_of_only_blank_characters_is_refused_before_the_database() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    // A form feed is one character, but no name.
+    // A form feed is one character, but no name: the schema says so (`NOT_BLANK`), and the
+    // server refuses it by that rule, not by the table's CHECK (`error.rs` maps those).
     let response = app
         .post_json(
             "/api/v1/admin/categories",
@@ -117,9 +118,11 @@ async fn a_constraint_the_validators_miss_is_a_422_naming_its_field() {
             problem["errors"][0]["field"].as_str(),
             problem["errors"][0]["code"].as_str()
         ),
-        (Some("name"), Some("constraint")),
-        "categories_name_check, named by its column"
+        (Some("name"), Some("pattern")),
+        "refused by the documented rule"
     );
+    let categories = app.get_ok("/api/v1/categories").await;
+    assert_eq!(categories["items"], json!([]), "nothing stored");
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@ mod calendar_feed;
 mod calendar_reminders;
 mod chat;
 mod cli;
+mod conformance;
 mod contract;
 mod crowds;
 mod daily;

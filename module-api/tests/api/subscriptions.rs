@@ -374,3 +374,29 @@ async fn a_refunded_renewal_gives_back_the_stock_it_took_no_more() {
     assert_eq!(canceled.status(), 200);
     assert_eq!(stock(&app, item).await, 1);
 }
+
+#[tokio::test]
+async fn a_property_the_schema_does_not_name_is_refused_and_changes_nothing() {
+    let (app, sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
+    let (id, token) = subscribe(&app).await;
+    let path = format!("/api/v1/subscriptions/{id}");
+    let before = subscription(&app, &token, id).await;
+    // `quantity` is not (yet) a property of the change: it was silently ignored before.
+    let response = app
+        .send(
+            Method::PATCH,
+            &path,
+            Some(&token),
+            Some(json!({"period_days": 60, "quantity": 2})),
+        )
+        .await;
+    let problem = assert_problem(response, 422, "UNKNOWN_FIELD").await;
+    assert_eq!(problem["errors"][0]["field"], "quantity");
+    assert_eq!(problem["errors"][0]["code"], "unknown");
+    assert_eq!(
+        subscription(&app, &token, id).await,
+        before,
+        "nothing changed"
+    );
+    drop(sandbox);
+}

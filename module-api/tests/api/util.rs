@@ -28,6 +28,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub state: AppState,
     pub clock: FixedClock,
+    /// What the contract check found in the answers so far (see `conformance.rs`).
+    pub conformance: crate::conformance::Conformance,
     _server: JoinHandle<()>,
     _s3: LocalS3,
     _s3_root: tempfile::TempDir,
@@ -184,7 +186,10 @@ impl TestApp {
             .await
             .expect("bind api");
         let base_url = format!("http://{}", listener.local_addr().expect("addr"));
-        let router = petory_api::router::build(state);
+        let router = petory_api::router::build(state).layer(axum::middleware::from_fn_with_state(
+            self.conformance.clone(),
+            crate::conformance::check,
+        ));
         let server = tokio::spawn(async move {
             petory_api::server::serve(listener, router, std::future::pending())
                 .await
@@ -202,6 +207,20 @@ impl TestApp {
             .send()
             .await
             .expect("request")
+    }
+}
+
+impl Drop for TestApp {
+    /// A test whose answers broke the contract fails, unless it failed already.
+    fn drop(&mut self) {
+        let violations = self.conformance.take();
+        if !violations.is_empty() && !std::thread::panicking() {
+            panic!(
+                "{} answer(s) outside the OpenAPI document:\n{}",
+                violations.len(),
+                violations.join("\n")
+            );
+        }
     }
 }
 
@@ -406,6 +425,11 @@ impl TestAppBuilder {
             }
             None => petory_api::router::build(state.clone()),
         };
+        let conformance = crate::conformance::Conformance::default();
+        let router = router.layer(axum::middleware::from_fn_with_state(
+            conformance.clone(),
+            crate::conformance::check,
+        ));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind api");
@@ -416,6 +440,7 @@ impl TestAppBuilder {
                 .expect("serve");
         });
         TestApp {
+            conformance,
             base_url,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())

@@ -1,6 +1,7 @@
 //! 1:1 chat about a listing over HTTP: rooms, history, sending for clients without a socket,
 //! read positions, leaving, and blocking. The socket (`chat_socket`) speaks the same events.
 
+use crate::error::ProblemCode;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -320,7 +321,7 @@ pub async fn send_message(
         }
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "CHAT_RATE_LIMITED",
+            ProblemCode::ChatRateLimited,
             "too many messages at once; slow down",
         )
         .retry_after(1));

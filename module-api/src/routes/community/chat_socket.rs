@@ -6,11 +6,13 @@
 //!
 //! [`ChatHub`]: petory_redis::chat::ChatHub
 
+use crate::error::ProblemCode;
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
 use axum::extract::State;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket, WebSocketUpgrade};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -67,7 +69,7 @@ pub enum Reply {
         #[schema(value_type = Option<String>, format = Uuid)]
         client_id: Option<uuid::Uuid>,
         status: u16,
-        code: String,
+        code: ProblemCode,
         detail: String,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         errors: Vec<FieldError>,
@@ -133,6 +135,7 @@ pub struct SocketQuery {
 #[utoipa::path(get, path = "/chat/ws", tag = "chat", security(("bearer" = [])), params(SocketQuery),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol"),
+        (status = 400, description = "`WEBSOCKET_REQUIRED` (not a WebSocket upgrade request), `INVALID_QUERY`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not authenticated, or `INVALID_TICKET` (unknown, used or expired)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`TOO_MANY_SOCKETS` (as many open as allowed, across instances)", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -140,15 +143,21 @@ pub async fn open_socket(
     State(state): State<AppState>,
     user: Option<AuthUser>,
     Query(query): Query<SocketQuery>,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
+    let upgrade = upgrade.map_err(|rejection| {
+        ApiError::bad_request(
+            ProblemCode::WebsocketRequired,
+            format!("open this with a WebSocket upgrade request: {rejection}"),
+        )
+    })?;
     let caller =
         LiveCaller::identify(&state, user, query.ticket.as_deref(), &state.chat_tickets).await?;
     let settings = state.config.chat;
     let too_many = || {
         ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "TOO_MANY_SOCKETS",
+            ProblemCode::TooManySockets,
             "this account has as many chat sockets open as it may; close one",
         )
         .retry_after(5)
@@ -248,7 +257,7 @@ impl Session {
                     }
                     Some(Ok(Frame::Binary(_))) => {
                         last_heard = tokio::time::Instant::now();
-                        self.reply(&Reply::error(None, ApiError::bad_request("INVALID_FRAME", "frames are JSON text"))).await
+                        self.reply(&Reply::error(None, ApiError::bad_request(ProblemCode::InvalidFrame, "frames are JSON text"))).await
                     }
                     Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => {
                         last_heard = tokio::time::Instant::now();
@@ -345,7 +354,13 @@ impl Session {
         let frame = serde_json::from_str::<serde_json::Value>(text)
             .map_err(|error| format!("not JSON: {error}"))
             .and_then(|raw| {
-                let errors = crate::validation::BodySchema::of::<MessageDraft>().check(&raw);
+                // The draft's own properties: the frame's `type` and `room_id` are not its.
+                let mut draft = raw.clone();
+                if let Some(fields) = draft.as_object_mut() {
+                    fields.remove("type");
+                    fields.remove("room_id");
+                }
+                let errors = crate::validation::BodySchema::of::<MessageDraft>().check(&draft);
                 serde_json::from_value::<ClientFrame>(raw)
                     .map(|frame| (frame, errors))
                     .map_err(|error| error.to_string())
@@ -353,7 +368,7 @@ impl Session {
         let (frame, errors) = match frame {
             Ok(parsed) => parsed,
             Err(detail) => {
-                let error = ApiError::bad_request("INVALID_FRAME", detail);
+                let error = ApiError::bad_request(ProblemCode::InvalidFrame, detail);
                 return self.reply(&Reply::error(None, error)).await;
             }
         };
@@ -365,7 +380,7 @@ impl Session {
                 } else {
                     Err(ApiError::new(
                         StatusCode::UNPROCESSABLE_ENTITY,
-                        "VALIDATION_FAILED",
+                        ProblemCode::ValidationFailed,
                         "some fields are invalid",
                     )
                     .with_errors(errors))
@@ -386,7 +401,7 @@ impl Session {
             {
                 let error = ApiError::new(
                     StatusCode::TOO_MANY_REQUESTS,
-                    "CHAT_RATE_LIMITED",
+                    ProblemCode::ChatRateLimited,
                     "too many frames at once; slow down",
                 );
                 self.reply(&Reply::error(None, error)).await
@@ -431,7 +446,7 @@ impl Session {
             if !matches!(self.replays.check_n(batch_size), Ok(Ok(()))) {
                 return Err(ApiError::new(
                     StatusCode::TOO_MANY_REQUESTS,
-                    "CHAT_RATE_LIMITED",
+                    ProblemCode::ChatRateLimited,
                     "this socket replayed as many messages as it may for now; resume again shortly",
                 ));
             }
@@ -485,7 +500,7 @@ impl Session {
         match self.replay(room, Window::AfterSeq(delivered)).await {
             Ok(result) => result,
             Err(error) => {
-                tracing::warn!(code = error.code(), "chat gap not filled yet");
+                tracing::warn!(code = %error.code(), "chat gap not filled yet");
                 Ok(())
             }
         }
@@ -496,7 +511,7 @@ impl Session {
         let positions = match self.state.db().await {
             Ok(mut conn) => chat::positions(&mut conn, self.me()).await,
             Err(error) => {
-                tracing::warn!(code = error.code(), "chat resync postponed");
+                tracing::warn!(code = %error.code(), "chat resync postponed");
                 return Ok(());
             }
         };
@@ -519,7 +534,7 @@ impl Reply {
         Self::Error {
             client_id,
             status: problem.status,
-            code: problem.code.into_owned(),
+            code: problem.code,
             detail: problem.detail,
             errors: problem.errors,
         }

@@ -7,6 +7,7 @@ pub mod pet;
 pub mod report;
 pub mod trade;
 
+use crate::error::ProblemCode;
 use petory_core::community::Viewer;
 use petory_core::community::search::Search;
 
@@ -22,7 +23,10 @@ pub(crate) fn viewer_of(user: Option<&AuthUser>) -> Viewer {
 pub(crate) fn search_of(q: Option<&str>) -> Result<Option<Search>, ApiError> {
     q.map(|q| {
         Search::parse(q).ok_or_else(|| {
-            ApiError::bad_request("INVALID_QUERY", "q needs a letter or a digit to look for")
+            ApiError::bad_request(
+                ProblemCode::InvalidQuery,
+                "q needs a letter or a digit to look for",
+            )
         })
     })
     .transpose()

@@ -1,5 +1,6 @@
 //! The trade board: listings, their filters and their status.
 
+use crate::error::ProblemCode;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -121,7 +122,7 @@ pub async fn list_listings(
         && min > max
     {
         return Err(ApiError::bad_request(
-            "INVALID_QUERY",
+            ProblemCode::InvalidQuery,
             "min_price must not be above max_price",
         ));
     }

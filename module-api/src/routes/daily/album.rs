@@ -1,6 +1,7 @@
 //! The daily album: my photo of each day, my month, others' public months, the public feed and
 //! "on this day".
 
+use crate::error::ProblemCode;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -183,7 +184,10 @@ impl MonthQuery {
                     NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()
                 })
                 .ok_or_else(|| {
-                    ApiError::bad_request("INVALID_QUERY", "month must be YYYY-MM, e.g. 2026-12")
+                    ApiError::bad_request(
+                        ProblemCode::InvalidQuery,
+                        "month must be YYYY-MM, e.g. 2026-12",
+                    )
                 }),
         }
     }

@@ -1,5 +1,6 @@
 //! My pets' upcoming D-days.
 
+use crate::error::ProblemCode;
 use axum::extract::State;
 use chrono::NaiveDate;
 use petory_core::community::pet;
@@ -68,7 +69,7 @@ pub async fn my_d_days(
     let within_days = query.within_days.unwrap_or(30);
     if !(0..=366).contains(&within_days) {
         return Err(ApiError::bad_request(
-            "INVALID_QUERY",
+            ProblemCode::InvalidQuery,
             "within_days must be 0 to 366",
         ));
     }

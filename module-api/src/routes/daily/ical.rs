@@ -1,6 +1,7 @@
 //! My calendar in iCalendar: a secret feed address that calendar apps subscribe to, and the
 //! import of `.ics` files.
 
+use crate::error::ProblemCode;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -66,7 +67,12 @@ pub async fn calendar_feed(
     Path(file): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let not_found = || ApiError::not_found("FEED_NOT_FOUND", "no calendar feed at this address");
+    let not_found = || {
+        ApiError::not_found(
+            ProblemCode::FeedNotFound,
+            "no calendar feed at this address",
+        )
+    };
     let token = file.strip_suffix(".ics").ok_or_else(not_found)?;
     let mut conn = state.db().await?;
     let (name, events) = schedule::feed(&mut conn, token)
@@ -134,7 +140,7 @@ pub async fn import_events(
     if !is_calendar {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UNSUPPORTED_MEDIA_TYPE",
+            ProblemCode::UnsupportedMediaType,
             "expected a body with `Content-Type: text/calendar`",
         ));
     }
@@ -144,7 +150,7 @@ pub async fn import_events(
     let invalid = |detail: String| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "INVALID_ICALENDAR",
+            ProblemCode::InvalidIcalendar,
             detail,
         )
     };
@@ -157,7 +163,7 @@ pub async fn import_events(
         .map_err(|error| match error {
             ical::ImportError::TooComplex => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "ICALENDAR_TOO_COMPLEX",
+                ProblemCode::IcalendarTooComplex,
                 error.to_string(),
             ),
             _ => invalid(error.to_string()),

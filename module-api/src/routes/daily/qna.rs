@@ -1,5 +1,6 @@
 //! The question of the day, my answers and memories, and the admin's question list.
 
+use crate::error::ProblemCode;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Datelike as _, NaiveDate, Utc};
@@ -219,7 +220,7 @@ pub async fn my_answers(
         .unwrap_or_else(|| state.calendar.day_of(state.clock.now()).year());
     if !crate::extract::YEARS.contains(&year) {
         return Err(ApiError::bad_request(
-            "INVALID_QUERY",
+            ProblemCode::InvalidQuery,
             "year must be 1 to 9999",
         ));
     }
@@ -254,7 +255,7 @@ pub async fn list_questions(
 ) -> ApiResult<Json<Page<QuestionResponse>>> {
     if query.month.is_some_and(|month| !(1..=12).contains(&month)) {
         return Err(ApiError::bad_request(
-            "INVALID_QUERY",
+            ProblemCode::InvalidQuery,
             "month must be 1 to 12",
         ));
     }

@@ -1,6 +1,7 @@
 //! My pet calendar: events (single or recurring, in their own time zone) and their occurrences
 //! in a range, FullCalendar-ready.
 
+use crate::error::ProblemCode;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
@@ -426,7 +427,7 @@ fn parse_instant(state: &AppState, name: &str, text: &str) -> Result<DateTime<Ut
         })
         .ok_or_else(|| {
             ApiError::bad_request(
-                "INVALID_QUERY",
+                ProblemCode::InvalidQuery,
                 format!("{name} must be an RFC 3339 instant or a date (YYYY-MM-DD)"),
             )
         })

@@ -1,5 +1,6 @@
 //! Sign-in with Google.
 
+use crate::error::ProblemCode;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -84,13 +85,13 @@ pub async fn google_callback(
 ) -> ApiResult<Response> {
     if let Some(error) = query.error {
         return Err(ApiError::bad_request(
-            "OAUTH_DENIED",
+            ProblemCode::OauthDenied,
             format!("Google sign-in did not complete: {error}"),
         ));
     }
     let (Some(code), Some(oauth_state)) = (query.code, query.state) else {
         return Err(ApiError::bad_request(
-            "INVALID_QUERY",
+            ProblemCode::InvalidQuery,
             "code and state are required",
         ));
     };

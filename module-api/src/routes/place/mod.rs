@@ -2,6 +2,7 @@
 
 pub mod review;
 
+use crate::error::ProblemCode;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveTime, Utc};
@@ -222,7 +223,7 @@ pub async fn list_places(
         .any(|number| !number.is_finite())
     {
         return Err(ApiError::bad_request(
-            "INVALID_QUERY",
+            ProblemCode::InvalidQuery,
             "lat, lng and radius_m are finite numbers",
         ));
     }
@@ -235,7 +236,7 @@ pub async fn list_places(
         (None, None, None) => None,
         _ => {
             return Err(ApiError::bad_request(
-                "INVALID_QUERY",
+                ProblemCode::InvalidQuery,
                 "lat and lng go together, and radius_m needs them",
             ));
         }
@@ -531,7 +532,8 @@ pub async fn create_place(
         (status = 200, description = "Rewritten", body = PlaceResponse),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`PLACE_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`VALIDATION_FAILED`; upload key problems", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`UPLOAD_IN_USE` (the image belongs to other content; upload it again)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_place(
     State(state): State<AppState>,

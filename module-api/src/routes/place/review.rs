@@ -166,8 +166,8 @@ pub async fn list_place_reviews(
         (status = 201, description = "Reviewed", body = PlaceReviewResponse),
         (status = 403, description = "`EMAIL_NOT_VERIFIED` (the mailed link not followed yet), `ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`PLACE_NOT_FOUND` (also hidden or deleted places)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`ALREADY_REVIEWED`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`VALIDATION_FAILED`; upload key problems", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`ALREADY_REVIEWED`, `UPLOAD_IN_USE` (an image belongs to other content; upload it again)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_place_review(
     State(state): State<AppState>,
@@ -198,7 +198,8 @@ pub async fn create_place_review(
         (status = 200, description = "Rewritten", body = PlaceReviewResponse),
         (status = 403, description = "`EMAIL_NOT_VERIFIED` (the mailed link not followed yet), `ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`PLACE_REVIEW_NOT_FOUND` (also others' reviews), `PLACE_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`VALIDATION_FAILED`; upload key problems", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`UPLOAD_IN_USE` (the image belongs to other content; upload it again)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_place_review(
     State(state): State<AppState>,

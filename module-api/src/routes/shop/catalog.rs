@@ -1,5 +1,6 @@
 //! Browsing the catalog, and its upkeep by admins.
 
+use crate::error::ProblemCode;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -177,7 +178,7 @@ async fn item_page(
         None => ItemSort::default(),
         Some(sort) => ItemSort::parse(sort).ok_or_else(|| {
             ApiError::bad_request(
-                "INVALID_QUERY",
+                ProblemCode::InvalidQuery,
                 "sort must be sales, price_asc, price_desc, rating or newest",
             )
         })?,

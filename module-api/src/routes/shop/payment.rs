@@ -1,5 +1,6 @@
 //! Paying for orders with KakaoPay.
 
+use crate::error::ProblemCode;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -154,7 +155,9 @@ pub async fn kakaopay_approve(
     .map_err(ApiError::from);
     match (AppReturn::for_request(&state, &headers), approved) {
         (Some(app), Ok(_)) => app.redirect(query.order_id, "approved", None),
-        (Some(app), Err(error)) => app.redirect(query.order_id, "failed", Some(error.code())),
+        (Some(app), Err(error)) => {
+            app.redirect(query.order_id, "failed", Some(error.code().as_str()))
+        }
         (None, Ok(outcome)) => Json(PaymentOutcomeResponse::from(outcome)).into_response(),
         (None, Err(error)) => error.into_response(),
     }
@@ -179,9 +182,9 @@ pub async fn kakaopay_cancel(
     headers: HeaderMap,
     Query(query): Query<ReturnQuery>,
 ) -> Response {
-    const CODE: &str = "PAYMENT_CANCELED_BY_BUYER";
+    const CODE: ProblemCode = ProblemCode::PaymentCanceledByBuyer;
     match AppReturn::for_request(&state, &headers) {
-        Some(app) => app.redirect(query.order_id, "canceled", Some(CODE)),
+        Some(app) => app.redirect(query.order_id, "canceled", Some(CODE.as_str())),
         None => ApiError::bad_request(
             CODE,
             "the payment was cancelled at KakaoPay; the order can be paid again",
@@ -203,9 +206,9 @@ pub async fn kakaopay_fail(
     headers: HeaderMap,
     Query(query): Query<ReturnQuery>,
 ) -> Response {
-    const CODE: &str = "PAYMENT_FAILED";
+    const CODE: ProblemCode = ProblemCode::PaymentFailed;
     match AppReturn::for_request(&state, &headers) {
-        Some(app) => app.redirect(query.order_id, "failed", Some(CODE)),
+        Some(app) => app.redirect(query.order_id, "failed", Some(CODE.as_str())),
         None => ApiError::bad_request(
             CODE,
             "the payment failed at KakaoPay; the order can be paid again",
