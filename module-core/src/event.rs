@@ -20,7 +20,7 @@ crate::text_enum! {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Queryable, Selectable)]
+#[derive(Debug, Clone, PartialEq, Serialize, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = outbox_events)]
 pub struct OutboxEvent {
     pub id: i64,
@@ -125,30 +125,45 @@ pub async fn record_many<P: Payload>(
         .await?)
 }
 
-/// Due events, locked for this transaction; rows other relays hold are skipped.
+/// Claims up to `limit` due events for `lease`: each is due again only when the lease ends (its
+/// `next_attempt_at` is moved there), so neither this relay nor another takes it meanwhile,
+/// and a relay that dies holding it leaves it to the next after the lease. Rows another relay
+/// is claiming at this moment are skipped. No lock outlives the statement: handlers call out
+/// with no transaction open, and each outcome is recorded on its own (the claim's
+/// `next_attempt_at` is the token: see [`mark_delivered`]).
 pub async fn claim_due(
     conn: &mut AsyncPgConnection,
     now: DateTime<Utc>,
     limit: i64,
+    lease: chrono::TimeDelta,
 ) -> Result<Vec<OutboxEvent>, DbError> {
-    Ok(outbox_events::table
-        .filter(outbox_events::status.eq(EventStatus::Pending))
-        .filter(outbox_events::next_attempt_at.le(now))
-        .order((outbox_events::next_attempt_at, outbox_events::id))
-        .limit(limit)
-        .for_update()
-        .skip_locked()
-        .select(OutboxEvent::as_select())
-        .load(conn)
-        .await?)
+    use diesel::sql_types::{BigInt, Timestamptz};
+    let mut claimed: Vec<OutboxEvent> = diesel::sql_query(
+        "UPDATE outbox_events SET next_attempt_at = $2
+          WHERE id IN (SELECT id FROM outbox_events
+                        WHERE status = 'PENDING' AND next_attempt_at <= $1
+                        ORDER BY next_attempt_at, id
+                        LIMIT $3
+                          FOR UPDATE SKIP LOCKED)
+      RETURNING *",
+    )
+    .bind::<Timestamptz, _>(now)
+    .bind::<Timestamptz, _>(now + lease)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await?;
+    claimed.sort_by_key(|event| event.id);
+    Ok(claimed)
 }
 
+/// Records a claimed event's delivery. `false` when the claim was no longer this relay's (its
+/// lease ran out and another relay took the event): nothing is written then.
 pub async fn mark_delivered(
     conn: &mut AsyncPgConnection,
-    id: i64,
+    claimed: &OutboxEvent,
     now: DateTime<Utc>,
-) -> Result<(), DbError> {
-    diesel::update(outbox_events::table.find(id))
+) -> Result<bool, DbError> {
+    let updated = diesel::update(still_claimed(claimed))
         .set((
             outbox_events::status.eq(EventStatus::Delivered),
             outbox_events::attempts.eq(outbox_events::attempts + 1),
@@ -157,46 +172,48 @@ pub async fn mark_delivered(
         ))
         .execute(conn)
         .await?;
-    Ok(())
+    Ok(updated == 1)
 }
 
-/// Records a failed attempt: retried at `retry_at`, or parked as `FAILED` when `None`.
-pub async fn mark_attempt_failed(
+/// The event's row while the claim that returned `claimed` still holds it.
+fn still_claimed(
+    claimed: &OutboxEvent,
+) -> diesel::dsl::Filter<
+    diesel::dsl::Filter<
+        diesel::dsl::Find<outbox_events::table, i64>,
+        diesel::dsl::Eq<outbox_events::status, EventStatus>,
+    >,
+    diesel::dsl::Eq<outbox_events::next_attempt_at, DateTime<Utc>>,
+> {
+    outbox_events::table
+        .find(claimed.id)
+        .filter(outbox_events::status.eq(EventStatus::Pending))
+        .filter(outbox_events::next_attempt_at.eq(claimed.next_attempt_at))
+}
+
+/// Records a claimed event's failed attempt: retried at `retry_at`, or parked as `FAILED` when
+/// `None`. `false` when the claim was no longer this relay's.
+pub async fn record_attempt_failed(
     conn: &mut AsyncPgConnection,
-    id: i64,
+    claimed: &OutboxEvent,
     error: &str,
     retry_at: Option<DateTime<Utc>>,
-) -> Result<(), DbError> {
+) -> Result<bool, DbError> {
     let status = if retry_at.is_some() {
         EventStatus::Pending
     } else {
         EventStatus::Failed
     };
-    let update = diesel::update(outbox_events::table.find(id));
-    match retry_at {
-        Some(at) => {
-            update
-                .set((
-                    outbox_events::status.eq(status),
-                    outbox_events::attempts.eq(outbox_events::attempts + 1),
-                    outbox_events::last_error.eq(error),
-                    outbox_events::next_attempt_at.eq(at),
-                ))
-                .execute(conn)
-                .await?
-        }
-        None => {
-            update
-                .set((
-                    outbox_events::status.eq(status),
-                    outbox_events::attempts.eq(outbox_events::attempts + 1),
-                    outbox_events::last_error.eq(error),
-                ))
-                .execute(conn)
-                .await?
-        }
-    };
-    Ok(())
+    let updated = diesel::update(still_claimed(claimed))
+        .set((
+            outbox_events::status.eq(status),
+            outbox_events::attempts.eq(outbox_events::attempts + 1),
+            outbox_events::last_error.eq(error),
+            outbox_events::next_attempt_at.eq(retry_at.unwrap_or(claimed.next_attempt_at)),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(updated == 1)
 }
 
 /// Events that stopped retrying, newest first.

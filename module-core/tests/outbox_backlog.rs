@@ -36,9 +36,15 @@ async fn the_backlog_counts_pending_and_failed_events_and_ages_the_oldest() {
         .await
         .unwrap();
     // The oldest gives up (its last attempt failed with no retry left).
-    event::mark_attempt_failed(&mut conn, oldest, "smtp: 550 no such user", None)
+    let claimed = event::claim_due(&mut conn, first, 1, TimeDelta::minutes(5))
         .await
         .unwrap();
+    assert_eq!(claimed[0].id, oldest);
+    assert!(
+        event::record_attempt_failed(&mut conn, &claimed[0], "smtp: 550 no such user", None)
+            .await
+            .unwrap()
+    );
     // Delivered events are neither.
     conn.batch_execute(
         "UPDATE outbox_events SET status = 'DELIVERED', delivered_at = now()

@@ -9,7 +9,6 @@ use tracing::Instrument as _;
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
-use diesel_async::AsyncConnection as _;
 use petory_core::db::{DbError, DbPool};
 use petory_core::event::{self, OutboxEvent, Payload};
 use petory_core::identity::session::RevokeRequested;
@@ -83,17 +82,28 @@ pub struct RelayCounts {
     pub failed: i64,
 }
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Relay {
     handlers: HashMap<&'static str, Arc<dyn EventHandler>>,
     policy: RetryPolicy,
+    lease: Duration,
+}
+
+impl Default for Relay {
+    fn default() -> Self {
+        Self::new(RetryPolicy::default())
+    }
 }
 
 impl Relay {
+    /// How long a claimed event is a relay's unless [`Relay::with_lease`] says otherwise.
+    pub const DEFAULT_LEASE: Duration = Duration::from_secs(5 * 60);
+
     pub fn new(policy: RetryPolicy) -> Self {
         Self {
             handlers: HashMap::new(),
             policy,
+            lease: Self::DEFAULT_LEASE,
         }
     }
 
@@ -109,67 +119,94 @@ impl Relay {
         kinds
     }
 
-    /// Delivers every event due at `now`, `chunk` at a time. Each chunk is claimed with
-    /// `SKIP LOCKED` inside one transaction, so relays on several instances never deliver the
-    /// same event concurrently.
+    /// How long a claimed event is this relay's (default 5 minutes): a relay that dies holding
+    /// it leaves it to the next after this.
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// Delivers every event due at `now`, `chunk` at a time. Each chunk is claimed for the lease
+    /// in one statement (`SKIP LOCKED`), so relays on several instances never take the same
+    /// event; then each handler runs with no transaction open and no connection held (it calls
+    /// KakaoPay, SMTP or Redis), and its outcome is recorded in a statement of its own. A crash
+    /// between a call and its record hands the event to a relay after the lease: handlers are
+    /// idempotent (notifications by `outbox:<id>`, refunds by the payment's state, inactivation
+    /// and revocation by nature) except mail, which is at least once.
     pub async fn relay_due(
         &self,
         pool: &DbPool,
         now: DateTime<Utc>,
         chunk: i64,
     ) -> Result<RelayCounts, DbError> {
+        let lease = TimeDelta::from_std(self.lease).unwrap_or(TimeDelta::MAX);
         let mut total = RelayCounts::default();
         loop {
-            let mut conn = pool.get().await?;
-            let (counts, claimed) = conn
-                .transaction(async |conn| -> Result<(RelayCounts, usize), DbError> {
-                    let events = event::claim_due(conn, now, chunk).await?;
-                    let mut counts = RelayCounts::default();
-                    for due in &events {
-                        // Its handling joins the trace of what recorded it.
-                        let span = tracing::info_span!("outbox_event", kind = %due.kind, id = due.id);
-                        petory_core::platform::trace::adopt(&span, due.trace_parent.as_deref());
-                        let outcome = match self.handlers.get(due.kind.as_str()) {
-                            Some(handler) => handler.handle(due, now).instrument(span).await,
-                            None => Err(anyhow::anyhow!("no handler for {}", due.kind)),
-                        };
-                        match outcome {
-                            Ok(()) => {
-                                event::mark_delivered(conn, due.id, now).await?;
-                                counts.delivered += 1;
-                            }
-                            Err(error) => {
-                                let message = format!("{error:#}");
-                                let retry_at = if error.is::<GiveUp>() {
-                                    None
-                                } else {
-                                    self.policy.next_attempt(due.attempts + 1, now)
-                                };
-                                tracing::warn!(event = due.id, kind = %due.kind, error = %message, ?retry_at, "event delivery failed");
-                                event::mark_attempt_failed(conn, due.id, &message, retry_at).await?;
-                                if retry_at.is_some() {
-                                    counts.retried += 1;
-                                } else {
-                                    counts.failed += 1;
-                                    if let Some(handler) = self.handlers.get(due.kind.as_str())
-                                        && let Err(error) = handler.gave_up(due, &message, now).await
-                                    {
-                                        tracing::error!(event = due.id, kind = %due.kind, error = %format!("{error:#}"), "recording a failed event's outcome failed");
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    Ok((counts, events.len()))
-                })
-                .await?;
-            total.delivered += counts.delivered;
-            total.retried += counts.retried;
-            total.failed += counts.failed;
-            if i64::try_from(claimed).unwrap_or(i64::MAX) < chunk {
+            let events = {
+                let mut conn = pool.get().await?;
+                event::claim_due(&mut conn, now, chunk, lease).await?
+            };
+            for due in &events {
+                self.deliver(pool, due, now, &mut total).await?;
+            }
+            if i64::try_from(events.len()).unwrap_or(i64::MAX) < chunk {
                 return Ok(total);
             }
         }
+    }
+
+    /// Runs one claimed event's handler and records what came of it.
+    async fn deliver(
+        &self,
+        pool: &DbPool,
+        due: &OutboxEvent,
+        now: DateTime<Utc>,
+        counts: &mut RelayCounts,
+    ) -> Result<(), DbError> {
+        // Its handling joins the trace of what recorded it.
+        let span = tracing::info_span!("outbox_event", kind = %due.kind, id = due.id);
+        petory_core::platform::trace::adopt(&span, due.trace_parent.as_deref());
+        let handler = self.handlers.get(due.kind.as_str());
+        let outcome = match handler {
+            Some(handler) => handler.handle(due, now).instrument(span).await,
+            None => Err(anyhow::anyhow!("no handler for {}", due.kind)),
+        };
+        let error = match outcome {
+            Ok(()) => {
+                let mut conn = pool.get().await?;
+                if event::mark_delivered(&mut conn, due, now).await? {
+                    counts.delivered += 1;
+                } else {
+                    tracing::warn!(event = due.id, kind = %due.kind, "delivered after its lease ended; another relay has it");
+                }
+                return Ok(());
+            }
+            Err(error) => error,
+        };
+        let message = format!("{error:#}");
+        let retry_at = if error.is::<GiveUp>() {
+            None
+        } else {
+            self.policy.next_attempt(due.attempts + 1, now)
+        };
+        tracing::warn!(event = due.id, kind = %due.kind, error = %message, ?retry_at, "event delivery failed");
+        let recorded = {
+            let mut conn = pool.get().await?;
+            event::record_attempt_failed(&mut conn, due, &message, retry_at).await?
+        };
+        if !recorded {
+            tracing::warn!(event = due.id, kind = %due.kind, "failed after its lease ended; another relay has it");
+        } else if retry_at.is_some() {
+            counts.retried += 1;
+        } else {
+            counts.failed += 1;
+            if let Some(handler) = handler
+                && let Err(error) = handler.gave_up(due, &message, now).await
+            {
+                tracing::error!(event = due.id, kind = %due.kind, error = %format!("{error:#}"), "recording a failed event's outcome failed");
+            }
+        }
+        Ok(())
     }
 }
 

@@ -181,3 +181,36 @@ async fn concurrent_relays_deliver_each_event_once() {
     assert_eq!(delivered, 60);
     assert_eq!(calls.load(Ordering::SeqCst), 60, "no event handled twice");
 }
+
+#[tokio::test]
+async fn an_event_claimed_by_a_relay_that_died_is_delivered_after_its_lease_and_once() {
+    let app = TestApp::spawn().await;
+    let mut conn = app.state.db.get().await.unwrap();
+    let now = app.clock.now_utc();
+    event::record(&mut conn, &mail("bori@example.com"), now)
+        .await
+        .unwrap();
+    // A relay claims it and dies before recording anything (no transaction held it).
+    let lease = TimeDelta::minutes(5);
+    let claimed = event::claim_due(&mut conn, now, 10, lease).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    drop(conn);
+    let calls = Arc::new(AtomicUsize::new(0));
+    let relay = relay(&calls, false).with_lease(Duration::from_secs(300));
+    let meanwhile = relay.relay_due(&app.state.db, now, 10).await.unwrap();
+    assert_eq!(meanwhile.delivered, 0, "another relay's lease holds it");
+    app.clock.advance(lease + TimeDelta::seconds(1));
+    let after = relay
+        .relay_due(&app.state.db, app.clock.now_utc(), 10)
+        .await
+        .unwrap();
+    assert_eq!(after.delivered, 1);
+    // The dead relay's late record changes nothing: its claim is no longer the event's.
+    let mut conn = app.state.db.get().await.unwrap();
+    assert!(
+        !event::mark_delivered(&mut conn, &claimed[0], now)
+            .await
+            .unwrap()
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
