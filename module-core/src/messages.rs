@@ -6,6 +6,11 @@
 use crate::shop::OrderId;
 use crate::shop::order::OrderStatus;
 
+/// The name a dormant member is shown by while their details are set aside.
+pub const DORMANT_MEMBER: &str = "휴면 회원";
+/// The name a withdrawn member's kept records (orders, posts) are shown by.
+pub const WITHDRAWN_MEMBER: &str = "탈퇴 회원";
+
 /// A notification's title and body, or a mail's subject and body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {

@@ -181,7 +181,7 @@ pub async fn make_dormant(
                 DELETE FROM user_addresses a USING moved WHERE a.user_id = moved.user_id)
              UPDATE users u
                 SET status = 'DORMANT', email = 'dormant-' || u.id || '@petory.invalid',
-                    name = '휴면 회원', phone = NULL, status_changed_at = $4, updated_at = $4
+                    name = $5, phone = NULL, status_changed_at = $4, updated_at = $4
                FROM moved WHERE u.id = moved.user_id
              RETURNING u.id",
                 ))
@@ -189,6 +189,7 @@ pub async fn make_dormant(
                 .bind::<Timestamptz, _>(now - settings.warning)
                 .bind::<BigInt, _>(settings.chunk)
                 .bind::<Timestamptz, _>(now)
+                .bind::<diesel::sql_types::Text, _>(crate::messages::DORMANT_MEMBER)
                 .load::<Id>(conn)
                 .await?;
                 end_sessions(conn, moved.iter().map(|row| row.id), now).await?;
@@ -363,12 +364,13 @@ pub async fn delete_expired(
                 // Orders stay for the records (amounts, items, dates, payment ids); who received
                 // them, and where, goes.
                 diesel::sql_query(
-                    "UPDATE orders SET recipient = '탈퇴 회원', phone = '', zip_code = '',
+                    "UPDATE orders SET recipient = $3, phone = '', zip_code = '',
                                       address1 = '', address2 = '', updated_at = $2
                       WHERE user_id = ANY($1)",
                 )
                 .bind::<Array<BigInt>, _>(&due)
                 .bind::<Timestamptz, _>(now)
+                .bind::<diesel::sql_types::Text, _>(crate::messages::WITHDRAWN_MEMBER)
                 .execute(conn)
                 .await?;
                 end_sessions(conn, due.iter().copied(), now).await?;
@@ -376,6 +378,7 @@ pub async fn delete_expired(
                 let anonymised = diesel::sql_query(include_str!("lifecycle/anonymise_users.sql"))
                     .bind::<Array<BigInt>, _>(&due)
                     .bind::<Timestamptz, _>(now)
+                    .bind::<diesel::sql_types::Text, _>(crate::messages::WITHDRAWN_MEMBER)
                     .execute(conn)
                     .await? as i64;
                 Ok((

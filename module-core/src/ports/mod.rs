@@ -14,7 +14,7 @@ mod view_counter;
 pub use chat_presence::{ChatPresence, NobodyOnline};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use mailer::{Mail, MailError, Mailer};
-pub use notification::{Audience, NoSignal, NotificationSignal, SignalError};
+pub use notification::{Audience, NotificationSignal, SignalError};
 pub use object_store::{ObjectMeta, ObjectStore, ObjectStoreError, PresignedRequest};
 pub use place_directory::{
     DirectoryError, DirectoryPage, DirectoryPlace, DirectoryQuery, PlaceDirectory,

@@ -18,13 +18,3 @@ pub struct SignalError(pub String);
 pub trait NotificationSignal: Send + Sync + 'static {
     async fn wake(&self, audience: Audience) -> Result<(), SignalError>;
 }
-
-/// For processes and tests that have no live streams to wake.
-pub struct NoSignal;
-
-#[async_trait]
-impl NotificationSignal for NoSignal {
-    async fn wake(&self, _audience: Audience) -> Result<(), SignalError> {
-        Ok(())
-    }
-}
