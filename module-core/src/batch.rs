@@ -84,7 +84,7 @@ pub async fn start_run(
         .values((
             batch_job_runs::job.eq(job),
             batch_job_runs::business_date.eq(business_date),
-            batch_job_runs::trigger.eq(trigger.as_str()),
+            batch_job_runs::trigger.eq(trigger),
             batch_job_runs::started_at.eq(now),
         ))
         .returning(batch_job_runs::id)

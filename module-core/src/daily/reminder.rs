@@ -400,7 +400,7 @@ pub async fn send_d_days(
             }
             let candidates: Vec<Pet> = pets::table
                 .inner_join(users::table)
-                .filter(users::status.eq(crate::identity::AccountStatus::Active.as_str()))
+                .filter(users::status.eq(crate::identity::AccountStatus::Active))
                 .filter(
                     diesel::dsl::sql::<diesel::sql_types::Bool>(
                         "(to_char(pets.birthday, 'MM-DD') = ANY(",

@@ -166,7 +166,7 @@ pub async fn signup(
                 users::password_hash.eq(hash),
                 users::name.eq(new.name.trim()),
                 users::phone.eq(new.phone),
-                users::role.eq(role.as_str()),
+                users::role.eq(role),
                 users::email_verified_at.eq(verified_at),
                 users::status_changed_at.eq(now),
                 users::created_at.eq(now),

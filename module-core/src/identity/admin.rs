@@ -32,7 +32,7 @@ pub async fn list_users(
         ))
         .into_boxed();
     if let Some(status) = filter.status {
-        query = query.filter(users::status.eq(status.as_str()));
+        query = query.filter(users::status.eq(status));
     }
     if let Some(text) = filter.query.filter(|text| !text.trim().is_empty()) {
         let pattern = contains_pattern(text.trim());
@@ -130,7 +130,7 @@ pub async fn set_role(
         // Every administrator row locked, in id order: two demotions cannot both pass.
         let admins: Vec<i64> = users::table
             .filter(users::role.eq(Role::Admin))
-            .filter(users::status.eq(super::AccountStatus::Active.as_str()))
+            .filter(users::status.eq(super::AccountStatus::Active))
             .order(users::id)
             .for_update()
             .select(users::id)
@@ -140,7 +140,7 @@ pub async fn set_role(
             return Err(IdentityError::LastAdmin);
         }
         let updated = diesel::update(users::table.find(user))
-            .set((users::role.eq(role.as_str()), users::updated_at.eq(now)))
+            .set((users::role.eq(role), users::updated_at.eq(now)))
             .execute(conn)
             .await?;
         if updated == 0 {

@@ -103,7 +103,7 @@ pub async fn deliver(
     Ok(diesel::insert_into(notifications::table)
         .values((
             notifications::user_id.eq(notification.user_id),
-            notifications::kind.eq(notification.kind.as_str()),
+            notifications::kind.eq(notification.kind),
             notifications::title.eq(&notification.title),
             notifications::body.eq(&notification.body),
             notifications::data.eq(&notification.data),

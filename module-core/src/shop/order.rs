@@ -484,7 +484,7 @@ pub async fn list(
         query = query.filter(orders::user_id.eq(user));
     }
     if let Some(status) = filter.status {
-        query = query.filter(orders::status.eq(status.as_str()));
+        query = query.filter(orders::status.eq(status));
     }
     if let Some(from) = filter.placed_from {
         query = query.filter(orders::created_at.ge(from));
@@ -692,9 +692,9 @@ pub async fn advance_delivery(
         let moved = diesel::update(
             orders::table
                 .find(id)
-                .filter(orders::status.eq(order.status.as_str())),
+                .filter(orders::status.eq(order.status)),
         )
-        .set((orders::status.eq(to.as_str()), orders::updated_at.eq(now)))
+        .set((orders::status.eq(to), orders::updated_at.eq(now)))
         .execute(conn)
         .await?;
         if moved == 0 {

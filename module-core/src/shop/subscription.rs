@@ -541,7 +541,7 @@ pub(crate) async fn end(
         .set((
             subscriptions::status.eq(SubscriptionStatus::Canceled),
             subscriptions::canceled_at.eq(now),
-            subscriptions::cancel_reason.eq(reason.as_str()),
+            subscriptions::cancel_reason.eq(reason),
             subscriptions::paused_at.eq(None::<DateTime<Utc>>),
             subscriptions::retry_at.eq(None::<DateTime<Utc>>),
             subscriptions::updated_at.eq(now),
