@@ -4,6 +4,7 @@
 
 use chrono::TimeDelta;
 use petory_core::identity::lifecycle::{self, LifecycleSettings};
+use petory_core::shop::subscription::EndSubscriptions;
 use petory_core::upload::{self, UploadSettings};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -51,9 +52,14 @@ async fn delete_when_due(app: &TestApp) -> lifecycle::Deleted {
         .await
         .unwrap();
     app.clock.advance(TimeDelta::days(5));
-    lifecycle::delete_expired(&mut conn, app.clock.now_utc(), settings())
-        .await
-        .unwrap()
+    lifecycle::delete_expired(
+        &mut conn,
+        app.clock.now_utc(),
+        settings(),
+        &petory_core::shop::subscription::EndSubscriptions,
+    )
+    .await
+    .unwrap()
 }
 
 /// Runs the upload job now and says whether each key's object is still stored.
@@ -242,7 +248,7 @@ async fn withdrawn_accounts_are_deleted_after_a_warning_keeping_orders_anonymous
         2
     );
     assert_eq!(
-        lifecycle::delete_expired(&mut conn, now, settings())
+        lifecycle::delete_expired(&mut conn, now, settings(), &EndSubscriptions)
             .await
             .unwrap()
             .removed,
@@ -253,11 +259,11 @@ async fn withdrawn_accounts_are_deleted_after_a_warning_keeping_orders_anonymous
 
     app.clock.advance(TimeDelta::days(5));
     let now = app.clock.now_utc();
-    let deleted = lifecycle::delete_expired(&mut conn, now, settings())
+    let deleted = lifecycle::delete_expired(&mut conn, now, settings(), &EndSubscriptions)
         .await
         .unwrap();
     assert_eq!((deleted.removed, deleted.anonymised), (1, 1));
-    let again = lifecycle::delete_expired(&mut conn, now, settings())
+    let again = lifecycle::delete_expired(&mut conn, now, settings(), &EndSubscriptions)
         .await
         .unwrap();
     assert_eq!((again.removed, again.anonymised), (0, 0));

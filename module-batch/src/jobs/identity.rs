@@ -44,7 +44,13 @@ impl Job for AccountDeletion {
     async fn run(&self, context: &JobContext, date: RunDate) -> anyhow::Result<JobCounts> {
         let mut conn = context.db.get().await.map_err(DbError::from)?;
         let warned = lifecycle::warn_deletion(&mut conn, date.as_of, context.lifecycle).await?;
-        let deleted = lifecycle::delete_expired(&mut conn, date.as_of, context.lifecycle).await?;
+        let deleted = lifecycle::delete_expired(
+            &mut conn,
+            date.as_of,
+            context.lifecycle,
+            &petory_core::shop::subscription::EndSubscriptions,
+        )
+        .await?;
         Ok(job_counts([
             ("warned", warned),
             ("removed", deleted.removed),

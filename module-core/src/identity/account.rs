@@ -700,17 +700,18 @@ async fn reauthenticate(
 }
 
 /// Withdraws the account, once its owner confirmed it (see [`reauthenticate`]): it can no
-/// longer log in, every session ends and every subscription is cancelled (its `sid`
-/// inactivated through the outbox), in one transaction. Personal data is removed later by the
+/// longer log in, every session ends and what other domains had running for it ends through
+/// `closing` (the shop cancels every subscription, its `sid` inactivated through the outbox),
+/// in one transaction. Personal data is removed later by the
 /// account lifecycle job.
 pub async fn withdraw(
     db: &DbPool,
     sessions: Sessions<'_>,
     claims: &AccessClaims,
     password_attempt: Option<String>,
+    closing: &dyn super::closing::AccountClosing,
     now: DateTime<Utc>,
 ) -> Result<(), IdentityError> {
-    use crate::shop::subscription::{self, CancelReason, Scope};
     reauthenticate(db, sessions, claims, password_attempt, now).await?;
     let user = claims.user_id().ok_or(IdentityError::UserNotFound)?;
     let mut conn = db.get().await.map_err(DbError::from)?;
@@ -725,7 +726,7 @@ pub async fn withdraw(
             ))
             .execute(conn)
             .await?;
-        subscription::end_all(conn, Scope::User(user), CancelReason::AccountClosed, now).await?;
+        closing.account_closed(conn, user, now).await?;
         Ok(())
     })
     .await?;

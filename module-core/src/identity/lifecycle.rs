@@ -15,11 +15,11 @@ use diesel::sql_types::{Array, BigInt, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::UserId;
+use super::closing::AccountClosing;
 use super::session::RevokeRequested;
 use crate::db::DbError;
 use crate::ports::Mail;
 use crate::schema::{dormant_accounts, users};
-use crate::shop::subscription::{self, CancelReason, Scope};
 use crate::{mail, messages};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -303,11 +303,13 @@ pub struct Deleted {
     pub anonymised: i64,
 }
 
-/// Deletes warned accounts that have been dormant or withdrawn for `delete_after`.
+/// Deletes warned accounts that have been dormant or withdrawn for `delete_after`; what other
+/// domains had running for a dormant one ends through `closing`.
 pub async fn delete_expired(
     conn: &mut AsyncPgConnection,
     now: DateTime<Utc>,
     settings: LifecycleSettings,
+    closing: &dyn AccountClosing,
 ) -> Result<Deleted, DbError> {
     use diesel_async::AsyncConnection as _;
     let mut total = Deleted::default();
@@ -329,13 +331,7 @@ pub async fn delete_expired(
                 }
                 // Withdrawal ended their subscriptions already; dormant accounts' are ended here.
                 for &user in &due {
-                    subscription::end_all(
-                        conn,
-                        Scope::User(user),
-                        CancelReason::AccountClosed,
-                        now,
-                    )
-                    .await?;
+                    closing.account_closed(conn, user, now).await?;
                 }
                 // Pets and daily photos are personal data, kept by no order: they go, and their
                 // images are discarded for the upload job to remove.

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod address;
 pub mod admin;
+pub mod closing;
 pub mod lifecycle;
 pub mod oauth;
 pub mod password;

@@ -613,3 +613,22 @@ mod tests {
         );
     }
 }
+
+/// When an account closes, its subscriptions end with it (reason `ACCOUNT_CLOSED`), their
+/// `sid`s inactivated through the outbox: the shop's part of [`AccountClosing`].
+///
+/// [`AccountClosing`]: crate::identity::closing::AccountClosing
+pub struct EndSubscriptions;
+
+#[async_trait::async_trait]
+impl crate::identity::closing::AccountClosing for EndSubscriptions {
+    async fn account_closed(
+        &self,
+        conn: &mut AsyncPgConnection,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        end_all(conn, Scope::User(user), CancelReason::AccountClosed, now).await?;
+        Ok(())
+    }
+}

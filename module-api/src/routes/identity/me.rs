@@ -168,6 +168,7 @@ pub async fn withdraw(
         state.sessions(),
         &user.claims,
         password,
+        &petory_core::shop::subscription::EndSubscriptions,
         state.clock.now(),
     )
     .await?;
