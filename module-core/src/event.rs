@@ -175,16 +175,17 @@ pub async fn mark_delivered(
     Ok(updated == 1)
 }
 
-/// The event's row while the claim that returned `claimed` still holds it.
-fn still_claimed(
-    claimed: &OutboxEvent,
-) -> diesel::dsl::Filter<
+/// An event's row, if still pending and claimed until a given instant.
+type StillClaimed = diesel::dsl::Filter<
     diesel::dsl::Filter<
         diesel::dsl::Find<outbox_events::table, i64>,
         diesel::dsl::Eq<outbox_events::status, EventStatus>,
     >,
     diesel::dsl::Eq<outbox_events::next_attempt_at, DateTime<Utc>>,
-> {
+>;
+
+/// The event's row while the claim that returned `claimed` still holds it.
+fn still_claimed(claimed: &OutboxEvent) -> StillClaimed {
     outbox_events::table
         .find(claimed.id)
         .filter(outbox_events::status.eq(EventStatus::Pending))

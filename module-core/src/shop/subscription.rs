@@ -577,6 +577,25 @@ async fn request_inactivation(
     Ok(())
 }
 
+/// When an account closes, its subscriptions end with it (reason `ACCOUNT_CLOSED`), their
+/// `sid`s inactivated through the outbox: the shop's part of [`AccountClosing`].
+///
+/// [`AccountClosing`]: crate::identity::closing::AccountClosing
+pub struct EndSubscriptions;
+
+#[async_trait::async_trait]
+impl crate::identity::closing::AccountClosing for EndSubscriptions {
+    async fn account_closed(
+        &self,
+        conn: &mut AsyncPgConnection,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        end_all(conn, Scope::User(user), CancelReason::AccountClosed, now).await?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -611,24 +630,5 @@ mod tests {
             next_cycle_after(anchor, 90, anchor - TimeDelta::days(5)),
             date("2026-04-10")
         );
-    }
-}
-
-/// When an account closes, its subscriptions end with it (reason `ACCOUNT_CLOSED`), their
-/// `sid`s inactivated through the outbox: the shop's part of [`AccountClosing`].
-///
-/// [`AccountClosing`]: crate::identity::closing::AccountClosing
-pub struct EndSubscriptions;
-
-#[async_trait::async_trait]
-impl crate::identity::closing::AccountClosing for EndSubscriptions {
-    async fn account_closed(
-        &self,
-        conn: &mut AsyncPgConnection,
-        user: UserId,
-        now: DateTime<Utc>,
-    ) -> Result<(), DbError> {
-        end_all(conn, Scope::User(user), CancelReason::AccountClosed, now).await?;
-        Ok(())
     }
 }
