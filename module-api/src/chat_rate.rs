@@ -52,3 +52,10 @@ impl ChatRate {
         self.local.retain_recent();
     }
 }
+
+#[async_trait::async_trait]
+impl petory_core::community::chat::ChatSendRate for ChatRate {
+    async fn admit(&self, sender: UserId) -> bool {
+        ChatRate::admit(self, sender).await
+    }
+}

@@ -717,6 +717,12 @@ impl From<petory_core::community::CommunityError> for ApiError {
             E::EmailNotVerified(refused) => refused.into(),
             E::PetNotFound => Self::not_found(ProblemCode::PetNotFound, "no such pet of yours"),
             E::PostNotFound => Self::not_found(ProblemCode::PostNotFound, "no such post"),
+            E::ChatRateLimited => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ProblemCode::ChatRateLimited,
+                "too many messages at once; slow down",
+            )
+            .retry_after(1),
             E::ListingNotFound => Self::not_found(ProblemCode::ListingNotFound, "no such listing"),
             E::NotTheSeller => Self::forbidden(
                 ProblemCode::NotTheSeller,

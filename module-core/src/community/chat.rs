@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::block;
 use super::trade::{ListingId, ListingStatus};
 use super::{CommunityError, Viewer, ensure_can_publish};
+use crate::db::{DbError, DbPool};
 use crate::identity::UserId;
 use crate::identity::rules::public_name;
 use crate::identity::{AccountStatus, Suspended};
@@ -488,8 +489,85 @@ pub async fn positions(
 }
 
 /// A message as stored, and who should hear of it.
+/// How fast one member may send chat messages, across every API instance: `false` when they
+/// are over their budget. A port of chat's own (Redis in production).
+#[async_trait::async_trait]
+pub trait ChatSendRate: Send + Sync {
+    async fn admit(&self, sender: UserId) -> bool;
+}
+
+/// Hands a stored message to the members' open chat sockets, wherever they are connected
+/// (Redis in production). Best effort: a socket that missed it catches up from the database.
+#[async_trait::async_trait]
+pub trait ChatFanout: Send + Sync {
+    async fn message_sent(&self, message: &Message, to: [UserId; 2]);
+}
+
+/// What sending a message reaches beyond the database.
+pub struct SendPorts<'a> {
+    pub store: &'a dyn ObjectStore,
+    pub presence: &'a dyn ChatPresence,
+    pub rate: &'a dyn ChatSendRate,
+    pub fanout: &'a dyn ChatFanout,
+}
+
+/// A member sends a message in one of their rooms, from a socket or over HTTP alike: within
+/// their rate (a resend of a stored message is an answer owed, never refused for the rate),
+/// stored once per `client_id`, and handed to both members' sockets (a resend again: the first
+/// attempt may have stopped between its commit and the fan-out).
+pub async fn send_message(
+    db: &DbPool,
+    ports: SendPorts<'_>,
+    sender: UserId,
+    room: RoomId,
+    client_id: Uuid,
+    body: MessageBody,
+    now: DateTime<Utc>,
+) -> Result<Delivered, CommunityError> {
+    if !ports.rate.admit(sender).await {
+        let mut conn = db.get().await.map_err(DbError::from)?;
+        return match sent_before(&mut conn, sender, room, client_id).await? {
+            Some(earlier) => Ok(Delivered {
+                message: earlier,
+                duplicate: true,
+            }),
+            None => Err(CommunityError::ChatRateLimited),
+        };
+    }
+    let sent = {
+        let mut conn = db.get().await.map_err(DbError::from)?;
+        send(
+            &mut conn,
+            ports.store,
+            ports.presence,
+            sender,
+            room,
+            client_id,
+            body,
+            now,
+        )
+        .await?
+    };
+    ports
+        .fanout
+        .message_sent(&sent.message, [sender, sent.recipient])
+        .await;
+    Ok(Delivered {
+        message: sent.message,
+        duplicate: sent.duplicate,
+    })
+}
+
+/// A message as its sender gets it back.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sent {
+pub struct Delivered {
+    pub message: Message,
+    /// Stored before under the same `client_id`: nothing new happened.
+    pub duplicate: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Sent {
     pub message: Message,
     /// The other member.
     pub recipient: UserId,
@@ -551,7 +629,7 @@ struct LockedRoom {
 /// per room until they read it. The common path is three round trips: the room locked with
 /// every check, the message stored with the room moved, the commit.
 #[allow(clippy::too_many_arguments)]
-pub async fn send(
+async fn send(
     conn: &mut AsyncPgConnection,
     store: &dyn ObjectStore,
     presence: &dyn ChatPresence,

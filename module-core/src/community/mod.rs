@@ -19,6 +19,8 @@ use crate::upload::UploadError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CommunityError {
+    #[error("too many messages at once; slow down")]
+    ChatRateLimited,
     #[error(transparent)]
     Suspended(#[from] Suspended),
     #[error(transparent)]

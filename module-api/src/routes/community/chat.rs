@@ -1,14 +1,12 @@
 //! 1:1 chat about a listing over HTTP: rooms, history, sending for clients without a socket,
 //! read positions, leaving, and blocking. The socket (`chat_socket`) speaks the same events.
 
-use crate::error::ProblemCode;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use petory_core::community::block;
 use petory_core::community::chat::{
-    self, Message, MessageBody, MessageId, ReadPosition, RoomCursor, RoomId, RoomSummary, Sent,
-    Window,
+    self, Message, MessageBody, MessageId, ReadPosition, RoomCursor, RoomId, RoomSummary, Window,
 };
 use petory_core::community::trade::{ListingId, ListingStatus};
 use petory_core::identity::UserId;
@@ -304,35 +302,25 @@ impl MessageDraft {
     }
 }
 
-/// Sends a message as `sender` (within their rate), then tells both members' sockets on every
-/// instance. Returns the stored message and whether it was a resend.
+/// Sends a message as `sender` (the HTTP route and the socket alike): core sends it and hands
+/// it to the sockets through [`MessageFanout`]; the answer is the message as its sender sees it.
 pub async fn send_message(
     state: &AppState,
     sender: UserId,
     room: RoomId,
     draft: MessageDraft,
 ) -> ApiResult<(MessageResponse, bool)> {
-    if !state.chat_rate.admit(sender).await {
-        // A resend is an answer owed, not a new message: it is never refused for the rate.
-        let mut conn = state.db().await?;
-        if let Some(earlier) = chat::sent_before(&mut conn, sender, room, draft.client_id).await? {
-            drop(conn);
-            return Ok((MessageResponse::of(state, earlier, sender).await?, true));
-        }
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            ProblemCode::ChatRateLimited,
-            "too many messages at once; slow down",
-        )
-        .retry_after(1));
-    }
     let client_id = draft.client_id;
     let body = draft.body()?;
-    let mut conn = state.db().await?;
-    let sent = chat::send(
-        &mut conn,
-        state.object_store.as_ref(),
-        &state.chat,
+    let ports = chat::SendPorts {
+        store: state.object_store.as_ref(),
+        presence: &state.chat,
+        rate: &state.chat_rate,
+        fanout: &MessageFanout(state.clone()),
+    };
+    let delivered = chat::send_message(
+        &state.db,
+        ports,
         sender,
         room,
         client_id,
@@ -340,21 +328,24 @@ pub async fn send_message(
         state.clock.now(),
     )
     .await?;
-    drop(conn);
-    let Sent {
-        message,
-        recipient,
-        duplicate,
-    } = sent;
-    let response = MessageResponse::of(state, message, sender).await?;
-    // Again for a resend: the first attempt may have stopped between its commit and this.
-    publish(
-        state,
-        &[sender, recipient],
-        &Event::Message(response.clone()),
-    )
-    .await;
-    Ok((response, duplicate))
+    let response = MessageResponse::of(state, delivered.message, sender).await?;
+    Ok((response, delivered.duplicate))
+}
+
+/// Core's chat fan-out: a stored message, as each socket is sent it (`Event::Message`).
+pub struct MessageFanout(pub AppState);
+
+#[async_trait::async_trait]
+impl chat::ChatFanout for MessageFanout {
+    async fn message_sent(&self, message: &chat::Message, to: [UserId; 2]) {
+        // Sender and recipient may both read what was stored; the sender's view is sent.
+        match MessageResponse::of(&self.0, message.clone(), message.sender_id).await {
+            Ok(response) => publish(&self.0, &to, &Event::Message(response)).await,
+            Err(error) => {
+                tracing::warn!(%error, "chat message not handed to sockets; they will catch up")
+            }
+        }
+    }
 }
 
 /// An event for sockets: what the server sends on a chat socket besides replies.
