@@ -4,12 +4,12 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusHandle;
-use petory_core::calendar::BusinessCalendar;
 use petory_core::db::{self, DbConn, DbPool};
 use petory_core::identity::account::Sessions;
 use petory_core::identity::oauth::OpenIdProvider;
 use petory_core::identity::session::SessionStore;
 use petory_core::identity::token::TokenSettings;
+use petory_core::platform::business_days::BusinessCalendar;
 use petory_core::ports::{Clock, NotificationSignal, ObjectStore, SystemClock};
 use petory_core::shop::payment::PaymentGateway;
 use petory_external_api::oauth::google::GoogleOpenId;

@@ -4,10 +4,10 @@ use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use petory_core::calendar::{BusinessCalendar, Tz};
 use petory_core::config::{self, ConfigError};
 use petory_core::db::DatabaseSettings;
 use petory_core::identity::token::TokenSettings;
+use petory_core::platform::business_days::{BusinessCalendar, Tz};
 use petory_core::platform::idempotency::Lifetimes;
 use petory_external_api::oauth::google::GoogleSettings;
 use petory_external_api::payment::kakaopay::KakaoPaySettings;

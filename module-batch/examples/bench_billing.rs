@@ -10,7 +10,7 @@ use diesel::sql_types::BigInt;
 use diesel_async::{
     AsyncConnection as _, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection as _,
 };
-use petory_core::calendar::BusinessCalendar;
+use petory_core::platform::business_days::BusinessCalendar;
 use petory_core::testing::{TestDatabase, seed_due_subscriptions, server_url, with_database};
 use petory_external_api::payment::sandbox::{KakaoPaySandbox, SandboxSettings};
 use serde_json::{Value, json};

@@ -1,9 +1,9 @@
 //! `petory-batch` settings, read once from the environment at start-up.
 
-use petory_core::calendar::{BusinessCalendar, Tz};
 use petory_core::config::{self, ConfigError};
 use petory_core::db::DatabaseSettings;
 use petory_core::identity::lifecycle::LifecycleSettings;
+use petory_core::platform::business_days::{BusinessCalendar, Tz};
 use petory_core::shop::billing::BillingSettings;
 use petory_external_api::mail::MailSettings;
 use petory_external_api::payment::kakaopay::KakaoPaySettings;

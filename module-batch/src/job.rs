@@ -4,11 +4,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use petory_core::batch::{self, JobCounts, Trigger};
-use petory_core::calendar::BusinessCalendar;
 use petory_core::db::DbPool;
 use petory_core::identity::lifecycle::LifecycleSettings;
 use petory_core::identity::session::SessionStore;
+use petory_core::platform::business_days::BusinessCalendar;
+use petory_core::platform::run_log::{self, JobCounts, Trigger};
 use petory_core::ports::{Clock, Mailer, NotificationSignal};
 use petory_core::shop::billing::BillingSettings;
 use petory_core::shop::payment::PaymentGateway;
@@ -140,7 +140,7 @@ pub async fn run_recorded(
             .get()
             .await
             .map_err(petory_core::db::DbError::from)?;
-        batch::start_run(
+        run_log::start_run(
             &mut conn,
             job.name(),
             date.business_date,
@@ -162,13 +162,13 @@ pub async fn run_recorded(
         .map_err(petory_core::db::DbError::from)?;
     match result {
         Ok(counts) => {
-            batch::finish_run(&mut conn, run_id, Ok(&counts), context.clock.now()).await?;
+            run_log::finish_run(&mut conn, run_id, Ok(&counts), context.clock.now()).await?;
             tracing::info!(job = job.name(), run_id, ?counts, "job succeeded");
             Ok(RunOutcome { run_id, counts })
         }
         Err(error) => {
             let message = format!("{error:#}");
-            batch::finish_run(&mut conn, run_id, Err(&message), context.clock.now()).await?;
+            run_log::finish_run(&mut conn, run_id, Err(&message), context.clock.now()).await?;
             tracing::error!(job = job.name(), run_id, error = %message, "job failed");
             Err(error)
         }

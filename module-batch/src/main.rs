@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use petory_batch::config::BatchConfig;
 use petory_batch::job::{JobContext, RunDate, all_jobs, find_job, run_recorded};
-use petory_core::batch::Trigger;
-use petory_core::calendar::BusinessCalendar;
+use petory_core::platform::business_days::BusinessCalendar;
+use petory_core::platform::run_log::Trigger;
 use petory_core::ports::SystemClock;
 use petory_external_api::mail::LettreMailer;
 use petory_external_api::payment::kakaopay::KakaoPay;
@@ -160,7 +160,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
     }
 }
 
-fn summary_line(job: &str, run_id: i64, counts: &petory_core::batch::JobCounts) -> String {
+fn summary_line(
+    job: &str,
+    run_id: i64,
+    counts: &petory_core::platform::run_log::JobCounts,
+) -> String {
     let counts: Vec<String> = counts
         .iter()
         .map(|(name, value)| format!("{name}={value}"))

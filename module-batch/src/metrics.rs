@@ -45,7 +45,9 @@ pub async fn seed_last_successes(context: &JobContext) -> anyhow::Result<()> {
         .await
         .map_err(petory_core::db::DbError::from)?;
     for job in all_jobs() {
-        if let Some(at) = petory_core::batch::last_success(&mut conn, job.name()).await? {
+        if let Some(at) =
+            petory_core::platform::run_log::last_success(&mut conn, job.name()).await?
+        {
             record_success(job.name(), at);
         }
     }

@@ -1,6 +1,6 @@
 //! Scheduler mode: every enabled job on its cron schedule, in the business time zone. Every
 //! replica schedules every job; each tick of a job runs on the one replica that claims its
-//! lease (`batch::claim_lease`), so two replicas run it once.
+//! lease (`run_log::claim_lease`), so two replicas run it once.
 
 use std::sync::Arc;
 
@@ -9,8 +9,8 @@ use tokio_cron_scheduler::{Job as CronJob, JobScheduler};
 
 use crate::config::schedule_for;
 use crate::job::{Job, JobContext, RunDate, all_jobs, run_recorded};
-use petory_core::batch::{self, Trigger};
 use petory_core::db::DbError;
+use petory_core::platform::run_log::{self, Trigger};
 
 /// Registers every enabled job and runs until `shutdown` completes. `lease` is how long this
 /// replica's claim on a tick holds without renewal.
@@ -107,7 +107,7 @@ async fn run_leased(
     let name = job.name();
     let claimed = async {
         let mut conn = context.db.get().await.map_err(DbError::from)?;
-        batch::claim_lease(&mut conn, name, holder, window, lease, context.clock.now()).await
+        run_log::claim_lease(&mut conn, name, holder, window, lease, context.clock.now()).await
     }
     .await;
     match claimed {
@@ -132,7 +132,7 @@ async fn run_leased(
                 tokio::time::sleep(every).await;
                 let renewed = async {
                     let mut conn = context.db.get().await.map_err(DbError::from)?;
-                    batch::renew_lease(&mut conn, name, &holder, lease, context.clock.now()).await
+                    run_log::renew_lease(&mut conn, name, &holder, lease, context.clock.now()).await
                 }
                 .await;
                 if let Err(error) = renewed {
@@ -147,7 +147,7 @@ async fn run_leased(
     renewing.abort();
     let released = async {
         let mut conn = context.db.get().await.map_err(DbError::from)?;
-        batch::release_lease(&mut conn, name, holder, context.clock.now()).await
+        run_log::release_lease(&mut conn, name, holder, context.clock.now()).await
     }
     .await;
     if let Err(error) = released {

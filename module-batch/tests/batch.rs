@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use petory_batch::job::{Job, JobContext, RunDate, run_recorded};
-use petory_core::batch::{self, JobCounts, Trigger};
 use petory_core::platform::idempotency::{self, Claim, Lifetimes, StoredResponse};
+use petory_core::platform::run_log::{self, JobCounts, Trigger};
 use petory_core::testing::TestDatabase;
 
 mod common;
@@ -49,9 +49,11 @@ fn stored() -> StoredResponse {
     }
 }
 
-async fn runs(context: &JobContext) -> Vec<batch::JobRun> {
+async fn runs(context: &JobContext) -> Vec<run_log::JobRun> {
     let mut conn = context.db.get().await.unwrap();
-    batch::list_runs(&mut conn, None, None, 100).await.unwrap()
+    run_log::list_runs(&mut conn, None, None, 100)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -61,7 +63,7 @@ async fn a_run_whose_process_died_is_recorded_as_failed_when_the_job_next_starts
     let job = petory_batch::job::find_job("prune-idempotency-keys").expect("job exists");
     let mut conn = context.db.get().await.unwrap();
     let business_date = context.calendar.day_of(now());
-    let killed = batch::start_run(
+    let killed = run_log::start_run(
         &mut conn,
         job.name(),
         business_date,
@@ -70,7 +72,7 @@ async fn a_run_whose_process_died_is_recorded_as_failed_when_the_job_next_starts
     )
     .await
     .unwrap();
-    let still_going = batch::start_run(
+    let still_going = run_log::start_run(
         &mut conn,
         job.name(),
         business_date,
@@ -92,8 +94,8 @@ async fn a_run_whose_process_died_is_recorded_as_failed_when_the_job_next_starts
         let run = runs.iter().find(|run| run.id == id).unwrap();
         (run.status, run.error.is_some())
     };
-    assert_eq!(status(killed), (batch::RunStatus::Failed, true));
-    assert_eq!(status(still_going), (batch::RunStatus::Running, false));
+    assert_eq!(status(killed), (run_log::RunStatus::Failed, true));
+    assert_eq!(status(still_going), (run_log::RunStatus::Running, false));
 }
 
 #[tokio::test]
@@ -187,7 +189,7 @@ async fn a_failed_run_is_recorded_with_its_error() {
     .unwrap_err();
     assert_eq!(error.to_string(), "gateway said no");
     let runs = runs(&context).await;
-    assert_eq!(runs[0].status, batch::RunStatus::Failed);
+    assert_eq!(runs[0].status, run_log::RunStatus::Failed);
     assert_eq!(runs[0].error.as_deref(), Some("gateway said no"));
     assert_eq!(runs[0].trigger, Trigger::Schedule);
 }
@@ -208,18 +210,18 @@ async fn runs_are_listed_newest_first_with_a_cursor() {
         .unwrap();
     }
     let mut conn = context.db.get().await.unwrap();
-    let first_page = batch::list_runs(&mut conn, Some("prune-idempotency-keys"), None, 2)
+    let first_page = run_log::list_runs(&mut conn, Some("prune-idempotency-keys"), None, 2)
         .await
         .unwrap();
     assert_eq!(first_page.len(), 2);
     assert!(first_page[0].id > first_page[1].id);
-    let second_page = batch::list_runs(&mut conn, None, Some(first_page[1].id), 2)
+    let second_page = run_log::list_runs(&mut conn, None, Some(first_page[1].id), 2)
         .await
         .unwrap();
     assert_eq!(second_page.len(), 1);
     assert!(second_page[0].id < first_page[1].id);
     assert!(
-        batch::list_runs(&mut conn, Some("other-job"), None, 10)
+        run_log::list_runs(&mut conn, Some("other-job"), None, 10)
             .await
             .unwrap()
             .is_empty()
@@ -278,7 +280,7 @@ async fn cli_runs_one_job_for_a_date_and_records_it() {
         runs[0].business_date,
         NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()
     );
-    assert_eq!(runs[0].status, batch::RunStatus::Succeeded);
+    assert_eq!(runs[0].status, run_log::RunStatus::Succeeded);
 }
 
 #[tokio::test]
@@ -333,7 +335,7 @@ async fn scheduler_runs_jobs_on_their_schedule() {
     let mut idle = Vec::new();
     while Instant::now() < deadline {
         let mut conn = context.db.get().await.unwrap();
-        idle = batch::list_idle_runs(&mut conn, None, None, 10)
+        idle = run_log::list_idle_runs(&mut conn, None, None, 10)
             .await
             .unwrap();
         // Other jobs may also fire on their own schedules while this runs (a minute's or ten
@@ -454,7 +456,7 @@ async fn empty_scheduled_runs_are_counted_and_old_runs_pruned() {
     assert_eq!(kept.len(), 1, "only the manual run is a row");
     assert_eq!(kept[0].trigger, Trigger::Manual);
     let mut conn = context.db.get().await.unwrap();
-    let idle = batch::list_idle_runs(&mut conn, Some("lift-suspensions"), None, 10)
+    let idle = run_log::list_idle_runs(&mut conn, Some("lift-suspensions"), None, 10)
         .await
         .unwrap();
     assert_eq!((idle.len(), idle[0].runs), (1, 3));
@@ -462,14 +464,14 @@ async fn empty_scheduled_runs_are_counted_and_old_runs_pruned() {
     // 91 days later the retention (90 days) has passed for all of it.
     let later = now() + TimeDelta::days(91);
     assert_eq!(
-        batch::prune(&mut conn, later - TimeDelta::days(90), 2)
+        run_log::prune(&mut conn, later - TimeDelta::days(90), 2)
             .await
             .unwrap(),
         1
     );
     assert!(runs(&context).await.is_empty());
     assert!(
-        batch::list_idle_runs(&mut conn, None, None, 10)
+        run_log::list_idle_runs(&mut conn, None, None, 10)
             .await
             .unwrap()
             .is_empty()
@@ -663,14 +665,14 @@ async fn behind_pgbouncer_without_a_listen_url_the_outbox_listener_stays_off() {
 /// Runs of `job` so far (kept ones and the counted idle ones).
 async fn runs_of(context: &JobContext, job: &str) -> i32 {
     let mut conn = context.db.get().await.unwrap();
-    let idle: i32 = batch::list_idle_runs(&mut conn, None, None, 100)
+    let idle: i32 = run_log::list_idle_runs(&mut conn, None, None, 100)
         .await
         .unwrap()
         .iter()
         .filter(|day| day.job == job)
         .map(|day| day.runs)
         .sum();
-    let kept = batch::list_runs(&mut conn, Some(job), None, 100)
+    let kept = run_log::list_runs(&mut conn, Some(job), None, 100)
         .await
         .unwrap()
         .len();

@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::{TimeDelta, Timelike as _, Utc};
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
-use petory_core::calendar::BusinessCalendar;
+use petory_core::platform::business_days::BusinessCalendar;
 use petory_core::testing::{TestDatabase, seed_due_subscriptions};
 use petory_external_api::payment::sandbox::{KakaoPaySandbox, SandboxSettings};
 use rand::Rng as _;

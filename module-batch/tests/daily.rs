@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::RunQueryDsl;
 use petory_batch::job::{JobContext, RunDate, find_job, run_recorded};
-use petory_core::batch::Trigger;
+use petory_core::platform::run_log::Trigger;
 use petory_core::testing::TestDatabase;
 
 mod common;

@@ -1,8 +1,6 @@
 //! Petory's domain: rules, services and persistence (PostgreSQL through diesel). Knows nothing of
 //! HTTP, Redis or any vendor's API; what it needs from outside it declares in [`ports`].
 
-pub mod batch;
-pub mod calendar;
 pub mod community;
 pub mod config;
 pub mod daily;

@@ -162,7 +162,6 @@ fn names(all: &[impl std::fmt::Display]) -> Vec<String> {
 /// value the other does not know.
 #[tokio::test]
 async fn every_text_enum_matches_its_columns_check() {
-    use petory_core::batch::{RunStatus, Trigger};
     use petory_core::community::board::PostCategory;
     use petory_core::community::pet::{Sex, Species};
     use petory_core::community::report::{
@@ -174,6 +173,7 @@ async fn every_text_enum_matches_its_columns_check() {
     use petory_core::identity::{AccountStatus, Role};
     use petory_core::notification::NotificationKind;
     use petory_core::platform::idempotency::KeyState;
+    use petory_core::platform::run_log::{RunStatus, Trigger};
     use petory_core::shop::order::OrderStatus;
     use petory_core::shop::payment::{PaymentProvider, PaymentStatus};
     use petory_core::shop::subscription::{

@@ -65,7 +65,6 @@ fn declared_text_enums() -> usize {
 
 #[test]
 fn every_text_enum_documents_the_values_on_the_wire() {
-    use petory_core::batch::{RunStatus, Trigger};
     use petory_core::community::board::PostCategory;
     use petory_core::community::pet::{Sex, Species};
     use petory_core::community::report::{
@@ -81,6 +80,7 @@ fn every_text_enum_documents_the_values_on_the_wire() {
     use petory_core::notification::NotificationKind;
     use petory_core::place::{PetSize, PlaceCategory};
     use petory_core::platform::idempotency::KeyState;
+    use petory_core::platform::run_log::{RunStatus, Trigger};
     use petory_core::shop::order::OrderStatus;
     use petory_core::shop::payment::{PaymentProvider, PaymentStatus};
     use petory_core::shop::subscription::{

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
-use petory_core::batch::{self, JobRun, RunStatus, Trigger};
+use petory_core::platform::run_log::{self, JobRun, RunStatus, Trigger};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -73,7 +73,7 @@ pub async fn list_runs(
         limit: query.limit,
     };
     let mut conn = state.db().await?;
-    let runs = batch::list_runs(
+    let runs = run_log::list_runs(
         &mut conn,
         query.job.as_deref(),
         page.before_id()?,
@@ -116,8 +116,8 @@ pub async fn list_idle_runs(
         Some((day.parse().ok()?, job.to_owned()))
     })?;
     let mut conn = state.db().await?;
-    let idle =
-        batch::list_idle_runs(&mut conn, query.job.as_deref(), before, page.fetch_limit()).await?;
+    let idle = run_log::list_idle_runs(&mut conn, query.job.as_deref(), before, page.fetch_limit())
+        .await?;
     let idle: Vec<IdleRunsResponse> = idle
         .into_iter()
         .map(|day| IdleRunsResponse {

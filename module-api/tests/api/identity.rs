@@ -736,17 +736,17 @@ async fn admins_see_batch_runs() {
     {
         let mut conn = app.state.db.get().await.unwrap();
         let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-        let id = petory_core::batch::start_run(
+        let id = petory_core::platform::run_log::start_run(
             &mut conn,
             "prune-idempotency-keys",
             date,
-            petory_core::batch::Trigger::Manual,
+            petory_core::platform::run_log::Trigger::Manual,
             app.clock.now_utc(),
         )
         .await
         .unwrap();
-        let counts = petory_core::batch::JobCounts::from([("deleted".to_owned(), 3)]);
-        petory_core::batch::finish_run(&mut conn, id, Ok(&counts), app.clock.now_utc())
+        let counts = petory_core::platform::run_log::JobCounts::from([("deleted".to_owned(), 3)]);
+        petory_core::platform::run_log::finish_run(&mut conn, id, Ok(&counts), app.clock.now_utc())
             .await
             .unwrap();
     }
@@ -771,17 +771,18 @@ async fn admins_see_batch_runs() {
 
 #[tokio::test]
 async fn scheduled_runs_with_nothing_to_do_are_counted_not_listed() {
-    use petory_core::batch::{self, JobCounts, Trigger};
+    use petory_core::platform::run_log::{self, JobCounts, Trigger};
     let app = TestApp::spawn().await;
     let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     {
         let mut conn = app.state.db.get().await.unwrap();
         for job in ["relay-events", "relay-events", "expire-unpaid-orders"] {
-            let id = batch::start_run(&mut conn, job, date, Trigger::Schedule, app.clock.now_utc())
-                .await
-                .unwrap();
+            let id =
+                run_log::start_run(&mut conn, job, date, Trigger::Schedule, app.clock.now_utc())
+                    .await
+                    .unwrap();
             let nothing = JobCounts::from([("delivered".to_owned(), 0)]);
-            batch::finish_run(&mut conn, id, Ok(&nothing), app.clock.now_utc())
+            run_log::finish_run(&mut conn, id, Ok(&nothing), app.clock.now_utc())
                 .await
                 .unwrap();
         }

@@ -1,9 +1,9 @@
 //! Community upkeep.
 
 use async_trait::async_trait;
-use petory_core::batch::{JobCounts, job_counts};
 use petory_core::community::views;
 use petory_core::db::DbError;
+use petory_core::platform::run_log::{JobCounts, job_counts};
 
 use crate::job::{Job, JobContext, RunDate};
 

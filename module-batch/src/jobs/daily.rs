@@ -2,9 +2,9 @@
 //! calendar's reminders and pets' D-days.
 
 use async_trait::async_trait;
-use petory_core::batch::{JobCounts, job_counts};
 use petory_core::daily::{album, qna, reminder};
 use petory_core::db::DbError;
+use petory_core::platform::run_log::{JobCounts, job_counts};
 use petory_core::ports::Audience;
 
 use crate::job::{Job, JobContext, RunDate};

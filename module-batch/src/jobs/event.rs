@@ -1,7 +1,7 @@
 //! Delivery of outbox events.
 
 use async_trait::async_trait;
-use petory_core::batch::{JobCounts, job_counts};
+use petory_core::platform::run_log::{JobCounts, job_counts};
 
 use petory_event::{RetryPolicy, product_relay};
 

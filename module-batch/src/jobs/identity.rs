@@ -1,9 +1,9 @@
 //! Account lifecycle jobs (see `petory_core::identity::lifecycle`).
 
 use async_trait::async_trait;
-use petory_core::batch::{JobCounts, job_counts};
 use petory_core::db::DbError;
 use petory_core::identity::lifecycle;
+use petory_core::platform::run_log::{JobCounts, job_counts};
 
 use crate::job::{Job, JobContext, RunDate};
 

@@ -2,9 +2,9 @@
 
 use async_trait::async_trait;
 use chrono::TimeDelta;
-use petory_core::batch::{JobCounts, job_counts};
 use petory_core::db::DbError;
 use petory_core::notification;
+use petory_core::platform::run_log::{JobCounts, job_counts};
 
 use crate::job::{Job, JobContext, RunDate};
 

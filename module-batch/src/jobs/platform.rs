@@ -2,9 +2,9 @@
 
 use async_trait::async_trait;
 use chrono::TimeDelta;
-use petory_core::batch::{self, JobCounts, job_counts};
 use petory_core::db::DbError;
 use petory_core::platform::idempotency;
+use petory_core::platform::run_log::{self, JobCounts, job_counts};
 
 use crate::job::{Job, JobContext, RunDate};
 
@@ -46,7 +46,7 @@ impl Job for PruneBatchRuns {
 
     async fn run(&self, context: &JobContext, date: RunDate) -> anyhow::Result<JobCounts> {
         let mut conn = context.db.get().await.map_err(DbError::from)?;
-        let deleted = batch::prune(&mut conn, date.as_of - context.run_retention, 10_000).await?;
+        let deleted = run_log::prune(&mut conn, date.as_of - context.run_retention, 10_000).await?;
         Ok(job_counts([("deleted", deleted)]))
     }
 }

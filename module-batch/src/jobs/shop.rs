@@ -1,8 +1,8 @@
 //! Store upkeep.
 
 use async_trait::async_trait;
-use petory_core::batch::{JobCounts, job_counts};
 use petory_core::db::DbError;
+use petory_core::platform::run_log::{JobCounts, job_counts};
 use petory_core::shop::{billing, order};
 
 use crate::job::{Job, JobContext, RunDate};

@@ -1,8 +1,8 @@
 //! Uploads that nothing came to use.
 
 use async_trait::async_trait;
-use petory_core::batch::{JobCounts, job_counts};
 use petory_core::db::DbError;
+use petory_core::platform::run_log::{JobCounts, job_counts};
 use petory_core::upload;
 
 use crate::job::{Job, JobContext, RunDate};

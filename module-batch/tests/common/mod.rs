@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use petory_batch::job::JobContext;
-use petory_core::calendar::BusinessCalendar;
 use petory_core::db::{self, PoolSettings};
 use petory_core::identity::lifecycle::LifecycleSettings;
+use petory_core::platform::business_days::BusinessCalendar;
 use petory_core::ports::FixedClock;
 use petory_core::shop::billing::BillingSettings;
 use petory_external_api::mail::{LettreMailer, MailSettings};

@@ -8,10 +8,10 @@ use chrono::{DateTime, Datelike as _, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 
-use crate::calendar::BusinessCalendar;
 use crate::db::{self, DbError};
 use crate::identity::rules::public_name;
 use crate::identity::{self, Suspended, UserId};
+use crate::platform::business_days::BusinessCalendar;
 use crate::ports::{ObjectStore, Thumbnailer};
 use crate::schema::{album_photos, users};
 use crate::upload::{self, Purpose, UploadError};

@@ -20,11 +20,11 @@ use futures_util::StreamExt as _;
 
 use super::dday::{self, DDayKind};
 use super::schedule::{self, Event, EventId, Occurrence, Override, ScheduleError};
-use crate::calendar::BusinessCalendar;
 use crate::community::pet::Pet;
 use crate::db::{DbError, DbPool};
 use crate::identity::UserId;
 use crate::notification::NotificationKind;
+use crate::platform::business_days::BusinessCalendar;
 use crate::ports::{Audience, NotificationSignal};
 use crate::schema::{calendar_events, calendar_reminder_queue, pet_dday_runs, pets, users};
 

@@ -1,4 +1,7 @@
-//! Cross-cutting records the whole product relies on.
+//! The bottom layer: what every domain relies on and which names no domain (see
+//! `tests/layers.rs`): business days, idempotency keys, the run log of batch jobs, traces.
 
+pub mod business_days;
 pub mod idempotency;
+pub mod run_log;
 pub mod trace;

@@ -283,7 +283,7 @@ pub struct ApprovalOutcome {
 pub async fn approve(
     db: &crate::db::DbPool,
     gateway: &dyn PaymentGateway,
-    calendar: &crate::calendar::BusinessCalendar,
+    calendar: &crate::platform::business_days::BusinessCalendar,
     order_id: OrderId,
     return_token: &str,
     pg_token: &str,

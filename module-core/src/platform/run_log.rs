@@ -104,7 +104,7 @@ pub async fn finish_run(
     if let Ok(counts) = outcome
         && counts.values().all(|count| *count == 0)
     {
-        let folded = diesel::sql_query(include_str!("batch/fold_idle_run.sql"))
+        let folded = diesel::sql_query(include_str!("run_log/fold_idle_run.sql"))
             .bind::<diesel::sql_types::BigInt, _>(run_id)
             .bind::<diesel::sql_types::Timestamptz, _>(now)
             .execute(conn)
