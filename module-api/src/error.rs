@@ -621,13 +621,13 @@ impl From<petory_core::shop::ShopError> for ApiError {
     }
 }
 
-impl From<petory_core::event::EventError> for ApiError {
-    fn from(error: petory_core::event::EventError) -> Self {
+impl From<petory_core::platform::outbox::EventError> for ApiError {
+    fn from(error: petory_core::platform::outbox::EventError) -> Self {
         match error {
-            petory_core::event::EventError::NotFound => {
+            petory_core::platform::outbox::EventError::NotFound => {
                 Self::not_found(ProblemCode::EventNotFound, "no such failed event")
             }
-            petory_core::event::EventError::Database(error) => error.into(),
+            petory_core::platform::outbox::EventError::Database(error) => error.into(),
         }
     }
 }

@@ -55,7 +55,7 @@ pub async fn seed_last_successes(context: &JobContext) -> anyhow::Result<()> {
 }
 
 /// The outbox's pending and failed events and the age of the oldest pending one.
-pub fn record_backlog(backlog: &petory_core::event::Backlog, now: DateTime<Utc>) {
+pub fn record_backlog(backlog: &petory_core::platform::outbox::Backlog, now: DateTime<Utc>) {
     #[allow(clippy::cast_precision_loss)]
     {
         metrics::gauge!("petory_outbox_pending_events").set(backlog.pending as f64);

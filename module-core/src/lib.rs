@@ -5,7 +5,6 @@ pub mod community;
 pub mod config;
 pub mod daily;
 pub mod db;
-pub mod event;
 pub mod identity;
 pub mod mail;
 pub mod messages;

@@ -5,11 +5,11 @@ use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 
 use crate::db::DbError;
-use crate::event;
+use crate::platform::outbox;
 use crate::ports::Mail;
 
 /// A mail asked for is an outbox event of its own.
-impl event::Payload for Mail {
+impl outbox::Payload for Mail {
     const KIND: &'static str = "MAIL_REQUESTED";
 }
 
@@ -18,6 +18,6 @@ pub async fn request_many(
     mails: &[Mail],
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
-    event::record_many(conn, mails, now).await?;
+    outbox::record_many(conn, mails, now).await?;
     Ok(())
 }

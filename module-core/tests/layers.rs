@@ -17,7 +17,7 @@ const DOMAINS: [&str; 6] = [
 ];
 
 /// `(from, to, why)`: the arrows between modules that are allowed today.
-const ALLOWED: [(&str, &str, &str); 14] = [
+const ALLOWED: [(&str, &str, &str); 12] = [
     // Every domain knows who acts: user ids, roles, the write and publish guards.
     ("community", "identity", "users, roles and the write guards"),
     ("daily", "identity", "users and the write guards"),
@@ -45,16 +45,6 @@ const ALLOWED: [(&str, &str, &str); 14] = [
     ),
     // To go (#32): platform modules that name a domain.
     (
-        "event",
-        "identity",
-        "to go: the outbox lists every domain's kinds",
-    ),
-    (
-        "event",
-        "shop",
-        "to go: the outbox lists every domain's kinds",
-    ),
-    (
         "messages",
         "shop",
         "to go: copy that names an order's states",
@@ -62,12 +52,7 @@ const ALLOWED: [(&str, &str, &str); 14] = [
 ];
 
 /// Platform modules' arrows to domains that are allowed today (see `ALLOWED`'s last entries).
-const PLATFORM_ALLOWED_EXTRA: [(&str, &str, &str); 4] = [
-    (
-        "event",
-        "notification",
-        "to go: the outbox lists every domain's kinds",
-    ),
+const PLATFORM_ALLOWED_EXTRA: [(&str, &str, &str); 3] = [
     (
         "upload",
         "identity",

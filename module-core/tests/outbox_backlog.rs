@@ -3,7 +3,7 @@
 
 use chrono::{TimeDelta, TimeZone as _, Utc};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, SimpleAsyncConnection as _};
-use petory_core::event::{self, Backlog};
+use petory_core::platform::outbox::{self, Backlog};
 use petory_core::ports::Mail;
 use petory_core::testing::TestDatabase;
 
@@ -20,7 +20,7 @@ async fn the_backlog_counts_pending_and_failed_events_and_ages_the_oldest() {
     let database = TestDatabase::new().await;
     let mut conn = AsyncPgConnection::establish(database.url()).await.unwrap();
     assert_eq!(
-        event::backlog(&mut conn).await.unwrap(),
+        outbox::backlog(&mut conn).await.unwrap(),
         Backlog {
             pending: 0,
             failed: 0,
@@ -28,20 +28,20 @@ async fn the_backlog_counts_pending_and_failed_events_and_ages_the_oldest() {
         }
     );
     let first = Utc.with_ymd_and_hms(2026, 12, 7, 9, 0, 0).unwrap();
-    let oldest = event::record(&mut conn, &mail(1), first).await.unwrap();
-    event::record(&mut conn, &mail(2), first + TimeDelta::minutes(1))
+    let oldest = outbox::record(&mut conn, &mail(1), first).await.unwrap();
+    outbox::record(&mut conn, &mail(2), first + TimeDelta::minutes(1))
         .await
         .unwrap();
-    event::record(&mut conn, &mail(3), first + TimeDelta::minutes(2))
+    outbox::record(&mut conn, &mail(3), first + TimeDelta::minutes(2))
         .await
         .unwrap();
     // The oldest gives up (its last attempt failed with no retry left).
-    let claimed = event::claim_due(&mut conn, first, 1, TimeDelta::minutes(5))
+    let claimed = outbox::claim_due(&mut conn, first, 1, TimeDelta::minutes(5))
         .await
         .unwrap();
     assert_eq!(claimed[0].id, oldest);
     assert!(
-        event::record_attempt_failed(&mut conn, &claimed[0], "smtp: 550 no such user", None)
+        outbox::record_attempt_failed(&mut conn, &claimed[0], "smtp: 550 no such user", None)
             .await
             .unwrap()
     );
@@ -53,7 +53,7 @@ async fn the_backlog_counts_pending_and_failed_events_and_ages_the_oldest() {
     .await
     .unwrap();
     assert_eq!(
-        event::backlog(&mut conn).await.unwrap(),
+        outbox::backlog(&mut conn).await.unwrap(),
         Backlog {
             pending: 1,
             failed: 1,

@@ -168,11 +168,11 @@ async fn every_text_enum_matches_its_columns_check() {
         ModerationAction, Reason, ReportStatus, Resolution, TargetType,
     };
     use petory_core::community::trade::{ListingCategory, ListingStatus};
-    use petory_core::event::EventStatus;
     use petory_core::identity::lifecycle::NoticeKind;
     use petory_core::identity::{AccountStatus, Role};
     use petory_core::notification::NotificationKind;
     use petory_core::platform::idempotency::KeyState;
+    use petory_core::platform::outbox::EventStatus;
     use petory_core::platform::run_log::{RunStatus, Trigger};
     use petory_core::shop::order::OrderStatus;
     use petory_core::shop::payment::{PaymentProvider, PaymentStatus};

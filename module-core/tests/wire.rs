@@ -74,12 +74,12 @@ fn every_text_enum_documents_the_values_on_the_wire() {
     use petory_core::daily::album::Visibility;
     use petory_core::daily::dday::DDayKind;
     use petory_core::daily::schedule::EditScope;
-    use petory_core::event::EventStatus;
     use petory_core::identity::lifecycle::NoticeKind;
     use petory_core::identity::{AccountStatus, Role};
     use petory_core::notification::NotificationKind;
     use petory_core::place::{PetSize, PlaceCategory};
     use petory_core::platform::idempotency::KeyState;
+    use petory_core::platform::outbox::EventStatus;
     use petory_core::platform::run_log::{RunStatus, Trigger};
     use petory_core::shop::order::OrderStatus;
     use petory_core::shop::payment::{PaymentProvider, PaymentStatus};

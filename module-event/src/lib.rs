@@ -10,8 +10,8 @@ use tracing::Instrument as _;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use petory_core::db::{DbError, DbPool};
-use petory_core::event::{self, OutboxEvent, Payload};
 use petory_core::identity::session::RevokeRequested;
+use petory_core::platform::outbox::{self, OutboxEvent, Payload};
 use petory_core::shop::payment::RefundRequested;
 use petory_core::shop::subscription::InactivationRequested;
 
@@ -144,7 +144,7 @@ impl Relay {
         loop {
             let events = {
                 let mut conn = pool.get().await?;
-                event::claim_due(&mut conn, now, chunk, lease).await?
+                outbox::claim_due(&mut conn, now, chunk, lease).await?
             };
             for due in &events {
                 self.deliver(pool, due, now, &mut total).await?;
@@ -174,7 +174,7 @@ impl Relay {
         let error = match outcome {
             Ok(()) => {
                 let mut conn = pool.get().await?;
-                if event::mark_delivered(&mut conn, due, now).await? {
+                if outbox::mark_delivered(&mut conn, due, now).await? {
                     counts.delivered += 1;
                 } else {
                     tracing::warn!(event = due.id, kind = %due.kind, "delivered after its lease ended; another relay has it");
@@ -192,7 +192,7 @@ impl Relay {
         tracing::warn!(event = due.id, kind = %due.kind, error = %message, ?retry_at, "event delivery failed");
         let recorded = {
             let mut conn = pool.get().await?;
-            event::record_attempt_failed(&mut conn, due, &message, retry_at).await?
+            outbox::record_attempt_failed(&mut conn, due, &message, retry_at).await?
         };
         if !recorded {
             tracing::warn!(event = due.id, kind = %due.kind, "failed after its lease ended; another relay has it");

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use petory_core::event::{self, OutboxEvent};
+use petory_core::platform::outbox::{self, OutboxEvent};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -19,7 +19,7 @@ pub struct OutboxEventResponse {
     pub kind: String,
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
-    pub status: petory_core::event::EventStatus,
+    pub status: petory_core::platform::outbox::EventStatus,
     pub attempts: i32,
     pub next_attempt_at: DateTime<Utc>,
     pub last_error: Option<String>,
@@ -54,7 +54,7 @@ pub async fn list_failed_events(
     Query(page): Query<PageQuery>,
 ) -> ApiResult<Json<Page<OutboxEventResponse>>> {
     let mut conn = state.db().await?;
-    let events = event::list_failed(&mut conn, page.before_id()?, page.fetch_limit()).await?;
+    let events = outbox::list_failed(&mut conn, page.before_id()?, page.fetch_limit()).await?;
     Ok(Json(
         Page::by_id(events, page.limit(), |event| event.id).map(Into::into),
     ))
@@ -74,7 +74,7 @@ pub async fn retry_failed_event(
 ) -> ApiResult<Json<OutboxEventResponse>> {
     let mut conn = state.db().await?;
     Ok(Json(
-        event::retry_failed(&mut conn, id, state.clock.now())
+        outbox::retry_failed(&mut conn, id, state.clock.now())
             .await?
             .into(),
     ))

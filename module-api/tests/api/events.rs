@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::TimeDelta;
-use petory_core::event::{self, OutboxEvent};
+use petory_core::platform::outbox::{self, OutboxEvent};
 use petory_event::{EventHandler, Relay, RetryPolicy};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -65,7 +65,7 @@ async fn a_failing_event_is_parked_listed_and_retried_from_the_admin_api() {
     let admin = app.admin().await;
     let id = {
         let mut conn = app.state.db.get().await.unwrap();
-        event::record(&mut conn, &mail("bori@example.com"), app.clock.now_utc())
+        outbox::record(&mut conn, &mail("bori@example.com"), app.clock.now_utc())
             .await
             .unwrap()
     };
@@ -161,7 +161,7 @@ async fn concurrent_relays_deliver_each_event_once() {
     {
         let mut conn = app.state.db.get().await.unwrap();
         for n in 0..60 {
-            event::record(
+            outbox::record(
                 &mut conn,
                 &mail(&format!("n{n}@example.com")),
                 app.clock.now_utc(),
@@ -187,12 +187,12 @@ async fn an_event_claimed_by_a_relay_that_died_is_delivered_after_its_lease_and_
     let app = TestApp::spawn().await;
     let mut conn = app.state.db.get().await.unwrap();
     let now = app.clock.now_utc();
-    event::record(&mut conn, &mail("bori@example.com"), now)
+    outbox::record(&mut conn, &mail("bori@example.com"), now)
         .await
         .unwrap();
     // A relay claims it and dies before recording anything (no transaction held it).
     let lease = TimeDelta::minutes(5);
-    let claimed = event::claim_due(&mut conn, now, 10, lease).await.unwrap();
+    let claimed = outbox::claim_due(&mut conn, now, 10, lease).await.unwrap();
     assert_eq!(claimed.len(), 1);
     drop(conn);
     let calls = Arc::new(AtomicUsize::new(0));
@@ -208,7 +208,7 @@ async fn an_event_claimed_by_a_relay_that_died_is_delivered_after_its_lease_and_
     // The dead relay's late record changes nothing: its claim is no longer the event's.
     let mut conn = app.state.db.get().await.unwrap();
     assert!(
-        !event::mark_delivered(&mut conn, &claimed[0], now)
+        !outbox::mark_delivered(&mut conn, &claimed[0], now)
             .await
             .unwrap()
     );

@@ -30,7 +30,7 @@ impl Job for RelayEvents {
             .get()
             .await
             .map_err(petory_core::db::DbError::from)?;
-        let backlog = petory_core::event::backlog(&mut conn).await?;
+        let backlog = petory_core::platform::outbox::backlog(&mut conn).await?;
         crate::metrics::record_backlog(&backlog, context.clock.now());
         Ok(job_counts([
             ("delivered", counts.delivered),

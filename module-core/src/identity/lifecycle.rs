@@ -515,7 +515,7 @@ async fn end_sessions(
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
     let requests: Vec<RevokeRequested> = users.map(|user_id| RevokeRequested { user_id }).collect();
-    crate::event::record_many(conn, &requests, now).await?;
+    crate::platform::outbox::record_many(conn, &requests, now).await?;
     Ok(())
 }
 

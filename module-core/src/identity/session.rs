@@ -32,7 +32,7 @@ pub struct RevokeRequested {
     pub user_id: super::UserId,
 }
 
-impl crate::event::Payload for RevokeRequested {
+impl crate::platform::outbox::Payload for RevokeRequested {
     const KIND: &'static str = "SESSIONS_REVOKE_REQUESTED";
 }
 

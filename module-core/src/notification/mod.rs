@@ -8,8 +8,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 
 use crate::db::DbError;
-use crate::event;
 use crate::identity::UserId;
+use crate::platform::outbox;
 use crate::schema::notifications;
 
 crate::id_type! {
@@ -31,7 +31,7 @@ crate::text_enum! {
 }
 
 /// A notification asked for is an outbox event: stored once, then the user's streams woken.
-impl event::Payload for NewNotification {
+impl outbox::Payload for NewNotification {
     const KIND: &'static str = "NOTIFICATION_REQUESTED";
 }
 
@@ -88,7 +88,7 @@ pub async fn request_many(
     notifications: &[NewNotification],
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
-    event::record_many(conn, notifications, now).await?;
+    outbox::record_many(conn, notifications, now).await?;
     Ok(())
 }
 

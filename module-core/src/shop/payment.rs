@@ -502,7 +502,7 @@ pub struct RefundRequested {
     pub subscription: bool,
 }
 
-impl crate::event::Payload for RefundRequested {
+impl crate::platform::outbox::Payload for RefundRequested {
     const KIND: &'static str = "PAYMENT_CANCEL_REQUESTED";
 }
 
@@ -531,7 +531,7 @@ pub(crate) async fn request_refund(
     if marked == 0 {
         return Ok(false);
     }
-    crate::event::record(
+    crate::platform::outbox::record(
         conn,
         &RefundRequested {
             order_id,

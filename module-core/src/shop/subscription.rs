@@ -20,7 +20,7 @@ pub struct InactivationRequested {
     pub sid: String,
 }
 
-impl crate::event::Payload for InactivationRequested {
+impl crate::platform::outbox::Payload for InactivationRequested {
     const KIND: &'static str = "SUBSCRIPTION_INACTIVATE_REQUESTED";
 }
 
@@ -566,7 +566,7 @@ async fn request_inactivation(
     sid: &str,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
-    crate::event::record(
+    crate::platform::outbox::record(
         conn,
         &InactivationRequested {
             sid: sid.to_owned(),

@@ -51,8 +51,8 @@ impl From<diesel::result::Error> for EventError {
 }
 
 /// An outbox event type: the kind it is stored under and its payload (the type itself). Each
-/// kind has one payload type and one handler in `petory-event` (a test there checks that every
-/// kind in [`KINDS`] has one).
+/// domain declares its own; each kind has one payload type and one handler in `petory-event`
+/// (a test of the batch binary checks every kind the product records has one).
 pub trait Payload: Serialize + DeserializeOwned + Send + Sync + 'static {
     const KIND: &'static str;
 
@@ -61,15 +61,6 @@ pub trait Payload: Serialize + DeserializeOwned + Send + Sync + 'static {
         serde_json::from_value(event.payload.clone())
     }
 }
-
-/// Every event kind the product records.
-pub const KINDS: [&str; 5] = [
-    crate::shop::payment::RefundRequested::KIND,
-    crate::shop::subscription::InactivationRequested::KIND,
-    crate::ports::Mail::KIND,
-    crate::notification::NewNotification::KIND,
-    crate::identity::session::RevokeRequested::KIND,
-];
 
 /// Records an event for delivery; call it on the connection of the transaction that makes the
 /// change.
