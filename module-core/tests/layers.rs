@@ -17,7 +17,7 @@ const DOMAINS: [&str; 6] = [
 ];
 
 /// `(from, to, why)`: the arrows between modules that are allowed today.
-const ALLOWED: [(&str, &str, &str); 12] = [
+const ALLOWED: [(&str, &str, &str); 11] = [
     // Every domain knows who acts: user ids, roles, the write and publish guards.
     ("community", "identity", "users, roles and the write guards"),
     ("daily", "identity", "users and the write guards"),
@@ -42,12 +42,6 @@ const ALLOWED: [(&str, &str, &str); 12] = [
         "identity",
         "daily",
         "to go: a password change ends the calendar feed",
-    ),
-    // To go (#32): platform modules that name a domain.
-    (
-        "messages",
-        "shop",
-        "to go: copy that names an order's states",
     ),
 ];
 

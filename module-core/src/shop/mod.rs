@@ -3,6 +3,7 @@
 pub mod billing;
 pub mod cart;
 pub mod catalog;
+pub mod messages;
 pub mod order;
 pub mod payment;
 pub mod review;

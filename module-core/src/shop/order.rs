@@ -728,7 +728,7 @@ pub(crate) async fn notify_status(
 
 /// What a buyer reads when they cancelled a paid order (the refund is on its way).
 fn refund_requested_notification(order: &Order) -> NewNotification {
-    let message = crate::messages::refund_requested(order.id);
+    let message = super::messages::refund_requested(order.id);
     NewNotification {
         user_id: order.user_id,
         kind: NotificationKind::OrderStatus,
@@ -744,7 +744,7 @@ fn refund_requested_notification(order: &Order) -> NewNotification {
 
 /// What a buyer reads when their order reaches `status`.
 fn status_notification(order_id: OrderId, user_id: UserId, status: OrderStatus) -> NewNotification {
-    let message = crate::messages::order_status(order_id, status);
+    let message = super::messages::order_status(order_id, status);
     NewNotification {
         user_id,
         kind: NotificationKind::OrderStatus,

@@ -675,7 +675,7 @@ pub async fn refund_failed(
             .first(conn)
             .await?;
         tracing::error!(%order_id, %tid, %cause, "refund failed for good");
-        let message = crate::messages::refund_failed(order_id);
+        let message = super::messages::refund_failed(order_id);
         crate::notification::request_many(
             conn,
             &[crate::notification::NewNotification {
