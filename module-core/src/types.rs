@@ -151,6 +151,19 @@ macro_rules! id_type {
     };
 }
 
+crate::id_type! {
+    /// A user (`users.id`): who acts, in every domain and in the platform.
+    pub struct UserId;
+}
+
+crate::text_enum! {
+    /// What a user may do (`users.role`).
+    pub enum Role {
+        User = "USER",
+        Admin = "ADMIN",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     crate::text_enum! {

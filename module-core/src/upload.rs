@@ -15,9 +15,9 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::db::DbError;
-use crate::identity::{Role, UserId};
 use crate::ports::{ObjectStore, ObjectStoreError, PresignedRequest};
 use crate::schema::uploads;
+use crate::types::{Role, UserId};
 
 crate::text_enum! {
     /// What an upload is for; a key is accepted only where its purpose belongs.

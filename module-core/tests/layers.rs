@@ -46,23 +46,11 @@ const ALLOWED: [(&str, &str, &str); 11] = [
 ];
 
 /// Platform modules' arrows to domains that are allowed today (see `ALLOWED`'s last entries).
-const PLATFORM_ALLOWED_EXTRA: [(&str, &str, &str); 3] = [
-    (
-        "upload",
-        "identity",
-        "to go: ids and roles belong at the bottom, beside types.rs",
-    ),
-    (
-        "ports",
-        "identity",
-        "to go: user ids belong at the bottom, beside types.rs",
-    ),
-    (
-        "ports",
-        "place",
-        "to go: the ranking port belongs beside its domain",
-    ),
-];
+const PLATFORM_ALLOWED_EXTRA: [(&str, &str, &str); 1] = [(
+    "ports",
+    "place",
+    "to go: the ranking port belongs beside its domain",
+)];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("readable") {

@@ -20,22 +20,12 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use crate::db::DbError;
 use crate::schema::users;
 
-crate::id_type! {
-    /// A user (`users.id`).
-    pub struct UserId;
-}
+// Who acts, named at the bottom (`types.rs`) so that the platform can name it too.
+pub use crate::types::{Role, UserId};
 
 crate::id_type! {
     /// One of a user's delivery addresses (`user_addresses.id`).
     pub struct AddressId;
-}
-
-crate::text_enum! {
-    /// What a user may do (`users.role`).
-    pub enum Role {
-        User = "USER",
-        Admin = "ADMIN",
-    }
 }
 
 crate::text_enum! {

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 
-use crate::identity::UserId;
+use crate::types::UserId;
 
 /// Whether a user has a chat socket open on any API instance (Redis in production): a
 /// message to someone without one becomes a notification.

@@ -3,7 +3,7 @@ use async_trait::async_trait;
 /// Whose live notification streams should look for new rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Audience {
-    User(crate::identity::UserId),
+    User(crate::types::UserId),
     Everyone,
 }
 
