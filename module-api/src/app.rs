@@ -59,7 +59,7 @@ pub struct App {
     /// Where admins import places from (Kakao Local).
     pub place_directory: Arc<dyn petory_core::ports::PlaceDirectory>,
     /// The most-liked places (Redis sorted sets).
-    pub place_ranking: Arc<dyn petory_core::ports::PlaceRanking>,
+    pub place_ranking: Arc<dyn petory_core::place::ranking::PlaceRanking>,
     /// The owner board's first pages, kept for a moment.
     pub board_pages: crate::page_cache::BoardFirstPages,
     /// The last readiness check, shared by the probes that come within a second of it.

@@ -16,8 +16,8 @@ use std::time::Duration;
 use petory_core::community::Viewer;
 use petory_core::community::board::{self, PostCategory, PostFilter, PostSort, PostSummary};
 use petory_core::place::PlaceCategory;
+use petory_core::place::ranking::RankingPeriod;
 use petory_core::place::ranking::{self, Ranked, Source};
-use petory_core::ports::RankingPeriod;
 
 use crate::app::AppState;
 use crate::error::ApiError;

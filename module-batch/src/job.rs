@@ -40,7 +40,7 @@ pub struct JobContext {
     pub object_store: Arc<dyn petory_core::ports::ObjectStore>,
     pub uploads: petory_core::upload::UploadSettings,
     pub views: Arc<dyn petory_core::ports::ViewCounter>,
-    pub place_ranking: Arc<dyn petory_core::ports::PlaceRanking>,
+    pub place_ranking: Arc<dyn petory_core::place::ranking::PlaceRanking>,
     pub thumbnailer: Arc<dyn petory_core::ports::Thumbnailer>,
 }
 

@@ -4,8 +4,8 @@
 //! built, or lost with Redis's data) and readers go to the database.
 
 use async_trait::async_trait;
+use petory_core::place::ranking::{PlaceRanking, RankingError, RankingPeriod};
 use petory_core::place::{PlaceCategory, PlaceId};
-use petory_core::ports::{PlaceRanking, RankingError, RankingPeriod};
 
 use crate::RedisPool;
 

@@ -1,14 +1,55 @@
 //! The "popular places" ranking: served from the [`PlaceRanking`] port (Redis), answered from
 //! PostgreSQL in the same order when the port cannot (by index: the kept like counts, and the
-//! week's counts the job keeps), and rebuilt from PostgreSQL by a job.
+//! week's counts the job keeps), and rebuilt from PostgreSQL by a job. The port is the
+//! ranking's own, declared here.
 
+use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::{Place, PlaceCategory, PlaceError, PlaceId};
-use crate::ports::{PlaceRanking, RankingPeriod};
 use crate::schema::{place_likes, place_week_likes, places};
+
+/// Which ranking: all likes, or the likes of the last seven days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RankingPeriod {
+    AllTime,
+    Week,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("place ranking unavailable: {0}")]
+pub struct RankingError(pub String);
+
+/// The most-liked places, kept outside the database (a Redis sorted set in production) so that
+/// the ranking costs no query; the database stays the truth it is rebuilt from.
+#[async_trait]
+pub trait PlaceRanking: Send + Sync + 'static {
+    /// A like (`+1`) or an unlike (`-1`) of a place, for the all-time ranking.
+    async fn record(
+        &self,
+        place: PlaceId,
+        category: PlaceCategory,
+        delta: i64,
+    ) -> Result<(), RankingError>;
+
+    /// The top `limit` places and their scores, best first; `None` when the ranking is not
+    /// there (never built, or lost with Redis's data).
+    async fn top(
+        &self,
+        period: RankingPeriod,
+        category: Option<PlaceCategory>,
+        limit: usize,
+    ) -> Result<Option<Vec<(PlaceId, i64)>>, RankingError>;
+
+    /// Replaces a period's ranking with these scores, at once for readers.
+    async fn replace(
+        &self,
+        period: RankingPeriod,
+        scores: &[(PlaceId, PlaceCategory, i64)],
+    ) -> Result<(), RankingError>;
+}
 
 /// The weekly ranking counts likes of this many days.
 pub const WEEK_DAYS: i64 = 7;

@@ -7,7 +7,6 @@ mod mailer;
 mod notification;
 mod object_store;
 mod place_directory;
-mod place_ranking;
 mod thumbnailer;
 mod view_counter;
 
@@ -19,6 +18,5 @@ pub use object_store::{ObjectMeta, ObjectStore, ObjectStoreError, PresignedReque
 pub use place_directory::{
     DirectoryError, DirectoryPage, DirectoryPlace, DirectoryQuery, PlaceDirectory,
 };
-pub use place_ranking::{PlaceRanking, RankingError, RankingPeriod};
 pub use thumbnailer::{ThumbnailError, Thumbnailer};
 pub use view_counter::{ViewBatch, ViewCounter, ViewCounterError};

@@ -634,8 +634,8 @@ pub async fn ranking(
     Json<RankingResponse>,
 )> {
     let period = match query.period.unwrap_or_default() {
-        RankingPeriodParam::All => petory_core::ports::RankingPeriod::AllTime,
-        RankingPeriodParam::Week => petory_core::ports::RankingPeriod::Week,
+        RankingPeriodParam::All => petory_core::place::ranking::RankingPeriod::AllTime,
+        RankingPeriodParam::Week => petory_core::place::ranking::RankingPeriod::Week,
     };
     let limit = usize::try_from(query.limit.unwrap_or(10).clamp(1, 100)).unwrap_or(10);
     let ranking = state
