@@ -1303,6 +1303,19 @@ pub async fn stop_feed(conn: &mut AsyncPgConnection, owner: UserId) -> Result<()
     Ok(())
 }
 
+/// The feed's address is a secret that reaches the calendar without a password: it ends with
+/// the password (identity's [`OtherSecrets`]).
+///
+/// [`OtherSecrets`]: crate::identity::closing::OtherSecrets
+pub struct EndFeed;
+
+#[async_trait::async_trait]
+impl crate::identity::closing::OtherSecrets for EndFeed {
+    async fn end(&self, conn: &mut AsyncPgConnection, user: UserId) -> Result<(), DbError> {
+        stop_feed(conn, user).await
+    }
+}
+
 /// The events behind a feed token, with the owner's name: `None` for a token that is not (or
 /// no longer) one, or an account that is closed or dormant.
 pub async fn feed(

@@ -623,8 +623,9 @@ pub async fn complete_profile(
 }
 
 /// Changes the password after checking the current one (wrong ones counted per account, as
-/// logins are, so a stolen session cannot guess it); every other session ends, and the calendar
-/// feed's address too when `end_calendar_feed`. No connection is held while hashing.
+/// logins are, so a stolen session cannot guess it); every other session ends, and the other
+/// secrets (the calendar feed's address) too when `end_calendar_feed`. No connection is held
+/// while hashing.
 pub async fn change_password(
     db: &DbPool,
     sessions: Sessions<'_>,
@@ -632,6 +633,7 @@ pub async fn change_password(
     current: String,
     new: String,
     end_calendar_feed: bool,
+    other_secrets: &dyn super::closing::OtherSecrets,
     now: DateTime<Utc>,
 ) -> Result<(), IdentityError> {
     let user = claims.user_id().ok_or(IdentityError::UserNotFound)?;
@@ -648,7 +650,7 @@ pub async fn change_password(
             .execute(conn)
             .await?;
         if end_calendar_feed {
-            crate::daily::schedule::stop_feed(conn, user).await?;
+            other_secrets.end(conn, user).await?;
         }
         Ok(())
     })

@@ -1,7 +1,7 @@
 //! What other domains do when an account closes (its owner withdraws, or the lifecycle job
-//! deletes a dormant one): a port that identity calls and the domains implement (the shop ends
-//! the account's subscriptions), so identity names no other domain. The binaries pass the
-//! implementation in.
+//! deletes a dormant one) or its password changes: ports that identity calls and the domains
+//! implement (the shop ends the account's subscriptions; the calendar ends its feed's secret
+//! address), so identity names no other domain. The binaries pass the implementations in.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -19,4 +19,12 @@ pub trait AccountClosing: Send + Sync {
         user: UserId,
         now: DateTime<Utc>,
     ) -> Result<(), DbError>;
+}
+
+/// Other secrets that reach an account's data without its password (the calendar feed's
+/// address): ended with the password when it is reset, or changed and asked to.
+#[async_trait]
+pub trait OtherSecrets: Send + Sync {
+    /// Ends them, inside the transaction that changes the password.
+    async fn end(&self, conn: &mut AsyncPgConnection, user: UserId) -> Result<(), DbError>;
 }

@@ -101,6 +101,7 @@ pub async fn confirm(
     sessions: Sessions<'_>,
     code: &str,
     new_password: String,
+    other_secrets: &dyn super::closing::OtherSecrets,
     now: DateTime<Utc>,
 ) -> Result<UserId, IdentityError> {
     let hash = password::hash(new_password).await?;
@@ -151,7 +152,7 @@ pub async fn confirm(
             .set(users::email_verified_at.eq(now))
             .execute(conn)
             .await?;
-            crate::daily::schedule::stop_feed(conn, user).await?;
+            other_secrets.end(conn, user).await?;
             Ok((user, email))
         })
         .await?;

@@ -135,6 +135,7 @@ pub async fn change_password(
         body.current_password,
         body.new_password,
         body.end_calendar_feed,
+        &petory_core::daily::schedule::EndFeed,
         state.clock.now(),
     )
     .await?;
