@@ -624,16 +624,15 @@ pub async fn complete_profile(
 
 /// Changes the password after checking the current one (wrong ones counted per account, as
 /// logins are, so a stolen session cannot guess it); every other session ends, and the other
-/// secrets (the calendar feed's address) too when `end_calendar_feed`. No connection is held
-/// while hashing.
+/// secrets (the calendar feed's address) too when given `end_other_secrets`. No connection is
+/// held while hashing.
 pub async fn change_password(
     db: &DbPool,
     sessions: Sessions<'_>,
     claims: &AccessClaims,
     current: String,
     new: String,
-    end_calendar_feed: bool,
-    other_secrets: &dyn super::closing::OtherSecrets,
+    end_other_secrets: Option<&dyn super::closing::OtherSecrets>,
     now: DateTime<Utc>,
 ) -> Result<(), IdentityError> {
     let user = claims.user_id().ok_or(IdentityError::UserNotFound)?;
@@ -649,7 +648,7 @@ pub async fn change_password(
             .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
             .execute(conn)
             .await?;
-        if end_calendar_feed {
+        if let Some(other_secrets) = end_other_secrets {
             other_secrets.end(conn, user).await?;
         }
         Ok(())

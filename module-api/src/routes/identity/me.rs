@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use petory_core::identity::account;
 use petory_core::identity::address::NewAddress;
+use petory_core::identity::closing::OtherSecrets;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
@@ -134,8 +135,8 @@ pub async fn change_password(
         &user.claims,
         body.current_password,
         body.new_password,
-        body.end_calendar_feed,
-        &petory_core::daily::schedule::EndFeed,
+        body.end_calendar_feed
+            .then_some(&petory_core::daily::schedule::EndFeed as &dyn OtherSecrets),
         state.clock.now(),
     )
     .await?;
