@@ -256,6 +256,10 @@ pub fn close_request_schemas(openapi: &mut utoipa::openapi::OpenApi) {
         return;
     };
     for name in reached {
+        // A named text type (an object key, a local time) keeps the text rules too.
+        if let Some(RefOr::T(schema)) = components.schemas.get_mut(&name) {
+            write_text_rules(schema);
+        }
         if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(&name)
             && !object.properties.is_empty()
         {

@@ -139,14 +139,26 @@ impl Relay {
         now: DateTime<Utc>,
         chunk: i64,
     ) -> Result<RelayCounts, DbError> {
-        let lease = TimeDelta::from_std(self.lease).unwrap_or(TimeDelta::MAX);
+        let lease = TimeDelta::from_std(self.lease)
+            .unwrap_or(TimeDelta::days(1))
+            .clamp(TimeDelta::seconds(1), TimeDelta::days(1));
+        // Leases are counted from `now`: a run hands what it has not started after half a
+        // lease back to the next run (its claims lapse), so no handler starts on a lapsed claim.
+        let started = std::time::Instant::now();
+        let in_time = || started.elapsed() < self.lease / 2;
         let mut total = RelayCounts::default();
         loop {
+            if !in_time() {
+                return Ok(total);
+            }
             let events = {
                 let mut conn = pool.get().await?;
                 outbox::claim_due(&mut conn, now, chunk, lease).await?
             };
             for due in &events {
+                if !in_time() {
+                    return Ok(total);
+                }
                 self.deliver(pool, due, now, &mut total).await?;
             }
             if i64::try_from(events.len()).unwrap_or(i64::MAX) < chunk {
@@ -190,6 +202,14 @@ impl Relay {
             self.policy.next_attempt(due.attempts + 1, now)
         };
         tracing::warn!(event = due.id, kind = %due.kind, error = %message, ?retry_at, "event delivery failed");
+        // Giving up is told before it is recorded: a crash in between hands the event to the
+        // next relay, which gives up (and tells) again, rather than never.
+        if retry_at.is_none()
+            && let Some(handler) = handler
+            && let Err(error) = handler.gave_up(due, &message, now).await
+        {
+            tracing::error!(event = due.id, kind = %due.kind, error = %format!("{error:#}"), "recording a failed event's outcome failed");
+        }
         let recorded = {
             let mut conn = pool.get().await?;
             outbox::record_attempt_failed(&mut conn, due, &message, retry_at).await?
@@ -200,11 +220,6 @@ impl Relay {
             counts.retried += 1;
         } else {
             counts.failed += 1;
-            if let Some(handler) = handler
-                && let Err(error) = handler.gave_up(due, &message, now).await
-            {
-                tracing::error!(event = due.id, kind = %due.kind, error = %format!("{error:#}"), "recording a failed event's outcome failed");
-            }
         }
         Ok(())
     }

@@ -378,12 +378,27 @@ impl Session {
                 let sent = if errors.is_empty() {
                     send_message(&self.state, self.me(), RoomId(room_id), draft).await
                 } else {
-                    Err(ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        ProblemCode::ValidationFailed,
-                        "some fields are invalid",
-                    )
-                    .with_errors(errors))
+                    // As the HTTP route answers: properties the draft does not name first.
+                    let unknown: Vec<_> = errors
+                        .iter()
+                        .filter(|error| error.code == crate::validation::UNKNOWN)
+                        .cloned()
+                        .collect();
+                    Err(if unknown.is_empty() {
+                        ApiError::new(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            ProblemCode::ValidationFailed,
+                            "some fields are invalid",
+                        )
+                        .with_errors(errors)
+                    } else {
+                        ApiError::new(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            ProblemCode::UnknownField,
+                            "the frame has properties a message does not take",
+                        )
+                        .with_errors(unknown)
+                    })
                 };
                 let reply = match sent {
                     Ok((message, _)) => Reply::Ack {
