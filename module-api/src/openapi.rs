@@ -115,6 +115,11 @@ const COMMON: [(&str, &str, &str); 8] = [
     ),
 ];
 
+/// What a signed-in POST with an `Idempotency-Key` may answer besides its own conflicts.
+const IDEMPOTENCY_CONFLICT: &str = "`IDEMPOTENCY_KEY_REUSED` (the `Idempotency-Key` was used for \
+    a different request), `IDEMPOTENCY_REQUEST_IN_PROGRESS` (the first request with it still runs; \
+    `Retry-After`)";
+
 /// The problem codes a response's description names (`` `CODE` ``); other words in backticks
 /// (field rules such as `BLANK`) are not problem codes.
 pub fn codes_named_in(description: &str) -> BTreeSet<ProblemCode> {
@@ -170,22 +175,41 @@ pub fn declare_common_responses(openapi: &mut utoipa::openapi::OpenApi) {
             ),
         );
     }
-    for item in openapi.paths.paths.values_mut() {
-        for operation in [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
-        ]
-        .into_iter()
-        .flatten()
-        {
+    components.responses.insert(
+        "IdempotencyConflict".to_owned(),
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(IDEMPOTENCY_CONFLICT)
+                .content(
+                    PROBLEM_CONTENT_TYPE,
+                    ContentBuilder::new()
+                        .schema(Some(problem_with_codes(&codes_named_in(
+                            IDEMPOTENCY_CONFLICT,
+                        ))))
+                        .build(),
+                )
+                .build(),
+        ),
+    );
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        // A signed-in POST outside `/auth/` may carry an `Idempotency-Key` (the middleware).
+        let keyed_path = !path.starts_with("/api/v1/auth/");
+        for (operation, is_post) in [
+            (&mut item.get, false),
+            (&mut item.post, true),
+            (&mut item.put, false),
+            (&mut item.patch, false),
+            (&mut item.delete, false),
+        ] {
+            let Some(operation) = operation else {
+                continue;
+            };
             let has_body = operation.request_body.is_some();
             let takes_token = operation
                 .security
                 .as_ref()
                 .is_some_and(|requirements| !requirements.is_empty());
+            let keyed = is_post && keyed_path && takes_token;
             // Public operations say so: an empty requirement means "no token needed".
             operation.security.get_or_insert_with(|| {
                 vec![utoipa::openapi::security::SecurityRequirement::default()]
@@ -214,11 +238,25 @@ pub fn declare_common_responses(openapi: &mut utoipa::openapi::OpenApi) {
                     }
                 }
             }
+            if keyed {
+                operation
+                    .responses
+                    .responses
+                    .entry("409".to_owned())
+                    .or_insert_with(|| {
+                        RefOr::Ref(Ref::new("#/components/responses/IdempotencyConflict"))
+                    });
+            }
             for (status, response) in operation.responses.responses.iter_mut() {
                 if let RefOr::T(own) = response
                     && !narrowed.contains(status.as_str())
                 {
-                    narrow_problem(own, &BTreeSet::new());
+                    let also = if keyed && status == "409" {
+                        codes_named_in(IDEMPOTENCY_CONFLICT)
+                    } else {
+                        BTreeSet::new()
+                    };
+                    narrow_problem(own, &also);
                 }
             }
         }

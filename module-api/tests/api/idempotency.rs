@@ -281,3 +281,21 @@ async fn keys_are_scoped_per_user() {
         .await;
     assert_eq!(cart["total_quantity"], 1);
 }
+
+/// Every signed-in POST documents the key's conflicts (the response check holds the answer
+/// against the document): here adding a pet, then another pet under the same key.
+#[tokio::test]
+async fn a_reused_key_on_any_operation_is_a_documented_conflict() {
+    let app = TestApp::spawn().await;
+    let (_, owner) = app.user("bori@example.com").await;
+    let add = |name: &str| {
+        app.client
+            .post(app.url("/api/v1/pets"))
+            .bearer_auth(&owner)
+            .header("idempotency-key", "add-a-pet")
+            .json(&json!({"name": name, "species": "DOG", "sex": "FEMALE", "neutered": true}))
+            .send()
+    };
+    assert_eq!(add("Bori").await.unwrap().status(), 201);
+    assert_problem(add("Choco").await.unwrap(), 409, "IDEMPOTENCY_KEY_REUSED").await;
+}
