@@ -214,3 +214,66 @@ async fn an_event_claimed_by_a_relay_that_died_is_delivered_after_its_lease_and_
     );
     assert_eq!(calls.load(Ordering::SeqCst), 1);
 }
+
+/// A handler that takes its time.
+struct Slow;
+
+#[async_trait]
+impl EventHandler for Slow {
+    fn kind(&self) -> &'static str {
+        "MAIL_REQUESTED"
+    }
+
+    async fn handle(
+        &self,
+        _event: &OutboxEvent,
+        _now: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<()> {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_run_starts_no_handler_after_half_its_lease_and_the_rest_waits_for_the_next() {
+    let app = TestApp::spawn().await;
+    let now = app.clock.now_utc();
+    {
+        let mut conn = app.state.db.get().await.unwrap();
+        for n in 0..3 {
+            outbox::record(&mut conn, &mail(&format!("n{n}@example.com")), now)
+                .await
+                .unwrap();
+        }
+    }
+    // Half of a 200 ms lease has passed once the first (150 ms) handler is done.
+    let relay = Relay::new(RetryPolicy::default())
+        .with_handler(Arc::new(Slow))
+        .with_lease(Duration::from_millis(200));
+    assert_eq!(
+        relay
+            .relay_due(&app.state.db, now, 10)
+            .await
+            .unwrap()
+            .delivered,
+        1
+    );
+    // The other two stay claimed until their lease lapses (at least a second), then go.
+    let later = now + TimeDelta::seconds(2);
+    assert_eq!(
+        relay
+            .relay_due(&app.state.db, later, 1)
+            .await
+            .unwrap()
+            .delivered,
+        1
+    );
+    assert_eq!(
+        relay
+            .relay_due(&app.state.db, later, 1)
+            .await
+            .unwrap()
+            .delivered,
+        1
+    );
+}
