@@ -859,9 +859,9 @@ impl From<petory_core::daily::album::AlbumError> for ApiError {
     }
 }
 
-impl From<petory_core::daily::schedule::ScheduleError> for ApiError {
-    fn from(error: petory_core::daily::schedule::ScheduleError) -> Self {
-        use petory_core::daily::schedule::ScheduleError as E;
+impl From<petory_core::calendar::CalendarError> for ApiError {
+    fn from(error: petory_core::calendar::CalendarError) -> Self {
+        use petory_core::calendar::CalendarError as E;
         match error {
             E::NotFound => Self::not_found(ProblemCode::EventNotFound, error.to_string()),
             E::OccurrenceNotFound => {

@@ -29,7 +29,7 @@ use crate::error::{FieldError, PROBLEM_CONTENT_TYPE, Problem, ProblemCode};
         FieldError,
         crate::routes::community::chat_socket::ClientFrame,
         crate::routes::community::chat_socket::Reply,
-        crate::routes::community::chat::Event
+        crate::routes::community::chat::ChatUpdate
     )),
     modifiers(&BearerAuth),
     tags(
@@ -37,7 +37,8 @@ use crate::error::{FieldError, PROBLEM_CONTENT_TYPE, Problem, ProblemCode};
         (name = "auth", description = "Sign-up, login and sessions"),
         (name = "users", description = "My account and addresses"),
         (name = "shop", description = "Catalog and cart"),
-        (name = "daily", description = "The daily Q&A"),
+        (name = "daily", description = "The daily Q&A and album"),
+        (name = "calendar", description = "My pet calendar, its feed and import, and pets' D-days"),
         (name = "community", description = "Pets, the owner and trade boards, reports"),
         (name = "chat", description = "1:1 chat about a listing, and blocking users"),
         (name = "places", description = "Pet-friendly places near me, and their likes"),

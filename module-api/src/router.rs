@@ -32,8 +32,9 @@ pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
 
 /// Routes under `/api/v1`, with their documentation.
 fn api_v1() -> OpenApiRouter<AppState> {
+    use routes::calendar::{dday, event as calendar_event, ical};
     use routes::community::{board, chat, chat_socket, pet, report, trade};
-    use routes::daily::{album, dday, ical, qna, schedule};
+    use routes::daily::{album, qna};
     use routes::identity::{address, admin, auth, me, oauth};
     use routes::notification;
     use routes::shop::{cart, catalog, order, payment, review, subscription};
@@ -60,10 +61,10 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::list_users))
         .routes(routes!(admin::suspend_user, admin::lift_suspension))
         .routes(routes!(admin::set_role))
-        .routes(routes!(routes::batch::list_runs))
-        .routes(routes!(routes::batch::list_idle_runs))
-        .routes(routes!(routes::event::list_failed_events))
-        .routes(routes!(routes::event::retry_failed_event))
+        .routes(routes!(routes::run_log::list_runs))
+        .routes(routes!(routes::run_log::list_idle_runs))
+        .routes(routes!(routes::outbox::list_failed_events))
+        .routes(routes!(routes::outbox::retry_failed_event))
         .routes(routes!(catalog::list_categories))
         .routes(routes!(catalog::create_category))
         .routes(routes!(catalog::update_category, catalog::delete_category))
@@ -108,15 +109,18 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(album::user_album))
         .routes(routes!(album::album_feed))
         .routes(routes!(dday::my_d_days))
-        .routes(routes!(schedule::list_occurrences, schedule::create_event))
         .routes(routes!(
-            schedule::get_event,
-            schedule::update_event,
-            schedule::delete_event
+            calendar_event::list_occurrences,
+            calendar_event::create_event
         ))
         .routes(routes!(
-            schedule::cancel_occurrence,
-            schedule::edit_occurrence
+            calendar_event::get_event,
+            calendar_event::update_event,
+            calendar_event::delete_event
+        ))
+        .routes(routes!(
+            calendar_event::cancel_occurrence,
+            calendar_event::edit_occurrence
         ))
         .routes(routes!(ical::import_events))
         .routes(routes!(

@@ -108,12 +108,12 @@ pub fn all_jobs() -> Vec<Arc<dyn Job>> {
         Arc::new(jobs::shop::ExpireUnpaidOrders),
         Arc::new(jobs::shop::BillSubscriptions),
         Arc::new(jobs::daily::DailyQuestionNotification),
-        Arc::new(jobs::daily::CalendarReminders),
+        Arc::new(jobs::calendar::CalendarReminders),
         Arc::new(jobs::identity::AccountDormancy),
         Arc::new(jobs::identity::AccountDeletion),
         Arc::new(jobs::identity::LiftSuspensions),
         Arc::new(jobs::notification::PurgeNotifications),
-        Arc::new(jobs::event::RelayEvents),
+        Arc::new(jobs::outbox::RelayEvents),
     ]
 }
 

@@ -1,6 +1,7 @@
 //! Petory's domain: rules, services and persistence (PostgreSQL through diesel). Knows nothing of
 //! HTTP, Redis or any vendor's API; what it needs from outside it declares in [`ports`].
 
+pub mod calendar;
 pub mod community;
 pub mod config;
 pub mod daily;

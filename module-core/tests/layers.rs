@@ -8,7 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The domains: what the product does. Everything else at the top of `src/` is platform.
-const DOMAINS: [&str; 6] = [
+const DOMAINS: [&str; 7] = [
+    "calendar",
     "community",
     "daily",
     "identity",
@@ -18,9 +19,10 @@ const DOMAINS: [&str; 6] = [
 ];
 
 /// `(from, to, why)`: the arrows between modules that are allowed today.
-const ALLOWED: [(&str, &str, &str); 10] = [
+const ALLOWED: [(&str, &str, &str); 12] = [
     // Every domain knows who acts: user ids, roles, the write and publish guards.
     ("community", "identity", "users, roles and the write guards"),
+    ("calendar", "identity", "users, accounts and feed secrets"),
     ("daily", "identity", "users and the write guards"),
     ("notification", "identity", "users"),
     ("place", "identity", "users and the write guards"),
@@ -31,10 +33,15 @@ const ALLOWED: [(&str, &str, &str); 10] = [
         "notification",
         "chat notifies the member who is away",
     ),
-    ("daily", "notification", "the daily question and reminders"),
+    ("calendar", "notification", "reminders and d-days"),
+    ("daily", "notification", "the daily question"),
     ("shop", "notification", "order and billing notices"),
     // Pets belong to the community; the calendar and d-days are about them.
-    ("daily", "community", "pets of calendar events and d-days"),
+    (
+        "calendar",
+        "community",
+        "pets of calendar events and d-days",
+    ),
     // Places are moderated and written like community content.
     ("place", "community", "moderation of places and reviews"),
 ];

@@ -65,6 +65,8 @@ fn declared_text_enums() -> usize {
 
 #[test]
 fn every_text_enum_documents_the_values_on_the_wire() {
+    use petory_core::calendar::EditScope;
+    use petory_core::calendar::dday::DDayKind;
     use petory_core::community::board::PostCategory;
     use petory_core::community::pet::{Sex, Species};
     use petory_core::community::report::{
@@ -72,8 +74,6 @@ fn every_text_enum_documents_the_values_on_the_wire() {
     };
     use petory_core::community::trade::{ListingCategory, ListingStatus};
     use petory_core::daily::album::Visibility;
-    use petory_core::daily::dday::DDayKind;
-    use petory_core::daily::schedule::EditScope;
     use petory_core::identity::lifecycle::NoticeKind;
     use petory_core::identity::{AccountStatus, Role};
     use petory_core::notification::NotificationKind;

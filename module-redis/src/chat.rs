@@ -24,8 +24,8 @@ const PRESENCE_PATIENCE: Duration = Duration::from_millis(100);
 /// What a socket hears from the hub.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChatSignal {
-    /// An event for this socket's user, as published (JSON).
-    Event(Arc<str>),
+    /// An update for this socket's user, as published (JSON).
+    Update(Arc<str>),
     /// Events may have been missed (the subscription was away): read the rooms again.
     Resync,
 }
@@ -338,7 +338,7 @@ async fn listen(hub: Arc<HubInner>) {
                 if let Some((users, event)) = decode(&message) {
                     inner
                         .registry
-                        .deliver(Some(&users), &ChatSignal::Event(Arc::from(event)));
+                        .deliver(Some(&users), &ChatSignal::Update(Arc::from(event)));
                 }
             }
         },
@@ -368,14 +368,14 @@ mod tests {
         let (_, mut quick) = registry.register(UserId(1), 10, 100).unwrap();
         let (_, mut stranger) = registry.register(UserId(2), 10, 100).unwrap();
         for n in 0..5 {
-            let event = ChatSignal::Event(Arc::from(format!("event {n}")));
+            let event = ChatSignal::Update(Arc::from(format!("event {n}")));
             registry.deliver(Some(&[UserId(1)]), &event);
         }
         // The slow socket keeps what fit and then its queue closes: it must resume.
         for n in 0..2 {
             assert_eq!(
                 slow.try_recv(),
-                Ok(ChatSignal::Event(Arc::from(format!("event {n}"))))
+                Ok(ChatSignal::Update(Arc::from(format!("event {n}"))))
             );
         }
         assert_eq!(
@@ -385,7 +385,7 @@ mod tests {
         for n in 0..5 {
             assert_eq!(
                 quick.try_recv(),
-                Ok(ChatSignal::Event(Arc::from(format!("event {n}"))))
+                Ok(ChatSignal::Update(Arc::from(format!("event {n}"))))
             );
         }
         assert!(stranger.try_recv().is_err(), "only the named users hear it");

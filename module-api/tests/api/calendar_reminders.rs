@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel_async::RunQueryDsl as _;
-use petory_core::daily::reminder;
+use petory_core::calendar::reminder;
 use reqwest::Method;
 use serde_json::{Value, json};
 

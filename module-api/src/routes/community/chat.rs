@@ -332,7 +332,7 @@ pub async fn send_message(
     Ok((response, delivered.duplicate))
 }
 
-/// Core's chat fan-out: a stored message, as each socket is sent it (`Event::Message`).
+/// Core's chat fan-out: a stored message, as each socket is sent it (`ChatUpdate::Message`).
 pub struct MessageFanout(pub AppState);
 
 #[async_trait::async_trait]
@@ -340,7 +340,7 @@ impl chat::ChatFanout for MessageFanout {
     async fn message_sent(&self, message: &chat::Message, to: [UserId; 2]) {
         // Sender and recipient may both read what was stored; the sender's view is sent.
         match MessageResponse::of(&self.0, message.clone(), message.sender_id).await {
-            Ok(response) => publish(&self.0, &to, &Event::Message(response)).await,
+            Ok(response) => publish(&self.0, &to, &ChatUpdate::Message(response)).await,
             Err(error) => {
                 tracing::warn!(%error, "chat message not handed to sockets; they will catch up")
             }
@@ -348,10 +348,10 @@ impl chat::ChatFanout for MessageFanout {
     }
 }
 
-/// An event for sockets: what the server sends on a chat socket besides replies.
+/// An update for sockets: what the server sends on a chat socket besides replies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum Event {
+pub enum ChatUpdate {
     /// A new message in one of my rooms.
     Message(MessageResponse),
     /// A member read a room up to a message.
@@ -365,12 +365,12 @@ pub enum Event {
 
 /// Tells the sockets of `to`, on every instance. A failed publish only delays: sockets catch up
 /// from the database (on Redis's return, on their periodic check, or on the client's resume).
-pub async fn publish(state: &AppState, to: &[UserId], event: &Event) {
-    let Ok(json) = serde_json::to_string(event) else {
+pub async fn publish(state: &AppState, to: &[UserId], update: &ChatUpdate) {
+    let Ok(json) = serde_json::to_string(update) else {
         return;
     };
     if let Err(error) = state.chat.publish(to, &json).await {
-        tracing::warn!(%error, "chat event not published; sockets will catch up");
+        tracing::warn!(%error, "chat update not published; sockets will catch up");
     }
 }
 
@@ -425,7 +425,7 @@ pub async fn mark_read(
     let read = chat::mark_read(&mut conn, reader, room, message).await?;
     drop(conn);
     if read.advanced {
-        let receipt = Event::Read {
+        let receipt = ChatUpdate::Read {
             room_id: read.room_id.into(),
             user_id: reader.into(),
             message_id: message.into(),

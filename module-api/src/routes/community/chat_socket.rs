@@ -22,7 +22,7 @@ use petory_redis::chat::{ChatConnection, ChatSignal};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::chat::{Event, MessageDraft, MessageResponse, mark_read, send_message};
+use super::chat::{ChatUpdate, MessageDraft, MessageResponse, mark_read, send_message};
 use crate::app::AppState;
 use crate::auth::{AuthUser, LiveCaller};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
@@ -51,7 +51,7 @@ pub enum ClientFrame {
     Ping,
 }
 
-/// What the server answers a client's frame with (besides [`Event`]s).
+/// What the server answers a client's frame with (besides [`ChatUpdate`]s).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Reply {
@@ -269,7 +269,7 @@ impl Session {
                     Some(Ok(Frame::Close(_)) | Err(_)) | None => break None,
                 },
                 signal = self.connection.signals.recv() => match signal {
-                    Some(ChatSignal::Event(event)) => self.on_event(&event).await,
+                    Some(ChatSignal::Update(update)) => self.on_update(&update).await,
                     Some(ChatSignal::Resync) => self.resync().await,
                     None => break Some((close::TOO_SLOW, "too far behind; reconnect and resume")),
                 },
@@ -472,8 +472,9 @@ impl Session {
             for message in batch {
                 let seq = message.seq;
                 from = Window::AfterSeq(seq);
-                let event =
-                    Event::Message(MessageResponse::of(&self.state, message, self.me()).await?);
+                let event = ChatUpdate::Message(
+                    MessageResponse::of(&self.state, message, self.me()).await?,
+                );
                 if self.write_json(&event).await.is_err() {
                     return Ok(Err(Gone));
                 }
@@ -488,13 +489,13 @@ impl Session {
         Ok(Ok(()))
     }
 
-    /// An event from the hub: delivered once, in order, per room.
-    async fn on_event(&mut self, json: &str) -> Result<(), Gone> {
-        let Ok(event) = serde_json::from_str::<Event>(json) else {
+    /// An update from the hub: delivered once, in order, per room.
+    async fn on_update(&mut self, json: &str) -> Result<(), Gone> {
+        let Ok(update) = serde_json::from_str::<ChatUpdate>(json) else {
             return Ok(());
         };
-        match event {
-            Event::Message(message) => {
+        match update {
+            ChatUpdate::Message(message) => {
                 let room = RoomId(message.room_id);
                 let delivered = self.cursors.get(&room).copied().unwrap_or(0);
                 if message.seq <= delivered {
@@ -506,7 +507,7 @@ impl Session {
                     self.fill(room, delivered).await
                 }
             }
-            Event::Read { .. } => self.write(Frame::Text(json.into())).await,
+            ChatUpdate::Read { .. } => self.write(Frame::Text(json.into())).await,
         }
     }
 

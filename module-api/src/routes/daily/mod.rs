@@ -1,7 +1,4 @@
-//! Daily records: the daily Q&A, the daily album, the pet calendar and pets' D-days.
+//! Daily records: the daily Q&A and the daily album.
 
 pub mod album;
-pub mod dday;
-pub mod ical;
 pub mod qna;
-pub mod schedule;

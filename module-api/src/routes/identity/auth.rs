@@ -194,7 +194,7 @@ pub async fn confirm_password_reset(
         state.sessions(),
         &body.token,
         body.new_password,
-        &petory_core::daily::schedule::EndFeed,
+        &petory_core::calendar::feed::EndFeed,
         state.clock.now(),
     )
     .await?;

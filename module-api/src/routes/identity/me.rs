@@ -136,7 +136,7 @@ pub async fn change_password(
         body.current_password,
         body.new_password,
         body.end_calendar_feed
-            .then_some(&petory_core::daily::schedule::EndFeed as &dyn OtherSecrets),
+            .then_some(&petory_core::calendar::feed::EndFeed as &dyn OtherSecrets),
         state.clock.now(),
     )
     .await?;

@@ -16,8 +16,10 @@ use icalendar::{
 };
 use rrule::{RRule, Unvalidated};
 
+use super::event::{Checked, EventDetail, EventDraft};
 use super::reminder;
-use super::schedule::{self, EventDetail, EventDraft, MAX_REMINDER_MINUTES, MAX_REMINDERS};
+use super::rule::{check, in_years, rule_ending};
+use super::{MAX_EVENTS, MAX_OVERRIDES, MAX_REMINDER_MINUTES, MAX_REMINDERS};
 
 /// The largest `.ics` file imported at once.
 pub const MAX_IMPORT_BYTES: usize = 512 * 1024;
@@ -27,7 +29,7 @@ pub const MAX_IMPORT_DEPTH: usize = 8;
 /// Content lines (after unfolding) an imported file may have: 1,000 events of 40 lines.
 pub const MAX_IMPORT_LINES: usize = 40_000;
 /// Events one file brings at most (a calendar keeps 1,000).
-pub const MAX_IMPORT_EVENTS: usize = schedule::MAX_EVENTS as usize;
+pub const MAX_IMPORT_EVENTS: usize = MAX_EVENTS as usize;
 /// The colour imported events take.
 const IMPORTED_COLOR: &str = "#3788D8";
 /// Zone definitions cover their transitions from this year ...
@@ -80,7 +82,7 @@ fn feed_rule(text: &str, all_day: bool, zone: Tz) -> String {
             until.with_timezone(&Utc).format("%Y%m%dT%H%M%SZ")
         )
     };
-    schedule::rule_ending(text, Some(end))
+    rule_ending(text, Some(end))
 }
 
 /// `events` as an iCalendar feed named `name`. Every stamp comes from the data, so the same
@@ -275,7 +277,7 @@ pub struct ImportedEvent {
     pub uid: String,
     pub draft: EventDraft,
     /// What checking the draft worked out.
-    pub checked: schedule::Checked,
+    pub checked: Checked,
     /// Edited occurrences: (the date the series puts it on, title, memo, start, end).
     pub edited: Vec<ImportedOccurrence>,
 }
@@ -483,7 +485,7 @@ fn end_of(
 fn series_of(
     event: &icalendar::Event,
     calendar_zone: Tz,
-) -> Result<(EventDraft, schedule::Checked, Tz), String> {
+) -> Result<(EventDraft, Checked, Tz), String> {
     let start = event.get_start().ok_or("no DTSTART")?;
     let all_day = matches!(start, DatePerhapsTime::Date(_));
     let zone = zone_of(&start, calendar_zone)?;
@@ -516,7 +518,7 @@ fn series_of(
         draft.exdates.sort_unstable();
         draft.exdates.dedup();
     }
-    let checked = schedule::check(&draft).map_err(|error| error.to_string())?;
+    let checked = check(&draft).map_err(|error| error.to_string())?;
     Ok((draft, checked, zone))
 }
 
@@ -588,7 +590,7 @@ pub fn parse(
             }
         };
         let mut edited = Vec::new();
-        for occurrence in occurrences.iter().take(schedule::MAX_OVERRIDES as usize) {
+        for occurrence in occurrences.iter().take(MAX_OVERRIDES as usize) {
             let Some(recurrence) = occurrence.get_recurrence_id() else {
                 continue;
             };
@@ -601,7 +603,7 @@ pub fn parse(
             let cancelled = occurrence
                 .property_value("STATUS")
                 .is_some_and(|status| status.eq_ignore_ascii_case("CANCELLED"));
-            if !schedule::in_years(recurrence) {
+            if !in_years(recurrence) {
                 continue;
             }
             if cancelled {
@@ -617,10 +619,7 @@ pub fn parse(
             let Ok(ends_local) = end_of(occurrence, zone, draft.all_day, starts_local) else {
                 continue;
             };
-            if ends_local <= starts_local
-                || !schedule::in_years(starts_local)
-                || !schedule::in_years(ends_local)
-            {
+            if ends_local <= starts_local || !in_years(starts_local) || !in_years(ends_local) {
                 continue;
             }
             let title = clipped(occurrence.get_summary().unwrap_or_default(), 100);

@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use petory_core::daily::{ical, schedule};
+use petory_core::calendar::{feed, ical, import};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 use utoipa::ToSchema;
@@ -24,14 +24,14 @@ pub struct FeedResponse {
 }
 
 /// Make (or remake) the secret address of my calendar feed: a new address stops the old one.
-#[utoipa::path(post, path = "/users/me/calendar-feed", tag = "daily", security(("bearer" = [])),
+#[utoipa::path(post, path = "/users/me/calendar-feed", tag = "calendar", security(("bearer" = [])),
     responses((status = 201, description = "The new address", body = FeedResponse)))]
 pub async fn create_calendar_feed(
     State(state): State<AppState>,
     user: AuthUser,
 ) -> ApiResult<(StatusCode, Json<FeedResponse>)> {
     let mut conn = state.db().await?;
-    let token = schedule::rotate_feed(&mut conn, user.id, state.clock.now()).await?;
+    let token = feed::rotate_feed(&mut conn, user.id, state.clock.now()).await?;
     let url = format!(
         "{}/api/v1/calendar/{token}.ics",
         state.config.public_url.trim_end_matches('/')
@@ -40,14 +40,14 @@ pub async fn create_calendar_feed(
 }
 
 /// Stop my calendar feed: its address finds nothing any more.
-#[utoipa::path(delete, path = "/users/me/calendar-feed", tag = "daily", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/users/me/calendar-feed", tag = "calendar", security(("bearer" = [])),
     responses((status = 204, description = "Stopped (also when there was none)")))]
 pub async fn delete_calendar_feed(
     State(state): State<AppState>,
     user: AuthUser,
 ) -> ApiResult<StatusCode> {
     let mut conn = state.db().await?;
-    schedule::stop_feed(&mut conn, user.id).await?;
+    feed::stop_feed(&mut conn, user.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -55,7 +55,7 @@ const ICALENDAR: &str = "text/calendar; charset=utf-8";
 
 /// A calendar feed (RFC 5545): every event of its owner, with VTIMEZONE, RRULE, EXDATE, edited
 /// occurrences (RECURRENCE-ID) and reminders (VALARM). The address is the secret; no token.
-#[utoipa::path(get, path = "/calendar/{file}", tag = "daily",
+#[utoipa::path(get, path = "/calendar/{file}", tag = "calendar",
     params(("file" = String, Path, max_length = 60, description = "`{token}.ics`, as `POST /users/me/calendar-feed` gave it")),
     responses(
         (status = 200, description = "The calendar; `ETag` and `If-None-Match` spare unchanged downloads", content_type = "text/calendar", body = String),
@@ -75,9 +75,7 @@ pub async fn calendar_feed(
     };
     let token = file.strip_suffix(".ics").ok_or_else(not_found)?;
     let mut conn = state.db().await?;
-    let (name, events) = schedule::feed(&mut conn, token)
-        .await?
-        .ok_or_else(not_found)?;
+    let (name, events) = feed::feed(&mut conn, token).await?.ok_or_else(not_found)?;
     drop(conn);
     let text = ical::feed(&events, &format!("{name}의 펫 캘린더"));
     let etag = format!(
@@ -99,7 +97,7 @@ pub async fn calendar_feed(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SkippedEvent {
+pub struct SkippedCalendarEvent {
     pub uid: Option<String>,
     pub reason: String,
 }
@@ -111,13 +109,13 @@ pub struct ImportResponse {
     /// Events imported before (same UID), rewritten from the file.
     pub updated: usize,
     /// Events of the file left out, with the reason.
-    pub skipped: Vec<SkippedEvent>,
+    pub skipped: Vec<SkippedCalendarEvent>,
 }
 
 /// Import an `.ics` file (`Content-Type: text/calendar`, at most 512 KiB, 40,000 lines and 1,000
 /// events, components nested at most 8 deep) into my calendar. Events are matched by UID:
 /// importing the same file again changes nothing new.
-#[utoipa::path(post, path = "/users/me/events/import", tag = "daily", security(("bearer" = [])),
+#[utoipa::path(post, path = "/users/me/events/import", tag = "calendar", security(("bearer" = [])),
     request_body(content = String, content_type = "text/calendar", description = "An iCalendar file (RFC 5545)"),
     responses(
         (status = 200, description = "Imported", body = ImportResponse),
@@ -169,13 +167,13 @@ pub async fn import_events(
             _ => invalid(error.to_string()),
         })?;
     let mut conn = state.db().await?;
-    let counts = schedule::import(&mut conn, user.id, events, state.clock.now()).await?;
+    let counts = import::import(&mut conn, user.id, events, state.clock.now()).await?;
     Ok(Json(ImportResponse {
         created: counts.created,
         updated: counts.updated,
         skipped: skipped
             .into_iter()
-            .map(|skipped| SkippedEvent {
+            .map(|skipped| SkippedCalendarEvent {
                 uid: skipped.uid,
                 reason: skipped.reason,
             })

@@ -3,8 +3,8 @@
 use crate::error::ProblemCode;
 use axum::extract::State;
 use chrono::NaiveDate;
+use petory_core::calendar::dday::{self, DDay, DDayKind};
 use petory_core::community::pet;
-use petory_core::daily::dday::{self, DDay, DDayKind};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -56,7 +56,7 @@ pub struct DDaysResponse {
 }
 
 /// My pets' upcoming D-days: birthdays, adoption anniversaries and every 100 days together.
-#[utoipa::path(get, path = "/users/me/d-days", tag = "daily", security(("bearer" = [])), params(DDayQuery),
+#[utoipa::path(get, path = "/users/me/d-days", tag = "calendar", security(("bearer" = [])), params(DDayQuery),
     responses(
         (status = 200, description = "Upcoming D-days", body = DDaysResponse),
         (status = 400, description = "`INVALID_QUERY`", body = Problem, content_type = "application/problem+json"),

@@ -5,10 +5,10 @@ use crate::error::ProblemCode;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use petory_core::community::pet::PetId;
-use petory_core::daily::schedule::{
-    self, EditScope, EventDetail, EventDraft, EventId, Occurrence, OccurrenceEdit, Override,
+use petory_core::calendar::{
+    self, CalendarEventId, EditScope, EventDetail, EventDraft, Occurrence, OccurrenceEdit, Override,
 };
+use petory_core::community::pet::PetId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -26,7 +26,7 @@ pub struct Reminder {
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
-pub struct EventRequest {
+pub struct CalendarEventRequest {
     #[schema(min_length = 1, max_length = 100)]
     pub title: String,
     #[serde(default)]
@@ -106,7 +106,7 @@ fn format_local(at: NaiveDateTime, all_day: bool) -> String {
     }
 }
 
-impl EventRequest {
+impl CalendarEventRequest {
     fn into_draft(self) -> Result<EventDraft, ApiError> {
         let all_day = self.all_day;
         Ok(EventDraft {
@@ -145,7 +145,7 @@ pub struct EditedOccurrence {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct EventResponse {
+pub struct CalendarEventResponse {
     pub id: i64,
     pub title: String,
     pub memo: String,
@@ -166,7 +166,7 @@ pub struct EventResponse {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<EventDetail> for EventResponse {
+impl From<EventDetail> for CalendarEventResponse {
     fn from(EventDetail { event, overrides }: EventDetail) -> Self {
         let draft = event.draft;
         let all_day = draft.all_day;
@@ -212,9 +212,9 @@ impl From<EventDetail> for EventResponse {
 const EVENT_ERRORS: &str = "`VALIDATION_FAILED`: `BLANK` (title), `INVALID_LOCAL_TIME`, `UNKNOWN_TIME_ZONE`, `NONEXISTENT_TIME` (a time the clocks skip), `END_BEFORE_START`, `TOO_LONG`, `INVALID_RRULE` (with the parser's reason), `INVALID_REMINDERS`, `NOT_RECURRING` (exdates of a single event); `PET_NOT_FOUND`";
 
 /// Add an event to my calendar.
-#[utoipa::path(post, path = "/users/me/events", tag = "daily", security(("bearer" = [])), request_body = EventRequest,
+#[utoipa::path(post, path = "/users/me/events", tag = "calendar", security(("bearer" = [])), request_body = CalendarEventRequest,
     responses(
-        (status = 201, description = "Added", body = EventResponse),
+        (status = 201, description = "Added", body = CalendarEventResponse),
         (status = 404, description = "`PET_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`TOO_MANY_EVENTS` (1,000)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = EVENT_ERRORS, body = Problem, content_type = "application/problem+json"),
@@ -222,50 +222,52 @@ const EVENT_ERRORS: &str = "`VALIDATION_FAILED`: `BLANK` (title), `INVALID_LOCAL
 pub async fn create_event(
     State(state): State<AppState>,
     user: AuthUser,
-    ValidJson(body): ValidJson<EventRequest>,
-) -> ApiResult<(StatusCode, Json<EventResponse>)> {
+    ValidJson(body): ValidJson<CalendarEventRequest>,
+) -> ApiResult<(StatusCode, Json<CalendarEventResponse>)> {
     let draft = body.into_draft()?;
     let mut conn = state.db().await?;
-    let event = schedule::create(&mut conn, user.id, draft, state.clock.now()).await?;
+    let event = calendar::event::create(&mut conn, user.id, draft, state.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(event.into())))
 }
 
 /// One of my events (a whole series).
-#[utoipa::path(get, path = "/users/me/events/{id}", tag = "daily", security(("bearer" = [])), params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/users/me/events/{id}", tag = "calendar", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
-        (status = 200, description = "The event", body = EventResponse),
+        (status = 200, description = "The event", body = CalendarEventResponse),
         (status = 404, description = "`EVENT_NOT_FOUND` (also others' events)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_event(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<EventId>,
-) -> ApiResult<Json<EventResponse>> {
+    Path(id): Path<CalendarEventId>,
+) -> ApiResult<Json<CalendarEventResponse>> {
     let mut conn = state.db().await?;
-    Ok(Json(schedule::get(&mut conn, user.id, id).await?.into()))
+    Ok(Json(
+        calendar::event::get(&mut conn, user.id, id).await?.into(),
+    ))
 }
 
 /// Rewrite one of my events (every occurrence of a series).
-#[utoipa::path(put, path = "/users/me/events/{id}", tag = "daily", security(("bearer" = [])), params(("id" = i64, Path)), request_body = EventRequest,
+#[utoipa::path(put, path = "/users/me/events/{id}", tag = "calendar", security(("bearer" = [])), params(("id" = i64, Path)), request_body = CalendarEventRequest,
     responses(
-        (status = 200, description = "Rewritten", body = EventResponse),
+        (status = 200, description = "Rewritten", body = CalendarEventResponse),
         (status = 404, description = "`EVENT_NOT_FOUND`, `PET_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = EVENT_ERRORS, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_event(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<EventId>,
-    ValidJson(body): ValidJson<EventRequest>,
-) -> ApiResult<Json<EventResponse>> {
+    Path(id): Path<CalendarEventId>,
+    ValidJson(body): ValidJson<CalendarEventRequest>,
+) -> ApiResult<Json<CalendarEventResponse>> {
     let draft = body.into_draft()?;
     let mut conn = state.db().await?;
-    let event = schedule::update(&mut conn, user.id, id, draft, state.clock.now()).await?;
+    let event = calendar::event::update(&mut conn, user.id, id, draft, state.clock.now()).await?;
     Ok(Json(event.into()))
 }
 
 /// Delete one of my events (a whole series).
-#[utoipa::path(delete, path = "/users/me/events/{id}", tag = "daily", security(("bearer" = [])), params(("id" = i64, Path)),
+#[utoipa::path(delete, path = "/users/me/events/{id}", tag = "calendar", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "`EVENT_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
@@ -273,30 +275,31 @@ pub async fn update_event(
 pub async fn delete_event(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<EventId>,
+    Path(id): Path<CalendarEventId>,
 ) -> ApiResult<StatusCode> {
     let mut conn = state.db().await?;
-    schedule::delete(&mut conn, user.id, id).await?;
+    calendar::event::delete(&mut conn, user.id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Cancel one occurrence of a series (the date it starts on, local to the event): it becomes an
 /// exception date (`EXDATE`). Cancelling it again changes nothing.
-#[utoipa::path(delete, path = "/users/me/events/{id}/occurrences/{date}", tag = "daily", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/users/me/events/{id}/occurrences/{date}", tag = "calendar", security(("bearer" = [])),
     params(("id" = i64, Path), ("date" = NaiveDate, Path, description = "The occurrence's local date, `YYYY-MM-DD`")),
     responses(
-        (status = 200, description = "The series, with the occurrence cancelled", body = EventResponse),
+        (status = 200, description = "The series, with the occurrence cancelled", body = CalendarEventResponse),
         (status = 404, description = "`EVENT_NOT_FOUND`, `OCCURRENCE_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`EVENT_NOT_RECURRING` (delete a single event instead)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn cancel_occurrence(
     State(state): State<AppState>,
     user: AuthUser,
-    Path((id, date)): Path<(EventId, NaiveDate)>,
-) -> ApiResult<Json<EventResponse>> {
+    Path((id, date)): Path<(CalendarEventId, NaiveDate)>,
+) -> ApiResult<Json<CalendarEventResponse>> {
     let mut conn = state.db().await?;
     let event =
-        schedule::cancel_occurrence(&mut conn, user.id, id, date, state.clock.now()).await?;
+        calendar::series::cancel_occurrence(&mut conn, user.id, id, date, state.clock.now())
+            .await?;
     Ok(Json(event.into()))
 }
 
@@ -321,11 +324,11 @@ pub struct OccurrencePatch {
 
 /// Edit one occurrence of a series (the date it starts on, local to the event): alone, as an
 /// exception (`RECURRENCE-ID`), or with every following one (the series is split there).
-#[utoipa::path(patch, path = "/users/me/events/{id}/occurrences/{date}", tag = "daily", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/users/me/events/{id}/occurrences/{date}", tag = "calendar", security(("bearer" = [])),
     params(("id" = i64, Path), ("date" = NaiveDate, Path, description = "The occurrence's local date, `YYYY-MM-DD`")),
     request_body = OccurrencePatch,
     responses(
-        (status = 200, description = "The series that holds the occurrence now (for `FOLLOWING`, the new series)", body = EventResponse),
+        (status = 200, description = "The series that holds the occurrence now (for `FOLLOWING`, the new series)", body = CalendarEventResponse),
         (status = 404, description = "`EVENT_NOT_FOUND`, `OCCURRENCE_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`EVENT_NOT_RECURRING` (edit a single event with `PUT`), `TOO_MANY_EDITED_OCCURRENCES` (366), `TOO_MANY_EVENTS`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = EVENT_ERRORS, body = Problem, content_type = "application/problem+json"),
@@ -333,11 +336,11 @@ pub struct OccurrencePatch {
 pub async fn edit_occurrence(
     State(state): State<AppState>,
     user: AuthUser,
-    Path((id, date)): Path<(EventId, NaiveDate)>,
+    Path((id, date)): Path<(CalendarEventId, NaiveDate)>,
     ValidJson(body): ValidJson<OccurrencePatch>,
-) -> ApiResult<Json<EventResponse>> {
+) -> ApiResult<Json<CalendarEventResponse>> {
     let mut conn = state.db().await?;
-    let all_day = schedule::get(&mut conn, user.id, id)
+    let all_day = calendar::event::get(&mut conn, user.id, id)
         .await?
         .event
         .draft
@@ -355,9 +358,16 @@ pub async fn edit_occurrence(
         color: body.color.map(|color| color.to_ascii_uppercase()),
     };
     let scope = body.apply_to.unwrap_or(EditScope::This);
-    let series =
-        schedule::edit_occurrence(&mut conn, user.id, id, date, edit, scope, state.clock.now())
-            .await?;
+    let series = calendar::series::edit_occurrence(
+        &mut conn,
+        user.id,
+        id,
+        date,
+        edit,
+        scope,
+        state.clock.now(),
+    )
+    .await?;
     Ok(Json(series.into()))
 }
 
@@ -435,7 +445,7 @@ fn parse_instant(state: &AppState, name: &str, text: &str) -> Result<DateTime<Ut
 
 /// Every occurrence of my events in a range (at most 366 days), recurrences expanded in each
 /// event's own time zone; a JSON array FullCalendar reads as an event source.
-#[utoipa::path(get, path = "/users/me/events", tag = "daily", security(("bearer" = [])), params(RangeQuery),
+#[utoipa::path(get, path = "/users/me/events", tag = "calendar", security(("bearer" = [])), params(RangeQuery),
     responses(
         (status = 200, description = "The occurrences, in start order", body = Vec<OccurrenceResponse>),
         (status = 400, description = "`INVALID_QUERY`, `RANGE_TOO_LONG` (over 366 days), `OUT_OF_YEARS` (outside 1900 to 2200)", body = Problem, content_type = "application/problem+json"),
@@ -445,11 +455,11 @@ pub async fn list_occurrences(
     user: AuthUser,
     Query(query): Query<RangeQuery>,
 ) -> ApiResult<Json<Vec<OccurrenceResponse>>> {
-    let window = schedule::Window::new(
+    let window = calendar::Window::new(
         parse_instant(&state, "from", &query.from)?,
         parse_instant(&state, "to", &query.to)?,
     )?;
-    let events = schedule::details(&mut *state.db().await?, user.id).await?;
+    let events = calendar::event::details(&mut *state.db().await?, user.id).await?;
     let occurrences = window.occurrences(events).await?;
     Ok(Json(occurrences.into_iter().map(Into::into).collect()))
 }

@@ -18,15 +18,17 @@ use diesel::sql_types::{Array, BigInt, Date, Jsonb, Text, Timestamptz};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use futures_util::StreamExt as _;
 
+use super::CalendarError;
 use super::dday::{self, DDayKind};
-use super::schedule::{self, Event, EventId, Occurrence, Override, ScheduleError};
+use super::event::{self, CalendarEvent, CalendarEventId, Override};
+use super::rule::{Occurrence, expand};
 use crate::community::pet::Pet;
 use crate::db::{DbError, DbPool};
-use crate::identity::UserId;
 use crate::notification::NotificationKind;
 use crate::platform::business_days::BusinessCalendar;
 use crate::ports::{Audience, NotificationSignal};
 use crate::schema::{calendar_events, calendar_reminder_queue, pet_dday_runs, pets, users};
+use crate::types::UserId;
 
 /// All-day events' reminders count back from this hour of their day (as calendar apps do).
 pub const ALL_DAY_REMINDER_HOUR: u32 = 9;
@@ -61,11 +63,11 @@ pub fn fire_time(occurrence: &Occurrence, minutes_before: i32) -> DateTime<Utc> 
 /// next one after `now` comes (`None`: never again).
 #[allow(clippy::type_complexity)]
 pub fn due(
-    event: &Event,
+    event: &CalendarEvent,
     overrides: &[Override],
     from: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<(Vec<(Occurrence, i32)>, Option<DateTime<Utc>>), ScheduleError> {
+) -> Result<(Vec<(Occurrence, i32)>, Option<DateTime<Utc>>), CalendarError> {
     let longest = event
         .draft
         .reminders
@@ -87,7 +89,7 @@ pub fn due(
             .min()
     };
     // What fell due since `from`, and what comes in the next two days (most series' next).
-    let near = schedule::expand(
+    let near = expand(
         event,
         overrides,
         from.min(now - TOO_LATE) - lead,
@@ -108,7 +110,7 @@ pub fn due(
         if next.is_some() {
             break;
         }
-        next = earliest(&schedule::expand(
+        next = earliest(&expand(
             event,
             overrides,
             now,
@@ -202,11 +204,11 @@ async fn pass(
     conn: &mut AsyncPgConnection,
     now: DateTime<Utc>,
     chunk: i64,
-) -> Result<(usize, Vec<i64>), ScheduleError> {
+) -> Result<(usize, Vec<i64>), CalendarError> {
     conn.transaction(async |conn| {
         // Only the queue's rows are locked: locking the wide event rows too would write to
         // every one of their pages.
-        let due_rows: Vec<(EventId, DateTime<Utc>)> = calendar_reminder_queue::table
+        let due_rows: Vec<(CalendarEventId, DateTime<Utc>)> = calendar_reminder_queue::table
             .filter(calendar_reminder_queue::due_at.le(now))
             .order(calendar_reminder_queue::due_at)
             .limit(chunk)
@@ -218,11 +220,11 @@ async fn pass(
             ))
             .load(conn)
             .await?;
-        let from: HashMap<EventId, DateTime<Utc>> = due_rows.into_iter().collect();
-        let claimed: Vec<(Event, DateTime<Utc>)> = calendar_events::table
+        let from: HashMap<CalendarEventId, DateTime<Utc>> = due_rows.into_iter().collect();
+        let claimed: Vec<(CalendarEvent, DateTime<Utc>)> = calendar_events::table
             .filter(calendar_events::id.eq_any(from.keys().copied().collect::<Vec<_>>()))
-            .select(Event::as_select())
-            .load::<Event>(conn)
+            .select(CalendarEvent::as_select())
+            .load::<CalendarEvent>(conn)
             .await?
             .into_iter()
             .map(|event| {
@@ -233,8 +235,8 @@ async fn pass(
         if claimed.is_empty() {
             return Ok((0, Vec::new()));
         }
-        let ids: Vec<EventId> = claimed.iter().map(|(event, _)| event.id).collect();
-        let mut overrides = schedule::overrides_of(conn, &ids).await?;
+        let ids: Vec<CalendarEventId> = claimed.iter().map(|(event, _)| event.id).collect();
+        let mut overrides = event::overrides_of(conn, &ids).await?;
         // Expanding is CPU work: off the async threads.
         let (batch, marks) = tokio::task::spawn_blocking(move || {
             let mut batch = Batch::default();
@@ -292,8 +294,8 @@ pub async fn send_reminders(
     now: DateTime<Utc>,
     chunk: i64,
     workers: usize,
-) -> Result<ReminderCounts, ScheduleError> {
-    let results: Vec<Result<(usize, Vec<i64>), ScheduleError>> =
+) -> Result<ReminderCounts, CalendarError> {
+    let results: Vec<Result<(usize, Vec<i64>), CalendarError>> =
         futures_util::stream::iter(0..workers.max(1))
             .map(|_| async move {
                 let mut conn = pool.get().await.map_err(DbError::from)?;
@@ -370,7 +372,7 @@ pub async fn send_d_days(
     signal: &dyn NotificationSignal,
     calendar: &BusinessCalendar,
     now: DateTime<Utc>,
-) -> Result<usize, ScheduleError> {
+) -> Result<usize, CalendarError> {
     let today = calendar.day_of(now);
     let nine = calendar.start_of(today) + Duration::hours(i64::from(DDAY_HOUR));
     if now < nine {
@@ -378,7 +380,7 @@ pub async fn send_d_days(
     }
     let mut conn = pool.get().await.map_err(DbError::from)?;
     let notified = conn
-        .transaction(async |conn| -> Result<Vec<i64>, ScheduleError> {
+        .transaction(async |conn| -> Result<Vec<i64>, CalendarError> {
             let inserted = diesel::insert_into(pet_dday_runs::table)
                 .values((
                     pet_dday_runs::day.eq(today),
@@ -447,4 +449,35 @@ pub async fn send_d_days(
     let count = notified.len();
     wake(signal, notified).await;
     Ok(count)
+}
+
+/// After a write of event `id` at `now`: with reminders, the reminder job looks at the event at
+/// once (and works out its next one), sending what falls due from now on; without, never.
+pub(super) async fn queue(
+    conn: &mut AsyncPgConnection,
+    id: CalendarEventId,
+    reminders: &[i32],
+    now: DateTime<Utc>,
+) -> Result<(), CalendarError> {
+    if reminders.is_empty() {
+        diesel::delete(calendar_reminder_queue::table.find(id))
+            .execute(conn)
+            .await?;
+    } else {
+        diesel::insert_into(calendar_reminder_queue::table)
+            .values((
+                calendar_reminder_queue::event_id.eq(id),
+                calendar_reminder_queue::due_at.eq(now),
+                calendar_reminder_queue::from_at.eq(now),
+            ))
+            .on_conflict(calendar_reminder_queue::event_id)
+            .do_update()
+            .set((
+                calendar_reminder_queue::due_at.eq(now),
+                calendar_reminder_queue::from_at.eq(now),
+            ))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
 }
