@@ -52,7 +52,7 @@ pub struct ApiConfig {
     /// How responses link images: a CDN base or presigned `GET`s.
     pub image_links: petory_core::upload::ImageLinks,
     /// When reports hide content (`PETORY_REPORT_HIDE_THRESHOLD`).
-    pub moderation: petory_core::community::report::ModerationSettings,
+    pub moderation: petory_core::moderation::report::ModerationSettings,
     pub chat: ChatSettings,
     /// How long the owner board's first pages are kept in this process (zero: not at all).
     pub board_page_cache: Duration,
@@ -229,7 +229,7 @@ impl ApiConfig {
             password_hashing: password_hashing_from_env()?,
             uploads,
             image_links: petory_core::upload::ImageLinks::from_env(&uploads)?,
-            moderation: petory_core::community::report::ModerationSettings::from_env()?,
+            moderation: petory_core::moderation::report::ModerationSettings::from_env()?,
             chat: ChatSettings::from_env()?,
             board_page_cache: Duration::from_millis(board_page_cache_ms),
             place_ranking_cache: Duration::from_millis(place_ranking_cache_ms),

@@ -709,6 +709,31 @@ impl From<petory_core::identity::Suspended> for ApiError {
     }
 }
 
+impl From<petory_core::moderation::ModerationError> for ApiError {
+    fn from(error: petory_core::moderation::ModerationError) -> Self {
+        use petory_core::moderation::ModerationError as E;
+        match error {
+            E::Suspended(suspended) => suspended.into(),
+            E::EmailNotVerified(refused) => refused.into(),
+            E::ReportTargetNotFound => {
+                Self::not_found(ProblemCode::ReportTargetNotFound, error.to_string())
+            }
+            E::OwnContent => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ProblemCode::CannotReportOwnContent,
+                error.to_string(),
+            ),
+            E::AlreadyReported => Self::conflict(ProblemCode::AlreadyReported, error.to_string()),
+            E::ReportNotFound => Self::not_found(ProblemCode::ReportNotFound, "no such report"),
+            E::ContentNotFound => Self::not_found(ProblemCode::ContentNotFound, error.to_string()),
+            E::ReportAlreadyResolved => {
+                Self::conflict(ProblemCode::ReportAlreadyResolved, error.to_string())
+            }
+            E::Database(error) => error.into(),
+        }
+    }
+}
+
 impl From<petory_core::community::CommunityError> for ApiError {
     fn from(error: petory_core::community::CommunityError) -> Self {
         use petory_core::community::CommunityError as E;
@@ -732,20 +757,6 @@ impl From<petory_core::community::CommunityError> for ApiError {
                 Self::conflict(ProblemCode::InvalidListingTransition, error.to_string())
             }
             E::CommentNotFound => Self::not_found(ProblemCode::CommentNotFound, "no such comment"),
-            E::ReportTargetNotFound => {
-                Self::not_found(ProblemCode::ReportTargetNotFound, error.to_string())
-            }
-            E::OwnContent => Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                ProblemCode::CannotReportOwnContent,
-                error.to_string(),
-            ),
-            E::AlreadyReported => Self::conflict(ProblemCode::AlreadyReported, error.to_string()),
-            E::ReportNotFound => Self::not_found(ProblemCode::ReportNotFound, "no such report"),
-            E::ContentNotFound => Self::not_found(ProblemCode::ContentNotFound, error.to_string()),
-            E::ReportAlreadyResolved => {
-                Self::conflict(ProblemCode::ReportAlreadyResolved, error.to_string())
-            }
             E::Views(cause) => {
                 tracing::warn!(%cause, "view counter unavailable");
                 Self::unavailable(

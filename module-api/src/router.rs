@@ -33,9 +33,10 @@ pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
 /// Routes under `/api/v1`, with their documentation.
 fn api_v1() -> OpenApiRouter<AppState> {
     use routes::calendar::{dday, event as calendar_event, ical};
-    use routes::community::{board, chat, chat_socket, pet, report, trade};
+    use routes::community::{board, chat, chat_socket, pet, trade};
     use routes::daily::{album, qna};
     use routes::identity::{address, admin, auth, me, oauth};
+    use routes::moderation;
     use routes::notification;
     use routes::shop::{cart, catalog, order, payment, review, subscription};
     OpenApiRouter::new()
@@ -158,11 +159,11 @@ fn api_v1() -> OpenApiRouter<AppState> {
             trade::delete_listing
         ))
         .routes(routes!(trade::set_listing_status))
-        .routes(routes!(report::create_report))
-        .routes(routes!(report::list_reports))
-        .routes(routes!(report::resolve_report))
-        .routes(routes!(report::moderation_log))
-        .routes(routes!(report::create_decision))
+        .routes(routes!(moderation::create_report))
+        .routes(routes!(moderation::list_reports))
+        .routes(routes!(moderation::resolve_report))
+        .routes(routes!(moderation::moderation_log))
+        .routes(routes!(moderation::create_decision))
         .routes(routes!(chat::open_room, chat::list_rooms))
         .routes(routes!(chat::get_room))
         .routes(routes!(chat::list_messages, chat::post_message))

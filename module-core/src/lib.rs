@@ -9,6 +9,7 @@ pub mod db;
 pub mod identity;
 pub mod mail;
 pub mod messages;
+pub mod moderation;
 pub mod notification;
 pub mod place;
 pub mod platform;

@@ -164,12 +164,10 @@ fn names(all: &[impl std::fmt::Display]) -> Vec<String> {
 async fn every_text_enum_matches_its_columns_check() {
     use petory_core::community::board::PostCategory;
     use petory_core::community::pet::{Sex, Species};
-    use petory_core::community::report::{
-        ModerationAction, Reason, ReportStatus, Resolution, TargetType,
-    };
     use petory_core::community::trade::{ListingCategory, ListingStatus};
     use petory_core::identity::lifecycle::NoticeKind;
     use petory_core::identity::{AccountStatus, Role};
+    use petory_core::moderation::{ModerationAction, Reason, ReportStatus, Resolution, TargetType};
     use petory_core::notification::NotificationKind;
     use petory_core::platform::idempotency::KeyState;
     use petory_core::platform::outbox::EventStatus;

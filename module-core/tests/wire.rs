@@ -69,13 +69,11 @@ fn every_text_enum_documents_the_values_on_the_wire() {
     use petory_core::calendar::dday::DDayKind;
     use petory_core::community::board::PostCategory;
     use petory_core::community::pet::{Sex, Species};
-    use petory_core::community::report::{
-        ModerationAction, Reason, ReportStatus, Resolution, TargetType,
-    };
     use petory_core::community::trade::{ListingCategory, ListingStatus};
     use petory_core::daily::album::Visibility;
     use petory_core::identity::lifecycle::NoticeKind;
     use petory_core::identity::{AccountStatus, Role};
+    use petory_core::moderation::{ModerationAction, Reason, ReportStatus, Resolution, TargetType};
     use petory_core::notification::NotificationKind;
     use petory_core::place::{PetSize, PlaceCategory};
     use petory_core::platform::idempotency::KeyState;

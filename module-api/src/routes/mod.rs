@@ -6,6 +6,7 @@ pub mod daily;
 pub mod health;
 pub mod identity;
 pub mod metrics;
+pub mod moderation;
 pub mod notification;
 pub mod outbox;
 pub mod place;

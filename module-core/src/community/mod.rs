@@ -1,11 +1,10 @@
-//! Community: pets, the owner board, the trade board, and the one moderation model for all of
-//! their content.
+//! Community: pets, the owner board, the trade board, chat and blocks (their moderation is
+//! `moderation`).
 
 pub mod block;
 pub mod board;
 pub mod chat;
 pub mod pet;
-pub mod report;
 pub mod search;
 pub mod trade;
 pub mod views;
@@ -38,18 +37,6 @@ pub enum CommunityError {
         from: trade::ListingStatus,
         to: trade::ListingStatus,
     },
-    #[error("nothing of that kind and id to report")]
-    ReportTargetNotFound,
-    #[error("one's own content is not reported but edited or deleted")]
-    OwnContent,
-    #[error("you already reported this, and the report is still open")]
-    AlreadyReported,
-    #[error("no such report")]
-    ReportNotFound,
-    #[error("no live content of that kind and id")]
-    ContentNotFound,
-    #[error("the report is already resolved")]
-    ReportAlreadyResolved,
     #[error("no such pet of yours")]
     PetNotFound,
     #[error("a user keeps at most {max} pets")]

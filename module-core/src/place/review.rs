@@ -66,7 +66,7 @@ pub struct ReviewCursor {
 }
 
 /// Moves a place's review count and star sum: they count the live reviews readers see (not
-/// hidden ones; moderation moves them when it hides or shows a review, `community::report`).
+/// hidden ones; moderation moves them when it hides or shows a review, `moderation::content`).
 async fn move_rating(
     conn: &mut AsyncPgConnection,
     id: PlaceId,

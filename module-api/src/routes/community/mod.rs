@@ -1,10 +1,9 @@
-//! Community: pets, the owner board, the trade board and its chat, reports and moderation.
+//! Community: pets, the owner board, the trade board and its chat (moderation: `routes::moderation`).
 
 pub mod board;
 pub mod chat;
 pub mod chat_socket;
 pub mod pet;
-pub mod report;
 pub mod trade;
 
 use crate::error::ProblemCode;

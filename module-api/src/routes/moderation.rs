@@ -3,11 +3,12 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use petory_core::community::report::{
-    self, Decision, LogFilter, ModerationAction, ModerationEntryView, NewReport, QueueFilter,
-    QueuedReport, Reason, Report, ReportId, ReportStatus, Resolution, TargetType,
-};
 use petory_core::identity::UserId;
+use petory_core::moderation::decision::{self, Decision, LogFilter, ModerationEntryView};
+use petory_core::moderation::report::{self, NewReport, QueueFilter, QueuedReport, Report};
+use petory_core::moderation::{
+    ModerationAction, Reason, ReportId, ReportStatus, Resolution, TargetType,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -205,7 +206,7 @@ pub async fn resolve_report(
     ValidJson(body): ValidJson<ResolveRequest>,
 ) -> ApiResult<Json<QueuedReportResponse>> {
     let mut conn = state.db().await?;
-    let resolved = report::resolve(
+    let resolved = decision::resolve(
         &mut conn,
         admin.id,
         id,
@@ -287,7 +288,7 @@ pub async fn create_decision(
         note: &body.note,
     };
     let mut conn = state.db().await?;
-    let entry = report::decide(&mut conn, decision, state.clock.now()).await?;
+    let entry = decision::decide(&mut conn, decision, state.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(entry.into())))
 }
 
@@ -329,7 +330,7 @@ pub async fn moderation_log(
         before: page.before_id()?,
     };
     let mut conn = state.db().await?;
-    let entries = report::moderation_log(&mut conn, &filter, page.fetch_limit()).await?;
+    let entries = decision::moderation_log(&mut conn, &filter, page.fetch_limit()).await?;
     Ok(Json(
         Page::by_id(entries, page.limit(), |view| view.entry.id).map(Into::into),
     ))
