@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
-use petory_core::notification::{self, NewNotification, NotificationKind};
+use petory_core::notification::{self, NewNotification, Notice};
 use petory_core::testing::TestDatabase;
 use serde_json::{Value, json};
 use support::{Process, free_port, ms, percentile};
@@ -112,16 +112,19 @@ async fn main() -> anyhow::Result<()> {
             &mut conn,
             &NewNotification {
                 user_id,
-                kind: NotificationKind::OrderStatus,
+                notice: Notice::OrderStatus {
+                    order_id: i64::try_from(seq)?,
+                    status: Some("PAID".into()),
+                    payment_status: None,
+                },
                 title: "bench".into(),
                 body: String::new(),
-                data: json!({"seq": seq}),
             },
             chrono::Utc::now(),
         )
         .await?;
         let committed = Instant::now();
-        let marker = format!("\"seq\":{seq}}}");
+        let marker = format!("\"order_id\":{seq},");
         loop {
             if let Some(end) = buffer.find("\n\n") {
                 let frame: String = buffer.drain(..end + 2).collect();

@@ -845,6 +845,7 @@ impl From<petory_core::notification::NotificationError> for ApiError {
             E::NotFound => {
                 Self::not_found(ProblemCode::NotificationNotFound, "no such notification")
             }
+            E::Unreadable { .. } => Self::internal(&error),
             E::Database(error) => error.into(),
         }
     }

@@ -415,10 +415,13 @@ async fn the_scheduler_relays_an_event_the_moment_it_is_committed_not_at_its_pol
         &mut conn,
         &petory_core::notification::NewNotification {
             user_id: petory_core::identity::UserId(7),
-            kind: petory_core::notification::NotificationKind::OrderStatus,
+            notice: petory_core::notification::Notice::OrderStatus {
+                order_id: 1,
+                status: Some("SHIPPED".into()),
+                payment_status: None,
+            },
             title: "배송이 시작되었어요".into(),
             body: String::new(),
-            data: serde_json::json!({}),
         },
         Utc::now(),
     )

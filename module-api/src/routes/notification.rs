@@ -27,12 +27,11 @@ use crate::pagination::Page;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotificationResponse {
     pub id: i64,
-    pub kind: petory_core::notification::NotificationKind,
+    /// Its `kind` and what the client links to (`data`), one shape per kind.
+    #[serde(flatten)]
+    pub notice: petory_core::notification::Notice,
     pub title: String,
     pub body: String,
-    /// What the notification is about, e.g. `{"order_id": 7}`.
-    #[schema(value_type = Object)]
-    pub data: serde_json::Value,
     pub read: bool,
     pub read_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -42,10 +41,9 @@ impl From<Notification> for NotificationResponse {
     fn from(n: Notification) -> Self {
         Self {
             id: n.id.into(),
-            kind: n.kind,
+            notice: n.notice,
             title: n.title,
             body: n.body,
-            data: n.data,
             read: n.read_at.is_some(),
             read_at: n.read_at,
             created_at: n.created_at,

@@ -519,10 +519,9 @@ async fn notifications_older_than_thirty_days_are_purged() {
             conn,
             &petory_core::notification::NewNotification {
                 user_id: petory_core::identity::UserId(id),
-                kind: petory_core::notification::NotificationKind::DailyQuestion,
+                notice: petory_core::notification::Notice::DailyQuestion { question_id: 1 },
                 title: "q".into(),
                 body: "b".into(),
-                data: json!({}),
             },
             cause,
             now,

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use petory_core::notification::{self, NewNotification, NotificationKind};
+use petory_core::notification::{self, NewNotification, Notice};
 use petory_core::ports::Audience;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -44,10 +44,9 @@ async fn notify(app: &TestApp, user: i64, cause: &str) -> i64 {
         &mut conn,
         &NewNotification {
             user_id: user,
-            kind: NotificationKind::DailyQuestion,
+            notice: Notice::DailyQuestion { question_id: 1 },
             title: format!("question {cause}"),
             body: "What made your pet happy today?".into(),
-            data: json!({}),
         },
         cause,
         app.clock.now_utc(),

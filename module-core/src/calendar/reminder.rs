@@ -24,7 +24,7 @@ use super::event::{self, CalendarEvent, CalendarEventId, Override};
 use super::rule::{Occurrence, expand};
 use crate::community::pet::Pet;
 use crate::db::{DbError, DbPool};
-use crate::notification::NotificationKind;
+use crate::notification::{Notice, NotificationKind};
 use crate::platform::business_days::BusinessCalendar;
 use crate::ports::{Audience, NotificationSignal};
 use crate::schema::{calendar_events, calendar_reminder_queue, pet_dday_runs, pets, users};
@@ -148,18 +148,11 @@ struct Batch {
 }
 
 impl Batch {
-    fn push(
-        &mut self,
-        user: UserId,
-        title: &str,
-        body: String,
-        data: serde_json::Value,
-        key: String,
-    ) {
+    fn push(&mut self, user: UserId, title: &str, body: String, notice: &Notice, key: String) {
         self.users.push(user.into());
         self.titles.push(title.to_owned());
         self.bodies.push(body);
-        self.data.push(data);
+        self.data.push(notice.data());
         self.keys.push(key);
     }
 
@@ -250,11 +243,11 @@ async fn pass(
                         event.user_id,
                         &occurrence.title,
                         reminder_text(&occurrence),
-                        serde_json::json!({
-                            "event_id": event.id,
-                            "occurrence_date": occurrence.date,
-                            "minutes_before": minutes,
-                        }),
+                        &Notice::EventReminder {
+                            event_id: event.id.into(),
+                            occurrence_date: occurrence.date,
+                            minutes_before: minutes,
+                        },
                         format!("ev:{}:{}:{minutes}", event.id, occurrence.date),
                     );
                 }
@@ -429,12 +422,12 @@ pub async fn send_d_days(
                     owner,
                     &title,
                     String::new(),
-                    serde_json::json!({
-                        "pet_id": dday.pet_id,
-                        "kind": kind,
-                        "number": dday.number,
-                        "date": dday.date,
-                    }),
+                    &Notice::PetDday {
+                        pet_id: dday.pet_id.into(),
+                        kind: kind.to_owned(),
+                        number: dday.number,
+                        date: dday.date,
+                    },
                     format!("dday:{}:{kind}:{today}", dday.pet_id),
                 );
             }

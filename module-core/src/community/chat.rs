@@ -19,7 +19,7 @@ use crate::db::{DbError, DbPool};
 use crate::identity::UserId;
 use crate::identity::rules::public_name;
 use crate::identity::{AccountStatus, Suspended};
-use crate::notification::{self, NewNotification, NotificationKind};
+use crate::notification::{self, NewNotification, Notice};
 use crate::ports::{ChatPresence, ObjectStore};
 use crate::schema::{chat_members, chat_messages, chat_rooms, listings, users};
 use crate::upload::{self, Purpose};
@@ -770,14 +770,13 @@ async fn notify_once(
         conn,
         &NewNotification {
             user_id: recipient,
-            kind: NotificationKind::ChatMessage,
+            notice: Notice::ChatMessage {
+                room_id: message.room_id.into(),
+                listing_id: listing_id.into(),
+                message_id: message.id.into(),
+            },
             title: words.title,
             body: words.body,
-            data: serde_json::json!({
-                "room_id": message.room_id,
-                "listing_id": listing_id,
-                "message_id": message.id,
-            }),
         },
         now,
     )

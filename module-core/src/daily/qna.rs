@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::db::{self, DbError, DbPool};
 use crate::identity::UserId;
-use crate::notification::NotificationKind;
+use crate::notification::{Notice, NotificationKind};
 use crate::schema::{daily_answers, daily_questions};
 
 crate::id_type! {
@@ -406,7 +406,10 @@ pub async fn notify_question_of_the_day(
         .collect();
     // Kept small: this row is written once per user every night. The question is the title.
     let dedupe_key = format!("dq:{date}");
-    let data = serde_json::json!({ "question_id": question.id });
+    let data = Notice::DailyQuestion {
+        question_id: question.id.into(),
+    }
+    .data();
     let results: Vec<Result<usize, QnaError>> = futures_util::stream::iter(starts.iter().copied())
         .map(|start| {
             let (dedupe_key, data, question) = (&dedupe_key, &data, &question);

@@ -12,6 +12,10 @@ use crate::identity::UserId;
 use crate::platform::outbox;
 use crate::schema::notifications;
 
+pub mod notice;
+
+pub use notice::{Notice, SubscriptionCycle};
+
 crate::id_type! {
     /// A notification (`notifications.id`); ids only grow, so they order a user's stream.
     pub struct NotificationId;
@@ -38,30 +42,70 @@ impl outbox::Payload for NewNotification {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewNotification {
     pub user_id: UserId,
-    pub kind: NotificationKind,
+    /// Its kind and what the client links to (`kind` and `data` in the payload).
+    #[serde(flatten)]
+    pub notice: Notice,
     pub title: String,
     pub body: String,
-    /// What the client links to, e.g. `{"order_id": 7}`.
-    pub data: serde_json::Value,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Queryable, Selectable)]
-#[diesel(table_name = notifications)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Notification {
     pub id: NotificationId,
     pub user_id: UserId,
-    pub kind: NotificationKind,
+    pub notice: Notice,
     pub title: String,
     pub body: String,
-    pub data: serde_json::Value,
     pub read_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+}
+
+/// A stored notification as its columns hold it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = notifications)]
+struct Row {
+    id: NotificationId,
+    user_id: UserId,
+    kind: NotificationKind,
+    title: String,
+    body: String,
+    data: serde_json::Value,
+    read_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<Row> for Notification {
+    type Error = NotificationError;
+
+    fn try_from(row: Row) -> Result<Self, Self::Error> {
+        let notice =
+            Notice::read(row.kind, row.data).map_err(|cause| NotificationError::Unreadable {
+                id: row.id.into(),
+                cause,
+            })?;
+        Ok(Self {
+            id: row.id,
+            user_id: row.user_id,
+            notice,
+            title: row.title,
+            body: row.body,
+            read_at: row.read_at,
+            created_at: row.created_at,
+        })
+    }
+}
+
+fn notifications_of(rows: Vec<Row>) -> Result<Vec<Notification>, NotificationError> {
+    rows.into_iter().map(Notification::try_from).collect()
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum NotificationError {
     #[error("no such notification")]
     NotFound,
+    /// A stored notification whose data does not have its kind's shape: a writer's bug.
+    #[error("notification {id} does not have its kind's shape: {cause}")]
+    Unreadable { id: i64, cause: serde_json::Error },
     #[error(transparent)]
     Database(#[from] DbError),
 }
@@ -103,10 +147,10 @@ pub async fn deliver(
     Ok(diesel::insert_into(notifications::table)
         .values((
             notifications::user_id.eq(notification.user_id),
-            notifications::kind.eq(notification.kind),
+            notifications::kind.eq(notification.notice.kind()),
             notifications::title.eq(&notification.title),
             notifications::body.eq(&notification.body),
-            notifications::data.eq(&notification.data),
+            notifications::data.eq(notification.notice.data()),
             notifications::dedupe_key.eq(dedupe_key),
             notifications::created_at.eq(now),
         ))
@@ -127,7 +171,7 @@ pub async fn list(
 ) -> Result<Vec<Notification>, NotificationError> {
     let mut query = notifications::table
         .filter(notifications::user_id.eq(user))
-        .select(Notification::as_select())
+        .select(Row::as_select())
         .into_boxed();
     if let Some(before) = before {
         query = query.filter(notifications::id.lt(before));
@@ -135,11 +179,13 @@ pub async fn list(
     if unread_only {
         query = query.filter(notifications::read_at.is_null());
     }
-    Ok(query
-        .order(notifications::id.desc())
-        .limit(limit)
-        .load(conn)
-        .await?)
+    notifications_of(
+        query
+            .order(notifications::id.desc())
+            .limit(limit)
+            .load(conn)
+            .await?,
+    )
 }
 
 /// A user's notifications after the id `after`, oldest first: what a live stream sends next.
@@ -149,14 +195,16 @@ pub async fn after(
     after: i64,
     limit: i64,
 ) -> Result<Vec<Notification>, NotificationError> {
-    Ok(notifications::table
-        .filter(notifications::user_id.eq(user))
-        .filter(notifications::id.gt(after))
-        .order(notifications::id.asc())
-        .limit(limit)
-        .select(Notification::as_select())
-        .load(conn)
-        .await?)
+    notifications_of(
+        notifications::table
+            .filter(notifications::user_id.eq(user))
+            .filter(notifications::id.gt(after))
+            .order(notifications::id.asc())
+            .limit(limit)
+            .select(Row::as_select())
+            .load(conn)
+            .await?,
+    )
 }
 
 /// The id of a user's newest notification (0 when there is none): where a new stream starts.
@@ -203,11 +251,12 @@ pub async fn mark_read(
     notifications::table
         .filter(notifications::id.eq(id))
         .filter(notifications::user_id.eq(user))
-        .select(Notification::as_select())
+        .select(Row::as_select())
         .first(conn)
         .await
         .optional()?
-        .ok_or(NotificationError::NotFound)
+        .ok_or(NotificationError::NotFound)?
+        .try_into()
 }
 
 /// Marks every unread notification of the user read; returns how many changed.

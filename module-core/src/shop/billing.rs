@@ -27,7 +27,7 @@ use super::{OrderId, ShopError, SubscriptionId};
 use crate::db::{self, DbError, DbPool};
 use crate::identity::UserId;
 use crate::messages;
-use crate::notification::{self, NewNotification, NotificationKind};
+use crate::notification::{self, NewNotification, Notice, SubscriptionCycle};
 use crate::schema::{subscription_charges, subscriptions};
 
 #[derive(Debug, Clone, Copy)]
@@ -507,12 +507,7 @@ async fn record_failure(
                 .await?;
             tracing::info!(subscription = %charge.subscription_id, failures, %error, retry_at = %at, "subscription charge failed");
             if failures > 1 {
-                notification::request(
-                    conn,
-                    &billing_notification(charge, NotificationKind::SubscriptionPaymentFailed),
-                    now,
-                )
-                .await?;
+                notification::request(conn, &billing_notification(charge, false), now).await?;
             }
         }
         AfterFailure::GiveUp(reason) => {
@@ -524,33 +519,34 @@ async fn record_failure(
             subscription::end(conn, &subscription, reason, now).await?;
             counts.canceled += 1;
             tracing::warn!(subscription = %charge.subscription_id, failures, reason = reason.as_str(), %error, "subscription cancelled after failed charges");
-            notification::request(
-                conn,
-                &billing_notification(charge, NotificationKind::SubscriptionCanceled),
-                now,
-            )
-            .await?;
+            notification::request(conn, &billing_notification(charge, true), now).await?;
         }
     }
     Ok(())
 }
 
-fn billing_notification(charge: &Claimed, kind: NotificationKind) -> NewNotification {
-    let message = match kind {
-        NotificationKind::SubscriptionCanceled => {
-            messages::subscription_ended_after_failures(&charge.item_name)
-        }
-        _ => messages::renewal_failed(&charge.item_name),
+/// What the subscriber reads when a charge failed (`ended`: and the subscription ended).
+fn billing_notification(charge: &Claimed, ended: bool) -> NewNotification {
+    let cycle = SubscriptionCycle {
+        subscription_id: charge.subscription_id.into(),
+        cycle_date: charge.cycle_date,
+    };
+    let (notice, message) = if ended {
+        (
+            Notice::SubscriptionCanceled(cycle),
+            messages::subscription_ended_after_failures(&charge.item_name),
+        )
+    } else {
+        (
+            Notice::SubscriptionPaymentFailed(cycle),
+            messages::renewal_failed(&charge.item_name),
+        )
     };
     NewNotification {
         user_id: charge.user_id,
-        kind,
+        notice,
         title: message.title,
         body: message.body,
-        data: serde_json::json!({
-            "subscription_id": charge.subscription_id,
-            "cycle_date": charge.cycle_date,
-        }),
     }
 }
 

@@ -15,7 +15,7 @@ use super::subscription;
 use super::{ItemId, OrderId, ShopError, SubscriptionId};
 use crate::db::DbError;
 use crate::identity::{AddressId, UserId};
-use crate::notification::{self, NewNotification, NotificationKind};
+use crate::notification::{self, NewNotification, Notice};
 use crate::schema::{cart_items, items, order_lines, orders, payments, user_addresses, users};
 
 crate::text_enum! {
@@ -731,14 +731,13 @@ fn refund_requested_notification(order: &Order) -> NewNotification {
     let message = super::messages::refund_requested(order.id);
     NewNotification {
         user_id: order.user_id,
-        kind: NotificationKind::OrderStatus,
+        notice: Notice::OrderStatus {
+            order_id: order.id.into(),
+            status: Some(OrderStatus::Canceled.as_str().to_owned()),
+            payment_status: Some(PaymentStatus::RefundPending.as_str().to_owned()),
+        },
         title: message.title,
         body: message.body,
-        data: serde_json::json!({
-            "order_id": order.id,
-            "status": OrderStatus::Canceled.as_str(),
-            "payment_status": PaymentStatus::RefundPending.as_str(),
-        }),
     }
 }
 
@@ -747,10 +746,13 @@ fn status_notification(order_id: OrderId, user_id: UserId, status: OrderStatus) 
     let message = super::messages::order_status(order_id, status);
     NewNotification {
         user_id,
-        kind: NotificationKind::OrderStatus,
+        notice: Notice::OrderStatus {
+            order_id: order_id.into(),
+            status: Some(status.as_str().to_owned()),
+            payment_status: None,
+        },
         title: message.title,
         body: message.body,
-        data: serde_json::json!({"order_id": order_id, "status": status.as_str()}),
     }
 }
 

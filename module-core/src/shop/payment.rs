@@ -680,10 +680,13 @@ pub async fn refund_failed(
             conn,
             &[crate::notification::NewNotification {
                 user_id,
-                kind: crate::notification::NotificationKind::OrderStatus,
+                notice: crate::notification::Notice::OrderStatus {
+                    order_id: order_id.into(),
+                    status: None,
+                    payment_status: Some(PaymentStatus::RefundFailed.as_str().to_owned()),
+                },
                 title: message.title,
                 body: message.body,
-                data: serde_json::json!({"order_id": order_id, "payment_status": PaymentStatus::RefundFailed.as_str()}),
             }],
             now,
         )
