@@ -48,9 +48,9 @@ pub struct ApiConfig {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// How many password hashes run at once and how long one may wait for its turn.
     pub password_hashing: petory_core::identity::password::HashingLimits,
-    pub uploads: petory_core::upload::UploadSettings,
+    pub uploads: petory_core::platform::upload::UploadSettings,
     /// How responses link images: a CDN base or presigned `GET`s.
-    pub image_links: petory_core::upload::ImageLinks,
+    pub image_links: petory_core::platform::upload::ImageLinks,
     /// When reports hide content (`PETORY_REPORT_HIDE_THRESHOLD`).
     pub moderation: petory_core::moderation::report::ModerationSettings,
     pub chat: ChatSettings,
@@ -156,7 +156,7 @@ impl ApiConfig {
             timeout_secs >= 1,
             "must be at least 1",
         )?;
-        let uploads = petory_core::upload::UploadSettings::from_env()?;
+        let uploads = petory_core::platform::upload::UploadSettings::from_env()?;
         let board_page_cache_ms = config::parsed_or("PETORY_BOARD_PAGE_CACHE_MS", 1000_u64)?;
         config::ensure(
             "PETORY_BOARD_PAGE_CACHE_MS",
@@ -228,7 +228,7 @@ impl ApiConfig {
             trusted_proxies: trusted_proxies_from_env()?,
             password_hashing: password_hashing_from_env()?,
             uploads,
-            image_links: petory_core::upload::ImageLinks::from_env(&uploads)?,
+            image_links: petory_core::platform::upload::ImageLinks::from_env(&uploads)?,
             moderation: petory_core::moderation::report::ModerationSettings::from_env()?,
             chat: ChatSettings::from_env()?,
             board_page_cache: Duration::from_millis(board_page_cache_ms),

@@ -656,9 +656,9 @@ impl From<petory_core::ports::ObjectStoreError> for ApiError {
     }
 }
 
-impl From<petory_core::upload::UploadError> for ApiError {
-    fn from(error: petory_core::upload::UploadError) -> Self {
-        use petory_core::upload::UploadError as E;
+impl From<petory_core::platform::upload::UploadError> for ApiError {
+    fn from(error: petory_core::platform::upload::UploadError) -> Self {
+        use petory_core::platform::upload::UploadError as E;
         let unprocessable = |code: ProblemCode, key: &str, detail: String| {
             Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
                 .with_context(serde_json::json!({ "key": key }))

@@ -30,7 +30,7 @@ pub struct BatchConfig {
     /// that is a PgBouncer): `None` turns the listener off.
     pub listen_url: Option<String>,
     pub s3: petory_external_api::storage::s3::S3Settings,
-    pub uploads: petory_core::upload::UploadSettings,
+    pub uploads: petory_core::platform::upload::UploadSettings,
     /// How long a replica's claim on a scheduled job's tick holds without renewal
     /// (`PETORY_JOB_LEASE_SECS`): a replica that died mid-run leaves the next tick to another
     /// within this.
@@ -64,7 +64,7 @@ impl BatchConfig {
             database,
             redis: RedisSettings::from_env()?,
             s3: petory_external_api::storage::s3::S3Settings::from_env()?,
-            uploads: petory_core::upload::UploadSettings::from_env()?,
+            uploads: petory_core::platform::upload::UploadSettings::from_env()?,
             timezone: config::parsed_or("PETORY_TIMEZONE", BusinessCalendar::DEFAULT_ZONE)?,
             kakaopay: KakaoPaySettings::from_env()?,
             billing: billing_from_env()?,

@@ -38,7 +38,7 @@ pub struct JobContext {
     /// How long access tokens live (`PETORY_ACCESS_TOKEN_TTL_SECS`).
     pub access_ttl: std::time::Duration,
     pub object_store: Arc<dyn petory_core::ports::ObjectStore>,
-    pub uploads: petory_core::upload::UploadSettings,
+    pub uploads: petory_core::platform::upload::UploadSettings,
     pub views: Arc<dyn petory_core::ports::ViewCounter>,
     pub place_ranking: Arc<dyn petory_core::place::ranking::PlaceRanking>,
     pub thumbnailer: Arc<dyn petory_core::ports::Thumbnailer>,

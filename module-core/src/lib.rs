@@ -7,8 +7,6 @@ pub mod config;
 pub mod daily;
 pub mod db;
 pub mod identity;
-pub mod mail;
-pub mod messages;
 pub mod moderation;
 pub mod notification;
 pub mod place;
@@ -18,7 +16,6 @@ pub mod process;
 pub mod schema;
 pub mod shop;
 pub mod types;
-pub mod upload;
 
 #[cfg(feature = "test-support")]
 pub mod testing;

@@ -172,12 +172,12 @@ async fn every_text_enum_matches_its_columns_check() {
     use petory_core::platform::idempotency::KeyState;
     use petory_core::platform::outbox::EventStatus;
     use petory_core::platform::run_log::{RunStatus, Trigger};
+    use petory_core::platform::upload::{ImageType, Purpose};
     use petory_core::shop::order::OrderStatus;
     use petory_core::shop::payment::{PaymentProvider, PaymentStatus};
     use petory_core::shop::subscription::{
         CancelReason, ChargeResolution, ChargeStatus, SubscriptionStatus,
     };
-    use petory_core::upload::{ImageType, Purpose};
     let database = TestDatabase::new().await;
     let mut conn = connect(&database).await;
     let pairs: Vec<(&str, &str, Vec<String>)> = vec![

@@ -79,12 +79,12 @@ fn every_text_enum_documents_the_values_on_the_wire() {
     use petory_core::platform::idempotency::KeyState;
     use petory_core::platform::outbox::EventStatus;
     use petory_core::platform::run_log::{RunStatus, Trigger};
+    use petory_core::platform::upload::{ImageType, Purpose};
     use petory_core::shop::order::OrderStatus;
     use petory_core::shop::payment::{PaymentProvider, PaymentStatus};
     use petory_core::shop::subscription::{
         CancelReason, ChargeResolution, ChargeStatus, SubscriptionStatus,
     };
-    use petory_core::upload::{ImageType, Purpose};
     let checked = check_all!(
         RunStatus,
         Trigger,

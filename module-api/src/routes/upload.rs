@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use petory_core::upload::{self, ImageType, Purpose};
+use petory_core::platform::upload::{self, ImageType, Purpose};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;

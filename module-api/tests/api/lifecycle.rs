@@ -4,8 +4,8 @@
 
 use chrono::TimeDelta;
 use petory_core::identity::lifecycle::{self, LifecycleSettings};
+use petory_core::platform::upload::{self, UploadSettings};
 use petory_core::shop::subscription::EndSubscriptions;
-use petory_core::upload::{self, UploadSettings};
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -2,7 +2,7 @@
 //! looked at the object.
 
 use chrono::TimeDelta;
-use petory_core::upload::{self, UploadSettings};
+use petory_core::platform::upload::{self, UploadSettings};
 use serde_json::json;
 
 use crate::fixtures::{PNG, image, item_with_images, upload};

@@ -413,7 +413,7 @@ impl TestAppBuilder {
                 rest_api_key: "test-rest-key".to_owned(),
                 timeout: Duration::from_secs(5),
             },
-            image_links: petory_core::upload::ImageLinks::Presigned {
+            image_links: petory_core::platform::upload::ImageLinks::Presigned {
                 ttl: Duration::from_secs(3600),
             },
         };

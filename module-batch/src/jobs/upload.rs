@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use petory_core::db::DbError;
 use petory_core::platform::run_log::{JobCounts, job_counts};
-use petory_core::upload;
+use petory_core::platform::upload;
 
 use crate::job::{Job, JobContext, RunDate};
 

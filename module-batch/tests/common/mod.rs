@@ -50,7 +50,7 @@ pub fn context_at(database_url: &str, redis_prefix: &str, now: DateTime<Utc>) ->
                 operation_timeout: Duration::from_secs(1),
             },
         )),
-        uploads: petory_core::upload::UploadSettings::default(),
+        uploads: petory_core::platform::upload::UploadSettings::default(),
         views: Arc::new(petory_redis::views::RedisViewCounter::new(
             pool.clone(),
             &redis.key_prefix,

@@ -13,9 +13,9 @@ use super::{CommunityError, Viewer, ensure_can_publish, ensure_can_write};
 use crate::db::id_or;
 use crate::identity::UserId;
 use crate::identity::rules::public_name;
+use crate::platform::upload::{self, Purpose};
 use crate::ports::ObjectStore;
 use crate::schema::{post_comments, post_likes, posts, users};
-use crate::upload::{self, Purpose};
 
 crate::id_type! {
     /// A post of the owner board (`posts.id`).

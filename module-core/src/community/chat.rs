@@ -20,9 +20,9 @@ use crate::identity::UserId;
 use crate::identity::rules::public_name;
 use crate::identity::{AccountStatus, Suspended};
 use crate::notification::{self, NewNotification, Notice};
+use crate::platform::upload::{self, Purpose};
 use crate::ports::{ChatPresence, ObjectStore};
 use crate::schema::{chat_members, chat_messages, chat_rooms, listings, users};
-use crate::upload::{self, Purpose};
 
 crate::id_type! {
     /// A chat room (`chat_rooms.id`): one per listing and buyer.
@@ -765,7 +765,7 @@ async fn notify_once(
         .select(public_name(users::name))
         .first(conn)
         .await?;
-    let words = crate::messages::chat_message(&sender_name, message.text.as_deref());
+    let words = crate::platform::messages::chat_message(&sender_name, message.text.as_deref());
     notification::request(
         conn,
         &NewNotification {

@@ -14,7 +14,7 @@ use diesel_async::AsyncPgConnection;
 
 use crate::db::DbError;
 use crate::identity::{self, Suspended, UserId};
-use crate::upload::UploadError;
+use crate::platform::upload::UploadError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CommunityError {

@@ -7,9 +7,9 @@ use serde::Serialize;
 
 use super::{CommunityError, ensure_can_write};
 use crate::identity::UserId;
+use crate::platform::upload::{self, Purpose};
 use crate::ports::ObjectStore;
 use crate::schema::{pet_weights, pets, users};
-use crate::upload::{self, Purpose};
 
 crate::id_type! {
     /// A pet (`pets.id`).

@@ -12,9 +12,9 @@ use super::{CommunityError, Viewer, ensure_can_publish, ensure_can_write};
 use crate::db::id_or;
 use crate::identity::UserId;
 use crate::identity::rules::public_name;
+use crate::platform::upload::{self, Purpose};
 use crate::ports::ObjectStore;
 use crate::schema::{listings, users};
-use crate::upload::{self, Purpose};
 
 crate::id_type! {
     /// A listing of the trade board (`listings.id`).

@@ -12,9 +12,9 @@ use crate::db::{self, DbError};
 use crate::identity::rules::public_name;
 use crate::identity::{self, Suspended, UserId};
 use crate::platform::business_days::BusinessCalendar;
+use crate::platform::upload::{self, Purpose, UploadError};
 use crate::ports::{ObjectStore, Thumbnailer};
 use crate::schema::{album_photos, users};
-use crate::upload::{self, Purpose, UploadError};
 
 crate::id_type! {
     /// A photo of the album (`album_photos.id`).

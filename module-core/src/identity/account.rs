@@ -214,9 +214,9 @@ pub async fn register(
         Err(IdentityError::EmailTaken) => {
             let key = format!("signup-notice:{}", login_key(&email));
             if super::session::first_in_window(store, &key, SIGNUP_NOTICE_EVERY, now, false).await {
-                let message = crate::messages::signup_attempt();
+                let message = crate::platform::messages::signup_attempt();
                 let mut conn = db.get().await.map_err(DbError::from)?;
-                crate::mail::request_many(
+                crate::platform::mail::request_many(
                     &mut conn,
                     &[crate::ports::Mail {
                         to: email,

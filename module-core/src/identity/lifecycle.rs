@@ -18,9 +18,9 @@ use super::UserId;
 use super::closing::AccountClosing;
 use super::session::RevokeRequested;
 use crate::db::DbError;
+use crate::platform::{mail, messages};
 use crate::ports::Mail;
 use crate::schema::{dormant_accounts, users};
-use crate::{mail, messages};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LifecycleSettings {
@@ -189,7 +189,7 @@ pub async fn make_dormant(
                 .bind::<Timestamptz, _>(now - settings.warning)
                 .bind::<BigInt, _>(settings.chunk)
                 .bind::<Timestamptz, _>(now)
-                .bind::<diesel::sql_types::Text, _>(crate::messages::DORMANT_MEMBER)
+                .bind::<diesel::sql_types::Text, _>(crate::platform::messages::DORMANT_MEMBER)
                 .load::<Id>(conn)
                 .await?;
                 end_sessions(conn, moved.iter().map(|row| row.id), now).await?;
@@ -366,7 +366,7 @@ pub async fn delete_expired(
                 )
                 .bind::<Array<BigInt>, _>(&due)
                 .bind::<Timestamptz, _>(now)
-                .bind::<diesel::sql_types::Text, _>(crate::messages::WITHDRAWN_MEMBER)
+                .bind::<diesel::sql_types::Text, _>(crate::platform::messages::WITHDRAWN_MEMBER)
                 .execute(conn)
                 .await?;
                 end_sessions(conn, due.iter().copied(), now).await?;
@@ -374,7 +374,7 @@ pub async fn delete_expired(
                 let anonymised = diesel::sql_query(include_str!("lifecycle/anonymise_users.sql"))
                     .bind::<Array<BigInt>, _>(&due)
                     .bind::<Timestamptz, _>(now)
-                    .bind::<diesel::sql_types::Text, _>(crate::messages::WITHDRAWN_MEMBER)
+                    .bind::<diesel::sql_types::Text, _>(crate::platform::messages::WITHDRAWN_MEMBER)
                     .execute(conn)
                     .await? as i64;
                 Ok((

@@ -14,7 +14,7 @@ use super::session::first_in_window;
 use super::token::secret_digest;
 use super::{AccountStatus, IdentityError, UserId, password, rules};
 use crate::db::{DbError, DbPool};
-use crate::mail;
+use crate::platform::mail;
 use crate::ports::Mail;
 use crate::schema::{password_resets, users};
 
@@ -76,7 +76,7 @@ pub async fn request(
             "{}/reset-password?token={code}",
             link_base.trim_end_matches('/')
         );
-        let message = crate::messages::password_reset(&name, &link, &code);
+        let message = crate::platform::messages::password_reset(&name, &link, &code);
         mail::request_many(
             conn,
             &[Mail {

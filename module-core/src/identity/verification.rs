@@ -11,7 +11,7 @@ use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 
 use super::token::secret_digest;
 use super::{IdentityError, UserId};
-use crate::mail;
+use crate::platform::mail;
 use crate::ports::Mail;
 use crate::schema::{email_verifications, users};
 
@@ -48,7 +48,7 @@ pub async fn send(
         "{}/api/v1/auth/verify-email?token={token}",
         link_base.trim_end_matches('/')
     );
-    let message = crate::messages::verify_email(&name, &link);
+    let message = crate::platform::messages::verify_email(&name, &link);
     mail::request_many(
         conn,
         &[Mail {

@@ -171,7 +171,7 @@ pub async fn report(
                     target_type: report.target_type,
                     target_id: report.target_id,
                     report: Some(report.id),
-                    note: &crate::messages::auto_hide_note(weight),
+                    note: &crate::platform::messages::auto_hide_note(weight),
                 },
                 now,
             )

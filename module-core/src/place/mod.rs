@@ -23,9 +23,9 @@ use crate::community::Viewer;
 use crate::community::search::{Matching, Search};
 use crate::db::DbError;
 use crate::identity::{self, Suspended, UserId};
+use crate::platform::upload::{self, Purpose, UploadError};
 use crate::ports::ObjectStore;
 use crate::schema::{place_hours, place_likes, places};
-use crate::upload::{self, Purpose, UploadError};
 use ranking::PlaceRanking;
 
 crate::id_type! {

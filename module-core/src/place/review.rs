@@ -11,9 +11,9 @@ use super::{PlaceError, PlaceId, lock_visible};
 use crate::community::Viewer;
 use crate::identity::UserId;
 use crate::identity::rules::public_name;
+use crate::platform::upload::{self, Purpose};
 use crate::ports::ObjectStore;
 use crate::schema::{place_reviews, places, users};
-use crate::upload::{self, Purpose};
 
 crate::id_type! {
     /// A review of a place (`place_reviews.id`).

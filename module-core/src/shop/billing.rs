@@ -26,8 +26,8 @@ use super::subscription::{self, CancelReason, ChargeResolution, ChargeStatus, Su
 use super::{OrderId, ShopError, SubscriptionId};
 use crate::db::{self, DbError, DbPool};
 use crate::identity::UserId;
-use crate::messages;
 use crate::notification::{self, NewNotification, Notice, SubscriptionCycle};
+use crate::platform::messages;
 use crate::schema::{subscription_charges, subscriptions};
 
 #[derive(Debug, Clone, Copy)]

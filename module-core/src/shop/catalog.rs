@@ -10,9 +10,9 @@ use super::ShopError;
 use super::{CategoryId, ItemId};
 use crate::db::{contains_pattern, violates};
 use crate::identity::UserId;
+use crate::platform::upload::{self, Purpose};
 use crate::ports::ObjectStore;
 use crate::schema::{categories, items};
-use crate::upload::{self, Purpose};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable)]
 #[diesel(table_name = categories)]

@@ -1,9 +1,9 @@
 //! What the shop tells its buyers, in the product's words (the rest of the copy is in
-//! `crate::messages`; these name an order's states, so they live with orders).
+//! `crate::platform::messages`; these name an order's states, so they live with orders).
 
 use super::OrderId;
 use super::order::OrderStatus;
-use crate::messages::Message;
+use crate::platform::messages::Message;
 
 /// An order reached `status`.
 pub fn order_status(order_id: OrderId, status: OrderStatus) -> Message {

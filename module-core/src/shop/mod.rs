@@ -39,7 +39,7 @@ crate::id_type! {
 #[derive(Debug, thiserror::Error)]
 pub enum ShopError {
     #[error(transparent)]
-    Upload(#[from] crate::upload::UploadError),
+    Upload(#[from] crate::platform::upload::UploadError),
     #[error(transparent)]
     EmailNotVerified(#[from] crate::identity::EmailNotVerified),
     #[error("no such category")]

@@ -196,7 +196,8 @@ pub async fn start(
     let first = <[_]>::first(&order.lines)
         .map(|line| line.item_name.clone())
         .unwrap_or_default();
-    let item_name = crate::messages::order_item_name(&first, order.lines.len().saturating_sub(1));
+    let item_name =
+        crate::platform::messages::order_item_name(&first, order.lines.len().saturating_sub(1));
     let return_token = crate::identity::token::new_refresh_token();
     let (approval_url, cancel_url, fail_url) = return_urls(return_base, order.id, &return_token);
     let ready = gateway

@@ -11,9 +11,9 @@ use super::{ItemId, OrderId, ReviewId, ShopError};
 use crate::db::violates;
 use crate::identity::UserId;
 use crate::identity::rules::public_name;
+use crate::platform::upload::{self, Purpose};
 use crate::ports::ObjectStore;
 use crate::schema::{item_reviews, items, order_lines, orders, users};
-use crate::upload::{self, Purpose};
 
 /// Orders in these states were paid for, so their lines may be reviewed.
 const PAID_STATES: [&str; 3] = ["PAID", "SHIPPING", "DELIVERED"];

@@ -125,7 +125,7 @@ pub async fn put_album_photo(
 
 /// Removes a discarded image from storage now; the hourly prune retries what fails here.
 async fn remove_now(state: &AppState, conn: &mut petory_core::db::DbConn<'_>, key: String) {
-    if let Err(error) = petory_core::upload::remove_discarded(
+    if let Err(error) = petory_core::platform::upload::remove_discarded(
         conn,
         state.object_store.as_ref(),
         std::slice::from_ref(&key),
