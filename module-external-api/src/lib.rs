@@ -8,4 +8,5 @@ pub mod oauth;
 pub mod payment;
 pub mod place;
 pub mod storage;
+#[cfg(feature = "telemetry")]
 pub mod telemetry;
