@@ -845,6 +845,12 @@ impl From<petory_core::notification::NotificationError> for ApiError {
             E::NotFound => {
                 Self::not_found(ProblemCode::NotificationNotFound, "no such notification")
             }
+            E::RoomNotFound => {
+                Self::invalid_field("muted_rooms", "not_your_room", error.to_string())
+            }
+            E::TooManyMutedRooms { .. } => {
+                Self::invalid_field("muted_rooms", "length", error.to_string())
+            }
             E::Unreadable { .. } => Self::internal(&error),
             E::Database(error) => error.into(),
         }

@@ -130,6 +130,10 @@ fn api_v1() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(ical::calendar_feed))
         .routes(routes!(notification::list_notifications))
+        .routes(routes!(
+            notification::settings::get_settings,
+            notification::settings::change_settings
+        ))
         .routes(routes!(notification::unread_count))
         .routes(routes!(notification::mark_read))
         .routes(routes!(notification::mark_all_read))

@@ -197,6 +197,17 @@ impl BodySchema {
                 }
             }
             Value::Object(fields) => {
+                // A map (`{kind: …}`): each value is checked against its schema.
+                if schema["properties"].is_null() && schema["additionalProperties"].is_object() {
+                    for (name, field) in fields {
+                        let here = if path.is_empty() {
+                            name.clone()
+                        } else {
+                            format!("{path}.{name}")
+                        };
+                        self.check_at(&schema["additionalProperties"], field, &here, errors);
+                    }
+                }
                 if let Some(properties) = schema["properties"].as_object() {
                     // Named properties are the whole object unless the schema opens it.
                     let closed = matches!(

@@ -32,12 +32,22 @@ async fn every_active_opted_in_user_gets_one_notification_per_day() {
     let mut conn = context.db.get().await.unwrap();
     diesel::sql_query(
         "INSERT INTO users (email, password_hash, name, status, suspended_until, suspension_reason,
-                            notify_daily_question, status_changed_at, created_at, updated_at)
-         VALUES ('a@x.test', 'h', 'A', 'ACTIVE', NULL, NULL, true, now(), now(), now()),
-                ('b@x.test', 'h', 'B', 'ACTIVE', NULL, NULL, true, now(), now(), now()),
-                ('quiet@x.test', 'h', 'Q', 'ACTIVE', NULL, NULL, false, now(), now(), now()),
-                ('asleep@x.test', 'h', 'D', 'DORMANT', NULL, NULL, true, now(), now(), now()),
-                ('banned@x.test', 'h', 'S', 'SUSPENDED', now() + interval '1 day', 'spam', true, now(), now(), now())",
+                            status_changed_at, created_at, updated_at)
+         VALUES ('a@x.test', 'h', 'A', 'ACTIVE', NULL, NULL, now(), now(), now()),
+                ('b@x.test', 'h', 'B', 'ACTIVE', NULL, NULL, now(), now(), now()),
+                ('quiet@x.test', 'h', 'Q', 'ACTIVE', NULL, NULL, now(), now(), now()),
+                ('asleep@x.test', 'h', 'D', 'DORMANT', NULL, NULL, now(), now(), now()),
+                ('banned@x.test', 'h', 'S', 'SUSPENDED', now() + interval '1 day', 'spam', now(), now(), now())",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    // Q switched the daily question off; B only changed how chat reaches them.
+    diesel::sql_query(
+        "INSERT INTO notification_settings (user_id, kind, in_app, push, mail, updated_at)
+         SELECT id, 'DAILY_QUESTION', false, true, false, now() FROM users WHERE name = 'Q'
+         UNION ALL
+         SELECT id, 'CHAT_MESSAGE', true, false, false, now() FROM users WHERE name = 'B'",
     )
     .execute(&mut conn)
     .await
@@ -145,9 +155,9 @@ async fn the_calendar_reminders_job_sends_what_fell_due_once() {
     let context = context(&database, "2026-11-23T01:20:05Z".parse().unwrap());
     let mut conn = context.db.get().await.unwrap();
     for statement in [
-        "INSERT INTO users (email, password_hash, name, status, notify_daily_question,
+        "INSERT INTO users (email, password_hash, name, status,
                             status_changed_at, created_at, updated_at)
-         VALUES ('a@x.test', 'h', 'A', 'ACTIVE', true, now(), now(), now())",
+         VALUES ('a@x.test', 'h', 'A', 'ACTIVE', now(), now(), now())",
         "INSERT INTO calendar_events (user_id, title, all_day, starts_local, ends_local, time_zone,
                                       reminders, created_at, updated_at)
          SELECT id, '산책', false, '2026-11-23 10:30', '2026-11-23 11:00', 'Asia/Seoul', '{10}',

@@ -108,7 +108,6 @@ diesel::table! {
         status_changed_at -> Timestamptz,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
-        notify_daily_question -> Bool,
         deleted_at -> Nullable<Timestamptz>,
         email_verified_at -> Nullable<Timestamptz>,
     }
@@ -338,6 +337,19 @@ diesel::table! {
 diesel::joinable!(notifications -> users (user_id));
 
 diesel::table! {
+    notification_settings (user_id, kind) {
+        user_id -> Int8,
+        kind -> Text,
+        in_app -> Bool,
+        push -> Bool,
+        mail -> Bool,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(notification_settings -> users (user_id));
+
+diesel::table! {
     daily_questions (id) {
         id -> Int8,
         month -> Int2,
@@ -527,6 +539,7 @@ diesel::table! {
         last_read_seq -> Int4,
         notified -> Bool,
         left_at -> Nullable<Timestamptz>,
+        muted -> Bool,
     }
 }
 
@@ -722,6 +735,7 @@ diesel::joinable!(chat_messages -> chat_rooms (room_id));
 diesel::joinable!(chat_messages -> users (sender_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    notification_settings,
     place_week_likes,
     calendar_events,
     calendar_event_overrides,

@@ -212,6 +212,11 @@ async fn every_text_enum_matches_its_columns_check() {
             names(ChargeResolution::ALL),
         ),
         ("notifications", "kind", names(NotificationKind::ALL)),
+        (
+            "notification_settings",
+            "kind",
+            names(NotificationKind::ALL),
+        ),
         ("account_notices", "kind", names(NoticeKind::ALL)),
     ];
     for (table, column, enum_values) in pairs {

@@ -2,6 +2,7 @@
 
 mod admin_views;
 mod album;
+mod answers;
 mod calendar;
 mod calendar_feed;
 mod calendar_reminders;

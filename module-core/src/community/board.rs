@@ -8,11 +8,14 @@ use diesel::sql_types::{BigInt, Bool, Text};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
+use super::block;
 use super::search::{Matching, NewestRows, Search, newest_matches};
 use super::{CommunityError, Viewer, ensure_can_publish, ensure_can_write};
 use crate::db::id_or;
 use crate::identity::UserId;
 use crate::identity::rules::public_name;
+use crate::notification::{self, NewNotification, Notice};
+use crate::platform::messages;
 use crate::platform::upload::{self, Purpose};
 use crate::ports::ObjectStore;
 use crate::schema::{post_comments, post_likes, posts, users};
@@ -753,17 +756,20 @@ pub async fn comment(
         .transaction(async |conn| {
             // The post's lock orders comments and their count.
             let post = lock_open_post(conn, Viewer::user(author), post).await?;
+            let mut parent_author = None;
             if let Some(parent) = parent {
-                let (parent_post, grandparent, deleted): (
+                let (parent_post, grandparent, deleted, author_of_parent): (
                     PostId,
                     Option<CommentId>,
                     Option<DateTime<Utc>>,
+                    UserId,
                 ) = post_comments::table
                     .find(parent)
                     .select((
                         post_comments::post_id,
                         post_comments::parent_id,
                         post_comments::deleted_at,
+                        post_comments::author_id,
                     ))
                     .first(conn)
                     .await
@@ -779,6 +785,7 @@ pub async fn comment(
                         message: "replies go under a top-level comment".into(),
                     });
                 }
+                parent_author = Some(author_of_parent);
             }
             let id: CommentId = diesel::insert_into(post_comments::table)
                 .values((
@@ -796,10 +803,82 @@ pub async fn comment(
                 .set(posts::comment_count.eq(posts::comment_count + 1))
                 .execute(conn)
                 .await?;
+            let answered = Answered {
+                post: &post,
+                comment: id,
+                parent: parent.zip(parent_author),
+                author,
+                content: content.trim(),
+            };
+            let notifications = answered.notifications(conn).await?;
+            notification::request_many(conn, &notifications, now).await?;
             Ok(id)
         })
         .await?;
     comment_view(conn, id).await
+}
+
+/// A new comment, as the members it answers are told of it.
+struct Answered<'a> {
+    post: &'a Post,
+    comment: CommentId,
+    /// The comment it replies to, and that comment's author.
+    parent: Option<(CommentId, UserId)>,
+    author: UserId,
+    content: &'a str,
+}
+
+impl Answered<'_> {
+    /// A reply tells the parent's author (`COMMENT_REPLIED`); any comment tells the post's author
+    /// (`POST_COMMENTED`) unless that one was just told. Nobody is told of their own comment, nor
+    /// of one by a member either of them blocks.
+    async fn notifications(
+        &self,
+        conn: &mut AsyncPgConnection,
+    ) -> Result<Vec<NewNotification>, CommunityError> {
+        let mut told: Vec<(UserId, Notice)> = Vec::new();
+        if let Some((parent, parent_author)) = self.parent {
+            told.push((
+                parent_author,
+                Notice::CommentReplied {
+                    post_id: self.post.id.into(),
+                    comment_id: self.comment.into(),
+                    parent_id: parent.into(),
+                },
+            ));
+        }
+        if told.iter().all(|(to, _)| *to != self.post.author_id) {
+            told.push((
+                self.post.author_id,
+                Notice::PostCommented {
+                    post_id: self.post.id.into(),
+                    comment_id: self.comment.into(),
+                },
+            ));
+        }
+        let mut notifications = Vec::new();
+        for (to, notice) in told {
+            if to == self.author || block::between(conn, self.author, to).await? {
+                continue;
+            }
+            let name: String = users::table
+                .find(self.author)
+                .select(public_name(users::name))
+                .first(conn)
+                .await?;
+            let words = match notice {
+                Notice::CommentReplied { .. } => messages::comment_replied(&name, self.content),
+                _ => messages::post_commented(&name, &self.post.title, self.content),
+            };
+            notifications.push(NewNotification {
+                user_id: to,
+                notice,
+                title: words.title,
+                body: words.body,
+            });
+        }
+        Ok(notifications)
+    }
 }
 
 /// The author's own, live comment on this post.

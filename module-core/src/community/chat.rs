@@ -740,7 +740,8 @@ async fn send(
     .await
 }
 
-/// One `CHAT_MESSAGE` notification per room until the recipient reads it.
+/// One `CHAT_MESSAGE` notification per room until the recipient reads it; none from a room they
+/// muted (which leaves the next unmuted message free to notify).
 async fn notify_once(
     conn: &mut AsyncPgConnection,
     listing_id: ListingId,
@@ -752,7 +753,8 @@ async fn notify_once(
     let claimed = diesel::update(
         chat_members::table
             .find((message.room_id, recipient))
-            .filter(chat_members::notified.eq(false)),
+            .filter(chat_members::notified.eq(false))
+            .filter(chat_members::muted.eq(false)),
     )
     .set(chat_members::notified.eq(true))
     .execute(conn)

@@ -420,7 +420,9 @@ pub async fn notify_question_of_the_day(
                      SELECT u.id, $3, $4, '', $5, $6, $7
                        FROM users u
                       WHERE u.id >= $1 AND u.id < $2
-                        AND u.status = 'ACTIVE' AND u.notify_daily_question
+                        AND u.status = 'ACTIVE'
+                        AND NOT EXISTS (SELECT 1 FROM notification_settings s
+                                         WHERE s.user_id = u.id AND s.kind = $3 AND NOT s.in_app)
                      ON CONFLICT (user_id, dedupe_key) DO NOTHING",
                 )
                 .bind::<BigInt, _>(start)

@@ -53,9 +53,19 @@ pub struct UserRow {
     pub suspension_reason: Option<String>,
     pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// The daily question's in-app setting (notification settings), read beside the row.
+    #[diesel(
+        select_expression = diesel::dsl::sql::<diesel::sql_types::Bool>(DAILY_QUESTION_ON),
+        select_expression_type = diesel::expression::SqlLiteral<diesel::sql_types::Bool>,
+    )]
     pub notify_daily_question: bool,
     pub email_verified_at: Option<DateTime<Utc>>,
 }
+
+/// Whether the member of the row gets the question of the day: unless they switched its kind's
+/// in-app channel off (`PATCH /users/me/notification-settings`, which changes it).
+const DAILY_QUESTION_ON: &str = "NOT EXISTS (SELECT 1 FROM notification_settings s \
+     WHERE s.user_id = users.id AND s.kind = 'DAILY_QUESTION' AND NOT s.in_app)";
 
 /// A user as the account owner (and admins) see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -550,11 +560,11 @@ pub async fn logout(
 }
 
 /// What `PATCH /users/me` may change: `None` leaves a field alone; `Some(None)` clears the phone.
+/// (Its `notify_daily_question` is a notification setting: the route changes it there.)
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccountChange {
     pub name: Option<String>,
     pub phone: Option<Option<String>>,
-    pub notify_daily_question: Option<bool>,
 }
 
 pub async fn update(
@@ -563,20 +573,7 @@ pub async fn update(
     change: AccountChange,
     now: DateTime<Utc>,
 ) -> Result<Account, IdentityError> {
-    let AccountChange {
-        name,
-        phone,
-        notify_daily_question,
-    } = change;
-    if let Some(notify) = notify_daily_question {
-        diesel::update(users::table.find(user))
-            .set((
-                users::notify_daily_question.eq(notify),
-                users::updated_at.eq(now),
-            ))
-            .execute(conn)
-            .await?;
-    }
+    let AccountChange { name, phone } = change;
     if let Some(name) = name {
         diesel::update(users::table.find(user))
             .set((users::name.eq(name.trim()), users::updated_at.eq(now)))

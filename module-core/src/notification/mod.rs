@@ -13,6 +13,7 @@ use crate::platform::outbox;
 use crate::schema::notifications;
 
 pub mod notice;
+pub mod settings;
 
 pub use notice::{Notice, SubscriptionCycle};
 
@@ -31,6 +32,10 @@ crate::text_enum! {
         ChatMessage = "CHAT_MESSAGE",
         EventReminder = "EVENT_REMINDER",
         PetDday = "PET_DDAY",
+        /// Someone commented on my post.
+        PostCommented = "POST_COMMENTED",
+        /// Someone replied to my comment.
+        CommentReplied = "COMMENT_REPLIED",
     }
 }
 
@@ -103,6 +108,10 @@ fn notifications_of(rows: Vec<Row>) -> Result<Vec<Notification>, NotificationErr
 pub enum NotificationError {
     #[error("no such notification")]
     NotFound,
+    #[error("a muted room must be one of your chat rooms")]
+    RoomNotFound,
+    #[error("at most {max} rooms are muted at once")]
+    TooManyMutedRooms { max: usize },
     /// A stored notification whose data does not have its kind's shape: a writer's bug.
     #[error("notification {id} does not have its kind's shape: {cause}")]
     Unreadable { id: i64, cause: serde_json::Error },
@@ -136,14 +145,17 @@ pub async fn request_many(
     Ok(())
 }
 
-/// Stores a notification unless one with the same cause (`dedupe_key`) exists; returns the new
-/// row's id, or `None` for a repeat.
+/// Stores a notification unless one with the same cause (`dedupe_key`) exists or its member
+/// switched it off ([`settings::wanted`]); returns the new row's id, or `None`.
 pub async fn deliver(
     conn: &mut AsyncPgConnection,
     notification: &NewNotification,
     dedupe_key: &str,
     now: DateTime<Utc>,
-) -> Result<Option<NotificationId>, DbError> {
+) -> Result<Option<NotificationId>, NotificationError> {
+    if !settings::wanted(conn, notification).await? {
+        return Ok(None);
+    }
     Ok(diesel::insert_into(notifications::table)
         .values((
             notifications::user_id.eq(notification.user_id),

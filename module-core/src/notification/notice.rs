@@ -47,6 +47,15 @@ pub enum Notice {
         number: i64,
         date: NaiveDate,
     },
+    /// Someone commented on my post.
+    PostCommented { post_id: i64, comment_id: i64 },
+    /// Someone replied to my comment.
+    CommentReplied {
+        post_id: i64,
+        comment_id: i64,
+        /// My comment.
+        parent_id: i64,
+    },
 }
 
 /// A subscription's cycle that a billing notice is about.
@@ -66,6 +75,8 @@ impl Notice {
             Self::ChatMessage { .. } => NotificationKind::ChatMessage,
             Self::EventReminder { .. } => NotificationKind::EventReminder,
             Self::PetDday { .. } => NotificationKind::PetDday,
+            Self::PostCommented { .. } => NotificationKind::PostCommented,
+            Self::CommentReplied { .. } => NotificationKind::CommentReplied,
         }
     }
 
@@ -122,6 +133,15 @@ mod tests {
                 kind: "BIRTHDAY".into(),
                 number: 3,
                 date: date(),
+            },
+            Notice::PostCommented {
+                post_id: 6,
+                comment_id: 7,
+            },
+            Notice::CommentReplied {
+                post_id: 6,
+                comment_id: 8,
+                parent_id: 7,
             },
         ]
     }

@@ -122,14 +122,33 @@ pub fn auto_hide_note(weight: f64) -> String {
 /// A chat message for someone with no chat open: the sender's name and the words (or that it
 /// is a photo), cut short.
 pub fn chat_message(sender_name: &str, text: Option<&str>) -> Message {
-    let excerpt = match text {
-        Some(text) if text.chars().count() > 100 => {
-            format!("{}…", text.chars().take(100).collect::<String>())
-        }
-        Some(text) => text.to_owned(),
-        None => "사진을 보냈습니다.".to_owned(),
-    };
+    let excerpt = text.map_or_else(|| "사진을 보냈습니다.".to_owned(), excerpt);
     Message::new("새 채팅 메시지", format!("{sender_name}: {excerpt}"))
+}
+
+/// A comment on the reader's post: who wrote it, on which post, and its words cut short.
+pub fn post_commented(commenter: &str, post_title: &str, comment: &str) -> Message {
+    Message::new(
+        &format!("{commenter}님이 내 글에 댓글을 남겼어요"),
+        format!("「{}」 {}", excerpt(post_title), excerpt(comment)),
+    )
+}
+
+/// A reply to the reader's comment: who wrote it, and its words cut short.
+pub fn comment_replied(replier: &str, reply: &str) -> Message {
+    Message::new(
+        &format!("{replier}님이 내 댓글에 답글을 남겼어요"),
+        excerpt(reply),
+    )
+}
+
+/// Words cut to 100 characters, as notifications show them.
+fn excerpt(text: &str) -> String {
+    if text.chars().count() > 100 {
+        format!("{}…", text.chars().take(100).collect::<String>())
+    } else {
+        text.to_owned()
+    }
 }
 
 #[cfg(test)]

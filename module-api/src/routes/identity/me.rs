@@ -5,6 +5,8 @@ use axum::http::StatusCode;
 use petory_core::identity::account;
 use petory_core::identity::address::NewAddress;
 use petory_core::identity::closing::OtherSecrets;
+use petory_core::notification::NotificationKind;
+use petory_core::notification::settings::{self, ChannelsChange, SettingsChange};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
@@ -38,7 +40,8 @@ pub struct UpdateMeRequest {
     #[serde(default, deserialize_with = "crate::extract::nullable_field")]
     #[schema(value_type = Option<String>, pattern = r"^[0-9+][0-9-]{7,19}$", example = "010-1234-5678")]
     pub phone: Option<Option<String>>,
-    /// Receive the question of the day as a notification at midnight.
+    /// Receive the question of the day as a notification at midnight (the `DAILY_QUESTION`
+    /// kind's in-app setting, also at `/users/me/notification-settings`).
     pub notify_daily_question: Option<bool>,
 }
 
@@ -54,6 +57,21 @@ pub async fn update_me(
     ValidJson(body): ValidJson<UpdateMeRequest>,
 ) -> ApiResult<Json<UserResponse>> {
     let mut conn = state.db().await?;
+    if let Some(on) = body.notify_daily_question {
+        // The daily question's in-app setting, kept here for clients that set it with the rest.
+        let change = SettingsChange {
+            kinds: [(
+                NotificationKind::DailyQuestion,
+                ChannelsChange {
+                    in_app: Some(on),
+                    ..ChannelsChange::default()
+                },
+            )]
+            .into(),
+            muted_rooms: None,
+        };
+        settings::change(&mut conn, user.id, change, state.clock.now()).await?;
+    }
     Ok(Json(
         account::update(
             &mut conn,
@@ -61,7 +79,6 @@ pub async fn update_me(
             account::AccountChange {
                 name: body.name,
                 phone: body.phone,
-                notify_daily_question: body.notify_daily_question,
             },
             state.clock.now(),
         )

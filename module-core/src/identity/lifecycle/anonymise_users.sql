@@ -4,6 +4,5 @@ UPDATE users
   SET status = 'WITHDRAWN', deleted_at = $2,
       email = 'deleted-' || id || '@petory.invalid', name = $3,
       phone = NULL, password_hash = NULL, google_sub = NULL,
-      suspended_until = NULL, suspension_reason = NULL,
-      notify_daily_question = false, updated_at = $2
+      suspended_until = NULL, suspension_reason = NULL, updated_at = $2
 WHERE id = ANY($1)

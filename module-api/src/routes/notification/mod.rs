@@ -1,5 +1,7 @@
 //! My notifications, and their live stream (Server-Sent Events).
 
+pub mod settings;
+
 use crate::error::ProblemCode;
 use std::collections::VecDeque;
 use std::convert::Infallible;
