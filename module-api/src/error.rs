@@ -380,6 +380,11 @@ impl From<petory_core::identity::IdentityError> for ApiError {
                 ProblemCode::EmailTaken,
                 "an account with this email already exists",
             ),
+            E::NicknameTaken => Self::conflict(ProblemCode::NicknameTaken, error.to_string()),
+            E::NicknameRecentlyChanged { next } => {
+                Self::conflict(ProblemCode::NicknameRecentlyChanged, error.to_string())
+                    .with_context(serde_json::json!({ "nickname_changeable_at": next }))
+            }
             E::InvalidCredentials => Self::unauthorized(
                 ProblemCode::InvalidCredentials,
                 "the email or password is wrong",

@@ -99,6 +99,8 @@ problem_codes! {
     LoginThrottled = "LOGIN_THROTTLED",
     MalformedJson = "MALFORMED_JSON",
     MethodNotAllowed = "METHOD_NOT_ALLOWED",
+    NicknameRecentlyChanged = "NICKNAME_RECENTLY_CHANGED",
+    NicknameTaken = "NICKNAME_TAKEN",
     NotificationNotFound = "NOTIFICATION_NOT_FOUND",
     NotABuyer = "NOT_A_BUYER",
     NotTheSeller = "NOT_THE_SELLER",

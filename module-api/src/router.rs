@@ -33,7 +33,7 @@ pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
 /// Routes under `/api/v1`, with their documentation.
 fn api_v1() -> OpenApiRouter<AppState> {
     use routes::calendar::{dday, event as calendar_event, ical};
-    use routes::community::{board, chat, chat_socket, pet, trade};
+    use routes::community::{board, chat, chat_socket, pet, profile, trade};
     use routes::daily::{album, qna};
     use routes::identity::{address, admin, auth, me, oauth};
     use routes::moderation;
@@ -143,6 +143,7 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(review::list_reviews, review::create_review))
         .routes(routes!(review::update_review, review::delete_review))
         .routes(routes!(routes::upload::create_upload))
+        .routes(routes!(profile::get_profile))
         .routes(routes!(pet::list_pets, pet::create_pet))
         .routes(routes!(pet::get_pet, pet::update_pet, pet::delete_pet))
         .routes(routes!(pet::record_weight, pet::list_weights))

@@ -110,6 +110,9 @@ diesel::table! {
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
         email_verified_at -> Nullable<Timestamptz>,
+        nickname -> Nullable<Text>,
+        nickname_changed_at -> Nullable<Timestamptz>,
+        bio -> Text,
     }
 }
 

@@ -263,8 +263,9 @@ async fn months_feed_and_moderation_show_each_reader_what_they_may_see() {
     // The feed: public photos, newest first, with their owner, page by page.
     let feed = app.get_ok("/api/v1/albums/feed").await;
     assert_eq!(dates(&feed), ["2026-11-22", "2026-10-31", "2026-11-01"]);
-    // Others read the owner's name masked.
-    assert_eq!(feed["items"][0]["owner"]["name"], "B**");
+    // Others read the owner's nickname (one they did not choose: `회원<id>`), never the name.
+    let owner = &feed["items"][0]["owner"];
+    assert_eq!(owner["name"], format!("회원{}", owner["id"]));
     let first = app.get_ok("/api/v1/albums/feed?limit=2").await;
     assert_eq!(dates(&first), ["2026-11-22", "2026-10-31"]);
     let rest = app

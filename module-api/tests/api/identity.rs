@@ -832,6 +832,7 @@ async fn a_quota_is_one_budget_across_instances() {
             password: PASSWORD.into(),
             name: "Busy".into(),
             phone: None,
+            nickname: None,
         };
         let proof = account::Proof::Vouched;
         let user = account::signup(&app.state.db, new, Role::User, proof, app.clock.now_utc())

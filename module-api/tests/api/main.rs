@@ -32,6 +32,7 @@ mod payments;
 mod pets;
 mod places;
 mod problems;
+mod profiles;
 mod reviews;
 mod security;
 mod shop;

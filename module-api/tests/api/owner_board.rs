@@ -20,7 +20,7 @@ fn ids(page: &Value) -> Vec<i64> {
 #[tokio::test]
 async fn authors_post_edit_and_delete_while_others_and_guests_only_read() {
     let app = TestApp::spawn().await;
-    let (_, author) = app.user("author@example.com").await;
+    let (author_id, author) = app.user("author@example.com").await;
     let (_, other) = app.user("other@example.com").await;
     let photo = image(&app, &author, "POST").await;
     let created = app
@@ -32,8 +32,8 @@ async fn authors_post_edit_and_delete_while_others_and_guests_only_read() {
         .await;
     assert_eq!(created["title"], "Bori at the beach");
     assert_eq!(created["image_urls"].as_array().unwrap().len(), 1);
-    // Names show masked on community content: "Bori's human" as "B**".
-    assert_eq!(created["author_name"], "B**");
+    // Members show by their nickname (one they did not choose: `회원<id>`).
+    assert_eq!(created["author_name"], format!("회원{author_id}"));
     let path = format!("/api/v1/owner-boards/{}", created["id"]);
 
     // Guests read the list and the post.

@@ -65,7 +65,11 @@ pub async fn blocked(
     let rows: Vec<(UserId, String, DateTime<Utc>)> = user_blocks::table
         .inner_join(users::table.on(users::id.eq(user_blocks::blocked_id)))
         .filter(user_blocks::blocker_id.eq(me))
-        .select((users::id, public_name(users::name), user_blocks::created_at))
+        .select((
+            users::id,
+            public_name(users::nickname, users::name),
+            user_blocks::created_at,
+        ))
         .order(user_blocks::created_at.desc())
         .load(conn)
         .await?;

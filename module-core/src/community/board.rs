@@ -199,7 +199,7 @@ fn recent_likes(since: DateTime<Utc>) -> _ {
 fn author_name() -> _ {
     users::table
         .filter(users::id.eq(posts::author_id))
-        .select(public_name(users::name))
+        .select(public_name(users::nickname, users::name))
         .single_value()
         .assume_not_null()
 }
@@ -372,7 +372,11 @@ pub async fn get(
         .inner_join(users::table)
         .filter(posts::id.eq(id))
         .filter(posts::deleted_at.is_null())
-        .select((Post::as_select(), public_name(users::name), liked_by(me)))
+        .select((
+            Post::as_select(),
+            public_name(users::nickname, users::name),
+            liked_by(me),
+        ))
         .first(conn)
         .await
         .optional()?
@@ -711,7 +715,10 @@ pub async fn comments(
     let rows: Vec<(Comment, String)> = query
         .order((thread.asc(), post_comments::id.asc()))
         .limit(limit)
-        .select((Comment::as_select(), public_name(users::name)))
+        .select((
+            Comment::as_select(),
+            public_name(users::nickname, users::name),
+        ))
         .load(conn)
         .await?;
     Ok(rows
@@ -733,7 +740,10 @@ async fn comment_view(
     let (comment, author_name) = post_comments::table
         .inner_join(users::table)
         .filter(post_comments::id.eq(id))
-        .select((Comment::as_select(), public_name(users::name)))
+        .select((
+            Comment::as_select(),
+            public_name(users::nickname, users::name),
+        ))
         .first(conn)
         .await?;
     Ok(CommentView {
@@ -863,7 +873,7 @@ impl Answered<'_> {
             }
             let name: String = users::table
                 .find(self.author)
-                .select(public_name(users::name))
+                .select(public_name(users::nickname, users::name))
                 .first(conn)
                 .await?;
             let words = match notice {

@@ -764,7 +764,7 @@ async fn notify_once(
     }
     let sender_name: String = users::table
         .find(sender)
-        .select(public_name(users::name))
+        .select(public_name(users::nickname, users::name))
         .first(conn)
         .await?;
     let words = crate::platform::messages::chat_message(&sender_name, message.text.as_deref());

@@ -5,6 +5,7 @@ pub mod block;
 pub mod board;
 pub mod chat;
 pub mod pet;
+pub mod profile;
 pub mod search;
 pub mod trade;
 pub mod views;

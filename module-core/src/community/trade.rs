@@ -173,7 +173,7 @@ impl NewestRows for ListingSearch<'_> {
 fn seller_name() -> _ {
     users::table
         .filter(users::id.eq(listings::seller_id))
-        .select(public_name(users::name))
+        .select(public_name(users::nickname, users::name))
         .single_value()
         .assume_not_null()
 }
@@ -213,7 +213,10 @@ pub async fn get(
         .inner_join(users::table)
         .filter(listings::id.eq(id))
         .filter(listings::deleted_at.is_null())
-        .select((Listing::as_select(), public_name(users::name)))
+        .select((
+            Listing::as_select(),
+            public_name(users::nickname, users::name),
+        ))
         .first(conn)
         .await
         .optional()?

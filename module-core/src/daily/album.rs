@@ -319,7 +319,10 @@ pub async fn feed(
     Ok(query
         .order(album_photos::id.desc())
         .limit(limit)
-        .select((AlbumPhoto::as_select(), public_name(users::name)))
+        .select((
+            AlbumPhoto::as_select(),
+            public_name(users::nickname, users::name),
+        ))
         .load::<(AlbumPhoto, String)>(conn)
         .await?
         .into_iter()

@@ -53,6 +53,9 @@ pub struct UserRow {
     pub suspension_reason: Option<String>,
     pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    pub nickname: Option<String>,
+    pub nickname_changed_at: Option<DateTime<Utc>>,
+    pub bio: String,
     /// The daily question's in-app setting (notification settings), read beside the row.
     #[diesel(
         select_expression = diesel::dsl::sql::<diesel::sql_types::Bool>(DAILY_QUESTION_ON),
@@ -82,6 +85,11 @@ pub struct Account {
     pub suspension_reason: Option<String>,
     pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// How others see the member (none once withdrawn).
+    pub nickname: Option<String>,
+    /// When the nickname may change next (`None`: now).
+    pub nickname_changeable_at: Option<DateTime<Utc>>,
+    pub bio: String,
     /// Receives the question of the day at midnight.
     pub notify_daily_question: bool,
     /// The account proved it owns its address (a mailed link, or Google's word).
@@ -102,6 +110,11 @@ pub(crate) fn account_from_row(row: UserRow, has_address: bool) -> Account {
         suspension_reason: row.suspension_reason,
         last_login_at: row.last_login_at,
         created_at: row.created_at,
+        nickname: row.nickname,
+        nickname_changeable_at: row
+            .nickname_changed_at
+            .map(|at| at + rules::NICKNAME_CHANGE_EVERY),
+        bio: row.bio,
         notify_daily_question: row.notify_daily_question,
         email_verified: row.email_verified_at.is_some(),
     }
@@ -122,6 +135,8 @@ pub struct NewAccount {
     pub password: String,
     pub name: String,
     pub phone: Option<String>,
+    /// How others see the member (checked by [`rules::check_nickname`]); `None`: `회원<id>`.
+    pub nickname: Option<String>,
 }
 
 /// Loads the account as its owner sees it.
@@ -176,6 +191,7 @@ pub async fn signup(
                 users::password_hash.eq(hash),
                 users::name.eq(new.name.trim()),
                 users::phone.eq(new.phone),
+                users::nickname.eq(new.nickname.as_deref().map(str::trim)),
                 users::role.eq(role),
                 users::email_verified_at.eq(verified_at),
                 users::status_changed_at.eq(now),
@@ -193,7 +209,7 @@ pub async fn signup(
                 ) {
                     IdentityError::EmailTaken
                 } else {
-                    error.into()
+                    nickname_taken(error)
                 }
             })?;
         if let Proof::MailLink(link_base) = proof {
@@ -202,6 +218,19 @@ pub async fn signup(
         find(conn, UserId(id)).await
     })
     .await
+}
+
+/// A nickname that another member took (whatever the case) is `NicknameTaken`.
+fn nickname_taken(error: diesel::result::Error) -> IdentityError {
+    if violates(
+        &error,
+        DatabaseErrorKind::UniqueViolation,
+        "users_nickname_unique",
+    ) {
+        IdentityError::NicknameTaken
+    } else {
+        error.into()
+    }
 }
 
 /// How often at most an address hears that someone tried to sign up with it.
@@ -565,6 +594,47 @@ pub async fn logout(
 pub struct AccountChange {
     pub name: Option<String>,
     pub phone: Option<Option<String>>,
+    /// A new nickname (at most once in 30 days; the same one again changes nothing).
+    pub nickname: Option<String>,
+    pub bio: Option<String>,
+}
+
+/// Gives `user` the nickname `wanted` unless they changed it in the last 30 days; the one they
+/// have (whatever the case of the letters) changes nothing. The row's lock orders two changes.
+async fn change_nickname(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+    wanted: &str,
+    now: DateTime<Utc>,
+) -> Result<(), IdentityError> {
+    conn.transaction(async |conn| {
+        let (current, changed_at): (Option<String>, Option<DateTime<Utc>>) = users::table
+            .find(user)
+            .select((users::nickname, users::nickname_changed_at))
+            .for_update()
+            .first(conn)
+            .await?;
+        if current.as_deref() == Some(wanted) {
+            return Ok(());
+        }
+        if let Some(next) = changed_at
+            .map(|at| at + rules::NICKNAME_CHANGE_EVERY)
+            .filter(|next| *next > now)
+        {
+            return Err(IdentityError::NicknameRecentlyChanged { next });
+        }
+        diesel::update(users::table.find(user))
+            .set((
+                users::nickname.eq(wanted),
+                users::nickname_changed_at.eq(now),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .await
+            .map_err(nickname_taken)?;
+        Ok(())
+    })
+    .await
 }
 
 pub async fn update(
@@ -573,7 +643,21 @@ pub async fn update(
     change: AccountChange,
     now: DateTime<Utc>,
 ) -> Result<Account, IdentityError> {
-    let AccountChange { name, phone } = change;
+    let AccountChange {
+        name,
+        phone,
+        nickname,
+        bio,
+    } = change;
+    if let Some(nickname) = nickname {
+        change_nickname(conn, user, nickname.trim(), now).await?;
+    }
+    if let Some(bio) = bio {
+        diesel::update(users::table.find(user))
+            .set((users::bio.eq(bio.trim()), users::updated_at.eq(now)))
+            .execute(conn)
+            .await?;
+    }
     if let Some(name) = name {
         diesel::update(users::table.find(user))
             .set((users::name.eq(name.trim()), users::updated_at.eq(now)))
@@ -775,6 +859,7 @@ pub async fn ensure_admin(
                 password: password_plain,
                 name: name.to_owned(),
                 phone: None,
+                nickname: None,
             };
             let account = signup(db, new, Role::Admin, Proof::Vouched, now).await?;
             Ok((account, true))

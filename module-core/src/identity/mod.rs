@@ -102,6 +102,10 @@ where
 pub enum IdentityError {
     #[error("an account with this email already exists")]
     EmailTaken,
+    #[error("another member goes by this nickname")]
+    NicknameTaken,
+    #[error("the nickname changes at most once in 30 days; next from {next}")]
+    NicknameRecentlyChanged { next: DateTime<Utc> },
     #[error("invalid email or password")]
     InvalidCredentials,
     #[error("the account is suspended until {until}")]

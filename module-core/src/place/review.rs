@@ -87,7 +87,10 @@ async fn view(conn: &mut AsyncPgConnection, id: PlaceReviewId) -> Result<ReviewV
     let (review, author_name) = place_reviews::table
         .inner_join(users::table)
         .filter(place_reviews::id.eq(id))
-        .select((PlaceReview::as_select(), public_name(users::name)))
+        .select((
+            PlaceReview::as_select(),
+            public_name(users::nickname, users::name),
+        ))
         .first(conn)
         .await?;
     Ok(ReviewView {
@@ -259,7 +262,10 @@ pub async fn list(
         .inner_join(users::table)
         .filter(place_reviews::place_id.eq(place))
         .filter(place_reviews::deleted_at.is_null())
-        .select((PlaceReview::as_select(), public_name(users::name)))
+        .select((
+            PlaceReview::as_select(),
+            public_name(users::nickname, users::name),
+        ))
         .into_boxed();
     // Hidden reviews show to their authors and admins only.
     if !viewer.admin {

@@ -134,7 +134,7 @@ async fn with_author(
 ) -> Result<ReviewWithAuthor, ShopError> {
     let author_name: String = users::table
         .find(review.user_id)
-        .select(public_name(users::name))
+        .select(public_name(users::nickname, users::name))
         .first(conn)
         .await?;
     Ok(ReviewWithAuthor {
@@ -276,7 +276,10 @@ pub async fn list(
     let mut query = item_reviews::table
         .inner_join(users::table)
         .filter(item_reviews::item_id.eq(item_id))
-        .select((Review::as_select(), public_name(users::name)))
+        .select((
+            Review::as_select(),
+            public_name(users::nickname, users::name),
+        ))
         .into_boxed();
     if let Some(before) = before {
         query = query.filter(item_reviews::id.lt(before));

@@ -4,6 +4,7 @@ pub mod board;
 pub mod chat;
 pub mod chat_socket;
 pub mod pet;
+pub mod profile;
 pub mod trade;
 
 use crate::error::ProblemCode;

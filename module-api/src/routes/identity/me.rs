@@ -40,6 +40,15 @@ pub struct UpdateMeRequest {
     #[serde(default, deserialize_with = "crate::extract::nullable_field")]
     #[schema(value_type = Option<String>, pattern = r"^[0-9+][0-9-]{7,19}$", example = "010-1234-5678")]
     pub phone: Option<Option<String>>,
+    /// A new nickname (at most once in 30 days: `409 NICKNAME_RECENTLY_CHANGED`; taken:
+    /// `409 NICKNAME_TAKEN`).
+    #[validate(custom(function = "super::valid_nickname"))]
+    #[schema(pattern = "^[0-9A-Za-z가-힣_]{2,20}$", example = "보리맘")]
+    pub nickname: Option<String>,
+    /// A few words about me and my pets, shown on my profile.
+    #[validate(length(max = 300))]
+    #[schema(max_length = 300)]
+    pub bio: Option<String>,
     /// Receive the question of the day as a notification at midnight (the `DAILY_QUESTION`
     /// kind's in-app setting, also at `/users/me/notification-settings`).
     pub notify_daily_question: Option<bool>,
@@ -49,6 +58,7 @@ pub struct UpdateMeRequest {
 #[utoipa::path(patch, path = "/users/me", tag = "users", security(("bearer" = [])), request_body = UpdateMeRequest,
     responses(
         (status = 200, description = "Updated", body = UserResponse),
+        (status = 409, description = "`NICKNAME_TAKEN`, `NICKNAME_RECENTLY_CHANGED`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_me(
@@ -79,6 +89,8 @@ pub async fn update_me(
             account::AccountChange {
                 name: body.name,
                 phone: body.phone,
+                nickname: body.nickname,
+                bio: body.bio,
             },
             state.clock.now(),
         )

@@ -28,6 +28,11 @@ pub struct UserResponse {
     pub suspension_reason: Option<String>,
     pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// How other members see me (none once withdrawn).
+    pub nickname: Option<String>,
+    /// When my nickname may change next (`null`: now).
+    pub nickname_changeable_at: Option<DateTime<Utc>>,
+    pub bio: String,
     /// Receives the question of the day at midnight.
     pub notify_daily_question: bool,
     /// The account proved it owns its address (the mailed link, or Google's word).
@@ -46,6 +51,9 @@ impl From<Account> for UserResponse {
             profile_complete: account.profile_complete,
             suspended_until: account.suspended_until,
             suspension_reason: account.suspension_reason,
+            nickname: account.nickname,
+            nickname_changeable_at: account.nickname_changeable_at,
+            bio: account.bio,
             notify_daily_question: account.notify_daily_question,
             email_verified: account.email_verified,
             last_login_at: account.last_login_at,
@@ -93,4 +101,8 @@ pub(crate) fn valid_password(value: &str) -> Result<(), validator::ValidationErr
         petory_core::identity::rules::check_password,
         "weak_password",
     )(value)
+}
+
+pub(crate) fn valid_nickname(value: &str) -> Result<(), validator::ValidationError> {
+    rule(petory_core::identity::rules::check_nickname, "nickname")(value.trim())
 }

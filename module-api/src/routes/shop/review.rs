@@ -21,7 +21,7 @@ pub struct ReviewResponse {
     pub id: i64,
     pub item_id: i64,
     pub author_id: i64,
-    /// The author's name, masked for the public (`김**`).
+    /// The author's nickname (never their name).
     pub author_name: String,
     pub stars: i16,
     pub content: String,

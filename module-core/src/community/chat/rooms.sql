@@ -8,7 +8,7 @@ SELECT r.id, r.listing_id,
        CASE WHEN l.deleted_at IS NULL AND (l.hidden_at IS NULL OR l.seller_id = $1)
             THEN l.image_keys[1] END AS listing_image_key,
        l.status AS listing_status,
-       other.user_id AS other_user_id, public_name(u.name) AS other_user_name,
+       other.user_id AS other_user_id, public_name(u.nickname, u.name) AS other_user_name,
        other.left_at IS NOT NULL AS other_left, other.last_read_seq AS other_last_read_seq,
        me.last_read_seq, r.last_seq, r.active_at, r.created_at,
        m.id AS message_id, m.sender_id AS message_sender_id, m.client_id AS message_client_id,

@@ -1,0 +1,93 @@
+//! Members' public profiles.
+
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use petory_core::community::pet::Species;
+use petory_core::community::profile::{self, Profile, ProfilePet};
+use petory_core::identity::UserId;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::{AppState, HasImages};
+use crate::error::{ApiResult, Problem};
+use crate::extract::{Json, Path};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProfileResponse {
+    pub user_id: i64,
+    pub nickname: String,
+    pub bio: String,
+    pub joined_at: DateTime<Utc>,
+    pub pets: Vec<ProfilePetResponse>,
+    pub post_count: i64,
+    pub listing_count: i64,
+    /// Listings sold.
+    pub sold_count: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProfilePetResponse {
+    pub id: i64,
+    pub name: String,
+    pub species: Species,
+    /// Where to read the pet's photo.
+    pub photo_url: Option<String>,
+    #[serde(skip)]
+    photo_keys: Vec<String>,
+    #[serde(skip)]
+    photo_urls: Vec<String>,
+}
+
+impl From<ProfilePet> for ProfilePetResponse {
+    fn from(pet: ProfilePet) -> Self {
+        Self {
+            id: pet.id.into(),
+            name: pet.name,
+            species: pet.species,
+            photo_url: None,
+            photo_keys: pet.photo_key.into_iter().collect(),
+            photo_urls: Vec::new(),
+        }
+    }
+}
+
+impl HasImages for ProfilePetResponse {
+    fn images(&mut self) -> (&[String], &mut Vec<String>) {
+        (&self.photo_keys, &mut self.photo_urls)
+    }
+}
+
+impl ProfileResponse {
+    async fn of(state: &AppState, profile: Profile) -> ApiResult<Self> {
+        let mut pets: Vec<ProfilePetResponse> = profile.pets.into_iter().map(Into::into).collect();
+        state.link_images(pets.iter_mut()).await?;
+        for pet in &mut pets {
+            pet.photo_url = pet.photo_urls.first().cloned();
+        }
+        Ok(Self {
+            user_id: profile.user_id.into(),
+            nickname: profile.nickname,
+            bio: profile.bio,
+            joined_at: profile.joined_at,
+            pets,
+            post_count: profile.post_count,
+            listing_count: profile.listing_count,
+            sold_count: profile.sold_count,
+        })
+    }
+}
+
+/// A member's public profile (guests too): nickname, bio, pets and what they share; never their
+/// name or email.
+#[utoipa::path(get, path = "/users/{id}/profile", tag = "community", params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "The profile", body = ProfileResponse),
+        (status = 404, description = "`USER_NOT_FOUND` (none, or withdrawn)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_profile(
+    State(state): State<AppState>,
+    Path(id): Path<UserId>,
+) -> ApiResult<Json<ProfileResponse>> {
+    let found = profile::profile(&mut *state.db().await?, id).await?;
+    Ok(Json(ProfileResponse::of(&state, found).await?))
+}
