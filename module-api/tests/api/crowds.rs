@@ -281,6 +281,8 @@ async fn nobody_else_reads_a_members_real_name() {
             !text.contains("보리사랑"),
             "{path} shows the real name: {text}"
         );
-        assert!(text.contains("김**"), "{path} shows the masked name");
+        assert!(!text.contains(email), "{path} shows the email: {text}");
+        // Who chose no nickname shows as `회원<id>`.
+        assert!(text.contains(&format!("회원{id}")), "{path} shows the nickname");
     }
 }
