@@ -785,6 +785,7 @@ impl From<petory_core::community::CommunityError> for ApiError {
             ),
             E::ListingSold => Self::conflict(ProblemCode::ListingSold, error.to_string()),
             E::Blocked => Self::forbidden(ProblemCode::ChatBlocked, error.to_string()),
+            E::CommentBlocked => Self::forbidden(ProblemCode::CommentBlocked, error.to_string()),
             E::PartyLeft => Self::conflict(ProblemCode::ChatPartyLeft, error.to_string()),
             E::ClientIdReused => Self::conflict(ProblemCode::ClientIdReused, error.to_string()),
             E::UserNotFound => Self::not_found(ProblemCode::UserNotFound, "no such user"),

@@ -60,6 +60,7 @@ problem_codes! {
     ChatRateLimited = "CHAT_RATE_LIMITED",
     ChatRoomNotFound = "CHAT_ROOM_NOT_FOUND",
     ClientIdReused = "CLIENT_ID_REUSED",
+    CommentBlocked = "COMMENT_BLOCKED",
     CommentNotFound = "COMMENT_NOT_FOUND",
     ConcurrentUpdate = "CONCURRENT_UPDATE",
     Conflict = "CONFLICT",

@@ -167,13 +167,16 @@ async fn comments_and_replies_reach_whom_they_answer_once_and_never_their_writer
 }
 
 #[tokio::test]
-async fn nothing_reaches_a_member_from_someone_either_of_them_blocks() {
+async fn a_block_stops_comments_and_notices_and_leaves_a_placeholder_in_the_thread() {
     let app = TestApp::spawn().await;
     let author = Member::new(&app, "author@example.com").await;
     let pest = Member::new(&app, "pest@example.com").await;
     let post_id = post(&app, &author.token, "우리 집 고양이", "귀엽죠").await["id"]
         .as_i64()
         .unwrap();
+    let comment = pest.comment(&app, post_id, "별로네요", None).await;
+    app.relay_events().await;
+    assert_eq!(author.notifications(&app).await.len(), 1);
     let response = app
         .send(
             Method::PUT,
@@ -183,14 +186,50 @@ async fn nothing_reaches_a_member_from_someone_either_of_them_blocks() {
         )
         .await;
     assert_eq!(response.status(), 204);
-    let comment = pest.comment(&app, post_id, "별로네요", None).await;
-    // The author answers the blocked member's comment: the block stands both ways.
+
+    // The blocked member comments no more on the blocker's posts.
+    let refused = app
+        .post_json(
+            &format!("/api/v1/owner-boards/{post_id}/comments"),
+            Some(&pest.token),
+            json!({"content": "또 왔어요"}),
+        )
+        .await;
+    assert_problem(refused, 403, "COMMENT_BLOCKED").await;
+    // The author may still answer on their own post; the blocked member hears nothing of it.
     author
         .comment(&app, post_id, "그만하세요", Some(comment))
         .await;
     app.relay_events().await;
-    assert!(author.notifications(&app).await.is_empty());
     assert!(pest.notifications(&app).await.is_empty());
+    assert_eq!(author.notifications(&app).await.len(), 1);
+
+    // The blocker reads the blocked member's comment as a placeholder that keeps the thread;
+    // others read it as it is.
+    let thread = |token: Option<String>| {
+        let app = &app;
+        async move {
+            let response = app
+                .send(
+                    Method::GET,
+                    &format!("/api/v1/owner-boards/{post_id}/comments"),
+                    token.as_deref(),
+                    None,
+                )
+                .await;
+            let page: serde_json::Value = response.json().await.unwrap();
+            page["items"].as_array().unwrap().clone()
+        }
+    };
+    let seen = thread(Some(author.token.clone())).await;
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0]["author_blocked"], true);
+    assert_eq!(seen[0]["content"], "");
+    assert_eq!(seen[0]["author_name"], "차단한 회원");
+    assert_eq!(seen[1]["parent_id"], comment);
+    let seen = thread(None).await;
+    assert_eq!(seen[0]["author_blocked"], false);
+    assert_eq!(seen[0]["content"], "별로네요");
 }
 
 #[tokio::test]

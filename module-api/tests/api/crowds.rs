@@ -283,6 +283,9 @@ async fn nobody_else_reads_a_members_real_name() {
         );
         assert!(!text.contains(email), "{path} shows the email: {text}");
         // Who chose no nickname shows as `회원<id>`.
-        assert!(text.contains(&format!("회원{id}")), "{path} shows the nickname");
+        assert!(
+            text.contains(&format!("회원{id}")),
+            "{path} shows the nickname"
+        );
     }
 }

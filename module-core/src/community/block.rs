@@ -83,6 +83,18 @@ pub async fn blocked(
         .collect())
 }
 
+/// Everyone `blocker` blocks (few: a member blocks a handful, at most a few hundred).
+pub async fn blocked_by(
+    conn: &mut AsyncPgConnection,
+    blocker: UserId,
+) -> Result<Vec<UserId>, CommunityError> {
+    Ok(user_blocks::table
+        .filter(user_blocks::blocker_id.eq(blocker))
+        .select(user_blocks::blocked_id)
+        .load(conn)
+        .await?)
+}
+
 /// Whether either of two users blocks the other.
 pub async fn between(
     conn: &mut AsyncPgConnection,

@@ -644,15 +644,21 @@ pub struct Comment {
 pub struct CommentView {
     pub comment: Comment,
     pub author_name: String,
+    /// The reader blocks its author: it shows as a "blocked member" placeholder.
+    pub author_blocked: bool,
 }
 
 impl CommentView {
-    /// What `viewer` may read of it: a deleted comment, or a hidden one of someone else's (for
-    /// anyone but admins), keeps its place in the thread without its words.
+    /// What `viewer` may read of it: a deleted comment, a hidden one of someone else's (for
+    /// anyone but admins), or one by a member the viewer blocks keeps its place in the thread
+    /// without its words (and, for a blocked author, without their name).
     pub fn redacted_for(mut self, viewer: Viewer) -> Self {
         let hidden_from_viewer = !viewer.may_read(self.comment.author_id, self.comment.hidden_at);
-        if self.comment.deleted_at.is_some() || hidden_from_viewer {
+        if self.comment.deleted_at.is_some() || hidden_from_viewer || self.author_blocked {
             self.comment.content.clear();
+        }
+        if self.author_blocked {
+            messages::BLOCKED_MEMBER.clone_into(&mut self.author_name);
         }
         self
     }
@@ -721,10 +727,15 @@ pub async fn comments(
         ))
         .load(conn)
         .await?;
+    let blocked = match viewer.user {
+        Some(reader) => block::blocked_by(conn, reader).await?,
+        None => Vec::new(),
+    };
     Ok(rows
         .into_iter()
         .map(|(comment, author_name)| {
             CommentView {
+                author_blocked: blocked.contains(&comment.author_id),
                 comment,
                 author_name,
             }
@@ -749,6 +760,7 @@ async fn comment_view(
     Ok(CommentView {
         comment,
         author_name,
+        author_blocked: false,
     })
 }
 
@@ -766,6 +778,10 @@ pub async fn comment(
         .transaction(async |conn| {
             // The post's lock orders comments and their count.
             let post = lock_open_post(conn, Viewer::user(author), post).await?;
+            // Where one of them blocks the other, no comment crosses (as in chat).
+            if post.author_id != author && block::between(conn, author, post.author_id).await? {
+                return Err(CommunityError::CommentBlocked);
+            }
             let mut parent_author = None;
             if let Some(parent) = parent {
                 let (parent_post, grandparent, deleted, author_of_parent): (

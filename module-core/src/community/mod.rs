@@ -54,6 +54,8 @@ pub enum CommunityError {
     ListingSold,
     #[error("one of you blocks the other")]
     Blocked,
+    #[error("the post's author and you block one another: no comment crosses")]
+    CommentBlocked,
     #[error("the other member left the room; it takes no more messages")]
     PartyLeft,
     #[error("this client_id was used for another message")]

@@ -7,6 +7,8 @@
 pub const DORMANT_MEMBER: &str = "휴면 회원";
 /// The name a withdrawn member's kept records (orders, posts) are shown by.
 pub const WITHDRAWN_MEMBER: &str = "탈퇴 회원";
+/// The name a member's comments show to whoever blocked them (the thread keeps its shape).
+pub const BLOCKED_MEMBER: &str = "차단한 회원";
 
 /// A notification's title and body, or a mail's subject and body.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -411,8 +411,12 @@ pub struct CommentResponse {
     /// The top-level comment this replies to.
     pub parent_id: Option<i64>,
     pub author_id: i64,
+    /// The author's nickname; "차단한 회원" when you block them.
     pub author_name: String,
-    /// Empty when deleted (or hidden from you): the comment keeps its place in the thread.
+    /// You block its author: it shows as a placeholder, without its words.
+    pub author_blocked: bool,
+    /// Empty when deleted, hidden from you or by a member you block: the comment keeps its
+    /// place in the thread.
     pub content: String,
     pub deleted: bool,
     pub hidden: bool,
@@ -429,6 +433,7 @@ impl From<CommentView> for CommentResponse {
             parent_id: comment.parent_id.map(Into::into),
             author_id: comment.author_id.into(),
             author_name: view.author_name,
+            author_blocked: view.author_blocked,
             content: comment.content,
             deleted: comment.deleted_at.is_some(),
             hidden: comment.hidden_at.is_some(),
@@ -481,7 +486,7 @@ pub struct CommentRequest {
 #[utoipa::path(post, path = "/owner-boards/{id}/comments", tag = "community", security(("bearer" = [])), params(("id" = i64, Path)), request_body = CommentRequest,
     responses(
         (status = 201, description = "Commented", body = CommentResponse),
-        (status = 403, description = "`EMAIL_NOT_VERIFIED` (the mailed link not followed yet), `ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`EMAIL_NOT_VERIFIED` (the mailed link not followed yet), `ACCOUNT_SUSPENDED`, `COMMENT_BLOCKED` (the post's author and you block one another)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`POST_NOT_FOUND`, `COMMENT_NOT_FOUND` (the parent)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`VALIDATION_FAILED` (e.g. replying to a reply)", body = Problem, content_type = "application/problem+json"),
     ))]
