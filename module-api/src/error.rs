@@ -778,6 +778,7 @@ impl From<petory_core::community::CommunityError> for ApiError {
                 ProblemCode::ChatMessageNotFound,
                 "no such message in this room",
             ),
+            E::UnsendTooLate => Self::conflict(ProblemCode::UnsendWindowPassed, error.to_string()),
             E::OwnListing => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 ProblemCode::OwnListing,

@@ -163,6 +163,7 @@ problem_codes! {
     TooManyStreams = "TOO_MANY_STREAMS",
     TooManyUnpaidOrders = "TOO_MANY_UNPAID_ORDERS",
     UnknownField = "UNKNOWN_FIELD",
+    UnsendWindowPassed = "UNSEND_WINDOW_PASSED",
     UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE",
     UploadInUse = "UPLOAD_IN_USE",
     UploadNotAnImage = "UPLOAD_NOT_AN_IMAGE",

@@ -172,6 +172,7 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(chat::open_room, chat::list_rooms))
         .routes(routes!(chat::get_room))
         .routes(routes!(chat::list_messages, chat::post_message))
+        .routes(routes!(chat::unsend_message))
         .routes(routes!(chat::read_room))
         .routes(routes!(chat::leave_room))
         .routes(routes!(chat::create_ticket))

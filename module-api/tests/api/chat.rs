@@ -1038,3 +1038,72 @@ async fn a_socket_replays_a_bounded_number_of_messages_a_second() {
         "a burst of five resumes passes: {replayed}"
     );
 }
+
+#[tokio::test]
+async fn a_sender_takes_a_message_back_within_five_minutes_and_both_read_the_placeholder() {
+    let app = TestApp::spawn().await;
+    let Trade {
+        seller,
+        buyer,
+        room,
+        ..
+    } = trade(&app).await;
+    let mut seller_socket = ChatSocket::open(&app.base_url, &seller.1).await;
+    let sent = say(&app, &buyer.1, room, "잘못 보냈어요").await;
+    assert_eq!(
+        seller_socket.next_of("message").await["text"],
+        "잘못 보냈어요"
+    );
+    let path = format!("{}/messages/{}", room_path(room), sent["id"]);
+
+    // Only its sender takes it back.
+    assert_problem(
+        app.send(Method::DELETE, &path, Some(&seller.1), None).await,
+        404,
+        "CHAT_MESSAGE_NOT_FOUND",
+    )
+    .await;
+    let unsent = app
+        .send_ok(Method::DELETE, &path, Some(&buyer.1), None)
+        .await;
+    assert_eq!(unsent["deleted"], true);
+    assert_eq!(unsent["text"], "메시지가 삭제되었습니다");
+    assert_eq!(unsent["seq"], sent["seq"]);
+    let heard = seller_socket.next_of("unsent").await;
+    assert_eq!(
+        (&heard["message_id"], &heard["seq"]),
+        (&sent["id"], &sent["seq"])
+    );
+    for token in [&buyer.1, &seller.1] {
+        let messages = history(&app, token, room).await;
+        assert_eq!(messages.len(), 1, "its place stays");
+        assert_eq!(messages[0]["text"], "메시지가 삭제되었습니다");
+        assert_eq!(messages[0]["image_url"], Value::Null);
+    }
+    // Again is harmless.
+    let again = app
+        .send_ok(Method::DELETE, &path, Some(&buyer.1), None)
+        .await;
+    assert_eq!(again["id"], sent["id"]);
+
+    // Five minutes on, a message stays.
+    let kept = say(&app, &buyer.1, room, "이건 남아요").await;
+    app.clock.advance(chrono::TimeDelta::minutes(6));
+    assert_problem(
+        app.send(
+            Method::DELETE,
+            &format!("{}/messages/{}", room_path(room), kept["id"]),
+            Some(&buyer.1),
+            None,
+        )
+        .await,
+        409,
+        "UNSEND_WINDOW_PASSED",
+    )
+    .await;
+    assert_eq!(
+        texts(&history(&app, &buyer.1, room).await),
+        ["이건 남아요", "메시지가 삭제되었습니다"],
+        "newest first"
+    );
+}

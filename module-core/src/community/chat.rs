@@ -12,6 +12,10 @@ use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 use uuid::Uuid;
 
+mod unsend;
+
+pub use unsend::{UNSEND_WITHIN, Unsent, unsend};
+
 use super::block;
 use super::trade::{ListingId, ListingStatus};
 use super::{CommunityError, Viewer, ensure_can_publish};
@@ -61,7 +65,8 @@ pub struct Message {
 
 impl Message {
     /// Whether `reader` may read the words: moderation hides a message from everyone but its
-    /// sender (and admins), and deletes it for all; its place in the room stays.
+    /// sender (and admins), and deletes it for all (as its sender does by unsending it); its
+    /// place in the room stays.
     pub fn readable_by(&self, reader: UserId) -> bool {
         self.deleted_at.is_none() && Viewer::user(reader).may_read(self.sender_id, self.hidden_at)
     }

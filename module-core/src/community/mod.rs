@@ -48,6 +48,8 @@ pub enum CommunityError {
     RoomNotFound,
     #[error("no such message in this room")]
     MessageNotFound,
+    #[error("a message is taken back within 5 minutes of sending it")]
+    UnsendTooLate,
     #[error("a seller does not chat with themself about their own listing")]
     OwnListing,
     #[error("the listing is sold and takes no new chats")]

@@ -7,6 +7,8 @@
 pub const DORMANT_MEMBER: &str = "휴면 회원";
 /// The name a withdrawn member's kept records (orders, posts) are shown by.
 pub const WITHDRAWN_MEMBER: &str = "탈퇴 회원";
+/// What a chat message taken back (or deleted by moderation) shows in its place, to both.
+pub const DELETED_CHAT_MESSAGE: &str = "메시지가 삭제되었습니다";
 /// The name a member's comments show to whoever blocked them (the thread keeps its shape).
 pub const BLOCKED_MEMBER: &str = "차단한 회원";
 

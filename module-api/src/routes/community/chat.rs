@@ -10,6 +10,7 @@ use petory_core::community::chat::{
 };
 use petory_core::community::trade::{ListingId, ListingStatus};
 use petory_core::identity::UserId;
+use petory_core::platform::messages;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -36,6 +37,9 @@ pub struct MessageResponse {
     pub image_url: Option<String>,
     /// Hidden by moderation: its words and image are withheld (except from its sender).
     pub hidden: bool,
+    /// Taken back by its sender (or deleted by moderation): `text` is the placeholder
+    /// "메시지가 삭제되었습니다" for both members, and there is no image.
+    pub deleted: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -43,8 +47,11 @@ impl MessageResponse {
     /// The message as `reader` sees it, with its image's URL.
     pub async fn of(state: &AppState, message: Message, reader: UserId) -> ApiResult<Self> {
         let readable = message.readable_by(reader);
-        let hidden = message.hidden_at.is_some() || message.deleted_at.is_some();
-        let (text, image_key) = if readable {
+        let deleted = message.deleted_at.is_some();
+        let hidden = message.hidden_at.is_some() || deleted;
+        let (text, image_key) = if deleted {
+            (Some(messages::DELETED_CHAT_MESSAGE.to_owned()), None)
+        } else if readable {
             (message.text, message.image_key)
         } else {
             (None, None)
@@ -60,6 +67,7 @@ impl MessageResponse {
             image_key,
             image_url,
             hidden,
+            deleted,
             created_at: message.created_at,
         })
     }
@@ -361,6 +369,12 @@ pub enum ChatUpdate {
         message_id: i64,
         seq: i32,
     },
+    /// Its sender took a message back: show the placeholder in its place.
+    Unsent {
+        room_id: i64,
+        message_id: i64,
+        seq: i32,
+    },
 }
 
 /// Tells the sockets of `to`, on every instance. A failed publish only delays: sockets catch up
@@ -372,6 +386,34 @@ pub async fn publish(state: &AppState, to: &[UserId], update: &ChatUpdate) {
     if let Err(error) = state.chat.publish(to, &json).await {
         tracing::warn!(%error, "chat update not published; sockets will catch up");
     }
+}
+
+/// Take back my message within 5 minutes of sending it: both members then read "메시지가
+/// 삭제되었습니다" in its place (its `seq` stays), and the room's sockets hear `unsent`.
+#[utoipa::path(delete, path = "/chat/rooms/{id}/messages/{message_id}", tag = "chat", security(("bearer" = [])),
+    params(("id" = i64, Path), ("message_id" = i64, Path)),
+    responses(
+        (status = 200, description = "Taken back (again: as it is)", body = MessageResponse),
+        (status = 404, description = "`CHAT_ROOM_NOT_FOUND`, `CHAT_MESSAGE_NOT_FOUND` (none of mine in this room)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`UNSEND_WINDOW_PASSED` (sent more than 5 minutes ago)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn unsend_message(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((room, message)): Path<(RoomId, MessageId)>,
+) -> ApiResult<Json<MessageResponse>> {
+    let mut conn = state.db().await?;
+    let unsent = chat::unsend(&mut conn, user.id, room, message, state.clock.now()).await?;
+    drop(conn);
+    let update = ChatUpdate::Unsent {
+        room_id: unsent.message.room_id.into(),
+        message_id: unsent.message.id.into(),
+        seq: unsent.message.seq,
+    };
+    publish(&state, &[user.id, unsent.other], &update).await;
+    Ok(Json(
+        MessageResponse::of(&state, unsent.message, user.id).await?,
+    ))
 }
 
 /// Send a message (for clients without a socket; the socket's `send` does the same).

@@ -507,7 +507,9 @@ impl Session {
                     self.fill(room, delivered).await
                 }
             }
-            ChatUpdate::Read { .. } => self.write(Frame::Text(json.into())).await,
+            ChatUpdate::Read { .. } | ChatUpdate::Unsent { .. } => {
+                self.write(Frame::Text(json.into())).await
+            }
         }
     }
 
