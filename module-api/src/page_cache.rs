@@ -56,7 +56,7 @@ impl BoardFirstPages {
         let Some(pages) = &self.pages else {
             return Ok(None);
         };
-        if filter.after.is_some() || filter.search.is_some() {
+        if filter.after.is_some() || filter.search.is_some() || filter.author.is_some() {
             return Ok(None);
         }
         // Concurrent misses of one page wait for a single read.

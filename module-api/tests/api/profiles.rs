@@ -237,3 +237,92 @@ async fn a_profile_shows_pets_and_what_a_member_shares() {
     )
     .await;
 }
+
+#[derive(Debug, Deserialize)]
+struct Listed {
+    items: Vec<Authored>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Authored {
+    id: i64,
+    #[serde(alias = "seller_id")]
+    author_id: i64,
+}
+
+#[tokio::test]
+async fn a_members_posts_and_listings_are_listed_on_their_own() {
+    let app = TestApp::spawn().await;
+    let (mine, me) = app.user("me@example.com").await;
+    let (_, other) = app.user("other@example.com").await;
+    let mut my_posts = Vec::new();
+    for n in 0..3 {
+        my_posts.push(
+            post(&app, &me, &format!("산책 {n}"), "한강").await["id"]
+                .as_i64()
+                .unwrap(),
+        );
+        post(&app, &other, &format!("간식 {n}"), "산책 후 간식").await;
+    }
+    let my_listing = listing(&app, &me, "켄넬").await;
+    listing(&app, &other, "사료").await;
+
+    // Newest first, paged, for guests too.
+    let first: Listed = serde_json::from_value(
+        app.get_ok(&format!("/api/v1/owner-boards?author_id={mine}&limit=2"))
+            .await,
+    )
+    .unwrap();
+    assert_eq!(
+        first.items.iter().map(|p| p.id).collect::<Vec<_>>(),
+        [my_posts[2], my_posts[1]]
+    );
+    let cursor = first.next_cursor.expect("a second page");
+    let second: Listed = serde_json::from_value(
+        app.get_ok(&format!(
+            "/api/v1/owner-boards?author_id={mine}&limit=2&cursor={cursor}"
+        ))
+        .await,
+    )
+    .unwrap();
+    assert_eq!(
+        second.items.iter().map(|p| p.id).collect::<Vec<_>>(),
+        [my_posts[0]]
+    );
+    // With a search, and by recent likes, still only theirs.
+    let searched: Listed = serde_json::from_value(
+        app.get_ok(&format!("/api/v1/owner-boards?author_id={mine}&q=산책"))
+            .await,
+    )
+    .unwrap();
+    assert_eq!(searched.items.len(), 3);
+    assert!(searched.items.iter().all(|p| p.author_id == mine));
+
+    let listings: Listed = serde_json::from_value(
+        app.get_ok(&format!("/api/v1/trade-boards?seller_id={mine}"))
+            .await,
+    )
+    .unwrap();
+    assert_eq!(
+        listings
+            .items
+            .iter()
+            .map(|l| (l.id, l.author_id))
+            .collect::<Vec<_>>(),
+        [(my_listing, mine)]
+    );
+    // Someone with nothing shared lists nothing; a bad id is refused.
+    let none: Listed =
+        serde_json::from_value(app.get_ok("/api/v1/owner-boards?author_id=999999").await).unwrap();
+    assert!(none.items.is_empty());
+    let refused = app
+        .send(
+            Method::GET,
+            "/api/v1/trade-boards?seller_id=abc",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(refused.status(), 400);
+}

@@ -131,6 +131,8 @@ impl PostCursor {
 #[derive(Debug, Clone, Default)]
 pub struct PostFilter {
     pub category: Option<PostCategory>,
+    /// One member's posts (their page, or mine).
+    pub author: Option<UserId>,
     pub search: Option<Search>,
     pub sort: PostSort,
     pub after: Option<PostCursor>,
@@ -143,18 +145,34 @@ diesel::define_sql_function! {
 
 type PostRows<'a> = posts::BoxedQuery<'a, Pg>;
 
+/// Which posts a list reads, search aside: one category, one author, or all.
+#[derive(Debug, Clone, Copy)]
+struct Scope {
+    category: Option<PostCategory>,
+    author: Option<UserId>,
+}
+
+impl PostFilter {
+    fn scope(&self) -> Scope {
+        Scope {
+            category: self.category,
+            author: self.author,
+        }
+    }
+}
+
 /// Visible posts (deleted and hidden ones are left out): of a category, and matching a
 /// search, if given.
-fn visible_posts<'a>(
-    category: Option<PostCategory>,
-    search: Option<(&Search, Matching)>,
-) -> PostRows<'a> {
+fn visible_posts<'a>(scope: Scope, search: Option<(&Search, Matching)>) -> PostRows<'a> {
     let mut query = posts::table
         .filter(posts::deleted_at.is_null())
         .filter(posts::hidden_at.is_null())
         .into_boxed();
-    if let Some(category) = category {
+    if let Some(category) = scope.category {
         query = query.filter(posts::category.eq(category));
+    }
+    if let Some(author) = scope.author {
+        query = query.filter(posts::author_id.eq(author));
     }
     if let Some((search, matching)) = search {
         query = query.filter(search.condition("posts.title || ' ' || posts.content", matching));
@@ -254,13 +272,13 @@ async fn newest(
 ) -> Result<Vec<PostSummary>, CommunityError> {
     let before = filter.after.map(|after| after.id);
     let Some(search) = &filter.search else {
-        let all = visible_posts(filter.category, None);
+        let all = visible_posts(filter.scope(), None);
         return newest_page(conn, me, all, before, limit).await;
     };
     let mut rows = PostSearch {
         conn,
         me,
-        category: filter.category,
+        scope: filter.scope(),
         search,
     };
     newest_matches(&mut rows, before, limit).await
@@ -270,7 +288,7 @@ async fn newest(
 struct PostSearch<'a> {
     conn: &'a mut AsyncPgConnection,
     me: Option<UserId>,
-    category: Option<PostCategory>,
+    scope: Scope,
     search: &'a Search,
 }
 
@@ -286,10 +304,10 @@ impl NewestRows for PostSearch<'_> {
         within: Option<i64>,
         limit: i64,
     ) -> Result<Vec<PostSummary>, CommunityError> {
-        let mut query = visible_posts(self.category, Some((self.search, matching)));
+        let mut query = visible_posts(self.scope, Some((self.search, matching)));
         if let Some(within) = within {
             // The oldest of the newest `within` posts: posts alone, no author needed.
-            let mut newest = visible_posts(self.category, None);
+            let mut newest = visible_posts(self.scope, None);
             if let Some(before) = before {
                 newest = newest.filter(posts::id.lt(before));
             }
@@ -339,7 +357,7 @@ async fn popular(
         .as_ref()
         .map(|search| (search, Matching::Indexed));
     let recent = recent_likes(since);
-    let mut query = visible_posts(filter.category, search).filter(
+    let mut query = visible_posts(filter.scope(), search).filter(
         posts::id.eq_any(
             post_likes::table
                 .filter(post_likes::created_at.gt(since))

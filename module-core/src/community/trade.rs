@@ -83,6 +83,8 @@ pub struct ListingFilter {
     pub region: Option<String>,
     pub min_price: Option<i64>,
     pub max_price: Option<i64>,
+    /// One seller's listings (their shop, or mine).
+    pub seller: Option<UserId>,
     pub search: Option<Search>,
     pub before: Option<ListingId>,
 }
@@ -98,6 +100,9 @@ fn visible_listings<'a>(filter: &ListingFilter, matching: Option<Matching>) -> L
         .into_boxed();
     if let Some(status) = filter.status {
         query = query.filter(listings::status.eq(status));
+    }
+    if let Some(seller) = filter.seller {
+        query = query.filter(listings::seller_id.eq(seller));
     }
     if let Some(category) = filter.category {
         query = query.filter(listings::category.eq(category));

@@ -151,6 +151,9 @@ pub enum BoardSort {
 #[into_params(parameter_in = Query)]
 pub struct PostListQuery {
     pub category: Option<PostCategory>,
+    /// Only this member's posts (their page, or mine).
+    #[param(minimum = 1)]
+    pub author_id: Option<i64>,
     /// Words that must all occur in the title or content (Korean substrings too).
     #[param(min_length = 1, max_length = 100)]
     pub q: Option<String>,
@@ -182,6 +185,7 @@ pub async fn list_posts(
     let search = search_of(query.q.as_deref())?;
     let filter = PostFilter {
         category: query.category,
+        author: query.author_id.map(petory_core::types::UserId),
         search,
         sort: match query.sort.unwrap_or_default() {
             BoardSort::New => PostSort::New,

@@ -84,6 +84,9 @@ impl ListingResponse {
 #[into_params(parameter_in = Query)]
 pub struct ListingListQuery {
     pub status: Option<ListingStatus>,
+    /// Only this seller's listings (their shop, or mine).
+    #[param(minimum = 1)]
+    pub seller_id: Option<i64>,
     pub category: Option<ListingCategory>,
     /// Exactly this region.
     #[param(min_length = 1, max_length = 50)]
@@ -132,6 +135,7 @@ pub async fn list_listings(
         region: query.region,
         min_price: query.min_price,
         max_price: query.max_price,
+        seller: query.seller_id.map(petory_core::types::UserId),
         search,
         before: page.before_id()?,
     };
