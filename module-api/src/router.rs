@@ -144,6 +144,7 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(review::update_review, review::delete_review))
         .routes(routes!(routes::upload::create_upload))
         .routes(routes!(profile::get_profile))
+        .routes(routes!(routes::community::activity::my_comments))
         .routes(routes!(pet::list_pets, pet::create_pet))
         .routes(routes!(pet::get_pet, pet::update_pet, pet::delete_pet))
         .routes(routes!(pet::record_weight, pet::list_weights))

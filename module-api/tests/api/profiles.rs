@@ -326,3 +326,98 @@ async fn a_members_posts_and_listings_are_listed_on_their_own() {
         .await;
     assert_eq!(refused.status(), 400);
 }
+
+#[derive(Debug, Deserialize)]
+struct MyComments {
+    items: Vec<MyComment>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct MyComment {
+    id: i64,
+    post_id: i64,
+    post_title: String,
+    content: String,
+    author_name: String,
+}
+
+#[tokio::test]
+async fn my_comments_are_listed_newest_first_with_their_posts() {
+    let app = TestApp::spawn().await;
+    let (_, me) = member_named(&app, "me@example.com", "댓글러").await;
+    let (_, other) = app.user("other@example.com").await;
+    let walk = post(&app, &other, "산책 코스", "어디?").await["id"]
+        .as_i64()
+        .unwrap();
+    let gone = post(&app, &other, "지울 글", "곧 지워요").await["id"]
+        .as_i64()
+        .unwrap();
+    let comment = |post: i64, text: &str| {
+        let (app, me) = (&app, &me);
+        let text = text.to_owned();
+        async move {
+            app.post_ok(
+                &format!("/api/v1/owner-boards/{post}/comments"),
+                Some(me),
+                json!({"content": text}),
+            )
+            .await["id"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    let first = comment(walk, "한강이요").await;
+    let withdrawn = comment(walk, "취소").await;
+    comment(gone, "안녕").await;
+    let last = comment(walk, "남산도요").await;
+    app.send(
+        Method::DELETE,
+        &format!("/api/v1/owner-boards/{walk}/comments/{withdrawn}"),
+        Some(&me),
+        None,
+    )
+    .await;
+    app.send(
+        Method::DELETE,
+        &format!("/api/v1/owner-boards/{gone}"),
+        Some(&other),
+        None,
+    )
+    .await;
+
+    let page: MyComments = serde_json::from_value(
+        app.get_ok_as("/api/v1/users/me/comments?limit=1", &me)
+            .await,
+    )
+    .unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(
+        (
+            page.items[0].id,
+            page.items[0].post_id,
+            page.items[0].post_title.as_str()
+        ),
+        (last, walk, "산책 코스")
+    );
+    assert_eq!(page.items[0].author_name, "댓글러");
+    let cursor = page.next_cursor.expect("more");
+    let rest: MyComments = serde_json::from_value(
+        app.get_ok_as(&format!("/api/v1/users/me/comments?cursor={cursor}"), &me)
+            .await,
+    )
+    .unwrap();
+    assert_eq!(
+        rest.items
+            .iter()
+            .map(|c| (c.id, c.content.as_str()))
+            .collect::<Vec<_>>(),
+        [(first, "한강이요")],
+        "deleted comments and comments on deleted posts are left out"
+    );
+    assert!(rest.next_cursor.is_none());
+    // Someone else's list holds none of mine.
+    let theirs: MyComments =
+        serde_json::from_value(app.get_ok_as("/api/v1/users/me/comments", &other).await).unwrap();
+    assert!(theirs.items.is_empty());
+}

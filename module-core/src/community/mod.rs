@@ -1,6 +1,7 @@
 //! Community: pets, the owner board, the trade board, chat and blocks (their moderation is
 //! `moderation`).
 
+pub mod activity;
 pub mod block;
 pub mod board;
 pub mod chat;

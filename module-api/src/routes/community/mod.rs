@@ -1,5 +1,6 @@
 //! Community: pets, the owner board, the trade board and its chat (moderation: `routes::moderation`).
 
+pub mod activity;
 pub mod board;
 pub mod chat;
 pub mod chat_socket;
