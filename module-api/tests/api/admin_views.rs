@@ -28,7 +28,7 @@ fn ids(page: &Value) -> Vec<i64> {
 async fn admins_list_items_including_retired_ones() {
     let app = TestApp::spawn().await;
     let (item, _, _) = shop(&app, 10).await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let category = get(&app, &admin, &format!("/api/v1/items/{item}")).await["category_id"].clone();
     let retired: Value = app
         .post_ok(
@@ -100,7 +100,7 @@ async fn admins_list_every_order_by_status_buyer_and_date_and_see_its_payment() 
         .await
         .0;
     let later = place(other.clone(), other_address).await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
 
     assert_eq!(
         ids(&get(&app, &admin, "/api/v1/admin/orders").await),
@@ -191,7 +191,7 @@ async fn admins_list_every_order_by_status_buyer_and_date_and_see_its_payment() 
 async fn admins_list_subscriptions_by_status_and_billing_date_with_their_charges() {
     let (app, _sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
     let (id, _) = subscribe(&app).await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let all = get(&app, &admin, "/api/v1/admin/subscriptions").await;
     assert_eq!(ids(&all), [id]);
     let owner = all["items"][0]["user_id"].as_i64().unwrap();
@@ -223,7 +223,7 @@ async fn admins_list_subscriptions_by_status_and_billing_date_with_their_charges
 
     app.clock.advance(chrono::TimeDelta::days(31));
     crate::fixtures::bill(&app).await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let detail = get(&app, &admin, &format!("/api/v1/admin/subscriptions/{id}")).await;
     assert_eq!(detail["id"], id);
     assert_eq!(detail["charges"].as_array().unwrap().len(), 1);

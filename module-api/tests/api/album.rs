@@ -307,7 +307,7 @@ async fn months_feed_and_moderation_show_each_reader_what_they_may_see() {
         .await;
     assert_eq!(mine["items"][0]["hidden"], true);
     // The admin's queue shows what it is.
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let queue = app
         .get_ok_as("/api/v1/admin/reports?target_type=ALBUM_PHOTO", &admin)
         .await;

@@ -718,7 +718,7 @@ async fn reported_messages_are_hidden_from_the_other_member_by_moderation() {
             json!({"target_type": "CHAT_MESSAGE", "target_id": rude["id"], "reason": "ABUSE"}),
         )
         .await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let queue = app
         .send_ok(Method::GET, "/api/v1/admin/reports", Some(&admin), None)
         .await;

@@ -106,7 +106,7 @@ impl Fuzz {
         )
         .await;
         app.relay_events().await;
-        let admin = app.admin().await;
+        let admin = app.admin_token().await;
         let doc = serde_json::to_value(petory_api::router::openapi()).unwrap();
         Self {
             app,

@@ -11,7 +11,7 @@ use crate::util::{TestApp, assert_problem};
 #[tokio::test]
 async fn an_unverified_member_reads_but_takes_no_part() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let (_, author) = app.user("author@example.com").await;
     let post = post(&app, &author, "산책", "한강에서").await;
     let listing = listing(&app, &author, "Cat tower").await;
@@ -159,7 +159,7 @@ async fn decide(app: &TestApp, admin: &str, post: &Value, action: &str) {
 #[tokio::test]
 async fn fresh_accounts_and_an_overruled_crowd_hide_nothing() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let (_, author) = app.user("author@example.com").await;
     let victim = post(&app, &author, "우리 강아지", "귀엽죠").await;
 
@@ -213,7 +213,7 @@ async fn fresh_accounts_and_an_overruled_crowd_hide_nothing() {
 #[tokio::test]
 async fn nobody_else_reads_a_members_real_name() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let email = "real-name@example.com";
     let signed_up = app
         .post_json(

@@ -210,7 +210,7 @@ async fn todays_question_is_answered_once_a_day_and_remembered_across_years() {
 #[tokio::test]
 async fn admins_manage_the_366_questions() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let (_, user) = app.user("me@example.com").await;
     let all = body(
         app.send(

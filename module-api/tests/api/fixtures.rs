@@ -16,7 +16,7 @@ use crate::util::{ClockExt as _, TestApp};
 
 /// An item with `stock` on sale and a buyer with a complete profile: `(item id, token, address id)`.
 pub async fn shop(app: &TestApp, stock: i64) -> (i64, String, i64) {
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let category: Value = app
         .post_ok(
             "/api/v1/admin/categories",

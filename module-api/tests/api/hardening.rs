@@ -10,7 +10,7 @@ use crate::util::{TcpProxy, TestApp, assert_problem, database_addr};
 #[tokio::test]
 async fn a_nul_character_anywhere_is_refused_with_its_field_named() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
 
     let problem = assert_problem(app.get("/api/v1/items?q=%00").await, 400, "INVALID_QUERY").await;
     assert_eq!(problem["errors"][0]["field"], "q");
@@ -62,7 +62,7 @@ async fn a_nul_character_anywhere_is_refused_with_its_field_named() {
 async fn out_of_range_numbers_and_dates_are_refused() {
     let app = TestApp::spawn().await;
     let (_, token) = app.user("numbers@example.com").await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     for path in [
         "/api/v1/users/me/answers?year=-14003",
         "/api/v1/users/me/answers?year=10000",
@@ -102,7 +102,7 @@ async fn out_of_range_numbers_and_dates_are_refused() {
 #[tokio::test]
 async fn a_name_of_only_blank_characters_is_refused_before_the_database() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     // A form feed is one character, but no name: the schema says so (`NOT_BLANK`), and the
     // server refuses it by that rule, not by the table's CHECK (`error.rs` maps those).
     let response = app

@@ -238,7 +238,7 @@ async fn auth_answers_are_never_stored_for_replay() {
 #[tokio::test]
 async fn keys_are_scoped_per_user() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let category: Value = app
         .post_ok(
             "/api/v1/admin/categories",

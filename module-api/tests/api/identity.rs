@@ -570,7 +570,7 @@ async fn admins_list_and_search_users_page_by_page() {
     for name in ["alice", "bob", "carol"] {
         app.signup(&format!("{name}@example.com")).await;
     }
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let page: Value = app
         .send_ok(
             Method::GET,
@@ -627,7 +627,7 @@ async fn admins_list_and_search_users_page_by_page() {
 async fn a_suspension_blocks_login_until_its_end() {
     let app = TestApp::spawn().await;
     let (id, token) = app.user("bori@example.com").await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let until = (app.clock.now_utc() + TimeDelta::days(3)).to_rfc3339();
     let path = format!("/api/v1/admin/users/{id}/suspension");
 
@@ -680,7 +680,7 @@ async fn a_suspension_blocks_login_until_its_end() {
 async fn admins_lift_suspensions_and_change_roles() {
     let app = TestApp::spawn().await;
     let (id, token) = app.user("bori@example.com").await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let path = format!("/api/v1/admin/users/{id}/suspension");
     app.post_json(
         &path,
@@ -750,7 +750,7 @@ async fn admins_see_batch_runs() {
             .await
             .unwrap();
     }
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let runs: Value = app
         .send_ok(
             Method::GET,
@@ -787,7 +787,7 @@ async fn scheduled_runs_with_nothing_to_do_are_counted_not_listed() {
                 .unwrap();
         }
     }
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let get = |path: &'static str| {
         let (app, admin) = (&app, &admin);
         async move { app.send_ok(Method::GET, path, Some(admin), None).await }

@@ -96,7 +96,7 @@ async fn pet_with_photo(app: &TestApp, token: &str, name: &str, species: &str) -
 }
 
 async fn admin_view(app: &TestApp, id: i64) -> Value {
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let users: Value = app
         .send_ok(
             Method::GET,
@@ -300,7 +300,7 @@ async fn withdrawn_accounts_are_deleted_after_a_warning_keeping_orders_anonymous
     assert_eq!(kept["status"], "WITHDRAWN");
     assert!(kept["email"].as_str().unwrap().ends_with("@petory.invalid"));
     assert_eq!(kept["name"], "탈퇴 회원");
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let kept_order: Value = app
         .send_ok(
             Method::GET,
@@ -392,7 +392,7 @@ async fn a_removed_accounts_likes_comments_reviews_and_chats_no_longer_count() {
     let place = app
         .post_ok(
             "/api/v1/admin/places",
-            Some(&app.admin().await),
+            Some(&app.admin_token().await),
             json!({"name": "보리 카페", "category": "CAFE", "address": "서울 중구 보리 카페",
                    "lat": 37.5663, "lng": 126.9779}),
         )
@@ -462,7 +462,7 @@ async fn a_removed_accounts_likes_comments_reviews_and_chats_no_longer_count() {
 #[tokio::test]
 async fn an_admin_removed_entirely_leaves_the_items_their_images() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let item_image = image(&app, &admin, "ITEM").await;
     let item = item_with_images(&app, &admin, std::slice::from_ref(&item_image)).await;
     assert_eq!(item.status(), 201);
@@ -480,7 +480,7 @@ async fn an_admin_removed_entirely_leaves_the_items_their_images() {
 #[tokio::test]
 async fn suspensions_end_at_their_end_time() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let (id, _) = app.user("naughty@example.com").await;
     let until = app.clock.now_utc() + TimeDelta::days(30);
     let suspended = app

@@ -58,7 +58,7 @@ fn titles(page: &Value) -> Vec<&str> {
 async fn five_reports_from_different_people_hide_a_post_until_an_admin_dismisses_them() {
     let app = TestApp::spawn().await;
     let (author_id, author) = app.user("author@example.com").await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let created = post(&app, &author, "Buy cheap followers", "words").await;
     let path = format!("/api/v1/owner-boards/{}", created["id"]);
     let people = crowd(&app, 6).await;
@@ -162,7 +162,7 @@ async fn admins_hide_comments_delete_listings_and_suspend_the_author_from_the_qu
     let app = TestApp::spawn().await;
     let (_, author) = app.user("author@example.com").await;
     let (_, reader) = app.user("reader@example.com").await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let created = post(&app, &author, "Walk report", "words").await;
     let comments = format!("/api/v1/owner-boards/{}/comments", created["id"]);
     let comment = app
@@ -334,7 +334,7 @@ async fn admins_hide_comments_delete_listings_and_suspend_the_author_from_the_qu
 async fn concurrent_reports_hide_once_and_one_person_reports_once() {
     let app = TestApp::spawn().await;
     let (_, author) = app.user("author@example.com").await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let created = post(&app, &author, "Popular target", "words").await;
     let people = crowd(&app, 10).await;
     let statuses = join_all(
@@ -367,7 +367,7 @@ async fn bad_reports_and_decisions_are_refused_and_change_nothing() {
     let app = TestApp::spawn().await;
     let (author_id, author) = app.user("author@example.com").await;
     let (reader_id, reader) = app.user("reader@example.com").await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let created = post(&app, &author, "Mine", "words").await;
     let gone = post(&app, &author, "Gone", "words").await;
     app.send(
@@ -517,7 +517,7 @@ async fn admins_reverse_a_hiding_and_act_on_content_nobody_reported() {
     let app = TestApp::spawn().await;
     let (_, author) = app.user("author@example.com").await;
     let (_, reader) = app.user("reader@example.com").await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let created = post(&app, &author, "Misread joke", "words").await;
     let path = format!("/api/v1/owner-boards/{}", created["id"]);
 
@@ -594,7 +594,7 @@ async fn admins_reverse_a_hiding_and_act_on_content_nobody_reported() {
 async fn decisions_without_a_report_are_for_admins_and_refuse_bad_input() {
     let app = TestApp::spawn().await;
     let (_, author) = app.user("author@example.com").await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let created = post(&app, &author, "Fine post", "words").await;
     let decision = json!({"target_type": "POST", "target_id": created["id"], "action": "HIDE", "note": "mine"});
     assert_problem(

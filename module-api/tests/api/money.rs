@@ -15,7 +15,7 @@ use crate::util::{ClockExt as _, PASSWORD, TestApp};
 
 /// A subscription as an admin sees it (its owner may not be able to log in any more).
 async fn subscription_as_admin(app: &TestApp, id: i64) -> Value {
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let response = app
         .send(
             Method::GET,
@@ -164,7 +164,7 @@ async fn a_paying_subscriber_is_not_made_dormant_but_an_idle_account_is() {
             .unwrap();
     }
     drop(conn);
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let users: Value = app
         .send_ok(
             Method::GET,

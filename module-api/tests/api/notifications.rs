@@ -66,7 +66,7 @@ async fn notify(app: &TestApp, user: i64, cause: &str) -> i64 {
 async fn order_status_changes_notify_the_buyer_once_each() {
     let (app, _sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
     let (item, token, address) = shop(&app, 10).await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     app.relay_events().await; // the sign-up mails
     let order = place(&app, &token, item, address).await;
     let approve = pay(&app, &token, order).await;

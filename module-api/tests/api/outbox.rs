@@ -62,7 +62,7 @@ fn relay(calls: &Arc<AtomicUsize>, fail: bool) -> Relay {
 #[tokio::test]
 async fn a_failing_event_is_parked_listed_and_retried_from_the_admin_api() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let id = {
         let mut conn = app.state.db.get().await.unwrap();
         outbox::record(&mut conn, &mail("bori@example.com"), app.clock.now_utc())

@@ -293,7 +293,7 @@ async fn a_refund_the_gateway_refuses_reads_refund_failed_until_an_admin_retries
     );
 
     // Admins see it among the failed events and retry it once the gateway is fixed.
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let parked: Value = app
         .send_ok(
             Method::GET,

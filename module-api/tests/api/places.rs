@@ -50,7 +50,7 @@ async fn places_near_me_come_alike_from_postgresql_alone() {
 }
 
 async fn nearest_first_within_the_radius(app: &TestApp) {
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     // Spread around City Hall, from a few hundred metres to 10 km; three in one building,
     // which pages must neither lose nor repeat (ties go by id).
     let spots = [
@@ -167,7 +167,7 @@ async fn four_cafes_northwards(app: &TestApp, admin: &str) {
 #[tokio::test]
 async fn nearest_first_follows_changes_whoever_writes_them() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     four_cafes_northwards(&app, &admin).await;
     assert_eq!(
         names(&app.get_ok(&around_city_hall("")).await),
@@ -214,7 +214,7 @@ async fn an_index_a_moment_behind_never_shows_what_is_gone_nor_cuts_a_page_short
         .place_index(Some(std::time::Duration::from_secs(3600)))
         .spawn()
         .await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     four_cafes_northwards(&app, &admin).await;
     add(&app, &admin, place("마", "CAFE", (37.571, CITY_HALL.1))).await;
     assert_eq!(
@@ -243,7 +243,7 @@ async fn an_index_a_moment_behind_never_shows_what_is_gone_nor_cuts_a_page_short
 #[tokio::test]
 async fn filters_by_category_pet_size_and_opening_hours_in_the_business_zone() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     // The test clock: Monday 2026-11-23, 10:00 in Seoul.
     let mut morning = place("아침 카페", "CAFE", CITY_HALL);
     morning["hours"] = json!([{"weekday": 1, "opens": "09:00", "closes": "18:00"}]);
@@ -327,7 +327,7 @@ async fn bad_positions_radii_categories_and_cursors_are_refused() {
         "ADMIN_ONLY",
     )
     .await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     for body in [
         json!({"name": "x", "category": "CAFE", "address": "a", "lat": 95.0, "lng": 127.0}),
         json!({"name": "", "category": "CAFE", "address": "a", "lat": 37.0, "lng": 127.0}),
@@ -352,7 +352,7 @@ async fn bad_positions_radii_categories_and_cursors_are_refused() {
 #[tokio::test]
 async fn likes_count_once_per_member_under_a_race_and_list_as_mine() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let cafe = add(&app, &admin, place("보리 카페", "CAFE", CITY_HALL)).await;
     let like = format!("/api/v1/places/{}/like", cafe["id"]);
     let members = crowd(&app, 50).await;
@@ -418,7 +418,7 @@ async fn likes_count_once_per_member_under_a_race_and_list_as_mine() {
 #[tokio::test]
 async fn a_suspended_member_reads_places_but_neither_likes_nor_reviews_them() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let cafe = add(&app, &admin, place("보리 카페", "CAFE", CITY_HALL)).await;
     let (member, token) = app.user("member@example.com").await;
     suspend_quietly(&app, member).await;
@@ -495,7 +495,7 @@ async fn the_ranking_comes_from_redis_equals_the_database_and_outlives_redis() {
         .redis_url(&format!("redis://{}", redis.addr))
         .spawn()
         .await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let mut ids = Vec::new();
     for (name, category) in [
         ("가 카페", "CAFE"),
@@ -609,7 +609,7 @@ async fn a_kept_ranking_answers_alike_and_catches_up_after_its_moment() {
         .place_ranking_cache(KEPT_FOR)
         .spawn()
         .await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let cafe = add(&app, &admin, place("가 카페", "CAFE", CITY_HALL)).await["id"].clone();
     let park = add(&app, &admin, place("나 공원", "PARK", CITY_HALL)).await["id"].clone();
     let mut conn = app.state.db.get().await.unwrap();
@@ -649,7 +649,7 @@ async fn a_kept_ranking_answers_alike_and_catches_up_after_its_moment() {
 #[tokio::test]
 async fn reviews_are_one_per_member_and_keep_an_exact_rating_under_concurrency() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let cafe = add(&app, &admin, place("별점 카페", "CAFE", CITY_HALL)).await;
     let reviews = format!("/api/v1/places/{}/reviews", cafe["id"]);
     let members = crowd(&app, 20).await;
@@ -786,7 +786,7 @@ async fn reviews_are_one_per_member_and_keep_an_exact_rating_under_concurrency()
 #[tokio::test]
 async fn a_reported_review_deleted_by_moderation_leaves_the_rating() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let park = add(&app, &admin, place("한강 공원", "PARK", CITY_HALL)).await;
     let reviews = format!("/api/v1/places/{}/reviews", park["id"]);
     let (_, troll) = app.user("troll@example.com").await;
@@ -843,7 +843,7 @@ async fn a_reported_review_deleted_by_moderation_leaves_the_rating() {
 #[tokio::test]
 async fn admins_list_places_hidden_ones_too_and_only_admins() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     four_cafes_northwards(&app, &admin).await;
     // 나 hidden by moderation, 다 taken down.
     write(
@@ -970,7 +970,7 @@ async fn report_by_five(app: &TestApp, review: &Value) -> Vec<i64> {
 #[tokio::test]
 async fn the_rating_counts_only_the_reviews_readers_see() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let park = add(&app, &admin, place("한강 공원", "PARK", CITY_HALL)).await;
     let reviews = format!("/api/v1/places/{}/reviews", park["id"]);
     let review = async |email: &str, stars: i64| {
@@ -1049,7 +1049,7 @@ async fn the_rating_counts_only_the_reviews_readers_see() {
 async fn kakao_imports_read_every_page_once_and_a_refused_key_is_a_clear_error() {
     let kakao = kakao_local(20, "test-rest-key").await;
     let app = TestApp::builder().kakao_local(kakao).spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let import = json!({"query": "애견카페", "x": 126.9779, "y": 37.5663, "radius": 2000});
     let first = app
         .post_ok("/api/v1/admin/places/import", Some(&admin), import.clone())
@@ -1083,7 +1083,7 @@ async fn kakao_imports_read_every_page_once_and_a_refused_key_is_a_clear_error()
     // Kakao refusing the key is a 502 that says so; nothing is imported.
     let refusing = kakao_local(5, "another-key").await;
     let app = TestApp::builder().kakao_local(refusing).spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     assert_problem(
         app.post_json("/api/v1/admin/places/import", Some(&admin), import.clone())
             .await,
@@ -1093,7 +1093,7 @@ async fn kakao_imports_read_every_page_once_and_a_refused_key_is_a_clear_error()
     .await;
     // Kakao out of reach is a 503.
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     assert_problem(
         app.post_json("/api/v1/admin/places/import", Some(&admin), import)
             .await,
@@ -1106,7 +1106,7 @@ async fn kakao_imports_read_every_page_once_and_a_refused_key_is_a_clear_error()
 #[tokio::test]
 async fn places_reported_by_enough_members_are_hidden_until_an_admin_decides() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let fake = add(&app, &admin, place("반려견 금지 카페", "CAFE", CITY_HALL)).await;
     let members = crowd(&app, 5).await;
     for (_, token) in &members {
@@ -1155,7 +1155,7 @@ async fn places_reported_by_enough_members_are_hidden_until_an_admin_decides() {
 #[tokio::test]
 async fn liked_places_page_through_likes_made_in_the_same_instant() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let (_, member) = app.user("member@example.com").await;
     let mut liked = Vec::new();
     for n in 0..5 {

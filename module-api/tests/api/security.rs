@@ -398,7 +398,7 @@ async fn a_notification_stream_ends_at_logout() {
 async fn a_notification_stream_ends_when_its_user_is_suspended() {
     let app = TestApp::spawn().await;
     let (id, token) = app.user("rowdy@example.com").await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let stream = app
         .send(
             Method::GET,
@@ -468,7 +468,7 @@ async fn a_guests_idempotency_key_stores_nothing() {
 #[tokio::test]
 async fn the_last_administrator_cannot_be_demoted() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let me: Value = app
         .send_ok(Method::GET, "/api/v1/users/me", Some(&admin), None)
         .await;

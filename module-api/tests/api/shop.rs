@@ -40,7 +40,7 @@ async fn names(app: &TestApp, query: &str) -> Vec<String> {
 #[tokio::test]
 async fn admins_stock_the_catalog_and_guests_browse_it() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let dogs = category(&app, &admin, "강아지 영양제").await;
     let people = category(&app, &admin, "보호자 건강").await;
     let joint = item(&app, &admin, json!({"category_id": dogs, "name": "관절 튼튼 글루코사민", "brand": "Petory Lab", "price": 30000, "discount_rate": 10, "stock": 5})).await;
@@ -101,7 +101,7 @@ async fn admins_stock_the_catalog_and_guests_browse_it() {
 #[tokio::test]
 async fn every_sort_pages_through_all_items_exactly_once() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let dogs = category(&app, &admin, "Dogs").await;
     // Equal prices on purpose: ties must still page exactly.
     for n in 0..7 {
@@ -138,7 +138,7 @@ async fn every_sort_pages_through_all_items_exactly_once() {
 #[tokio::test]
 async fn catalog_upkeep_rules() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let (_, user) = app.user("bori@example.com").await;
     assert_problem(
         app.post_json(
@@ -236,7 +236,7 @@ async fn catalog_upkeep_rules() {
 #[tokio::test]
 async fn the_cart_merges_lines_and_totals_on_the_server() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let dogs = category(&app, &admin, "Dogs").await;
     let omega = item(&app, &admin, json!({"category_id": dogs, "name": "Omega-3", "price": 20000, "discount_rate": 10, "stock": 3})).await;
     let omega_id = omega["id"].as_i64().unwrap();

@@ -11,7 +11,7 @@ use crate::util::{ClockExt as _, TestApp, assert_problem};
 #[tokio::test]
 async fn a_real_png_round_trips_from_upload_to_the_items_image_url() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let key = image(&app, &admin, "ITEM").await;
     assert!(key.starts_with("item/"), "server-made key: {key}");
 
@@ -33,7 +33,7 @@ async fn a_real_png_round_trips_from_upload_to_the_items_image_url() {
 #[tokio::test]
 async fn text_declared_as_png_is_refused_and_nothing_is_created() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let fake = upload(
         &app,
         &admin,
@@ -56,7 +56,7 @@ async fn text_declared_as_png_is_refused_and_nothing_is_created() {
 #[tokio::test]
 async fn keys_are_accepted_only_from_their_owner_for_their_purpose_once_uploaded() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let (_, user) = app.user("someone@example.com").await;
 
     // Someone else's key, as good as unknown.
@@ -145,7 +145,7 @@ async fn only_images_within_the_limit_and_item_images_only_for_admins() {
 #[tokio::test]
 async fn uploads_nothing_used_are_removed_after_a_day_and_used_ones_stay() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
+    let admin = app.admin_token().await;
     let used = image(&app, &admin, "ITEM").await;
     let unused = image(&app, &admin, "ITEM").await;
     assert_eq!(

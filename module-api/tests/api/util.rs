@@ -749,7 +749,7 @@ impl TestApp {
     }
 
     /// A new administrator, logged in: its access token.
-    pub async fn admin(&self) -> String {
+    pub async fn admin_token(&self) -> String {
         petory_core::identity::account::ensure_admin(
             &self.state.db,
             "admin@petory.test",
