@@ -14,6 +14,10 @@ use serde_json::{Value, json};
 
 use crate::util::{ClockExt as _, TestApp};
 
+pub mod community;
+pub mod daily;
+pub mod shop;
+
 /// An item with `stock` on sale and a buyer with a complete profile: `(item id, token, address id)`.
 pub async fn shop(app: &TestApp, stock: i64) -> (i64, String, i64) {
     let admin = app.admin_token().await;
