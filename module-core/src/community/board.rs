@@ -1,5 +1,6 @@
 //! The owner board: posts with images, one-level comments, likes, views and search.
 
+use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use diesel::dsl::exists;
 use diesel::pg::Pg;
@@ -14,13 +15,13 @@ pub use comment::{
     Comment, CommentCursor, CommentView, comment, comments, delete_comment, edit_comment,
 };
 
+use super::authored::Authored;
 use super::search::{Matching, NewestRows, Search, newest_matches};
 use super::{CommunityError, Viewer, ensure_can_publish, ensure_can_write};
 use crate::db::id_or;
 use crate::identity::UserId;
 use crate::identity::rules::public_name;
-use crate::platform::upload::{self, Purpose};
-use crate::ports::ObjectStore;
+use crate::platform::upload::Purpose;
 use crate::schema::{post_likes, posts, users};
 
 crate::id_type! {
@@ -429,106 +430,104 @@ pub struct PostChanges {
     pub image_keys: Option<Vec<String>>,
 }
 
-pub async fn create(
-    conn: &mut AsyncPgConnection,
-    store: &dyn ObjectStore,
-    author: UserId,
-    new: NewPost,
-    now: DateTime<Utc>,
-) -> Result<PostView, CommunityError> {
-    ensure_can_publish(conn, author).await?;
-    let images = upload::verify(conn, store, author, Purpose::Post, &new.image_keys, &[]).await?;
-    let post = conn
-        .transaction(async |conn| {
-            images.attach(conn, now).await?;
-            diesel::insert_into(posts::table)
-                .values((
-                    posts::author_id.eq(author),
-                    posts::category.eq(new.category),
-                    posts::title.eq(new.title.trim()),
-                    posts::content.eq(&new.content),
-                    posts::image_keys.eq(&new.image_keys),
-                    posts::created_at.eq(now),
-                    posts::updated_at.eq(now),
-                ))
-                .returning(Post::as_returning())
-                .get_result::<Post>(conn)
-                .await
-                .map_err(CommunityError::from)
-        })
-        .await?;
-    get(conn, Viewer::user(author), post.id).await
-}
+/// Posts as authored content: the shared path ([`super::authored`]) writes, changes and
+/// deletes them; someone else's post is not found.
+pub struct Posts;
 
-/// The author's own, not deleted post, locked for a change.
-async fn own_post(
-    conn: &mut AsyncPgConnection,
-    author: UserId,
-    id: PostId,
-) -> Result<Post, CommunityError> {
-    posts::table
-        .find(id)
-        .filter(posts::author_id.eq(author))
-        .filter(posts::deleted_at.is_null())
-        .for_update()
-        .select(Post::as_select())
-        .first(conn)
-        .await
-        .optional()?
-        .ok_or(CommunityError::PostNotFound)
-}
+#[async_trait]
+impl Authored for Posts {
+    type Id = PostId;
+    type Draft = NewPost;
+    type Changes = PostChanges;
+    type View = PostView;
 
-pub async fn update(
-    conn: &mut AsyncPgConnection,
-    store: &dyn ObjectStore,
-    author: UserId,
-    id: PostId,
-    mut changes: PostChanges,
-    now: DateTime<Utc>,
-) -> Result<PostView, CommunityError> {
-    ensure_can_write(conn, author).await?;
-    let before = own_post(conn, author, id).await?;
-    let images = match &changes.image_keys {
-        Some(keys) => {
-            upload::verify(conn, store, author, Purpose::Post, keys, &before.image_keys).await?
-        }
-        None => upload::verify(conn, store, author, Purpose::Post, &[], &[]).await?,
-    };
-    changes.title = changes.title.map(|title| title.trim().to_owned());
-    conn.transaction(async |conn| {
-        own_post(conn, author, id).await?;
-        images.attach(conn, now).await?;
+    const IMAGES: Purpose = Purpose::Post;
+
+    fn draft_images(draft: &NewPost) -> &[String] {
+        &draft.image_keys
+    }
+
+    fn changed_images(changes: &PostChanges) -> Option<&[String]> {
+        changes.image_keys.as_deref()
+    }
+
+    async fn insert(
+        &self,
+        conn: &mut AsyncPgConnection,
+        author: UserId,
+        new: &NewPost,
+        now: DateTime<Utc>,
+    ) -> Result<PostId, CommunityError> {
+        Ok(diesel::insert_into(posts::table)
+            .values((
+                posts::author_id.eq(author),
+                posts::category.eq(new.category),
+                posts::title.eq(new.title.trim()),
+                posts::content.eq(&new.content),
+                posts::image_keys.eq(&new.image_keys),
+                posts::created_at.eq(now),
+                posts::updated_at.eq(now),
+            ))
+            .returning(posts::id)
+            .get_result(conn)
+            .await?)
+    }
+
+    async fn lock_own(
+        &self,
+        conn: &mut AsyncPgConnection,
+        author: UserId,
+        id: PostId,
+    ) -> Result<Vec<String>, CommunityError> {
+        posts::table
+            .find(id)
+            .filter(posts::author_id.eq(author))
+            .filter(posts::deleted_at.is_null())
+            .for_update()
+            .select(posts::image_keys)
+            .first(conn)
+            .await
+            .optional()?
+            .ok_or(CommunityError::PostNotFound)
+    }
+
+    async fn apply(
+        &self,
+        conn: &mut AsyncPgConnection,
+        id: PostId,
+        mut changes: PostChanges,
+        now: DateTime<Utc>,
+    ) -> Result<(), CommunityError> {
+        changes.title = changes.title.map(|title| title.trim().to_owned());
         diesel::update(posts::table.find(id))
             .set((&changes, posts::updated_at.eq(now)))
             .execute(conn)
             .await?;
-        Ok::<_, CommunityError>(())
-    })
-    .await?;
-    get(conn, Viewer::user(author), id).await
-}
-
-/// The author deletes a post: it is gone for readers; its comments stay with it.
-pub async fn delete(
-    conn: &mut AsyncPgConnection,
-    author: UserId,
-    id: PostId,
-    now: DateTime<Utc>,
-) -> Result<(), CommunityError> {
-    ensure_can_write(conn, author).await?;
-    let deleted = diesel::update(
-        posts::table
-            .find(id)
-            .filter(posts::author_id.eq(author))
-            .filter(posts::deleted_at.is_null()),
-    )
-    .set((posts::deleted_at.eq(now), posts::updated_at.eq(now)))
-    .execute(conn)
-    .await?;
-    if deleted == 0 {
-        return Err(CommunityError::PostNotFound);
+        Ok(())
     }
-    Ok(())
+
+    /// Its comments stay with it, out of every view.
+    async fn mark_deleted(
+        &self,
+        conn: &mut AsyncPgConnection,
+        id: PostId,
+        now: DateTime<Utc>,
+    ) -> Result<(), CommunityError> {
+        diesel::update(posts::table.find(id))
+            .set((posts::deleted_at.eq(now), posts::updated_at.eq(now)))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn view(
+        &self,
+        conn: &mut AsyncPgConnection,
+        viewer: Viewer,
+        id: PostId,
+    ) -> Result<PostView, CommunityError> {
+        get(conn, viewer, id).await
+    }
 }
 
 /// Locks a post that may be interacted with (visible, or hidden but the viewer's own).

@@ -2,6 +2,7 @@
 //! `moderation`).
 
 pub mod activity;
+pub mod authored;
 pub mod block;
 pub mod board;
 pub mod chat;

@@ -1,5 +1,6 @@
 //! The trade board: used pet goods for sale, reserved and sold by their seller.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
@@ -7,13 +8,13 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
+use super::authored::Authored;
 use super::search::{Matching, NewestRows, Search, newest_matches};
-use super::{CommunityError, Viewer, ensure_can_publish, ensure_can_write};
+use super::{CommunityError, Viewer, ensure_can_write};
 use crate::db::id_or;
 use crate::identity::UserId;
 use crate::identity::rules::public_name;
-use crate::platform::upload::{self, Purpose};
-use crate::ports::ObjectStore;
+use crate::platform::upload::Purpose;
 use crate::schema::{listings, users};
 
 crate::id_type! {
@@ -256,37 +257,97 @@ pub struct ListingChanges {
     pub image_keys: Option<Vec<String>>,
 }
 
-pub async fn create(
-    conn: &mut AsyncPgConnection,
-    store: &dyn ObjectStore,
-    seller: UserId,
-    new: NewListing,
-    now: DateTime<Utc>,
-) -> Result<ListingView, CommunityError> {
-    ensure_can_publish(conn, seller).await?;
-    let images = upload::verify(conn, store, seller, Purpose::Trade, &new.image_keys, &[]).await?;
-    let id = conn
-        .transaction(async |conn| {
-            images.attach(conn, now).await?;
-            diesel::insert_into(listings::table)
-                .values((
-                    listings::seller_id.eq(seller),
-                    listings::category.eq(new.category),
-                    listings::title.eq(new.title.trim()),
-                    listings::content.eq(&new.content),
-                    listings::price.eq(new.price),
-                    listings::region.eq(new.region.trim()),
-                    listings::image_keys.eq(&new.image_keys),
-                    listings::created_at.eq(now),
-                    listings::updated_at.eq(now),
-                ))
-                .returning(listings::id)
-                .get_result::<ListingId>(conn)
-                .await
-                .map_err(CommunityError::from)
-        })
-        .await?;
-    get(conn, Viewer::user(seller), id).await
+/// Listings as authored content: the shared path ([`super::authored`]) writes, changes and
+/// deletes them; someone else's listing is `NotTheSeller` (not found while it is hidden).
+pub struct Listings;
+
+#[async_trait]
+impl Authored for Listings {
+    type Id = ListingId;
+    type Draft = NewListing;
+    type Changes = ListingChanges;
+    type View = ListingView;
+
+    const IMAGES: Purpose = Purpose::Trade;
+
+    fn draft_images(draft: &NewListing) -> &[String] {
+        &draft.image_keys
+    }
+
+    fn changed_images(changes: &ListingChanges) -> Option<&[String]> {
+        changes.image_keys.as_deref()
+    }
+
+    async fn insert(
+        &self,
+        conn: &mut AsyncPgConnection,
+        seller: UserId,
+        new: &NewListing,
+        now: DateTime<Utc>,
+    ) -> Result<ListingId, CommunityError> {
+        Ok(diesel::insert_into(listings::table)
+            .values((
+                listings::seller_id.eq(seller),
+                listings::category.eq(new.category),
+                listings::title.eq(new.title.trim()),
+                listings::content.eq(&new.content),
+                listings::price.eq(new.price),
+                listings::region.eq(new.region.trim()),
+                listings::image_keys.eq(&new.image_keys),
+                listings::created_at.eq(now),
+                listings::updated_at.eq(now),
+            ))
+            .returning(listings::id)
+            .get_result(conn)
+            .await?)
+    }
+
+    async fn lock_own(
+        &self,
+        conn: &mut AsyncPgConnection,
+        seller: UserId,
+        id: ListingId,
+    ) -> Result<Vec<String>, CommunityError> {
+        Ok(own_listing(conn, seller, id).await?.image_keys)
+    }
+
+    async fn apply(
+        &self,
+        conn: &mut AsyncPgConnection,
+        id: ListingId,
+        mut changes: ListingChanges,
+        now: DateTime<Utc>,
+    ) -> Result<(), CommunityError> {
+        changes.title = changes.title.map(|title| title.trim().to_owned());
+        changes.region = changes.region.map(|region| region.trim().to_owned());
+        diesel::update(listings::table.find(id))
+            .set((&changes, listings::updated_at.eq(now)))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn mark_deleted(
+        &self,
+        conn: &mut AsyncPgConnection,
+        id: ListingId,
+        now: DateTime<Utc>,
+    ) -> Result<(), CommunityError> {
+        diesel::update(listings::table.find(id))
+            .set((listings::deleted_at.eq(now), listings::updated_at.eq(now)))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn view(
+        &self,
+        conn: &mut AsyncPgConnection,
+        viewer: Viewer,
+        id: ListingId,
+    ) -> Result<ListingView, CommunityError> {
+        get(conn, viewer, id).await
+    }
 }
 
 /// The seller's live listing, locked; someone else's is 403, a missing one 404.
@@ -312,41 +373,6 @@ async fn own_listing(
         });
     }
     Ok(listing)
-}
-
-pub async fn update(
-    conn: &mut AsyncPgConnection,
-    store: &dyn ObjectStore,
-    seller: UserId,
-    id: ListingId,
-    mut changes: ListingChanges,
-    now: DateTime<Utc>,
-) -> Result<ListingView, CommunityError> {
-    ensure_can_write(conn, seller).await?;
-    let before = own_listing(conn, seller, id).await?;
-    let keys = changes.image_keys.clone().unwrap_or_default();
-    let images = upload::verify(
-        conn,
-        store,
-        seller,
-        Purpose::Trade,
-        &keys,
-        &before.image_keys,
-    )
-    .await?;
-    changes.title = changes.title.map(|title| title.trim().to_owned());
-    changes.region = changes.region.map(|region| region.trim().to_owned());
-    conn.transaction(async |conn| {
-        own_listing(conn, seller, id).await?;
-        images.attach(conn, now).await?;
-        diesel::update(listings::table.find(id))
-            .set((&changes, listings::updated_at.eq(now)))
-            .execute(conn)
-            .await?;
-        Ok::<_, CommunityError>(())
-    })
-    .await?;
-    get(conn, Viewer::user(seller), id).await
 }
 
 /// Moves a listing along `FOR_SALE → RESERVED → SOLD` (or back from a reservation); asking for
@@ -378,24 +404,6 @@ pub async fn set_status(
     })
     .await?;
     get(conn, Viewer::user(seller), id).await
-}
-
-pub async fn delete(
-    conn: &mut AsyncPgConnection,
-    seller: UserId,
-    id: ListingId,
-    now: DateTime<Utc>,
-) -> Result<(), CommunityError> {
-    ensure_can_write(conn, seller).await?;
-    conn.transaction(async |conn| {
-        own_listing(conn, seller, id).await?;
-        diesel::update(listings::table.find(id))
-            .set((listings::deleted_at.eq(now), listings::updated_at.eq(now)))
-            .execute(conn)
-            .await?;
-        Ok(())
-    })
-    .await
 }
 
 #[cfg(test)]

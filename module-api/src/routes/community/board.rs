@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use petory_core::community::board::{
     self, CommentCursor, CommentId, CommentView, LikeState, NewPost, PostCategory, PostChanges,
-    PostCursor, PostFilter, PostId, PostSort, PostSummary, PostView,
+    PostCursor, PostFilter, PostId, PostSort, PostSummary, PostView, Posts,
 };
 use petory_core::community::views;
 use serde::{Deserialize, Serialize};
@@ -19,6 +19,7 @@ use crate::error::{ApiResult, Problem};
 use crate::extract::{Json, Path, Query, ValidJson};
 use crate::pagination::{Page, PageQuery};
 
+use super::authored::{self, Rendered};
 use super::{search_of, viewer_of};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -72,7 +73,7 @@ impl HasImages for PostResponse {
     }
 }
 
-impl PostResponse {
+impl Rendered<PostView> for PostResponse {
     /// The response, with image URLs and the views still on their way to the database.
     async fn of(state: &AppState, view: PostView) -> ApiResult<Self> {
         let mut response = Self::from(view);
@@ -246,26 +247,18 @@ pub async fn create_post(
     user: AuthUser,
     ValidJson(body): ValidJson<PostRequest>,
 ) -> ApiResult<(StatusCode, Json<PostResponse>)> {
-    let new = NewPost {
-        category: body.category,
-        title: body.title,
-        content: body.content,
-        image_keys: body.image_keys,
-    };
-    let mut conn = state.db().await?;
-    let created = board::create(
-        &mut conn,
-        state.object_store.as_ref(),
-        user.id,
-        new,
-        state.clock.now(),
-    )
-    .await?;
-    drop(conn);
-    Ok((
-        StatusCode::CREATED,
-        Json(PostResponse::of(&state, created).await?),
-    ))
+    authored::create(&state, &Posts, user.id, body.into()).await
+}
+
+impl From<PostRequest> for NewPost {
+    fn from(body: PostRequest) -> Self {
+        Self {
+            category: body.category,
+            title: body.title,
+            content: body.content,
+            image_keys: body.image_keys,
+        }
+    }
 }
 
 /// Read a post; this counts a view (once a day per reader, or per address for guests).
@@ -322,24 +315,18 @@ pub async fn update_post(
     Path(id): Path<PostId>,
     ValidJson(body): ValidJson<UpdatePostRequest>,
 ) -> ApiResult<Json<PostResponse>> {
-    let changes = PostChanges {
-        category: body.category,
-        title: body.title,
-        content: body.content,
-        image_keys: body.image_keys,
-    };
-    let mut conn = state.db().await?;
-    let updated = board::update(
-        &mut conn,
-        state.object_store.as_ref(),
-        user.id,
-        id,
-        changes,
-        state.clock.now(),
-    )
-    .await?;
-    drop(conn);
-    Ok(Json(PostResponse::of(&state, updated).await?))
+    authored::update(&state, &Posts, user.id, id, body.into()).await
+}
+
+impl From<UpdatePostRequest> for PostChanges {
+    fn from(body: UpdatePostRequest) -> Self {
+        Self {
+            category: body.category,
+            title: body.title,
+            content: body.content,
+            image_keys: body.image_keys,
+        }
+    }
 }
 
 /// Delete my post (its comments go with it from every view).
@@ -354,9 +341,7 @@ pub async fn delete_post(
     user: AuthUser,
     Path(id): Path<PostId>,
 ) -> ApiResult<StatusCode> {
-    let mut conn = state.db().await?;
-    board::delete(&mut conn, user.id, id, state.clock.now()).await?;
-    Ok(StatusCode::NO_CONTENT)
+    authored::delete(&state, &Posts, user.id, id).await
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,6 +1,7 @@
 //! Community: pets, the owner board, the trade board and its chat (moderation: `routes::moderation`).
 
 pub mod activity;
+mod authored;
 pub mod board;
 pub mod chat;
 pub mod chat_socket;

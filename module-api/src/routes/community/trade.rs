@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use petory_core::community::trade::{
     self, ListingCategory, ListingChanges, ListingFilter, ListingId, ListingStatus, ListingView,
-    NewListing,
+    Listings, NewListing,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -18,6 +18,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Json, Path, Query, ValidJson};
 use crate::pagination::{Page, PageQuery};
 
+use super::authored::{self, Rendered};
 use super::{search_of, viewer_of};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -72,7 +73,7 @@ impl HasImages for ListingResponse {
     }
 }
 
-impl ListingResponse {
+impl Rendered<ListingView> for ListingResponse {
     async fn of(state: &AppState, view: ListingView) -> ApiResult<Self> {
         let mut response = Self::from(view);
         state.link_images([&mut response]).await?;
@@ -178,28 +179,20 @@ pub async fn create_listing(
     user: AuthUser,
     ValidJson(body): ValidJson<ListingRequest>,
 ) -> ApiResult<(StatusCode, Json<ListingResponse>)> {
-    let new = NewListing {
-        category: body.category,
-        title: body.title,
-        content: body.content,
-        price: body.price,
-        region: body.region,
-        image_keys: body.image_keys,
-    };
-    let mut conn = state.db().await?;
-    let created = trade::create(
-        &mut conn,
-        state.object_store.as_ref(),
-        user.id,
-        new,
-        state.clock.now(),
-    )
-    .await?;
-    drop(conn);
-    Ok((
-        StatusCode::CREATED,
-        Json(ListingResponse::of(&state, created).await?),
-    ))
+    authored::create(&state, &Listings, user.id, body.into()).await
+}
+
+impl From<ListingRequest> for NewListing {
+    fn from(body: ListingRequest) -> Self {
+        Self {
+            category: body.category,
+            title: body.title,
+            content: body.content,
+            price: body.price,
+            region: body.region,
+            image_keys: body.image_keys,
+        }
+    }
 }
 
 /// One listing.
@@ -250,26 +243,20 @@ pub async fn update_listing(
     Path(id): Path<ListingId>,
     ValidJson(body): ValidJson<UpdateListingRequest>,
 ) -> ApiResult<Json<ListingResponse>> {
-    let changes = ListingChanges {
-        category: body.category,
-        title: body.title,
-        content: body.content,
-        price: body.price,
-        region: body.region,
-        image_keys: body.image_keys,
-    };
-    let mut conn = state.db().await?;
-    let updated = trade::update(
-        &mut conn,
-        state.object_store.as_ref(),
-        user.id,
-        id,
-        changes,
-        state.clock.now(),
-    )
-    .await?;
-    drop(conn);
-    Ok(Json(ListingResponse::of(&state, updated).await?))
+    authored::update(&state, &Listings, user.id, id, body.into()).await
+}
+
+impl From<UpdateListingRequest> for ListingChanges {
+    fn from(body: UpdateListingRequest) -> Self {
+        Self {
+            category: body.category,
+            title: body.title,
+            content: body.content,
+            price: body.price,
+            region: body.region,
+            image_keys: body.image_keys,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -310,7 +297,5 @@ pub async fn delete_listing(
     user: AuthUser,
     Path(id): Path<ListingId>,
 ) -> ApiResult<StatusCode> {
-    let mut conn = state.db().await?;
-    trade::delete(&mut conn, user.id, id, state.clock.now()).await?;
-    Ok(StatusCode::NO_CONTENT)
+    authored::delete(&state, &Listings, user.id, id).await
 }
