@@ -5,27 +5,68 @@
 use petory_core::daily::album;
 use petory_external_api::image::ImageThumbnailer;
 use reqwest::Method;
+use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::{Value, json};
 
-use crate::fixtures::{crowd, image, suspend_quietly, upload};
+use crate::client::{Client, Member, Page};
+use crate::fixtures::daily::{QueuedReport, crowd_of, report};
+use crate::fixtures::{image, suspend_quietly, upload};
 use crate::util::{ClockExt as _, TestApp, assert_problem, without_signatures};
 
-async fn put_photo(app: &TestApp, token: &str, day: &str, body: Value) -> reqwest::Response {
-    app.send(
-        Method::PUT,
-        &format!("/api/v1/users/me/albums/{day}"),
-        Some(token),
-        Some(body),
-    )
-    .await
+/// A photo of a day, as its owner (and, public, anyone) reads it.
+#[derive(Debug, Deserialize)]
+struct Photo {
+    id: i64,
+    date: String,
+    image_url: String,
+    thumbnail_url: String,
+    caption: String,
+    hidden: bool,
 }
 
-/// A public photo of `day` with a fresh image: the response.
-async fn photo(app: &TestApp, token: &str, day: &str, visibility: &str) -> Value {
-    let key = image(app, token, "ALBUM").await;
+/// A month of someone's album.
+#[derive(Debug, Deserialize)]
+struct Month {
+    month: String,
+    items: Vec<Photo>,
+}
+
+/// A photo of the public feed, with whose it is.
+#[derive(Debug, Deserialize)]
+struct FeedPhoto {
+    #[serde(flatten)]
+    photo: Photo,
+    owner: Owner,
+}
+
+#[derive(Debug, Deserialize)]
+struct Owner {
+    id: i64,
+    name: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct OnThisDay {
+    date: String,
+    items: Vec<Photo>,
+}
+
+async fn put_photo(member: &Member, day: &str, body: Value) -> reqwest::Response {
+    member
+        .request(
+            Method::PUT,
+            &format!("/api/v1/users/me/albums/{day}"),
+            Some(body),
+        )
+        .await
+}
+
+/// A photo of `day` with a fresh image, newly added.
+async fn photo(app: &TestApp, member: &Member, day: &str, visibility: &str) -> Photo {
+    let key = image(app, &member.token, "ALBUM").await;
     let response = put_photo(
-        app,
-        token,
+        member,
         day,
         json!({"image_key": key, "caption": format!("{day}의 한 컷"), "visibility": visibility}),
     )
@@ -38,12 +79,14 @@ async fn stored(app: &TestApp, key: &str) -> bool {
     app.state.object_store.head(key).await.unwrap().is_some()
 }
 
-fn dates(page: &Value) -> Vec<&str> {
-    page["items"]
-        .as_array()
-        .unwrap()
+fn dates(photos: &[Photo]) -> Vec<&str> {
+    photos.iter().map(|photo| photo.date.as_str()).collect()
+}
+
+fn feed_dates(page: &Page<FeedPhoto>) -> Vec<&str> {
+    page.items
         .iter()
-        .map(|photo| photo["date"].as_str().unwrap())
+        .map(|feed| feed.photo.date.as_str())
         .collect()
 }
 
@@ -78,31 +121,31 @@ async fn make_thumbnails(app: &TestApp) -> album::ThumbnailCounts {
 #[tokio::test]
 async fn one_photo_a_day_replaced_in_place_its_old_image_gone_and_never_in_the_future() {
     let app = TestApp::spawn().await;
-    let (_, me) = app.user("me@example.com").await;
-    let first_key = image(&app, &me, "ALBUM").await;
+    let me = app.member("me@example.com").await;
+    let first_key = image(&app, &me.token, "ALBUM").await;
     let body = |key: &str, caption: &str| json!({"image_key": key, "caption": caption, "visibility": "PUBLIC"});
-    let created = put_photo(&app, &me, "2026-11-23", body(&first_key, "산책")).await;
+    let created = put_photo(&me, "2026-11-23", body(&first_key, "산책")).await;
     assert_eq!(created.status(), 201);
-    let created: Value = created.json().await.unwrap();
-    assert_eq!(created["date"], "2026-11-23");
-    assert_eq!(created["caption"], "산책");
-    assert_eq!(created["hidden"], false);
-    assert!(created["image_url"].as_str().unwrap().contains(&first_key));
+    let created: Photo = created.json().await.unwrap();
+    assert_eq!(created.date, "2026-11-23");
+    assert_eq!(created.caption, "산책");
+    assert!(!created.hidden);
+    assert!(created.image_url.contains(&first_key));
 
     // The same image with a new caption: the same photo.
-    let recaptioned = put_photo(&app, &me, "2026-11-23", body(&first_key, "공원 산책")).await;
+    let recaptioned = put_photo(&me, "2026-11-23", body(&first_key, "공원 산책")).await;
     assert_eq!(recaptioned.status(), 200);
-    let recaptioned: Value = recaptioned.json().await.unwrap();
-    assert_eq!(recaptioned["id"], created["id"]);
-    assert_eq!(recaptioned["caption"], "공원 산책");
+    let recaptioned: Photo = recaptioned.json().await.unwrap();
+    assert_eq!(recaptioned.id, created.id);
+    assert_eq!(recaptioned.caption, "공원 산책");
     assert!(stored(&app, &first_key).await);
 
     // A new image: still the same photo of the day; the old object is gone from storage.
-    let second_key = image(&app, &me, "ALBUM").await;
-    let replaced = put_photo(&app, &me, "2026-11-23", body(&second_key, "다시")).await;
+    let second_key = image(&app, &me.token, "ALBUM").await;
+    let replaced = put_photo(&me, "2026-11-23", body(&second_key, "다시")).await;
     assert_eq!(replaced.status(), 200);
-    let replaced: Value = replaced.json().await.unwrap();
-    assert_eq!(replaced["id"], created["id"]);
+    let replaced: Photo = replaced.json().await.unwrap();
+    assert_eq!(replaced.id, created.id);
     assert!(
         !stored(&app, &first_key).await,
         "the replaced image is deleted"
@@ -110,53 +153,55 @@ async fn one_photo_a_day_replaced_in_place_its_old_image_gone_and_never_in_the_f
     assert!(stored(&app, &second_key).await);
 
     // The future, an image of another day, a discarded image, someone else's image and an
-    // image of another purpose are refused, and change nothing.
-    let before = without_signatures(
-        app.get_ok_as("/api/v1/users/me/albums?month=2026-11", &me)
-            .await,
-    );
+    // image of another purpose are refused, and change nothing (the month, compared whole).
+    let month = async || {
+        without_signatures(
+            me.get::<Value>("/api/v1/users/me/albums?month=2026-11")
+                .await,
+        )
+    };
+    let before = month().await;
     assert_problem(
-        put_photo(&app, &me, "2026-11-24", body(&second_key, "내일")).await,
+        put_photo(&me, "2026-11-24", body(&second_key, "내일")).await,
         422,
         "ALBUM_DAY_IN_FUTURE",
     )
     .await;
     assert_problem(
-        put_photo(&app, &me, "2026-11-20", body(&second_key, "또")).await,
+        put_photo(&me, "2026-11-20", body(&second_key, "또")).await,
         409,
         "UPLOAD_IN_USE",
     )
     .await;
     assert_problem(
-        put_photo(&app, &me, "2026-11-20", body(&first_key, "지운 사진")).await,
+        put_photo(&me, "2026-11-20", body(&first_key, "지운 사진")).await,
         422,
         "UPLOAD_NOT_FOUND",
     )
     .await;
-    let (_, other) = app.user("other@example.com").await;
-    let theirs = image(&app, &other, "ALBUM").await;
+    let other = app.member("other@example.com").await;
+    let theirs = image(&app, &other.token, "ALBUM").await;
     assert_problem(
-        put_photo(&app, &me, "2026-11-20", body(&theirs, "남의 사진")).await,
+        put_photo(&me, "2026-11-20", body(&theirs, "남의 사진")).await,
         422,
         "UPLOAD_NOT_FOUND",
     )
     .await;
-    let post_image = image(&app, &me, "POST").await;
+    let post_image = image(&app, &me.token, "POST").await;
     assert_problem(
-        put_photo(&app, &me, "2026-11-20", body(&post_image, "게시글 사진")).await,
+        put_photo(&me, "2026-11-20", body(&post_image, "게시글 사진")).await,
         422,
         "UPLOAD_NOT_FOUND",
     )
     .await;
     assert_problem(
-        put_photo(&app, &me, "2026-13-01", body(&second_key, "없는 날")).await,
+        put_photo(&me, "2026-13-01", body(&second_key, "없는 날")).await,
         400,
         "INVALID_PATH",
     )
     .await;
     assert_problem(
         put_photo(
-            &app,
             &me,
             "2026-11-20",
             json!({"image_key": second_key, "caption": "가".repeat(301), "visibility": "PUBLIC"}),
@@ -166,44 +211,28 @@ async fn one_photo_a_day_replaced_in_place_its_old_image_gone_and_never_in_the_f
         "VALIDATION_FAILED",
     )
     .await;
-    assert_eq!(
-        without_signatures(
-            app.get_ok_as("/api/v1/users/me/albums?month=2026-11", &me)
-                .await
-        ),
-        before
-    );
+    assert_eq!(month().await, before);
 
     // Removing the day removes its image; a day without a photo is a 404.
-    let removed = app
-        .send(
-            Method::DELETE,
-            "/api/v1/users/me/albums/2026-11-23",
-            Some(&me),
-            None,
-        )
+    let removed = me
+        .request(Method::DELETE, "/api/v1/users/me/albums/2026-11-23", None)
         .await;
     assert_eq!(removed.status(), 204);
     assert!(!stored(&app, &second_key).await);
     assert_problem(
-        app.send(
-            Method::DELETE,
-            "/api/v1/users/me/albums/2026-11-23",
-            Some(&me),
-            None,
-        )
-        .await,
+        me.request(Method::DELETE, "/api/v1/users/me/albums/2026-11-23", None)
+            .await,
         404,
         "ALBUM_PHOTO_NOT_FOUND",
     )
     .await;
 
     // A suspended member keeps their album but adds nothing.
-    let (suspended_id, suspended) = app.user("suspended@example.com").await;
-    let key = image(&app, &suspended, "ALBUM").await;
-    suspend_quietly(&app, suspended_id).await;
+    let suspended = app.member("suspended@example.com").await;
+    let key = image(&app, &suspended.token, "ALBUM").await;
+    suspend_quietly(&app, suspended.id).await;
     assert_problem(
-        put_photo(&app, &suspended, "2026-11-23", body(&key, "정지")).await,
+        put_photo(&suspended, "2026-11-23", body(&key, "정지")).await,
         403,
         "ACCOUNT_SUSPENDED",
     )
@@ -213,11 +242,11 @@ async fn one_photo_a_day_replaced_in_place_its_old_image_gone_and_never_in_the_f
 #[tokio::test]
 async fn months_feed_and_moderation_show_each_reader_what_they_may_see() {
     let app = TestApp::spawn().await;
-    let (alice_id, alice) = app.user("alice@example.com").await;
-    let (_, bob) = app.user("bob@example.com").await;
-    let public_key = image(&app, &alice, "ALBUM").await;
-    let public: Value = put_photo(
-        &app,
+    let guest = app.guest();
+    let alice = app.member("alice@example.com").await;
+    let bob = app.member("bob@example.com").await;
+    let public_key = image(&app, &alice.token, "ALBUM").await;
+    let public: Photo = put_photo(
         &alice,
         "2026-11-01",
         json!({"image_key": public_key, "visibility": "PUBLIC"}),
@@ -230,20 +259,25 @@ async fn months_feed_and_moderation_show_each_reader_what_they_may_see() {
     photo(&app, &alice, "2026-10-31", "PUBLIC").await;
     photo(&app, &bob, "2026-11-22", "PUBLIC").await;
 
-    // My month: every day of mine, in order; this month by default.
-    let mine = app
-        .get_ok_as("/api/v1/users/me/albums?month=2026-11", &alice)
-        .await;
-    assert_eq!(mine["month"], "2026-11");
-    assert_eq!(dates(&mine), ["2026-11-01", "2026-11-15"]);
+    // My month: every day of mine, in order; this month by default (the two compared whole).
+    let mine_whole: Value = alice.get("/api/v1/users/me/albums?month=2026-11").await;
+    let mine: Month = serde_json::from_value(mine_whole.clone()).unwrap();
+    assert_eq!(mine.month, "2026-11");
+    assert_eq!(dates(&mine.items), ["2026-11-01", "2026-11-15"]);
     assert_eq!(
-        without_signatures(app.get_ok_as("/api/v1/users/me/albums", &alice).await),
-        without_signatures(mine.clone())
+        without_signatures(alice.get("/api/v1/users/me/albums").await),
+        without_signatures(mine_whole)
     );
     // Another's month: their public days only, for members and guests alike.
-    let alices = format!("/api/v1/users/{alice_id}/albums?month=2026-11");
-    assert_eq!(dates(&app.get_ok_as(&alices, &bob).await), ["2026-11-01"]);
-    assert_eq!(dates(&app.get_ok(&alices).await), ["2026-11-01"]);
+    let alices = format!("/api/v1/users/{}/albums?month=2026-11", alice.id);
+    assert_eq!(
+        dates(&bob.get::<Month>(&alices).await.items),
+        ["2026-11-01"]
+    );
+    assert_eq!(
+        dates(&guest.get::<Month>(&alices).await.items),
+        ["2026-11-01"]
+    );
     assert_problem(
         app.get("/api/v1/users/999999999/albums").await,
         404,
@@ -252,7 +286,7 @@ async fn months_feed_and_moderation_show_each_reader_what_they_may_see() {
     .await;
     for month in ["2026-13", "2026-1", "november", "2026-11-01"] {
         assert_problem(
-            app.get(&format!("/api/v1/users/{alice_id}/albums?month={month}"))
+            app.get(&format!("/api/v1/users/{}/albums?month={month}", alice.id))
                 .await,
             400,
             "INVALID_QUERY",
@@ -261,27 +295,30 @@ async fn months_feed_and_moderation_show_each_reader_what_they_may_see() {
     }
 
     // The feed: public photos, newest first, with their owner, page by page.
-    let feed = app.get_ok("/api/v1/albums/feed").await;
-    assert_eq!(dates(&feed), ["2026-11-22", "2026-10-31", "2026-11-01"]);
+    let feed: Page<FeedPhoto> = guest.get("/api/v1/albums/feed").await;
+    assert_eq!(
+        feed_dates(&feed),
+        ["2026-11-22", "2026-10-31", "2026-11-01"]
+    );
     // Others read the owner's nickname (one they did not choose: `회원<id>`), never the name.
-    let owner = &feed["items"][0]["owner"];
-    assert_eq!(owner["name"], format!("회원{}", owner["id"]));
-    let first = app.get_ok("/api/v1/albums/feed?limit=2").await;
-    assert_eq!(dates(&first), ["2026-11-22", "2026-10-31"]);
-    let rest = app
-        .get_ok(&format!(
+    let owner = &feed.items[0].owner;
+    assert_eq!(owner.name, format!("회원{}", owner.id));
+    let first: Page<FeedPhoto> = guest.get("/api/v1/albums/feed?limit=2").await;
+    assert_eq!(feed_dates(&first), ["2026-11-22", "2026-10-31"]);
+    let rest: Page<FeedPhoto> = guest
+        .get(&format!(
             "/api/v1/albums/feed?limit=2&cursor={}",
-            first["next_cursor"].as_str().unwrap()
+            first.next_cursor.unwrap()
         ))
         .await;
-    assert_eq!(dates(&rest), ["2026-11-01"]);
+    assert_eq!(feed_dates(&rest), ["2026-11-01"]);
 
     // A private photo cannot be reported by those who cannot see it.
     assert_problem(
-        app.post_json(
+        bob.request(
+            Method::POST,
             "/api/v1/reports",
-            Some(&bob),
-            json!({"target_type": "ALBUM_PHOTO", "target_id": private["id"], "reason": "SPAM"}),
+            Some(json!({"target_type": "ALBUM_PHOTO", "target_id": private.id, "reason": "SPAM"})),
         )
         .await,
         404,
@@ -289,41 +326,33 @@ async fn months_feed_and_moderation_show_each_reader_what_they_may_see() {
     )
     .await;
     // Five reports hide a public one: gone from the feed and others' months, marked for alice.
-    for (_, member) in crowd(&app, 5).await {
-        app.post_ok(
-            "/api/v1/reports",
-            Some(&member),
-            json!({"target_type": "ALBUM_PHOTO", "target_id": public["id"], "reason": "ADULT"}),
-        )
-        .await;
+    for member in crowd_of(&app, 5).await {
+        report(&member, "ALBUM_PHOTO", public.id, "ADULT").await;
     }
     assert_eq!(
-        dates(&app.get_ok("/api/v1/albums/feed").await),
+        feed_dates(&guest.get("/api/v1/albums/feed").await),
         ["2026-11-22", "2026-10-31"]
     );
-    assert!(dates(&app.get_ok_as(&alices, &bob).await).is_empty());
-    let mine = app
-        .get_ok_as("/api/v1/users/me/albums?month=2026-11", &alice)
-        .await;
-    assert_eq!(mine["items"][0]["hidden"], true);
+    assert!(dates(&bob.get::<Month>(&alices).await.items).is_empty());
+    let mine: Month = alice.get("/api/v1/users/me/albums?month=2026-11").await;
+    assert!(mine.items[0].hidden);
     // The admin's queue shows what it is.
-    let admin = app.admin_token().await;
-    let queue = app
-        .get_ok_as("/api/v1/admin/reports?target_type=ALBUM_PHOTO", &admin)
+    let admin = app.admin().await;
+    let queue: Page<QueuedReport> = admin
+        .get("/api/v1/admin/reports?target_type=ALBUM_PHOTO")
         .await;
-    assert_eq!(queue["items"].as_array().unwrap().len(), 5);
-    assert_eq!(queue["items"][0]["target_hidden"], true);
+    assert_eq!(queue.items.len(), 5);
+    assert!(queue.items[0].target_hidden);
 
     // Taken down: the day is free again, but its image is that photo's for good.
-    app.post_ok(
-        &format!("/api/v1/admin/reports/{}/resolve", queue["items"][0]["id"]),
-        Some(&admin),
-        json!({"action": "DELETE", "note": "not a pet"}),
-    )
-    .await;
+    let _: IgnoredAny = admin
+        .post(
+            &format!("/api/v1/admin/reports/{}/resolve", queue.items[0].id),
+            json!({"action": "DELETE", "note": "not a pet"}),
+        )
+        .await;
     assert_problem(
         put_photo(
-            &app,
             &alice,
             "2026-11-01",
             json!({"image_key": public_key, "visibility": "PUBLIC"}),
@@ -334,25 +363,24 @@ async fn months_feed_and_moderation_show_each_reader_what_they_may_see() {
     )
     .await;
     let again = photo(&app, &alice, "2026-11-01", "PRIVATE").await;
-    assert_ne!(again["id"], public["id"]);
+    assert_ne!(again.id, public.id);
 }
 
 #[tokio::test]
 async fn thumbnails_are_made_once_lists_use_them_and_they_go_with_their_photo() {
     let app = TestApp::spawn().await;
-    let (_, me) = app.user("me@example.com").await;
-    let key = upload(&app, &me, "ALBUM", "image/jpeg", jpeg(1280, 960)).await;
+    let me = app.member("me@example.com").await;
+    let key = upload(&app, &me.token, "ALBUM", "image/jpeg", jpeg(1280, 960)).await;
     let put = put_photo(
-        &app,
         &me,
         "2026-11-23",
         json!({"image_key": key, "visibility": "PRIVATE"}),
     )
     .await;
     assert_eq!(put.status(), 201);
-    let put: Value = put.json().await.unwrap();
+    let put: Photo = put.json().await.unwrap();
     // Until the thumbnail is made, lists show the photo itself.
-    assert_eq!(put["thumbnail_url"], put["image_url"]);
+    assert_eq!(put.thumbnail_url, put.image_url);
 
     assert_eq!(
         make_thumbnails(&app).await,
@@ -362,8 +390,8 @@ async fn thumbnails_are_made_once_lists_use_them_and_they_go_with_their_photo() 
         make_thumbnails(&app).await,
         album::ThumbnailCounts::default()
     );
-    let month = app.get_ok_as("/api/v1/users/me/albums", &me).await;
-    let thumbnail_url = month["items"][0]["thumbnail_url"].as_str().unwrap();
+    let month: Month = me.get("/api/v1/users/me/albums").await;
+    let thumbnail_url = &month.items[0].thumbnail_url;
     assert!(thumbnail_url.contains(".320.webp"), "{thumbnail_url}");
     let bytes = reqwest::get(thumbnail_url)
         .await
@@ -375,8 +403,7 @@ async fn thumbnails_are_made_once_lists_use_them_and_they_go_with_their_photo() 
     assert_eq!((thumbnail.width(), thumbnail.height()), (320, 240));
 
     // A new caption keeps the thumbnail.
-    let recaptioned: Value = put_photo(
-        &app,
+    let recaptioned: Photo = put_photo(
         &me,
         "2026-11-23",
         json!({"image_key": key, "caption": "낮잠", "visibility": "PRIVATE"}),
@@ -385,20 +412,14 @@ async fn thumbnails_are_made_once_lists_use_them_and_they_go_with_their_photo() 
     .json()
     .await
     .unwrap();
-    assert_eq!(recaptioned["caption"], "낮잠");
-    assert!(
-        recaptioned["thumbnail_url"]
-            .as_str()
-            .unwrap()
-            .contains(".320.webp")
-    );
+    assert_eq!(recaptioned.caption, "낮잠");
+    assert!(recaptioned.thumbnail_url.contains(".320.webp"));
 
     // A file that only starts like a PNG passes the upload check but is no picture: it is
     // marked once and lists keep showing the original.
     let fake: &'static [u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR this is not really an image at all";
-    let fake_key = upload(&app, &me, "ALBUM", "image/png", fake).await;
+    let fake_key = upload(&app, &me.token, "ALBUM", "image/png", fake).await;
     let put = put_photo(
-        &app,
         &me,
         "2026-11-22",
         json!({"image_key": fake_key, "visibility": "PRIVATE"}),
@@ -417,17 +438,16 @@ async fn thumbnails_are_made_once_lists_use_them_and_they_go_with_their_photo() 
     // Replacing a photo takes its thumbnail with it.
     let thumbnail_key = album::thumbnail_key_of(&key);
     assert!(stored(&app, &thumbnail_key).await);
-    let next = image(&app, &me, "ALBUM").await;
+    let next = image(&app, &me.token, "ALBUM").await;
     let replaced = put_photo(
-        &app,
         &me,
         "2026-11-23",
         json!({"image_key": next, "visibility": "PRIVATE"}),
     )
     .await;
     assert_eq!(replaced.status(), 200);
-    let replaced: Value = replaced.json().await.unwrap();
-    assert_eq!(replaced["thumbnail_url"], replaced["image_url"]);
+    let replaced: Photo = replaced.json().await.unwrap();
+    assert_eq!(replaced.thumbnail_url, replaced.image_url);
     assert!(!stored(&app, &key).await);
     assert!(!stored(&app, &thumbnail_key).await);
 }
@@ -435,15 +455,13 @@ async fn thumbnails_are_made_once_lists_use_them_and_they_go_with_their_photo() 
 #[tokio::test]
 async fn on_this_day_shows_my_photos_of_today_in_earlier_years() {
     let app = TestApp::spawn().await;
-    let (_, me) = app.user("me@example.com").await;
+    let me = app.member("me@example.com").await;
     for day in ["2024-11-23", "2025-11-23", "2025-11-22", "2026-11-23"] {
         photo(&app, &me, day, "PRIVATE").await;
     }
-    let (_, other) = app.user("other@example.com").await;
+    let other = app.member("other@example.com").await;
     photo(&app, &other, "2025-11-23", "PUBLIC").await;
-    let memories = app
-        .get_ok_as("/api/v1/users/me/albums/on-this-day", &me)
-        .await;
-    assert_eq!(memories["date"], "2026-11-23");
-    assert_eq!(dates(&memories), ["2025-11-23", "2024-11-23"]);
+    let memories: OnThisDay = me.get("/api/v1/users/me/albums/on-this-day").await;
+    assert_eq!(memories.date, "2026-11-23");
+    assert_eq!(dates(&memories.items), ["2025-11-23", "2024-11-23"]);
 }
