@@ -2,42 +2,46 @@
 //! change with exceptions, FullCalendar-ready occurrences, and what is refused.
 
 use reqwest::Method;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::client::{Client, Member};
+use crate::fixtures::daily::{EditedOccurrence, Event, Occurrence, event, occurrences};
 use crate::util::{TestApp, assert_problem};
 
-async fn add(app: &TestApp, token: &str, body: Value) -> Value {
-    app.post_ok("/api/v1/users/me/events", Some(token), body)
-        .await
+#[derive(Debug, Deserialize)]
+struct Pet {
+    id: i64,
 }
 
-async fn occurrences(app: &TestApp, token: &str, from: &str, to: &str) -> Vec<Value> {
-    let found = app
-        .send_ok(
-            Method::GET,
-            &format!("/api/v1/users/me/events?from={from}&to={to}"),
-            Some(token),
-            None,
-        )
-        .await;
-    found.as_array().unwrap().clone()
+/// A `422` problem document with the reasons field by field.
+#[derive(Debug, Deserialize)]
+struct Invalid {
+    code: String,
+    errors: Vec<FieldError>,
 }
 
-fn field<'a>(items: &'a [Value], name: &str) -> Vec<&'a str> {
-    items
-        .iter()
-        .map(|item| item[name].as_str().unwrap())
-        .collect()
+#[derive(Debug, Deserialize)]
+struct FieldError {
+    code: String,
+    message: String,
+}
+
+fn starts(found: &[Occurrence]) -> Vec<&str> {
+    found.iter().map(|o| o.start.as_str()).collect()
+}
+
+fn dates(found: &[Occurrence]) -> Vec<&str> {
+    found.iter().map(|o| o.occurrence_date.as_str()).collect()
 }
 
 #[tokio::test]
 async fn recurring_events_expand_in_their_own_zone_across_daylight_saving_with_exceptions() {
     let app = TestApp::spawn().await;
-    let (_, me) = app.user("me@example.com").await;
+    let me = app.member("me@example.com").await;
     // A walk at 9:00 New York time, every day for five days over the spring-forward night,
     // the 9th cancelled.
-    let walk = add(
-        &app,
+    let walk = event(
         &me,
         json!({"title": "산책", "start": "2026-03-06T09:00", "end": "2026-03-06T10:00",
                "time_zone": "America/New_York", "color": "#ff8800",
@@ -45,21 +49,20 @@ async fn recurring_events_expand_in_their_own_zone_across_daylight_saving_with_e
                "reminders": [{"minutes_before": 30}]}),
     )
     .await;
-    assert_eq!(walk["start"], "2026-03-06T09:00:00");
-    assert_eq!(walk["color"], "#FF8800");
-    assert_eq!(walk["exdates"], json!(["2026-03-09T09:00:00"]));
+    assert_eq!(walk.start, "2026-03-06T09:00:00");
+    assert_eq!(walk.color, "#FF8800");
+    assert_eq!(walk.exdates, ["2026-03-09T09:00:00"]);
     // A yearly all-day birthday in Seoul.
-    let birthday = add(
-        &app,
+    let birthday = event(
         &me,
         json!({"title": "보리 생일", "all_day": true, "start": "2021-03-07", "end": "2021-03-08",
                "time_zone": "Asia/Seoul", "rrule": "FREQ=YEARLY"}),
     )
     .await;
 
-    let found = occurrences(&app, &me, "2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z").await;
+    let found = occurrences(&me, "2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z").await;
     assert_eq!(
-        field(&found, "start"),
+        starts(&found),
         [
             "2026-03-06T09:00:00-05:00",
             "2026-03-07",
@@ -69,30 +72,30 @@ async fn recurring_events_expand_in_their_own_zone_across_daylight_saving_with_e
         ]
     );
     let sunday = &found[3];
-    assert_eq!(sunday["end"], "2026-03-08T10:00:00-04:00");
-    assert_eq!(sunday["allDay"], false);
-    assert_eq!(sunday["color"], "#FF8800");
-    assert_eq!(sunday["series_id"], walk["id"]);
-    assert_eq!(sunday["occurrence_date"], "2026-03-08");
-    assert_eq!(sunday["id"], format!("{}:2026-03-08", walk["id"]));
-    assert_eq!(found[1]["allDay"], true);
-    assert_eq!(found[1]["end"], "2026-03-08");
-    assert_eq!(found[1]["series_id"], birthday["id"]);
+    assert_eq!(sunday.end, "2026-03-08T10:00:00-04:00");
+    assert!(!sunday.all_day);
+    assert_eq!(sunday.color, "#FF8800");
+    assert_eq!(sunday.series_id, walk.id);
+    assert_eq!(sunday.occurrence_date, "2026-03-08");
+    assert_eq!(sunday.id, format!("{}:2026-03-08", walk.id));
+    assert!(found[1].all_day);
+    assert_eq!(found[1].end, "2026-03-08");
+    assert_eq!(found[1].series_id, birthday.id);
 
     // Cancelling one occurrence makes it an exception (again changes nothing); dates it has no
     // occurrence on, and single events, are refused.
-    let (client, token, series) = (&app, &me, walk["id"].clone());
+    let (owner, series) = (&me, walk.id);
     let cancel = move |date: &str| {
         let path = format!("/api/v1/users/me/events/{series}/occurrences/{date}");
-        async move { client.send(Method::DELETE, &path, Some(token), None).await }
+        async move { owner.request(Method::DELETE, &path, None).await }
     };
     for _ in 0..2 {
         let cancelled = cancel("2026-03-07").await;
         assert_eq!(cancelled.status(), 200);
-        let cancelled: Value = cancelled.json().await.unwrap();
+        let cancelled: Event = cancelled.json().await.unwrap();
         assert_eq!(
-            cancelled["exdates"],
-            json!(["2026-03-09T09:00:00", "2026-03-07T09:00:00"])
+            cancelled.exdates,
+            ["2026-03-09T09:00:00", "2026-03-07T09:00:00"]
         );
     }
     assert_eq!(
@@ -102,21 +105,19 @@ async fn recurring_events_expand_in_their_own_zone_across_daylight_saving_with_e
     );
     assert_problem(cancel("2026-03-11").await, 404, "OCCURRENCE_NOT_FOUND").await;
     assert_problem(cancel("2026-04-01").await, 404, "OCCURRENCE_NOT_FOUND").await;
-    let single = add(
-        &app,
+    let single = event(
         &me,
         json!({"title": "접종", "start": "2026-03-20T10:00", "end": "2026-03-20T10:30",
                "time_zone": "Asia/Seoul"}),
     )
     .await;
     assert_problem(
-        app.send(
+        me.request(
             Method::DELETE,
             &format!(
                 "/api/v1/users/me/events/{}/occurrences/2026-03-20",
-                single["id"]
+                single.id
             ),
-            Some(&me),
             None,
         )
         .await,
@@ -124,41 +125,36 @@ async fn recurring_events_expand_in_their_own_zone_across_daylight_saving_with_e
         "EVENT_NOT_RECURRING",
     )
     .await;
-    app.send(
+    me.request(
         Method::DELETE,
-        &format!("/api/v1/users/me/events/{}", single["id"]),
-        Some(&me),
+        &format!("/api/v1/users/me/events/{}", single.id),
         None,
     )
     .await;
-    let found = occurrences(&app, &me, "2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z").await;
+    let found = occurrences(&me, "2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z").await;
     assert_eq!(
-        field(&found, "occurrence_date"),
+        dates(&found),
         ["2026-03-06", "2026-03-07", "2026-03-08", "2026-03-10"],
         "the walk of the 7th is gone; the birthday of the 7th stays"
     );
 
     // A range that cuts through: only what overlaps it; dates mean business-zone midnights.
-    let day = occurrences(&app, &me, "2026-03-08", "2026-03-09").await;
-    assert_eq!(field(&day, "occurrence_date"), ["2026-03-08"]);
+    let day = occurrences(&me, "2026-03-08", "2026-03-09").await;
+    assert_eq!(dates(&day), ["2026-03-08"]);
 
     // Rewriting the series moves every occurrence; deleting it removes them all.
-    let path = format!("/api/v1/users/me/events/{}", walk["id"]);
-    let moved = app
-        .send_ok(
-            Method::PUT,
+    let path = format!("/api/v1/users/me/events/{}", walk.id);
+    let moved: Event = me
+        .put(
             &path,
-            Some(&me),
-            Some(
-                json!({"title": "저녁 산책", "start": "2026-03-06T18:30", "end": "2026-03-06T19:00",
-                        "time_zone": "America/New_York", "rrule": "FREQ=DAILY;COUNT=2"}),
-            ),
+            json!({"title": "저녁 산책", "start": "2026-03-06T18:30", "end": "2026-03-06T19:00",
+                    "time_zone": "America/New_York", "rrule": "FREQ=DAILY;COUNT=2"}),
         )
         .await;
-    assert_eq!(moved["title"], "저녁 산책");
-    let found = occurrences(&app, &me, "2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z").await;
+    assert_eq!(moved.title, "저녁 산책");
+    let found = occurrences(&me, "2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z").await;
     assert_eq!(
-        field(&found, "start"),
+        starts(&found),
         // In time order: the Seoul birthday starts before New York's evening of the 6th.
         [
             "2026-03-07",
@@ -166,16 +162,16 @@ async fn recurring_events_expand_in_their_own_zone_across_daylight_saving_with_e
             "2026-03-07T18:30:00-05:00"
         ]
     );
-    let deleted = app.send(Method::DELETE, &path, Some(&me), None).await;
+    let deleted = me.request(Method::DELETE, &path, None).await;
     assert_eq!(deleted.status(), 204);
     assert_eq!(
-        occurrences(&app, &me, "2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z")
+        occurrences(&me, "2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z")
             .await
             .len(),
         1
     );
     assert_problem(
-        app.send(Method::GET, &path, Some(&me), None).await,
+        me.request(Method::GET, &path, None).await,
         404,
         "EVENT_NOT_FOUND",
     )
@@ -185,35 +181,30 @@ async fn recurring_events_expand_in_their_own_zone_across_daylight_saving_with_e
 #[tokio::test]
 async fn events_are_mine_alone_and_bad_ones_are_refused_with_the_reason() {
     let app = TestApp::spawn().await;
-    let (_, me) = app.user("me@example.com").await;
-    let (_, other) = app.user("other@example.com").await;
-    let event = add(
-        &app,
+    let me = app.member("me@example.com").await;
+    let other = app.member("other@example.com").await;
+    let hospital = event(
         &me,
         json!({"title": "병원", "start": "2026-11-25T10:00", "end": "2026-11-25T11:00",
                "time_zone": "Asia/Seoul"}),
     )
     .await;
-    let path = format!("/api/v1/users/me/events/{}", event["id"]);
+    let path = format!("/api/v1/users/me/events/{}", hospital.id);
     for method in [Method::GET, Method::DELETE] {
         assert_problem(
-            app.send(method, &path, Some(&other), None).await,
+            other.request(method, &path, None).await,
             404,
             "EVENT_NOT_FOUND",
         )
         .await;
     }
     assert!(
-        occurrences(&app, &other, "2026-11-01", "2026-12-01")
+        occurrences(&other, "2026-11-01", "2026-12-01")
             .await
             .is_empty()
     );
-    let theirs = app
-        .post_ok(
-            "/api/v1/pets",
-            Some(&other),
-            json!({"name": "남의 개", "species": "DOG"}),
-        )
+    let theirs: Pet = other
+        .post("/api/v1/pets", json!({"name": "남의 개", "species": "DOG"}))
         .await;
 
     let base = json!({"title": "x", "start": "2026-11-25T10:00", "end": "2026-11-25T11:00",
@@ -225,12 +216,12 @@ async fn events_are_mine_alone_and_bad_ones_are_refused_with_the_reason() {
         }
         body
     };
-    let refused = |body: Value| app.post_json("/api/v1/users/me/events", Some(&me), body);
+    let refused = |body: Value| me.request(Method::POST, "/api/v1/users/me/events", Some(body));
     let reason = |response: reqwest::Response| async move {
         assert_eq!(response.status(), 422);
-        let problem: Value = response.json().await.unwrap();
-        assert_eq!(problem["code"], "VALIDATION_FAILED");
-        problem["errors"][0]["code"].as_str().unwrap().to_owned()
+        let problem: Invalid = response.json().await.unwrap();
+        assert_eq!(problem.code, "VALIDATION_FAILED");
+        problem.errors[0].code.clone()
     };
     assert_eq!(
         reason(refused(with(json!({"time_zone": "Mars/Olympus"}))).await).await,
@@ -266,16 +257,13 @@ async fn events_are_mine_alone_and_bad_ones_are_refused_with_the_reason() {
         "the documented limit"
     );
     let bad_rule = refused(with(json!({"rrule": "FREQ=DAILY;BYDAY=XX"}))).await;
-    let problem: Value = bad_rule.json().await.unwrap();
+    let problem: Invalid = bad_rule.json().await.unwrap();
     assert!(
-        problem["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("XX"),
-        "the parser's reason: {problem}"
+        problem.errors[0].message.contains("XX"),
+        "the parser's reason: {problem:?}"
     );
     assert_problem(
-        refused(with(json!({"pet_id": theirs["id"]}))).await,
+        refused(with(json!({"pet_id": theirs.id}))).await,
         404,
         "PET_NOT_FOUND",
     )
@@ -289,10 +277,9 @@ async fn events_are_mine_alone_and_bad_ones_are_refused_with_the_reason() {
     // Ranges: both ends, in order, at most a year.
     for (from, to) in [("2026-01-01", "2027-01-03"), ("2026-02-01", "2026-01-01")] {
         assert_problem(
-            app.send(
+            me.request(
                 Method::GET,
                 &format!("/api/v1/users/me/events?from={from}&to={to}"),
-                Some(&me),
                 None,
             )
             .await,
@@ -315,10 +302,9 @@ async fn events_are_mine_alone_and_bad_ones_are_refused_with_the_reason() {
         "INVALID_RRULE"
     );
     assert_problem(
-        app.send(
+        me.request(
             Method::GET,
             "/api/v1/users/me/events?from=0001-01-01&to=0001-02-01",
-            Some(&me),
             None,
         )
         .await,
@@ -327,10 +313,9 @@ async fn events_are_mine_alone_and_bad_ones_are_refused_with_the_reason() {
     )
     .await;
     assert_problem(
-        app.send(
+        me.request(
             Method::GET,
             "/api/v1/users/me/events?from=yesterday&to=2026-12-01",
-            Some(&me),
             None,
         )
         .await,
@@ -339,35 +324,21 @@ async fn events_are_mine_alone_and_bad_ones_are_refused_with_the_reason() {
     )
     .await;
     // Nothing refused was kept.
-    assert_eq!(
-        occurrences(&app, &me, "2026-11-01", "2026-12-01")
-            .await
-            .len(),
-        1
-    );
+    assert_eq!(occurrences(&me, "2026-11-01", "2026-12-01").await.len(), 1);
 }
 
-async fn edit(
-    app: &TestApp,
-    token: &str,
-    series: &Value,
-    date: &str,
-    body: Value,
-) -> reqwest::Response {
-    app.send(
-        Method::PATCH,
-        &format!(
-            "/api/v1/users/me/events/{}/occurrences/{date}",
-            series["id"]
-        ),
-        Some(token),
-        Some(body),
-    )
-    .await
+async fn edit(owner: &Member, series: i64, date: &str, body: Value) -> reqwest::Response {
+    owner
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/users/me/events/{series}/occurrences/{date}"),
+            Some(body),
+        )
+        .await
 }
 
-async fn edit_ok(app: &TestApp, token: &str, series: &Value, date: &str, body: Value) -> Value {
-    let response = edit(app, token, series, date, body).await;
+async fn edit_ok(owner: &Member, series: i64, date: &str, body: Value) -> Event {
+    let response = edit(owner, series, date, body).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     response.json().await.unwrap()
 }
@@ -375,42 +346,43 @@ async fn edit_ok(app: &TestApp, token: &str, series: &Value, date: &str, body: V
 #[tokio::test]
 async fn one_occurrence_is_edited_alone_and_this_and_following_splits_the_series() {
     let app = TestApp::spawn().await;
-    let (_, me) = app.user("me@example.com").await;
+    let me = app.member("me@example.com").await;
     // Yoga on Mondays at 18:00 New York time, six times (2 March to 6 April).
-    let yoga = add(
-        &app,
+    let yoga = event(
         &me,
         json!({"title": "요가", "start": "2026-03-02T18:00", "end": "2026-03-02T19:00",
                "time_zone": "America/New_York", "rrule": "FREQ=WEEKLY;COUNT=6"}),
     )
     .await;
-    let march = || occurrences(&app, &me, "2026-03-01T00:00:00Z", "2026-04-10T00:00:00Z");
+    let march = || occurrences(&me, "2026-03-01T00:00:00Z", "2026-04-10T00:00:00Z");
 
     // The 16th moves to Tuesday evening with its own title: an exception still named by its
     // date; a second edit of it changes the exception, not the series.
     let edited = edit_ok(
-        &app,
         &me,
-        &yoga,
+        yoga.id,
         "2026-03-16",
         json!({"start": "2026-03-17T20:00", "title": "요가 (화)"}),
     )
     .await;
-    assert_eq!(edited["id"], yoga["id"]);
+    assert_eq!(edited.id, yoga.id);
     assert_eq!(
-        edited["edited_occurrences"],
-        json!([{"occurrence_date": "2026-03-16", "title": "요가 (화)", "memo": "",
-                "start": "2026-03-17T20:00:00", "end": "2026-03-17T21:00:00", "color": "#3788D8"}])
+        edited.edited_occurrences,
+        [EditedOccurrence {
+            occurrence_date: "2026-03-16".into(),
+            title: "요가 (화)".into(),
+            memo: String::new(),
+            start: "2026-03-17T20:00:00".into(),
+            end: "2026-03-17T21:00:00".into(),
+            color: "#3788D8".into(),
+        }]
     );
-    let edited = edit_ok(&app, &me, &yoga, "2026-03-16", json!({"color": "#00aa00"})).await;
-    assert_eq!(
-        edited["edited_occurrences"][0]["start"],
-        "2026-03-17T20:00:00"
-    );
-    assert_eq!(edited["edited_occurrences"][0]["color"], "#00AA00");
+    let edited = edit_ok(&me, yoga.id, "2026-03-16", json!({"color": "#00aa00"})).await;
+    assert_eq!(edited.edited_occurrences[0].start, "2026-03-17T20:00:00");
+    assert_eq!(edited.edited_occurrences[0].color, "#00AA00");
     let found = march().await;
     assert_eq!(
-        field(&found, "start"),
+        starts(&found),
         [
             "2026-03-02T18:00:00-05:00",
             "2026-03-09T18:00:00-04:00",
@@ -420,47 +392,42 @@ async fn one_occurrence_is_edited_alone_and_this_and_following_splits_the_series
             "2026-04-06T18:00:00-04:00",
         ]
     );
-    assert_eq!(found[2]["title"], "요가 (화)");
-    assert_eq!(found[2]["id"], format!("{}:2026-03-16", yoga["id"]));
-    assert_eq!(found[2]["occurrence_date"], "2026-03-16");
+    assert_eq!(found[2].title, "요가 (화)");
+    assert_eq!(found[2].id, format!("{}:2026-03-16", yoga.id));
+    assert_eq!(found[2].occurrence_date, "2026-03-16");
 
     // Cancelling the edited occurrence drops the edit too.
-    let cancelled = app
-        .send(
+    let cancelled = me
+        .request(
             Method::DELETE,
-            &format!(
-                "/api/v1/users/me/events/{}/occurrences/2026-03-16",
-                yoga["id"]
-            ),
-            Some(&me),
+            &format!("/api/v1/users/me/events/{}/occurrences/2026-03-16", yoga.id),
             None,
         )
         .await;
-    let cancelled: Value = cancelled.json().await.unwrap();
-    assert_eq!(cancelled["edited_occurrences"], json!([]));
-    assert_eq!(cancelled["exdates"], json!(["2026-03-16T18:00:00"]));
+    let cancelled: Event = cancelled.json().await.unwrap();
+    assert!(cancelled.edited_occurrences.is_empty());
+    assert_eq!(cancelled.exdates, ["2026-03-16T18:00:00"]);
 
     // From the 23rd on, yoga is in the morning: the series keeps its first three (COUNT counts
     // the cancelled one, as RFC 5545 does) and a new series takes the other three.
     let following = edit_ok(
-        &app,
         &me,
-        &yoga,
+        yoga.id,
         "2026-03-23",
         json!({"apply_to": "FOLLOWING", "start": "2026-03-23T07:00"}),
     )
     .await;
-    assert_ne!(following["id"], yoga["id"]);
-    assert_eq!(following["start"], "2026-03-23T07:00:00");
-    assert_eq!(following["end"], "2026-03-23T08:00:00");
-    assert_eq!(following["rrule"], "FREQ=WEEKLY;COUNT=3");
-    let earlier = app
-        .get_ok_as(&format!("/api/v1/users/me/events/{}", yoga["id"]), &me)
+    assert_ne!(following.id, yoga.id);
+    assert_eq!(following.start, "2026-03-23T07:00:00");
+    assert_eq!(following.end, "2026-03-23T08:00:00");
+    assert_eq!(following.rrule.as_deref(), Some("FREQ=WEEKLY;COUNT=3"));
+    let earlier: Event = me
+        .get(&format!("/api/v1/users/me/events/{}", yoga.id))
         .await;
-    assert_eq!(earlier["rrule"], "FREQ=WEEKLY;COUNT=3");
+    assert_eq!(earlier.rrule.as_deref(), Some("FREQ=WEEKLY;COUNT=3"));
     let found = march().await;
     assert_eq!(
-        field(&found, "start"),
+        starts(&found),
         [
             "2026-03-02T18:00:00-05:00",
             "2026-03-09T18:00:00-04:00",
@@ -471,37 +438,34 @@ async fn one_occurrence_is_edited_alone_and_this_and_following_splits_the_series
     );
 
     // An endless daily walk renamed from the 10th: the old series ends the second before.
-    let walk = add(
-        &app,
+    let walk = event(
         &me,
         json!({"title": "산책", "start": "2026-11-01T08:00", "end": "2026-11-01T08:30",
                "time_zone": "Asia/Seoul", "rrule": "FREQ=DAILY", "exdates": ["2026-11-12T08:00"]}),
     )
     .await;
     let renamed = edit_ok(
-        &app,
         &me,
-        &walk,
+        walk.id,
         "2026-11-10",
         json!({"apply_to": "FOLLOWING", "title": "아침 산책"}),
     )
     .await;
-    assert_eq!(renamed["rrule"], "FREQ=DAILY");
-    assert_eq!(renamed["exdates"], json!(["2026-11-12T08:00:00"]));
-    let earlier = app
-        .get_ok_as(&format!("/api/v1/users/me/events/{}", walk["id"]), &me)
+    assert_eq!(renamed.rrule.as_deref(), Some("FREQ=DAILY"));
+    assert_eq!(renamed.exdates, ["2026-11-12T08:00:00"]);
+    let earlier: Event = me
+        .get(&format!("/api/v1/users/me/events/{}", walk.id))
         .await;
-    assert_eq!(earlier["rrule"], "FREQ=DAILY;UNTIL=20261109T225959Z");
-    assert_eq!(earlier["exdates"], json!([]));
-    let found = occurrences(&app, &me, "2026-11-08", "2026-11-14").await;
+    assert_eq!(
+        earlier.rrule.as_deref(),
+        Some("FREQ=DAILY;UNTIL=20261109T225959Z")
+    );
+    assert!(earlier.exdates.is_empty());
+    let found = occurrences(&me, "2026-11-08", "2026-11-14").await;
     assert_eq!(
         found
             .iter()
-            .map(|o| format!(
-                "{} {}",
-                o["occurrence_date"].as_str().unwrap(),
-                o["title"].as_str().unwrap()
-            ))
+            .map(|o| format!("{} {}", o.occurrence_date, o.title))
             .collect::<Vec<_>>(),
         [
             "2026-11-08 산책",
@@ -514,29 +478,24 @@ async fn one_occurrence_is_edited_alone_and_this_and_following_splits_the_series
 
     // Rewriting a series drops its edited occurrences.
     edit_ok(
-        &app,
         &me,
-        &renamed,
+        renamed.id,
         "2026-11-11",
         json!({"title": "비 오는 날"}),
     )
     .await;
-    let rewritten = app
-        .send_ok(
-            Method::PUT,
-            &format!("/api/v1/users/me/events/{}", renamed["id"]),
-            Some(&me),
-            Some(
-                json!({"title": "아침 산책", "start": "2026-11-10T08:00", "end": "2026-11-10T08:30",
-                        "time_zone": "Asia/Seoul", "rrule": "FREQ=DAILY"}),
-            ),
+    let rewritten: Event = me
+        .put(
+            &format!("/api/v1/users/me/events/{}", renamed.id),
+            json!({"title": "아침 산책", "start": "2026-11-10T08:00", "end": "2026-11-10T08:30",
+                    "time_zone": "Asia/Seoul", "rrule": "FREQ=DAILY"}),
         )
         .await;
-    assert_eq!(rewritten["edited_occurrences"], json!([]));
+    assert!(rewritten.edited_occurrences.is_empty());
 
     // What is refused, changing nothing.
-    let (_, other) = app.user("other@example.com").await;
-    for (token, date, body, status, code) in [
+    let other = app.member("other@example.com").await;
+    for (member, date, body, status, code) in [
         (
             &other,
             "2026-11-02",
@@ -580,32 +539,34 @@ async fn one_occurrence_is_edited_alone_and_this_and_following_splits_the_series
             "INVALID_BODY",
         ),
     ] {
-        assert_problem(edit(&app, token, &walk, date, body).await, status, code).await;
+        assert_problem(edit(member, walk.id, date, body).await, status, code).await;
     }
-    let single = add(
-        &app,
+    let single = event(
         &me,
         json!({"title": "접종", "start": "2026-11-20T10:00", "end": "2026-11-20T10:30",
                "time_zone": "Asia/Seoul"}),
     )
     .await;
     assert_problem(
-        edit(&app, &me, &single, "2026-11-20", json!({"title": "x"})).await,
+        edit(&me, single.id, "2026-11-20", json!({"title": "x"})).await,
         409,
         "EVENT_NOT_RECURRING",
     )
     .await;
-    let unchanged = app
-        .get_ok_as(&format!("/api/v1/users/me/events/{}", walk["id"]), &me)
+    let unchanged: Event = me
+        .get(&format!("/api/v1/users/me/events/{}", walk.id))
         .await;
-    assert_eq!(unchanged["edited_occurrences"], json!([]));
-    assert_eq!(unchanged["rrule"], "FREQ=DAILY;UNTIL=20261109T225959Z");
+    assert!(unchanged.edited_occurrences.is_empty());
+    assert_eq!(
+        unchanged.rrule.as_deref(),
+        Some("FREQ=DAILY;UNTIL=20261109T225959Z")
+    );
 }
 
 #[tokio::test]
 async fn a_daily_event_from_the_oldest_year_lists_this_month_like_a_new_one() {
     let app = TestApp::spawn().await;
-    let (_, me) = app.user("me@example.com").await;
+    let me = app.member("me@example.com").await;
     for (title, start, end, rule) in [
         ("약", "1900-01-01T08:00", "1900-01-01T08:10", "FREQ=DAILY"),
         ("산책", "2026-11-30T18:00", "2026-11-30T19:00", "FREQ=DAILY"),
@@ -622,28 +583,22 @@ async fn a_daily_event_from_the_oldest_year_lists_this_month_like_a_new_one() {
             "FREQ=MONTHLY;COUNT=5000",
         ),
     ] {
-        add(
-            &app,
+        event(
             &me,
             json!({"title": title, "start": start, "end": end, "time_zone": "Asia/Seoul",
                    "rrule": rule}),
         )
         .await;
     }
-    let found = occurrences(&app, &me, "2026-12-01", "2027-01-01").await;
-    let count = |title: &str| found.iter().filter(|o| o["title"] == title).count();
+    let found = occurrences(&me, "2026-12-01", "2027-01-01").await;
+    let count = |title: &str| found.iter().filter(|o| o.title == title).count();
+    let first = |title: &str| found.iter().find(|o| o.title == title).unwrap();
     assert_eq!(count("약"), 31);
     assert_eq!(count("산책"), 31);
     // Every other Saturday since 6 January 1900 (a Saturday): 2026-12-05 is one of them.
     assert_eq!(count("목욕"), 2);
-    assert_eq!(
-        found.iter().find(|o| o["title"] == "목욕").unwrap()["start"],
-        "2026-12-05T10:00:00+09:00"
-    );
+    assert_eq!(first("목욕").start, "2026-12-05T10:00:00+09:00");
     // 5,000 months from January 1900 end in 2316: the 31st of each month that has one.
     assert_eq!(count("사료 주문"), 1);
-    assert_eq!(
-        found.iter().find(|o| o["title"] == "약").unwrap()["start"],
-        "2026-12-01T08:00:00+09:00"
-    );
+    assert_eq!(first("약").start, "2026-12-01T08:00:00+09:00");
 }

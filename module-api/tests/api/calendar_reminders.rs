@@ -6,11 +6,12 @@
 use chrono::{DateTime, Utc};
 use diesel_async::RunQueryDsl as _;
 use petory_core::calendar::reminder;
-use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::client::{Client, Member, Page};
+use crate::fixtures::daily::{DDays, Event, Notification, event, occurrences};
 use crate::notifications::{next_events, open_stream};
-use crate::util::{PASSWORD, TestApp};
+use crate::util::TestApp;
 
 const EMAIL: &str = "me@example.com";
 
@@ -44,25 +45,22 @@ async fn d_days(app: &TestApp, now: &str) -> usize {
     .unwrap()
 }
 
-/// A token of `email` valid at the clock's time (access tokens outlive no clock jump).
-async fn token(app: &TestApp, email: &str) -> String {
-    app.login(email, PASSWORD).await.0
+/// `member` logged in again: a token valid at the clock's time (access tokens outlive no
+/// clock jump).
+async fn now_as(app: &TestApp, member: &Member) -> Member {
+    member.clone().logged_in_again(app).await
 }
 
-/// The notifications of `email`, oldest first: (kind, title, body).
-async fn notified(app: &TestApp, email: &str) -> Vec<(String, String, String)> {
-    let token = token(app, email).await;
-    let page = app
-        .get_ok_as("/api/v1/notifications?limit=100", &token)
+/// The notifications of `member`, oldest first: (kind, title, body).
+async fn notified(app: &TestApp, member: &Member) -> Vec<(String, String, String)> {
+    let page: Page<Notification> = now_as(app, member)
+        .await
+        .get("/api/v1/notifications?limit=100")
         .await;
-    let mut items: Vec<(String, String, String)> = page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| {
-            let text = |name: &str| n[name].as_str().unwrap().to_owned();
-            (text("kind"), text("title"), text("body"))
-        })
+    let mut items: Vec<(String, String, String)> = page
+        .items
+        .into_iter()
+        .map(|n| (n.kind, n.title, n.body))
         .collect();
     items.reverse();
     items
@@ -71,11 +69,11 @@ async fn notified(app: &TestApp, email: &str) -> Vec<(String, String, String)> {
 #[tokio::test]
 async fn reminders_arrive_live_when_due_once_even_across_reruns_and_a_crash() {
     let app = TestApp::spawn().await;
-    let (_, me) = app.user(EMAIL).await;
+    let me = app.member(EMAIL).await;
     // Monday 2026-11-23, 10:00 in Seoul. A daily walk at 10:30 (reminders 10 and 0 minutes
     // before), a vet visit at 10:20 whose 30-minute reminder passed before it was set, a trip
     // tomorrow (all day) to be reminded 15 hours before 09:00, i.e. today at 18:00.
-    let add = |body: Value| app.post_ok("/api/v1/users/me/events", Some(&me), body);
+    let add = |body: Value| event(&me, body);
     add(
         json!({"title": "산책", "start": "2026-11-23T10:30", "end": "2026-11-23T11:00",
                "time_zone": "Asia/Seoul", "rrule": "FREQ=DAILY",
@@ -93,15 +91,14 @@ async fn reminders_arrive_live_when_due_once_even_across_reruns_and_a_crash() {
     )
     .await;
     // Someone else's event is theirs alone.
-    let (_, other) = app.user("other@example.com").await;
-    app.post_ok(
-        "/api/v1/users/me/events",
-        Some(&other),
+    let other = app.member("other@example.com").await;
+    event(
+        &other,
         json!({"title": "남의 일정", "start": "2026-11-23T10:25", "end": "2026-11-23T11:00",
                "time_zone": "Asia/Seoul", "reminders": [{"minutes_before": 5}]}),
     )
     .await;
-    let mut stream = open_stream(&app.base_url, &me, None).await;
+    let mut stream = open_stream(&app.base_url, &me.token, None).await;
 
     // 10:00:30: nothing due yet, but every event is looked at once (their next reminders set).
     let first = remind(&app, "2026-11-23T01:00:30Z").await.unwrap();
@@ -121,7 +118,7 @@ async fn reminders_arrive_live_when_due_once_even_across_reruns_and_a_crash() {
         0
     );
     assert_eq!(
-        notified(&app, EMAIL).await,
+        notified(&app, &me).await,
         [(
             "EVENT_REMINDER".to_owned(),
             "산책".to_owned(),
@@ -145,7 +142,7 @@ async fn reminders_arrive_live_when_due_once_even_across_reruns_and_a_crash() {
     }
     let died = remind(&app, "2026-11-23T01:30:10Z").await.unwrap_err();
     assert!(died.contains("the job died"), "{died}");
-    assert_eq!(notified(&app, EMAIL).await.len(), 1);
+    assert_eq!(notified(&app, &me).await.len(), 1);
     diesel::sql_query("DROP TRIGGER fail_reminders ON calendar_reminder_queue")
         .execute(&mut conn)
         .await
@@ -162,23 +159,19 @@ async fn reminders_arrive_live_when_due_once_even_across_reruns_and_a_crash() {
     assert_eq!(next_events(&mut stream, 1).await.len(), 1);
 
     // Editing the walk does not send today's reminders again.
-    let me = token(&app, EMAIL).await;
-    let walk = app
-        .get_ok_as("/api/v1/users/me/events?from=2026-11-23&to=2026-11-24", &me)
+    let me = now_as(&app, &me).await;
+    let walk = occurrences(&me, "2026-11-23", "2026-11-24")
         .await
-        .as_array()
+        .into_iter()
+        .find(|occurrence| occurrence.title == "산책")
         .unwrap()
-        .iter()
-        .find(|occurrence| occurrence["title"] == "산책")
-        .unwrap()["series_id"]
-        .clone();
-    app.send_ok(
-        Method::PATCH,
-        &format!("/api/v1/users/me/events/{walk}/occurrences/2026-11-23"),
-        Some(&me),
-        Some(json!({"title": "비 오는 산책"})),
-    )
-    .await;
+        .series_id;
+    let _: Event = me
+        .patch(
+            &format!("/api/v1/users/me/events/{walk}/occurrences/2026-11-23"),
+            json!({"title": "비 오는 산책"}),
+        )
+        .await;
     assert_eq!(
         remind(&app, "2026-11-23T01:32:00Z").await.unwrap().reminded,
         0
@@ -193,7 +186,7 @@ async fn reminders_arrive_live_when_due_once_even_across_reruns_and_a_crash() {
         remind(&app, "2026-11-24T01:20:01Z").await.unwrap().reminded,
         1
     );
-    let titles: Vec<String> = notified(&app, EMAIL)
+    let titles: Vec<String> = notified(&app, &me)
         .await
         .into_iter()
         .map(|(_, title, body)| format!("{title} / {body}"))
@@ -212,21 +205,21 @@ async fn reminders_arrive_live_when_due_once_even_across_reruns_and_a_crash() {
 #[tokio::test]
 async fn d_days_arrive_once_at_nine_the_same_as_the_d_day_list() {
     let app = TestApp::spawn().await;
-    let (_, me) = app.user(EMAIL).await;
+    let me = app.member(EMAIL).await;
     // Today (2026-11-23): Bori turns 6 and has been home 100 days; Nabi has nothing today.
-    app.post_ok(
-        "/api/v1/pets",
-        Some(&me),
-        json!({"name": "보리", "species": "DOG", "birthday": "2020-11-23", "adopted_on": "2026-08-15"}),
-    )
-    .await;
-    app.post_ok(
-        "/api/v1/pets",
-        Some(&me),
-        json!({"name": "나비", "species": "CAT", "birthday": "2024-02-29"}),
-    )
-    .await;
-    let mut stream = open_stream(&app.base_url, &me, None).await;
+    let _: Value = me
+        .post(
+            "/api/v1/pets",
+            json!({"name": "보리", "species": "DOG", "birthday": "2020-11-23", "adopted_on": "2026-08-15"}),
+        )
+        .await;
+    let _: Value = me
+        .post(
+            "/api/v1/pets",
+            json!({"name": "나비", "species": "CAT", "birthday": "2024-02-29"}),
+        )
+        .await;
+    let mut stream = open_stream(&app.base_url, &me.token, None).await;
 
     assert_eq!(
         d_days(&app, "2026-11-22T23:59:00Z").await,
@@ -236,7 +229,7 @@ async fn d_days_arrive_once_at_nine_the_same_as_the_d_day_list() {
     assert_eq!(d_days(&app, "2026-11-23T00:00:30Z").await, 2);
     assert_eq!(d_days(&app, "2026-11-23T00:01:30Z").await, 0, "once a day");
     assert_eq!(next_events(&mut stream, 1).await.len(), 1);
-    let told: Vec<String> = notified(&app, EMAIL)
+    let told: Vec<String> = notified(&app, &me)
         .await
         .into_iter()
         .map(|(kind, title, _)| format!("{kind} {title}"))
@@ -248,18 +241,15 @@ async fn d_days_arrive_once_at_nine_the_same_as_the_d_day_list() {
             "PET_DDAY 보리와(과) 함께한 지 100일이에요",
         ]
     );
-    let listed = app
-        .get_ok_as(
-            "/api/v1/users/me/d-days?within_days=0",
-            &token(&app, EMAIL).await,
-        )
+    let listed: DDays = now_as(&app, &me)
+        .await
+        .get("/api/v1/users/me/d-days?within_days=0")
         .await;
-    // The same D-days as the list of today's, one for one.
-    let listed: Vec<String> = listed["items"]
-        .as_array()
-        .unwrap()
+    // The same D-days as the list of today's, one for one (names quoted, as JSON writes them).
+    let listed: Vec<String> = listed
+        .items
         .iter()
-        .map(|dday| format!("{} {} {}", dday["pet_name"], dday["kind"], dday["number"]))
+        .map(|dday| format!("{:?} {:?} {}", dday.pet_name, dday.kind, dday.number))
         .collect();
     assert_eq!(
         listed,
