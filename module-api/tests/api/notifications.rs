@@ -6,34 +6,52 @@ use std::time::Duration;
 use petory_core::notification::{self, NewNotification, Notice};
 use petory_core::ports::Audience;
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde::Deserialize;
+use serde_json::json;
 
+use crate::client::{Client, Member, Page};
+use crate::fixtures::daily::{Notification, buyer};
 use crate::fixtures::{app_with_kakaopay, order_body, pay, place, shop};
 use crate::util::{ClockExt as _, TestApp, assert_problem};
 
-async fn notifications(app: &TestApp, token: &str, query: &str) -> Value {
-    let response = app
-        .send(
-            Method::GET,
-            &format!("/api/v1/notifications{query}"),
-            Some(token),
-            None,
-        )
+#[derive(Debug, Deserialize)]
+struct Count {
+    count: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct Updated {
+    updated: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct Order {
+    id: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct Ticket {
+    ticket: String,
+    expires_in_seconds: i64,
+}
+
+/// A notification as the live stream sends it.
+#[derive(Debug, Deserialize)]
+struct Streamed {
+    id: i64,
+}
+
+async fn notifications(member: &Member, query: &str) -> Page<Notification> {
+    let response = member
+        .request(Method::GET, &format!("/api/v1/notifications{query}"), None)
         .await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
 }
 
-async fn unread(app: &TestApp, token: &str) -> i64 {
-    let count: Value = app
-        .send_ok(
-            Method::GET,
-            "/api/v1/notifications/unread-count",
-            Some(token),
-            None,
-        )
-        .await;
-    count["count"].as_i64().unwrap()
+async fn unread(member: &Member) -> i64 {
+    let count: Count = member.get("/api/v1/notifications/unread-count").await;
+    count.count
 }
 
 /// Stores a notification for `user` as the relay would, and wakes the user's streams.
@@ -66,116 +84,95 @@ async fn notify(app: &TestApp, user: i64, cause: &str) -> i64 {
 async fn order_status_changes_notify_the_buyer_once_each() {
     let (app, _sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
     let (item, token, address) = shop(&app, 10).await;
-    let admin = app.admin_token().await;
+    let me = buyer(&app, token).await;
+    let admin = app.admin().await;
     app.relay_events().await; // the sign-up mails
-    let order = place(&app, &token, item, address).await;
-    let approve = pay(&app, &token, order).await;
+    let order = place(&app, &me.token, item, address).await;
+    let approve = pay(&app, &me.token, order).await;
     assert_eq!(app.get(&approve).await.status(), 200);
-    let shipped = app
-        .send(
+    let shipped = admin
+        .request(
             Method::PATCH,
             &format!("/api/v1/admin/orders/{order}/status"),
-            Some(&admin),
             Some(json!({"status": "SHIPPING"})),
         )
         .await;
     assert_eq!(shipped.status(), 200);
 
     // Nothing shows before the relay delivers; delivering twice adds nothing.
-    assert_eq!(unread(&app, &token).await, 0);
+    assert_eq!(unread(&me).await, 0);
     assert_eq!(app.relay_events().await.delivered, 2);
     assert_eq!(app.relay_events().await.delivered, 0);
 
-    let page = notifications(&app, &token, "").await;
-    let items = page["items"].as_array().unwrap();
-    assert_eq!(items.len(), 2, "{page}");
-    assert_eq!(items[0]["kind"], "ORDER_STATUS");
+    let page = notifications(&me, "").await;
+    let items = &page.items;
+    assert_eq!(items.len(), 2, "{page:?}");
+    assert_eq!(items[0].kind, "ORDER_STATUS");
     assert_eq!(
-        items[0]["data"],
+        items[0].data,
         json!({"order_id": order, "status": "SHIPPING"})
     );
-    assert_eq!(
-        items[1]["data"],
-        json!({"order_id": order, "status": "PAID"})
-    );
-    assert_eq!(items[0]["read"], false);
-    assert!(items[0]["title"].as_str().is_some_and(|t| !t.is_empty()));
-    assert_eq!(unread(&app, &token).await, 2);
+    assert_eq!(items[1].data, json!({"order_id": order, "status": "PAID"}));
+    assert!(!items[0].read);
+    assert!(!items[0].title.is_empty());
+    assert_eq!(unread(&me).await, 2);
 }
 
 #[tokio::test]
 async fn notifications_are_read_paged_and_deleted_by_their_owner_only() {
     let app = TestApp::spawn().await;
-    let (me, token) = app.user("me@example.com").await;
-    let (_, other) = app.user("other@example.com").await;
+    let me = app.member("me@example.com").await;
+    let other = app.member("other@example.com").await;
     let mut ids = Vec::new();
     for n in 0..3 {
-        ids.push(notify(&app, me, &format!("test:{n}")).await);
+        ids.push(notify(&app, me.id, &format!("test:{n}")).await);
     }
 
-    let first = notifications(&app, &token, "?limit=2").await;
-    assert_eq!(first["items"].as_array().unwrap().len(), 2);
-    assert_eq!(first["items"][0]["id"], ids[2]);
-    let cursor = first["next_cursor"].as_str().unwrap();
-    let second = notifications(&app, &token, &format!("?limit=2&cursor={cursor}")).await;
-    assert_eq!(second["items"][0]["id"], ids[0]);
-    assert!(second["next_cursor"].is_null());
+    let first = notifications(&me, "?limit=2").await;
+    assert_eq!(first.items.len(), 2);
+    assert_eq!(first.items[0].id, ids[2]);
+    let cursor = first.next_cursor.unwrap();
+    let second = notifications(&me, &format!("?limit=2&cursor={cursor}")).await;
+    assert_eq!(second.items[0].id, ids[0]);
+    assert!(second.next_cursor.is_none());
 
     // Another user sees none of mine and cannot touch them.
-    assert_eq!(notifications(&app, &other, "").await["items"], json!([]));
+    assert!(notifications(&other, "").await.items.is_empty());
     let path = format!("/api/v1/notifications/{}/read", ids[0]);
     assert_problem(
-        app.send(Method::PATCH, &path, Some(&other), None).await,
+        other.request(Method::PATCH, &path, None).await,
         404,
         "NOTIFICATION_NOT_FOUND",
     )
     .await;
 
-    let read: Value = app.send_ok(Method::PATCH, &path, Some(&token), None).await;
-    assert_eq!(read["read"], true);
-    assert_eq!(unread(&app, &token).await, 2);
-    let unread_only = notifications(&app, &token, "?unread_only=true").await;
-    assert_eq!(unread_only["items"].as_array().unwrap().len(), 2);
+    let read: Notification = me.ok(Method::PATCH, &path, None).await;
+    assert!(read.read);
+    assert_eq!(unread(&me).await, 2);
+    let unread_only = notifications(&me, "?unread_only=true").await;
+    assert_eq!(unread_only.items.len(), 2);
 
-    let all: Value = app
-        .send_ok(
-            Method::POST,
-            "/api/v1/notifications/read-all",
-            Some(&token),
-            None,
-        )
+    let all: Updated = me
+        .ok(Method::POST, "/api/v1/notifications/read-all", None)
         .await;
-    assert_eq!(all["updated"], 2);
-    assert_eq!(unread(&app, &token).await, 0);
+    assert_eq!(all.updated, 2);
+    assert_eq!(unread(&me).await, 0);
 
     let delete = format!("/api/v1/notifications/{}", ids[1]);
     assert_problem(
-        app.send(Method::DELETE, &delete, Some(&other), None).await,
+        other.request(Method::DELETE, &delete, None).await,
         404,
         "NOTIFICATION_NOT_FOUND",
     )
     .await;
     assert_eq!(
-        app.send(Method::DELETE, &delete, Some(&token), None)
-            .await
-            .status(),
+        me.request(Method::DELETE, &delete, None).await.status(),
         204
     );
-    assert_eq!(
-        notifications(&app, &token, "").await["items"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(notifications(&me, "").await.items.len(), 2);
     assert_problem(
-        app.send(
-            Method::GET,
-            "/api/v1/notifications?cursor=x",
-            Some(&token),
-            None,
-        )
-        .await,
+        me.request(Method::GET, "/api/v1/notifications?cursor=x", None)
+            .await,
         400,
         "INVALID_CURSOR",
     )
@@ -204,8 +201,8 @@ pub(crate) async fn next_events(response: &mut reqwest::Response, count: usize) 
                     .lines()
                     .find_map(|line| line.strip_prefix("data: "))
                     .expect("a data line");
-                let data: Value = serde_json::from_str(data).unwrap();
-                assert_eq!(data["id"].to_string(), id);
+                let data: Streamed = serde_json::from_str(data).unwrap();
+                assert_eq!(data.id.to_string(), id);
                 ids.push(id.parse().unwrap());
             }
         }
@@ -234,22 +231,22 @@ pub(crate) async fn open_stream(
 async fn the_live_stream_delivers_across_instances_and_resumes_after_a_reconnect() {
     let app = TestApp::spawn().await;
     let other_instance = app.sibling().await;
-    let (me, token) = app.user("me@example.com").await;
-    let (someone_else, _) = app.user("other@example.com").await;
-    let before = notify(&app, me, "test:before").await;
+    let me = app.member("me@example.com").await;
+    let someone_else = app.member("other@example.com").await;
+    let before = notify(&app, me.id, "test:before").await;
 
     // A new stream starts with what comes next, on whichever instance it is served.
-    let mut stream = open_stream(&other_instance.base_url, &token, None).await;
-    notify(&app, someone_else, "test:not-mine").await;
-    let first = notify(&app, me, "test:first").await;
+    let mut stream = open_stream(&other_instance.base_url, &me.token, None).await;
+    notify(&app, someone_else.id, "test:not-mine").await;
+    let first = notify(&app, me.id, "test:first").await;
     assert_eq!(next_events(&mut stream, 1).await, vec![first]);
     drop(stream);
 
     // Missed while disconnected: sent on reconnect with Last-Event-ID.
-    let missed = notify(&app, me, "test:missed").await;
-    let mut resumed = open_stream(&app.base_url, &token, Some(first)).await;
+    let missed = notify(&app, me.id, "test:missed").await;
+    let mut resumed = open_stream(&app.base_url, &me.token, Some(first)).await;
     assert_eq!(next_events(&mut resumed, 1).await, vec![missed]);
-    let mut from_start = open_stream(&app.base_url, &token, Some(0)).await;
+    let mut from_start = open_stream(&app.base_url, &me.token, Some(0)).await;
     assert_eq!(
         next_events(&mut from_start, 3).await,
         vec![before, first, missed]
@@ -259,11 +256,11 @@ async fn the_live_stream_delivers_across_instances_and_resumes_after_a_reconnect
 #[tokio::test]
 async fn the_stream_needs_a_valid_resume_point_and_a_session() {
     let app = TestApp::spawn().await;
-    let (_, token) = app.user("me@example.com").await;
+    let me = app.member("me@example.com").await;
     let response = app
         .client
         .get(app.url("/api/v1/notifications/stream"))
-        .bearer_auth(&token)
+        .bearer_auth(&me.token)
         .header("Last-Event-ID", "yesterday")
         .send()
         .await
@@ -281,32 +278,28 @@ async fn the_stream_needs_a_valid_resume_point_and_a_session() {
 async fn cancelling_an_unpaid_order_notifies_the_buyer() {
     let app = TestApp::spawn().await;
     let (item, token, address) = shop(&app, 10).await;
-    let order: Value = app
-        .post_ok("/api/v1/orders", Some(&token), order_body(item, 1, address))
+    let me = buyer(&app, token).await;
+    let order: Order = me
+        .post("/api/v1/orders", order_body(item, 1, address))
         .await;
-    let cancel = format!("/api/v1/orders/{}/cancel", order["id"]);
-    assert_eq!(
-        app.send(Method::POST, &cancel, Some(&token), None)
-            .await
-            .status(),
-        200
-    );
+    let cancel = format!("/api/v1/orders/{}/cancel", order.id);
+    assert_eq!(me.request(Method::POST, &cancel, None).await.status(), 200);
     app.relay_events().await;
-    let page = notifications(&app, &token, "").await;
+    let page = notifications(&me, "").await;
     assert_eq!(
-        page["items"][0]["data"],
-        json!({"order_id": order["id"], "status": "CANCELED"})
+        page.items[0].data,
+        json!({"order_id": order.id, "status": "CANCELED"})
     );
 }
 
 #[tokio::test]
 async fn the_stream_ends_when_its_access_token_expires() {
     let app = TestApp::spawn().await;
-    let (me, token) = app.user("me@example.com").await;
+    let me = app.member("me@example.com").await;
     // Two seconds of the token's 15 minutes are left when the stream opens.
     app.clock.advance(chrono::TimeDelta::seconds(15 * 60 - 2));
-    let mut stream = open_stream(&app.base_url, &token, None).await;
-    let first = notify(&app, me, "test:in-time").await;
+    let mut stream = open_stream(&app.base_url, &me.token, None).await;
+    let first = notify(&app, me.id, "test:in-time").await;
     assert_eq!(next_events(&mut stream, 1).await, vec![first]);
     let end = tokio::time::timeout(Duration::from_secs(10), async {
         while let Ok(Some(_)) = stream.chunk().await {}
@@ -318,25 +311,20 @@ async fn the_stream_ends_when_its_access_token_expires() {
 #[tokio::test]
 async fn a_browser_opens_the_stream_with_a_single_use_ticket() {
     let app = TestApp::spawn().await;
-    let (me, token) = app.user("me@example.com").await;
-    let issued = app
-        .send(
-            Method::POST,
-            "/api/v1/notifications/stream-tickets",
-            Some(&token),
-            None,
-        )
+    let me = app.member("me@example.com").await;
+    let issued = me
+        .request(Method::POST, "/api/v1/notifications/stream-tickets", None)
         .await;
     assert_eq!(issued.status(), 201);
-    let issued: Value = issued.json().await.unwrap();
-    assert_eq!(issued["expires_in_seconds"], 60);
-    let ticket = issued["ticket"].as_str().unwrap();
+    let issued: Ticket = issued.json().await.unwrap();
+    assert_eq!(issued.expires_in_seconds, 60);
+    let ticket = issued.ticket;
     let path = format!("/api/v1/notifications/stream?ticket={ticket}");
 
     // No Authorization header, as EventSource sends it.
     let mut stream = app.client.get(app.url(&path)).send().await.unwrap();
     assert_eq!(stream.status(), 200);
-    let id = notify(&app, me, "test:ticket").await;
+    let id = notify(&app, me.id, "test:ticket").await;
     assert_eq!(next_events(&mut stream, 1).await, vec![id]);
 
     // A ticket works once; a made-up one never.
@@ -348,7 +336,12 @@ async fn a_browser_opens_the_stream_with_a_single_use_ticket() {
     )
     .await;
     assert_problem(
-        app.post_json("/api/v1/notifications/stream-tickets", None, json!({}))
+        app.guest()
+            .request(
+                Method::POST,
+                "/api/v1/notifications/stream-tickets",
+                Some(json!({})),
+            )
             .await,
         401,
         "AUTHENTICATION_REQUIRED",
