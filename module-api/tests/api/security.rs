@@ -8,10 +8,31 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 use reqwest::Method;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::client::{Client, Page};
+use crate::fixtures::daily::buyer;
 use crate::fixtures::{app_with_kakaopay, complete_profile, order_body, pay, place, shop};
 use crate::util::{ClockExt as _, PASSWORD, TestApp, assert_problem};
+
+#[derive(Debug, Deserialize)]
+struct Me {
+    id: i64,
+    email: String,
+    email_verified: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct Tokens {
+    access_token: String,
+    refresh_token: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Item {
+    review_count: i64,
+}
 
 /// The verification link mailed to `to`.
 async fn verification_link(app: &TestApp, to: &str) -> String {
@@ -23,20 +44,14 @@ async fn verification_link(app: &TestApp, to: &str) -> String {
 async fn a_mailed_link_verifies_an_email_address_once() {
     let app = TestApp::spawn().await;
     let email = format!("verify-{}@example.com", uuid::Uuid::new_v4().simple());
-    let (_, token) = app.unverified_user(&email).await;
-    let me = || app.send(Method::GET, "/api/v1/users/me", Some(&token), None);
-    assert_eq!(
-        me().await.json::<Value>().await.unwrap()["email_verified"],
-        false
-    );
+    let member = app.unverified_member(&email).await;
+    let me = || async { member.get::<Me>("/api/v1/users/me").await };
+    assert!(!me().await.email_verified);
 
     let link = verification_link(&app, &email).await;
     let verified = app.get(&link).await;
     assert_eq!(verified.status(), 200);
-    assert_eq!(
-        me().await.json::<Value>().await.unwrap()["email_verified"],
-        true
-    );
+    assert!(me().await.email_verified);
     assert_problem(app.get(&link).await, 400, "INVALID_VERIFICATION_TOKEN").await;
     assert_problem(
         app.get("/api/v1/auth/verify-email?token=forged").await,
@@ -50,25 +65,13 @@ async fn a_mailed_link_verifies_an_email_address_once() {
 async fn a_verification_link_can_be_sent_again_but_not_at_once() {
     let app = TestApp::spawn().await;
     let email = format!("again-{}@example.com", uuid::Uuid::new_v4().simple());
-    let (_, token) = app.unverified_user(&email).await;
-    let resend = || {
-        app.send(
-            Method::POST,
-            "/api/v1/users/me/email-verification",
-            Some(&token),
-            None,
-        )
-    };
+    let member = app.unverified_member(&email).await;
+    let resend = || member.request(Method::POST, "/api/v1/users/me/email-verification", None);
     assert_problem(resend().await, 429, "VERIFICATION_RECENTLY_SENT").await;
     app.clock.advance(TimeDelta::minutes(2));
-    let token = app.login(&email, PASSWORD).await.0;
-    let again = app
-        .send(
-            Method::POST,
-            "/api/v1/users/me/email-verification",
-            Some(&token),
-            None,
-        )
+    let member = member.logged_in_again(&app).await;
+    let again = member
+        .request(Method::POST, "/api/v1/users/me/email-verification", None)
         .await;
     assert_eq!(again.status(), 202);
 }
@@ -79,7 +82,7 @@ async fn an_account_squatted_before_a_google_sign_in_loses_the_squatters_passwor
     let google = FakeGoogle::start(crate::util::start_of_test_time()).await;
     let app = TestApp::builder().google(google.settings()).spawn().await;
     // The attacker signs up with the victim's address and never verifies it.
-    let (_, squatter) = app.unverified_user("victim@gmail.com").await;
+    let squatter = app.unverified_member("victim@gmail.com").await;
 
     // The victim signs in with Google, which vouches for the address.
     let authorize = app.get("/api/v1/auth/oauth/google/authorize").await;
@@ -88,36 +91,32 @@ async fn an_account_squatted_before_a_google_sign_in_loses_the_squatters_passwor
     let (code, state) = google.consent(&location, GoogleUser::new("g-victim", "victim@gmail.com"));
     let signed_in = crate::oauth::callback_with(&app, &code, &state, Some(&cookie)).await;
     assert_eq!(signed_in.status(), 200);
-    let tokens: Value = signed_in.json().await.unwrap();
+    let tokens: Tokens = signed_in.json().await.unwrap();
+    let victim = app.member_of(squatter.id, "victim@gmail.com", tokens.access_token);
 
     // The squatter's password and session are gone; the account is the victim's.
     assert_problem(
-        app.post_json(
-            "/api/v1/auth/login",
-            None,
-            json!({"email": "victim@gmail.com", "password": PASSWORD}),
-        )
-        .await,
+        app.guest()
+            .request(
+                Method::POST,
+                "/api/v1/auth/login",
+                Some(json!({"email": "victim@gmail.com", "password": PASSWORD})),
+            )
+            .await,
         401,
         "INVALID_CREDENTIALS",
     )
     .await;
     assert_problem(
-        app.send(Method::GET, "/api/v1/users/me", Some(&squatter), None)
+        squatter
+            .request(Method::GET, "/api/v1/users/me", None)
             .await,
         401,
         "TOKEN_REVOKED",
     )
     .await;
-    let me: Value = app
-        .send_ok(
-            Method::GET,
-            "/api/v1/users/me",
-            tokens["access_token"].as_str(),
-            None,
-        )
-        .await;
-    assert_eq!(me["email_verified"], true);
+    let me: Me = victim.get("/api/v1/users/me").await;
+    assert!(me.email_verified);
 }
 
 #[tokio::test]
@@ -148,7 +147,7 @@ async fn a_dormant_accounts_email_stays_reserved_for_its_owner() {
     use petory_core::identity::lifecycle::{self, LifecycleSettings};
     let app = TestApp::spawn().await;
     let email = format!("asleep-{}@example.com", uuid::Uuid::new_v4().simple());
-    let (id, _) = app.user(&email).await;
+    let member = app.member(&email).await;
     let mut conn = app.state.db.get().await.unwrap();
     for days in [85, 5] {
         app.clock.advance(TimeDelta::days(days));
@@ -161,10 +160,11 @@ async fn a_dormant_accounts_email_stays_reserved_for_its_owner() {
     }
     drop(conn);
     let squat = app
-        .post_json(
+        .guest()
+        .request(
+            Method::POST,
             "/api/v1/auth/signup",
-            None,
-            json!({"email": email, "password": "another horse 2", "name": "Squatter"}),
+            Some(json!({"email": email, "password": "another horse 2", "name": "Squatter"})),
         )
         .await;
     // The squatter hears what any sign-up hears; the owner is told instead.
@@ -176,25 +176,22 @@ async fn a_dormant_accounts_email_stays_reserved_for_its_owner() {
             .any(|mail| mail.contains("already has a Petory account"))
     );
     assert_problem(
-        app.post_json(
-            "/api/v1/auth/login",
-            None,
-            json!({"email": email, "password": "another horse 2"}),
-        )
-        .await,
+        app.guest()
+            .request(
+                Method::POST,
+                "/api/v1/auth/login",
+                Some(json!({"email": email, "password": "another horse 2"})),
+            )
+            .await,
         401,
         "INVALID_CREDENTIALS",
     )
     .await;
     // The owner comes back with the password and finds everything.
-    let (token, _) = app.login(&email, PASSWORD).await;
-    let me: Value = app
-        .send_ok(Method::GET, "/api/v1/users/me", Some(&token), None)
-        .await;
-    assert_eq!(
-        (me["id"].as_i64(), me["email"].as_str()),
-        (Some(id), Some(email.as_str()))
-    );
+    let id = member.id;
+    let member = member.logged_in_again(&app).await;
+    let me: Me = member.get("/api/v1/users/me").await;
+    assert_eq!((me.id, me.email.as_str()), (id, email.as_str()));
 }
 
 #[tokio::test]
@@ -236,32 +233,37 @@ async fn guessing_one_accounts_password_is_throttled_whatever_the_address() {
 async fn unpaid_orders_cannot_hoard_stock() {
     let app = TestApp::spawn().await;
     let (item, token, address) = shop(&app, 10_000).await;
+    let me = buyer(&app, token).await;
     for _ in 0..5 {
-        place(&app, &token, item, address).await;
+        place(&app, &me.token, item, address).await;
     }
-    let sixth = app
-        .post_json("/api/v1/orders", Some(&token), order_body(item, 1, address))
+    let sixth = me
+        .request(
+            Method::POST,
+            "/api/v1/orders",
+            Some(order_body(item, 1, address)),
+        )
         .await;
     assert_problem(sixth, 409, "TOO_MANY_UNPAID_ORDERS").await;
 
     // Another buyer: at most 200 units waiting for payment at once.
-    let (_, other) = app.user("hoarder@example.com").await;
-    let other_address = complete_profile(&app, &other).await;
+    let other = app.member("hoarder@example.com").await;
+    let other_address = complete_profile(&app, &other.token).await;
     for _ in 0..2 {
-        let response = app
-            .post_json(
+        let response = other
+            .request(
+                Method::POST,
                 "/api/v1/orders",
-                Some(&other),
-                order_body(item, 99, other_address),
+                Some(order_body(item, 99, other_address)),
             )
             .await;
         assert_eq!(response.status(), 201);
     }
-    let over = app
-        .post_json(
+    let over = other
+        .request(
+            Method::POST,
             "/api/v1/orders",
-            Some(&other),
-            order_body(item, 3, other_address),
+            Some(order_body(item, 3, other_address)),
         )
         .await;
     assert_problem(over, 409, "TOO_MANY_UNPAID_ORDERS").await;
@@ -271,52 +273,57 @@ async fn unpaid_orders_cannot_hoard_stock() {
 async fn refunding_an_order_takes_its_review_down() {
     let (app, _sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
     let (item, token, address) = shop(&app, 10).await;
-    let order = place(&app, &token, item, address).await;
-    app.get(&pay(&app, &token, order).await).await;
-    let review = app
-        .post_json(
+    let me = buyer(&app, token).await;
+    let guest = app.guest();
+    let order = place(&app, &me.token, item, address).await;
+    app.get(&pay(&app, &me.token, order).await).await;
+    let review = me
+        .request(
+            Method::POST,
             &format!("/api/v1/items/{item}/reviews"),
-            Some(&token),
-            json!({"stars": 1, "content": "meh"}),
+            Some(json!({"stars": 1, "content": "meh"})),
         )
         .await;
     assert_eq!(review.status(), 201);
-    let rated: Value = app.get_ok(&format!("/api/v1/items/{item}")).await;
-    assert_eq!(rated["review_count"], 1);
+    let rated: Item = guest.get(&format!("/api/v1/items/{item}")).await;
+    assert_eq!(rated.review_count, 1);
 
-    app.send(
+    me.request(
         Method::POST,
         &format!("/api/v1/orders/{order}/cancel"),
-        Some(&token),
         None,
     )
     .await;
-    let after: Value = app.get_ok(&format!("/api/v1/items/{item}")).await;
+    let after: Item = guest.get(&format!("/api/v1/items/{item}")).await;
     assert_eq!(
-        after["review_count"], 0,
+        after.review_count, 0,
         "a refunded purchase no longer reviews the item"
     );
-    let reviews: Value = app.get_ok(&format!("/api/v1/items/{item}/reviews")).await;
-    assert_eq!(reviews["items"], json!([]));
+    let reviews: Page<Value> = guest.get(&format!("/api/v1/items/{item}/reviews")).await;
+    assert!(reviews.items.is_empty());
 }
 
 #[tokio::test]
 async fn addresses_are_capped_per_user() {
     let app = TestApp::spawn().await;
-    let (_, token) = app.user("many-homes@example.com").await;
+    let me = app.member("many-homes@example.com").await;
     let address = |n: usize| {
         json!({"label": format!("home {n}"), "recipient": "Bori", "phone": "010-1234-5678",
                "zip_code": "06236", "address1": "Teheran-ro 1"})
     };
     for n in 0..10 {
-        let response = app
-            .post_json("/api/v1/users/me/addresses", Some(&token), address(n))
+        let response = me
+            .request(Method::POST, "/api/v1/users/me/addresses", Some(address(n)))
             .await;
         assert_eq!(response.status(), 201, "address {n}");
     }
     assert_problem(
-        app.post_json("/api/v1/users/me/addresses", Some(&token), address(10))
-            .await,
+        me.request(
+            Method::POST,
+            "/api/v1/users/me/addresses",
+            Some(address(10)),
+        )
+        .await,
         409,
         "TOO_MANY_ADDRESSES",
     )
@@ -327,18 +334,19 @@ async fn addresses_are_capped_per_user() {
 async fn tokens_are_never_cached_and_every_answer_carries_the_usual_security_headers() {
     let app = TestApp::spawn().await;
     app.signup("headers@example.com").await;
-    let login = app
-        .post_json(
+    let guest = app.guest();
+    let login = guest
+        .request(
+            Method::POST,
             "/api/v1/auth/login",
-            None,
-            json!({"email": "headers@example.com", "password": PASSWORD}),
+            Some(json!({"email": "headers@example.com", "password": PASSWORD})),
         )
         .await;
     assert_eq!(login.headers()["cache-control"], "no-store");
     for response in [
         login,
-        app.get("/api/v1/categories").await,
-        app.get("/nope").await,
+        guest.request(Method::GET, "/api/v1/categories", None).await,
+        guest.request(Method::GET, "/nope", None).await,
     ] {
         let headers = response.headers();
         assert_eq!(headers["x-content-type-options"], "nosniff");
@@ -350,9 +358,8 @@ async fn tokens_are_never_cached_and_every_answer_carries_the_usual_security_hea
 #[tokio::test]
 async fn withdrawing_needs_the_password() {
     let app = TestApp::spawn().await;
-    let (_, token) = app.user("leaving@example.com").await;
-    let withdraw =
-        |body: Option<Value>| app.send(Method::DELETE, "/api/v1/users/me", Some(&token), body);
+    let me = app.member("leaving@example.com").await;
+    let withdraw = |body: Option<Value>| me.request(Method::DELETE, "/api/v1/users/me", body);
     assert_problem(withdraw(None).await, 403, "REAUTHENTICATION_REQUIRED").await;
     assert_problem(
         withdraw(Some(json!({"password": "wrong horse 1"}))).await,
@@ -361,7 +368,7 @@ async fn withdrawing_needs_the_password() {
     )
     .await;
     assert_eq!(
-        app.send(Method::GET, "/api/v1/users/me", Some(&token), None)
+        me.request(Method::GET, "/api/v1/users/me", None)
             .await
             .status(),
         200,
@@ -376,19 +383,12 @@ async fn withdrawing_needs_the_password() {
 #[tokio::test]
 async fn a_notification_stream_ends_at_logout() {
     let app = TestApp::spawn().await;
-    let (_, token) = app.user("streamer@example.com").await;
-    let stream = app
-        .send(
-            Method::GET,
-            "/api/v1/notifications/stream",
-            Some(&token),
-            None,
-        )
+    let me = app.member("streamer@example.com").await;
+    let stream = me
+        .request(Method::GET, "/api/v1/notifications/stream", None)
         .await;
     assert_eq!(stream.status(), 200);
-    let logout = app
-        .send(Method::POST, "/api/v1/auth/logout", Some(&token), None)
-        .await;
+    let logout = me.request(Method::POST, "/api/v1/auth/logout", None).await;
     assert_eq!(logout.status(), 204);
     let ended = tokio::time::timeout(Duration::from_secs(10), stream.text()).await;
     assert!(ended.is_ok(), "the stream closed after logout");
@@ -397,23 +397,18 @@ async fn a_notification_stream_ends_at_logout() {
 #[tokio::test]
 async fn a_notification_stream_ends_when_its_user_is_suspended() {
     let app = TestApp::spawn().await;
-    let (id, token) = app.user("rowdy@example.com").await;
-    let admin = app.admin_token().await;
-    let stream = app
-        .send(
-            Method::GET,
-            "/api/v1/notifications/stream",
-            Some(&token),
-            None,
-        )
+    let rowdy = app.member("rowdy@example.com").await;
+    let admin = app.admin().await;
+    let stream = rowdy
+        .request(Method::GET, "/api/v1/notifications/stream", None)
         .await;
     assert_eq!(stream.status(), 200);
     let until = (app.clock.now_utc() + TimeDelta::days(3)).to_rfc3339();
-    let suspended = app
-        .post_json(
-            &format!("/api/v1/admin/users/{id}/suspension"),
-            Some(&admin),
-            json!({"until": until, "reason": "spam"}),
+    let suspended = admin
+        .request(
+            Method::POST,
+            &format!("/api/v1/admin/users/{}/suspension", rowdy.id),
+            Some(json!({"until": until, "reason": "spam"})),
         )
         .await;
     assert_eq!(suspended.status(), 200);
@@ -443,12 +438,9 @@ async fn a_guests_idempotency_key_stores_nothing() {
         !second.headers().contains_key("idempotent-replayed"),
         "not replayed"
     );
-    let first: Value = first.json().await.unwrap();
-    let second: Value = second.json().await.unwrap();
-    assert_ne!(
-        first["refresh_token"], second["refresh_token"],
-        "two real logins"
-    );
+    let first: Tokens = first.json().await.unwrap();
+    let second: Tokens = second.json().await.unwrap();
+    assert_ne!(first.refresh_token, second.refresh_token, "two real logins");
     #[derive(diesel::QueryableByName)]
     struct Count {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -468,43 +460,32 @@ async fn a_guests_idempotency_key_stores_nothing() {
 #[tokio::test]
 async fn the_last_administrator_cannot_be_demoted() {
     let app = TestApp::spawn().await;
-    let admin = app.admin_token().await;
-    let me: Value = app
-        .send_ok(Method::GET, "/api/v1/users/me", Some(&admin), None)
-        .await;
-    let path = format!("/api/v1/admin/users/{}/role", me["id"]);
+    let admin = app.admin().await;
+    let me: Me = admin.get("/api/v1/users/me").await;
+    let path = format!("/api/v1/admin/users/{}/role", me.id);
     assert_problem(
-        app.send(
-            Method::PATCH,
-            &path,
-            Some(&admin),
-            Some(json!({"role": "USER"})),
-        )
-        .await,
+        admin
+            .request(Method::PATCH, &path, Some(json!({"role": "USER"})))
+            .await,
         409,
         "LAST_ADMIN",
     )
     .await;
     // With a second administrator, the first may step down.
-    let (second, _) = app.user("deputy@example.com").await;
-    let promoted = app
-        .send(
+    let second = app.member("deputy@example.com").await;
+    let promoted = admin
+        .request(
             Method::PATCH,
-            &format!("/api/v1/admin/users/{second}/role"),
-            Some(&admin),
+            &format!("/api/v1/admin/users/{}/role", second.id),
             Some(json!({"role": "ADMIN"})),
         )
         .await;
     assert_eq!(promoted.status(), 200);
     assert_eq!(
-        app.send(
-            Method::PATCH,
-            &path,
-            Some(&admin),
-            Some(json!({"role": "USER"}))
-        )
-        .await
-        .status(),
+        admin
+            .request(Method::PATCH, &path, Some(json!({"role": "USER"})))
+            .await
+            .status(),
         200
     );
 }
@@ -514,6 +495,7 @@ async fn a_cart_holds_at_most_fifty_lines() {
     use diesel_async::RunQueryDsl as _;
     let app = TestApp::spawn().await;
     let (item, token, _) = shop(&app, 10).await;
+    let me = buyer(&app, token).await;
     // Fifty more items on sale, made in one statement.
     let mut conn = app.state.db.get().await.unwrap();
     diesel::sql_query(format!(
@@ -526,10 +508,10 @@ async fn a_cart_holds_at_most_fifty_lines() {
     .unwrap();
     drop(conn);
     let add = |item: i64| {
-        app.post_json(
+        me.request(
+            Method::POST,
             "/api/v1/cart/items",
-            Some(&token),
-            json!({"item_id": item, "quantity": 1}),
+            Some(json!({"item_id": item, "quantity": 1})),
         )
     };
     for n in 0..50 {
@@ -546,45 +528,21 @@ async fn a_cart_holds_at_most_fifty_lines() {
 #[tokio::test]
 async fn an_account_keeps_at_most_five_live_streams_per_instance() {
     let app = TestApp::spawn().await;
-    let (_, token) = app.user("tabs@example.com").await;
+    let me = app.member("tabs@example.com").await;
+    let stream = || me.request(Method::GET, "/api/v1/notifications/stream", None);
     let mut open = Vec::new();
     for _ in 0..5 {
-        let stream = app
-            .send(
-                Method::GET,
-                "/api/v1/notifications/stream",
-                Some(&token),
-                None,
-            )
-            .await;
-        assert_eq!(stream.status(), 200);
-        open.push(stream);
+        let opened = stream().await;
+        assert_eq!(opened.status(), 200);
+        open.push(opened);
     }
-    assert_problem(
-        app.send(
-            Method::GET,
-            "/api/v1/notifications/stream",
-            Some(&token),
-            None,
-        )
-        .await,
-        429,
-        "TOO_MANY_STREAMS",
-    )
-    .await;
+    assert_problem(stream().await, 429, "TOO_MANY_STREAMS").await;
     // Closing one frees its slot (the server notices at its next keep-alive, within 15 s).
     drop(open.pop());
     let mut reopened = false;
     for _ in 0..60 {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let again = app
-            .send(
-                Method::GET,
-                "/api/v1/notifications/stream",
-                Some(&token),
-                None,
-            )
-            .await;
+        let again = stream().await;
         if again.status() == 200 {
             reopened = true;
             break;

@@ -1,98 +1,123 @@
 //! Uploads: presigned PUTs to the local S3 server, and keys accepted only after the server has
 //! looked at the object.
 
+use std::collections::BTreeMap;
+
 use chrono::TimeDelta;
 use petory_core::platform::upload::{self, UploadSettings};
-use serde_json::json;
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::{Value, json};
 
+use crate::client::{Client, Page};
 use crate::fixtures::{PNG, image, item_with_images, upload};
 use crate::util::{ClockExt as _, TestApp, assert_problem};
+
+#[derive(Debug, Deserialize)]
+struct Item {
+    id: i64,
+    image_keys: Vec<String>,
+    image_urls: Vec<String>,
+}
+
+/// Where and how to send an upload.
+#[derive(Debug, Deserialize)]
+struct Ticket {
+    key: String,
+    url: String,
+    headers: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Post {
+    id: i64,
+    image_urls: Vec<String>,
+}
 
 #[tokio::test]
 async fn a_real_png_round_trips_from_upload_to_the_items_image_url() {
     let app = TestApp::spawn().await;
-    let admin = app.admin_token().await;
-    let key = image(&app, &admin, "ITEM").await;
+    let admin = app.admin().await;
+    let key = image(&app, &admin.token, "ITEM").await;
     assert!(key.starts_with("item/"), "server-made key: {key}");
 
-    let response = item_with_images(&app, &admin, std::slice::from_ref(&key)).await;
+    let response = item_with_images(&app, &admin.token, std::slice::from_ref(&key)).await;
     assert_eq!(response.status(), 201);
-    let item: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(item["image_keys"], json!([key]));
-    let url = item["image_urls"][0].as_str().unwrap();
+    let item: Item = response.json().await.unwrap();
+    assert_eq!(item.image_keys, [key.clone()]);
+    let url = &item.image_urls[0];
     let fetched = reqwest::get(url).await.unwrap();
     assert!(fetched.status().is_success());
     assert_eq!(fetched.bytes().await.unwrap().as_ref(), PNG);
 
     // The public item page links it too.
-    let public = app.get_ok(&format!("/api/v1/items/{}", item["id"])).await;
-    assert_eq!(public["image_keys"], json!([key]));
-    assert_eq!(public["image_urls"].as_array().unwrap().len(), 1);
+    let public: Item = app.guest().get(&format!("/api/v1/items/{}", item.id)).await;
+    assert_eq!(public.image_keys, [key]);
+    assert_eq!(public.image_urls.len(), 1);
 }
 
 #[tokio::test]
 async fn text_declared_as_png_is_refused_and_nothing_is_created() {
     let app = TestApp::spawn().await;
-    let admin = app.admin_token().await;
+    let admin = app.admin().await;
     let fake = upload(
         &app,
-        &admin,
+        &admin.token,
         "ITEM",
         "image/png",
         b"this is not a picture at all",
     )
     .await;
     let problem = assert_problem(
-        item_with_images(&app, &admin, std::slice::from_ref(&fake)).await,
+        item_with_images(&app, &admin.token, std::slice::from_ref(&fake)).await,
         422,
         "UPLOAD_NOT_AN_IMAGE",
     )
     .await;
     assert_eq!(problem["context"]["key"], fake.as_str());
-    let items = app.get_ok("/api/v1/items").await;
-    assert_eq!(items["items"], json!([]));
+    let items: Page<Value> = app.guest().get("/api/v1/items").await;
+    assert!(items.items.is_empty());
 }
 
 #[tokio::test]
 async fn keys_are_accepted_only_from_their_owner_for_their_purpose_once_uploaded() {
     let app = TestApp::spawn().await;
-    let admin = app.admin_token().await;
-    let (_, user) = app.user("someone@example.com").await;
+    let admin = app.admin().await;
+    let user = app.member("someone@example.com").await;
 
     // Someone else's key, as good as unknown.
-    let theirs = image(&app, &user, "ITEM_REVIEW").await;
+    let theirs = image(&app, &user.token, "ITEM_REVIEW").await;
     assert_problem(
-        item_with_images(&app, &admin, std::slice::from_ref(&theirs)).await,
+        item_with_images(&app, &admin.token, std::slice::from_ref(&theirs)).await,
         422,
         "UPLOAD_NOT_FOUND",
     )
     .await;
     // A key made by the client.
     assert_problem(
-        item_with_images(&app, &admin, &["item/1/made-up.png".to_owned()]).await,
+        item_with_images(&app, &admin.token, &["item/1/made-up.png".to_owned()]).await,
         422,
         "UPLOAD_NOT_FOUND",
     )
     .await;
     // My key, for another purpose.
-    let for_a_post = image(&app, &admin, "POST").await;
+    let for_a_post = image(&app, &admin.token, "POST").await;
     assert_problem(
-        item_with_images(&app, &admin, std::slice::from_ref(&for_a_post)).await,
+        item_with_images(&app, &admin.token, std::slice::from_ref(&for_a_post)).await,
         422,
         "UPLOAD_NOT_FOUND",
     )
     .await;
     // Asked for, never sent.
-    let ticket = app
-        .post_ok(
+    let ticket: Ticket = admin
+        .post(
             "/api/v1/uploads",
-            Some(&admin),
             json!({"purpose": "ITEM", "content_type": "image/png", "content_length": 67}),
         )
         .await;
-    let never_sent = ticket["key"].as_str().unwrap().to_owned();
+    let never_sent = ticket.key;
     assert_problem(
-        item_with_images(&app, &admin, std::slice::from_ref(&never_sent)).await,
+        item_with_images(&app, &admin.token, std::slice::from_ref(&never_sent)).await,
         422,
         "UPLOAD_NOT_UPLOADED",
     )
@@ -102,8 +127,8 @@ async fn keys_are_accepted_only_from_their_owner_for_their_purpose_once_uploaded
 #[tokio::test]
 async fn only_images_within_the_limit_and_item_images_only_for_admins() {
     let app = TestApp::spawn().await;
-    let (_, user) = app.user("someone@example.com").await;
-    let ask = |body: serde_json::Value| app.post_json("/api/v1/uploads", Some(&user), body);
+    let user = app.member("someone@example.com").await;
+    let ask = |body: Value| user.request(Method::POST, "/api/v1/uploads", Some(body));
     assert_problem(
         ask(json!({"purpose": "ITEM", "content_type": "image/png", "content_length": 10})).await,
         403,
@@ -130,12 +155,13 @@ async fn only_images_within_the_limit_and_item_images_only_for_admins() {
     )
     .await;
     assert_problem(
-        app.post_json(
-            "/api/v1/uploads",
-            None,
-            json!({"purpose": "POST", "content_type": "image/png", "content_length": 10}),
-        )
-        .await,
+        app.guest()
+            .request(
+                Method::POST,
+                "/api/v1/uploads",
+                Some(json!({"purpose": "POST", "content_type": "image/png", "content_length": 10})),
+            )
+            .await,
         401,
         "AUTHENTICATION_REQUIRED",
     )
@@ -145,11 +171,11 @@ async fn only_images_within_the_limit_and_item_images_only_for_admins() {
 #[tokio::test]
 async fn uploads_nothing_used_are_removed_after_a_day_and_used_ones_stay() {
     let app = TestApp::spawn().await;
-    let admin = app.admin_token().await;
-    let used = image(&app, &admin, "ITEM").await;
-    let unused = image(&app, &admin, "ITEM").await;
+    let admin = app.admin().await;
+    let used = image(&app, &admin.token, "ITEM").await;
+    let unused = image(&app, &admin.token, "ITEM").await;
     assert_eq!(
-        item_with_images(&app, &admin, std::slice::from_ref(&used))
+        item_with_images(&app, &admin.token, std::slice::from_ref(&used))
             .await
             .status(),
         201
@@ -177,30 +203,26 @@ async fn uploads_nothing_used_are_removed_after_a_day_and_used_ones_stay() {
 #[tokio::test]
 async fn an_attached_image_cannot_be_swapped_nor_taken_by_other_content() {
     let app = TestApp::spawn().await;
-    let (_, me) = app.user("me@example.com").await;
+    let me = app.member("me@example.com").await;
     // Asked for by hand, to keep the presigned PUT at hand.
-    let ticket = app
-        .post_ok(
+    let ticket: Ticket = me
+        .post(
             "/api/v1/uploads",
-            Some(&me),
             json!({"purpose": "POST", "content_type": "image/png", "content_length": PNG.len()}),
         )
         .await;
     let put = |bytes: Vec<u8>| {
-        let mut request = reqwest::Client::new()
-            .put(ticket["url"].as_str().unwrap())
-            .body(bytes);
-        for (name, value) in ticket["headers"].as_object().unwrap() {
-            request = request.header(name, value.as_str().unwrap());
+        let mut request = reqwest::Client::new().put(&ticket.url).body(bytes);
+        for (name, value) in &ticket.headers {
+            request = request.header(name, value);
         }
         request.send()
     };
     assert!(put(PNG.to_vec()).await.unwrap().status().is_success());
-    let key = ticket["key"].as_str().unwrap();
-    let post = app
-        .post_ok(
+    let key = &ticket.key;
+    let post: Post = me
+        .post(
             "/api/v1/owner-boards",
-            Some(&me),
             json!({"category": "DAILY", "title": "산책", "content": "한강", "image_keys": [key]}),
         )
         .await;
@@ -213,10 +235,11 @@ async fn an_attached_image_cannot_be_swapped_nor_taken_by_other_content() {
         .take(8)
         .for_each(|byte| *byte = b'!');
     assert!(put(swapped).await.unwrap().status().is_success());
-    let read = app
-        .get_ok(&format!("/api/v1/owner-boards/{}", post["id"]))
+    let read: Post = app
+        .guest()
+        .get(&format!("/api/v1/owner-boards/{}", post.id))
         .await;
-    let served = reqwest::get(read["image_urls"][0].as_str().unwrap())
+    let served = reqwest::get(&read.image_urls[0])
         .await
         .unwrap()
         .bytes()
@@ -227,10 +250,10 @@ async fn an_attached_image_cannot_be_swapped_nor_taken_by_other_content() {
     // The upload is this post's alone: another post cannot take it, so deleting this one
     // cannot take another's image with it.
     assert_problem(
-        app.post_json(
+        me.request(
+            Method::POST,
             "/api/v1/owner-boards",
-            Some(&me),
-            json!({"category": "DAILY", "title": "또", "content": "또", "image_keys": [key]}),
+            Some(json!({"category": "DAILY", "title": "또", "content": "또", "image_keys": [key]})),
         )
         .await,
         409,
@@ -238,11 +261,10 @@ async fn an_attached_image_cannot_be_swapped_nor_taken_by_other_content() {
     )
     .await;
     // Editing the post keeps its own image.
-    app.send_ok(
-        reqwest::Method::PATCH,
-        &format!("/api/v1/owner-boards/{}", post["id"]),
-        Some(&me),
-        Some(json!({"title": "산책 (수정)", "image_keys": [key]})),
-    )
-    .await;
+    let _: Value = me
+        .patch(
+            &format!("/api/v1/owner-boards/{}", post.id),
+            json!({"title": "산책 (수정)", "image_keys": [key]}),
+        )
+        .await;
 }
