@@ -3,56 +3,71 @@
 //! 503 with `Retry-After`, not a 500. `contract.rs` drives the whole document the same way.
 
 use reqwest::Method;
-use serde_json::json;
+use serde::Deserialize;
+use serde_json::{Value, json};
 
+use crate::client::{Client, Page};
 use crate::util::{TcpProxy, TestApp, assert_problem, database_addr};
+
+/// A refusal's reasons, field by field.
+#[derive(Debug, Deserialize)]
+struct Refused {
+    errors: Vec<FieldError>,
+}
+
+#[derive(Debug, Deserialize)]
+struct FieldError {
+    field: String,
+    code: String,
+}
+
+/// The problem document `response` must be, with its reasons.
+async fn refused(response: reqwest::Response, status: u16, code: &str) -> Refused {
+    serde_json::from_value(assert_problem(response, status, code).await).unwrap()
+}
 
 #[tokio::test]
 async fn a_nul_character_anywhere_is_refused_with_its_field_named() {
     let app = TestApp::spawn().await;
-    let admin = app.admin_token().await;
+    let admin = app.admin().await;
+    let guest = app.guest();
 
-    let problem = assert_problem(app.get("/api/v1/items?q=%00").await, 400, "INVALID_QUERY").await;
-    assert_eq!(problem["errors"][0]["field"], "q");
-    assert_eq!(problem["errors"][0]["code"], "nul_character");
+    let problem = refused(app.get("/api/v1/items?q=%00").await, 400, "INVALID_QUERY").await;
+    assert_eq!(problem.errors[0].field, "q");
+    assert_eq!(problem.errors[0].code, "nul_character");
     assert_problem(app.get("/api/v1/items/1%00").await, 400, "INVALID_PATH").await;
 
-    let signup = app
-        .post_json(
+    let signup = guest
+        .request(
+            Method::POST,
             "/api/v1/auth/signup",
-            None,
-            json!({"email": "nul@example.com", "password": "correct horse 1", "name": "bo\u{0}ri"}),
+            Some(json!({"email": "nul@example.com", "password": "correct horse 1", "name": "bo\u{0}ri"})),
         )
         .await;
-    let problem = assert_problem(signup, 422, "VALIDATION_FAILED").await;
-    assert_eq!(problem["errors"][0]["field"], "name");
-    assert_eq!(problem["errors"][0]["code"], "nul_character");
+    let problem = refused(signup, 422, "VALIDATION_FAILED").await;
+    assert_eq!(problem.errors[0].field, "name");
+    assert_eq!(problem.errors[0].code, "nul_character");
 
-    let login = app
-        .post_json(
+    let login = guest
+        .request(
+            Method::POST,
             "/api/v1/auth/login",
-            None,
-            json!({"email": "a\u{0}@example.com", "password": "whatever"}),
+            Some(json!({"email": "a\u{0}@example.com", "password": "whatever"})),
         )
         .await;
     assert_problem(login, 422, "VALIDATION_FAILED").await;
 
-    let search = app
-        .send(
-            Method::GET,
-            "/api/v1/admin/users?q=x%00y",
-            Some(&admin),
-            None,
-        )
+    let search = admin
+        .request(Method::GET, "/api/v1/admin/users?q=x%00y", None)
         .await;
     assert_problem(search, 400, "INVALID_QUERY").await;
 
     // Text that merely looks like an escape is text.
-    let literal = app
-        .post_json(
+    let literal = admin
+        .request(
+            Method::POST,
             "/api/v1/admin/categories",
-            Some(&admin),
-            json!({"name": "C:\\u0000"}),
+            Some(json!({"name": "C:\\u0000"})),
         )
         .await;
     assert_eq!(literal.status(), 201);
@@ -61,15 +76,15 @@ async fn a_nul_character_anywhere_is_refused_with_its_field_named() {
 #[tokio::test]
 async fn out_of_range_numbers_and_dates_are_refused() {
     let app = TestApp::spawn().await;
-    let (_, token) = app.user("numbers@example.com").await;
-    let admin = app.admin_token().await;
+    let member = app.member("numbers@example.com").await;
+    let admin = app.admin().await;
     for path in [
         "/api/v1/users/me/answers?year=-14003",
         "/api/v1/users/me/answers?year=10000",
         "/api/v1/users/me/answers?year=99999999999",
     ] {
         assert_problem(
-            app.send(Method::GET, path, Some(&token), None).await,
+            member.request(Method::GET, path, None).await,
             400,
             "INVALID_QUERY",
         )
@@ -82,47 +97,47 @@ async fn out_of_range_numbers_and_dates_are_refused() {
         "/api/v1/admin/users?limit=101",
     ] {
         assert_problem(
-            app.send(Method::GET, path, Some(&admin), None).await,
+            admin.request(Method::GET, path, None).await,
             400,
             "INVALID_QUERY",
         )
         .await;
     }
-    let item = app
-        .post_json(
+    let item = admin
+        .request(
+            Method::POST,
             "/api/v1/admin/items",
-            Some(&admin),
-            json!({"category_id": 1, "name": "x", "price": 9_223_372_036_854_775_807_i64, "stock": 1}),
+            Some(json!({"category_id": 1, "name": "x", "price": 9_223_372_036_854_775_807_i64, "stock": 1})),
         )
         .await;
-    let problem = assert_problem(item, 422, "VALIDATION_FAILED").await;
-    assert_eq!(problem["errors"][0]["field"], "price");
+    let problem = refused(item, 422, "VALIDATION_FAILED").await;
+    assert_eq!(problem.errors[0].field, "price");
 }
 
 #[tokio::test]
 async fn a_name_of_only_blank_characters_is_refused_before_the_database() {
     let app = TestApp::spawn().await;
-    let admin = app.admin_token().await;
+    let admin = app.admin().await;
     // A form feed is one character, but no name: the schema says so (`NOT_BLANK`), and the
     // server refuses it by that rule, not by the table's CHECK (`error.rs` maps those).
-    let response = app
-        .post_json(
+    let response = admin
+        .request(
+            Method::POST,
             "/api/v1/admin/categories",
-            Some(&admin),
-            json!({"name": "\u{c}"}),
+            Some(json!({"name": "\u{c}"})),
         )
         .await;
-    let problem = assert_problem(response, 422, "VALIDATION_FAILED").await;
+    let problem = refused(response, 422, "VALIDATION_FAILED").await;
     assert_eq!(
         (
-            problem["errors"][0]["field"].as_str(),
-            problem["errors"][0]["code"].as_str()
+            problem.errors[0].field.as_str(),
+            problem.errors[0].code.as_str()
         ),
-        (Some("name"), Some("pattern")),
+        ("name", "pattern"),
         "refused by the documented rule"
     );
-    let categories = app.get_ok("/api/v1/categories").await;
-    assert_eq!(categories["items"], json!([]), "nothing stored");
+    let categories: Page<Value> = app.guest().get("/api/v1/categories").await;
+    assert!(categories.items.is_empty(), "nothing stored");
 }
 
 #[tokio::test]

@@ -1,6 +1,33 @@
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
 use serde_json::json;
 
 use crate::util::{TestApp, assert_problem};
+
+/// A `503` of readiness: which dependency is down.
+#[derive(Debug, Deserialize)]
+struct Unavailable {
+    detail: String,
+    context: Checks,
+}
+
+#[derive(Debug, Deserialize)]
+struct Checks {
+    checks: BTreeMap<String, String>,
+}
+
+fn checks(postgres: &str, redis: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("postgres".to_owned(), postgres.to_owned()),
+        ("redis".to_owned(), redis.to_owned()),
+    ])
+}
+
+/// The problem document `response` must be, read as readiness' answer.
+async fn unavailable(response: reqwest::Response) -> Unavailable {
+    serde_json::from_value(assert_problem(response, 503, "DEPENDENCY_UNAVAILABLE").await).unwrap()
+}
 
 #[tokio::test]
 async fn live_answers_ok() {
@@ -8,6 +35,7 @@ async fn live_answers_ok() {
     let response = app.get("/health/live").await;
     assert_eq!(response.status(), 200);
     assert!(response.headers().contains_key("x-request-id"));
+    // The whole document, as probes and monitors read it.
     assert_eq!(
         response.json::<serde_json::Value>().await.unwrap(),
         json!({"status": "ok", "checks": {}})
@@ -34,12 +62,9 @@ async fn ready_names_redis_when_it_is_down() {
         .await;
     let response = app.get("/health/ready").await;
     assert_eq!(response.headers().get("retry-after").unwrap(), "5");
-    let problem = assert_problem(response, 503, "DEPENDENCY_UNAVAILABLE").await;
-    assert_eq!(
-        problem["context"]["checks"],
-        json!({"postgres": "ok", "redis": "down"})
-    );
-    assert!(problem["detail"].as_str().unwrap().contains("redis"));
+    let problem = unavailable(response).await;
+    assert_eq!(problem.context.checks, checks("ok", "down"));
+    assert!(problem.detail.contains("redis"));
     // Liveness does not depend on Redis.
     assert_eq!(app.get("/health/live").await.status(), 200);
 }
@@ -59,11 +84,8 @@ async fn ready_names_postgres_when_it_is_down() {
         .to_owned();
     drop_database(&name).await;
     let response = app.get("/health/ready").await;
-    let problem = assert_problem(response, 503, "DEPENDENCY_UNAVAILABLE").await;
-    assert_eq!(
-        problem["context"]["checks"],
-        json!({"postgres": "down", "redis": "ok"})
-    );
+    let problem = unavailable(response).await;
+    assert_eq!(problem.context.checks, checks("down", "ok"));
 }
 
 async fn drop_database(name: &str) {

@@ -10,9 +10,26 @@ use chrono::TimeDelta;
 use petory_core::platform::outbox::{self, OutboxEvent};
 use petory_event::{EventHandler, Relay, RetryPolicy};
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde::Deserialize;
 
+use crate::client::{Client, Page};
 use crate::util::{ClockExt as _, TestApp, assert_problem};
+
+/// An outbox event as admins see it.
+#[derive(Debug, Deserialize)]
+struct Event {
+    id: i64,
+    status: String,
+    attempts: i64,
+    last_error: Option<String>,
+    payload: Payload,
+}
+
+/// The payload of a `MAIL_REQUESTED` event.
+#[derive(Debug, Deserialize)]
+struct Payload {
+    to: String,
+}
 
 struct Counting {
     calls: Arc<AtomicUsize>,
@@ -62,7 +79,7 @@ fn relay(calls: &Arc<AtomicUsize>, fail: bool) -> Relay {
 #[tokio::test]
 async fn a_failing_event_is_parked_listed_and_retried_from_the_admin_api() {
     let app = TestApp::spawn().await;
-    let admin = app.admin_token().await;
+    let admin = app.admin().await;
     let id = {
         let mut conn = app.state.db.get().await.unwrap();
         outbox::record(&mut conn, &mail("bori@example.com"), app.clock.now_utc())
@@ -89,34 +106,23 @@ async fn a_failing_event_is_parked_listed_and_retried_from_the_admin_api() {
     assert_eq!(second.failed, 1);
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 
-    let failed: Value = app
-        .send_ok(
-            Method::GET,
-            "/api/v1/admin/events/failed",
-            Some(&admin),
-            None,
-        )
-        .await;
-    let parked = &failed["items"][0];
+    let failed: Page<Event> = admin.get("/api/v1/admin/events/failed").await;
+    let parked = &failed.items[0];
     assert_eq!(
-        (
-            parked["id"].as_i64(),
-            parked["status"].as_str(),
-            parked["attempts"].as_i64()
-        ),
-        (Some(id), Some("FAILED"), Some(2))
+        (parked.id, parked.status.as_str(), parked.attempts),
+        (id, "FAILED", 2)
     );
-    assert_eq!(parked["last_error"], "smtp said 451 try later");
-    assert_eq!(parked["payload"]["to"], "bori@example.com");
+    assert_eq!(
+        parked.last_error.as_deref(),
+        Some("smtp said 451 try later")
+    );
+    assert_eq!(parked.payload.to, "bori@example.com");
 
     let path = format!("/api/v1/admin/events/failed/{id}/retry");
-    let retried: Value = app.send_ok(Method::POST, &path, Some(&admin), None).await;
-    assert_eq!(
-        (retried["status"].as_str(), retried["attempts"].as_i64()),
-        (Some("PENDING"), Some(0))
-    );
+    let retried: Event = admin.ok(Method::POST, &path, None).await;
+    assert_eq!((retried.status.as_str(), retried.attempts), ("PENDING", 0));
     assert_problem(
-        app.send(Method::POST, &path, Some(&admin), None).await,
+        admin.request(Method::POST, &path, None).await,
         404,
         "EVENT_NOT_FOUND",
     )
@@ -131,24 +137,12 @@ async fn a_failing_event_is_parked_listed_and_retried_from_the_admin_api() {
             .delivered,
         1
     );
-    let failed: Value = app
-        .send_ok(
-            Method::GET,
-            "/api/v1/admin/events/failed",
-            Some(&admin),
-            None,
-        )
-        .await;
-    assert_eq!(failed["items"], json!([]));
-    let (_, user) = app.user("bori@example.com").await;
+    let failed: Page<Event> = admin.get("/api/v1/admin/events/failed").await;
+    assert!(failed.items.is_empty());
+    let user = app.member("bori@example.com").await;
     assert_problem(
-        app.send(
-            Method::GET,
-            "/api/v1/admin/events/failed",
-            Some(&user),
-            None,
-        )
-        .await,
+        user.request(Method::GET, "/api/v1/admin/events/failed", None)
+            .await,
         403,
         "ADMIN_ONLY",
     )
