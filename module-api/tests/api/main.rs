@@ -4,6 +4,7 @@ mod admin_views;
 mod album;
 mod answers;
 mod calendar;
+mod calendar_edits;
 mod calendar_feed;
 mod calendar_reminders;
 mod chat;
