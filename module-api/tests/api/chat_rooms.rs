@@ -224,7 +224,7 @@ async fn a_member_without_a_socket_gets_one_notification_per_room_until_reading(
     buyer.say(room, "첫 메시지").await;
     let last = buyer.say(room, "두번째").await;
     app.relay_events().await;
-    let items = seller.notifications::<ChatData>().await;
+    let items = seller.notifications_as::<ChatData>().await;
     assert_eq!(items.len(), 1, "coalesced: {items:?}");
     assert_eq!(items[0].kind, "CHAT_MESSAGE");
     assert_eq!(items[0].data.room_id, Some(room));
@@ -239,13 +239,13 @@ async fn a_member_without_a_socket_gets_one_notification_per_room_until_reading(
         .await;
     buyer.say(room, "세번째").await;
     app.relay_events().await;
-    assert_eq!(seller.notifications::<Value>().await.len(), 2);
+    assert_eq!(seller.notifications().await.len(), 2);
 
     // Replying counts as reading: the next message notifies again.
     seller.say(room, "네").await;
     buyer.say(room, "다섯번째").await;
     app.relay_events().await;
-    assert_eq!(seller.notifications::<Value>().await.len(), 3);
+    assert_eq!(seller.notifications().await.len(), 3);
 
     // With a socket open, the message arrives there instead.
     let mut seller_socket = ChatSocket::open(&app.base_url, &seller.token).await;
@@ -255,7 +255,7 @@ async fn a_member_without_a_socket_gets_one_notification_per_room_until_reading(
         Some("네번째")
     );
     app.relay_events().await;
-    assert_eq!(seller.notifications::<Value>().await.len(), 3);
+    assert_eq!(seller.notifications().await.len(), 3);
 }
 
 #[tokio::test]

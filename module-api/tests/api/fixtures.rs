@@ -351,36 +351,6 @@ pub async fn suspend_quietly(app: &TestApp, user: i64) {
     .unwrap();
 }
 
-/// A seller, a buyer, the seller's listing and the buyer's chat room about it.
-pub struct Trade {
-    pub seller: (i64, String),
-    pub buyer: (i64, String),
-    pub listing: i64,
-    pub room: i64,
-}
-
-/// A listing by a new seller, and a new buyer's room about it.
-pub async fn trade(app: &TestApp) -> Trade {
-    static TRADES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = TRADES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let seller = app.user(&format!("seller{n}@example.com")).await;
-    let buyer = app.user(&format!("buyer{n}@example.com")).await;
-    let listing = listing(app, &seller.1, "Cat tower").await;
-    let room = app
-        .post_ok(
-            "/api/v1/chat/rooms",
-            Some(&buyer.1),
-            json!({"listing_id": listing}),
-        )
-        .await;
-    Trade {
-        seller,
-        buyer,
-        listing,
-        room: room["id"].as_i64().unwrap(),
-    }
-}
-
 /// A post on the owner board by the holder of `token`: the answer.
 pub async fn post(app: &TestApp, token: &str, title: &str, content: &str) -> Value {
     app.post_ok(

@@ -10,7 +10,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::client::Client;
-use crate::fixtures::{listing, post, trade};
+use crate::fixtures::community::Trade;
 use crate::util::TestApp;
 
 /// Ids, times and cursors differ between runs; the rest of an answer does not. A `null` stays
@@ -141,11 +141,14 @@ async fn the_owner_boards_first_page() {
     let app = TestApp::spawn().await;
     let author = app.member("bori@example.com").await;
     let reader = app.member("nabi@example.com").await;
-    post(&app, &author.token, "산책 다녀왔어요", "한강 공원 한 바퀴").await;
-    let second = post(&app, &author.token, "간식 추천해 주세요", "닭가슴살 말고요").await;
+    app.post_by(&author, "산책 다녀왔어요", "한강 공원 한 바퀴")
+        .await;
+    let second = app
+        .post_by(&author, "간식 추천해 주세요", "닭가슴살 말고요")
+        .await;
     let _: Value = reader
         .post(
-            &format!("/api/v1/owner-boards/{}/comments", second["id"]),
+            &format!("/api/v1/owner-boards/{}/comments", second.id),
             json!({"content": "고구마 말랭이요"}),
         )
         .await;
@@ -158,8 +161,8 @@ async fn the_owner_boards_first_page() {
 async fn the_trade_boards_first_page() {
     let app = TestApp::spawn().await;
     let seller = app.member("seller@example.com").await;
-    listing(&app, &seller.token, "캣타워").await;
-    listing(&app, &seller.token, "이동장").await;
+    app.listing_by(&seller, "캣타워").await;
+    app.listing_by(&seller, "이동장").await;
 
     let page: Value = app.guest().get("/api/v1/trade-boards").await;
     redacted().bind(|| assert_json_snapshot!(page));
@@ -171,10 +174,12 @@ async fn a_members_notifications_page() {
     let app = TestApp::spawn().await;
     let author = app.member("bori@example.com").await;
     let reader = app.member("nabi@example.com").await;
-    let created = post(&app, &author.token, "산책 다녀왔어요", "한강 공원 한 바퀴").await;
+    let created = app
+        .post_by(&author, "산책 다녀왔어요", "한강 공원 한 바퀴")
+        .await;
     let _: Value = reader
         .post(
-            &format!("/api/v1/owner-boards/{}/comments", created["id"]),
+            &format!("/api/v1/owner-boards/{}/comments", created.id),
             json!({"content": "부러워요"}),
         )
         .await;
@@ -188,10 +193,13 @@ async fn a_members_notifications_page() {
 #[tokio::test]
 async fn a_chat_rooms_history_page() {
     let app = TestApp::spawn().await;
-    let trade = trade(&app).await;
-    let buyer = app.member_of(trade.buyer.0, "buyer", trade.buyer.1.clone());
-    let seller = app.member_of(trade.seller.0, "seller", trade.seller.1.clone());
-    let room = format!("/api/v1/chat/rooms/{}/messages", trade.room);
+    let Trade {
+        buyer,
+        seller,
+        room,
+        ..
+    } = app.trade().await;
+    let room = format!("/api/v1/chat/rooms/{room}/messages");
     for (n, from, text) in [(1, &buyer, "아직 있나요?"), (2, &seller, "네 있어요")] {
         let client_id = format!("00000000-0000-4000-8000-00000000000{n}");
         let _: Value = from

@@ -3,6 +3,8 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::client::{Client, Page};
+use crate::fixtures::community::Listing;
 use crate::fixtures::{image, suspend_quietly};
 use crate::util::{TestApp, assert_problem};
 
@@ -11,20 +13,25 @@ fn listing(title: &str, category: &str, price: i64, region: &str) -> Value {
            "price": price, "region": region})
 }
 
-fn titles(page: &Value) -> Vec<&str> {
-    page["items"]
-        .as_array()
-        .unwrap()
+/// A request body with one field set.
+fn with(mut body: Value, field: &str, value: Value) -> Value {
+    body.as_object_mut()
+        .expect("an object")
+        .insert(field.to_owned(), value);
+    body
+}
+
+fn titles(page: &Page<Listing>) -> Vec<&str> {
+    page.items
         .iter()
-        .map(|listing| listing["title"].as_str().unwrap())
+        .map(|listing| listing.title.as_str())
         .collect()
 }
 
-async fn set_status(app: &TestApp, path: &str, token: &str, status: &str) -> reqwest::Response {
-    app.send(
+async fn set_status(by: &impl Client, path: &str, status: &str) -> reqwest::Response {
+    by.request(
         Method::PATCH,
         &format!("{path}/status"),
-        Some(token),
         Some(json!({"status": status})),
     )
     .await
@@ -33,40 +40,34 @@ async fn set_status(app: &TestApp, path: &str, token: &str, status: &str) -> req
 #[tokio::test]
 async fn a_listing_is_reserved_released_and_sold_by_its_seller_only_and_a_sale_is_final() {
     let app = TestApp::spawn().await;
-    let (_, seller) = app.user("seller@example.com").await;
-    let (_, buyer) = app.user("buyer@example.com").await;
-    let created = app
-        .post_ok(
+    let seller = app.member("seller@example.com").await;
+    let buyer = app.member("buyer@example.com").await;
+    let guest = app.guest();
+    let created: Listing = seller
+        .post(
             "/api/v1/trade-boards",
-            Some(&seller),
             listing("Dog stroller", "GOODS", 80_000, "Mapo-gu"),
         )
         .await;
-    assert_eq!(created["status"], "FOR_SALE");
-    assert_eq!(created["chat_count"], 0);
-    let path = format!("/api/v1/trade-boards/{}", created["id"]);
+    assert_eq!(created.status, "FOR_SALE");
+    assert_eq!(created.chat_count, 0);
+    let path = format!("/api/v1/trade-boards/{}", created.id);
 
     // Only the seller moves it; guests are asked to log in.
     assert_problem(
-        set_status(&app, &path, &buyer, "SOLD").await,
+        set_status(&buyer, &path, "SOLD").await,
         403,
         "NOT_THE_SELLER",
     )
     .await;
     assert_problem(
-        app.send(
-            Method::PATCH,
-            &format!("{path}/status"),
-            None,
-            Some(json!({"status": "SOLD"})),
-        )
-        .await,
+        set_status(&guest, &path, "SOLD").await,
         401,
         "AUTHENTICATION_REQUIRED",
     )
     .await;
     assert_problem(
-        set_status(&app, &path, &seller, "GIVEN_AWAY").await,
+        set_status(&seller, &path, "GIVEN_AWAY").await,
         422,
         "INVALID_BODY",
     )
@@ -75,52 +76,53 @@ async fn a_listing_is_reserved_released_and_sold_by_its_seller_only_and_a_sale_i
     for status in [
         "RESERVED", "FOR_SALE", "RESERVED", "RESERVED", "SOLD", "SOLD",
     ] {
-        let response = set_status(&app, &path, &seller, status).await;
+        let response = set_status(&seller, &path, status).await;
         assert_eq!(response.status(), 200, "to {status}");
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(body["status"], status);
+        let body: Listing = response.json().await.unwrap();
+        assert_eq!(body.status, status);
     }
     for status in ["FOR_SALE", "RESERVED"] {
         assert_problem(
-            set_status(&app, &path, &seller, status).await,
+            set_status(&seller, &path, status).await,
             409,
             "INVALID_LISTING_TRANSITION",
         )
         .await;
     }
-    assert_eq!(app.get_ok(&path).await["status"], "SOLD");
+    assert_eq!(guest.get::<Listing>(&path).await.status, "SOLD");
 }
 
 #[tokio::test]
 async fn sellers_edit_and_take_down_while_others_and_guests_only_read() {
     let app = TestApp::spawn().await;
-    let (seller_id, seller) = app.user("seller@example.com").await;
-    let (_, other) = app.user("other@example.com").await;
-    let photo = image(&app, &seller, "TRADE").await;
-    let mut body = listing(" Cat tower ", "TOY", 30_000, " Suwon ");
-    body["image_keys"] = json!([photo]);
-    let created = app
-        .post_ok("/api/v1/trade-boards", Some(&seller), body)
-        .await;
-    assert_eq!(created["title"], "Cat tower");
-    assert_eq!(created["region"], "Suwon");
-    assert_eq!(created["seller_name"], format!("회원{seller_id}"));
-    assert_eq!(created["image_urls"].as_array().unwrap().len(), 1);
-    assert_eq!(created["hidden"], false);
-    let path = format!("/api/v1/trade-boards/{}", created["id"]);
-
-    assert_eq!(app.get_ok(&path).await["id"], created["id"]);
-    assert_eq!(
-        titles(&app.get_ok("/api/v1/trade-boards").await),
-        ["Cat tower"]
+    let seller = app.member("seller@example.com").await;
+    let other = app.member("other@example.com").await;
+    let guest = app.guest();
+    let photo = image(&app, &seller.token, "TRADE").await;
+    let body = with(
+        listing(" Cat tower ", "TOY", 30_000, " Suwon "),
+        "image_keys",
+        json!([photo]),
     );
+    let created: Listing = seller.post("/api/v1/trade-boards", body).await;
+    assert_eq!(created.title, "Cat tower");
+    assert_eq!(created.region, "Suwon");
+    assert_eq!(created.seller_name, format!("회원{}", seller.id));
+    assert_eq!(created.image_urls.len(), 1);
+    assert!(!created.hidden);
+    let path = format!("/api/v1/trade-boards/{}", created.id);
+
+    assert_eq!(guest.get::<Listing>(&path).await.id, created.id);
+    let board: Page<Listing> = guest.get("/api/v1/trade-boards").await;
+    assert_eq!(titles(&board), ["Cat tower"]);
     assert_problem(
-        app.post_json(
-            "/api/v1/trade-boards",
-            None,
-            listing("x", "ETC", 1, "Seoul"),
-        )
-        .await,
+        guest
+            .request(
+                Method::POST,
+                "/api/v1/trade-boards",
+                Some(listing("x", "ETC", 1, "Seoul")),
+            )
+            .await,
         401,
         "AUTHENTICATION_REQUIRED",
     )
@@ -130,124 +132,125 @@ async fn sellers_edit_and_take_down_while_others_and_guests_only_read() {
         (Method::DELETE, None),
     ] {
         assert_problem(
-            app.send(method, &path, Some(&other), body).await,
+            other.request(method, &path, body).await,
             403,
             "NOT_THE_SELLER",
         )
         .await;
     }
 
-    let edited = app
-        .send_ok(
-            Method::PATCH,
-            &path,
-            Some(&seller),
-            Some(json!({"price": 25_000, "category": "GOODS"})),
-        )
+    let edited: Listing = seller
+        .patch(&path, json!({"price": 25_000, "category": "GOODS"}))
         .await;
-    assert_eq!(edited["price"], 25_000);
-    assert_eq!(edited["category"], "GOODS");
-    assert_eq!(edited["title"], "Cat tower");
-    assert_eq!(edited["image_keys"], json!([photo]));
+    assert_eq!(edited.price, 25_000);
+    assert_eq!(edited.category, "GOODS");
+    assert_eq!(edited.title, "Cat tower");
+    assert_eq!(edited.image_keys, [photo]);
 
     assert_eq!(
-        app.send(Method::DELETE, &path, Some(&seller), None)
-            .await
-            .status(),
+        seller.request(Method::DELETE, &path, None).await.status(),
         204
     );
-    assert_problem(app.get(&path).await, 404, "LISTING_NOT_FOUND").await;
     assert_problem(
-        set_status(&app, &path, &seller, "SOLD").await,
+        guest.request(Method::GET, &path, None).await,
         404,
         "LISTING_NOT_FOUND",
     )
     .await;
-    assert!(titles(&app.get_ok("/api/v1/trade-boards").await).is_empty());
+    assert_problem(
+        set_status(&seller, &path, "SOLD").await,
+        404,
+        "LISTING_NOT_FOUND",
+    )
+    .await;
+    let board: Page<Listing> = guest.get("/api/v1/trade-boards").await;
+    assert!(titles(&board).is_empty());
 }
 
 #[tokio::test]
 async fn bad_listings_are_refused_and_change_nothing() {
     let app = TestApp::spawn().await;
-    let (id, seller) = app.user("seller@example.com").await;
-    let (_, other) = app.user("other@example.com").await;
-    let theirs = image(&app, &other, "TRADE").await;
-    let wrong_purpose = image(&app, &seller, "POST").await;
-    let with = |field: &str, value: Value| {
-        let mut body = listing("Leash", "GOODS", 5_000, "Seoul");
-        body[field] = value;
-        body
+    let seller = app.member("seller@example.com").await;
+    let other = app.member("other@example.com").await;
+    let guest = app.guest();
+    let theirs = image(&app, &other.token, "TRADE").await;
+    let wrong_purpose = image(&app, &seller.token, "POST").await;
+    let leash = |field: &str, value: Value| {
+        with(listing("Leash", "GOODS", 5_000, "Seoul"), field, value)
     };
     for (body, status, code) in [
-        (with("category", json!("CARS")), 422, "INVALID_BODY"),
-        (with("price", json!(-1)), 422, "VALIDATION_FAILED"),
-        (with("price", json!(100_000_001)), 422, "VALIDATION_FAILED"),
-        (with("price", json!(1e30)), 422, "INVALID_BODY"),
-        (with("price", json!("5000")), 422, "INVALID_BODY"),
-        (with("title", json!("")), 422, "VALIDATION_FAILED"),
+        (leash("category", json!("CARS")), 422, "INVALID_BODY"),
+        (leash("price", json!(-1)), 422, "VALIDATION_FAILED"),
+        (leash("price", json!(100_000_001)), 422, "VALIDATION_FAILED"),
+        (leash("price", json!(1e30)), 422, "INVALID_BODY"),
+        (leash("price", json!("5000")), 422, "INVALID_BODY"),
+        (leash("title", json!("")), 422, "VALIDATION_FAILED"),
         (
-            with("title", json!("t".repeat(101))),
+            leash("title", json!("t".repeat(101))),
             422,
             "VALIDATION_FAILED",
         ),
-        (with("region", json!("")), 422, "VALIDATION_FAILED"),
-        (with("content", json!("a\u{0}b")), 422, "VALIDATION_FAILED"),
-        (with("image_keys", json!([theirs])), 422, "UPLOAD_NOT_FOUND"),
+        (leash("region", json!("")), 422, "VALIDATION_FAILED"),
+        (leash("content", json!("a\u{0}b")), 422, "VALIDATION_FAILED"),
+        (leash("image_keys", json!([theirs])), 422, "UPLOAD_NOT_FOUND"),
         (
-            with("image_keys", json!([wrong_purpose])),
+            leash("image_keys", json!([wrong_purpose])),
             422,
             "UPLOAD_NOT_FOUND",
         ),
         (
-            with("image_keys", json!(vec!["k"; 11])),
+            leash("image_keys", json!(vec!["k"; 11])),
             422,
             "VALIDATION_FAILED",
         ),
     ] {
         assert_problem(
-            app.post_json("/api/v1/trade-boards", Some(&seller), body.clone())
+            seller
+                .request(Method::POST, "/api/v1/trade-boards", Some(body))
                 .await,
             status,
             code,
         )
         .await;
     }
-    assert!(titles(&app.get_ok("/api/v1/trade-boards").await).is_empty());
+    let board: Page<Listing> = guest.get("/api/v1/trade-boards").await;
+    assert!(titles(&board).is_empty());
 
     // A suspended seller reads but does not list, edit or sell.
-    let created = app
-        .post_ok(
+    let created: Listing = seller
+        .post(
             "/api/v1/trade-boards",
-            Some(&seller),
             listing("Leash", "GOODS", 5_000, "Seoul"),
         )
         .await;
-    let path = format!("/api/v1/trade-boards/{}", created["id"]);
-    suspend_quietly(&app, id).await;
+    let path = format!("/api/v1/trade-boards/{}", created.id);
+    suspend_quietly(&app, seller.id).await;
     assert_problem(
-        app.post_json(
-            "/api/v1/trade-boards",
-            Some(&seller),
-            listing("Bowl", "GOODS", 5_000, "Seoul"),
-        )
-        .await,
+        seller
+            .request(
+                Method::POST,
+                "/api/v1/trade-boards",
+                Some(listing("Bowl", "GOODS", 5_000, "Seoul")),
+            )
+            .await,
         403,
         "ACCOUNT_SUSPENDED",
     )
     .await;
     assert_problem(
-        set_status(&app, &path, &seller, "SOLD").await,
+        set_status(&seller, &path, "SOLD").await,
         403,
         "ACCOUNT_SUSPENDED",
     )
     .await;
-    assert_eq!(app.get_ok(&path).await["status"], "FOR_SALE");
+    assert_eq!(guest.get::<Listing>(&path).await.status, "FOR_SALE");
 }
 
 #[tokio::test]
 async fn buyers_filter_by_status_category_region_and_price_search_in_korean_and_page_through() {
     let app = TestApp::spawn().await;
-    let (_, seller) = app.user("seller@example.com").await;
+    let seller = app.member("seller@example.com").await;
+    let guest = app.guest();
     for (title, category, price, region) in [
         ("강아지 산책로 하네스", "GOODS", 15_000, "마포구"),
         ("고양이 사료 2kg", "FOOD", 20_000, "마포구"),
@@ -255,30 +258,29 @@ async fn buyers_filter_by_status_category_region_and_price_search_in_korean_and_
         ("강아지 겨울 패딩", "FASHION", 25_000, "수원시"),
         ("산책 가방", "GOODS", 40_000, "마포구"),
     ] {
-        app.post_ok(
-            "/api/v1/trade-boards",
-            Some(&seller),
-            listing(title, category, price, region),
-        )
-        .await;
+        let _: Listing = seller
+            .post(
+                "/api/v1/trade-boards",
+                listing(title, category, price, region),
+            )
+            .await;
     }
-    let sold = app
-        .post_ok(
+    let sold: Listing = seller
+        .post(
             "/api/v1/trade-boards",
-            Some(&seller),
             listing("다 쓴 배변패드", "ETC", 1_000, "마포구"),
         )
         .await;
-    let sold_path = format!("/api/v1/trade-boards/{}", sold["id"]);
+    let sold_path = format!("/api/v1/trade-boards/{}", sold.id);
     assert_eq!(
-        set_status(&app, &sold_path, &seller, "SOLD").await.status(),
+        set_status(&seller, &sold_path, "SOLD").await.status(),
         200
     );
 
     let list = |query: &str| {
-        let app = &app;
+        let guest = &guest;
         let path = format!("/api/v1/trade-boards?{query}");
-        async move { app.get_ok(&path).await }
+        async move { guest.get::<Page<Listing>>(&path).await }
     };
     assert_eq!(titles(&list("status=SOLD").await), ["다 쓴 배변패드"]);
     assert_eq!(titles(&list("status=FOR_SALE").await).len(), 5);
@@ -318,7 +320,7 @@ async fn buyers_filter_by_status_category_region_and_price_search_in_korean_and_
     loop {
         let page = list(&query).await;
         seen.extend(titles(&page).into_iter().map(str::to_owned));
-        match page["next_cursor"].as_str() {
+        match page.next_cursor {
             Some(cursor) => query = format!("limit=2&cursor={cursor}"),
             None => break,
         }
@@ -336,7 +338,9 @@ async fn buyers_filter_by_status_category_region_and_price_search_in_korean_and_
         ("q=%21%21", "INVALID_QUERY"),
     ] {
         assert_problem(
-            app.get(&format!("/api/v1/trade-boards?{query}")).await,
+            guest
+                .request(Method::GET, &format!("/api/v1/trade-boards?{query}"), None)
+                .await,
             400,
             code,
         )
