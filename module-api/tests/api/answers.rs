@@ -70,11 +70,13 @@ async fn comments_and_replies_reach_whom_they_answer_once_and_never_their_writer
     let author = app.member("author@example.com").await;
     let other = app.member("other@example.com").await;
     let third = app.member("third@example.com").await;
-    let post_id = app.post_by(&author, "산책 코스 추천", "어디가 좋을까요?").await.id;
+    let post_id = app
+        .post_by(&author, "산책 코스 추천", "어디가 좋을까요?")
+        .await
+        .id;
 
     // A comment on my post.
-    let first = other.comment(post_id, "한강 공원이요", None).await
-        .id;
+    let first = other.comment(post_id, "한강 공원이요", None).await.id;
     app.relay_events().await;
     let told = author.notifications().await;
     assert_eq!(kinds(&told), ["POST_COMMENTED"]);
@@ -84,16 +86,10 @@ async fn comments_and_replies_reach_whom_they_answer_once_and_never_their_writer
     );
     assert!(told[0].body.contains("한강 공원이요"), "{}", told[0].body);
     assert!(told[0].body.contains("산책 코스 추천"), "{}", told[0].body);
-    assert!(
-        other.notifications().await.is_empty(),
-        "not of one's own"
-    );
+    assert!(other.notifications().await.is_empty(), "not of one's own");
 
     // The author replies: the commenter hears of it, the author of nothing of their own.
-    let reply = author
-        .comment(post_id, "고마워요!", Some(first))
-        .await
-        .id;
+    let reply = author.comment(post_id, "고마워요!", Some(first)).await.id;
     app.relay_events().await;
     let told = other.notifications().await;
     assert_eq!(kinds(&told), ["COMMENT_REPLIED"]);
@@ -104,9 +100,7 @@ async fn comments_and_replies_reach_whom_they_answer_once_and_never_their_writer
     assert_eq!(author.notifications().await.len(), 1);
 
     // A third member replies to that comment: its writer and the post's author both hear.
-    third
-        .comment(post_id, "저도 가봤어요", Some(first))
-        .await;
+    third.comment(post_id, "저도 가봤어요", Some(first)).await;
     app.relay_events().await;
     assert_eq!(
         kinds(&other.notifications().await),
@@ -118,8 +112,7 @@ async fn comments_and_replies_reach_whom_they_answer_once_and_never_their_writer
     );
 
     // A reply to the author's own comment on their post tells them once, as a reply.
-    let own = author.comment(post_id, "정리하면", None).await
-        .id;
+    let own = author.comment(post_id, "정리하면", None).await.id;
     third.comment(post_id, "좋아요", Some(own)).await;
     app.relay_events().await;
     assert_eq!(
@@ -137,8 +130,7 @@ async fn a_block_stops_comments_and_notices_and_leaves_a_placeholder_in_the_thre
     let author = app.member("author@example.com").await;
     let pest = app.member("pest@example.com").await;
     let post_id = app.post_by(&author, "우리 집 고양이", "귀엽죠").await.id;
-    let comment = pest.comment(post_id, "별로네요", None).await
-        .id;
+    let comment = pest.comment(post_id, "별로네요", None).await.id;
     app.relay_events().await;
     assert_eq!(author.notifications().await.len(), 1);
     let response = author
@@ -160,9 +152,7 @@ async fn a_block_stops_comments_and_notices_and_leaves_a_placeholder_in_the_thre
         .await;
     assert_problem(refused, 403, "COMMENT_BLOCKED").await;
     // The author may still answer on their own post; the blocked member hears nothing of it.
-    author
-        .comment(post_id, "그만하세요", Some(comment))
-        .await;
+    author.comment(post_id, "그만하세요", Some(comment)).await;
     app.relay_events().await;
     assert!(pest.notifications().await.is_empty());
     assert_eq!(author.notifications().await.len(), 1);
@@ -220,9 +210,7 @@ async fn settings_start_on_in_the_app_and_a_kind_switched_off_reaches_nobody() {
 
     // Only the channel named changes.
     let settings = author
-        .change_settings(
-            json!({"kinds": {"POST_COMMENTED": {"in_app": false}}}),
-        )
+        .change_settings(json!({"kinds": {"POST_COMMENTED": {"in_app": false}}}))
         .await;
     assert_eq!(
         settings.kinds["POST_COMMENTED"],
@@ -234,30 +222,22 @@ async fn settings_start_on_in_the_app_and_a_kind_switched_off_reaches_nobody() {
     );
     assert!(settings.kinds["COMMENT_REPLIED"].in_app);
     let post_id = app.post_by(&author, "질문", "있어요").await.id;
-    let first = other.comment(post_id, "답이에요", None).await
-        .id;
+    let first = other.comment(post_id, "답이에요", None).await.id;
     app.relay_events().await;
     assert!(author.notifications().await.is_empty(), "switched off");
     // The other kinds still come.
     other.comment(post_id, "그리고", None).await;
     author.comment(post_id, "네", Some(first)).await;
-    let reply_to_author = author.comment(post_id, "추가로", None).await
-        .id;
+    let reply_to_author = author.comment(post_id, "추가로", None).await.id;
     other
         .comment(post_id, "좋네요", Some(reply_to_author))
         .await;
     app.relay_events().await;
-    assert_eq!(
-        kinds(&author.notifications().await),
-        ["COMMENT_REPLIED"]
-    );
+    assert_eq!(kinds(&author.notifications().await), ["COMMENT_REPLIED"]);
 
     // The account's daily-question switch is that kind's in-app setting.
     let _: Value = author
-        .patch(
-            "/api/v1/users/me",
-            json!({"notify_daily_question": false}),
-        )
+        .patch("/api/v1/users/me", json!({"notify_daily_question": false}))
         .await;
     assert!(!author.settings().await.kinds["DAILY_QUESTION"].in_app);
     let me: Me = author.get("/api/v1/users/me").await;
@@ -298,7 +278,10 @@ async fn bad_settings_are_refused_and_change_nothing() {
             let problem: Refusal = response.json().await.unwrap();
             let codes = [
                 problem.code.as_str(),
-                problem.errors.first().map_or("", |error| error.code.as_str()),
+                problem
+                    .errors
+                    .first()
+                    .map_or("", |error| error.code.as_str()),
             ];
             assert!(codes.contains(&code), "{problem:?}");
         }
@@ -323,9 +306,7 @@ async fn a_muted_room_notifies_of_nothing_and_the_others_still_do() {
         room,
         ..
     } = app.trade().await;
-    let settings = seller
-        .change_settings(json!({"muted_rooms": [room]}))
-        .await;
+    let settings = seller.change_settings(json!({"muted_rooms": [room]})).await;
     assert_eq!(settings.muted_rooms, [room]);
     // Only one's own rooms are muted: the buyer cannot see or mute the seller's choice.
     assert_eq!(buyer.settings().await.muted_rooms, Vec::<i64>::new());
@@ -336,9 +317,7 @@ async fn a_muted_room_notifies_of_nothing_and_the_others_still_do() {
     assert!(seller.notifications().await.is_empty(), "muted");
 
     // Unmuted (the whole list is given), the next message notifies.
-    let settings = seller
-        .change_settings(json!({"muted_rooms": []}))
-        .await;
+    let settings = seller.change_settings(json!({"muted_rooms": []})).await;
     assert!(settings.muted_rooms.is_empty());
     buyer
         .send_message(

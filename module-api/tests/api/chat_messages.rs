@@ -159,7 +159,10 @@ async fn a_resend_is_stored_once_and_resume_replays_exactly_what_was_missed() {
     assert_problem(
         other
             .buyer
-            .send_message(seller_room.id, json!({"client_id": reused_id, "text": "hi"}))
+            .send_message(
+                seller_room.id,
+                json!({"client_id": reused_id, "text": "hi"}),
+            )
             .await,
         409,
         "CLIENT_ID_REUSED",
@@ -187,9 +190,8 @@ async fn concurrent_messages_get_one_gap_free_sequence_and_concurrent_resends_on
         assert_eq!(response.status(), 201);
     }
     let client_id = uuid::Uuid::new_v4();
-    let resends = (0..10).map(|_| {
-        buyer.send_message(room, json!({"client_id": client_id, "text": "once"}))
-    });
+    let resends =
+        (0..10).map(|_| buyer.send_message(room, json!({"client_id": client_id, "text": "once"})));
     let statuses: Vec<u16> = futures_util::future::join_all(resends)
         .await
         .iter()
@@ -319,7 +321,10 @@ async fn a_sender_takes_a_message_back_within_five_minutes_and_both_read_the_pla
     assert_eq!(unsent.text.as_deref(), Some("메시지가 삭제되었습니다"));
     assert_eq!(unsent.seq, sent.seq);
     let heard = seller_socket.heard("unsent").await;
-    assert_eq!((heard.message_id, heard.seq), (Some(sent.id), Some(sent.seq)));
+    assert_eq!(
+        (heard.message_id, heard.seq),
+        (Some(sent.id), Some(sent.seq))
+    );
     for member in [&buyer, &seller] {
         let messages = member.history(room).await;
         assert_eq!(messages.len(), 1, "its place stays");

@@ -9,8 +9,7 @@ use serde_json::{Value, json};
 use crate::client::{Client, Page};
 use crate::fixtures::ChatSocket;
 use crate::fixtures::community::{
-    Community as _, Created, Frames as _, Listing, Message, Room, Trade, body_of,
-    room_path,
+    Community as _, Created, Frames as _, Listing, Message, Room, Trade, body_of, room_path,
 };
 use crate::util::{TestApp, assert_problem};
 
@@ -59,7 +58,9 @@ async fn strangers_cannot_open_read_or_write_a_room_and_bad_frames_keep_the_sock
         assert_problem(response, 404, "CHAT_ROOM_NOT_FOUND").await;
     }
     assert_problem(
-        app.guest().request(Method::GET, &room_path(room), None).await,
+        app.guest()
+            .request(Method::GET, &room_path(room), None)
+            .await,
         401,
         "AUTHENTICATION_REQUIRED",
     )

@@ -115,10 +115,7 @@ async fn five_reports_from_different_people_hide_a_post_until_an_admin_dismisses
     assert_eq!(board(&app).await.len(), 1);
 
     // The fifth hides it from everyone but its author and admins.
-    assert_eq!(
-        report(&people[4], "POST", created.id).await.status(),
-        201
-    );
+    assert_eq!(report(&people[4], "POST", created.id).await.status(), 201);
     assert!(board(&app).await.is_empty());
     assert_problem(
         guest.request(Method::GET, &path, None).await,
@@ -182,10 +179,7 @@ async fn five_reports_from_different_people_hide_a_post_until_an_admin_dismisses
     assert_eq!(newest.report_id, Some(items[0].id));
 
     // A resolved report leaves room for a new one.
-    assert_eq!(
-        report(&people[0], "POST", created.id).await.status(),
-        201
-    );
+    assert_eq!(report(&people[0], "POST", created.id).await.status(), 201);
 }
 
 #[tokio::test]
@@ -392,12 +386,7 @@ async fn bad_reports_and_decisions_are_refused_and_change_nothing() {
     .await;
     for (target_type, id, status, code) in [
         ("POST", json!(gone.id), 404, "REPORT_TARGET_NOT_FOUND"),
-        (
-            "LISTING",
-            json!(created.id),
-            404,
-            "REPORT_TARGET_NOT_FOUND",
-        ),
+        ("LISTING", json!(created.id), 404, "REPORT_TARGET_NOT_FOUND"),
         ("POST", json!(i64::MAX), 404, "REPORT_TARGET_NOT_FOUND"),
         ("POST", json!(0), 422, "VALIDATION_FAILED"),
         ("POST", json!(1e40), 422, "INVALID_BODY"),
@@ -443,12 +432,7 @@ async fn bad_reports_and_decisions_are_refused_and_change_nothing() {
             Some(json!({"action": "DELETE", "note": "mine now"})),
         ),
     ] {
-        assert_problem(
-            reader.request(method, path, body).await,
-            403,
-            "ADMIN_ONLY",
-        )
-        .await;
+        assert_problem(reader.request(method, path, body).await, 403, "ADMIN_ONLY").await;
     }
     for (body, status, code) in [
         (

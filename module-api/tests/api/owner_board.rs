@@ -348,9 +348,7 @@ async fn lists_filter_by_category_page_by_cursor_and_rank_by_recent_likes() {
     }
     like(made[2], &members[0]).await;
     like(made[3], &members[1]).await;
-    let popular: Page<PostItem> = guest
-        .get("/api/v1/owner-boards?sort=popular&limit=2")
-        .await;
+    let popular: Page<PostItem> = guest.get("/api/v1/owner-boards?sort=popular&limit=2").await;
     assert_eq!(ids(&popular), vec![made[1], made[3]]);
     let cursor = popular.next_cursor.unwrap();
     let rest: Page<PostItem> = guest
@@ -378,11 +376,7 @@ async fn comments_thread_one_level_deep_and_keep_their_place_when_deleted() {
     let say = |member: &Member, content: &str, parent: Option<i64>| {
         let body = json!({"content": content, "parent_id": parent});
         let (member, comments) = (member.clone(), comments.clone());
-        async move {
-            member
-                .request(Method::POST, &comments, Some(body))
-                .await
-        }
+        async move { member.request(Method::POST, &comments, Some(body)).await }
     };
     let first: Comment = say(&other, "like this", None).await.json().await.unwrap();
     let second: Comment = say(&author, "or that", None).await.json().await.unwrap();

@@ -76,9 +76,7 @@ async fn guests_and_members_see_the_nickname_and_never_the_name_or_email() {
     let author = member_named(&app, "bori@example.com", "보리맘").await;
     let other = app.member("other@example.com").await;
     let guest = app.guest();
-    let created = app
-        .post_by(&author, "오늘의 보리", "산책 다녀왔어요")
-        .await;
+    let created = app.post_by(&author, "오늘의 보리", "산책 다녀왔어요").await;
     let post_path = format!("/api/v1/owner-boards/{}", created.id);
     let _: Value = author
         .post(
@@ -125,8 +123,10 @@ async fn a_nickname_is_one_members_and_changes_at_most_once_a_month() {
         .request(
             Method::POST,
             "/api/v1/auth/signup",
-            Some(json!({"email": "copy@example.com", "password": PASSWORD, "name": "Copy",
-                   "nickname": "bori"})),
+            Some(
+                json!({"email": "copy@example.com", "password": PASSWORD, "name": "Copy",
+                   "nickname": "bori"}),
+            ),
         )
         .await;
     assert_problem(response, 409, "NICKNAME_TAKEN").await;
@@ -154,7 +154,11 @@ async fn a_nickname_is_one_members_and_changes_at_most_once_a_month() {
     );
 
     // A first change, then none for 30 days (the same one again changes nothing).
-    let response = patch_me(&other, json!({"nickname": "초코아빠", "bio": "푸들 키워요"})).await;
+    let response = patch_me(
+        &other,
+        json!({"nickname": "초코아빠", "bio": "푸들 키워요"}),
+    )
+    .await;
     assert_eq!(response.status(), 200);
     let changed: Me = other.get("/api/v1/users/me").await;
     assert_eq!(changed.nickname.as_deref(), Some("초코아빠"));

@@ -175,9 +175,8 @@ async fn bad_listings_are_refused_and_change_nothing() {
     let guest = app.guest();
     let theirs = image(&app, &other.token, "TRADE").await;
     let wrong_purpose = image(&app, &seller.token, "POST").await;
-    let leash = |field: &str, value: Value| {
-        with(listing("Leash", "GOODS", 5_000, "Seoul"), field, value)
-    };
+    let leash =
+        |field: &str, value: Value| with(listing("Leash", "GOODS", 5_000, "Seoul"), field, value);
     for (body, status, code) in [
         (leash("category", json!("CARS")), 422, "INVALID_BODY"),
         (leash("price", json!(-1)), 422, "VALIDATION_FAILED"),
@@ -192,7 +191,11 @@ async fn bad_listings_are_refused_and_change_nothing() {
         ),
         (leash("region", json!("")), 422, "VALIDATION_FAILED"),
         (leash("content", json!("a\u{0}b")), 422, "VALIDATION_FAILED"),
-        (leash("image_keys", json!([theirs])), 422, "UPLOAD_NOT_FOUND"),
+        (
+            leash("image_keys", json!([theirs])),
+            422,
+            "UPLOAD_NOT_FOUND",
+        ),
         (
             leash("image_keys", json!([wrong_purpose])),
             422,
@@ -272,10 +275,7 @@ async fn buyers_filter_by_status_category_region_and_price_search_in_korean_and_
         )
         .await;
     let sold_path = format!("/api/v1/trade-boards/{}", sold.id);
-    assert_eq!(
-        set_status(&seller, &sold_path, "SOLD").await.status(),
-        200
-    );
+    assert_eq!(set_status(&seller, &sold_path, "SOLD").await.status(), 200);
 
     let list = |query: &str| {
         let guest = &guest;
