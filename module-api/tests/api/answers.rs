@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::client::{Client, Member, Page};
-use crate::fixtures::community::{Comment, Community as _, Notification, Trade};
+use crate::fixtures::community::{Comment, Community as _, Notification, Trade, get_as};
 use crate::util::{TestApp, assert_problem};
 
 #[derive(Debug, Deserialize, PartialEq, Eq, Clone, Copy)]
@@ -162,12 +162,9 @@ async fn a_block_stops_comments_and_notices_and_leaves_a_placeholder_in_the_thre
     let thread = |reader: Option<&Member>| {
         let path = format!("/api/v1/owner-boards/{post_id}/comments");
         let reader = reader.cloned();
-        let guest = app.guest();
+        let app = &app;
         async move {
-            let response = match &reader {
-                Some(member) => member.request(Method::GET, &path, None).await,
-                None => guest.request(Method::GET, &path, None).await,
-            };
+            let response = get_as(app, reader.as_ref(), &path).await;
             let page: Page<Comment> = response.json().await.unwrap();
             page.items
         }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::client::{Client, Member, Page};
-use crate::fixtures::community::Created;
+use crate::fixtures::community::{Created, get_as};
 use crate::util::{PASSWORD, TestApp, assert_problem};
 
 #[derive(Debug, Deserialize)]
@@ -94,10 +94,7 @@ async fn guests_and_members_see_the_nickname_and_never_the_name_or_email() {
         format!("/api/v1/users/{}/profile", author.id),
     ] {
         for reader in [None, Some(&other)] {
-            let response = match reader {
-                Some(member) => member.request(Method::GET, &path, None).await,
-                None => guest.request(Method::GET, &path, None).await,
-            };
+            let response = get_as(&app, reader, &path).await;
             assert_eq!(response.status(), 200, "{path}");
             // The raw text: no field anywhere may hold the name or the email.
             let body = response.text().await.unwrap();
