@@ -10,7 +10,7 @@ use serde::de::IgnoredAny;
 use serde_json::{Value, json};
 
 use crate::client::{Client, Member, Page};
-use crate::fixtures::daily::{QueuedReport, crowd_of, report};
+use crate::fixtures::daily::{QueuedReport, report};
 use crate::fixtures::{image, suspend_quietly, upload};
 use crate::util::{ClockExt as _, TestApp, assert_problem, without_signatures};
 
@@ -326,7 +326,7 @@ async fn months_feed_and_moderation_show_each_reader_what_they_may_see() {
     )
     .await;
     // Five reports hide a public one: gone from the feed and others' months, marked for alice.
-    for member in crowd_of(&app, 5).await {
+    for member in app.crowd_of(5).await {
         report(&member, "ALBUM_PHOTO", public.id, "ADULT").await;
     }
     assert_eq!(

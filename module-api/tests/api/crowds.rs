@@ -8,7 +8,7 @@ use serde::de::IgnoredAny;
 use serde_json::{Value, json};
 
 use crate::client::{Client, Member, Page};
-use crate::fixtures::daily::{PlaceReview, QueuedReport, add_place, crowd_of, item_on_sale};
+use crate::fixtures::daily::{PlaceReview, QueuedReport, add_place, item_on_sale};
 use crate::fixtures::{complete_profile, image, listing, order_body};
 use crate::util::{PASSWORD, TestApp, assert_problem};
 
@@ -193,7 +193,7 @@ async fn fresh_accounts_and_an_overruled_crowd_hide_nothing() {
     assert!(shown(&app, &victim).await);
 
     // Five established members hide it until an admin decides.
-    let brigade = crowd_of(&app, 5).await;
+    let brigade = app.crowd_of(5).await;
     for member in &brigade {
         assert_eq!(report(member, &victim).await.status(), 201);
     }
@@ -220,7 +220,7 @@ async fn fresh_accounts_and_an_overruled_crowd_hide_nothing() {
     for member in &brigade {
         report(member, &other).await;
     }
-    let clean = crowd_of(&app, 3).await;
+    let clean = app.crowd_of(3).await;
     for member in &clean[..2] {
         report(member, &other).await;
     }

@@ -340,6 +340,31 @@ pub async fn crowd(app: &TestApp, n: i64) -> Vec<(i64, String)> {
 
 /// Marks an account suspended without ending its sessions: the moment between an admin's
 /// suspension and the end of the account's sessions, when its tokens still work.
+impl TestApp {
+    /// `n` established members made at once, as [`crowd`] makes them (they have no password:
+    /// their one login is the token they come with).
+    pub async fn crowd_of(&self, n: i64) -> Vec<crate::client::Member> {
+        use diesel::{ExpressionMethods as _, QueryDsl as _};
+        use diesel_async::RunQueryDsl as _;
+        use petory_core::schema::users;
+        let crowd = crowd(self, n).await;
+        let ids: Vec<i64> = crowd.iter().map(|(id, _)| *id).collect();
+        let mut conn = self.state.db.get().await.unwrap();
+        let emails: std::collections::HashMap<i64, String> = users::table
+            .filter(users::id.eq_any(ids))
+            .select((users::id, users::email))
+            .load(&mut conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+        crowd
+            .into_iter()
+            .map(|(id, token)| self.member_of(id, &emails[&id], token))
+            .collect()
+    }
+}
+
 pub async fn suspend_quietly(app: &TestApp, user: i64) {
     use diesel_async::SimpleAsyncConnection as _;
     let mut conn = app.state.db.get().await.unwrap();

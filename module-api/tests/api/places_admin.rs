@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 
 use crate::client::{Client, Page};
 use crate::fixtures::daily::{
-    CITY_HALL, Place, QueuedReport, Report, add_place, around_city_hall, crowd_of,
-    four_cafes_northwards, new_place, place_names, places_found, write_behind_the_api,
+    CITY_HALL, Place, QueuedReport, Report, add_place, around_city_hall, four_cafes_northwards,
+    new_place, place_names, places_found, write_behind_the_api,
 };
 use crate::fixtures::kakao_local;
 use crate::util::{TestApp, assert_problem};
@@ -170,7 +170,7 @@ async fn places_reported_by_enough_members_are_hidden_until_an_admin_decides() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let fake = add_place(&admin, new_place("반려견 금지 카페", "CAFE", CITY_HALL)).await;
-    for member in crowd_of(&app, 5).await {
+    for member in app.crowd_of(5).await {
         let _: Report = member
             .post(
                 "/api/v1/reports",

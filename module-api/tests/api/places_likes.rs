@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::client::{Client, Page};
 use crate::fixtures::daily::{
-    CITY_HALL, Place, PlaceLike, add_place, crowd_of, new_place, place_names, write_behind_the_api,
+    CITY_HALL, Place, PlaceLike, add_place, new_place, place_names, write_behind_the_api,
 };
 use crate::fixtures::suspend_quietly;
 use crate::util::{TestApp, assert_problem};
@@ -17,7 +17,7 @@ async fn likes_count_once_per_member_under_a_race_and_list_as_mine() {
     let admin = app.admin().await;
     let cafe = add_place(&admin, new_place("보리 카페", "CAFE", CITY_HALL)).await;
     let like = format!("/api/v1/places/{}/like", cafe.id);
-    let members = crowd_of(&app, 50).await;
+    let members = app.crowd_of(50).await;
     let likes = members
         .iter()
         .map(|member| member.request(Method::PUT, &like, None));

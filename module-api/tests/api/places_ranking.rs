@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde::Deserialize;
 
 use crate::client::{Client, Member};
-use crate::fixtures::daily::{CITY_HALL, Place, add_place, crowd_of, new_place};
+use crate::fixtures::daily::{CITY_HALL, Place, add_place, new_place};
 use crate::util::{ClockExt as _, TestApp};
 
 #[derive(Debug, Deserialize)]
@@ -82,7 +82,7 @@ async fn the_ranking_comes_from_redis_equals_the_database_and_outlives_redis() {
                 .id,
         );
     }
-    let members = crowd_of(&app, 50).await;
+    let members = app.crowd_of(50).await;
     let like = |n: usize, member: usize| like_as(&members[member], ids[n]);
     // Before any ranking is built, the database answers.
     like(1, 0).await;
@@ -202,7 +202,7 @@ async fn a_kept_ranking_answers_alike_and_catches_up_after_its_moment() {
     .await
     .unwrap();
     drop(conn);
-    let members = crowd_of(&app, 2).await;
+    let members = app.crowd_of(2).await;
     like_as(&members[0], cafe).await;
     let kept_since = std::time::Instant::now();
     let first = ranking(&app, "").await;

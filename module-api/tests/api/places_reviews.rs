@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::client::{Client, Page};
 use crate::fixtures::daily::{
-    CITY_HALL, Place, PlaceReview, QueuedReport, add_place, crowd_of, new_place, report,
+    CITY_HALL, Place, PlaceReview, QueuedReport, add_place, new_place, report,
 };
 use crate::util::{TestApp, assert_problem};
 
@@ -23,7 +23,7 @@ async fn reviews_are_one_per_member_and_keep_an_exact_rating_under_concurrency()
     let guest = app.guest();
     let cafe = add_place(&admin, new_place("별점 카페", "CAFE", CITY_HALL)).await;
     let reviews = format!("/api/v1/places/{}/reviews", cafe.id);
-    let members = crowd_of(&app, 20).await;
+    let members = app.crowd_of(20).await;
     // Twenty members review at once: stars 1, 2, 3, 4, 5, 1, 2, …
     let writes = members.iter().enumerate().map(|(n, member)| {
         member.request(
@@ -198,7 +198,7 @@ async fn rating(app: &TestApp, place: &Place) -> (i64, Option<f64>) {
 /// Five members report a review (the default threshold: it is hidden); their report ids.
 async fn report_by_five(app: &TestApp, review: &PlaceReview) -> Vec<i64> {
     let mut reports = Vec::new();
-    for member in crowd_of(app, 5).await {
+    for member in app.crowd_of(5).await {
         reports.push(report(&member, "PLACE_REVIEW", review.id, "SPAM").await.id);
     }
     reports
