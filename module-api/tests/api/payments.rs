@@ -5,18 +5,20 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::fixtures::{
-    app_with_kakaopay, ledger, misbehave, notification_titles, order_of, pay, place, refund_relay,
-    shop, stock,
+use crate::client::{Client as _, Page};
+use crate::fixtures::shop::{
+    Order, OutboxEvent, PaymentOutcome, Subscription, calls, cancel_order, ledger_entries,
+    start_payment,
 };
+use crate::fixtures::{app_with_kakaopay, misbehave, notification_titles, refund_relay, stock};
 use crate::util::{ClockExt as _, TestApp, assert_problem};
 
 #[tokio::test]
 async fn an_order_is_paid_through_kakaopay_and_a_second_approve_changes_nothing() {
     let (app, sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
-    let (item, token, address) = shop(&app, 10).await;
-    let order = place(&app, &token, item, address).await;
-    let approve = pay(&app, &token, order).await;
+    let shop = app.shop(10).await;
+    let order = shop.order(&app).await;
+    let approve = shop.pay(&app, order).await;
     assert!(approve.starts_with(&format!(
         "/api/v1/payments/kakaopay/approve?order_id={order}&return_token="
     )));
@@ -24,41 +26,28 @@ async fn an_order_is_paid_through_kakaopay_and_a_second_approve_changes_nothing(
 
     let paid = app.get(&approve).await;
     assert_eq!(paid.status(), 200);
+    // Raw as well: what the outcome leaves out.
     let paid: Value = paid.json().await.unwrap();
-    assert_eq!(
-        (paid["id"].as_i64(), paid["status"].as_str()),
-        (Some(order), Some("PAID"))
-    );
-    assert!(paid["paid_at"].is_string());
+    let outcome: PaymentOutcome = serde_json::from_value(paid.clone()).unwrap();
+    assert_eq!((outcome.id, outcome.status.as_str()), (order, "PAID"));
+    assert!(outcome.paid_at.is_some());
     assert!(paid.get("delivery").is_none(), "the outcome only: {paid}");
-    let mine = order_of(&app, &token, order).await;
-    assert_eq!(
-        (
-            mine["payment"]["status"].as_str(),
-            mine["payment"]["amount"].as_i64()
-        ),
-        (Some("PAID"), Some(36000))
-    );
+    let payment = app.order_of(&shop.buyer, order).await.payment.unwrap();
+    assert_eq!((payment.status.as_str(), payment.amount), ("PAID", 36000));
 
-    let again: Value = app.get_ok(&approve).await;
-    assert_eq!(again["status"], "PAID");
-    let entries = ledger(&sandbox).await;
+    let again: PaymentOutcome = app.guest().get(&approve).await;
+    assert_eq!(again.status, "PAID");
+    let entries = ledger_entries(&sandbox).await;
     let approvals = entries
         .iter()
-        .filter(|entry| entry["kind"] == "approve")
+        .filter(|entry| entry.kind == "approve")
         .count();
     assert_eq!(approvals, 1, "approved once at the gateway");
-    assert_eq!(entries[0]["amount"], 36000);
+    assert_eq!(entries[0].amount, 36000);
 
-    let item: Value = app.get_ok(&format!("/api/v1/items/{item}")).await;
-    assert_eq!(item["sales_count"], 2);
+    assert_eq!(app.item(shop.item).await.sales_count, 2);
     assert_problem(
-        app.post_json(
-            &format!("/api/v1/orders/{order}/payment"),
-            Some(&token),
-            json!({}),
-        )
-        .await,
+        start_payment(&shop.buyer, order).await,
         409,
         "ORDER_NOT_PAYABLE",
     )
@@ -68,9 +57,9 @@ async fn an_order_is_paid_through_kakaopay_and_a_second_approve_changes_nothing(
 #[tokio::test]
 async fn a_cancelled_or_failed_payment_leaves_the_order_payable() {
     let (app, _sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
-    let (item, token, address) = shop(&app, 10).await;
-    let order = place(&app, &token, item, address).await;
-    let approve = pay(&app, &token, order).await;
+    let shop = app.shop(10).await;
+    let order = shop.order(&app).await;
+    let approve = shop.pay(&app, order).await;
 
     assert_problem(
         app.get(&format!(
@@ -92,92 +81,58 @@ async fn a_cancelled_or_failed_payment_leaves_the_order_payable() {
         "/api/v1/payments/kakaopay/approve?order_id={order}&return_token=forged&pg_token=forged"
     );
     assert_problem(app.get(&forged).await, 402, "PAYMENT_REFUSED").await;
-    let status: Value = app
-        .send_ok(
-            Method::GET,
-            &format!("/api/v1/orders/{order}"),
-            Some(&token),
-            None,
-        )
-        .await;
-    assert_eq!(status["status"], "PENDING_PAYMENT");
+    let status: Order = shop.buyer.get(&format!("/api/v1/orders/{order}")).await;
+    assert_eq!(status.status, "PENDING_PAYMENT");
 
     // A fresh attempt works.
-    let approve_again = pay(&app, &token, order).await;
+    let approve_again = shop.pay(&app, order).await;
     assert_ne!(approve_again, approve);
-    assert_eq!(app.get_ok(&approve_again).await["status"], "PAID");
+    let paid: PaymentOutcome = app.guest().get(&approve_again).await;
+    assert_eq!(paid.status, "PAID");
 }
 
 #[tokio::test]
 async fn a_gateway_timeout_on_approval_is_resolved_by_lookup() {
     let (app, sandbox) = app_with_kakaopay(Duration::from_secs(1)).await;
-    let (item, token, address) = shop(&app, 10).await;
-    let order = place(&app, &token, item, address).await;
-    let approve = pay(&app, &token, order).await;
+    let shop = app.shop(10).await;
+    let order = shop.order(&app).await;
+    let approve = shop.pay(&app, order).await;
     reqwest::Client::new()
         .post(format!("{}/__sandbox/misbehave", sandbox.base_url()))
         .json(&json!({"next": "timeout"}))
         .send()
         .await
         .unwrap();
-    let paid: Value = app.get_ok(&approve).await;
+    let paid: PaymentOutcome = app.guest().get(&approve).await;
     assert_eq!(
-        paid["status"], "PAID",
+        paid.status, "PAID",
         "the lookup found the approval the timeout hid"
     );
-    assert_eq!(
-        ledger(&sandbox)
-            .await
-            .iter()
-            .filter(|entry| entry["kind"] == "approve")
-            .count(),
-        1
-    );
+    assert_eq!(calls(&sandbox, "approve").await, 1);
 }
 
 #[tokio::test]
 async fn unpayable_orders_and_an_unreachable_gateway_are_clear_problems() {
     let app = TestApp::spawn().await; // its gateway points at a closed port
-    let (item, token, address) = shop(&app, 10).await;
-    let order = place(&app, &token, item, address).await;
+    let shop = app.shop(10).await;
+    let order = shop.order(&app).await;
     assert_problem(
-        app.post_json(
-            &format!("/api/v1/orders/{order}/payment"),
-            Some(&token),
-            json!({}),
-        )
-        .await,
+        start_payment(&shop.buyer, order).await,
         503,
         "PAYMENT_GATEWAY_UNAVAILABLE",
     )
     .await;
-    app.send(
-        Method::POST,
-        &format!("/api/v1/orders/{order}/cancel"),
-        Some(&token),
-        None,
-    )
-    .await;
+    cancel_order(&shop.buyer, order).await;
     assert_problem(
-        app.post_json(
-            &format!("/api/v1/orders/{order}/payment"),
-            Some(&token),
-            json!({}),
-        )
-        .await,
+        start_payment(&shop.buyer, order).await,
         409,
         "ORDER_NOT_PAYABLE",
     )
     .await;
-    assert_eq!(stock(&app, item).await, 10);
-    let (_, stranger) = app.user("stranger@example.com").await;
+    assert_eq!(stock(&app, shop.item).await, 10);
+    let stranger = app.member("stranger@example.com").await;
     assert_problem(
-        app.post_json(
-            &format!("/api/v1/orders/{order}/payment"),
-            Some(&stranger),
-            json!({}),
-        )
-        .await,
+        start_payment(&stranger, order).await,
         404,
         "ORDER_NOT_FOUND",
     )
@@ -187,70 +142,62 @@ async fn unpayable_orders_and_an_unreachable_gateway_are_clear_problems() {
 #[tokio::test]
 async fn cancelling_a_paid_order_refunds_it_through_the_outbox() {
     let (app, sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
-    let (item, token, address) = shop(&app, 10).await;
-    let order = place(&app, &token, item, address).await;
-    let approve = pay(&app, &token, order).await;
+    let shop = app.shop(10).await;
+    let order = shop.order(&app).await;
+    let approve = shop.pay(&app, order).await;
     app.get(&approve).await;
 
-    let canceled: Value = app
-        .send_ok(
+    let canceled: Order = shop
+        .buyer
+        .ok(
             Method::POST,
             &format!("/api/v1/orders/{order}/cancel"),
-            Some(&token),
             None,
         )
         .await;
     assert_eq!(
         (
-            canceled["status"].as_str(),
-            canceled["payment"]["status"].as_str()
+            canceled.status.as_str(),
+            canceled.payment.as_ref().map(|p| p.status.as_str())
         ),
-        (Some("CANCELED"), Some("REFUND_PENDING")),
+        ("CANCELED", Some("REFUND_PENDING")),
         "not refunded before the gateway says so"
     );
-    assert!(canceled["canceled_at"].is_string());
-    assert_eq!(stock(&app, item).await, 10);
+    assert!(canceled.canceled_at.is_some());
+    assert_eq!(stock(&app, shop.item).await, 10);
     assert!(
-        ledger(&sandbox)
+        ledger_entries(&sandbox)
             .await
             .iter()
-            .all(|entry| entry["kind"] != "cancel"),
+            .all(|entry| entry.kind != "cancel"),
         "the refund waits for the relay"
     );
 
     // The relay (the batch job `relay-events`) carries the refund out at the gateway.
     assert!(app.relay_events().await.delivered >= 1);
-    let cancels: Vec<Value> = ledger(&sandbox)
+    let cancels: Vec<_> = ledger_entries(&sandbox)
         .await
         .into_iter()
-        .filter(|entry| entry["kind"] == "cancel")
+        .filter(|entry| entry.kind == "cancel")
         .collect();
     assert_eq!(cancels.len(), 1);
-    assert_eq!(cancels[0]["amount"], 36000);
+    assert_eq!(cancels[0].amount, 36000);
 
-    let refunded = order_of(&app, &token, order).await;
+    let refunded = app.order_of(&shop.buyer, order).await;
+    let payment = refunded.payment.unwrap();
     assert_eq!(
-        (
-            refunded["status"].as_str(),
-            refunded["payment"]["status"].as_str()
-        ),
-        (Some("REFUNDED"), Some("REFUNDED"))
+        (refunded.status.as_str(), payment.status.as_str()),
+        ("REFUNDED", "REFUNDED")
     );
-    assert!(refunded["payment"]["refunded_at"].is_string());
+    assert!(payment.refunded_at.is_some());
     app.relay_events().await;
-    let titles = notification_titles(&app, &token).await;
+    let titles = notification_titles(&app, &shop.buyer.token).await;
     assert!(
         titles.contains(&"환불이 완료되었어요".to_owned()),
         "the buyer hears of the confirmed refund: {titles:?}"
     );
     assert_problem(
-        app.send(
-            Method::POST,
-            &format!("/api/v1/orders/{order}/cancel"),
-            Some(&token),
-            None,
-        )
-        .await,
+        cancel_order(&shop.buyer, order).await,
         409,
         "ORDER_NOT_CANCELABLE",
     )
@@ -260,16 +207,10 @@ async fn cancelling_a_paid_order_refunds_it_through_the_outbox() {
 #[tokio::test]
 async fn a_refund_the_gateway_refuses_reads_refund_failed_until_an_admin_retries_it() {
     let (app, sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
-    let (item, token, address) = shop(&app, 10).await;
-    let order = place(&app, &token, item, address).await;
-    app.get(&pay(&app, &token, order).await).await;
-    app.send(
-        Method::POST,
-        &format!("/api/v1/orders/{order}/cancel"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let shop = app.shop(10).await;
+    let order = shop.order(&app).await;
+    app.get(&shop.pay(&app, order).await).await;
+    cancel_order(&shop.buyer, order).await;
 
     misbehave(&sandbox, "decline", 1).await;
     let counts = refund_relay(&app)
@@ -277,71 +218,56 @@ async fn a_refund_the_gateway_refuses_reads_refund_failed_until_an_admin_retries
         .await
         .unwrap();
     assert_eq!(counts.failed, 1, "a refusal is final: parked at once");
-    let failed = order_of(&app, &token, order).await;
+    let failed = app.order_of(&shop.buyer, order).await;
     assert_eq!(
         (
-            failed["status"].as_str(),
-            failed["payment"]["status"].as_str()
+            failed.status.as_str(),
+            failed.payment.unwrap().status.as_str()
         ),
-        (Some("CANCELED"), Some("REFUND_FAILED"))
+        ("CANCELED", "REFUND_FAILED")
     );
     app.relay_events().await;
-    let titles = notification_titles(&app, &token).await;
+    let titles = notification_titles(&app, &shop.buyer.token).await;
     assert!(
         titles.contains(&"환불이 지연되고 있어요".to_owned()),
         "the buyer is told: {titles:?}"
     );
 
     // Admins see it among the failed events and retry it once the gateway is fixed.
-    let admin = app.admin_token().await;
-    let parked: Value = app
-        .send_ok(
-            Method::GET,
-            "/api/v1/admin/events/failed",
-            Some(&admin),
-            None,
-        )
-        .await;
-    let event = parked["items"]
-        .as_array()
-        .unwrap()
+    let admin = app.admin().await;
+    let parked: Page<OutboxEvent> = admin.get("/api/v1/admin/events/failed").await;
+    let event = parked
+        .items
         .iter()
-        .find(|event| event["kind"] == "PAYMENT_CANCEL_REQUESTED")
+        .find(|event| event.kind == "PAYMENT_CANCEL_REQUESTED")
         .expect("the refund is a failed event");
-    assert!(event["last_error"].as_str().unwrap().contains("-780"));
-    let retry = app
-        .send(
+    assert!(event.last_error.as_deref().unwrap().contains("-780"));
+    let retry = admin
+        .request(
             Method::POST,
-            &format!("/api/v1/admin/events/failed/{}/retry", event["id"]),
-            Some(&admin),
+            &format!("/api/v1/admin/events/failed/{}/retry", event.id),
             None,
         )
         .await;
     assert_eq!(retry.status(), 200);
     app.relay_events().await;
-    let refunded = order_of(&app, &token, order).await;
+    let refunded = app.order_of(&shop.buyer, order).await;
     assert_eq!(
         (
-            refunded["status"].as_str(),
-            refunded["payment"]["status"].as_str()
+            refunded.status.as_str(),
+            refunded.payment.unwrap().status.as_str()
         ),
-        (Some("REFUNDED"), Some("REFUNDED"))
+        ("REFUNDED", "REFUNDED")
     );
 }
 
 #[tokio::test]
 async fn a_refund_that_keeps_failing_is_parked_as_refund_failed() {
     let (app, sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
-    let (item, token, address) = shop(&app, 10).await;
-    let order = place(&app, &token, item, address).await;
-    app.get(&pay(&app, &token, order).await).await;
-    app.send(
-        Method::POST,
-        &format!("/api/v1/orders/{order}/cancel"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let shop = app.shop(10).await;
+    let order = shop.order(&app).await;
+    app.get(&shop.pay(&app, order).await).await;
+    cancel_order(&shop.buyer, order).await;
     misbehave(&sandbox, "fail", 10).await;
     let relay = app.relay();
     let first = relay
@@ -350,7 +276,11 @@ async fn a_refund_that_keeps_failing_is_parked_as_refund_failed() {
         .unwrap();
     assert_eq!(first.retried, 1, "an outage is retried");
     assert_eq!(
-        order_of(&app, &token, order).await["payment"]["status"],
+        app.order_of(&shop.buyer, order)
+            .await
+            .payment
+            .unwrap()
+            .status,
         "REFUND_PENDING"
     );
     let mut failed = 0;
@@ -363,12 +293,9 @@ async fn a_refund_that_keeps_failing_is_parked_as_refund_failed() {
             .failed;
     }
     assert_eq!(failed, 1);
-    let token = app
-        .login("buyer@example.com", crate::util::PASSWORD)
-        .await
-        .0;
+    let buyer = shop.buyer.logged_in_again(&app).await;
     assert_eq!(
-        order_of(&app, &token, order).await["payment"]["status"],
+        app.order_of(&buyer, order).await.payment.unwrap().status,
         "REFUND_FAILED"
     );
 }
@@ -376,10 +303,10 @@ async fn a_refund_that_keeps_failing_is_parked_as_refund_failed() {
 #[tokio::test]
 async fn the_return_urls_tell_a_guest_or_another_user_nothing_about_an_order() {
     let (app, sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
-    let (item, token, address) = shop(&app, 10).await;
-    let order = place(&app, &token, item, address).await;
-    let approve = pay(&app, &token, order).await;
-    let (_, stranger) = app.user("stranger@example.com").await;
+    let shop = app.shop(10).await;
+    let order = shop.order(&app).await;
+    let approve = shop.pay(&app, order).await;
+    let stranger = app.member("stranger@example.com").await;
     let forged = format!(
         "/api/v1/payments/kakaopay/approve?order_id={order}&return_token=anything&pg_token=anything"
     );
@@ -388,25 +315,16 @@ async fn the_return_urls_tell_a_guest_or_another_user_nothing_about_an_order() {
 
     // Before and after the buyer approved, with or without somebody else's token, a stranger
     // gets the same refusal and nothing of the order, and never makes us call KakaoPay.
-    let approvals = || async {
-        ledger(&sandbox)
-            .await
-            .iter()
-            .filter(|entry| entry["kind"] == "approve")
-            .count()
-    };
     for paid in [false, true] {
         if paid {
             assert_eq!(app.get(&approve).await.status(), 200);
         }
         for path in [forged.as_str(), unknown] {
-            for caller in [None, Some(stranger.as_str())] {
-                let body = assert_problem(
-                    app.send(Method::GET, path, caller, None).await,
-                    402,
-                    "PAYMENT_REFUSED",
-                )
-                .await;
+            for response in [
+                app.guest().request(Method::GET, path, None).await,
+                stranger.request(Method::GET, path, None).await,
+            ] {
+                let body = assert_problem(response, 402, "PAYMENT_REFUSED").await;
                 let text = body.to_string();
                 for secret in ["Bori", "010-1234-5678", "06236", "Teheran", "36000", "PAID"] {
                     assert!(!text.contains(secret), "{path} leaked {secret}: {text}");
@@ -414,13 +332,14 @@ async fn the_return_urls_tell_a_guest_or_another_user_nothing_about_an_order() {
             }
         }
         assert_eq!(
-            approvals().await,
+            calls(&sandbox, "approve").await,
             usize::from(paid),
             "only the buyer's own approval"
         );
     }
-    // The buyer's own browser, with the token KakaoPay gave it, sees the outcome again.
-    let again: Value = app.get_ok(&approve).await;
+    // The buyer's own browser, with the token KakaoPay gave it, sees the outcome again; raw,
+    // to see what it leaves out.
+    let again: Value = app.guest().get(&approve).await;
     assert_eq!(again["status"], "PAID");
     assert!(again.get("delivery").is_none() && again.get("lines").is_none());
 
@@ -440,9 +359,9 @@ async fn the_return_urls_tell_a_guest_or_another_user_nothing_about_an_order() {
 #[tokio::test]
 async fn browsers_coming_back_from_kakaopay_are_sent_on_to_the_app() {
     let (app, _sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
-    let (item, token, address) = shop(&app, 10).await;
-    let order = place(&app, &token, item, address).await;
-    let approve = pay(&app, &token, order).await;
+    let shop = app.shop(10).await;
+    let order = shop.order(&app).await;
+    let approve = shop.pay(&app, order).await;
     let browser = |path: String| {
         app.client
             .get(app.url(&path))
@@ -484,31 +403,26 @@ async fn browsers_coming_back_from_kakaopay_are_sent_on_to_the_app() {
         ),
         format!("{app_page}?payment=failed&code=PAYMENT_REFUSED")
     );
-    assert_eq!(order_of(&app, &token, order).await["status"], "PAID");
+    assert_eq!(app.order_of(&shop.buyer, order).await.status, "PAID");
 }
 
 #[tokio::test]
 async fn a_gateway_error_that_is_ours_is_a_502_never_blamed_on_the_buyer() {
     let (app, sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
-    let (item, token, address) = shop(&app, 10).await;
-    let order = place(&app, &token, item, address).await;
+    let shop = app.shop(10).await;
+    let order = shop.order(&app).await;
     misbehave(&sandbox, "reject", 1).await;
     assert_problem(
-        app.post_json(
-            &format!("/api/v1/orders/{order}/payment"),
-            Some(&token),
-            json!({}),
-        )
-        .await,
+        start_payment(&shop.buyer, order).await,
         502,
         "PAYMENT_GATEWAY_ERROR",
     )
     .await;
     assert_eq!(
-        order_of(&app, &token, order).await["status"],
+        app.order_of(&shop.buyer, order).await.status,
         "PENDING_PAYMENT"
     );
-    let approve = pay(&app, &token, order).await;
+    let approve = shop.pay(&app, order).await;
     misbehave(&sandbox, "reject", 1).await;
     assert_problem(app.get(&approve).await, 502, "PAYMENT_GATEWAY_ERROR").await;
     assert_eq!(app.get(&approve).await.status(), 200, "payable once fixed");
@@ -517,13 +431,13 @@ async fn a_gateway_error_that_is_ours_is_a_502_never_blamed_on_the_buyer() {
 #[tokio::test]
 async fn an_order_that_expired_while_the_buyer_was_at_kakaopay_is_refunded_not_resurrected() {
     let (app, _sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
-    let (item, token, address) = shop(&app, 10).await;
-    let order = place(&app, &token, item, address).await;
-    let approve = pay(&app, &token, order).await;
+    let shop = app.shop(10).await;
+    let order = shop.order(&app).await;
+    let approve = shop.pay(&app, order).await;
     // The buyer dawdles; the expiry job releases the stock.
     app.clock.advance(chrono::TimeDelta::minutes(31));
     let mut conn = app.state.db.get().await.unwrap();
-    let now = crate::util::ClockExt::now_utc(&app.clock);
+    let now = app.clock.now_utc();
     assert_eq!(
         petory_core::shop::order::expire_unpaid(&mut conn, now, 10)
             .await
@@ -533,17 +447,10 @@ async fn an_order_that_expired_while_the_buyer_was_at_kakaopay_is_refunded_not_r
     drop(conn);
 
     assert_problem(app.get(&approve).await, 409, "ORDER_NOT_PAYABLE").await;
-    let (token, _) = app.login("buyer@example.com", crate::util::PASSWORD).await;
-    let status: Value = app
-        .send_ok(
-            Method::GET,
-            &format!("/api/v1/orders/{order}"),
-            Some(&token),
-            None,
-        )
-        .await;
-    assert_eq!(status["status"], "CANCELED");
-    assert_eq!(stock(&app, item).await, 10, "no stock was taken twice");
+    let buyer = shop.buyer.logged_in_again(&app).await;
+    let status: Order = buyer.get(&format!("/api/v1/orders/{order}")).await;
+    assert_eq!(status.status, "CANCELED");
+    assert_eq!(stock(&app, shop.item).await, 10, "no stock was taken twice");
     let relay = refund_relay(&app);
     assert_eq!(
         relay
@@ -559,49 +466,42 @@ async fn an_order_that_expired_while_the_buyer_was_at_kakaopay_is_refunded_not_r
 #[tokio::test]
 async fn a_subscription_orders_first_approval_creates_its_subscription() {
     let (app, sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
-    let (item, token, address) = shop(&app, 10).await;
-    let body = json!({"items": [{"item_id": item, "quantity": 1, "subscription_period_days": 30}], "address_id": address});
-    let order: Value = app.post_ok("/api/v1/orders", Some(&token), body).await;
-    let approve = pay(&app, &token, order["id"].as_i64().unwrap()).await;
-    assert_eq!(app.get_ok(&approve).await["status"], "PAID");
+    let shop = app.shop(10).await;
+    let order = shop.subscription_order(1, 30).await;
+    let approve = shop.pay(&app, order.id).await;
+    let paid: PaymentOutcome = app.guest().get(&approve).await;
+    assert_eq!(paid.status, "PAID");
 
-    let subscriptions: Value = app
-        .send_ok(Method::GET, "/api/v1/subscriptions", Some(&token), None)
-        .await;
-    let subscription = &subscriptions["items"][0];
+    let subscriptions: Page<Subscription> = shop.buyer.get("/api/v1/subscriptions").await;
+    let subscription = &subscriptions.items[0];
     assert_eq!(
-        (
-            subscription["status"].as_str(),
-            subscription["period_days"].as_i64()
-        ),
-        (Some("ACTIVE"), Some(30))
+        (subscription.status.as_str(), subscription.period_days),
+        ("ACTIVE", 30)
     );
     // Paid at 10:00 in Seoul on 2026-11-23: the next cycle is 30 days later.
     assert_eq!(
         (
-            subscription["anchor_date"].as_str(),
-            subscription["next_billing_date"].as_str()
+            subscription.anchor_date.as_str(),
+            subscription.next_billing_date.as_str()
         ),
-        (Some("2026-11-23"), Some("2026-12-23"))
+        ("2026-11-23", "2026-12-23")
     );
-    assert_eq!(subscription["first_order_id"], order["id"]);
+    assert_eq!(subscription.first_order_id, order.id);
     assert!(
-        ledger(&sandbox)
+        ledger_entries(&sandbox)
             .await
             .iter()
-            .any(|entry| entry["kind"] == "approve" && entry["sid"].is_string())
+            .any(|entry| entry.kind == "approve" && entry.sid.is_some())
     );
 
-    let path = format!("/api/v1/subscriptions/{}", subscription["id"]);
+    let path = format!("/api/v1/subscriptions/{}", subscription.id);
     assert_eq!(
-        app.send(Method::GET, &path, Some(&token), None)
-            .await
-            .status(),
+        shop.buyer.request(Method::GET, &path, None).await.status(),
         200
     );
-    let (_, stranger) = app.user("stranger@example.com").await;
+    let stranger = app.member("stranger@example.com").await;
     assert_problem(
-        app.send(Method::GET, &path, Some(&stranger), None).await,
+        stranger.request(Method::GET, &path, None).await,
         404,
         "SUBSCRIPTION_NOT_FOUND",
     )
