@@ -180,12 +180,6 @@ pub async fn notification_titles(app: &TestApp, token: &str) -> Vec<String> {
         .collect()
 }
 
-/// A paid subscription order (30 days, paid on 2026-11-23): `(subscription id, token)`.
-pub async fn subscribe(app: &TestApp) -> (i64, String) {
-    let (item, token, address) = shop(app, 100).await;
-    subscribe_to(app, &token, item, address).await
-}
-
 pub async fn subscribe_to(app: &TestApp, token: &str, item: i64, address: i64) -> (i64, String) {
     let body = json!({"items": [{"item_id": item, "quantity": 2, "subscription_period_days": 30}], "address_id": address});
     let order: Value = app.post_ok("/api/v1/orders", Some(token), body).await;
