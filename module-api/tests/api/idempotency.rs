@@ -8,9 +8,21 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::routing::post;
 use chrono::TimeDelta;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::client::Client as _;
+use crate::fixtures::shop::{Cart, Category, Item, Tokens};
 use crate::util::{TestApp, assert_problem};
+
+/// What `POST /things` is asked to do.
+#[derive(Debug, Deserialize)]
+struct Thing {
+    name: Option<Value>,
+    sleep_ms: Option<u64>,
+    /// `server` or `client`: answer with that kind of failure.
+    fail: Option<String>,
+}
 
 /// An app whose `POST /things` counts how often it really ran.
 async fn counting_app() -> (TestApp, Arc<AtomicUsize>) {
@@ -20,15 +32,15 @@ async fn counting_app() -> (TestApp, Arc<AtomicUsize>) {
         .routes(move |router| {
             router.route(
                 "/things",
-                post(move |Json(body): Json<Value>| {
+                post(move |Json(thing): Json<Thing>| {
                     let counter = counter.clone();
                     async move {
                         let run = counter.fetch_add(1, Ordering::SeqCst) + 1;
                         tokio::time::sleep(Duration::from_millis(
-                            u64::from(body["sleep_ms"].as_u64().is_some()) * 300,
+                            u64::from(thing.sleep_ms.is_some()) * 300,
                         ))
                         .await;
-                        match body["fail"].as_str() {
+                        match thing.fail.as_deref() {
                             Some("server") => {
                                 (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"run": run})))
                             }
@@ -37,7 +49,7 @@ async fn counting_app() -> (TestApp, Arc<AtomicUsize>) {
                             }
                             _ => (
                                 StatusCode::CREATED,
-                                Json(json!({"run": run, "name": body["name"]})),
+                                Json(json!({"run": run, "name": thing.name})),
                             ),
                         }
                     }
@@ -80,6 +92,7 @@ async fn the_same_key_and_body_replays_the_first_response() {
     let first = post_thing(&app, Some("key-1"), json!({"name": "Bori"})).await;
     assert_eq!(first.status(), 201);
     assert!(first.headers().get("idempotent-replayed").is_none());
+    // Compared whole: a replay is the first answer, every field of it.
     let first: Value = first.json().await.unwrap();
 
     let second = post_thing(&app, Some("key-1"), json!({"name": "Bori"})).await;
@@ -225,12 +238,12 @@ async fn auth_answers_are_never_stored_for_replay() {
             .json(&json!({"email": "bori@example.com", "password": crate::util::PASSWORD}))
             .send()
     };
-    let first: Value = login("same").await.unwrap().json().await.unwrap();
+    let first: Tokens = login("same").await.unwrap().json().await.unwrap();
     let second = login("same").await.unwrap();
     assert!(second.headers().get("idempotent-replayed").is_none());
-    let second: Value = second.json().await.unwrap();
+    let second: Tokens = second.json().await.unwrap();
     assert_ne!(
-        first["refresh_token"], second["refresh_token"],
+        first.refresh_token, second.refresh_token,
         "each login is its own session"
     );
 }
@@ -238,48 +251,41 @@ async fn auth_answers_are_never_stored_for_replay() {
 #[tokio::test]
 async fn keys_are_scoped_per_user() {
     let app = TestApp::spawn().await;
-    let admin = app.admin_token().await;
-    let category: Value = app
-        .post_ok(
-            "/api/v1/admin/categories",
-            Some(&admin),
-            json!({"name": "Dogs"}),
-        )
+    let admin = app.admin().await;
+    let category: Category = admin
+        .post("/api/v1/admin/categories", json!({"name": "Dogs"}))
         .await;
-    let item: Value = app
-        .post_ok(
+    let item: Item = admin
+        .post(
             "/api/v1/admin/items",
-            Some(&admin),
-            json!({"category_id": category["id"], "name": "Omega-3", "price": 1000, "stock": 5}),
+            json!({"category_id": category.id, "name": "Omega-3", "price": 1000, "stock": 5}),
         )
         .await;
-    let add = |token: String| {
+    let add = |token: &str| {
         app.client
             .post(app.url("/api/v1/cart/items"))
             .bearer_auth(token)
             .header("idempotency-key", "add-omega")
-            .json(&json!({"item_id": item["id"], "quantity": 1}))
+            .json(&json!({"item_id": item.id, "quantity": 1}))
             .send()
     };
-    let (_, alice) = app.user("alice@example.com").await;
-    let (_, bob) = app.user("bob@example.com").await;
-    assert_eq!(add(alice.clone()).await.unwrap().status(), 200);
-    let bobs = add(bob.clone()).await.unwrap();
+    let alice = app.member("alice@example.com").await;
+    let bob = app.member("bob@example.com").await;
+    assert_eq!(add(&alice.token).await.unwrap().status(), 200);
+    let bobs = add(&bob.token).await.unwrap();
     assert!(
         bobs.headers().get("idempotent-replayed").is_none(),
         "bob's request is his own, not alice's replay"
     );
-    let bobs: Value = bobs.json().await.unwrap();
-    assert_eq!(bobs["total_quantity"], 1);
+    let bobs: Cart = bobs.json().await.unwrap();
+    assert_eq!(bobs.total_quantity, 1);
     // Alice's retry replays her answer; her cart holds one, not two.
     assert_eq!(
-        add(alice.clone()).await.unwrap().headers()["idempotent-replayed"],
+        add(&alice.token).await.unwrap().headers()["idempotent-replayed"],
         "true"
     );
-    let cart: Value = app
-        .send_ok(reqwest::Method::GET, "/api/v1/cart", Some(&alice), None)
-        .await;
-    assert_eq!(cart["total_quantity"], 1);
+    let cart: Cart = alice.get("/api/v1/cart").await;
+    assert_eq!(cart.total_quantity, 1);
 }
 
 /// Every signed-in POST documents the key's conflicts (the response check holds the answer
@@ -287,11 +293,11 @@ async fn keys_are_scoped_per_user() {
 #[tokio::test]
 async fn a_reused_key_on_any_operation_is_a_documented_conflict() {
     let app = TestApp::spawn().await;
-    let (_, owner) = app.user("bori@example.com").await;
+    let owner = app.member("bori@example.com").await;
     let add = |name: &str| {
         app.client
             .post(app.url("/api/v1/pets"))
-            .bearer_auth(&owner)
+            .bearer_auth(&owner.token)
             .header("idempotency-key", "add-a-pet")
             .json(&json!({"name": name, "species": "DOG", "sex": "FEMALE", "neutered": true}))
             .send()

@@ -4,9 +4,18 @@
 
 use chrono::TimeDelta;
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde::Deserialize;
+use serde_json::json;
 
+use crate::client::{Client as _, Member};
+use crate::fixtures::shop::{Account, Tokens, me};
 use crate::util::{PASSWORD, TestApp, assert_problem};
+
+/// A calendar feed's private address.
+#[derive(Debug, Deserialize)]
+struct Feed {
+    url: String,
+}
 
 /// A login of `email` with `password`, carrying `device` (a `petory_device` cookie) if given.
 async fn login(
@@ -50,7 +59,7 @@ fn unique(name: &str) -> String {
 async fn strangers_guesses_never_lock_the_owner_out_of_a_device_used_before() {
     let app = TestApp::spawn().await;
     let owner = unique("owner");
-    app.user(&owner).await;
+    app.member(&owner).await;
     let first = login(&app, &owner, PASSWORD, None).await;
     assert_eq!(first.status(), 200);
     let (device, attributes) = device_cookie(&first);
@@ -86,7 +95,7 @@ async fn strangers_guesses_never_lock_the_owner_out_of_a_device_used_before() {
     // A mark is worth nothing for another account, nor forged, nor without the password: a
     // device's own wrong guesses count against it alone.
     let other = unique("other");
-    app.user(&other).await;
+    app.member(&other).await;
     let (others_device, _) = device_cookie(&login(&app, &other, PASSWORD, None).await);
     for device in [others_device.as_str(), "forged.device.mark"] {
         assert_problem(
@@ -121,19 +130,11 @@ async fn strangers_guesses_never_lock_the_owner_out_of_a_device_used_before() {
 async fn a_forgotten_password_is_reset_once_by_the_mailed_link() {
     let app = TestApp::spawn().await;
     let owner = unique("forgetful");
-    let (_, old_session) = app.unverified_user(&owner).await;
-    let feed = app
-        .post_ok(
-            "/api/v1/users/me/calendar-feed",
-            Some(&old_session),
-            json!({}),
-        )
+    let old_session = app.unverified_member(&owner).await;
+    let feed: Feed = old_session
+        .post("/api/v1/users/me/calendar-feed", json!({}))
         .await;
-    let feed = feed["url"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("http://petory.test")
-        .to_owned();
+    let feed = feed.url.trim_start_matches("http://petory.test").to_owned();
     assert_eq!(app.get(&feed).await.status(), 200);
     // Locked out of unknown devices by a stranger first.
     for _ in 0..10 {
@@ -141,8 +142,14 @@ async fn a_forgotten_password_is_reset_once_by_the_mailed_link() {
     }
 
     // An address with an account and one without get the same answer.
-    let ask =
-        |email: String| app.post_json("/api/v1/auth/password-reset", None, json!({"email": email}));
+    let guest = app.guest();
+    let ask = |email: String| {
+        guest.request(
+            Method::POST,
+            "/api/v1/auth/password-reset",
+            Some(json!({"email": email})),
+        )
+    };
     for email in [owner.to_uppercase(), unique("nobody")] {
         let response = ask(email).await;
         assert_eq!(response.status(), 202);
@@ -160,10 +167,10 @@ async fn a_forgotten_password_is_reset_once_by_the_mailed_link() {
     assert_eq!(resets, 1);
 
     let confirm = |token: &str, password: &str| {
-        app.post_json(
+        guest.request(
+            Method::POST,
             "/api/v1/auth/password-reset/confirm",
-            None,
-            json!({"token": token, "new_password": password}),
+            Some(json!({"token": token, "new_password": password})),
         )
     };
     let weak = confirm(&code, "short").await;
@@ -177,13 +184,7 @@ async fn a_forgotten_password_is_reset_once_by_the_mailed_link() {
         "INVALID_RESET_TOKEN",
     )
     .await;
-    assert_problem(
-        app.send(Method::GET, "/api/v1/users/me", Some(&old_session), None)
-            .await,
-        401,
-        "TOKEN_REVOKED",
-    )
-    .await;
+    assert_problem(me(&old_session).await, 401, "TOKEN_REVOKED").await;
     assert_problem(
         login(&app, &owner, PASSWORD, None).await,
         401,
@@ -194,10 +195,10 @@ async fn a_forgotten_password_is_reset_once_by_the_mailed_link() {
     // address is proven by the link, and the calendar feed's address stopped.
     let fresh = login(&app, &owner, "new horse 22", None).await;
     assert_eq!(fresh.status(), 200);
-    let token: Value = fresh.json().await.unwrap();
-    let token = token["access_token"].as_str().unwrap();
-    let me = app.get_ok_as("/api/v1/users/me", token).await;
-    assert_eq!(me["email_verified"], true);
+    let tokens: Tokens = fresh.json().await.unwrap();
+    let owner_now = app.holding(&owner, tokens.access_token).await;
+    let account: Account = owner_now.get("/api/v1/users/me").await;
+    assert!(account.email_verified);
     assert_problem(app.get(&feed).await, 404, "FEED_NOT_FOUND").await;
 
     // A link not used in 30 minutes is spent.
@@ -220,24 +221,24 @@ async fn a_forgotten_password_is_reset_once_by_the_mailed_link() {
     .await;
 }
 
-async fn change_password(app: &TestApp, token: &str, current: &str) -> reqwest::Response {
-    app.send(
-        Method::PUT,
-        "/api/v1/users/me/password",
-        Some(token),
-        Some(json!({"current_password": current, "new_password": "new horse 22"})),
-    )
-    .await
+async fn change_password(member: &Member, current: &str) -> reqwest::Response {
+    member
+        .request(
+            Method::PUT,
+            "/api/v1/users/me/password",
+            Some(json!({"current_password": current, "new_password": "new horse 22"})),
+        )
+        .await
 }
 
 #[tokio::test]
 async fn wrong_current_passwords_are_counted_like_logins() {
     let app = TestApp::spawn().await;
     let email = unique("changer");
-    let (_, token) = app.user(&email).await;
+    let changer = app.member(&email).await;
     for _ in 0..10 {
         assert_problem(
-            change_password(&app, &token, "wrong horse 9").await,
+            change_password(&changer, "wrong horse 9").await,
             422,
             "VALIDATION_FAILED",
         )
@@ -245,12 +246,12 @@ async fn wrong_current_passwords_are_counted_like_logins() {
     }
     // A stolen session cannot go on guessing, even at the right password.
     assert_problem(
-        change_password(&app, &token, PASSWORD).await,
+        change_password(&changer, PASSWORD).await,
         429,
         "LOGIN_THROTTLED",
     )
     .await;
     app.clock.advance(TimeDelta::minutes(16));
-    let (token, _) = app.login(&email, PASSWORD).await;
-    assert_eq!(change_password(&app, &token, PASSWORD).await.status(), 204);
+    let changer = changer.logged_in_again(&app).await;
+    assert_eq!(change_password(&changer, PASSWORD).await.status(), 204);
 }

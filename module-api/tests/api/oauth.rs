@@ -1,10 +1,9 @@
 //! Google sign-in end to end against the fake provider: PKCE, state, nonce, ID token checks,
 //! linking and creating accounts.
 
-use reqwest::Method;
-use serde_json::{Value, json};
-
+use crate::client::Client as _;
 use crate::fake_google::{FakeGoogle, GoogleUser};
+use crate::fixtures::shop::{Account, Tokens, me};
 use crate::util::{ClockExt as _, TestApp, assert_problem};
 
 async fn app_with_google() -> (TestApp, FakeGoogle) {
@@ -103,51 +102,37 @@ async fn a_new_google_user_gets_an_account_with_an_incomplete_profile() {
 
     let response = callback(&app, &code, &state).await;
     assert_eq!(response.status(), 200);
-    let tokens: Value = response.json().await.unwrap();
-    let access = tokens["access_token"].as_str().unwrap();
-    let me: Value = app
-        .send_ok(Method::GET, "/api/v1/users/me", Some(access), None)
-        .await;
-    assert_eq!(me["email"], "bori@gmail.com");
-    assert_eq!(me["name"], "Bori Kim");
-    assert_eq!(me["profile_complete"], false);
+    let tokens: Tokens = response.json().await.unwrap();
+    let bori = app.holding("bori@gmail.com", tokens.access_token).await;
+    let me: Account = bori.get("/api/v1/users/me").await;
+    assert_eq!(me.email, "bori@gmail.com");
+    assert_eq!(me.name, "Bori Kim");
+    assert!(!me.profile_complete);
 
     // Signing in again finds the same account.
     let (code, state) = google.consent(
         &authorize(&app).await,
         GoogleUser::new("g-100", "bori@gmail.com"),
     );
-    let again: Value = callback(&app, &code, &state).await.json().await.unwrap();
-    let me_again: Value = app
-        .send_ok(
-            Method::GET,
-            "/api/v1/users/me",
-            again["access_token"].as_str(),
-            None,
-        )
-        .await;
-    assert_eq!(me_again["id"], me["id"]);
+    let again: Tokens = callback(&app, &code, &state).await.json().await.unwrap();
+    let bori_again = app.holding("bori@gmail.com", again.access_token).await;
+    let me_again: Account = bori_again.get("/api/v1/users/me").await;
+    assert_eq!(me_again.id, me.id);
 }
 
 #[tokio::test]
 async fn a_verified_google_email_links_the_existing_account() {
     let (app, google) = app_with_google().await;
     app.signup("bori@gmail.com").await;
-    let existing = json!({"id": app.user_id("bori@gmail.com").await});
+    let existing = app.user_id("bori@gmail.com").await;
     let (code, state) = google.consent(
         &authorize(&app).await,
         GoogleUser::new("g-200", "bori@gmail.com"),
     );
-    let tokens: Value = callback(&app, &code, &state).await.json().await.unwrap();
-    let me: Value = app
-        .send_ok(
-            Method::GET,
-            "/api/v1/users/me",
-            tokens["access_token"].as_str(),
-            None,
-        )
-        .await;
-    assert_eq!(me["id"], existing["id"]);
+    let tokens: Tokens = callback(&app, &code, &state).await.json().await.unwrap();
+    let bori = app.holding("bori@gmail.com", tokens.access_token).await;
+    let me: Account = bori.get("/api/v1/users/me").await;
+    assert_eq!(me.id, existing);
 }
 
 #[tokio::test]
@@ -295,10 +280,6 @@ async fn a_configured_app_url_receives_the_tokens_in_the_fragment() {
         .find_map(|pair| pair.strip_prefix("access_token="))
         .unwrap();
     assert!(fragment.contains("refresh_token=") && fragment.contains("token_type=Bearer"));
-    assert_eq!(
-        app.send(Method::GET, "/api/v1/users/me", Some(access), None)
-            .await
-            .status(),
-        200
-    );
+    let signed_in = app.holding("a@gmail.com", access.to_owned()).await;
+    assert_eq!(me(&signed_in).await.status(), 200);
 }
