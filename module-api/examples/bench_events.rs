@@ -119,6 +119,7 @@ async fn main() -> anyhow::Result<()> {
                 },
                 title: "bench".into(),
                 body: String::new(),
+                once_per: None,
             },
             chrono::Utc::now(),
         )

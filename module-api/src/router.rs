@@ -145,6 +145,9 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::upload::create_upload))
         .routes(routes!(profile::get_profile))
         .routes(routes!(routes::community::activity::my_comments))
+        .routes(routes!(routes::community::saved::my_bookmarks))
+        .routes(routes!(routes::community::saved::my_liked_posts))
+        .routes(routes!(routes::community::wish::my_wishes))
         .routes(routes!(pet::list_pets, pet::create_pet))
         .routes(routes!(pet::get_pet, pet::update_pet, pet::delete_pet))
         .routes(routes!(pet::record_weight, pet::list_weights))
@@ -156,6 +159,14 @@ fn api_v1() -> OpenApiRouter<AppState> {
             board::delete_post
         ))
         .routes(routes!(board::like_post, board::unlike_post))
+        .routes(routes!(
+            routes::community::saved::bookmark_post,
+            routes::community::saved::unbookmark_post
+        ))
+        .routes(routes!(
+            routes::community::wish::wish_listing,
+            routes::community::wish::unwish_listing
+        ))
         .routes(routes!(board::list_comments, board::create_comment))
         .routes(routes!(board::update_comment, board::delete_comment))
         .routes(routes!(trade::list_listings, trade::create_listing))

@@ -422,6 +422,7 @@ async fn the_scheduler_relays_an_event_the_moment_it_is_committed_not_at_its_pol
             },
             title: "배송이 시작되었어요".into(),
             body: String::new(),
+            once_per: None,
         },
         Utc::now(),
     )

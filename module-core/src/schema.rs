@@ -465,6 +465,25 @@ diesel::table! {
         post_id -> Int8,
         user_id -> Int8,
         created_at -> Timestamptz,
+        id -> Int8,
+    }
+}
+
+diesel::table! {
+    post_bookmarks (id) {
+        id -> Int8,
+        user_id -> Int8,
+        post_id -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    listing_wishes (id) {
+        id -> Int8,
+        user_id -> Int8,
+        listing_id -> Int8,
+        created_at -> Timestamptz,
     }
 }
 
@@ -491,6 +510,7 @@ diesel::table! {
         deleted_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        wish_count -> Int4,
     }
 }
 
@@ -721,6 +741,10 @@ diesel::joinable!(moderation_log -> users (admin_id));
 diesel::joinable!(posts -> users (author_id));
 diesel::joinable!(post_comments -> posts (post_id));
 diesel::joinable!(post_comments -> users (author_id));
+diesel::joinable!(post_bookmarks -> posts (post_id));
+diesel::joinable!(post_bookmarks -> users (user_id));
+diesel::joinable!(listing_wishes -> listings (listing_id));
+diesel::joinable!(listing_wishes -> users (user_id));
 diesel::joinable!(post_likes -> posts (post_id));
 diesel::joinable!(post_likes -> users (user_id));
 diesel::joinable!(pets -> users (owner_id));
@@ -760,6 +784,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     posts,
     post_comments,
     post_likes,
+    post_bookmarks,
+    listing_wishes,
     view_flushes,
     listings,
     reports,

@@ -398,7 +398,10 @@ impl EventHandler for DeliverNotification {
         use petory_core::notification::{self, NewNotification};
         let request = NewNotification::decode(event)?;
         let mut conn = self.db.get().await.map_err(DbError::from)?;
-        let dedupe_key = format!("outbox:{}", event.id);
+        let dedupe_key = match &request.once_per {
+            Some(cause) => format!("once:{cause}"),
+            None => format!("outbox:{}", event.id),
+        };
         if notification::deliver(&mut conn, &request, &dedupe_key, now)
             .await?
             .is_some()

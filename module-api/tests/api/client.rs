@@ -89,9 +89,9 @@ pub trait Client {
         self.ok(Method::PATCH, path, Some(body)).await
     }
 
-    /// A `DELETE` that must succeed.
-    async fn delete(&self, path: &str) {
-        let () = self.ok(Method::DELETE, path, None).await;
+    /// A `DELETE` that must succeed: its body as `T` (`()` for none).
+    async fn delete<T: DeserializeOwned>(&self, path: &str) -> T {
+        self.ok(Method::DELETE, path, None).await
     }
 }
 
@@ -116,7 +116,7 @@ impl Client for Member {
 }
 
 impl Member {
-    /// The same account after a new login (an access token lives a month of the test clock).
+    /// The same account after a new login (once the test clock passed its access token's life).
     pub async fn logged_in_again(self, app: &TestApp) -> Self {
         let (token, _) = app.login(&self.email, PASSWORD).await;
         Self { token, ..self }

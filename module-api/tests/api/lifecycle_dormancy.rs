@@ -148,6 +148,7 @@ async fn notifications_older_than_thirty_days_are_purged() {
                 notice: petory_core::notification::Notice::DailyQuestion { question_id: 1 },
                 title: "q".into(),
                 body: "b".into(),
+                once_per: None,
             },
             cause,
             now,

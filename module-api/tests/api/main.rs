@@ -47,6 +47,7 @@ mod places_search;
 mod problems;
 mod profiles;
 mod reviews;
+mod saved;
 mod security;
 mod shop;
 mod shutdown;

@@ -65,6 +65,7 @@ async fn notify(app: &TestApp, user: i64, cause: &str) -> i64 {
             notice: Notice::DailyQuestion { question_id: 1 },
             title: format!("question {cause}"),
             body: "What made your pet happy today?".into(),
+            once_per: None,
         },
         cause,
         app.clock.now_utc(),

@@ -621,12 +621,6 @@ impl TestApp {
         self.send_ok(reqwest::Method::GET, path, None, None).await
     }
 
-    /// A `GET` as the holder of `token` that must succeed: its JSON body.
-    pub async fn get_ok_as(&self, path: &str, token: &str) -> serde_json::Value {
-        self.send_ok(reqwest::Method::GET, path, Some(token), None)
-            .await
-    }
-
     /// Signs up `email` (the answer is the same whether or not it has an account).
     pub async fn signup(&self, email: &str) {
         let response = self

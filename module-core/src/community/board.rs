@@ -205,6 +205,9 @@ macro_rules! summary_columns {
     };
 }
 
+// After the macro it uses.
+pub mod saved;
+
 /// Likes of a post since `since`: only those are read, by their index.
 #[diesel::dsl::auto_type(no_type_alias)]
 fn recent_likes(since: DateTime<Utc>) -> _ {

@@ -784,6 +784,7 @@ async fn notify_once(
             },
             title: words.title,
             body: words.body,
+            once_per: None,
         },
         now,
     )

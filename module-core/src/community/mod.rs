@@ -56,6 +56,10 @@ pub enum CommunityError {
     OwnListing,
     #[error("the listing is sold and takes no new chats")]
     ListingSold,
+    #[error("a seller does not wish for their own listing")]
+    WishForOwnListing,
+    #[error("the listing is sold; it takes no new wishes")]
+    WishForSoldListing,
     #[error("one of you blocks the other")]
     Blocked,
     #[error("the post's author and you block one another: no comment crosses")]

@@ -17,6 +17,8 @@ use crate::identity::rules::public_name;
 use crate::platform::upload::Purpose;
 use crate::schema::{listings, users};
 
+pub mod wish;
+
 crate::id_type! {
     /// A listing of the trade board (`listings.id`).
     pub struct ListingId;
@@ -65,6 +67,8 @@ pub struct Listing {
     pub image_keys: Vec<String>,
     pub status: ListingStatus,
     pub chat_count: i32,
+    /// Members who wish for it (찜).
+    pub wish_count: i32,
     pub hidden_at: Option<DateTime<Utc>>,
     pub deleted_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -320,10 +324,19 @@ impl Authored for Listings {
     ) -> Result<(), CommunityError> {
         changes.title = changes.title.map(|title| title.trim().to_owned());
         changes.region = changes.region.map(|region| region.trim().to_owned());
-        diesel::update(listings::table.find(id))
-            .set((&changes, listings::updated_at.eq(now)))
-            .execute(conn)
+        let before: Listing = listings::table
+            .find(id)
+            .select(Listing::as_select())
+            .first(conn)
             .await?;
+        let updated: Listing = diesel::update(listings::table.find(id))
+            .set((&changes, listings::updated_at.eq(now)))
+            .returning(Listing::as_returning())
+            .get_result(conn)
+            .await?;
+        if updated.price < before.price && updated.status != ListingStatus::Sold {
+            wish::tell_price_dropped(conn, &before, updated.price, now).await?;
+        }
         Ok(())
     }
 

@@ -36,6 +36,10 @@ crate::text_enum! {
         PostCommented = "POST_COMMENTED",
         /// Someone replied to my comment.
         CommentReplied = "COMMENT_REPLIED",
+        /// Someone wished for my listing (never who).
+        ListingWished = "LISTING_WISHED",
+        /// A listing I wished for got cheaper.
+        WishedPriceDropped = "WISHED_PRICE_DROPPED",
     }
 }
 
@@ -52,6 +56,11 @@ pub struct NewNotification {
     pub notice: Notice,
     pub title: String,
     pub body: String,
+    /// Its cause, when one cause must notify once however often it recurs (a member wishing
+    /// for a listing, taking it back and wishing again tells the seller once); otherwise each
+    /// request is its own cause.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub once_per: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -325,6 +334,29 @@ pub async fn purge_older_than(
         total += deleted;
         if i64::try_from(deleted).unwrap_or(i64::MAX) < chunk {
             return Ok(total);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_reads_back_as_it_was_written_with_or_without_its_cause() {
+        for once_per in [None, Some("listing-wished:1:2".to_owned())] {
+            let request = NewNotification {
+                user_id: UserId(1),
+                notice: Notice::ListingWished {
+                    listing_id: 1,
+                    wish_count: 2,
+                },
+                title: "t".into(),
+                body: "b".into(),
+                once_per,
+            };
+            let json = serde_json::to_value(&request).unwrap();
+            assert_eq!(serde_json::from_value::<NewNotification>(json).unwrap(), request);
         }
     }
 }

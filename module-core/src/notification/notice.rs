@@ -56,6 +56,14 @@ pub enum Notice {
         /// My comment.
         parent_id: i64,
     },
+    /// Someone wished for my listing; how many wish for it now.
+    ListingWished { listing_id: i64, wish_count: i32 },
+    /// A listing I wished for got cheaper (KRW).
+    WishedPriceDropped {
+        listing_id: i64,
+        old_price: i64,
+        new_price: i64,
+    },
 }
 
 /// A subscription's cycle that a billing notice is about.
@@ -77,6 +85,8 @@ impl Notice {
             Self::PetDday { .. } => NotificationKind::PetDday,
             Self::PostCommented { .. } => NotificationKind::PostCommented,
             Self::CommentReplied { .. } => NotificationKind::CommentReplied,
+            Self::ListingWished { .. } => NotificationKind::ListingWished,
+            Self::WishedPriceDropped { .. } => NotificationKind::WishedPriceDropped,
         }
     }
 
@@ -142,6 +152,15 @@ mod tests {
                 post_id: 6,
                 comment_id: 8,
                 parent_id: 7,
+            },
+            Notice::ListingWished {
+                listing_id: 9,
+                wish_count: 2,
+            },
+            Notice::WishedPriceDropped {
+                listing_id: 9,
+                old_price: 30_000,
+                new_price: 25_000,
             },
         ]
     }

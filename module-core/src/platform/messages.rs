@@ -146,6 +146,22 @@ pub fn comment_replied(replier: &str, reply: &str) -> Message {
     )
 }
 
+/// Someone wished for the reader's listing: never who, only how many wish for it now.
+pub fn listing_wished(title: &str, wish_count: i32) -> Message {
+    Message::new(
+        "누군가 내 상품을 찜했어요",
+        format!("「{}」 관심 {wish_count}", excerpt(title)),
+    )
+}
+
+/// A listing the reader wished for is cheaper now (KRW).
+pub fn wished_price_dropped(title: &str, old_price: i64, new_price: i64) -> Message {
+    Message::new(
+        "찜한 상품의 가격이 내렸어요",
+        format!("「{}」 {old_price}원 → {new_price}원", excerpt(title)),
+    )
+}
+
 /// Words cut to 100 characters, as notifications show them.
 fn excerpt(text: &str) -> String {
     if text.chars().count() > 100 {

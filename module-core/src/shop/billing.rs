@@ -547,6 +547,7 @@ fn billing_notification(charge: &Claimed, ended: bool) -> NewNotification {
         notice,
         title: message.title,
         body: message.body,
+        once_per: None,
     }
 }
 

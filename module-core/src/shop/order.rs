@@ -738,6 +738,7 @@ fn refund_requested_notification(order: &Order) -> NewNotification {
         },
         title: message.title,
         body: message.body,
+        once_per: None,
     }
 }
 
@@ -753,6 +754,7 @@ fn status_notification(order_id: OrderId, user_id: UserId, status: OrderStatus) 
         },
         title: message.title,
         body: message.body,
+        once_per: None,
     }
 }
 

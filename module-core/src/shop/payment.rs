@@ -688,6 +688,7 @@ pub async fn refund_failed(
                 },
                 title: message.title,
                 body: message.body,
+                once_per: None,
             }],
             now,
         )

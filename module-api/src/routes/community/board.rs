@@ -132,6 +132,18 @@ impl From<PostSummary> for PostSummaryResponse {
     }
 }
 
+/// Fills in each summary's `first_image_url`.
+pub(crate) async fn link_first_images<'a>(
+    state: &AppState,
+    posts: impl Iterator<Item = &'a mut PostSummaryResponse>,
+) -> ApiResult<()> {
+    for post in posts {
+        state.link_images([&mut *post]).await?;
+        post.first_image_url = post.image_urls.first().cloned();
+    }
+    Ok(())
+}
+
 impl HasImages for PostSummaryResponse {
     fn images(&mut self) -> (&[String], &mut Vec<String>) {
         (&self.image_keys, &mut self.image_urls)
@@ -215,10 +227,7 @@ pub async fn list_posts(
     };
     let mut page: Page<PostSummaryResponse> =
         Page::new(posts, page.limit(), |post| PostCursor::of(post).encode()).map(Into::into);
-    state.link_images(&mut page.items).await?;
-    for post in &mut page.items {
-        post.first_image_url = post.image_urls.first().cloned();
-    }
+    link_first_images(&state, page.items.iter_mut()).await?;
     Ok(Json(page))
 }
 

@@ -7,7 +7,9 @@ pub mod chat;
 pub mod chat_socket;
 pub mod pet;
 pub mod profile;
+pub mod saved;
 pub mod trade;
+pub mod wish;
 
 use crate::error::ProblemCode;
 use petory_core::community::Viewer;

@@ -36,6 +36,8 @@ pub struct ListingResponse {
     pub status: ListingStatus,
     /// Buyers who opened a chat about it.
     pub chat_count: i32,
+    /// Members who wish for it (찜); who they are is nobody's to see.
+    pub wish_count: i32,
     pub seller_id: i64,
     pub seller_name: String,
     /// Hidden by moderation: only its seller and admins see it (and this flag).
@@ -58,6 +60,7 @@ impl From<ListingView> for ListingResponse {
             image_urls: Vec::new(),
             status: listing.status,
             chat_count: listing.chat_count,
+            wish_count: listing.wish_count,
             seller_id: listing.seller_id.into(),
             seller_name: view.seller_name,
             hidden: listing.hidden_at.is_some(),

@@ -292,6 +292,7 @@ impl Answered<'_> {
                 notice,
                 title: words.title,
                 body: words.body,
+                once_per: None,
             });
         }
         Ok(notifications)
