@@ -67,6 +67,7 @@ problem_codes! {
     ContentNotFound = "CONTENT_NOT_FOUND",
     DatabaseUnavailable = "DATABASE_UNAVAILABLE",
     DependencyUnavailable = "DEPENDENCY_UNAVAILABLE",
+    DiaryEntryNotFound = "DIARY_ENTRY_NOT_FOUND",
     EmailAlreadyVerified = "EMAIL_ALREADY_VERIFIED",
     EmailNotVerified = "EMAIL_NOT_VERIFIED",
     EmailTaken = "EMAIL_TAKEN",

@@ -33,7 +33,7 @@ pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
 /// Routes under `/api/v1`, with their documentation.
 fn api_v1() -> OpenApiRouter<AppState> {
     use routes::calendar::{dday, event as calendar_event, ical};
-    use routes::community::{board, chat, chat_socket, pet, profile, trade};
+    use routes::community::{board, chat, chat_socket, diary, pet, profile, trade};
     use routes::daily::{album, qna};
     use routes::identity::{address, admin, auth, me, oauth};
     use routes::moderation;
@@ -152,6 +152,12 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(pet::get_pet, pet::update_pet, pet::delete_pet))
         .routes(routes!(pet::record_weight, pet::list_weights))
         .routes(routes!(pet::delete_weight))
+        .routes(routes!(diary::list_diary, diary::write_diary_entry))
+        .routes(routes!(
+            diary::update_diary_entry,
+            diary::delete_diary_entry
+        ))
+        .routes(routes!(diary::public_diary))
         .routes(routes!(board::list_posts, board::create_post))
         .routes(routes!(
             board::get_post,

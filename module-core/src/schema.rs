@@ -420,6 +420,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    pet_diary_entries (id) {
+        id -> Int8,
+        pet_id -> Int8,
+        day -> Date,
+        text -> Text,
+        image_keys -> Array<Text>,
+        public -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     pet_weights (pet_id, measured_on) {
         pet_id -> Int8,
         measured_on -> Date,
@@ -748,6 +761,7 @@ diesel::joinable!(listing_wishes -> users (user_id));
 diesel::joinable!(post_likes -> posts (post_id));
 diesel::joinable!(post_likes -> users (user_id));
 diesel::joinable!(pets -> users (owner_id));
+diesel::joinable!(pet_diary_entries -> pets (pet_id));
 diesel::joinable!(pet_weights -> pets (pet_id));
 diesel::joinable!(chat_rooms -> listings (listing_id));
 diesel::joinable!(place_hours -> places (place_id));
@@ -780,6 +794,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     chat_messages,
     user_blocks,
     pets,
+    pet_diary_entries,
     pet_weights,
     posts,
     post_comments,

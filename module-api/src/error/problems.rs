@@ -352,6 +352,7 @@ problems!(petory_core::community::CommunityError as E, said => {
     E::UserNotFound => Self::not_found(C::UserNotFound, "no such user"),
     E::CannotBlockSelf => Self::unprocessable(C::CannotBlockSelf, said),
     E::WeightNotFound => Self::not_found(C::WeightNotFound, "no weight of this pet on that day"),
+    E::DiaryEntryNotFound => Self::not_found(C::DiaryEntryNotFound, said),
     E::Invalid { field, code, message } => Self::invalid_field(field, code, message),
     E::Upload(error) => error.into(),
     E::Database(error) => error.into(),

@@ -46,6 +46,8 @@ pub enum CommunityError {
     TooManyPets { max: i64 },
     #[error("no weight of this pet on that day")]
     WeightNotFound,
+    #[error("no such entry in your pet's diary")]
+    DiaryEntryNotFound,
     #[error("no such chat room of yours")]
     RoomNotFound,
     #[error("no such message in this room")]

@@ -1,4 +1,5 @@
-//! A user's pets and their growth log. Others see a pet only through public content.
+//! A user's pets, their growth log and their diary. Others see a pet only through public
+//! content (its public diary entries among it).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -10,6 +11,14 @@ use crate::identity::UserId;
 use crate::platform::upload::{self, Purpose};
 use crate::ports::ObjectStore;
 use crate::schema::{pet_weights, pets, users};
+
+mod diary;
+
+pub use diary::{
+    DiaryChanges, DiaryCursor, DiaryEntry, DiaryEntryId, DiaryEntryView, MAX_DIARY_CHARS,
+    MAX_DIARY_IMAGES, NewDiaryEntry, Released, delete_diary_entry, diary, edit_diary_entry,
+    public_diary, write_diary_entry,
+};
 
 crate::id_type! {
     /// A pet (`pets.id`).
@@ -237,19 +246,29 @@ pub async fn update(
     .await
 }
 
+/// Removes my pet with its growth log and diary; the diary's photos are discarded.
 pub async fn delete(
     conn: &mut AsyncPgConnection,
     owner: UserId,
     id: PetId,
+    now: DateTime<Utc>,
 ) -> Result<(), CommunityError> {
     ensure_can_write(conn, owner).await?;
-    let deleted = diesel::delete(pets::table.find(id).filter(pets::owner_id.eq(owner)))
-        .execute(conn)
-        .await?;
-    if deleted == 0 {
-        return Err(CommunityError::PetNotFound);
-    }
-    Ok(())
+    conn.transaction(async |conn| {
+        pets::table
+            .find(id)
+            .filter(pets::owner_id.eq(owner))
+            .select(pets::id)
+            .for_update()
+            .first::<PetId>(conn)
+            .await
+            .optional()?
+            .ok_or(CommunityError::PetNotFound)?;
+        diary::discard_all(conn, owner, id, now).await?;
+        diesel::delete(pets::table.find(id)).execute(conn).await?;
+        Ok(())
+    })
+    .await
 }
 
 /// Records a pet's weight on a day (a second on the same day replaces the first). The latest

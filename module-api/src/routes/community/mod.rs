@@ -5,6 +5,7 @@ mod authored;
 pub mod board;
 pub mod chat;
 pub mod chat_socket;
+pub mod diary;
 pub mod pet;
 pub mod profile;
 pub mod saved;

@@ -253,7 +253,7 @@ pub async fn update_pet(
     Ok(Json(PetResponse::of(&state, updated).await?))
 }
 
-/// Remove my pet, with its growth log.
+/// Remove my pet, with its growth log and diary.
 #[utoipa::path(delete, path = "/pets/{id}", tag = "community", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
         (status = 204, description = "Removed"),
@@ -266,7 +266,7 @@ pub async fn delete_pet(
     Path(id): Path<PetId>,
 ) -> ApiResult<StatusCode> {
     let mut conn = state.db().await?;
-    pet::delete(&mut conn, user.id, id).await?;
+    pet::delete(&mut conn, user.id, id, state.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

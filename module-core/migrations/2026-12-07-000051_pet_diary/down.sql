@@ -1,0 +1,1 @@
+DROP TABLE pet_diary_entries;
