@@ -16,6 +16,7 @@ mod conformance;
 mod contract;
 mod crowds;
 mod daily;
+mod diary;
 mod fake_google;
 mod fixtures;
 mod hardening;

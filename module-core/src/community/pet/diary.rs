@@ -120,10 +120,22 @@ fn check(
     }
     if let Some(keys) = image_keys {
         if keys.len() > MAX_DIARY_IMAGES {
-            return Err(invalid("image_keys", "length", "must hold at most 5 photos"));
+            return Err(invalid(
+                "image_keys",
+                "length",
+                "must hold at most 5 photos",
+            ));
         }
-        if keys.iter().enumerate().any(|(at, key)| keys[..at].contains(key)) {
-            return Err(invalid("image_keys", "duplicate", "must not name a photo twice"));
+        if keys
+            .iter()
+            .enumerate()
+            .any(|(at, key)| keys[..at].contains(key))
+        {
+            return Err(invalid(
+                "image_keys",
+                "duplicate",
+                "must not name a photo twice",
+            ));
         }
     }
     Ok(())
@@ -189,12 +201,7 @@ pub async fn write_diary_entry(
     } else {
         ensure_can_write(conn, owner).await?;
     }
-    check(
-        Some(new.day),
-        Some(&new.text),
-        Some(&new.image_keys),
-        today,
-    )?;
+    check(Some(new.day), Some(&new.text), Some(&new.image_keys), today)?;
     let pet_name = own_pet_name(conn, owner, pet).await?;
     let images = upload::verify(conn, store, owner, Purpose::Pet, &new.image_keys, &[]).await?;
     let entry = conn
@@ -244,9 +251,11 @@ pub async fn diary(
         .into_boxed();
     if let Some(after) = after {
         query = query.filter(
-            pet_diary_entries::day.lt(after.day).or(pet_diary_entries::day
-                .eq(after.day)
-                .and(pet_diary_entries::id.lt(after.id))),
+            pet_diary_entries::day
+                .lt(after.day)
+                .or(pet_diary_entries::day
+                    .eq(after.day)
+                    .and(pet_diary_entries::id.lt(after.id))),
         );
     }
     let entries: Vec<DiaryEntry> = query
@@ -292,9 +301,11 @@ pub async fn public_diary(
     }
     if let Some(after) = after {
         query = query.filter(
-            pet_diary_entries::day.lt(after.day).or(pet_diary_entries::day
-                .eq(after.day)
-                .and(pet_diary_entries::id.lt(after.id))),
+            pet_diary_entries::day
+                .lt(after.day)
+                .or(pet_diary_entries::day
+                    .eq(after.day)
+                    .and(pet_diary_entries::id.lt(after.id))),
         );
     }
     let rows: Vec<(DiaryEntry, String)> = query
