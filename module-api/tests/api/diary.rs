@@ -120,7 +120,7 @@ async fn an_owner_keeps_a_private_diary_with_photos_and_pages_it_newest_day_firs
         .await;
     assert_eq!(edited.text, "첫 산책!");
     assert_eq!(edited.day, "2026-11-20");
-    assert_eq!(edited.image_keys, [second.clone()]);
+    assert_eq!(edited.image_keys, std::slice::from_ref(&second));
     assert!(!stored(&app, &first).await, "the photo let go is removed");
     assert!(stored(&app, &second).await);
 
