@@ -48,7 +48,7 @@ const ALLOWED: [(&str, &str, &str); 15] = [
     (
         "moderation",
         "community",
-        "who reads hidden content (Viewer)",
+        "who reads hidden content (Viewer); admins search content as the boards do",
     ),
     (
         "moderation",

@@ -311,6 +311,7 @@ problems!(petory_core::moderation::ModerationError as E, said => {
     E::ReportNotFound => Self::not_found(C::ReportNotFound, "no such report"),
     E::ContentNotFound => Self::not_found(C::ContentNotFound, said),
     E::ReportAlreadyResolved => Self::conflict(C::ReportAlreadyResolved, said),
+    E::Identity(error) => error.into(),
     E::Database(error) => error.into(),
 });
 

@@ -5,14 +5,20 @@
 //!
 //! - [`content`]: the kinds of content and what moderation does to each;
 //! - [`report`]: reporting, the weight of reports, and the admins' queue;
-//! - [`decision`]: admins' decisions (from a report or on their own) and the log.
+//! - [`decision`]: admins' decisions (from a report or on their own) and the log;
+//! - [`search`]: admins' lists of content, hidden and deleted included, found by words, author
+//!   and hiddenness without waiting for a report;
+//! - [`record`]: a member's whole record (account, counts, reports made and received, latest
+//!   content).
 
 pub mod content;
 pub mod decision;
+pub mod record;
 pub mod report;
+pub mod search;
 
 use crate::db::DbError;
-use crate::identity::{EmailNotVerified, Suspended};
+use crate::identity::{EmailNotVerified, IdentityError, Suspended};
 
 crate::id_type! {
     /// A report of some content (`reports.id`).
@@ -102,6 +108,9 @@ pub enum ModerationError {
     ContentNotFound,
     #[error("the report is already resolved")]
     ReportAlreadyResolved,
+    /// The account a record is asked of (`UserNotFound`).
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
     #[error(transparent)]
     Database(#[from] DbError),
 }
