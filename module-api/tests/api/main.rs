@@ -1,5 +1,6 @@
 //! HTTP tests of `petory-api`: the real router, a real database and Redis per test.
 
+mod admin_content;
 mod admin_views;
 mod album;
 mod answers;

@@ -1,4 +1,8 @@
-//! Reports of content by its readers, and the admins' queue, decisions and log.
+//! Reports of content by its readers, and the admins' queue, decisions and log; admins'
+//! lists of content ([`content`]) and members' records ([`record`]).
+
+pub mod content;
+pub mod record;
 
 use axum::extract::State;
 use axum::http::StatusCode;
