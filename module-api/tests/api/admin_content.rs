@@ -446,9 +446,14 @@ async fn bad_filters_are_refused_clearly() {
             .request(Method::GET, &format!("/api/v1/admin/{list}?q={long}"), None)
             .await;
         assert_problem(response, 400, "INVALID_QUERY").await;
-        // Words around a NUL are still words; an unknown author has nothing.
+        // A NUL byte is named as the field's fault; an unknown author has nothing.
+        let response = admin
+            .request(Method::GET, &format!("/api/v1/admin/{list}?q=a%00b"), None)
+            .await;
+        let problem = assert_problem(response, 400, "INVALID_QUERY").await;
+        assert_eq!(problem["errors"][0]["field"], "q");
         let found: Page<serde_json::Value> = admin
-            .get(&format!("/api/v1/admin/{list}?q=a%00b&author_id=123456789"))
+            .get(&format!("/api/v1/admin/{list}?author_id=123456789"))
             .await;
         assert!(found.items.is_empty());
     }
