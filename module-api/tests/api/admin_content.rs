@@ -142,12 +142,17 @@ async fn admins_find_posts_hidden_and_deleted_by_words_author_and_hiddenness() {
     let admin = app.admin().await;
     let bori = app.member("bori@example.com").await;
     let choco = app.member("choco@example.com").await;
-    let walk = app.post_by(&bori, "한강 산책로 후기", "bori walked by the river").await;
-    let spam = app.post_by(&bori, "Cheap followers", "buy followers here").await;
+    let walk = app
+        .post_by(&bori, "한강 산책로 후기", "bori walked by the river")
+        .await;
+    let spam = app
+        .post_by(&bori, "Cheap followers", "buy followers here")
+        .await;
     let gone = app.post_by(&bori, "Old news", "nothing to see").await;
     let meetup = app.post_by(&choco, "산책 모임", "Saturday walk").await;
     decide(&admin, "POST", spam.id, "HIDE").await;
-    bori.delete(&format!("/api/v1/owner-boards/{}", gone.id)).await;
+    bori.delete(&format!("/api/v1/owner-boards/{}", gone.id))
+        .await;
 
     // Everything, newest first, each saying whether readers still see it.
     let all: Page<AdminPost> = admin.get("/api/v1/admin/posts").await;
@@ -208,7 +213,9 @@ async fn admins_find_posts_hidden_and_deleted_by_words_author_and_hiddenness() {
     assert_eq!(ids(&first, |post| post.id), [meetup.id]);
     let cursor = first.next_cursor.expect("a next page");
     let second: Page<AdminPost> = admin
-        .get(&format!("/api/v1/admin/posts?q=산책&limit=1&cursor={cursor}"))
+        .get(&format!(
+            "/api/v1/admin/posts?q=산책&limit=1&cursor={cursor}"
+        ))
         .await;
     assert_eq!(ids(&second, |post| post.id), [walk.id]);
 }
@@ -220,9 +227,13 @@ async fn admins_find_comments_with_their_post_and_listings_hidden_and_deleted() 
     let bori = app.member("bori@example.com").await;
     let choco = app.member("choco@example.com").await;
     let post = app.post_by(&bori, "Vet in Mapo", "which one?").await;
-    let kind = choco.comment(post.id, "Try the clinic by the park", None).await;
+    let kind = choco
+        .comment(post.id, "Try the clinic by the park", None)
+        .await;
     let rude = choco.comment(post.id, "What a stupid question", None).await;
-    let reply = bori.comment(post.id, "Thanks, the park one", Some(kind.id)).await;
+    let reply = bori
+        .comment(post.id, "Thanks, the park one", Some(kind.id))
+        .await;
     let regret = choco.comment(post.id, "Never mind", None).await;
     decide(&admin, "COMMENT", rude.id, "HIDE").await;
     choco
@@ -295,7 +306,8 @@ async fn a_members_record_shows_their_account_counts_reports_and_latest_content(
     let first = app.post_by(bori, "Puppy pics", "so cute").await;
     let spam = app.post_by(bori, "Cheap followers", "buy here").await;
     let gone = app.post_by(bori, "Typo", "oops").await;
-    bori.delete(&format!("/api/v1/owner-boards/{}", gone.id)).await;
+    bori.delete(&format!("/api/v1/owner-boards/{}", gone.id))
+        .await;
     let theirs = app.post_by(seller, "Seller's post", "hello").await;
     let comment = bori.comment(theirs.id, "Nice post", None).await;
     let message = bori.say(trade.room, "Is it still for sale?").await;
@@ -307,9 +319,7 @@ async fn a_members_record_shows_their_account_counts_reports_and_latest_content(
     let by_bori = report(bori, "POST", theirs.id).await;
     decide(&admin, "POST", spam.id, "HIDE").await;
 
-    let record: Record = admin
-        .get(&format!("/api/v1/admin/users/{}", bori.id))
-        .await;
+    let record: Record = admin.get(&format!("/api/v1/admin/users/{}", bori.id)).await;
     assert_eq!(record.account.id, bori.id);
     assert_eq!(record.account.email, bori.email);
     assert_eq!(record.account.status, "ACTIVE");
@@ -317,11 +327,19 @@ async fn a_members_record_shows_their_account_counts_reports_and_latest_content(
     assert!(record.account.suspended_until.is_none());
     let counts = &record.counts;
     assert_eq!(
-        (counts.posts.total, counts.posts.hidden, counts.posts.deleted),
+        (
+            counts.posts.total,
+            counts.posts.hidden,
+            counts.posts.deleted
+        ),
         (3, 1, 1)
     );
     assert_eq!(
-        (counts.comments.total, counts.comments.hidden, counts.comments.deleted),
+        (
+            counts.comments.total,
+            counts.comments.hidden,
+            counts.comments.deleted
+        ),
         (1, 0, 0)
     );
     assert_eq!(counts.listings.total, 1);
@@ -363,9 +381,7 @@ async fn a_members_record_shows_their_account_counts_reports_and_latest_content(
             json!({"until": "2099-01-01T00:00:00Z", "reason": "spam"}),
         )
         .await;
-    let record: Record = admin
-        .get(&format!("/api/v1/admin/users/{}", bori.id))
-        .await;
+    let record: Record = admin.get(&format!("/api/v1/admin/users/{}", bori.id)).await;
     assert_eq!(record.account.status, "SUSPENDED");
     assert_eq!(record.account.suspension_reason.as_deref(), Some("spam"));
     assert!(record.account.suspended_until.is_some());

@@ -272,25 +272,23 @@ async fn read_posts(
     limit: i64,
 ) -> Result<Vec<AdminPost>, ModerationError> {
     let query = scoped!(posts by author_id, scope, search, "posts.title || ' ' || posts.content");
-    Ok(
-        window!(query, posts by author_id, scope, before, within)
-            .order(posts::id.desc())
-            .limit(limit)
-            .select((
-                posts::id,
-                posts::category,
-                posts::title,
-                left(posts::content, EXCERPT_CHARS),
-                author!(posts::author_id),
-                posts::like_count,
-                posts::comment_count,
-                posts::hidden_at,
-                posts::deleted_at,
-                posts::created_at,
-            ))
-            .load(conn)
-            .await?,
-    )
+    Ok(window!(query, posts by author_id, scope, before, within)
+        .order(posts::id.desc())
+        .limit(limit)
+        .select((
+            posts::id,
+            posts::category,
+            posts::title,
+            left(posts::content, EXCERPT_CHARS),
+            author!(posts::author_id),
+            posts::like_count,
+            posts::comment_count,
+            posts::hidden_at,
+            posts::deleted_at,
+            posts::created_at,
+        ))
+        .load(conn)
+        .await?)
 }
 
 async fn read_comments(
@@ -334,24 +332,23 @@ async fn read_listings(
     within: Option<i64>,
     limit: i64,
 ) -> Result<Vec<AdminListing>, ModerationError> {
-    let query = scoped!(listings by seller_id, scope, search, "listings.title || ' ' || listings.content");
-    Ok(
-        window!(query, listings by seller_id, scope, before, within)
-            .order(listings::id.desc())
-            .limit(limit)
-            .select((
-                listings::id,
-                listings::category,
-                listings::title,
-                left(listings::content, EXCERPT_CHARS),
-                listings::price,
-                listings::status,
-                author!(listings::seller_id),
-                listings::hidden_at,
-                listings::deleted_at,
-                listings::created_at,
-            ))
-            .load(conn)
-            .await?,
-    )
+    let query =
+        scoped!(listings by seller_id, scope, search, "listings.title || ' ' || listings.content");
+    Ok(window!(query, listings by seller_id, scope, before, within)
+        .order(listings::id.desc())
+        .limit(limit)
+        .select((
+            listings::id,
+            listings::category,
+            listings::title,
+            left(listings::content, EXCERPT_CHARS),
+            listings::price,
+            listings::status,
+            author!(listings::seller_id),
+            listings::hidden_at,
+            listings::deleted_at,
+            listings::created_at,
+        ))
+        .load(conn)
+        .await?)
 }

@@ -100,7 +100,11 @@ impl From<MemberRecord> for MemberRecordResponse {
             account: record.account.into(),
             counts: record.counts.into(),
             reports_made: record.reports_made.into_iter().map(Into::into).collect(),
-            reports_received: record.reports_received.into_iter().map(Into::into).collect(),
+            reports_received: record
+                .reports_received
+                .into_iter()
+                .map(Into::into)
+                .collect(),
             posts: record.posts.into_iter().map(Into::into).collect(),
             comments: record.comments.into_iter().map(Into::into).collect(),
             listings: record.listings.into_iter().map(Into::into).collect(),
