@@ -151,7 +151,8 @@ async fn admins_find_posts_hidden_and_deleted_by_words_author_and_hiddenness() {
     let gone = app.post_by(&bori, "Old news", "nothing to see").await;
     let meetup = app.post_by(&choco, "산책 모임", "Saturday walk").await;
     decide(&admin, "POST", spam.id, "HIDE").await;
-    bori.delete(&format!("/api/v1/owner-boards/{}", gone.id))
+    let () = bori
+        .delete(&format!("/api/v1/owner-boards/{}", gone.id))
         .await;
 
     // Everything, newest first, each saying whether readers still see it.
@@ -236,7 +237,7 @@ async fn admins_find_comments_with_their_post_and_listings_hidden_and_deleted() 
         .await;
     let regret = choco.comment(post.id, "Never mind", None).await;
     decide(&admin, "COMMENT", rude.id, "HIDE").await;
-    choco
+    let () = choco
         .delete(&format!(
             "/api/v1/owner-boards/{}/comments/{}",
             post.id, regret.id
@@ -306,7 +307,8 @@ async fn a_members_record_shows_their_account_counts_reports_and_latest_content(
     let first = app.post_by(bori, "Puppy pics", "so cute").await;
     let spam = app.post_by(bori, "Cheap followers", "buy here").await;
     let gone = app.post_by(bori, "Typo", "oops").await;
-    bori.delete(&format!("/api/v1/owner-boards/{}", gone.id))
+    let () = bori
+        .delete(&format!("/api/v1/owner-boards/{}", gone.id))
         .await;
     let theirs = app.post_by(seller, "Seller's post", "hello").await;
     let comment = bori.comment(theirs.id, "Nice post", None).await;

@@ -125,7 +125,7 @@ async fn an_owner_keeps_a_private_diary_with_photos_and_pages_it_newest_day_firs
     assert!(stored(&app, &second).await);
 
     // Removed with its photos.
-    owner.delete(&entry).await;
+    let () = owner.delete(&entry).await;
     assert!(!stored(&app, &second).await);
     assert_problem(
         owner.request(Method::DELETE, &entry, None).await,
@@ -546,7 +546,7 @@ async fn a_removed_pet_takes_its_diary_and_lets_go_of_its_photos() {
             json!({"day": "2026-11-20", "text": "사진", "image_keys": [photo], "public": true}),
         )
         .await;
-    owner.delete(&format!("/api/v1/pets/{bori}")).await;
+    let () = owner.delete(&format!("/api/v1/pets/{bori}")).await;
     let shown: Page<Entry> = app.guest().get(&profile_diary(owner.id)).await;
     assert!(shown.items.is_empty());
     let discarded: bool = uploads::table

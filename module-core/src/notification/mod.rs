@@ -356,7 +356,10 @@ mod tests {
                 once_per,
             };
             let json = serde_json::to_value(&request).unwrap();
-            assert_eq!(serde_json::from_value::<NewNotification>(json).unwrap(), request);
+            assert_eq!(
+                serde_json::from_value::<NewNotification>(json).unwrap(),
+                request
+            );
         }
     }
 }
