@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use petory_core::community::Viewer;
+use petory_core::community::block;
 use petory_core::community::board::{self, PostCategory, PostFilter, PostSort, PostSummary};
 use petory_core::place::PlaceCategory;
 use petory_core::place::ranking::RankingPeriod;
@@ -45,7 +46,8 @@ impl BoardFirstPages {
     }
 
     /// The first page (`limit` rows) for `viewer`, from the cache when the filter is a plain
-    /// first page; `None` when it is not one the cache keeps (a search, a later page).
+    /// first page; `None` when it is not one the cache keeps (a search, a later page) or when
+    /// the reader blocks an author on it (their own read leaves those posts out).
     pub async fn first_page(
         &self,
         state: &AppState,
@@ -72,7 +74,14 @@ impl BoardFirstPages {
         let mut rows = page.as_ref().clone();
         if let Some(me) = viewer.user {
             let ids: Vec<_> = rows.iter().map(|post| post.id).collect();
+            let authors: Vec<_> = rows.iter().map(|post| post.author_id).collect();
             let mut conn = state.db().await?;
+            if !block::hidden_among(&mut conn, me, &authors)
+                .await?
+                .is_empty()
+            {
+                return Ok(None);
+            }
             let liked = board::liked_among(&mut conn, me, &ids).await?;
             for post in &mut rows {
                 post.liked_by_me = liked.contains(&post.id);

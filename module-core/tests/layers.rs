@@ -20,7 +20,7 @@ const DOMAINS: [&str; 8] = [
 ];
 
 /// `(from, to, why)`: the arrows between modules that are allowed today.
-const ALLOWED: [(&str, &str, &str); 15] = [
+const ALLOWED: [(&str, &str, &str); 16] = [
     // Every domain knows who acts: user ids, roles, the write and publish guards.
     ("community", "identity", "users, roles and the write guards"),
     ("calendar", "identity", "users, accounts and feed secrets"),
@@ -38,6 +38,12 @@ const ALLOWED: [(&str, &str, &str); 15] = [
     ("calendar", "notification", "reminders and d-days"),
     ("daily", "notification", "the daily question"),
     ("shop", "notification", "order and billing notices"),
+    // A block hides the blocked member's album photos too: one rule, the community's.
+    (
+        "daily",
+        "community",
+        "a block hides album photos as it hides posts",
+    ),
     // Pets belong to the community; the calendar and d-days are about them.
     (
         "calendar",

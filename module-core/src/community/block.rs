@@ -83,6 +83,47 @@ pub async fn blocked(
         .collect())
 }
 
+/// The members `reader` blocks, as a subquery. This is the one rule by which a block hides
+/// content: every list, search and detail of posts, listings and album photos leaves out those
+/// whose author is in it (`NOT author IN (…)`), and comments show as placeholders.
+#[diesel::dsl::auto_type(no_type_alias)]
+pub fn hidden_authors(reader: UserId) -> _ {
+    user_blocks::table
+        .filter(user_blocks::blocker_id.eq(reader))
+        .select(user_blocks::blocked_id)
+}
+
+/// Whether `reader` blocks `author`, so that their content is hidden from the reader.
+pub async fn hides(
+    conn: &mut AsyncPgConnection,
+    reader: Option<UserId>,
+    author: UserId,
+) -> Result<bool, diesel::result::Error> {
+    let Some(reader) = reader else {
+        return Ok(false);
+    };
+    diesel::select(diesel::dsl::exists(
+        user_blocks::table.find((reader, author)),
+    ))
+    .get_result(conn)
+    .await
+}
+
+/// Which of `authors` `reader` blocks (a page read once for everyone, such as the board's
+/// cached first page, is checked with this).
+pub async fn hidden_among(
+    conn: &mut AsyncPgConnection,
+    reader: UserId,
+    authors: &[UserId],
+) -> Result<Vec<UserId>, CommunityError> {
+    Ok(user_blocks::table
+        .filter(user_blocks::blocker_id.eq(reader))
+        .filter(user_blocks::blocked_id.eq_any(authors))
+        .select(user_blocks::blocked_id)
+        .load(conn)
+        .await?)
+}
+
 /// Everyone `blocker` blocks (few: a member blocks a handful, at most a few hundred).
 pub async fn blocked_by(
     conn: &mut AsyncPgConnection,

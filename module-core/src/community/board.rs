@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
-use diesel::dsl::exists;
+use diesel::dsl::{exists, not};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
@@ -16,6 +16,7 @@ pub use comment::{
 };
 
 use super::authored::Authored;
+use super::block;
 use super::search::{Matching, NewestRows, Search, newest_matches};
 use super::{CommunityError, Viewer, ensure_can_publish, ensure_can_write};
 use crate::db::id_or;
@@ -165,13 +166,20 @@ impl PostFilter {
     }
 }
 
-/// Visible posts (deleted and hidden ones are left out): of a category, and matching a
-/// search, if given.
-fn visible_posts<'a>(scope: Scope, search: Option<(&Search, Matching)>) -> PostRows<'a> {
+/// Visible posts (deleted and hidden ones are left out, and those of members the reader
+/// blocks): of a category, and matching a search, if given.
+fn visible_posts<'a>(
+    scope: Scope,
+    reader: Option<UserId>,
+    search: Option<(&Search, Matching)>,
+) -> PostRows<'a> {
     let mut query = posts::table
         .filter(posts::deleted_at.is_null())
         .filter(posts::hidden_at.is_null())
         .into_boxed();
+    if let Some(reader) = reader {
+        query = query.filter(not(posts::author_id.eq_any(block::hidden_authors(reader))));
+    }
     if let Some(category) = scope.category {
         query = query.filter(posts::category.eq(category));
     }
@@ -279,7 +287,7 @@ async fn newest(
 ) -> Result<Vec<PostSummary>, CommunityError> {
     let before = filter.after.map(|after| after.id);
     let Some(search) = &filter.search else {
-        let all = visible_posts(filter.scope(), None);
+        let all = visible_posts(filter.scope(), me, None);
         return newest_page(conn, me, all, before, limit).await;
     };
     let mut rows = PostSearch {
@@ -311,10 +319,10 @@ impl NewestRows for PostSearch<'_> {
         within: Option<i64>,
         limit: i64,
     ) -> Result<Vec<PostSummary>, CommunityError> {
-        let mut query = visible_posts(self.scope, Some((self.search, matching)));
+        let mut query = visible_posts(self.scope, self.me, Some((self.search, matching)));
         if let Some(within) = within {
             // The oldest of the newest `within` posts: posts alone, no author needed.
-            let mut newest = visible_posts(self.scope, None);
+            let mut newest = visible_posts(self.scope, self.me, None);
             if let Some(before) = before {
                 newest = newest.filter(posts::id.lt(before));
             }
@@ -364,7 +372,7 @@ async fn popular(
         .as_ref()
         .map(|search| (search, Matching::Indexed));
     let recent = recent_likes(since);
-    let mut query = visible_posts(filter.scope(), search).filter(
+    let mut query = visible_posts(filter.scope(), me, search).filter(
         posts::id.eq_any(
             post_likes::table
                 .filter(post_likes::created_at.gt(since))
@@ -406,7 +414,9 @@ pub async fn get(
         .await
         .optional()?
         .ok_or(CommunityError::PostNotFound)?;
-    if !viewer.may_read(post.author_id, post.hidden_at) {
+    if !viewer.may_read(post.author_id, post.hidden_at)
+        || block::hides(conn, me, post.author_id).await?
+    {
         return Err(CommunityError::PostNotFound);
     }
     Ok(PostView {

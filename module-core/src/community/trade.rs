@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use diesel::dsl::not;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 
@@ -9,6 +10,7 @@ use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
 use super::authored::Authored;
+use super::block;
 use super::search::{Matching, NewestRows, Search, newest_matches};
 use super::{CommunityError, Viewer, ensure_can_write};
 use crate::db::id_or;
@@ -90,6 +92,8 @@ pub struct ListingFilter {
     pub max_price: Option<i64>,
     /// One seller's listings (their shop, or mine).
     pub seller: Option<UserId>,
+    /// Who reads: the listings of members they block are left out.
+    pub reader: Option<UserId>,
     pub search: Option<Search>,
     pub before: Option<ListingId>,
 }
@@ -103,6 +107,11 @@ fn visible_listings<'a>(filter: &ListingFilter, matching: Option<Matching>) -> L
         .filter(listings::deleted_at.is_null())
         .filter(listings::hidden_at.is_null())
         .into_boxed();
+    if let Some(reader) = filter.reader {
+        query = query.filter(not(
+            listings::seller_id.eq_any(block::hidden_authors(reader))
+        ));
+    }
     if let Some(status) = filter.status {
         query = query.filter(listings::status.eq(status));
     }
@@ -231,7 +240,9 @@ pub async fn get(
         .await
         .optional()?
         .ok_or(CommunityError::ListingNotFound)?;
-    if !viewer.may_read(listing.seller_id, listing.hidden_at) {
+    if !viewer.may_read(listing.seller_id, listing.hidden_at)
+        || block::hides(conn, viewer.user, listing.seller_id).await?
+    {
         return Err(CommunityError::ListingNotFound);
     }
     Ok(ListingView {

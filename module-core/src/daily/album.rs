@@ -8,6 +8,7 @@ use chrono::{DateTime, Datelike as _, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 
+use crate::community::block;
 use crate::db::{self, DbError};
 use crate::identity::rules::public_name;
 use crate::identity::{self, Suspended, UserId};
@@ -290,6 +291,9 @@ pub async fn month(
         .filter(album_photos::day.ge(first_day))
         .filter(album_photos::day.lt(next_month));
     if viewer != Some(owner) {
+        if block::hides(conn, viewer, owner).await? {
+            return Ok(Vec::new());
+        }
         query = query
             .filter(album_photos::visibility.eq(Visibility::Public))
             .filter(album_photos::hidden_at.is_null());
@@ -301,9 +305,11 @@ pub async fn month(
         .await?)
 }
 
-/// Everyone's public photos, newest first, before the photo `before`.
+/// Everyone's public photos, newest first, before the photo `before` (but those of members
+/// the reader blocks).
 pub async fn feed(
     conn: &mut AsyncPgConnection,
+    reader: Option<UserId>,
     before: Option<AlbumPhotoId>,
     limit: i64,
 ) -> Result<Vec<FeedPhoto>, AlbumError> {
@@ -313,6 +319,11 @@ pub async fn feed(
         .filter(album_photos::hidden_at.is_null())
         .filter(album_photos::deleted_at.is_null())
         .into_boxed();
+    if let Some(reader) = reader {
+        query = query.filter(diesel::dsl::not(
+            album_photos::user_id.eq_any(block::hidden_authors(reader)),
+        ));
+    }
     if let Some(before) = before {
         query = query.filter(album_photos::id.lt(before));
     }

@@ -110,7 +110,7 @@ pub struct ListingListQuery {
     pub limit: Option<crate::pagination::Limit>,
 }
 
-/// Listings, newest first, filtered.
+/// Listings, newest first, filtered (for a member, without those of members they block).
 #[utoipa::path(get, path = "/trade-boards", tag = "community", security((), ("bearer" = [])), params(ListingListQuery),
     responses(
         (status = 200, description = "A page of listings", body = inline(Page<ListingResponse>)),
@@ -118,6 +118,7 @@ pub struct ListingListQuery {
     ))]
 pub async fn list_listings(
     State(state): State<AppState>,
+    user: Option<AuthUser>,
     Query(query): Query<ListingListQuery>,
 ) -> ApiResult<Json<Page<ListingResponse>>> {
     let page = PageQuery {
@@ -140,6 +141,7 @@ pub async fn list_listings(
         min_price: query.min_price,
         max_price: query.max_price,
         seller: query.seller_id.map(petory_core::types::UserId),
+        reader: user.map(|user| user.id),
         search,
         before: page.before_id()?,
     };

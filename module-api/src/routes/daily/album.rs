@@ -256,7 +256,8 @@ pub struct FeedPhotoResponse {
     pub owner: PhotoOwner,
 }
 
-/// Everyone's public photos, the newest first.
+/// Everyone's public photos, the newest first (for a member, without those of members they
+/// block).
 #[utoipa::path(get, path = "/albums/feed", tag = "daily", security((), ("bearer" = [])), params(PageQuery),
     responses(
         (status = 200, description = "A page of photos", body = inline(Page<FeedPhotoResponse>)),
@@ -264,11 +265,19 @@ pub struct FeedPhotoResponse {
     ))]
 pub async fn album_feed(
     State(state): State<AppState>,
+    user: Option<AuthUser>,
     Query(page): Query<PageQuery>,
 ) -> ApiResult<Json<Page<FeedPhotoResponse>>> {
     let before = page.parsed_cursor(|cursor| cursor.parse().ok().filter(|id| *id > 0))?;
     let mut conn = state.db().await?;
-    let photos = album::feed(&mut conn, before.map(AlbumPhotoId), page.fetch_limit()).await?;
+    let reader = user.map(|user| user.id);
+    let photos = album::feed(
+        &mut conn,
+        reader,
+        before.map(AlbumPhotoId),
+        page.fetch_limit(),
+    )
+    .await?;
     drop(conn);
     let page = Page::new(photos, page.limit(), |feed| feed.photo.id.to_string());
     let mut items = Vec::with_capacity(page.items.len());

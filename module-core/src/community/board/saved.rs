@@ -1,8 +1,10 @@
 //! Posts a member keeps for themself: those they bookmarked to read later and those they liked,
-//! each list newest first by when they kept it. A post deleted (or hidden, unless it is mine)
-//! drops out of the lists; the bookmark stays, so it shows again if the post is shown again.
+//! each list newest first by when they kept it. A post deleted (or hidden, unless it is mine, or
+//! by a member I block) drops out of the lists; the bookmark stays, so it shows again if the
+//! post is shown again.
 
 use chrono::{DateTime, Utc};
+use diesel::dsl::not;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -11,6 +13,7 @@ use super::{
     CommunityError, EXCERPT_CHARS, PostId, PostSummary, Viewer, author_name, left, liked_by,
     visible_post_id,
 };
+use crate::community::block;
 use crate::schema::{post_bookmarks, post_likes, posts};
 use crate::types::UserId;
 
@@ -86,6 +89,7 @@ pub async fn bookmarks(
         .filter(post_bookmarks::user_id.eq(me))
         .filter(posts::deleted_at.is_null())
         .filter(posts::hidden_at.is_null().or(posts::author_id.eq(me)))
+        .filter(not(posts::author_id.eq_any(block::hidden_authors(me))))
         .select((
             post_bookmarks::id,
             post_bookmarks::created_at,
@@ -118,6 +122,7 @@ pub async fn liked_posts(
         .filter(mine.field(post_likes::user_id).eq(me))
         .filter(posts::deleted_at.is_null())
         .filter(posts::hidden_at.is_null().or(posts::author_id.eq(me)))
+        .filter(not(posts::author_id.eq_any(block::hidden_authors(me))))
         .select((
             id,
             mine.field(post_likes::created_at),

@@ -3,6 +3,7 @@
 //! wishes for it, never who; wishers are told when the price drops.
 
 use chrono::{DateTime, Utc};
+use diesel::dsl::not;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 
@@ -147,7 +148,7 @@ pub async fn unwish(
 }
 
 /// My wishes, the latest first, below the wish id `before`: listings not deleted; hidden ones
-/// drop out until shown again.
+/// (and those of members I block) drop out until shown again.
 pub async fn wishes(
     conn: &mut AsyncPgConnection,
     me: UserId,
@@ -159,6 +160,7 @@ pub async fn wishes(
         .filter(listing_wishes::user_id.eq(me))
         .filter(listings::deleted_at.is_null())
         .filter(listings::hidden_at.is_null())
+        .filter(not(listings::seller_id.eq_any(block::hidden_authors(me))))
         .select((
             listing_wishes::id,
             listing_wishes::created_at,
