@@ -103,6 +103,7 @@ pub fn all_jobs() -> Vec<Arc<dyn Job>> {
         Arc::new(jobs::platform::PruneBatchRuns),
         Arc::new(jobs::upload::PruneUnattachedUploads),
         Arc::new(jobs::community::FlushViews),
+        Arc::new(jobs::community::TellPostLikes),
         Arc::new(jobs::place::RebuildPlaceRanking),
         Arc::new(jobs::daily::AlbumThumbnails),
         Arc::new(jobs::shop::ExpireUnpaidOrders),

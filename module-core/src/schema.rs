@@ -483,6 +483,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    post_like_notices (post_id) {
+        post_id -> Int8,
+        last_like_id -> Int8,
+        notified_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    post_likes_untold (post_id) {
+        post_id -> Int8,
+        since -> Timestamptz,
+    }
+}
+
+diesel::table! {
     post_bookmarks (id) {
         id -> Int8,
         user_id -> Int8,
@@ -754,6 +769,8 @@ diesel::joinable!(moderation_log -> users (admin_id));
 diesel::joinable!(posts -> users (author_id));
 diesel::joinable!(post_comments -> posts (post_id));
 diesel::joinable!(post_comments -> users (author_id));
+diesel::joinable!(post_like_notices -> posts (post_id));
+diesel::joinable!(post_likes_untold -> posts (post_id));
 diesel::joinable!(post_bookmarks -> posts (post_id));
 diesel::joinable!(post_bookmarks -> users (user_id));
 diesel::joinable!(listing_wishes -> listings (listing_id));
@@ -799,6 +816,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     posts,
     post_comments,
     post_likes,
+    post_like_notices,
+    post_likes_untold,
     post_bookmarks,
     listing_wishes,
     view_flushes,

@@ -56,6 +56,7 @@ mod shop;
 mod shutdown;
 mod snapshots;
 mod subscriptions;
+mod told;
 mod traces;
 mod trade_board;
 mod uploads;

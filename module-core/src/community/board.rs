@@ -10,10 +10,12 @@ use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
 mod comment;
+mod liked;
 
 pub use comment::{
     Comment, CommentCursor, CommentView, comment, comments, delete_comment, edit_comment,
 };
+pub use liked::{LIKES_NOTICE_INTERVAL, tell_likes};
 
 use super::authored::Authored;
 use super::block;
@@ -23,7 +25,7 @@ use crate::db::id_or;
 use crate::identity::UserId;
 use crate::identity::rules::public_name;
 use crate::platform::upload::Purpose;
-use crate::schema::{post_likes, posts, users};
+use crate::schema::{post_likes, post_likes_untold, posts, users};
 
 crate::id_type! {
     /// A post of the owner board (`posts.id`).
@@ -590,6 +592,17 @@ pub async fn like(
             .on_conflict_do_nothing()
             .execute(conn)
             .await?;
+        if added > 0 {
+            // Its author is told by the `post-likes` job, with the others since the last notice.
+            diesel::insert_into(post_likes_untold::table)
+                .values((
+                    post_likes_untold::post_id.eq(post),
+                    post_likes_untold::since.eq(now),
+                ))
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .await?;
+        }
         let like_count = adjust_likes(conn, post, i32::try_from(added).unwrap_or(0)).await?;
         Ok(LikeState {
             liked: true,

@@ -12,6 +12,8 @@ use super::{
     ModerationAction, ModerationEntryId, ModerationError, ReportId, ReportStatus, Resolution,
     TargetType,
 };
+use crate::notification::{self, NewNotification, Notice};
+use crate::platform::messages;
 use crate::schema::{moderation_log, reports, users};
 use crate::types::UserId;
 
@@ -132,7 +134,7 @@ impl Decision<'_> {
                 }
             }
         }
-        diesel::update(
+        let resolved: Vec<(ReportId, UserId)> = diesel::update(
             reports::table
                 .filter(reports::target_type.eq(self.target_type))
                 .filter(reports::target_id.eq(self.target_id))
@@ -144,9 +146,10 @@ impl Decision<'_> {
             reports::resolved_by.eq(self.admin),
             reports::resolved_at.eq(now),
         ))
-        .execute(conn)
+        .returning((reports::id, reports::reporter_id))
+        .get_results(conn)
         .await?;
-        log(
+        let entry = log(
             conn,
             LogEntry {
                 admin: Some(self.admin),
@@ -158,7 +161,67 @@ impl Decision<'_> {
             },
             now,
         )
-        .await
+        .await?;
+        let mut told = self.reporters_told(&resolved);
+        told.extend(self.author_told(target, &entry));
+        notification::request_many(conn, &told, now).await?;
+        Ok(entry)
+    }
+
+    /// The content's author hears of a decision that hides or deletes it, with the reason (the
+    /// note), and of one that shows hidden content again; not of a dismissal that changes
+    /// nothing, nor when there is no author (a place) or the content is already gone.
+    fn author_told(
+        &self,
+        target: Option<&Locked>,
+        entry: &ModerationEntry,
+    ) -> Option<NewNotification> {
+        let target = target?;
+        let author = target.author_id?;
+        let action = match self.action {
+            Resolution::Hide => "HIDE",
+            Resolution::Delete => "DELETE",
+            Resolution::Dismiss if target.hidden_at.is_some() => "SHOW",
+            Resolution::Dismiss => return None,
+        };
+        let reason = self.note.trim();
+        let words = messages::content_moderated(self.target_type.as_str(), action, reason);
+        Some(NewNotification {
+            user_id: author,
+            notice: Notice::ContentModerated {
+                target_type: self.target_type.as_str().to_owned(),
+                target_id: self.target_id,
+                action: action.to_owned(),
+                reason: reason.to_owned(),
+            },
+            title: words.title,
+            body: words.body,
+            once_per: Some(format!("content-moderated:{}", entry.id)),
+        })
+    }
+
+    /// Each member whose report the decision resolved hears how (never whose content it was,
+    /// nor its words).
+    fn reporters_told(&self, resolved: &[(ReportId, UserId)]) -> Vec<NewNotification> {
+        resolved
+            .iter()
+            .map(|&(report, reporter)| {
+                let words =
+                    messages::report_resolved(self.target_type.as_str(), self.action.as_str());
+                NewNotification {
+                    user_id: reporter,
+                    notice: Notice::ReportResolved {
+                        report_id: report.into(),
+                        target_type: self.target_type.as_str().to_owned(),
+                        target_id: self.target_id,
+                        resolution: self.action.as_str().to_owned(),
+                    },
+                    title: words.title,
+                    body: words.body,
+                    once_per: Some(format!("report-resolved:{report}")),
+                }
+            })
+            .collect()
     }
 }
 

@@ -40,6 +40,12 @@ crate::text_enum! {
         ListingWished = "LISTING_WISHED",
         /// A listing I wished for got cheaper.
         WishedPriceDropped = "WISHED_PRICE_DROPPED",
+        /// Members liked my post (told at most once an hour per post, with how many).
+        PostLiked = "POST_LIKED",
+        /// An admin hid or deleted my content, or showed it again.
+        ContentModerated = "CONTENT_MODERATED",
+        /// A report I made was resolved.
+        ReportResolved = "REPORT_RESOLVED",
     }
 }
 

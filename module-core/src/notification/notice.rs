@@ -64,6 +64,24 @@ pub enum Notice {
         old_price: i64,
         new_price: i64,
     },
+    /// Members liked my post: how many since I was last told of its likes (never who).
+    PostLiked { post_id: i64, like_count: i64 },
+    /// An admin decided about my content: `HIDE`, `DELETE`, or `SHOW` (a hidden one shown
+    /// again); `target_type` as reports name it, and the admin's reason.
+    ContentModerated {
+        target_type: String,
+        target_id: i64,
+        action: String,
+        reason: String,
+    },
+    /// A report I made was resolved: `DISMISS`, `HIDE` or `DELETE` (never whose content it was,
+    /// nor its words).
+    ReportResolved {
+        report_id: i64,
+        target_type: String,
+        target_id: i64,
+        resolution: String,
+    },
 }
 
 /// A subscription's cycle that a billing notice is about.
@@ -87,6 +105,9 @@ impl Notice {
             Self::CommentReplied { .. } => NotificationKind::CommentReplied,
             Self::ListingWished { .. } => NotificationKind::ListingWished,
             Self::WishedPriceDropped { .. } => NotificationKind::WishedPriceDropped,
+            Self::PostLiked { .. } => NotificationKind::PostLiked,
+            Self::ContentModerated { .. } => NotificationKind::ContentModerated,
+            Self::ReportResolved { .. } => NotificationKind::ReportResolved,
         }
     }
 
@@ -161,6 +182,22 @@ mod tests {
                 listing_id: 9,
                 old_price: 30_000,
                 new_price: 25_000,
+            },
+            Notice::PostLiked {
+                post_id: 6,
+                like_count: 3,
+            },
+            Notice::ContentModerated {
+                target_type: "COMMENT".into(),
+                target_id: 8,
+                action: "HIDE".into(),
+                reason: "광고".into(),
+            },
+            Notice::ReportResolved {
+                report_id: 10,
+                target_type: "POST".into(),
+                target_id: 6,
+                resolution: "DELETE".into(),
             },
         ]
     }

@@ -162,6 +162,54 @@ pub fn wished_price_dropped(title: &str, old_price: i64, new_price: i64) -> Mess
     )
 }
 
+/// Members liked the reader's post: how many since the reader was last told, never who.
+pub fn post_liked(post_title: &str, like_count: i64) -> Message {
+    Message::new(
+        &format!("{like_count}명이 내 글을 좋아해요"),
+        format!("「{}」", excerpt(post_title)),
+    )
+}
+
+/// How notifications name a kind of content (`TargetType` as reports name it).
+fn content_name(target_type: &str) -> &'static str {
+    match target_type {
+        "POST" => "게시글",
+        "COMMENT" => "댓글",
+        "LISTING" => "판매글",
+        "CHAT_MESSAGE" => "채팅 메시지",
+        "PLACE_REVIEW" => "장소 리뷰",
+        "ALBUM_PHOTO" => "사진",
+        _ => "콘텐츠",
+    }
+}
+
+/// An admin hid (`HIDE`), deleted (`DELETE`) or showed again (`SHOW`) the reader's content,
+/// and why.
+pub fn content_moderated(target_type: &str, action: &str, reason: &str) -> Message {
+    let what = content_name(target_type);
+    let done = match action {
+        "HIDE" => "숨김 처리되었어요",
+        "DELETE" => "삭제되었어요",
+        _ => "다시 보이게 되었어요",
+    };
+    Message::new(
+        &format!("내 {what}이(가) 운영 정책에 따라 {done}"),
+        format!("사유: {}", excerpt(reason)),
+    )
+}
+
+/// A report the reader made was resolved: dismissed, or the content hidden or deleted. Never
+/// whose content it was, nor its words.
+pub fn report_resolved(target_type: &str, resolution: &str) -> Message {
+    let what = content_name(target_type);
+    let body = match resolution {
+        "HIDE" => format!("신고하신 {what}을(를) 검토해 숨김 처리했어요. 알려 주셔서 고마워요."),
+        "DELETE" => format!("신고하신 {what}을(를) 검토해 삭제했어요. 알려 주셔서 고마워요."),
+        _ => format!("신고하신 {what}을(를) 검토했지만 운영 정책 위반을 찾지 못했어요."),
+    };
+    Message::new("신고 처리 결과를 알려 드려요", body)
+}
+
 /// Words cut to 100 characters, as notifications show them.
 fn excerpt(text: &str) -> String {
     if text.chars().count() > 100 {
