@@ -182,7 +182,8 @@ pub async fn list_reports(
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct ResolveRequest {
     pub action: Resolution,
-    /// Why: kept in the moderation log (not only spaces).
+    /// Why: kept in the moderation log, and told to the content's author when it is hidden,
+    /// deleted or shown again (not only spaces).
     #[schema(
         min_length = 1,
         max_length = 1000,
@@ -259,7 +260,8 @@ pub struct DecisionRequest {
     #[schema(minimum = 1)]
     pub target_id: i64,
     pub action: Resolution,
-    /// Why: kept in the moderation log (not only spaces).
+    /// Why: kept in the moderation log, and told to the content's author when it is hidden,
+    /// deleted or shown again (not only spaces).
     #[schema(
         min_length = 1,
         max_length = 1000,

@@ -1,6 +1,7 @@
 -- Claims up to $2 liked posts whose author was not told since $1 (SKIP LOCKED: instances
 -- share them), forgets that they are untold, and counts each one's likes after the last told:
--- not its author's own, none between members either side blocks, none of a deleted post.
+-- not its author's own, none between members either side blocks, none of a deleted post, none
+-- for an author who is away (dormant or withdrawn: their untold likes are forgotten).
 WITH due AS (
     SELECT u.post_id
     FROM post_likes_untold u
@@ -18,6 +19,7 @@ SELECT p.id AS post_id, p.author_id, p.title, count(*) AS like_count,
        max(l.id) AS last_like_id
 FROM claimed c
 JOIN posts p ON p.id = c.post_id AND p.deleted_at IS NULL
+JOIN users a ON a.id = p.author_id AND a.status IN ('ACTIVE', 'SUSPENDED')
 JOIN post_likes l ON l.post_id = p.id AND l.user_id <> p.author_id
 LEFT JOIN post_like_notices n ON n.post_id = p.id
 WHERE l.id > coalesce(n.last_like_id, 0)
