@@ -106,6 +106,7 @@ pub fn all_jobs() -> Vec<Arc<dyn Job>> {
         Arc::new(jobs::community::TellPostLikes),
         Arc::new(jobs::place::RebuildPlaceRanking),
         Arc::new(jobs::daily::AlbumThumbnails),
+        Arc::new(jobs::identity::AvatarThumbnails),
         Arc::new(jobs::shop::ExpireUnpaidOrders),
         Arc::new(jobs::shop::BillSubscriptions),
         Arc::new(jobs::daily::DailyQuestionNotification),

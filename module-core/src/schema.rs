@@ -113,6 +113,9 @@ diesel::table! {
         nickname -> Nullable<Text>,
         nickname_changed_at -> Nullable<Timestamptz>,
         bio -> Text,
+        avatar_key -> Nullable<Text>,
+        avatar_thumbnail_key -> Nullable<Text>,
+        avatar_thumbnail_failed_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -23,9 +23,17 @@ impl Thumbnailer for ImageThumbnailer {
             .map_err(|error| ThumbnailError(error.to_string()))?
             .map_err(|error| ThumbnailError(error.to_string()))
     }
+
+    async fn square_webp(&self, image: Vec<u8>, side: u32) -> Result<Vec<u8>, ThumbnailError> {
+        tokio::task::spawn_blocking(move || square_thumbnail(&image, side))
+            .await
+            .map_err(|error| ThumbnailError(error.to_string()))?
+            .map_err(|error| ThumbnailError(error.to_string()))
+    }
 }
 
-fn webp_thumbnail(bytes: &[u8], width: u32) -> ImageResult<Vec<u8>> {
+/// The image decoded under the limits and turned upright.
+fn decoded(bytes: &[u8]) -> ImageResult<DynamicImage> {
     let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format()?;
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
@@ -36,11 +44,27 @@ fn webp_thumbnail(bytes: &[u8], width: u32) -> ImageResult<Vec<u8>> {
     let orientation = decoder.orientation()?;
     let mut image = DynamicImage::from_decoder(decoder)?;
     image.apply_orientation(orientation);
+    Ok(image)
+}
+
+fn webp_thumbnail(bytes: &[u8], width: u32) -> ImageResult<Vec<u8>> {
+    let image = decoded(bytes)?;
     let thumbnail = if image.width() > width {
         image.thumbnail(width, u32::MAX)
     } else {
         image
     };
+    webp(thumbnail)
+}
+
+/// The middle square of the image, `side` pixels a side (a smaller image is not enlarged).
+fn square_thumbnail(bytes: &[u8], side: u32) -> ImageResult<Vec<u8>> {
+    let image = decoded(bytes)?;
+    let side = side.min(image.width()).min(image.height());
+    webp(image.resize_to_fill(side, side, image::imageops::FilterType::Triangle))
+}
+
+fn webp(thumbnail: DynamicImage) -> ImageResult<Vec<u8>> {
     // WebP holds 8-bit RGB(A).
     let thumbnail = if thumbnail.color().has_alpha() {
         DynamicImage::ImageRgba8(thumbnail.into_rgba8())

@@ -136,6 +136,7 @@ problems!(petory_core::identity::IdentityError as E, said => {
     E::UserNotFound => Self::not_found(C::UserNotFound, "no such user"),
     E::AddressNotFound => Self::not_found(C::AddressNotFound, "no such address"),
     E::Sessions(cause) => Self::auth_unavailable(&cause),
+    E::Upload(error) => error.into(),
     E::HashingBusy(_) => Self::unavailable(
         C::AuthBusy,
         "too many sign-ins at once; try again in a moment",

@@ -4,6 +4,7 @@ mod admin_content;
 mod admin_views;
 mod album;
 mod answers;
+mod avatars;
 mod blocks;
 mod calendar;
 mod calendar_edits;

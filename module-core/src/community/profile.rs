@@ -19,6 +19,8 @@ pub struct Profile {
     pub user_id: UserId,
     pub nickname: String,
     pub bio: String,
+    /// Their picture's key to show (its square once made), if they set one.
+    pub avatar_key: Option<String>,
     pub joined_at: DateTime<Utc>,
     pub pets: Vec<ProfilePet>,
     /// Live posts everyone sees.
@@ -39,13 +41,22 @@ pub struct ProfilePet {
 
 /// Member `id`'s profile; a withdrawn member (or no such member) has none.
 pub async fn profile(conn: &mut AsyncPgConnection, id: UserId) -> Result<Profile, CommunityError> {
-    let (nickname, bio, joined_at): (String, String, DateTime<Utc>) = users::table
+    type Shown = (
+        String,
+        String,
+        DateTime<Utc>,
+        Option<String>,
+        Option<String>,
+    );
+    let (nickname, bio, joined_at, avatar_key, avatar_square_key): Shown = users::table
         .find(id)
         .filter(users::status.ne(AccountStatus::Withdrawn))
         .select((
             public_name(users::nickname, users::name),
             users::bio,
             users::created_at,
+            users::avatar_key,
+            users::avatar_thumbnail_key,
         ))
         .first(conn)
         .await
@@ -80,6 +91,7 @@ pub async fn profile(conn: &mut AsyncPgConnection, id: UserId) -> Result<Profile
         user_id: id,
         nickname,
         bio,
+        avatar_key: crate::identity::avatar::shown_key(avatar_key, avatar_square_key),
         joined_at,
         pets,
         post_count,

@@ -56,6 +56,9 @@ pub struct UserRow {
     pub nickname: Option<String>,
     pub nickname_changed_at: Option<DateTime<Utc>>,
     pub bio: String,
+    pub avatar_key: Option<String>,
+    #[diesel(column_name = avatar_thumbnail_key)]
+    pub avatar_square_key: Option<String>,
     /// The daily question's in-app setting (notification settings), read beside the row.
     #[diesel(
         select_expression = diesel::dsl::sql::<diesel::sql_types::Bool>(DAILY_QUESTION_ON),
@@ -90,6 +93,9 @@ pub struct Account {
     /// When the nickname may change next (`None`: now).
     pub nickname_changeable_at: Option<DateTime<Utc>>,
     pub bio: String,
+    /// My picture (an `AVATAR` upload) and its square, once made.
+    pub avatar_key: Option<String>,
+    pub avatar_square_key: Option<String>,
     /// Receives the question of the day at midnight.
     pub notify_daily_question: bool,
     /// The account proved it owns its address (a mailed link, or Google's word).
@@ -115,6 +121,8 @@ pub(crate) fn account_from_row(row: UserRow, has_address: bool) -> Account {
             .nickname_changed_at
             .map(|at| at + rules::NICKNAME_CHANGE_EVERY),
         bio: row.bio,
+        avatar_key: row.avatar_key,
+        avatar_square_key: row.avatar_square_key,
         notify_daily_question: row.notify_daily_question,
         email_verified: row.email_verified_at.is_some(),
     }
@@ -597,6 +605,8 @@ pub struct AccountChange {
     /// A new nickname (at most once in 30 days; the same one again changes nothing).
     pub nickname: Option<String>,
     pub bio: Option<String>,
+    /// A new picture (one of my `AVATAR` uploads), or `Some(None)` to remove it.
+    pub avatar_key: Option<Option<String>>,
 }
 
 /// Gives `user` the nickname `wanted` unless they changed it in the last 30 days; the one they
@@ -639,6 +649,7 @@ async fn change_nickname(
 
 pub async fn update(
     conn: &mut AsyncPgConnection,
+    store: &dyn crate::ports::ObjectStore,
     user: UserId,
     change: AccountChange,
     now: DateTime<Utc>,
@@ -648,7 +659,11 @@ pub async fn update(
         phone,
         nickname,
         bio,
+        avatar_key,
     } = change;
+    if let Some(avatar_key) = avatar_key {
+        super::avatar::set(conn, store, user, avatar_key, now).await?;
+    }
     if let Some(nickname) = nickname {
         change_nickname(conn, user, nickname.trim(), now).await?;
     }

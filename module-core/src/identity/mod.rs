@@ -3,6 +3,7 @@
 pub mod account;
 pub mod address;
 pub mod admin;
+pub mod avatar;
 pub mod closing;
 pub mod lifecycle;
 pub mod oauth;
@@ -160,6 +161,8 @@ pub enum IdentityError {
     /// Too many password checks were waiting; try again shortly.
     #[error(transparent)]
     HashingBusy(#[from] password::Busy),
+    #[error(transparent)]
+    Upload(#[from] crate::platform::upload::UploadError),
     #[error(transparent)]
     Database(#[from] DbError),
 }

@@ -32,6 +32,8 @@ crate::text_enum! {
         Place = "PLACE",
         Item = "ITEM",
         ItemReview = "ITEM_REVIEW",
+        /// A member's picture.
+        Avatar = "AVATAR",
     }
 }
 
@@ -371,8 +373,10 @@ async fn check_object(store: &dyn ObjectStore, row: &Row) -> Result<(), UploadEr
 
 /// The suffix of an upload's 320 px WebP thumbnail (see [`derived_key`]).
 pub const THUMBNAIL_SUFFIX: &str = "320.webp";
+/// The suffix of an avatar's 256 px square WebP.
+pub const SQUARE_SUFFIX: &str = "256sq.webp";
 /// Objects the server derives from uploads, by suffix; they go when their upload goes.
-const DERIVED_SUFFIXES: [&str; 1] = [THUMBNAIL_SUFFIX];
+const DERIVED_SUFFIXES: [&str; 2] = [THUMBNAIL_SUFFIX, SQUARE_SUFFIX];
 
 /// Where an object derived from the upload `key` is stored: next to it, `{stem}.{suffix}`.
 pub fn derived_key(key: &str, suffix: &str) -> String {

@@ -17,6 +17,8 @@ pub struct ProfileResponse {
     pub user_id: i64,
     pub nickname: String,
     pub bio: String,
+    /// Their picture (a 256 px square once made), if they set one.
+    pub avatar_url: Option<String>,
     pub joined_at: DateTime<Utc>,
     pub pets: Vec<ProfilePetResponse>,
     pub post_count: i64,
@@ -68,6 +70,7 @@ impl ProfileResponse {
             user_id: profile.user_id.into(),
             nickname: profile.nickname,
             bio: profile.bio,
+            avatar_url: state.image_url(profile.avatar_key.as_deref()).await?,
             joined_at: profile.joined_at,
             pets,
             post_count: profile.post_count,

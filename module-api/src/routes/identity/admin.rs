@@ -51,8 +51,12 @@ pub async fn list_users(
         before: page.before_id()?,
     };
     let mut conn = state.db().await?;
-    let users = admin::list_users(&mut conn, filter, page.fetch_limit()).await?;
-    let users: Vec<UserResponse> = users.into_iter().map(Into::into).collect();
+    let accounts = admin::list_users(&mut conn, filter, page.fetch_limit()).await?;
+    drop(conn);
+    let mut users = Vec::with_capacity(accounts.len());
+    for account in accounts {
+        users.push(UserResponse::of(&state, account).await?);
+    }
     Ok(Json(Page::by_id(users, page.limit(), |user| user.id)))
 }
 
@@ -88,7 +92,8 @@ pub async fn suspend_user(
         state.clock.now(),
     )
     .await?;
-    Ok(Json(account.into()))
+    drop(conn);
+    Ok(Json(UserResponse::of(&state, account).await?))
 }
 
 /// Lift a user's suspension now.
@@ -104,11 +109,9 @@ pub async fn lift_suspension(
     Path(id): Path<UserId>,
 ) -> ApiResult<Json<UserResponse>> {
     let mut conn = state.db().await?;
-    Ok(Json(
-        admin::lift_suspension(&mut conn, id, state.clock.now())
-            .await?
-            .into(),
-    ))
+    let account = admin::lift_suspension(&mut conn, id, state.clock.now()).await?;
+    drop(conn);
+    Ok(Json(UserResponse::of(&state, account).await?))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -132,15 +135,14 @@ pub async fn set_role(
     ValidJson(body): ValidJson<RoleRequest>,
 ) -> ApiResult<Json<UserResponse>> {
     let mut conn = state.db().await?;
-    Ok(Json(
-        admin::set_role(
-            &mut conn,
-            state.sessions(),
-            id,
-            body.role,
-            state.clock.now(),
-        )
-        .await?
-        .into(),
-    ))
+    let account = admin::set_role(
+        &mut conn,
+        state.sessions(),
+        id,
+        body.role,
+        state.clock.now(),
+    )
+    .await?;
+    drop(conn);
+    Ok(Json(UserResponse::of(&state, account).await?))
 }

@@ -29,7 +29,9 @@ pub async fn get_me(
     user: AuthUser,
 ) -> ApiResult<Json<UserResponse>> {
     let mut conn = state.db().await?;
-    Ok(Json(account::find(&mut conn, user.id).await?.into()))
+    let account = account::find(&mut conn, user.id).await?;
+    drop(conn);
+    Ok(Json(UserResponse::of(&state, account).await?))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -49,17 +51,22 @@ pub struct UpdateMeRequest {
     #[validate(length(max = 300))]
     #[schema(max_length = 300)]
     pub bio: Option<String>,
+    /// My picture: the key of one of my uploads of purpose `AVATAR` (shown as a 256 px square),
+    /// or `null` to remove it.
+    #[serde(default, deserialize_with = "crate::extract::nullable_field")]
+    #[schema(value_type = Option<crate::extract::ObjectKey>)]
+    pub avatar_key: Option<Option<String>>,
     /// Receive the question of the day as a notification at midnight (the `DAILY_QUESTION`
     /// kind's in-app setting, also at `/users/me/notification-settings`).
     pub notify_daily_question: Option<bool>,
 }
 
-/// Change my name, phone or notification settings.
+/// Change my name, phone, nickname, bio, picture or daily question setting.
 #[utoipa::path(patch, path = "/users/me", tag = "users", security(("bearer" = [])), request_body = UpdateMeRequest,
     responses(
         (status = 200, description = "Updated", body = UserResponse),
-        (status = 409, description = "`NICKNAME_TAKEN`, `NICKNAME_RECENTLY_CHANGED`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`NICKNAME_TAKEN`, `NICKNAME_RECENTLY_CHANGED`, `UPLOAD_IN_USE` (the picture belongs to other content)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (the avatar key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_me(
     State(state): State<AppState>,
@@ -82,21 +89,17 @@ pub async fn update_me(
         };
         settings::change(&mut conn, user.id, change, state.clock.now()).await?;
     }
-    Ok(Json(
-        account::update(
-            &mut conn,
-            user.id,
-            account::AccountChange {
-                name: body.name,
-                phone: body.phone,
-                nickname: body.nickname,
-                bio: body.bio,
-            },
-            state.clock.now(),
-        )
-        .await?
-        .into(),
-    ))
+    let change = account::AccountChange {
+        name: body.name,
+        phone: body.phone,
+        nickname: body.nickname,
+        bio: body.bio,
+        avatar_key: body.avatar_key,
+    };
+    let store = state.object_store.as_ref();
+    let account = account::update(&mut conn, store, user.id, change, state.clock.now()).await?;
+    drop(conn);
+    Ok(Json(UserResponse::of(&state, account).await?))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -123,11 +126,11 @@ pub async fn complete_profile(
 ) -> ApiResult<Json<UserResponse>> {
     let address: NewAddress = body.address.into();
     let mut conn = state.db().await?;
-    Ok(Json(
+    let account =
         account::complete_profile(&mut conn, user.id, body.phone, address, state.clock.now())
-            .await?
-            .into(),
-    ))
+            .await?;
+    drop(conn);
+    Ok(Json(UserResponse::of(&state, account).await?))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

@@ -1,5 +1,6 @@
--- The images of the pets (their photos and diaries) and daily photos of accounts being deleted:
--- discarded, so that the upload job removes their objects (and thumbnails). $1 user ids, $2 now.
+-- The images of the pets (their photos and diaries), daily photos and avatars of accounts being
+-- deleted: discarded, so that the upload job removes their objects (and what was derived from
+-- them). $1 user ids, $2 now.
 UPDATE uploads
    SET discarded_at = $2
  WHERE owner_id = ANY($1)
@@ -10,4 +11,6 @@ UPDATE uploads
                  JOIN pets p ON p.id = d.pet_id
                 WHERE p.owner_id = ANY($1)
                UNION ALL
-               SELECT image_key FROM album_photos WHERE user_id = ANY($1))
+               SELECT image_key FROM album_photos WHERE user_id = ANY($1)
+               UNION ALL
+               SELECT avatar_key FROM users WHERE id = ANY($1) AND avatar_key IS NOT NULL)
