@@ -86,10 +86,17 @@ async fn main() -> anyhow::Result<()> {
             "INSERT INTO notification_settings (user_id, kind, in_app, push, mail, updated_at)
              SELECT id, 'DAILY_QUESTION', false, true, false, now() FROM users WHERE id % 10 = 0
              UNION ALL
-             SELECT id, 'POST_COMMENTED', true, false, true, now() FROM users WHERE id % 3 = 0;
-             VACUUM ANALYZE users; VACUUM ANALYZE notification_settings",
+             SELECT id, 'POST_COMMENTED', true, false, true, now() FROM users WHERE id % 3 = 0",
         )
         .await?;
+        // Each on its own: VACUUM refuses to run inside the transaction a multi-statement
+        // string becomes.
+        for statement in [
+            "VACUUM ANALYZE users",
+            "VACUUM ANALYZE notification_settings",
+        ] {
+            conn.batch_execute(statement).await?;
+        }
         let receivers = users - users / 10;
         let question = qna::for_date(&mut conn, date).await?;
 

@@ -20,7 +20,7 @@ const DOMAINS: [&str; 8] = [
 ];
 
 /// `(from, to, why)`: the arrows between modules that are allowed today.
-const ALLOWED: [(&str, &str, &str); 16] = [
+const ALLOWED: [(&str, &str, &str); 17] = [
     // Every domain knows who acts: user ids, roles, the write and publish guards.
     ("community", "identity", "users, roles and the write guards"),
     ("calendar", "identity", "users, accounts and feed secrets"),
@@ -38,6 +38,11 @@ const ALLOWED: [(&str, &str, &str); 16] = [
     ("calendar", "notification", "reminders and d-days"),
     ("daily", "notification", "the daily question"),
     ("shop", "notification", "order and billing notices"),
+    (
+        "moderation",
+        "notification",
+        "authors and reporters told of decisions",
+    ),
     // A block hides the blocked member's album photos too: one rule, the community's.
     (
         "daily",

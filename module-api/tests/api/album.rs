@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::client::{Client, Member, Page};
 use crate::fixtures::daily::{QueuedReport, report};
-use crate::fixtures::{image, suspend_quietly, upload};
+use crate::fixtures::{image, jpeg, stored, suspend_quietly, upload};
 use crate::util::{ClockExt as _, TestApp, assert_problem, without_signatures};
 
 /// A photo of a day, as its owner (and, public, anyone) reads it.
@@ -75,10 +75,6 @@ async fn photo(app: &TestApp, member: &Member, day: &str, visibility: &str) -> P
     response.json().await.unwrap()
 }
 
-async fn stored(app: &TestApp, key: &str) -> bool {
-    app.state.object_store.head(key).await.unwrap().is_some()
-}
-
 fn dates(photos: &[Photo]) -> Vec<&str> {
     photos.iter().map(|photo| photo.date.as_str()).collect()
 }
@@ -88,21 +84,6 @@ fn feed_dates(page: &Page<FeedPhoto>) -> Vec<&str> {
         .iter()
         .map(|feed| feed.photo.date.as_str())
         .collect()
-}
-
-/// A JPEG of `width` × `height` that really decodes, as a phone would upload.
-fn jpeg(width: u32, height: u32) -> &'static [u8] {
-    let picture = image::RgbImage::from_fn(width, height, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
-    });
-    let mut bytes = Vec::new();
-    image::DynamicImage::ImageRgb8(picture)
-        .write_to(
-            &mut std::io::Cursor::new(&mut bytes),
-            image::ImageFormat::Jpeg,
-        )
-        .unwrap();
-    Box::leak(bytes.into_boxed_slice())
 }
 
 async fn make_thumbnails(app: &TestApp) -> album::ThumbnailCounts {

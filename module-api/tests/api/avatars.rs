@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::client::Client;
-use crate::fixtures::{image, upload};
+use crate::fixtures::{image, jpeg, stored, upload};
 use crate::util::{ClockExt as _, TestApp, assert_problem};
 
 #[derive(Debug, Deserialize)]
@@ -24,21 +24,6 @@ struct Profile {
     avatar_url: Option<String>,
 }
 
-/// A JPEG of `width` × `height` that really decodes, as a phone would upload.
-fn jpeg(width: u32, height: u32) -> &'static [u8] {
-    let picture = image::RgbImage::from_fn(width, height, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
-    });
-    let mut bytes = Vec::new();
-    image::DynamicImage::ImageRgb8(picture)
-        .write_to(
-            &mut std::io::Cursor::new(&mut bytes),
-            image::ImageFormat::Jpeg,
-        )
-        .unwrap();
-    Box::leak(bytes.into_boxed_slice())
-}
-
 async fn make_squares(app: &TestApp) -> avatar::AvatarCounts {
     let mut conn = app.state.db.get().await.unwrap();
     avatar::make_squares(
@@ -50,10 +35,6 @@ async fn make_squares(app: &TestApp) -> avatar::AvatarCounts {
     )
     .await
     .unwrap()
-}
-
-async fn stored(app: &TestApp, key: &str) -> bool {
-    app.state.object_store.head(key).await.unwrap().is_some()
 }
 
 /// Path and file name of a URL, without its query (presigned URLs differ each time).

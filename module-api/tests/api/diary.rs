@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::client::{Client, Member, Page};
-use crate::fixtures::{PNG, image, suspend_quietly};
+use crate::fixtures::{PNG, image, stored, suspend_quietly};
 use crate::util::{TestApp, assert_problem};
 
 /// A diary entry, as its owner or a profile's reader reads it.
@@ -53,10 +53,6 @@ async fn write(owner: &Member, pet: i64, day: &str, text: &str, public: bool) ->
 
 fn texts(entries: &[Entry]) -> Vec<&str> {
     entries.iter().map(|entry| entry.text.as_str()).collect()
-}
-
-async fn stored(app: &TestApp, key: &str) -> bool {
-    app.state.object_store.head(key).await.unwrap().is_some()
 }
 
 async fn bytes_at(url: &str) -> Vec<u8> {

@@ -271,6 +271,26 @@ pub async fn image(app: &TestApp, token: &str, purpose: &str) -> String {
     upload(app, token, purpose, "image/png", PNG).await
 }
 
+/// A JPEG of `width` × `height` that really decodes, as a phone would upload.
+pub fn jpeg(width: u32, height: u32) -> &'static [u8] {
+    let picture = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+    });
+    let mut bytes = Vec::new();
+    image::DynamicImage::ImageRgb8(picture)
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Jpeg,
+        )
+        .unwrap();
+    Box::leak(bytes.into_boxed_slice())
+}
+
+/// Whether the object store holds `key`.
+pub async fn stored(app: &TestApp, key: &str) -> bool {
+    app.state.object_store.head(key).await.unwrap().is_some()
+}
+
 /// A new category and an item in it with these images, made by the admin: the answer.
 pub async fn item_with_images(
     app: &TestApp,
