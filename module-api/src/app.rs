@@ -218,6 +218,13 @@ impl AppState {
         Ok(())
     }
 
+    /// The response made from `view`, its image URLs filled in.
+    pub async fn linked<V, R: From<V> + HasImages>(&self, view: V) -> Result<R, ApiError> {
+        let mut response = R::from(view);
+        self.link_images([&mut response]).await?;
+        Ok(response)
+    }
+
     /// A pooled database connection, or 503 when none can be had.
     pub async fn db(&self) -> Result<DbConn<'_>, ApiError> {
         Ok(self.db.get().await.map_err(db::DbError::from)?)

@@ -60,6 +60,12 @@ async fn wish(member: &Member, listing: i64) -> Wish {
         .await
 }
 
+async fn block(blocker: &Member, blocked: &Member) {
+    let path = format!("/api/v1/users/me/blocks/{}", blocked.id);
+    let response = blocker.request(Method::PUT, &path, None).await;
+    assert!(response.status().is_success());
+}
+
 async fn notices_of<D: serde::de::DeserializeOwned>(member: &Member, kind: &str) -> Vec<D> {
     let all = member.notifications_as::<serde_json::Value>().await;
     all.into_iter()
@@ -304,16 +310,20 @@ async fn wishers_are_told_when_the_price_drops_but_not_across_a_block() {
     let tower = app.listing_by(&seller, "캣타워").await;
     wish(&fan, tower.id).await;
     wish(&blocked, tower.id).await;
-    let response = seller
-        .request(
-            Method::PUT,
-            &format!("/api/v1/users/me/blocks/{}", blocked.id),
-            None,
-        )
-        .await;
-    assert!(response.status().is_success());
+    block(&seller, &blocked).await;
 
     let path = format!("/api/v1/trade-boards/{}", tower.id);
+    // The seller was told of the wish made before the block, and hears of none across it.
+    let late = app.member("late@example.com").await;
+    block(&seller, &late).await;
+    wish(&late, tower.id).await;
+    app.relay_events().await;
+    let wished: Vec<Wished> = notices_of(&seller, "LISTING_WISHED").await;
+    assert_eq!(
+        wished.len(),
+        2,
+        "the fan's and the blocked member's, not the late one's"
+    );
     let _: Listing = seller.patch(&path, json!({"price": 35_000})).await;
     let _: Listing = seller.patch(&path, json!({"price": 25_000})).await;
     app.relay_events().await;

@@ -62,9 +62,7 @@ impl HasImages for DiaryEntryResponse {
 
 impl DiaryEntryResponse {
     async fn of(state: &AppState, view: DiaryEntryView) -> ApiResult<Self> {
-        let mut response = Self::from(view);
-        state.link_images([&mut response]).await?;
-        Ok(response)
+        state.linked(view).await
     }
 }
 

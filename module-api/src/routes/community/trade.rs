@@ -78,9 +78,7 @@ impl HasImages for ListingResponse {
 
 impl Rendered<ListingView> for ListingResponse {
     async fn of(state: &AppState, view: ListingView) -> ApiResult<Self> {
-        let mut response = Self::from(view);
-        state.link_images([&mut response]).await?;
-        Ok(response)
+        state.linked(view).await
     }
 }
 
