@@ -10,6 +10,7 @@ use petory_core::identity::oauth::OpenIdProvider;
 use petory_core::identity::session::SessionStore;
 use petory_core::identity::token::TokenSettings;
 use petory_core::platform::business_days::BusinessCalendar;
+use petory_core::platform::image::{self, ImageUrls};
 use petory_core::ports::{Clock, NotificationSignal, ObjectStore, SystemClock};
 use petory_core::shop::payment::PaymentGateway;
 use petory_external_api::oauth::google::GoogleOpenId;
@@ -58,6 +59,8 @@ pub struct App {
     pub draining: std::sync::atomic::AtomicBool,
     /// Where admins import places from (Kakao Local).
     pub place_directory: Arc<dyn petory_core::ports::PlaceDirectory>,
+    /// The cache in front of the images' public base, purged of withheld images.
+    pub cdn: Arc<dyn petory_core::ports::Cdn>,
     /// The most-liked places (Redis sorted sets).
     pub place_ranking: Arc<dyn petory_core::place::ranking::PlaceRanking>,
     /// The owner board's first pages, kept for a moment.
@@ -73,8 +76,9 @@ pub struct App {
 pub struct AppState(Arc<App>);
 
 /// A response that shows images: its keys, and the URLs to fill in for them.
+/// A response that shows images: their upload keys, and where their URLs go.
 pub trait HasImages {
-    fn images(&mut self) -> (&[String], &mut Vec<String>);
+    fn images(&mut self) -> (&[String], &mut Vec<ImageUrls>);
 }
 
 impl Deref for AppState {
@@ -144,6 +148,12 @@ impl AppState {
             place_index: config
                 .place_index
                 .map(|age| Arc::new(petory_core::place::nearby::NearbyIndex::new(age))),
+            cdn: match (&config.image_links.serving, config.image_purge) {
+                (image::Serving::PublicBase(base), true) => {
+                    Arc::new(petory_external_api::cdn::HttpPurge::new(base))
+                }
+                _ => Arc::new(petory_core::ports::NoCdn),
+            },
             place_directory: Arc::new(petory_external_api::place::KakaoLocal::new(
                 config.kakao_local.clone(),
             )),
@@ -189,33 +199,69 @@ impl AppState {
         }
     }
 
-    /// Where clients read these images from (a CDN base or presigned `GET`s), in order.
-    pub async fn image_urls(&self, keys: &[String]) -> Result<Vec<String>, ApiError> {
+    /// Where clients read these images, per size, in order: their served versions (under a CDN
+    /// base or presigned), or the placeholder while they have none.
+    pub async fn image_urls(&self, keys: &[String]) -> Result<Vec<ImageUrls>, ApiError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let statuses = {
+            let mut conn = self.db().await?;
+            image::statuses(&mut conn, keys)
+                .await
+                .map_err(db::DbError::from)?
+        };
         Ok(self
             .config
             .image_links
-            .urls(self.object_store.as_ref(), keys)
+            .urls(self.object_store.as_ref(), &statuses)
             .await?)
     }
 
-    /// Where clients read one image from, if there is one.
-    pub async fn image_url(&self, key: Option<&str>) -> Result<Option<String>, ApiError> {
+    /// Where clients read one image, if there is one.
+    pub async fn image_url(&self, key: Option<&str>) -> Result<Option<ImageUrls>, ApiError> {
         match key {
             Some(key) => Ok(self.image_urls(&[key.to_owned()]).await?.pop()),
             None => Ok(None),
         }
     }
 
-    /// Fills in every response's image URLs from its image keys.
+    /// Fills in every response's image URLs from its image keys (one look at the uploads).
     pub async fn link_images<'a, T: HasImages + 'a>(
         &self,
         responses: impl IntoIterator<Item = &'a mut T>,
     ) -> Result<(), ApiError> {
+        let mut responses: Vec<&'a mut T> = responses.into_iter().collect();
+        let keys: Vec<String> = responses
+            .iter_mut()
+            .flat_map(|response| response.images().0.to_vec())
+            .collect();
+        let mut urls = self.image_urls(&keys).await?.into_iter();
         for response in responses {
-            let (keys, urls) = response.images();
-            *urls = self.image_urls(keys).await?;
+            let (keys, slot) = response.images();
+            let count = keys.len();
+            *slot = urls.by_ref().take(count).collect();
         }
         Ok(())
+    }
+
+    /// Moves the versions of images whose withholding a moderation decision just changed, and
+    /// purges them from the CDN; what fails here the `image-versions` job does within seconds.
+    pub async fn apply_withholding(&self) {
+        let moved = async {
+            let mut conn = self.db().await?;
+            image::apply_withholding(
+                &mut conn,
+                self.object_store.as_ref(),
+                self.cdn.as_ref(),
+                100,
+            )
+            .await
+            .map_err(ApiError::from)
+        };
+        if let Err(error) = moved.await {
+            tracing::warn!(?error, "withheld images left for the image-versions job");
+        }
     }
 
     /// The response made from `view`, its image URLs filled in.

@@ -49,8 +49,11 @@ pub struct ApiConfig {
     /// How many password hashes run at once and how long one may wait for its turn.
     pub password_hashing: petory_core::identity::password::HashingLimits,
     pub uploads: petory_core::platform::upload::UploadSettings,
-    /// How responses link images: a CDN base or presigned `GET`s.
-    pub image_links: petory_core::platform::upload::ImageLinks,
+    /// How responses link images: a CDN base or presigned `GET`s, and the placeholder.
+    pub image_links: petory_core::platform::image::ImageLinks,
+    /// `PETORY_IMAGE_PURGE=true`: the CDN at `PETORY_IMAGE_BASE_URL` is sent `PURGE` for images
+    /// moderation withholds.
+    pub image_purge: bool,
     /// When reports hide content (`PETORY_REPORT_HIDE_THRESHOLD`).
     pub moderation: petory_core::moderation::report::ModerationSettings,
     pub chat: ChatSettings,
@@ -157,6 +160,15 @@ impl ApiConfig {
             "must be at least 1",
         )?;
         let uploads = petory_core::platform::upload::UploadSettings::from_env()?;
+        let public_url = config::var_or_dev(
+            "PETORY_PUBLIC_URL",
+            "http://127.0.0.1:8080",
+            "mailed links and payment return addresses must reach this API from browsers",
+        )?;
+        let image_links = petory_core::platform::image::ImageLinks::from_env(
+            &uploads,
+            placeholder_url(&public_url),
+        )?;
         let board_page_cache_ms = config::parsed_or("PETORY_BOARD_PAGE_CACHE_MS", 1000_u64)?;
         config::ensure(
             "PETORY_BOARD_PAGE_CACHE_MS",
@@ -206,11 +218,7 @@ impl ApiConfig {
             log_format: log_format_from_env()?,
             tokens: TokenSettings::from_env()?,
             kakaopay: KakaoPaySettings::from_env()?,
-            public_url: config::var_or_dev(
-                "PETORY_PUBLIC_URL",
-                "http://127.0.0.1:8080",
-                "mailed links and payment return addresses must reach this API from browsers",
-            )?,
+            public_url,
             app_url: config::var("PETORY_APP_URL")?,
             order_payment_window: Duration::from_secs(
                 60 * config::parsed_or("PETORY_ORDER_PAYMENT_TIMEOUT_MINUTES", 30_u64)?,
@@ -228,7 +236,8 @@ impl ApiConfig {
             trusted_proxies: trusted_proxies_from_env()?,
             password_hashing: password_hashing_from_env()?,
             uploads,
-            image_links: petory_core::platform::upload::ImageLinks::from_env(&uploads)?,
+            image_links,
+            image_purge: config::parsed_or("PETORY_IMAGE_PURGE", false)?,
             moderation: petory_core::moderation::report::ModerationSettings::from_env()?,
             chat: ChatSettings::from_env()?,
             board_page_cache: Duration::from_millis(board_page_cache_ms),
@@ -348,4 +357,12 @@ impl ShutdownSettings {
             timeout: Duration::from_secs(timeout),
         })
     }
+}
+
+/// Where the placeholder of images without served versions is read (`GET /images/placeholder`).
+pub fn placeholder_url(public_url: &str) -> String {
+    format!(
+        "{}/api/v1/images/placeholder",
+        public_url.trim_end_matches('/')
+    )
 }

@@ -172,6 +172,7 @@ problem_codes! {
     UploadNotUploaded = "UPLOAD_NOT_UPLOADED",
     UploadSizeMismatch = "UPLOAD_SIZE_MISMATCH",
     UploadTooLarge = "UPLOAD_TOO_LARGE",
+    UploadTooLargeImage = "UPLOAD_TOO_LARGE_IMAGE",
     UserNotFound = "USER_NOT_FOUND",
     ValidationFailed = "VALIDATION_FAILED",
     VerificationRecentlySent = "VERIFICATION_RECENTLY_SENT",

@@ -143,6 +143,7 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(review::list_reviews, review::create_review))
         .routes(routes!(review::update_review, review::delete_review))
         .routes(routes!(routes::upload::create_upload))
+        .routes(routes!(routes::upload::placeholder))
         .routes(routes!(profile::get_profile))
         .routes(routes!(routes::community::activity::my_comments))
         .routes(routes!(routes::community::saved::my_bookmarks))

@@ -41,7 +41,10 @@ pub struct JobContext {
     pub uploads: petory_core::platform::upload::UploadSettings,
     pub views: Arc<dyn petory_core::ports::ViewCounter>,
     pub place_ranking: Arc<dyn petory_core::place::ranking::PlaceRanking>,
-    pub thumbnailer: Arc<dyn petory_core::ports::Thumbnailer>,
+    /// Makes the served versions of images.
+    pub images: Arc<dyn petory_core::ports::ImageProcessor>,
+    /// The cache in front of a public image base URL, if any.
+    pub cdn: Arc<dyn petory_core::ports::Cdn>,
 }
 
 impl JobContext {
@@ -105,8 +108,7 @@ pub fn all_jobs() -> Vec<Arc<dyn Job>> {
         Arc::new(jobs::community::FlushViews),
         Arc::new(jobs::community::TellPostLikes),
         Arc::new(jobs::place::RebuildPlaceRanking),
-        Arc::new(jobs::daily::AlbumThumbnails),
-        Arc::new(jobs::identity::AvatarThumbnails),
+        Arc::new(jobs::upload::ImageVersions),
         Arc::new(jobs::shop::ExpireUnpaidOrders),
         Arc::new(jobs::shop::BillSubscriptions),
         Arc::new(jobs::daily::DailyQuestionNotification),

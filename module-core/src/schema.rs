@@ -114,8 +114,6 @@ diesel::table! {
         nickname_changed_at -> Nullable<Timestamptz>,
         bio -> Text,
         avatar_key -> Nullable<Text>,
-        avatar_thumbnail_key -> Nullable<Text>,
-        avatar_thumbnail_failed_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -398,6 +396,11 @@ diesel::table! {
         created_at -> Timestamptz,
         attached_at -> Nullable<Timestamptz>,
         discarded_at -> Nullable<Timestamptz>,
+        versions_at -> Nullable<Timestamptz>,
+        failed_at -> Nullable<Timestamptz>,
+        failure -> Nullable<Text>,
+        withheld_at -> Nullable<Timestamptz>,
+        versions_withheld -> Bool,
     }
 }
 
@@ -692,8 +695,6 @@ diesel::table! {
         user_id -> Int8,
         day -> Date,
         image_key -> Text,
-        thumbnail_key -> Nullable<Text>,
-        thumbnail_failed_at -> Nullable<Timestamptz>,
         caption -> Text,
         visibility -> Text,
         hidden_at -> Nullable<Timestamptz>,

@@ -77,6 +77,7 @@ fn every_text_enum_documents_the_values_on_the_wire() {
     use petory_core::notification::NotificationKind;
     use petory_core::place::{PetSize, PlaceCategory};
     use petory_core::platform::idempotency::KeyState;
+    use petory_core::platform::image::ImageStatus;
     use petory_core::platform::outbox::EventStatus;
     use petory_core::platform::run_log::{RunStatus, Trigger};
     use petory_core::platform::upload::{ImageType, Purpose};
@@ -118,6 +119,7 @@ fn every_text_enum_documents_the_values_on_the_wire() {
         SubscriptionStatus,
         ImageType,
         Purpose,
+        ImageStatus,
     );
     assert_eq!(
         checked,

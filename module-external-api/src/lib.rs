@@ -1,7 +1,8 @@
 //! Adapters to systems outside Petory: object storage (S3), payments (KakaoPay), sign-in (Google
-//! OAuth), mail (SMTP or files), place search (Kakao Local), image decoding and traces
-//! (OpenTelemetry). Each implements a port declared in `petory-core`.
+//! OAuth), mail (SMTP or files), place search (Kakao Local), image versions, CDN purges and
+//! traces (OpenTelemetry). Each implements a port declared in `petory-core`.
 
+pub mod cdn;
 pub mod image;
 pub mod mail;
 pub mod oauth;

@@ -282,6 +282,15 @@ problems!(petory_core::platform::upload::UploadError as E, said => {
         C::UploadNotAnImage,
         said).with_context(json!({ "key": key }),
     ),
+    E::TooLargeImage { key, image } => Self::unprocessable(
+        C::UploadTooLargeImage,
+        said).with_context(json!({
+            "key": key,
+            "width": image.width,
+            "height": image.height,
+            "max_pixels": petory_core::platform::image::MAX_PIXELS,
+        }),
+    ),
     E::InUse { key } => Self::conflict(C::UploadInUse, said).with_context(json!({ "key": key })),
     E::Store(error) => error.into(),
     E::Db(error) => error.into(),

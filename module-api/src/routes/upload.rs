@@ -74,3 +74,22 @@ pub async fn create_upload(
         }),
     ))
 }
+
+/// The image every `image_urls` size points at while an image has no served versions: being
+/// made (`PROCESSING`), unreadable (`FAILED`) or withheld by moderation (`WITHHELD`). A light grey
+/// square, WebP; the same bytes forever.
+#[utoipa::path(get, path = "/images/placeholder", tag = "uploads",
+    responses(
+        (status = 200, description = "The placeholder", content_type = "image/webp", body = Vec<u8>,
+            headers(("Cache-Control" = String, description = "Kept for a day"))),
+    ))]
+pub async fn placeholder() -> impl axum::response::IntoResponse {
+    use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+    (
+        [
+            (CONTENT_TYPE, "image/webp"),
+            (CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        petory_external_api::image::placeholder(),
+    )
+}

@@ -1,9 +1,9 @@
 //! The daily album: one photo a day (replaced in place, its old image gone from storage, never
 //! in the future), the month view, others' public months, the public feed with moderation,
-//! thumbnails made once, and "on this day". The test clock: Monday 2026-11-23, 10:00 in Seoul.
+//! served versions made once, and "on this day". The test clock: Monday 2026-11-23, 10:00 in Seoul.
 
-use petory_core::daily::album;
-use petory_external_api::image::ImageThumbnailer;
+use image::GenericImageView as _;
+use petory_core::platform::image::{Size, version_key};
 use reqwest::Method;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -11,16 +11,16 @@ use serde_json::{Value, json};
 
 use crate::client::{Client, Member, Page};
 use crate::fixtures::daily::{QueuedReport, report};
+use crate::fixtures::images::{ImageStatus, ImageUrls, broken_png, served};
 use crate::fixtures::{image, jpeg, stored, suspend_quietly, upload};
-use crate::util::{ClockExt as _, TestApp, assert_problem, without_signatures};
+use crate::util::{TestApp, assert_problem, without_signatures};
 
 /// A photo of a day, as its owner (and, public, anyone) reads it.
 #[derive(Debug, Deserialize)]
 struct Photo {
     id: i64,
     date: String,
-    image_url: String,
-    thumbnail_url: String,
+    image_urls: ImageUrls,
     caption: String,
     hidden: bool,
 }
@@ -86,19 +86,6 @@ fn feed_dates(page: &Page<FeedPhoto>) -> Vec<&str> {
         .collect()
 }
 
-async fn make_thumbnails(app: &TestApp) -> album::ThumbnailCounts {
-    let mut conn = app.state.db.get().await.unwrap();
-    album::make_thumbnails(
-        &mut conn,
-        app.state.object_store.as_ref(),
-        &ImageThumbnailer,
-        10,
-        app.clock.now_utc(),
-    )
-    .await
-    .unwrap()
-}
-
 #[tokio::test]
 async fn one_photo_a_day_replaced_in_place_its_old_image_gone_and_never_in_the_future() {
     let app = TestApp::spawn().await;
@@ -111,7 +98,7 @@ async fn one_photo_a_day_replaced_in_place_its_old_image_gone_and_never_in_the_f
     assert_eq!(created.date, "2026-11-23");
     assert_eq!(created.caption, "산책");
     assert!(!created.hidden);
-    assert!(created.image_url.contains(&first_key));
+    app.assert_placeholder(&created.image_urls, ImageStatus::Processing);
 
     // The same image with a new caption: the same photo.
     let recaptioned = put_photo(&me, "2026-11-23", body(&first_key, "공원 산책")).await;
@@ -348,7 +335,7 @@ async fn months_feed_and_moderation_show_each_reader_what_they_may_see() {
 }
 
 #[tokio::test]
-async fn thumbnails_are_made_once_lists_use_them_and_they_go_with_their_photo() {
+async fn versions_are_made_once_lists_use_them_and_they_go_with_their_photo() {
     let app = TestApp::spawn().await;
     let me = app.member("me@example.com").await;
     let key = upload(&app, &me.token, "ALBUM", "image/jpeg", jpeg(1280, 960)).await;
@@ -360,30 +347,18 @@ async fn thumbnails_are_made_once_lists_use_them_and_they_go_with_their_photo() 
     .await;
     assert_eq!(put.status(), 201);
     let put: Photo = put.json().await.unwrap();
-    // Until the thumbnail is made, lists show the photo itself.
-    assert_eq!(put.thumbnail_url, put.image_url);
+    // Until the versions are made, every size is the placeholder, never the photo itself.
+    app.assert_placeholder(&put.image_urls, ImageStatus::Processing);
 
-    assert_eq!(
-        make_thumbnails(&app).await,
-        album::ThumbnailCounts { made: 1, failed: 0 }
-    );
-    assert_eq!(
-        make_thumbnails(&app).await,
-        album::ThumbnailCounts::default()
-    );
+    let made = app.make_image_versions().await;
+    assert_eq!((made.made, made.failed), (1, 0));
+    assert_eq!(app.make_image_versions().await.made, 0);
     let month: Month = me.get("/api/v1/users/me/albums").await;
-    let thumbnail_url = &month.items[0].thumbnail_url;
-    assert!(thumbnail_url.contains(".320.webp"), "{thumbnail_url}");
-    let bytes = reqwest::get(thumbnail_url)
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let thumbnail = image::load_from_memory_with_format(&bytes, image::ImageFormat::WebP).unwrap();
-    assert_eq!((thumbnail.width(), thumbnail.height()), (320, 240));
+    let thumb = &month.items[0].image_urls.thumb;
+    assert!(thumb.contains(".320.webp"), "{thumb}");
+    assert_eq!(served(thumb).await.1.dimensions(), (320, 240));
 
-    // A new caption keeps the thumbnail.
+    // A new caption keeps the versions.
     let recaptioned: Photo = put_photo(
         &me,
         "2026-11-23",
@@ -394,31 +369,25 @@ async fn thumbnails_are_made_once_lists_use_them_and_they_go_with_their_photo() 
     .await
     .unwrap();
     assert_eq!(recaptioned.caption, "낮잠");
-    assert!(recaptioned.thumbnail_url.contains(".320.webp"));
+    assert_eq!(recaptioned.image_urls.status, ImageStatus::Ready);
 
-    // A file that only starts like a PNG passes the upload check but is no picture: it is
-    // marked once and lists keep showing the original.
-    let fake: &'static [u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR this is not really an image at all";
-    let fake_key = upload(&app, &me.token, "ALBUM", "image/png", fake).await;
+    // A PNG whose pixels are broken passes the upload check but is no picture: it is marked
+    // once, and lists show the placeholder.
+    let broken_key = upload(&app, &me.token, "ALBUM", "image/png", broken_png()).await;
     let put = put_photo(
         &me,
         "2026-11-22",
-        json!({"image_key": fake_key, "visibility": "PRIVATE"}),
+        json!({"image_key": broken_key, "visibility": "PRIVATE"}),
     )
     .await;
     assert_eq!(put.status(), 201);
-    assert_eq!(
-        make_thumbnails(&app).await,
-        album::ThumbnailCounts { made: 0, failed: 1 }
-    );
-    assert_eq!(
-        make_thumbnails(&app).await,
-        album::ThumbnailCounts::default()
-    );
+    let made = app.make_image_versions().await;
+    assert_eq!((made.made, made.failed), (0, 1));
+    assert_eq!(app.make_image_versions().await.failed, 0);
 
-    // Replacing a photo takes its thumbnail with it.
-    let thumbnail_key = album::thumbnail_key_of(&key);
-    assert!(stored(&app, &thumbnail_key).await);
+    // Replacing a photo takes its versions with it.
+    let thumb_key = version_key(&key, Size::Thumb);
+    assert!(stored(&app, &thumb_key).await);
     let next = image(&app, &me.token, "ALBUM").await;
     let replaced = put_photo(
         &me,
@@ -428,9 +397,9 @@ async fn thumbnails_are_made_once_lists_use_them_and_they_go_with_their_photo() 
     .await;
     assert_eq!(replaced.status(), 200);
     let replaced: Photo = replaced.json().await.unwrap();
-    assert_eq!(replaced.thumbnail_url, replaced.image_url);
+    assert_eq!(replaced.image_urls.status, ImageStatus::Processing);
     assert!(!stored(&app, &key).await);
-    assert!(!stored(&app, &thumbnail_key).await);
+    assert!(!stored(&app, &thumb_key).await);
 }
 
 #[tokio::test]

@@ -1,49 +1,31 @@
 //! A member's picture: one of their `AVATAR` uploads, set, replaced or removed with
-//! `PATCH /users/me {avatar_key}`, shown to them and on their public profile; the
-//! `avatar-thumbnails` job makes its 256 px square, shown from then on. A replaced picture
-//! leaves storage.
+//! `PATCH /users/me {avatar_key}`, shown to them and on their public profile; its served
+//! versions are squares (the middle of the picture). A replaced picture leaves storage.
 
-use petory_core::identity::avatar;
-use petory_external_api::image::ImageThumbnailer;
+use image::GenericImageView as _;
+use petory_core::platform::image::{Size, version_key};
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::client::Client;
+use crate::fixtures::images::{ImageStatus, ImageUrls, served};
 use crate::fixtures::{image, jpeg, stored, upload};
-use crate::util::{ClockExt as _, TestApp, assert_problem};
+use crate::util::{TestApp, assert_problem};
 
 #[derive(Debug, Deserialize)]
 struct Me {
     avatar_key: Option<String>,
-    avatar_url: Option<String>,
+    avatar_urls: Option<ImageUrls>,
 }
 
 #[derive(Debug, Deserialize)]
 struct Profile {
-    avatar_url: Option<String>,
-}
-
-async fn make_squares(app: &TestApp) -> avatar::AvatarCounts {
-    let mut conn = app.state.db.get().await.unwrap();
-    avatar::make_squares(
-        &mut conn,
-        app.state.object_store.as_ref(),
-        &ImageThumbnailer,
-        10,
-        app.clock.now_utc(),
-    )
-    .await
-    .unwrap()
-}
-
-/// Path and file name of a URL, without its query (presigned URLs differ each time).
-fn file_of(url: &str) -> &str {
-    url.split('?').next().unwrap().rsplit('/').next().unwrap()
+    avatar_urls: Option<ImageUrls>,
 }
 
 #[tokio::test]
-async fn a_picture_is_shown_to_me_and_on_my_profile_then_as_its_square() {
+async fn a_picture_is_shown_to_me_and_on_my_profile_as_squares() {
     let app = TestApp::spawn().await;
     let me = app.member("bori@example.com").await;
     let key = upload(&app, &me.token, "AVATAR", "image/jpeg", jpeg(600, 400)).await;
@@ -52,54 +34,21 @@ async fn a_picture_is_shown_to_me_and_on_my_profile_then_as_its_square() {
         .patch("/api/v1/users/me", json!({"avatar_key": key}))
         .await;
     assert_eq!(set.avatar_key.as_deref(), Some(key.as_str()));
-    let picture = set
-        .avatar_url
-        .expect("the picture, until its square is made");
-    assert_eq!(file_of(&picture), file_of(&key));
-    let profile: Profile = app
-        .guest()
-        .get(&format!("/api/v1/users/{}/profile", me.id))
-        .await;
-    assert_eq!(
-        profile.avatar_url.as_deref().map(file_of),
-        Some(file_of(&key))
-    );
+    app.assert_placeholder(&set.avatar_urls.unwrap(), ImageStatus::Processing);
+    let profile_path = format!("/api/v1/users/{}/profile", me.id);
+    let profile: Profile = app.guest().get(&profile_path).await;
+    app.assert_placeholder(&profile.avatar_urls.unwrap(), ImageStatus::Processing);
 
-    assert_eq!(
-        make_squares(&app).await,
-        avatar::AvatarCounts { made: 1, failed: 0 }
-    );
-    assert_eq!(
-        make_squares(&app).await,
-        avatar::AvatarCounts::default(),
-        "made once"
-    );
+    assert_eq!(app.make_image_versions().await.made, 1);
     let mine: Me = me.get("/api/v1/users/me").await;
-    let square_url = mine.avatar_url.unwrap();
-    assert!(
-        file_of(&square_url).ends_with(".256sq.webp"),
-        "{square_url}"
-    );
-    let profile: Profile = app
-        .guest()
-        .get(&format!("/api/v1/users/{}/profile", me.id))
-        .await;
-    assert_eq!(
-        profile.avatar_url.as_deref().map(file_of),
-        Some(file_of(&square_url))
-    );
+    let urls = mine.avatar_urls.unwrap();
+    assert_eq!(urls.status, ImageStatus::Ready);
+    let profile: Profile = app.guest().get(&profile_path).await;
+    assert_eq!(profile.avatar_urls.unwrap().status, ImageStatus::Ready);
 
-    // The square is the middle of the picture, 256 px a side, as WebP.
-    let square_key = petory_core::platform::upload::derived_key(&key, "256sq.webp");
-    let bytes = app
-        .state
-        .object_store
-        .read(&square_key)
-        .await
-        .unwrap()
-        .unwrap();
-    let square = image::load_from_memory_with_format(&bytes, image::ImageFormat::WebP).unwrap();
-    assert_eq!((square.width(), square.height()), (256, 256));
+    // The middle of the picture, square, as WebP: 400 px (never enlarged), 320 for lists.
+    assert_eq!(served(&urls.display).await.1.dimensions(), (400, 400));
+    assert_eq!(served(&urls.thumb).await.1.dimensions(), (320, 320));
 }
 
 #[tokio::test]
@@ -111,9 +60,13 @@ async fn a_replaced_or_removed_picture_leaves_storage() {
     let _: Me = me
         .patch("/api/v1/users/me", json!({"avatar_key": first}))
         .await;
-    make_squares(&app).await;
-    let square = petory_core::platform::upload::derived_key(&first, "256sq.webp");
-    assert!(stored(&app, &first).await && stored(&app, &square).await);
+    app.make_image_versions().await;
+    let square = version_key(&first, Size::Display);
+    assert!(stored(&app, &square).await);
+    assert!(
+        !stored(&app, &first).await,
+        "the original goes once its versions exist"
+    );
 
     let again: Me = me
         .patch("/api/v1/users/me", json!({"avatar_key": first}))
@@ -123,25 +76,24 @@ async fn a_replaced_or_removed_picture_leaves_storage() {
         Some(first.as_str()),
         "the same one changes nothing"
     );
-    assert!(stored(&app, &first).await);
+    assert!(stored(&app, &square).await);
 
     let replaced: Me = me
         .patch("/api/v1/users/me", json!({"avatar_key": second}))
         .await;
     assert_eq!(replaced.avatar_key.as_deref(), Some(second.as_str()));
-    assert!(!stored(&app, &first).await, "the replaced picture is gone");
-    assert!(!stored(&app, &square).await, "with its square");
+    assert!(!stored(&app, &square).await, "the replaced picture is gone");
 
     let removed: Me = me
         .patch("/api/v1/users/me", json!({"avatar_key": null}))
         .await;
-    assert_eq!((removed.avatar_key, removed.avatar_url), (None, None));
+    assert_eq!((removed.avatar_key, removed.avatar_urls), (None, None));
     assert!(!stored(&app, &second).await);
     let profile: Profile = app
         .guest()
         .get(&format!("/api/v1/users/{}/profile", me.id))
         .await;
-    assert_eq!(profile.avatar_url, None);
+    assert_eq!(profile.avatar_urls, None);
 }
 
 #[tokio::test]

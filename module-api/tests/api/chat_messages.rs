@@ -9,6 +9,7 @@ use crate::client::{Client, Page};
 use crate::fixtures::community::{
     Community as _, Frames as _, Listing, Message, Room, Trade, body_of, room_path, texts,
 };
+use crate::fixtures::images::{ImageStatus, served};
 use crate::fixtures::{ChatSocket, image};
 use crate::util::{TcpProxy, TestApp, assert_problem};
 
@@ -274,9 +275,13 @@ async fn image_messages_need_my_own_verified_upload() {
     .await;
     assert_eq!(sent.image_key.as_deref(), Some(key.as_str()));
     assert!(sent.text.is_none());
-    let url = sent.image_url.as_deref().unwrap();
-    let fetched = reqwest::get(url).await.unwrap();
-    assert_eq!(fetched.status(), 200);
+    let urls = sent.image_urls.as_ref().unwrap();
+    app.assert_placeholder(urls, ImageStatus::Processing);
+    app.make_image_versions().await;
+    let read = buyer.history(room).await;
+    let urls = read[0].image_urls.as_ref().unwrap();
+    assert_eq!(urls.status, ImageStatus::Ready);
+    served(&urls.display).await;
 
     // The seller cannot send the buyer's upload as their own.
     assert_problem(
@@ -329,7 +334,7 @@ async fn a_sender_takes_a_message_back_within_five_minutes_and_both_read_the_pla
         let messages = member.history(room).await;
         assert_eq!(messages.len(), 1, "its place stays");
         assert_eq!(messages[0].text.as_deref(), Some("메시지가 삭제되었습니다"));
-        assert_eq!(messages[0].image_url, None);
+        assert_eq!(messages[0].image_urls, None);
     }
     // Again is harmless.
     let again: Message = buyer.ok(Method::DELETE, &path, None).await;

@@ -6,8 +6,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::client::{Client, Member, Page};
-use crate::fixtures::{PNG, image, stored, suspend_quietly};
+use crate::fixtures::images::{ImageStatus, ImageUrls, served};
+use crate::fixtures::{image, stored, suspend_quietly};
 use crate::util::{TestApp, assert_problem};
+use petory_core::platform::image::{Size, version_key};
 
 /// A diary entry, as its owner or a profile's reader reads it.
 #[derive(Debug, Deserialize)]
@@ -18,7 +20,7 @@ struct Entry {
     day: String,
     text: String,
     image_keys: Vec<String>,
-    image_urls: Vec<String>,
+    image_urls: Vec<ImageUrls>,
     public: bool,
 }
 
@@ -55,16 +57,6 @@ fn texts(entries: &[Entry]) -> Vec<&str> {
     entries.iter().map(|entry| entry.text.as_str()).collect()
 }
 
-async fn bytes_at(url: &str) -> Vec<u8> {
-    reqwest::get(url)
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap()
-        .to_vec()
-}
-
 #[tokio::test]
 async fn an_owner_keeps_a_private_diary_with_photos_and_pages_it_newest_day_first() {
     let app = TestApp::spawn().await;
@@ -85,7 +77,8 @@ async fn an_owner_keeps_a_private_diary_with_photos_and_pages_it_newest_day_firs
     assert!(!walk.public, "private unless said otherwise");
     assert_eq!(walk.image_keys, [first.clone(), second.clone()]);
     assert_eq!(walk.image_urls.len(), 2);
-    assert_eq!(bytes_at(&walk.image_urls[0]).await, PNG);
+    app.assert_placeholder(&walk.image_urls[0], ImageStatus::Processing);
+    assert_eq!(app.make_image_versions().await.made, 2);
 
     write(&owner, bori, "2026-11-22", "이빨이 났다", false).await;
     write(&owner, bori, "2026-11-21", "목욕", false).await;
@@ -117,12 +110,16 @@ async fn an_owner_keeps_a_private_diary_with_photos_and_pages_it_newest_day_firs
     assert_eq!(edited.text, "첫 산책!");
     assert_eq!(edited.day, "2026-11-20");
     assert_eq!(edited.image_keys, std::slice::from_ref(&second));
-    assert!(!stored(&app, &first).await, "the photo let go is removed");
-    assert!(stored(&app, &second).await);
+    let display = |key: &str| version_key(key, Size::Display);
+    assert!(
+        !stored(&app, &display(&first)).await,
+        "the photo let go is removed"
+    );
+    assert!(stored(&app, &display(&second)).await);
 
     // Removed with its photos.
     let () = owner.delete(&entry).await;
-    assert!(!stored(&app, &second).await);
+    assert!(!stored(&app, &display(&second)).await);
     assert_problem(
         owner.request(Method::DELETE, &entry, None).await,
         404,
@@ -215,13 +212,15 @@ async fn public_entries_show_on_the_owners_profile_to_anyone() {
     write(&owner, bori, "2026-11-22", "병원 (비공개)", false).await;
     write(&owner, nabi, "2026-11-19", "나비 첫 캣타워", true).await;
     let later = write(&owner, nabi, "2026-11-23", "나중에 공개", false).await;
+    app.make_image_versions().await;
 
     let guest = app.guest();
     let shown: Page<Entry> = guest.get(&profile_diary(owner.id)).await;
     assert_eq!(texts(&shown.items), ["공원에서", "나비 첫 캣타워"]);
     assert_eq!(shown.items[0].pet_name, "Bori");
     assert_eq!(shown.items[1].pet_name, "Nabi");
-    assert_eq!(bytes_at(&shown.items[0].image_urls[0]).await, PNG);
+    let (_, photo) = served(&shown.items[0].image_urls[0].display).await;
+    assert_eq!((photo.width(), photo.height()), (1, 1));
 
     // Made public later, it shows in its day's place; one pet's alone on request.
     let _: Entry = owner

@@ -16,6 +16,7 @@ use crate::util::{ClockExt as _, TestApp};
 
 pub mod community;
 pub mod daily;
+pub mod images;
 pub mod shop;
 
 /// An item with `stock` on sale and a buyer with a complete profile: `(item id, token, address id)`.

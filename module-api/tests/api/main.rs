@@ -30,6 +30,7 @@ mod identity_admin;
 mod identity_quotas;
 mod identity_sessions;
 mod identity_signup;
+mod images;
 mod lifecycle_deletion;
 mod lifecycle_dormancy;
 mod lockout;

@@ -51,7 +51,7 @@ async fn authors_post_edit_and_delete_while_others_and_guests_only_read() {
     assert_eq!(ids(&list), vec![created.id]);
     let item = &list.items[0];
     assert_eq!(item.first_image_key.as_deref(), Some(photo.as_str()));
-    assert!(item.first_image_url.is_some());
+    assert!(item.first_image_urls.is_some());
     assert!(!item.liked_by_me);
     assert_eq!(item.excerpt, "She loved it.");
     let _: Post = guest.get(&path).await;

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::client::{Client, Page};
+use crate::fixtures::images::{ImageStatus, ImageUrls, served};
 use crate::fixtures::{PNG, image, item_with_images, upload};
 use crate::util::{ClockExt as _, TestApp, assert_problem};
 
@@ -17,7 +18,7 @@ use crate::util::{ClockExt as _, TestApp, assert_problem};
 struct Item {
     id: i64,
     image_keys: Vec<String>,
-    image_urls: Vec<String>,
+    image_urls: Vec<ImageUrls>,
 }
 
 /// Where and how to send an upload.
@@ -42,7 +43,7 @@ struct UploadKey {
 #[derive(Debug, Deserialize)]
 struct Post {
     id: i64,
-    image_urls: Vec<String>,
+    image_urls: Vec<ImageUrls>,
 }
 
 #[tokio::test]
@@ -56,15 +57,14 @@ async fn a_real_png_round_trips_from_upload_to_the_items_image_url() {
     assert_eq!(response.status(), 201);
     let item: Item = response.json().await.unwrap();
     assert_eq!(item.image_keys, std::slice::from_ref(&key));
-    let url = &item.image_urls[0];
-    let fetched = reqwest::get(url).await.unwrap();
-    assert!(fetched.status().is_success());
-    assert_eq!(fetched.bytes().await.unwrap().as_ref(), PNG);
+    app.assert_placeholder(&item.image_urls[0], ImageStatus::Processing);
+    app.make_image_versions().await;
 
-    // The public item page links it too.
+    // The public item page links its served versions.
     let public: Item = app.guest().get(&format!("/api/v1/items/{}", item.id)).await;
     assert_eq!(public.image_keys, [key]);
-    assert_eq!(public.image_urls.len(), 1);
+    let (_, picture) = served(&public.image_urls[0].display).await;
+    assert_eq!((picture.width(), picture.height()), (1, 1));
 }
 
 #[tokio::test]
@@ -242,6 +242,7 @@ async fn an_attached_image_cannot_be_swapped_nor_taken_by_other_content() {
         .await;
 
     // The presigned PUT still works, but what it puts is never served.
+    app.make_image_versions().await;
     let mut swapped = PNG.to_vec();
     swapped
         .iter_mut()
@@ -253,13 +254,12 @@ async fn an_attached_image_cannot_be_swapped_nor_taken_by_other_content() {
         .guest()
         .get(&format!("/api/v1/owner-boards/{}", post.id))
         .await;
-    let served = reqwest::get(&read.image_urls[0])
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    assert_eq!(served.as_ref(), PNG);
+    let (_, shown) = served(&read.image_urls[0].display).await;
+    assert_eq!(
+        (shown.width(), shown.height()),
+        (1, 1),
+        "the versions of what was checked"
+    );
 
     // The upload is this post's alone: another post cannot take it, so deleting this one
     // cannot take another's image with it.

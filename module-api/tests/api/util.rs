@@ -61,6 +61,7 @@ pub struct TestAppBuilder {
     place_ranking_cache: Duration,
     place_index: Option<Duration>,
     kakao_local: Option<KakaoLocalSandbox>,
+    image_base: Option<String>,
 }
 
 /// A TCP relay between the API and a server that a test can cut, as a restart or a network
@@ -141,6 +142,7 @@ impl TestApp {
             // Every search looks at the changes first, so that a test sees its own writes.
             place_index: Some(Duration::ZERO),
             kakao_local: None,
+            image_base: None,
         }
     }
 
@@ -234,6 +236,12 @@ impl TestAppBuilder {
     /// Keeps the owner board's first pages this long.
     pub fn board_page_cache(mut self, ttl: Duration) -> Self {
         self.board_page_cache = ttl;
+        self
+    }
+
+    /// Links images under this public (CDN) base instead of presigned URLs.
+    pub fn image_base(mut self, base: &str) -> Self {
+        self.image_base = Some(base.trim_end_matches('/').to_owned());
         self
     }
 
@@ -413,9 +421,16 @@ impl TestAppBuilder {
                 rest_api_key: "test-rest-key".to_owned(),
                 timeout: Duration::from_secs(5),
             },
-            image_links: petory_core::platform::upload::ImageLinks::Presigned {
-                ttl: Duration::from_secs(3600),
+            image_links: petory_core::platform::image::ImageLinks {
+                serving: self.image_base.clone().map_or(
+                    petory_core::platform::image::Serving::Presigned {
+                        ttl: Duration::from_secs(3600),
+                    },
+                    petory_core::platform::image::Serving::PublicBase,
+                ),
+                placeholder: petory_api::config::placeholder_url("http://petory.test"),
             },
+            image_purge: self.image_base.is_some(),
         };
         let clock = FixedClock::at(start_of_test_time());
         let state = AppState::with_clock(config, Arc::new(clock.clone())).expect("state");

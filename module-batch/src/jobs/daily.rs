@@ -1,8 +1,7 @@
-//! Daily records upkeep: the midnight question notification and the album's thumbnails.
+//! Daily records upkeep: the midnight question notification.
 
 use async_trait::async_trait;
-use petory_core::daily::{album, qna};
-use petory_core::db::DbError;
+use petory_core::daily::qna;
 use petory_core::platform::run_log::{JobCounts, job_counts};
 use petory_core::ports::Audience;
 
@@ -44,37 +43,6 @@ impl Job for DailyQuestionNotification {
         Ok(job_counts([
             ("notified", counts.inserted),
             ("ranges", counts.ranges),
-        ]))
-    }
-}
-
-/// Makes the 320 px WebP thumbnails of album photos that have none yet (every minute): lists
-/// show the original until then. Instances share the photos (`SKIP LOCKED`).
-pub struct AlbumThumbnails;
-
-#[async_trait]
-impl Job for AlbumThumbnails {
-    fn name(&self) -> &'static str {
-        "album-thumbnails"
-    }
-
-    fn default_schedule(&self) -> &'static str {
-        "30 * * * * *"
-    }
-
-    async fn run(&self, context: &JobContext, date: RunDate) -> anyhow::Result<JobCounts> {
-        let mut conn = context.db.get().await.map_err(DbError::from)?;
-        let counts = album::make_thumbnails(
-            &mut conn,
-            context.object_store.as_ref(),
-            context.thumbnailer.as_ref(),
-            20,
-            date.as_of,
-        )
-        .await?;
-        Ok(job_counts([
-            ("made", counts.made),
-            ("failed", counts.failed),
         ]))
     }
 }

@@ -78,34 +78,3 @@ impl Job for LiftSuspensions {
         Ok(job_counts([("lifted", lifted)]))
     }
 }
-
-/// Makes the 256 px squares of new avatars (every minute); until then the picture itself is
-/// shown. Instances share the members (`SKIP LOCKED`).
-pub struct AvatarThumbnails;
-
-#[async_trait]
-impl Job for AvatarThumbnails {
-    fn name(&self) -> &'static str {
-        "avatar-thumbnails"
-    }
-
-    fn default_schedule(&self) -> &'static str {
-        "40 * * * * *"
-    }
-
-    async fn run(&self, context: &JobContext, date: RunDate) -> anyhow::Result<JobCounts> {
-        let mut conn = context.db.get().await.map_err(DbError::from)?;
-        let counts = petory_core::identity::avatar::make_squares(
-            &mut conn,
-            context.object_store.as_ref(),
-            context.thumbnailer.as_ref(),
-            20,
-            date.as_of,
-        )
-        .await?;
-        Ok(job_counts([
-            ("made", counts.made),
-            ("failed", counts.failed),
-        ]))
-    }
-}

@@ -41,14 +41,8 @@ pub struct ProfilePet {
 
 /// Member `id`'s profile; a withdrawn member (or no such member) has none.
 pub async fn profile(conn: &mut AsyncPgConnection, id: UserId) -> Result<Profile, CommunityError> {
-    type Shown = (
-        String,
-        String,
-        DateTime<Utc>,
-        Option<String>,
-        Option<String>,
-    );
-    let (nickname, bio, joined_at, avatar_key, avatar_square_key): Shown = users::table
+    type Shown = (String, String, DateTime<Utc>, Option<String>);
+    let (nickname, bio, joined_at, avatar_key): Shown = users::table
         .find(id)
         .filter(users::status.ne(AccountStatus::Withdrawn))
         .select((
@@ -56,7 +50,6 @@ pub async fn profile(conn: &mut AsyncPgConnection, id: UserId) -> Result<Profile
             users::bio,
             users::created_at,
             users::avatar_key,
-            users::avatar_thumbnail_key,
         ))
         .first(conn)
         .await
@@ -91,7 +84,7 @@ pub async fn profile(conn: &mut AsyncPgConnection, id: UserId) -> Result<Profile
         user_id: id,
         nickname,
         bio,
-        avatar_key: crate::identity::avatar::shown_key(avatar_key, avatar_square_key),
+        avatar_key,
         joined_at,
         pets,
         post_count,

@@ -1,8 +1,7 @@
 //! The daily album (하루 한 컷): one photo per member per business day, private or public. A
 //! day's photo may be replaced (the old object is discarded and removed from storage) or
-//! removed; each photo gets a 320 px WebP thumbnail, made once by the batch binary and stored
-//! next to the original, which lists show. Public photos form a feed; moderation hides them
-//! like any other content.
+//! removed; its served versions are made like every upload's (`platform::image`). Public photos
+//! form a feed; moderation hides them like any other content.
 
 use chrono::{DateTime, Datelike as _, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -14,7 +13,7 @@ use crate::identity::rules::public_name;
 use crate::identity::{self, Suspended, UserId};
 use crate::platform::business_days::BusinessCalendar;
 use crate::platform::upload::{self, Purpose, UploadError};
-use crate::ports::{ObjectStore, Thumbnailer};
+use crate::ports::ObjectStore;
 use crate::schema::{album_photos, users};
 
 crate::id_type! {
@@ -30,9 +29,6 @@ crate::text_enum! {
     }
 }
 
-/// Thumbnails are this many pixels wide (never enlarged); see [`upload::THUMBNAIL_SUFFIX`].
-pub const THUMBNAIL_WIDTH: u32 = 320;
-
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = album_photos)]
 pub struct AlbumPhoto {
@@ -40,19 +36,11 @@ pub struct AlbumPhoto {
     pub user_id: UserId,
     pub day: NaiveDate,
     pub image_key: String,
-    pub thumbnail_key: Option<String>,
     pub caption: String,
     pub visibility: Visibility,
     pub hidden_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-}
-
-impl AlbumPhoto {
-    /// What lists show: the thumbnail once made, the original until then.
-    pub fn preview_key(&self) -> &str {
-        self.thumbnail_key.as_deref().unwrap_or(&self.image_key)
-    }
 }
 
 /// A public photo in the feed, with its owner's name.
@@ -175,9 +163,6 @@ pub async fn put(
                         image_key: &draft.image_key,
                         caption: &draft.caption,
                         visibility: draft.visibility,
-                        // A new image waits for its own thumbnail (and gets its own try).
-                        thumbnail_key: replaced.then_some(None),
-                        thumbnail_failed_at: replaced.then_some(None),
                         updated_at: now,
                     };
                     let photo = diesel::update(album_photos::table.find(before.id))
@@ -232,15 +217,13 @@ pub async fn put(
     }
 }
 
-/// A day's photo as a put changes it: its thumbnail columns only when the image is new.
+/// A day's photo as a put changes it.
 #[derive(AsChangeset)]
 #[diesel(table_name = album_photos)]
 struct PhotoChange<'a> {
     image_key: &'a str,
     caption: &'a str,
     visibility: Visibility,
-    thumbnail_key: Option<Option<String>>,
-    thumbnail_failed_at: Option<Option<DateTime<Utc>>>,
     updated_at: DateTime<Utc>,
 }
 
@@ -363,96 +346,4 @@ pub async fn on_this_day(
         .select(AlbumPhoto::as_select())
         .load(conn)
         .await?)
-}
-
-/// Where a photo's thumbnail is stored: next to the original (and removed with it).
-pub fn thumbnail_key_of(image_key: &str) -> String {
-    upload::derived_key(image_key, upload::THUMBNAIL_SUFFIX)
-}
-
-/// What a thumbnail run did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ThumbnailCounts {
-    pub made: u64,
-    /// Photos whose image the thumbnailer cannot read: marked, not tried again.
-    pub failed: u64,
-}
-
-/// Makes the thumbnails that are missing, `chunk` photos per transaction; instances share the
-/// work (`SKIP LOCKED`). A storage failure stops the run and leaves the rest for the next.
-pub async fn make_thumbnails(
-    conn: &mut AsyncPgConnection,
-    store: &dyn ObjectStore,
-    thumbnailer: &dyn Thumbnailer,
-    chunk: i64,
-    now: DateTime<Utc>,
-) -> Result<ThumbnailCounts, AlbumError> {
-    let mut counts = ThumbnailCounts::default();
-    loop {
-        let claimed = conn
-            .transaction(async |conn| {
-                let due: Vec<(AlbumPhotoId, String)> = album_photos::table
-                    .filter(album_photos::thumbnail_key.is_null())
-                    .filter(album_photos::thumbnail_failed_at.is_null())
-                    .filter(album_photos::deleted_at.is_null())
-                    .order(album_photos::id)
-                    .limit(chunk)
-                    .for_update()
-                    .skip_locked()
-                    .select((album_photos::id, album_photos::image_key))
-                    .load(conn)
-                    .await?;
-                for (id, image_key) in &due {
-                    let image = store.read(image_key).await.map_err(UploadError::from)?;
-                    let made = match image {
-                        Some(image) => thumbnailer.webp(image, THUMBNAIL_WIDTH).await,
-                        None => Err(crate::ports::ThumbnailError("the image is gone".into())),
-                    };
-                    match made {
-                        Ok(thumbnail) => {
-                            let key = thumbnail_key_of(image_key);
-                            store
-                                .put(&key, thumbnail, "image/webp")
-                                .await
-                                .map_err(UploadError::from)?;
-                            diesel::update(album_photos::table.find(id))
-                                .set(album_photos::thumbnail_key.eq(key))
-                                .execute(conn)
-                                .await?;
-                            counts.made += 1;
-                        }
-                        Err(error) => {
-                            tracing::warn!(photo = %id, %error, "album thumbnail not made");
-                            diesel::update(album_photos::table.find(id))
-                                .set(album_photos::thumbnail_failed_at.eq(now))
-                                .execute(conn)
-                                .await?;
-                            counts.failed += 1;
-                        }
-                    }
-                }
-                Ok::<_, AlbumError>(due.len())
-            })
-            .await?;
-        if (claimed as i64) < chunk {
-            return Ok(counts);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thumbnails_sit_next_to_their_originals() {
-        assert_eq!(
-            thumbnail_key_of("album/42/0190abc.jpg"),
-            "album/42/0190abc.320.webp"
-        );
-        assert_eq!(
-            thumbnail_key_of("album/42/plain"),
-            "album/42/plain.320.webp"
-        );
-    }
 }

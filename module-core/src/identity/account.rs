@@ -57,8 +57,6 @@ pub struct UserRow {
     pub nickname_changed_at: Option<DateTime<Utc>>,
     pub bio: String,
     pub avatar_key: Option<String>,
-    #[diesel(column_name = avatar_thumbnail_key)]
-    pub avatar_square_key: Option<String>,
     /// The daily question's in-app setting (notification settings), read beside the row.
     #[diesel(
         select_expression = diesel::dsl::sql::<diesel::sql_types::Bool>(DAILY_QUESTION_ON),
@@ -93,9 +91,8 @@ pub struct Account {
     /// When the nickname may change next (`None`: now).
     pub nickname_changeable_at: Option<DateTime<Utc>>,
     pub bio: String,
-    /// My picture (an `AVATAR` upload) and its square, once made.
+    /// My picture (an `AVATAR` upload).
     pub avatar_key: Option<String>,
-    pub avatar_square_key: Option<String>,
     /// Receives the question of the day at midnight.
     pub notify_daily_question: bool,
     /// The account proved it owns its address (a mailed link, or Google's word).
@@ -122,7 +119,6 @@ pub(crate) fn account_from_row(row: UserRow, has_address: bool) -> Account {
             .map(|at| at + rules::NICKNAME_CHANGE_EVERY),
         bio: row.bio,
         avatar_key: row.avatar_key,
-        avatar_square_key: row.avatar_square_key,
         notify_daily_question: row.notify_daily_question,
         email_verified: row.email_verified_at.is_some(),
     }

@@ -11,6 +11,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::TargetType;
 use crate::daily::album::Visibility;
+use crate::platform::image;
 use crate::schema::{
     album_photos, chat_members, chat_messages, listings, place_reviews, places, post_comments,
     posts,
@@ -89,6 +90,15 @@ pub trait Reportable: Sync {
     async fn count(&self, _conn: &mut AsyncPgConnection, _id: i64, _by: i32) -> QueryResult<()> {
         Ok(())
     }
+
+    /// The uploads the item shows: withheld from public reach while it is hidden or deleted.
+    async fn image_keys(
+        &self,
+        _conn: &mut AsyncPgConnection,
+        _id: i64,
+    ) -> QueryResult<Vec<String>> {
+        Ok(Vec::new())
+    }
 }
 
 impl TargetType {
@@ -120,6 +130,8 @@ pub(super) async fn set_hidden(
     } else {
         content.show(conn, id).await?;
     }
+    let images = content.image_keys(conn, id).await?;
+    image::withhold(conn, &images, hidden, now).await?;
     if locked.hidden_at.is_some() != hidden {
         count(
             content,
@@ -142,6 +154,8 @@ pub(super) async fn delete(
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
     if content.delete(conn, id, now).await? {
+        let images = content.image_keys(conn, id).await?;
+        image::withhold(conn, &images, true, now).await?;
         count(content, conn, id, CountRule::Live, -1).await?;
         if locked.hidden_at.is_none() {
             count(content, conn, id, CountRule::Seen, -1).await?;
@@ -233,7 +247,13 @@ macro_rules! reportable {
     };
 }
 
-reportable!(Posts: posts by author_id;);
+reportable!(Posts: posts by author_id;
+    async fn image_keys(&self, conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Vec<String>> {
+        let keys: Option<Vec<String>> =
+            posts::table.find(id).select(posts::image_keys).first(conn).await.optional()?;
+        Ok(keys.unwrap_or_default())
+    }
+);
 
 reportable!(Comments: post_comments by author_id;
     async fn lock_parent(&self, conn: &mut AsyncPgConnection, id: i64) -> QueryResult<()> {
@@ -266,12 +286,30 @@ fn post_of(
     post_comments::table.find(id).select(post_comments::post_id)
 }
 
-reportable!(Listings: listings by seller_id;);
+reportable!(Listings: listings by seller_id;
+    async fn image_keys(&self, conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Vec<String>> {
+        let keys: Option<Vec<String>> =
+            listings::table.find(id).select(listings::image_keys).first(conn).await.optional()?;
+        Ok(keys.unwrap_or_default())
+    }
+);
 
 // Places have no author: nobody's own, hidden from all but admins.
-reportable!(Places: places by nobody;);
+reportable!(Places: places by nobody;
+    async fn image_keys(&self, conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Vec<String>> {
+        let keys: Option<Vec<String>> =
+            places::table.find(id).select(places::image_keys).first(conn).await.optional()?;
+        Ok(keys.unwrap_or_default())
+    }
+);
 
 reportable!(PlaceReviews: place_reviews by author_id;
+    async fn image_keys(&self, conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Vec<String>> {
+        let keys: Option<Vec<String>> =
+            place_reviews::table.find(id).select(place_reviews::image_keys).first(conn).await.optional()?;
+        Ok(keys.unwrap_or_default())
+    }
+
     async fn lock_parent(&self, conn: &mut AsyncPgConnection, id: i64) -> QueryResult<()> {
         places::table
             .filter(
@@ -312,6 +350,16 @@ reportable!(PlaceReviews: place_reviews by author_id;
 );
 
 reportable!(AlbumPhotos: album_photos by user_id;
+    async fn image_keys(&self, conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Vec<String>> {
+        let key: Option<Option<String>> = album_photos::table
+            .find(id)
+            .select(album_photos::image_key.nullable())
+            .first(conn)
+            .await
+            .optional()?;
+        Ok(key.flatten().into_iter().collect())
+    }
+
     // A private photo is its owner's alone: no one else can see it to report it.
     async fn readable_by(
         &self,
@@ -332,6 +380,16 @@ reportable!(AlbumPhotos: album_photos by user_id;
 );
 
 reportable!(ChatMessages: chat_messages by sender_id;
+    async fn image_keys(&self, conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Vec<String>> {
+        let key: Option<Option<String>> = chat_messages::table
+            .find(id)
+            .select(chat_messages::image_key.nullable())
+            .first(conn)
+            .await
+            .optional()?;
+        Ok(key.flatten().into_iter().collect())
+    }
+
     async fn readable_by(
         &self,
         conn: &mut AsyncPgConnection,

@@ -5,8 +5,9 @@
 //!
 //! The client uploads to an incoming key (`incoming/{key}`); when content takes the upload, the
 //! server copies it to the key itself, which no client ever had a URL for, checks that copy and
-//! serves only it: bytes put again with a still-valid presigned URL change nothing served. An
-//! upload belongs to one content only, so removing one content never removes another's image.
+//! serves only versions made from it (see [`super::image`]): bytes put again with a still-valid
+//! presigned URL change nothing served. An upload belongs to one content only, so removing one
+//! content never removes another's image.
 
 use std::time::Duration;
 
@@ -62,8 +63,9 @@ impl ImageType {
 pub const MAX_BYTES: u64 = 10 * 1024 * 1024;
 /// How many uploads a user may hold that nothing refers to yet.
 pub const MAX_PENDING: i64 = 100;
-/// How many bytes are read to tell the real type of an object.
-const SNIFF_BYTES: u64 = 64;
+/// How many bytes are read to tell the real type and the dimensions of an object (a JPEG's
+/// size follows its EXIF block, which may fill 64 KiB).
+const HEADER_BYTES: u64 = 256 * 1024;
 
 #[derive(Debug, Clone, Copy)]
 pub struct UploadSettings {
@@ -136,6 +138,11 @@ pub enum UploadError {
     },
     #[error("{key} is not a {declared} image")]
     NotAnImage { key: String, declared: ImageType },
+    #[error("{key}: {image}")]
+    TooLargeImage {
+        key: String,
+        image: super::image::TooLargeImage,
+    },
     #[error("{key} is used already; upload the image again for new content")]
     InUse { key: String },
     #[error(transparent)]
@@ -358,30 +365,27 @@ async fn check_object(store: &dyn ObjectStore, row: &Row) -> Result<(), UploadEr
             actual: meta.size,
         });
     }
-    let prefix = store
-        .read_prefix(key, SNIFF_BYTES)
+    let header = store
+        .read_prefix(key, HEADER_BYTES)
         .await?
         .ok_or_else(|| UploadError::NotUploaded { key: key.clone() })?;
-    if sniff(&prefix) != Some(row.content_type) {
+    if sniff(&header) != Some(row.content_type) {
         return Err(UploadError::NotAnImage {
             key: key.clone(),
             declared: row.content_type,
         });
     }
+    // Dimensions not found in the header are checked again where the image is decoded.
+    if let Ok(size) = imagesize::blob_size(&header) {
+        let side = |side: usize| u32::try_from(side).unwrap_or(u32::MAX);
+        super::image::check_size(side(size.width), side(size.height), meta.size).map_err(
+            |image| UploadError::TooLargeImage {
+                key: key.clone(),
+                image,
+            },
+        )?;
+    }
     Ok(())
-}
-
-/// The suffix of an upload's 320 px WebP thumbnail (see [`derived_key`]).
-pub const THUMBNAIL_SUFFIX: &str = "320.webp";
-/// The suffix of an avatar's 256 px square WebP.
-pub const SQUARE_SUFFIX: &str = "256sq.webp";
-/// Objects the server derives from uploads, by suffix; they go when their upload goes.
-const DERIVED_SUFFIXES: [&str; 2] = [THUMBNAIL_SUFFIX, SQUARE_SUFFIX];
-
-/// Where an object derived from the upload `key` is stored: next to it, `{stem}.{suffix}`.
-pub fn derived_key(key: &str, suffix: &str) -> String {
-    let stem = key.rsplit_once('.').map_or(key, |(stem, _)| stem);
-    format!("{stem}.{suffix}")
 }
 
 /// Marks `owner`'s uploads as released by their content for good (a replaced or removed photo):
@@ -436,8 +440,8 @@ async fn remove_objects(store: &dyn ObjectStore, keys: &[String]) -> Result<(), 
     for key in keys {
         store.delete(&incoming_key(key)).await?;
         store.delete(key).await?;
-        for suffix in DERIVED_SUFFIXES {
-            store.delete(&derived_key(key, suffix)).await?;
+        for derived in super::image::derived_keys(key) {
+            store.delete(&derived).await?;
         }
     }
     Ok(())
@@ -446,42 +450,6 @@ async fn remove_objects(store: &dyn ObjectStore, keys: &[String]) -> Result<(), 
 /// What the first bytes of a file say it is, among the accepted image types.
 pub fn sniff(prefix: &[u8]) -> Option<ImageType> {
     infer::get(prefix).and_then(|kind| ImageType::parse(kind.mime_type()))
-}
-
-/// Where clients read images from: a CDN in front of the bucket, or presigned `GET`s.
-#[derive(Debug, Clone)]
-pub enum ImageLinks {
-    PublicBase(String),
-    Presigned { ttl: Duration },
-}
-
-impl ImageLinks {
-    /// `PETORY_IMAGE_BASE_URL`: a public (CDN) base in front of the bucket; unset, responses
-    /// carry presigned `GET`s valid for `settings.get_ttl`.
-    pub fn from_env(settings: &UploadSettings) -> Result<Self, crate::config::ConfigError> {
-        Ok(match crate::config::var("PETORY_IMAGE_BASE_URL")? {
-            Some(base) => Self::PublicBase(base),
-            None => Self::Presigned {
-                ttl: settings.get_ttl,
-            },
-        })
-    }
-
-    /// A readable URL per key, in order.
-    pub async fn urls(
-        &self,
-        store: &dyn ObjectStore,
-        keys: &[String],
-    ) -> Result<Vec<String>, ObjectStoreError> {
-        let mut urls = Vec::with_capacity(keys.len());
-        for key in keys {
-            urls.push(match self {
-                Self::PublicBase(base) => format!("{}/{key}", base.trim_end_matches('/')),
-                Self::Presigned { ttl } => store.presign_get(key, *ttl).await?.url,
-            });
-        }
-        Ok(urls)
-    }
 }
 
 /// Removes, chunk by chunk, uploads that nothing used within `settings.unattached_ttl`, and

@@ -3,7 +3,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 /// Object storage (S3 in production). Clients upload and download directly with presigned
-/// URLs; the server signs, inspects, and stores what it derives (thumbnails).
+/// URLs; the server signs, inspects, and stores what it derives (the served versions).
 #[async_trait]
 pub trait ObjectStore: Send + Sync + 'static {
     /// A URL the client may `PUT` exactly this object to, with the returned headers.

@@ -9,6 +9,7 @@ use petory_core::community::board::{
     PostCursor, PostFilter, PostId, PostSort, PostSummary, PostView, Posts,
 };
 use petory_core::community::views;
+use petory_core::platform::image::ImageUrls;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -30,7 +31,7 @@ pub struct PostResponse {
     pub content: String,
     pub image_keys: Vec<String>,
     /// Where to read each image, in the order of `image_keys`.
-    pub image_urls: Vec<String>,
+    pub image_urls: Vec<ImageUrls>,
     pub author_id: i64,
     pub author_name: String,
     pub like_count: i32,
@@ -68,7 +69,7 @@ impl From<PostView> for PostResponse {
 }
 
 impl HasImages for PostResponse {
-    fn images(&mut self) -> (&[String], &mut Vec<String>) {
+    fn images(&mut self) -> (&[String], &mut Vec<ImageUrls>) {
         (&self.image_keys, &mut self.image_urls)
     }
 }
@@ -101,13 +102,14 @@ pub struct PostSummaryResponse {
     pub comment_count: i32,
     pub view_count: i64,
     pub first_image_key: Option<String>,
-    pub first_image_url: Option<String>,
+    /// Where to read the first image, per size.
+    pub first_image_urls: Option<ImageUrls>,
     pub liked_by_me: bool,
     pub created_at: DateTime<Utc>,
     #[serde(skip)]
     image_keys: Vec<String>,
     #[serde(skip)]
-    image_urls: Vec<String>,
+    image_urls: Vec<ImageUrls>,
 }
 
 impl From<PostSummary> for PostSummaryResponse {
@@ -124,7 +126,7 @@ impl From<PostSummary> for PostSummaryResponse {
             view_count: post.view_count,
             image_keys: post.first_image_key.iter().cloned().collect(),
             first_image_key: post.first_image_key,
-            first_image_url: None,
+            first_image_urls: None,
             image_urls: Vec::new(),
             liked_by_me: post.liked_by_me,
             created_at: post.created_at,
@@ -132,20 +134,23 @@ impl From<PostSummary> for PostSummaryResponse {
     }
 }
 
-/// Fills in each summary's `first_image_url`.
+/// Fills in each summary's `first_image_urls`.
 pub(crate) async fn link_first_images<'a>(
     state: &AppState,
     posts: impl Iterator<Item = &'a mut PostSummaryResponse>,
 ) -> ApiResult<()> {
+    let mut posts: Vec<&'a mut PostSummaryResponse> = posts.collect();
+    state
+        .link_images(posts.iter_mut().map(|post| &mut **post))
+        .await?;
     for post in posts {
-        state.link_images([&mut *post]).await?;
-        post.first_image_url = post.image_urls.first().cloned();
+        post.first_image_urls = post.image_urls.first().cloned();
     }
     Ok(())
 }
 
 impl HasImages for PostSummaryResponse {
-    fn images(&mut self) -> (&[String], &mut Vec<String>) {
+    fn images(&mut self) -> (&[String], &mut Vec<ImageUrls>) {
         (&self.image_keys, &mut self.image_urls)
     }
 }
@@ -249,7 +254,7 @@ pub struct PostRequest {
         (status = 409, description = "`UPLOAD_IN_USE` (the image belongs to other content; upload it again)", body = Problem, content_type = "application/problem+json"),
         (status = 201, description = "Posted", body = PostResponse),
         (status = 403, description = "`EMAIL_NOT_VERIFIED` (the mailed link not followed yet), `ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE`, `UPLOAD_TOO_LARGE_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_post(
     State(state): State<AppState>,
@@ -316,7 +321,7 @@ pub struct UpdatePostRequest {
         (status = 200, description = "Edited", body = PostResponse),
         (status = 403, description = "`ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`POST_NOT_FOUND` (also others' posts)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE`, `UPLOAD_TOO_LARGE_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_post(
     State(state): State<AppState>,

@@ -10,6 +10,7 @@ use petory_core::community::chat::{
 };
 use petory_core::community::trade::{ListingId, ListingStatus};
 use petory_core::identity::UserId;
+use petory_core::platform::image::ImageUrls;
 use petory_core::platform::messages;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -34,7 +35,8 @@ pub struct MessageResponse {
     pub client_id: uuid::Uuid,
     pub text: Option<String>,
     pub image_key: Option<String>,
-    pub image_url: Option<String>,
+    /// Where to read the image, per size.
+    pub image_urls: Option<ImageUrls>,
     /// Hidden by moderation: its words and image are withheld (except from its sender).
     pub hidden: bool,
     /// Taken back by its sender (or deleted by moderation): `text` is the placeholder
@@ -56,7 +58,7 @@ impl MessageResponse {
         } else {
             (None, None)
         };
-        let image_url = state.image_url(image_key.as_deref()).await?;
+        let image_urls = state.image_url(image_key.as_deref()).await?;
         Ok(Self {
             id: message.id.into(),
             room_id: message.room_id.into(),
@@ -65,7 +67,7 @@ impl MessageResponse {
             client_id: message.client_id,
             text,
             image_key,
-            image_url,
+            image_urls,
             hidden,
             deleted,
             created_at: message.created_at,
@@ -79,7 +81,8 @@ pub struct RoomListing {
     /// False once the listing is taken down or hidden by moderation: no title or image then.
     pub available: bool,
     pub title: Option<String>,
-    pub image_url: Option<String>,
+    /// Where to read the listing's first image, per size.
+    pub image_urls: Option<ImageUrls>,
     pub status: ListingStatus,
 }
 
@@ -111,7 +114,7 @@ pub struct RoomResponse {
 
 impl RoomResponse {
     async fn of(state: &AppState, room: RoomSummary, me: UserId) -> ApiResult<Self> {
-        let image_url = state.image_url(room.listing_image_key.as_deref()).await?;
+        let image_urls = state.image_url(room.listing_image_key.as_deref()).await?;
         let last_message = match room.last_message {
             Some(message) => Some(MessageResponse::of(state, message, me).await?),
             None => None,
@@ -122,7 +125,7 @@ impl RoomResponse {
                 id: room.listing_id.into(),
                 available: room.listing_available,
                 title: room.listing_title,
-                image_url,
+                image_urls,
                 status: room.listing_status,
             },
             other_user: RoomMember {
@@ -424,7 +427,7 @@ pub async fn unsend_message(
         (status = 403, description = "`ACCOUNT_SUSPENDED`, `CHAT_BLOCKED`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`CHAT_ROOM_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`UPLOAD_IN_USE` (the image belongs to other content), `CHAT_PARTY_LEFT` (the other member left), `CLIENT_ID_REUSED` (used for a message in another room)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE`, `UPLOAD_TOO_LARGE_IMAGE`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`CHAT_RATE_LIMITED` (10 a second, bursts of 20)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn post_message(

@@ -8,6 +8,7 @@ use petory_core::community::pet::{
     self, DiaryChanges, DiaryCursor, DiaryEntryId, DiaryEntryView, NewDiaryEntry, PetId,
 };
 use petory_core::identity::UserId;
+use petory_core::platform::image::ImageUrls;
 use petory_core::platform::upload;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -29,7 +30,7 @@ pub struct DiaryEntryResponse {
     pub text: String,
     pub image_keys: Vec<String>,
     /// Where to read each photo, in the order of `image_keys`.
-    pub image_urls: Vec<String>,
+    pub image_urls: Vec<ImageUrls>,
     /// Shown to anyone on the owner's profile; otherwise the owner's alone.
     pub public: bool,
     pub created_at: DateTime<Utc>,
@@ -55,7 +56,7 @@ impl From<DiaryEntryView> for DiaryEntryResponse {
 }
 
 impl HasImages for DiaryEntryResponse {
-    fn images(&mut self) -> (&[String], &mut Vec<String>) {
+    fn images(&mut self) -> (&[String], &mut Vec<ImageUrls>) {
         (&self.image_keys, &mut self.image_urls)
     }
 }
@@ -122,7 +123,7 @@ pub struct UpdateDiaryEntryRequest {
         (status = 403, description = "`ACCOUNT_SUSPENDED`, `EMAIL_NOT_VERIFIED` (a public entry, before the mailed link is followed)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`PET_NOT_FOUND` (also others' pets)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`UPLOAD_IN_USE` (the photo belongs to other content; upload it again)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`VALIDATION_FAILED` (e.g. a day in the future, a photo twice); `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (a photo; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED` (e.g. a day in the future, a photo twice); `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE`, `UPLOAD_TOO_LARGE_IMAGE` (a photo; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn write_diary_entry(
     State(state): State<AppState>,
@@ -183,7 +184,7 @@ pub async fn list_diary(
         (status = 403, description = "`ACCOUNT_SUSPENDED`, `EMAIL_NOT_VERIFIED` (making it public, before the mailed link is followed)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`DIARY_ENTRY_NOT_FOUND` (also others' entries and pets)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`UPLOAD_IN_USE` (the photo belongs to other content; upload it again)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`VALIDATION_FAILED` (e.g. a day in the future, a photo twice); `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (a photo; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED` (e.g. a day in the future, a photo twice); `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE`, `UPLOAD_TOO_LARGE_IMAGE` (a photo; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_diary_entry(
     State(state): State<AppState>,

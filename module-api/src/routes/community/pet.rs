@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use petory_core::community::pet::{self, NewPet, Pet, PetChanges, PetId, Sex, Species, Weight};
+use petory_core::platform::image::ImageUrls;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -27,15 +28,15 @@ pub struct PetResponse {
     /// The latest weight, in grams.
     pub weight_grams: Option<i32>,
     pub photo_key: Option<String>,
-    /// Where to read the photo.
-    pub photo_url: Option<String>,
+    /// Where to read the photo, per size.
+    pub photo_urls: Option<ImageUrls>,
     pub memo: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     #[serde(skip)]
     photo_keys: Vec<String>,
     #[serde(skip)]
-    photo_urls: Vec<String>,
+    linked: Vec<ImageUrls>,
 }
 
 impl From<Pet> for PetResponse {
@@ -52,8 +53,8 @@ impl From<Pet> for PetResponse {
             weight_grams: p.weight_grams,
             photo_keys: p.photo_key.iter().cloned().collect(),
             photo_key: p.photo_key,
-            photo_url: None,
-            photo_urls: Vec::new(),
+            photo_urls: None,
+            linked: Vec::new(),
             memo: p.memo,
             created_at: p.created_at,
             updated_at: p.updated_at,
@@ -62,8 +63,8 @@ impl From<Pet> for PetResponse {
 }
 
 impl HasImages for PetResponse {
-    fn images(&mut self) -> (&[String], &mut Vec<String>) {
-        (&self.photo_keys, &mut self.photo_urls)
+    fn images(&mut self) -> (&[String], &mut Vec<ImageUrls>) {
+        (&self.photo_keys, &mut self.linked)
     }
 }
 
@@ -71,7 +72,7 @@ impl PetResponse {
     async fn of(state: &AppState, pet: Pet) -> ApiResult<Self> {
         let mut response = Self::from(pet);
         state.link_images([&mut response]).await?;
-        response.photo_url = response.photo_urls.first().cloned();
+        response.photo_urls = response.linked.first().cloned();
         Ok(response)
     }
 }
@@ -144,7 +145,7 @@ pub async fn list_pets(
     let mut page: Page<PetResponse> = Page::all(pets).map(Into::into);
     state.link_images(&mut page.items).await?;
     for pet in &mut page.items {
-        pet.photo_url = pet.photo_urls.first().cloned();
+        pet.photo_urls = pet.linked.first().cloned();
     }
     Ok(Json(page))
 }
@@ -155,7 +156,7 @@ pub async fn list_pets(
         (status = 201, description = "Added", body = PetResponse),
         (status = 403, description = "`ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`UPLOAD_IN_USE` (the image belongs to other content), `TOO_MANY_PETS` (20 kept already)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (the photo)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE`, `UPLOAD_TOO_LARGE_IMAGE` (the photo)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_pet(
     State(state): State<AppState>,
@@ -216,7 +217,7 @@ pub async fn get_pet(
         (status = 200, description = "Updated", body = PetResponse),
         (status = 403, description = "`ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`PET_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (the photo)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE`, `UPLOAD_TOO_LARGE_IMAGE` (the photo)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_pet(
     State(state): State<AppState>,

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use petory_core::community::pet::Species;
 use petory_core::community::profile::{self, Profile, ProfilePet};
 use petory_core::identity::UserId;
+use petory_core::platform::image::ImageUrls;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -17,8 +18,8 @@ pub struct ProfileResponse {
     pub user_id: i64,
     pub nickname: String,
     pub bio: String,
-    /// Their picture (a 256 px square once made), if they set one.
-    pub avatar_url: Option<String>,
+    /// Their picture (square versions), if they set one.
+    pub avatar_urls: Option<ImageUrls>,
     pub joined_at: DateTime<Utc>,
     pub pets: Vec<ProfilePetResponse>,
     pub post_count: i64,
@@ -32,12 +33,12 @@ pub struct ProfilePetResponse {
     pub id: i64,
     pub name: String,
     pub species: Species,
-    /// Where to read the pet's photo.
-    pub photo_url: Option<String>,
+    /// Where to read the pet's photo, per size.
+    pub photo_urls: Option<ImageUrls>,
     #[serde(skip)]
     photo_keys: Vec<String>,
     #[serde(skip)]
-    photo_urls: Vec<String>,
+    linked: Vec<ImageUrls>,
 }
 
 impl From<ProfilePet> for ProfilePetResponse {
@@ -46,16 +47,16 @@ impl From<ProfilePet> for ProfilePetResponse {
             id: pet.id.into(),
             name: pet.name,
             species: pet.species,
-            photo_url: None,
+            photo_urls: None,
             photo_keys: pet.photo_key.into_iter().collect(),
-            photo_urls: Vec::new(),
+            linked: Vec::new(),
         }
     }
 }
 
 impl HasImages for ProfilePetResponse {
-    fn images(&mut self) -> (&[String], &mut Vec<String>) {
-        (&self.photo_keys, &mut self.photo_urls)
+    fn images(&mut self) -> (&[String], &mut Vec<ImageUrls>) {
+        (&self.photo_keys, &mut self.linked)
     }
 }
 
@@ -64,13 +65,13 @@ impl ProfileResponse {
         let mut pets: Vec<ProfilePetResponse> = profile.pets.into_iter().map(Into::into).collect();
         state.link_images(pets.iter_mut()).await?;
         for pet in &mut pets {
-            pet.photo_url = pet.photo_urls.first().cloned();
+            pet.photo_urls = pet.linked.first().cloned();
         }
         Ok(Self {
             user_id: profile.user_id.into(),
             nickname: profile.nickname,
             bio: profile.bio,
-            avatar_url: state.image_url(profile.avatar_key.as_deref()).await?,
+            avatar_urls: state.image_url(profile.avatar_key.as_deref()).await?,
             joined_at: profile.joined_at,
             pets,
             post_count: profile.post_count,

@@ -8,6 +8,7 @@ use petory_core::community::trade::{
     self, ListingCategory, ListingChanges, ListingFilter, ListingId, ListingStatus, ListingView,
     Listings, NewListing,
 };
+use petory_core::platform::image::ImageUrls;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -32,7 +33,7 @@ pub struct ListingResponse {
     pub region: String,
     pub image_keys: Vec<String>,
     /// Where to read each image, in the order of `image_keys`.
-    pub image_urls: Vec<String>,
+    pub image_urls: Vec<ImageUrls>,
     pub status: ListingStatus,
     /// Buyers who opened a chat about it.
     pub chat_count: i32,
@@ -71,7 +72,7 @@ impl From<ListingView> for ListingResponse {
 }
 
 impl HasImages for ListingResponse {
-    fn images(&mut self) -> (&[String], &mut Vec<String>) {
+    fn images(&mut self) -> (&[String], &mut Vec<ImageUrls>) {
         (&self.image_keys, &mut self.image_urls)
     }
 }
@@ -175,7 +176,7 @@ pub struct ListingRequest {
         (status = 409, description = "`UPLOAD_IN_USE` (the image belongs to other content; upload it again)", body = Problem, content_type = "application/problem+json"),
         (status = 201, description = "Listed", body = ListingResponse),
         (status = 403, description = "`EMAIL_NOT_VERIFIED` (the mailed link not followed yet), `ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE`, `UPLOAD_TOO_LARGE_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_listing(
     State(state): State<AppState>,
@@ -238,7 +239,7 @@ pub struct UpdateListingRequest {
         (status = 200, description = "Edited", body = ListingResponse),
         (status = 403, description = "`NOT_THE_SELLER`, `ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`LISTING_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE`, `UPLOAD_TOO_LARGE_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_listing(
     State(state): State<AppState>,

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use petory_core::daily::album::{self, AlbumPhoto, AlbumPhotoId, PhotoDraft, Visibility};
 use petory_core::identity::UserId;
+use petory_core::platform::image::ImageUrls;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -22,10 +23,8 @@ pub struct AlbumPhotoResponse {
     pub id: i64,
     /// The business day it is the photo of.
     pub date: NaiveDate,
-    /// The photo itself.
-    pub image_url: String,
-    /// The 320 px WebP thumbnail, or the photo itself until the thumbnail is made.
-    pub thumbnail_url: String,
+    /// Where to read the photo, per size (`thumb` for the month grid and the feed).
+    pub image_urls: ImageUrls,
     pub caption: String,
     pub visibility: Visibility,
     /// Hidden by moderation (only its owner sees it, marked so).
@@ -35,33 +34,35 @@ pub struct AlbumPhotoResponse {
 }
 
 impl AlbumPhotoResponse {
-    async fn of(state: &AppState, photo: AlbumPhoto) -> Result<Self, ApiError> {
-        let urls = state
-            .image_urls(&[photo.image_key.clone(), photo.preview_key().to_owned()])
-            .await?;
-        let mut urls = urls.into_iter();
-        let (Some(image_url), Some(thumbnail_url)) = (urls.next(), urls.next()) else {
-            return Err(ApiError::from_status(StatusCode::INTERNAL_SERVER_ERROR));
-        };
-        Ok(Self {
+    fn with(photo: AlbumPhoto, image_urls: ImageUrls) -> Self {
+        Self {
             id: photo.id.into(),
             date: photo.day,
-            image_url,
-            thumbnail_url,
+            image_urls,
             caption: photo.caption,
             visibility: photo.visibility,
             hidden: photo.hidden_at.is_some(),
             created_at: photo.created_at,
             updated_at: photo.updated_at,
-        })
+        }
     }
 
+    async fn of(state: &AppState, photo: AlbumPhoto) -> Result<Self, ApiError> {
+        Self::all(state, vec![photo])
+            .await?
+            .pop()
+            .ok_or_else(|| ApiError::from_status(StatusCode::INTERNAL_SERVER_ERROR))
+    }
+
+    /// The responses, their images linked with one look at the uploads.
     async fn all(state: &AppState, photos: Vec<AlbumPhoto>) -> Result<Vec<Self>, ApiError> {
-        let mut responses = Vec::with_capacity(photos.len());
-        for photo in photos {
-            responses.push(Self::of(state, photo).await?);
-        }
-        Ok(responses)
+        let keys: Vec<String> = photos.iter().map(|photo| photo.image_key.clone()).collect();
+        let urls = state.image_urls(&keys).await?;
+        Ok(photos
+            .into_iter()
+            .zip(urls)
+            .map(|(photo, image_urls)| Self::with(photo, image_urls))
+            .collect())
     }
 }
 
@@ -85,7 +86,7 @@ pub struct AlbumPhotoRequest {
         (status = 200, description = "The day's photo, changed", body = AlbumPhotoResponse),
         (status = 403, description = "`EMAIL_NOT_VERIFIED` (the mailed link not followed yet), `ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`UPLOAD_IN_USE` (the image belongs to other content), `ALBUM_IMAGE_IN_USE` (the photo of another day)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`ALBUM_DAY_IN_FUTURE`, `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE`, `VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`ALBUM_DAY_IN_FUTURE`, `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE`, `UPLOAD_TOO_LARGE_IMAGE`, `VALIDATION_FAILED`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn put_album_photo(
     State(state): State<AppState>,
@@ -280,16 +281,23 @@ pub async fn album_feed(
     .await?;
     drop(conn);
     let page = Page::new(photos, page.limit(), |feed| feed.photo.id.to_string());
-    let mut items = Vec::with_capacity(page.items.len());
-    for feed in page.items {
-        items.push(FeedPhotoResponse {
-            owner: PhotoOwner {
+    let (owners, photos): (Vec<PhotoOwner>, Vec<AlbumPhoto>) = page
+        .items
+        .into_iter()
+        .map(|feed| {
+            let owner = PhotoOwner {
                 id: feed.photo.user_id.into(),
                 name: feed.owner_name,
-            },
-            photo: AlbumPhotoResponse::of(&state, feed.photo).await?,
-        });
-    }
+            };
+            (owner, feed.photo)
+        })
+        .unzip();
+    let photos = AlbumPhotoResponse::all(&state, photos).await?;
+    let items = owners
+        .into_iter()
+        .zip(photos)
+        .map(|(owner, photo)| FeedPhotoResponse { owner, photo })
+        .collect();
     Ok(Json(Page {
         items,
         next_cursor: page.next_cursor,

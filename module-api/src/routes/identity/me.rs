@@ -66,7 +66,7 @@ pub struct UpdateMeRequest {
     responses(
         (status = 200, description = "Updated", body = UserResponse),
         (status = 409, description = "`NICKNAME_TAKEN`, `NICKNAME_RECENTLY_CHANGED`, `UPLOAD_IN_USE` (the picture belongs to other content)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (the avatar key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE`, `UPLOAD_TOO_LARGE_IMAGE` (the avatar key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_me(
     State(state): State<AppState>,

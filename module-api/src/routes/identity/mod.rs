@@ -8,8 +8,8 @@ pub mod oauth;
 
 use chrono::{DateTime, Utc};
 use petory_core::identity::account::{Account, TokenPair};
-use petory_core::identity::avatar;
 use petory_core::identity::{AccountStatus, Role};
+use petory_core::platform::image::ImageUrls;
 use serde::Serialize;
 
 use crate::app::AppState;
@@ -39,23 +39,20 @@ pub struct UserResponse {
     pub bio: String,
     /// My picture: the key of the `AVATAR` upload I set (`PATCH /users/me`).
     pub avatar_key: Option<String>,
-    /// Where to read it: its 256 px square once made (within a minute), the picture until then.
-    pub avatar_url: Option<String>,
+    /// Where to read it, per size (squares; the placeholder until they are made, within
+    /// seconds).
+    pub avatar_urls: Option<ImageUrls>,
     /// Receives the question of the day at midnight.
     pub notify_daily_question: bool,
     /// The account proved it owns its address (the mailed link, or Google's word).
     pub email_verified: bool,
-    #[serde(skip)]
-    shown_avatar_key: Option<String>,
 }
 
 impl UserResponse {
     /// The response with its avatar's URL.
     pub(crate) async fn of(state: &AppState, account: Account) -> ApiResult<Self> {
         let mut response = Self::from(account);
-        response.avatar_url = state
-            .image_url(response.shown_avatar_key.as_deref())
-            .await?;
+        response.avatar_urls = state.image_url(response.avatar_key.as_deref()).await?;
         Ok(response)
     }
 }
@@ -75,12 +72,8 @@ impl From<Account> for UserResponse {
             nickname: account.nickname,
             nickname_changeable_at: account.nickname_changeable_at,
             bio: account.bio,
-            shown_avatar_key: avatar::shown_key(
-                account.avatar_key.clone(),
-                account.avatar_square_key,
-            ),
             avatar_key: account.avatar_key,
-            avatar_url: None,
+            avatar_urls: None,
             notify_daily_question: account.notify_daily_question,
             email_verified: account.email_verified,
             last_login_at: account.last_login_at,

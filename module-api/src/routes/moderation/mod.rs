@@ -96,6 +96,9 @@ pub async fn create_report(
         state.clock.now(),
     )
     .await?;
+    drop(conn);
+    // Reports that reach the threshold hide the content: its images leave public reach now.
+    state.apply_withholding().await;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
@@ -220,6 +223,8 @@ pub async fn resolve_report(
         state.clock.now(),
     )
     .await?;
+    drop(conn);
+    state.apply_withholding().await;
     Ok(Json(resolved.into()))
 }
 
@@ -295,6 +300,8 @@ pub async fn create_decision(
     };
     let mut conn = state.db().await?;
     let entry = decision::decide(&mut conn, decision, state.clock.now()).await?;
+    drop(conn);
+    state.apply_withholding().await;
     Ok((StatusCode::CREATED, Json(entry.into())))
 }
 

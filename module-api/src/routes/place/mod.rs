@@ -10,6 +10,7 @@ use petory_core::place::{
     self, Around, Hours, PetSize, PlaceCategory, PlaceCursor, PlaceDraft, PlaceId, PlaceItem,
     PlaceQuery, PlaceView,
 };
+use petory_core::platform::image::ImageUrls;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -87,7 +88,7 @@ pub struct PlaceResponse {
     pub hours: Option<Vec<OpeningHours>>,
     pub homepage: String,
     pub image_keys: Vec<String>,
-    pub image_urls: Vec<String>,
+    pub image_urls: Vec<ImageUrls>,
     /// The mean of the reviews' stars; absent before the first review.
     pub average_stars: Option<f64>,
     pub review_count: i32,
@@ -149,7 +150,7 @@ impl From<PlaceItem> for PlaceResponse {
 }
 
 impl HasImages for PlaceResponse {
-    fn images(&mut self) -> (&[String], &mut Vec<String>) {
+    fn images(&mut self) -> (&[String], &mut Vec<ImageUrls>) {
         (&self.image_keys, &mut self.image_urls)
     }
 }
@@ -503,7 +504,7 @@ pub async fn list_admin_places(
         (status = 409, description = "`UPLOAD_IN_USE` (the image belongs to other content; upload it again)", body = Problem, content_type = "application/problem+json"),
         (status = 201, description = "Added", body = PlaceResponse),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (an image key of purpose `PLACE`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE`, `UPLOAD_TOO_LARGE_IMAGE` (an image key of purpose `PLACE`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_place(
     State(state): State<AppState>,
@@ -533,7 +534,7 @@ pub async fn create_place(
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`PLACE_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`UPLOAD_IN_USE` (the image belongs to other content; upload it again)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE`, `UPLOAD_TOO_LARGE_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_place(
     State(state): State<AppState>,
@@ -600,8 +601,8 @@ pub struct RankedPlace {
     pub id: i64,
     pub name: String,
     pub category: PlaceCategory,
-    /// The first photo, if any.
-    pub image_url: Option<String>,
+    /// The first photo, per size, if any.
+    pub image_urls: Option<ImageUrls>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -643,11 +644,19 @@ pub async fn ranking(
         .top(&state, period, query.category, limit)
         .await?;
     let (ranked, source) = ranking.as_ref();
+    // One look at the uploads for every first photo of the page.
+    let firsts: Vec<String> = ranked
+        .iter()
+        .filter_map(|entry| entry.place.image_keys.first().cloned())
+        .collect();
+    let mut first_urls = state.image_urls(&firsts).await?.into_iter();
     let mut items = Vec::with_capacity(ranked.len());
     for entry in ranked {
-        let image_url = state
-            .image_url(entry.place.image_keys.first().map(String::as_str))
-            .await?;
+        let image_urls = if entry.place.image_keys.is_empty() {
+            None
+        } else {
+            first_urls.next()
+        };
         items.push(RankingEntry {
             rank: entry.rank,
             like_count: entry.likes,
@@ -655,7 +664,7 @@ pub async fn ranking(
                 id: entry.place.id.into(),
                 name: entry.place.name.clone(),
                 category: entry.place.category,
-                image_url,
+                image_urls,
             },
         });
     }

@@ -7,6 +7,7 @@ use petory_core::place::PlaceId;
 use petory_core::place::review::{
     self, PlaceReviewId, ReviewCursor, ReviewDraft, ReviewSort, ReviewView,
 };
+use petory_core::platform::image::ImageUrls;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -27,7 +28,7 @@ pub struct PlaceReviewResponse {
     pub stars: i16,
     pub content: String,
     pub image_keys: Vec<String>,
-    pub image_urls: Vec<String>,
+    pub image_urls: Vec<ImageUrls>,
     /// Hidden by moderation: only its author and admins see it.
     pub hidden: bool,
     pub created_at: DateTime<Utc>,
@@ -54,7 +55,7 @@ impl From<ReviewView> for PlaceReviewResponse {
 }
 
 impl HasImages for PlaceReviewResponse {
-    fn images(&mut self) -> (&[String], &mut Vec<String>) {
+    fn images(&mut self) -> (&[String], &mut Vec<ImageUrls>) {
         (&self.image_keys, &mut self.image_urls)
     }
 }
@@ -167,7 +168,7 @@ pub async fn list_place_reviews(
         (status = 403, description = "`EMAIL_NOT_VERIFIED` (the mailed link not followed yet), `ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`PLACE_NOT_FOUND` (also hidden or deleted places)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`ALREADY_REVIEWED`, `UPLOAD_IN_USE` (an image belongs to other content; upload it again)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE`, `UPLOAD_TOO_LARGE_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_place_review(
     State(state): State<AppState>,
@@ -199,7 +200,7 @@ pub async fn create_place_review(
         (status = 403, description = "`EMAIL_NOT_VERIFIED` (the mailed link not followed yet), `ACCOUNT_SUSPENDED`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`PLACE_REVIEW_NOT_FOUND` (also others' reviews), `PLACE_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`UPLOAD_IN_USE` (the image belongs to other content; upload it again)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE`, `UPLOAD_TOO_LARGE_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_place_review(
     State(state): State<AppState>,

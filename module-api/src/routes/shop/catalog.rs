@@ -4,6 +4,7 @@ use crate::error::ProblemCode;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use petory_core::platform::image::ImageUrls;
 use petory_core::shop::CategoryId;
 use petory_core::shop::ItemId;
 use petory_core::shop::catalog::{
@@ -53,7 +54,7 @@ pub struct ItemResponse {
     /// Object keys of the images (see uploads).
     pub image_keys: Vec<String>,
     /// Where to read each image, in the order of `image_keys`.
-    pub image_urls: Vec<String>,
+    pub image_urls: Vec<ImageUrls>,
     /// Average stars, 0 when unreviewed.
     pub average_rating: f64,
     pub review_count: i32,
@@ -204,7 +205,7 @@ async fn item_page(
 }
 
 impl HasImages for ItemResponse {
-    fn images(&mut self) -> (&[String], &mut Vec<String>) {
+    fn images(&mut self) -> (&[String], &mut Vec<ImageUrls>) {
         (&self.image_keys, &mut self.image_urls)
     }
 }
@@ -342,7 +343,7 @@ pub struct ItemRequest {
         (status = 201, description = "Created", body = ItemResponse),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`CATEGORY_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE`, `UPLOAD_TOO_LARGE_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_item(
     State(state): State<AppState>,
@@ -402,7 +403,7 @@ pub struct UpdateItemRequest {
         (status = 200, description = "Updated", body = ItemResponse),
         (status = 403, description = "`ADMIN_ONLY`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`ITEM_NOT_FOUND`, `CATEGORY_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE`, `UPLOAD_TOO_LARGE_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_item(
     State(state): State<AppState>,

@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use petory_core::platform::image::ImageUrls;
 use petory_core::shop::ItemId;
 use petory_core::shop::ReviewId;
 use petory_core::shop::review::{self, ReviewInput, ReviewWithAuthor};
@@ -27,13 +28,13 @@ pub struct ReviewResponse {
     pub content: String,
     pub image_keys: Vec<String>,
     /// Where to read each image, in the order of `image_keys`.
-    pub image_urls: Vec<String>,
+    pub image_urls: Vec<ImageUrls>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 impl HasImages for ReviewResponse {
-    fn images(&mut self) -> (&[String], &mut Vec<String>) {
+    fn images(&mut self) -> (&[String], &mut Vec<ImageUrls>) {
         (&self.image_keys, &mut self.image_urls)
     }
 }
@@ -93,7 +94,7 @@ pub struct ReviewRequest {
         (status = 201, description = "Reviewed", body = ReviewResponse),
         (status = 403, description = "`NOT_A_BUYER`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`UPLOAD_IN_USE` (the image belongs to other content), `ALREADY_REVIEWED`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE`, `UPLOAD_TOO_LARGE_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_review(
     State(state): State<AppState>,
@@ -137,7 +138,7 @@ pub struct UpdateReviewRequest {
         (status = 409, description = "`UPLOAD_IN_USE` (the image belongs to other content; upload it again)", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Updated", body = ReviewResponse),
         (status = 404, description = "`REVIEW_NOT_FOUND` (also for others' reviews)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED`; `UPLOAD_NOT_FOUND`, `UPLOAD_NOT_UPLOADED`, `UPLOAD_SIZE_MISMATCH`, `UPLOAD_NOT_AN_IMAGE`, `UPLOAD_TOO_LARGE_IMAGE` (an image key; `context.key` names it)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_review(
     State(state): State<AppState>,
