@@ -42,6 +42,9 @@ pub struct JobContext {
     pub views: Arc<dyn petory_core::ports::ViewCounter>,
     pub place_ranking: Arc<dyn petory_core::place::ranking::PlaceRanking>,
     pub thumbnailer: Arc<dyn petory_core::ports::Thumbnailer>,
+    /// Sends Web Push messages (`send-pushes`).
+    pub push: Arc<dyn petory_core::ports::PushService>,
+    pub push_sender: petory_core::notification::push::delivery::SenderSettings,
 }
 
 impl JobContext {
@@ -116,6 +119,7 @@ pub fn all_jobs() -> Vec<Arc<dyn Job>> {
         Arc::new(jobs::identity::LiftSuspensions),
         Arc::new(jobs::notification::PurgeNotifications),
         Arc::new(jobs::outbox::RelayEvents),
+        Arc::new(jobs::notification::SendPushes),
     ]
 }
 

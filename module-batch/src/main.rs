@@ -100,6 +100,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
             &config.redis.key_prefix,
         )),
         thumbnailer: Arc::new(petory_external_api::image::ImageThumbnailer),
+        push: Arc::new(petory_external_api::push::WebPush::new(&config.push)?),
+        push_sender: config.push_sender,
         clock: Arc::new(SystemClock),
         calendar: BusinessCalendar::new(config.timezone),
         payments: Arc::new(KakaoPay::new(config.kakaopay.clone())),

@@ -1,5 +1,5 @@
 //! Adapters to systems outside Petory: object storage (S3), payments (KakaoPay), sign-in (Google
-//! OAuth), mail (SMTP or files), place search (Kakao Local), image decoding and traces
+//! OAuth), mail (SMTP or files), place search (Kakao Local), Web Push, image decoding and traces
 //! (OpenTelemetry). Each implements a port declared in `petory-core`.
 
 pub mod image;
@@ -7,6 +7,7 @@ pub mod mail;
 pub mod oauth;
 pub mod payment;
 pub mod place;
+pub mod push;
 pub mod storage;
 #[cfg(feature = "telemetry")]
 pub mod telemetry;

@@ -178,6 +178,24 @@ impl TestApp {
             .expect("relay")
     }
 
+    /// Sends the queued Web Push messages, as the batch job `send-pushes` does.
+    pub async fn send_pushes(&self) -> petory_core::notification::push::delivery::SendCounts {
+        let service =
+            petory_external_api::push::WebPush::new(&petory_external_api::push::PushSettings {
+                vapid: self.state.config.push.vapid.clone(),
+                timeout: Duration::from_secs(5),
+            })
+            .expect("push client");
+        petory_core::notification::push::delivery::send_due(
+            &self.state.db,
+            Arc::new(service),
+            self.clock.now_utc(),
+            Default::default(),
+        )
+        .await
+        .expect("send pushes")
+    }
+
     /// Another API instance on the same database, Redis and clock, as a second process would be.
     pub async fn sibling(&self) -> Instance {
         let state = AppState::with_clock(self.state.config.clone(), Arc::new(self.clock.clone()))
@@ -415,6 +433,21 @@ impl TestAppBuilder {
             },
             image_links: petory_core::platform::upload::ImageLinks::Presigned {
                 ttl: Duration::from_secs(3600),
+            },
+            // The development VAPID pair; the local push service's `http://127.0.0.1` endpoints
+            // are taken, as under `PETORY_DEV_MODE`.
+            push: petory_api::config::PushConfig {
+                vapid: petory_external_api::push::VapidSettings::new(
+                    petory_external_api::push::DEV_PRIVATE_KEY,
+                    petory_external_api::push::DEV_SUBJECT,
+                )
+                .expect("the development VAPID key"),
+                endpoints: petory_core::notification::push::EndpointRules {
+                    allowed_hosts: petory_core::notification::push::EndpointRules::DEFAULT_HOSTS
+                        .map(str::to_owned)
+                        .to_vec(),
+                    allow_local_http: true,
+                },
             },
         };
         let clock = FixedClock::at(start_of_test_time());

@@ -7,6 +7,7 @@ mod mailer;
 mod notification;
 mod object_store;
 mod place_directory;
+mod push;
 mod thumbnailer;
 mod view_counter;
 
@@ -18,5 +19,6 @@ pub use object_store::{ObjectMeta, ObjectStore, ObjectStoreError, PresignedReque
 pub use place_directory::{
     DirectoryError, DirectoryPage, DirectoryPlace, DirectoryQuery, PlaceDirectory,
 };
+pub use push::{PushMessage, PushOutcome, PushService, PushTarget, Urgency};
 pub use thumbnailer::{ThumbnailError, Thumbnailer};
 pub use view_counter::{ViewBatch, ViewCounter, ViewCounterError};
