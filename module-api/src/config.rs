@@ -67,6 +67,25 @@ pub struct ApiConfig {
     pub place_index: Option<Duration>,
     /// Where places are imported from.
     pub kakao_local: petory_external_api::place::KakaoLocalSettings,
+    /// Web Push: the VAPID key browsers subscribe with, and the endpoints taken.
+    pub push: PushConfig,
+}
+
+/// What the API needs of Web Push (the batch sends).
+#[derive(Debug, Clone)]
+pub struct PushConfig {
+    pub vapid: petory_external_api::push::VapidSettings,
+    pub endpoints: petory_core::notification::push::EndpointRules,
+}
+
+impl PushConfig {
+    /// `PETORY_VAPID_PRIVATE_KEY`, `PETORY_VAPID_SUBJECT` and `PETORY_PUSH_ALLOWED_HOSTS`.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            vapid: petory_external_api::push::VapidSettings::from_env()?,
+            endpoints: petory_core::notification::push::EndpointRules::from_env()?,
+        })
+    }
 }
 
 /// The chat sockets' limits and timings.
@@ -244,6 +263,7 @@ impl ApiConfig {
             place_ranking_cache: Duration::from_millis(place_ranking_cache_ms),
             place_index,
             kakao_local: petory_external_api::place::KakaoLocalSettings::from_env()?,
+            push: PushConfig::from_env()?,
         })
     }
 }

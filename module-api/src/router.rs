@@ -135,6 +135,12 @@ fn api_v1() -> OpenApiRouter<AppState> {
             notification::settings::change_settings
         ))
         .routes(routes!(notification::unread_count))
+        .routes(routes!(notification::push::vapid_public_key))
+        .routes(routes!(
+            notification::push::create_push_subscription,
+            notification::push::list_push_subscriptions
+        ))
+        .routes(routes!(notification::push::delete_push_subscription))
         .routes(routes!(notification::mark_read))
         .routes(routes!(notification::mark_all_read))
         .routes(routes!(notification::delete_notification))

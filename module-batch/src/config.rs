@@ -35,6 +35,9 @@ pub struct BatchConfig {
     /// (`PETORY_JOB_LEASE_SECS`): a replica that died mid-run leaves the next tick to another
     /// within this.
     pub job_lease: chrono::TimeDelta,
+    /// Web Push: the VAPID key and the client's timeout.
+    pub push: petory_external_api::push::PushSettings,
+    pub push_sender: petory_core::notification::push::delivery::SenderSettings,
 }
 
 impl BatchConfig {
@@ -60,6 +63,8 @@ impl BatchConfig {
         )?;
         Ok(Self {
             job_lease: chrono::TimeDelta::seconds(job_lease),
+            push: petory_external_api::push::PushSettings::from_env()?,
+            push_sender: push_sender_from_env()?,
             listen_url,
             database,
             redis: RedisSettings::from_env()?,
@@ -115,6 +120,32 @@ fn billing_from_env() -> Result<BillingSettings, ConfigError> {
         chunk,
         concurrency,
         lease: chrono::TimeDelta::seconds(lease),
+    })
+}
+
+/// `PETORY_PUSH_CONCURRENCY` (pushes in flight, 64) and `PETORY_PUSH_CHUNK` (claimed at a
+/// time, 500).
+fn push_sender_from_env()
+-> Result<petory_core::notification::push::delivery::SenderSettings, ConfigError> {
+    let defaults = petory_core::notification::push::delivery::SenderSettings::default();
+    let concurrency = config::parsed_or("PETORY_PUSH_CONCURRENCY", defaults.concurrency)?;
+    config::ensure(
+        "PETORY_PUSH_CONCURRENCY",
+        concurrency,
+        (1..=1024).contains(&concurrency),
+        "must be 1 to 1024",
+    )?;
+    let chunk = config::parsed_or("PETORY_PUSH_CHUNK", defaults.chunk)?;
+    config::ensure(
+        "PETORY_PUSH_CHUNK",
+        chunk,
+        (1..=10_000).contains(&chunk),
+        "must be 1 to 10000",
+    )?;
+    Ok(petory_core::notification::push::delivery::SenderSettings {
+        concurrency,
+        chunk,
+        ..defaults
     })
 }
 

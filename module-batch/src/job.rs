@@ -45,6 +45,9 @@ pub struct JobContext {
     pub images: Arc<dyn petory_core::ports::ImageProcessor>,
     /// The cache in front of a public image base URL, if any.
     pub cdn: Arc<dyn petory_core::ports::Cdn>,
+    /// Sends Web Push messages (`send-pushes`).
+    pub push: Arc<dyn petory_core::ports::PushService>,
+    pub push_sender: petory_core::notification::push::delivery::SenderSettings,
 }
 
 impl JobContext {
@@ -118,6 +121,7 @@ pub fn all_jobs() -> Vec<Arc<dyn Job>> {
         Arc::new(jobs::identity::LiftSuspensions),
         Arc::new(jobs::notification::PurgeNotifications),
         Arc::new(jobs::outbox::RelayEvents),
+        Arc::new(jobs::notification::SendPushes),
     ]
 }
 

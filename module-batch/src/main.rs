@@ -101,6 +101,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
         )),
         images: Arc::new(petory_external_api::image::WebpVersions::from_env()?),
         cdn: petory_external_api::cdn::from_env()?,
+        push: Arc::new(petory_external_api::push::WebPush::new(&config.push)?),
+        push_sender: config.push_sender,
         clock: Arc::new(SystemClock),
         calendar: BusinessCalendar::new(config.timezone),
         payments: Arc::new(KakaoPay::new(config.kakaopay.clone())),

@@ -118,7 +118,7 @@ async fn lifecycle_jobs_run_and_record_their_counts() {
         ("account-dormancy", vec!["dormant", "warned"]),
         ("account-deletion", vec!["anonymised", "removed", "warned"]),
         ("lift-suspensions", vec!["lifted"]),
-        ("purge-notifications", vec!["purged"]),
+        ("purge-notifications", vec!["purged", "pushes_purged"]),
     ] {
         let job = find_job(job).unwrap();
         let outcome = run_recorded(&context, job.as_ref(), date, Trigger::Manual)

@@ -354,6 +354,43 @@ diesel::table! {
 diesel::joinable!(notification_settings -> users (user_id));
 
 diesel::table! {
+    push_subscriptions (id) {
+        id -> Int8,
+        user_id -> Int8,
+        endpoint -> Text,
+        p256dh -> Text,
+        auth -> Text,
+        user_agent -> Nullable<Text>,
+        session_id -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(push_subscriptions -> users (user_id));
+
+diesel::table! {
+    push_deliveries (id) {
+        id -> Int8,
+        subscription_id -> Int8,
+        dedupe_key -> Text,
+        notification_id -> Nullable<Int8>,
+        kind -> Text,
+        title -> Text,
+        body -> Text,
+        data -> Jsonb,
+        status -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(push_deliveries -> push_subscriptions (subscription_id));
+
+diesel::table! {
     daily_questions (id) {
         id -> Int8,
         month -> Int2,
@@ -798,6 +835,8 @@ diesel::joinable!(chat_messages -> users (sender_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     notification_settings,
+    push_subscriptions,
+    push_deliveries,
     place_week_likes,
     calendar_events,
     calendar_event_overrides,

@@ -402,8 +402,10 @@ impl EventHandler for DeliverNotification {
             Some(cause) => format!("once:{cause}"),
             None => format!("outbox:{}", event.id),
         };
-        if notification::deliver(&mut conn, &request, &dedupe_key, now)
+        // The in-app row, and the pushes to the member's devices (sent by `send-pushes`).
+        if notification::deliver_everywhere(&mut conn, &request, &dedupe_key, now)
             .await?
+            .stored
             .is_some()
         {
             // The row is stored; a lost wake-up only delays it until the stream next looks.

@@ -400,6 +400,14 @@ problems!(petory_core::notification::NotificationError as E, said => {
     E::Database(error) => error.into(),
 });
 
+problems!(petory_core::notification::push::PushError as E, said => {
+    E::NotFound => Self::not_found(C::PushSubscriptionNotFound, said),
+    E::EndpointNotAllowed { .. } => Self::unprocessable(C::PushEndpointNotAllowed, said),
+    E::InvalidKeys { .. } => Self::unprocessable(C::PushKeysInvalid, said),
+    E::TooManySubscriptions { .. } => Self::conflict(C::TooManyPushSubscriptions, said),
+    E::Database(error) => error.into(),
+});
+
 problems!(petory_core::daily::album::AlbumError as E, said => {
     E::NotFound => Self::not_found(C::AlbumPhotoNotFound, said),
     E::UserNotFound => Self::not_found(C::UserNotFound, said),

@@ -51,6 +51,7 @@ mod places_reviews;
 mod places_search;
 mod problems;
 mod profiles;
+mod push;
 mod reviews;
 mod saved;
 mod security;

@@ -180,6 +180,24 @@ impl TestApp {
             .expect("relay")
     }
 
+    /// Sends the queued Web Push messages, as the batch job `send-pushes` does.
+    pub async fn send_pushes(&self) -> petory_core::notification::push::delivery::SendCounts {
+        let service =
+            petory_external_api::push::WebPush::new(&petory_external_api::push::PushSettings {
+                vapid: self.state.config.push.vapid.clone(),
+                timeout: Duration::from_secs(5),
+            })
+            .expect("push client");
+        petory_core::notification::push::delivery::send_due(
+            &self.state.db,
+            Arc::new(service),
+            self.clock.now_utc(),
+            Default::default(),
+        )
+        .await
+        .expect("send pushes")
+    }
+
     /// Another API instance on the same database, Redis and clock, as a second process would be.
     pub async fn sibling(&self) -> Instance {
         let state = AppState::with_clock(self.state.config.clone(), Arc::new(self.clock.clone()))
@@ -431,6 +449,21 @@ impl TestAppBuilder {
                 placeholder: petory_api::config::placeholder_url("http://petory.test"),
             },
             image_purge: self.image_base.is_some(),
+            // The development VAPID pair; the local push service's `http://127.0.0.1` endpoints
+            // are taken, as under `PETORY_DEV_MODE`.
+            push: petory_api::config::PushConfig {
+                vapid: petory_external_api::push::VapidSettings::new(
+                    petory_external_api::push::DEV_PRIVATE_KEY,
+                    petory_external_api::push::DEV_SUBJECT,
+                )
+                .expect("the development VAPID key"),
+                endpoints: petory_core::notification::push::EndpointRules {
+                    allowed_hosts: petory_core::notification::push::EndpointRules::DEFAULT_HOSTS
+                        .map(str::to_owned)
+                        .to_vec(),
+                    allow_local_http: true,
+                },
+            },
         };
         let clock = FixedClock::at(start_of_test_time());
         let state = AppState::with_clock(config, Arc::new(clock.clone())).expect("state");

@@ -43,6 +43,7 @@ impl Job for DailyQuestionNotification {
         Ok(job_counts([
             ("notified", counts.inserted),
             ("ranges", counts.ranges),
+            ("pushes", counts.pushes),
         ]))
     }
 }

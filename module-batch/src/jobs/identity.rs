@@ -48,7 +48,10 @@ impl Job for AccountDeletion {
             &mut conn,
             date.as_of,
             context.lifecycle,
-            &petory_core::shop::subscription::EndSubscriptions,
+            &petory_core::identity::closing::Closings(&[
+                &petory_core::shop::subscription::EndSubscriptions,
+                &petory_core::notification::push::EndPushSubscriptions,
+            ]),
         )
         .await?;
         Ok(job_counts([

@@ -32,6 +32,42 @@ impl Job for PurgeNotifications {
             10_000,
         )
         .await?;
-        Ok(job_counts([("purged", purged)]))
+        let pushes = notification::push::delivery::purge_older_than(
+            &mut conn,
+            date.as_of - context.notification_retention,
+        )
+        .await?;
+        Ok(job_counts([("purged", purged), ("pushes_purged", pushes)]))
+    }
+}
+
+/// Sends the queued Web Push messages (`push_deliveries`), `PETORY_PUSH_CONCURRENCY` in flight;
+/// retries wait their backoff in the queue.
+pub struct SendPushes;
+
+#[async_trait]
+impl Job for SendPushes {
+    fn name(&self) -> &'static str {
+        "send-pushes"
+    }
+
+    fn default_schedule(&self) -> &'static str {
+        "*/5 * * * * *"
+    }
+
+    async fn run(&self, context: &JobContext, date: RunDate) -> anyhow::Result<JobCounts> {
+        let counts = notification::push::delivery::send_due(
+            &context.db,
+            context.push.clone(),
+            date.as_of,
+            context.push_sender,
+        )
+        .await?;
+        Ok(job_counts([
+            ("sent", counts.sent),
+            ("gone", counts.gone),
+            ("retried", counts.retried),
+            ("gave_up", counts.gave_up),
+        ]))
     }
 }

@@ -61,6 +61,18 @@ pub fn context_at(database_url: &str, redis_prefix: &str, now: DateTime<Utc>) ->
         )),
         images: Arc::new(petory_external_api::image::WebpVersions::new(1)),
         cdn: Arc::new(petory_core::ports::NoCdn),
+        push: Arc::new(
+            petory_external_api::push::WebPush::new(&petory_external_api::push::PushSettings {
+                vapid: petory_external_api::push::VapidSettings::new(
+                    petory_external_api::push::DEV_PRIVATE_KEY,
+                    petory_external_api::push::DEV_SUBJECT,
+                )
+                .unwrap(),
+                timeout: Duration::from_secs(2),
+            })
+            .unwrap(),
+        ),
+        push_sender: Default::default(),
         clock: Arc::new(FixedClock::at(now)),
         calendar: BusinessCalendar::default(),
         billing: BillingSettings::default(),

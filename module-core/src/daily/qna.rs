@@ -364,10 +364,12 @@ pub async fn my_answers_in(
 pub struct NotifyCounts {
     pub inserted: i64,
     pub ranges: i64,
+    /// Pushes queued for the members' devices (sent by `send-pushes`).
+    pub pushes: i64,
 }
 
 /// The midnight job: one `DAILY_QUESTION` notification per active user who has not opted out,
-/// for `date`. Set-based `INSERT … SELECT` over bounded user-id ranges, `concurrency` ranges at
+/// for `date`, and a push to each device of those who want it by push. Set-based `INSERT … SELECT` over bounded user-id ranges, `concurrency` ranges at
 /// a time, each committed on its own; `(user_id, dedupe_key)` is unique, so a re-run (or a run
 /// resumed after a crash) inserts only what is missing.
 pub async fn notify_question_of_the_day(
@@ -410,12 +412,12 @@ pub async fn notify_question_of_the_day(
         question_id: question.id.into(),
     }
     .data();
-    let results: Vec<Result<usize, QnaError>> = futures_util::stream::iter(starts.iter().copied())
+    let results: Vec<Result<(usize, usize), QnaError>> = futures_util::stream::iter(starts.iter().copied())
         .map(|start| {
             let (dedupe_key, data, question) = (&dedupe_key, &data, &question);
             async move {
                 let mut conn = pool.get().await.map_err(DbError::from)?;
-                Ok(diesel::sql_query(
+                let inserted = diesel::sql_query(
                     "INSERT INTO notifications (user_id, kind, title, body, data, dedupe_key, created_at)
                      SELECT u.id, $3, $4, '', $5, $6, $7
                        FROM users u
@@ -433,7 +435,20 @@ pub async fn notify_question_of_the_day(
                 .bind::<Text, _>(dedupe_key)
                 .bind::<Timestamptz, _>(now)
                 .execute(&mut conn)
-                .await?)
+                .await?;
+                // The same range's devices, after the rows their pushes link to.
+                let pushes = crate::notification::push::delivery::queue_range(
+                    &mut conn,
+                    NotificationKind::DailyQuestion,
+                    &question.content,
+                    "",
+                    data,
+                    dedupe_key,
+                    start..start + range,
+                    now,
+                )
+                .await?;
+                Ok((inserted, pushes))
             }
         })
         .buffer_unordered(concurrency.max(1))
@@ -444,7 +459,9 @@ pub async fn notify_question_of_the_day(
         ..NotifyCounts::default()
     };
     for result in results {
-        counts.inserted += result? as i64;
+        let (inserted, pushes) = result?;
+        counts.inserted += inserted as i64;
+        counts.pushes += pushes as i64;
     }
     Ok(counts)
 }

@@ -21,6 +21,24 @@ pub trait AccountClosing: Send + Sync {
     ) -> Result<(), DbError>;
 }
 
+/// Several domains' parts of an account's closing, one after another.
+pub struct Closings<'a>(pub &'a [&'a dyn AccountClosing]);
+
+#[async_trait]
+impl AccountClosing for Closings<'_> {
+    async fn account_closed(
+        &self,
+        conn: &mut AsyncPgConnection,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        for closing in self.0 {
+            closing.account_closed(conn, user, now).await?;
+        }
+        Ok(())
+    }
+}
+
 /// Other secrets that reach an account's data without its password (the calendar feed's
 /// address): ended with the password when it is reset, or changed and asked to.
 #[async_trait]

@@ -13,6 +13,7 @@ use crate::platform::outbox;
 use crate::schema::notifications;
 
 pub mod notice;
+pub mod push;
 pub mod settings;
 
 pub use notice::{Notice, SubscriptionCycle};
@@ -186,6 +187,37 @@ pub async fn deliver(
         .get_result(conn)
         .await
         .optional()?)
+}
+
+/// What the relay made of one requested notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivered {
+    /// The in-app row, when stored now.
+    pub stored: Option<NotificationId>,
+    /// Pushes queued for the member's devices.
+    pub pushes: usize,
+}
+
+/// [`deliver`], and in the same transaction the pushes to the member's devices
+/// ([`push::delivery::queue`]), unless this cause was delivered before: a relay that runs an
+/// event again queues nothing twice (the push queue is unique per device and cause too).
+pub async fn deliver_everywhere(
+    conn: &mut AsyncPgConnection,
+    notification: &NewNotification,
+    dedupe_key: &str,
+    now: DateTime<Utc>,
+) -> Result<Delivered, NotificationError> {
+    use diesel_async::AsyncConnection as _;
+    conn.transaction(async |conn| {
+        let stored = deliver(conn, notification, dedupe_key, now).await?;
+        if stored.is_none() && settings::wanted(conn, notification).await? {
+            // Stored before under this cause: its pushes were queued then.
+            return Ok(Delivered { stored, pushes: 0 });
+        }
+        let pushes = push::delivery::queue(conn, notification, stored, dedupe_key, now).await?;
+        Ok(Delivered { stored, pushes })
+    })
+    .await
 }
 
 /// A user's notifications, newest first, before the id `before`.

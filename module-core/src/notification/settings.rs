@@ -179,22 +179,49 @@ pub async fn change(
     .await
 }
 
+/// A way a notification reaches its member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    InApp,
+    Push,
+    Mail,
+}
+
 /// Whether `notification` should reach its member in the app: its kind is on, and a chat
 /// message is not from a room they muted.
 pub async fn wanted(
     conn: &mut AsyncPgConnection,
     notification: &NewNotification,
 ) -> Result<bool, NotificationError> {
+    wanted_on(conn, notification, Channel::InApp).await
+}
+
+/// Whether `notification` should reach its member on `channel`: its kind is on there, and a
+/// chat message is not from a room they muted.
+pub async fn wanted_on(
+    conn: &mut AsyncPgConnection,
+    notification: &NewNotification,
+    channel: Channel,
+) -> Result<bool, NotificationError> {
     let kind = notification.notice.kind();
-    let switched_off: bool = diesel::select(diesel::dsl::exists(
-        notification_settings::table
-            .filter(notification_settings::user_id.eq(notification.user_id))
-            .filter(notification_settings::kind.eq(kind))
-            .filter(notification_settings::in_app.eq(false)),
-    ))
-    .get_result(conn)
-    .await?;
-    if switched_off {
+    let mine = notification_settings::table
+        .filter(notification_settings::user_id.eq(notification.user_id))
+        .filter(notification_settings::kind.eq(kind))
+        .into_boxed();
+    let mine = match channel {
+        Channel::InApp => mine.filter(notification_settings::in_app.eq(false)),
+        Channel::Push => mine.filter(notification_settings::push.eq(false)),
+        Channel::Mail => mine.filter(notification_settings::mail.eq(true)),
+    };
+    let row_says: bool = diesel::select(diesel::dsl::exists(mine))
+        .get_result(conn)
+        .await?;
+    // A row switching it off (in the app, by push), or one switching mail on.
+    let on = match channel {
+        Channel::InApp | Channel::Push => !row_says,
+        Channel::Mail => row_says,
+    };
+    if !on {
         return Ok(false);
     }
     if let Notice::ChatMessage { room_id, .. } = notification.notice {

@@ -9,6 +9,7 @@ mod mailer;
 mod notification;
 mod object_store;
 mod place_directory;
+mod push;
 mod view_counter;
 
 pub use cdn::{Cdn, CdnError, NoCdn};
@@ -21,4 +22,5 @@ pub use object_store::{ObjectMeta, ObjectStore, ObjectStoreError, PresignedReque
 pub use place_directory::{
     DirectoryError, DirectoryPage, DirectoryPlace, DirectoryQuery, PlaceDirectory,
 };
+pub use push::{PushMessage, PushOutcome, PushService, PushTarget, Urgency};
 pub use view_counter::{ViewBatch, ViewCounter, ViewCounterError};

@@ -237,7 +237,8 @@ pub async fn refresh(
     Ok(Json(pair.into()))
 }
 
-/// End this session: the access token is refused from now on and its refresh tokens stop working.
+/// End this session: the access token is refused from now on, its refresh tokens stop working,
+/// and the devices it subscribed to pushes stop receiving them.
 #[utoipa::path(post, path = "/auth/logout", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 204, description = "Logged out"),
@@ -245,6 +246,9 @@ pub async fn refresh(
     ))]
 pub async fn logout(State(state): State<AppState>, user: AuthUser) -> ApiResult<StatusCode> {
     account::logout(state.sessions(), &user.claims, state.clock.now()).await?;
+    // The device this session subscribed belongs to whoever signs in there next.
+    let mut conn = state.db().await?;
+    petory_core::notification::push::end_session(&mut conn, user.id, &user.claims.sid).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

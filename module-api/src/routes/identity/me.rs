@@ -183,7 +183,8 @@ pub struct WithdrawRequest {
     pub password: Option<String>,
 }
 
-/// Withdraw: the account is closed and every session ends; subscriptions are cancelled. Orders
+/// Withdraw: the account is closed and every session ends; subscriptions are cancelled and
+/// devices stop receiving pushes. Orders
 /// are kept for the records. A stolen session alone cannot do it: it takes the password.
 #[utoipa::path(delete, path = "/users/me", tag = "users", security(("bearer" = [])),
     request_body(content = WithdrawRequest, description = "The password (optional for accounts without one)"),
@@ -202,7 +203,10 @@ pub async fn withdraw(
         state.sessions(),
         &user.claims,
         password,
-        &petory_core::shop::subscription::EndSubscriptions,
+        &petory_core::identity::closing::Closings(&[
+            &petory_core::shop::subscription::EndSubscriptions,
+            &petory_core::notification::push::EndPushSubscriptions,
+        ]),
         state.clock.now(),
     )
     .await?;

@@ -1,5 +1,6 @@
 //! My notifications, and their live stream (Server-Sent Events).
 
+pub mod push;
 pub mod settings;
 
 use crate::error::ProblemCode;
