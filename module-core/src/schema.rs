@@ -209,8 +209,23 @@ diesel::table! {
         canceled_at -> Nullable<Timestamptz>,
         subscription_id -> Nullable<Int8>,
         billing_cycle -> Nullable<Date>,
+        courier -> Nullable<Text>,
+        tracking_number -> Nullable<Text>,
+        shipped_at -> Nullable<Timestamptz>,
+        delivered_at -> Nullable<Timestamptz>,
+        delivered_by -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    couriers (code) {
+        code -> Text,
+        name -> Text,
+        tracking_url_template -> Text,
+    }
+}
+
+diesel::joinable!(orders -> couriers (courier));
 
 diesel::table! {
     order_lines (id) {
@@ -301,6 +316,12 @@ diesel::table! {
         sid_approved_at -> Nullable<Timestamptz>,
         paused_at -> Nullable<Timestamptz>,
         cancel_reason -> Nullable<Text>,
+        address_id -> Nullable<Int8>,
+        recipient -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        zip_code -> Nullable<Text>,
+        address1 -> Nullable<Text>,
+        address2 -> Nullable<Text>,
     }
 }
 
@@ -321,6 +342,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         approved_at -> Nullable<Timestamptz>,
+        quantity -> Nullable<Int4>,
     }
 }
 
@@ -797,6 +819,7 @@ diesel::joinable!(chat_messages -> users (sender_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     notification_settings,
+    couriers,
     place_week_likes,
     calendar_events,
     calendar_event_overrides,
