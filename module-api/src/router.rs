@@ -38,7 +38,7 @@ fn api_v1() -> OpenApiRouter<AppState> {
     use routes::identity::{address, admin, auth, me, oauth};
     use routes::moderation;
     use routes::notification;
-    use routes::shop::{cart, catalog, order, payment, review, subscription};
+    use routes::shop::{cart, catalog, order, payment, review, shipment, subscription};
     OpenApiRouter::new()
         .routes(routes!(auth::signup))
         .routes(routes!(auth::login))
@@ -82,6 +82,9 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(order::advance_order))
         .routes(routes!(order::list_all_orders))
         .routes(routes!(order::get_any_order))
+        .routes(routes!(shipment::list_couriers))
+        .routes(routes!(shipment::ship_order))
+        .routes(routes!(shipment::confirm_receipt))
         .routes(routes!(payment::start_payment))
         .routes(routes!(payment::kakaopay_approve))
         .routes(routes!(payment::kakaopay_cancel))

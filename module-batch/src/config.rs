@@ -4,6 +4,7 @@ use petory_core::config::{self, ConfigError};
 use petory_core::db::DatabaseSettings;
 use petory_core::identity::lifecycle::LifecycleSettings;
 use petory_core::platform::business_days::{BusinessCalendar, Tz};
+use petory_core::shop::ShopSettings;
 use petory_core::shop::billing::BillingSettings;
 use petory_external_api::mail::MailSettings;
 use petory_external_api::payment::kakaopay::KakaoPaySettings;
@@ -16,6 +17,7 @@ pub struct BatchConfig {
     pub timezone: Tz,
     pub kakaopay: KakaoPaySettings,
     pub billing: BillingSettings,
+    pub shop: ShopSettings,
     pub lifecycle: LifecycleSettings,
     /// How long notifications are kept before `purge-notifications` deletes them.
     pub notification_retention: chrono::TimeDelta,
@@ -73,6 +75,7 @@ impl BatchConfig {
             timezone: config::parsed_or("PETORY_TIMEZONE", BusinessCalendar::DEFAULT_ZONE)?,
             kakaopay: KakaoPaySettings::from_env()?,
             billing: billing_from_env()?,
+            shop: shop_from_env()?,
             lifecycle: lifecycle_from_env()?,
             notification_retention: days_from_env(
                 "PETORY_NOTIFICATION_RETENTION_DAYS",
@@ -146,6 +149,32 @@ fn push_sender_from_env()
         concurrency,
         chunk,
         ..defaults
+    })
+}
+
+/// `PETORY_ORDER_DELIVERY_CONFIRM_DAYS` and `PETORY_RENEWAL_NOTICE_DAYS`.
+fn shop_from_env() -> Result<ShopSettings, ConfigError> {
+    let defaults = ShopSettings::default();
+    let confirm = config::parsed_or(
+        "PETORY_ORDER_DELIVERY_CONFIRM_DAYS",
+        defaults.confirm_delivery_after.num_days(),
+    )?;
+    config::ensure(
+        "PETORY_ORDER_DELIVERY_CONFIRM_DAYS",
+        confirm,
+        (1..=60).contains(&confirm),
+        "must be 1 to 60",
+    )?;
+    let notice = config::parsed_or("PETORY_RENEWAL_NOTICE_DAYS", defaults.renewal_notice_days)?;
+    config::ensure(
+        "PETORY_RENEWAL_NOTICE_DAYS",
+        notice,
+        (1..=14).contains(&notice),
+        "must be 1 to 14",
+    )?;
+    Ok(ShopSettings {
+        confirm_delivery_after: chrono::TimeDelta::days(confirm),
+        renewal_notice_days: notice,
     })
 }
 

@@ -30,6 +30,7 @@ pub struct JobContext {
     pub payments: Arc<dyn PaymentGateway>,
     pub notifications: Arc<dyn NotificationSignal>,
     pub billing: BillingSettings,
+    pub shop: petory_core::shop::ShopSettings,
     pub lifecycle: LifecycleSettings,
     /// How long notifications are kept (`PETORY_NOTIFICATION_RETENTION_DAYS`).
     pub notification_retention: chrono::TimeDelta,
@@ -114,6 +115,7 @@ pub fn all_jobs() -> Vec<Arc<dyn Job>> {
         Arc::new(jobs::upload::ImageVersions),
         Arc::new(jobs::shop::ExpireUnpaidOrders),
         Arc::new(jobs::shop::BillSubscriptions),
+        Arc::new(jobs::shop::ConfirmDeliveries),
         Arc::new(jobs::daily::DailyQuestionNotification),
         Arc::new(jobs::calendar::CalendarReminders),
         Arc::new(jobs::identity::AccountDormancy),

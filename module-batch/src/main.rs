@@ -77,6 +77,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             &config.redis.key_prefix,
         )),
         billing: config.billing,
+        shop: config.shop,
         lifecycle: config.lifecycle,
         notification_retention: config.notification_retention,
         mailer: Arc::new(petory_batch::metrics::CountingMailer(Arc::new(

@@ -294,7 +294,7 @@ async fn cli_names_an_unknown_job_and_the_known_ones() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains(
-            "unknown job \"no-such-job\"; known jobs: prune-idempotency-keys, prune-batch-runs, prune-unattached-uploads, flush-views, post-likes, rebuild-place-ranking, image-versions, expire-unpaid-orders, billing, daily-question-notification, calendar-reminders, account-dormancy, account-deletion, lift-suspensions, purge-notifications, relay-events, send-pushes"
+            "unknown job \"no-such-job\"; known jobs: prune-idempotency-keys, prune-batch-runs, prune-unattached-uploads, flush-views, post-likes, rebuild-place-ranking, image-versions, expire-unpaid-orders, billing, confirm-deliveries, daily-question-notification, calendar-reminders, account-dormancy, account-deletion, lift-suspensions, purge-notifications, relay-events, send-pushes"
         ),
         "{stderr}"
     );
@@ -492,7 +492,7 @@ fn cli_lists_jobs_with_their_schedules() {
     assert!(output.status.success());
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
-        "prune-idempotency-keys\toff\nprune-batch-runs\t0 45 4 * * *\nprune-unattached-uploads\t0 25 * * * *\nflush-views\t15 * * * * *\npost-likes\t45 */5 * * * *\nrebuild-place-ranking\t30 */10 * * * *\nimage-versions\t*/10 * * * * *\nexpire-unpaid-orders\t30 * * * * *\nbilling\t0 */10 * * * *\ndaily-question-notification\t0 0 0 * * *\ncalendar-reminders\t0 * * * * *\naccount-dormancy\t0 0 3 * * *\naccount-deletion\t0 30 3 * * *\nlift-suspensions\t0 */5 * * * *\npurge-notifications\t0 0 4 * * *\nrelay-events\t*/10 * * * * *\nsend-pushes\t*/5 * * * * *\n"
+        "prune-idempotency-keys\toff\nprune-batch-runs\t0 45 4 * * *\nprune-unattached-uploads\t0 25 * * * *\nflush-views\t15 * * * * *\npost-likes\t45 */5 * * * *\nrebuild-place-ranking\t30 */10 * * * *\nimage-versions\t*/10 * * * * *\nexpire-unpaid-orders\t30 * * * * *\nbilling\t0 */10 * * * *\nconfirm-deliveries\t0 20 * * * *\ndaily-question-notification\t0 0 0 * * *\ncalendar-reminders\t0 * * * * *\naccount-dormancy\t0 0 3 * * *\naccount-deletion\t0 30 3 * * *\nlift-suspensions\t0 */5 * * * *\npurge-notifications\t0 0 4 * * *\nrelay-events\t*/10 * * * * *\nsend-pushes\t*/5 * * * * *\n"
     );
 }
 

@@ -207,8 +207,23 @@ diesel::table! {
         canceled_at -> Nullable<Timestamptz>,
         subscription_id -> Nullable<Int8>,
         billing_cycle -> Nullable<Date>,
+        courier -> Nullable<Text>,
+        tracking_number -> Nullable<Text>,
+        shipped_at -> Nullable<Timestamptz>,
+        delivered_at -> Nullable<Timestamptz>,
+        delivered_by -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    couriers (code) {
+        code -> Text,
+        name -> Text,
+        tracking_url_template -> Text,
+    }
+}
+
+diesel::joinable!(orders -> couriers (courier));
 
 diesel::table! {
     order_lines (id) {
@@ -299,6 +314,12 @@ diesel::table! {
         sid_approved_at -> Nullable<Timestamptz>,
         paused_at -> Nullable<Timestamptz>,
         cancel_reason -> Nullable<Text>,
+        address_id -> Nullable<Int8>,
+        recipient -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        zip_code -> Nullable<Text>,
+        address1 -> Nullable<Text>,
+        address2 -> Nullable<Text>,
     }
 }
 
@@ -319,6 +340,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         approved_at -> Nullable<Timestamptz>,
+        quantity -> Nullable<Int4>,
     }
 }
 
@@ -837,6 +859,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     notification_settings,
     push_subscriptions,
     push_deliveries,
+    couriers,
     place_week_likes,
     calendar_events,
     calendar_event_overrides,

@@ -175,6 +175,7 @@ async fn every_text_enum_matches_its_columns_check() {
     use petory_core::platform::upload::{ImageType, Purpose};
     use petory_core::shop::order::OrderStatus;
     use petory_core::shop::payment::{PaymentProvider, PaymentStatus};
+    use petory_core::shop::shipment::DeliveredBy;
     use petory_core::shop::subscription::{
         CancelReason, ChargeResolution, ChargeStatus, SubscriptionStatus,
     };
@@ -201,6 +202,7 @@ async fn every_text_enum_matches_its_columns_check() {
         ("idempotency_keys", "state", names(KeyState::ALL)),
         ("outbox_events", "status", names(EventStatus::ALL)),
         ("orders", "status", names(OrderStatus::ALL)),
+        ("orders", "delivered_by", names(DeliveredBy::ALL)),
         ("payments", "status", names(PaymentStatus::ALL)),
         ("payments", "provider", names(PaymentProvider::ALL)),
         ("subscriptions", "status", names(SubscriptionStatus::ALL)),

@@ -97,7 +97,7 @@ async fn ready_approve_lookup_and_cancel_round_trip() {
     let sandbox = sandbox().await;
     let kakao = gateway(&sandbox, "DEV-SANDBOX-SECRET", Duration::from_secs(5));
     let ready = kakao.ready(&ready_request("42", false)).await.unwrap();
-    let pg_token = buyer_approves(&ready.redirect_url).await;
+    let pg_token = buyer_approves(&ready.redirect_pc_url).await;
     let approval = kakao
         .approve(&approve_request(&ready.tid, "42", &pg_token, false))
         .await
@@ -144,7 +144,7 @@ async fn a_subscription_approval_yields_an_sid() {
     let sandbox = sandbox().await;
     let kakao = gateway(&sandbox, "DEV-SANDBOX-SECRET", Duration::from_secs(5));
     let ready = kakao.ready(&ready_request("43", true)).await.unwrap();
-    let pg_token = buyer_approves(&ready.redirect_url).await;
+    let pg_token = buyer_approves(&ready.redirect_pc_url).await;
     let approval = kakao
         .approve(&approve_request(&ready.tid, "43", &pg_token, true))
         .await
@@ -191,7 +191,7 @@ async fn a_timed_out_approval_is_resolved_by_lookup_not_by_charging_again() {
     let sandbox = sandbox().await;
     let kakao = gateway(&sandbox, "DEV-SANDBOX-SECRET", Duration::from_secs(1));
     let ready = kakao.ready(&ready_request("44", false)).await.unwrap();
-    let pg_token = buyer_approves(&ready.redirect_url).await;
+    let pg_token = buyer_approves(&ready.redirect_pc_url).await;
     misbehave(&sandbox, "timeout").await;
     let outcome = kakao
         .approve(&approve_request(&ready.tid, "44", &pg_token, false))

@@ -507,3 +507,62 @@ async fn a_subscription_orders_first_approval_creates_its_subscription() {
     )
     .await;
 }
+
+/// What starting a payment answers.
+#[derive(Debug, serde::Deserialize)]
+struct PaymentStart {
+    redirect_url: String,
+    client: String,
+}
+
+#[tokio::test]
+async fn each_client_is_sent_to_its_own_kakaopay_page_and_any_of_them_approves() {
+    let (app, sandbox) = app_with_kakaopay(Duration::from_secs(5)).await;
+    let shop = app.shop(10).await;
+    for (body, client, page) in [
+        (None, "PC", ""),
+        (Some(json!({})), "PC", ""),
+        (Some(json!({"client": "MOBILE"})), "MOBILE", "/mobile"),
+        (Some(json!({"client": "APP"})), "APP", "/app"),
+    ] {
+        let order = shop.order(&app).await;
+        let started = shop
+            .buyer
+            .request(
+                Method::POST,
+                &format!("/api/v1/orders/{order}/payment"),
+                body,
+            )
+            .await;
+        assert_eq!(started.status(), 200, "{client}");
+        let started: PaymentStart = started.json().await.unwrap();
+        assert_eq!(started.client, client);
+        let tid_page = started
+            .redirect_url
+            .strip_prefix(&format!("{}/__sandbox/approve/T", sandbox.base_url()))
+            .expect("the sandbox's approval page");
+        assert!(
+            tid_page.ends_with(page) && !tid_page.contains("//"),
+            "{client}: {tid_page}"
+        );
+
+        // The buyer approves on that page and comes back to us: the order is paid.
+        let redirect = app.client.get(&started.redirect_url).send().await.unwrap();
+        assert_eq!(redirect.status(), 302, "{client}");
+        let approve = redirect.headers()["location"].to_str().unwrap().to_owned();
+        let approve = approve.strip_prefix("http://petory.test").unwrap();
+        let outcome: PaymentOutcome = app.guest().get(approve).await;
+        assert_eq!((outcome.id, outcome.status.as_str()), (order, "PAID"));
+    }
+
+    let order = shop.order(&app).await;
+    let watch = shop
+        .buyer
+        .request(
+            Method::POST,
+            &format!("/api/v1/orders/{order}/payment"),
+            Some(json!({"client": "WATCH"})),
+        )
+        .await;
+    assert_problem(watch, 422, "INVALID_BODY").await;
+}

@@ -373,16 +373,16 @@ async fn a_property_the_schema_does_not_name_is_refused_and_changes_nothing() {
     let path = format!("/api/v1/subscriptions/{id}");
     // The whole document, compared before and after.
     let before: Value = act(buyer, Method::GET, &path, None).await;
-    // `quantity` is not (yet) a property of the change: it was silently ignored before.
+    // `gift_wrap` is not a property of the change: it would otherwise be silently ignored.
     let response = buyer
         .request(
             Method::PATCH,
             &path,
-            Some(json!({"period_days": 60, "quantity": 2})),
+            Some(json!({"period_days": 60, "gift_wrap": true})),
         )
         .await;
     let problem = assert_problem(response, 422, "UNKNOWN_FIELD").await;
-    assert_eq!(problem["errors"][0]["field"], "quantity");
+    assert_eq!(problem["errors"][0]["field"], "gift_wrap");
     assert_eq!(problem["errors"][0]["code"], "unknown");
     let after: Value = act(buyer, Method::GET, &path, None).await;
     assert_eq!(after, before, "nothing changed");

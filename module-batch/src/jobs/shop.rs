@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use petory_core::db::DbError;
 use petory_core::platform::run_log::{JobCounts, job_counts};
-use petory_core::shop::{billing, order};
+use petory_core::shop::{billing, order, shipment};
 
 use crate::job::{Job, JobContext, RunDate};
 
@@ -69,5 +69,33 @@ impl Job for BillSubscriptions {
             ("unknown", counts.unknown),
             ("deferred", counts.deferred),
         ]))
+    }
+}
+
+/// Marks shipped orders delivered once nobody confirmed receipt for the shop's days
+/// (`PETORY_ORDER_DELIVERY_CONFIRM_DAYS`). Set-based, in `SKIP LOCKED` chunks; a second run finds
+/// nothing more.
+pub struct ConfirmDeliveries;
+
+#[async_trait]
+impl Job for ConfirmDeliveries {
+    fn name(&self) -> &'static str {
+        "confirm-deliveries"
+    }
+
+    fn default_schedule(&self) -> &'static str {
+        "0 20 * * * *"
+    }
+
+    async fn run(&self, context: &JobContext, date: RunDate) -> anyhow::Result<JobCounts> {
+        let mut conn = context.db.get().await.map_err(DbError::from)?;
+        let delivered = shipment::deliver_unconfirmed(
+            &mut conn,
+            date.as_of,
+            context.shop.confirm_delivery_after,
+            500,
+        )
+        .await?;
+        Ok(job_counts([("delivered", delivered)]))
     }
 }

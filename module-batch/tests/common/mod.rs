@@ -76,6 +76,7 @@ pub fn context_at(database_url: &str, redis_prefix: &str, now: DateTime<Utc>) ->
         clock: Arc::new(FixedClock::at(now)),
         calendar: BusinessCalendar::default(),
         billing: BillingSettings::default(),
+        shop: petory_core::shop::ShopSettings::default(),
         lifecycle: LifecycleSettings::default(),
         notification_retention: petory_batch::jobs::notification::DEFAULT_RETENTION,
         mailer: Arc::new(

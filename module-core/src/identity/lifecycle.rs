@@ -369,6 +369,16 @@ pub async fn delete_expired(
                 .bind::<diesel::sql_types::Text, _>(crate::platform::messages::WITHDRAWN_MEMBER)
                 .execute(conn)
                 .await?;
+                // So does the address a subscriber chose for renewals (their subscriptions ended).
+                diesel::sql_query(
+                    "UPDATE subscriptions SET address_id = NULL, recipient = NULL, phone = NULL,
+                            zip_code = NULL, address1 = NULL, address2 = NULL, updated_at = $2
+                      WHERE user_id = ANY($1) AND recipient IS NOT NULL",
+                )
+                .bind::<Array<BigInt>, _>(&due)
+                .bind::<Timestamptz, _>(now)
+                .execute(conn)
+                .await?;
                 end_sessions(conn, due.iter().copied(), now).await?;
                 let removed = remove_entirely(conn, &due, now).await?;
                 let anonymised = diesel::sql_query(include_str!("lifecycle/anonymise_users.sql"))

@@ -47,6 +47,8 @@ crate::text_enum! {
         ContentModerated = "CONTENT_MODERATED",
         /// A report I made was resolved.
         ReportResolved = "REPORT_RESOLVED",
+        /// My order left with a courier (with where to follow it).
+        OrderShipped = "ORDER_SHIPPED",
     }
 }
 

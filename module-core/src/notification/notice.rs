@@ -82,6 +82,14 @@ pub enum Notice {
         target_id: i64,
         resolution: String,
     },
+    /// My order left with a courier: its code (`CJ`, …), the invoice number and the courier's
+    /// tracking page of it.
+    OrderShipped {
+        order_id: i64,
+        courier: String,
+        tracking_number: String,
+        tracking_url: String,
+    },
 }
 
 /// A subscription's cycle that a billing notice is about.
@@ -108,6 +116,7 @@ impl Notice {
             Self::PostLiked { .. } => NotificationKind::PostLiked,
             Self::ContentModerated { .. } => NotificationKind::ContentModerated,
             Self::ReportResolved { .. } => NotificationKind::ReportResolved,
+            Self::OrderShipped { .. } => NotificationKind::OrderShipped,
         }
     }
 
@@ -198,6 +207,13 @@ mod tests {
                 target_type: "POST".into(),
                 target_id: 6,
                 resolution: "DELETE".into(),
+            },
+            Notice::OrderShipped {
+                order_id: 7,
+                courier: "CJ".into(),
+                tracking_number: "123456789012".into(),
+                tracking_url: "https://trace.cjlogistics.com/next/tracking.html?wblNo=123456789012"
+                    .into(),
             },
         ]
     }

@@ -24,6 +24,14 @@ pub fn order_status(order_id: OrderId, status: OrderStatus) -> Message {
     Message::new(title, format!("주문 #{order_id}: {body}"))
 }
 
+/// An order left with a courier: where to follow it.
+pub fn order_shipped(order_id: OrderId, courier_name: &str, tracking_number: &str) -> Message {
+    Message::new(
+        "상품이 출발했어요",
+        format!("주문 #{order_id}: {courier_name} 송장번호 {tracking_number}로 배송 중입니다."),
+    )
+}
+
 /// A buyer cancelled a paid order; the refund is on its way.
 pub fn refund_requested(order_id: OrderId) -> Message {
     Message::new(

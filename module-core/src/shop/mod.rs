@@ -7,9 +7,30 @@ pub mod messages;
 pub mod order;
 pub mod payment;
 pub mod review;
+pub mod shipment;
 pub mod subscription;
 
 use crate::db::DbError;
+
+/// The shop's batch settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShopSettings {
+    /// A shipped order nobody confirmed is delivered this long after it shipped
+    /// (`PETORY_ORDER_DELIVERY_CONFIRM_DAYS`, job `confirm-deliveries`).
+    pub confirm_delivery_after: chrono::TimeDelta,
+    /// How many days before a renewal its subscriber is told (`PETORY_RENEWAL_NOTICE_DAYS`, job
+    /// `renewal-notices`), in the business time zone.
+    pub renewal_notice_days: i64,
+}
+
+impl Default for ShopSettings {
+    fn default() -> Self {
+        Self {
+            confirm_delivery_after: chrono::TimeDelta::days(7),
+            renewal_notice_days: 3,
+        }
+    }
+}
 
 crate::id_type! {
     /// A catalog category (`categories.id`).

@@ -16,7 +16,9 @@ use super::{ItemId, OrderId, ShopError, SubscriptionId};
 use crate::db::DbError;
 use crate::identity::{AddressId, UserId};
 use crate::notification::{self, NewNotification, Notice};
-use crate::schema::{cart_items, items, order_lines, orders, payments, user_addresses, users};
+use crate::schema::{
+    cart_items, couriers, items, order_lines, orders, payments, user_addresses, users,
+};
 
 crate::text_enum! {
     /// An order's progress (`orders.status`).
@@ -69,7 +71,15 @@ struct OrderRow {
     paid_at: Option<DateTime<Utc>>,
     canceled_at: Option<DateTime<Utc>>,
     subscription_id: Option<SubscriptionId>,
+    courier: Option<String>,
+    tracking_number: Option<String>,
+    shipped_at: Option<DateTime<Utc>>,
+    delivered_at: Option<DateTime<Utc>>,
+    delivered_by: Option<super::shipment::DeliveredBy>,
 }
+
+/// An order's row with its courier's name and tracking page template, when shipped with one.
+type OrderRowWithCourier = (OrderRow, Option<(String, String)>);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeliveryAddress {
@@ -129,10 +139,29 @@ pub struct Order {
     pub canceled_at: Option<DateTime<Utc>>,
     /// The subscription a renewal order belongs to.
     pub subscription_id: Option<SubscriptionId>,
+    /// The parcel, once shipped with a courier.
+    pub shipment: Option<super::shipment::Shipment>,
+    pub shipped_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub delivered_by: Option<super::shipment::DeliveredBy>,
 }
 
-fn assemble(row: OrderRow, lines: Vec<OrderLine>, payment: Option<PaymentSummary>) -> Order {
+fn assemble(
+    (row, courier): OrderRowWithCourier,
+    lines: Vec<OrderLine>,
+    payment: Option<PaymentSummary>,
+) -> Order {
+    let shipment = match (row.courier, row.tracking_number, courier) {
+        (Some(code), Some(tracking_number), Some((name, template))) => Some(
+            super::shipment::Shipment::new(code, name, &template, tracking_number),
+        ),
+        _ => None,
+    };
     Order {
+        shipment,
+        shipped_at: row.shipped_at,
+        delivered_at: row.delivered_at,
+        delivered_by: row.delivered_by,
         id: row.id,
         user_id: row.user_id,
         status: row.status,
@@ -415,10 +444,22 @@ async fn resolve(
     Ok((lines, cart_lines))
 }
 
-async fn load(conn: &mut AsyncPgConnection, id: OrderId) -> Result<Order, ShopError> {
-    let row = orders::table
-        .find(id)
-        .select(OrderRow::as_select())
+/// The columns an order is read with: its row and its courier's name and template.
+fn with_courier() -> (
+    diesel::dsl::AsSelect<OrderRow, diesel::pg::Pg>,
+    diesel::dsl::Nullable<(couriers::name, couriers::tracking_url_template)>,
+) {
+    (
+        OrderRow::as_select(),
+        (couriers::name, couriers::tracking_url_template).nullable(),
+    )
+}
+
+pub(crate) async fn load(conn: &mut AsyncPgConnection, id: OrderId) -> Result<Order, ShopError> {
+    let row: OrderRowWithCourier = orders::table
+        .left_join(couriers::table)
+        .filter(orders::id.eq(id))
+        .select(with_courier())
         .first(conn)
         .await
         .optional()?
@@ -479,7 +520,10 @@ pub async fn list(
     filter: OrderFilter,
     limit: i64,
 ) -> Result<Vec<Order>, ShopError> {
-    let mut query = orders::table.select(OrderRow::as_select()).into_boxed();
+    let mut query = orders::table
+        .left_join(couriers::table)
+        .select(with_courier())
+        .into_boxed();
     if let Some(user) = filter.user {
         query = query.filter(orders::user_id.eq(user));
     }
@@ -495,12 +539,12 @@ pub async fn list(
     if let Some(before) = filter.before {
         query = query.filter(orders::id.lt(before));
     }
-    let rows: Vec<OrderRow> = query
+    let rows: Vec<OrderRowWithCourier> = query
         .order(orders::id.desc())
         .limit(limit)
         .load(conn)
         .await?;
-    let ids: Vec<OrderId> = rows.iter().map(|row| row.id).collect();
+    let ids: Vec<OrderId> = rows.iter().map(|(row, _)| row.id).collect();
     let mut lines: BTreeMap<OrderId, Vec<OrderLine>> = BTreeMap::new();
     let all: Vec<(OrderId, OrderLine)> = order_lines::table
         .filter(order_lines::order_id.eq_any(&ids))
@@ -515,7 +559,7 @@ pub async fn list(
     Ok(rows
         .into_iter()
         .map(|row| {
-            let id = row.id;
+            let id = row.0.id;
             assemble(
                 row,
                 lines.remove(&id).unwrap_or_default(),
@@ -689,12 +733,24 @@ pub async fn advance_delivery(
                 to,
             });
         }
+        let shipped_at = if to == OrderStatus::Shipping {
+            Some(now)
+        } else {
+            order.shipped_at
+        };
+        let delivered = (to == OrderStatus::Delivered).then_some(now);
         let moved = diesel::update(
             orders::table
                 .find(id)
                 .filter(orders::status.eq(order.status)),
         )
-        .set((orders::status.eq(to), orders::updated_at.eq(now)))
+        .set((
+            orders::status.eq(to),
+            orders::shipped_at.eq(shipped_at),
+            orders::delivered_at.eq(delivered),
+            orders::delivered_by.eq(delivered.map(|_| super::shipment::DeliveredBy::Admin)),
+            orders::updated_at.eq(now),
+        ))
         .execute(conn)
         .await?;
         if moved == 0 {

@@ -25,8 +25,32 @@ pub struct ReadyRequest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ready {
     pub tid: String,
-    /// The page the buyer approves the payment on.
-    pub redirect_url: String,
+    /// The page the buyer approves the payment on, in a desktop browser.
+    pub redirect_pc_url: String,
+    /// The same, in a phone's browser (it hands over to KakaoTalk).
+    pub redirect_mobile_url: String,
+    /// The same, from an app (it opens KakaoTalk).
+    pub redirect_app_url: String,
+}
+
+crate::text_enum! {
+    /// Where the buyer approves a payment: the gateway has a page for each.
+    pub enum PaymentClient {
+        Pc = "PC",
+        Mobile = "MOBILE",
+        App = "APP",
+    }
+}
+
+impl Ready {
+    /// The approval page fitting `client`.
+    pub fn redirect_for(&self, client: PaymentClient) -> &str {
+        match client {
+            PaymentClient::Pc => &self.redirect_pc_url,
+            PaymentClient::Mobile => &self.redirect_mobile_url,
+            PaymentClient::App => &self.redirect_app_url,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,10 +9,12 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
+use super::cart::MAX_QUANTITY;
+use super::order::DeliveryAddress;
 use super::{ItemId, OrderId, ShopError, SubscriptionId};
 use crate::db::DbError;
-use crate::identity::UserId;
-use crate::schema::{items, order_lines, subscription_charges, subscriptions};
+use crate::identity::{AddressId, UserId};
+use crate::schema::{items, order_lines, subscription_charges, subscriptions, user_addresses};
 
 /// Outbox event: stop charging an `sid` at the gateway.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -50,6 +52,9 @@ pub struct Subscription {
     pub cancel_reason: Option<CancelReason>,
     pub created_at: DateTime<Utc>,
     pub canceled_at: Option<DateTime<Utc>>,
+    /// The address-book entry renewals go to, while it exists (`None`: the first order's
+    /// address, or the entry was removed; the copied address stays).
+    pub address_id: Option<AddressId>,
 }
 
 /// The latest charge of a subscription's renewals.
@@ -71,6 +76,58 @@ pub struct SubscriptionView {
     pub subscription: Subscription,
     pub item_name: String,
     pub last_charge: Option<Charge>,
+    /// Where the next renewal goes.
+    pub delivery: DeliveryAddress,
+}
+
+#[derive(QueryableByName)]
+struct DeliveryRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: SubscriptionId,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    recipient: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    phone: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    zip_code: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    address1: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    address2: String,
+}
+
+/// Where each subscription's next renewal goes: the address its subscriber chose, or where its
+/// first order went (as `create_renewal_orders.sql` reads them).
+async fn deliveries(
+    conn: &mut AsyncPgConnection,
+    ids: &[SubscriptionId],
+) -> Result<std::collections::HashMap<SubscriptionId, DeliveryAddress>, ShopError> {
+    let rows: Vec<DeliveryRow> = diesel::sql_query(
+        "SELECT s.id, COALESCE(s.recipient, o.recipient) AS recipient,
+                COALESCE(s.phone, o.phone) AS phone, COALESCE(s.zip_code, o.zip_code) AS zip_code,
+                COALESCE(s.address1, o.address1) AS address1,
+                COALESCE(s.address2, o.address2) AS address2
+           FROM subscriptions s JOIN orders o ON o.id = s.first_order_id
+          WHERE s.id = ANY($1)",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(ids)
+    .load(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            (
+                row.id,
+                DeliveryAddress {
+                    recipient: row.recipient,
+                    phone: row.phone,
+                    zip_code: row.zip_code,
+                    address1: row.address1,
+                    address2: row.address2,
+                },
+            )
+        })
+        .collect())
 }
 
 /// The first anchored billing date (`anchor + k·period`, k ≥ 1) after `after`.
@@ -195,14 +252,19 @@ pub async fn list(
     let ids: Vec<SubscriptionId> = rows.iter().map(|(s, _)| s.id).collect();
     let mut charges: std::collections::HashMap<SubscriptionId, Charge> =
         last_charges(conn, &ids).await?.into_iter().collect();
-    Ok(rows
-        .into_iter()
-        .map(|(subscription, item_name)| SubscriptionView {
-            last_charge: charges.remove(&subscription.id),
-            subscription,
-            item_name,
+    let mut deliveries = deliveries(conn, &ids).await?;
+    rows.into_iter()
+        .map(|(subscription, item_name)| {
+            Ok(SubscriptionView {
+                last_charge: charges.remove(&subscription.id),
+                delivery: deliveries
+                    .remove(&subscription.id)
+                    .ok_or(ShopError::SubscriptionNotFound)?,
+                subscription,
+                item_name,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Every charge of a subscription's renewals, newest cycle first (an admin's detail view).
@@ -240,10 +302,15 @@ pub async fn get(
         .into_iter()
         .next()
         .map(|(_, charge)| charge);
+    let delivery = deliveries(conn, &[id])
+        .await?
+        .remove(&id)
+        .ok_or(ShopError::SubscriptionNotFound)?;
     Ok(SubscriptionView {
         subscription,
         item_name,
         last_charge,
+        delivery,
     })
 }
 
@@ -252,6 +319,47 @@ pub async fn get(
 pub struct Change {
     pub period_days: Option<i16>,
     pub next_billing_date: Option<NaiveDate>,
+    /// Units per renewal, 1 to [`MAX_QUANTITY`]; a charge already claimed keeps its own.
+    pub quantity: Option<i32>,
+    /// One of the subscriber's delivery addresses: copied, and used from the next renewal on.
+    pub address_id: Option<AddressId>,
+}
+
+/// Copies one of the subscriber's addresses onto the subscription; another's is "not found".
+async fn deliver_to(
+    conn: &mut AsyncPgConnection,
+    subscription: &Subscription,
+    address_id: AddressId,
+    now: DateTime<Utc>,
+) -> Result<(), ShopError> {
+    let (recipient, phone, zip_code, address1, address2): (String, String, String, String, String) =
+        user_addresses::table
+            .filter(user_addresses::id.eq(address_id))
+            .filter(user_addresses::user_id.eq(subscription.user_id))
+            .select((
+                user_addresses::recipient,
+                user_addresses::phone,
+                user_addresses::zip_code,
+                user_addresses::address1,
+                user_addresses::address2,
+            ))
+            .first(conn)
+            .await
+            .optional()?
+            .ok_or(ShopError::AddressNotFound)?;
+    diesel::update(subscriptions::table.find(subscription.id))
+        .set((
+            subscriptions::address_id.eq(address_id),
+            subscriptions::recipient.eq(recipient),
+            subscriptions::phone.eq(phone),
+            subscriptions::zip_code.eq(zip_code),
+            subscriptions::address1.eq(address1),
+            subscriptions::address2.eq(address2),
+            subscriptions::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Locks the subscription for a change by its owner (or an admin) and checks it is not cancelled.
@@ -298,8 +406,9 @@ async fn reschedule(
     Ok(())
 }
 
-/// Changes the period (the next date moves to the first anchored date of the new period) and/or
-/// the next billing date (after today, at most [`MAX_POSTPONE_DAYS`] ahead).
+/// Changes the period (the next date moves to the first anchored date of the new period), the
+/// next billing date (after today, at most [`MAX_POSTPONE_DAYS`] ahead), the quantity and the
+/// delivery address of the renewals, any of them.
 pub async fn update(
     conn: &mut AsyncPgConnection,
     id: SubscriptionId,
@@ -317,8 +426,32 @@ pub async fn update(
             message: "must be 30, 60 or 90".into(),
         });
     }
+    if let Some(quantity) = change.quantity
+        && !(1..=MAX_QUANTITY).contains(&quantity)
+    {
+        return Err(ShopError::Invalid {
+            field: "quantity",
+            code: "range",
+            message: format!("must be 1 to {MAX_QUANTITY}"),
+        });
+    }
     conn.transaction(async move |conn| -> Result<(), ShopError> {
         let subscription = lock_live(conn, id, owner).await?;
+        if let Some(address_id) = change.address_id {
+            deliver_to(conn, &subscription, address_id, now).await?;
+        }
+        if let Some(quantity) = change.quantity {
+            diesel::update(subscriptions::table.find(id))
+                .set((
+                    subscriptions::quantity.eq(quantity),
+                    subscriptions::updated_at.eq(now),
+                ))
+                .execute(conn)
+                .await?;
+        }
+        if change.period_days.is_none() && change.next_billing_date.is_none() {
+            return Ok(());
+        }
         let period = change.period_days.unwrap_or(subscription.period_days);
         let mut next = subscription.next_billing_date;
         if period != subscription.period_days {

@@ -183,6 +183,8 @@ struct ReadyBody<'a> {
 struct ReadyAnswer {
     tid: String,
     next_redirect_pc_url: String,
+    next_redirect_mobile_url: String,
+    next_redirect_app_url: String,
 }
 
 #[derive(Serialize)]
@@ -290,7 +292,9 @@ impl PaymentGateway for KakaoPay {
             .await?;
         Ok(Ready {
             tid: answer.tid,
-            redirect_url: answer.next_redirect_pc_url,
+            redirect_pc_url: answer.next_redirect_pc_url,
+            redirect_mobile_url: answer.next_redirect_mobile_url,
+            redirect_app_url: answer.next_redirect_app_url,
         })
     }
 
@@ -509,6 +513,14 @@ mod tests {
         assert_eq!(
             ready.next_redirect_pc_url,
             "https://online-pay.kakao.com/mockup/v1/abc/info"
+        );
+        assert_eq!(
+            ready.next_redirect_mobile_url,
+            "https://online-pay.kakao.com/mockup/v1/abc/mInfo"
+        );
+        assert_eq!(
+            ready.next_redirect_app_url,
+            "https://online-pay.kakao.com/mockup/v1/abc/aInfo"
         );
 
         let cancel: OrderAnswer = serde_json::from_str(r#"{"aid":"A1","tid":"T1","cid":"TC0ONETIME","status":"CANCEL_PAYMENT",

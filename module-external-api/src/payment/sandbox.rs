@@ -212,17 +212,32 @@ async fn ready(
                 created_at: now,
             },
         );
+        // One page per client, as KakaoPay's `info`, `mInfo` and `aInfo`.
         let page = format!("{base}/__sandbox/approve/{tid}");
         Json(json!({
             "tid": tid,
             "tms_result": false,
-            "next_redirect_app_url": page, "next_redirect_mobile_url": page, "next_redirect_pc_url": page,
+            "next_redirect_app_url": format!("{page}/app"),
+            "next_redirect_mobile_url": format!("{page}/mobile"),
+            "next_redirect_pc_url": page,
             "android_app_scheme": "kakaotalk://kakaopay/pg?url=", "ios_app_scheme": "kakaotalk://kakaopay/pg?url=",
             "created_at": kakao_now(),
         }))
         .into_response()
     })
     .await
+}
+
+/// Where a phone's browser or an app lands: the same approval as the desktop page (KakaoPay's
+/// hand over to KakaoTalk, which the sandbox has not).
+async fn client_approval_page(
+    State(sandbox): State<Sandbox>,
+    Path((tid, client)): Path<(String, String)>,
+) -> Response {
+    if !matches!(client.as_str(), "mobile" | "app") {
+        return (StatusCode::NOT_FOUND, "unknown client").into_response();
+    }
+    approval_page(State(sandbox), Path(tid)).await
 }
 
 /// Where the buyer lands: approves at once with `--auto-approve`, otherwise shows a page.
@@ -580,6 +595,10 @@ impl KakaoPaySandbox {
                 post(subscription_status),
             )
             .route("/__sandbox/approve/{tid}", get(approval_page))
+            .route(
+                "/__sandbox/approve/{tid}/{client}",
+                get(client_approval_page),
+            )
             .route("/__sandbox/ledger", get(ledger))
             .route("/__sandbox/misbehave", post(misbehave))
             .route("/__sandbox/subscriptions", post(seed_subscriptions))

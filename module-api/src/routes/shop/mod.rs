@@ -5,4 +5,5 @@ pub mod catalog;
 pub mod order;
 pub mod payment;
 pub mod review;
+pub mod shipment;
 pub mod subscription;

@@ -9,6 +9,7 @@ use petory_core::shop::order::{
     self, Order, OrderFilter, OrderLine, OrderSource, OrderStatus, PaymentSummary, RequestedLine,
 };
 use petory_core::shop::payment::{self, PaymentStatus};
+use petory_core::shop::shipment::{DeliveredBy, Shipment};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -83,6 +84,46 @@ pub struct OrderResponse {
     pub created_at: DateTime<Utc>,
     pub paid_at: Option<DateTime<Utc>>,
     pub canceled_at: Option<DateTime<Utc>>,
+    /// The parcel, once shipped with a courier.
+    pub shipment: Option<ShipmentResponse>,
+    pub shipped_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// `BUYER` (confirmed receipt), `ADMIN` or `AUTO` (not confirmed within the shop's days).
+    pub delivered_by: Option<DeliveredBy>,
+}
+
+/// The courier and invoice of a shipped order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShipmentResponse {
+    /// The courier's code: `CJ`, `HANJIN`, `LOTTE`, `EPOST`, `LOGEN`, …
+    pub courier: String,
+    pub courier_name: String,
+    pub tracking_number: String,
+    /// The courier's tracking page of this parcel.
+    pub tracking_url: String,
+}
+
+impl From<Shipment> for ShipmentResponse {
+    fn from(s: Shipment) -> Self {
+        Self {
+            courier: s.courier,
+            courier_name: s.courier_name,
+            tracking_number: s.tracking_number,
+            tracking_url: s.tracking_url,
+        }
+    }
+}
+
+impl From<order::DeliveryAddress> for DeliveryResponse {
+    fn from(d: order::DeliveryAddress) -> Self {
+        Self {
+            recipient: d.recipient,
+            phone: d.phone,
+            zip_code: d.zip_code,
+            address1: d.address1,
+            address2: d.address2,
+        }
+    }
 }
 
 impl From<OrderLine> for OrderLineResponse {
@@ -106,18 +147,16 @@ impl From<Order> for OrderResponse {
             status: o.status,
             lines: o.lines.into_iter().map(Into::into).collect(),
             total: o.total_price,
-            delivery: DeliveryResponse {
-                recipient: o.delivery.recipient,
-                phone: o.delivery.phone,
-                zip_code: o.delivery.zip_code,
-                address1: o.delivery.address1,
-                address2: o.delivery.address2,
-            },
+            delivery: o.delivery.into(),
             payment: o.payment.map(Into::into),
             payment_expires_at: o.payment_expires_at,
             created_at: o.created_at,
             paid_at: o.paid_at,
             canceled_at: o.canceled_at,
+            shipment: o.shipment.map(Into::into),
+            shipped_at: o.shipped_at,
+            delivered_at: o.delivered_at,
+            delivered_by: o.delivered_by,
         }
     }
 }

@@ -7,27 +7,41 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use petory_core::shop::OrderId;
 use petory_core::shop::order::OrderStatus;
-use petory_core::shop::payment::{self, ApprovalOutcome};
+use petory_core::shop::payment::{self, ApprovalOutcome, PaymentClient};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
 
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{Json, Path, Query};
+use crate::extract::{Json, OptionalJson, Path, Query};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PaymentStartResponse {
     /// KakaoPay's transaction id.
     pub tid: String,
-    /// Send the buyer here to approve the payment.
+    /// Send the buyer here to approve the payment: KakaoPay's page for the `client` asked for.
     pub redirect_url: String,
+    /// The client the page is for.
+    pub client: PaymentClient,
 }
 
-/// Start paying for my order: answers the KakaoPay page the buyer approves on. Send an
-/// `Idempotency-Key` so a retry does not start a second attempt.
+/// How the buyer will approve: KakaoPay has a page for each kind of client.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+pub struct StartPaymentRequest {
+    /// `PC` (a desktop browser, the default), `MOBILE` (a phone's browser, handed over to
+    /// KakaoTalk) or `APP` (our app, opening KakaoTalk).
+    #[schema(example = "MOBILE")]
+    pub client: Option<PaymentClient>,
+}
+
+/// Start paying for my order: answers the KakaoPay page the buyer approves on, the one fitting
+/// `client` (a body is optional: PC by default). Send an `Idempotency-Key` so a retry does not
+/// start a second attempt.
 #[utoipa::path(post, path = "/orders/{id}/payment", tag = "shop", security(("bearer" = [])),
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    request_body(content = Option<StartPaymentRequest>, description = "Optional: `{}` or no body is a PC"),
     responses(
         (status = 200, description = "Payment started", body = PaymentStartResponse),
         (status = 402, description = "`PAYMENT_REFUSED`", body = Problem, content_type = "application/problem+json"),
@@ -40,7 +54,11 @@ pub async fn start_payment(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<OrderId>,
+    OptionalJson(body): OptionalJson<StartPaymentRequest>,
 ) -> ApiResult<Json<PaymentStartResponse>> {
+    let client = body
+        .and_then(|body| body.client)
+        .unwrap_or(PaymentClient::Pc);
     let return_base = format!(
         "{}/api/v1/payments/kakaopay",
         state.config.public_url.trim_end_matches('/')
@@ -55,8 +73,9 @@ pub async fn start_payment(
     )
     .await?;
     Ok(Json(PaymentStartResponse {
+        redirect_url: ready.redirect_for(client).to_owned(),
         tid: ready.tid,
-        redirect_url: ready.redirect_url,
+        client,
     }))
 }
 

@@ -82,6 +82,11 @@ pub struct SubscriptionResponse {
     pub cancel_reason: Option<CancelReason>,
     pub created_at: DateTime<Utc>,
     pub canceled_at: Option<DateTime<Utc>>,
+    /// The entry of my address book renewals go to (`null`: where the first order went, or the
+    /// entry was removed since; `delivery` still holds the copy).
+    pub address_id: Option<i64>,
+    /// Where the next renewal goes.
+    pub delivery: super::order::DeliveryResponse,
 }
 
 impl From<SubscriptionView> for SubscriptionResponse {
@@ -109,6 +114,8 @@ impl From<SubscriptionView> for SubscriptionResponse {
             cancel_reason: s.cancel_reason,
             created_at: s.created_at,
             canceled_at: s.canceled_at,
+            address_id: s.address_id.map(Into::into),
+            delivery: view.delivery.into(),
         }
     }
 }
@@ -247,15 +254,22 @@ pub struct UpdateSubscriptionRequest {
     /// Move the next charge (after today, at most 180 days ahead); later cycles fall back onto
     /// the anchored schedule.
     pub next_billing_date: Option<crate::extract::Day>,
+    /// Units per renewal, from the next charge on.
+    #[validate(range(min = 1, max = 99))]
+    #[schema(minimum = 1, maximum = 99, example = 3)]
+    pub quantity: Option<i32>,
+    /// One of my delivery addresses (`GET /users/me/addresses`): copied, and renewals go there
+    /// from the next one on.
+    pub address_id: Option<i64>,
 }
 
-/// Change the period or the next billing date.
+/// Change the period, the next billing date, the quantity or the delivery address of renewals.
 #[utoipa::path(patch, path = "/subscriptions/{id}", tag = "shop", security(("bearer" = [])), params(("id" = i64, Path)), request_body = UpdateSubscriptionRequest,
     responses(
         (status = 200, description = "Changed", body = SubscriptionResponse),
-        (status = 404, description = "`SUBSCRIPTION_NOT_FOUND`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`SUBSCRIPTION_NOT_FOUND`, `ADDRESS_NOT_FOUND` (also another's address)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`SUBSCRIPTION_CANCELED`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`VALIDATION_FAILED` (period or date out of range)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`VALIDATION_FAILED` (period, date or quantity out of range)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_subscription(
     State(state): State<AppState>,
@@ -268,6 +282,8 @@ pub async fn update_subscription(
     let change = subscription::Change {
         period_days: body.period_days,
         next_billing_date: body.next_billing_date.map(|day| day.0),
+        quantity: body.quantity,
+        address_id: body.address_id.map(Into::into),
     };
     let view = subscription::update(
         &mut conn,

@@ -16,19 +16,20 @@ WITH due AS (
 one_per_sid AS (SELECT DISTINCT ON (sid) id FROM due ORDER BY sid, id),
 claimed AS (
    INSERT INTO subscription_charges AS c
-          (subscription_id, cycle_date, sid, amount, status, attempts, lease_until,
+          (subscription_id, cycle_date, sid, amount, quantity, status, attempts, lease_until,
            created_at, updated_at)
-   SELECT s.id, s.next_billing_date, s.sid, i.sale_price * s.quantity, 'IN_FLIGHT', 1,
-          $4, $2, $2
+   SELECT s.id, s.next_billing_date, s.sid, i.sale_price * s.quantity, s.quantity, 'IN_FLIGHT',
+          1, $4, $2, $2
      FROM one_per_sid d JOIN subscriptions s ON s.id = d.id
      JOIN items i ON i.id = s.item_id
    ON CONFLICT (subscription_id, cycle_date) DO UPDATE
       SET status = 'IN_FLIGHT', attempts = c.attempts + 1,
           lease_until = EXCLUDED.lease_until, amount = EXCLUDED.amount,
+          quantity = EXCLUDED.quantity,
           last_error = NULL, updated_at = EXCLUDED.updated_at
     WHERE c.status = 'RETRY'
-   RETURNING c.id, c.subscription_id, c.cycle_date, c.sid, c.amount, c.attempts)
+   RETURNING c.id, c.subscription_id, c.cycle_date, c.sid, c.amount, c.quantity, c.attempts)
 SELECT c.id AS charge_id, c.subscription_id, c.cycle_date, c.sid, c.amount, c.attempts,
-       s.user_id, s.quantity, s.failed_attempts, s.sid_approved_at, i.name AS item_name
+       s.user_id, c.quantity, s.failed_attempts, s.sid_approved_at, i.name AS item_name
   FROM claimed c JOIN subscriptions s ON s.id = c.subscription_id
   JOIN items i ON i.id = s.item_id

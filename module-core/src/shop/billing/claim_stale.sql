@@ -8,8 +8,8 @@ WITH stale AS (
 taken AS (
    UPDATE subscription_charges c SET lease_until = $3, updated_at = $1
      FROM stale WHERE c.id = stale.id
-   RETURNING c.id, c.subscription_id, c.cycle_date, c.sid, c.amount, c.attempts)
+   RETURNING c.id, c.subscription_id, c.cycle_date, c.sid, c.amount, c.quantity, c.attempts)
 SELECT c.id AS charge_id, c.subscription_id, c.cycle_date, c.sid, c.amount, c.attempts,
-       s.user_id, s.quantity, s.failed_attempts, s.sid_approved_at, i.name AS item_name
+       s.user_id, COALESCE(c.quantity, s.quantity) AS quantity, s.failed_attempts, s.sid_approved_at, i.name AS item_name
   FROM taken c JOIN subscriptions s ON s.id = c.subscription_id
   JOIN items i ON i.id = s.item_id
