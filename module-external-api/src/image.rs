@@ -165,7 +165,7 @@ fn to_srgb(image: DynamicImage, profile: &ColorProfile) -> Result<DynamicImage, 
         DynamicImage::ImageRgba8(mut pixels) => {
             let source = pixels.as_raw().clone();
             transform
-                .transform(&source, &mut *pixels)
+                .transform(&source, &mut pixels)
                 .map_err(unreadable)?;
             DynamicImage::ImageRgba8(pixels)
         }
@@ -173,7 +173,7 @@ fn to_srgb(image: DynamicImage, profile: &ColorProfile) -> Result<DynamicImage, 
             let mut pixels = other.into_rgb8();
             let source = pixels.as_raw().clone();
             transform
-                .transform(&source, &mut *pixels)
+                .transform(&source, &mut pixels)
                 .map_err(unreadable)?;
             DynamicImage::ImageRgb8(pixels)
         }
