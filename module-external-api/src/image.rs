@@ -240,6 +240,35 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_animated_gif_gives_its_first_frame_as_a_still() {
+        use image::codecs::gif::GifEncoder;
+        use image::{Delay, Frame, Rgba, RgbaImage};
+        let frame = |colour: [u8; 4]| {
+            let pixels = RgbaImage::from_pixel(40, 30, Rgba(colour));
+            Frame::from_parts(pixels, 0, 0, Delay::from_numer_denom_ms(100, 1))
+        };
+        let mut gif = Vec::new();
+        GifEncoder::new(&mut gif)
+            .encode_frames([frame([255, 0, 0, 255]), frame([0, 0, 255, 255])])
+            .unwrap();
+        let versions = WebpVersions::new(1)
+            .versions(gif, Shape::Fit)
+            .await
+            .unwrap();
+        for version in &versions {
+            assert!(!version.windows(4).any(|chunk| chunk == b"ANIM"), "a still");
+            let still = image::load_from_memory_with_format(version, ImageFormat::WebP)
+                .unwrap()
+                .to_rgb8();
+            let pixel = still.get_pixel(20, 15);
+            assert!(
+                pixel[0] > 200 && pixel[2] < 60,
+                "the first (red) frame: {pixel:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
     async fn what_is_not_an_image_is_unreadable() {
         let processor = WebpVersions::new(1);
         let refused = processor
