@@ -179,15 +179,6 @@ impl ApiConfig {
             "must be at least 1",
         )?;
         let uploads = petory_core::platform::upload::UploadSettings::from_env()?;
-        let public_url = config::var_or_dev(
-            "PETORY_PUBLIC_URL",
-            "http://127.0.0.1:8080",
-            "mailed links and payment return addresses must reach this API from browsers",
-        )?;
-        let image_links = petory_core::platform::image::ImageLinks::from_env(
-            &uploads,
-            placeholder_url(&public_url),
-        )?;
         let board_page_cache_ms = config::parsed_or("PETORY_BOARD_PAGE_CACHE_MS", 1000_u64)?;
         config::ensure(
             "PETORY_BOARD_PAGE_CACHE_MS",
@@ -211,7 +202,7 @@ impl ApiConfig {
         )?;
         let place_index = config::parsed_or("PETORY_PLACE_INDEX", true)?
             .then(|| Duration::from_millis(place_index_age_ms));
-        Ok(Self {
+        let mut config = Self {
             bind: config::parsed_or("PETORY_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
             database: DatabaseSettings::from_env()?,
             redis: RedisSettings::from_env()?,
@@ -237,7 +228,11 @@ impl ApiConfig {
             log_format: log_format_from_env()?,
             tokens: TokenSettings::from_env()?,
             kakaopay: KakaoPaySettings::from_env()?,
-            public_url,
+            public_url: config::var_or_dev(
+                "PETORY_PUBLIC_URL",
+                "http://127.0.0.1:8080",
+                "mailed links and payment return addresses must reach this API from browsers",
+            )?,
             app_url: config::var("PETORY_APP_URL")?,
             order_payment_window: Duration::from_secs(
                 60 * config::parsed_or("PETORY_ORDER_PAYMENT_TIMEOUT_MINUTES", 30_u64)?,
@@ -255,7 +250,11 @@ impl ApiConfig {
             trusted_proxies: trusted_proxies_from_env()?,
             password_hashing: password_hashing_from_env()?,
             uploads,
-            image_links,
+            // The placeholder's address is known once `public_url` is (below).
+            image_links: petory_core::platform::image::ImageLinks::from_env(
+                &uploads,
+                String::new(),
+            )?,
             image_purge: config::parsed_or("PETORY_IMAGE_PURGE", false)?,
             moderation: petory_core::moderation::report::ModerationSettings::from_env()?,
             chat: ChatSettings::from_env()?,
@@ -264,7 +263,9 @@ impl ApiConfig {
             place_index,
             kakao_local: petory_external_api::place::KakaoLocalSettings::from_env()?,
             push: PushConfig::from_env()?,
-        })
+        };
+        config.image_links.placeholder = placeholder_url(&config.public_url);
+        Ok(config)
     }
 }
 

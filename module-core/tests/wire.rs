@@ -82,7 +82,8 @@ fn every_text_enum_documents_the_values_on_the_wire() {
     use petory_core::platform::run_log::{RunStatus, Trigger};
     use petory_core::platform::upload::{ImageType, Purpose};
     use petory_core::shop::order::OrderStatus;
-    use petory_core::shop::payment::{PaymentProvider, PaymentStatus};
+    use petory_core::shop::payment::{PaymentClient, PaymentProvider, PaymentStatus};
+    use petory_core::shop::shipment::DeliveredBy;
     use petory_core::shop::subscription::{
         CancelReason, ChargeResolution, ChargeStatus, SubscriptionStatus,
     };
@@ -120,6 +121,8 @@ fn every_text_enum_documents_the_values_on_the_wire() {
         ImageType,
         Purpose,
         ImageStatus,
+        PaymentClient,
+        DeliveredBy,
     );
     assert_eq!(
         checked,
